@@ -1,0 +1,53 @@
+#!/usr/bin/env node
+// The whole test suite, as the README and CI run it: build once (the headless and browser tests run
+// the built app as a user would), then every test file under test/ with Node's test runner, ending
+// with the line "N passed, N failed" that CI reads.
+// Usage: npm test [-- FILE_OR_DIR ...]   (no arguments: every *.test.ts under test/)
+import { spawnSync } from 'node:child_process';
+import { readdirSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+process.chdir(root);
+
+function collect(path, out) {
+  if (statSync(path).isDirectory()) {
+    for (const entry of readdirSync(path).sort()) if (entry !== 'fixtures') collect(join(path, entry), out);
+  } else if (path.endsWith('.test.ts')) {
+    out.push(relative(root, path));
+  }
+  return out;
+}
+
+const targets = process.argv.slice(2);
+const files = (targets.length ? targets : ['test']).flatMap((target) => collect(target, []));
+if (files.length === 0) {
+  console.error('No test files found (looked for *.test.ts).');
+  console.log('0 passed, 1 failed');
+  process.exit(1);
+}
+
+if (!process.env.GATEHOUSE_TEST_NO_BUILD) {
+  const build = spawnSync('npm', ['run', '--silent', 'build'], { stdio: 'inherit' });
+  if (build.status !== 0) {
+    console.error('The build failed, so no test ran.');
+    console.log('0 passed, 1 failed');
+    process.exit(1);
+  }
+}
+
+const result = spawnSync(
+  process.execPath,
+  [
+    '--import', 'tsx',
+    '--test',
+    `--test-concurrency=${process.env.GATEHOUSE_TEST_CONCURRENCY ?? 2}`,
+    '--test-timeout=300000',
+    '--test-reporter=spec', '--test-reporter-destination=stdout',
+    '--test-reporter=./scripts/test-summary-reporter.mjs', '--test-reporter-destination=stdout',
+    ...files,
+  ],
+  { stdio: 'inherit', env: { ...process.env, NODE_ENV: 'test' } },
+);
+process.exit(result.status ?? 1);

@@ -1,0 +1,229 @@
+// The one API contract between Gatehouse's core and every user interface. Each member is declared
+// once here with its input schema and its HTTP mapping; the gateway implements every member, the
+// Electron IPC and the headless HTTP transport both carry every member, and the renderer calls
+// them through `createApiClient` over whichever transport it was given. A member added here without
+// a handler is a compile error in both transports.
+import { z } from 'zod';
+import {
+  RouteInputSchema,
+  SettingsPatchSchema,
+  type AccessLogEntry,
+  type GeneralSettings,
+  type Problem,
+  type ProxyStatus,
+  type Route,
+  type StatsSnapshot,
+} from './model.js';
+
+const RouteIdSchema = z.string({ error: 'a route id is required' }).min(1, 'a route id is required').max(100);
+const NoInput = z.object({}).strict();
+
+type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+export interface EndpointSpec {
+  /** HTTP verb on the headless admin API. GET and DELETE take their input from the path and query. */
+  method: HttpMethod;
+  /** Path on the admin API; `:name` segments are taken from the input object. */
+  path: string;
+  /** Validates the input. The HTTP transport builds the object from path parameters, query and body. */
+  input: z.ZodType;
+}
+
+/** Every operation of the API. The key is the member name (and the Electron IPC channel). */
+export const endpoints = {
+  /** All routes, in the order the user created them. */
+  listRoutes: { method: 'GET', path: '/api/routes', input: NoInput },
+  getRoute: { method: 'GET', path: '/api/routes/:id', input: z.object({ id: RouteIdSchema }).strict() },
+  /** Creates a route; applies at once to the running proxy. */
+  addRoute: { method: 'POST', path: '/api/routes', input: RouteInputSchema },
+  /** Replaces a route's fields (not its id); in-flight requests finish on the old version. */
+  updateRoute: { method: 'PUT', path: '/api/routes/:id', input: RouteInputSchema.extend({ id: RouteIdSchema }) },
+  removeRoute: { method: 'DELETE', path: '/api/routes/:id', input: z.object({ id: RouteIdSchema }).strict() },
+
+  getStatus: { method: 'GET', path: '/api/proxy', input: NoInput },
+  startProxy: { method: 'POST', path: '/api/proxy/start', input: NoInput },
+  stopProxy: { method: 'POST', path: '/api/proxy/stop', input: NoInput },
+
+  /** Per-route counters: requests, errors, bytes, latency percentiles. */
+  getStats: { method: 'GET', path: '/api/stats', input: NoInput },
+  /** The most recent access-log entries, newest last. */
+  recentLog: {
+    method: 'GET',
+    path: '/api/log',
+    input: z.object({ limit: z.coerce.number().int().min(1).max(1000).default(200) }).strict(),
+  },
+
+  getSettings: { method: 'GET', path: '/api/settings', input: NoInput },
+  /** Changes some settings; a port or bind-address change restarts the listeners. */
+  updateSettings: { method: 'PATCH', path: '/api/settings', input: SettingsPatchSchema },
+} as const satisfies Record<string, EndpointSpec>;
+
+export type ApiMember = keyof typeof endpoints;
+
+/** What each member resolves to. */
+export interface ApiResults {
+  listRoutes: Route[];
+  getRoute: Route;
+  addRoute: Route;
+  updateRoute: Route;
+  removeRoute: { removed: Route };
+  getStatus: ProxyStatus;
+  startProxy: ProxyStatus;
+  stopProxy: ProxyStatus;
+  getStats: StatsSnapshot;
+  recentLog: AccessLogEntry[];
+  getSettings: GeneralSettings;
+  updateSettings: GeneralSettings;
+}
+
+/** What a caller passes (before defaults are applied). */
+export type ApiInput<K extends ApiMember> = z.input<(typeof endpoints)[K]['input']>;
+/** What a handler receives (validated, defaults applied). */
+export type ApiParsedInput<K extends ApiMember> = z.output<(typeof endpoints)[K]['input']>;
+
+type ArgsFor<K extends ApiMember> = keyof ApiInput<K> extends never ? [input?: ApiInput<K>] : [input: ApiInput<K>];
+
+/** The API as a caller sees it. */
+export type Api = { [K in ApiMember]: (...args: ArgsFor<K>) => Promise<ApiResults[K]> };
+
+/** The API as the core implements it: inputs arrive validated. */
+export type ApiHandlers = { [K in ApiMember]: (input: ApiParsedInput<K>) => Promise<ApiResults[K]> };
+
+// ---------------------------------------------------------------------------------------------
+// Events
+
+export interface ApiEvents {
+  /** The proxy's state changed (started, stopped, failed, listener moved). */
+  status: ProxyStatus;
+  /** The route list changed; carries the whole new list. */
+  routes: Route[];
+  /** General settings changed. */
+  settings: GeneralSettings;
+  /** One request was proxied (or refused). */
+  log: AccessLogEntry;
+}
+
+export type ApiEventName = keyof ApiEvents;
+export type ApiEvent = { [K in ApiEventName]: { type: K; data: ApiEvents[K] } }[ApiEventName];
+export const apiEventNames = ['status', 'routes', 'settings', 'log'] as const satisfies readonly ApiEventName[];
+
+// ---------------------------------------------------------------------------------------------
+// Errors
+
+export type ApiErrorCode =
+  | 'invalid_input' // 400: the input failed validation; `issues` says which field and why
+  | 'unauthorized' // 401: missing or wrong admin token
+  | 'forbidden' // 403: the caller is not allowed (wrong origin or IPC sender)
+  | 'not_found' // 404: no such route or endpoint
+  | 'conflict' // 409: e.g. a host name already belongs to another route
+  | 'port_unavailable' // 409: a listener could not bind its port; `fix` says how to free or allow it
+  | 'internal'; // 500: a bug; the message says so without internals
+
+const statusForCode: Record<ApiErrorCode, number> = {
+  invalid_input: 400,
+  unauthorized: 401,
+  forbidden: 403,
+  not_found: 404,
+  conflict: 409,
+  port_unavailable: 409,
+  internal: 500,
+};
+
+export interface FieldIssue {
+  /** Dotted path of the offending field, e.g. "names.1" or "proxy.httpPort"; "" for the whole input. */
+  path: string;
+  message: string;
+}
+
+/** The shape every transport uses to carry an error. */
+export interface ApiErrorBody {
+  error: { code: ApiErrorCode; message: string; fix?: string; issues?: FieldIssue[] };
+}
+
+/** An error a caller can show as it is: `message` is written for the user, `issues` name the fields. */
+export class ApiError extends Error {
+  override readonly name = 'ApiError';
+  constructor(
+    readonly code: ApiErrorCode,
+    message: string,
+    readonly details: { fix?: string; issues?: FieldIssue[] } = {},
+  ) {
+    super(message);
+  }
+
+  get status(): number {
+    return statusForCode[this.code];
+  }
+
+  toBody(): ApiErrorBody {
+    return { error: { code: this.code, message: this.message, ...this.details } };
+  }
+
+  static fromBody(body: unknown): ApiError {
+    const error = (body as Partial<ApiErrorBody> | null)?.error;
+    if (!error || typeof error.message !== 'string' || !(error.code in statusForCode)) {
+      return new ApiError('internal', 'Gatehouse sent an answer that could not be read.');
+    }
+    return new ApiError(error.code, error.message, { fix: error.fix, issues: error.issues });
+  }
+
+  static fromProblem(code: ApiErrorCode, problem: Problem): ApiError {
+    return new ApiError(code, problem.message, problem.fix ? { fix: problem.fix } : {});
+  }
+}
+
+/** Turns a zod failure into an `invalid_input` error that names each field and says what to fix. */
+export function invalidInput(error: z.ZodError): ApiError {
+  const issues: FieldIssue[] = error.issues.map((issue) => ({
+    path: issue.path.map(String).join('.'),
+    message: issue.code === 'unrecognized_keys' ? `unknown field${issue.keys.length > 1 ? 's' : ''}: ${issue.keys.join(', ')}` : issue.message,
+  }));
+  const summary = issues.map((issue) => (issue.path ? `${issue.path}: ${issue.message}` : issue.message)).join('; ');
+  return new ApiError('invalid_input', summary || 'the input is not valid', { issues });
+}
+
+/** Validates a member's input with its schema; throws `invalid_input` naming the field on failure. */
+export function parseInput<K extends ApiMember>(member: K, input: unknown): ApiParsedInput<K> {
+  const result = endpoints[member].input.safeParse(input ?? {});
+  if (!result.success) throw invalidInput(result.error);
+  return result.data as ApiParsedInput<K>;
+}
+
+export function isApiMember(name: unknown): name is ApiMember {
+  return typeof name === 'string' && Object.hasOwn(endpoints, name);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Client side
+
+/** How a user interface reaches the core: Electron's preload bridge, or HTTP against `gatehouse serve`. */
+export interface ApiTransport {
+  /** Calls one member; rejects with an ApiError (or something `ApiError.fromBody` can read). */
+  call(member: ApiMember, input: unknown): Promise<unknown>;
+  /** Delivers every event until the returned function is called. */
+  subscribe(listener: (event: ApiEvent) => void): () => void;
+}
+
+export interface ApiClient extends Api {
+  /** Listens to one kind of event; returns the function that stops listening. */
+  on<E extends ApiEventName>(name: E, listener: (data: ApiEvents[E]) => void): () => void;
+}
+
+/** Builds the typed API over a transport. Pure: all behaviour comes from the transport. */
+export function createApiClient(transport: ApiTransport): ApiClient {
+  const client = {} as Record<string, unknown>;
+  for (const member of Object.keys(endpoints) as ApiMember[]) {
+    client[member] = async (input?: unknown) => {
+      try {
+        return await transport.call(member, input ?? {});
+      } catch (error) {
+        throw error instanceof ApiError ? error : ApiError.fromBody(error);
+      }
+    };
+  }
+  client.on = <E extends ApiEventName>(name: E, listener: (data: ApiEvents[E]) => void) =>
+    transport.subscribe((event) => {
+      if (event.type === name) listener(event.data as ApiEvents[E]);
+    });
+  return client as unknown as ApiClient;
+}

@@ -1,0 +1,402 @@
+// The domain model shared by the main process and the renderer: every type the API carries, and the
+// zod schema that validates it. These schemas are the only validation there is: the settings file,
+// the admin API, Electron IPC and the UI's forms all parse through them, so a rule changes in one place.
+// Imports nothing but zod: this file is bundled into the renderer.
+import { z } from 'zod';
+
+/** The settings file's current format. Bump it together with a migration in core/settings/migrations.ts. */
+export const SETTINGS_VERSION = 1;
+
+// ---------------------------------------------------------------------------------------------
+// Names and addresses
+
+const LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+const IPV4 = /^\d{1,3}(?:\.\d{1,3}){3}$/;
+
+/**
+ * Lower-cases a host name and drops one trailing dot, the form routes are stored and matched in.
+ * Host matching is case-insensitive (RFC 9110 §4.2.3), so "Jellyfin.Home.Example." and
+ * "jellyfin.home.example" are the same route.
+ */
+export function normalizeHostname(name: string): string {
+  const trimmed = name.trim().toLowerCase();
+  return trimmed.endsWith('.') ? trimmed.slice(0, -1) : trimmed;
+}
+
+/** Why `name` (already normalized) is not a usable route name, or null when it is one. */
+export function hostnameProblem(name: string): string | null {
+  if (name === '') return 'enter a host name, such as jellyfin.home.arpa';
+  if (name.length > 253) return `"${name.slice(0, 40)}…" is longer than the 253 characters a host name may have`;
+  if (/[^\x21-\x7e]/.test(name)) {
+    return /\s/.test(name)
+      ? `"${name}" contains a space; a host name is one word such as jellyfin.home.arpa`
+      : `"${name}" has characters outside plain ASCII; write an international name in its xn-- (punycode) form`;
+  }
+  if (name.includes('://') || name.includes('/')) {
+    return `"${name}" looks like a URL; enter only the host name, such as jellyfin.home.arpa`;
+  }
+  if (name.includes(':')) return `"${name}" has a port or colon; a route name is matched on any port, so leave the port out`;
+  if (IPV4.test(name)) return `"${name}" is an IP address; a route needs a name such as jellyfin.home.arpa`;
+  const labels = name.split('.');
+  for (const [i, label] of labels.entries()) {
+    if (label === '*') {
+      if (i !== 0) return `"${name}": a wildcard "*" may only be the first label, as in *.home.arpa`;
+      if (labels.length < 3) return `"${name}": a wildcard needs at least two labels after it, as in *.home.arpa`;
+      continue;
+    }
+    if (label === '') return `"${name}" has an empty label (two dots in a row, or a leading dot)`;
+    if (label.length > 63) return `"${name}": the label "${label.slice(0, 20)}…" is longer than 63 characters`;
+    if (!LABEL.test(label)) {
+      return label.includes('*')
+        ? `"${name}": a wildcard must be a whole label, as in *.home.arpa`
+        : `"${name}": the label "${label}" may only use letters, digits and inner hyphens`;
+    }
+  }
+  return null;
+}
+
+/** A route's host name: an exact name ("jellyfin.home.arpa") or a wildcard ("*.home.arpa"). */
+export const HostnameSchema = z
+  .string()
+  .transform(normalizeHostname)
+  .superRefine((name, ctx) => {
+    const problem = hostnameProblem(name);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  });
+
+/**
+ * Normalizes what a person types for an upstream into `scheme://host:port`.
+ * Accepts "10.33.0.4:8096", "http://10.33.0.4:8096", "https://nas.lan" (port 443 implied).
+ * Returns the problem as a string instead when the input cannot be an upstream.
+ */
+export function parseUpstream(input: string): { url: string } | { problem: string } {
+  const text = input.trim();
+  if (text === '') return { problem: 'enter the service address, such as 10.33.0.4:8096 or https://10.33.0.9:8006' };
+  const schemeMatch = /^([a-z][a-z0-9+.-]*):\/\//i.exec(text);
+  const scheme = schemeMatch?.[1]?.toLowerCase();
+  if (scheme && scheme !== 'http' && scheme !== 'https') {
+    return { problem: `"${text}" uses ${scheme}://; an upstream must be http:// or https://` };
+  }
+  let url: URL;
+  try {
+    url = new URL(scheme ? text : `http://${text}`);
+  } catch {
+    return { problem: `"${text}" is not an address; write it as IP:port (10.33.0.4:8096) or a URL (https://nas.lan:5001)` };
+  }
+  if (url.username || url.password) return { problem: `"${text}" contains a user name or password; put credentials in the service, not the address` };
+  if (url.pathname !== '/' && url.pathname !== '') return { problem: `"${text}" has a path (${url.pathname}); an upstream is only scheme, host and port` };
+  if (url.search || url.hash) return { problem: `"${text}" has a query or fragment; an upstream is only scheme, host and port` };
+  if (!url.hostname) return { problem: `"${text}" has no host` };
+  if (!scheme && !url.port && !/:\d+$/.test(text)) {
+    return { problem: `"${text}" has no port; write it as ${url.hostname}:PORT, or as http://${url.hostname} for port 80` };
+  }
+  const protocol = url.protocol.slice(0, -1);
+  const port = url.port || (protocol === 'https' ? '443' : '80');
+  return { url: `${protocol}://${url.hostname}:${port}` };
+}
+
+/** An upstream address, stored normalized as `http(s)://host:port`. */
+export const UpstreamSchema = z.string().transform((value, ctx) => {
+  const parsed = parseUpstream(value);
+  if ('problem' in parsed) {
+    ctx.addIssue({ code: 'custom', message: parsed.problem });
+    return z.NEVER;
+  }
+  return parsed.url;
+});
+
+/** A single IP address (v4 or v6), as a listener's bind address. */
+export const IpAddressSchema = z.union([z.ipv4(), z.ipv6()], {
+  error: 'enter an IP address, such as 0.0.0.0 (every interface) or 127.0.0.1 (this machine only)',
+});
+
+/** An IP address or CIDR range (v4 or v6), as a trusted-proxy entry. */
+export const IpRangeSchema = z.union([z.ipv4(), z.ipv6(), z.cidrv4(), z.cidrv6()], {
+  error: 'enter an IP address or a CIDR range, such as 10.33.0.1 or 10.33.0.0/24',
+});
+
+export const PortSchema = z
+  .number({ error: 'a port is a whole number from 0 to 65535' })
+  .int('a port is a whole number from 0 to 65535')
+  .min(0, 'a port is a whole number from 0 to 65535')
+  .max(65535, 'a port is a whole number from 0 to 65535');
+
+const ms = (what: string) =>
+  z.number({ error: `${what} is a number of milliseconds` }).int(`${what} is a whole number of milliseconds`).min(0, `${what} cannot be negative`);
+
+// ---------------------------------------------------------------------------------------------
+// Routes
+
+const routeFields = {
+  /** What the user calls this service ("Jellyfin"); shown in the UI and on error pages. Default: the first name. */
+  title: z.string().trim().max(80, 'a title has at most 80 characters').optional(),
+  /** Host names that reach this route: exact names and `*.wildcards`, matched case-insensitively on any port. */
+  names: z
+    .array(HostnameSchema)
+    .min(1, 'a route needs at least one host name')
+    .max(100, 'a route has at most 100 host names')
+    .superRefine((names, ctx) => {
+      const seen = new Set<string>();
+      for (const name of names) {
+        if (seen.has(name)) ctx.addIssue({ code: 'custom', message: `"${name}" is listed twice` });
+        seen.add(name);
+      }
+    }),
+  /** Where traffic goes: `http://IP:port` or `https://IP:port`. */
+  upstream: UpstreamSchema,
+  /** A disabled route is kept but answers like an unknown name. Default: true. */
+  enabled: z.boolean().default(true),
+  /** Tunnel WebSocket upgrades (Home Assistant, Mattermost, Jellyfin's sync need it). Default: true. */
+  websocket: z.boolean().default(true),
+  /**
+   * Accept the upstream's certificate without verifying it, for appliances that only offer a
+   * self-signed one (Proxmox, UniFi, Synology). Only meaningful for https:// upstreams. Default: false.
+   */
+  insecureUpstreamTls: z.boolean().default(false),
+  /**
+   * Send this Host header upstream instead of the one the client used, for services that only answer
+   * to their own name. Default: null (the client's Host is preserved).
+   */
+  rewriteHost: z
+    .string()
+    .trim()
+    .max(260)
+    .regex(/^[A-Za-z0-9.-]+(?::\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](?::\d{1,5})?$/, 'enter a host name, optionally with :port, such as nas.lan:5001')
+    .nullable()
+    .default(null),
+};
+
+/** What a person (or the API) supplies to create or replace a route. */
+export const RouteInputSchema = z.object(routeFields).strict();
+export type RouteInput = z.input<typeof RouteInputSchema>;
+
+/** A stored route. `id` is assigned by Gatehouse and never changes. */
+export const RouteSchema = z.object({ id: z.string().min(1), ...routeFields }).strict();
+export type Route = z.output<typeof RouteSchema>;
+
+/**
+ * Names claimed by more than one route. An exact name may appear in only one route, and so may a
+ * wildcard; an exact name under another route's wildcard is fine (exact names win).
+ */
+export function findNameConflicts(routes: readonly Pick<Route, 'id' | 'names'>[]): { name: string; routeIds: string[] }[] {
+  const owners = new Map<string, string[]>();
+  for (const route of routes) {
+    for (const name of route.names) {
+      const list = owners.get(name) ?? [];
+      list.push(route.id);
+      owners.set(name, list);
+    }
+  }
+  return [...owners].filter(([, ids]) => ids.length > 1).map(([name, routeIds]) => ({ name, routeIds }));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Settings
+
+export const TimeoutsSchema = z
+  .object({
+    /** A client must send its whole request head within this time (slowloris protection). Default: 15000. */
+    headersMs: ms('the header timeout').min(1000, 'the header timeout must be at least 1000 ms'),
+    /** A client connection that sends nothing while its request body is due, or reads nothing of a response we are writing, is closed after this. Default: 60000. */
+    clientIdleMs: ms('the client idle timeout').min(1000, 'the client idle timeout must be at least 1000 ms'),
+    /** An idle keep-alive connection from a client is closed after this. Default: 5000. */
+    keepAliveMs: ms('the keep-alive timeout'),
+    /** Connecting to an upstream may take this long before the request fails with 504. Default: 5000. */
+    upstreamConnectMs: ms('the upstream connect timeout').min(100, 'the upstream connect timeout must be at least 100 ms'),
+    /** An upstream must send its response head within this time, or the request fails with 504. Default: 60000. */
+    upstreamHeadersMs: ms('the upstream header timeout').min(100, 'the upstream header timeout must be at least 100 ms'),
+    /** An upstream response body silent this long is cut; 0 never cuts (SSE and long-polling can be silent). Default: 0. */
+    upstreamBodyIdleMs: ms('the upstream body idle timeout'),
+    /** A WebSocket with no traffic either way for this long is closed. Default: 3600000 (1 h). */
+    websocketIdleMs: ms('the WebSocket idle timeout').min(1000, 'the WebSocket idle timeout must be at least 1000 ms'),
+  })
+  .strict();
+export type Timeouts = z.output<typeof TimeoutsSchema>;
+
+export const ProxySettingsSchema = z
+  .object({
+    /** Plain HTTP listener port. Default: 80. 0 picks a free port (tests). */
+    httpPort: PortSchema,
+    /** HTTPS listener port, used once TLS is configured. Default: 443. */
+    httpsPort: PortSchema,
+    /** Address the proxy listens on. Default: 0.0.0.0 (every interface, so the LAN can reach it). */
+    bindAddress: IpAddressSchema,
+    /** Clients whose X-Forwarded-* and Forwarded headers are believed (another proxy in front). Default: none. */
+    trustedProxies: z.array(IpRangeSchema).max(256, 'at most 256 trusted proxy entries'),
+    /** Start the proxy when the app starts. Default: true. */
+    startOnLaunch: z.boolean(),
+    timeouts: TimeoutsSchema,
+  })
+  .strict();
+export type ProxySettings = z.output<typeof ProxySettingsSchema>;
+
+export const AdminSettingsSchema = z
+  .object({
+    /** Port of the headless admin API and web UI. Default: 4780. */
+    port: PortSchema,
+    /** Address the admin API listens on. Default: 127.0.0.1 (this machine only). */
+    bindAddress: IpAddressSchema,
+  })
+  .strict();
+export type AdminSettings = z.output<typeof AdminSettingsSchema>;
+
+export const LogSettingsSchema = z
+  .object({
+    /** Write one access-log line per request to access.log in the data directory. Default: true. */
+    accessLog: z.boolean(),
+    /** Rotate access.log when it reaches this many bytes. Default: 10485760 (10 MiB). */
+    maxFileBytes: z.number().int().min(65536, 'the log file size must be at least 65536 bytes').max(1 << 30, 'the log file size is at most 1 GiB'),
+    /** Rotated files kept (access.log.1 … access.log.N). Default: 5. */
+    keepFiles: z.number().int().min(1, 'keep at least 1 rotated log file').max(50, 'keep at most 50 rotated log files'),
+  })
+  .strict();
+export type LogSettings = z.output<typeof LogSettingsSchema>;
+
+/** Every setting except the routes: what the Settings page edits. */
+export const GeneralSettingsSchema = z
+  .object({ proxy: ProxySettingsSchema, admin: AdminSettingsSchema, log: LogSettingsSchema })
+  .strict();
+export type GeneralSettings = z.output<typeof GeneralSettingsSchema>;
+
+/** A change to some settings: any section, any field; what is left out stays as it is. */
+export const SettingsPatchSchema = z
+  .object({
+    proxy: ProxySettingsSchema.extend({ timeouts: TimeoutsSchema.partial() }).partial(),
+    admin: AdminSettingsSchema.partial(),
+    log: LogSettingsSchema.partial(),
+  })
+  .partial()
+  .strict();
+export type SettingsPatch = z.input<typeof SettingsPatchSchema>;
+
+/** The whole settings file. */
+export const SettingsSchema = GeneralSettingsSchema.extend({
+  version: z.literal(SETTINGS_VERSION),
+  routes: z.array(RouteSchema).superRefine((routes, ctx) => {
+    const ids = new Set<string>();
+    for (const route of routes) {
+      if (ids.has(route.id)) ctx.addIssue({ code: 'custom', message: `two routes share the id "${route.id}"` });
+      ids.add(route.id);
+    }
+    for (const conflict of findNameConflicts(routes)) {
+      ctx.addIssue({ code: 'custom', message: `"${conflict.name}" belongs to more than one route` });
+    }
+  }),
+}).strict();
+export type Settings = z.output<typeof SettingsSchema>;
+
+/** The defaults, in one place: every field's documented default above is the value here. */
+export function defaultSettings(): Settings {
+  return {
+    version: SETTINGS_VERSION,
+    proxy: {
+      httpPort: 80,
+      httpsPort: 443,
+      bindAddress: '0.0.0.0',
+      trustedProxies: [],
+      startOnLaunch: true,
+      timeouts: {
+        headersMs: 15_000,
+        clientIdleMs: 60_000,
+        keepAliveMs: 5_000,
+        upstreamConnectMs: 5_000,
+        upstreamHeadersMs: 60_000,
+        upstreamBodyIdleMs: 0,
+        websocketIdleMs: 3_600_000,
+      },
+    },
+    admin: { port: 4780, bindAddress: '127.0.0.1' },
+    log: { accessLog: true, maxFileBytes: 10 * 1024 * 1024, keepFiles: 5 },
+    routes: [],
+  };
+}
+
+/** Applies a validated patch to general settings, returning a new object (the input is not changed). */
+export function applySettingsPatch(current: GeneralSettings, patch: z.output<typeof SettingsPatchSchema>): GeneralSettings {
+  return {
+    proxy: {
+      ...current.proxy,
+      ...patch.proxy,
+      timeouts: { ...current.proxy.timeouts, ...patch.proxy?.timeouts },
+    },
+    admin: { ...current.admin, ...patch.admin },
+    log: { ...current.log, ...patch.log },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Runtime state reported by the API
+
+export type ProxyState = 'stopped' | 'starting' | 'running' | 'stopping' | 'failed';
+
+/** A problem the user can act on: what happened, and what to do about it. */
+export interface Problem {
+  /** Stable machine-readable code, e.g. "port_in_use". */
+  code: string;
+  /** One sentence saying what happened, in the user's terms. */
+  message: string;
+  /** What to do about it, when there is something to do. */
+  fix?: string;
+}
+
+export interface ListenerInfo {
+  address: string;
+  port: number;
+}
+
+export interface ProxyStatus {
+  state: ProxyState;
+  /** The HTTP listener's bound address, while running. */
+  http: ListenerInfo | null;
+  /** Why the proxy is not running, after a failed start. */
+  problem: Problem | null;
+  /** ISO time the proxy last started, while running. */
+  startedAt: string | null;
+  routeCount: number;
+  /** A notice about the settings file (e.g. it could not be read and was kept aside), until dismissed by a restart. */
+  settingsNotice: Problem | null;
+}
+
+/** One proxied request, as written to the access log and streamed as an event. */
+export interface AccessLogEntry {
+  /** ISO time the request arrived. */
+  time: string;
+  /** Client IP address (the real client's, when it came through a trusted proxy). */
+  client: string;
+  host: string;
+  method: string;
+  path: string;
+  status: number;
+  /** Response body bytes sent to the client. */
+  bytes: number;
+  durationMs: number;
+  /** The route that handled it, or null when no route matched. */
+  routeId: string | null;
+  /** `host:port` of the upstream, or null when none was contacted. */
+  upstream: string | null;
+  /** The failure's code (e.g. "upstream_refused") when Gatehouse produced the response itself. */
+  error: string | null;
+}
+
+export interface RouteStats {
+  routeId: string;
+  requests: number;
+  /** Responses that failed: 5xx from the upstream or a proxy error. */
+  errors: number;
+  bytesIn: number;
+  bytesOut: number;
+  /** Latency percentiles over the last minutes of traffic, in milliseconds; null with no traffic. */
+  p50Ms: number | null;
+  p99Ms: number | null;
+  /** Requests in the last 60 seconds. */
+  requestsPerMinute: number;
+  openWebSockets: number;
+}
+
+export interface StatsSnapshot {
+  /** ISO time of the snapshot. */
+  time: string;
+  routes: RouteStats[];
+  /** Requests for names no route claims. */
+  unmatched: number;
+}
