@@ -1,0 +1,66 @@
+// Each settings format the app has ever written, and how to turn it into the next one. A file is
+// migrated step by step (0 → 1 → 2 …) rather than by one jump per old version, so adding version N+1
+// means writing one step, never revisiting the old ones.
+import { SETTINGS_VERSION } from '../../../shared/model.js';
+
+/** Parsed JSON of a settings file, not yet checked: a person may have edited it by hand. */
+export type RawSettings = Record<string, unknown>;
+
+/** One step from a settings format to the next. */
+export interface Migration {
+  readonly from: number;
+  readonly to: number;
+  /**
+   * Returns the same settings in format `to`. Must not mutate `raw`, and must tolerate any shape
+   * (a field of the wrong type is passed through untouched, for the schema to report later).
+   * The `version` field is set by the caller, so a step cannot forget it.
+   */
+  migrate(raw: RawSettings): RawSettings;
+}
+
+/**
+ * Version 0 is the pre-release format, written before the file carried a `version` field (and
+ * recognised by its absence). It had the same sections as version 1, any of which may be missing,
+ * and stored a route's `upstream` as a bare `host:port` with http implied ("10.33.0.4:8096").
+ * Version 1 stores the scheme explicitly, so http vs https is never a guess.
+ */
+const addVersionAndUpstreamScheme: Migration = {
+  from: 0,
+  to: 1,
+  migrate(raw) {
+    if (!Array.isArray(raw.routes)) return { ...raw };
+    return { ...raw, routes: raw.routes.map(withUpstreamScheme) };
+  },
+};
+
+function withUpstreamScheme(route: unknown): unknown {
+  if (typeof route !== 'object' || route === null || Array.isArray(route)) return route;
+  const upstream: unknown = (route as RawSettings).upstream;
+  if (typeof upstream !== 'string' || upstream.includes('://')) return route;
+  return { ...route, upstream: `http://${upstream.trim()}` };
+}
+
+/** Every step, oldest first; the last one ends at SETTINGS_VERSION. */
+export const migrations: readonly Migration[] = [addVersionAndUpstreamScheme];
+
+/**
+ * Brings `raw` (written in format `from`) to format `target` by running each step in turn.
+ * `steps` and `target` are parameters so tests can exercise a longer chain than the app has today.
+ * Throws when a step is missing: that is a bug in this file, not in the user's settings.
+ */
+export function migrateToCurrent(
+  raw: RawSettings,
+  from: number,
+  steps: readonly Migration[] = migrations,
+  target: number = SETTINGS_VERSION,
+): RawSettings {
+  let result = raw;
+  let version = from;
+  while (version < target) {
+    const step = steps.find((candidate) => candidate.from === version);
+    if (!step || step.to <= version) throw new Error(`Gatehouse has no migration from settings version ${version}`);
+    result = { ...step.migrate(result), version: step.to };
+    version = step.to;
+  }
+  return result;
+}
