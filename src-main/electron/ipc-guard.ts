@@ -1,0 +1,93 @@
+// The decisions the IPC wrapper makes, kept free of electron so they run (and are tested) under node:
+// is this sender our page, is the input valid, and what envelope goes back.
+import { ApiError, parseInput, type ApiHandlers, type ApiMember, type ApiParsedInput, type ApiResults } from '../../shared/api.js';
+import type { IpcEnvelope } from './bridge.js';
+
+/** Calls one member's handler with an already validated input. */
+type Invoker<K extends ApiMember> = (handlers: ApiHandlers, input: ApiParsedInput<K>) => Promise<ApiResults[K]>;
+export type InvokerTable = { [K in ApiMember]: Invoker<K> };
+
+/**
+ * One entry per member of the contract: a member without an entry, or an entry the contract does not
+ * have, is a compile error. ipc.ts registers one ipcMain handler per key of this table.
+ */
+export const invokers = {
+  listRoutes: (h, input) => h.listRoutes(input),
+  getRoute: (h, input) => h.getRoute(input),
+  addRoute: (h, input) => h.addRoute(input),
+  updateRoute: (h, input) => h.updateRoute(input),
+  removeRoute: (h, input) => h.removeRoute(input),
+  getStatus: (h, input) => h.getStatus(input),
+  startProxy: (h, input) => h.startProxy(input),
+  stopProxy: (h, input) => h.stopProxy(input),
+  getStats: (h, input) => h.getStats(input),
+  recentLog: (h, input) => h.recentLog(input),
+  getSettings: (h, input) => h.getSettings(input),
+  updateSettings: (h, input) => h.updateSettings(input),
+} satisfies InvokerTable;
+
+const table: InvokerTable = invokers;
+
+/**
+ * The file a file: URL points at, as "host/path" decoded (so "%20" and " " compare equal; the host is
+ * empty except for a Windows share); null for any other scheme.
+ */
+function fileLocation(url: string, platform: NodeJS.Platform): string | null {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return null;
+  }
+  if (parsed.protocol !== 'file:') return null;
+  let location: string;
+  try {
+    location = `${parsed.host}${decodeURIComponent(parsed.pathname)}`;
+  } catch {
+    return null;
+  }
+  // Windows paths are case-insensitive, and Chromium and Node may spell the drive letter differently.
+  return platform === 'win32' ? location.toLowerCase() : location;
+}
+
+/**
+ * Whether a frame at `url` is our page at `expectedUrl` (the file:// URL of dist/renderer/index.html).
+ * Query and fragment are ignored (the page may use them for its own state); anything else — another
+ * file, another scheme, a page the window was navigated to — is refused.
+ */
+export function checkSender(url: string | null | undefined, expectedUrl: string, platform: NodeJS.Platform = process.platform): boolean {
+  if (!url) return false;
+  const actual = fileLocation(url, platform);
+  const expected = fileLocation(expectedUrl, platform);
+  return actual !== null && expected !== null && actual === expected;
+}
+
+/** The envelope for a failure: an ApiError as it is, anything else as `internal` without internals. */
+export function errorEnvelope(error: unknown): IpcEnvelope {
+  const apiError =
+    error instanceof ApiError ? error : new ApiError('internal', 'Gatehouse hit an unexpected error; the details are in its log.');
+  return { ok: false, ...apiError.toBody() };
+}
+
+export const forbiddenEnvelope = (): IpcEnvelope =>
+  errorEnvelope(new ApiError('forbidden', 'This page is not allowed to use Gatehouse.'));
+
+/**
+ * Validates `input` for `member`, runs the handler and wraps the outcome. Never rejects: every failure
+ * becomes an `{ ok: false }` envelope. `onUnexpected` sees errors that are not ApiErrors (bugs), for logging.
+ */
+export async function invokeMember<K extends ApiMember>(
+  member: K,
+  input: unknown,
+  handlers: ApiHandlers,
+  onUnexpected: (member: ApiMember, error: unknown) => void = () => {},
+): Promise<IpcEnvelope> {
+  try {
+    const parsed = parseInput(member, input);
+    const value: unknown = await table[member](handlers, parsed);
+    return { ok: true, value };
+  } catch (error) {
+    if (!(error instanceof ApiError)) onUnexpected(member, error);
+    return errorEnvelope(error);
+  }
+}

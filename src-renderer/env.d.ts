@@ -1,0 +1,9 @@
+/// <reference types="svelte" />
+import type { GatehouseBridge } from '../src-main/electron/bridge.js';
+
+declare global {
+  interface Window {
+    /** Present when the page runs in Gatehouse's Electron window (set by the preload). */
+    gatehouse?: GatehouseBridge;
+  }
+}

@@ -1,0 +1,346 @@
+// The renderer's HTTP transport against a real node:http server on 127.0.0.1:0: what it sends for
+// each kind of member (method, path parameters, query or JSON body, Authorization), how it reads
+// answers and errors, the SSE event stream with reconnects, and the token hand-over from the URL.
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before, beforeEach, describe, it } from 'node:test';
+import { ApiError, createApiClient, endpoints, type ApiEvent, type ApiMember } from '../../shared/api.js';
+import { SseParser, type SseMessage } from '../../src-renderer/transport/sse.js';
+import {
+  buildRequest,
+  createHttpTransport,
+  readToken,
+  TOKEN_STORAGE_KEY,
+} from '../../src-renderer/transport/http.js';
+
+interface Seen {
+  method: string;
+  path: string;
+  query: Record<string, string[]>;
+  authorization: string | undefined;
+  contentType: string | undefined;
+  body: string;
+}
+
+type Reply = (req: IncomingMessage, res: ServerResponse, seen: Seen) => void;
+
+const json = (res: ServerResponse, status: number, body: unknown) => {
+  res.writeHead(status, { 'content-type': 'application/json' });
+  res.end(JSON.stringify(body));
+};
+
+let server: Server;
+let baseUrl: string;
+let seen: Seen[] = [];
+let reply: Reply = (_req, res) => json(res, 200, { ok: true });
+
+before(async () => {
+  server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      const url = new URL(req.url ?? '/', 'http://x');
+      const query: Record<string, string[]> = {};
+      for (const [key, value] of url.searchParams) (query[key] ??= []).push(value);
+      const entry: Seen = {
+        method: req.method ?? '',
+        path: url.pathname,
+        query,
+        authorization: req.headers.authorization,
+        contentType: req.headers['content-type'],
+        body: Buffer.concat(chunks).toString('utf8'),
+      };
+      seen.push(entry);
+      reply(req, res, entry);
+    });
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+
+after(async () => {
+  server.closeAllConnections();
+  server.close();
+  await once(server, 'close');
+});
+
+beforeEach(() => {
+  seen = [];
+  reply = (_req, res) => json(res, 200, { ok: true });
+});
+
+const transport = (token: string | null = 'secret-token', extra: Partial<Parameters<typeof createHttpTransport>[0]> = {}) =>
+  createHttpTransport({ baseUrl, token, fetch: globalThis.fetch, ...extra });
+
+describe('HTTP transport: requests', () => {
+  it('sends every member with its method and path, and the bearer token', async () => {
+    const inputs: Record<ApiMember, unknown> = {
+      listRoutes: {},
+      getRoute: { id: 'r1' },
+      addRoute: { names: ['a.home.arpa'], upstream: '10.0.0.2:80' },
+      updateRoute: { id: 'r1', names: ['a.home.arpa'], upstream: '10.0.0.2:80' },
+      removeRoute: { id: 'r1' },
+      getStatus: {},
+      startProxy: {},
+      stopProxy: {},
+      getStats: {},
+      recentLog: { limit: 5 },
+      getSettings: {},
+      updateSettings: { proxy: { httpPort: 8080 } },
+    };
+    const http = transport();
+    for (const member of Object.keys(endpoints) as ApiMember[]) {
+      await http.call(member, inputs[member]);
+      const request = seen.at(-1)!;
+      assert.equal(request.method, endpoints[member].method, member);
+      assert.equal(request.path, endpoints[member].path.replace(':id', 'r1'), member);
+      assert.equal(request.authorization, 'Bearer secret-token', member);
+    }
+  });
+
+  it('fills path parameters from the input and sends the rest as a JSON body', async () => {
+    await transport().call('updateRoute', { id: 'a b/c', names: ['x.home.arpa'], upstream: '10.0.0.2:80' });
+    const [request] = seen;
+    assert.equal(request!.method, 'PUT');
+    assert.equal(request!.path, '/api/routes/a%20b%2Fc');
+    assert.equal(request!.contentType, 'application/json');
+    assert.deepEqual(JSON.parse(request!.body), { names: ['x.home.arpa'], upstream: '10.0.0.2:80' });
+    assert.deepEqual(request!.query, {});
+  });
+
+  it('sends GET input as query parameters and no body', async () => {
+    await transport().call('recentLog', { limit: 50 });
+    const [request] = seen;
+    assert.equal(request!.method, 'GET');
+    assert.equal(request!.path, '/api/log');
+    assert.deepEqual(request!.query, { limit: ['50'] });
+    assert.equal(request!.body, '');
+    assert.equal(request!.contentType, undefined);
+  });
+
+  it('sends DELETE with the id in the path and nothing else', async () => {
+    await transport().call('removeRoute', { id: 'r7' });
+    assert.deepEqual(
+      seen.map(({ method, path, query, body }) => ({ method, path, query, body })),
+      [{ method: 'DELETE', path: '/api/routes/r7', query: {}, body: '' }],
+    );
+  });
+
+  it('sends POST without input as an empty JSON object', async () => {
+    await transport().call('startProxy', {});
+    assert.equal(seen[0]!.method, 'POST');
+    assert.equal(seen[0]!.body, '{}');
+  });
+
+  it('sends no Authorization header without a token', async () => {
+    await transport(null).call('getStatus', {});
+    assert.equal(seen[0]!.authorization, undefined);
+  });
+
+  it('refuses to build a path without its parameter', () => {
+    assert.throws(
+      () => buildRequest('getRoute', {}, { baseUrl, token: null }),
+      (error) => error instanceof ApiError && error.code === 'invalid_input' && error.details.issues?.[0]?.path === 'id',
+    );
+  });
+
+  it('builds query strings for arrays and leaves out undefined values', () => {
+    const { url, init } = buildRequest('listRoutes', { tag: ['a', 'b'], skip: undefined }, { baseUrl, token: 't' });
+    assert.equal(url, `${baseUrl}/api/routes?tag=a&tag=b`);
+    assert.equal(init.body, undefined);
+    assert.equal(init.headers.Authorization, 'Bearer t');
+  });
+});
+
+describe('HTTP transport: answers', () => {
+  it('resolves with the JSON body on success', async () => {
+    reply = (_req, res) => json(res, 200, [{ id: 'r1' }]);
+    assert.deepEqual(await transport().call('listRoutes', {}), [{ id: 'r1' }]);
+  });
+
+  it('rejects with the ApiError the error body describes', async () => {
+    reply = (_req, res) =>
+      json(res, 409, { error: { code: 'port_unavailable', message: 'Port 80 is in use.', fix: 'Stop nginx.' } });
+    const client = createApiClient(transport());
+    await assert.rejects(
+      client.startProxy({}),
+      (error) => error instanceof ApiError && error.code === 'port_unavailable' && error.details.fix === 'Stop nginx.',
+    );
+  });
+
+  it('calls a 401 without a readable body unauthorized', async () => {
+    reply = (_req, res) => {
+      res.writeHead(401);
+      res.end();
+    };
+    await assert.rejects(transport().call('getStatus', {}), (error) => error instanceof ApiError && error.code === 'unauthorized');
+  });
+
+  it('rejects a body that is not JSON with an internal error', async () => {
+    reply = (_req, res) => {
+      res.writeHead(502, { 'content-type': 'text/html' });
+      res.end('<h1>Bad gateway</h1>');
+    };
+    await assert.rejects(transport().call('getStatus', {}), (error) => error instanceof ApiError && error.code === 'internal');
+  });
+
+  it('says so when the server cannot be reached', async () => {
+    const unreachable = createHttpTransport({ baseUrl: 'http://127.0.0.1:1', token: null, fetch: globalThis.fetch });
+    await assert.rejects(unreachable.call('getStatus', {}), (error) => error instanceof ApiError && /could not be reached/.test(error.message));
+  });
+});
+
+describe('HTTP transport: events', () => {
+  it('reads named SSE messages into events, with the token, and stops on unsubscribe', async () => {
+    let open: ServerResponse | null = null;
+    reply = (req, res) => {
+      if (req.url !== '/api/events') return json(res, 404, {});
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write(': connected\n\n');
+      res.write('event: status\ndata: {"state":"running"}\n\n');
+      res.write('event: ping\ndata: {}\n\n'); // not an API event: ignored
+      res.write('event: routes\ndata: [{"id":\ndata: "r1"}]\n\n'); // data split over two lines
+      open = res;
+    };
+    const events: ApiEvent[] = [];
+    const http = transport();
+    const unsubscribe = http.subscribe((event) => events.push(event));
+    await waitFor(() => events.length === 2);
+    assert.deepEqual(events, [
+      { type: 'status', data: { state: 'running' } },
+      { type: 'routes', data: [{ id: 'r1' }] },
+    ]);
+    assert.equal(seen[0]!.authorization, 'Bearer secret-token');
+    assert.equal(seen[0]!.path, '/api/events');
+
+    unsubscribe();
+    await waitFor(() => open!.closed || open!.destroyed || open!.writableEnded || open!.socket?.destroyed === true);
+  });
+
+  it('shares one stream between listeners and closes it after the last one leaves', async () => {
+    const responses: ServerResponse[] = [];
+    reply = (_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write('event: log\ndata: {"status":200}\n\n');
+      responses.push(res);
+    };
+    const http = transport();
+    const a: ApiEvent[] = [];
+    const b: ApiEvent[] = [];
+    const stopA = http.subscribe((event) => a.push(event));
+    const stopB = http.subscribe((event) => b.push(event));
+    await waitFor(() => a.length === 1 && b.length === 1);
+    assert.equal(seen.length, 1, 'one connection for both listeners');
+    stopA();
+    responses[0]!.write('event: log\ndata: {"status":201}\n\n');
+    await waitFor(() => b.length === 2);
+    assert.equal(a.length, 1);
+    stopB();
+    await waitFor(() => responses[0]!.socket?.destroyed !== false);
+  });
+
+  it('reconnects with backoff after the stream drops, and says so', async () => {
+    let connections = 0;
+    reply = (_req, res) => {
+      connections += 1;
+      if (connections === 1) {
+        res.writeHead(503);
+        res.end();
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write(`event: status\ndata: {"connection":${connections}}\n\n`);
+      if (connections === 2) res.end(); // dropped after one event
+    };
+    let reconnects = 0;
+    const events: ApiEvent[] = [];
+    const http = transport('t', { backoff: { initialMs: 10, maxMs: 40 }, onReconnect: () => (reconnects += 1) });
+    const stop = http.subscribe((event) => events.push(event));
+    await waitFor(() => events.length === 2);
+    stop();
+    assert.deepEqual(
+      events.map((event) => event.data),
+      [{ connection: 2 }, { connection: 3 }],
+    );
+    assert.equal(connections, 3);
+    assert.equal(reconnects, 1, 'the first successful connection is not a reconnect');
+  });
+
+  it('gives up on a refused token instead of retrying forever', async () => {
+    reply = (_req, res) => json(res, 401, { error: { code: 'unauthorized', message: 'no' } });
+    const warn = console.warn;
+    console.warn = () => {};
+    try {
+      const stop = transport('wrong', { backoff: { initialMs: 5, maxMs: 5 } }).subscribe(() => {});
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      stop();
+    } finally {
+      console.warn = warn;
+    }
+    assert.equal(seen.length, 1);
+  });
+});
+
+describe('SSE parser', () => {
+  it('handles any chunking and every line ending', () => {
+    const text = 'event: status\r\ndata: {"a":1}\r\n\r\n: comment\nevent:routes\ndata:[]\n\nevent: log\rdata: 1\r\rdata: orphan\n\n';
+    const whole: SseMessage[] = [];
+    new SseParser((message) => whole.push(message)).push(text);
+    assert.deepEqual(whole, [
+      { event: 'status', data: '{"a":1}' },
+      { event: 'routes', data: '[]' },
+      { event: 'log', data: '1' },
+      { event: 'message', data: 'orphan' },
+    ]);
+    for (let size = 1; size <= 5; size++) {
+      const pieces: SseMessage[] = [];
+      const parser = new SseParser((message) => pieces.push(message));
+      for (let i = 0; i < text.length; i += size) parser.push(text.slice(i, i + size));
+      assert.deepEqual(pieces, whole, `chunks of ${size}`);
+    }
+  });
+});
+
+describe('readToken', () => {
+  function environment(hash: string, stored: string | null = null) {
+    const storage = new Map<string, string>(stored ? [[TOKEN_STORAGE_KEY, stored]] : []);
+    const replaced: string[] = [];
+    return {
+      env: {
+        location: { hash, pathname: '/', search: '?x=1' },
+        history: { replaceState: (_data: unknown, _unused: string, url?: string) => void replaced.push(url ?? '') },
+        storage: { getItem: (key: string) => storage.get(key) ?? null, setItem: (key: string, value: string) => void storage.set(key, value) },
+      },
+      storage,
+      replaced,
+    };
+  }
+
+  it('takes the token from the fragment, keeps it in storage and removes it from the address bar', () => {
+    const { env, storage, replaced } = environment('#token=abc123&view=routes');
+    assert.equal(readToken(env), 'abc123');
+    assert.equal(storage.get(TOKEN_STORAGE_KEY), 'abc123');
+    assert.deepEqual(replaced, ['/?x=1#view=routes']);
+  });
+
+  it('uses the stored token when the URL has none, and leaves the URL alone', () => {
+    const { env, replaced } = environment('', 'stored');
+    assert.equal(readToken(env), 'stored');
+    assert.deepEqual(replaced, []);
+  });
+
+  it('returns null when there is no token anywhere', () => {
+    assert.equal(readToken(environment('').env), null);
+  });
+});
+
+async function waitFor(condition: () => boolean, timeoutMs = 3000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('timed out waiting for a condition');
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
