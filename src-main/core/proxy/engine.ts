@@ -1,0 +1,344 @@
+// The proxy engine: the HTTP listener and the request path. A request runs these passes in order —
+// limits → target (Host) → route → forward — and ends in exactly one access-log entry. Routes and
+// settings can change at any time: a change provisions a new route table and swaps it in, so
+// requests and WebSockets already under way finish on the route they started with.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import type { AccessLogEntry, ListenerInfo, ProxySettings, Route, StatsSnapshot } from '../../../shared/model.js';
+import { listen } from '../net/listen.js';
+import { acceptsHtml, rawErrorResponse, renderErrorPage } from './error-page.js';
+import { ProxyError, type ProxyErrorCode } from './errors.js';
+import { Exchange } from './exchange.js';
+import { forward, hasBody } from './forward.js';
+import { clientAddress, realClient, requestTarget, TrustedProxies, upstreamHeaders } from './request-head.js';
+import { RouteTable } from './route-table.js';
+import { ProxyStats } from './stats.js';
+import { UpstreamRegistry } from './upstreams.js';
+import { refuseUpgrade, tunnelWebSocket } from './websocket.js';
+
+/** A request head over this many bytes is refused with 431. */
+export const MAX_HEADER_BYTES = 16 * 1024;
+/** A request with more header fields than this is refused with 431. */
+export const MAX_HEADERS = 100;
+/** How long a stop waits for requests under way before cutting them. */
+const STOP_GRACE_MS = 10_000;
+
+export interface ProxyEngineOptions {
+  settings: ProxySettings;
+  /** Called once per finished request, refused ones included. */
+  onRequestLogged?: (entry: AccessLogEntry) => void;
+  /** How long stop() lets requests under way finish. Default: 10000 ms. */
+  stopGraceMs?: number;
+}
+
+export class ProxyEngine {
+  private settings: ProxySettings;
+  private routes: readonly Route[] = [];
+  private readonly upstreams = new UpstreamRegistry();
+  private table: RouteTable;
+  private trusted: TrustedProxies;
+  private readonly counters = new ProxyStats();
+  private readonly onRequestLogged: (entry: AccessLogEntry) => void;
+  private readonly stopGraceMs: number;
+  private server: Server | null = null;
+  private listener: ListenerInfo | null = null;
+  private readonly tunnels = new Set<Duplex>();
+  private active = 0;
+  private idle: (() => void) | null = null;
+  private readonly forwardDeps;
+
+  constructor(options: ProxyEngineOptions) {
+    this.settings = options.settings;
+    this.onRequestLogged = options.onRequestLogged ?? (() => {});
+    this.stopGraceMs = options.stopGraceMs ?? STOP_GRACE_MS;
+    this.trusted = new TrustedProxies(options.settings.trustedProxies);
+    this.table = new RouteTable([], this.upstreams, options.settings.timeouts.upstreamConnectMs);
+    const engine = this;
+    this.forwardDeps = {
+      get timeouts() {
+        return engine.settings.timeouts;
+      },
+      fail: (ex: Exchange, error: ProxyError) => this.fail(ex, error),
+    };
+  }
+
+  get http(): ListenerInfo | null {
+    return this.listener;
+  }
+
+  /** Provisions `routes` and swaps them in atomically; requests under way keep their old route. */
+  setRoutes(routes: readonly Route[]): void {
+    this.routes = routes;
+    this.provision();
+  }
+
+  /** Timeouts and trusted proxies apply at once; a port or address change applies at the next start(). */
+  applySettings(settings: ProxySettings): void {
+    const connectChanged = settings.timeouts.upstreamConnectMs !== this.settings.timeouts.upstreamConnectMs;
+    this.settings = settings;
+    this.trusted = new TrustedProxies(settings.trustedProxies);
+    if (this.server) this.applyServerTimeouts(this.server);
+    if (connectChanged) this.provision();
+  }
+
+  stats(): StatsSnapshot {
+    return this.counters.snapshot(this.routes.map((r) => r.id));
+  }
+
+  /** Binds the HTTP listener; rejects with a ListenError that says how to fix a port problem. */
+  async start(): Promise<ListenerInfo> {
+    if (this.server && this.listener) return this.listener;
+    const server = createServer(
+      {
+        maxHeaderSize: MAX_HEADER_BYTES,
+        // Whole-request deadlines would cut long uploads; idle timers (clientIdleMs) guard instead.
+        requestTimeout: 0,
+        // Checked every second rather than Node's default 30 s, so headersMs means what it says.
+        connectionsCheckingInterval: 1000,
+        // Refused with Gatehouse's own page below, rather than Node's bare 400.
+        requireHostHeader: false,
+        joinDuplicateHeaders: false,
+      },
+      (req, res) => this.onRequest(req, res),
+    );
+    // One more than allowed, so "too many" is visible instead of silently truncated.
+    server.maxHeadersCount = MAX_HEADERS + 1;
+    this.applyServerTimeouts(server);
+    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.onUpgrade(req, socket, head));
+    server.on('connect', (req: IncomingMessage, socket: Duplex) => {
+      socket.on('error', () => {});
+      refuseUpgrade(socket, new ProxyError('method_not_allowed', 'Gatehouse is a reverse proxy; it does not open CONNECT tunnels.'), null, req.headers.accept);
+    });
+    server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => this.onClientError(error, socket));
+    const { bindAddress, httpPort } = this.settings;
+    this.listener = await listen(server, 'proxy', bindAddress, httpPort);
+    this.server = server;
+    this.provision();
+    return this.listener;
+  }
+
+  /** Stops accepting; requests under way get the grace period, then everything is closed. */
+  async stop(): Promise<void> {
+    const server = this.server;
+    if (!server) return;
+    this.server = null;
+    this.listener = null;
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeIdleConnections();
+    if (this.active > 0) {
+      const drained = new Promise<void>((resolve) => (this.idle = resolve));
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([drained, new Promise<void>((resolve) => (timer = setTimeout(resolve, this.stopGraceMs)))]);
+      clearTimeout(timer);
+      this.idle = null;
+    }
+    server.closeAllConnections();
+    for (const socket of this.tunnels) socket.destroy();
+    this.tunnels.clear();
+    await this.upstreams.destroyAll();
+    await closed;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // The request path
+
+  private onRequest(req: IncomingMessage, res: ServerResponse): void {
+    const peer = clientAddress(req);
+    const ex = new Exchange(req, res, peer, this.trusted.empty ? peer : realClient(req, peer, this.trusted));
+    this.active++;
+    res.once('close', () => this.finish(ex));
+    if (req.rawHeaders.length > MAX_HEADERS * 2) {
+      return this.fail(ex, new ProxyError('too_many_headers', `The request has more than ${MAX_HEADERS} header fields.`));
+    }
+    let target;
+    try {
+      target = ex.target = requestTarget(req);
+    } catch (error) {
+      return this.fail(ex, error as ProxyError);
+    }
+    const route = this.table.match(target.hostname);
+    if (!route) return this.fail(ex, noRoute(target.hostname));
+    ex.route = route;
+    const headers = upstreamHeaders(req, {
+      client: peer,
+      clientTrusted: this.trusted.has(peer),
+      proto: 'http',
+      target,
+      rewriteHost: route.rewriteHost,
+    });
+    forward(ex, headers, this.forwardDeps);
+  }
+
+  private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    socket.on('error', () => {}); // a reset from either side is routine, never a crash
+    const started = performance.now();
+    const startedAt = Date.now();
+    const peer = clientAddress(req);
+    const accept = req.headers.accept;
+    let routeId: string | null = null;
+    let upstream: string | null = null;
+    let hostname = '';
+    const log = (status: number, bytes: number, error: ProxyErrorCode | null) =>
+      this.log(
+        {
+          time: new Date(startedAt).toISOString(),
+          client: this.trusted.empty ? peer : realClient(req, peer, this.trusted),
+          host: hostname,
+          method: req.method ?? 'GET',
+          path: req.url ?? '',
+          status,
+          bytes,
+          durationMs: Math.round((performance.now() - started) * 100) / 100,
+          routeId,
+          upstream,
+          error,
+        },
+        0,
+      );
+    const refuse = (error: ProxyError, title: string | null) => {
+      refuseUpgrade(socket, error, title, accept);
+      log(error.status, 0, error.code);
+    };
+    if (req.rawHeaders.length > MAX_HEADERS * 2) {
+      return refuse(new ProxyError('too_many_headers', `The request has more than ${MAX_HEADERS} header fields.`), null);
+    }
+    let target;
+    try {
+      target = requestTarget(req);
+    } catch (error) {
+      return refuse(error as ProxyError, null);
+    }
+    hostname = target.hostname;
+    const route = this.table.match(target.hostname);
+    if (!route) return refuse(noRoute(target.hostname), null);
+    routeId = route.id;
+    if ((req.headers.upgrade ?? '').trim().toLowerCase() !== 'websocket') {
+      return refuse(new ProxyError('upgrade_refused', `Gatehouse only forwards WebSocket upgrades, not "${req.headers.upgrade}".`), route.title);
+    }
+    if (!route.websocket) {
+      return refuse(new ProxyError('websocket_disabled', `WebSocket is turned off for ${route.title}. Turn it on in the route's settings if the service needs it.`), route.title);
+    }
+    upstream = route.upstream.address;
+    const headers = upstreamHeaders(req, {
+      client: peer,
+      clientTrusted: this.trusted.has(peer),
+      proto: 'http',
+      target,
+      rewriteHost: route.rewriteHost,
+    });
+    const counters = this.counters.counters(route.id);
+    tunnelWebSocket(socket, head, route, { path: target.path, headers, accept }, {
+      timeouts: this.settings.timeouts,
+      tunnels: this.tunnels,
+      done: (status, bytes, error) => {
+        counters.record(performance.now() - started, status >= 500, 0, bytes, Date.now());
+        log(status, bytes, error);
+      },
+      onOpen: () => counters.openWebSockets++,
+      onClose: () => counters.openWebSockets--,
+    });
+  }
+
+  private onClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
+    if (error.code === 'ECONNRESET' || !socket.writable) {
+      socket.destroy();
+      return;
+    }
+    let problem: ProxyError;
+    switch (error.code) {
+      case 'HPE_HEADER_OVERFLOW':
+        problem = new ProxyError('headers_too_large', `The request's headers are larger than ${MAX_HEADER_BYTES / 1024} KiB.`);
+        break;
+      case 'ERR_HTTP_REQUEST_TIMEOUT':
+        problem = new ProxyError('request_timeout', 'The request headers did not arrive in time.');
+        break;
+      default:
+        problem = new ProxyError('bad_request', 'The request is not valid HTTP/1.1.');
+    }
+    refuseUpgrade(socket, problem, null, undefined);
+    const peer = (socket as Socket).remoteAddress ?? '';
+    this.log(
+      {
+        time: new Date().toISOString(),
+        client: peer.startsWith('::ffff:') ? peer.slice(7) : peer,
+        host: '',
+        method: '',
+        path: '',
+        status: problem.status,
+        bytes: 0,
+        durationMs: 0,
+        routeId: null,
+        upstream: null,
+        error: problem.code,
+      },
+      0,
+    );
+  }
+
+  /** Answers with Gatehouse's own page; closes the connection if the request body was not read. */
+  private fail(ex: Exchange, error: ProxyError): void {
+    ex.error = error.code;
+    const { req, res } = ex;
+    if (res.headersSent || res.destroyed) {
+      res.destroy();
+      return;
+    }
+    const page = renderErrorPage(error, ex.route?.title ?? null, acceptsHtml(req.headers.accept));
+    // An unread body would have to be drained before the next request; closing is cheaper and safe.
+    if (!req.complete && hasBody(req.headers)) page.headers.connection = 'close';
+    page.headers['content-length'] = String(Buffer.byteLength(page.body));
+    res.writeHead(page.status, page.headers);
+    res.end(req.method === 'HEAD' ? undefined : page.body);
+  }
+
+  private finish(ex: Exchange): void {
+    ex.abortUpstream?.();
+    const { res } = ex;
+    // A response cut before it completed is logged as 499 (client closed) unless we cut it ourselves.
+    const status = res.writableFinished ? res.statusCode : ex.error === 'request_timeout' ? 408 : ex.error ? 502 : 499;
+    const bytesIn = bytesReadSinceLastRequest(ex.req.socket as Socket);
+    const entry = ex.entry(status);
+    if (ex.route) {
+      this.counters.counters(ex.route.id).record(entry.durationMs, status >= 500 || (ex.error !== null && status !== 499), bytesIn, ex.bytesOut, ex.startedAt);
+    } else if (ex.error === 'no_route') {
+      this.counters.recordUnmatched();
+    }
+    this.log(entry, -1);
+  }
+
+  private log(entry: AccessLogEntry, activeDelta: number): void {
+    this.onRequestLogged(entry);
+    if (activeDelta !== 0) {
+      this.active += activeDelta;
+      if (this.active === 0 && this.idle) this.idle();
+    }
+  }
+
+  private provision(): void {
+    this.table = new RouteTable(this.routes, this.upstreams, this.settings.timeouts.upstreamConnectMs);
+    this.upstreams.retainOnly(this.table.upstreamKeys);
+    this.counters.retainOnly(new Set(this.routes.map((r) => r.id)));
+  }
+
+  private applyServerTimeouts(server: Server): void {
+    const { headersMs, keepAliveMs } = this.settings.timeouts;
+    server.headersTimeout = headersMs;
+    server.keepAliveTimeout = keepAliveMs;
+  }
+}
+
+const lastBytesRead = Symbol('gatehouse.lastBytesRead');
+
+/** Bytes the client sent for this request (head and body) on a keep-alive connection. */
+function bytesReadSinceLastRequest(socket: (Socket & { [lastBytesRead]?: number }) | null): number {
+  if (!socket) return 0;
+  const total = socket.bytesRead;
+  const delta = total - (socket[lastBytesRead] ?? 0);
+  socket[lastBytesRead] = total;
+  return delta;
+}
+
+function noRoute(hostname: string): ProxyError {
+  return new ProxyError('no_route', `No route is set up for ${hostname}. Add one in Gatehouse, or check the name.`);
+}

@@ -1,0 +1,138 @@
+// Every way a proxied request can fail, declared once with its HTTP status and the sentence the
+// error page shows; and the one place that maps an errno (or undici error code) to one of them.
+
+export type ProxyErrorCode =
+  | 'no_route'
+  | 'bad_host'
+  | 'bad_request'
+  | 'bad_target'
+  | 'headers_too_large'
+  | 'too_many_headers'
+  | 'request_timeout'
+  | 'method_not_allowed'
+  | 'upgrade_refused'
+  | 'websocket_disabled'
+  | 'upstream_refused'
+  | 'upstream_reset'
+  | 'upstream_unreachable'
+  | 'upstream_dns'
+  | 'upstream_tls'
+  | 'upstream_bad_response'
+  | 'upstream_connect_timeout'
+  | 'upstream_timeout'
+  | 'proxy_stopping';
+
+interface ErrorSpec {
+  status: number;
+  /** Short title for the page, e.g. "Bad gateway". */
+  title: string;
+}
+
+export const proxyErrors: Record<ProxyErrorCode, ErrorSpec> = {
+  no_route: { status: 404, title: 'No route for this name' },
+  bad_host: { status: 400, title: 'Bad Host header' },
+  bad_request: { status: 400, title: 'Bad request' },
+  bad_target: { status: 400, title: 'Bad request target' },
+  headers_too_large: { status: 431, title: 'Request headers too large' },
+  too_many_headers: { status: 431, title: 'Too many request headers' },
+  request_timeout: { status: 408, title: 'Request timed out' },
+  method_not_allowed: { status: 405, title: 'Method not allowed' },
+  upgrade_refused: { status: 400, title: 'Protocol upgrade refused' },
+  websocket_disabled: { status: 403, title: 'WebSocket turned off' },
+  upstream_refused: { status: 502, title: 'Service refused the connection' },
+  upstream_reset: { status: 502, title: 'Service closed the connection' },
+  upstream_unreachable: { status: 502, title: 'Service unreachable' },
+  upstream_dns: { status: 502, title: 'Service name not found' },
+  upstream_tls: { status: 502, title: 'Service certificate rejected' },
+  upstream_bad_response: { status: 502, title: 'Service sent a broken response' },
+  upstream_connect_timeout: { status: 504, title: 'Service did not accept the connection in time' },
+  upstream_timeout: { status: 504, title: 'Service did not answer in time' },
+  proxy_stopping: { status: 503, title: 'Gatehouse is stopping' },
+};
+
+/** A failure Gatehouse answers itself. `detail` is a user-facing sentence naming the cause. */
+export class ProxyError extends Error {
+  override readonly name = 'ProxyError';
+  constructor(
+    readonly code: ProxyErrorCode,
+    readonly detail: string,
+  ) {
+    super(detail);
+  }
+
+  get status(): number {
+    return proxyErrors[this.code].status;
+  }
+}
+
+const TLS_CODES = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+  'ERR_SSL_WRONG_VERSION_NUMBER',
+  'EPROTO',
+]);
+
+function errorCode(error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code === 'string') return code;
+  const cause = (error as { cause?: unknown } | null)?.cause;
+  return cause ? errorCode(cause) : undefined;
+}
+
+/** The one errno → failure map: what went wrong talking to `upstream` (host:port), for `service`. */
+export function upstreamFailure(error: unknown, service: string, upstream: string, timeouts: { connectMs: number; headersMs: number }): ProxyError {
+  const code = errorCode(error);
+  const seconds = (ms: number) => `${Math.round(ms / 100) / 10} s`;
+  switch (code) {
+    case 'ECONNREFUSED':
+      return new ProxyError('upstream_refused', `${service} at ${upstream} refused the connection. Is it running, and listening on that port?`);
+    case 'ECONNRESET':
+    case 'EPIPE':
+    case 'UND_ERR_SOCKET':
+    case 'UND_ERR_CLOSED':
+    case 'UND_ERR_DESTROYED':
+      return new ProxyError('upstream_reset', `${service} at ${upstream} closed the connection before it finished answering.`);
+    case 'EHOSTUNREACH':
+    case 'ENETUNREACH':
+    case 'EHOSTDOWN':
+    case 'ENETDOWN':
+      return new ProxyError('upstream_unreachable', `No route to ${upstream} from this machine. Is ${service}'s machine on and on this network?`);
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+    case 'EAI_NONAME':
+      return new ProxyError('upstream_dns', `The name in ${upstream} could not be looked up. Use the service's IP address, or check its name.`);
+    case 'UND_ERR_CONNECT_TIMEOUT':
+    case 'ETIMEDOUT':
+      return new ProxyError('upstream_connect_timeout', `${service} at ${upstream} did not accept a connection within ${seconds(timeouts.connectMs)}. Is the machine up, or is a firewall dropping the connection?`);
+    case 'UND_ERR_HEADERS_TIMEOUT':
+      return new ProxyError('upstream_timeout', `${service} at ${upstream} accepted the request but did not answer within ${seconds(timeouts.headersMs)}.`);
+    case 'UND_ERR_BODY_TIMEOUT':
+      return new ProxyError('upstream_timeout', `${service} at ${upstream} stopped sending its response.`);
+    case 'UND_ERR_INFO':
+    case 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH':
+    case 'UND_ERR_RES_EXCEEDED_MAX_SIZE':
+    case 'HPE_INVALID_CONSTANT':
+    case 'HPE_INVALID_HEADER_TOKEN':
+    case 'HPE_INVALID_STATUS':
+    case 'HPE_INVALID_VERSION':
+    case 'HPE_UNEXPECTED_CONTENT_LENGTH':
+    case 'HPE_INVALID_CHUNK_SIZE':
+    case 'HPE_INVALID_CONTENT_LENGTH':
+    case 'HPE_INVALID_TRANSFER_ENCODING':
+      return new ProxyError('upstream_bad_response', `${service} at ${upstream} sent a response that is not valid HTTP. Is that port really a web service (and plain http, not https)?`);
+    default:
+      if (code && TLS_CODES.has(code)) {
+        return new ProxyError(
+          'upstream_tls',
+          `${service} at ${upstream} presented a certificate Gatehouse could not verify (${code}). If it uses a self-signed certificate, turn on "Backend uses a self-signed certificate" for this route; if it speaks plain http, use http:// in the address.`,
+        );
+      }
+      return new ProxyError('upstream_reset', `Talking to ${service} at ${upstream} failed${code ? ` (${code})` : ''}.`);
+  }
+}

@@ -1,0 +1,146 @@
+// Forwarding one HTTP request through the route's pooled upstream and streaming the answer back.
+// Nothing is buffered whole: request bodies stream up as the client sends them, response chunks are
+// written as they arrive, and a client that stops reading pauses the upstream (backpressure) instead
+// of filling memory. Bodies, encodings and redirects pass untouched.
+import type { Dispatcher } from 'undici';
+import type { Timeouts } from '../../../shared/model.js';
+import { ProxyError, upstreamFailure } from './errors.js';
+import type { Exchange } from './exchange.js';
+import { downstreamHeaders } from './request-head.js';
+
+type Controller = Parameters<NonNullable<Dispatcher.DispatchHandler['onResponseStart']>>[0];
+
+/** Reason given to undici when the client went away; its error is then not reported as a failure. */
+const CLIENT_GONE = new Error('client closed the connection');
+
+export interface ForwardDeps {
+  timeouts: Timeouts;
+  /** Answers the request with Gatehouse's own error page. */
+  fail(ex: Exchange, error: ProxyError): void;
+}
+
+class ForwardHandler implements Dispatcher.DispatchHandler {
+  private controller: Controller | null = null;
+  private waitingForDrain = false;
+  private drainTimer: NodeJS.Timeout | null = null;
+
+  constructor(
+    private readonly ex: Exchange,
+    private readonly deps: ForwardDeps,
+  ) {}
+
+  onRequestStart(controller: Controller): void {
+    this.controller = controller;
+    if (this.ex.res.destroyed) controller.abort(CLIENT_GONE);
+  }
+
+  onResponseStart(_controller: Controller, statusCode: number, headers: Record<string, string | string[] | undefined>, statusMessage?: string): void {
+    if (statusCode < 200) return; // 1xx informational: the final response follows
+    const { res } = this.ex;
+    if (res.destroyed) return;
+    const out = downstreamHeaders(headers);
+    if (statusMessage) res.writeHead(statusCode, statusMessage, out);
+    else res.writeHead(statusCode, out);
+    // Event streams must reach the browser before the first event, which may be minutes away.
+    const type = out['content-type'];
+    if (typeof type === 'string' && type.startsWith('text/event-stream')) res.flushHeaders();
+  }
+
+  onResponseData(controller: Controller, chunk: Buffer): void {
+    this.ex.bytesOut += chunk.length;
+    if (!this.ex.res.write(chunk)) this.pauseUntilDrained(controller);
+  }
+
+  onResponseEnd(): void {
+    this.clearDrainTimer();
+    this.ex.abortUpstream = null;
+    this.ex.res.end();
+  }
+
+  onResponseError(_controller: Controller, error: Error): void {
+    this.clearDrainTimer();
+    this.ex.abortUpstream = null;
+    const { ex } = this;
+    if (error === CLIENT_GONE || ex.res.destroyed) return;
+    const route = ex.route;
+    if (!ex.res.headersSent && route) {
+      const { upstreamConnectMs: connectMs, upstreamHeadersMs: headersMs } = this.deps.timeouts;
+      this.deps.fail(ex, upstreamFailure(error, route.title, route.upstream.address, { connectMs, headersMs }));
+      return;
+    }
+    // Mid-body failure: the status line is gone, so cutting the connection is the only honest signal.
+    ex.error ??= 'upstream_reset';
+    ex.res.destroy();
+  }
+
+  /** The client stopped reading: pause the upstream until it drains, and give up after clientIdleMs. */
+  private pauseUntilDrained(controller: Controller): void {
+    if (this.waitingForDrain) return;
+    this.waitingForDrain = true;
+    controller.pause();
+    const { res } = this.ex;
+    this.drainTimer = setTimeout(() => {
+      this.ex.error = 'request_timeout';
+      res.destroy();
+    }, this.deps.timeouts.clientIdleMs);
+    res.once('drain', () => {
+      this.clearDrainTimer();
+      this.waitingForDrain = false;
+      controller.resume();
+    });
+  }
+
+  private clearDrainTimer(): void {
+    if (this.drainTimer) clearTimeout(this.drainTimer);
+    this.drainTimer = null;
+  }
+
+  abort(): void {
+    this.clearDrainTimer();
+    this.controller?.abort(CLIENT_GONE);
+  }
+}
+
+/** True when the request carries a body to stream upstream. */
+export function hasBody(headers: Exchange['req']['headers']): boolean {
+  const length = headers['content-length'];
+  if (length !== undefined) return length !== '0';
+  return headers['transfer-encoding'] !== undefined;
+}
+
+/** Sends the exchange's request to its route's upstream with `headers` (already built). */
+export function forward(ex: Exchange, headers: string[], deps: ForwardDeps): void {
+  const route = ex.route as NonNullable<Exchange['route']>;
+  const target = ex.target as NonNullable<Exchange['target']>;
+  const { req } = ex;
+  const withBody = hasBody(req.headers);
+  const { timeouts } = deps;
+  if (withBody) {
+    // A client that stalls mid-upload is cut after clientIdleMs; once the body is in, the response
+    // may legitimately take long (upstreamHeadersMs governs that), so the timer stops.
+    req.setTimeout(timeouts.clientIdleMs, () => {
+      ex.error = 'request_timeout';
+      req.socket.destroy();
+    });
+    req.once('end', () => req.setTimeout(0));
+  }
+  const handler = new ForwardHandler(ex, deps);
+  ex.abortUpstream = () => handler.abort();
+  try {
+    route.upstream.pool.dispatch(
+      {
+        path: target.path,
+        method: req.method as Dispatcher.HttpMethod,
+        headers,
+        body: withBody ? req : null,
+        headersTimeout: timeouts.upstreamHeadersMs,
+        bodyTimeout: timeouts.upstreamBodyIdleMs,
+      },
+      handler,
+    );
+  } catch (error) {
+    // undici rejects some heads synchronously (a header value it will not send).
+    ex.abortUpstream = null;
+    deps.fail(ex, new ProxyError('bad_request', `The request could not be forwarded: ${(error as Error).message}.`));
+  }
+}

@@ -1,0 +1,204 @@
+// The passes over a request's head, in the order the request path runs them: find the one authority
+// the request is for, then build the headers the upstream receives. Each is a small pure function
+// over Node's raw header list, so it is tested alone and costs no allocation it does not need.
+import type { IncomingMessage } from 'node:http';
+import { BlockList, isIPv6 } from 'node:net';
+import { ProxyError } from './errors.js';
+
+/** Headers that describe one connection, not the message (RFC 9110 §7.6.1), plus legacy ones. */
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  // Node already answered "100 Continue" to the client; undici refuses to forward it.
+  'expect',
+]);
+
+/** Headers Gatehouse sets itself; a client's values are replaced unless it is a trusted proxy. */
+const FORWARDING = new Set(['host', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'forwarded']);
+
+const HOST_VALUE = /^(?:[A-Za-z0-9_](?:[A-Za-z0-9_.-]*[A-Za-z0-9_])?\.?|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
+
+export interface RequestTarget {
+  /** Lower case, no port, no trailing dot: what routes are matched on. */
+  hostname: string;
+  /** The authority as the client sent it (host[:port]), forwarded as Host. */
+  authority: string;
+  /** Origin-form path and query sent upstream. */
+  path: string;
+}
+
+function hostnameOf(authority: string): string {
+  let host = authority;
+  if (host.startsWith('[')) host = host.slice(0, host.indexOf(']') + 1);
+  else {
+    const colon = host.lastIndexOf(':');
+    if (colon !== -1) host = host.slice(0, colon);
+  }
+  host = host.toLowerCase();
+  return host.endsWith('.') ? host.slice(0, -1) : host;
+}
+
+/**
+ * The one authority this request is for. An absolute-form target ("GET http://a/ HTTP/1.1") wins
+ * over the Host header, as RFC 9112 §3.2.2 requires, so a request can never be routed by one name
+ * and forwarded with another. A missing, repeated or malformed Host is refused.
+ */
+export function requestTarget(req: IncomingMessage): RequestTarget {
+  const raw = req.rawHeaders;
+  let host: string | undefined;
+  for (let i = 0; i < raw.length; i += 2) {
+    if ((raw[i] as string).length === 4 && (raw[i] as string).toLowerCase() === 'host') {
+      if (host !== undefined) throw new ProxyError('bad_host', 'The request carried more than one Host header, so it is refused.');
+      host = (raw[i + 1] as string).trim();
+    }
+  }
+  const url = req.url ?? '';
+  if (url.charCodeAt(0) === 47 /* / */) {
+    if (host === undefined || host === '') throw new ProxyError('bad_host', 'The request has no Host header, so Gatehouse cannot tell which service it is for.');
+    if (!HOST_VALUE.test(host)) throw new ProxyError('bad_host', 'The request\'s Host header is not a valid host name.');
+    return { hostname: hostnameOf(host), authority: host, path: url };
+  }
+  const absolute = /^https?:\/\/([^/?#]*)([^#]*)/i.exec(url);
+  if (absolute) {
+    const authority = absolute[1] as string;
+    if (authority === '' || authority.includes('@') || !HOST_VALUE.test(authority)) {
+      throw new ProxyError('bad_target', 'The request target names no valid host.');
+    }
+    const rest = absolute[2] as string;
+    const path = rest === '' ? '/' : rest.startsWith('/') ? rest : `/${rest}`;
+    return { hostname: hostnameOf(authority), authority, path };
+  }
+  throw new ProxyError('bad_target', 'The request target must be a path such as /index.html.');
+}
+
+/** The client's address as people write it (no IPv4-mapped IPv6 prefix). */
+export function clientAddress(req: IncomingMessage): string {
+  const address = req.socket.remoteAddress ?? '';
+  return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
+}
+
+/** Trusted proxies as a lookup structure, built once per settings change. */
+export class TrustedProxies {
+  private readonly list = new BlockList();
+  readonly empty: boolean;
+
+  constructor(entries: readonly string[]) {
+    for (const entry of entries) {
+      const [address, prefix] = entry.split('/') as [string, string | undefined];
+      const type = isIPv6(address) ? 'ipv6' : 'ipv4';
+      if (prefix === undefined) this.list.addAddress(address, type);
+      else this.list.addSubnet(address, Number(prefix), type);
+    }
+    this.empty = entries.length === 0;
+  }
+
+  has(address: string): boolean {
+    if (this.empty || address === '') return false;
+    return this.list.check(address, isIPv6(address) ? 'ipv6' : 'ipv4');
+  }
+}
+
+/** What the request path knows when it builds the upstream head. */
+export interface ForwardContext {
+  client: string;
+  clientTrusted: boolean;
+  proto: 'http' | 'https';
+  target: RequestTarget;
+  rewriteHost: string | null;
+}
+
+function forwardedFor(address: string): string {
+  return isIPv6(address) ? `"[${address}]"` : address;
+}
+
+function forwardedHost(authority: string): string {
+  return /^[A-Za-z0-9._-]+$/.test(authority) ? authority : `"${authority.replace(/["\\]/g, '')}"`;
+}
+
+/**
+ * The header list sent upstream, as a flat [name, value, …] array. Hop-by-hop headers and every
+ * header the client named in Connection go first, so nothing the client meant for this hop leaks;
+ * then Host and the X-Forwarded-* / Forwarded set, trusting earlier values only from a trusted proxy.
+ */
+export function upstreamHeaders(req: IncomingMessage, ctx: ForwardContext): string[] {
+  const raw = req.rawHeaders;
+  const named = connectionTokens(req.headers.connection);
+  const out: string[] = [];
+  let priorFor: string | undefined;
+  let priorProto: string | undefined;
+  let priorHost: string | undefined;
+  let priorForwarded: string | undefined;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i] as string;
+    const lower = name.toLowerCase();
+    if (HOP_BY_HOP.has(lower) || (named !== null && named.has(lower))) continue;
+    if (FORWARDING.has(lower)) {
+      if (!ctx.clientTrusted) continue;
+      const value = raw[i + 1] as string;
+      if (lower === 'x-forwarded-for') priorFor = priorFor ? `${priorFor}, ${value}` : value;
+      else if (lower === 'x-forwarded-proto') priorProto ??= value;
+      else if (lower === 'x-forwarded-host') priorHost ??= value;
+      else if (lower === 'forwarded') priorForwarded = priorForwarded ? `${priorForwarded}, ${value}` : value;
+      continue;
+    }
+    out.push(name, raw[i + 1] as string);
+  }
+  const { client, proto, target } = ctx;
+  const element = `for=${forwardedFor(client)};host=${forwardedHost(target.authority)};proto=${proto}`;
+  out.push(
+    'host', ctx.rewriteHost ?? target.authority,
+    'x-forwarded-for', priorFor ? `${priorFor}, ${client}` : client,
+    'x-forwarded-proto', priorProto ?? proto,
+    'x-forwarded-host', priorHost ?? target.authority,
+    'forwarded', priorForwarded ? `${priorForwarded}, ${element}` : element,
+  );
+  return out;
+}
+
+/**
+ * The real client behind trusted proxies: the right-most X-Forwarded-For entry that is not itself a
+ * trusted proxy (entries further left are client-supplied and could be forged).
+ */
+export function realClient(req: IncomingMessage, peer: string, trusted: TrustedProxies): string {
+  if (!trusted.has(peer)) return peer;
+  const header = req.headers['x-forwarded-for'];
+  if (typeof header !== 'string' || header === '') return peer;
+  const hops = header.split(',');
+  for (let i = hops.length - 1; i >= 0; i--) {
+    const hop = (hops[i] as string).trim();
+    if (hop !== '' && !trusted.has(hop)) return hop;
+  }
+  return peer;
+}
+
+/** Lower-cased names listed in a Connection header, or null when there are none beyond the usual. */
+export function connectionTokens(header: string | undefined): Set<string> | null {
+  if (!header) return null;
+  let tokens: Set<string> | null = null;
+  for (const part of header.split(',')) {
+    const token = part.trim().toLowerCase();
+    if (token === '' || token === 'keep-alive' || token === 'close' || token === 'upgrade') continue;
+    (tokens ??= new Set()).add(token);
+  }
+  return tokens;
+}
+
+/** Response headers from upstream minus hop-by-hop ones and those its Connection header names. */
+export function downstreamHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string | string[]> {
+  const connection = headers.connection;
+  const named = connectionTokens(Array.isArray(connection) ? connection.join(',') : connection);
+  const out: Record<string, string | string[]> = {};
+  for (const name in headers) {
+    if (HOP_BY_HOP.has(name) || (named !== null && named.has(name))) continue;
+    const value = headers[name];
+    if (value !== undefined) out[name] = value;
+  }
+  return out;
+}

@@ -1,0 +1,57 @@
+// Routes are provisioned once, when they change: names indexed for an O(1) lookup, upstreams
+// resolved to pools, defaults applied. The request path only ever reads a finished table, and a
+// change builds a new one and swaps it in, so a request keeps the route it started with.
+import type { Route } from '../../../shared/model.js';
+import type { Upstream, UpstreamRegistry } from './upstreams.js';
+
+export interface ProvisionedRoute {
+  readonly id: string;
+  /** What the user calls it: the title, or the first name. */
+  readonly title: string;
+  readonly upstream: Upstream;
+  readonly websocket: boolean;
+  /** Host header to send upstream instead of the client's, or null to preserve it. */
+  readonly rewriteHost: string | null;
+}
+
+export class RouteTable {
+  /** Exact names → route. */
+  private readonly exact = new Map<string, ProvisionedRoute>();
+  /** For `*.home.arpa`: "home.arpa" → route. A wildcard covers exactly one label, as in TLS. */
+  private readonly wildcard = new Map<string, ProvisionedRoute>();
+  readonly routes: readonly ProvisionedRoute[];
+  readonly upstreamKeys: ReadonlySet<string>;
+
+  constructor(routes: readonly Route[], upstreams: UpstreamRegistry, connectTimeoutMs: number) {
+    const provisioned: ProvisionedRoute[] = [];
+    const keys = new Set<string>();
+    for (const route of routes) {
+      if (!route.enabled) continue;
+      const upstream = upstreams.get({ origin: route.upstream, insecureTls: route.insecureUpstreamTls, connectTimeoutMs });
+      keys.add(upstream.key);
+      const entry: ProvisionedRoute = {
+        id: route.id,
+        title: route.title || route.names[0] || route.id,
+        upstream,
+        websocket: route.websocket,
+        rewriteHost: route.rewriteHost,
+      };
+      provisioned.push(entry);
+      for (const name of route.names) {
+        if (name.startsWith('*.')) this.wildcard.set(name.slice(2), entry);
+        else this.exact.set(name, entry);
+      }
+    }
+    this.routes = provisioned;
+    this.upstreamKeys = keys;
+  }
+
+  /** The route for a normalized host name (lower case, no port, no trailing dot), if any. */
+  match(hostname: string): ProvisionedRoute | undefined {
+    const exact = this.exact.get(hostname);
+    if (exact) return exact;
+    if (this.wildcard.size === 0) return undefined;
+    const dot = hostname.indexOf('.');
+    return dot > 0 ? this.wildcard.get(hostname.slice(dot + 1)) : undefined;
+  }
+}

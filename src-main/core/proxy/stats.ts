@@ -1,0 +1,117 @@
+// Per-route counters and latency percentiles. Recording is a few array writes on the request path;
+// percentiles are computed only when someone asks. Latency lives in a ring of 10-second log-scale
+// histograms covering the last five minutes, so p50/p99 describe now, not the day's average.
+import type { RouteStats, StatsSnapshot } from '../../../shared/model.js';
+
+const SLOT_MS = 10_000;
+const SLOTS = 30; // 5 minutes
+/** Bucket i holds latencies in [BASE^i, BASE^(i+1)) tenths of a millisecond: ±5% resolution. */
+const BASE = 1.1;
+const LOG_BASE = Math.log(BASE);
+const BUCKETS = 200; // up to ~ 1.1^200 / 10 ms ≈ 19 000 s
+
+function bucketOf(ms: number): number {
+  const tenths = ms * 10;
+  if (tenths < 1) return 0;
+  return Math.min(BUCKETS - 1, Math.floor(Math.log(tenths) / LOG_BASE));
+}
+
+/** The upper edge of a bucket, in ms: reporting the edge never understates a latency. */
+const bucketEdgeMs = (bucket: number) => Math.round(BASE ** (bucket + 1)) / 10;
+
+class RouteCounters {
+  requests = 0;
+  errors = 0;
+  bytesIn = 0;
+  bytesOut = 0;
+  openWebSockets = 0;
+  private readonly histograms = Array.from({ length: SLOTS }, () => new Uint32Array(BUCKETS));
+  /** Which 10-second period each slot currently holds. */
+  private readonly periods = new Float64Array(SLOTS).fill(-1);
+  private readonly requestsPerSlot = new Uint32Array(SLOTS);
+
+  record(durationMs: number, failed: boolean, bytesIn: number, bytesOut: number, now: number): void {
+    this.requests++;
+    if (failed) this.errors++;
+    this.bytesIn += bytesIn;
+    this.bytesOut += bytesOut;
+    const period = Math.floor(now / SLOT_MS);
+    const slot = period % SLOTS;
+    if (this.periods[slot] !== period) {
+      (this.histograms[slot] as Uint32Array).fill(0);
+      this.requestsPerSlot[slot] = 0;
+      this.periods[slot] = period;
+    }
+    (this.histograms[slot] as Uint32Array)[bucketOf(durationMs)]!++;
+    this.requestsPerSlot[slot]!++;
+  }
+
+  snapshot(routeId: string, now: number): RouteStats {
+    const current = Math.floor(now / SLOT_MS);
+    const merged = new Float64Array(BUCKETS);
+    let total = 0;
+    let lastMinute = 0;
+    for (let slot = 0; slot < SLOTS; slot++) {
+      const age = current - (this.periods[slot] as number);
+      if (age < 0 || age >= SLOTS) continue;
+      const histogram = this.histograms[slot] as Uint32Array;
+      for (let b = 0; b < BUCKETS; b++) merged[b]! += histogram[b] as number;
+      total += this.requestsPerSlot[slot] as number;
+      if (age < 60_000 / SLOT_MS) lastMinute += this.requestsPerSlot[slot] as number;
+    }
+    return {
+      routeId,
+      requests: this.requests,
+      errors: this.errors,
+      bytesIn: this.bytesIn,
+      bytesOut: this.bytesOut,
+      p50Ms: percentile(merged, total, 0.5),
+      p99Ms: percentile(merged, total, 0.99),
+      requestsPerMinute: lastMinute,
+      openWebSockets: this.openWebSockets,
+    };
+  }
+}
+
+function percentile(histogram: Float64Array, total: number, q: number): number | null {
+  if (total === 0) return null;
+  const rank = Math.ceil(total * q);
+  let seen = 0;
+  for (let b = 0; b < BUCKETS; b++) {
+    seen += histogram[b] as number;
+    if (seen >= rank) return bucketEdgeMs(b);
+  }
+  return bucketEdgeMs(BUCKETS - 1);
+}
+
+/** Counters for every route, kept by route id so an edited route keeps its history. */
+export class ProxyStats {
+  private readonly byRoute = new Map<string, RouteCounters>();
+  private unmatched = 0;
+
+  /** The counters of a route, created on first use; the request path holds on to this object. */
+  counters(routeId: string): RouteCounters {
+    let counters = this.byRoute.get(routeId);
+    if (!counters) this.byRoute.set(routeId, (counters = new RouteCounters()));
+    return counters;
+  }
+
+  recordUnmatched(): void {
+    this.unmatched++;
+  }
+
+  /** Drops the counters of routes that no longer exist. */
+  retainOnly(routeIds: ReadonlySet<string>): void {
+    for (const id of this.byRoute.keys()) if (!routeIds.has(id)) this.byRoute.delete(id);
+  }
+
+  snapshot(routeIds: readonly string[], now = Date.now()): StatsSnapshot {
+    return {
+      time: new Date(now).toISOString(),
+      routes: routeIds.map((id) => this.counters(id).snapshot(id, now)),
+      unmatched: this.unmatched,
+    };
+  }
+}
+
+export type { RouteCounters };

@@ -1,0 +1,77 @@
+// The upstream registry: one pooled keep-alive transport per backend address (and TLS mode), shared
+// by every route that points there, so two names for one service reuse the same connections.
+// Pools no route needs any more are closed gracefully: requests already on them finish first.
+import { Pool } from 'undici';
+
+export interface UpstreamOptions {
+  /** `http://host:port` or `https://host:port`, as stored on the route. */
+  origin: string;
+  /** Accept a self-signed or otherwise unverifiable certificate (https only). */
+  insecureTls: boolean;
+  connectTimeoutMs: number;
+}
+
+/** One backend as the request path sees it. */
+export interface Upstream {
+  readonly key: string;
+  readonly origin: string;
+  /** `host:port`, for logs and error pages. */
+  readonly address: string;
+  readonly pool: Pool;
+}
+
+/** Upper bound of concurrent connections to one backend; further requests queue on the pool. */
+const MAX_CONNECTIONS_PER_UPSTREAM = 256;
+
+function keyOf(options: UpstreamOptions): string {
+  return `${options.origin}|${options.insecureTls && options.origin.startsWith('https:') ? 'insecure' : 'verify'}|${options.connectTimeoutMs}`;
+}
+
+export class UpstreamRegistry {
+  private upstreams = new Map<string, Upstream>();
+
+  /** The upstream for these options, creating its pool on first use. */
+  get(options: UpstreamOptions): Upstream {
+    const key = keyOf(options);
+    let upstream = this.upstreams.get(key);
+    if (!upstream) {
+      const url = new URL(options.origin);
+      const pool = new Pool(options.origin, {
+        connections: MAX_CONNECTIONS_PER_UPSTREAM,
+        pipelining: 1,
+        connect: {
+          timeout: options.connectTimeoutMs,
+          rejectUnauthorized: !(options.insecureTls && url.protocol === 'https:'),
+        },
+      });
+      // A pool error surfaces on the request that hit it; this keeps a stray one from crashing us.
+      pool.on('connectionError', () => {});
+      upstream = { key, origin: options.origin, address: url.host, pool };
+      this.upstreams.set(key, upstream);
+    }
+    return upstream;
+  }
+
+  /** Closes (drains) every pool whose key is not in `keep`. */
+  retainOnly(keep: ReadonlySet<string>): void {
+    for (const [key, upstream] of this.upstreams) {
+      if (keep.has(key)) continue;
+      this.upstreams.delete(key);
+      upstream.pool.close().catch(() => {});
+    }
+  }
+
+  /** Aborts every pool at once (shutdown after the grace period). */
+  async destroyAll(): Promise<void> {
+    const pools = [...this.upstreams.values()].map((u) => u.pool);
+    this.upstreams.clear();
+    await Promise.allSettled(pools.map((pool) => pool.destroy()));
+  }
+
+  /** Drains every pool: in-flight requests finish, then connections close. */
+  async closeAll(): Promise<void> {
+    const pools = [...this.upstreams.values()].map((u) => u.pool);
+    this.upstreams.clear();
+    await Promise.allSettled(pools.map((pool) => pool.close()));
+  }
+}

@@ -1,0 +1,162 @@
+// WebSocket upgrades. Only `Upgrade: websocket` is tunnelled, and only after the upstream answers
+// 101: until then the client gets whatever the upstream said (a 403 stays a 403). Once tunnelled,
+// bytes flow both ways untouched until either side closes or both stay silent for websocketIdleMs.
+import type { Duplex } from 'node:stream';
+import type { Dispatcher } from 'undici';
+import type { Timeouts } from '../../../shared/model.js';
+import { acceptsHtml, rawErrorResponse, renderErrorPage } from './error-page.js';
+import { upstreamFailure, type ProxyError, type ProxyErrorCode } from './errors.js';
+import { downstreamHeaders } from './request-head.js';
+import type { ProvisionedRoute } from './route-table.js';
+
+type Controller = Parameters<NonNullable<Dispatcher.DispatchHandler['onResponseStart']>>[0];
+
+export interface TunnelDeps {
+  timeouts: Timeouts;
+  /** Every open tunnel's client socket, so a stop can close them. */
+  tunnels: Set<Duplex>;
+  /** Called once when the exchange ends: status sent, bytes to the client, failure code if any. */
+  done(status: number, bytesOut: number, error: ProxyErrorCode | null): void;
+  onOpen(): void;
+  onClose(): void;
+}
+
+/** Writes Gatehouse's own error page on a socket that is not (or no longer) an HTTP response. */
+export function refuseUpgrade(socket: Duplex, error: ProxyError, route: string | null, accept: string | undefined): void {
+  if (socket.writable) socket.end(rawErrorResponse(renderErrorPage(error, route, acceptsHtml(accept))));
+  else socket.destroy();
+}
+
+function headLines(statusCode: number, statusMessage: string, headers: Record<string, string | string[] | undefined>): string {
+  let head = `HTTP/1.1 ${statusCode} ${statusMessage}\r\n`;
+  for (const name in headers) {
+    const value = headers[name];
+    if (value === undefined) continue;
+    for (const item of Array.isArray(value) ? value : [value]) head += `${name}: ${item}\r\n`;
+  }
+  return head + '\r\n';
+}
+
+/** Joins two sockets until either ends or both are silent for `idleMs`. */
+function splice(client: Duplex, upstream: Duplex, idleMs: number, onClose: () => void): void {
+  const idle = setTimeout(() => {
+    client.destroy();
+    upstream.destroy();
+  }, idleMs);
+  const touch = () => idle.refresh();
+  client.on('data', touch);
+  upstream.on('data', touch);
+  let closed = false;
+  const close = () => {
+    if (closed) return;
+    closed = true;
+    clearTimeout(idle);
+    client.destroy();
+    upstream.destroy();
+    onClose();
+  };
+  client.on('close', close);
+  upstream.on('close', close);
+  client.on('error', close);
+  upstream.on('error', close);
+  client.pipe(upstream);
+  upstream.pipe(client);
+}
+
+class UpgradeHandler implements Dispatcher.DispatchHandler {
+  private bytesOut = 0;
+  private responded = false;
+  private status = 0;
+
+  constructor(
+    private readonly client: Duplex,
+    private readonly head: Buffer,
+    private readonly route: ProvisionedRoute,
+    private readonly accept: string | undefined,
+    private readonly deps: TunnelDeps,
+  ) {}
+
+  onRequestStart(controller: Controller): void {
+    if (this.client.destroyed) controller.abort(new Error('client closed the connection'));
+    else this.client.once('close', () => controller.abort(new Error('client closed the connection')));
+  }
+
+  onRequestUpgrade(_controller: Controller, statusCode: number, headers: Record<string, string | string[] | undefined>, upstream: Duplex): void {
+    const { client, deps } = this;
+    this.responded = true;
+    if (client.destroyed) {
+      upstream.destroy();
+      deps.done(499, 0, null);
+      return;
+    }
+    client.write(headLines(statusCode, 'Switching Protocols', headers));
+    if (this.head.length > 0) upstream.write(this.head);
+    deps.tunnels.add(client);
+    deps.onOpen();
+    let bytes = 0;
+    upstream.on('data', (chunk: Buffer) => (bytes += chunk.length));
+    splice(client, upstream, deps.timeouts.websocketIdleMs, () => {
+      deps.tunnels.delete(client);
+      deps.onClose();
+      deps.done(101, bytes, null);
+    });
+  }
+
+  // The upstream declined the upgrade: relay its answer as it is, then close.
+  onResponseStart(_controller: Controller, statusCode: number, headers: Record<string, string | string[] | undefined>, statusMessage?: string): void {
+    if (statusCode < 200) return;
+    this.responded = true;
+    this.status = statusCode;
+    // The body is relayed decoded and close-delimited, so chunked framing and keep-alive go.
+    const out: Record<string, string | string[]> = { ...downstreamHeaders(headers), connection: 'close' };
+    this.client.write(headLines(statusCode, statusMessage || 'Upgrade Refused', out));
+  }
+
+  onResponseData(_controller: Controller, chunk: Buffer): void {
+    this.bytesOut += chunk.length;
+    this.client.write(chunk);
+  }
+
+  onResponseEnd(): void {
+    this.client.end();
+    this.deps.done(this.status, this.bytesOut, null);
+  }
+
+  onResponseError(_controller: Controller, error: Error): void {
+    const { client, route, deps } = this;
+    if (this.responded) {
+      client.destroy();
+      deps.done(this.status || 502, this.bytesOut, 'upstream_reset');
+      return;
+    }
+    if (client.destroyed) {
+      deps.done(499, 0, null);
+      return;
+    }
+    const { upstreamConnectMs: connectMs, upstreamHeadersMs: headersMs } = deps.timeouts;
+    const failure = upstreamFailure(error, route.title, route.upstream.address, { connectMs, headersMs });
+    refuseUpgrade(client, failure, route.title, this.accept);
+    deps.done(failure.status, 0, failure.code);
+  }
+}
+
+/** Asks the route's upstream for a WebSocket upgrade on behalf of `client`. */
+export function tunnelWebSocket(
+  client: Duplex,
+  head: Buffer,
+  route: ProvisionedRoute,
+  request: { path: string; headers: string[]; accept: string | undefined },
+  deps: TunnelDeps,
+): void {
+  route.upstream.pool.dispatch(
+    {
+      path: request.path,
+      method: 'GET',
+      headers: request.headers,
+      upgrade: 'websocket',
+      headersTimeout: deps.timeouts.upstreamHeadersMs,
+      bodyTimeout: deps.timeouts.upstreamHeadersMs,
+    },
+    new UpgradeHandler(client, head, route, request.accept, deps),
+  );
+}
