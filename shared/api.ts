@@ -81,7 +81,8 @@ export type ApiInput<K extends ApiMember> = z.input<(typeof endpoints)[K]['input
 /** What a handler receives (validated, defaults applied). */
 export type ApiParsedInput<K extends ApiMember> = z.output<(typeof endpoints)[K]['input']>;
 
-type ArgsFor<K extends ApiMember> = keyof ApiInput<K> extends never ? [input?: ApiInput<K>] : [input: ApiInput<K>];
+// Members whose input is all-optional (or empty) may be called with no argument.
+type ArgsFor<K extends ApiMember> = {} extends ApiInput<K> ? [input?: ApiInput<K>] : [input: ApiInput<K>];
 
 /** The API as a caller sees it. */
 export type Api = { [K in ApiMember]: (...args: ArgsFor<K>) => Promise<ApiResults[K]> };

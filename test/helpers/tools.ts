@@ -24,7 +24,7 @@ export function findTool(name: string): string | null {
  */
 export function needTools(...tools: (string | [tool: string, debianPackage: string])[]): string | false {
   const missing = tools
-    .map((tool) => (Array.isArray(tool) ? tool : [tool, tool]))
+    .map((tool): [string, string] => (Array.isArray(tool) ? tool : [tool, tool]))
     .filter(([tool]) => !findTool(tool))
     .map(([tool, pkg]) => `${tool} (apt-get install ${pkg})`);
   if (missing.length === 0) return false;
