@@ -1,0 +1,252 @@
+// The composition root: builds the settings store, the proxy engine and the access log from the data
+// directory, and implements every member of the API contract over them. Both transports (Electron
+// IPC and `gatehouse serve`) carry exactly these handlers, so behaviour lives here, once.
+//
+// Every change follows one order: check it against the current settings, persist it (durable when
+// the store resolves), apply it to the running engine, then tell subscribers. A crash between any
+// two steps therefore loses nothing that was acknowledged, and what the engine runs was saved first.
+import { z, ZodError } from 'zod';
+import { ApiError, invalidInput, type ApiEvent, type ApiHandlers } from '../../shared/api.js';
+import {
+  applySettingsPatch,
+  GeneralSettingsSchema,
+  IpAddressSchema,
+  PortSchema,
+  type GeneralSettings,
+  type ProxySettings,
+  type ProxyStatus,
+  type Settings,
+} from '../../shared/model.js';
+import { EventHub } from './gateway/event-hub.js';
+import { ProxyRunner } from './gateway/proxy-runner.js';
+import { assertNamesFree, findRoute, newRouteId, toRoute } from './gateway/route-edits.js';
+import { SerialQueue } from './gateway/serial-queue.js';
+import { AccessLog } from './proxy/access-log.js';
+import { ProxyEngine } from './proxy/engine.js';
+import { SettingsReadOnlyError, SettingsStore } from './settings/store.js';
+
+/**
+ * Listener settings for this run only, e.g. from `gatehouse serve --http-port 8080`. They are never
+ * written to the settings file, and a settings change through the API to the same field replaces
+ * the override (the user's latest word wins).
+ */
+export interface GatewayOverrides {
+  httpPort?: number;
+  httpsPort?: number;
+  bindAddress?: string;
+}
+
+export interface GatewayOptions {
+  /** Where settings.json, access.log and (headless) admin-token live. */
+  dataDir: string;
+  overrides?: GatewayOverrides;
+}
+
+export interface Gateway {
+  readonly dataDir: string;
+  /** Every API member; inputs must already be validated with `parseInput`. */
+  handlers: ApiHandlers;
+  /** Delivers every event until the returned function is called. */
+  subscribe(listener: (event: ApiEvent) => void): () => void;
+  /**
+   * Starts the proxy when `proxy.startOnLaunch` is set. Never rejects because the proxy could not
+   * listen: the status then says `failed` with the Problem and its fix.
+   */
+  startup(): Promise<void>;
+  /** Stops the proxy (in-flight requests get a grace period), flushes settings, closes the log. Idempotent. */
+  close(): Promise<void>;
+}
+
+const OverridesSchema = z
+  .object({ httpPort: PortSchema, httpsPort: PortSchema, bindAddress: IpAddressSchema })
+  .partial()
+  .strict();
+
+const LISTENER_FIELDS = ['httpPort', 'httpsPort', 'bindAddress'] as const;
+
+function generalSettings(settings: Settings): GeneralSettings {
+  return structuredClone({ proxy: settings.proxy, admin: settings.admin, log: settings.log });
+}
+
+export async function createGateway(options: GatewayOptions): Promise<Gateway> {
+  const parsedOverrides = OverridesSchema.safeParse(options.overrides ?? {});
+  if (!parsedOverrides.success) throw invalidInput(parsedOverrides.error);
+  // Only fields actually given: a key holding undefined would erase the saved value when spread.
+  const overrides: GatewayOverrides = Object.fromEntries(Object.entries(parsedOverrides.data).filter(([, value]) => value !== undefined));
+
+  const store = await SettingsStore.open(options.dataDir);
+  const hub = new EventHub();
+  const queue = new SerialQueue();
+  const effectiveProxySettings = (): ProxySettings => ({ ...store.current.proxy, ...overrides });
+
+  const accessLog = new AccessLog({
+    dir: options.dataDir,
+    settings: store.current.log,
+    // Reported once per distinct failure (a full disk would otherwise repeat per request).
+    onError: (error) => console.error(`gatehouse: writing the access log failed: ${error.message}`),
+  });
+  const engine = new ProxyEngine({
+    settings: effectiveProxySettings(),
+    onRequestLogged: (entry) => {
+      accessLog.write(entry);
+      hub.emit({ type: 'log', data: entry });
+    },
+  });
+  engine.setRoutes(store.current.routes);
+
+  const status = (): ProxyStatus => ({
+    ...runner.snapshot(),
+    routeCount: store.current.routes.length,
+    settingsNotice: store.notice,
+  });
+  const emitStatus = () => hub.emit({ type: 'status', data: status() });
+  const runner = new ProxyRunner(engine, emitStatus);
+
+  let closing: Promise<void> | null = null;
+  /** Runs a change after the ones before it; refused once close() has begun. */
+  function change<T>(task: () => Promise<T>): Promise<T> {
+    if (closing) return Promise.reject(new ApiError('conflict', 'Gatehouse is shutting down; make the change after it starts again.'));
+    return queue.run(task);
+  }
+
+  /** Persists a change; a settings file the schema rejects becomes `invalid_input` naming the field. */
+  async function persist(edit: (current: Settings) => Settings): Promise<Settings> {
+    try {
+      return await store.update((draft) => edit(draft));
+    } catch (error) {
+      if (error instanceof ZodError) throw invalidInput(error);
+      if (error instanceof ApiError) throw error;
+      // The file belongs to a newer Gatehouse: its message says so and what to do.
+      if (error instanceof SettingsReadOnlyError) throw new ApiError('conflict', error.message);
+      const detail = (error as NodeJS.ErrnoException).code ? `: ${(error as Error).message}` : '';
+      console.error(`gatehouse: saving ${store.path} failed:`, error);
+      throw new ApiError('internal', `Gatehouse could not save its settings to ${store.path}${detail}. Nothing was changed.`);
+    }
+  }
+
+  /** Persists a new route list, hands it to the engine, and announces it. */
+  async function commitRoutes(routes: Settings['routes'], countChanged: boolean): Promise<void> {
+    await persist((current) => ({ ...current, routes }));
+    engine.setRoutes(store.current.routes);
+    hub.emit({ type: 'routes', data: structuredClone(store.current.routes) });
+    if (countChanged) emitStatus();
+  }
+
+  const handlers = {
+    listRoutes: async () => structuredClone(store.current.routes),
+
+    getRoute: async ({ id }) => structuredClone(findRoute(store.current.routes, id)),
+
+    addRoute: (input) =>
+      change(async () => {
+        const routes = store.current.routes;
+        const route = toRoute(newRouteId(routes), input);
+        assertNamesFree(routes, route);
+        await commitRoutes([...routes, route], true);
+        return structuredClone(route);
+      }),
+
+    updateRoute: ({ id, ...fields }) =>
+      change(async () => {
+        const routes = store.current.routes;
+        findRoute(routes, id);
+        const route = toRoute(id, fields);
+        assertNamesFree(routes, route);
+        await commitRoutes(
+          routes.map((existing) => (existing.id === id ? route : existing)),
+          false,
+        );
+        return structuredClone(route);
+      }),
+
+    removeRoute: ({ id }) =>
+      change(async () => {
+        const routes = store.current.routes;
+        const removed = findRoute(routes, id);
+        await commitRoutes(
+          routes.filter((existing) => existing.id !== id),
+          true,
+        );
+        return { removed: structuredClone(removed) };
+      }),
+
+    getStatus: async () => status(),
+
+    startProxy: () =>
+      change(async () => {
+        await runner.start();
+        return status();
+      }),
+
+    stopProxy: () =>
+      change(async () => {
+        await runner.stop();
+        return status();
+      }),
+
+    getStats: async () => engine.stats(),
+
+    recentLog: async ({ limit }) => accessLog.recent(limit),
+
+    getSettings: async () => generalSettings(store.current),
+
+    updateSettings: (patch) =>
+      change(async () => {
+        const parsed = GeneralSettingsSchema.safeParse(applySettingsPatch(generalSettings(store.current), patch));
+        if (!parsed.success) throw invalidInput(parsed.error);
+        const before = effectiveProxySettings();
+        await persist((current) => ({ ...current, ...parsed.data }));
+
+        for (const field of LISTENER_FIELDS) if (patch.proxy?.[field] !== undefined) delete overrides[field];
+        const after = effectiveProxySettings();
+        engine.applySettings(after);
+        accessLog.configure(store.current.log);
+        const saved = generalSettings(store.current);
+        hub.emit({ type: 'settings', data: structuredClone(saved) });
+
+        // The engine binds a changed port or address at its next start, so move a running listener
+        // now; a start that failed on the old port is retried, since the change is likely its fix.
+        const state = runner.snapshot().state;
+        if ((state === 'running' || state === 'failed') && LISTENER_FIELDS.some((field) => before[field] !== after[field])) {
+          await runner.stop();
+          try {
+            await runner.start();
+          } catch (error) {
+            if (!(error instanceof ApiError)) throw error;
+            const reason = error.message.charAt(0).toLowerCase() + error.message.slice(1);
+            throw new ApiError('port_unavailable', `The settings were saved, but ${reason}`, error.details);
+          }
+        }
+        return saved;
+      }),
+  } satisfies ApiHandlers;
+
+  async function close(): Promise<void> {
+    try {
+      await queue.run(() => runner.stop());
+    } finally {
+      try {
+        await store.flush();
+      } finally {
+        await accessLog.close();
+        hub.clear();
+      }
+    }
+  }
+
+  return {
+    dataDir: options.dataDir,
+    handlers,
+    subscribe: (listener) => hub.subscribe(listener),
+    async startup() {
+      if (!store.current.proxy.startOnLaunch) return;
+      try {
+        await handlers.startProxy();
+      } catch (error) {
+        // The status carries the Problem; an unexpected failure is a bug worth a trace for the developer.
+        if (!(error instanceof ApiError)) console.error('gatehouse: the proxy failed to start:', error);
+      }
+    },
+    close: () => (closing ??= close()),
+  };
+}

@@ -1,0 +1,81 @@
+// The proxy's lifecycle as the user sees it: stopped → starting → running → stopping → stopped, or
+// failed with the Problem that says why. The engine binds and serves; this keeps the state, turns a
+// bind failure into `port_unavailable` with its fix, and reports every transition.
+import { ApiError } from '../../../shared/api.js';
+import type { ListenerInfo, Problem, ProxyState } from '../../../shared/model.js';
+import { ListenError } from '../net/listen.js';
+import type { ProxyEngine } from '../proxy/engine.js';
+
+export interface ProxyRunState {
+  state: ProxyState;
+  http: ListenerInfo | null;
+  problem: Problem | null;
+  startedAt: string | null;
+}
+
+export class ProxyRunner {
+  #state: ProxyState = 'stopped';
+  #problem: Problem | null = null;
+  #startedAt: string | null = null;
+
+  constructor(
+    private readonly engine: Pick<ProxyEngine, 'start' | 'stop' | 'http'>,
+    /** Called after every transition, to publish the new status. */
+    private readonly onChange: () => void,
+  ) {}
+
+  get running(): boolean {
+    return this.#state === 'running';
+  }
+
+  snapshot(): ProxyRunState {
+    return {
+      state: this.#state,
+      http: this.#state === 'running' ? this.engine.http : null,
+      problem: this.#problem,
+      startedAt: this.#startedAt,
+    };
+  }
+
+  /** Starts listening; a no-op while running. Rejects with `port_unavailable` when a port cannot be bound. */
+  async start(): Promise<void> {
+    if (this.#state === 'running') return;
+    this.#transition('starting', null);
+    try {
+      await this.engine.start();
+    } catch (error) {
+      if (error instanceof ListenError) {
+        this.#transition('failed', error.problem);
+        throw ApiError.fromProblem('port_unavailable', error.problem);
+      }
+      const detail = error instanceof Error ? error.message : String(error);
+      this.#transition('failed', { code: 'start_failed', message: `The proxy could not start: ${detail}` });
+      throw error;
+    }
+    this.#startedAt = new Date().toISOString();
+    this.#transition('running', null);
+  }
+
+  /** Stops listening; in-flight requests get the engine's grace period. Also clears a failed start. */
+  async stop(): Promise<void> {
+    if (this.#state === 'stopped') return;
+    if (this.#state === 'failed') {
+      this.#transition('stopped', null);
+      return;
+    }
+    this.#transition('stopping', null);
+    try {
+      await this.engine.stop();
+    } finally {
+      this.#startedAt = null;
+      this.#transition('stopped', null);
+    }
+  }
+
+  #transition(state: ProxyState, problem: Problem | null): void {
+    this.#state = state;
+    this.#problem = problem;
+    if (state !== 'running') this.#startedAt = state === 'stopping' ? this.#startedAt : null;
+    this.onChange();
+  }
+}

@@ -1,0 +1,69 @@
+// The rules a route change must pass before it is stored: ids are assigned here and never change,
+// and a host name belongs to one route only. Pure functions over the current route list, so the
+// gateway can check a change, persist it, then apply it.
+import { randomBytes } from 'node:crypto';
+import { ApiError, type ApiParsedInput } from '../../../shared/api.js';
+import type { Route } from '../../../shared/model.js';
+
+type RouteFields = ApiParsedInput<'addRoute'>;
+
+/** What the user calls a route in a message: its title, else its first host name. */
+export function routeLabel(route: Pick<Route, 'title' | 'names'>): string {
+  return route.title || route.names[0] || 'unnamed route';
+}
+
+const ID_ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
+const ID_LENGTH = 10;
+
+/**
+ * A short random id, unique among `routes`: 10 characters of a-z0-9 (about 51 bits), safe in a URL
+ * path and in a shell without quoting, and never starting with "-".
+ */
+export function newRouteId(routes: readonly Pick<Route, 'id'>[]): string {
+  const taken = new Set(routes.map((route) => route.id));
+  for (;;) {
+    let id = '';
+    while (id.length < ID_LENGTH) {
+      for (const byte of randomBytes(16)) {
+        // 252 = 7 × 36: dropping bytes above it keeps every character equally likely.
+        if (byte < 252 && id.length < ID_LENGTH) id += ID_ALPHABET[byte % 36];
+      }
+    }
+    if (!taken.has(id)) return id;
+  }
+}
+
+/** The stored form of a route: the validated fields under `id`, without an empty title. */
+export function toRoute(id: string, fields: RouteFields): Route {
+  const { title, ...rest } = fields;
+  return title ? { id, title, ...rest } : { id, ...rest };
+}
+
+export function findRoute(routes: readonly Route[], id: string): Route {
+  const route = routes.find((candidate) => candidate.id === id);
+  if (!route) throw new ApiError('not_found', `There is no route with the id "${id}"; it may have been removed.`);
+  return route;
+}
+
+/**
+ * Throws `conflict` when one of `candidate`'s names already belongs to another route. An exact name
+ * under another route's wildcard is allowed (the exact name wins), so only equal names clash.
+ */
+export function assertNamesFree(routes: readonly Route[], candidate: Route): void {
+  const owners = new Map<string, Route>();
+  for (const route of routes) {
+    if (route.id === candidate.id) continue;
+    for (const name of route.names) owners.set(name, route);
+  }
+  const issues = candidate.names.flatMap((name, index) => {
+    const owner = owners.get(name);
+    return owner ? [{ path: `names.${index}`, message: `"${name}" already belongs to the route "${routeLabel(owner)}"` }] : [];
+  });
+  if (issues.length > 0) {
+    const message =
+      issues.length === 1
+        ? `${issues[0]!.message}; remove it there first, or choose another name.`
+        : `${issues.map((issue) => issue.message).join('; ')}; remove them there first, or choose other names.`;
+    throw new ApiError('conflict', message.charAt(0).toUpperCase() + message.slice(1), { issues });
+  }
+}

@@ -1,0 +1,168 @@
+// The headless admin server: the API contract over HTTP under /api (bearer token required), the
+// event stream at /api/events, and the built web UI everywhere else. Same gateway, same handlers,
+// same validation as the Electron transport.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { ApiError, parseInput, type ApiErrorBody, type ApiMember } from '../../shared/api.js';
+import type { ListenerInfo } from '../../shared/model.js';
+import type { Gateway } from '../core/gateway.js';
+import { listen } from '../core/net/listen.js';
+import { bearerMatches } from './admin-token.js';
+import { createApiRouter, takesBody } from './api-router.js';
+import { EventStreams } from './event-stream.js';
+import { HttpFailure } from './http-failure.js';
+import { readJsonBody } from './request-body.js';
+import { createStaticFiles } from './static-files.js';
+
+/** Sent with every response: the UI loads only its own scripts, styles and API, and is never framed. */
+export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
+  'content-security-policy': "default-src 'self'; style-src 'self' 'unsafe-inline'; connect-src 'self'",
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+  'x-frame-options': 'DENY',
+};
+
+export interface AdminServerOptions {
+  gateway: Pick<Gateway, 'handlers' | 'subscribe'>;
+  token: string;
+  /** The built renderer, normally dist/renderer. */
+  rendererDir: string;
+  /** Interval of the keep-alive comment on event streams. Default: 15000 ms. */
+  pingMs?: number;
+  /** Where unexpected errors are reported (never to the client). Default: stderr. */
+  reportError?: (error: unknown, context: string) => void;
+}
+
+function sendJson(response: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const text = JSON.stringify(body);
+  response.writeHead(status, {
+    ...headers,
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+    'cache-control': 'no-store',
+  });
+  response.end(text);
+}
+
+function errorBody(code: ApiErrorBody['error']['code'], message: string): ApiErrorBody {
+  return { error: { code, message } };
+}
+
+/** Path parameters and query as one object; a repeated query key becomes a list. */
+function queryInput(url: URL, params: Record<string, string>): Record<string, unknown> {
+  const input: Record<string, unknown> = {};
+  for (const key of new Set(url.searchParams.keys())) {
+    const values = url.searchParams.getAll(key);
+    input[key] = values.length === 1 ? values[0] : values;
+  }
+  return Object.assign(input, params);
+}
+
+function bodyInput(body: Record<string, unknown>, params: Record<string, string>): Record<string, unknown> {
+  for (const [key, value] of Object.entries(params)) {
+    if (Object.hasOwn(body, key) && body[key] !== value) {
+      throw new ApiError('invalid_input', `${key}: the body says "${String(body[key])}" but the path says "${value}"; leave it out of the body.`, {
+        issues: [{ path: key, message: `differs from the ${key} in the path` }],
+      });
+    }
+  }
+  return { ...body, ...params };
+}
+
+export class AdminServer {
+  readonly server: Server;
+  readonly #streams: EventStreams;
+  readonly #route = createApiRouter();
+  readonly #serveStatic: ReturnType<typeof createStaticFiles>;
+  readonly #reportError: (error: unknown, context: string) => void;
+
+  constructor(private readonly options: AdminServerOptions) {
+    this.#streams = new EventStreams(options.gateway, options.pingMs);
+    this.#serveStatic = createStaticFiles(options.rendererDir);
+    this.#reportError = options.reportError ?? ((error, context) => console.error(`gatehouse: ${context} failed:`, error));
+    this.server = createServer((request, response) => {
+      this.#handle(request, response).catch((error: unknown) => this.#fail(response, error, `${request.method} ${request.url}`));
+    });
+  }
+
+  /** Event streams currently open. */
+  get openEventStreams(): number {
+    return this.#streams.count;
+  }
+
+  /** Binds; rejects with a ListenError whose Problem names the admin port and the fix. */
+  listen(address: string, port: number): Promise<ListenerInfo> {
+    return listen(this.server, 'admin server', address, port);
+  }
+
+  /** Ends the event streams and every connection, then stops listening. */
+  close(): Promise<void> {
+    this.#streams.closeAll();
+    return new Promise((resolve) => {
+      this.server.close(() => resolve());
+      this.server.closeAllConnections();
+    });
+  }
+
+  async #handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    for (const [name, value] of Object.entries(SECURITY_HEADERS)) response.setHeader(name, value);
+    // A request target such as "//host/x" would make `new URL` read a host; only the path counts here.
+    const target = request.url ?? '/';
+    if (!target.startsWith('/')) {
+      sendJson(response, 400, errorBody('invalid_input', 'The request target must be a path.'));
+      return;
+    }
+    const url = new URL(`http://admin${target}`);
+    if (url.pathname === '/api' || url.pathname.startsWith('/api/')) await this.#handleApi(request, response, url);
+    else await this.#serveStatic(request, response, url.pathname);
+  }
+
+  async #handleApi(request: IncomingMessage, response: ServerResponse, url: URL): Promise<void> {
+    if (!bearerMatches(this.options.token, request.headers.authorization)) {
+      sendJson(
+        response,
+        401,
+        errorBody('unauthorized', 'Send the admin token as "Authorization: Bearer TOKEN". It is in the file admin-token in the data directory, and in the URL "gatehouse serve" printed.'),
+        { 'www-authenticate': 'Bearer realm="gatehouse"' },
+      );
+      return;
+    }
+    const method = request.method ?? 'GET';
+    if (url.pathname === '/api/events') {
+      if (method !== 'GET') throw new HttpFailure(405, 'not_found', 'The event stream is read with GET.', { allow: 'GET' });
+      await this.#streams.open(request, response);
+      return;
+    }
+    const match = this.#route(method, url.pathname);
+    if (match.kind === 'none') {
+      throw new ApiError('not_found', `There is no API endpoint ${method} ${url.pathname}; see docs/api.md for the list.`);
+    }
+    if (match.kind === 'wrong_method') {
+      const allow = match.allowed.join(', ');
+      throw new HttpFailure(405, 'not_found', `${url.pathname} does not take ${method}; it takes ${allow}.`, { allow });
+    }
+    const input = takesBody(match.member) ? bodyInput(await readJsonBody(request), match.params) : queryInput(url, match.params);
+    const result = await this.#call(match.member, input);
+    sendJson(response, 200, result);
+  }
+
+  #call(member: ApiMember, input: unknown): Promise<unknown> {
+    const handler = this.options.gateway.handlers[member] as (input: unknown) => Promise<unknown>;
+    return handler(parseInput(member, input));
+  }
+
+  #fail(response: ServerResponse, error: unknown, context: string): void {
+    if (response.headersSent) {
+      this.#reportError(error, context);
+      response.destroy();
+      return;
+    }
+    if (error instanceof ApiError) {
+      sendJson(response, error.status, error.toBody());
+    } else if (error instanceof HttpFailure) {
+      sendJson(response, error.status, error.toBody(), error.headers);
+    } else {
+      this.#reportError(error, context);
+      sendJson(response, 500, errorBody('internal', 'Gatehouse hit an unexpected error; the details are in its log (stderr).'));
+    }
+  }
+}

@@ -1,0 +1,50 @@
+// The bearer token of the admin API: 32 random bytes (base64url) in DATA_DIR/admin-token, readable
+// by the owner only, created on the first `serve` and reused after, so a bookmarked URL keeps working.
+// Deleting the file revokes it; the next start makes a new one.
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { chmod, open, readFile, rename, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+
+export const TOKEN_FILE = 'admin-token';
+const TOKEN_SHAPE = /^[A-Za-z0-9_-]{32,512}$/;
+
+async function writeNewToken(file: string, exclusive: boolean): Promise<string> {
+  const token = randomBytes(32).toString('base64url');
+  const target = exclusive ? file : `${file}.${process.pid}.tmp`;
+  const handle = await open(target, exclusive ? 'wx' : 'w', 0o600);
+  try {
+    await handle.writeFile(`${token}\n`);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  if (!exclusive) await rename(target, file);
+  return token;
+}
+
+/** The admin token of `dataDir`, created (mode 0600) when there is none or the file holds no token. */
+export async function loadAdminToken(dataDir: string): Promise<string> {
+  const file = join(dataDir, TOKEN_FILE);
+  try {
+    return await writeNewToken(file, true);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  }
+  const token = (await readFile(file, 'utf8')).trim();
+  if (!TOKEN_SHAPE.test(token)) return writeNewToken(file, false);
+  // A copy or an editor may have widened the mode; the token is a password, so keep it owner-only.
+  if (process.platform !== 'win32' && ((await stat(file)).mode & 0o077) !== 0) await chmod(file, 0o600);
+  return token;
+}
+
+const digest = (text: string) => createHash('sha256').update(text).digest();
+
+/**
+ * Whether an Authorization header carries `token` as a bearer credential. Compares digests in
+ * constant time, so neither the token's content nor its length leaks through timing.
+ */
+export function bearerMatches(token: string, authorization: string | undefined): boolean {
+  const match = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(authorization ?? '');
+  const offered = match?.[1] ?? '';
+  return timingSafeEqual(digest(offered), digest(token)) && offered.length > 0;
+}

@@ -1,0 +1,34 @@
+// Entry point of the `gatehouse` command (bin/gatehouse.js loads the built copy of this file).
+import { parseCommandLine, usage, UsageError } from './options.js';
+import { packageVersion } from './package-root.js';
+import { serve } from './serve.js';
+
+/** Runs the command line; resolves with the process exit code. */
+export async function main(argv: readonly string[]): Promise<number> {
+  let command;
+  try {
+    command = parseCommandLine(argv);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    console.error(`gatehouse: ${error.message} (see "gatehouse --help")`);
+    return 2;
+  }
+  switch (command.kind) {
+    case 'help':
+      console.log(usage());
+      return 0;
+    case 'version':
+      console.log(`gatehouse ${packageVersion()}`);
+      return 0;
+    case 'serve':
+      try {
+        return await serve(command.options);
+      } catch (error) {
+        // A file-system failure (data directory not writable, disk full) is the user's to fix: one line.
+        const errno = (error as NodeJS.ErrnoException).code ?? ((error as Error).cause as NodeJS.ErrnoException | undefined)?.code;
+        if (typeof errno !== 'string' || !/^E[A-Z]+$/.test(errno)) throw error;
+        console.error(`gatehouse: ${(error as Error).message}`);
+        return 1;
+      }
+  }
+}

@@ -1,0 +1,178 @@
+// `gatehouse serve`: one gateway, its admin server, and the lines a person (or a test) needs to use
+// them, until SIGINT or SIGTERM. A port that cannot be bound ends the run with the Problem's message
+// and fix and exit code 2, never a stack trace.
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { isIPv6 } from 'node:net';
+import { join } from 'node:path';
+import { ApiError } from '../../shared/api.js';
+import type { ListenerInfo, Problem, ProxyStatus } from '../../shared/model.js';
+import { createGateway, type Gateway } from '../core/gateway.js';
+import { ListenError } from '../core/net/listen.js';
+import { AdminServer } from './admin-server.js';
+import { loadAdminToken } from './admin-token.js';
+import type { ServeOptions } from './options.js';
+import { packageVersion, rendererDir } from './package-root.js';
+
+export const SERVE_INFO_FILE = 'serve.json';
+
+/** What DATA_DIR/serve.json holds while `serve` runs (tests and the benchmark read it). */
+export interface ServeInfo {
+  pid: number;
+  /** The proxy's HTTP listener, or null while the proxy is not running. */
+  proxy: ListenerInfo | null;
+  admin: ListenerInfo;
+  /** Base URL of the admin server, without the token (that is in DATA_DIR/admin-token). */
+  adminUrl: string;
+}
+
+export interface ServeOutput {
+  out(line: string): void;
+  err(line: string): void;
+}
+
+const consoleOutput: ServeOutput = { out: (line) => console.log(line), err: (line) => console.error(line) };
+
+/** A URL a browser on this machine can open for a listener (0.0.0.0 and :: mean "this machine" here). */
+export function localUrl(listener: ListenerInfo): string {
+  const host =
+    listener.address === '0.0.0.0' ? '127.0.0.1' : listener.address === '::' ? '[::1]' : isIPv6(listener.address) ? `[${listener.address}]` : listener.address;
+  return `http://${host}:${listener.port}/`;
+}
+
+function printProblem(output: ServeOutput, problem: Problem): void {
+  output.err(`gatehouse: ${problem.message}`);
+  if (problem.fix) output.err(`Fix: ${problem.fix}`);
+}
+
+/** DATA_DIR/serve.json, kept in step with the proxy listener (stopped, started, moved to another port). */
+class ServeInfoFile {
+  #writes: Promise<void>;
+  #unsubscribe: () => void = () => {};
+
+  private constructor(
+    private readonly file: string,
+    private readonly info: ServeInfo,
+  ) {
+    this.#writes = this.#write();
+  }
+
+  static async create(dataDir: string, info: ServeInfo, gateway: Gateway, output: ServeOutput): Promise<ServeInfoFile> {
+    const infoFile = new ServeInfoFile(join(dataDir, SERVE_INFO_FILE), info);
+    await infoFile.#writes;
+    infoFile.#unsubscribe = gateway.subscribe((event) => {
+      if (event.type !== 'status' || JSON.stringify(event.data.http) === JSON.stringify(infoFile.info.proxy)) return;
+      infoFile.info.proxy = event.data.http;
+      infoFile.#writes = infoFile.#writes
+        .then(() => infoFile.#write())
+        .catch((error: unknown) => output.err(`gatehouse: could not update ${infoFile.file}: ${(error as Error).message}`));
+    });
+    return infoFile;
+  }
+
+  async stopTracking(): Promise<void> {
+    this.#unsubscribe();
+    await this.#writes;
+  }
+
+  remove(): Promise<void> {
+    return rm(this.file, { force: true });
+  }
+
+  async #write(): Promise<void> {
+    // Written whole and renamed into place, so a reader never sees half a file.
+    const temp = `${this.file}.${process.pid}.tmp`;
+    await writeFile(temp, `${JSON.stringify(this.info, null, 2)}\n`, { mode: 0o600 });
+    await rename(temp, this.file);
+  }
+}
+
+function printReady(
+  output: ServeOutput,
+  ready: { status: ProxyStatus; adminListener: ListenerInfo; adminUrl: string; token: string; dataDir: string },
+): void {
+  const { status, adminListener } = ready;
+  output.out(`Gatehouse ${packageVersion()} is running.`);
+  output.out(proxyLine(status));
+  output.out(`Admin UI:  ${ready.adminUrl}#token=${ready.token}`);
+  output.out(`Data dir:  ${ready.dataDir}`);
+  if (adminListener.address !== '127.0.0.1' && adminListener.address !== '::1') {
+    output.out(`Note: the admin UI listens on ${adminListener.address}, so other machines can reach it; anyone with the token can change routes.`);
+  }
+  const notice = status.settingsNotice;
+  if (notice) output.out(`Notice: ${notice.message}${notice.fix ? ` ${notice.fix}` : ''}`);
+  output.out('Stop with Ctrl+C.');
+}
+
+function proxyLine(status: ProxyStatus): string {
+  if (status.http) return `Proxy:     listening on ${status.http.address}:${status.http.port} (HTTP)`;
+  return 'Proxy:     stopped (proxy.startOnLaunch is off); start it from the web UI or POST /api/proxy/start';
+}
+
+/** Resolves on the first SIGINT or SIGTERM; a second one exits at once. */
+function stopRequested(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    let received = false;
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (received) process.exit(1);
+      received = true;
+      resolve(signal);
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  });
+}
+
+/** Runs until a signal; resolves with the exit code (0 after a signal, 2 when a port cannot be bound). */
+export async function serve(options: ServeOptions, output: ServeOutput = consoleOutput): Promise<number> {
+  const stop = stopRequested();
+  await mkdir(options.dataDir, { recursive: true, mode: 0o700 });
+
+  let gateway: Gateway;
+  try {
+    gateway = await createGateway({
+      dataDir: options.dataDir,
+      overrides: { httpPort: options.httpPort, httpsPort: options.httpsPort, bindAddress: options.bindAddress },
+    });
+  } catch (error) {
+    if (!(error instanceof ApiError)) throw error;
+    output.err(`gatehouse: ${error.message}`);
+    return 2;
+  }
+
+  const token = await loadAdminToken(options.dataDir);
+  const admin = new AdminServer({ gateway, token, rendererDir: rendererDir() });
+  const shutDown = async () => {
+    await admin.close();
+    await gateway.close();
+  };
+
+  const settings = await gateway.handlers.getSettings({});
+  let adminListener: ListenerInfo;
+  try {
+    adminListener = await admin.listen(options.adminBindAddress ?? settings.admin.bindAddress, options.adminPort ?? settings.admin.port);
+  } catch (error) {
+    if (!(error instanceof ListenError)) throw error;
+    printProblem(output, error.problem);
+    await gateway.close();
+    return 2;
+  }
+
+  await gateway.startup();
+  const status = await gateway.handlers.getStatus({});
+  if (status.state === 'failed' && status.problem) {
+    printProblem(output, status.problem);
+    await shutDown();
+    return 2;
+  }
+
+  const adminUrl = localUrl(adminListener);
+  const infoFile = await ServeInfoFile.create(options.dataDir, { pid: process.pid, proxy: status.http, admin: adminListener, adminUrl }, gateway, output);
+  printReady(output, { status, adminListener, adminUrl, token, dataDir: options.dataDir });
+
+  const signal = await stop;
+  output.out(`Received ${signal}; stopping.`);
+  await infoFile.stopTracking();
+  await shutDown();
+  await infoFile.remove();
+  return 0;
+}

@@ -1,0 +1,64 @@
+// docs/api.md's curl examples, run as written against a real `gatehouse serve`: if the docs and the
+// server drift apart, this fails. Blocks fenced ```sh run in order in one shell (so $ID carries over);
+// ```sh setup is replaced by the test's own GH and TOKEN; ```sh events is run for a few seconds.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { repoRoot, startServe, type ServeProcess } from '../helpers/serve.js';
+import { needTools } from '../helpers/tools.js';
+
+const docs = readFileSync(join(repoRoot, 'docs', 'api.md'), 'utf8');
+
+function blocks(label: string): string[] {
+  const fence = new RegExp('^```sh' + (label ? ` ${label}` : '') + '\\n([\\s\\S]*?)^```$', 'gm');
+  return [...docs.matchAll(fence)].map((match) => match[1]!);
+}
+
+describe('docs/api.md examples', { skip: needTools('curl', 'jq') }, () => {
+  let serve: ServeProcess;
+  let env: NodeJS.ProcessEnv;
+
+  before(async () => {
+    serve = await startServe();
+    env = { ...process.env, GH: serve.adminUrl.replace(/\/$/, ''), TOKEN: serve.token };
+  });
+  after(async () => {
+    await serve?.stop();
+  });
+
+  test('every ```sh block runs and answers as the docs say', () => {
+    const examples = blocks('');
+    assert.ok(examples.length >= 8, `found ${examples.length} examples`);
+    const script = ['set -euo pipefail', ...examples.map((block, i) => `echo "@@ ${i}"\n${block}echo`)].join('\n');
+    const run = spawnSync('bash', ['-c', script], { env, encoding: 'utf8', timeout: 60_000 });
+    assert.equal(run.status, 0, `${run.stdout}\n${run.stderr}`);
+    const outputs = run.stdout.split(/^@@ \d+\n/m).slice(1);
+    const byCommand = (pattern: RegExp) => {
+      const index = examples.findIndex((block) => pattern.test(block));
+      assert.notEqual(index, -1, `an example matching ${pattern}`);
+      return outputs[index]!;
+    };
+
+    assert.match(byCommand(/-X POST "\$GH\/api\/routes"[\s\S]*"title": "Jellyfin"/), /"title":"Jellyfin","names":\["jellyfin\.home\.arpa"\],"upstream":"http:\/\/10\.33\.0\.4:8096"/);
+    assert.match(byCommand(/ID=\$\(/), /"title":"Jellyfin"/);
+    assert.match(byCommand(/-X PUT/), /"names":\["jellyfin\.home\.arpa","tv\.home\.arpa"\].*"websocket":false/);
+    assert.match(byCommand(/-X DELETE/), /^\{"removed":\{"id":"[a-z0-9]{10}"/);
+    assert.match(byCommand(/proxy\/stop/), /"state":"stopped"[\s\S]*"state":"running"[\s\S]*"state":"running"/);
+    assert.match(byCommand(/api\/stats/), /"routes":\[\]/);
+    assert.match(byCommand(/-X PATCH/), /"upstreamConnectMs":3000/);
+    const error = byCommand(/jellyfin home/);
+    assert.match(error, /"code":"invalid_input"/);
+    assert.match(error, /"path":"names\.0"/);
+    assert.match(error, /"path":"upstream"/);
+  });
+
+  test('the events example streams a status event first', () => {
+    const [events] = blocks('events');
+    assert.ok(events);
+    const run = spawnSync('timeout', ['3', 'bash', '-c', events], { env, encoding: 'utf8' });
+    assert.equal(run.status, 124, 'curl -N keeps streaming until stopped');
+    assert.match(run.stdout, /^event: status\ndata: \{"state":"running"/);
+  });
+});
