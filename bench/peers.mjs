@@ -1,0 +1,199 @@
+// The backend and the peer proxies, each configured by a file generated into its own directory
+// of the run's temp dir, bound to 127.0.0.1 on a free port, in the foreground, pinned to the
+// servers' CPU. Each proxy routes Host: bench.test to the backend.
+import { chmodSync, closeSync, mkdirSync, openSync, ftruncateSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { BENCH_HOST, ONE_GIB, ONE_MIB, SMALL_BODY } from './content.mjs';
+import { Processes, freePort, waitForHttp } from './processes.mjs';
+
+const NODE_BACKEND = fileURLToPath(new URL('./node-backend.mjs', import.meta.url));
+const BARE_FORWARDER = fileURLToPath(new URL('./bare-forwarder.mjs', import.meta.url));
+
+/**
+ * Directory for one server's files. World-readable: nginx's workers drop root for `nobody` and
+ * must still read the backend's files.
+ */
+export function serverDir(tmp, name) {
+  const dir = join(tmp, name);
+  mkdirSync(dir, { recursive: true });
+  chmodSync(dir, 0o755);
+  return dir;
+}
+
+/** Starts a server and waits until it serves `path` for bench.test; on failure the error quotes its log. */
+async function startAndWait(ctx, name, command, args, { dir, env, path = '/', check } = {}) {
+  const logPath = join(dir, 'output.log');
+  const child = ctx.processes.start(name, command, args, { cpu: ctx.serverCpu, logPath, env, cwd: dir });
+  try {
+    await waitForHttp(ctx.port, path, { child, check });
+  } catch (error) {
+    throw new Error(`${name} did not start: ${error.message}\n${Processes.logTail(logPath)}`);
+  }
+  return child;
+}
+
+/** Paths every nginx instance is told about, so nothing touches /var/lib/nginx or /var/log/nginx. */
+function nginxCommon(dir) {
+  return `daemon off;
+master_process on;
+worker_processes 1;
+pid ${dir}/nginx.pid;
+error_log ${dir}/error.log warn;
+events { worker_connections 4096; }
+`;
+}
+
+function nginxTempPaths(dir) {
+  return ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((kind) => `  ${kind}_temp_path ${dir}/${kind}_temp;`).join('\n');
+}
+
+function nginxArgs(dir) {
+  return ['-p', dir, '-c', join(dir, 'nginx.conf'), '-e', join(dir, 'error.log')];
+}
+
+/**
+ * The backend: nginx (a `return 200` small body and static 1 MiB / sparse 1 GiB files) when it is
+ * installed, as it costs the shared core least; otherwise bench/node-backend.mjs.
+ * Returns {kind, port, pid}.
+ */
+export async function startBackend(ctx) {
+  const dir = serverDir(ctx.tmp, 'backend');
+  const port = await freePort();
+  const here = { ...ctx, port };
+  if (!ctx.tools.nginx) {
+    const child = await startAndWait(here, 'backend (node)', process.execPath, [NODE_BACKEND, String(port)], { dir });
+    return { kind: 'node', port, pid: child.pid };
+  }
+  const files = serverDir(dir, 'files');
+  writeFileSync(join(files, '1m'), randomBytes(ONE_MIB), { mode: 0o644 });
+  const fd = openSync(join(files, '1g'), 'w', 0o644); // sparse: 1 GiB of zeros, no disk used
+  ftruncateSync(fd, ONE_GIB);
+  closeSync(fd);
+  writeFileSync(
+    join(dir, 'nginx.conf'),
+    `${nginxCommon(dir)}
+http {
+  access_log off;
+${nginxTempPaths(dir)}
+  sendfile on;
+  keepalive_requests 100000000;
+  keepalive_timeout 75s;
+  server {
+    listen 127.0.0.1:${port};
+    location /files/ { root ${dir}; default_type application/octet-stream; }
+    location / { default_type text/plain; return 200 "${SMALL_BODY.replace('\n', '\\n')}"; }
+  }
+}
+`,
+  );
+  const child = await startAndWait(here, 'backend (nginx)', ctx.tools.nginx, nginxArgs(dir), { dir });
+  return { kind: 'nginx', port, pid: child.pid };
+}
+
+/**
+ * nginx as Nginx Proxy Manager generates it: a plain `proxy_pass` (HTTP/1.0 to the upstream, a new
+ * connection per request, no `upstream { keepalive }`), NPM's forwarding headers, and nginx's
+ * default access log on (combined format, to a file).
+ */
+async function startNginx(ctx) {
+  const dir = ctx.dir;
+  writeFileSync(
+    join(dir, 'nginx.conf'),
+    `${nginxCommon(dir)}
+http {
+  access_log ${dir}/access.log;
+${nginxTempPaths(dir)}
+  server {
+    listen 127.0.0.1:${ctx.port};
+    server_name ${BENCH_HOST};
+    location / {
+      proxy_set_header Host $host;
+      proxy_set_header X-Forwarded-Proto $scheme;
+      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+      proxy_set_header X-Real-IP $remote_addr;
+      proxy_pass http://127.0.0.1:${ctx.backendPort};
+    }
+  }
+}
+`,
+  );
+  return startAndWait(ctx, 'nginx', ctx.tools.nginx, nginxArgs(dir), { dir });
+}
+
+/** Caddy's `reverse_proxy` with its defaults (upstream keep-alive, no access log unless asked). */
+async function startCaddy(ctx) {
+  const dir = ctx.dir;
+  writeFileSync(
+    join(dir, 'Caddyfile'),
+    `{
+	admin off
+	auto_https off
+	http_port ${ctx.port}
+}
+http://${BENCH_HOST}:${ctx.port} {
+	bind 127.0.0.1
+	reverse_proxy 127.0.0.1:${ctx.backendPort}
+}
+`,
+  );
+  // Caddy keeps state under $HOME / XDG dirs: keep it inside the temp dir.
+  const env = { ...process.env, HOME: dir, XDG_DATA_HOME: dir, XDG_CONFIG_HOME: dir };
+  return startAndWait(ctx, 'caddy', ctx.tools.caddy, ['run', '--config', join(dir, 'Caddyfile'), '--adapter', 'caddyfile'], { dir, env });
+}
+
+/** HAProxy in HTTP mode with keep-alive both ways, routing on the Host header; no logging. */
+async function startHaproxy(ctx) {
+  const dir = ctx.dir;
+  writeFileSync(
+    join(dir, 'haproxy.cfg'),
+    `global
+  nbthread 1
+  maxconn 4096
+
+defaults
+  mode http
+  option http-keep-alive
+  option forwardfor
+  timeout connect 5s
+  timeout client 30s
+  timeout server 30s
+  timeout http-keep-alive 75s
+
+frontend bench
+  bind 127.0.0.1:${ctx.port}
+  acl bench_host hdr(host) -i ${BENCH_HOST}
+  use_backend app if bench_host
+
+backend app
+  server app1 127.0.0.1:${ctx.backendPort}
+`,
+  );
+  return startAndWait(ctx, 'haproxy', ctx.tools.haproxy, ['-db', '-f', join(dir, 'haproxy.cfg')], { dir });
+}
+
+async function startBare(ctx) {
+  return startAndWait(ctx, 'bare forwarder', process.execPath, [BARE_FORWARDER, String(ctx.port), `127.0.0.1:${ctx.backendPort}`], {
+    dir: ctx.dir,
+  });
+}
+
+/**
+ * The peers, in table order after Gatehouse. `tool`: the program that must be installed (and the
+ * Debian package that has it), or null when only Node is needed.
+ */
+export const PEERS = [
+  { id: 'bare', label: 'bare node:http+undici', tool: null, start: startBare },
+  { id: 'nginx', label: 'nginx stock proxy_pass', tool: ['nginx', 'nginx'], start: startNginx },
+  { id: 'caddy', label: 'Caddy', tool: ['caddy', 'caddy'], start: startCaddy },
+  { id: 'haproxy', label: 'HAProxy', tool: ['haproxy', 'haproxy'], start: startHaproxy },
+];
+
+/** Starts a peer on a free port: returns {port, pid, child}. */
+export async function startPeer(peer, ctx) {
+  const port = await freePort();
+  const dir = serverDir(ctx.tmp, peer.id);
+  const child = await peer.start({ ...ctx, port, dir });
+  return { port, pid: child.pid, child };
+}

@@ -1,0 +1,296 @@
+#!/usr/bin/env node
+// `npm run bench`: Gatehouse against the proxies a home lab would otherwise run, same machine, same
+// backend, same load, in the same run. Proxies and backend share CPU 0; wrk (and this script)
+// run on CPU 1. Repetitions are interleaved (rep 1 of every proxy, then rep 2 …) and reported as
+// medians, so a noisy moment hurts everyone alike. Installs nothing; says what is missing.
+//
+// Usage: node bench/run.mjs [--quick] [--proxies=gatehouse,bare,nginx,caddy,haproxy] [--check]
+//   BENCH_DURATION  seconds per measured run (default 10; --quick 3)
+//   BENCH_REPS      interleaved repetitions (default 3; --quick 1)
+//   BENCH_WARMUP    seconds of unmeasured load per proxy and scenario before rep 1 (2; --quick 1)
+//   BENCH_KEEP_TMP=1 keeps the generated configs and logs (path printed)
+//   --check         exit 2 when a target is missed (default: report only)
+// Exit code: 0 measured; 1 something did not run (Gatehouse, an installed peer, a scenario).
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { availableParallelism, cpus, release, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { BENCH_HOST, ONE_MIB, ONE_MIB_PATH, SMALL_BODY, SMALL_PATH } from './content.mjs';
+import { GatehouseUnavailable, startGatehouse } from './gatehouse.mjs';
+import { MAX_FOREIGN_SHARE, runLoad } from './load.mjs';
+import { measureMemory } from './memory.mjs';
+import { PEERS, startBackend, startPeer } from './peers.mjs';
+import { Processes, cpuPressure, get, pinSelf, which } from './processes.mjs';
+import { evaluateTargets, fmt, formatRatios, formatTable, summarize } from './report.mjs';
+import { toolVersions } from './versions.mjs';
+
+const SERVER_CPU = 0;
+const LOAD_CPU = 1;
+const RESULTS_DIR = fileURLToPath(new URL('./results/', import.meta.url));
+const GATEHOUSE = { id: 'gatehouse', label: 'Gatehouse' };
+const ALL_IDS = [GATEHOUSE.id, ...PEERS.map((p) => p.id)];
+/** CPU pressure (% of time some task waited for a CPU) above which the header warns. */
+const BUSY_PRESSURE = 5;
+
+function parseOptions(argv, env) {
+  const options = { quick: false, check: false, only: null, help: false };
+  for (const arg of argv) {
+    if (arg === '--quick') options.quick = true;
+    else if (arg === '--check') options.check = true;
+    else if (arg === '--help' || arg === '-h') options.help = true;
+    else if (arg.startsWith('--proxies=')) options.only = arg.slice('--proxies='.length).split(',').filter(Boolean);
+    else throw new Error(`unknown argument ${arg} (try --help)`);
+  }
+  const number = (name, fallback) => {
+    if (env[name] === undefined || env[name] === '') return fallback;
+    const value = Number(env[name]);
+    if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a whole number ≥ 1, not "${env[name]}"`);
+    return value;
+  };
+  options.durationS = number('BENCH_DURATION', options.quick ? 3 : 10);
+  options.reps = number('BENCH_REPS', options.quick ? 1 : 3);
+  options.warmupS = number('BENCH_WARMUP', options.quick ? 1 : 2);
+  const unknown = (options.only ?? []).filter((id) => !ALL_IDS.includes(id));
+  if (unknown.length) throw new Error(`unknown proxy ${unknown.join(', ')} (known: ${ALL_IDS.join(', ')})`);
+  return options;
+}
+
+/** Stops everything this run started on Ctrl-C, termination, or any way out of the process. */
+function installCleanup(processes, tmp) {
+  const removeTmp = () => {
+    if (process.env.BENCH_KEEP_TMP) console.error(`Kept ${tmp}`);
+    else rmSync(tmp, { recursive: true, force: true });
+  };
+  let stopping = false;
+  const onSignal = (signal, code) => async () => {
+    if (stopping) return;
+    stopping = true;
+    console.error(`\n${signal}: stopping every process the bench started…`);
+    await processes.stopAll(2000);
+    process.exit(code); // the 'exit' handler removes the temp dir
+  };
+  process.once('SIGINT', onSignal('SIGINT', 130));
+  process.once('SIGTERM', onSignal('SIGTERM', 143));
+  process.once('SIGHUP', onSignal('SIGHUP', 129));
+  process.once('exit', () => {
+    processes.killAllNow();
+    removeTmp();
+  });
+}
+
+/** Every proxy must pass the backend's bodies through intact before its numbers mean anything. */
+async function checkPassThrough(proxy) {
+  const small = await get(proxy.port, SMALL_PATH);
+  if (small.status !== 200 || small.body !== SMALL_BODY) {
+    throw new Error(`GET ${SMALL_PATH} for ${BENCH_HOST} answered HTTP ${small.status} "${small.body.slice(0, 80)}"`);
+  }
+  const large = await get(proxy.port, ONE_MIB_PATH);
+  if (large.status !== 200 || large.bytes !== ONE_MIB) {
+    throw new Error(`GET ${ONE_MIB_PATH} answered HTTP ${large.status} with ${large.bytes} of ${ONE_MIB} bytes`);
+  }
+}
+
+/** Starts Gatehouse and the installed peers; `absent` says why any peer is not in `proxies`. */
+async function startProxies(ctx, options) {
+  const wanted = (id) => !options.only || options.only.includes(id);
+  const proxies = [];
+  const absent = {};
+  let gatehouseError = null;
+  if (wanted(GATEHOUSE.id)) {
+    try {
+      proxies.push({ ...GATEHOUSE, ...(await startGatehouse(ctx)) });
+    } catch (error) {
+      gatehouseError = error instanceof GatehouseUnavailable ? error.message : `Gatehouse failed to start: ${error.stack ?? error}`;
+      console.error(`\nERROR: Gatehouse is not measured in this run.\n${gatehouseError}\n`);
+    }
+  }
+  for (const peer of PEERS.filter((p) => wanted(p.id))) {
+    if (peer.tool && !ctx.tools[peer.tool[0]]) {
+      absent[peer.id] = `not installed (apt-get install ${peer.tool[1]})`;
+      continue;
+    }
+    try {
+      proxies.push({ id: peer.id, label: peer.label, ...(await startPeer(peer, ctx)) });
+    } catch (error) {
+      absent[peer.id] = `failed to start: ${error.message}`;
+      console.error(`ERROR: ${peer.label} ${absent[peer.id]}`);
+    }
+  }
+  for (const proxy of [...proxies]) {
+    try {
+      await checkPassThrough(proxy);
+    } catch (error) {
+      proxies.splice(proxies.indexOf(proxy), 1);
+      const reason = `does not proxy correctly: ${error.message}`;
+      if (proxy.id === GATEHOUSE.id) gatehouseError = `Gatehouse ${reason}`;
+      else absent[proxy.id] = reason;
+      console.error(`ERROR: ${proxy.label} ${reason}`);
+    }
+  }
+  return { proxies, absent, gatehouseError };
+}
+
+/** Gatehouse's memory scenario, and the same for the bare forwarder as what Node alone costs. */
+async function runMemory(proxies) {
+  const out = {};
+  for (const id of [GATEHOUSE.id, 'bare']) {
+    const proxy = proxies.find((p) => p.id === id);
+    if (!proxy) continue;
+    console.log(`Measuring ${proxy.label} memory (idle, then across a 1 GiB transfer)…`);
+    try {
+      out[id] = await measureMemory(proxy.pid, proxy.port);
+    } catch (error) {
+      out[id] = { error: error.message, failed: true };
+      console.error(`ERROR: ${proxy.label} memory scenario: ${error.message}`);
+    }
+  }
+  return out;
+}
+
+function describeMemory(label, m) {
+  if (!m || m.error) return `${label} memory: not measured${m?.error ? ` (${m.error})` : ''}`;
+  return (
+    `${label} memory: idle RSS ${m.idleMiB} MiB; across a 1 GiB transfer (${m.transferMBps} MB/s): before ${m.beforeMiB}, ` +
+    `during ${m.duringMinMiB}–${m.duringMaxMiB}, after ${m.afterMiB} MiB (max deviation ±${m.maxDeviationMiB} MiB)`
+  );
+}
+
+function printReport({ results, absent, gatehouseError, memory, targets, runs, meta }) {
+  const selected = [GATEHOUSE, ...PEERS].filter(({ id }) => !meta.options.only || meta.options.only.includes(id));
+  const rows = selected.map(({ id, label }) => {
+    const summary = results[id];
+    let note = '';
+    if (id === GATEHOUSE.id && gatehouseError) note = 'NOT MEASURED (see ERROR above)';
+    else if (absent[id]) note = absent[id].split('\n')[0];
+    else if (summary?.problems?.length) note = `${summary.problems.length} run(s) discarded: ${summary.problems[0]}`;
+    if (id === 'bare' && !note) note = 'reference: the least a Node proxy does';
+    return { label, ...summary, note };
+  });
+  const { options } = meta;
+  console.log(
+    `\nResults: median of ${options.reps} × ${options.durationS} s; proxy + ${meta.backend} backend on CPU ${SERVER_CPU}, ` +
+      `wrk -t1 on CPU ${LOAD_CPU}${meta.pinned ? '' : ' (NOT pinned)'}`,
+  );
+  console.log(
+    `small: wrk -c64 keep-alive GET ${SMALL_PATH} (${SMALL_BODY.length} B body) · 1 MiB: wrk -c8 GET ${ONE_MIB_PATH} · ` +
+      `CPU: the proxy's user+system time per 1000 small requests\n`,
+  );
+  console.log(formatTable(rows));
+  const ratioText = formatRatios(results, PEERS);
+  if (ratioText) console.log(`\nGatehouse ÷ peer (req/s, MB/s: higher is better; p50, p99, CPU/req: lower is better)\n${ratioText}`);
+  console.log('');
+  if (memory.gatehouse || !gatehouseError) console.log(describeMemory('Gatehouse', memory.gatehouse));
+  if (memory.bare) console.log(describeMemory('bare forwarder (reference)', memory.bare));
+  if (meta.accessLogBytes !== null) console.log(`Gatehouse access log (on, as shipped): ${fmt(meta.accessLogBytes)} bytes written in this run`);
+  const disturbed = Object.values(runs).flatMap((r) => [...r.small, ...r.large]).filter((r) => r.foreignShare > MAX_FOREIGN_SHARE).length;
+  if (disturbed) console.log(`WARNING: in ${disturbed} run(s) other programs took over ${MAX_FOREIGN_SHARE * 100}% of CPU ${SERVER_CPU}; rerun on a quiet machine.`);
+  console.log('\nTargets (Gatehouse, access log on):');
+  const width = Math.max(...targets.map((t) => t.text.length));
+  for (const t of targets) console.log(`  ${t.status.padEnd(4)}  ${t.text.padEnd(width)}  ${t.detail}`);
+}
+
+function accessLogBytes(dataDir) {
+  if (!dataDir) return null;
+  try {
+    return statSync(join(dataDir, 'access.log')).size;
+  } catch {
+    return 0;
+  }
+}
+
+function writeRecord(started, record) {
+  mkdirSync(RESULTS_DIR, { recursive: true });
+  const file = join(RESULTS_DIR, `${started.toISOString().replace(/[:.]/g, '-')}.json`);
+  writeFileSync(file, `${JSON.stringify(record, null, 2)}\n`);
+  return file;
+}
+
+async function main() {
+  const options = parseOptions(process.argv.slice(2), process.env);
+  if (options.help) {
+    console.log(`Usage: node bench/run.mjs [--quick] [--proxies=${ALL_IDS.join(',')}] [--check]\nEnv: BENCH_DURATION (s), BENCH_REPS, BENCH_WARMUP (s), BENCH_KEEP_TMP=1`);
+    return 0;
+  }
+  const tools = Object.fromEntries(['wrk', 'taskset', 'nginx', 'caddy', 'haproxy'].map((name) => [name, which(name)]));
+  if (!tools.wrk) {
+    console.error('ERROR: wrk is not installed, and every measurement uses it: apt-get install wrk');
+    return 1;
+  }
+  const cpuCount = availableParallelism(); // read before pinning narrows this process to one CPU
+  const pinned = Boolean(tools.taskset) && cpuCount >= 2;
+  if (pinned) pinSelf(LOAD_CPU, tools.taskset);
+  else console.error(`WARNING: running unpinned (${tools.taskset ? 'fewer than 2 CPUs' : 'taskset missing: apt-get install util-linux'}); numbers are not comparable with pinned runs.`);
+  const peersMissing = ['nginx', 'caddy', 'haproxy'].filter((name) => !tools[name]);
+  if (peersMissing.length) console.error(`Peers not installed, so not run: ${peersMissing.join(', ')} (apt-get install ${peersMissing.join(' ')})`);
+
+  const versions = toolVersions(tools);
+  const pressure = cpuPressure();
+  console.log(
+    `Gatehouse bench: ${options.reps} rep(s) × ${options.durationS} s per scenario and proxy, ${options.warmupS} s warm-up; ` +
+      `${cpus()[0]?.model ?? '?'} × ${cpuCount}; ${Object.entries(versions).map(([k, v]) => `${k} ${v}`).join(', ')}`,
+  );
+  if (pressure && pressure.avg60 > BUSY_PRESSURE) {
+    console.log(`WARNING: the machine is busy (tasks waited for a CPU ${pressure.avg60}% of the last minute): expect low, noisy numbers.`);
+  }
+
+  const processes = new Processes(pinned ? tools.taskset : null);
+  const tmp = mkdtempSync(join(tmpdir(), 'gatehouse-bench-'));
+  chmodSync(tmp, 0o755); // nginx's workers run as nobody and must reach the backend's files
+  installCleanup(processes, tmp);
+  const ctx = { processes, tools, tmp, serverCpu: pinned ? SERVER_CPU : null, loadCpu: pinned ? LOAD_CPU : null };
+
+  const started = new Date();
+  let outcome;
+  try {
+    const backend = await startBackend(ctx);
+    Object.assign(ctx, { backendPort: backend.port, backendPid: backend.pid });
+    console.log(`Backend: ${backend.kind} on 127.0.0.1:${backend.port}${backend.kind === 'node' ? ' (nginx missing: a Node backend takes more of the shared core)' : ''}`);
+    const { proxies, absent, gatehouseError } = await startProxies(ctx, options);
+    console.log(`Proxies: ${proxies.map((p) => `${p.label} :${p.port}`).join(', ') || 'none'}`);
+    const memory = await runMemory(proxies);
+    const runs = await runLoad(ctx, proxies, options);
+    const gatehouse = proxies.find((p) => p.id === GATEHOUSE.id);
+    outcome = { backend, proxies, absent, gatehouseError, memory, runs, accessLogBytes: accessLogBytes(gatehouse?.dataDir) };
+  } finally {
+    await processes.stopAll();
+  }
+
+  const { backend, proxies, absent, gatehouseError, memory, runs } = outcome;
+  const results = Object.fromEntries(Object.entries(runs).map(([id, r]) => [id, summarize(r)]));
+  if (gatehouseError) results.gatehouse = { error: gatehouseError };
+  const gatehouseMemory = memory.gatehouse ?? { error: gatehouseError ?? 'Gatehouse not selected' };
+  const targets = evaluateTargets({ results, memory: gatehouseMemory, absent });
+  const meta = { options, pinned, backend: backend.kind, accessLogBytes: outcome.accessLogBytes };
+  printReport({ results, absent, gatehouseError, memory, targets, runs, meta });
+
+  const file = writeRecord(started, {
+    startedAt: started.toISOString(),
+    finishedAt: new Date().toISOString(),
+    options,
+    machine: { cpu: cpus()[0]?.model, cpus: cpuCount, kernel: release(), node: process.version, pinned, cpuPressureAtStart: pressure },
+    versions,
+    backend: backend.kind,
+    proxies: Object.fromEntries(proxies.map((p) => [p.id, { label: p.label, summary: results[p.id], runs: runs[p.id] }])),
+    absent,
+    gatehouseError,
+    memory,
+    accessLogBytes: outcome.accessLogBytes,
+    targets,
+  });
+  console.log(`\nWrote ${file}`);
+
+  const peerBroken = Object.values(absent).some((why) => !why.startsWith('not installed'));
+  const discarded = Object.values(results).some((r) => r.problems?.length);
+  const memoryFailed = Object.values(memory).some((m) => m.failed);
+  if (gatehouseError || peerBroken || discarded || memoryFailed) return 1;
+  if (options.check && targets.some((t) => t.status === 'MISS')) return 2;
+  return 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error) => {
+    console.error(`ERROR: ${error.stack ?? error}`);
+    process.exit(1);
+  },
+);
