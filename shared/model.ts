@@ -385,7 +385,7 @@ export interface RouteStats {
   errors: number;
   bytesIn: number;
   bytesOut: number;
-  /** Latency percentiles over the last minutes of traffic, in milliseconds; null with no traffic. */
+  /** Latency percentiles over the last 5 minutes, in milliseconds (±5%); null with no traffic in that time. */
   p50Ms: number | null;
   p99Ms: number | null;
   /** Requests in the last 60 seconds. */
