@@ -16,7 +16,7 @@ function blocks(label: string): string[] {
   return [...docs.matchAll(fence)].map((match) => match[1]!);
 }
 
-describe('docs/api.md examples', { skip: needTools('curl', 'jq') }, () => {
+describe('docs/api.md examples', { skip: needTools('curl') }, () => {
   let serve: ServeProcess;
   let env: NodeJS.ProcessEnv;
 
@@ -43,6 +43,7 @@ describe('docs/api.md examples', { skip: needTools('curl', 'jq') }, () => {
 
     assert.match(byCommand(/-X POST "\$GH\/api\/routes"[\s\S]*"title": "Jellyfin"/), /"title":"Jellyfin","names":\["jellyfin\.home\.arpa"\],"upstream":"http:\/\/10\.33\.0\.4:8096"/);
     assert.match(byCommand(/ID=\$\(/), /"title":"Jellyfin"/);
+    assert.match(byCommand(/-X DELETE/), /"removed":\{"id":"[a-z0-9]{10}","title":"Jellyfin"/, '$ID was picked out and used');
     assert.match(byCommand(/-X PUT/), /"names":\["jellyfin\.home\.arpa","tv\.home\.arpa"\].*"websocket":false/);
     assert.match(byCommand(/-X DELETE/), /^\{"removed":\{"id":"[a-z0-9]{10}"/);
     assert.match(byCommand(/proxy\/stop/), /"state":"stopped"[\s\S]*"state":"running"[\s\S]*"state":"running"/);
