@@ -6,6 +6,12 @@ import { HttpFailure } from './http-failure.js';
 
 /** The largest request body the admin API reads: 1 MiB, far above any route or settings change. */
 export const BODY_LIMIT_BYTES = 1024 * 1024;
+/**
+ * An oversized body is read and thrown away up to this much before the 413 is sent: most clients
+ * (fetch among them) only read the answer once they have sent everything, and closing on them
+ * mid-upload turns a clear 413 into a broken pipe. Past this the connection is simply closed.
+ */
+const DISCARD_LIMIT_BYTES = 16 * 1024 * 1024;
 
 function tooLarge(): HttpFailure {
   return new HttpFailure(413, 'invalid_input', `The request body is larger than the ${BODY_LIMIT_BYTES / 1024 / 1024} MiB the admin API accepts.`, {
@@ -24,8 +30,8 @@ function isJson(contentType: string | undefined): boolean {
 }
 
 /**
- * Collects the body as text. Past the limit it stops collecting but leaves the stream flowing, so
- * the socket survives to carry the 413 (an async iterator would destroy it when the loop exits).
+ * Collects the body as text. Past the limit it stops collecting but reads on (up to the discard
+ * limit) so the socket survives to carry the 413 (an async iterator would destroy it on exit).
  */
 function readText(request: IncomingMessage, limit: number): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -38,10 +44,10 @@ function readText(request: IncomingMessage, limit: number): Promise<string> {
     };
     const onData = (chunk: Buffer) => {
       size += chunk.length;
-      if (size > limit) finish(tooLarge());
-      else chunks.push(chunk);
+      if (size > DISCARD_LIMIT_BYTES) finish(tooLarge());
+      else if (size <= limit) chunks.push(chunk);
     };
-    const onEnd = () => finish(null);
+    const onEnd = () => finish(size > limit ? tooLarge() : null);
     const onClose = () => finish(new Error('the client closed the connection before sending the whole body'));
     request.on('data', onData).on('end', onEnd).on('error', finish).on('close', onClose);
   });
@@ -55,7 +61,7 @@ export async function readJsonBody(request: IncomingMessage, limit = BODY_LIMIT_
       connection: 'close',
     });
   }
-  if (Number(request.headers['content-length']) > limit) throw tooLarge();
+  if (Number(request.headers['content-length']) > DISCARD_LIMIT_BYTES) throw tooLarge();
 
   const text = await readText(request, limit);
   if (text.trim() === '') return {};
