@@ -44,6 +44,8 @@ export class ProxyEngine {
   private server: Server | null = null;
   private listener: ListenerInfo | null = null;
   private readonly tunnels = new Set<Duplex>();
+  /** Connections answered with `Connection: close` over an unread body: nothing after it is trusted. */
+  private readonly closing = new WeakSet<Duplex>();
   private active = 0;
   private idle: (() => void) | null = null;
   private readonly forwardDeps;
@@ -144,12 +146,21 @@ export class ProxyEngine {
   // The request path
 
   private onRequest(req: IncomingMessage, res: ServerResponse): void {
+    // Node parses requests pipelined behind a refused one before the refusal closes the connection;
+    // their bytes were framed by a body we never vouched for (that is what smuggling looks like).
+    if (this.closing.has(req.socket)) return;
     const peer = clientAddress(req);
     const ex = new Exchange(req, res, peer, this.trusted.empty ? peer : realClient(req, peer, this.trusted));
     this.active++;
     res.once('close', () => this.finish(ex));
     if (req.rawHeaders.length > MAX_HEADERS * 2) {
       return this.fail(ex, new ProxyError('too_many_headers', `The request has more than ${MAX_HEADERS} header fields.`));
+    }
+    // Only one plain `Transfer-Encoding: chunked` frames a body unambiguously. Node joins repeated
+    // headers, so "identity, chunked" may also be two headers; either way it is refused.
+    const te = req.headers['transfer-encoding'];
+    if (te !== undefined && te.toLowerCase() !== 'chunked') {
+      return this.fail(ex, new ProxyError('bad_request', 'The request\'s Transfer-Encoding is not plain "chunked", so where its body ends is ambiguous.'));
     }
     let target;
     try {
@@ -172,6 +183,7 @@ export class ProxyEngine {
 
   private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     socket.on('error', () => {}); // a reset from either side is routine, never a crash
+    if (this.closing.has(socket)) return void socket.end(); // pipelined behind a refusal: see onRequest
     const started = performance.now();
     const startedAt = Date.now();
     const peer = clientAddress(req);
@@ -245,6 +257,15 @@ export class ProxyEngine {
       socket.destroy();
       return;
     }
+    // A response already under way here (our refusal, or an upstream's answer to a request whose
+    // body then broke) must not get a second status line spliced in. `_httpMessage` is the
+    // in-flight response; Node's own clientError default checks it the same way.
+    const inFlight = (socket as Duplex & { _httpMessage?: ServerResponse | null })._httpMessage;
+    if (inFlight?.headersSent) {
+      if (inFlight.writableEnded) socket.end();
+      else socket.destroy();
+      return;
+    }
     let problem: ProxyError;
     switch (error.code) {
       case 'HPE_HEADER_OVERFLOW':
@@ -286,7 +307,10 @@ export class ProxyEngine {
     }
     const page = renderErrorPage(error, ex.route?.title ?? null, acceptsHtml(req.headers.accept));
     // An unread body would have to be drained before the next request; closing is cheaper and safe.
-    if (!req.complete && hasBody(req.headers)) page.headers.connection = 'close';
+    if (!req.complete && hasBody(req.headers)) {
+      page.headers.connection = 'close';
+      this.closing.add(req.socket);
+    }
     page.headers['content-length'] = String(Buffer.byteLength(page.body));
     res.writeHead(page.status, page.headers);
     res.end(req.method === 'HEAD' ? undefined : page.body);

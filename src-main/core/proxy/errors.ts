@@ -81,6 +81,9 @@ const TLS_CODES = new Set([
 function errorCode(error: unknown): string | undefined {
   const code = (error as { code?: unknown } | null)?.code;
   if (typeof code === 'string') return code;
+  // undici's HTTPParserError carries no code (undici 7 looks llhttp's error number up in a
+  // name → number table), so its name is what says the upstream did not speak HTTP.
+  if ((error as { name?: unknown } | null)?.name === 'HTTPParserError') return 'HTTPParserError';
   const cause = (error as { cause?: unknown } | null)?.cause;
   return cause ? errorCode(cause) : undefined;
 }
@@ -115,6 +118,7 @@ export function upstreamFailure(error: unknown, service: string, upstream: strin
     case 'UND_ERR_BODY_TIMEOUT':
       return new ProxyError('upstream_timeout', `${service} at ${upstream} stopped sending its response.`);
     case 'UND_ERR_INFO':
+    case 'HTTPParserError':
     case 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH':
     case 'UND_ERR_RES_EXCEEDED_MAX_SIZE':
     case 'HPE_INVALID_CONSTANT':

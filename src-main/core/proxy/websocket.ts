@@ -1,7 +1,7 @@
 // WebSocket upgrades. Only `Upgrade: websocket` is tunnelled, and only after the upstream answers
 // 101: until then the client gets whatever the upstream said (a 403 stays a 403). Once tunnelled,
 // bytes flow both ways untouched until either side closes or both stay silent for websocketIdleMs.
-import type { Duplex } from 'node:stream';
+import { finished, type Duplex } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import type { Timeouts } from '../../../shared/model.js';
 import { acceptsHtml, rawErrorResponse, renderErrorPage } from './error-page.js';
@@ -59,6 +59,12 @@ function splice(client: Duplex, upstream: Duplex, idleMs: number, onClose: () =>
   upstream.on('close', close);
   client.on('error', close);
   upstream.on('error', close);
+  // WebSocket has no use for half-open TCP, and both sockets allow it (Node's HTTP sockets do): once
+  // either side stops sending, finish writing what is in flight to the other, then close both. Else a
+  // client that left during the handshake (its end already read before the 101) holds the upstream
+  // connection until the idle timeout. `finished` also fires for a stream that has already ended.
+  finished(client, { writable: false }, () => upstream.end(close));
+  finished(upstream, { writable: false }, () => client.end(close));
   client.pipe(upstream);
   upstream.pipe(client);
 }
