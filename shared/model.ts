@@ -199,7 +199,10 @@ export const TimeoutsSchema = z
     headersMs: ms('the header timeout').min(1000, 'the header timeout must be at least 1000 ms'),
     /** A client connection that sends nothing while its request body is due, or reads nothing of a response we are writing, is closed after this. Default: 60000. */
     clientIdleMs: ms('the client idle timeout').min(1000, 'the client idle timeout must be at least 1000 ms'),
-    /** An idle keep-alive connection from a client is closed after this. Default: 5000. */
+    /**
+     * An idle keep-alive connection from a client is closed after this (Node's HTTP server waits one
+     * extra second, so the client, told this value in Keep-Alive, always closes first). Default: 5000.
+     */
     keepAliveMs: ms('the keep-alive timeout'),
     /** Connecting to an upstream may take this long before the request fails with 504. Default: 5000. */
     upstreamConnectMs: ms('the upstream connect timeout').min(100, 'the upstream connect timeout must be at least 100 ms'),
