@@ -152,7 +152,9 @@ export class ProxyEngine {
     const peer = clientAddress(req);
     const ex = new Exchange(req, res, peer, this.trusted.empty ? peer : realClient(req, peer, this.trusted));
     this.active++;
-    res.once('close', () => this.finish(ex));
+    // Node unsets req.socket once a body is read to its end, so bytesIn keeps its own reference.
+    const socket = req.socket as Socket;
+    res.once('close', () => this.finish(ex, socket));
     if (req.rawHeaders.length > MAX_HEADERS * 2) {
       return this.fail(ex, new ProxyError('too_many_headers', `The request has more than ${MAX_HEADERS} header fields.`));
     }
@@ -316,12 +318,12 @@ export class ProxyEngine {
     res.end(req.method === 'HEAD' ? undefined : page.body);
   }
 
-  private finish(ex: Exchange): void {
+  private finish(ex: Exchange, socket: Socket): void {
     ex.abortUpstream?.();
     const { res } = ex;
     // A response cut before it completed is logged as 499 (client closed) unless we cut it ourselves.
     const status = res.writableFinished ? res.statusCode : ex.error === 'request_timeout' ? 408 : ex.error ? 502 : 499;
-    const bytesIn = bytesReadSinceLastRequest(ex.req.socket as Socket);
+    const bytesIn = bytesReadSinceLastRequest(socket);
     const entry = ex.entry(status);
     if (ex.route) {
       this.counters.counters(ex.route.id).record(entry.durationMs, status >= 500 || (ex.error !== null && status !== 499), bytesIn, ex.bytesOut, ex.startedAt);
