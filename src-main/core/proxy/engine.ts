@@ -11,8 +11,8 @@ import { acceptsHtml, rawErrorResponse, renderErrorPage } from './error-page.js'
 import { ProxyError, type ProxyErrorCode } from './errors.js';
 import { Exchange } from './exchange.js';
 import { forward, hasBody } from './forward.js';
-import { clientAddress, realClient, requestTarget, TrustedProxies, upstreamHeaders } from './request-head.js';
-import { RouteTable } from './route-table.js';
+import { clientAddress, realClient, requestTarget, TrustedProxies, upstreamHeaders, type RequestTarget } from './request-head.js';
+import { RouteTable, type ProvisionedRoute } from './route-table.js';
 import { ProxyStats } from './stats.js';
 import { UpstreamRegistry } from './upstreams.js';
 import { refuseUpgrade, tunnelWebSocket } from './websocket.js';
@@ -155,32 +155,45 @@ export class ProxyEngine {
     // Node unsets req.socket once a body is read to its end, so bytesIn keeps its own reference.
     const socket = req.socket as Socket;
     res.once('close', () => this.finish(ex, socket));
+    let route;
+    try {
+      route = ex.route = this.admit(req, ex);
+    } catch (error) {
+      return this.fail(ex, error as ProxyError);
+    }
+    forward(ex, this.headersFor(req, peer, ex.target as RequestTarget, route), this.forwardDeps);
+  }
+
+  /**
+   * The passes every request and upgrade runs before anything goes upstream: limits, framing,
+   * the one authority (recorded on `seen` for the log even when no route claims it), the route.
+   * Throws the ProxyError to answer with.
+   */
+  private admit(req: IncomingMessage, seen: { target: RequestTarget | null }): ProvisionedRoute {
     if (req.rawHeaders.length > MAX_HEADERS * 2) {
-      return this.fail(ex, new ProxyError('too_many_headers', `The request has more than ${MAX_HEADERS} header fields.`));
+      throw new ProxyError('too_many_headers', `The request has more than ${MAX_HEADERS} header fields.`);
     }
     // Only one plain `Transfer-Encoding: chunked` frames a body unambiguously. Node joins repeated
     // headers, so "identity, chunked" may also be two headers; either way it is refused.
     const te = req.headers['transfer-encoding'];
     if (te !== undefined && te.toLowerCase() !== 'chunked') {
-      return this.fail(ex, new ProxyError('bad_request', 'The request\'s Transfer-Encoding is not plain "chunked", so where its body ends is ambiguous.'));
+      throw new ProxyError('bad_request', 'The request\'s Transfer-Encoding is not plain "chunked", so where its body ends is ambiguous.');
     }
-    let target;
-    try {
-      target = ex.target = requestTarget(req);
-    } catch (error) {
-      return this.fail(ex, error as ProxyError);
-    }
+    const target = (seen.target = requestTarget(req));
     const route = this.table.match(target.hostname);
-    if (!route) return this.fail(ex, noRoute(target.hostname));
-    ex.route = route;
-    const headers = upstreamHeaders(req, {
+    if (!route) throw noRoute(target.hostname);
+    return route;
+  }
+
+  /** The head sent upstream for `req`, from `peer`, on `route`. */
+  private headersFor(req: IncomingMessage, peer: string, target: RequestTarget, route: ProvisionedRoute): string[] {
+    return upstreamHeaders(req, {
       client: peer,
       clientTrusted: this.trusted.has(peer),
       proto: 'http',
       target,
       rewriteHost: route.rewriteHost,
     });
-    forward(ex, headers, this.forwardDeps);
   }
 
   private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
@@ -190,57 +203,42 @@ export class ProxyEngine {
     const startedAt = Date.now();
     const peer = clientAddress(req);
     const accept = req.headers.accept;
-    let routeId: string | null = null;
-    let upstream: string | null = null;
-    let hostname = '';
+    const seen: { target: RequestTarget | null } = { target: null };
+    let route: ProvisionedRoute | null = null;
     const log = (status: number, bytes: number, error: ProxyErrorCode | null) =>
       this.log(
         {
           time: new Date(startedAt).toISOString(),
           client: this.trusted.empty ? peer : realClient(req, peer, this.trusted),
-          host: hostname,
+          host: seen.target?.hostname ?? '',
           method: req.method ?? 'GET',
           path: req.url ?? '',
           status,
           bytes,
           durationMs: Math.round((performance.now() - started) * 100) / 100,
-          routeId,
-          upstream,
+          routeId: route?.id ?? null,
+          upstream: route?.upstream.address ?? null,
           error,
         },
         0,
       );
-    const refuse = (error: ProxyError, title: string | null) => {
-      refuseUpgrade(socket, error, title, accept);
+    const refuse = (error: ProxyError) => {
+      refuseUpgrade(socket, error, route?.title ?? null, accept);
       log(error.status, 0, error.code);
     };
-    if (req.rawHeaders.length > MAX_HEADERS * 2) {
-      return refuse(new ProxyError('too_many_headers', `The request has more than ${MAX_HEADERS} header fields.`), null);
-    }
-    let target;
     try {
-      target = requestTarget(req);
+      route = this.admit(req, seen);
     } catch (error) {
-      return refuse(error as ProxyError, null);
+      return refuse(error as ProxyError);
     }
-    hostname = target.hostname;
-    const route = this.table.match(target.hostname);
-    if (!route) return refuse(noRoute(target.hostname), null);
-    routeId = route.id;
     if ((req.headers.upgrade ?? '').trim().toLowerCase() !== 'websocket') {
-      return refuse(new ProxyError('upgrade_refused', `Gatehouse only forwards WebSocket upgrades, not "${req.headers.upgrade}".`), route.title);
+      return refuse(new ProxyError('upgrade_refused', `Gatehouse only forwards WebSocket upgrades, not "${req.headers.upgrade}".`));
     }
     if (!route.websocket) {
-      return refuse(new ProxyError('websocket_disabled', `WebSocket is turned off for ${route.title}. Turn it on in the route's settings if the service needs it.`), route.title);
+      return refuse(new ProxyError('websocket_disabled', `WebSocket is turned off for ${route.title}. Turn it on in the route's settings if the service needs it.`));
     }
-    upstream = route.upstream.address;
-    const headers = upstreamHeaders(req, {
-      client: peer,
-      clientTrusted: this.trusted.has(peer),
-      proto: 'http',
-      target,
-      rewriteHost: route.rewriteHost,
-    });
+    const target = seen.target as RequestTarget;
+    const headers = this.headersFor(req, peer, target, route);
     const counters = this.counters.counters(route.id);
     tunnelWebSocket(socket, head, route, { path: target.path, headers, accept }, {
       timeouts: this.settings.timeouts,
