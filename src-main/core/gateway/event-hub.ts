@@ -16,6 +16,8 @@ export class EventHub {
   }
 
   emit(event: ApiEvent): void {
+    // `log` is emitted once per proxied request; with nobody listening it must cost nothing.
+    if (this.#listeners.size === 0) return;
     for (const listener of [...this.#listeners]) {
       try {
         listener(event);

@@ -180,7 +180,8 @@ export function realClient(req: IncomingMessage, peer: string, trusted: TrustedP
 
 /** Lower-cased names listed in a Connection header, or null when there are none beyond the usual. */
 export function connectionTokens(header: string | undefined): Set<string> | null {
-  if (!header) return null;
+  // Nearly every message says only this; it names no header to strip.
+  if (!header || header === 'keep-alive' || header === 'close') return null;
   let tokens: Set<string> | null = null;
   for (const part of header.split(',')) {
     const token = part.trim().toLowerCase();
