@@ -28,12 +28,19 @@ if (files.length === 0) {
   process.exit(1);
 }
 
+// The strict typecheck (main, preload, renderer, tests, Svelte) is part of the suite: a type error
+// fails CI like a failing test does.
 if (!process.env.GATEHOUSE_TEST_NO_BUILD) {
-  const build = spawnSync('npm', ['run', '--silent', 'build'], { stdio: 'inherit' });
-  if (build.status !== 0) {
-    console.error('The build failed, so no test ran.');
-    console.log('0 passed, 1 failed');
-    process.exit(1);
+  for (const [script, failure] of [
+    ['build', 'The build failed, so no test ran.'],
+    ['typecheck', 'The typecheck failed (npm run typecheck), so no test ran.'],
+  ]) {
+    const step = spawnSync('npm', ['run', '--silent', script], { stdio: 'inherit' });
+    if (step.status !== 0) {
+      console.error(failure);
+      console.log('0 passed, 1 failed');
+      process.exit(1);
+    }
   }
 }
 
