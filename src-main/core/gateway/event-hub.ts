@@ -18,7 +18,8 @@ export class EventHub {
   emit(event: ApiEvent): void {
     // `log` is emitted once per proxied request; with nobody listening it must cost nothing.
     if (this.#listeners.size === 0) return;
-    for (const listener of [...this.#listeners]) {
+    // No copy: a Set iterates safely while listeners unsubscribe, and this runs per request.
+    for (const listener of this.#listeners) {
       try {
         listener(event);
       } catch (error) {
