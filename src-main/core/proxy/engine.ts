@@ -2,7 +2,7 @@
 // limits → target (Host) → route → forward — and ends in exactly one access-log entry. Routes and
 // settings can change at any time: a change provisions a new route table and swaps it in, so
 // requests and WebSockets already under way finish on the route they started with.
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { AccessLogEntry, ListenerInfo, ProxySettings, Route, StatsSnapshot } from '../../../shared/model.js';
@@ -312,7 +312,8 @@ export class ProxyEngine {
       this.closing.add(req.socket);
     }
     page.headers['content-length'] = String(Buffer.byteLength(page.body));
-    res.writeHead(page.status, page.headers);
+    // The reason phrase is given explicitly: a failed upstream head may already have set another.
+    res.writeHead(page.status, STATUS_CODES[page.status], page.headers);
     res.end(req.method === 'HEAD' ? undefined : page.body);
   }
 

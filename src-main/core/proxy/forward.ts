@@ -38,9 +38,22 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
     if (statusCode < 200) return; // 1xx informational: the final response follows
     const { res } = this.ex;
     if (res.destroyed) return;
-    const out = downstreamHeaders(headers);
-    if (statusMessage) res.writeHead(statusCode, statusMessage, out);
-    else res.writeHead(statusCode, out);
+    let out = downstreamHeaders(headers);
+    try {
+      writeHead(res, statusCode, statusMessage, out);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ERR_INVALID_CHAR') throw error;
+      // undici decodes header bytes as UTF-8; a value such as a Content-Disposition file name
+      // with non-ASCII characters then holds characters Node will not write. Their UTF-8 bytes as
+      // latin1 characters are exactly what the service sent. Node 20 refuses them in writeHead
+      // next to a Content-Length, takes them through setHeader, and writes them unchanged only
+      // if that head is flushed on its own (joined to a body it re-encodes them). Both cases are
+      // pinned by test/integration/proxy-header-bytes.test.ts.
+      out = headerBytesAsLatin1(out);
+      for (const name in out) res.setHeader(name, out[name] as string | string[]);
+      writeHead(res, statusCode, statusMessage, {});
+      if (out['content-length'] !== undefined) res.flushHeaders();
+    }
     // Event streams must reach the browser before the first event, which may be minutes away.
     const type = out['content-type'];
     if (typeof type === 'string' && type.startsWith('text/event-stream')) res.flushHeaders();
@@ -99,6 +112,23 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
     this.clearDrainTimer();
     this.controller?.abort(CLIENT_GONE);
   }
+}
+
+function writeHead(res: Exchange['res'], status: number, message: string | undefined, headers: Record<string, string | string[]>): void {
+  if (message) res.writeHead(status, message, headers);
+  else res.writeHead(status, headers);
+}
+
+const BEYOND_LATIN1 = /[^\u0000-\u00ff]/;
+
+function headerBytesAsLatin1(headers: Record<string, string | string[]>): Record<string, string | string[]> {
+  const recode = (value: string) => (BEYOND_LATIN1.test(value) ? Buffer.from(value, 'utf8').toString('latin1') : value);
+  const out: Record<string, string | string[]> = {};
+  for (const name in headers) {
+    const value = headers[name] as string | string[];
+    out[name] = Array.isArray(value) ? value.map(recode) : recode(value);
+  }
+  return out;
 }
 
 /** True when the request carries a body to stream upstream. */
