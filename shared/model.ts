@@ -203,7 +203,7 @@ export const TimeoutsSchema = z
      * An idle keep-alive connection from a client is closed after this (Node's HTTP server waits one
      * extra second, so the client, told this value in Keep-Alive, always closes first). Default: 5000.
      */
-    keepAliveMs: ms('the keep-alive timeout'),
+    keepAliveMs: ms('the keep-alive timeout').min(100, 'the keep-alive timeout must be at least 100 ms (0 would keep idle connections open forever)'),
     /** Connecting to an upstream may take this long before the request fails with 504. Default: 5000. */
     upstreamConnectMs: ms('the upstream connect timeout').min(100, 'the upstream connect timeout must be at least 100 ms'),
     /** An upstream must send its response head within this time, or the request fails with 504. Default: 60000. */

@@ -63,6 +63,8 @@ const OverridesSchema = z
   .strict();
 
 const LISTENER_FIELDS = ['httpPort', 'httpsPort', 'bindAddress'] as const;
+/** Fields whose change moves a running listener. httpsPort joins once the HTTPS listener exists. */
+const RESTART_FIELDS = ['httpPort', 'bindAddress'] as const;
 
 function generalSettings(settings: Settings): GeneralSettings {
   return structuredClone({ proxy: settings.proxy, admin: settings.admin, log: settings.log });
@@ -207,7 +209,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         // The engine binds a changed port or address at its next start, so move a running listener
         // now; a start that failed on the old port is retried, since the change is likely its fix.
         const state = runner.snapshot().state;
-        if ((state === 'running' || state === 'failed') && LISTENER_FIELDS.some((field) => before[field] !== after[field])) {
+        if ((state === 'running' || state === 'failed') && RESTART_FIELDS.some((field) => before[field] !== after[field])) {
           await runner.stop();
           try {
             await runner.start();

@@ -88,12 +88,15 @@ class ServeInfoFile {
 
 function printReady(
   output: ServeOutput,
-  ready: { status: ProxyStatus; adminListener: ListenerInfo; adminUrl: string; token: string; dataDir: string },
+  ready: { status: ProxyStatus; adminListener: ListenerInfo; adminUrl: string; token: string; dataDir: string; interactive: boolean },
 ): void {
   const { status, adminListener } = ready;
   output.out(`Gatehouse ${packageVersion()} is running.`);
   output.out(proxyLine(status));
-  output.out(`Admin UI:  ${ready.adminUrl}#token=${ready.token}`);
+  // The token is a password: shown to a person at a terminal, never written into a service's log
+  // (systemd keeps stdout in the journal); there the file that holds it is named instead.
+  if (ready.interactive) output.out(`Admin UI:  ${ready.adminUrl}#token=${ready.token}`);
+  else output.out(`Admin UI:  ${ready.adminUrl} (the token is in ${join(ready.dataDir, 'admin-token')}; open the URL with #token=TOKEN)`);
   output.out(`Data dir:  ${ready.dataDir}`);
   if (adminListener.address !== '127.0.0.1' && adminListener.address !== '::1') {
     output.out(`Note: the admin UI listens on ${adminListener.address}, so other machines can reach it; anyone with the token can change routes.`);
@@ -167,7 +170,7 @@ export async function serve(options: ServeOptions, output: ServeOutput = console
 
   const adminUrl = localUrl(adminListener);
   const infoFile = await ServeInfoFile.create(options.dataDir, { pid: process.pid, proxy: status.http, admin: adminListener, adminUrl }, gateway, output);
-  printReady(output, { status, adminListener, adminUrl, token, dataDir: options.dataDir });
+  printReady(output, { status, adminListener, adminUrl, token, dataDir: options.dataDir, interactive: process.stdout.isTTY === true });
 
   const signal = await stop;
   output.out(`Received ${signal}; stopping.`);

@@ -211,8 +211,9 @@ describe('gateway: a port that is taken', () => {
       assert.match(error.details.fix ?? '', /ss -ltnp/);
 
       // Moving to another taken address: saved, but refused with the fix.
-      const moved = await rejectsWith(call(gateway, 'updateSettings', { proxy: { httpsPort: 8443 } }), 'port_unavailable');
-      assert.match(moved.message, /^The settings were saved, but the proxy cannot listen on 127\.0\.0\.1:/);
+      // (0.0.0.0 conflicts with the blocker on 127.0.0.1 at the same port, so nothing gets bound.)
+      const moved = await rejectsWith(call(gateway, 'updateSettings', { proxy: { bindAddress: '0.0.0.0' } }), 'port_unavailable');
+      assert.match(moved.message, /^The settings were saved, but the proxy cannot listen on 0\.0\.0\.0:/);
 
       assert.equal((await call(gateway, 'stopProxy')).state, 'stopped', 'stop clears a failed start');
       assert.equal((await call(gateway, 'getStatus')).problem, null);
@@ -241,6 +242,24 @@ describe('gateway: a port that is taken', () => {
     try {
       await gateway.startup();
       assert.equal((await call(gateway, 'getStatus')).state, 'stopped');
+    } finally {
+      await gateway.close();
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  test('changing the HTTPS port (no HTTPS listener yet) saves it without restarting the proxy', async () => {
+    const dataDir = await makeDataDir();
+    const gateway = await createGateway({ dataDir, overrides: { httpPort: 0, bindAddress: '127.0.0.1' } });
+    try {
+      await gateway.startup();
+      const before = await call(gateway, 'getStatus');
+      assert.equal(before.state, 'running');
+      await call(gateway, 'updateSettings', { proxy: { httpsPort: 8443 } });
+      const after = await call(gateway, 'getStatus');
+      assert.equal(after.startedAt, before.startedAt, 'not restarted');
+      assert.equal(after.http?.port, before.http?.port);
+      assert.equal((await settingsFile(dataDir)).proxy.httpsPort, 8443);
     } finally {
       await gateway.close();
       await rm(dataDir, { recursive: true, force: true });

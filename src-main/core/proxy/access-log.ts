@@ -96,7 +96,12 @@ export class AccessLog {
     await mkdir(join(this.file, '..'), { recursive: true });
     this.size = await stat(this.file).then((s) => s.size, () => 0);
     const stream = createWriteStream(this.file, { flags: 'a', mode: 0o600 });
-    stream.on('error', (error) => this.report(error));
+    stream.on('error', (error) => {
+      // A failed stream is dead: drop it so the next flush reopens the file (a disk that was full,
+      // or a log directory that was moved, recovers without a restart).
+      if (this.stream === stream) this.stream = null;
+      this.report(error);
+    });
     this.stream = stream;
   }
 
