@@ -21,6 +21,7 @@ import { EventHub } from './gateway/event-hub.js';
 import { ProxyRunner } from './gateway/proxy-runner.js';
 import { assertNamesFree, findRoute, newRouteId, toRoute } from './gateway/route-edits.js';
 import { SerialQueue } from './gateway/serial-queue.js';
+import { lockDataDir } from './data-dir-lock.js';
 import { AccessLog } from './proxy/access-log.js';
 import { ProxyEngine } from './proxy/engine.js';
 import { SettingsReadOnlyError, SettingsStore } from './settings/store.js';
@@ -76,7 +77,14 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   // Only fields actually given: a key holding undefined would erase the saved value when spread.
   const overrides: GatewayOverrides = Object.fromEntries(Object.entries(parsedOverrides.data).filter(([, value]) => value !== undefined));
 
-  const store = await SettingsStore.open(options.dataDir);
+  const lock = await lockDataDir(options.dataDir);
+  let store: SettingsStore;
+  try {
+    store = await SettingsStore.open(options.dataDir);
+  } catch (error) {
+    await lock.release();
+    throw error;
+  }
   const hub = new EventHub();
   const queue = new SerialQueue();
   const effectiveProxySettings = (): ProxySettings => ({ ...store.current.proxy, ...overrides });
@@ -232,6 +240,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       } finally {
         await accessLog.close();
         hub.clear();
+        await lock.release();
       }
     }
   }

@@ -138,7 +138,7 @@ export async function serve(options: ServeOptions, output: ServeOutput = console
     });
   } catch (error) {
     if (!(error instanceof ApiError)) throw error;
-    output.err(`gatehouse: ${error.message}`);
+    printProblem(output, { code: error.code, message: error.message, fix: error.details.fix });
     return 2;
   }
 
