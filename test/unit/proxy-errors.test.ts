@@ -132,7 +132,7 @@ describe('upstreamFailure', () => {
     for (const [code, spec] of Object.entries(proxyErrors)) {
       assert.ok(spec.title.length > 0, code);
       assert.ok(spec.status >= 400 && spec.status < 600, code);
-      assert.equal(spec.status >= 500, code.startsWith('upstream_') || code === 'proxy_stopping', code);
+      assert.equal(spec.status >= 500, code.startsWith('upstream_'), code);
       assert.equal(new ProxyError(code as ProxyErrorCode, 'x').status, spec.status);
     }
     assert.equal(proxyErrors.upstream_connect_timeout.status, 504);

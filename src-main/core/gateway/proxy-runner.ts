@@ -24,10 +24,6 @@ export class ProxyRunner {
     private readonly onChange: () => void,
   ) {}
 
-  get running(): boolean {
-    return this.#state === 'running';
-  }
-
   snapshot(): ProxyRunState {
     return {
       state: this.#state,

@@ -7,7 +7,7 @@ import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { AccessLogEntry, ListenerInfo, ProxySettings, Route, StatsSnapshot } from '../../../shared/model.js';
 import { listen } from '../net/listen.js';
-import { acceptsHtml, rawErrorResponse, renderErrorPage } from './error-page.js';
+import { acceptsHtml, renderErrorPage } from './error-page.js';
 import { ProxyError, type ProxyErrorCode } from './errors.js';
 import { Exchange } from './exchange.js';
 import { forward, hasBody } from './forward.js';

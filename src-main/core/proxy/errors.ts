@@ -19,8 +19,7 @@ export type ProxyErrorCode =
   | 'upstream_tls'
   | 'upstream_bad_response'
   | 'upstream_connect_timeout'
-  | 'upstream_timeout'
-  | 'proxy_stopping';
+  | 'upstream_timeout';
 
 interface ErrorSpec {
   status: number;
@@ -47,7 +46,6 @@ export const proxyErrors: Record<ProxyErrorCode, ErrorSpec> = {
   upstream_bad_response: { status: 502, title: 'Service sent a broken response' },
   upstream_connect_timeout: { status: 504, title: 'Service did not accept the connection in time' },
   upstream_timeout: { status: 504, title: 'Service did not answer in time' },
-  proxy_stopping: { status: 503, title: 'Gatehouse is stopping' },
 };
 
 /** A failure Gatehouse answers itself. `detail` is a user-facing sentence naming the cause. */

@@ -71,11 +71,4 @@ export class UpstreamRegistry {
     this.upstreams.clear();
     await Promise.allSettled(pools.map((pool) => pool.destroy()));
   }
-
-  /** Drains every pool: in-flight requests finish, then connections close. */
-  async closeAll(): Promise<void> {
-    const pools = [...this.upstreams.values()].map((u) => u.pool);
-    this.upstreams.clear();
-    await Promise.allSettled(pools.map((pool) => pool.close()));
-  }
 }
