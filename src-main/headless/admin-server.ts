@@ -15,7 +15,10 @@ import { createStaticFiles } from './static-files.js';
 
 /** Sent with every response: the UI loads only its own scripts, styles and API, and is never framed. */
 export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
-  'content-security-policy': "default-src 'self'; style-src 'self' 'unsafe-inline'; connect-src 'self'",
+  // The same policy as the meta tag in src-renderer/index.html (which is all a file:// page in
+  // Electron gets), plus what only a header can say (frame-ancestors).
+  'content-security-policy':
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
   'x-content-type-options': 'nosniff',
   'referrer-policy': 'no-referrer',
   'x-frame-options': 'DENY',
@@ -66,6 +69,12 @@ function bodyInput(body: Record<string, unknown>, params: Record<string, string>
     }
   }
   return { ...body, ...params };
+}
+
+const CLIENT_GONE_CODES = new Set(['ERR_STREAM_PREMATURE_CLOSE', 'ECONNRESET', 'EPIPE', 'ECONNABORTED']);
+
+function clientWentAway(error: unknown): boolean {
+  return CLIENT_GONE_CODES.has((error as NodeJS.ErrnoException | null)?.code ?? '');
 }
 
 export class AdminServer {
@@ -151,6 +160,11 @@ export class AdminServer {
   }
 
   #fail(response: ServerResponse, error: unknown, context: string): void {
+    // A client that went away mid-request (closed tab, curl ^C) is routine, not an error to report.
+    if (response.destroyed || clientWentAway(error)) {
+      response.destroy();
+      return;
+    }
     if (response.headersSent) {
       this.#reportError(error, context);
       response.destroy();

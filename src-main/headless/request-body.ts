@@ -48,7 +48,7 @@ function readText(request: IncomingMessage, limit: number): Promise<string> {
       else if (size <= limit) chunks.push(chunk);
     };
     const onEnd = () => finish(size > limit ? tooLarge() : null);
-    const onClose = () => finish(new Error('the client closed the connection before sending the whole body'));
+    const onClose = () => finish(Object.assign(new Error('the client closed the connection before sending the whole body'), { code: 'ECONNABORTED' }));
     request.on('data', onData).on('end', onEnd).on('error', finish).on('close', onClose);
   });
 }

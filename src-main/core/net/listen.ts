@@ -31,11 +31,18 @@ export async function privilegedPortFix(port: number, platform: NodeJS.Platform 
   switch (platform) {
     case 'linux': {
       const floor = await unprivilegedPortStart();
-      return (
-        `Ports below ${floor} need a permission on Linux. Either grant it to Gatehouse's runtime: ` +
-        `sudo setcap cap_net_bind_service=+ep "${process.execPath}" — or lower the limit for every program: ` +
+      const sysctl =
         `sudo sysctl -w net.ipv4.ip_unprivileged_port_start=${Math.min(port, 80)} ` +
-        `(add net.ipv4.ip_unprivileged_port_start=${Math.min(port, 80)} to /etc/sysctl.d/50-gatehouse.conf to keep it after a reboot). ` +
+        `(add net.ipv4.ip_unprivileged_port_start=${Math.min(port, 80)} to /etc/sysctl.d/50-gatehouse.conf to keep it after a reboot)`;
+      // Giving the Electron binary a capability makes Linux ignore its bundled library path (it
+      // then fails to start), and an AppImage's path changes every run: the desktop app gets the
+      // sysctl, or the .deb, which grants the capability safely at install.
+      if (process.versions.electron) {
+        return `Ports below ${floor} need a permission on Linux. Lower the limit: ${sysctl}. Or install Gatehouse's .deb package, which grants it, or choose a port of ${floor} or above.`;
+      }
+      return (
+        `Ports below ${floor} need a permission on Linux. Either lower the limit: ${sysctl} — or grant it to this Node.js ` +
+        `(every script run with it gets it too): sudo setcap cap_net_bind_service=+ep "${process.execPath}". ` +
         `Or choose a port of ${floor} or above.`
       );
     }
