@@ -11,6 +11,7 @@ import type { Settings } from '../../shared/model.js';
 import { createGateway, type Gateway } from '../../src-main/core/gateway.js';
 import { makeDataDir } from '../helpers/serve.js';
 import { requestThrough, startEchoUpstream, type EchoBody, type Upstream } from '../helpers/upstream.js';
+import { freePort } from '../helpers/ports.js';
 
 /** Calls a member the way both transports do: validate with the contract's schema, then the handler. */
 function call<K extends ApiMember>(gateway: Gateway, member: K, input: ApiInput<K> | Record<string, never> = {}): Promise<ApiResults[K]> {
@@ -22,15 +23,6 @@ async function settingsFile(dataDir: string): Promise<Settings> {
   return JSON.parse(await readFile(join(dataDir, 'settings.json'), 'utf8')) as Settings;
 }
 
-/** A port that was free a moment ago (bound to 0 and released). */
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  probe.listen(0, '127.0.0.1');
-  await once(probe, 'listening');
-  const { port } = probe.address() as { port: number };
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
-}
 
 async function rejectsWith(promise: Promise<unknown>, code: ApiError['code']): Promise<ApiError> {
   const error = await promise.then(

@@ -10,6 +10,7 @@ import { after, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { proxyErrors } from '../../src-main/core/proxy/errors.js';
 import { getThrough, rawExchange, parseResponses, startProxy, startRecordingUpstream, testRoute, type ProxyUnderTest, type RawResponse } from '../helpers/raw-http.js';
+import { freePort } from '../helpers/ports.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 after(async () => {
@@ -44,15 +45,6 @@ async function tcpUpstream(onData: (socket: Socket) => void): Promise<{ url: str
   return { url: `http://127.0.0.1:${port}`, address: `127.0.0.1:${port}` };
 }
 
-/** A port on 127.0.0.1 that nothing listens on (bound, then released). */
-async function closedPort(): Promise<number> {
-  const probe = createServer();
-  probe.listen(0, '127.0.0.1');
-  await once(probe, 'listening');
-  const { port } = probe.address() as { port: number };
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
-}
 
 /** Nothing internal leaks onto a page: no stack frame, no file path, no JS error text. */
 function assertNoInternals(page: RawResponse): void {
@@ -64,7 +56,7 @@ function assertNoInternals(page: RawResponse): void {
 
 describe('upstream failures', () => {
   test('refused: 502 upstream_refused naming the route, host:port, and that it refused', async () => {
-    const port = await closedPort();
+    const port = await freePort();
     const proxy = await proxyTo(`http://127.0.0.1:${port}`);
     const page = await getThrough(proxy.port, 'svc.example');
     assert.equal(page.status, 502);
@@ -171,7 +163,7 @@ describe('upstream failures', () => {
   test('after failures the same engine serves a healthy upstream', async () => {
     const good = await startRecordingUpstream('good');
     cleanups.push(() => good.close());
-    const port = await closedPort();
+    const port = await freePort();
     const proxy = await startProxy([testRoute('bad', ['bad.example'], `http://127.0.0.1:${port}`), testRoute('good', ['good.example'], good.url)]);
     cleanups.push(() => proxy.stop());
     for (let i = 0; i < 5; i++) assert.equal((await getThrough(proxy.port, 'bad.example')).status, 502);
@@ -186,7 +178,7 @@ describe('upstream failures', () => {
 
 describe('error pages', () => {
   test('every page Gatehouse can answer with carries its status and code, and no internals', async () => {
-    const port = await closedPort();
+    const port = await freePort();
     const proxy = await proxyTo(`http://127.0.0.1:${port}`);
     const pages: [string, string, number][] = [
       ['GET / HTTP/1.1\r\nHost: nowhere.example\r\n\r\n', 'no_route', 404],
@@ -238,7 +230,7 @@ describe('error pages', () => {
   });
 
   test('a route title with markup is escaped on the page', async () => {
-    const port = await closedPort();
+    const port = await freePort();
     const proxy = await proxyTo(`http://127.0.0.1:${port}`, { title: '<b>Admin</b> & "Co"' });
     const html = await getThrough(proxy.port, 'svc.example', '/', 'Accept: text/html\r\n');
     assert.equal(html.status, 502);
