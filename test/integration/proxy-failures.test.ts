@@ -189,7 +189,7 @@ describe('error pages', () => {
       [`GET / HTTP/1.1\r\nHost: svc.example\r\nX: ${'x'.repeat(17_000)}\r\n\r\n`, 'headers_too_large', 431],
       [`GET / HTTP/1.1\r\nHost: svc.example\r\n${'X: y\r\n'.repeat(101)}\r\n`, 'too_many_headers', 431],
       ['CONNECT svc.example:443 HTTP/1.1\r\nHost: svc.example:443\r\n\r\n', 'method_not_allowed', 405],
-      ['GET / HTTP/1.1\r\nHost: svc.example\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n', 'upgrade_refused', 400],
+      ['POST / HTTP/1.1\r\nHost: svc.example\r\nConnection: Upgrade\r\nUpgrade: h2c\r\nContent-Length: 2\r\n\r\nhi', 'upgrade_refused', 400],
       ['GET / HTTP/1.1\r\nHost: svc.example\r\n\r\n', 'upstream_refused', 502],
     ];
     for (const accept of ['', 'Accept: text/html,*/*\r\n']) {

@@ -15,7 +15,7 @@ import { clientAddress, realClient, requestTarget, TrustedProxies, upstreamHeade
 import { RouteTable, type ProvisionedRoute } from './route-table.js';
 import { ProxyStats } from './stats.js';
 import { UpstreamRegistry } from './upstreams.js';
-import { refuseUpgrade, tunnelWebSocket } from './websocket.js';
+import { refuseUpgrade, relayIgnoringUpgrade, tunnelWebSocket } from './websocket.js';
 
 /** A request head over this many bytes is refused with 431. */
 export const MAX_HEADER_BYTES = 16 * 1024;
@@ -231,25 +231,30 @@ export class ProxyEngine {
     } catch (error) {
       return refuse(error as ProxyError);
     }
-    if ((req.headers.upgrade ?? '').trim().toLowerCase() !== 'websocket') {
-      return refuse(new ProxyError('upgrade_refused', `Gatehouse only forwards WebSocket upgrades, not "${req.headers.upgrade}".`));
-    }
-    if (!route.websocket) {
-      return refuse(new ProxyError('websocket_disabled', `WebSocket is turned off for ${route.title}. Turn it on in the route's settings if the service needs it.`));
-    }
-    const target = seen.target as RequestTarget;
-    const headers = this.headersFor(req, peer, target, route);
     const counters = this.counters.counters(route.id);
-    tunnelWebSocket(socket, head, route, { path: target.path, headers, accept }, {
+    const deps = {
       timeouts: this.settings.timeouts,
       tunnels: this.tunnels,
-      done: (status, bytes, error) => {
+      done: (status: number, bytes: number, error: ProxyErrorCode | null) => {
         counters.record(performance.now() - started, status >= 500, 0, bytes, Date.now());
         log(status, bytes, error);
       },
       onOpen: () => counters.openWebSockets++,
       onClose: () => counters.openWebSockets--,
-    });
+    };
+    const target = seen.target as RequestTarget;
+    const headers = this.headersFor(req, peer, target, route);
+    if ((req.headers.upgrade ?? '').trim().toLowerCase() !== 'websocket') {
+      // Node hands every Upgrade request here, body unread; one with a body cannot be relayed.
+      if (hasBody(req.headers)) {
+        return refuse(new ProxyError('upgrade_refused', `Gatehouse only forwards WebSocket upgrades, not "${req.headers.upgrade}"; send the request without Upgrade.`));
+      }
+      return relayIgnoringUpgrade(socket, route, { method: req.method ?? 'GET', path: target.path, headers, accept }, deps);
+    }
+    if (!route.websocket) {
+      return refuse(new ProxyError('websocket_disabled', `WebSocket is turned off for ${route.title}. Turn it on in the route's settings if the service needs it.`));
+    }
+    tunnelWebSocket(socket, head, route, { path: target.path, headers, accept }, deps);
   }
 
   private onClientError(error: NodeJS.ErrnoException, socket: Duplex): void {

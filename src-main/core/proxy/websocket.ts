@@ -1,6 +1,7 @@
 // WebSocket upgrades. Only `Upgrade: websocket` is tunnelled, and only after the upstream answers
 // 101: until then the client gets whatever the upstream said (a 403 stays a 403). Once tunnelled,
 // bytes flow both ways untouched until either side closes or both stay silent for websocketIdleMs.
+import { STATUS_CODES } from 'node:http';
 import { finished, type Duplex } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import type { Timeouts } from '../../../shared/model.js';
@@ -108,14 +109,14 @@ class UpgradeHandler implements Dispatcher.DispatchHandler {
     });
   }
 
-  // The upstream declined the upgrade: relay its answer as it is, then close.
+  // A plain answer (the upstream declined the upgrade, or none was asked): relay it, then close.
   onResponseStart(_controller: Controller, statusCode: number, headers: Record<string, string | string[] | undefined>, statusMessage?: string): void {
     if (statusCode < 200) return;
     this.responded = true;
     this.status = statusCode;
     // The body is relayed decoded and close-delimited, so chunked framing and keep-alive go.
     const out: Record<string, string | string[]> = { ...downstreamHeaders(headers), connection: 'close' };
-    this.client.write(headLines(statusCode, statusMessage || 'Upgrade Refused', out));
+    this.client.write(headLines(statusCode, statusMessage || STATUS_CODES[statusCode] || '', out));
   }
 
   onResponseData(_controller: Controller, chunk: Buffer): void {
@@ -144,6 +145,31 @@ class UpgradeHandler implements Dispatcher.DispatchHandler {
     refuseUpgrade(client, failure, route.title, this.accept);
     deps.done(failure.status, 0, failure.code);
   }
+}
+
+/**
+ * Forwards a request that asked for an upgrade Gatehouse does not offer (h2c) as a plain request,
+ * and relays the answer over HTTP/1.1, closing afterwards: RFC 9110 §7.8 lets a server ignore
+ * Upgrade, and the socket has already left Node's HTTP parser. Upgrade and its Connection-named
+ * headers are hop-by-hop, so the upstream never sees them.
+ */
+export function relayIgnoringUpgrade(
+  client: Duplex,
+  route: ProvisionedRoute,
+  request: { method: string; path: string; headers: string[]; accept: string | undefined },
+  deps: TunnelDeps,
+): void {
+  route.upstream.pool.dispatch(
+    {
+      path: request.path,
+      method: request.method as Dispatcher.HttpMethod,
+      headers: request.headers,
+      body: null,
+      headersTimeout: deps.timeouts.upstreamHeadersMs,
+      bodyTimeout: deps.timeouts.upstreamBodyIdleMs,
+    },
+    new UpgradeHandler(client, Buffer.alloc(0), route, request.accept, deps),
+  );
 }
 
 /** Asks the route's upstream for a WebSocket upgrade on behalf of `client`. */
