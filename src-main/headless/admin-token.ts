@@ -2,23 +2,27 @@
 // by the owner only, created on the first `serve` and reused after, so a bookmarked URL keeps working.
 // Deleting the file revokes it; the next start makes a new one.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { chmod, open, readFile, rename, stat } from 'node:fs/promises';
+import { chmod, open, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { writeFileDurably } from '../core/settings/durable-file.js';
 
 export const TOKEN_FILE = 'admin-token';
 const TOKEN_SHAPE = /^[A-Za-z0-9_-]{32,512}$/;
 
 async function writeNewToken(file: string, exclusive: boolean): Promise<string> {
   const token = randomBytes(32).toString('base64url');
-  const target = exclusive ? file : `${file}.${process.pid}.tmp`;
-  const handle = await open(target, exclusive ? 'wx' : 'w', 0o600);
+  if (!exclusive) {
+    await writeFileDurably(file, `${token}\n`, { mode: 0o600 });
+    return token;
+  }
+  // First creation is exclusive ('wx'), so two starts at once cannot hand out different tokens.
+  const handle = await open(file, 'wx', 0o600);
   try {
     await handle.writeFile(`${token}\n`);
     await handle.sync();
   } finally {
     await handle.close();
   }
-  if (!exclusive) await rename(target, file);
   return token;
 }
 

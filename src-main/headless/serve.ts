@@ -1,13 +1,14 @@
 // `gatehouse serve`: one gateway, its admin server, and the lines a person (or a test) needs to use
 // them, until SIGINT or SIGTERM. A port that cannot be bound ends the run with the Problem's message
 // and fix and exit code 2, never a stack trace.
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { isIPv6 } from 'node:net';
 import { join } from 'node:path';
 import { ApiError } from '../../shared/api.js';
 import type { ListenerInfo, Problem, ProxyStatus } from '../../shared/model.js';
 import { createGateway, type Gateway } from '../core/gateway.js';
 import { ListenError } from '../core/net/listen.js';
+import { writeFileDurably } from '../core/settings/durable-file.js';
 import { AdminServer } from './admin-server.js';
 import { loadAdminToken } from './admin-token.js';
 import type { ServeOptions } from './options.js';
@@ -79,10 +80,8 @@ class ServeInfoFile {
   }
 
   async #write(): Promise<void> {
-    // Written whole and renamed into place, so a reader never sees half a file.
-    const temp = `${this.file}.${process.pid}.tmp`;
-    await writeFile(temp, `${JSON.stringify(this.info, null, 2)}\n`, { mode: 0o600 });
-    await rename(temp, this.file);
+    // Replaced whole, so a reader never sees half a file.
+    await writeFileDurably(this.file, `${JSON.stringify(this.info, null, 2)}\n`, { mode: 0o600 });
   }
 }
 
