@@ -4,7 +4,7 @@
 // arrived), and a proxy engine started on 127.0.0.1:0 with a test's own timeouts.
 import { once } from 'node:events';
 import { createServer as createHttpServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { connect, type AddressInfo, type Socket } from 'node:net';
+import { connect, createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { defaultSettings, type AccessLogEntry, type Route, type Timeouts } from '../../shared/model.js';
 import { ProxyEngine } from '../../src-main/core/proxy/engine.js';
@@ -273,4 +273,36 @@ export async function getThrough(port: number, host: string, path = '/', extraHe
   const responses = parseResponses(result.text);
   if (responses.length !== 1) throw new Error(`expected one response, got ${responses.length}`);
   return responses[0] as RawResponse;
+}
+
+export interface TcpUpstream {
+  url: string;
+  address: string;
+  /** Connections currently open. */
+  sockets: Set<Socket>;
+  close(): Promise<void>;
+}
+
+/** A bare TCP server on 127.0.0.1 that hands each connection to `onSocket`: an upstream misbehaving on cue. */
+export async function startTcpUpstream(onSocket: (socket: Socket) => void): Promise<TcpUpstream> {
+  const sockets = new Set<Socket>();
+  const server = createNetServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => {});
+    onSocket(socket);
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    address: `127.0.0.1:${port}`,
+    sockets,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
+  };
 }

@@ -5,11 +5,11 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { createServer, connect, type Server, type Socket } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { after, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { proxyErrors } from '../../src-main/core/proxy/errors.js';
-import { getThrough, rawExchange, parseResponses, startProxy, startRecordingUpstream, testRoute, type ProxyUnderTest, type RawResponse } from '../helpers/raw-http.js';
+import { getThrough, rawExchange, parseResponses, startProxy, startRecordingUpstream, startTcpUpstream, testRoute, type ProxyUnderTest, type RawResponse, type TcpUpstream } from '../helpers/raw-http.js';
 import { freePort } from '../helpers/ports.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -17,33 +17,19 @@ after(async () => {
   for (const cleanup of cleanups.reverse()) await cleanup();
 });
 
+/** A TCP server that does `onData` with each connection's first bytes (an upstream misbehaving on cue). */
+async function tcpUpstream(onData: (socket: Socket) => void): Promise<TcpUpstream> {
+  const upstream = await startTcpUpstream((socket) => socket.once('data', () => onData(socket)));
+  cleanups.push(() => upstream.close());
+  return upstream;
+}
+
 async function proxyTo(upstream: string, options: { title?: string; timeouts?: Parameters<typeof startProxy>[1] } = {}): Promise<ProxyUnderTest> {
   const proxy = await startProxy([testRoute('svc', ['svc.example'], upstream, { title: options.title ?? 'Media server' })], options.timeouts);
   cleanups.push(() => proxy.stop());
   return proxy;
 }
 
-/** A TCP server that does `onData` with each connection's first bytes (an upstream misbehaving on cue). */
-async function tcpUpstream(onData: (socket: Socket) => void): Promise<{ url: string; address: string }> {
-  const sockets = new Set<Socket>();
-  const server: Server = createServer((socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-    socket.on('error', () => {});
-    socket.once('data', () => onData(socket));
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  cleanups.push(
-    () =>
-      new Promise<void>((resolve) => {
-        for (const socket of sockets) socket.destroy();
-        server.close(() => resolve());
-      }),
-  );
-  const { port } = server.address() as { port: number };
-  return { url: `http://127.0.0.1:${port}`, address: `127.0.0.1:${port}` };
-}
 
 
 /** Nothing internal leaks onto a page: no stack frame, no file path, no JS error text. */

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { readFile } from 'node:fs/promises';
-import { createServer, type Server, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { after, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { WebSocket, WebSocketServer } from 'ws';
@@ -18,6 +18,7 @@ import {
   parseResponses,
   startProxy,
   startRecordingUpstream,
+  startTcpUpstream,
   testRoute,
   waitFor,
   type ProxyUnderTest,
@@ -42,26 +43,6 @@ async function recordingUpstream(...args: Parameters<typeof startRecordingUpstre
   return upstream;
 }
 
-/** A TCP server that accepts, reads, and never answers: an upstream that hangs. */
-async function silentServer(): Promise<{ url: string; address: string; sockets: Socket[] }> {
-  const sockets: Socket[] = [];
-  const server: Server = createServer((socket) => {
-    sockets.push(socket);
-    socket.on('error', () => {});
-    socket.resume();
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  cleanups.push(
-    () =>
-      new Promise<void>((resolve) => {
-        for (const socket of sockets) socket.destroy();
-        server.close(() => resolve());
-      }),
-  );
-  const { port } = server.address() as { port: number };
-  return { url: `http://127.0.0.1:${port}`, address: `127.0.0.1:${port}`, sockets };
-}
 
 describe('documented defaults', () => {
   test('defaultSettings() has the timeouts model.ts documents, and every timeout documents one', async () => {
@@ -193,7 +174,13 @@ describe('client timeouts', () => {
 
 describe('upstream timeouts', () => {
   test('an upstream that accepts but never answers gets a 504 upstream_timeout page after upstreamHeadersMs', async () => {
-    const silent = await silentServer();
+    // An upstream that accepts, reads, and never answers.
+    let accepted = 0;
+    const silent = await startTcpUpstream((socket) => {
+      accepted++;
+      socket.resume();
+    });
+    cleanups.push(() => silent.close());
     const proxy = await proxyTo(silent.url, { upstreamHeadersMs: 500 }, 'Frozen app');
     const started = performance.now();
     const response = await getThrough(proxy.port, 'svc.example');
@@ -204,7 +191,7 @@ describe('upstream timeouts', () => {
     assert.ok(response.body.includes(silent.address), 'the page names host:port');
     assert.match(response.body, /did not answer within 0\.5 s/);
     assert.ok(ms >= 450 && ms <= 2500, `answered after ${Math.round(ms)} ms`);
-    assert.equal(silent.sockets.length, 1, 'the request did reach the upstream');
+    assert.equal(accepted, 1, 'the request did reach the upstream');
   });
 
   test('an upstream body that goes silent is cut after upstreamBodyIdleMs; the client sees a truncated answer', async () => {
