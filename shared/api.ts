@@ -5,18 +5,27 @@
 // a handler is a compile error in both transports.
 import { z } from 'zod';
 import {
+  IpAddressSchema,
+  PortSchema,
   RouteInputSchema,
   SettingsPatchSchema,
   type AccessLogEntry,
+  type AppInfo,
   type GeneralSettings,
+  type ImportPreview,
+  type PortCheck,
   type Problem,
   type ProxyStatus,
   type Route,
+  type RouteHealth,
+  type SettingsExport,
   type StatsSnapshot,
 } from './model.js';
 
 const RouteIdSchema = z.string({ error: 'a route id is required' }).min(1, 'a route id is required').max(100);
 const NoInput = z.object({}).strict();
+/** An export file as read from disk: its shape is checked (and migrated) by the gateway, field by field. */
+const ImportInput = z.object({ document: z.unknown().refine((value) => value !== undefined, 'choose a settings file to import') }).strict();
 
 type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
@@ -44,6 +53,19 @@ export const endpoints = {
   startProxy: { method: 'POST', path: '/api/proxy/start', input: NoInput },
   stopProxy: { method: 'POST', path: '/api/proxy/stop', input: NoInput },
 
+  /**
+   * Whether each port could be bound now, with the exact fix when not (first run, Settings).
+   * `bindAddress` defaults to the saved one; `httpsPort` is checked when given.
+   */
+  checkPorts: {
+    method: 'POST',
+    path: '/api/proxy/check-ports',
+    input: z.object({ httpPort: PortSchema, httpsPort: PortSchema.optional(), bindAddress: IpAddressSchema.optional() }).strict(),
+  },
+
+  /** Each route's upstream: up, down or unknown, with the reason when down. */
+  getHealth: { method: 'GET', path: '/api/health', input: NoInput },
+
   /** Per-route counters: requests, errors, bytes, latency percentiles. */
   getStats: { method: 'GET', path: '/api/stats', input: NoInput },
   /** The most recent access-log entries, newest last. */
@@ -56,6 +78,15 @@ export const endpoints = {
   getSettings: { method: 'GET', path: '/api/settings', input: NoInput },
   /** Changes some settings; a port or bind-address change restarts the listeners. */
   updateSettings: { method: 'PATCH', path: '/api/settings', input: SettingsPatchSchema },
+  /** Every setting and route as one file (`SettingsExport`), for a backup or another machine. */
+  exportSettings: { method: 'GET', path: '/api/settings/export', input: NoInput },
+  /** What importing `document` would change; changes nothing. Invalid files fail naming the field. */
+  previewImport: { method: 'POST', path: '/api/settings/import/preview', input: ImportInput },
+  /** Replaces every setting and route with the file's; the previous file is kept as a backup. */
+  importSettings: { method: 'POST', path: '/api/settings/import', input: ImportInput },
+
+  /** Version, desktop or headless, and what this shell can do. */
+  getAppInfo: { method: 'GET', path: '/api/app', input: NoInput },
 } as const satisfies Record<string, EndpointSpec>;
 
 export type ApiMember = keyof typeof endpoints;
@@ -70,10 +101,16 @@ export interface ApiResults {
   getStatus: ProxyStatus;
   startProxy: ProxyStatus;
   stopProxy: ProxyStatus;
+  checkPorts: PortCheck[];
+  getHealth: RouteHealth[];
   getStats: StatsSnapshot;
   recentLog: AccessLogEntry[];
   getSettings: GeneralSettings;
   updateSettings: GeneralSettings;
+  exportSettings: SettingsExport;
+  previewImport: ImportPreview;
+  importSettings: { settings: GeneralSettings; routes: Route[] };
+  getAppInfo: AppInfo;
 }
 
 /** What a caller passes (before defaults are applied). */
@@ -100,13 +137,18 @@ export interface ApiEvents {
   routes: Route[];
   /** General settings changed. */
   settings: GeneralSettings;
-  /** One request was proxied (or refused). */
-  log: AccessLogEntry;
+  /**
+   * Requests proxied (or refused) since the last `log` event, oldest first. Batched (at most one
+   * event every 250 ms) so a busy proxy does not send one message per request to every window.
+   */
+  log: AccessLogEntry[];
+  /** An upstream's health changed; carries every route's health. */
+  health: RouteHealth[];
 }
 
 export type ApiEventName = keyof ApiEvents;
 export type ApiEvent = { [K in ApiEventName]: { type: K; data: ApiEvents[K] } }[ApiEventName];
-export const apiEventNames = ['status', 'routes', 'settings', 'log'] as const satisfies readonly ApiEventName[];
+export const apiEventNames = ['status', 'routes', 'settings', 'log', 'health'] as const satisfies readonly ApiEventName[];
 
 // ---------------------------------------------------------------------------------------------
 // Errors

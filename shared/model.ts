@@ -5,7 +5,7 @@
 import { z } from 'zod';
 
 /** The settings file's current format. Bump it together with a migration in core/settings/migrations.ts. */
-export const SETTINGS_VERSION = 1;
+export const SETTINGS_VERSION = 2;
 
 // ---------------------------------------------------------------------------------------------
 // Names and addresses
@@ -164,6 +164,16 @@ const routeFields = {
     .regex(/^[A-Za-z0-9.-]+(?::\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](?::\d{1,5})?$/, 'enter a host name, optionally with :port, such as nas.lan:5001')
     .nullable()
     .default(null),
+  /**
+   * Clients whose X-Forwarded-* and Forwarded headers this route believes, instead of the global
+   * `proxy.trustedProxies` list (for one service reached through a tunnel or another proxy).
+   * Default: null (the global list applies).
+   */
+  trustedProxies: z
+    .array(IpRangeSchema)
+    .max(256, 'at most 256 trusted proxy entries')
+    .nullable()
+    .default(null),
 };
 
 /** What a person (or the API) supplies to create or replace a route. */
@@ -255,9 +265,19 @@ export const LogSettingsSchema = z
   .strict();
 export type LogSettings = z.output<typeof LogSettingsSchema>;
 
+export const AppSettingsSchema = z
+  .object({
+    /** Start Gatehouse (in the tray) when the user logs in to the desktop; desktop app only. Default: false. */
+    startAtLogin: z.boolean(),
+    /** The first-run guide was finished or skipped; it is not shown again. Default: false (true for files from version 1). */
+    onboarded: z.boolean(),
+  })
+  .strict();
+export type AppSettings = z.output<typeof AppSettingsSchema>;
+
 /** Every setting except the routes: what the Settings page edits. */
 export const GeneralSettingsSchema = z
-  .object({ proxy: ProxySettingsSchema, admin: AdminSettingsSchema, log: LogSettingsSchema })
+  .object({ proxy: ProxySettingsSchema, admin: AdminSettingsSchema, log: LogSettingsSchema, app: AppSettingsSchema })
   .strict();
 export type GeneralSettings = z.output<typeof GeneralSettingsSchema>;
 
@@ -267,6 +287,7 @@ export const SettingsPatchSchema = z
     proxy: ProxySettingsSchema.extend({ timeouts: TimeoutsSchema.partial() }).partial(),
     admin: AdminSettingsSchema.partial(),
     log: LogSettingsSchema.partial(),
+    app: AppSettingsSchema.partial(),
   })
   .partial()
   .strict();
@@ -310,6 +331,7 @@ export function defaultSettings(): Settings {
     },
     admin: { port: 4780, bindAddress: '127.0.0.1' },
     log: { accessLog: true, maxFileBytes: 10 * 1024 * 1024, keepFiles: 5 },
+    app: { startAtLogin: false, onboarded: false },
     routes: [],
   };
 }
@@ -324,6 +346,7 @@ export function applySettingsPatch(current: GeneralSettings, patch: z.output<typ
     },
     admin: { ...current.admin, ...patch.admin },
     log: { ...current.log, ...patch.log },
+    app: { ...current.app, ...patch.app },
   };
 }
 
@@ -356,6 +379,11 @@ export interface ProxyStatus {
   /** ISO time the proxy last started, while running. */
   startedAt: string | null;
   routeCount: number;
+  /**
+   * This machine's addresses other devices on the LAN can use (non-loopback IPv4 first, then IPv6
+   * without link-local), so the dashboard can say where to point DNS or a hosts file.
+   */
+  lanAddresses: string[];
   /** A notice about the settings file (e.g. it could not be read and was kept aside), until dismissed by a restart. */
   settingsNotice: Problem | null;
 }
@@ -379,6 +407,11 @@ export interface AccessLogEntry {
   upstream: string | null;
   /** The failure's code (e.g. "upstream_refused") when Gatehouse produced the response itself. */
   error: string | null;
+  /**
+   * The failure in plain words, as the error page said it ("Jellyfin at 10.33.0.4:8096 refused the
+   * connection. Is it running, and listening on that port?"); null when there was no failure.
+   */
+  detail: string | null;
 }
 
 export interface RouteStats {
@@ -402,4 +435,84 @@ export interface StatsSnapshot {
   routes: RouteStats[];
   /** Requests for names no route claims. */
   unmatched: number;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Upstream health
+
+export type HealthState = 'up' | 'down' | 'unknown';
+
+/**
+ * Whether a route's upstream accepts connections, from a periodic TCP check and from the proxy's own
+ * traffic (a refused connection marks it down at once, an answer marks it up).
+ */
+export interface RouteHealth {
+  routeId: string;
+  /** `host:port` that was checked. */
+  upstream: string;
+  /** `unknown` until the first check finishes, and for a disabled route. */
+  state: HealthState;
+  /** ISO time the state last changed; null while unknown. */
+  since: string | null;
+  /** ISO time of the last check; null before the first. */
+  checkedAt: string | null;
+  /** Why it is down, in plain words with what to check; null unless down. */
+  problem: Problem | null;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Export and import of all settings
+
+export const SETTINGS_EXPORT_FORMAT = 'gatehouse-settings';
+
+/** The one file "Export settings" writes: every setting and every route. */
+export interface SettingsExport {
+  format: typeof SETTINGS_EXPORT_FORMAT;
+  /** ISO time of the export. */
+  exportedAt: string;
+  /** The Gatehouse version that wrote it. */
+  appVersion: string;
+  settings: Settings;
+}
+
+/** What importing a file would change, before anything is changed. */
+export interface ImportPreview {
+  /** Routes compared by id with the current ones. */
+  routes: {
+    added: Route[];
+    removed: Route[];
+    changed: { before: Route; after: Route }[];
+    unchanged: number;
+  };
+  /** Each general setting the import changes, by dotted path ("proxy.httpPort"). */
+  settings: { path: string; before: unknown; after: unknown }[];
+  /** The settings format version the file was written in (older files are migrated). */
+  fileVersion: number;
+  /** When the file was exported; null when it is a bare settings.json. */
+  exportedAt: string | null;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Ports and the app
+
+/** Whether one port can be bound, checked by binding it for a moment. */
+export interface PortCheck {
+  role: 'http' | 'https';
+  port: number;
+  address: string;
+  /** True when it can be bound, or is already held by this Gatehouse's own running proxy. */
+  available: boolean;
+  /** Why not, with the exact fix (free the port, or allow low ports); null when available. */
+  problem: Problem | null;
+}
+
+export interface AppInfo {
+  /** Gatehouse's version, from package.json. */
+  version: string;
+  /** The desktop app (Electron) or `gatehouse serve`. */
+  shell: 'desktop' | 'headless';
+  /** Node's platform name: linux, darwin, win32. */
+  platform: string;
+  /** Whether "start at login" can be set from here (desktop only). */
+  canStartAtLogin: boolean;
 }
