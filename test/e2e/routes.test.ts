@@ -1,0 +1,170 @@
+// A person manages routes in Chromium against the real `gatehouse serve`, and every change is
+// checked where it matters: in the admin API and in real requests through the proxy to real
+// upstream servers on 127.0.0.1.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { Browser } from 'playwright-core';
+import { addRoute, cell, heading, listRoutes, numberIn, proxyPort, routeRow, startUiServe } from '../helpers/admin-ui.js';
+import { browserMissing, startTogether, launchBrowser, openAdmin, waitFor, waitForText } from '../helpers/browser.js';
+import type { ServeProcess } from '../helpers/serve.js';
+import { requestThrough, startEchoUpstream, type EchoBody, type Upstream } from '../helpers/upstream.js';
+
+/** Which upstream answered `host` through the proxy (the echo server's name), or the status when none did. */
+async function answeredBy(port: number, host: string, path = '/'): Promise<string> {
+  const response = await requestThrough(port, host, path);
+  if (response.status !== 200 || response.headers['x-upstream'] === undefined) return `HTTP ${response.status}`;
+  return (JSON.parse(response.body) as EchoBody).upstream;
+}
+
+describe('routes in the browser', { skip: browserMissing() }, () => {
+  let browser: Browser;
+  let serve: ServeProcess;
+  let first: Upstream;
+  let second: Upstream;
+
+  before(async () => {
+    await startTogether([
+      launchBrowser().then((b) => (browser = b)),
+      startUiServe().then((s) => (serve = s)),
+      startEchoUpstream('first').then((u) => (first = u)),
+      startEchoUpstream('second').then((u) => (second = u)),
+    ]);
+  });
+
+  after(async () => {
+    await browser?.close();
+    await serve?.stop();
+    await first?.close();
+    await second?.close();
+  });
+
+  test('a route added in the form is listed live, Up, counts its requests, and answers through the proxy', async () => {
+    const { page, close } = await openAdmin(browser, serve);
+    try {
+      await heading(page, 'Dashboard').waitFor();
+      // Set once; a reload would lose it, so it proves the dashboard updated without one.
+      await page.evaluate(() => ((window as unknown as { noReload: boolean }).noReload = true));
+      await page.getByRole('link', { name: 'Add route', exact: true }).first().click();
+      await heading(page, 'Add route').waitFor();
+      await page.getByLabel('Title', { exact: true }).fill('Jellyfin');
+      await page.getByLabel('Host names', { exact: true }).fill('jellyfin.home.arpa\nmedia.home.arpa');
+      await page.getByLabel('Upstream', { exact: true }).fill(first.address);
+      await page.getByRole('button', { name: 'Save route', exact: true }).click();
+
+      await heading(page, 'Dashboard').waitFor();
+      await waitForText(page.getByRole('status').filter({ hasText: 'Route saved' }), 'Route saved');
+      const [route] = await listRoutes(serve);
+      assert.ok(route, 'the admin API lists the new route');
+      assert.deepEqual(
+        { title: route.title, names: route.names, upstream: route.upstream, enabled: route.enabled, websocket: route.websocket },
+        { title: 'Jellyfin', names: ['jellyfin.home.arpa', 'media.home.arpa'], upstream: first.url, enabled: true, websocket: true },
+      );
+
+      const row = routeRow(page, 'Jellyfin');
+      await waitFor('the Jellyfin row to show Up', async () => /\bUp\b/.test((await cell(row, 'Status')).text), {
+        describe: async () => JSON.stringify(await cell(row, 'Status')),
+      });
+      assert.match((await cell(row, 'Names')).text, /jellyfin\.home\.arpa.*media\.home\.arpa/);
+      assert.ok((await cell(row, 'Upstream')).text.includes(first.address), 'the Upstream column shows host:port');
+
+      const before = numberIn(await cell(row, 'Req/min'));
+      const port = (await proxyPort(serve))!;
+      for (let i = 0; i < 5; i++) assert.equal(await answeredBy(port, i % 2 ? 'media.home.arpa' : 'jellyfin.home.arpa', `/item/${i}`), 'first');
+      const after = await waitFor(
+        'Req/min to count the 5 requests',
+        async () => {
+          const value = numberIn(await cell(row, 'Req/min'));
+          return value >= before + 5 ? value : null;
+        },
+        { describe: async () => JSON.stringify(await cell(row, 'Req/min')) },
+      );
+      assert.ok(after >= 5);
+      assert.equal(await page.evaluate(() => (window as unknown as { noReload?: boolean }).noReload), true, 'the page was not reloaded');
+    } finally {
+      await close();
+    }
+  });
+
+  test('editing the upstream moves the traffic to the second server', async () => {
+    const route = await addRoute(serve, { title: 'Wiki', names: ['wiki.home.arpa'], upstream: first.address });
+    const port = (await proxyPort(serve))!;
+    assert.equal(await answeredBy(port, 'wiki.home.arpa'), 'first');
+    const { page, close } = await openAdmin(browser, serve);
+    try {
+      await page.getByRole('link', { name: 'Edit Wiki', exact: true }).click();
+      await heading(page, 'Edit route').waitFor();
+      assert.equal(await page.getByLabel('Title', { exact: true }).inputValue(), 'Wiki');
+      assert.equal(await page.getByLabel('Host names', { exact: true }).inputValue(), 'wiki.home.arpa');
+      assert.ok((await page.getByLabel('Upstream', { exact: true }).inputValue()).includes(`127.0.0.1:${first.port}`));
+
+      await page.getByLabel('Upstream', { exact: true }).fill(second.address);
+      await page.getByRole('button', { name: 'Save route', exact: true }).click();
+      await heading(page, 'Dashboard').waitFor();
+      await waitForText(page.getByRole('status').filter({ hasText: 'Route saved' }), 'Route saved');
+      await waitForText(routeRow(page, 'Wiki'), second.address);
+
+      const saved = (await listRoutes(serve)).find((r) => r.id === route.id);
+      assert.equal(saved?.upstream, second.url, 'the same route (same id) now points at the second server');
+      assert.equal(await answeredBy(port, 'wiki.home.arpa'), 'second');
+    } finally {
+      await close();
+    }
+  });
+
+  test('delete asks first; after Delete the route is gone, and Undo brings it back', async () => {
+    await addRoute(serve, { title: 'Photos', names: ['photos.home.arpa'], upstream: first.address });
+    const port = (await proxyPort(serve))!;
+    const { page, close } = await openAdmin(browser, serve);
+    try {
+      const row = routeRow(page, 'Photos');
+      await row.waitFor();
+      await page.getByRole('button', { name: 'Delete Photos', exact: true }).click();
+      const dialog = page.getByRole('dialog', { name: 'Delete Photos?', exact: true });
+      await dialog.waitFor();
+      assert.equal(await dialog.getAttribute('aria-modal'), 'true');
+      assert.equal((await listRoutes(serve)).filter((r) => r.title === 'Photos').length, 1, 'nothing is deleted before confirming');
+
+      await dialog.getByRole('button', { name: 'Delete', exact: true }).click();
+      await dialog.waitFor({ state: 'hidden' });
+      await row.waitFor({ state: 'detached' });
+      await waitForText(page.getByRole('status').filter({ hasText: 'Route deleted' }), 'Route deleted');
+      assert.equal((await listRoutes(serve)).some((r) => r.names.includes('photos.home.arpa')), false);
+      assert.notEqual(await answeredBy(port, 'photos.home.arpa'), 'first', 'the proxy no longer routes the name');
+
+      await page.getByRole('button', { name: 'Undo', exact: true }).click();
+      await row.waitFor();
+      const restored = (await listRoutes(serve)).find((r) => r.names.includes('photos.home.arpa'));
+      assert.deepEqual({ title: restored?.title, upstream: restored?.upstream }, { title: 'Photos', upstream: first.url });
+      assert.equal(await answeredBy(port, 'photos.home.arpa'), 'first');
+    } finally {
+      await close();
+    }
+  });
+
+  test('Stop proxy and Start proxy change the state shown and what the port answers', async () => {
+    await addRoute(serve, { title: 'Echo', names: ['echo.home.arpa'], upstream: first.address });
+    const { page, close } = await openAdmin(browser, serve);
+    try {
+      const state = page.getByTestId('proxy-state');
+      await waitForText(state, 'Running');
+      const start = page.getByRole('button', { name: 'Start proxy', exact: true });
+      const stop = page.getByRole('button', { name: 'Stop proxy', exact: true });
+      assert.ok((await start.count()) === 0 || (await start.isDisabled()), 'Start proxy is not offered while running');
+      const runningPort = (await proxyPort(serve))!;
+      await waitForText(page.locator('body'), `:${runningPort}`);
+
+      await stop.click();
+      await waitForText(state, 'Stopped');
+      assert.equal(await proxyPort(serve), null);
+      await assert.rejects(requestThrough(runningPort, 'echo.home.arpa'), /ECONNREFUSED/);
+      assert.ok((await stop.count()) === 0 || (await stop.isDisabled()), 'Stop proxy is not offered while stopped');
+
+      await start.click();
+      await waitForText(state, 'Running');
+      const port = await waitFor('the API to report the listener', () => proxyPort(serve));
+      assert.equal(await answeredBy(port, 'echo.home.arpa'), 'first');
+    } finally {
+      await close();
+    }
+  });
+});

@@ -1,0 +1,122 @@
+// Every page in light and dark, as test artifacts (test-artifacts/screenshots/<page>-<theme>.png),
+// each taken once the page shows what it is about; plus a check that the two themes really differ.
+import assert from 'node:assert/strict';
+import { readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import type { Browser, Page } from 'playwright-core';
+import type { SettingsExport } from '../../shared/model.js';
+import { addRoute, apiJson, bodyRows, cell, heading, proxyPort, routeRow, startUiServe } from '../helpers/admin-ui.js';
+import { browserMissing, startTogether, launchBrowser, navigate, openAdmin, pngInfo, saveScreenshot, SCREENSHOT_DIR, VIEWPORT, waitFor } from '../helpers/browser.js';
+import { freePort } from '../helpers/ports.js';
+import type { ServeProcess } from '../helpers/serve.js';
+import { requestThrough, startEchoUpstream, type Upstream } from '../helpers/upstream.js';
+
+const THEMES = ['light', 'dark'] as const;
+const PAGES = ['welcome', 'dashboard-empty', 'dashboard', 'route-form-error', 'logs', 'settings-import-preview'];
+
+/** Shoots the page as it is now in both themes; returns each theme's page background colour. */
+async function shootBothThemes(page: Page, name: string): Promise<Record<string, string>> {
+  const backgrounds: Record<string, string> = {};
+  for (const theme of THEMES) {
+    await page.emulateMedia({ colorScheme: theme });
+    await page.waitForFunction((dark) => matchMedia('(prefers-color-scheme: dark)').matches === dark, theme === 'dark');
+    await page.evaluate(() => document.fonts.ready.then(() => undefined));
+    backgrounds[theme] = await page.evaluate(() => {
+      const visible = (element: Element) => getComputedStyle(element).backgroundColor;
+      const transparent = (color: string) => color === 'rgba(0, 0, 0, 0)' || color === 'transparent';
+      const root = [document.querySelector('main'), document.body, document.documentElement].map((e) => (e ? visible(e) : ''));
+      return root.find((color) => color && !transparent(color)) ?? 'transparent';
+    });
+    await saveScreenshot(page, `${name}-${theme}`);
+  }
+  return backgrounds;
+}
+
+describe('screenshots of every page, light and dark', { skip: browserMissing() }, () => {
+  let browser: Browser;
+  let serve: ServeProcess;
+  let upstream: Upstream;
+  let gone: Upstream;
+
+  before(async () => {
+    await startTogether([
+      launchBrowser().then((b) => (browser = b)),
+      startUiServe({ firstRun: true }).then((s) => (serve = s)),
+      startEchoUpstream('shots').then((u) => (upstream = u)),
+      startEchoUpstream('gone').then((u) => (gone = u)),
+    ]);
+  });
+
+  after(async () => {
+    await browser?.close();
+    await serve?.stop();
+    await upstream?.close();
+    await gone?.close();
+  });
+
+  test('welcome, dashboard (empty and with routes), route form with an error, logs, settings with import preview', async () => {
+    const started = Date.now();
+    const { page, close } = await openAdmin(browser, serve);
+    try {
+      await heading(page, 'Welcome to Gatehouse').waitFor();
+      await shootBothThemes(page, 'welcome');
+
+      await apiJson(serve, '/api/settings', { method: 'PATCH', body: { app: { onboarded: true } } });
+      await navigate(page, '#/', 'Dashboard');
+      await page.getByText('No routes yet').waitFor();
+      const empty = await shootBothThemes(page, 'dashboard-empty');
+      assert.notEqual(empty.light, empty.dark, `the page background follows the colour scheme (light ${empty.light}, dark ${empty.dark})`);
+
+      await addRoute(serve, { title: 'Jellyfin', names: ['jellyfin.home.arpa', 'media.home.arpa'], upstream: upstream.address });
+      await addRoute(serve, { title: 'Proxmox', names: ['pve.home.arpa'], upstream: `https://127.0.0.1:${await freePort()}`, insecureUpstreamTls: true });
+      await addRoute(serve, { title: 'Old NAS', names: ['nas.home.arpa'], upstream: gone.address });
+      await gone.close();
+      const port = (await proxyPort(serve))!;
+      for (let i = 0; i < 4; i++) await requestThrough(port, 'jellyfin.home.arpa', `/Items/${i}`);
+      await requestThrough(port, 'nas.home.arpa', '/share');
+      await requestThrough(port, 'unknown.home.arpa', '/');
+      const jellyfin = routeRow(page, 'Jellyfin');
+      await waitFor('Jellyfin Up and Old NAS Down', async () => /\bUp\b/.test((await cell(jellyfin, 'Status')).text) && /\bDown\b/.test((await cell(routeRow(page, 'Old NAS'), 'Status')).text), {
+        timeoutMs: 15_000,
+      });
+      await shootBothThemes(page, 'dashboard');
+
+      await navigate(page, '#/routes/new', 'Add route');
+      await page.getByLabel('Title', { exact: true }).fill('Broken');
+      await page.getByLabel('Host names', { exact: true }).fill('https://broken.home.arpa/');
+      await page.getByLabel('Upstream', { exact: true }).fill('10.33.0.4');
+      await page.getByRole('button', { name: 'Save route', exact: true }).click();
+      await page.locator('[aria-invalid="true"]').first().waitFor();
+      await shootBothThemes(page, 'route-form-error');
+
+      await navigate(page, '#/logs', 'Logs');
+      await waitFor('the access log to list requests', async () => (await bodyRows(page.getByRole('table', { name: 'Access log', exact: true })).filter({ hasText: '/Items/' }).count()) > 0);
+      await shootBothThemes(page, 'logs');
+
+      const exported = await apiJson<SettingsExport>(serve, '/api/settings/export');
+      exported.settings.proxy.httpPort = 8080;
+      exported.settings.routes = exported.settings.routes.filter((route) => route.title !== 'Old NAS');
+      exported.settings.routes.push({ ...exported.settings.routes[0]!, id: 'imported-wiki', title: 'Wiki', names: ['wiki.home.arpa'] });
+      exported.settings.routes[0] = { ...exported.settings.routes[0]!, websocket: false };
+      await navigate(page, '#/settings', 'Settings');
+      await page.getByLabel('Import settings file', { exact: true }).setInputFiles({ name: 'backup.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(exported)) });
+      await page.getByRole('heading', { name: 'Import preview', exact: true }).waitFor();
+      await shootBothThemes(page, 'settings-import-preview');
+      await page.getByRole('button', { name: 'Cancel', exact: true }).click();
+    } finally {
+      await close();
+    }
+
+    const files = new Set(await readdir(SCREENSHOT_DIR));
+    for (const name of PAGES) {
+      for (const theme of THEMES) {
+        const file = `${name}-${theme}.png`;
+        assert.ok(files.has(file), `${file} was written`);
+        const info = await pngInfo(join(SCREENSHOT_DIR, file));
+        assert.ok((await stat(join(SCREENSHOT_DIR, file))).mtimeMs >= started - 1000, `${file} is from this run`);
+        assert.ok(info.width >= VIEWPORT.width && info.height >= VIEWPORT.height && info.bytes > 8 * 1024, `${file} is a real screenshot (${JSON.stringify(info)})`);
+      }
+    }
+  });
+});
