@@ -4,6 +4,9 @@
 // run on CPU 1. Repetitions are interleaved (rep 1 of every proxy, then rep 2 …) and reported as
 // medians, so a noisy moment hurts everyone alike. Installs nothing; says what is missing.
 //
+// The UI section (bench/ui.mjs) then measures the renderer bundle, the dashboard's interactive
+// time and the time to show a route Down, in headless Chromium against its own gatehouse serve.
+//
 // Usage: node bench/run.mjs [--quick] [--proxies=gatehouse,bare,nginx,caddy,haproxy] [--check]
 //   BENCH_DURATION  seconds per measured run (default 10; --quick 3)
 //   BENCH_REPS      interleaved repetitions (default 3; --quick 1)
@@ -22,6 +25,7 @@ import { measureMemory } from './memory.mjs';
 import { PEERS, startBackend, startPeer } from './peers.mjs';
 import { Processes, cpuPressure, get, pinSelf, which } from './processes.mjs';
 import { evaluateTargets, fmt, formatRatios, formatTable, summarize } from './report.mjs';
+import { describeUi, measureUi, uiTargets } from './ui.mjs';
 import { toolVersions } from './versions.mjs';
 
 const SERVER_CPU = 0;
@@ -155,7 +159,7 @@ function describeMemory(label, m) {
   );
 }
 
-function printReport({ results, absent, gatehouseError, memory, targets, runs, meta }) {
+function printReport({ results, absent, gatehouseError, memory, ui, targets, runs, meta }) {
   const selected = [GATEHOUSE, ...PEERS].filter(({ id }) => !meta.options.only || meta.options.only.includes(id));
   const rows = selected.map(({ id, label }) => {
     const summary = results[id];
@@ -184,6 +188,7 @@ function printReport({ results, absent, gatehouseError, memory, targets, runs, m
   if (meta.accessLogBytes !== null) console.log(`Gatehouse access log (on, as shipped): ${fmt(meta.accessLogBytes)} bytes written in this run`);
   const disturbed = Object.values(runs).flatMap((r) => [...r.small, ...r.large]).filter((r) => r.foreignShare > MAX_FOREIGN_SHARE).length;
   if (disturbed) console.log(`WARNING: in ${disturbed} run(s) other programs took over ${MAX_FOREIGN_SHARE * 100}% of CPU ${SERVER_CPU}; rerun on a quiet machine.`);
+  console.log(`\n${describeUi(ui)}`);
   console.log('\nTargets (Gatehouse, access log on):');
   const width = Math.max(...targets.map((t) => t.text.length));
   for (const t of targets) console.log(`  ${t.status.padEnd(4)}  ${t.text.padEnd(width)}  ${t.detail}`);
@@ -250,18 +255,20 @@ async function main() {
     const memory = await runMemory(proxies);
     const runs = await runLoad(ctx, proxies, options);
     const gatehouse = proxies.find((p) => p.id === GATEHOUSE.id);
-    outcome = { backend, proxies, absent, gatehouseError, memory, runs, accessLogBytes: accessLogBytes(gatehouse?.dataDir) };
+    console.log('Measuring the UI (bundle, dashboard interactive time, time to show Down)…');
+    const ui = await measureUi(ctx, options);
+    outcome = { backend, proxies, absent, gatehouseError, memory, runs, ui, accessLogBytes: accessLogBytes(gatehouse?.dataDir) };
   } finally {
     await processes.stopAll();
   }
 
-  const { backend, proxies, absent, gatehouseError, memory, runs } = outcome;
+  const { backend, proxies, absent, gatehouseError, memory, runs, ui } = outcome;
   const results = Object.fromEntries(Object.entries(runs).map(([id, r]) => [id, summarize(r)]));
   if (gatehouseError) results.gatehouse = { error: gatehouseError };
   const gatehouseMemory = memory.gatehouse ?? { error: gatehouseError ?? 'Gatehouse not selected' };
-  const targets = evaluateTargets({ results, memory: gatehouseMemory, absent });
+  const targets = [...evaluateTargets({ results, memory: gatehouseMemory, absent }), ...uiTargets(ui)];
   const meta = { options, pinned, backend: backend.kind, accessLogBytes: outcome.accessLogBytes };
-  printReport({ results, absent, gatehouseError, memory, targets, runs, meta });
+  printReport({ results, absent, gatehouseError, memory, ui, targets, runs, meta });
 
   const file = writeRecord(started, {
     startedAt: started.toISOString(),
@@ -274,6 +281,7 @@ async function main() {
     absent,
     gatehouseError,
     memory,
+    ui,
     accessLogBytes: outcome.accessLogBytes,
     targets,
   });
@@ -282,7 +290,7 @@ async function main() {
   const peerBroken = Object.values(absent).some((why) => !why.startsWith('not installed'));
   const discarded = Object.values(results).some((r) => r.problems?.length);
   const memoryFailed = Object.values(memory).some((m) => m.failed);
-  if (gatehouseError || peerBroken || discarded || memoryFailed) return 1;
+  if (gatehouseError || peerBroken || discarded || memoryFailed || ui.failed) return 1;
   if (options.check && targets.some((t) => t.status === 'MISS')) return 2;
   return 0;
 }

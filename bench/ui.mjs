@@ -1,0 +1,317 @@
+// The desktop experience's targets, measured: the renderer bundle's size (raw and gzip -9), how
+// soon the dashboard is interactive after a navigation in headless Chromium against `gatehouse
+// serve` with 10 routes, and how soon a route whose upstream closes is shown "Down". Called by
+// bench/run.mjs as one section; also runs alone: node bench/ui.mjs [--quick].
+//
+// "Interactive" is read inside the page: a script installed before the app's own code watches the
+// DOM and notes performance.now() (milliseconds since the navigation started) the first time the
+// Routes table has its 10 rows and the Start/Stop proxy button is enabled. Each sample is a fresh
+// browser context (empty cache, new session), as when the page is first opened.
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
+import { Processes } from './processes.mjs';
+import { fmt, median } from './report.mjs';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const CLI = join(ROOT, 'bin', 'gatehouse.js');
+const RENDERER = join(ROOT, 'dist', 'renderer');
+const CHROMIUM = '/usr/bin/chromium';
+const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const VIEWPORT = { width: 1024, height: 700 };
+const DASHBOARD_ROUTES = 10;
+
+export const UI_TARGETS = [
+  { id: 'ui-bundle', text: 'renderer bundle ≤ 250 KB gzipped', metric: 'bundle', limit: 250_000, unit: 'bytes' },
+  { id: 'ui-interactive', text: `dashboard interactive ≤ 500 ms after navigation (${DASHBOARD_ROUTES} routes)`, metric: 'interactive', limit: 500, unit: 'ms' },
+  { id: 'ui-down', text: 'a route whose upstream closes shown Down within 5 s', metric: 'down', limit: 5000, unit: 'ms' },
+];
+
+/** The bundle a browser downloads: every .js and .css under dist/renderer/assets, each gzipped at level 9. */
+export function bundleSize(rendererDir = RENDERER) {
+  const assets = join(rendererDir, 'assets');
+  if (!existsSync(assets)) throw new Error(`${assets} does not exist: build the renderer first (npm run build)`);
+  const files = readdirSync(assets).filter((name) => name.endsWith('.js') || name.endsWith('.css'));
+  if (files.length === 0) throw new Error(`no .js or .css file in ${assets}`);
+  let rawBytes = 0;
+  let gzipBytes = 0;
+  for (const name of files) {
+    const data = readFileSync(join(assets, name));
+    rawBytes += data.length;
+    gzipBytes += gzipSync(data, { level: 9 }).length;
+  }
+  return { files: files.length, rawBytes, gzipBytes };
+}
+
+/** Newer sources than the built renderer: its numbers would describe old code. */
+function staleBuildWarning() {
+  const built = join(RENDERER, 'index.html');
+  if (!existsSync(built)) return null;
+  const newest = (dir) =>
+    readdirSync(dir, { withFileTypes: true, recursive: true })
+      .filter((entry) => entry.isFile())
+      .reduce((latest, entry) => Math.max(latest, statSync(join(entry.parentPath, entry.name)).mtimeMs), 0);
+  const sources = Math.max(newest(join(ROOT, 'src-renderer')), newest(join(ROOT, 'shared')));
+  return sources > statSync(built).mtimeMs ? 'dist/renderer is older than src-renderer/ or shared/: run npm run build for current numbers' : null;
+}
+
+// ---------------------------------------------------------------------------------------------
+// gatehouse serve and its upstreams
+
+/** A tiny HTTP upstream on 127.0.0.1; close() drops it and its connections, as a crashed service would. */
+async function startUpstream() {
+  const server = createServer((_req, res) => res.end('ok'));
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    address: `127.0.0.1:${server.address().port}`,
+    close: () =>
+      new Promise((resolve) => {
+        server.close(resolve);
+        server.closeAllConnections();
+      }),
+  };
+}
+
+async function startServe(processes, dir) {
+  if (!existsSync(CLI)) throw new Error('bin/gatehouse.js does not exist, so the UI cannot be measured');
+  const dataDir = join(dir, 'data');
+  mkdirSync(dataDir, { recursive: true });
+  const logPath = join(dir, 'serve.log');
+  const args = [CLI, 'serve', '--data-dir', dataDir, '--bind', '127.0.0.1', '--http-port', '0', '--admin-port', '0'];
+  const child = processes.start('gatehouse-ui', process.execPath, args, { logPath, cwd: ROOT });
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`gatehouse serve exited:\n${Processes.logTail(logPath)}`);
+    try {
+      const info = JSON.parse(readFileSync(join(dataDir, 'serve.json'), 'utf8'));
+      if (info.pid === child.pid) {
+        const token = readFileSync(join(dataDir, 'admin-token'), 'utf8').trim();
+        return { child, adminUrl: info.adminUrl, token, api: (path, method = 'GET', body) => callApi(info.adminUrl, token, path, method, body) };
+      }
+    } catch {
+      // not written yet
+    }
+    if (Date.now() > deadline) throw new Error(`gatehouse serve wrote no serve.json within 30 s:\n${Processes.logTail(logPath)}`);
+    await sleep(50);
+  }
+}
+
+async function callApi(adminUrl, token, path, method, body) {
+  const response = await fetch(new URL(path, adminUrl), {
+    method,
+    headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await response.text();
+  if (!response.ok) throw new Error(`${method} ${path} answered ${response.status}: ${text.slice(0, 300)}`);
+  return text ? JSON.parse(text) : null;
+}
+
+async function stopServe(serve) {
+  if (serve.child.exitCode !== null || serve.child.signalCode !== null) return;
+  const exited = new Promise((resolve) => serve.child.once('exit', resolve));
+  serve.child.kill('SIGTERM');
+  const timer = setTimeout(() => serve.child.kill('SIGKILL'), 10_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+// ---------------------------------------------------------------------------------------------
+// In the page
+
+/** Installed before the app's code: notes when the dashboard is interactive (see the header). */
+function interactiveProbe(minRows) {
+  const named = (table) => {
+    const labelledBy = table.getAttribute('aria-labelledby');
+    const name = table.getAttribute('aria-label') ?? (labelledBy ? document.getElementById(labelledBy)?.textContent : table.caption?.textContent);
+    return (name ?? '').trim() === 'Routes';
+  };
+  const ready = () => {
+    const table = Array.from(document.querySelectorAll('table')).find(named);
+    if (!table || Array.from(table.tBodies).reduce((rows, body) => rows + body.rows.length, 0) < minRows) return false;
+    return Array.from(document.querySelectorAll('button')).some((button) => /^(Start|Stop) proxy$/.test(button.textContent.trim()) && !button.disabled);
+  };
+  const observer = new MutationObserver(() => {
+    if (window.__gatehouseInteractiveAt === undefined && ready()) {
+      window.__gatehouseInteractiveAt = performance.now();
+      observer.disconnect();
+    }
+  });
+  observer.observe(document, { subtree: true, childList: true, attributes: true, characterData: true });
+}
+
+/** Installed before the app's code: window.__gatehouseStatus(title) reads a route's Status cell. */
+function statusReader() {
+  window.__gatehouseStatus = (title) => {
+    const button = Array.from(document.querySelectorAll('button')).find(
+      (b) => (b.getAttribute('aria-label') ?? b.textContent).trim() === `Delete ${title}`,
+    );
+    const row = button?.closest('tr');
+    const table = row?.closest('table');
+    if (!row || !table) return '';
+    const header = table.tHead?.rows[0] ?? table.rows[0];
+    const index = Array.from(header.cells).findIndex((th) => th.textContent.trim().toLowerCase().startsWith('status'));
+    return index < 0 ? '' : (row.cells[index]?.textContent ?? '').trim();
+  };
+}
+
+async function openDashboard(browser, serve) {
+  const context = await browser.newContext({ viewport: VIEWPORT });
+  // The admin page's CSP allows no eval, so page-side helpers come in as init scripts.
+  await context.addInitScript(statusReader);
+  const page = await context.newPage();
+  await page.goto(`${serve.adminUrl}#token=${serve.token}`);
+  return { context, page };
+}
+
+async function interactiveSample(browser, serve) {
+  const context = await browser.newContext({ viewport: VIEWPORT });
+  try {
+    await context.addInitScript(interactiveProbe, DASHBOARD_ROUTES);
+    const page = await context.newPage();
+    await page.goto(`${serve.adminUrl}#token=${serve.token}`, { waitUntil: 'commit' });
+    const handle = await page.waitForFunction(() => window.__gatehouseInteractiveAt, undefined, { timeout: 15_000 });
+    return await handle.jsonValue();
+  } finally {
+    await context.close();
+  }
+}
+
+async function downSample(page, serve, index) {
+  const upstream = await startUpstream();
+  const title = `Down test ${index}`;
+  const route = await serve.api('/api/routes', 'POST', { title, names: [`down-${index}.bench.test`], upstream: upstream.address });
+  const shows = (state) =>
+    page.waitForFunction(({ t, word }) => new RegExp(`\\b${word}\\b`).test(window.__gatehouseStatus(t)), { t: title, word: state }, { timeout: 15_000, polling: 50 });
+  try {
+    await shows('Up');
+    await upstream.close();
+    const closedAt = performance.now();
+    await shows('Down');
+    return performance.now() - closedAt;
+  } finally {
+    await upstream.close();
+    await serve.api(`/api/routes/${encodeURIComponent(route.id)}`, 'DELETE');
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The section
+
+/**
+ * Measures every UI target. `ctx.processes` tracks the serve it starts (stopped here, and by the
+ * bench's cleanup on any way out); `ctx.tmp` holds its data. Never throws: what could not be
+ * measured is in `errors`, and `failed` is set.
+ */
+export async function measureUi(ctx, options = {}) {
+  const navigations = options.quick ? 5 : 10;
+  const downs = options.quick ? 3 : 5;
+  const result = { bundle: null, interactive: null, down: null, errors: {}, warning: staleBuildWarning(), chromium: null };
+  try {
+    result.bundle = bundleSize();
+  } catch (error) {
+    result.errors.bundle = error.message;
+  }
+  if (!existsSync(CHROMIUM)) {
+    result.errors.interactive = result.errors.down = `Chromium is not installed (apt-get install chromium)`;
+    result.failed = true;
+    return result;
+  }
+
+  let browser = null;
+  let serve = null;
+  const upstreams = [];
+  try {
+    const { chromium } = await import('playwright-core');
+    const dir = mkdtempSync(join(ctx.tmp, 'ui-'));
+    [browser, serve] = await Promise.all([chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS }), startServe(ctx.processes, dir)]);
+    result.chromium = browser.version();
+    await serve.api('/api/settings', 'PATCH', { app: { onboarded: true } });
+    const backend = await startUpstream();
+    upstreams.push(backend);
+    for (let i = 1; i <= DASHBOARD_ROUTES; i++) {
+      await serve.api('/api/routes', 'POST', { title: `Service ${i}`, names: [`service-${i}.bench.test`], upstream: backend.address });
+    }
+
+    try {
+      await interactiveSample(browser, serve); // warm-up: Chromium's first context pays for its own start
+      const samples = [];
+      for (let i = 0; i < navigations; i++) samples.push(await interactiveSample(browser, serve));
+      result.interactive = { medianMs: median(samples), samplesMs: samples.map((ms) => Math.round(ms)) };
+    } catch (error) {
+      result.errors.interactive = error.message.split('\n')[0];
+    }
+
+    try {
+      const { context, page } = await openDashboard(browser, serve);
+      try {
+        const samples = [];
+        for (let i = 1; i <= downs; i++) samples.push(await downSample(page, serve, i));
+        result.down = { medianMs: median(samples), samplesMs: samples.map((ms) => Math.round(ms)) };
+      } finally {
+        await context.close();
+      }
+    } catch (error) {
+      result.errors.down = error.message.split('\n')[0];
+    }
+  } catch (error) {
+    result.errors.interactive ??= error.message.split('\n')[0];
+    result.errors.down ??= result.errors.interactive;
+  } finally {
+    await browser?.close();
+    if (serve) await stopServe(serve);
+    for (const upstream of upstreams) await upstream.close();
+  }
+  result.failed = Object.keys(result.errors).length > 0;
+  return result;
+}
+
+/** PASS / MISS per UI target, in the shape evaluateTargets (report.mjs) gives. */
+export function uiTargets(ui) {
+  return UI_TARGETS.map((target) => {
+    const line = (status, detail) => ({ id: target.id, text: target.text, status, detail });
+    const value = target.metric === 'bundle' ? ui.bundle?.gzipBytes : ui[target.metric]?.medianMs;
+    if (typeof value !== 'number') return line('MISS', `not measured: ${ui.errors[target.metric] ?? 'no result'}`);
+    const shown = target.unit === 'bytes' ? `${fmt(value / 1000, 1)} KB` : `${fmt(value)} ms`;
+    const limit = target.unit === 'bytes' ? `${fmt(target.limit / 1000)} KB` : `${fmt(target.limit)} ms`;
+    return line(value <= target.limit ? 'PASS' : 'MISS', `${shown} (limit ${limit})`);
+  });
+}
+
+/** The lines the bench prints about the UI. */
+export function describeUi(ui) {
+  const lines = [`UI (headless Chromium ${ui.chromium ?? '?'} against gatehouse serve):`];
+  if (ui.warning) lines.push(`  WARNING: ${ui.warning}`);
+  const b = ui.bundle;
+  lines.push(b ? `  renderer bundle: ${b.files} files, ${fmt(b.rawBytes)} bytes raw, ${fmt(b.gzipBytes)} bytes gzipped (level 9)` : `  renderer bundle: not measured (${ui.errors.bundle})`);
+  const series = (label, m, what) =>
+    m
+      ? `  ${label}: median ${fmt(m.medianMs)} ms of ${m.samplesMs.length} ${what} (${m.samplesMs.join(', ')} ms)`
+      : `  ${label}: not measured (${ui.errors[label.startsWith('dashboard') ? 'interactive' : 'down']})`;
+  lines.push(series('dashboard interactive', ui.interactive, `fresh navigations with ${DASHBOARD_ROUTES} routes`));
+  lines.push(series('route shown Down', ui.down, 'upstreams closed'));
+  return lines.join('\n');
+}
+
+// Alone: node bench/ui.mjs [--quick]
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const quick = process.argv.includes('--quick');
+  const processes = new Processes(null);
+  const tmp = mkdtempSync(join(tmpdir(), 'gatehouse-bench-ui-'));
+  process.once('exit', () => {
+    processes.killAllNow();
+    rmSync(tmp, { recursive: true, force: true });
+  });
+  const ui = await measureUi({ processes, tmp }, { quick });
+  await processes.stopAll();
+  console.log(describeUi(ui));
+  console.log('\nTargets (UI):');
+  const targets = uiTargets(ui);
+  const width = Math.max(...targets.map((t) => t.text.length));
+  for (const t of targets) console.log(`  ${t.status.padEnd(4)}  ${t.text.padEnd(width)}  ${t.detail}`);
+  process.exitCode = ui.failed ? 1 : 0;
+}
