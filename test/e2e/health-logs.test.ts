@@ -67,8 +67,8 @@ describe('health and logs in the browser', { skip: browserMissing() }, () => {
     const { page, close } = await openAdmin(browser, serve, { hash: '#/logs' });
     try {
       await heading(page, 'Logs').waitFor();
+      await page.getByText('No requests yet', { exact: true }).waitFor();
       const table = page.getByRole('table', { name: 'Access log', exact: true });
-      await table.waitFor();
       const rows = bodyRows(table);
       const rowsWith = (path: string): Locator => rows.filter({ hasText: path });
       const showing = async (path: string) => (await rowsWith(path).count()) > 0;

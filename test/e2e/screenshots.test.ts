@@ -22,12 +22,13 @@ async function shootBothThemes(page: Page, name: string): Promise<Record<string,
     await page.emulateMedia({ colorScheme: theme });
     await page.waitForFunction((dark) => matchMedia('(prefers-color-scheme: dark)').matches === dark, theme === 'dark');
     await page.evaluate(() => document.fonts.ready.then(() => undefined));
-    backgrounds[theme] = await page.evaluate(() => {
-      const visible = (element: Element) => getComputedStyle(element).backgroundColor;
-      const transparent = (color: string) => color === 'rgba(0, 0, 0, 0)' || color === 'transparent';
-      const root = [document.querySelector('main'), document.body, document.documentElement].map((e) => (e ? visible(e) : ''));
-      return root.find((color) => color && !transparent(color)) ?? 'transparent';
-    });
+    // No named functions inside: tsx would wrap them in a helper (__name) the page does not have.
+    backgrounds[theme] = await page.evaluate(
+      () =>
+        [document.querySelector('main'), document.body, document.documentElement]
+          .map((element) => (element ? getComputedStyle(element).backgroundColor : ''))
+          .find((color) => color !== '' && color !== 'rgba(0, 0, 0, 0)' && color !== 'transparent') ?? 'transparent',
+    );
     await saveScreenshot(page, `${name}-${theme}`);
   }
   return backgrounds;
