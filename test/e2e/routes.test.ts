@@ -38,6 +38,33 @@ describe('routes in the browser', { skip: browserMissing() }, () => {
     await second?.close();
   });
 
+  test('the Main navigation reaches every page, marks the current one, and an unknown page says so', async () => {
+    const { page, close } = await openAdmin(browser, serve);
+    try {
+      const nav = page.getByRole('navigation', { name: 'Main', exact: true });
+      for (const [link, title, hash] of [
+        ['Logs', 'Logs', '#/logs'],
+        ['Settings', 'Settings', '#/settings'],
+        ['Dashboard', 'Dashboard', '#/'],
+      ] as const) {
+        await nav.getByRole('link', { name: link, exact: true }).click();
+        await heading(page, title).waitFor();
+        assert.equal(await page.evaluate(() => location.hash), hash);
+        assert.equal(await page.getByRole('heading', { level: 1 }).count(), 1, `one h1 on ${title}`);
+        const current = await nav.locator('[aria-current="page"]').allTextContents();
+        assert.deepEqual(current.map((text) => text.trim()), [link], `only "${link}" is marked current`);
+      }
+      await page.evaluate(() => (location.hash = '#/no-such-page'));
+      await page.getByRole('heading', { name: 'Page not found', exact: true }).waitFor();
+      // The page's own "Dashboard" link, after the one in the navigation.
+      assert.equal(await page.getByRole('link', { name: 'Dashboard', exact: true }).count(), 2);
+      await page.getByRole('link', { name: 'Dashboard', exact: true }).last().click();
+      await heading(page, 'Dashboard').waitFor();
+    } finally {
+      await close();
+    }
+  });
+
   test('a route added in the form is listed live, Up, counts its requests, and answers through the proxy', async () => {
     const { page, close } = await openAdmin(browser, serve);
     try {
