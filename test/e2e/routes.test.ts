@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Browser } from 'playwright-core';
-import { addRoute, cell, heading, listRoutes, numberIn, proxyPort, routeRow, startUiServe } from '../helpers/admin-ui.js';
+import { addRoute, cell, heading, listRoutes, numberIn, proxyPort, routeRow, startUiServe, waitForStatusMessage } from '../helpers/admin-ui.js';
 import { browserMissing, startTogether, launchBrowser, openAdmin, waitFor, waitForText } from '../helpers/browser.js';
 import type { ServeProcess } from '../helpers/serve.js';
 import { requestThrough, startEchoUpstream, type EchoBody, type Upstream } from '../helpers/upstream.js';
@@ -79,7 +79,7 @@ describe('routes in the browser', { skip: browserMissing() }, () => {
       await page.getByRole('button', { name: 'Save route', exact: true }).click();
 
       await heading(page, 'Dashboard').waitFor();
-      await waitForText(page.getByRole('status').filter({ hasText: 'Route saved' }), 'Route saved');
+      await waitForStatusMessage(page, 'Route saved');
       const [route] = await listRoutes(serve);
       assert.ok(route, 'the admin API lists the new route');
       assert.deepEqual(
@@ -127,7 +127,7 @@ describe('routes in the browser', { skip: browserMissing() }, () => {
       await page.getByLabel('Upstream', { exact: true }).fill(second.address);
       await page.getByRole('button', { name: 'Save route', exact: true }).click();
       await heading(page, 'Dashboard').waitFor();
-      await waitForText(page.getByRole('status').filter({ hasText: 'Route saved' }), 'Route saved');
+      await waitForStatusMessage(page, 'Route saved');
       await waitForText(routeRow(page, 'Wiki'), second.address);
 
       const saved = (await listRoutes(serve)).find((r) => r.id === route.id);
@@ -154,11 +154,11 @@ describe('routes in the browser', { skip: browserMissing() }, () => {
       await dialog.getByRole('button', { name: 'Delete', exact: true }).click();
       await dialog.waitFor({ state: 'hidden' });
       await row.waitFor({ state: 'detached' });
-      await waitForText(page.getByRole('status').filter({ hasText: 'Route deleted' }), 'Route deleted');
+      await waitForStatusMessage(page, 'Route deleted');
       assert.equal((await listRoutes(serve)).some((r) => r.names.includes('photos.home.arpa')), false);
       assert.notEqual(await answeredBy(port, 'photos.home.arpa'), 'first', 'the proxy no longer routes the name');
 
-      await page.getByRole('button', { name: 'Undo', exact: true }).click();
+      await page.getByRole('status').filter({ hasText: 'Route deleted' }).getByRole('button', { name: 'Undo', exact: true }).click();
       await row.waitFor();
       const restored = (await listRoutes(serve)).find((r) => r.names.includes('photos.home.arpa'));
       assert.deepEqual({ title: restored?.title, upstream: restored?.upstream }, { title: 'Photos', upstream: first.url });

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser } from 'playwright-core';
 import type { GeneralSettings, SettingsExport } from '../../shared/model.js';
-import { addRoute, apiAnswer, apiJson, heading, listRoutes, proxyPort, settingsFile, startUiServe } from '../helpers/admin-ui.js';
+import { addRoute, apiAnswer, apiJson, heading, listRoutes, proxyPort, settingsFile, startUiServe, waitForStatusMessage } from '../helpers/admin-ui.js';
 import { browserMissing, startTogether, launchBrowser, openAdmin, waitFor, waitForText } from '../helpers/browser.js';
 import { freePort } from '../helpers/ports.js';
 import type { ServeProcess } from '../helpers/serve.js';
@@ -111,7 +111,7 @@ describe('settings, export and import in the browser', { skip: browserMissing() 
       assert.deepEqual(await listRoutes(fresh), [], 'the preview changes nothing');
 
       await page.getByRole('button', { name: 'Apply import', exact: true }).click();
-      await waitForText(page.getByRole('status').filter({ hasText: 'Settings imported' }), 'Settings imported');
+      await waitForStatusMessage(page, 'Settings imported');
     } finally {
       await importer.close();
     }

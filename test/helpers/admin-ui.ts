@@ -4,6 +4,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Locator, Page } from 'playwright-core';
+import { waitFor } from './browser.js';
 import type { ApiErrorBody } from '../../shared/api.js';
 import type { Route, RouteInput } from '../../shared/model.js';
 import { startServe, type ServeProcess } from './serve.js';
@@ -123,4 +124,12 @@ export function numberIn(content: CellContent): number {
 /** The body rows of a table (its header row left out), for counting and reading what it lists. */
 export function bodyRows(table: Locator): Locator {
   return table.locator('tbody tr');
+}
+
+/** Waits for a transient message ("Route saved") in one of the page's role="status" live regions. */
+export function waitForStatusMessage(page: Page, message: string): Promise<true> {
+  const texts = async () => (await page.getByRole('status').allTextContents()).map((text) => text.replace(/\s+/g, ' ').trim()).join(' | ');
+  return waitFor(`"${message}" in a role="status" region`, async () => (await texts()).includes(message) || null, {
+    describe: async () => (await texts()) || '(no status region has text)',
+  });
 }

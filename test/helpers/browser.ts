@@ -106,7 +106,8 @@ export async function waitFor<T>(
 
 /** Waits until the locator's text (whitespace collapsed) matches. Returns that text. */
 export function waitForText(locator: Locator, expected: string | RegExp, timeoutMs = 10_000): Promise<string> {
-  const text = async () => ((await locator.first().textContent({ timeout: 1000 })) ?? '').replace(/\s+/g, ' ').trim();
+  const text = async () =>
+    (await locator.count()) === 0 ? '(nothing matches the locator)' : ((await locator.first().textContent({ timeout: 1000 })) ?? '').replace(/\s+/g, ' ').trim();
   return waitFor(
     `text ${expected instanceof RegExp ? expected.source : JSON.stringify(expected)} in ${String(locator)}`,
     async () => {
