@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Locator } from 'playwright-core';
 import type { AccessLogEntry, RouteHealth } from '../../shared/model.js';
-import { addRoute, apiJson, bodyRows, cell, heading, proxyPort, routeRow, startUiServe } from '../helpers/admin-ui.js';
+import { addRoute, apiJson, bodyRows, cell, columnHeaders, heading, proxyPort, routeRow, startUiServe } from '../helpers/admin-ui.js';
 import { browserMissing, startTogether, launchBrowser, openAdmin, waitFor } from '../helpers/browser.js';
 import { freePort } from '../helpers/ports.js';
 import type { ServeProcess } from '../helpers/serve.js';
@@ -83,6 +83,7 @@ describe('health and logs in the browser', { skip: browserMissing() }, () => {
         await waitFor(`${path} to appear without a reload`, () => showing(path), { describe: listed });
       }
       assert.match((await rows.first().textContent()) ?? '', /\/refused-gamma/, 'newest first');
+      assert.deepEqual(await columnHeaders(table), ['Time', 'Route', 'Method', 'Host', 'Path', 'Status', 'Duration', 'Upstream']);
 
       const entry = (await apiJson<AccessLogEntry[]>(serve, '/api/log')).find((e) => e.path === '/refused-gamma');
       assert.match(entry?.detail ?? '', /refused the connection/);

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Browser } from 'playwright-core';
-import { addRoute, cell, heading, listRoutes, numberIn, proxyPort, routeRow, startUiServe, waitForStatusMessage } from '../helpers/admin-ui.js';
+import { addRoute, cell, columnHeaders, heading, listRoutes, numberIn, proxyPort, routeRow, routesTable, startUiServe, waitForStatusMessage } from '../helpers/admin-ui.js';
 import { browserMissing, startTogether, launchBrowser, openAdmin, waitFor, waitForText } from '../helpers/browser.js';
 import type { ServeProcess } from '../helpers/serve.js';
 import { requestThrough, startEchoUpstream, type EchoBody, type Upstream } from '../helpers/upstream.js';
@@ -88,6 +88,11 @@ describe('routes in the browser', { skip: browserMissing() }, () => {
       );
 
       const row = routeRow(page, 'Jellyfin');
+      await row.waitFor();
+      const columns = await columnHeaders(routesTable(page));
+      for (const name of ['Service', 'Names', 'Upstream', 'Status', 'Req/min', 'Errors', 'p99']) {
+        assert.ok(columns.includes(name), `the Routes table has a "${name}" column (it has ${JSON.stringify(columns)})`);
+      }
       await waitFor('the Jellyfin row to show Up', async () => /\bUp\b/.test((await cell(row, 'Status')).text), {
         describe: async () => JSON.stringify(await cell(row, 'Status')),
       });

@@ -133,3 +133,8 @@ export function waitForStatusMessage(page: Page, message: string): Promise<true>
     describe: async () => (await texts()) || '(no status region has text)',
   });
 }
+
+/** A table's column headers, in order, whitespace collapsed. */
+export async function columnHeaders(table: Locator): Promise<string[]> {
+  return (await table.getByRole('columnheader').allTextContents()).map((text) => text.replace(/\s+/g, ' ').trim());
+}
