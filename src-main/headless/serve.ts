@@ -12,7 +12,7 @@ import { writeFileDurably } from '../core/settings/durable-file.js';
 import { AdminServer } from './admin-server.js';
 import { loadAdminToken } from './admin-token.js';
 import type { ServeOptions } from './options.js';
-import { packageVersion, rendererDir } from './package-root.js';
+import { packageVersion, rendererDir } from '../core/package-root.js';
 
 export const SERVE_INFO_FILE = 'serve.json';
 
