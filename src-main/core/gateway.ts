@@ -274,7 +274,12 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       change(async () => {
         const imported = readImport(document);
         const before = effectiveProxySettings();
-        await keepCopyBeforeImport(store.path);
+        try {
+          await keepCopyBeforeImport(store.path);
+        } catch (error) {
+          console.error(`gatehouse: keeping a copy of ${store.path} before an import failed:`, error);
+          throw new ApiError('internal', `Gatehouse could not keep a copy of ${store.path} (${(error as Error).message}), so nothing was imported.`);
+        }
         await persist(() => imported.settings);
         setRoutes(store.current.routes);
         hub.emit({ type: 'routes', data: structuredClone(store.current.routes) });
