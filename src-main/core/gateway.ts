@@ -6,7 +6,7 @@
 // the store resolves), apply it to the running engine, then tell subscribers. A crash between any
 // two steps therefore loses nothing that was acknowledged, and what the engine runs was saved first.
 import { z, ZodError } from 'zod';
-import { ApiError, invalidInput, type ApiEvent, type ApiHandlers } from '../../shared/api.js';
+import { ApiError, invalidInput, type ApiEvent, type ApiEventName, type ApiHandlers } from '../../shared/api.js';
 import {
   applySettingsPatch,
   GeneralSettingsSchema,
@@ -58,8 +58,8 @@ export interface Gateway {
   readonly dataDir: string;
   /** Every API member; inputs must already be validated with `parseInput`. */
   handlers: ApiHandlers;
-  /** Delivers every event until the returned function is called. */
-  subscribe(listener: (event: ApiEvent) => void): () => void;
+  /** Delivers every event (or only the types in `only`) until the returned function is called. */
+  subscribe(listener: (event: ApiEvent) => void, only?: readonly ApiEventName[]): () => void;
   /**
    * Starts the proxy when `proxy.startOnLaunch` is set. Never rejects because the proxy could not
    * listen: the status then says `failed` with the Problem and its fix.
@@ -107,7 +107,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     onError: (error) => console.error(`gatehouse: writing the access log failed: ${error.message}`),
   });
   const logBatches = new LogBatches(
-    () => hub.size > 0,
+    () => hub.wants('log'),
     (entries) => hub.emit({ type: 'log', data: entries }),
   );
   // Checked whether or not the proxy runs: the dashboard shows upstream health while it is stopped.
@@ -315,7 +315,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   return {
     dataDir: options.dataDir,
     handlers,
-    subscribe: (listener) => hub.subscribe(listener),
+    subscribe: (listener, only) => hub.subscribe(listener, only),
     async startup() {
       if (!store.current.proxy.startOnLaunch) return;
       try {
