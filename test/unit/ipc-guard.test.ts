@@ -73,8 +73,16 @@ describe('invokeMember', () => {
 
   it('calls each member’s own handler with the validated input', async () => {
     const { handlers, received } = fakeHandlers();
+    // Members whose input has required fields; the rest take none.
+    const inputs: Partial<Record<keyof typeof invokers, unknown>> = {
+      getRoute: { id: 'r1' },
+      removeRoute: { id: 'r1' },
+      checkPorts: { httpPort: 8080 },
+      previewImport: { document: { format: 'gatehouse-settings' } },
+      importSettings: { document: { format: 'gatehouse-settings' } },
+    };
     for (const member of Object.keys(invokers) as (keyof typeof invokers)[]) {
-      const input = member === 'getRoute' || member === 'removeRoute' ? { id: 'r1' } : undefined;
+      const input = inputs[member];
       if (member === 'addRoute' || member === 'updateRoute' || member === 'updateSettings') continue; // below
       assert.deepEqual(await invokeMember(member, input, handlers), { ok: true, value: member });
       assert.equal(received.at(-1)?.member, member);
@@ -91,6 +99,7 @@ describe('invokeMember', () => {
       websocket: true,
       insecureUpstreamTls: false,
       rewriteHost: null,
+      trustedProxies: null,
     });
     await invokeMember('recentLog', {}, handlers);
     assert.deepEqual(received.at(-1)?.input, { limit: 200 });
