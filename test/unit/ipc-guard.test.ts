@@ -215,6 +215,34 @@ describe('isAllowedExternalUrl', () => {
     ]) {
       assert.equal(isAllowedExternalUrl(url), false, url);
     }
-    assert.equal(isAllowedExternalUrl('https://docs.example/', ['docs.example']), true);
+    assert.equal(isAllowedExternalUrl('https://docs.example/', { docHosts: ['docs.example'] }), true);
+  });
+
+  it('allows http(s) links to the names and upstreams of the user’s own routes', () => {
+    const routes = [
+      { names: ['jellyfin.home.arpa', '*.media.home.arpa'], upstream: 'http://10.33.0.4:8096' },
+      { names: ['pve.home.arpa'], upstream: 'https://10.33.0.9:8006' },
+    ];
+    for (const url of [
+      'http://jellyfin.home.arpa/',
+      'https://jellyfin.home.arpa:8443/web/',
+      'http://tv.media.home.arpa/',
+      'http://10.33.0.4:8096/web/index.html',
+      'https://10.33.0.9:8006/',
+    ]) {
+      assert.equal(isAllowedExternalUrl(url, { routes }), true, url);
+    }
+    for (const url of [
+      'http://a.b.media.home.arpa/', // a wildcard covers one label, as in the router
+      'http://media.home.arpa/',
+      'http://jellyfin.home.arpa.evil.example/',
+      'https://10.33.0.4:8096/', // not the upstream's scheme
+      'http://10.33.0.4:22/',
+      'http://user:pw@jellyfin.home.arpa/',
+      'file://jellyfin.home.arpa/etc/passwd',
+      'ftp://jellyfin.home.arpa/',
+    ]) {
+      assert.equal(isAllowedExternalUrl(url, { routes }), false, url);
+    }
   });
 });
