@@ -1,6 +1,7 @@
 // Starts the page: picks the transport (the Electron preload's bridge when there is one, HTTP to the
 // page's own origin otherwise), builds the API client and the shared state over it, and mounts the
 // shell on the page the hash names.
+import './zod-setup.js';
 import { mount } from 'svelte';
 import { createApiClient, type ApiTransport } from '../shared/api.js';
 import App from './App.svelte';
