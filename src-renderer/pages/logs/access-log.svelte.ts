@@ -63,6 +63,7 @@ export class AccessLog {
   #held: AccessLogEntry[] = [];
   /** Batches that arrived while the initial read was on its way; null once it is done. */
   #early: AccessLogEntry[] | null = null;
+  #reading: Promise<void> | null = null;
 
   constructor(api: Pick<ApiClient, 'recentLog' | 'on'>) {
     this.#api = api;
@@ -76,7 +77,13 @@ export class AccessLog {
   }
 
   /** Reads the recent entries again (at start and after a reconnect), replacing what is shown. */
-  async reload(): Promise<void> {
+  reload(): Promise<void> {
+    // One read at a time: a second would reset the batches the first is collecting.
+    this.#reading ??= this.#read().finally(() => (this.#reading = null));
+    return this.#reading;
+  }
+
+  async #read(): Promise<void> {
     this.loading = true;
     this.#early = [];
     try {
