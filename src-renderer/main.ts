@@ -25,6 +25,9 @@ function pickTransport(onReconnect: () => void): ApiTransport {
 
 const transport = pickTransport(() => void app.reconnected());
 const app = new AppState(createApiClient(transport));
+// The token (if any) is out of the address by now; an empty hash becomes #/ so the address names
+// the page like every other one does.
+if (location.hash === '' || location.hash === '#') history.replaceState(null, '', '#/');
 const router = new HashRouter(pages, window);
 const target = document.getElementById('app');
 if (!target) throw new Error('index.html has no #app element');

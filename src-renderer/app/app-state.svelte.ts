@@ -73,28 +73,30 @@ export class AppState {
     apply();
   }
 
-  /** Reads everything again: at start, and after live updates were interrupted. */
+  /**
+   * Reads everything again: at start, and after live updates were interrupted. Each part is
+   * applied on its own, so one failing read (say, an older core without getHealth) does not keep
+   * the rest of the page empty; the first failure is shown.
+   */
   async reload(): Promise<void> {
     const before = { ...this.#eventCounts };
     const fresh = (key: LiveKey) => this.#eventCounts[key] === before[key];
-    try {
-      const [status, routes, health, settings, appInfo] = await Promise.all([
-        this.api.getStatus(),
-        this.api.listRoutes(),
-        this.api.getHealth(),
-        this.api.getSettings(),
-        this.api.getAppInfo(),
-      ]);
-      if (fresh('status')) this.status = status;
-      if (fresh('routes')) this.routes = routes;
-      if (fresh('health')) this.health = health;
-      if (fresh('settings')) this.settings = settings;
-      this.appInfo = appInfo;
-      this.loaded = true;
-      this.error = null;
-    } catch (error) {
-      this.error = asApiError(error);
-    }
+    const [status, routes, health, settings, appInfo] = await Promise.allSettled([
+      this.api.getStatus(),
+      this.api.listRoutes(),
+      this.api.getHealth(),
+      this.api.getSettings(),
+      this.api.getAppInfo(),
+    ]);
+    if (status.status === 'fulfilled' && fresh('status')) this.status = status.value;
+    if (routes.status === 'fulfilled' && fresh('routes')) this.routes = routes.value;
+    if (health.status === 'fulfilled' && fresh('health')) this.health = health.value;
+    if (settings.status === 'fulfilled' && fresh('settings')) this.settings = settings.value;
+    if (appInfo.status === 'fulfilled') this.appInfo = appInfo.value;
+    const failure = [status, routes, health, settings, appInfo].find((result) => result.status === 'rejected');
+    this.error = failure ? asApiError(failure.reason) : null;
+    // The dashboard and forms need the proxy and the routes; the rest fills in when it can.
+    if (status.status === 'fulfilled' && routes.status === 'fulfilled') this.loaded = true;
   }
 
   /** The event stream came back after a drop: read everything again, and let pages read theirs. */

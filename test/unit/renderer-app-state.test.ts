@@ -111,15 +111,27 @@ describe('AppState', () => {
 
   it('shows a load failure as an ApiError with its fix, and clears it once a read succeeds', async () => {
     const fake = new FakeGatehouse();
-    fake.failNext('getSettings', new ApiError('unauthorized', 'The admin token is missing or wrong.', { fix: 'Open the address gatehouse serve printed.' }));
+    fake.failNext('listRoutes', new ApiError('unauthorized', 'The admin token is missing or wrong.', { fix: 'Open the address gatehouse serve printed.' }));
     const app = new AppState(createApiClient(fake));
     await app.reload();
-    assert.equal(app.loaded, false);
+    assert.equal(app.loaded, false, 'no routes, so the pages still say Loading');
     assert.equal(app.error?.code, 'unauthorized');
     assert.equal(app.error?.details.fix, 'Open the address gatehouse serve printed.');
     await app.reload();
     assert.equal(app.loaded, true);
     assert.equal(app.error, null);
+  });
+
+  it('shows what it could read when one part fails', async () => {
+    const fake = new FakeGatehouse({ routes: [jellyfin] });
+    fake.failNext('getHealth', new ApiError('not_found', 'Gatehouse has no operation "getHealth".'));
+    const app = new AppState(createApiClient(fake));
+    await app.reload();
+    assert.equal(app.loaded, true);
+    assert.deepEqual(app.routes, [jellyfin]);
+    assert.equal(app.settings?.proxy.httpPort, 80);
+    assert.deepEqual(app.health, []);
+    assert.equal(app.error?.code, 'not_found');
   });
 
   it('stops and starts the proxy, offering only the action that applies', async () => {
