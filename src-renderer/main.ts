@@ -6,6 +6,7 @@ import { mount } from 'svelte';
 import { createApiClient, type ApiTransport } from '../shared/api.js';
 import App from './App.svelte';
 import './app.css';
+import './controls.css';
 import { AppState } from './app/app-state.svelte.js';
 import { pages } from './shell/pages.js';
 import { HashRouter } from './shell/router.svelte.js';
