@@ -215,10 +215,13 @@ export class ApiError extends Error {
   }
 }
 
-/** Turns a zod failure into an `invalid_input` error that names each field and says what to fix. */
-export function invalidInput(error: z.ZodError): ApiError {
+/**
+ * Turns a zod failure into an `invalid_input` error that names each field and says what to fix.
+ * `under` is where the validated value sits in the caller's input (["settings"] for an import file).
+ */
+export function invalidInput(error: z.ZodError, under: readonly PropertyKey[] = []): ApiError {
   const issues: FieldIssue[] = error.issues.map((issue) => ({
-    path: issue.path.map(String).join('.'),
+    path: [...under, ...issue.path].map(String).join('.'),
     message: issue.code === 'unrecognized_keys' ? `unknown field${issue.keys.length > 1 ? 's' : ''}: ${issue.keys.join(', ')}` : issue.message,
   }));
   const summary = issues.map((issue) => (issue.path ? `${issue.path}: ${issue.message}` : issue.message)).join('; ');

@@ -1,4 +1,5 @@
 /// <reference types="svelte" />
+/// <reference types="vite/client" />
 import type { GatehouseBridge } from '../src-main/electron/bridge.js';
 
 declare global {

@@ -20,6 +20,9 @@ else
   ln -sf "$app_bin" "$command_link"
 fi
 
+# The headless server (`gatehouse serve`) for machines without a display.
+ln -sf "$app_dir/gatehouse-serve" '/usr/bin/gatehouse-serve'
+
 # --- Chromium's sandbox helper: setuid only where user namespaces are unavailable -------------------
 if [ -L /proc/self/ns/user ] && unshare --user true 2>/dev/null; then
   chmod 0755 "$app_dir/chrome-sandbox" || true

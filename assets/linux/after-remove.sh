@@ -12,6 +12,11 @@ else
   rm -f '/usr/bin/${executable}'
 fi
 
+# The headless server's command, when it is still ours.
+if [ "$(readlink '/usr/bin/gatehouse-serve' 2>/dev/null)" = '/opt/${sanitizedProductName}/gatehouse-serve' ]; then
+  rm -f '/usr/bin/gatehouse-serve'
+fi
+
 # --- AppArmor profile -----------------------------------------------------------------------------------
 profile='/etc/apparmor.d/${executable}'
 if [ -f "$profile" ]; then

@@ -6,24 +6,31 @@
 // the store resolves), apply it to the running engine, then tell subscribers. A crash between any
 // two steps therefore loses nothing that was acknowledged, and what the engine runs was saved first.
 import { z, ZodError } from 'zod';
-import { ApiError, invalidInput, type ApiEvent, type ApiHandlers } from '../../shared/api.js';
+import { ApiError, invalidInput, type ApiEvent, type ApiEventName, type ApiHandlers } from '../../shared/api.js';
 import {
   applySettingsPatch,
   GeneralSettingsSchema,
   IpAddressSchema,
   PortSchema,
+  type AppInfo,
   type GeneralSettings,
   type ProxySettings,
   type ProxyStatus,
   type Settings,
 } from '../../shared/model.js';
 import { EventHub } from './gateway/event-hub.js';
+import { LogBatches } from './gateway/log-batches.js';
+import { checkPorts } from './gateway/port-check.js';
 import { ProxyRunner } from './gateway/proxy-runner.js';
 import { assertNamesFree, findRoute, newRouteId, toRoute } from './gateway/route-edits.js';
 import { SerialQueue } from './gateway/serial-queue.js';
+import { exportSettings, keepCopyBeforeImport, previewImport, readImport } from './gateway/settings-transfer.js';
 import { lockDataDir } from './data-dir-lock.js';
+import { lanAddresses } from './net/lan-addresses.js';
+import { packageVersion } from './package-root.js';
 import { AccessLog } from './proxy/access-log.js';
 import { ProxyEngine } from './proxy/engine.js';
+import { UpstreamHealth } from './proxy/health.js';
 import { SettingsReadOnlyError, SettingsStore } from './settings/store.js';
 
 /**
@@ -41,14 +48,18 @@ export interface GatewayOptions {
   /** Where settings.json, access.log and (headless) admin-token live. */
   dataDir: string;
   overrides?: GatewayOverrides;
+  /** Which app hosts this gateway, for getAppInfo. Default: 'headless'. */
+  shell?: AppInfo['shell'];
+  /** Whether the shell can register Gatehouse to start at login (the desktop app can). Default: false. */
+  canStartAtLogin?: boolean;
 }
 
 export interface Gateway {
   readonly dataDir: string;
   /** Every API member; inputs must already be validated with `parseInput`. */
   handlers: ApiHandlers;
-  /** Delivers every event until the returned function is called. */
-  subscribe(listener: (event: ApiEvent) => void): () => void;
+  /** Delivers every event (or only the types in `only`) until the returned function is called. */
+  subscribe(listener: (event: ApiEvent) => void, only?: readonly ApiEventName[]): () => void;
   /**
    * Starts the proxy when `proxy.startOnLaunch` is set. Never rejects because the proxy could not
    * listen: the status then says `failed` with the Problem and its fix.
@@ -68,7 +79,7 @@ const LISTENER_FIELDS = ['httpPort', 'httpsPort', 'bindAddress'] as const;
 const RESTART_FIELDS = ['httpPort', 'bindAddress'] as const;
 
 function generalSettings(settings: Settings): GeneralSettings {
-  return structuredClone({ proxy: settings.proxy, admin: settings.admin, log: settings.log });
+  return structuredClone({ proxy: settings.proxy, admin: settings.admin, log: settings.log, app: settings.app });
 }
 
 export async function createGateway(options: GatewayOptions): Promise<Gateway> {
@@ -95,18 +106,30 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     // Reported once per distinct failure (a full disk would otherwise repeat per request).
     onError: (error) => console.error(`gatehouse: writing the access log failed: ${error.message}`),
   });
+  const logBatches = new LogBatches(
+    () => hub.wants('log'),
+    (entries) => hub.emit({ type: 'log', data: entries }),
+  );
+  // Checked whether or not the proxy runs: the dashboard shows upstream health while it is stopped.
+  const health = new UpstreamHealth({ onChange: () => hub.emit({ type: 'health', data: health.snapshot() }) });
   const engine = new ProxyEngine({
     settings: effectiveProxySettings(),
     onRequestLogged: (entry) => {
       accessLog.write(entry);
-      hub.emit({ type: 'log', data: entry });
+      logBatches.add(entry);
     },
+    health,
   });
-  engine.setRoutes(store.current.routes);
+  const setRoutes = (routes: Settings['routes']) => {
+    engine.setRoutes(routes);
+    health.setRoutes(routes);
+  };
+  setRoutes(store.current.routes);
 
   const status = (): ProxyStatus => ({
     ...runner.snapshot(),
     routeCount: store.current.routes.length,
+    lanAddresses: lanAddresses(),
     settingsNotice: store.notice,
   });
   const emitStatus = () => hub.emit({ type: 'status', data: status() });
@@ -137,9 +160,35 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   /** Persists a new route list, hands it to the engine, and announces it. */
   async function commitRoutes(routes: Settings['routes'], countChanged: boolean): Promise<void> {
     await persist((current) => ({ ...current, routes }));
-    engine.setRoutes(store.current.routes);
+    setRoutes(store.current.routes);
     hub.emit({ type: 'routes', data: structuredClone(store.current.routes) });
     if (countChanged) emitStatus();
+  }
+
+  /**
+   * Hands the saved general settings to the engine and the access log and announces them. The
+   * engine binds a changed port or address at its next start, so a running listener is moved now;
+   * a start that failed on the old port is retried, since the change is likely its fix. `saved`
+   * starts the message when the move fails ("The settings were").
+   */
+  async function applySavedSettings(before: ProxySettings, saved: string): Promise<GeneralSettings> {
+    const after = effectiveProxySettings();
+    engine.applySettings(after);
+    accessLog.configure(store.current.log);
+    const general = generalSettings(store.current);
+    hub.emit({ type: 'settings', data: structuredClone(general) });
+    const state = runner.snapshot().state;
+    if ((state === 'running' || state === 'failed') && RESTART_FIELDS.some((field) => before[field] !== after[field])) {
+      await runner.stop();
+      try {
+        await runner.start();
+      } catch (error) {
+        if (!(error instanceof ApiError)) throw error;
+        const reason = error.message.charAt(0).toLowerCase() + error.message.slice(1);
+        throw new ApiError('port_unavailable', `${saved} saved, but ${reason}`, error.details);
+      }
+    }
+    return general;
   }
 
   const handlers = {
@@ -206,29 +255,45 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         if (!parsed.success) throw invalidInput(parsed.error);
         const before = effectiveProxySettings();
         await persist((current) => ({ ...current, ...parsed.data }));
-
         for (const field of LISTENER_FIELDS) if (patch.proxy?.[field] !== undefined) delete overrides[field];
-        const after = effectiveProxySettings();
-        engine.applySettings(after);
-        accessLog.configure(store.current.log);
-        const saved = generalSettings(store.current);
-        hub.emit({ type: 'settings', data: structuredClone(saved) });
-
-        // The engine binds a changed port or address at its next start, so move a running listener
-        // now; a start that failed on the old port is retried, since the change is likely its fix.
-        const state = runner.snapshot().state;
-        if ((state === 'running' || state === 'failed') && RESTART_FIELDS.some((field) => before[field] !== after[field])) {
-          await runner.stop();
-          try {
-            await runner.start();
-          } catch (error) {
-            if (!(error instanceof ApiError)) throw error;
-            const reason = error.message.charAt(0).toLowerCase() + error.message.slice(1);
-            throw new ApiError('port_unavailable', `The settings were saved, but ${reason}`, error.details);
-          }
-        }
-        return saved;
+        return applySavedSettings(before, 'The settings were');
       }),
+
+    checkPorts: ({ httpPort, httpsPort, bindAddress }) =>
+      checkPorts({ httpPort, httpsPort, address: bindAddress ?? store.current.proxy.bindAddress, ownListener: runner.snapshot().http }),
+
+    getHealth: async () => health.snapshot(),
+
+    exportSettings: async () => exportSettings(store.current, packageVersion()),
+
+    previewImport: async ({ document }) => previewImport(store.current, readImport(document)),
+
+    // Everything is replaced, but this run's command-line overrides (--http-port …) still hold:
+    // they are not settings, and the listener moves only if what it actually uses changed.
+    importSettings: ({ document }) =>
+      change(async () => {
+        const imported = readImport(document);
+        const before = effectiveProxySettings();
+        try {
+          await keepCopyBeforeImport(store.path);
+        } catch (error) {
+          console.error(`gatehouse: keeping a copy of ${store.path} before an import failed:`, error);
+          throw new ApiError('internal', `Gatehouse could not keep a copy of ${store.path} (${(error as Error).message}), so nothing was imported.`);
+        }
+        await persist(() => imported.settings);
+        setRoutes(store.current.routes);
+        hub.emit({ type: 'routes', data: structuredClone(store.current.routes) });
+        emitStatus();
+        const settings = await applySavedSettings(before, 'The import was');
+        return { settings, routes: structuredClone(store.current.routes) };
+      }),
+
+    getAppInfo: async () => ({
+      version: packageVersion(),
+      shell: options.shell ?? 'headless',
+      platform: process.platform,
+      canStartAtLogin: options.canStartAtLogin ?? false,
+    }),
   } satisfies ApiHandlers;
 
   async function close(): Promise<void> {
@@ -238,6 +303,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       try {
         await store.flush();
       } finally {
+        health.close();
+        logBatches.close();
         await accessLog.close();
         hub.clear();
         await lock.release();
@@ -248,7 +315,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   return {
     dataDir: options.dataDir,
     handlers,
-    subscribe: (listener) => hub.subscribe(listener),
+    subscribe: (listener, only) => hub.subscribe(listener, only),
     async startup() {
       if (!store.current.proxy.startOnLaunch) return;
       try {

@@ -20,10 +20,16 @@ export const invokers = {
   getStatus: (h, input) => h.getStatus(input),
   startProxy: (h, input) => h.startProxy(input),
   stopProxy: (h, input) => h.stopProxy(input),
+  checkPorts: (h, input) => h.checkPorts(input),
+  getHealth: (h, input) => h.getHealth(input),
   getStats: (h, input) => h.getStats(input),
   recentLog: (h, input) => h.recentLog(input),
   getSettings: (h, input) => h.getSettings(input),
   updateSettings: (h, input) => h.updateSettings(input),
+  exportSettings: (h, input) => h.exportSettings(input),
+  previewImport: (h, input) => h.previewImport(input),
+  importSettings: (h, input) => h.importSettings(input),
+  getAppInfo: (h, input) => h.getAppInfo(input),
 } satisfies InvokerTable;
 
 const table: InvokerTable = invokers;

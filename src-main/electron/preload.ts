@@ -8,8 +8,9 @@ import { EVENT_CHANNEL, type GatehouseBridge, type IpcEnvelope } from './bridge.
 // than imported from shared/api.ts so the preload does not carry the schemas (main validates anyway).
 const members: Record<ApiMember, true> = {
   listRoutes: true, getRoute: true, addRoute: true, updateRoute: true, removeRoute: true,
-  getStatus: true, startProxy: true, stopProxy: true,
+  getStatus: true, startProxy: true, stopProxy: true, checkPorts: true, getHealth: true,
   getStats: true, recentLog: true, getSettings: true, updateSettings: true,
+  exportSettings: true, previewImport: true, importSettings: true, getAppInfo: true,
 };
 
 const bridge: GatehouseBridge = {

@@ -1,52 +1,34 @@
-// The tray icon: the proxy's state at a glance (running, stopped, failed), Start/Stop, Open, Quit.
-// It is how the app is reached once its window is closed.
+// The tray icon: the proxy's state at a glance (running, stopped, failed), the route count, Start/Stop,
+// Open and Quit. It is how the app is reached once its window is closed. What it shows is decided in
+// tray-menu.ts; this file only keeps it current from the gateway's status, routes and health events.
 import { app, Menu, nativeImage, Tray, type MenuItemConstructorOptions, type NativeImage } from 'electron';
 import { join } from 'node:path';
 import { parseInput, type ApiMember } from '../../shared/api.js';
-import type { ProxyStatus } from '../../shared/model.js';
+import type { ProxyStatus, Route, RouteHealth } from '../../shared/model.js';
 import type { Gateway } from '../core/gateway.js';
 import type { AppPaths } from './paths.js';
+import { trayView, type TrayAction, type TrayIconState, type TrayMenuItem } from './tray-menu.js';
 import type { AppWindow } from './window.js';
-
-type TrayIconState = 'running' | 'stopped' | 'error';
-
-function iconStateFor(status: ProxyStatus | null): TrayIconState {
-  if (status?.state === 'running') return 'running';
-  if (status?.state === 'failed') return 'error';
-  return 'stopped';
-}
-
-/** One line for the tooltip and the menu's first (disabled) item. */
-function describe(status: ProxyStatus | null): string {
-  switch (status?.state) {
-    case 'running':
-      return status.http ? `Proxy running on ${status.http.address}:${status.http.port}` : 'Proxy running';
-    case 'starting':
-      return 'Proxy starting…';
-    case 'stopping':
-      return 'Proxy stopping…';
-    case 'failed':
-      return `Proxy failed: ${status.problem?.message ?? 'see the window for details'}`;
-    case 'stopped':
-      return 'Proxy stopped';
-    default:
-      return 'Gatehouse';
-  }
-}
 
 /** Held for the app's lifetime: a Tray nothing references is garbage-collected and vanishes. */
 let liveTray: Tray | null = null;
 
+/**
+ * <state>.png is 16 px; Electron picks <state>@2x.png (32 px) on high-density screens. The icons are
+ * coloured on purpose, also on macOS (not template images): the colour is the state.
+ */
+function loadIcons(paths: AppPaths): Record<TrayIconState, NativeImage> {
+  const load = (state: TrayIconState) => nativeImage.createFromPath(join(paths.assets, 'tray', `${state}.png`));
+  return { running: load('running'), stopped: load('stopped'), error: load('error') };
+}
+
 export function setupTray(gateway: Gateway, window: AppWindow, paths: AppPaths): Tray {
-  // <state>.png is 16 px; Electron picks <state>@2x.png (32 px) on high-density screens.
-  const icons: Record<TrayIconState, NativeImage> = {
-    running: nativeImage.createFromPath(join(paths.assets, 'tray', 'running.png')),
-    stopped: nativeImage.createFromPath(join(paths.assets, 'tray', 'stopped.png')),
-    error: nativeImage.createFromPath(join(paths.assets, 'tray', 'error.png')),
-  };
+  const icons = loadIcons(paths);
   const tray = new Tray(icons.stopped);
   liveTray = tray;
   let status: ProxyStatus | null = null;
+  let routes: Route[] | null = null;
+  let health: RouteHealth[] | null = null;
 
   const run = async (member: Extract<ApiMember, 'startProxy' | 'stopProxy'>) => {
     try {
@@ -57,39 +39,51 @@ export function setupTray(gateway: Gateway, window: AppWindow, paths: AppPaths):
       window.show();
     }
   };
+  const actions: Record<TrayAction, () => void> = {
+    start: () => void run('startProxy'),
+    stop: () => void run('stopProxy'),
+    open: () => window.show(),
+    quit: () => app.quit(),
+  };
+  const toMenuItem = (item: TrayMenuItem): MenuItemConstructorOptions => {
+    if (item.kind === 'separator') return { type: 'separator' };
+    if (item.kind === 'info') return { label: item.label, enabled: false };
+    return { label: item.label, enabled: item.enabled, click: actions[item.action] };
+  };
 
   const render = () => {
-    const state = status?.state;
-    const line = describe(status);
-    const items: MenuItemConstructorOptions[] = [
-      { label: line, enabled: false },
-      { type: 'separator' },
-      { label: 'Start proxy', enabled: state === 'stopped' || state === 'failed', click: () => void run('startProxy') },
-      { label: 'Stop proxy', enabled: state === 'running', click: () => void run('stopProxy') },
-      { type: 'separator' },
-      { label: 'Open Gatehouse', click: () => window.show() },
-      { type: 'separator' },
-      { label: 'Quit Gatehouse', click: () => app.quit() },
-    ];
-    tray.setImage(icons[iconStateFor(status)]);
-    tray.setToolTip(line);
-    tray.setContextMenu(Menu.buildFromTemplate(items));
+    if (tray.isDestroyed()) return;
+    const view = trayView(status, routes, health);
+    tray.setImage(icons[view.icon]);
+    tray.setToolTip(view.tooltip);
+    tray.setContextMenu(Menu.buildFromTemplate(view.menu.map(toMenuItem)));
   };
 
   tray.on('click', () => window.show());
   gateway.subscribe((event) => {
-    if (event.type !== 'status') return;
-    status = event.data;
+    if (event.type === 'status') status = event.data;
+    else if (event.type === 'routes') routes = event.data;
+    else if (event.type === 'health') health = event.data;
+    else return;
     render();
   });
   render();
-  gateway.handlers.getStatus(parseInput('getStatus', {})).then(
-    (current) => {
-      // A status event may have arrived meanwhile; it is at least as new as this answer.
-      status ??= current;
-      render();
-    },
-    (error: unknown) => console.error('Gatehouse: could not read the proxy status for the tray', error),
-  );
+
+  // The current state, for what happened before the subscription. An event that arrived meanwhile
+  // is at least as new as these answers, so it wins.
+  const failed = (what: string) => (error: unknown) => {
+    console.error(`Gatehouse: the tray could not read ${what}`, error);
+    return null;
+  };
+  void Promise.all([
+    gateway.handlers.getStatus(parseInput('getStatus', {})).catch(failed('the proxy status')),
+    gateway.handlers.listRoutes(parseInput('listRoutes', {})).catch(failed('the routes')),
+    gateway.handlers.getHealth(parseInput('getHealth', {})).catch(failed('the upstreams’ health')),
+  ]).then(([currentStatus, currentRoutes, currentHealth]) => {
+    status ??= currentStatus;
+    routes ??= currentRoutes;
+    health ??= currentHealth;
+    render();
+  });
   return tray;
 }

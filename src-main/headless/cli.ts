@@ -1,6 +1,6 @@
 // Entry point of the `gatehouse` command (bin/gatehouse.js loads the built copy of this file).
 import { parseCommandLine, usage, UsageError } from './options.js';
-import { packageVersion } from './package-root.js';
+import { packageVersion } from '../core/package-root.js';
 import { serve } from './serve.js';
 
 /** Runs the command line; resolves with the process exit code. */

@@ -12,7 +12,7 @@ import { writeFileDurably } from '../core/settings/durable-file.js';
 import { AdminServer } from './admin-server.js';
 import { loadAdminToken } from './admin-token.js';
 import type { ServeOptions } from './options.js';
-import { packageVersion, rendererDir } from './package-root.js';
+import { packageVersion, rendererDir } from '../core/package-root.js';
 
 export const SERVE_INFO_FILE = 'serve.json';
 
@@ -60,13 +60,14 @@ class ServeInfoFile {
   static async create(dataDir: string, info: ServeInfo, gateway: Gateway, output: ServeOutput): Promise<ServeInfoFile> {
     const infoFile = new ServeInfoFile(join(dataDir, SERVE_INFO_FILE), info);
     await infoFile.#writes;
+    // Status only: a subscriber to every event would make the proxy gather log batches for nobody.
     infoFile.#unsubscribe = gateway.subscribe((event) => {
       if (event.type !== 'status' || JSON.stringify(event.data.http) === JSON.stringify(infoFile.info.proxy)) return;
       infoFile.info.proxy = event.data.http;
       infoFile.#writes = infoFile.#writes
         .then(() => infoFile.#write())
         .catch((error: unknown) => output.err(`gatehouse: could not update ${infoFile.file}: ${(error as Error).message}`));
-    });
+    }, ['status']);
     return infoFile;
   }
 

@@ -64,7 +64,7 @@ export function proxySettings(overrides: { timeouts?: Partial<Timeouts>; trusted
 
 /** A stored route with the model's defaults: enabled, WebSocket on, TLS verified, Host preserved. */
 export function route(id: string, upstream: string, names: string[], extra: Partial<Route> = {}): Route {
-  return { id, names, upstream, enabled: true, websocket: true, insecureUpstreamTls: false, rewriteHost: null, ...extra };
+  return { id, names, upstream, enabled: true, websocket: true, insecureUpstreamTls: false, rewriteHost: null, trustedProxies: null, ...extra };
 }
 
 export interface RunningProxy {

@@ -6,33 +6,12 @@ import { readFile, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { ApiError, parseInput, type ApiEvent, type ApiInput, type ApiMember, type ApiResults } from '../../shared/api.js';
-import type { Settings } from '../../shared/model.js';
+import { ApiError, parseInput, type ApiEvent } from '../../shared/api.js';
 import { createGateway, type Gateway } from '../../src-main/core/gateway.js';
 import { makeDataDir } from '../helpers/serve.js';
 import { requestThrough, startEchoUpstream, type EchoBody, type Upstream } from '../helpers/upstream.js';
 import { freePort } from '../helpers/ports.js';
-
-/** Calls a member the way both transports do: validate with the contract's schema, then the handler. */
-function call<K extends ApiMember>(gateway: Gateway, member: K, input: ApiInput<K> | Record<string, never> = {}): Promise<ApiResults[K]> {
-  const handler = gateway.handlers[member] as (input: unknown) => Promise<ApiResults[K]>;
-  return handler(parseInput(member, input));
-}
-
-async function settingsFile(dataDir: string): Promise<Settings> {
-  return JSON.parse(await readFile(join(dataDir, 'settings.json'), 'utf8')) as Settings;
-}
-
-
-async function rejectsWith(promise: Promise<unknown>, code: ApiError['code']): Promise<ApiError> {
-  const error = await promise.then(
-    () => assert.fail(`expected an ApiError "${code}"`),
-    (caught: unknown) => caught,
-  );
-  assert.ok(error instanceof ApiError, `expected an ApiError, got ${String(error)}`);
-  assert.equal(error.code, code, error.message);
-  return error;
-}
+import { call, rejectsWith, settingsFile } from '../helpers/gateway-calls.js';
 
 describe('gateway', () => {
   let dataDir: string;

@@ -32,7 +32,8 @@ describe('docs/api.md examples', { skip: needTools('curl') }, () => {
     const examples = blocks('');
     assert.ok(examples.length >= 8, `found ${examples.length} examples`);
     const script = ['set -euo pipefail', ...examples.map((block, i) => `echo "@@ ${i}"\n${block}echo`)].join('\n');
-    const run = spawnSync('bash', ['-c', script], { env, encoding: 'utf8', timeout: 60_000 });
+    // In the data directory (removed afterwards), so the export example's file lands there.
+    const run = spawnSync('bash', ['-c', script], { env, cwd: serve.dataDir, encoding: 'utf8', timeout: 60_000 });
     assert.equal(run.status, 0, `${run.stdout}\n${run.stderr}`);
     const outputs = run.stdout.split(/^@@ \d+\n/m).slice(1);
     const byCommand = (pattern: RegExp) => {
@@ -49,6 +50,12 @@ describe('docs/api.md examples', { skip: needTools('curl') }, () => {
     assert.match(byCommand(/proxy\/stop/), /"state":"stopped"[\s\S]*"state":"running"[\s\S]*"state":"running"/);
     assert.match(byCommand(/api\/stats/), /"routes":\[\]/);
     assert.match(byCommand(/-X PATCH/), /"upstreamConnectMs":3000/);
+    assert.match(byCommand(/check-ports/), /^\[\{"role":"http","port":8080,"address":"0\.0\.0\.0","available":(true|false),.*\{"role":"https","port":8443,/);
+    assert.match(byCommand(/api\/health/), /^\[\]/, 'no routes are left at that point');
+    const transfer = byCommand(/settings\/export/);
+    assert.match(transfer, /^\{"routes":\{"added":\[\],"removed":\[\],"changed":\[\],"unchanged":0\},"settings":\[\{"path":"app\.onboarded","before":false,"after":true\}\],"fileVersion":2,"exportedAt":"[^"]+"\}/, 'the file just exported changes only the first-run flag, which an import sets');
+    assert.match(transfer, /\}\{"settings":\{"proxy":\{.*"upstreamConnectMs":3000.*\},"routes":\[\]\}$/m, 'the import answers with the settings and routes');
+    assert.match(byCommand(/api\/app"/), /^\{"version":"\d+\.\d+\.\d+[^"]*","shell":"headless","platform":"[a-z0-9]+","canStartAtLogin":false\}/);
     const error = byCommand(/jellyfin home/);
     assert.match(error, /"code":"invalid_input"/);
     assert.match(error, /"path":"names\.0"/);

@@ -87,9 +87,12 @@ describe('headless event stream', () => {
 
       await requestThrough(serve.proxyPort!, 'events.test', '/logged');
       const log = await events.next('log');
-      assert.equal(log.data.host, 'events.test');
-      assert.equal(log.data.path, '/logged');
-      assert.equal(log.data.status, 200);
+      assert.ok(Array.isArray(log.data), 'a log event carries a batch of entries');
+      assert.equal(log.data.length, 1);
+      assert.equal(log.data[0]!.host, 'events.test');
+      assert.equal(log.data[0]!.path, '/logged');
+      assert.equal(log.data[0]!.status, 200);
+      assert.equal(log.data[0]!.detail, null, 'no failure, no detail');
 
       await serve.api('/api/proxy/stop', { method: 'POST' });
       assert.equal((await events.next('status')).data.state, 'stopping');

@@ -7,8 +7,9 @@ import { chown, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
-import { binPath, makeDataDir, repoRoot, runCli, runServeToExit } from '../helpers/serve.js';
+import { after, before, describe, test, type TestContext } from 'node:test';
+import type { PortCheck } from '../../shared/model.js';
+import { binPath, makeDataDir, repoRoot, runCli, runServeToExit, startServe } from '../helpers/serve.js';
 import { findTool, needTools } from '../helpers/tools.js';
 
 const STACK_LINE = /^\s{4}at /m;
@@ -60,14 +61,15 @@ describe('serve as an unprivileged user on port 80', () => {
     if (process.getuid?.() !== 0) return 'needs root to switch to the user nobody';
     return false;
   })();
+  const asNobody = ['setpriv', '--reuid=nobody', '--regid=nogroup', '--clear-groups', '--'];
 
-  test('EACCES explains setcap and the sysctl', { skip: reason }, async (t) => {
+  /** A data directory the user nobody owns, or null (the test skipped) when port 80 is open to all or nobody cannot read the checkout. */
+  async function nobodysDataDir(t: TestContext): Promise<string | null> {
     const floor = Number.parseInt(await readFile('/proc/sys/net/ipv4/ip_unprivileged_port_start', 'utf8'), 10);
     if (floor <= 80) {
       t.skip(`ip_unprivileged_port_start is ${floor} here, so any user may bind port 80`);
-      return;
+      return null;
     }
-    const asNobody = ['setpriv', '--reuid=nobody', '--regid=nogroup', '--clear-groups', '--'];
     const needed = [process.execPath, binPath, join(repoRoot, 'dist/node/src-main/headless/cli.js'), join(repoRoot, 'node_modules/zod/package.json')];
     const readable = spawnSync(findTool('setpriv')!, [...asNobody.slice(1), 'sh', '-c', 'for f; do test -r "$f" || { echo "$f"; exit 1; }; done', 'sh', ...needed], {
       encoding: 'utf8',
@@ -76,10 +78,16 @@ describe('serve as an unprivileged user on port 80', () => {
       const why = `the user nobody cannot read ${readable.stdout.trim() || 'the checkout'} (${readable.stderr.trim()})`;
       if (process.env.CI === 'true') assert.fail(`${why}; CI must run from a checkout every user can read`);
       t.skip(why);
-      return;
+      return null;
     }
     const dataDir = await mkdtemp(join(tmpdir(), 'gatehouse-nobody-'));
     await chown(dataDir, 65534, 65534);
+    return dataDir;
+  }
+
+  test('EACCES explains setcap and the sysctl', { skip: reason }, async (t) => {
+    const dataDir = await nobodysDataDir(t);
+    if (!dataDir) return;
     try {
       const run = await runServeToExit({ dataDir, httpPort: 80, prefix: asNobody });
       const output = run.stdout + run.stderr;
@@ -89,6 +97,28 @@ describe('serve as an unprivileged user on port 80', () => {
       assert.match(output, /sysctl -w net\.ipv4\.ip_unprivileged_port_start=80/);
       assert.doesNotMatch(output, STACK_LINE);
     } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  test('checkPorts says port 80 needs a permission, with the same fix', { skip: reason }, async (t) => {
+    const dataDir = await nobodysDataDir(t);
+    if (!dataDir) return;
+    const serve = await startServe({ dataDir, prefix: asNobody });
+    try {
+      const answer = await serve.api('/api/proxy/check-ports', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ httpPort: 80, bindAddress: '127.0.0.1' }),
+      });
+      assert.equal(answer.status, 200);
+      const [check] = (await answer.json()) as PortCheck[];
+      assert.equal(check?.available, false);
+      assert.equal(check?.problem?.code, 'port_permission');
+      assert.match(check?.problem?.message ?? '', /The proxy is not allowed to listen on 127\.0\.0\.1:80\./);
+      assert.match(check?.problem?.fix ?? '', /sysctl -w net\.ipv4\.ip_unprivileged_port_start=80/);
+    } finally {
+      await serve.stop();
       await rm(dataDir, { recursive: true, force: true });
     }
   });

@@ -28,6 +28,7 @@ engine.setRoutes([
     websocket: true,
     insecureUpstreamTls: false,
     rewriteHost: null,
+    trustedProxies: null,
   },
 ]);
 const { port } = await engine.start();

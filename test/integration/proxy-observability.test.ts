@@ -39,6 +39,7 @@ function entry(n: number): AccessLogEntry {
     routeId: 'app',
     upstream: '10.0.0.4:8080',
     error: null,
+    detail: null,
   };
 }
 

@@ -90,6 +90,12 @@ describe('HTTP transport: requests', () => {
       recentLog: { limit: 5 },
       getSettings: {},
       updateSettings: { proxy: { httpPort: 8080 } },
+      checkPorts: { httpPort: 8080 },
+      getHealth: {},
+      exportSettings: {},
+      previewImport: { document: { version: 2 } },
+      importSettings: { document: { version: 2 } },
+      getAppInfo: {},
     };
     const http = transport();
     for (const member of Object.keys(endpoints) as ApiMember[]) {
@@ -224,7 +230,7 @@ describe('HTTP transport: events', () => {
     const responses: ServerResponse[] = [];
     reply = (_req, res) => {
       res.writeHead(200, { 'content-type': 'text/event-stream' });
-      res.write('event: log\ndata: {"status":200}\n\n');
+      res.write('event: log\ndata: [{"status":200}]\n\n');
       responses.push(res);
     };
     const http = transport();
@@ -235,7 +241,7 @@ describe('HTTP transport: events', () => {
     await waitFor(() => a.length === 1 && b.length === 1);
     assert.equal(seen.length, 1, 'one connection for both listeners');
     stopA();
-    responses[0]!.write('event: log\ndata: {"status":201}\n\n');
+    responses[0]!.write('event: log\ndata: [{"status":201}]\n\n');
     await waitFor(() => b.length === 2);
     assert.equal(a.length, 1);
     stopB();

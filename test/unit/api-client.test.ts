@@ -36,6 +36,7 @@ const status: ProxyStatus = {
   problem: null,
   startedAt: '2025-01-01T00:00:00.000Z',
   routeCount: 1,
+  lanAddresses: ['192.168.1.20'],
   settingsNotice: null,
 };
 
@@ -47,6 +48,7 @@ const route: Route = {
   websocket: true,
   insecureUpstreamTls: false,
   rewriteHost: null,
+  trustedProxies: null,
 };
 
 describe('createApiClient', () => {

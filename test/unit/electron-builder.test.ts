@@ -3,16 +3,16 @@
 // exists, and a real `electron-builder --dir` run over a stand-in Electron shows what app.asar holds:
 // the built app, its assets and every runtime dependency, and no sources, tests or source maps.
 // Needs `npm run build` first (npm test does it).
-import { extractFile, listPackage } from '@electron/asar';
+import { extractAll, extractFile, listPackage } from '@electron/asar';
 import { getConfig, validateConfiguration } from 'app-builder-lib/out/util/config/config.js';
 import { DebugLogger } from 'builder-util';
 import type { Configuration } from 'electron-builder';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFile, spawn } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, posix } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -21,8 +21,51 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
 const require = createRequire(import.meta.url);
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
   main: string;
+  version: string;
   dependencies?: Record<string, string>;
 };
+
+interface LockEntry {
+  dependencies?: Record<string, string>;
+  optionalDependencies?: Record<string, string>;
+  dev?: boolean;
+}
+
+/**
+ * The runtime dependencies and everything they need, as package-lock.json paths
+ * ("node_modules/undici", "node_modules/a/node_modules/b"), found the way Node resolves them: in the
+ * requiring package's own node_modules first, then in each one above it. Optional ones are marked.
+ */
+function runtimeClosure(): Map<string, { optional: boolean }> {
+  const lock = JSON.parse(readFileSync(join(root, 'package-lock.json'), 'utf8')) as { packages: Record<string, LockEntry> };
+  const closure = new Map<string, { optional: boolean }>();
+  const resolve = (from: string, name: string): string | null => {
+    for (let dir = from; ; ) {
+      const candidate = dir === '' ? `node_modules/${name}` : `${dir}/node_modules/${name}`;
+      if (lock.packages[candidate]) return candidate;
+      if (dir === '') return null;
+      const up = dir.lastIndexOf('/node_modules/');
+      dir = up === -1 ? '' : dir.slice(0, up);
+    }
+  };
+  const visit = (from: string, names: Record<string, string> | undefined, optional: boolean) => {
+    for (const name of Object.keys(names ?? {})) {
+      const path = resolve(from, name);
+      if (path === null) {
+        assert.ok(optional, `package-lock.json has no ${name}, which ${from || 'package.json'} needs`);
+        continue;
+      }
+      const known = closure.get(path);
+      if (known && (optional || !known.optional)) continue;
+      closure.set(path, { optional: optional && (known?.optional ?? true) });
+      const entry = lock.packages[path]!;
+      visit(path, entry.dependencies, optional);
+      visit(path, entry.optionalDependencies, true);
+    }
+  };
+  visit('', lock.packages['']?.dependencies, false);
+  return closure;
+}
 
 let config: Configuration;
 
@@ -69,6 +112,20 @@ describe('electron-builder.yml', () => {
     }
   });
 
+  it('installs gatehouse-serve beside the executable it runs, and links it onto PATH', () => {
+    const extra = ([] as unknown[]).concat(config.linux?.extraFiles ?? []) as { from: string; to: string }[];
+    const serve = extra.find((file) => file.to === 'gatehouse-serve');
+    assert.ok(serve, 'linux.extraFiles ships gatehouse-serve');
+    const wrapper = readFileSync(join(root, serve.from), 'utf8');
+    assert.ok(statSync(join(root, serve.from)).mode & 0o111, 'the wrapper is executable');
+    assert.ok(wrapper.includes(`"$here/${config.linux?.executableName}"`), 'it runs the executable linux.executableName names');
+    assert.match(wrapper, /ELECTRON_RUN_AS_NODE=1 exec .*resources\/app\.asar\/bin\/gatehouse\.js" serve "\$@"/);
+    const install = readFileSync(join(root, String(config.deb?.afterInstall)), 'utf8');
+    assert.ok(install.includes(`ln -sf "$app_dir/gatehouse-serve" '/usr/bin/gatehouse-serve'`));
+    const remove = readFileSync(join(root, String(config.deb?.afterRemove)), 'utf8');
+    assert.ok(remove.includes(`rm -f '/usr/bin/gatehouse-serve'`));
+  });
+
   it('runs deb scripts that grant the port capability and use only macros electron-builder defines', async () => {
     const install = config.deb?.afterInstall;
     const remove = config.deb?.afterRemove;
@@ -95,10 +152,21 @@ describe('app.asar from `electron-builder --dir`', { skip: process.platform !== 
     const main = (config.extraMetadata?.main as string | undefined) ?? pkg.main;
     assert.ok(existsSync(join(root, main)), `${main} is missing: run \`npm run build\` first`);
 
-    // A stand-in for the Electron download: electron-builder copies it and renames the binary.
+    // A stand-in for the Electron download: electron-builder copies it and renames the binary. As
+    // plain Node (ELECTRON_RUN_AS_NODE=1, what gatehouse-serve uses) it runs the script with this
+    // Node, reading app.asar through an extracted copy where Electron would read inside the archive.
     const electronDist = join(work, 'electron');
     mkdirSync(join(electronDist, 'resources'), { recursive: true });
-    writeFileSync(join(electronDist, 'electron'), '#!/bin/sh\n');
+    writeFileSync(
+      join(electronDist, 'electron'),
+      [
+        '#!/bin/sh',
+        '[ "$ELECTRON_RUN_AS_NODE" = 1 ] || { echo "stand-in Electron: runs only as Node" >&2; exit 3; }',
+        'script=$(printf "%s" "$1" | sed "s#/resources/app\\.asar/#/resources/app.asar.extracted/#"); shift',
+        `exec '${process.execPath}' "$script" "$@"`,
+        '',
+      ].join('\n'),
+    );
     chmodSync(join(electronDist, 'electron'), 0o755);
     for (const file of ['chrome-sandbox', 'LICENSE', 'LICENSES.chromium.html', 'libffmpeg.so']) writeFileSync(join(electronDist, file), '');
 
@@ -117,6 +185,14 @@ describe('app.asar from `electron-builder --dir`', { skip: process.platform !== 
     entries = new Set(listPackage(asar, { isPack: false }).map((entry) => entry.replaceAll('\\', '/').replace(/^\//, '')));
   });
 
+  /** The packaged files as the stand-in Electron reads them (see above). */
+  const extracted = () => {
+    const dir = `${asar}.extracted`;
+    if (!existsSync(dir)) extractAll(asar, dir);
+    return dir;
+  };
+  const serveWrapper = join(work, 'out', 'linux-unpacked', 'gatehouse-serve');
+
   after(() => rmSync(work, { recursive: true, force: true }));
 
   it('holds the main process, the preload and the renderer, under the name package.json gives', () => {
@@ -134,19 +210,76 @@ describe('app.asar from `electron-builder --dir`', { skip: process.platform !== 
     assert.match(html, /http-equiv="Content-Security-Policy"[^>]*default-src 'self'; script-src 'self'/);
   });
 
-  it('holds the window and tray icons the main process loads', () => {
-    for (const file of ['assets/icons/256x256.png', 'assets/tray/running.png', 'assets/tray/stopped@2x.png', 'assets/tray/error.png']) {
+  it('holds the entry points: main process, preload, renderer, the gatehouse command and its CLI', () => {
+    for (const file of [
+      'dist/node/src-main/electron/main.js',
+      'dist/node/src-main/electron/preload.cjs',
+      'dist/renderer/index.html',
+      'bin/gatehouse.js',
+      'dist/node/src-main/headless/cli.js',
+    ]) {
       assert.ok(entries.has(file), file);
     }
   });
 
-  it('holds every runtime dependency of package.json', () => {
-    const dependencies = Object.keys(pkg.dependencies ?? {});
-    assert.ok(dependencies.length > 0);
-    for (const name of dependencies) {
-      assert.ok(entries.has(`node_modules/${name}/package.json`), `${name} is packaged`);
-      const code = [...entries].filter((entry) => entry.startsWith(`node_modules/${name}/`) && /\.(c|m)?js$/.test(entry));
-      assert.ok(code.length > 0, `${name}'s code is packaged`);
+  it('holds the window, notification and tray icons the main process loads, at both densities', () => {
+    const files = ['assets/icons/256x256.png'];
+    for (const state of ['running', 'stopped', 'error']) files.push(`assets/tray/${state}.png`, `assets/tray/${state}@2x.png`);
+    for (const file of files) assert.ok(entries.has(file), file);
+  });
+
+  it('holds every runtime dependency and everything they need (package-lock.json), with their code', () => {
+    const closure = runtimeClosure();
+    assert.ok(closure.size >= Object.keys(pkg.dependencies ?? {}).length && closure.size > 0);
+    for (const [path, { optional }] of closure) {
+      if (optional) continue;
+      assert.ok(entries.has(`${path}/package.json`), `${path} is packaged`);
+      const code = [...entries].filter((entry) => entry.startsWith(`${path}/`) && /\.(c|m)?js$/.test(entry));
+      assert.ok(code.length > 0, `${path}'s code is packaged`);
+    }
+  });
+
+  it('holds no package that is not a runtime dependency (no dev dependency, no stray node_modules)', () => {
+    const closure = runtimeClosure();
+    const packageRoot = /^node_modules\/(?:@[^/]+\/)?[^/@][^/]*(?:\/node_modules\/(?:@[^/]+\/)?[^/@][^/]*)*$/;
+    const packaged = [...entries]
+      .filter((entry) => entry.endsWith('/package.json'))
+      .map((entry) => posix.dirname(entry))
+      .filter((dir) => packageRoot.test(dir));
+    assert.ok(packaged.length > 0);
+    assert.deepEqual(packaged.filter((dir) => !closure.has(dir)), []);
+  });
+
+  it('runs gatehouse-serve from the packaged files (the stand-in runs them as Electron-as-Node would)', async () => {
+    assert.ok(statSync(serveWrapper).mode & 0o111, 'gatehouse-serve is executable');
+    extracted();
+    const run = (args: string[]) => promisify(execFile)(serveWrapper, args, { env: { ...process.env, NODE_OPTIONS: '' } });
+    assert.equal((await run(['--version'])).stdout.trim(), `gatehouse ${pkg.version}`);
+    assert.match((await run(['--help'])).stdout, /--data-dir DIR/);
+  });
+
+  it('serves the web UI from inside the package with gatehouse-serve', async () => {
+    const dataDir = mkdtempSync(join(work, 'serve-data-'));
+    const child = spawn(serveWrapper, ['--data-dir', dataDir, '--http-port', '0', '--admin-port', '0'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, NODE_OPTIONS: '' },
+    });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    try {
+      // serve.json appears once both servers listen (src-main/headless/serve.ts).
+      const info = join(dataDir, 'serve.json');
+      for (let i = 0; i < 200 && !existsSync(info) && child.exitCode === null; i++) await new Promise((r) => setTimeout(r, 100));
+      assert.ok(existsSync(info), `gatehouse-serve did not start:\n${output}`);
+      const { admin } = JSON.parse(readFileSync(info, 'utf8')) as { admin: { address: string; port: number } };
+      const page = await fetch(`http://127.0.0.1:${admin.port}/`);
+      assert.equal(page.status, 200);
+      assert.match(await page.text(), /<div id="app">/);
+    } finally {
+      if (child.pid && child.exitCode === null) process.kill(child.pid, 'SIGTERM');
+      await exited;
     }
   });
 

@@ -44,3 +44,25 @@ test('a throwing listener is reported and the others still run', (t) => {
   assert.deepEqual(seen, ['ok']);
   assert.equal(errors.mock.callCount(), 1);
 });
+
+test('a subscriber to some types gets only those, and the hub knows which types anyone wants', () => {
+  const hub = new EventHub();
+  const seen: string[] = [];
+  assert.equal(hub.wants('log'), false);
+  const stopStatus = hub.subscribe((e) => seen.push(`status-only:${e.type}`), ['status']);
+  assert.equal(hub.wants('status'), true);
+  assert.equal(hub.wants('log'), false, 'a status-only subscriber does not make log events worth gathering');
+  hub.emit(event);
+  hub.emit({ type: 'log', data: [] });
+  hub.emit({ type: 'status', data: { state: 'stopped' } as never });
+  assert.deepEqual(seen, ['status-only:status']);
+
+  const stopAll = hub.subscribe((e) => seen.push(`all:${e.type}`));
+  assert.equal(hub.wants('log'), true);
+  stopAll();
+  stopAll(); // twice is harmless, and does not count the other subscriber out
+  assert.equal(hub.wants('log'), false);
+  assert.equal(hub.wants('status'), true);
+  stopStatus();
+  assert.equal(hub.wants('status'), false);
+});

@@ -73,8 +73,16 @@ describe('invokeMember', () => {
 
   it('calls each member’s own handler with the validated input', async () => {
     const { handlers, received } = fakeHandlers();
+    // Members whose input has required fields; the rest take none.
+    const inputs: Partial<Record<keyof typeof invokers, unknown>> = {
+      getRoute: { id: 'r1' },
+      removeRoute: { id: 'r1' },
+      checkPorts: { httpPort: 8080 },
+      previewImport: { document: { format: 'gatehouse-settings' } },
+      importSettings: { document: { format: 'gatehouse-settings' } },
+    };
     for (const member of Object.keys(invokers) as (keyof typeof invokers)[]) {
-      const input = member === 'getRoute' || member === 'removeRoute' ? { id: 'r1' } : undefined;
+      const input = inputs[member];
       if (member === 'addRoute' || member === 'updateRoute' || member === 'updateSettings') continue; // below
       assert.deepEqual(await invokeMember(member, input, handlers), { ok: true, value: member });
       assert.equal(received.at(-1)?.member, member);
@@ -91,6 +99,7 @@ describe('invokeMember', () => {
       websocket: true,
       insecureUpstreamTls: false,
       rewriteHost: null,
+      trustedProxies: null,
     });
     await invokeMember('recentLog', {}, handlers);
     assert.deepEqual(received.at(-1)?.input, { limit: 200 });
@@ -206,6 +215,34 @@ describe('isAllowedExternalUrl', () => {
     ]) {
       assert.equal(isAllowedExternalUrl(url), false, url);
     }
-    assert.equal(isAllowedExternalUrl('https://docs.example/', ['docs.example']), true);
+    assert.equal(isAllowedExternalUrl('https://docs.example/', { docHosts: ['docs.example'] }), true);
+  });
+
+  it('allows http(s) links to the names and upstreams of the user’s own routes', () => {
+    const routes = [
+      { names: ['jellyfin.home.arpa', '*.media.home.arpa'], upstream: 'http://10.33.0.4:8096' },
+      { names: ['pve.home.arpa'], upstream: 'https://10.33.0.9:8006' },
+    ];
+    for (const url of [
+      'http://jellyfin.home.arpa/',
+      'https://jellyfin.home.arpa:8443/web/',
+      'http://tv.media.home.arpa/',
+      'http://10.33.0.4:8096/web/index.html',
+      'https://10.33.0.9:8006/',
+    ]) {
+      assert.equal(isAllowedExternalUrl(url, { routes }), true, url);
+    }
+    for (const url of [
+      'http://a.b.media.home.arpa/', // a wildcard covers one label, as in the router
+      'http://media.home.arpa/',
+      'http://jellyfin.home.arpa.evil.example/',
+      'https://10.33.0.4:8096/', // not the upstream's scheme
+      'http://10.33.0.4:22/',
+      'http://user:pw@jellyfin.home.arpa/',
+      'file://jellyfin.home.arpa/etc/passwd',
+      'ftp://jellyfin.home.arpa/',
+    ]) {
+      assert.equal(isAllowedExternalUrl(url, { routes }), false, url);
+    }
   });
 });

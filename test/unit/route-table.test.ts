@@ -13,7 +13,7 @@ after(async () => {
 });
 
 function route(id: string, names: string[], extra: Partial<Route> = {}): Route {
-  return { id, names, upstream: 'http://10.0.0.4:8096', enabled: true, websocket: true, insecureUpstreamTls: false, rewriteHost: null, ...extra };
+  return { id, names, upstream: 'http://10.0.0.4:8096', enabled: true, websocket: true, insecureUpstreamTls: false, rewriteHost: null, trustedProxies: null, ...extra };
 }
 
 function table(routes: Route[], connectTimeoutMs = 5000): { table: RouteTable; registry: UpstreamRegistry } {

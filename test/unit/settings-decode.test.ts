@@ -64,7 +64,10 @@ test('fillDefaults fills missing fields at every depth and keeps present ones, e
 
 test('an absent version means the pre-release format; an explicit current version needs no migration', () => {
   const old = decodeSettings('{}');
-  assert.deepEqual(old, { kind: 'usable', settings: defaultSettings(), migratedFrom: 0 });
+  // A file from before version 2 belongs to someone who has used the app: no first-run guide.
+  const upgraded = defaultSettings();
+  upgraded.app.onboarded = true;
+  assert.deepEqual(old, { kind: 'usable', settings: upgraded, migratedFrom: 0 });
   const current = decodeSettings(JSON.stringify({ version: SETTINGS_VERSION }));
   assert.deepEqual(current, { kind: 'usable', settings: defaultSettings(), migratedFrom: null });
 });
@@ -78,8 +81,8 @@ test('each kind of unreadable file gets a reason a person can act on', () => {
   assert.equal(reasonFor(' \n'), 'the file is empty');
   assert.equal(reasonFor('[]'), 'it holds a list where a JSON object ({ … }) was expected');
   assert.equal(reasonFor('null'), 'it holds null where a JSON object ({ … }) was expected');
-  assert.equal(reasonFor('{"version": "1"}'), 'version: expected a whole number such as 1, found "1"');
-  assert.equal(reasonFor('{"version": 1.5}'), 'version: expected a whole number such as 1, found 1.5');
+  assert.equal(reasonFor('{"version": "1"}'), `version: expected a whole number such as ${SETTINGS_VERSION}, found "1"`);
+  assert.equal(reasonFor('{"version": 1.5}'), `version: expected a whole number such as ${SETTINGS_VERSION}, found 1.5`);
   assert.equal(reasonFor('{"version": 1, "surprise": true}'), 'top level: Unrecognized key: "surprise"');
   assert.match(reasonFor('{"version": 1,\n "admin": {"port": -1}}'), /^admin\.port: a port is a whole number/);
 });

@@ -56,6 +56,34 @@ test('a pre-release file without a version is migrated, written back, and the or
   assert.equal(await readFile(`${path}.bak`, 'utf8'), original, 'the old format survives as the backup');
 });
 
+test('a version 1 file gains the app section (first-run guide done), is written as version 2, and is kept as .bak', async (t) => {
+  const dataDir = await tempDataDir(t);
+  const path = join(dataDir, 'settings.json');
+  await copyFile(new URL('v1-before-app.json', FIXTURES), path);
+  const original = await readFile(path, 'utf8');
+
+  const store = await SettingsStore.open(dataDir);
+  assert.equal(store.notice, null);
+  assert.equal(store.current.version, 2);
+  assert.deepEqual(store.current.app, { startAtLogin: false, onboarded: true }, 'someone who used version 1 has been through the app');
+  assert.equal(store.current.proxy.httpPort, 8080, 'everything else is as it was');
+  assert.deepEqual(store.current.proxy.trustedProxies, ['10.33.0.1']);
+  assert.deepEqual(
+    store.current.routes.map((route) => [route.id, route.title, route.upstream, route.trustedProxies]),
+    [['jellyfin', 'Jellyfin', 'http://10.33.0.4:8096', null]],
+    'a route gets the new per-route trusted proxies field as null (the global list)',
+  );
+  const written = JSON.parse(await readFile(path, 'utf8')) as Record<string, unknown>;
+  assert.equal(written.version, 2);
+  assert.deepEqual(written, store.current, 'the upgraded form is on disk');
+  assert.equal(await readFile(`${path}.bak`, 'utf8'), original, 'the version 1 file survives as the backup');
+});
+
+test('a fresh data directory starts with the first-run guide not done', async (t) => {
+  const store = await SettingsStore.open(await tempDataDir(t));
+  assert.deepEqual(store.current.app, { startAtLogin: false, onboarded: false });
+});
+
 test('a file from a newer Gatehouse is used read-only, left untouched, and updates are refused', async (t) => {
   const dataDir = await tempDataDir(t);
   const path = join(dataDir, 'settings.json');
@@ -65,7 +93,7 @@ test('a file from a newer Gatehouse is used read-only, left untouched, and updat
 
   const store = await SettingsStore.open(dataDir);
   assert.equal(store.notice?.code, NEWER_VERSION_CODE);
-  assert.match(store.notice?.message ?? '', /newer Gatehouse \(settings version 99; this one understands up to 1\)/);
+  assert.match(store.notice?.message ?? '', new RegExp(`newer Gatehouse \\(settings version 99; this one understands up to ${SETTINGS_VERSION}\\)`));
   assert.match(store.notice?.message ?? '', /read-only/);
   assert.match(store.notice?.fix ?? '', /Update Gatehouse/);
   assert.equal(store.current.proxy.httpPort, 8080, 'what this version understands is used');

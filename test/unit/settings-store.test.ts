@@ -5,7 +5,7 @@ import { mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { ZodError } from 'zod';
-import { SettingsSchema, defaultSettings } from '../../shared/model.js';
+import { SETTINGS_VERSION, SettingsSchema, defaultSettings } from '../../shared/model.js';
 import { SettingsStore } from '../../src-main/core/settings/index.js';
 import { numberedRoute, tempDataDir } from '../fixtures/settings/helpers.js';
 
@@ -66,7 +66,7 @@ test('current is frozen, so a caller cannot change it behind the disk’s back',
 
 test('a file missing fields gets them from the defaults, section by section, and is left as written', async (t) => {
   const dataDir = await tempDataDir(t);
-  const text = JSON.stringify({ version: 1, proxy: { httpPort: 8080, timeouts: { headersMs: 20_000 } }, routes: [numberedRoute(1)] });
+  const text = JSON.stringify({ version: SETTINGS_VERSION, proxy: { httpPort: 8080, timeouts: { headersMs: 20_000 } }, routes: [numberedRoute(1)] });
   await writeFile(join(dataDir, 'settings.json'), text);
   const store = await SettingsStore.open(dataDir);
   assert.equal(store.notice, null);

@@ -1,24 +1,39 @@
 // Fan-out of API events to every subscriber (the Electron window, each SSE stream). A subscriber
 // that throws is reported and skipped, so one broken listener cannot stop the others or the caller
-// that emitted the event.
-import type { ApiEvent } from '../../../shared/api.js';
+// that emitted the event. A subscriber may ask for some event types only (serve.json follows the
+// status, the tray the status and health): then `log` still has nobody to gather entries for.
+import { apiEventNames, type ApiEvent, type ApiEventName } from '../../../shared/api.js';
 
 export class EventHub {
   readonly #listeners = new Set<(event: ApiEvent) => void>();
+  /** How many subscribers want each event type. */
+  readonly #wanted = new Map<ApiEventName, number>();
 
-  subscribe(listener: (event: ApiEvent) => void): () => void {
+  /** Delivers every event, or only those of the types in `only`, until the returned function is called. */
+  subscribe(listener: (event: ApiEvent) => void, only: readonly ApiEventName[] = apiEventNames): () => void {
+    const types = new Set(only);
     // Wrapped so the same function can subscribe twice and unsubscribe each independently.
-    const entry = (event: ApiEvent) => listener(event);
+    const entry = types.size === apiEventNames.length ? (event: ApiEvent) => listener(event) : (event: ApiEvent) => void (types.has(event.type) && listener(event));
     this.#listeners.add(entry);
+    for (const type of types) this.#wanted.set(type, (this.#wanted.get(type) ?? 0) + 1);
+    let subscribed = true;
     return () => {
+      if (!subscribed) return;
+      subscribed = false;
       this.#listeners.delete(entry);
+      for (const type of types) this.#wanted.set(type, (this.#wanted.get(type) ?? 1) - 1);
     };
   }
 
+  /** Whether anyone subscribed to `type`: checked per proxied request, so it is one map lookup. */
+  wants(type: ApiEventName): boolean {
+    return (this.#wanted.get(type) ?? 0) > 0;
+  }
+
   emit(event: ApiEvent): void {
-    // `log` is emitted once per proxied request; with nobody listening it must cost nothing.
-    if (this.#listeners.size === 0) return;
-    // No copy: a Set iterates safely while listeners unsubscribe, and this runs per request.
+    // `log` is emitted for proxied requests; with nobody listening it must cost nothing.
+    if (!this.wants(event.type)) return;
+    // No copy: a Set iterates safely while listeners unsubscribe.
     for (const listener of this.#listeners) {
       try {
         listener(event);
@@ -34,5 +49,6 @@ export class EventHub {
 
   clear(): void {
     this.#listeners.clear();
+    this.#wanted.clear();
   }
 }

@@ -8,9 +8,10 @@ import type { Duplex } from 'node:stream';
 import type { AccessLogEntry, ListenerInfo, ProxySettings, Route, StatsSnapshot } from '../../../shared/model.js';
 import { listen } from '../net/listen.js';
 import { acceptsHtml, renderErrorPage } from './error-page.js';
-import { ProxyError, type ProxyErrorCode } from './errors.js';
+import { ProxyError } from './errors.js';
 import { Exchange } from './exchange.js';
 import { forward, hasBody } from './forward.js';
+import { noHealth, type PassiveHealth } from './health.js';
 import { clientAddress, realClient, requestTarget, TrustedProxies, upstreamHeaders, type RequestTarget } from './request-head.js';
 import { RouteTable, type ProvisionedRoute } from './route-table.js';
 import { ProxyStats } from './stats.js';
@@ -28,6 +29,8 @@ export interface ProxyEngineOptions {
   settings: ProxySettings;
   /** Called once per finished request, refused ones included. */
   onRequestLogged?: (entry: AccessLogEntry) => void;
+  /** Told when an upstream answers or cannot be reached. Default: nobody. */
+  health?: PassiveHealth;
   /** How long stop() lets requests under way finish. Default: 10000 ms. */
   stopGraceMs?: number;
 }
@@ -49,18 +52,21 @@ export class ProxyEngine {
   private active = 0;
   private idle: (() => void) | null = null;
   private readonly forwardDeps;
+  private readonly health: PassiveHealth;
 
   constructor(options: ProxyEngineOptions) {
     this.settings = options.settings;
     this.onRequestLogged = options.onRequestLogged ?? (() => {});
     this.stopGraceMs = options.stopGraceMs ?? STOP_GRACE_MS;
     this.trusted = new TrustedProxies(options.settings.trustedProxies);
-    this.table = new RouteTable([], this.upstreams, options.settings.timeouts.upstreamConnectMs);
+    this.health = options.health ?? noHealth;
+    this.table = new RouteTable([], this.upstreams, options.settings.timeouts.upstreamConnectMs, this.trusted);
     const engine = this;
     this.forwardDeps = {
       get timeouts() {
         return engine.settings.timeouts;
       },
+      health: this.health,
       fail: (ex: Exchange, error: ProxyError) => this.fail(ex, error),
     };
   }
@@ -77,11 +83,14 @@ export class ProxyEngine {
 
   /** Timeouts and trusted proxies apply at once; a port or address change applies at the next start(). */
   applySettings(settings: ProxySettings): void {
-    const connectChanged = settings.timeouts.upstreamConnectMs !== this.settings.timeouts.upstreamConnectMs;
+    // Both are compiled into the route table (pools, and the list routes without their own use).
+    const reprovision =
+      settings.timeouts.upstreamConnectMs !== this.settings.timeouts.upstreamConnectMs ||
+      settings.trustedProxies.join() !== this.settings.trustedProxies.join();
     this.settings = settings;
     this.trusted = new TrustedProxies(settings.trustedProxies);
     if (this.server) this.applyServerTimeouts(this.server);
-    if (connectChanged) this.provision();
+    if (reprovision) this.provision();
   }
 
   stats(): StatsSnapshot {
@@ -150,7 +159,7 @@ export class ProxyEngine {
     // their bytes were framed by a body we never vouched for (that is what smuggling looks like).
     if (this.closing.has(req.socket)) return;
     const peer = clientAddress(req);
-    const ex = new Exchange(req, res, peer, this.trusted.empty ? peer : realClient(req, peer, this.trusted));
+    const ex = new Exchange(req, res, peer);
     this.active++;
     // Node unsets req.socket once a body is read to its end, so bytesIn keeps its own reference.
     const socket = req.socket as Socket;
@@ -159,8 +168,10 @@ export class ProxyEngine {
     try {
       route = ex.route = this.admit(req, ex);
     } catch (error) {
+      ex.client = loggedClient(req, peer, this.trusted);
       return this.fail(ex, error as ProxyError);
     }
+    ex.client = loggedClient(req, peer, route.trusted);
     forward(ex, this.headersFor(req, peer, ex.target as RequestTarget, route), this.forwardDeps);
   }
 
@@ -189,7 +200,7 @@ export class ProxyEngine {
   private headersFor(req: IncomingMessage, peer: string, target: RequestTarget, route: ProvisionedRoute): string[] {
     return upstreamHeaders(req, {
       client: peer,
-      clientTrusted: this.trusted.has(peer),
+      clientTrusted: route.trusted.has(peer),
       proto: 'http',
       target,
       rewriteHost: route.rewriteHost,
@@ -205,11 +216,11 @@ export class ProxyEngine {
     const accept = req.headers.accept;
     const seen: { target: RequestTarget | null } = { target: null };
     let route: ProvisionedRoute | null = null;
-    const log = (status: number, bytes: number, error: ProxyErrorCode | null) =>
+    const log = (status: number, bytes: number, failure: ProxyError | null) =>
       this.log(
         {
           time: new Date(startedAt).toISOString(),
-          client: this.trusted.empty ? peer : realClient(req, peer, this.trusted),
+          client: loggedClient(req, peer, route?.trusted ?? this.trusted),
           host: seen.target?.hostname ?? '',
           method: req.method ?? 'GET',
           path: req.url ?? '',
@@ -218,13 +229,14 @@ export class ProxyEngine {
           durationMs: Math.round((performance.now() - started) * 100) / 100,
           routeId: route?.id ?? null,
           upstream: route?.upstream.address ?? null,
-          error,
+          error: failure?.code ?? null,
+          detail: failure?.detail ?? null,
         },
         0,
       );
     const refuse = (error: ProxyError) => {
       refuseUpgrade(socket, error, route?.title ?? null, accept);
-      log(error.status, 0, error.code);
+      log(error.status, 0, error);
     };
     try {
       route = this.admit(req, seen);
@@ -235,9 +247,10 @@ export class ProxyEngine {
     const deps = {
       timeouts: this.settings.timeouts,
       tunnels: this.tunnels,
-      done: (status: number, bytes: number, error: ProxyErrorCode | null) => {
+      health: this.health,
+      done: (status: number, bytes: number, failure: ProxyError | null) => {
         counters.record(performance.now() - started, status >= 500, 0, bytes, Date.now());
-        log(status, bytes, error);
+        log(status, bytes, failure);
       },
       onOpen: () => counters.openWebSockets++,
       onClose: () => counters.openWebSockets--,
@@ -297,6 +310,7 @@ export class ProxyEngine {
         routeId: null,
         upstream: null,
         error: problem.code,
+        detail: problem.detail,
       },
       0,
     );
@@ -304,7 +318,7 @@ export class ProxyEngine {
 
   /** Answers with Gatehouse's own page; closes the connection if the request body was not read. */
   private fail(ex: Exchange, error: ProxyError): void {
-    ex.error = error.code;
+    ex.failed(error);
     const { req, res } = ex;
     if (res.headersSent || res.destroyed) {
       res.destroy();
@@ -346,7 +360,7 @@ export class ProxyEngine {
   }
 
   private provision(): void {
-    this.table = new RouteTable(this.routes, this.upstreams, this.settings.timeouts.upstreamConnectMs);
+    this.table = new RouteTable(this.routes, this.upstreams, this.settings.timeouts.upstreamConnectMs, this.trusted);
     this.upstreams.retainOnly(this.table.upstreamKeys);
     this.counters.retainOnly(new Set(this.routes.map((r) => r.id)));
   }
@@ -356,6 +370,11 @@ export class ProxyEngine {
     server.headersTimeout = headersMs;
     server.keepAliveTimeout = keepAliveMs;
   }
+}
+
+/** The client to log: the peer itself, or the real client behind proxies `trusted` believes. */
+function loggedClient(req: IncomingMessage, peer: string, trusted: TrustedProxies): string {
+  return trusted.empty ? peer : realClient(req, peer, trusted);
 }
 
 const lastBytesRead = Symbol('gatehouse.lastBytesRead');

@@ -86,10 +86,14 @@ function errorCode(error: unknown): string | undefined {
   return cause ? errorCode(cause) : undefined;
 }
 
+/** A duration as the error pages say it: "1.5 s". */
+export function seconds(ms: number): string {
+  return `${Math.round(ms / 100) / 10} s`;
+}
+
 /** The one errno → failure map: what went wrong talking to `upstream` (host:port), for `service`. */
 export function upstreamFailure(error: unknown, service: string, upstream: string, timeouts: { connectMs: number; headersMs: number }): ProxyError {
   const code = errorCode(error);
-  const seconds = (ms: number) => `${Math.round(ms / 100) / 10} s`;
   switch (code) {
     case 'ECONNREFUSED':
       return new ProxyError('upstream_refused', `${service} at ${upstream} refused the connection. Is it running, and listening on that port?`);

@@ -3,7 +3,7 @@
 // request path monomorphic).
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AccessLogEntry } from '../../../shared/model.js';
-import type { ProxyErrorCode } from './errors.js';
+import type { ProxyError, ProxyErrorCode } from './errors.js';
 import type { RequestTarget } from './request-head.js';
 import type { ProvisionedRoute } from './route-table.js';
 
@@ -16,16 +16,27 @@ export class Exchange {
   bytesOut = 0;
   /** Set when Gatehouse answered (or cut) the request itself. */
   error: ProxyErrorCode | null = null;
+  /** The failure in the user's words (the error page's sentence), for the log; set with `error`. */
+  detail: string | null = null;
   /** Cancels the upstream side; set while an upstream request is under way. */
   abortUpstream: (() => void) | null = null;
+
+  /** The real client (behind the route's trusted proxies), for the log; the peer until routed. */
+  client: string;
 
   constructor(
     readonly req: IncomingMessage,
     readonly res: ServerResponse,
     readonly peer: string,
-    /** The real client (behind trusted proxies), for the log. */
-    readonly client: string,
-  ) {}
+  ) {
+    this.client = peer;
+  }
+
+  /** Records why Gatehouse answered or cut the request itself. */
+  failed(error: ProxyError): void {
+    this.error = error.code;
+    this.detail = error.detail;
+  }
 
   /** The access-log line for this request, once it has ended. */
   entry(status: number): AccessLogEntry {
@@ -41,6 +52,7 @@ export class Exchange {
       routeId: this.route?.id ?? null,
       upstream: this.route?.upstream.address ?? null,
       error: this.error,
+      detail: this.detail,
     };
   }
 }

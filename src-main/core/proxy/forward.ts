@@ -4,8 +4,9 @@
 // of filling memory. Bodies, encodings and redirects pass untouched.
 import type { Dispatcher } from 'undici';
 import type { Timeouts } from '../../../shared/model.js';
-import { ProxyError, upstreamFailure } from './errors.js';
+import { ProxyError, seconds, upstreamFailure } from './errors.js';
 import type { Exchange } from './exchange.js';
+import type { PassiveHealth } from './health.js';
 import { downstreamHeaders } from './request-head.js';
 
 type Controller = Parameters<NonNullable<Dispatcher.DispatchHandler['onResponseStart']>>[0];
@@ -15,6 +16,8 @@ const CLIENT_GONE = new Error('client closed the connection');
 
 export interface ForwardDeps {
   timeouts: Timeouts;
+  /** Told when an upstream answers or cannot be reached, so its health shows at once. */
+  health: PassiveHealth;
   /** Answers the request with Gatehouse's own error page. */
   fail(ex: Exchange, error: ProxyError): void;
 }
@@ -36,7 +39,8 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
 
   onResponseStart(_controller: Controller, statusCode: number, headers: Record<string, string | string[] | undefined>, statusMessage?: string): void {
     if (statusCode < 200) return; // 1xx informational: the final response follows
-    const { res } = this.ex;
+    const { res, route } = this.ex;
+    if (route) this.deps.health.answered(route.upstream.address);
     if (res.destroyed) return;
     let out = downstreamHeaders(headers);
     try {
@@ -76,13 +80,17 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
     const { ex } = this;
     if (error === CLIENT_GONE || ex.res.destroyed) return;
     const route = ex.route;
-    if (!ex.res.headersSent && route) {
-      const { upstreamConnectMs: connectMs, upstreamHeadersMs: headersMs } = this.deps.timeouts;
-      this.deps.fail(ex, upstreamFailure(error, route.title, route.upstream.address, { connectMs, headersMs }));
+    if (!route) return void ex.res.destroy();
+    const { upstreamConnectMs: connectMs, upstreamHeadersMs: headersMs } = this.deps.timeouts;
+    const failure = upstreamFailure(error, route.title, route.upstream.address, { connectMs, headersMs });
+    if (!ex.res.headersSent) {
+      this.deps.health.failed(route.upstream.address, error, connectMs);
+      this.deps.fail(ex, failure);
       return;
     }
     // Mid-body failure: the status line is gone, so cutting the connection is the only honest signal.
-    ex.error ??= 'upstream_reset';
+    // The code stays upstream_reset (the response was cut); the sentence says what happened.
+    if (ex.error === null) ex.failed(new ProxyError('upstream_reset', failure.detail));
     ex.res.destroy();
   }
 
@@ -92,10 +100,11 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
     this.waitingForDrain = true;
     controller.pause();
     const { res } = this.ex;
+    const idleMs = this.deps.timeouts.clientIdleMs;
     this.drainTimer = setTimeout(() => {
-      this.ex.error = 'request_timeout';
+      this.ex.failed(new ProxyError('request_timeout', `The client read nothing of the response for ${seconds(idleMs)}, so Gatehouse closed the connection.`));
       res.destroy();
-    }, this.deps.timeouts.clientIdleMs);
+    }, idleMs);
     res.once('drain', () => {
       this.clearDrainTimer();
       this.waitingForDrain = false;
@@ -149,7 +158,7 @@ export function forward(ex: Exchange, headers: string[], deps: ForwardDeps): voi
     // A client that stalls mid-upload is cut after clientIdleMs; once the body is in, the response
     // may legitimately take long (upstreamHeadersMs governs that), so the timer stops.
     req.setTimeout(timeouts.clientIdleMs, () => {
-      ex.error = 'request_timeout';
+      ex.failed(new ProxyError('request_timeout', `The client sent nothing of its request body for ${seconds(timeouts.clientIdleMs)}, so Gatehouse closed the connection.`));
       req.socket.destroy();
     });
     req.once('end', () => req.setTimeout(0));

@@ -2,6 +2,7 @@
 // resolved to pools, defaults applied. The request path only ever reads a finished table, and a
 // change builds a new one and swaps it in, so a request keeps the route it started with.
 import type { Route } from '../../../shared/model.js';
+import { TrustedProxies } from './request-head.js';
 import type { Upstream, UpstreamRegistry } from './upstreams.js';
 
 export interface ProvisionedRoute {
@@ -12,6 +13,8 @@ export interface ProvisionedRoute {
   readonly websocket: boolean;
   /** Host header to send upstream instead of the client's, or null to preserve it. */
   readonly rewriteHost: string | null;
+  /** Whose X-Forwarded-* / Forwarded this route believes: its own list, or the global one. */
+  readonly trusted: TrustedProxies;
 }
 
 export class RouteTable {
@@ -22,7 +25,8 @@ export class RouteTable {
   readonly routes: readonly ProvisionedRoute[];
   readonly upstreamKeys: ReadonlySet<string>;
 
-  constructor(routes: readonly Route[], upstreams: UpstreamRegistry, connectTimeoutMs: number) {
+  /** `trusted` is the global trusted-proxy list, for routes without their own. */
+  constructor(routes: readonly Route[], upstreams: UpstreamRegistry, connectTimeoutMs: number, trusted: TrustedProxies = new TrustedProxies([])) {
     const provisioned: ProvisionedRoute[] = [];
     const keys = new Set<string>();
     for (const route of routes) {
@@ -35,6 +39,7 @@ export class RouteTable {
         upstream,
         websocket: route.websocket,
         rewriteHost: route.rewriteHost,
+        trusted: route.trustedProxies === null ? trusted : new TrustedProxies(route.trustedProxies),
       };
       provisioned.push(entry);
       for (const name of route.names) {

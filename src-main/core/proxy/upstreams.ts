@@ -27,6 +27,17 @@ export interface Upstream {
 /** Upper bound of concurrent connections to one backend; further requests queue on the pool. */
 const MAX_CONNECTIONS_PER_UPSTREAM = 256;
 
+/**
+ * Where an origin points: `host` as a socket connects to it (no brackets), `address` as people
+ * write it (`10.33.0.4:8096`, `[fd00::4]:443`), with the scheme's default port written out.
+ */
+export function hostPort(origin: string): { host: string; port: number; address: string } {
+  const url = new URL(origin);
+  const port = Number(url.port || (url.protocol === 'https:' ? 443 : 80));
+  const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
+  return { host, port, address: `${url.hostname}:${port}` };
+}
+
 function keyOf(options: UpstreamOptions): string {
   return `${options.origin}|${options.insecureTls && options.origin.startsWith('https:') ? 'insecure' : 'verify'}|${options.connectTimeoutMs}`;
 }
@@ -50,7 +61,7 @@ export class UpstreamRegistry {
       });
       // A pool error surfaces on the request that hit it; this keeps a stray one from crashing us.
       pool.on('connectionError', () => {});
-      upstream = { key, origin: options.origin, address: url.host, pool };
+      upstream = { key, origin: options.origin, address: hostPort(options.origin).address, pool };
       this.upstreams.set(key, upstream);
     }
     return upstream;

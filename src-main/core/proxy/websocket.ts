@@ -6,7 +6,8 @@ import { finished, type Duplex } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import type { Timeouts } from '../../../shared/model.js';
 import { acceptsHtml, rawErrorResponse, renderErrorPage } from './error-page.js';
-import { upstreamFailure, type ProxyError, type ProxyErrorCode } from './errors.js';
+import { ProxyError, upstreamFailure } from './errors.js';
+import type { PassiveHealth } from './health.js';
 import { downstreamHeaders } from './request-head.js';
 import type { ProvisionedRoute } from './route-table.js';
 
@@ -16,8 +17,10 @@ export interface TunnelDeps {
   timeouts: Timeouts;
   /** Every open tunnel's client socket, so a stop can close them. */
   tunnels: Set<Duplex>;
-  /** Called once when the exchange ends: status sent, bytes to the client, failure code if any. */
-  done(status: number, bytesOut: number, error: ProxyErrorCode | null): void;
+  /** Told when the upstream answers or cannot be reached. */
+  health: PassiveHealth;
+  /** Called once when the exchange ends: status sent, bytes to the client, the failure if any. */
+  done(status: number, bytesOut: number, failure: ProxyError | null): void;
   onOpen(): void;
   onClose(): void;
 }
@@ -91,6 +94,7 @@ class UpgradeHandler implements Dispatcher.DispatchHandler {
   onRequestUpgrade(_controller: Controller, statusCode: number, headers: Record<string, string | string[] | undefined>, upstream: Duplex): void {
     const { client, deps } = this;
     this.responded = true;
+    deps.health.answered(this.route.upstream.address);
     if (client.destroyed) {
       upstream.destroy();
       deps.done(499, 0, null);
@@ -114,6 +118,7 @@ class UpgradeHandler implements Dispatcher.DispatchHandler {
     if (statusCode < 200) return;
     this.responded = true;
     this.status = statusCode;
+    this.deps.health.answered(this.route.upstream.address);
     // The body is relayed decoded and close-delimited, so chunked framing and keep-alive go.
     const out: Record<string, string | string[]> = { ...downstreamHeaders(headers), connection: 'close' };
     this.client.write(headLines(statusCode, statusMessage || STATUS_CODES[statusCode] || '', out));
@@ -131,19 +136,20 @@ class UpgradeHandler implements Dispatcher.DispatchHandler {
 
   onResponseError(_controller: Controller, error: Error): void {
     const { client, route, deps } = this;
+    const { upstreamConnectMs: connectMs, upstreamHeadersMs: headersMs } = deps.timeouts;
+    const failure = upstreamFailure(error, route.title, route.upstream.address, { connectMs, headersMs });
     if (this.responded) {
       client.destroy();
-      deps.done(this.status || 502, this.bytesOut, 'upstream_reset');
+      deps.done(this.status || 502, this.bytesOut, new ProxyError('upstream_reset', failure.detail));
       return;
     }
     if (client.destroyed) {
       deps.done(499, 0, null);
       return;
     }
-    const { upstreamConnectMs: connectMs, upstreamHeadersMs: headersMs } = deps.timeouts;
-    const failure = upstreamFailure(error, route.title, route.upstream.address, { connectMs, headersMs });
+    deps.health.failed(route.upstream.address, error, connectMs);
     refuseUpgrade(client, failure, route.title, this.accept);
-    deps.done(failure.status, 0, failure.code);
+    deps.done(failure.status, 0, failure);
   }
 }
 

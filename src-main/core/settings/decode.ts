@@ -21,7 +21,7 @@ export function decodeSettings(text: string): Decoded {
   const raw = parsed.value;
   if (!isPlainObject(raw)) return { kind: 'unreadable', reason: `it holds ${describeJsonType(raw)} where a JSON object ({ … }) was expected` };
   const version = readVersion(raw);
-  if (typeof version === 'string') return { kind: 'unreadable', reason: version };
+  if (typeof version === 'string') return { kind: 'unreadable', reason: `version: ${version}` };
   if (version > SETTINGS_VERSION) return { kind: 'newer', version, settings: bestEffort(raw) };
   let migrated: RawSettings;
   try {
@@ -62,11 +62,11 @@ function bestEffort(raw: RawSettings): Settings | null {
 }
 
 /** The file's format version (0 when absent: the pre-release format), or why it is not one. */
-function readVersion(raw: RawSettings): number | string {
+export function readVersion(raw: RawSettings): number | string {
   if (!Object.hasOwn(raw, 'version')) return 0;
   const version = raw.version;
   if (typeof version === 'number' && Number.isInteger(version) && version >= 0) return version;
-  return `version: expected a whole number such as ${SETTINGS_VERSION}, found ${JSON.stringify(version)}`;
+  return `expected a whole number such as ${SETTINGS_VERSION}, found ${JSON.stringify(version)}`;
 }
 
 function parseJson(text: string): { value: unknown } | { reason: string } {
@@ -114,13 +114,13 @@ function formatPath(path: readonly PropertyKey[]): string {
   return path.map((key, i) => (typeof key === 'number' ? `[${key}]` : `${i === 0 ? '' : '.'}${String(key)}`)).join('');
 }
 
-function describeJsonType(value: unknown): string {
+export function describeJsonType(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'a list';
   return `a ${typeof value}`;
 }
 
-function isPlainObject(value: unknown): value is Record<string, unknown> {
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 

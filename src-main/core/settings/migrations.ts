@@ -40,8 +40,23 @@ function withUpstreamScheme(route: unknown): unknown {
   return { ...route, upstream: `http://${upstream.trim()}` };
 }
 
+/**
+ * Version 2 adds the `app` section (start at login, and whether the first-run guide was done).
+ * A file from version 1 belongs to someone who has already used Gatehouse, so the guide is marked
+ * done for them; a fresh install (no file) starts with it not done (see defaultSettings).
+ */
+const addAppSection: Migration = {
+  from: 1,
+  to: 2,
+  migrate(raw) {
+    // An `app` already there (hand-written) is kept as it is, for the schema to judge.
+    if (Object.hasOwn(raw, 'app')) return { ...raw };
+    return { ...raw, app: { startAtLogin: false, onboarded: true } };
+  },
+};
+
 /** Every step, oldest first; the last one ends at SETTINGS_VERSION. */
-export const migrations: readonly Migration[] = [addVersionAndUpstreamScheme];
+export const migrations: readonly Migration[] = [addVersionAndUpstreamScheme, addAppSection];
 
 /**
  * Brings `raw` (written in format `from`) to format `target` by running each step in turn.

@@ -1,6 +1,6 @@
 // Finds Gatehouse's own directory (the one with its package.json), from the built file in
-// dist/node/src-main/headless as well as from the source under tsx, for the version number and the
-// built renderer in dist/renderer.
+// dist/node/src-main/core as well as from the source under tsx, for the version number (the API's
+// getAppInfo, `gatehouse --version`) and the built renderer in dist/renderer.
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -24,7 +24,7 @@ function findPackageRoot(): string {
     }
     if (dirname(dir) === dir) break;
   }
-  // No manifest named gatehouse: trust the layout (this file is src-main/headless/ or dist/node/src-main/headless/).
+  // No manifest named gatehouse: trust the layout (this file is src-main/core/ or dist/node/src-main/core/).
   return firstWithManifest ?? (here.includes(`${join('dist', 'node')}`) ? join(here, '..', '..', '..', '..') : join(here, '..', '..'));
 }
 

@@ -1,0 +1,213 @@
+// Upstream health: whether each route's service accepts connections, so the dashboard can say
+// "down" before a user hits the error page. State is kept per upstream address (host:port), not per
+// route: two routes to one service share one check and one answer. Two inputs feed it:
+// - an active TCP connect every CHECK_INTERVAL_MS, whether or not the proxy is listening;
+// - the proxy's own traffic: a refused or unreachable connection marks the address down at once,
+//   and any answer from the service marks it up.
+// Only a change of state is reported, so a steady system sends nothing.
+import { connect } from 'node:net';
+import type { HealthState, Problem, Route, RouteHealth } from '../../../shared/model.js';
+import { upstreamFailure, type ProxyErrorCode } from './errors.js';
+import { hostPort } from './upstreams.js';
+
+/**
+ * Time between the end of one check of an address and the start of the next. Default: 2000 ms.
+ * With the timeout and the jitter, a service that stops answering shows down within
+ * CHECK_INTERVAL_MS + CHECK_JITTER_MS + CHECK_TIMEOUT_MS = 3.8 s (the target is 5 s); one that
+ * refuses connections shows down within 2.3 s, or at once when a request hits it.
+ */
+export const CHECK_INTERVAL_MS = 2000;
+/** A TCP connect not completed within this counts as down (the host may be off). Default: 1500 ms. */
+export const CHECK_TIMEOUT_MS = 1500;
+/** Each wait is up to this much longer, at random, so checks of many addresses do not fire together. Default: 300 ms. */
+export const CHECK_JITTER_MS = 300;
+
+/** Failures meaning nothing accepts connections at the address; others (a reset, a bad answer) came from a live service. */
+const DOWN_CODES: ReadonlySet<ProxyErrorCode> = new Set(['upstream_refused', 'upstream_unreachable', 'upstream_connect_timeout', 'upstream_dns']);
+
+/** What the request path tells the health checker. Called per request: it must stay cheap. */
+export interface PassiveHealth {
+  /** The service at `address` answered (any status): it is up. */
+  answered(address: string): void;
+  /** Reaching `address` failed with `cause`; a connect failure marks it down. */
+  failed(address: string, cause: unknown, connectMs: number): void;
+}
+
+/** For an engine without a health checker (tests, benchmarks). */
+export const noHealth: PassiveHealth = { answered() {}, failed() {} };
+
+interface AddressHealth {
+  readonly host: string;
+  readonly port: number;
+  state: HealthState;
+  since: string | null;
+  checkedAt: string | null;
+  /** Why it is down: the error and the connect timeout it was reached with, for upstreamFailure. */
+  cause: unknown;
+  connectMs: number;
+  /** The next check, while waiting for it. */
+  timer: NodeJS.Timeout | null;
+  /** Abandons the check under way, if any. */
+  cancel: (() => void) | null;
+}
+
+export interface UpstreamHealthOptions {
+  /** Called after a change of any route's health (state, or the reason it is down). */
+  onChange: () => void;
+  /** Defaults: CHECK_INTERVAL_MS, CHECK_TIMEOUT_MS, CHECK_JITTER_MS (tests shorten them). */
+  intervalMs?: number;
+  timeoutMs?: number;
+  jitterMs?: number;
+}
+
+export class UpstreamHealth implements PassiveHealth {
+  readonly #addresses = new Map<string, AddressHealth>();
+  #routes: readonly Route[] = [];
+  #lastReported = '';
+  #closed = false;
+  readonly #onChange: () => void;
+  readonly #intervalMs: number;
+  readonly #timeoutMs: number;
+  readonly #jitterMs: number;
+
+  constructor(options: UpstreamHealthOptions) {
+    this.#onChange = options.onChange;
+    this.#intervalMs = options.intervalMs ?? CHECK_INTERVAL_MS;
+    this.#timeoutMs = options.timeoutMs ?? CHECK_TIMEOUT_MS;
+    this.#jitterMs = options.jitterMs ?? CHECK_JITTER_MS;
+    this.#lastReported = this.#signature();
+  }
+
+  /** Checks the addresses `routes` use (enabled ones only) and stops checking the rest. */
+  setRoutes(routes: readonly Route[]): void {
+    if (this.#closed) return;
+    this.#routes = routes;
+    const wanted = new Map<string, { host: string; port: number }>();
+    for (const route of routes) {
+      if (!route.enabled) continue;
+      const { host, port, address } = hostPort(route.upstream);
+      wanted.set(address, { host, port });
+    }
+    for (const [address, entry] of this.#addresses) {
+      if (wanted.has(address)) continue;
+      stopChecking(entry);
+      this.#addresses.delete(address);
+    }
+    for (const [address, { host, port }] of wanted) {
+      if (this.#addresses.has(address)) continue;
+      const entry: AddressHealth = { host, port, state: 'unknown', since: null, checkedAt: null, cause: null, connectMs: 0, timer: null, cancel: null };
+      this.#addresses.set(address, entry);
+      // The first check comes soon (a new route should not stay "unknown"), spread by the jitter.
+      this.#schedule(address, entry, Math.random() * this.#jitterMs);
+    }
+    this.#reportIfChanged();
+  }
+
+  /** Every route's health, in route order. */
+  snapshot(): RouteHealth[] {
+    return this.#routes.map((route) => {
+      const { address } = hostPort(route.upstream);
+      const entry = route.enabled ? this.#addresses.get(address) : undefined;
+      if (!entry) return { routeId: route.id, upstream: address, state: 'unknown', since: null, checkedAt: null, problem: null };
+      return {
+        routeId: route.id,
+        upstream: address,
+        state: entry.state,
+        since: entry.since,
+        checkedAt: entry.checkedAt,
+        problem: entry.state === 'down' ? this.#problem(route, address, entry) : null,
+      };
+    });
+  }
+
+  answered(address: string): void {
+    const entry = this.#addresses.get(address);
+    // The common case, per request: already known up, nothing to do.
+    if (entry === undefined || entry.state === 'up') return;
+    this.#record(entry, null, 0);
+  }
+
+  failed(address: string, cause: unknown, connectMs: number): void {
+    const entry = this.#addresses.get(address);
+    if (entry === undefined || !DOWN_CODES.has(upstreamFailure(cause, '', address, { connectMs, headersMs: 0 }).code)) return;
+    this.#record(entry, cause, connectMs);
+  }
+
+  /** Stops every check; nothing is reported after this. */
+  close(): void {
+    this.#closed = true;
+    for (const entry of this.#addresses.values()) stopChecking(entry);
+    this.#addresses.clear();
+  }
+
+  #schedule(address: string, entry: AddressHealth, delayMs: number): void {
+    entry.timer = setTimeout(() => this.#check(address, entry), delayMs);
+    // The proxy and the admin server keep the process alive; a health check alone should not.
+    entry.timer.unref();
+  }
+
+  /** One TCP connect; the next check is scheduled when it ends, so checks of an address never overlap. */
+  #check(address: string, entry: AddressHealth): void {
+    entry.timer = null;
+    const socket = connect({ host: entry.host, port: entry.port });
+    let finished = false;
+    const finish = (error: Error | null) => {
+      if (finished) return;
+      finished = true;
+      clearTimeout(deadline);
+      socket.destroy();
+      entry.cancel = null;
+      if (this.#addresses.get(address) !== entry) return; // no route uses it any more
+      this.#record(entry, error, this.#timeoutMs);
+      this.#schedule(address, entry, this.#intervalMs + Math.random() * this.#jitterMs);
+    };
+    const deadline = setTimeout(() => finish(Object.assign(new Error('connect timed out'), { code: 'ETIMEDOUT' })), this.#timeoutMs);
+    deadline.unref();
+    socket.once('connect', () => finish(null));
+    socket.on('error', finish);
+    entry.cancel = () => {
+      finished = true;
+      clearTimeout(deadline);
+      socket.destroy();
+    };
+  }
+
+  /** Records the outcome of a check or of a request: up when `cause` is null, else down. */
+  #record(entry: AddressHealth, cause: unknown, connectMs: number): void {
+    const now = new Date().toISOString();
+    const state: HealthState = cause === null ? 'up' : 'down';
+    entry.checkedAt = now;
+    if (entry.state !== state) entry.since = now;
+    entry.state = state;
+    entry.cause = cause;
+    entry.connectMs = connectMs;
+    this.#reportIfChanged();
+  }
+
+  #problem(route: Route, address: string, entry: AddressHealth): Problem {
+    const title = route.title || route.names[0] || route.id;
+    const failure = upstreamFailure(entry.cause, title, address, { connectMs: entry.connectMs, headersMs: 0 });
+    return { code: failure.code, message: failure.detail };
+  }
+
+  /** What a health event would tell a user; checkedAt moves every check and is left out. */
+  #signature(): string {
+    return this.snapshot()
+      .map((health) => `${health.routeId} ${health.upstream} ${health.state} ${health.since} ${health.problem?.message ?? ''}`)
+      .join('\n');
+  }
+
+  #reportIfChanged(): void {
+    const signature = this.#signature();
+    if (signature === this.#lastReported) return;
+    this.#lastReported = signature;
+    this.#onChange();
+  }
+}
+
+function stopChecking(entry: AddressHealth): void {
+  if (entry.timer) clearTimeout(entry.timer);
+  entry.timer = null;
+  entry.cancel?.();
+  entry.cancel = null;
+}

@@ -1,0 +1,75 @@
+// A stand-in for the Electron preload's `window.gatehouse`, backed by FakeGatehouse with sample
+// data, so the built pages can be looked at (and screenshotted) in a plain browser with no core
+// running. Bundled and injected by dev/screenshots.mjs; `?scenario=` picks the data:
+// "first-run" (not onboarded, no routes), "empty" (onboarded, no routes), otherwise a busy home lab.
+// First: this bundle has its own copy of zod, built under the page's CSP (see zod-setup.ts).
+import '../zod-setup.js';
+import { ApiError } from '../../shared/api.js';
+import type { GatehouseBridge } from '../../src-main/electron/bridge.js';
+import { FakeGatehouse, sampleLogEntry, sampleRoute } from './fake-gatehouse.js';
+
+const scenario = new URLSearchParams(location.search).get('scenario') ?? 'busy';
+
+const routes = [
+  sampleRoute({ id: 'route-a', title: 'Jellyfin', names: ['jellyfin.home.arpa', 'tv.home.arpa'], upstream: 'http://10.33.0.4:8096' }),
+  sampleRoute({ id: 'route-b', title: 'Proxmox', names: ['pve.home.arpa'], upstream: 'https://10.33.0.9:8006', insecureUpstreamTls: true }),
+  sampleRoute({ id: 'route-c', names: ['grafana.home.arpa'], upstream: 'http://10.33.0.12:3000', enabled: false }),
+];
+
+function logEntries() {
+  const entries = [];
+  for (let i = 0; i < 30; i += 1) {
+    const failed = i % 7 === 3;
+    entries.push(
+      sampleLogEntry({
+        time: new Date(Date.UTC(2026, 10, 21, 10, 0, i * 3)).toISOString(),
+        routeId: failed ? 'route-b' : 'route-a',
+        host: failed ? 'pve.home.arpa' : 'jellyfin.home.arpa',
+        path: failed ? '/api2/json/cluster/resources' : `/Items/${1000 + i}/Images/Primary?fillHeight=300`,
+        status: failed ? 502 : i % 5 === 0 ? 304 : 200,
+        durationMs: failed ? 3 : 8 + i,
+        upstream: failed ? '10.33.0.9:8006' : '10.33.0.4:8096',
+        error: failed ? 'upstream_refused' : null,
+        detail: failed ? 'Proxmox at 10.33.0.9:8006 refused the connection. Is it running, and listening on that port?' : null,
+      }),
+    );
+  }
+  entries.push(sampleLogEntry({ routeId: null, host: 'unknown.home.arpa', status: 404, upstream: null, time: new Date(Date.UTC(2026, 10, 21, 10, 2)).toISOString() }));
+  return entries;
+}
+
+const fake =
+  scenario === 'first-run'
+    ? new FakeGatehouse({ busyPorts: [80, 443] })
+    : new FakeGatehouse({
+        routes: scenario === 'empty' ? [] : routes,
+        log: scenario === 'empty' ? [] : logEntries(),
+        settings: { app: { onboarded: true, startAtLogin: false } },
+      });
+if (scenario !== 'first-run' && scenario !== 'empty') {
+  fake.health = [
+    { routeId: 'route-a', upstream: '10.33.0.4:8096', state: 'up', since: null, checkedAt: null, problem: null },
+    {
+      routeId: 'route-b',
+      upstream: '10.33.0.9:8006',
+      state: 'down',
+      since: null,
+      checkedAt: null,
+      problem: { code: 'refused', message: '10.33.0.9:8006 refused the connection: is Proxmox running?' },
+    },
+  ];
+}
+
+const bridge: GatehouseBridge = {
+  async call(member, input) {
+    try {
+      return { ok: true, value: structuredClone(await fake.call(member, input)) };
+    } catch (error) {
+      const failure = error instanceof ApiError ? error : new ApiError('internal', String(error));
+      return { ok: false, ...failure.toBody() };
+    }
+  },
+  subscribe: (listener) => fake.subscribe((event) => listener(structuredClone(event))),
+};
+
+window.gatehouse = bridge;

@@ -1,0 +1,250 @@
+// An in-memory Gatehouse behind the ApiTransport interface, for the renderer's unit tests and for
+// looking at the pages without a running core (the screenshot script injects it as the Electron
+// bridge). Inputs go through the contract's own schemas (parseInput), so a bad input is refused
+// exactly as the real gateway refuses it. Never part of the shipped bundle.
+import {
+  ApiError,
+  parseInput,
+  type ApiEvent,
+  type ApiEvents,
+  type ApiMember,
+  type ApiResults,
+  type ApiTransport,
+} from '../../shared/api.js';
+import {
+  applySettingsPatch,
+  defaultSettings,
+  findNameConflicts,
+  SETTINGS_EXPORT_FORMAT,
+  type AccessLogEntry,
+  type GeneralSettings,
+  type ProxyStatus,
+  type Route,
+  type RouteHealth,
+} from '../../shared/model.js';
+
+export interface FakeGatehouseOptions {
+  routes?: Route[];
+  settings?: Partial<GeneralSettings>;
+  log?: AccessLogEntry[];
+  canStartAtLogin?: boolean;
+  /** Ports that checkPorts reports as taken. */
+  busyPorts?: number[];
+}
+
+type Handlers = { [K in ApiMember]: (input: never) => Promise<ApiResults[K]> };
+
+export class FakeGatehouse implements ApiTransport {
+  routes: Route[];
+  settings: GeneralSettings;
+  status: ProxyStatus;
+  health: RouteHealth[] = [];
+  log: AccessLogEntry[];
+  /** Every call, in order, with its raw input. */
+  readonly calls: { member: ApiMember; input: unknown }[] = [];
+  readonly #listeners = new Set<(event: ApiEvent) => void>();
+  /** Errors to throw from the next call of a member (once each). */
+  readonly #failures = new Map<ApiMember, ApiError>();
+  readonly #options: FakeGatehouseOptions;
+  #nextId = 1;
+
+  constructor(options: FakeGatehouseOptions = {}) {
+    this.#options = options;
+    const { routes: _routes, version: _version, ...general } = defaultSettings();
+    this.settings = { ...general, ...options.settings };
+    this.routes = options.routes ?? [];
+    this.log = options.log ?? [];
+    this.status = {
+      state: 'running',
+      http: { address: this.settings.proxy.bindAddress, port: this.settings.proxy.httpPort },
+      problem: null,
+      startedAt: '2026-11-21T09:00:00.000Z',
+      routeCount: this.routes.length,
+      lanAddresses: ['192.168.1.20'],
+      settingsNotice: null,
+    };
+  }
+
+  /** The next call of `member` rejects with `error`. */
+  failNext(member: ApiMember, error: ApiError): void {
+    this.#failures.set(member, error);
+  }
+
+  emit<E extends keyof ApiEvents>(type: E, data: ApiEvents[E]): void {
+    for (const listener of [...this.#listeners]) listener({ type, data } as ApiEvent);
+  }
+
+  subscribe(listener: (event: ApiEvent) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  get listenerCount(): number {
+    return this.#listeners.size;
+  }
+
+  async call(member: ApiMember, input: unknown): Promise<unknown> {
+    this.calls.push({ member, input });
+    const failure = this.#failures.get(member);
+    if (failure) {
+      this.#failures.delete(member);
+      throw failure;
+    }
+    const parsed = parseInput(member, input);
+    return (this.#handlers[member] as (input: unknown) => Promise<unknown>)(parsed);
+  }
+
+  callsOf(member: ApiMember): unknown[] {
+    return this.calls.filter((call) => call.member === member).map((call) => call.input);
+  }
+
+  #saveRoutes(routes: Route[]): void {
+    const conflict = findNameConflicts(routes)[0];
+    if (conflict) throw new ApiError('conflict', `"${conflict.name}" already belongs to another route.`, { fix: 'Remove the name from one of the two routes.' });
+    this.routes = routes;
+    this.status = { ...this.status, routeCount: routes.length };
+    this.emit('routes', routes);
+  }
+
+  #route(id: string): Route {
+    const route = this.routes.find((candidate) => candidate.id === id);
+    if (!route) throw new ApiError('not_found', `There is no route "${id}".`);
+    return route;
+  }
+
+  #setStatus(change: Partial<ProxyStatus>): ProxyStatus {
+    this.status = { ...this.status, ...change };
+    this.emit('status', this.status);
+    return this.status;
+  }
+
+  readonly #handlers: Handlers = {
+    listRoutes: async () => this.routes,
+    getRoute: async ({ id }: { id: string }) => this.#route(id),
+    addRoute: async (input: Omit<Route, 'id'>) => {
+      const route: Route = { id: `route-${this.#nextId++}`, ...input };
+      this.#saveRoutes([...this.routes, route]);
+      return route;
+    },
+    updateRoute: async (input: Route) => {
+      this.#route(input.id);
+      this.#saveRoutes(this.routes.map((route) => (route.id === input.id ? input : route)));
+      return input;
+    },
+    removeRoute: async ({ id }: { id: string }) => {
+      const removed = this.#route(id);
+      this.#saveRoutes(this.routes.filter((route) => route.id !== id));
+      return { removed };
+    },
+    getStatus: async () => this.status,
+    startProxy: async () =>
+      this.#setStatus({ state: 'running', http: { address: this.settings.proxy.bindAddress, port: this.settings.proxy.httpPort }, problem: null }),
+    stopProxy: async () => this.#setStatus({ state: 'stopped', http: null, startedAt: null }),
+    checkPorts: async ({ httpPort, httpsPort }: { httpPort: number; httpsPort?: number }) =>
+      [
+        { role: 'http' as const, port: httpPort },
+        ...(httpsPort === undefined ? [] : [{ role: 'https' as const, port: httpsPort }]),
+      ].map(({ role, port }) => {
+        const busy = this.#options.busyPorts?.includes(port) ?? false;
+        return {
+          role,
+          port,
+          address: this.settings.proxy.bindAddress,
+          available: !busy,
+          problem: busy
+            ? {
+                code: 'port_privileged',
+                message: `Port ${port} needs administrator rights on Linux.`,
+                fix: `sudo setcap 'cap_net_bind_service=+ep' "$(command -v node)"`,
+              }
+            : null,
+        };
+      }),
+    getHealth: async () => this.health,
+    getStats: async () => ({
+      time: new Date(0).toISOString(),
+      unmatched: 0,
+      routes: this.routes.map((route, index) => ({
+        routeId: route.id,
+        requests: 100 * (index + 1),
+        errors: index,
+        bytesIn: 0,
+        bytesOut: 0,
+        p50Ms: 4,
+        p99Ms: 20 + index * 7,
+        requestsPerMinute: 12 * (index + 1),
+        openWebSockets: 0,
+      })),
+    }),
+    recentLog: async ({ limit }: { limit: number }) => this.log.slice(-limit),
+    getSettings: async () => this.settings,
+    updateSettings: async (patch: Parameters<typeof applySettingsPatch>[1]) => {
+      this.settings = applySettingsPatch(this.settings, patch);
+      this.emit('settings', this.settings);
+      return this.settings;
+    },
+    exportSettings: async () => ({
+      format: SETTINGS_EXPORT_FORMAT,
+      exportedAt: new Date(0).toISOString(),
+      appVersion: '0.1.0',
+      settings: { version: 2 as const, ...this.settings, routes: this.routes },
+    }),
+    previewImport: async ({ document }: { document: unknown }) => {
+      const routes = (document as { settings?: { routes?: Route[] } })?.settings?.routes;
+      if (!Array.isArray(routes)) {
+        throw new ApiError('invalid_input', 'settings.routes: this is not a Gatehouse settings file', {
+          issues: [{ path: 'document.settings.routes', message: 'this is not a Gatehouse settings file' }],
+        });
+      }
+      const current = new Map(this.routes.map((route) => [route.id, route]));
+      const incoming = new Map(routes.map((route) => [route.id, route]));
+      const changed = routes.filter((route) => current.has(route.id) && JSON.stringify(current.get(route.id)) !== JSON.stringify(route));
+      return {
+        routes: {
+          added: routes.filter((route) => !current.has(route.id)),
+          removed: this.routes.filter((route) => !incoming.has(route.id)),
+          changed: changed.map((after) => ({ before: current.get(after.id)!, after })),
+          unchanged: routes.filter((route) => current.has(route.id)).length - changed.length,
+        },
+        settings: [],
+        fileVersion: 2,
+        exportedAt: null,
+      };
+    },
+    importSettings: async ({ document }: { document: unknown }) => {
+      const routes = (document as { settings: { routes: Route[] } }).settings.routes;
+      this.#saveRoutes(routes);
+      return { settings: this.settings, routes };
+    },
+    getAppInfo: async () => ({
+      version: '0.1.0',
+      shell: 'headless' as const,
+      platform: 'linux',
+      canStartAtLogin: this.#options.canStartAtLogin ?? false,
+    }),
+  };
+}
+
+/** A route with the defaults filled in, for tests and the screenshot fixtures. */
+export function sampleRoute(fields: Partial<Route> & Pick<Route, 'id' | 'names' | 'upstream'>): Route {
+  return { enabled: true, websocket: true, insecureUpstreamTls: false, rewriteHost: null, trustedProxies: null, ...fields };
+}
+
+/** An access-log entry with the usual fields, for tests and the screenshot fixtures. */
+export function sampleLogEntry(fields: Partial<AccessLogEntry> = {}): AccessLogEntry {
+  return {
+    time: '2026-11-21T10:00:00.000Z',
+    client: '192.168.1.30',
+    host: 'jellyfin.home.arpa',
+    method: 'GET',
+    path: '/',
+    status: 200,
+    bytes: 512,
+    durationMs: 12,
+    routeId: 'route-a',
+    upstream: '10.33.0.4:8096',
+    error: null,
+    detail: null,
+    ...fields,
+  };
+}

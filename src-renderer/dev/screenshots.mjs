@@ -1,0 +1,75 @@
+// Screenshots of every page in light and dark at 1024×700, against the fake bridge: a quick look at
+// layout and contrast without a running core. Usage (after `npm run build:renderer`):
+//   node src-renderer/dev/screenshots.mjs [OUT_DIR]
+// Serves dist/renderer on 127.0.0.1 (a free port), opens Debian's Chromium through playwright-core.
+import { build } from 'esbuild';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { extname, join, normalize } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const out = process.argv[2] ?? join(root, 'dist', 'screenshots');
+mkdirSync(out, { recursive: true });
+
+const bundle = await build({
+  entryPoints: [join(root, 'src-renderer/dev/fake-bridge.ts')],
+  bundle: true,
+  format: 'iife',
+  write: false,
+  target: 'es2022',
+});
+const bridgeScript = bundle.outputFiles[0].text;
+
+const types = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.svg': 'image/svg+xml' };
+const dir = join(root, 'dist/renderer');
+const server = createServer((request, response) => {
+  const path = normalize(new URL(request.url, 'http://x').pathname).replace(/^\/+/, '') || 'index.html';
+  try {
+    const body = readFileSync(join(dir, path));
+    response.writeHead(200, { 'content-type': types[extname(path)] ?? 'application/octet-stream' }).end(body);
+  } catch {
+    response.writeHead(404).end();
+  }
+});
+await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+const base = `http://127.0.0.1:${server.address().port}/`;
+
+const browser = await chromium.launch({
+  executablePath: '/usr/bin/chromium',
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+});
+const shots = [
+  ['dashboard', '', '#/'],
+  ['dashboard-empty', '?scenario=empty', '#/'],
+  ['add-route', '', '#/routes/new'],
+  ['edit-route', '', '#/routes/route-b'],
+  ['logs', '', '#/logs'],
+  ['settings', '', '#/settings'],
+  ['welcome', '?scenario=first-run', '#/'],
+  ['not-found', '', '#/nowhere'],
+];
+const errors = [];
+try {
+  for (const scheme of ['light', 'dark']) {
+    const context = await browser.newContext({ viewport: { width: 1024, height: 700 }, colorScheme: scheme });
+    await context.addInitScript(bridgeScript);
+    for (const [name, query, hash] of shots) {
+      const page = await context.newPage();
+      page.on('pageerror', (error) => errors.push(`${name}: ${error.message}`));
+      page.on('console', (message) => message.type() === 'error' && errors.push(`${name}: ${message.text()}`));
+      await page.goto(`${base}${query}${hash}`);
+      await page.getByRole('heading', { level: 1 }).waitFor();
+      await page.waitForTimeout(300);
+      await page.screenshot({ path: join(out, `${name}-${scheme}.png`), fullPage: true });
+      await page.close();
+    }
+    await context.close();
+  }
+} finally {
+  await browser.close();
+  server.close();
+}
+console.log(`screenshots in ${out}`);
+if (errors.length) console.log(`page errors:\n${errors.join('\n')}`);

@@ -1,0 +1,121 @@
+// The Settings page's form: ports, bind address, startup and trusted proxies, validated with the
+// shared SettingsPatchSchema. Only what changed is sent, so saving the start-up options does not
+// restart the listeners.
+import type { ApiError, FieldIssue } from '../../../shared/api.js';
+import { SettingsPatchSchema, type GeneralSettings, type SettingsPatch } from '../../../shared/model.js';
+import { asApiError, splitIssues, zodIssues } from '../../app/errors.js';
+import { FieldErrors } from '../../app/field-errors.svelte.js';
+import { lines } from '../../format.js';
+
+export interface SettingsFormValues {
+  httpPort: string;
+  httpsPort: string;
+  bindAddress: string;
+  startOnLaunch: boolean;
+  startAtLogin: boolean;
+  /** One IP or CIDR per line. */
+  trustedProxies: string;
+}
+
+export const settingsFields = ['httpPort', 'httpsPort', 'bindAddress', 'startOnLaunch', 'startAtLogin', 'trustedProxies'] as const;
+export type SettingsField = (typeof settingsFields)[number];
+
+/** "proxy.httpPort" and "proxy.trustedProxies.2" name form fields; anything else goes to the alert. */
+export function settingsFieldOf(path: string): SettingsField | null {
+  const field = path.split('.')[1] ?? '';
+  return (settingsFields as readonly string[]).includes(field) ? (field as SettingsField) : null;
+}
+
+/** A port as typed: digits only, anything else is NaN so the schema's own message explains it. */
+export function portFrom(text: string): number {
+  return /^\s*\d+\s*$/.test(text) ? Number(text) : Number.NaN;
+}
+
+export function settingsValuesOf(settings: GeneralSettings): SettingsFormValues {
+  return {
+    httpPort: String(settings.proxy.httpPort),
+    httpsPort: String(settings.proxy.httpsPort),
+    bindAddress: settings.proxy.bindAddress,
+    startOnLaunch: settings.proxy.startOnLaunch,
+    startAtLogin: settings.app.startAtLogin,
+    trustedProxies: settings.proxy.trustedProxies.join('\n'),
+  };
+}
+
+/** The patch that turns `saved` into what the form says: changed fields only. */
+export function settingsPatchFrom(values: SettingsFormValues, saved: GeneralSettings): SettingsPatch {
+  const proxy: NonNullable<SettingsPatch['proxy']> = {};
+  const httpPort = portFrom(values.httpPort);
+  const httpsPort = portFrom(values.httpsPort);
+  const bindAddress = values.bindAddress.trim();
+  const trustedProxies = lines(values.trustedProxies);
+  if (httpPort !== saved.proxy.httpPort) proxy.httpPort = httpPort;
+  if (httpsPort !== saved.proxy.httpsPort) proxy.httpsPort = httpsPort;
+  if (bindAddress !== saved.proxy.bindAddress) proxy.bindAddress = bindAddress;
+  if (values.startOnLaunch !== saved.proxy.startOnLaunch) proxy.startOnLaunch = values.startOnLaunch;
+  if (trustedProxies.join('\n') !== saved.proxy.trustedProxies.join('\n')) proxy.trustedProxies = trustedProxies;
+  const patch: SettingsPatch = {};
+  if (Object.keys(proxy).length > 0) patch.proxy = proxy;
+  if (values.startAtLogin !== saved.app.startAtLogin) patch.app = { startAtLogin: values.startAtLogin };
+  return patch;
+}
+
+export type SaveOutcome = 'saved' | 'unchanged' | 'invalid' | 'refused';
+
+export class GeneralSettingsForm {
+  /** The settings as Gatehouse has them: read when the form starts and after each save. */
+  saved: GeneralSettings;
+  values: SettingsFormValues;
+  error = $state.raw<ApiError | null>(null);
+  errorIssues = $state.raw<FieldIssue[]>([]);
+  saving = $state(false);
+
+  /** The patch, and each field's problem according to the schema. */
+  readonly #check = $derived.by(() => {
+    const patch = settingsPatchFrom(this.values, this.saved);
+    const result = SettingsPatchSchema.safeParse(patch);
+    return { patch, errors: result.success ? {} : splitIssues(zodIssues(result.error), settingsFieldOf).fields };
+  });
+  readonly fieldErrors = new FieldErrors<SettingsField>(() => this.#check.errors, settingsFieldOf);
+
+  /** True when the form says something other than what is saved. */
+  changed = $derived(Object.keys(this.#check.patch).length > 0);
+
+  constructor(saved: GeneralSettings) {
+    this.saved = $state.raw(saved);
+    this.values = $state(settingsValuesOf(saved));
+  }
+
+  message(field: SettingsField): string | null {
+    return this.fieldErrors.message(field);
+  }
+
+  /** Someone changed the settings elsewhere: follow them, unless the person has unsaved edits here. */
+  follow(settings: GeneralSettings): void {
+    if (this.changed || this.saving) return;
+    this.saved = settings;
+    this.values = settingsValuesOf(settings);
+  }
+
+  async save(update: (patch: SettingsPatch) => Promise<GeneralSettings>): Promise<SaveOutcome> {
+    if (this.saving) return 'invalid';
+    if (!this.fieldErrors.attemptSubmit()) return 'invalid';
+    const { patch } = this.#check;
+    if (Object.keys(patch).length === 0) return 'unchanged';
+    this.saving = true;
+    this.error = null;
+    this.errorIssues = [];
+    try {
+      const settings = await update(patch);
+      this.saved = settings;
+      this.values = settingsValuesOf(settings);
+      this.fieldErrors.reset();
+      return 'saved';
+    } catch (caught) {
+      ({ alert: this.error, issues: this.errorIssues } = this.fieldErrors.showRefusal(asApiError(caught)));
+      return 'refused';
+    } finally {
+      this.saving = false;
+    }
+  }
+}

@@ -1,0 +1,209 @@
+// What the dashboard and the first-run guide read from the gateway: upstream health (also while the
+// proxy is stopped), the live log in batches, this machine's LAN addresses, whether ports can be
+// bound, the app's version and shell, and the app settings section.
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { createServer, type Server } from 'node:net';
+import { networkInterfaces } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import type { ApiEvent } from '../../shared/api.js';
+import type { AccessLogEntry, RouteHealth } from '../../shared/model.js';
+import { createGateway, type Gateway } from '../../src-main/core/gateway.js';
+import { call, settingsFile } from '../helpers/gateway-calls.js';
+import { waitUntil } from '../helpers/proxy-harness.js';
+import { freePort } from '../helpers/ports.js';
+import { makeDataDir, repoRoot } from '../helpers/serve.js';
+import { requestThrough, startEchoUpstream, type Upstream } from '../helpers/upstream.js';
+
+async function listenOn(port: number, host: string): Promise<Server> {
+  const server = createServer();
+  server.listen(port, host);
+  await once(server, 'listening');
+  return server;
+}
+
+describe('gateway: health, live log, LAN addresses', () => {
+  let dataDir: string;
+  let gateway: Gateway;
+  let upstream: Upstream;
+
+  before(async () => {
+    upstream = await startEchoUpstream('dash');
+    dataDir = await makeDataDir();
+    gateway = await createGateway({ dataDir, overrides: { httpPort: 0, bindAddress: '127.0.0.1' } });
+    await gateway.startup();
+  });
+
+  after(async () => {
+    await gateway?.close();
+    await upstream?.close();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  test('health is checked while the proxy is stopped, reported on change, and follows the routes', async () => {
+    await call(gateway, 'stopProxy');
+    const healthEvents: RouteHealth[][] = [];
+    const unsubscribe = gateway.subscribe((event) => {
+      if (event.type === 'health') healthEvents.push(event.data);
+    });
+    try {
+      const live = await call(gateway, 'addRoute', { title: 'Live', names: ['live.test'], upstream: upstream.address });
+      const dead = await call(gateway, 'addRoute', { title: 'Dead', names: ['dead.test'], upstream: `127.0.0.1:${await freePort()}` });
+      const off = await call(gateway, 'addRoute', { names: ['off.test'], upstream: upstream.address, enabled: false });
+      const byId = (list: RouteHealth[]) => new Map(list.map((entry) => [entry.routeId, entry]));
+      await waitUntil(
+        () => {
+          const latest = byId(healthEvents.at(-1) ?? []);
+          return latest.get(live.id)?.state === 'up' && latest.get(dead.id)?.state === 'down';
+        },
+        5000,
+        'a health event with the live route up and the dead one down',
+      );
+      const health = byId(await call(gateway, 'getHealth'));
+      assert.equal(health.get(live.id)?.state, 'up');
+      assert.equal(health.get(dead.id)?.problem?.code, 'upstream_refused');
+      assert.match(health.get(dead.id)?.problem?.message ?? '', /^Dead at 127\.0\.0\.1:\d+ refused the connection/);
+      assert.equal(health.get(off.id)?.state, 'unknown', 'a disabled route is not checked');
+
+      await call(gateway, 'removeRoute', { id: dead.id });
+      await waitUntil(() => !byId(healthEvents.at(-1) ?? []).has(dead.id), 2000, 'a health event without the removed route');
+      assert.deepEqual(
+        (await call(gateway, 'getHealth')).map((entry) => entry.routeId),
+        [live.id, off.id],
+      );
+      for (const id of [live.id, off.id]) await call(gateway, 'removeRoute', { id });
+    } finally {
+      unsubscribe();
+      await call(gateway, 'startProxy');
+    }
+  });
+
+  test('the log event carries batches, at most one per 250 ms, and nothing is kept while nobody listens', async () => {
+    const route = await call(gateway, 'addRoute', { names: ['batch.test'], upstream: upstream.address });
+    const port = (await call(gateway, 'getStatus')).http!.port;
+    // Nobody listens: these must not turn up in a later event.
+    for (let i = 0; i < 3; i++) await requestThrough(port, 'batch.test', `/unheard-${i}`);
+
+    const batches: { at: number; entries: AccessLogEntry[] }[] = [];
+    const unsubscribe = gateway.subscribe((event: ApiEvent) => {
+      if (event.type === 'log') batches.push({ at: performance.now(), entries: event.data });
+    });
+    try {
+      const requests = 40;
+      for (let i = 0; i < requests; i++) await requestThrough(port, 'batch.test', `/heard-${i}`);
+      await waitUntil(() => batches.flatMap((batch) => batch.entries).length >= requests, 5000, 'every entry in some batch');
+      const paths = batches.flatMap((batch) => batch.entries.map((entry) => entry.path));
+      assert.deepEqual(paths, Array.from({ length: requests }, (_, i) => `/heard-${i}`), 'every request once, oldest first, none from before');
+      assert.ok(batches.length < requests, `${requests} requests came in ${batches.length} events`);
+      for (let i = 1; i < batches.length; i++) {
+        const gap = batches[i]!.at - batches[i - 1]!.at;
+        // Timers may fire a millisecond early; the interval is 250 ms.
+        assert.ok(gap >= 240, `events ${i - 1} and ${i} came ${gap.toFixed(1)} ms apart`);
+      }
+    } finally {
+      unsubscribe();
+      await call(gateway, 'removeRoute', { id: route.id });
+    }
+  });
+
+  test('the status lists this machine\'s LAN addresses: IPv4 first, then IPv6, no loopback or link-local', async () => {
+    const { lanAddresses } = await call(gateway, 'getStatus');
+    const expected = Object.values(networkInterfaces())
+      .flat()
+      .filter((info) => info && !info.internal)
+      .map((info) => info!);
+    for (const address of lanAddresses) {
+      assert.ok(!address.startsWith('127.') && address !== '::1', `${address} is loopback`);
+      assert.ok(!/^fe[89ab]/i.test(address), `${address} is link-local`);
+      assert.ok(expected.some((info) => info.address === address), `${address} is not an address of this machine`);
+    }
+    const firstV6 = lanAddresses.findIndex((address) => address.includes(':'));
+    if (firstV6 !== -1) assert.ok(lanAddresses.slice(firstV6).every((address) => address.includes(':')), 'IPv4 before IPv6');
+    const v4 = expected.filter((info) => info.family === 'IPv4').map((info) => info.address);
+    assert.deepEqual(lanAddresses.filter((address) => !address.includes(':')), [...new Set(v4)]);
+  });
+});
+
+describe('gateway: checkPorts', () => {
+  let dataDir: string;
+  let gateway: Gateway;
+  let other: Server;
+
+  before(async () => {
+    dataDir = await makeDataDir();
+    gateway = await createGateway({ dataDir, overrides: { httpPort: 0, bindAddress: '127.0.0.1' } });
+    await gateway.startup();
+    other = await listenOn(0, '127.0.0.1');
+  });
+
+  after(async () => {
+    await gateway?.close();
+    other?.close();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  test('a free port is available', async () => {
+    const port = await freePort();
+    assert.deepEqual(await call(gateway, 'checkPorts', { httpPort: port, bindAddress: '127.0.0.1' }), [
+      { role: 'http', port, address: '127.0.0.1', available: true, problem: null },
+    ]);
+  });
+
+  test('a port another server holds is not, with the fix; HTTPS is checked when asked', async () => {
+    const taken = (other.address() as { port: number }).port;
+    const free = await freePort();
+    const [http, https] = await call(gateway, 'checkPorts', { httpPort: free, httpsPort: taken, bindAddress: '127.0.0.1' });
+    assert.equal(http?.available, true);
+    assert.equal(https?.role, 'https');
+    assert.equal(https?.available, false);
+    assert.equal(https?.problem?.code, 'port_in_use');
+    assert.match(https?.problem?.message ?? '', new RegExp(`127\\.0\\.0\\.1:${taken}: another program is already using port ${taken}`));
+    assert.match(https?.problem?.fix ?? '', new RegExp(`ss -ltnp 'sport = :${taken}'`));
+  });
+
+  test('the port this Gatehouse\'s own running proxy holds counts as available', async () => {
+    const own = (await call(gateway, 'getStatus')).http!.port;
+    const [check] = await call(gateway, 'checkPorts', { httpPort: own, bindAddress: '127.0.0.1' });
+    assert.deepEqual(check, { role: 'http', port: own, address: '127.0.0.1', available: true, problem: null });
+    // Once stopped, the port is simply free; someone else's would still be refused.
+    await call(gateway, 'stopProxy');
+    assert.equal((await call(gateway, 'checkPorts', { httpPort: own, bindAddress: '127.0.0.1' }))[0]?.available, true);
+    await call(gateway, 'startProxy');
+  });
+
+  test('the saved bind address is the default, and HTTP and HTTPS cannot share a port', async () => {
+    const port = await freePort();
+    const checks = await call(gateway, 'checkPorts', { httpPort: port, httpsPort: port });
+    assert.equal(checks[0]?.address, '0.0.0.0', 'the saved bindAddress (the override is for this run only)');
+    assert.equal(checks[1]?.available, false);
+    assert.match(checks[1]?.problem?.message ?? '', /cannot share port/);
+  });
+});
+
+describe('gateway: app info and app settings', () => {
+  test('version from package.json; shell and start-at-login from the options; app settings patch and persist', async () => {
+    const version = (JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { version: string }).version;
+    const dataDir = await makeDataDir();
+    let gateway = await createGateway({ dataDir, overrides: { httpPort: 0 } });
+    try {
+      assert.deepEqual(await call(gateway, 'getAppInfo'), { version, shell: 'headless', platform: process.platform, canStartAtLogin: false });
+      assert.deepEqual((await call(gateway, 'getSettings')).app, { startAtLogin: false, onboarded: false }, 'a fresh install shows the first-run guide');
+      const saved = await call(gateway, 'updateSettings', { app: { onboarded: true } });
+      assert.deepEqual(saved.app, { startAtLogin: false, onboarded: true });
+      assert.deepEqual((await settingsFile(dataDir)).app, { startAtLogin: false, onboarded: true });
+      await gateway.close();
+
+      gateway = await createGateway({ dataDir, overrides: { httpPort: 0 }, shell: 'desktop', canStartAtLogin: true });
+      const info = await call(gateway, 'getAppInfo');
+      assert.equal(info.shell, 'desktop');
+      assert.equal(info.canStartAtLogin, true);
+      assert.equal((await call(gateway, 'getSettings')).app.onboarded, true);
+    } finally {
+      await gateway.close();
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+});

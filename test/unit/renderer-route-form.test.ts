@@ -1,0 +1,140 @@
+// The route form's logic: messages come from the shared schemas, appear after a field is left or on
+// submit, an invalid form calls no API, and the server's refusals land on the fields they name.
+/// <reference types="svelte" />
+import '../../src-renderer/dev/svelte-modules.mjs';
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ApiError, createApiClient } from '../../shared/api.js';
+import { hostnameProblem, parseUpstream, type RouteInput } from '../../shared/model.js';
+import { FakeGatehouse, sampleRoute } from '../../src-renderer/dev/fake-gatehouse.js';
+
+const { RouteForm, routeInputFrom, routeValuesOf, routeFieldOf } = await import('../../src-renderer/route-form/route-form.svelte.js');
+
+function formWith(values: Partial<InstanceType<typeof RouteForm>['values']>) {
+  const form = new RouteForm();
+  Object.assign(form.values, values);
+  return form;
+}
+
+describe('RouteForm', () => {
+  it('shows no message before the person leaves a field, then the schema’s message', () => {
+    const form = formWith({ names: 'http://jellyfin.home.arpa' });
+    assert.equal(form.message('names'), null, 'nothing while still typing the first time');
+    form.fieldErrors.touch('names');
+    assert.equal(form.message('names'), hostnameProblem('http://jellyfin.home.arpa'));
+    form.values.names = 'jellyfin.home.arpa';
+    assert.equal(form.message('names'), null, 'live once touched: fixed, the message goes');
+  });
+
+  it('on submit shows every field’s problem and calls nothing', async () => {
+    const form = formWith({ names: '', upstream: '10.33.0.4', trustedProxies: 'not-an-ip' });
+    let saves = 0;
+    const saved = await form.submit(async () => {
+      saves += 1;
+      throw new Error('must not be called');
+    });
+    assert.equal(saved, null);
+    assert.equal(saves, 0);
+    assert.equal(form.message('names'), 'a route needs at least one host name');
+    const upstream = parseUpstream('10.33.0.4');
+    assert.ok('problem' in upstream);
+    assert.equal(form.message('upstream'), upstream.problem);
+    assert.equal(form.message('trustedProxies'), 'enter an IP address or a CIDR range, such as 10.33.0.1 or 10.33.0.0/24');
+    assert.equal(form.message('title'), null);
+    assert.equal(form.error, null, 'field problems are not repeated in the alert');
+  });
+
+  it('sends the normalized input: one name per line, empty optional fields left out or null', async () => {
+    const form = formWith({ title: '  Jellyfin ', names: 'Jellyfin.Home.Arpa\n\n  tv.home.arpa  \n', upstream: '10.33.0.4:8096' });
+    let sent: RouteInput | undefined;
+    const saved = await form.submit(async (input) => {
+      sent = input;
+      return sampleRoute({ id: 'r1', ...input, names: input.names, upstream: String(input.upstream) });
+    });
+    assert.ok(saved);
+    assert.deepEqual(sent, {
+      title: 'Jellyfin',
+      names: ['jellyfin.home.arpa', 'tv.home.arpa'],
+      upstream: 'http://10.33.0.4:8096',
+      enabled: true,
+      websocket: true,
+      insecureUpstreamTls: false,
+      rewriteHost: null,
+      trustedProxies: null,
+    });
+  });
+
+  it('leaves out an empty title instead of sending ""', () => {
+    assert.equal('title' in routeInputFrom(formWith({ title: '   ', names: 'a.home.arpa', upstream: 'x:1' }).values), false);
+  });
+
+  it('puts a server invalid_input on the fields it names and the rest in the alert', async () => {
+    const form = formWith({ names: 'jellyfin.home.arpa', upstream: '10.33.0.4:8096' });
+    const refusal = new ApiError('invalid_input', 'names.0: taken; id: unknown', {
+      issues: [
+        { path: 'names.0', message: '"jellyfin.home.arpa" already belongs to Media' },
+        { path: 'upstream', message: 'that upstream is this proxy itself' },
+        { path: 'id', message: 'unknown route' },
+      ],
+    });
+    assert.equal(await form.submit(() => Promise.reject(refusal)), null);
+    assert.equal(form.message('names'), '"jellyfin.home.arpa" already belongs to Media');
+    assert.equal(form.message('upstream'), 'that upstream is this proxy itself');
+    assert.equal(form.error, refusal);
+    assert.deepEqual(form.errorIssues, [{ path: 'id', message: 'unknown route' }]);
+
+    form.fieldErrors.edited('names');
+    assert.equal(form.message('names'), null, 'editing the field clears the server’s verdict on it');
+    assert.equal(form.message('upstream'), 'that upstream is this proxy itself');
+  });
+
+  it('shows no alert when every server issue is on a field', async () => {
+    const form = formWith({ names: 'a.home.arpa', upstream: '10.0.0.1:80' });
+    await form.submit(() => Promise.reject(new ApiError('invalid_input', 'upstream: no', { issues: [{ path: 'upstream', message: 'no' }] })));
+    assert.equal(form.error, null);
+    assert.equal(form.message('upstream'), 'no');
+  });
+
+  it('shows a conflict (409) with its fix in the alert', async () => {
+    const fake = new FakeGatehouse({ routes: [sampleRoute({ id: 'media', names: ['jellyfin.home.arpa'], upstream: 'http://10.33.0.4:8096' })] });
+    const api = createApiClient(fake);
+    const form = formWith({ names: 'jellyfin.home.arpa', upstream: '10.33.0.5:80' });
+    assert.equal(await form.submit((input) => api.addRoute(input)), null);
+    assert.equal(form.error?.code, 'conflict');
+    assert.match(form.error?.message ?? '', /jellyfin\.home\.arpa/);
+    assert.ok(form.error?.details.fix);
+    assert.equal(fake.routes.length, 1, 'nothing was saved');
+  });
+
+  it('adds a valid route through the API', async () => {
+    const fake = new FakeGatehouse();
+    const api = createApiClient(fake);
+    const form = formWith({ names: 'jellyfin.home.arpa', upstream: '10.33.0.4:8096', trustedProxies: '10.0.0.0/8\n192.168.1.1' });
+    const saved = await form.submit((input) => api.addRoute(input));
+    assert.equal(saved?.upstream, 'http://10.33.0.4:8096');
+    assert.deepEqual(fake.routes[0]?.trustedProxies, ['10.0.0.0/8', '192.168.1.1']);
+    assert.equal(form.fieldErrors.submitted, false, 'a saved form starts clean');
+  });
+
+  it('starts an edit from the saved route and round-trips its fields', () => {
+    const route = sampleRoute({
+      id: 'r1',
+      title: 'Proxmox',
+      names: ['pve.home.arpa', 'proxmox.home.arpa'],
+      upstream: 'https://10.33.0.9:8006',
+      insecureUpstreamTls: true,
+      rewriteHost: 'pve.lan',
+      trustedProxies: ['10.0.0.1'],
+    });
+    const { id: _id, ...fields } = route;
+    assert.deepEqual(routeInputFrom(routeValuesOf(route)), fields);
+  });
+
+  it('maps dotted issue paths to fields', () => {
+    assert.equal(routeFieldOf('names.3'), 'names');
+    assert.equal(routeFieldOf('trustedProxies.0'), 'trustedProxies');
+    assert.equal(routeFieldOf('rewriteHost'), 'rewriteHost');
+    assert.equal(routeFieldOf('id'), null);
+    assert.equal(routeFieldOf(''), null);
+  });
+});
