@@ -17,9 +17,21 @@ export interface RouteFormValues {
   insecureUpstreamTls: boolean;
   /** Empty = keep the client's Host header. */
   rewriteHost: string;
-  /** One IP or CIDR per line; empty = the global list from Settings. */
+  /** Whose X-Forwarded-For this route believes; `trustedProxies` counts only for 'list'. */
+  trustedProxiesChoice: TrustedProxiesChoice;
+  /** One IP or CIDR per line, for 'list'. Kept while another choice is picked, so nothing typed is lost. */
   trustedProxies: string;
 }
+
+/**
+ * The route's trustedProxies, which has three meanings that must not blur into one another:
+ * 'global' = null (the list in Settings), 'nobody' = [] (no client may set X-Forwarded-For for
+ * this route), 'list' = the addresses typed in the box.
+ */
+export type TrustedProxiesChoice = 'global' | 'nobody' | 'list';
+
+/** Shown when "Only these addresses" is chosen with an empty box: saving it would mean "trust nobody". */
+export const emptyTrustedListMessage = 'add at least one IP address or CIDR range, or choose another option';
 
 export const routeFields = ['title', 'names', 'upstream', 'rewriteHost', 'trustedProxies'] as const;
 export type RouteField = (typeof routeFields)[number];
@@ -39,6 +51,7 @@ export function emptyRouteValues(): RouteFormValues {
     websocket: true,
     insecureUpstreamTls: false,
     rewriteHost: '',
+    trustedProxiesChoice: 'global',
     trustedProxies: '',
   };
 }
@@ -52,14 +65,30 @@ export function routeValuesOf(route: Route): RouteFormValues {
     websocket: route.websocket,
     insecureUpstreamTls: route.insecureUpstreamTls,
     rewriteHost: route.rewriteHost ?? '',
+    trustedProxiesChoice: trustedProxiesChoiceOf(route.trustedProxies),
     trustedProxies: route.trustedProxies?.join('\n') ?? '',
   };
+}
+
+function trustedProxiesChoiceOf(trusted: Route['trustedProxies']): TrustedProxiesChoice {
+  if (trusted === null) return 'global';
+  return trusted.length === 0 ? 'nobody' : 'list';
+}
+
+function trustedProxiesOf(values: RouteFormValues): string[] | null {
+  switch (values.trustedProxiesChoice) {
+    case 'global':
+      return null;
+    case 'nobody':
+      return [];
+    case 'list':
+      return lines(values.trustedProxies);
+  }
 }
 
 /** What the form's values mean as API input: empty optional fields are left out or null. */
 export function routeInputFrom(values: RouteFormValues): RouteInput {
   const title = values.title.trim();
-  const trustedProxies = lines(values.trustedProxies);
   return {
     ...(title ? { title } : {}),
     names: lines(values.names),
@@ -68,7 +97,7 @@ export function routeInputFrom(values: RouteFormValues): RouteInput {
     websocket: values.websocket,
     insecureUpstreamTls: values.insecureUpstreamTls,
     rewriteHost: values.rewriteHost.trim() || null,
-    trustedProxies: trustedProxies.length > 0 ? trustedProxies : null,
+    trustedProxies: trustedProxiesOf(values),
   };
 }
 
@@ -76,8 +105,13 @@ type Check = { ok: true; input: RouteInput; errors: Partial<Record<RouteField, s
 
 function check(values: RouteFormValues): Check {
   const result = RouteInputSchema.safeParse(routeInputFrom(values));
-  if (result.success) return { ok: true, input: result.data, errors: {} };
-  const { fields, rest } = splitIssues(zodIssues(result.error), routeFieldOf);
+  const issues = result.success ? [] : zodIssues(result.error);
+  // The schema accepts [] (trust nobody); only the form knows that an empty box was meant as a list.
+  if (values.trustedProxiesChoice === 'list' && lines(values.trustedProxies).length === 0) {
+    issues.push({ path: 'trustedProxies', message: emptyTrustedListMessage });
+  }
+  if (result.success && issues.length === 0) return { ok: true, input: result.data, errors: {} };
+  const { fields, rest } = splitIssues(issues, routeFieldOf);
   return { ok: false, errors: fields, rest };
 }
 

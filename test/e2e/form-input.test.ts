@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { hostnameProblem, normalizeHostname, parseUpstream } from '../../shared/model.js';
-import { addRoute, apiAnswer, heading, listRoutes, routeRow, settingsFile, startUiServe } from '../helpers/admin-ui.js';
+import { addRoute, apiAnswer, heading, listRoutes, routeRow, settingsFile, startUiServe, waitForStatusMessage } from '../helpers/admin-ui.js';
 import { browserMissing, startTogether, focusIsVisible, launchBrowser, navigate, openAdmin, tabTo, waitFor, waitForText } from '../helpers/browser.js';
 import type { ServeProcess } from '../helpers/serve.js';
 import { startEchoUpstream, type Upstream } from '../helpers/upstream.js';
@@ -55,6 +55,9 @@ describe('route form input', { skip: browserMissing() }, () => {
       const trusted = page.getByLabel('Trusted proxies for this route', { exact: true });
       await names.fill('http://nas.home.arpa/');
       await target.fill('nas.home.arpa');
+      // The box appears only once "Only these addresses" is chosen (the other choices need none).
+      assert.equal(await trusted.count(), 0, 'no address box while the route uses the global list');
+      await page.getByRole('radio', { name: 'Only these addresses', exact: true }).check();
       await trusted.fill('10.33.0.300');
       await page.getByRole('button', { name: 'Save route', exact: true }).click();
 
@@ -69,6 +72,11 @@ describe('route form input', { skip: browserMissing() }, () => {
       // Corrected while typing (after the first blur), each error goes away on its own.
       await target.fill(upstream.address);
       await trusted.fill('');
+      // An empty box with "Only these addresses" would save as "trust nobody": the form says so instead.
+      await waitFor('the empty-list message on Trusted proxies', async () => (await fieldError(page, trusted))?.includes('add at least one IP address or CIDR range, or choose another option'), {
+        describe: async () => `message=${await fieldError(page, trusted)}`,
+      });
+      await trusted.fill('10.33.0.30');
       await names.fill('nas.home.arpa');
       await names.blur();
       for (const field of [names, target, trusted]) {
@@ -93,6 +101,25 @@ describe('route form input', { skip: browserMissing() }, () => {
 
       assert.deepEqual(await listRoutes(serve), routesBefore, 'no route was added or changed');
       assert.equal(await settingsFile(serve), fileBefore, 'settings.json was not rewritten');
+    } finally {
+      await close();
+    }
+  });
+
+  test('editing a route that trusts nobody keeps it trusting nobody (not the global list)', async () => {
+    const stored = await addRoute(serve, { title: 'Nobody', names: ['nobody.home.arpa'], upstream: upstream.address, trustedProxies: [] });
+    const { page, close } = await openAdmin(browser, serve, { hash: `#/routes/${stored.id}` });
+    try {
+      await heading(page, 'Edit route').waitFor();
+      const nobody = page.getByRole('radio', { name: 'Trust nobody for this route', exact: true });
+      await nobody.waitFor();
+      assert.equal(await nobody.isChecked(), true, 'the stored [] shows as "Trust nobody for this route"');
+      assert.equal(await page.getByRole('radio', { name: 'Use the global list (Settings)', exact: true }).isChecked(), false);
+      await page.getByLabel('Title', { exact: true }).fill('Nobody at all');
+      await page.getByRole('button', { name: 'Save route', exact: true }).click();
+      await waitForStatusMessage(page, 'Route saved');
+      const saved = (await listRoutes(serve)).find((route) => route.id === stored.id);
+      assert.deepEqual({ title: saved?.title, trustedProxies: saved?.trustedProxies }, { title: 'Nobody at all', trustedProxies: [] });
     } finally {
       await close();
     }

@@ -8,7 +8,7 @@ import { ApiError, createApiClient } from '../../shared/api.js';
 import { hostnameProblem, parseUpstream, type RouteInput } from '../../shared/model.js';
 import { FakeGatehouse, sampleRoute } from '../../src-renderer/dev/fake-gatehouse.js';
 
-const { RouteForm, routeInputFrom, routeValuesOf, routeFieldOf } = await import('../../src-renderer/route-form/route-form.svelte.js');
+const { RouteForm, emptyTrustedListMessage, routeInputFrom, routeValuesOf, routeFieldOf } = await import('../../src-renderer/route-form/route-form.svelte.js');
 
 function formWith(values: Partial<InstanceType<typeof RouteForm>['values']>) {
   const form = new RouteForm();
@@ -27,7 +27,7 @@ describe('RouteForm', () => {
   });
 
   it('on submit shows every field’s problem and calls nothing', async () => {
-    const form = formWith({ names: '', upstream: '10.33.0.4', trustedProxies: 'not-an-ip' });
+    const form = formWith({ names: '', upstream: '10.33.0.4', trustedProxiesChoice: 'list', trustedProxies: 'not-an-ip' });
     let saves = 0;
     const saved = await form.submit(async () => {
       saves += 1;
@@ -109,7 +109,7 @@ describe('RouteForm', () => {
   it('adds a valid route through the API', async () => {
     const fake = new FakeGatehouse();
     const api = createApiClient(fake);
-    const form = formWith({ names: 'jellyfin.home.arpa', upstream: '10.33.0.4:8096', trustedProxies: '10.0.0.0/8\n192.168.1.1' });
+    const form = formWith({ names: 'jellyfin.home.arpa', upstream: '10.33.0.4:8096', trustedProxiesChoice: 'list', trustedProxies: '10.0.0.0/8\n192.168.1.1' });
     const saved = await form.submit((input) => api.addRoute(input));
     assert.equal(saved?.upstream, 'http://10.33.0.4:8096');
     assert.deepEqual(fake.routes[0]?.trustedProxies, ['10.0.0.0/8', '192.168.1.1']);
@@ -128,6 +128,51 @@ describe('RouteForm', () => {
     });
     const { id: _id, ...fields } = route;
     assert.deepEqual(routeInputFrom(routeValuesOf(route)), fields);
+  });
+
+  it('keeps the three meanings of trustedProxies apart: global list (null), nobody ([]), a list', () => {
+    for (const trustedProxies of [null, [], ['10.0.0.1', '10.33.0.0/24']]) {
+      const route = sampleRoute({ id: 'r1', title: 'Wiki', names: ['wiki.home.arpa'], upstream: 'http://10.33.0.7:80', trustedProxies });
+      const values = routeValuesOf(route);
+      assert.equal(values.trustedProxiesChoice, trustedProxies === null ? 'global' : trustedProxies.length === 0 ? 'nobody' : 'list');
+      assert.deepEqual(routeInputFrom(values).trustedProxies, trustedProxies, `${JSON.stringify(trustedProxies)} round-trips`);
+    }
+  });
+
+  it('saves a route that trusts nobody as [] after an edit of another field', async () => {
+    const fake = new FakeGatehouse({ routes: [sampleRoute({ id: 'wiki', title: 'Wiki', names: ['wiki.home.arpa'], upstream: 'http://10.33.0.7:80', trustedProxies: [] })] });
+    const api = createApiClient(fake);
+    const form = new RouteForm(routeValuesOf(fake.routes[0]!));
+    form.values.title = 'Team wiki';
+    const saved = await form.submit((input) => api.updateRoute({ id: 'wiki', ...input }));
+    assert.equal(saved?.title, 'Team wiki');
+    assert.deepEqual(fake.routes[0]?.trustedProxies, [], 'still trusts nobody, not the global list');
+  });
+
+  it('refuses "Only these addresses" with an empty box, and calls nothing', async () => {
+    const form = formWith({ names: 'a.home.arpa', upstream: '10.0.0.1:80', trustedProxiesChoice: 'list', trustedProxies: ' \n\n' });
+    let saves = 0;
+    assert.equal(await form.submit(async () => (saves++, sampleRoute({ id: 'x', names: ['a.home.arpa'], upstream: 'http://10.0.0.1:80' }))), null);
+    assert.equal(saves, 0);
+    assert.equal(form.message('trustedProxies'), emptyTrustedListMessage);
+    assert.match(emptyTrustedListMessage, /add .*address.*or choose another option/);
+    assert.equal(form.error, null, 'the problem is on the field, not in the alert');
+
+    form.values.trustedProxiesChoice = 'nobody';
+    assert.equal(form.message('trustedProxies'), null, 'another choice needs no addresses');
+    form.values.trustedProxiesChoice = 'list';
+    form.values.trustedProxies = '10.33.0.1';
+    assert.equal(form.message('trustedProxies'), null);
+  });
+
+  it('ignores what the box holds unless "Only these addresses" is chosen, and keeps it', () => {
+    const form = formWith({ names: 'a.home.arpa', upstream: '10.0.0.1:80', trustedProxiesChoice: 'list', trustedProxies: 'not-an-ip' });
+    form.fieldErrors.touch('trustedProxies');
+    assert.ok(form.message('trustedProxies'));
+    form.values.trustedProxiesChoice = 'global';
+    assert.equal(form.message('trustedProxies'), null);
+    assert.equal(routeInputFrom(form.values).trustedProxies, null);
+    assert.equal(form.values.trustedProxies, 'not-an-ip', 'what was typed is still there when the person comes back');
   });
 
   it('maps dotted issue paths to fields', () => {
