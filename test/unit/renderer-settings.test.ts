@@ -5,7 +5,7 @@
 import '../../src-renderer/dev/svelte-modules.mjs';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ApiError, createApiClient } from '../../shared/api.js';
+import { ApiError, createApiClient, type ApiTransport } from '../../shared/api.js';
 import { defaultSettings, type GeneralSettings } from '../../shared/model.js';
 import { FakeGatehouse, sampleRoute } from '../../src-renderer/dev/fake-gatehouse.js';
 import { exportFileName } from '../../src-renderer/pages/settings/export-file.js';
@@ -83,6 +83,21 @@ describe('GeneralSettingsForm', () => {
 
 describe('SettingsImport', () => {
   const file = (name: string, text: string) => ({ name, text: async () => text });
+  /** Lets pending promises run until `done` holds (a bounded number of turns, so a bug fails instead of hanging). */
+  const until = async (done: () => boolean) => {
+    for (let turn = 0; turn < 1000 && !done(); turn++) await new Promise((resolve) => setImmediate(resolve));
+    assert.ok(done(), 'the awaited call was never made');
+  };
+  /** A transport that holds each previewImport until the test calls its `held` entry, so answers can come in any order. */
+  const holdingPreviews = (fake: FakeGatehouse) => {
+    const held: (() => void)[] = [];
+    const transport: ApiTransport = {
+      call: (member, input) =>
+        member === 'previewImport' ? new Promise<void>((resolve) => held.push(resolve)).then(() => fake.call(member, input)) : fake.call(member, input),
+      subscribe: (listener) => fake.subscribe(listener),
+    };
+    return { transport, held };
+  };
 
   it('previews a file and applies the same document', async () => {
     const fake = new FakeGatehouse({ routes: [sampleRoute({ id: 'old', names: ['old.home.arpa'], upstream: 'http://10.0.0.1:80' })] });
@@ -119,6 +134,48 @@ describe('SettingsImport', () => {
     assert.equal(importer.preview, null);
     assert.equal(await importer.apply(), false);
     assert.equal(fake.callsOf('importSettings').length, 0);
+  });
+
+  it('shows the preview of the latest file when an earlier file’s preview answers last', async () => {
+    const fake = new FakeGatehouse({ routes: [sampleRoute({ id: 'old', names: ['old.home.arpa'], upstream: 'http://10.0.0.1:80' })] });
+    const api = createApiClient(fake);
+    const exported = await api.exportSettings();
+    const documentA = { ...exported, settings: { ...exported.settings, routes: [sampleRoute({ id: 'a', names: ['a.home.arpa'], upstream: 'http://10.0.0.2:80' })] } };
+    const documentB = { ...exported, settings: { ...exported.settings, routes: [sampleRoute({ id: 'b', names: ['b.home.arpa'], upstream: 'http://10.0.0.3:80' })] } };
+
+    const { transport, held } = holdingPreviews(fake);
+    const importer = new SettingsImport(createApiClient(transport));
+
+    const choosingA = importer.choose(file('a.json', JSON.stringify(documentA)));
+    await until(() => held.length === 1);
+    const choosingB = importer.choose(file('b.json', JSON.stringify(documentB)));
+    await until(() => held.length === 2);
+    held[1]!();
+    assert.equal(await choosingB, true);
+    held[0]!();
+    assert.equal(await choosingA, false, 'the earlier choice’s answer is dropped');
+
+    assert.equal(importer.fileName, 'b.json');
+    assert.deepEqual(importer.preview?.routes.added.map((route) => route.id), ['b'], 'B’s name with B’s preview');
+    assert.equal(importer.step, 'idle');
+    assert.equal(await importer.apply(), true);
+    assert.deepEqual(fake.callsOf('importSettings'), [{ document: documentB }], 'the file shown is the file applied');
+  });
+
+  it('drops a preview that answers after Cancel', async () => {
+    const fake = new FakeGatehouse();
+    const exported = await createApiClient(fake).exportSettings();
+    const { transport, held } = holdingPreviews(fake);
+    const importer = new SettingsImport(createApiClient(transport));
+    const choosing = importer.choose(file('backup.json', JSON.stringify(exported)));
+    await until(() => held.length === 1);
+    assert.equal(importer.step, 'previewing');
+    importer.cancel();
+    assert.equal(importer.step, 'idle');
+    held[0]!();
+    assert.equal(await choosing, false);
+    assert.equal(importer.preview, null, 'nothing reappears after Cancel');
+    assert.equal(importer.fileName, null);
   });
 
   it('writes a changed setting as "path: before → after"', () => {

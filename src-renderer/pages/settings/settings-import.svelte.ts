@@ -21,18 +21,26 @@ export class SettingsImport {
   readonly #api: Pick<ApiClient, 'previewImport' | 'importSettings'>;
   /** The parsed file, kept between the preview and "Apply import" so the same document is applied. */
   #document: unknown = undefined;
+  /**
+   * Counts choices (and cancels): each choose() keeps the number it started with, and an answer
+   * for an older one is dropped, so picking A then B quickly never shows B's name with A's preview.
+   */
+  #choice = 0;
 
   constructor(api: Pick<ApiClient, 'previewImport' | 'importSettings'>) {
     this.#api = api;
   }
 
-  /** Reads `file` and asks for the preview; true when there is a preview to show. */
+  /** Reads `file` and asks for the preview; true when there is a preview to show (false also when a later choice replaced it). */
   async choose(file: ChosenFile): Promise<boolean> {
     this.cancel();
+    const choice = this.#choice;
+    const replaced = () => choice !== this.#choice;
     this.fileName = file.name;
     this.step = 'reading';
     try {
       const text = await file.text();
+      if (replaced()) return false;
       let document: unknown;
       try {
         document = JSON.parse(text);
@@ -42,35 +50,43 @@ export class SettingsImport {
         });
       }
       this.step = 'previewing';
-      this.preview = await this.#api.previewImport({ document });
+      const preview = await this.#api.previewImport({ document });
+      if (replaced()) return false;
+      this.preview = preview;
       this.#document = document;
       return true;
     } catch (error) {
+      if (replaced()) return false;
       this.error = asApiError(error);
       this.preview = null;
       return false;
     } finally {
-      this.step = 'idle';
+      if (!replaced()) this.step = 'idle';
     }
   }
 
   /** Applies the previewed file; true when the settings were replaced. */
   async apply(): Promise<boolean> {
     if (this.preview === null || this.step !== 'idle') return false;
+    const choice = this.#choice;
     this.step = 'applying';
     try {
       await this.#api.importSettings({ document: this.#document });
-      this.cancel();
+      // A file chosen meanwhile is the person's next step: leave its preview alone.
+      if (choice === this.#choice) this.cancel();
       return true;
     } catch (error) {
-      this.error = asApiError(error);
+      if (choice === this.#choice) this.error = asApiError(error);
       return false;
     } finally {
-      this.step = 'idle';
+      if (this.step === 'applying') this.step = 'idle';
     }
   }
 
+  /** Forgets the chosen file, and any answer still on its way for it. */
   cancel(): void {
+    this.#choice += 1;
+    if (this.step === 'reading' || this.step === 'previewing') this.step = 'idle';
     this.preview = null;
     this.fileName = null;
     this.error = null;
