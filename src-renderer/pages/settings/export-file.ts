@@ -1,5 +1,10 @@
 // Saving the export as a file. A Blob URL on a temporary <a download> works in a browser and in
 // Electron alike, with no inline script (the CSP forbids them) and no new window.
+// In the Electron window nothing in the main process needs to handle it: with no `will-download`
+// handler that calls setSavePath, Electron "will use the original routine to determine the save
+// path; this usually prompts a save dialog" (Electron docs, DownloadItem `setSavePath` / `savePath`,
+// https://electronjs.org/docs/api/download-item; the <a download> save dialog itself is Electron's,
+// see electron/electron#16612). So the person picks where the file goes, named as below.
 import type { SettingsExport } from '../../../shared/model.js';
 import { localDate } from '../../format.js';
 
