@@ -7,6 +7,7 @@ import { z } from 'zod';
 import {
   IpAddressSchema,
   PortSchema,
+  RouteIdSchema,
   RouteInputSchema,
   SettingsPatchSchema,
   type AccessLogEntry,
@@ -22,7 +23,6 @@ import {
   type StatsSnapshot,
 } from './model.js';
 
-const RouteIdSchema = z.string({ error: 'a route id is required' }).min(1, 'a route id is required').max(100);
 const NoInput = z.object({}).strict();
 /** An export file as read from disk: its shape is checked (and migrated) by the gateway, field by field. */
 const ImportInput = z.object({ document: z.unknown().refine((value) => value !== undefined, 'choose a settings file to import') }).strict();

@@ -180,8 +180,17 @@ const routeFields = {
 export const RouteInputSchema = z.object(routeFields).strict();
 export type RouteInput = z.input<typeof RouteInputSchema>;
 
+/**
+ * A route's id, as stored and as the API takes it: one rule for both, so every stored route (an
+ * imported one too) can be fetched, changed and deleted. Gatehouse assigns 10 characters.
+ */
+export const RouteIdSchema = z
+  .string({ error: 'a route id is required' })
+  .min(1, 'a route id is required')
+  .max(100, 'a route id has at most 100 characters');
+
 /** A stored route. `id` is assigned by Gatehouse and never changes. */
-export const RouteSchema = z.object({ id: z.string().min(1), ...routeFields }).strict();
+export const RouteSchema = z.object({ id: RouteIdSchema, ...routeFields }).strict();
 export type Route = z.output<typeof RouteSchema>;
 
 /**
