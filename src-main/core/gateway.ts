@@ -24,6 +24,7 @@ import { checkPorts } from './gateway/port-check.js';
 import { ProxyRunner } from './gateway/proxy-runner.js';
 import { assertNamesFree, findRoute, newRouteId, toRoute } from './gateway/route-edits.js';
 import { SerialQueue } from './gateway/serial-queue.js';
+import { TrailingThrottle } from './gateway/trailing-throttle.js';
 import { exportSettings, keepCopyBeforeImport, previewImport, readImport } from './gateway/settings-transfer.js';
 import { lockDataDir } from './data-dir-lock.js';
 import { lanAddresses } from './net/lan-addresses.js';
@@ -74,6 +75,14 @@ const OverridesSchema = z
   .partial()
   .strict();
 
+/**
+ * Shortest time between two `health` events. A flapping upstream (or one whose checks and requests
+ * disagree) would otherwise repaint the dashboard and re-evaluate the tray on every change; the event
+ * that goes out carries the latest state, and the first change after a quiet spell is not delayed.
+ * Default: 300 ms.
+ */
+export const HEALTH_EVENT_INTERVAL_MS = 300;
+
 const LISTENER_FIELDS = ['httpPort', 'httpsPort', 'bindAddress'] as const;
 /** Fields whose change moves a running listener. httpsPort joins once the HTTPS listener exists. */
 const RESTART_FIELDS = ['httpPort', 'bindAddress'] as const;
@@ -111,7 +120,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     (entries) => hub.emit({ type: 'log', data: entries }),
   );
   // Checked whether or not the proxy runs: the dashboard shows upstream health while it is stopped.
-  const health = new UpstreamHealth({ onChange: () => hub.emit({ type: 'health', data: health.snapshot() }) });
+  const healthEvents = new TrailingThrottle(() => hub.emit({ type: 'health', data: health.snapshot() }), HEALTH_EVENT_INTERVAL_MS);
+  const health = new UpstreamHealth({ onChange: () => void (hub.wants('health') && healthEvents.request()) });
   const engine = new ProxyEngine({
     settings: effectiveProxySettings(),
     onRequestLogged: (entry) => {
@@ -304,6 +314,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         await store.flush();
       } finally {
         health.close();
+        healthEvents.cancel();
         logBatches.close();
         await accessLog.close();
         hub.clear();
