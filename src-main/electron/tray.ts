@@ -60,13 +60,16 @@ export function setupTray(gateway: Gateway, window: AppWindow, paths: AppPaths):
   };
 
   tray.on('click', () => window.show());
-  gateway.subscribe((event) => {
-    if (event.type === 'status') status = event.data;
-    else if (event.type === 'routes') routes = event.data;
-    else if (event.type === 'health') health = event.data;
-    else return;
-    render();
-  });
+  gateway.subscribe(
+    (event) => {
+      if (event.type === 'status') status = event.data;
+      else if (event.type === 'routes') routes = event.data;
+      else if (event.type === 'health') health = event.data;
+      else return;
+      render();
+    },
+    ['status', 'routes', 'health'],
+  );
   render();
 
   // The current state, for what happened before the subscription. An event that arrived meanwhile
