@@ -269,8 +269,10 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         return applySavedSettings(before, 'The settings were');
       }),
 
+    // Queued with the changes: a check binds the port for a moment, and must not hold it while a
+    // settings change or an import moves the proxy onto it; it also sees the listener as it is then.
     checkPorts: ({ httpPort, httpsPort, bindAddress }) =>
-      checkPorts({ httpPort, httpsPort, address: bindAddress ?? store.current.proxy.bindAddress, ownListener: runner.snapshot().http }),
+      change(() => checkPorts({ httpPort, httpsPort, address: bindAddress ?? store.current.proxy.bindAddress, ownListener: runner.snapshot().http })),
 
     getHealth: async () => health.snapshot(),
 

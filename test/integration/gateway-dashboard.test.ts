@@ -202,6 +202,29 @@ describe('gateway: checkPorts', () => {
     await call(gateway, 'startProxy');
   });
 
+  test('our proxy on another address that overlaps is not taken for ours', async () => {
+    const own = (await call(gateway, 'getStatus')).http!;
+    assert.equal(own.address, '127.0.0.1');
+    // 0.0.0.0 overlaps 127.0.0.1, but another program could hold the same port on 10.0.0.5.
+    const [check] = await call(gateway, 'checkPorts', { httpPort: own.port, bindAddress: '0.0.0.0' });
+    assert.equal(check?.available, false);
+    assert.match(check?.problem?.message ?? '', new RegExp(`overlaps the port this Gatehouse's proxy already listens on \\(127\\.0\\.0\\.1:${own.port}\\)`));
+    assert.match(check?.problem?.fix ?? '', /Stop the proxy, then check again/);
+  });
+
+  test('a check waits for a settings change before it, and sees the listener where it moved', async () => {
+    const moveTo = await freePort();
+    const finished: string[] = [];
+    const [moved, [check]] = await Promise.all([
+      call(gateway, 'updateSettings', { proxy: { httpPort: moveTo } }).then((settings) => (finished.push('updateSettings'), settings)),
+      call(gateway, 'checkPorts', { httpPort: moveTo, bindAddress: '127.0.0.1' }).then((checks) => (finished.push('checkPorts'), checks)),
+    ]);
+    assert.deepEqual(finished, ['updateSettings', 'checkPorts'], 'one after the other, in the order asked');
+    assert.equal(moved.proxy.httpPort, moveTo);
+    assert.equal((await call(gateway, 'getStatus')).http?.port, moveTo, 'the move was not refused for a port the check held');
+    assert.deepEqual(check, { role: 'http', port: moveTo, address: '127.0.0.1', available: true, problem: null }, 'held by our proxy, after the move');
+  });
+
   test('the saved bind address is the default, and HTTP and HTTPS cannot share a port', async () => {
     const port = await freePort();
     const checks = await call(gateway, 'checkPorts', { httpPort: port, httpsPort: port });
