@@ -10,18 +10,20 @@ import {
   RouteIdSchema,
   RouteInputSchema,
   SettingsPatchSchema,
-  type AccessLogEntry,
-  type AppInfo,
   type GeneralSettings,
-  type ImportPreview,
-  type PortCheck,
-  type Problem,
-  type ProxyStatus,
   type Route,
-  type RouteHealth,
-  type SettingsExport,
-  type StatsSnapshot,
 } from './model.js';
+import type {
+  AccessLogEntry,
+  AppInfo,
+  ImportPreview,
+  PortCheck,
+  Problem,
+  ProxyStatus,
+  RouteHealth,
+  SettingsExport,
+  StatsSnapshot,
+} from './status.js';
 
 const NoInput = z.object({}).strict();
 /** An export file as read from disk: its shape is checked (and migrated) by the gateway, field by field. */

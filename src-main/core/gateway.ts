@@ -12,12 +12,11 @@ import {
   GeneralSettingsSchema,
   IpAddressSchema,
   PortSchema,
-  type AppInfo,
   type GeneralSettings,
   type ProxySettings,
-  type ProxyStatus,
   type Settings,
 } from '../../shared/model.js';
+import type { AppInfo, ProxyStatus } from '../../shared/status.js';
 import { EventHub } from './gateway/event-hub.js';
 import { LogBatches } from './gateway/log-batches.js';
 import { checkPorts } from './gateway/port-check.js';

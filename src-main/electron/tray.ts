@@ -4,7 +4,8 @@
 import { app, Menu, nativeImage, Tray, type MenuItemConstructorOptions, type NativeImage } from 'electron';
 import { join } from 'node:path';
 import { parseInput, type ApiMember } from '../../shared/api.js';
-import type { ProxyStatus, Route, RouteHealth } from '../../shared/model.js';
+import type { Route } from '../../shared/model.js';
+import type { ProxyStatus, RouteHealth } from '../../shared/status.js';
 import type { Gateway } from '../core/gateway.js';
 import type { AppPaths } from './paths.js';
 import { trayView, type TrayAction, type TrayIconState, type TrayMenuItem } from './tray-menu.js';

@@ -10,7 +10,7 @@ import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { ApiEvent } from '../../shared/api.js';
-import type { AccessLogEntry, RouteHealth } from '../../shared/model.js';
+import type { AccessLogEntry, RouteHealth } from '../../shared/status.js';
 import { createGateway, HEALTH_EVENT_INTERVAL_MS, type Gateway } from '../../src-main/core/gateway.js';
 import { call, settingsFile } from '../helpers/gateway-calls.js';
 import { waitUntil } from '../helpers/proxy-harness.js';

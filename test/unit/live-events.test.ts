@@ -3,7 +3,7 @@
 // LOG_BATCH_MAX_ENTRIES of a batch, dropping the oldest.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { AccessLogEntry } from '../../shared/model.js';
+import type { AccessLogEntry } from '../../shared/status.js';
 import { LOG_BATCH_MAX_ENTRIES, LogBatches } from '../../src-main/core/gateway/log-batches.js';
 import { TrailingThrottle } from '../../src-main/core/gateway/trailing-throttle.js';
 

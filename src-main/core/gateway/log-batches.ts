@@ -3,7 +3,7 @@
 // one per request. With no subscriber for `log` (`gatehouse serve` with no event stream open), an
 // entry costs one comparison: nothing is kept or scheduled. The desktop app's window takes every
 // event type for as long as it exists (see electron/ipc.ts), so there batching always runs.
-import type { AccessLogEntry } from '../../../shared/model.js';
+import type { AccessLogEntry } from '../../../shared/status.js';
 import { TrailingThrottle } from './trailing-throttle.js';
 
 /** Shortest time between two `log` events. Default: 250 ms. */

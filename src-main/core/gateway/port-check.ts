@@ -3,7 +3,7 @@
 // address this machine does not have). Used by the first-run guide and the Settings page before a
 // port is saved.
 import { createServer, isIPv4 } from 'node:net';
-import type { ListenerInfo, PortCheck } from '../../../shared/model.js';
+import type { ListenerInfo, PortCheck } from '../../../shared/status.js';
 import { listen, ListenError } from '../net/listen.js';
 
 export interface PortCheckRequest {

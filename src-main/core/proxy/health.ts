@@ -6,7 +6,8 @@
 //   and any answer from the service marks it up.
 // Only a change of state is reported, so a steady system sends nothing.
 import { connect } from 'node:net';
-import type { HealthState, Problem, Route, RouteHealth } from '../../../shared/model.js';
+import type { Route } from '../../../shared/model.js';
+import type { HealthState, Problem, RouteHealth } from '../../../shared/status.js';
 import { upstreamFailure, type ProxyErrorCode } from './errors.js';
 import { hostPort } from './upstreams.js';
 

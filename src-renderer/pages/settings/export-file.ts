@@ -1,6 +1,6 @@
 // Saving the export as a file. A Blob URL on a temporary <a download> works in a browser and in
 // Electron alike, with no inline script (the CSP forbids them) and no new window.
-import type { SettingsExport } from '../../../shared/model.js';
+import type { SettingsExport } from '../../../shared/status.js';
 import { localDate } from '../../format.js';
 
 export function exportFileName(now: Date): string {
