@@ -7,22 +7,24 @@ import { z } from 'zod';
 import {
   IpAddressSchema,
   PortSchema,
+  RouteIdSchema,
   RouteInputSchema,
   SettingsPatchSchema,
-  type AccessLogEntry,
-  type AppInfo,
   type GeneralSettings,
-  type ImportPreview,
-  type PortCheck,
-  type Problem,
-  type ProxyStatus,
   type Route,
-  type RouteHealth,
-  type SettingsExport,
-  type StatsSnapshot,
 } from './model.js';
+import type {
+  AccessLogEntry,
+  AppInfo,
+  ImportPreview,
+  PortCheck,
+  Problem,
+  ProxyStatus,
+  RouteHealth,
+  SettingsExport,
+  StatsSnapshot,
+} from './status.js';
 
-const RouteIdSchema = z.string({ error: 'a route id is required' }).min(1, 'a route id is required').max(100);
 const NoInput = z.object({}).strict();
 /** An export file as read from disk: its shape is checked (and migrated) by the gateway, field by field. */
 const ImportInput = z.object({ document: z.unknown().refine((value) => value !== undefined, 'choose a settings file to import') }).strict();

@@ -1,5 +1,6 @@
 // How the pages write addresses, routes, times and numbers, in one place.
-import type { ListenerInfo, ProxyState, ProxyStatus, Route } from '../shared/model.js';
+import type { Route } from '../shared/model.js';
+import type { ListenerInfo, ProxyState, ProxyStatus } from '../shared/status.js';
 
 export const stateLabels: Record<ProxyState, string> = {
   stopped: 'Stopped',

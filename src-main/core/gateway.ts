@@ -5,33 +5,26 @@
 // Every change follows one order: check it against the current settings, persist it (durable when
 // the store resolves), apply it to the running engine, then tell subscribers. A crash between any
 // two steps therefore loses nothing that was acknowledged, and what the engine runs was saved first.
-import { z, ZodError } from 'zod';
+import { z } from 'zod';
 import { ApiError, invalidInput, type ApiEvent, type ApiEventName, type ApiHandlers } from '../../shared/api.js';
-import {
-  applySettingsPatch,
-  GeneralSettingsSchema,
-  IpAddressSchema,
-  PortSchema,
-  type AppInfo,
-  type GeneralSettings,
-  type ProxySettings,
-  type ProxyStatus,
-  type Settings,
-} from '../../shared/model.js';
+import { IpAddressSchema, PortSchema, type ProxySettings, type Settings } from '../../shared/model.js';
+import type { AppInfo, ProxyStatus } from '../../shared/status.js';
 import { EventHub } from './gateway/event-hub.js';
 import { LogBatches } from './gateway/log-batches.js';
 import { checkPorts } from './gateway/port-check.js';
 import { ProxyRunner } from './gateway/proxy-runner.js';
 import { assertNamesFree, findRoute, newRouteId, toRoute } from './gateway/route-edits.js';
 import { SerialQueue } from './gateway/serial-queue.js';
-import { exportSettings, keepCopyBeforeImport, previewImport, readImport } from './gateway/settings-transfer.js';
+import { generalSettings, saveSettings, settingsChanges } from './gateway/settings-changes.js';
+import { exportSettings, previewImport, readImport } from './gateway/settings-transfer.js';
+import { TrailingThrottle } from './gateway/trailing-throttle.js';
 import { lockDataDir } from './data-dir-lock.js';
 import { lanAddresses } from './net/lan-addresses.js';
 import { packageVersion } from './package-root.js';
 import { AccessLog } from './proxy/access-log.js';
 import { ProxyEngine } from './proxy/engine.js';
 import { UpstreamHealth } from './proxy/health.js';
-import { SettingsReadOnlyError, SettingsStore } from './settings/store.js';
+import { SettingsStore } from './settings/store.js';
 
 /**
  * Listener settings for this run only, e.g. from `gatehouse serve --http-port 8080`. They are never
@@ -74,13 +67,13 @@ const OverridesSchema = z
   .partial()
   .strict();
 
-const LISTENER_FIELDS = ['httpPort', 'httpsPort', 'bindAddress'] as const;
-/** Fields whose change moves a running listener. httpsPort joins once the HTTPS listener exists. */
-const RESTART_FIELDS = ['httpPort', 'bindAddress'] as const;
-
-function generalSettings(settings: Settings): GeneralSettings {
-  return structuredClone({ proxy: settings.proxy, admin: settings.admin, log: settings.log, app: settings.app });
-}
+/**
+ * Shortest time between two `health` events. A flapping upstream (or one whose checks and requests
+ * disagree) would otherwise repaint the dashboard and re-evaluate the tray on every change; the event
+ * that goes out carries the latest state, and the first change after a quiet spell is not delayed.
+ * Default: 300 ms.
+ */
+export const HEALTH_EVENT_INTERVAL_MS = 300;
 
 export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const parsedOverrides = OverridesSchema.safeParse(options.overrides ?? {});
@@ -111,7 +104,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     (entries) => hub.emit({ type: 'log', data: entries }),
   );
   // Checked whether or not the proxy runs: the dashboard shows upstream health while it is stopped.
-  const health = new UpstreamHealth({ onChange: () => hub.emit({ type: 'health', data: health.snapshot() }) });
+  const healthEvents = new TrailingThrottle(() => hub.emit({ type: 'health', data: health.snapshot() }), HEALTH_EVENT_INTERVAL_MS);
+  const health = new UpstreamHealth({ onChange: () => void (hub.wants('health') && healthEvents.request()) });
   const engine = new ProxyEngine({
     settings: effectiveProxySettings(),
     onRequestLogged: (entry) => {
@@ -142,54 +136,30 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     return queue.run(task);
   }
 
-  /** Persists a change; a settings file the schema rejects becomes `invalid_input` naming the field. */
-  async function persist(edit: (current: Settings) => Settings): Promise<Settings> {
-    try {
-      return await store.update((draft) => edit(draft));
-    } catch (error) {
-      if (error instanceof ZodError) throw invalidInput(error);
-      if (error instanceof ApiError) throw error;
-      // The file belongs to a newer Gatehouse: its message says so and what to do.
-      if (error instanceof SettingsReadOnlyError) throw new ApiError('conflict', error.message);
-      const detail = (error as NodeJS.ErrnoException).code ? `: ${(error as Error).message}` : '';
-      console.error(`gatehouse: saving ${store.path} failed:`, error);
-      throw new ApiError('internal', `Gatehouse could not save its settings to ${store.path}${detail}. Nothing was changed.`);
-    }
-  }
+  const persist = (edit: (current: Settings) => Settings) => saveSettings(store, edit);
 
-  /** Persists a new route list, hands it to the engine, and announces it. */
-  async function commitRoutes(routes: Settings['routes'], countChanged: boolean): Promise<void> {
-    await persist((current) => ({ ...current, routes }));
+  /** Hands the saved routes to the engine and the health checker, and announces them. */
+  function routesSaved(countChanged: boolean): void {
     setRoutes(store.current.routes);
     hub.emit({ type: 'routes', data: structuredClone(store.current.routes) });
     if (countChanged) emitStatus();
   }
 
-  /**
-   * Hands the saved general settings to the engine and the access log and announces them. The
-   * engine binds a changed port or address at its next start, so a running listener is moved now;
-   * a start that failed on the old port is retried, since the change is likely its fix. `saved`
-   * starts the message when the move fails ("The settings were").
-   */
-  async function applySavedSettings(before: ProxySettings, saved: string): Promise<GeneralSettings> {
-    const after = effectiveProxySettings();
-    engine.applySettings(after);
-    accessLog.configure(store.current.log);
-    const general = generalSettings(store.current);
-    hub.emit({ type: 'settings', data: structuredClone(general) });
-    const state = runner.snapshot().state;
-    if ((state === 'running' || state === 'failed') && RESTART_FIELDS.some((field) => before[field] !== after[field])) {
-      await runner.stop();
-      try {
-        await runner.start();
-      } catch (error) {
-        if (!(error instanceof ApiError)) throw error;
-        const reason = error.message.charAt(0).toLowerCase() + error.message.slice(1);
-        throw new ApiError('port_unavailable', `${saved} saved, but ${reason}`, error.details);
-      }
-    }
-    return general;
+  /** Persists a new route list, hands it to the engine, and announces it. */
+  async function commitRoutes(routes: Settings['routes'], countChanged: boolean): Promise<void> {
+    await persist((current) => ({ ...current, routes }));
+    routesSaved(countChanged);
   }
+
+  const settings = settingsChanges({
+    store,
+    engine,
+    accessLog,
+    runner,
+    hub,
+    overrides,
+    routesReplaced: () => routesSaved(true),
+  });
 
   const handlers = {
     listRoutes: async () => structuredClone(store.current.routes),
@@ -249,18 +219,12 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
 
     getSettings: async () => generalSettings(store.current),
 
-    updateSettings: (patch) =>
-      change(async () => {
-        const parsed = GeneralSettingsSchema.safeParse(applySettingsPatch(generalSettings(store.current), patch));
-        if (!parsed.success) throw invalidInput(parsed.error);
-        const before = effectiveProxySettings();
-        await persist((current) => ({ ...current, ...parsed.data }));
-        for (const field of LISTENER_FIELDS) if (patch.proxy?.[field] !== undefined) delete overrides[field];
-        return applySavedSettings(before, 'The settings were');
-      }),
+    updateSettings: (patch) => change(() => settings.update(patch)),
 
+    // Queued with the changes: a check binds the port for a moment, and must not hold it while a
+    // settings change or an import moves the proxy onto it; it also sees the listener as it is then.
     checkPorts: ({ httpPort, httpsPort, bindAddress }) =>
-      checkPorts({ httpPort, httpsPort, address: bindAddress ?? store.current.proxy.bindAddress, ownListener: runner.snapshot().http }),
+      change(() => checkPorts({ httpPort, httpsPort, address: bindAddress ?? store.current.proxy.bindAddress, ownListener: runner.snapshot().http })),
 
     getHealth: async () => health.snapshot(),
 
@@ -268,25 +232,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
 
     previewImport: async ({ document }) => previewImport(store.current, readImport(document)),
 
-    // Everything is replaced, but this run's command-line overrides (--http-port …) still hold:
-    // they are not settings, and the listener moves only if what it actually uses changed.
-    importSettings: ({ document }) =>
-      change(async () => {
-        const imported = readImport(document);
-        const before = effectiveProxySettings();
-        try {
-          await keepCopyBeforeImport(store.path);
-        } catch (error) {
-          console.error(`gatehouse: keeping a copy of ${store.path} before an import failed:`, error);
-          throw new ApiError('internal', `Gatehouse could not keep a copy of ${store.path} (${(error as Error).message}), so nothing was imported.`);
-        }
-        await persist(() => imported.settings);
-        setRoutes(store.current.routes);
-        hub.emit({ type: 'routes', data: structuredClone(store.current.routes) });
-        emitStatus();
-        const settings = await applySavedSettings(before, 'The import was');
-        return { settings, routes: structuredClone(store.current.routes) };
-      }),
+    importSettings: ({ document }) => change(() => settings.importFile(document)),
 
     getAppInfo: async () => ({
       version: packageVersion(),
@@ -304,6 +250,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         await store.flush();
       } finally {
         health.close();
+        healthEvents.cancel();
         logBatches.close();
         await accessLog.close();
         hub.clear();

@@ -11,7 +11,8 @@
 // - Several services going down in one report (the network went away, the NAS rebooted) make one
 //   notification naming them, not a burst of them.
 // - A service that flaps is announced at most once per `quietMs` (default 10 minutes).
-import type { Problem, Route, RouteHealth } from '../../shared/model.js';
+import type { Route } from '../../shared/model.js';
+import type { Problem, RouteHealth } from '../../shared/status.js';
 
 /** One notification to show. */
 export interface DownAlert {

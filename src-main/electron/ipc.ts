@@ -32,5 +32,7 @@ export function setupIpc(gateway: Gateway, window: AppWindow): void {
     ipcMain.handle(member, wrap(member));
   }
 
+  // Every event, `log` included: the preload's bridge hands the page one stream and cannot tell main
+  // which types the page listens to, so while the window exists the proxy gathers log batches for it.
   gateway.subscribe((event) => window.send(EVENT_CHANNEL, event));
 }

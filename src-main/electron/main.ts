@@ -49,9 +49,12 @@ function setupSecondInstance(window: AppWindow): void {
 /** The user's routes, for the links the page may open in the browser (their names and upstreams). */
 function followRoutes(gateway: Gateway): () => readonly Route[] {
   let routes: readonly Route[] = [];
-  gateway.subscribe((event) => {
-    if (event.type === 'routes') routes = event.data;
-  });
+  gateway.subscribe(
+    (event) => {
+      if (event.type === 'routes') routes = event.data;
+    },
+    ['routes'],
+  );
   void gateway.handlers.listRoutes({}).then(
     (current) => {
       if (routes.length === 0) routes = current;

@@ -35,12 +35,15 @@ export function setupDownNotifications(gateway: Gateway, window: AppWindow, path
   }
   const alerts = new DownAlerts();
   let routes: Route[] = [];
-  gateway.subscribe((event) => {
-    if (event.type === 'routes') routes = event.data;
-    if (event.type !== 'health') return;
-    const alert = alerts.update(event.data, routes);
-    if (alert) show(alert, window, paths);
-  });
+  gateway.subscribe(
+    (event) => {
+      if (event.type === 'routes') routes = event.data;
+      if (event.type !== 'health') return;
+      const alert = alerts.update(event.data, routes);
+      if (alert) show(alert, window, paths);
+    },
+    ['routes', 'health'],
+  );
   gateway.handlers.listRoutes(parseInput('listRoutes', {})).then(
     (current) => {
       if (routes.length === 0) routes = current;

@@ -41,11 +41,14 @@ export function setupStartAtLogin(gateway: Gateway): void {
       });
   };
   let heard = false;
-  gateway.subscribe((event) => {
-    if (event.type !== 'settings') return;
-    heard = true;
-    want(event.data.app.startAtLogin);
-  });
+  gateway.subscribe(
+    (event) => {
+      if (event.type !== 'settings') return;
+      heard = true;
+      want(event.data.app.startAtLogin);
+    },
+    ['settings'],
+  );
   gateway.handlers.getSettings(parseInput('getSettings', {})).then(
     // A settings event that arrived meanwhile is newer than this answer.
     (settings) => {

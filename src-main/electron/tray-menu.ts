@@ -1,6 +1,7 @@
 // What the tray shows for a given proxy status, routes and health: the icon, the tooltip and the menu.
 // Kept free of electron so it is tested under node; tray.ts turns it into a Tray and a Menu.
-import type { ProxyStatus, Route, RouteHealth } from '../../shared/model.js';
+import type { Route } from '../../shared/model.js';
+import type { ProxyStatus, RouteHealth } from '../../shared/status.js';
 
 /** assets/tray/<state>.png (16 px) and <state>@2x.png (32 px). */
 export type TrayIconState = 'running' | 'stopped' | 'error';

@@ -4,7 +4,8 @@
 import { app, Menu, nativeImage, Tray, type MenuItemConstructorOptions, type NativeImage } from 'electron';
 import { join } from 'node:path';
 import { parseInput, type ApiMember } from '../../shared/api.js';
-import type { ProxyStatus, Route, RouteHealth } from '../../shared/model.js';
+import type { Route } from '../../shared/model.js';
+import type { ProxyStatus, RouteHealth } from '../../shared/status.js';
 import type { Gateway } from '../core/gateway.js';
 import type { AppPaths } from './paths.js';
 import { trayView, type TrayAction, type TrayIconState, type TrayMenuItem } from './tray-menu.js';
@@ -60,13 +61,16 @@ export function setupTray(gateway: Gateway, window: AppWindow, paths: AppPaths):
   };
 
   tray.on('click', () => window.show());
-  gateway.subscribe((event) => {
-    if (event.type === 'status') status = event.data;
-    else if (event.type === 'routes') routes = event.data;
-    else if (event.type === 'health') health = event.data;
-    else return;
-    render();
-  });
+  gateway.subscribe(
+    (event) => {
+      if (event.type === 'status') status = event.data;
+      else if (event.type === 'routes') routes = event.data;
+      else if (event.type === 'health') health = event.data;
+      else return;
+      render();
+    },
+    ['status', 'routes', 'health'],
+  );
   render();
 
   // The current state, for what happened before the subscription. An event that arrived meanwhile

@@ -3,7 +3,7 @@
 // same validation as the Electron transport.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { ApiError, parseInput, type ApiErrorBody, type ApiMember } from '../../shared/api.js';
-import type { ListenerInfo } from '../../shared/model.js';
+import type { ListenerInfo } from '../../shared/status.js';
 import type { Gateway } from '../core/gateway.js';
 import { listen } from '../core/net/listen.js';
 import { bearerMatches } from './admin-token.js';

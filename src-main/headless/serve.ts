@@ -5,7 +5,7 @@ import { mkdir, rm } from 'node:fs/promises';
 import { isIPv6 } from 'node:net';
 import { join } from 'node:path';
 import { ApiError } from '../../shared/api.js';
-import type { ListenerInfo, Problem, ProxyStatus } from '../../shared/model.js';
+import type { ListenerInfo, Problem, ProxyStatus } from '../../shared/status.js';
 import { createGateway, type Gateway } from '../core/gateway.js';
 import { ListenError } from '../core/net/listen.js';
 import { writeFileDurably } from '../core/settings/durable-file.js';

@@ -3,7 +3,8 @@
 // reconnects (events may have been missed). Pages read it through context (app-context.ts); only
 // controllers talk to the API.
 import type { ApiClient, ApiError } from '../../shared/api.js';
-import type { AppInfo, GeneralSettings, ProxyStatus, Route, RouteHealth, RouteInput, SettingsPatch } from '../../shared/model.js';
+import type { GeneralSettings, Route, RouteInput, SettingsPatch } from '../../shared/model.js';
+import type { AppInfo, ProxyStatus, RouteHealth } from '../../shared/status.js';
 import { routeLabel } from '../format.js';
 import { asApiError } from './errors.js';
 import { Notices } from './notices.svelte.js';

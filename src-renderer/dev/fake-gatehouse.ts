@@ -11,17 +11,8 @@ import {
   type ApiResults,
   type ApiTransport,
 } from '../../shared/api.js';
-import {
-  applySettingsPatch,
-  defaultSettings,
-  findNameConflicts,
-  SETTINGS_EXPORT_FORMAT,
-  type AccessLogEntry,
-  type GeneralSettings,
-  type ProxyStatus,
-  type Route,
-  type RouteHealth,
-} from '../../shared/model.js';
+import { applySettingsPatch, defaultSettings, findNameConflicts, type GeneralSettings, type Route } from '../../shared/model.js';
+import { SETTINGS_EXPORT_FORMAT, type AccessLogEntry, type ProxyStatus, type RouteHealth } from '../../shared/status.js';
 
 export interface FakeGatehouseOptions {
   routes?: Route[];

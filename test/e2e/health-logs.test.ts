@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Locator } from 'playwright-core';
-import type { AccessLogEntry, RouteHealth } from '../../shared/model.js';
+import type { AccessLogEntry, RouteHealth } from '../../shared/status.js';
 import { addRoute, apiJson, bodyRows, cell, columnHeaders, heading, proxyPort, routeRow, startUiServe } from '../helpers/admin-ui.js';
 import { browserMissing, startTogether, launchBrowser, openAdmin, waitFor } from '../helpers/browser.js';
 import { freePort } from '../helpers/ports.js';

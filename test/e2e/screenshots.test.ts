@@ -5,7 +5,7 @@ import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import type { SettingsExport } from '../../shared/model.js';
+import type { SettingsExport } from '../../shared/status.js';
 import { addRoute, apiJson, bodyRows, cell, heading, proxyPort, routeRow, startUiServe } from '../helpers/admin-ui.js';
 import { browserMissing, startTogether, launchBrowser, navigate, openAdmin, pngInfo, saveScreenshot, SCREENSHOT_DIR, VIEWPORT, waitFor } from '../helpers/browser.js';
 import { freePort } from '../helpers/ports.js';

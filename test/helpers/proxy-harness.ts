@@ -14,7 +14,8 @@ import type { Duplex } from 'node:stream';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Agent, request as undiciRequest } from 'undici';
 import WebSocket, { WebSocketServer, type RawData } from 'ws';
-import { defaultSettings, type AccessLogEntry, type ProxySettings, type Route, type Timeouts } from '../../shared/model.js';
+import { defaultSettings, type ProxySettings, type Route, type Timeouts } from '../../shared/model.js';
+import type { AccessLogEntry } from '../../shared/status.js';
 import { ProxyEngine } from '../../src-main/core/proxy/engine.js';
 
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));

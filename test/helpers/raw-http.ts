@@ -6,7 +6,8 @@ import { once } from 'node:events';
 import { createServer as createHttpServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { connect, createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { defaultSettings, type AccessLogEntry, type Route, type Timeouts } from '../../shared/model.js';
+import { defaultSettings, type Route, type Timeouts } from '../../shared/model.js';
+import type { AccessLogEntry } from '../../shared/status.js';
 import { ProxyEngine } from '../../src-main/core/proxy/engine.js';
 
 // ---------------------------------------------------------------------------------------------

@@ -10,8 +10,8 @@ import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { ApiEvent } from '../../shared/api.js';
-import type { AccessLogEntry, RouteHealth } from '../../shared/model.js';
-import { createGateway, type Gateway } from '../../src-main/core/gateway.js';
+import type { AccessLogEntry, RouteHealth } from '../../shared/status.js';
+import { createGateway, HEALTH_EVENT_INTERVAL_MS, type Gateway } from '../../src-main/core/gateway.js';
 import { call, settingsFile } from '../helpers/gateway-calls.js';
 import { waitUntil } from '../helpers/proxy-harness.js';
 import { freePort } from '../helpers/ports.js';
@@ -81,6 +81,28 @@ describe('gateway: health, live log, LAN addresses', () => {
     }
   });
 
+  test(`health events come at most one per ${HEALTH_EVENT_INTERVAL_MS} ms, the last with the latest state`, async () => {
+    const events: { at: number; health: RouteHealth[] }[] = [];
+    const unsubscribe = gateway.subscribe((event) => events.push({ at: performance.now(), health: event.data as RouteHealth[] }), ['health']);
+    const added: string[] = [];
+    try {
+      // Each new route changes the health (a new "unknown" entry), one change after another.
+      for (let i = 0; i < 6; i++) added.push((await call(gateway, 'addRoute', { names: [`flap-${i}.test`], upstream: upstream.address })).id);
+      // The last change (the sixth route) reaches subscribers, however the events were paced.
+      const ids = (health: RouteHealth[]) => health.map((entry) => entry.routeId).filter((id) => added.includes(id));
+      await waitUntil(() => ids(events.at(-1)?.health ?? []).length === added.length, 5000, 'an event with every new route');
+      assert.deepEqual(ids(events.at(-1)!.health), added);
+      for (let i = 1; i < events.length; i++) {
+        const gap = events[i]!.at - events[i - 1]!.at;
+        // Timers may fire a millisecond early.
+        assert.ok(gap >= HEALTH_EVENT_INTERVAL_MS - 2, `health events ${i - 1} and ${i} came ${gap.toFixed(1)} ms apart`);
+      }
+    } finally {
+      unsubscribe();
+      for (const id of added) await call(gateway, 'removeRoute', { id });
+    }
+  });
+
   test('the log event carries batches, at most one per 250 ms, and nothing is kept while nobody listens', async () => {
     const route = await call(gateway, 'addRoute', { names: ['batch.test'], upstream: upstream.address });
     const port = (await call(gateway, 'getStatus')).http!.port;
@@ -92,12 +114,18 @@ describe('gateway: health, live log, LAN addresses', () => {
       if (event.type === 'log') batches.push({ at: performance.now(), entries: event.data });
     });
     try {
+      // One burst: however fast the machine, the events are bounded by the time the burst took.
       const requests = 40;
-      for (let i = 0; i < requests; i++) await requestThrough(port, 'batch.test', `/heard-${i}`);
+      await Promise.all(Array.from({ length: requests }, (_, i) => requestThrough(port, 'batch.test', `/heard-${i}`)));
+      const burstEnd = performance.now();
       await waitUntil(() => batches.flatMap((batch) => batch.entries).length >= requests, 5000, 'every entry in some batch');
       const paths = batches.flatMap((batch) => batch.entries.map((entry) => entry.path));
-      assert.deepEqual(paths, Array.from({ length: requests }, (_, i) => `/heard-${i}`), 'every request once, oldest first, none from before');
-      assert.ok(batches.length < requests, `${requests} requests came in ${batches.length} events`);
+      const expected = Array.from({ length: requests }, (_, i) => `/heard-${i}`);
+      assert.deepEqual([...paths].sort(), [...expected].sort(), 'every request once, none from before');
+      // The first event goes out at once, each later one at least 250 ms after the one before, and
+      // the last is due within 250 ms of the burst's last entry.
+      const allowed = 2 + Math.floor((burstEnd - batches[0]!.at) / 250);
+      assert.ok(batches.length <= allowed, `${requests} requests came in ${batches.length} events (at most ${allowed} allowed)`);
       for (let i = 1; i < batches.length; i++) {
         const gap = batches[i]!.at - batches[i - 1]!.at;
         // Timers may fire a millisecond early; the interval is 250 ms.
@@ -172,6 +200,29 @@ describe('gateway: checkPorts', () => {
     await call(gateway, 'stopProxy');
     assert.equal((await call(gateway, 'checkPorts', { httpPort: own, bindAddress: '127.0.0.1' }))[0]?.available, true);
     await call(gateway, 'startProxy');
+  });
+
+  test('our proxy on another address that overlaps is not taken for ours', async () => {
+    const own = (await call(gateway, 'getStatus')).http!;
+    assert.equal(own.address, '127.0.0.1');
+    // 0.0.0.0 overlaps 127.0.0.1, but another program could hold the same port on 10.0.0.5.
+    const [check] = await call(gateway, 'checkPorts', { httpPort: own.port, bindAddress: '0.0.0.0' });
+    assert.equal(check?.available, false);
+    assert.match(check?.problem?.message ?? '', new RegExp(`overlaps the port this Gatehouse's proxy already listens on \\(127\\.0\\.0\\.1:${own.port}\\)`));
+    assert.match(check?.problem?.fix ?? '', /Stop the proxy, then check again/);
+  });
+
+  test('a check waits for a settings change before it, and sees the listener where it moved', async () => {
+    const moveTo = await freePort();
+    const finished: string[] = [];
+    const [moved, [check]] = await Promise.all([
+      call(gateway, 'updateSettings', { proxy: { httpPort: moveTo } }).then((settings) => (finished.push('updateSettings'), settings)),
+      call(gateway, 'checkPorts', { httpPort: moveTo, bindAddress: '127.0.0.1' }).then((checks) => (finished.push('checkPorts'), checks)),
+    ]);
+    assert.deepEqual(finished, ['updateSettings', 'checkPorts'], 'one after the other, in the order asked');
+    assert.equal(moved.proxy.httpPort, moveTo);
+    assert.equal((await call(gateway, 'getStatus')).http?.port, moveTo, 'the move was not refused for a port the check held');
+    assert.deepEqual(check, { role: 'http', port: moveTo, address: '127.0.0.1', available: true, problem: null }, 'held by our proxy, after the move');
   });
 
   test('the saved bind address is the default, and HTTP and HTTPS cannot share a port', async () => {

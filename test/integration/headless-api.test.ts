@@ -4,7 +4,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { ApiErrorBody } from '../../shared/api.js';
-import type { ProxyStatus, Route } from '../../shared/model.js';
+import type { Route } from '../../shared/model.js';
+import type { ProxyStatus } from '../../shared/status.js';
 import { startServe, type ServeProcess } from '../helpers/serve.js';
 import { requestThrough, startEchoUpstream, type EchoBody, type Upstream } from '../helpers/upstream.js';
 

@@ -8,7 +8,7 @@ import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test, type TestContext } from 'node:test';
-import type { PortCheck } from '../../shared/model.js';
+import type { PortCheck } from '../../shared/status.js';
 import { binPath, makeDataDir, repoRoot, runCli, runServeToExit, startServe } from '../helpers/serve.js';
 import { findTool, needTools } from '../helpers/tools.js';
 

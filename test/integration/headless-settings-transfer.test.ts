@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { GeneralSettings, ImportPreview, Route, SettingsExport } from '../../shared/model.js';
+import type { GeneralSettings, Route } from '../../shared/model.js';
+import type { ImportPreview, SettingsExport } from '../../shared/status.js';
 import { startServe, type ServeProcess } from '../helpers/serve.js';
 
 async function json<T>(response: Promise<Response>): Promise<T> {

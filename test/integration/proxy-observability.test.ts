@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Agent } from 'undici';
-import type { AccessLogEntry, RouteStats } from '../../shared/model.js';
+import type { AccessLogEntry, RouteStats } from '../../shared/status.js';
 import { AccessLog } from '../../src-main/core/proxy/access-log.js';
 import {
   closeWs,

@@ -8,7 +8,8 @@ import { once } from 'node:events';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { ApiEvent } from '../../shared/api.js';
-import { SETTINGS_VERSION, type Route, type Settings, type SettingsExport } from '../../shared/model.js';
+import { SETTINGS_VERSION, type Route, type Settings } from '../../shared/model.js';
+import type { SettingsExport } from '../../shared/status.js';
 import { createGateway, type Gateway } from '../../src-main/core/gateway.js';
 import { call, rejectsWith, settingsFile } from '../helpers/gateway-calls.js';
 import { freePort } from '../helpers/ports.js';
@@ -85,6 +86,9 @@ describe('settings export, preview and import', () => {
     const exported = await call(gateway, 'exportSettings');
     const badRoute = structuredClone(exported);
     (badRoute.settings.routes[1] as { upstream: string }).upstream = '10.33.0.4';
+    // A stored id follows the API's rule, so every imported route can be fetched and deleted.
+    const longId = structuredClone(exported);
+    longId.settings.routes[2]!.id = 'x'.repeat(101);
     const cases: { document: unknown; path: string; message: RegExp }[] = [
       { document: [1, 2], path: '', message: /a Gatehouse settings file \(a JSON object\), found a list/ },
       { document: { hello: 'world' }, path: '', message: /not a Gatehouse settings file/ },
@@ -92,6 +96,7 @@ describe('settings export, preview and import', () => {
       { document: { ...exported, settings: 'oops' }, path: 'settings', message: /found a string/ },
       { document: { ...exported, settings: { ...exported.settings, version: SETTINGS_VERSION + 1 } }, path: 'settings.version', message: /newer Gatehouse.*update Gatehouse/ },
       { document: badRoute, path: 'settings.routes.1.upstream', message: /has no port/ },
+      { document: longId, path: 'settings.routes.2.id', message: /a route id has at most 100 characters/ },
       { document: { ...exported.settings, proxy: { ...exported.settings.proxy, httpPort: 'eighty' } }, path: 'proxy.httpPort', message: /a port is a whole number/ },
     ];
     const before = await settingsText(dataDir);

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { createServer, type Server, type Socket } from 'node:net';
 import { after, describe, test } from 'node:test';
-import type { RouteHealth } from '../../shared/model.js';
+import type { RouteHealth } from '../../shared/status.js';
 import { UpstreamHealth } from '../../src-main/core/proxy/health.js';
 import { ProxyEngine } from '../../src-main/core/proxy/engine.js';
 import { proxySettings, rawRequest, route, sleep, waitUntil } from '../helpers/proxy-harness.js';
@@ -174,5 +174,32 @@ describe('upstream health', () => {
     } finally {
       await engine.stop();
     }
+  });
+
+  test('a dead host reads the same and is reported once, whether a check or a request timed out', async () => {
+    const gone = await service();
+    await gone.stop();
+    const events: RouteHealth[][] = [];
+    // No active check within the test: the failures below are the only input.
+    const health: UpstreamHealth = new UpstreamHealth({ onChange: () => events.push(health.snapshot()), intervalMs: 60_000, jitterMs: 600_000 });
+    checkers.push(health);
+    health.setRoutes([route('nas', gone.url, ['nas.test'], { title: 'NAS' })]);
+    const address = `127.0.0.1:${gone.port}`;
+    const timedOut = (code: string) => Object.assign(new Error('connect timed out'), { code });
+    // A check times out with ETIMEDOUT after 1.5 s, a proxied request with undici's code after 5 s.
+    for (let i = 0; i < 3; i++) {
+      health.failed(address, timedOut('ETIMEDOUT'));
+      health.failed(address, timedOut('UND_ERR_CONNECT_TIMEOUT'));
+    }
+    assert.deepEqual(
+      events.map((snapshot) => snapshot[0]?.state),
+      ['unknown', 'down'],
+      'one event for the route, one for it going down; alternating sources add none',
+    );
+    assert.equal(stateOf(health, 'nas')?.problem?.message, `NAS at ${address} did not accept a connection in time. Is the machine up, or is a firewall dropping the connection?`);
+
+    health.failed(address, Object.assign(new Error('refused'), { code: 'ECONNREFUSED' }));
+    assert.equal(events.length, 3, 'another cause is another event');
+    assert.equal(events.at(-1)?.[0]?.problem?.code, 'upstream_refused');
   });
 });

@@ -10,7 +10,8 @@ import {
   type ApiMember,
   type ApiTransport,
 } from '../../shared/api.js';
-import type { ProxyStatus, Route } from '../../shared/model.js';
+import type { Route } from '../../shared/model.js';
+import type { ProxyStatus } from '../../shared/status.js';
 
 /** Records every call; answers with `answer(member, input)`; lets the test emit events. */
 function fakeTransport(answer: (member: ApiMember, input: unknown) => Promise<unknown> = async () => 'ok') {

@@ -1,7 +1,8 @@
 // When the desktop app announces that a service went down (src-main/electron/down-alerts.ts).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { Route, RouteHealth } from '../../shared/model.js';
+import type { Route } from '../../shared/model.js';
+import type { RouteHealth } from '../../shared/status.js';
 import { DownAlerts, routeLabel } from '../../src-main/electron/down-alerts.js';
 
 function route(id: string, names: string[], title?: string): Route {

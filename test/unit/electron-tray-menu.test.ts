@@ -3,7 +3,8 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import type { ProxyStatus, Route, RouteHealth } from '../../shared/model.js';
+import type { Route } from '../../shared/model.js';
+import type { ProxyStatus, RouteHealth } from '../../shared/status.js';
 import { describeRoutes, trayView, type TrayMenuItem } from '../../src-main/electron/tray-menu.js';
 
 function status(state: ProxyStatus['state'], extra: Partial<ProxyStatus> = {}): ProxyStatus {

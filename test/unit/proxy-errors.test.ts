@@ -87,6 +87,14 @@ describe('upstreamFailure', () => {
     assert.match(upstreamFailure(withCode('UND_ERR_HEADERS_TIMEOUT'), 'NAS', 'nas:5000', { connectMs: 1, headersMs: 60_000 }).detail, /within 60 s/);
   });
 
+  test('without the timeouts (upstream health) a timeout is said without its length', () => {
+    const connect = upstreamFailure(withCode('ETIMEDOUT'), 'NAS', 'nas:5000');
+    assert.equal(connect.code, 'upstream_connect_timeout');
+    assert.equal(connect.detail, 'NAS at nas:5000 did not accept a connection in time. Is the machine up, or is a firewall dropping the connection?');
+    assert.equal(upstreamFailure(withCode('UND_ERR_CONNECT_TIMEOUT'), 'NAS', 'nas:5000').detail, connect.detail);
+    assert.match(upstreamFailure(withCode('UND_ERR_HEADERS_TIMEOUT'), 'NAS', 'nas:5000').detail, /did not answer in time\.$/);
+  });
+
   test('an unknown code is an upstream_reset that names the code; no code at all says only "failed"', () => {
     const unknown = fail(withCode('EWHATEVER'));
     assert.equal(unknown.code, 'upstream_reset');

@@ -5,7 +5,7 @@ import '../../src-renderer/dev/svelte-modules.mjs';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createApiClient } from '../../shared/api.js';
-import type { StatsSnapshot } from '../../shared/model.js';
+import type { StatsSnapshot } from '../../shared/status.js';
 import { FakeGatehouse, sampleLogEntry } from '../../src-renderer/dev/fake-gatehouse.js';
 
 const { AccessLog, KEPT_ROWS, matchesStatus } = await import('../../src-renderer/pages/logs/access-log.svelte.js');

@@ -1,7 +1,8 @@
-// Fan-out of API events to every subscriber (the Electron window, each SSE stream). A subscriber
-// that throws is reported and skipped, so one broken listener cannot stop the others or the caller
-// that emitted the event. A subscriber may ask for some event types only (serve.json follows the
-// status, the tray the status and health): then `log` still has nobody to gather entries for.
+// Fan-out of API events to every subscriber (the Electron window, each SSE stream, the tray). A
+// subscriber that throws is reported and skipped, so one broken listener cannot stop the others or
+// the caller that emitted the event. A subscriber may ask for some event types only (serve.json
+// follows the status; the tray, notifications and start-at-login only what they show): `log` then
+// has nobody to gather entries for unless a window or an SSE stream is open, which take every type.
 import { apiEventNames, type ApiEvent, type ApiEventName } from '../../../shared/api.js';
 
 export class EventHub {

@@ -1,7 +1,10 @@
 // The live access log for the UI: entries gathered into one `log` event at most every
-// LOG_BATCH_INTERVAL_MS, so a busy proxy sends a few messages a second to each window instead of one
-// per request. With nobody listening, an entry costs one comparison: nothing is kept or scheduled.
-import type { AccessLogEntry } from '../../../shared/model.js';
+// LOG_BATCH_INTERVAL_MS, so a busy proxy sends a few messages a second to each subscriber instead of
+// one per request. With no subscriber for `log` (`gatehouse serve` with no event stream open), an
+// entry costs one comparison: nothing is kept or scheduled. The desktop app's window takes every
+// event type for as long as it exists (see electron/ipc.ts), so there batching always runs.
+import type { AccessLogEntry } from '../../../shared/status.js';
+import { TrailingThrottle } from './trailing-throttle.js';
 
 /** Shortest time between two `log` events. Default: 250 ms. */
 export const LOG_BATCH_INTERVAL_MS = 250;
@@ -13,16 +16,16 @@ export const LOG_BATCH_MAX_ENTRIES = 1000;
 
 export class LogBatches {
   #pending: AccessLogEntry[] = [];
-  #timer: NodeJS.Timeout | null = null;
-  /** performance.now() of the last event; -Infinity so the first entry goes out at once. */
-  #lastSent = -Infinity;
+  readonly #throttle: TrailingThrottle;
 
   constructor(
     /** Whether anyone listens; checked per entry, so it must be cheap. */
     private readonly listening: () => boolean,
     private readonly send: (entries: AccessLogEntry[]) => void,
-    private readonly intervalMs = LOG_BATCH_INTERVAL_MS,
-  ) {}
+    intervalMs = LOG_BATCH_INTERVAL_MS,
+  ) {
+    this.#throttle = new TrailingThrottle(() => this.#flush(), intervalMs);
+  }
 
   add(entry: AccessLogEntry): void {
     if (!this.listening()) return;
@@ -30,21 +33,18 @@ export class LogBatches {
     this.#pending.push(entry);
     // A quiet proxy's request shows at once (the next turn, so a burst still goes as one event);
     // a busy one's wait until the interval since the last event has passed.
-    this.#timer ??= setTimeout(() => this.#flush(), Math.max(0, this.#lastSent + this.intervalMs - performance.now()));
+    this.#throttle.request();
   }
 
   /** Drops what is pending; nothing is sent after this. */
   close(): void {
-    if (this.#timer) clearTimeout(this.#timer);
-    this.#timer = null;
+    this.#throttle.cancel();
     this.#pending = [];
   }
 
   #flush(): void {
-    this.#timer = null;
     const entries = this.#pending;
     this.#pending = [];
-    this.#lastSent = performance.now();
     if (entries.length > 0) this.send(entries);
   }
 }

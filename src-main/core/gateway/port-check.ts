@@ -2,8 +2,8 @@
 // everything the OS will say at the real start (another program, a low port without permission, an
 // address this machine does not have). Used by the first-run guide and the Settings page before a
 // port is saved.
-import { createServer } from 'node:net';
-import type { ListenerInfo, PortCheck } from '../../../shared/model.js';
+import { createServer, isIPv4 } from 'node:net';
+import type { ListenerInfo, PortCheck } from '../../../shared/status.js';
 import { listen, ListenError } from '../net/listen.js';
 
 export interface PortCheckRequest {
@@ -45,11 +45,40 @@ async function checkPort(role: PortCheck['role'], port: number, request: PortChe
     return { role, port, address, available: true, problem: null };
   } catch (error) {
     if (!(error instanceof ListenError)) throw error;
-    // Our own running proxy holds it (on this address, or one that overlaps): a restart on the new
-    // settings stops it before binding, so the port is the user's to use.
-    if (error.errno === 'EADDRINUSE' && ownListener?.port === port) return { role, port, address, available: true, problem: null };
-    return { role, port, address, available: false, problem: error.problem };
+    if (error.errno !== 'EADDRINUSE' || ownListener?.port !== port) return { role, port, address, available: false, problem: error.problem };
+    // Our own running proxy holds it: a restart on the new settings stops it before binding, so the
+    // port is the user's to use.
+    if (heldByOwnListener(ownListener, address, port)) return { role, port, address, available: true, problem: null };
+    // Our proxy holds the port on another address that overlaps this one: the refusal may be ours
+    // alone, or another program's too, and only stopping the proxy can tell.
+    return {
+      role,
+      port,
+      address,
+      available: false,
+      problem: {
+        code: 'port_in_use',
+        message: `${address}:${port} overlaps the port this Gatehouse's proxy already listens on (${ownListener.address}:${port}), so it cannot be checked while the proxy runs.`,
+        fix: 'Stop the proxy, then check again; or keep the current address.',
+      },
+    };
   } finally {
     if (server.listening) await new Promise<void>((resolve) => server.close(() => resolve()));
   }
+}
+
+/**
+ * Whether a refusal to bind `address:port` can only come from our own listener. Yes when it listens
+ * on exactly that address and port. Also, on Linux, when it listens on the wildcard that covers
+ * `address` (0.0.0.0 for an IPv4 address, :: for any): Linux lets nobody bind a specific address on
+ * a port a wildcard socket is listening on, so no other program can hold it. Not otherwise: our
+ * listener on 127.0.0.1 says nothing about 0.0.0.0 (another program may hold 10.0.0.5 on that port),
+ * and macOS and Windows let a specific bind share a port with a wildcard one, so there a refusal of
+ * a specific address came from another socket on that same address.
+ */
+export function heldByOwnListener(own: ListenerInfo | null, address: string, port: number, platform: NodeJS.Platform = process.platform): boolean {
+  if (own === null || own.port !== port) return false;
+  if (own.address === address) return true;
+  if (platform !== 'linux') return false;
+  return own.address === '::' || (own.address === '0.0.0.0' && isIPv4(address));
 }

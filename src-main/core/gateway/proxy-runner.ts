@@ -2,7 +2,7 @@
 // failed with the Problem that says why. The engine binds and serves; this keeps the state, turns a
 // bind failure into `port_unavailable` with its fix, and reports every transition.
 import { ApiError } from '../../../shared/api.js';
-import type { ListenerInfo, Problem, ProxyState } from '../../../shared/model.js';
+import type { ListenerInfo, Problem, ProxyState } from '../../../shared/status.js';
 import { ListenError } from '../net/listen.js';
 import type { ProxyEngine } from '../proxy/engine.js';
 

@@ -6,15 +6,8 @@ import { promises as fs } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { ApiError, invalidInput } from '../../../shared/api.js';
-import {
-  SETTINGS_EXPORT_FORMAT,
-  SETTINGS_VERSION,
-  SettingsSchema,
-  type ImportPreview,
-  type Route,
-  type Settings,
-  type SettingsExport,
-} from '../../../shared/model.js';
+import { SETTINGS_VERSION, SettingsSchema, type Route, type Settings } from '../../../shared/model.js';
+import { SETTINGS_EXPORT_FORMAT, type ImportPreview, type SettingsExport } from '../../../shared/status.js';
 import { describeJsonType, fillDefaults, isPlainObject, readVersion } from '../settings/decode.js';
 import { writeFileDurably } from '../settings/durable-file.js';
 import { migrateToCurrent, type RawSettings } from '../settings/migrations.js';

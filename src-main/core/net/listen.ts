@@ -1,7 +1,7 @@
 // Binding a listening socket, and explaining a failure in words a home-lab user can act on: a port
 // below 1024 needs a permission that differs per OS, and a port in use needs the other program found.
 import type { Server } from 'node:net';
-import type { ListenerInfo, Problem } from '../../../shared/model.js';
+import type { ListenerInfo, Problem } from '../../../shared/status.js';
 
 /** A listener could not bind. `problem` says why and how to fix it on this OS. */
 export class ListenError extends Error {

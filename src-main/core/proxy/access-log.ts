@@ -6,7 +6,8 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { AccessLogEntry, LogSettings } from '../../../shared/model.js';
+import type { LogSettings } from '../../../shared/model.js';
+import type { AccessLogEntry } from '../../../shared/status.js';
 
 /** Entries kept in memory for `recent()`. */
 const RECENT_CAPACITY = 1000;

@@ -5,7 +5,8 @@
 import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import type { AccessLogEntry, ListenerInfo, ProxySettings, Route, StatsSnapshot } from '../../../shared/model.js';
+import type { ProxySettings, Route } from '../../../shared/model.js';
+import type { AccessLogEntry, ListenerInfo, StatsSnapshot } from '../../../shared/status.js';
 import { listen } from '../net/listen.js';
 import { acceptsHtml, renderErrorPage } from './error-page.js';
 import { ProxyError } from './errors.js';

@@ -91,9 +91,15 @@ export function seconds(ms: number): string {
   return `${Math.round(ms / 100) / 10} s`;
 }
 
-/** The one errno → failure map: what went wrong talking to `upstream` (host:port), for `service`. */
-export function upstreamFailure(error: unknown, service: string, upstream: string, timeouts: { connectMs: number; headersMs: number }): ProxyError {
+/**
+ * The one errno → failure map: what went wrong talking to `upstream` (host:port), for `service`.
+ * Without `timeouts` a timeout is said without its length ("in time"): upstream health hears of one
+ * from its own checks and from proxied requests, each with another limit, and one cause should read
+ * the same whichever saw it.
+ */
+export function upstreamFailure(error: unknown, service: string, upstream: string, timeouts?: { connectMs: number; headersMs: number }): ProxyError {
   const code = errorCode(error);
+  const within = (ms: number | undefined) => (ms === undefined ? 'in time' : `within ${seconds(ms)}`);
   switch (code) {
     case 'ECONNREFUSED':
       return new ProxyError('upstream_refused', `${service} at ${upstream} refused the connection. Is it running, and listening on that port?`);
@@ -114,9 +120,9 @@ export function upstreamFailure(error: unknown, service: string, upstream: strin
       return new ProxyError('upstream_dns', `The name in ${upstream} could not be looked up. Use the service's IP address, or check its name.`);
     case 'UND_ERR_CONNECT_TIMEOUT':
     case 'ETIMEDOUT':
-      return new ProxyError('upstream_connect_timeout', `${service} at ${upstream} did not accept a connection within ${seconds(timeouts.connectMs)}. Is the machine up, or is a firewall dropping the connection?`);
+      return new ProxyError('upstream_connect_timeout', `${service} at ${upstream} did not accept a connection ${within(timeouts?.connectMs)}. Is the machine up, or is a firewall dropping the connection?`);
     case 'UND_ERR_HEADERS_TIMEOUT':
-      return new ProxyError('upstream_timeout', `${service} at ${upstream} accepted the request but did not answer within ${seconds(timeouts.headersMs)}.`);
+      return new ProxyError('upstream_timeout', `${service} at ${upstream} accepted the request but did not answer ${within(timeouts?.headersMs)}.`);
     case 'UND_ERR_BODY_TIMEOUT':
       return new ProxyError('upstream_timeout', `${service} at ${upstream} stopped sending its response.`);
     case 'UND_ERR_INFO':

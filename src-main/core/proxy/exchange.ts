@@ -2,7 +2,7 @@
 // log and the counters read when it ends. A class so every request has the same shape (V8 keeps the
 // request path monomorphic).
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { AccessLogEntry } from '../../../shared/model.js';
+import type { AccessLogEntry } from '../../../shared/status.js';
 import type { ProxyError, ProxyErrorCode } from './errors.js';
 import type { RequestTarget } from './request-head.js';
 import type { ProvisionedRoute } from './route-table.js';

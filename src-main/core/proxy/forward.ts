@@ -84,7 +84,7 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
     const { upstreamConnectMs: connectMs, upstreamHeadersMs: headersMs } = this.deps.timeouts;
     const failure = upstreamFailure(error, route.title, route.upstream.address, { connectMs, headersMs });
     if (!ex.res.headersSent) {
-      this.deps.health.failed(route.upstream.address, error, connectMs);
+      this.deps.health.failed(route.upstream.address, error);
       this.deps.fail(ex, failure);
       return;
     }

@@ -6,7 +6,8 @@
 //   and any answer from the service marks it up.
 // Only a change of state is reported, so a steady system sends nothing.
 import { connect } from 'node:net';
-import type { HealthState, Problem, Route, RouteHealth } from '../../../shared/model.js';
+import type { Route } from '../../../shared/model.js';
+import type { HealthState, Problem, RouteHealth } from '../../../shared/status.js';
 import { upstreamFailure, type ProxyErrorCode } from './errors.js';
 import { hostPort } from './upstreams.js';
 
@@ -30,7 +31,7 @@ export interface PassiveHealth {
   /** The service at `address` answered (any status): it is up. */
   answered(address: string): void;
   /** Reaching `address` failed with `cause`; a connect failure marks it down. */
-  failed(address: string, cause: unknown, connectMs: number): void;
+  failed(address: string, cause: unknown): void;
 }
 
 /** For an engine without a health checker (tests, benchmarks). */
@@ -42,9 +43,8 @@ interface AddressHealth {
   state: HealthState;
   since: string | null;
   checkedAt: string | null;
-  /** Why it is down: the error and the connect timeout it was reached with, for upstreamFailure. */
+  /** Why it is down: the error, for upstreamFailure. */
   cause: unknown;
-  connectMs: number;
   /** The next check, while waiting for it. */
   timer: NodeJS.Timeout | null;
   /** Abandons the check under way, if any. */
@@ -95,7 +95,7 @@ export class UpstreamHealth implements PassiveHealth {
     }
     for (const [address, { host, port }] of wanted) {
       if (this.#addresses.has(address)) continue;
-      const entry: AddressHealth = { host, port, state: 'unknown', since: null, checkedAt: null, cause: null, connectMs: 0, timer: null, cancel: null };
+      const entry: AddressHealth = { host, port, state: 'unknown', since: null, checkedAt: null, cause: null, timer: null, cancel: null };
       this.#addresses.set(address, entry);
       // The first check comes soon (a new route should not stay "unknown"), spread by the jitter.
       this.#schedule(address, entry, Math.random() * this.#jitterMs);
@@ -124,13 +124,13 @@ export class UpstreamHealth implements PassiveHealth {
     const entry = this.#addresses.get(address);
     // The common case, per request: already known up, nothing to do.
     if (entry === undefined || entry.state === 'up') return;
-    this.#record(entry, null, 0);
+    this.#record(entry, null);
   }
 
-  failed(address: string, cause: unknown, connectMs: number): void {
+  failed(address: string, cause: unknown): void {
     const entry = this.#addresses.get(address);
-    if (entry === undefined || !DOWN_CODES.has(upstreamFailure(cause, '', address, { connectMs, headersMs: 0 }).code)) return;
-    this.#record(entry, cause, connectMs);
+    if (entry === undefined || !DOWN_CODES.has(upstreamFailure(cause, '', address).code)) return;
+    this.#record(entry, cause);
   }
 
   /** Stops every check; nothing is reported after this. */
@@ -158,7 +158,7 @@ export class UpstreamHealth implements PassiveHealth {
       socket.destroy();
       entry.cancel = null;
       if (this.#addresses.get(address) !== entry) return; // no route uses it any more
-      this.#record(entry, error, this.#timeoutMs);
+      this.#record(entry, error);
       this.#schedule(address, entry, this.#intervalMs + Math.random() * this.#jitterMs);
     };
     const deadline = setTimeout(() => finish(Object.assign(new Error('connect timed out'), { code: 'ETIMEDOUT' })), this.#timeoutMs);
@@ -173,20 +173,21 @@ export class UpstreamHealth implements PassiveHealth {
   }
 
   /** Records the outcome of a check or of a request: up when `cause` is null, else down. */
-  #record(entry: AddressHealth, cause: unknown, connectMs: number): void {
+  #record(entry: AddressHealth, cause: unknown): void {
     const now = new Date().toISOString();
     const state: HealthState = cause === null ? 'up' : 'down';
     entry.checkedAt = now;
     if (entry.state !== state) entry.since = now;
     entry.state = state;
     entry.cause = cause;
-    entry.connectMs = connectMs;
     this.#reportIfChanged();
   }
 
   #problem(route: Route, address: string, entry: AddressHealth): Problem {
     const title = route.title || route.names[0] || route.id;
-    const failure = upstreamFailure(entry.cause, title, address, { connectMs: entry.connectMs, headersMs: 0 });
+    // No timeouts: a check and a proxied request time out after different limits, and the sentence
+    // (part of the change signature) must not flip between them for one dead host.
+    const failure = upstreamFailure(entry.cause, title, address);
     return { code: failure.code, message: failure.detail };
   }
 

@@ -1,7 +1,7 @@
 // Per-route counters and latency percentiles. Recording is a few array writes on the request path;
 // percentiles are computed only when someone asks. Latency lives in a ring of 10-second log-scale
 // histograms covering the last five minutes, so p50/p99 describe now, not the day's average.
-import type { RouteStats, StatsSnapshot } from '../../../shared/model.js';
+import type { RouteStats, StatsSnapshot } from '../../../shared/status.js';
 
 const SLOT_MS = 10_000;
 const SLOTS = 30; // 5 minutes

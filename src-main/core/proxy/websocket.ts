@@ -147,7 +147,7 @@ class UpgradeHandler implements Dispatcher.DispatchHandler {
       deps.done(499, 0, null);
       return;
     }
-    deps.health.failed(route.upstream.address, error, connectMs);
+    deps.health.failed(route.upstream.address, error);
     refuseUpgrade(client, failure, route.title, this.accept);
     deps.done(failure.status, 0, failure);
   }

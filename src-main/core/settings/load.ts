@@ -3,7 +3,8 @@
 // that cannot be used is kept aside, and a file from a newer app is not written at all.
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
-import { defaultSettings, type Problem, type Settings } from '../../../shared/model.js';
+import { defaultSettings, type Settings } from '../../../shared/model.js';
+import type { Problem } from '../../../shared/status.js';
 import { decodeSettings } from './decode.js';
 import { moveAsideWithoutReplacing, restrictToOwner } from './durable-file.js';
 import { newerVersionNotice, unreadableNotice, type RecoverySource } from './notices.js';

@@ -1,6 +1,7 @@
 // The Problems the settings store reports. Each says what happened to the user's file and what they
 // can do, with full paths, because the reader may be fixing the file by hand in another window.
-import { SETTINGS_VERSION, type Problem } from '../../../shared/model.js';
+import { SETTINGS_VERSION } from '../../../shared/model.js';
+import type { Problem } from '../../../shared/status.js';
 
 export const UNREADABLE_CODE = 'settings_unreadable';
 export const NEWER_VERSION_CODE = 'settings_newer_version';

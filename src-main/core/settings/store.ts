@@ -3,7 +3,8 @@
 // was told was saved. Plain Node: the Electron shell and the headless server both use it.
 import { promises as fs } from 'node:fs';
 import { resolve } from 'node:path';
-import { SettingsSchema, type Problem, type Settings } from '../../../shared/model.js';
+import { SettingsSchema, type Settings } from '../../../shared/model.js';
+import type { Problem } from '../../../shared/status.js';
 import { removeLeftoverTempFiles, writeFileDurably } from './durable-file.js';
 import { loadSettings, settingsFiles, type SettingsFiles } from './load.js';
 import { readOnlyMessage } from './notices.js';

@@ -1,7 +1,7 @@
 // Per-route numbers for the dashboard (requests per minute, errors, p99). Stats have no event, so
 // they are polled: every 2 s while the page is visible, never while the window is hidden or another
 // page is shown (the dashboard starts and stops the poller with its own lifetime).
-import type { RouteStats, StatsSnapshot } from '../../../shared/model.js';
+import type { RouteStats, StatsSnapshot } from '../../../shared/status.js';
 
 export const STATS_INTERVAL_MS = 2_000;
 

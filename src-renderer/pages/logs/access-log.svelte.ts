@@ -1,7 +1,7 @@
 // The Logs page's live access log: the recent entries, then every `log` batch as it arrives, newest
 // first. At most KEPT_ROWS are kept, so a busy proxy cannot grow the page's memory without bound.
 import type { ApiClient, ApiError } from '../../../shared/api.js';
-import type { AccessLogEntry } from '../../../shared/model.js';
+import type { AccessLogEntry } from '../../../shared/status.js';
 import { asApiError } from '../../app/errors.js';
 
 export const KEPT_ROWS = 1000;

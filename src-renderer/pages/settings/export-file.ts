@@ -5,7 +5,7 @@
 // path; this usually prompts a save dialog" (Electron docs, DownloadItem `setSavePath` / `savePath`,
 // https://electronjs.org/docs/api/download-item; the <a download> save dialog itself is Electron's,
 // see electron/electron#16612). So the person picks where the file goes, named as below.
-import type { SettingsExport } from '../../../shared/model.js';
+import type { SettingsExport } from '../../../shared/status.js';
 import { localDate } from '../../format.js';
 
 export function exportFileName(now: Date): string {

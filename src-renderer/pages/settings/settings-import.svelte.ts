@@ -1,7 +1,7 @@
 // Import of a settings file: read it, ask Gatehouse what it would change (nothing changes yet), show
 // that, and only on "Apply import" replace the settings. A file that cannot be used changes nothing.
 import { ApiError, type ApiClient } from '../../../shared/api.js';
-import type { ImportPreview } from '../../../shared/model.js';
+import type { ImportPreview } from '../../../shared/status.js';
 import { asApiError } from '../../app/errors.js';
 
 /** What the page needs of a chosen file (a File in the browser). */

@@ -1,7 +1,8 @@
 // First run, step 1: which ports the proxy uses. "Check ports" binds them for a moment on the
 // server (checkPorts) and shows the exact fix when one cannot be used; "Continue" saves them.
 import type { ApiClient, ApiError } from '../../../shared/api.js';
-import { PortSchema, type GeneralSettings, type PortCheck } from '../../../shared/model.js';
+import { PortSchema, type GeneralSettings } from '../../../shared/model.js';
+import type { PortCheck } from '../../../shared/status.js';
 import { asApiError } from '../../app/errors.js';
 import { FieldErrors } from '../../app/field-errors.svelte.js';
 import { portFrom } from '../settings/general-settings-form.svelte.js';
