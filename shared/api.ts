@@ -248,8 +248,12 @@ export function isApiMember(name: unknown): name is ApiMember {
 export interface ApiTransport {
   /** Calls one member; rejects with an ApiError (or something `ApiError.fromBody` can read). */
   call(member: ApiMember, input: unknown): Promise<unknown>;
-  /** Delivers every event until the returned function is called. */
-  subscribe(listener: (event: ApiEvent) => void): () => void;
+  /**
+   * Delivers events until the returned function is called: those of `types`, or every event when
+   * it is left out. A transport may deliver more than asked (the listener filters); `types` lets it
+   * spare the core work nobody needs, such as gathering log batches while no page shows the log.
+   */
+  subscribe(listener: (event: ApiEvent) => void, types?: readonly ApiEventName[]): () => void;
 }
 
 export interface ApiClient extends Api {
@@ -270,8 +274,11 @@ export function createApiClient(transport: ApiTransport): ApiClient {
     };
   }
   client.on = <E extends ApiEventName>(name: E, listener: (data: ApiEvents[E]) => void) =>
-    transport.subscribe((event) => {
-      if (event.type === name) listener(event.data as ApiEvents[E]);
-    });
+    transport.subscribe(
+      (event) => {
+        if (event.type === name) listener(event.data as ApiEvents[E]);
+      },
+      [name],
+    );
   return client as unknown as ApiClient;
 }

@@ -2,7 +2,8 @@
 // It runs sandboxed, so it cannot require local files: scripts/build-preload.mjs bundles it to CommonJS.
 import { contextBridge, ipcRenderer } from 'electron';
 import type { ApiEvent, ApiMember } from '../../shared/api.js';
-import { EVENT_CHANNEL, type GatehouseBridge, type IpcEnvelope } from './bridge.js';
+import { EVENT_CHANNEL, WANTS_CHANNEL, type GatehouseBridge, type IpcEnvelope } from './bridge.js';
+import { EventWants } from './event-wants.js';
 
 // A member missing here, or one the contract does not have, is a compile error. Listed by name rather
 // than imported from shared/api.ts so the preload does not carry the schemas (main validates anyway).
@@ -13,6 +14,9 @@ const members: Record<ApiMember, true> = {
   exportSettings: true, previewImport: true, importSettings: true, getAppInfo: true,
 };
 
+// Main forwards only the event types some listener here wants (the log only while a page shows it).
+const wants = new EventWants();
+
 const bridge: GatehouseBridge = {
   call(member, input) {
     if (typeof member !== 'string' || !Object.hasOwn(members, member)) {
@@ -20,11 +24,16 @@ const bridge: GatehouseBridge = {
     }
     return ipcRenderer.invoke(member, input) as Promise<IpcEnvelope>;
   },
-  subscribe(listener) {
+  subscribe(listener, types) {
     // The page never sees the IpcRendererEvent (it holds `sender`, i.e. ipcRenderer).
     const forward = (_event: unknown, apiEvent: ApiEvent) => listener(apiEvent);
     ipcRenderer.on(EVENT_CHANNEL, forward);
-    return () => void ipcRenderer.removeListener(EVENT_CHANNEL, forward);
+    const want = wants.add(types);
+    if (want.changed) ipcRenderer.send(WANTS_CHANNEL, wants.wanted());
+    return () => {
+      ipcRenderer.removeListener(EVENT_CHANNEL, forward);
+      if (want.remove()) ipcRenderer.send(WANTS_CHANNEL, wants.wanted());
+    };
   },
 };
 

@@ -10,6 +10,6 @@ export function createElectronTransport(bridge: GatehouseBridge): ApiTransport {
       if (answer.ok) return answer.value;
       throw ApiError.fromBody(answer);
     },
-    subscribe: (listener) => bridge.subscribe(listener),
+    subscribe: (listener, types) => bridge.subscribe(listener, types),
   };
 }

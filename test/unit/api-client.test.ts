@@ -17,18 +17,20 @@ import type { ProxyStatus } from '../../shared/status.js';
 function fakeTransport(answer: (member: ApiMember, input: unknown) => Promise<unknown> = async () => 'ok') {
   const calls: { member: ApiMember; input: unknown }[] = [];
   const listeners = new Set<(event: ApiEvent) => void>();
+  const subscribedTypes: (readonly string[] | undefined)[] = [];
   const transport: ApiTransport = {
     call(member, input) {
       calls.push({ member, input });
       return answer(member, input);
     },
-    subscribe(listener) {
+    subscribe(listener, types) {
+      subscribedTypes.push(types);
       listeners.add(listener);
       return () => listeners.delete(listener);
     },
   };
   const emit = (event: ApiEvent) => listeners.forEach((listener) => listener(event));
-  return { transport, calls, listeners, emit };
+  return { transport, calls, listeners, emit, subscribedTypes };
 }
 
 const status: ProxyStatus = {
@@ -139,5 +141,13 @@ describe('createApiClient', () => {
     assert.equal(statuses.length, 1, 'no status after unsubscribe');
     assert.deepEqual(routeLists, [[route], []], 'the other listener still receives');
     assert.equal(fake.listeners.size, 1);
+  });
+
+  it('tells the transport which event type each listener wants', () => {
+    const fake = fakeTransport();
+    const client = createApiClient(fake.transport);
+    client.on('log', () => {});
+    client.on('health', () => {});
+    assert.deepEqual(fake.subscribedTypes, [['log'], ['health']]);
   });
 });

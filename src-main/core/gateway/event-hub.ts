@@ -2,7 +2,8 @@
 // subscriber that throws is reported and skipped, so one broken listener cannot stop the others or
 // the caller that emitted the event. A subscriber may ask for some event types only (serve.json
 // follows the status; the tray, notifications and start-at-login only what they show): `log` then
-// has nobody to gather entries for unless a window or an SSE stream is open, which take every type.
+// has nobody to gather entries for unless a page shows the log (the Electron window asks for the types
+// its page listens to) or an SSE stream is open (it takes every type).
 import { apiEventNames, type ApiEvent, type ApiEventName } from '../../../shared/api.js';
 
 export class EventHub {

@@ -1,8 +1,8 @@
 // The live access log for the UI: entries gathered into one `log` event at most every
 // LOG_BATCH_INTERVAL_MS, so a busy proxy sends a few messages a second to each subscriber instead of
-// one per request. With no subscriber for `log` (`gatehouse serve` with no event stream open), an
-// entry costs one comparison: nothing is kept or scheduled. The desktop app's window takes every
-// event type for as long as it exists (see electron/ipc.ts), so there batching always runs.
+// one per request. With no subscriber for `log` (no Logs page open in the desktop window, see
+// electron/event-wants.ts; no event stream open on `gatehouse serve`), an entry costs one comparison:
+// nothing is kept or scheduled.
 import type { AccessLogEntry } from '../../../shared/status.js';
 import { TrailingThrottle } from './trailing-throttle.js';
 
