@@ -2,7 +2,7 @@
 // cannot be used is refused naming the field and leaves settings.json byte for byte as it was; an
 // import keeps the previous file, replaces everything, and applies it like a settings change.
 import assert from 'node:assert/strict';
-import { readdir, readFile, rm } from 'node:fs/promises';
+import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { once } from 'node:events';
 import { join } from 'node:path';
@@ -188,6 +188,29 @@ describe('an import that changes the proxy port', () => {
       assert.match(error.details.fix ?? '', /ss -ltnp/);
       assert.equal((await settingsFile(dataDir)).proxy.httpPort, taken);
       assert.equal((await call(gateway, 'getStatus')).state, 'failed');
+    } finally {
+      await gateway.close();
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('an import into settings written by a newer Gatehouse', () => {
+  test('is refused as a conflict before anything, the before-import copy included, is written', async () => {
+    const dataDir = await makeDataDir();
+    const source = await createGateway({ dataDir });
+    const exported = await call(source, 'exportSettings');
+    await source.close();
+
+    const newer = JSON.stringify({ ...exported.settings, version: SETTINGS_VERSION + 1 }, null, 2);
+    await writeFile(join(dataDir, 'settings.json'), newer);
+    const gateway = await createGateway({ dataDir });
+    try {
+      const error = await rejectsWith(call(gateway, 'importSettings', { document: exported }), 'conflict');
+      assert.match(error.message, /newer/);
+      assert.equal(await settingsText(dataDir), newer, 'settings.json is untouched');
+      const copies = (await readdir(dataDir)).filter((name) => name.startsWith('settings.before-import-'));
+      assert.deepEqual(copies, [], 'no before-import copy is left behind');
     } finally {
       await gateway.close();
       await rm(dataDir, { recursive: true, force: true });

@@ -104,6 +104,12 @@ export function settingsChanges(deps: SettingsChangeDeps): SettingsChanges {
     async importFile(document) {
       const imported = readImport(document);
       const before = effectiveProxySettings();
+      // A file from a newer Gatehouse is refused before the copy is kept, so nothing is left behind.
+      try {
+        store.assertWritable();
+      } catch (error) {
+        throw error instanceof SettingsReadOnlyError ? new ApiError('conflict', error.message) : error;
+      }
       try {
         await keepCopyBeforeImport(store.path);
       } catch (error) {

@@ -65,8 +65,13 @@ export class SettingsStore {
     await this.#queue;
   }
 
-  async #apply(fn: (draft: Settings) => Settings | void): Promise<Settings> {
+  /** Throws SettingsReadOnlyError when the file belongs to a newer Gatehouse (every update would). */
+  assertWritable(): void {
     if (this.#newerVersion !== null) throw new SettingsReadOnlyError(readOnlyMessage(this.path, this.#newerVersion));
+  }
+
+  async #apply(fn: (draft: Settings) => Settings | void): Promise<Settings> {
+    this.assertWritable();
     const draft = structuredClone(this.#current);
     const next = SettingsSchema.parse(fn(draft) ?? draft);
     await writeSettings(this.#files, next);
