@@ -5,6 +5,8 @@
 // a handler is a compile error in both transports.
 import { z } from 'zod';
 import {
+  CertificateIdSchema,
+  HostnameSchema,
   IpAddressSchema,
   PortSchema,
   RouteIdSchema,
@@ -16,6 +18,12 @@ import {
 import type {
   AccessLogEntry,
   AppInfo,
+  CaDownload,
+  CertificatesOverview,
+  CustomCertificate,
+  RouteCertificate,
+  TrustPlan,
+  TrustResult,
   ImportPreview,
   PortCheck,
   Problem,
@@ -28,6 +36,17 @@ import type {
 const NoInput = z.object({}).strict();
 /** An export file as read from disk: its shape is checked (and migrated) by the gateway, field by field. */
 const ImportInput = z.object({ document: z.unknown().refine((value) => value !== undefined, 'choose a settings file to import') }).strict();
+
+/** A domain the local CA may issue for: a host name without a wildcard ("home.arpa", "home.example", "local"). */
+const CaDomainSchema = HostnameSchema.refine((name) => !name.includes('*'), 'a CA domain covers every name below it already; leave out the "*."');
+
+const pem = (what: string, max: number) =>
+  z
+    .string({ error: `paste the ${what} (PEM, the text starting with -----BEGIN)` })
+    .max(max, `the ${what} is larger than ${max / 1024} KiB; is it the right file?`);
+
+/** The user's "yes" to something that changes other devices or this machine's trust. */
+const Consent = z.literal(true, { error: 'this changes what devices trust; send consent: true after the person agreed' });
 
 type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
@@ -87,6 +106,60 @@ export const endpoints = {
   /** Replaces every setting and route with the file's; the previous file is kept as a backup. */
   importSettings: { method: 'POST', path: '/api/settings/import', input: ImportInput },
 
+  /**
+   * The local CA (created on first use), the onboarding page's address and QR code, every route's
+   * certificate and every imported certificate.
+   */
+  getCertificates: { method: 'GET', path: '/api/certificates', input: NoInput },
+  /**
+   * Limits the local CA to these domains. The domains are part of the CA certificate, so this
+   * creates a new CA (the old one is kept in the data directory) and re-issues every local-CA
+   * route's certificate: each device that trusts the current CA must install the new one.
+   */
+  setCaDomains: {
+    method: 'PUT',
+    path: '/api/certificates/ca/domains',
+    input: z
+      .object({
+        domains: z.array(CaDomainSchema).min(1, 'the CA needs at least one domain, such as home.arpa').max(50, 'at most 50 domains'),
+        replaceCa: z.literal(true, { error: 'changing the domains creates a new CA that every device must trust again; send replaceCa: true to go ahead' }),
+      })
+      .strict(),
+  },
+  /** The CA certificate as a file: PEM, DER (.crt, for Android and Windows) or an Apple .mobileconfig profile. */
+  downloadCa: {
+    method: 'GET',
+    path: '/api/certificates/ca/download',
+    input: z.object({ format: z.enum(['pem', 'der', 'mobileconfig'], { error: 'choose pem, der or mobileconfig' }) }).strict(),
+  },
+  /**
+   * Imports a certificate and its key (and chain) after checking that the key matches, the chain
+   * builds, and the dates are valid; each failure names its field. Routes then choose it by id.
+   */
+  importCertificate: {
+    method: 'POST',
+    path: '/api/certificates',
+    input: z
+      .object({
+        label: z.string().trim().max(80, 'a label has at most 80 characters').optional(),
+        certificatePem: pem('certificate', 64 * 1024),
+        privateKeyPem: pem('private key', 16 * 1024),
+        /** Intermediate certificates, leaf's issuer first; may also follow the leaf in certificatePem. */
+        chainPem: pem('chain', 64 * 1024).optional(),
+      })
+      .strict(),
+  },
+  /** Removes an imported certificate; refused while a route uses it. */
+  removeCertificate: { method: 'DELETE', path: '/api/certificates/:id', input: z.object({ id: CertificateIdSchema }).strict() },
+  /** Issues a new local-CA certificate for the route now (it is otherwise renewed automatically). */
+  renewCertificate: { method: 'POST', path: '/api/certificates/routes/:routeId/renew', input: z.object({ routeId: RouteIdSchema }).strict() },
+  /** What "Trust on this machine" would run here (every command exactly), and what is trusted now. */
+  getTrustPlan: { method: 'GET', path: '/api/certificates/trust', input: NoInput },
+  /** Installs the local CA into this machine's trust stores: runs the plan's install steps. */
+  trustCa: { method: 'POST', path: '/api/certificates/trust', input: z.object({ consent: Consent }).strict() },
+  /** Removes the local CA from this machine's trust stores: runs the plan's uninstall steps. */
+  untrustCa: { method: 'POST', path: '/api/certificates/untrust', input: z.object({ consent: Consent }).strict() },
+
   /** Version, desktop or headless, and what this shell can do. */
   getAppInfo: { method: 'GET', path: '/api/app', input: NoInput },
 } as const satisfies Record<string, EndpointSpec>;
@@ -112,6 +185,15 @@ export interface ApiResults {
   exportSettings: SettingsExport;
   previewImport: ImportPreview;
   importSettings: { settings: GeneralSettings; routes: Route[] };
+  getCertificates: CertificatesOverview;
+  setCaDomains: CertificatesOverview;
+  downloadCa: CaDownload;
+  importCertificate: CustomCertificate;
+  removeCertificate: { removed: CustomCertificate };
+  renewCertificate: RouteCertificate;
+  getTrustPlan: TrustPlan;
+  trustCa: TrustResult;
+  untrustCa: TrustResult;
   getAppInfo: AppInfo;
 }
 
@@ -146,11 +228,13 @@ export interface ApiEvents {
   log: AccessLogEntry[];
   /** An upstream's health changed; carries every route's health. */
   health: RouteHealth[];
+  /** A certificate was issued, renewed, imported or removed, one neared expiry, or the CA changed. */
+  certificates: CertificatesOverview;
 }
 
 export type ApiEventName = keyof ApiEvents;
 export type ApiEvent = { [K in ApiEventName]: { type: K; data: ApiEvents[K] } }[ApiEventName];
-export const apiEventNames = ['status', 'routes', 'settings', 'log', 'health'] as const satisfies readonly ApiEventName[];
+export const apiEventNames = ['status', 'routes', 'settings', 'log', 'health', 'certificates'] as const satisfies readonly ApiEventName[];
 
 // ---------------------------------------------------------------------------------------------
 // Errors

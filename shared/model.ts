@@ -6,7 +6,7 @@
 import { z } from 'zod';
 
 /** The settings file's current format. Bump it together with a migration in core/settings/migrations.ts. */
-export const SETTINGS_VERSION = 2;
+export const SETTINGS_VERSION = 3;
 
 // ---------------------------------------------------------------------------------------------
 // Names and addresses
@@ -128,6 +128,55 @@ const ms = (what: string) =>
 // ---------------------------------------------------------------------------------------------
 // Routes
 
+/** How a route answers on the HTTPS listener. */
+export const TLS_MODES = ['none', 'local', 'custom'] as const;
+export type TlsMode = (typeof TLS_MODES)[number];
+
+/** An imported certificate's id, as stored and as the API takes it (Gatehouse assigns 10 characters). */
+export const CertificateIdSchema = z
+  .string({ error: 'a certificate id is required' })
+  .min(1, 'a certificate id is required')
+  .max(100, 'a certificate id has at most 100 characters');
+
+/**
+ * A route's HTTPS: which certificate it presents, and whether plain HTTP is sent over to HTTPS.
+ * - `none`: HTTP only (an HTTPS request for its names gets Gatehouse's neutral certificate).
+ * - `local`: a certificate from Gatehouse's local CA, issued when the route is saved and renewed
+ *   automatically; every name must lie within the CA's domains.
+ * - `custom`: an imported certificate (`certificateId`) that covers every name of the route.
+ */
+export const RouteTlsSchema = z
+  .object({
+    mode: z.enum(TLS_MODES, { error: 'choose how the route uses HTTPS: none, local (Gatehouse\'s CA) or custom' }).default('none'),
+    /** The imported certificate when `mode` is `custom`; null otherwise. Default: null. */
+    certificateId: CertificateIdSchema.nullable().default(null),
+    /** Answer plain-HTTP requests with a permanent redirect (308) to https://. Default: false. */
+    redirectHttp: z.boolean().default(false),
+    /** Send Strict-Transport-Security (max-age one year) on HTTPS responses. Default: false. */
+    hsts: z.boolean().default(false),
+  })
+  .strict()
+  .superRefine((tls, ctx) => {
+    if (tls.mode === 'custom' && tls.certificateId === null) {
+      ctx.addIssue({ code: 'custom', path: ['certificateId'], message: 'choose an imported certificate, or import one first' });
+    }
+    if (tls.mode !== 'custom' && tls.certificateId !== null) {
+      ctx.addIssue({ code: 'custom', path: ['certificateId'], message: 'a certificate is chosen only with the "custom" HTTPS mode' });
+    }
+    if (tls.mode === 'none' && tls.redirectHttp) {
+      ctx.addIssue({ code: 'custom', path: ['redirectHttp'], message: 'redirecting to HTTPS needs a certificate: choose the local CA or a custom certificate' });
+    }
+    if (tls.mode === 'none' && tls.hsts) {
+      ctx.addIssue({ code: 'custom', path: ['hsts'], message: 'HSTS needs a certificate: choose the local CA or a custom certificate' });
+    }
+  });
+export type RouteTls = z.output<typeof RouteTlsSchema>;
+
+/** A route without HTTPS, the default for routes saved before Gatehouse had a TLS listener. */
+export function noTls(): RouteTls {
+  return { mode: 'none', certificateId: null, redirectHttp: false, hsts: false };
+}
+
 const routeFields = {
   /** What the user calls this service ("Jellyfin"); shown in the UI and on error pages. Default: the first name. */
   title: z.string().trim().max(80, 'a title has at most 80 characters').optional(),
@@ -175,6 +224,8 @@ const routeFields = {
     .max(256, 'at most 256 trusted proxy entries')
     .nullable()
     .default(null),
+  /** HTTPS for this route's names. Default: none (HTTP only). */
+  tls: RouteTlsSchema.default(noTls),
 };
 
 /** What a person (or the API) supplies to create or replace a route. */

@@ -2,7 +2,7 @@
 // counters, upstream health, export and import of settings, port checks and the app's identity.
 // Plain types (and one constant) for both processes; the settings and routes they mention, with their
 // schemas, are in model.ts. Imports nothing at run time: this file is bundled into the renderer.
-import type { Route, Settings } from './model.js';
+import type { Route, Settings, TlsMode } from './model.js';
 
 // ---------------------------------------------------------------------------------------------
 // Runtime state reported by the API
@@ -28,6 +28,8 @@ export interface ProxyStatus {
   state: ProxyState;
   /** The HTTP listener's bound address, while running. */
   http: ListenerInfo | null;
+  /** The HTTPS listener's bound address, while running. */
+  https: ListenerInfo | null;
   /** Why the proxy is not running, after a failed start. */
   problem: Problem | null;
   /** ISO time the proxy last started, while running. */
@@ -169,4 +171,133 @@ export interface AppInfo {
   platform: string;
   /** Whether "start at login" can be set from here (desktop only). */
   canStartAtLogin: boolean;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Certificates
+
+/** What may be shown or handed out about the local CA: never its key. */
+export interface LocalCaSummary {
+  subject: string;
+  /** SHA-256 of the DER certificate as AA:BB:…, what a person compares on the other device. */
+  fingerprintSha256: string;
+  /** ISO times of the CA's validity window. */
+  notBefore: string;
+  notAfter: string;
+  /** Domains (and every name below them) the CA may issue for: its X.509 name constraints. */
+  permittedDomains: string[];
+  /** "RSA 2048": the key type and size, for people comparing with their own policies. */
+  keyType: string;
+  /** The CA certificate, PEM: public, the same file the onboarding page hands out. */
+  certificatePem: string;
+}
+
+/**
+ * A route's certificate as the dashboard and the Certificates page show it.
+ * - `none`: the route has no HTTPS.
+ * - `pending`: being issued (a local CA route just saved).
+ * - `valid`: served now; `expiring` when within RENEWAL_WARNING_DAYS of notAfter and not renewed
+ *   (custom certificates cannot be renewed by Gatehouse; local ones normally renew long before).
+ * - `expired`, `error`: not usable; `problem` says why and what to do.
+ */
+export type CertificateState = 'none' | 'pending' | 'valid' | 'expiring' | 'expired' | 'error';
+
+/** Days before notAfter at which a certificate counts as `expiring` (and the tray says so). */
+export const RENEWAL_WARNING_DAYS = 21;
+
+export interface RouteCertificate {
+  routeId: string;
+  mode: TlsMode;
+  state: CertificateState;
+  /** The DNS names in the certificate (its SAN); empty while none is issued. */
+  names: string[];
+  /** Who issued it: the local CA's subject, or the custom certificate's issuer. */
+  issuer: string | null;
+  /** ISO times; null while none is issued. */
+  notBefore: string | null;
+  notAfter: string | null;
+  /** SHA-256 of the leaf, as AA:BB:…; null while none is issued. */
+  fingerprintSha256: string | null;
+  /** When Gatehouse will renew it (local CA only); null otherwise. */
+  renewsAt: string | null;
+  /** Why it is not valid, with what to do; null when valid. */
+  problem: Problem | null;
+}
+
+/** An imported certificate, with the facts checked on import. */
+export interface CustomCertificate {
+  id: string;
+  /** What the user called it, or its first name. */
+  label: string;
+  /** DNS names of its SAN (wildcards included). */
+  names: string[];
+  /** The leaf's issuer (subject of the next certificate in the chain). */
+  issuer: string;
+  notBefore: string;
+  notAfter: string;
+  fingerprintSha256: string;
+  /** How many certificates of the chain were imported after the leaf. */
+  chainLength: number;
+  /** Routes that use it: it cannot be removed while any does. */
+  usedBy: string[];
+  state: Exclude<CertificateState, 'none' | 'pending'>;
+  problem: Problem | null;
+}
+
+/** A black-and-white QR code: `size` rows of `size` modules, row by row, "1" dark and "0" light. */
+export interface QrCode {
+  size: number;
+  modules: string;
+}
+
+/** How other devices get the CA: the onboarding page on the LAN, and a QR code pointing at it. */
+export interface Onboarding {
+  /** `http://<LAN address>[:port]/ca`, one per LAN address, best first; empty when the proxy is stopped. */
+  urls: string[];
+  /** The first URL as a QR code; null without a URL. */
+  qr: QrCode | null;
+}
+
+/** One command of installing (or removing) the CA on this machine, exactly as it will run. */
+export interface TrustStep {
+  /** Which store, in words: "System certificates (update-ca-certificates)", "Chromium and Chrome (NSS)", "Firefox profile default-release". */
+  store: string;
+  /** The program and its arguments, as run (no shell). */
+  command: string[];
+  /** Whether it asks for an administrator password (pkexec, sudo prompt, UAC). */
+  needsAdmin: boolean;
+}
+
+/** What "Trust on this machine" would do here, and whether the CA is already trusted. */
+export interface TrustPlan {
+  platform: string;
+  /** Whether this machine can do it from here: false with `problem` when a needed tool is missing. */
+  supported: boolean;
+  install: TrustStep[];
+  uninstall: TrustStep[];
+  /** Per store: trusted now, or null when it cannot be told without running a command that prompts. */
+  installed: { store: string; trusted: boolean | null }[];
+  problem: Problem | null;
+}
+
+/** What each step of an install or uninstall did. */
+export interface TrustResult {
+  steps: { store: string; command: string[]; ok: boolean; output: string }[];
+  plan: TrustPlan;
+}
+
+/** Everything the Certificates page shows. */
+export interface CertificatesOverview {
+  ca: LocalCaSummary;
+  onboarding: Onboarding;
+  routes: RouteCertificate[];
+  custom: CustomCertificate[];
+}
+
+/** A file to save: the CA in a format another device installs. */
+export interface CaDownload {
+  fileName: string;
+  mimeType: string;
+  /** The file's bytes, base64. */
+  base64: string;
 }

@@ -234,6 +234,17 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
 
     importSettings: ({ document }) => change(() => settings.importFile(document)),
 
+    // Filled in by the certificate service (issue 4, in progress on this branch).
+    getCertificates: async () => notYet(),
+    setCaDomains: async () => notYet(),
+    downloadCa: async () => notYet(),
+    importCertificate: async () => notYet(),
+    removeCertificate: async () => notYet(),
+    renewCertificate: async () => notYet(),
+    getTrustPlan: async () => notYet(),
+    trustCa: async () => notYet(),
+    untrustCa: async () => notYet(),
+
     getAppInfo: async () => ({
       version: packageVersion(),
       shell: options.shell ?? 'headless',
@@ -274,4 +285,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     },
     close: () => (closing ??= close()),
   };
+}
+
+function notYet(): never {
+  throw new ApiError('internal', 'Certificates are not wired into this build yet.');
 }

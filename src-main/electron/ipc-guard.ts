@@ -29,6 +29,15 @@ export const invokers = {
   exportSettings: (h, input) => h.exportSettings(input),
   previewImport: (h, input) => h.previewImport(input),
   importSettings: (h, input) => h.importSettings(input),
+  getCertificates: (h, input) => h.getCertificates(input),
+  setCaDomains: (h, input) => h.setCaDomains(input),
+  downloadCa: (h, input) => h.downloadCa(input),
+  importCertificate: (h, input) => h.importCertificate(input),
+  removeCertificate: (h, input) => h.removeCertificate(input),
+  renewCertificate: (h, input) => h.renewCertificate(input),
+  getTrustPlan: (h, input) => h.getTrustPlan(input),
+  trustCa: (h, input) => h.trustCa(input),
+  untrustCa: (h, input) => h.untrustCa(input),
   getAppInfo: (h, input) => h.getAppInfo(input),
 } satisfies InvokerTable;
 

@@ -12,6 +12,8 @@ const members: Record<ApiMember, true> = {
   getStatus: true, startProxy: true, stopProxy: true, checkPorts: true, getHealth: true,
   getStats: true, recentLog: true, getSettings: true, updateSettings: true,
   exportSettings: true, previewImport: true, importSettings: true, getAppInfo: true,
+  getCertificates: true, setCaDomains: true, downloadCa: true, importCertificate: true,
+  removeCertificate: true, renewCertificate: true, getTrustPlan: true, trustCa: true, untrustCa: true,
 };
 
 // Main forwards only the event types some listener here wants (the log only while a page shows it).

@@ -11,7 +11,7 @@ import {
   type ApiResults,
   type ApiTransport,
 } from '../../shared/api.js';
-import { applySettingsPatch, defaultSettings, findNameConflicts, type GeneralSettings, type Route } from '../../shared/model.js';
+import { applySettingsPatch, defaultSettings, findNameConflicts, noTls, SETTINGS_VERSION, type GeneralSettings, type Route } from '../../shared/model.js';
 import { SETTINGS_EXPORT_FORMAT, type AccessLogEntry, type ProxyStatus, type RouteHealth } from '../../shared/status.js';
 
 export interface FakeGatehouseOptions {
@@ -48,6 +48,7 @@ export class FakeGatehouse implements ApiTransport {
     this.status = {
       state: 'running',
       http: { address: this.settings.proxy.bindAddress, port: this.settings.proxy.httpPort },
+      https: { address: this.settings.proxy.bindAddress, port: this.settings.proxy.httpsPort },
       problem: null,
       startedAt: '2026-11-21T09:00:00.000Z',
       routeCount: this.routes.length,
@@ -178,7 +179,7 @@ export class FakeGatehouse implements ApiTransport {
       format: SETTINGS_EXPORT_FORMAT,
       exportedAt: new Date(0).toISOString(),
       appVersion: '0.1.0',
-      settings: { version: 2 as const, ...this.settings, routes: this.routes },
+      settings: { version: SETTINGS_VERSION, ...this.settings, routes: this.routes },
     }),
     previewImport: async ({ document }: { document: unknown }) => {
       const routes = (document as { settings?: { routes?: Route[] } })?.settings?.routes;
@@ -198,7 +199,7 @@ export class FakeGatehouse implements ApiTransport {
           unchanged: routes.filter((route) => current.has(route.id)).length - changed.length,
         },
         settings: [],
-        fileVersion: 2,
+        fileVersion: SETTINGS_VERSION,
         exportedAt: null,
       };
     },
@@ -207,6 +208,16 @@ export class FakeGatehouse implements ApiTransport {
       this.#saveRoutes(routes);
       return { settings: this.settings, routes };
     },
+    // Certificates: filled in with the Certificates page (issue 4).
+    getCertificates: async () => fakeNotYet(),
+    setCaDomains: async () => fakeNotYet(),
+    downloadCa: async () => fakeNotYet(),
+    importCertificate: async () => fakeNotYet(),
+    removeCertificate: async () => fakeNotYet(),
+    renewCertificate: async () => fakeNotYet(),
+    getTrustPlan: async () => fakeNotYet(),
+    trustCa: async () => fakeNotYet(),
+    untrustCa: async () => fakeNotYet(),
     getAppInfo: async () => ({
       version: '0.1.0',
       shell: 'headless' as const,
@@ -216,9 +227,13 @@ export class FakeGatehouse implements ApiTransport {
   };
 }
 
+function fakeNotYet(): never {
+  throw new ApiError('internal', 'The fake Gatehouse has no certificates yet.');
+}
+
 /** A route with the defaults filled in, for tests and the screenshot fixtures. */
 export function sampleRoute(fields: Partial<Route> & Pick<Route, 'id' | 'names' | 'upstream'>): Route {
-  return { enabled: true, websocket: true, insecureUpstreamTls: false, rewriteHost: null, trustedProxies: null, ...fields };
+  return { enabled: true, websocket: true, insecureUpstreamTls: false, rewriteHost: null, trustedProxies: null, tls: noTls(), ...fields };
 }
 
 /** An access-log entry with the usual fields, for tests and the screenshot fixtures. */

@@ -2,7 +2,7 @@
 // RouteInputSchema (no rule is repeated here), and saving with the server's verdict put back on the
 // fields it names. Used by the Add route and Edit route pages and by the first-run guide.
 import { ApiError, type FieldIssue } from '../../shared/api.js';
-import { RouteInputSchema, type Route, type RouteInput } from '../../shared/model.js';
+import { RouteInputSchema, type Route, type RouteInput, type RouteTls } from '../../shared/model.js';
 import { asApiError, splitIssues, zodIssues } from '../app/errors.js';
 import { FieldErrors } from '../app/field-errors.svelte.js';
 import { lines } from '../format.js';
@@ -21,6 +21,8 @@ export interface RouteFormValues {
   trustedProxiesChoice: TrustedProxiesChoice;
   /** One IP or CIDR per line, for 'list'. Kept while another choice is picked, so nothing typed is lost. */
   trustedProxies: string;
+  /** HTTPS: which certificate, redirect and HSTS, as the route stores them. */
+  tls: RouteTls;
 }
 
 /**
@@ -53,6 +55,7 @@ export function emptyRouteValues(): RouteFormValues {
     rewriteHost: '',
     trustedProxiesChoice: 'global',
     trustedProxies: '',
+    tls: { mode: 'none', certificateId: null, redirectHttp: false, hsts: false },
   };
 }
 
@@ -67,6 +70,7 @@ export function routeValuesOf(route: Route): RouteFormValues {
     rewriteHost: route.rewriteHost ?? '',
     trustedProxiesChoice: trustedProxiesChoiceOf(route.trustedProxies),
     trustedProxies: route.trustedProxies?.join('\n') ?? '',
+    tls: { ...route.tls },
   };
 }
 
@@ -98,6 +102,7 @@ export function routeInputFrom(values: RouteFormValues): RouteInput {
     insecureUpstreamTls: values.insecureUpstreamTls,
     rewriteHost: values.rewriteHost.trim() || null,
     trustedProxies: trustedProxiesOf(values),
+    tls: { ...values.tls },
   };
 }
 

@@ -14,7 +14,7 @@ import type { Duplex } from 'node:stream';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Agent, request as undiciRequest } from 'undici';
 import WebSocket, { WebSocketServer, type RawData } from 'ws';
-import { defaultSettings, type ProxySettings, type Route, type Timeouts } from '../../shared/model.js';
+import { noTls, defaultSettings, type ProxySettings, type Route, type Timeouts } from '../../shared/model.js';
 import type { AccessLogEntry } from '../../shared/status.js';
 import { ProxyEngine } from '../../src-main/core/proxy/engine.js';
 
@@ -57,6 +57,7 @@ export function proxySettings(overrides: { timeouts?: Partial<Timeouts>; trusted
   return {
     ...base,
     httpPort: 0,
+    httpsPort: 0,
     bindAddress: '127.0.0.1',
     trustedProxies: overrides.trustedProxies ?? [],
     timeouts: { ...base.timeouts, ...overrides.timeouts },
@@ -65,7 +66,7 @@ export function proxySettings(overrides: { timeouts?: Partial<Timeouts>; trusted
 
 /** A stored route with the model's defaults: enabled, WebSocket on, TLS verified, Host preserved. */
 export function route(id: string, upstream: string, names: string[], extra: Partial<Route> = {}): Route {
-  return { id, names, upstream, enabled: true, websocket: true, insecureUpstreamTls: false, rewriteHost: null, trustedProxies: null, ...extra };
+  return { id, names, upstream, enabled: true, websocket: true, insecureUpstreamTls: false, rewriteHost: null, trustedProxies: null, tls: noTls(), ...extra };
 }
 
 export interface RunningProxy {

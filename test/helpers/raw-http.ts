@@ -6,7 +6,7 @@ import { once } from 'node:events';
 import { createServer as createHttpServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { connect, createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { defaultSettings, type Route, type Timeouts } from '../../shared/model.js';
+import { noTls, defaultSettings, type Route, type Timeouts } from '../../shared/model.js';
 import type { AccessLogEntry } from '../../shared/status.js';
 import { ProxyEngine } from '../../src-main/core/proxy/engine.js';
 
@@ -23,13 +23,14 @@ export interface ProxyUnderTest {
 
 /** A route as the settings store would hold it, pointing at `upstream` (`http://127.0.0.1:PORT`). */
 export function testRoute(id: string, names: string[], upstream: string, extra: Partial<Route> = {}): Route {
-  return { id, title: id, names, upstream, enabled: true, websocket: true, insecureUpstreamTls: false, rewriteHost: null, trustedProxies: null, ...extra };
+  return { id, title: id, names, upstream, enabled: true, websocket: true, insecureUpstreamTls: false, rewriteHost: null, trustedProxies: null, tls: noTls(), ...extra };
 }
 
 /** Starts an engine on 127.0.0.1:0 with the default settings, `timeouts` overriding some of them. */
 export async function startProxy(routes: Route[], timeouts: Partial<Timeouts> = {}, trustedProxies: string[] = []): Promise<ProxyUnderTest> {
   const settings = defaultSettings().proxy;
   settings.httpPort = 0;
+  settings.httpsPort = 0;
   settings.bindAddress = '127.0.0.1';
   settings.trustedProxies = trustedProxies;
   settings.timeouts = { ...settings.timeouts, ...timeouts };

@@ -25,6 +25,8 @@ export interface ServeOptions {
   dataDir?: string;
   /** --http-port; default 0 (a free port). null leaves the flag out. */
   httpPort?: number | null;
+  /** --https-port; default 0 (a free port). null leaves the flag out. */
+  httpsPort?: number | null;
   /** --admin-port; default 0. null leaves the flag out. */
   adminPort?: number | null;
   /** More command-line arguments after `serve`. */
@@ -72,6 +74,7 @@ function launch(dataDir: string, options: ServeOptions) {
   assertBuilt();
   const args = ['serve', '--data-dir', dataDir];
   if (options.httpPort !== null) args.push('--http-port', String(options.httpPort ?? 0));
+  if (options.httpsPort !== null) args.push('--https-port', String(options.httpsPort ?? 0));
   if (options.adminPort !== null) args.push('--admin-port', String(options.adminPort ?? 0));
   args.push(...(options.args ?? []));
   const [command, ...prefixArgs] = [...(options.prefix ?? []), process.execPath, binPath, ...args];

@@ -31,7 +31,7 @@ test('a second gateway on a data directory in use is refused, naming the owner a
   try {
     const [line] = (await once(owner.stdout, 'data')) as [Buffer];
     assert.match(line.toString(), /locked/);
-    await assert.rejects(createGateway({ dataDir: dir, overrides: { httpPort: 0 } }), (error: unknown) => {
+    await assert.rejects(createGateway({ dataDir: dir, overrides: { httpPort: 0, httpsPort: 0 } }), (error: unknown) => {
       assert.ok(error instanceof ApiError);
       assert.equal(error.code, 'conflict');
       assert.match(error.message, new RegExp(`process ${owner.pid}`));
@@ -43,7 +43,7 @@ test('a second gateway on a data directory in use is refused, naming the owner a
     await once(owner, 'exit');
   }
   // Its owner died without cleaning up: the lock is stale and the next gateway takes it.
-  const gateway = await createGateway({ dataDir: dir, overrides: { httpPort: 0 } });
+  const gateway = await createGateway({ dataDir: dir, overrides: { httpPort: 0, httpsPort: 0 } });
   assert.equal((await readFile(join(dir, LOCK_FILE), 'utf8')).trim(), String(process.pid));
   await gateway.close();
   await assert.rejects(readFile(join(dir, LOCK_FILE)), { code: 'ENOENT' }, 'close() releases the lock');

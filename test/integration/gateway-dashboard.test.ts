@@ -33,7 +33,7 @@ describe('gateway: health, live log, LAN addresses', () => {
   before(async () => {
     upstream = await startEchoUpstream('dash');
     dataDir = await makeDataDir();
-    gateway = await createGateway({ dataDir, overrides: { httpPort: 0, bindAddress: '127.0.0.1' } });
+    gateway = await createGateway({ dataDir, overrides: { httpPort: 0, httpsPort: 0, bindAddress: '127.0.0.1' } });
     await gateway.startup();
   });
 
@@ -162,7 +162,7 @@ describe('gateway: checkPorts', () => {
 
   before(async () => {
     dataDir = await makeDataDir();
-    gateway = await createGateway({ dataDir, overrides: { httpPort: 0, bindAddress: '127.0.0.1' } });
+    gateway = await createGateway({ dataDir, overrides: { httpPort: 0, httpsPort: 0, bindAddress: '127.0.0.1' } });
     await gateway.startup();
     other = await listenOn(0, '127.0.0.1');
   });
@@ -238,7 +238,7 @@ describe('gateway: app info and app settings', () => {
   test('version from package.json; shell and start-at-login from the options; app settings patch and persist', async () => {
     const version = (JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { version: string }).version;
     const dataDir = await makeDataDir();
-    let gateway = await createGateway({ dataDir, overrides: { httpPort: 0 } });
+    let gateway = await createGateway({ dataDir, overrides: { httpPort: 0, httpsPort: 0 } });
     try {
       assert.deepEqual(await call(gateway, 'getAppInfo'), { version, shell: 'headless', platform: process.platform, canStartAtLogin: false });
       assert.deepEqual((await call(gateway, 'getSettings')).app, { startAtLogin: false, onboarded: false }, 'a fresh install shows the first-run guide');
@@ -247,7 +247,7 @@ describe('gateway: app info and app settings', () => {
       assert.deepEqual((await settingsFile(dataDir)).app, { startAtLogin: false, onboarded: true });
       await gateway.close();
 
-      gateway = await createGateway({ dataDir, overrides: { httpPort: 0 }, shell: 'desktop', canStartAtLogin: true });
+      gateway = await createGateway({ dataDir, overrides: { httpPort: 0, httpsPort: 0 }, shell: 'desktop', canStartAtLogin: true });
       const info = await call(gateway, 'getAppInfo');
       assert.equal(info.shell, 'desktop');
       assert.equal(info.canStartAtLogin, true);

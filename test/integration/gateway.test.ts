@@ -23,7 +23,7 @@ describe('gateway', () => {
   before(async () => {
     [first, second] = await Promise.all([startEchoUpstream('first'), startEchoUpstream('second')]);
     dataDir = await makeDataDir();
-    gateway = await createGateway({ dataDir, overrides: { httpPort: 0, bindAddress: '127.0.0.1' } });
+    gateway = await createGateway({ dataDir, overrides: { httpPort: 0, httpsPort: 0, bindAddress: '127.0.0.1' } });
     gateway.subscribe((event) => events.push(event));
     await gateway.startup();
   });
@@ -169,7 +169,7 @@ describe('gateway: a port that is taken', () => {
     await once(blocker, 'listening');
     const port = (blocker.address() as { port: number }).port;
     const dataDir = await makeDataDir();
-    const gateway = await createGateway({ dataDir, overrides: { httpPort: port, bindAddress: '127.0.0.1' } });
+    const gateway = await createGateway({ dataDir, overrides: { httpPort: port, httpsPort: 0, bindAddress: '127.0.0.1' } });
     try {
       await gateway.startup(); // does not throw: the status carries the problem
       const status = await call(gateway, 'getStatus');
@@ -205,11 +205,11 @@ describe('gateway: a port that is taken', () => {
 
   test('startOnLaunch false leaves the proxy stopped; close() flushes and is idempotent', async () => {
     const dataDir = await makeDataDir();
-    let gateway = await createGateway({ dataDir, overrides: { httpPort: 0 } });
+    let gateway = await createGateway({ dataDir, overrides: { httpPort: 0, httpsPort: 0 } });
     await call(gateway, 'updateSettings', { proxy: { startOnLaunch: false } });
     await Promise.all([gateway.close(), gateway.close()]);
 
-    gateway = await createGateway({ dataDir, overrides: { httpPort: 0 } });
+    gateway = await createGateway({ dataDir, overrides: { httpPort: 0, httpsPort: 0 } });
     try {
       await gateway.startup();
       assert.equal((await call(gateway, 'getStatus')).state, 'stopped');
@@ -221,7 +221,7 @@ describe('gateway: a port that is taken', () => {
 
   test('changing the HTTPS port (no HTTPS listener yet) saves it without restarting the proxy', async () => {
     const dataDir = await makeDataDir();
-    const gateway = await createGateway({ dataDir, overrides: { httpPort: 0, bindAddress: '127.0.0.1' } });
+    const gateway = await createGateway({ dataDir, overrides: { httpPort: 0, httpsPort: 0, bindAddress: '127.0.0.1' } });
     try {
       await gateway.startup();
       const before = await call(gateway, 'getStatus');

@@ -43,7 +43,7 @@ describe('admin server static files', () => {
     await writeFile(join(rendererDir, 'icon.svg'), '<svg/>');
     await writeFile(outside, 'top secret');
     await symlink(outside, join(rendererDir, 'link.txt'));
-    gateway = await createGateway({ dataDir, overrides: { httpPort: 0 } });
+    gateway = await createGateway({ dataDir, overrides: { httpPort: 0, httpsPort: 0 } });
     admin = new AdminServer({ gateway, token: 't'.repeat(43), rendererDir });
     port = (await admin.listen('127.0.0.1', 0)).port;
   });

@@ -18,7 +18,7 @@ const upstream = createServer((req, res) => {
 });
 await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
 const settings = defaultSettings().proxy;
-const engine = new ProxyEngine({ settings: { ...settings, httpPort: 0, bindAddress: '127.0.0.1' } });
+const engine = new ProxyEngine({ settings: { ...settings, httpPort: 0, httpsPort: 0, bindAddress: '127.0.0.1' } });
 engine.setRoutes([
   {
     id: 'files',
@@ -29,6 +29,7 @@ engine.setRoutes([
     insecureUpstreamTls: false,
     rewriteHost: null,
     trustedProxies: null,
+    tls: { mode: 'none' as const, certificateId: null, redirectHttp: false, hsts: false },
   },
 ]);
 const { port } = await engine.start();

@@ -28,7 +28,7 @@ describe('settings export, preview and import', () => {
   before(async () => {
     upstream = await startEchoUpstream('transfer');
     dataDir = await makeDataDir();
-    gateway = await createGateway({ dataDir, overrides: { httpPort: 0, bindAddress: '127.0.0.1' } });
+    gateway = await createGateway({ dataDir, overrides: { httpPort: 0, httpsPort: 0, bindAddress: '127.0.0.1' } });
     await gateway.startup();
     gateway.subscribe((event) => events.push(event));
     routes = [];
@@ -168,7 +168,7 @@ describe('an import that changes the proxy port', () => {
 
   test('moves a running listener; a port that is taken is port_unavailable saying the import was saved', async () => {
     const dataDir = await makeDataDir();
-    const gateway = await createGateway({ dataDir, overrides: { httpPort: 0, bindAddress: '127.0.0.1' } });
+    const gateway = await createGateway({ dataDir, overrides: { httpPort: 0, httpsPort: 0, bindAddress: '127.0.0.1' } });
     try {
       await gateway.startup();
       // Setting the port replaces the --http-port override, so the file's port is the one in use.

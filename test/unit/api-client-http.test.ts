@@ -95,6 +95,15 @@ describe('HTTP transport: requests', () => {
       exportSettings: {},
       previewImport: { document: { version: 2 } },
       importSettings: { document: { version: 2 } },
+      getCertificates: {},
+      setCaDomains: { domains: ['home.arpa'], replaceCa: true },
+      downloadCa: { format: 'pem' },
+      importCertificate: { certificatePem: 'x', privateKeyPem: 'y' },
+      removeCertificate: { id: 'c1' },
+      renewCertificate: { routeId: 'r1' },
+      getTrustPlan: {},
+      trustCa: { consent: true },
+      untrustCa: { consent: true },
       getAppInfo: {},
     };
     const http = transport();
@@ -102,7 +111,7 @@ describe('HTTP transport: requests', () => {
       await http.call(member, inputs[member]);
       const request = seen.at(-1)!;
       assert.equal(request.method, endpoints[member].method, member);
-      assert.equal(request.path, endpoints[member].path.replace(':id', 'r1'), member);
+      assert.equal(request.path, endpoints[member].path.replace(':id', member === 'removeCertificate' ? 'c1' : 'r1').replace(':routeId', 'r1'), member);
       assert.equal(request.authorization, 'Bearer secret-token', member);
     }
   });

@@ -36,6 +36,7 @@ function fakeTransport(answer: (member: ApiMember, input: unknown) => Promise<un
 const status: ProxyStatus = {
   state: 'running',
   http: { address: '127.0.0.1', port: 8080 },
+  https: { address: '127.0.0.1', port: 8443 },
   problem: null,
   startedAt: '2025-01-01T00:00:00.000Z',
   routeCount: 1,
@@ -52,6 +53,7 @@ const route: Route = {
   insecureUpstreamTls: false,
   rewriteHost: null,
   trustedProxies: null,
+  tls: { mode: 'none' as const, certificateId: null, redirectHttp: false, hsts: false },
 };
 
 describe('createApiClient', () => {

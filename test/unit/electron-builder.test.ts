@@ -260,7 +260,7 @@ describe('app.asar from `electron-builder --dir`', { skip: process.platform !== 
 
   it('serves the web UI from inside the package with gatehouse-serve', async () => {
     const dataDir = mkdtempSync(join(work, 'serve-data-'));
-    const child = spawn(serveWrapper, ['--data-dir', dataDir, '--http-port', '0', '--admin-port', '0'], {
+    const child = spawn(serveWrapper, ['--data-dir', dataDir, '--http-port', '0', '--https-port', '0', '--admin-port', '0'], {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, NODE_OPTIONS: '' },
     });

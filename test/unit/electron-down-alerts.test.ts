@@ -15,6 +15,7 @@ function route(id: string, names: string[], title?: string): Route {
     insecureUpstreamTls: false,
     rewriteHost: null,
     trustedProxies: null,
+    tls: { mode: 'none' as const, certificateId: null, redirectHttp: false, hsts: false },
     ...(title === undefined ? {} : { title }),
   };
 }

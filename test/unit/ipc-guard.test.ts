@@ -80,6 +80,13 @@ describe('invokeMember', () => {
       checkPorts: { httpPort: 8080 },
       previewImport: { document: { format: 'gatehouse-settings' } },
       importSettings: { document: { format: 'gatehouse-settings' } },
+      setCaDomains: { domains: ['home.arpa'], replaceCa: true },
+      downloadCa: { format: 'der' },
+      importCertificate: { certificatePem: 'x', privateKeyPem: 'y' },
+      removeCertificate: { id: 'c1' },
+      renewCertificate: { routeId: 'r1' },
+      trustCa: { consent: true },
+      untrustCa: { consent: true },
     };
     for (const member of Object.keys(invokers) as (keyof typeof invokers)[]) {
       const input = inputs[member];
@@ -100,6 +107,7 @@ describe('invokeMember', () => {
       insecureUpstreamTls: false,
       rewriteHost: null,
       trustedProxies: null,
+      tls: { mode: 'none', certificateId: null, redirectHttp: false, hsts: false },
     });
     await invokeMember('recentLog', {}, handlers);
     assert.deepEqual(received.at(-1)?.input, { limit: 200 });

@@ -175,6 +175,7 @@ describe('AppState', () => {
       insecureUpstreamTls: true,
       rewriteHost: null,
       trustedProxies: ['10.0.0.0/8'],
+      tls: { mode: 'none', certificateId: null, redirectHttp: false, hsts: false },
     });
     const restored = app.routes.find((route) => route.names[0] === 'pve.home.arpa');
     assert.ok(restored, 'the route is back');

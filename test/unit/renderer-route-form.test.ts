@@ -5,7 +5,7 @@ import '../../src-renderer/dev/svelte-modules.mjs';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ApiError, createApiClient } from '../../shared/api.js';
-import { hostnameProblem, parseUpstream, type RouteInput } from '../../shared/model.js';
+import { hostnameProblem, noTls, parseUpstream, type RouteInput } from '../../shared/model.js';
 import { FakeGatehouse, sampleRoute } from '../../src-renderer/dev/fake-gatehouse.js';
 
 const { RouteForm, emptyTrustedListMessage, routeInputFrom, routeValuesOf, routeFieldOf } = await import('../../src-renderer/route-form/route-form.svelte.js');
@@ -49,7 +49,7 @@ describe('RouteForm', () => {
     let sent: RouteInput | undefined;
     const saved = await form.submit(async (input) => {
       sent = input;
-      return sampleRoute({ id: 'r1', ...input, names: input.names, upstream: String(input.upstream) });
+      return sampleRoute({ id: 'r1', ...input, names: input.names, upstream: String(input.upstream), tls: noTls() });
     });
     assert.ok(saved);
     assert.deepEqual(sent, {
@@ -61,6 +61,7 @@ describe('RouteForm', () => {
       insecureUpstreamTls: false,
       rewriteHost: null,
       trustedProxies: null,
+      tls: noTls(),
     });
   });
 

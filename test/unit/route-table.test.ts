@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import type { Route } from '../../shared/model.js';
+import { noTls } from '../../shared/model.js';
 import { RouteTable } from '../../src-main/core/proxy/route-table.js';
 import { UpstreamRegistry } from '../../src-main/core/proxy/upstreams.js';
 
@@ -13,7 +14,7 @@ after(async () => {
 });
 
 function route(id: string, names: string[], extra: Partial<Route> = {}): Route {
-  return { id, names, upstream: 'http://10.0.0.4:8096', enabled: true, websocket: true, insecureUpstreamTls: false, rewriteHost: null, trustedProxies: null, ...extra };
+  return { id, names, upstream: 'http://10.0.0.4:8096', enabled: true, websocket: true, insecureUpstreamTls: false, rewriteHost: null, trustedProxies: null, tls: noTls(), ...extra };
 }
 
 function table(routes: Route[], connectTimeoutMs = 5000): { table: RouteTable; registry: UpstreamRegistry } {

@@ -9,6 +9,7 @@ import type { ProxyEngine } from '../proxy/engine.js';
 export interface ProxyRunState {
   state: ProxyState;
   http: ListenerInfo | null;
+  https: ListenerInfo | null;
   problem: Problem | null;
   startedAt: string | null;
 }
@@ -19,7 +20,7 @@ export class ProxyRunner {
   #startedAt: string | null = null;
 
   constructor(
-    private readonly engine: Pick<ProxyEngine, 'start' | 'stop' | 'http'>,
+    private readonly engine: Pick<ProxyEngine, 'start' | 'stop' | 'http' | 'https'>,
     /** Called after every transition, to publish the new status. */
     private readonly onChange: () => void,
   ) {}
@@ -28,6 +29,7 @@ export class ProxyRunner {
     return {
       state: this.#state,
       http: this.#state === 'running' ? this.engine.http : null,
+      https: this.#state === 'running' ? this.engine.https : null,
       problem: this.#problem,
       startedAt: this.#startedAt,
     };

@@ -47,6 +47,7 @@ export class ProxyEngine {
   private readonly stopGraceMs: number;
   private server: Server | null = null;
   private listener: ListenerInfo | null = null;
+  private tlsListener: ListenerInfo | null = null;
   private readonly tunnels = new Set<Duplex>();
   /** Connections answered with `Connection: close` over an unread body: nothing after it is trusted. */
   private readonly closing = new WeakSet<Duplex>();
@@ -74,6 +75,10 @@ export class ProxyEngine {
 
   get http(): ListenerInfo | null {
     return this.listener;
+  }
+
+  get https(): ListenerInfo | null {
+    return this.tlsListener;
   }
 
   /** Provisions `routes` and swaps them in atomically; requests under way keep their old route. */

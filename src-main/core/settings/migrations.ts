@@ -55,8 +55,28 @@ const addAppSection: Migration = {
   },
 };
 
+/**
+ * Version 3 gives each route its HTTPS settings (`tls`). Routes saved before Gatehouse had a TLS
+ * listener were plain HTTP, so they keep exactly that: mode "none", no redirect, no HSTS. Writing it
+ * out (rather than leaving the default to fill it in) also makes an older Gatehouse refuse the file
+ * as newer, instead of failing on a field it does not know.
+ */
+const addRouteTls: Migration = {
+  from: 2,
+  to: 3,
+  migrate(raw) {
+    if (!Array.isArray(raw.routes)) return { ...raw };
+    return { ...raw, routes: raw.routes.map(withoutTls) };
+  },
+};
+
+function withoutTls(route: unknown): unknown {
+  if (typeof route !== 'object' || route === null || Array.isArray(route) || Object.hasOwn(route, 'tls')) return route;
+  return { ...route, tls: { mode: 'none', certificateId: null, redirectHttp: false, hsts: false } };
+}
+
 /** Every step, oldest first; the last one ends at SETTINGS_VERSION. */
-export const migrations: readonly Migration[] = [addVersionAndUpstreamScheme, addAppSection];
+export const migrations: readonly Migration[] = [addVersionAndUpstreamScheme, addAppSection, addRouteTls];
 
 /**
  * Brings `raw` (written in format `from`) to format `target` by running each step in turn.
