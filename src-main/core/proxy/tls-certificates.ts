@@ -1,23 +1,34 @@
-// What the proxy engine needs from the certificate side, and nothing more: a TLS context per route
+// What the proxy engine needs from the certificate side, and nothing more: a certificate per route
 // and a neutral one. The engine matches an SNI name to a route with the same table it routes Host
-// headers with, then asks for that route's context, so a name can only ever get its own route's
-// certificate. core/certs implements this; the engine never reads a key file itself.
+// headers with, then asks for that route's certificate, so a name can only ever get its own route's
+// certificate. core/certs implements this and never builds TLS contexts: the engine does, with its
+// one TLS policy (versions, ciphers, curves), so no certificate can bring a weaker configuration.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { SecureContext } from 'node:tls';
+
+/**
+ * A certificate ready to serve. The object is immutable and keeps its identity until it is
+ * replaced (renewal, import, CA change): the engine caches the TLS context it builds per object.
+ */
+export interface ServedCertificate {
+  /** The leaf first, then its chain (intermediates, leaf's issuer first), PEM. */
+  readonly certificatePem: string;
+  /** The leaf's private key, PEM. */
+  readonly privateKeyPem: string;
+}
 
 export interface RouteCertificates {
   /**
-   * The TLS context with the route's certificate (and chain), or null when the route has none it
-   * can serve now (no HTTPS, still being issued, expired, failed). Called once per handshake: the
-   * answer may change at any time (renewal, import), and the next handshake sees the new one.
+   * The route's certificate, or null when it has none it can serve now (no HTTPS, still being
+   * issued, expired, failed). Called once per handshake: the answer may change at any time
+   * (renewal, import), and the next handshake sees the new one without restarting the listener.
    */
-  contextFor(routeId: string): SecureContext | null;
+  certificateFor(routeId: string): ServedCertificate | null;
   /**
    * The neutral certificate, for a client without SNI, with a name no route claims, or for a route
    * without a usable certificate. It names no route (it is self-signed, for "Gatehouse"), so the
    * browser warns, and a person who goes on anyway sees Gatehouse's readable error page.
    */
-  fallback(): SecureContext;
+  fallback(): ServedCertificate;
 }
 
 /**
