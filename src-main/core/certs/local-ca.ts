@@ -26,11 +26,11 @@ import { generateRsaKeyPair, randomSerialHex, signCertificate, validityFrom } fr
  */
 export const CA_VALIDITY_DAYS = 3650;
 
-/** Owner-only permission bits for the CA key and the folder holding it. */
-const KEY_FILE_MODE = 0o600;
-const CERTS_DIR_MODE = 0o700;
+/** Owner-only permission bits for private keys, and for the folders holding them. */
+export const KEY_FILE_MODE = 0o600;
+export const CERTS_DIR_MODE = 0o700;
 /** A certificate is public: readable by others, writable by the owner. */
-const CERT_FILE_MODE = 0o644;
+export const CERT_FILE_MODE = 0o644;
 
 export interface LocalCaFiles {
   dir: string;

@@ -1,0 +1,452 @@
+// The certificate service: the local CA, a leaf per local-CA route, imported certificates, and the
+// neutral fallback, behind the one interface the HTTPS listener uses (RouteCertificates).
+//
+// Key types and sizes:
+// - local CA: RSA 2048, sha256WithRSAEncryption, 10 years, name-constrained (local-ca.ts).
+// - route leaves: RSA 2048, signed sha256WithRSAEncryption by the CA, LEAF_VALIDITY_DAYS (397).
+//   Not ECDSA P-256, though it would be faster to make and to serve: node-forge, which builds the
+//   certificates, has no EC support, and carrying an EC key through it would mean splicing the
+//   SubjectPublicKeyInfo and the key identifier into forge's ASN.1 by hand. To keep issuance quick
+//   anyway, `spareKeys` RSA keys are generated ahead of time in the background (spare-keys.ts).
+// - neutral fallback: RSA 2048, self-signed, CN "Gatehouse", only gatehouse.invalid.
+// - custom certificates: whatever was imported (RSA, ECDSA, Ed25519: node:tls serves them all).
+//
+// Every change goes through one queue (#serially), so issuing for one setRoutes never races with the
+// next, a renewal or a CA change; reads (certificateFor, routeCertificates) never wait for it.
+import { X509Certificate, createPrivateKey } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import { join } from 'node:path';
+import { ApiError, type ApiParsedInput, type FieldIssue } from '../../../shared/api.js';
+import type { Route } from '../../../shared/model.js';
+import type { CustomCertificate, Problem, RouteCertificate } from '../../../shared/status.js';
+import { newRouteId, routeLabel } from '../gateway/route-edits.js';
+import type { RouteCertificates, ServedCertificate } from '../proxy/tls-certificates.js';
+import { moveAsideWithoutReplacing } from '../settings/durable-file.js';
+import { certificateFacts, dateProblem, namesCover, readableDate, stateAt, stateChangeTimes, type CertificateFacts } from './certificate-facts.js';
+import { CertificateFiles, leafFolder, type StoredPair } from './certificate-files.js';
+import { checkImport } from './custom-import.js';
+import { makeFallbackCertificate } from './fallback-certificate.js';
+import { issueLeaf } from './leaf.js';
+import { CERTS_DIR_MODE, LocalCa } from './local-ca.js';
+import { canonicalDomain, canonicalHostName, isWithinDomain } from './name-constraints.js';
+import { SpareKeys } from './spare-keys.js';
+
+/** How often renewals and expiry thresholds are checked, in milliseconds (6 hours). */
+const CHECK_INTERVAL_MS = 6 * 60 * 60 * 1000;
+/** A leaf is renewed once this share of its lifetime has passed (2/3: 132 days before expiry). */
+const RENEW_AFTER_SHARE = 2 / 3;
+/** RSA keys kept ready for the next leaves; default of `spareKeys`. */
+const DEFAULT_SPARE_KEYS = 2;
+
+export interface CertificateServiceOptions {
+  dataDir: string;
+  /** Called whenever routeCertificates() or customCertificates() would answer differently. */
+  onChange: () => void;
+  /** Clock; default the real one. Tests move it forward to reach renewal and expiry. */
+  now?: () => Date;
+  /** RSA keys generated ahead of time (default 2); 0 generates each key when it is needed. */
+  spareKeys?: number;
+}
+
+/** A certificate ready to serve, with the facts read from it once. */
+interface Held {
+  served: ServedCertificate;
+  facts: CertificateFacts;
+  x509: X509Certificate;
+}
+
+/** A local-CA route's leaf: the one served (if any), whether a new one is being issued, and why not. */
+interface LeafSlot {
+  leaf: Held | null;
+  pending: boolean;
+  problem: Problem | null;
+}
+
+interface CustomEntry extends Held {
+  id: string;
+  label: string;
+  importedAt: string;
+  chainLength: number;
+}
+
+export class CertificateService implements RouteCertificates {
+  readonly #dataDir: string;
+  readonly #files: CertificateFiles;
+  readonly #onChange: () => void;
+  readonly #now: () => Date;
+  readonly #spareKeys: SpareKeys;
+  #ca: LocalCa;
+  #fallback: ServedCertificate;
+  /** Leaves by folder (leafFolder(route id)). */
+  readonly #leaves = new Map<string, LeafSlot>();
+  readonly #custom = new Map<string, CustomEntry>();
+  #routes: readonly Route[] = [];
+  #routesById = new Map<string, Route>();
+  #queue: Promise<unknown> = Promise.resolve();
+  #lastSnapshot = '';
+  readonly #interval: NodeJS.Timeout;
+  #thresholdTimer: NodeJS.Timeout | null = null;
+  #closed = false;
+
+  private constructor(options: CertificateServiceOptions, ca: LocalCa, spareKeys: SpareKeys, fallback: ServedCertificate) {
+    this.#dataDir = options.dataDir;
+    this.#files = new CertificateFiles(ca.files.dir);
+    this.#onChange = options.onChange;
+    this.#now = options.now ?? (() => new Date());
+    this.#ca = ca;
+    this.#spareKeys = spareKeys;
+    this.#fallback = fallback;
+    this.#interval = setInterval(() => void this.#serially(() => this.#reconcile()), CHECK_INTERVAL_MS).unref();
+  }
+
+  /** Opens (or creates) the local CA, loads stored leaves and imported certificates, makes the fallback. */
+  static async open(options: CertificateServiceOptions): Promise<CertificateService> {
+    const now = options.now ?? (() => new Date());
+    const spareKeys = new SpareKeys(options.spareKeys ?? DEFAULT_SPARE_KEYS);
+    try {
+      const [ca, fallbackKeys] = await Promise.all([LocalCa.open(options.dataDir, { now: now() }), spareKeys.take()]);
+      const service = new CertificateService(options, ca, spareKeys, makeFallbackCertificate(fallbackKeys, now()));
+      await service.#load();
+      return service;
+    } catch (error) {
+      spareKeys.close();
+      throw error;
+    }
+  }
+
+  get ca(): LocalCa {
+    return this.#ca;
+  }
+
+  fallback(): ServedCertificate {
+    return this.#fallback;
+  }
+
+  certificateFor(routeId: string): ServedCertificate | null {
+    const route = this.#routesById.get(routeId);
+    if (!route) return null;
+    const now = this.#now().getTime();
+    const held = route.tls.mode === 'local' ? this.#leaves.get(leafFolder(routeId))?.leaf : this.#usableCustom(route);
+    return held && now < held.facts.notAfter.getTime() ? held.served : null;
+  }
+
+  /** Throws ApiError('invalid_input') naming each field of `route` whose certificate cannot work. */
+  checkRoute(route: Route): void {
+    const issues: FieldIssue[] = [];
+    if (route.tls.mode === 'local') {
+      const domains = this.#ca.info.permittedDomains;
+      route.names.forEach((name, i) => {
+        if (!domains.some((domain) => isWithinDomain(name, domain))) {
+          issues.push({
+            path: `names.${i}`,
+            message:
+              `"${name}" is outside the local CA's domains (${domains.join(', ')}): add its domain on the ` +
+              'Certificates page, or choose a custom certificate for this route',
+          });
+        }
+      });
+    } else if (route.tls.mode === 'custom' && route.tls.certificateId !== null) {
+      const id = route.tls.certificateId;
+      const custom = this.#custom.get(id);
+      const issue = (message: string) => issues.push({ path: 'tls.certificateId', message });
+      if (!custom) issue(`there is no imported certificate "${id}": import it on the Certificates page, or choose another`);
+      else {
+        for (const name of route.names.filter((name) => !namesCover(custom.facts.names, name))) {
+          issue(`the certificate "${custom.label}" does not cover "${name}" (it is for ${custom.facts.names.join(', ')}): choose or import one that does`);
+        }
+        if (this.#now() >= custom.facts.notAfter) issue(`the certificate "${custom.label}" expired on ${readableDate(custom.facts.notAfter)}: import the renewed one`);
+      }
+    }
+    if (issues.length > 0) {
+      throw new ApiError('invalid_input', issues.map((issue) => `${issue.path}: ${issue.message}`).join('; '), { issues });
+    }
+  }
+
+  /** Takes the saved routes: issues missing or outdated leaves, forgets those of removed routes. */
+  setRoutes(routes: readonly Route[]): Promise<void> {
+    this.#useRoutes(routes);
+    return this.#serially(() => this.#reconcile());
+  }
+
+  routeCertificates(): RouteCertificate[] {
+    return this.#routes.map((route) => this.#routeCertificate(route));
+  }
+
+  customCertificates(routes: readonly Route[]): CustomCertificate[] {
+    const now = this.#now();
+    return [...this.#custom.values()].map((entry) => {
+      const state = stateAt(entry.facts, now);
+      const usedBy = routes.filter((route) => route.tls.mode === 'custom' && route.tls.certificateId === entry.id).map((route) => route.id);
+      return {
+        id: entry.id,
+        label: entry.label,
+        names: entry.facts.names,
+        issuer: entry.facts.issuer,
+        notBefore: entry.facts.notBefore.toISOString(),
+        notAfter: entry.facts.notAfter.toISOString(),
+        fingerprintSha256: entry.facts.fingerprintSha256,
+        chainLength: entry.chainLength,
+        usedBy,
+        state,
+        problem: state === 'valid' ? null : dateProblem(state, entry.facts, 'import the renewed certificate, then choose it for the routes that use this one'),
+      };
+    });
+  }
+
+  importCertificate(input: ApiParsedInput<'importCertificate'>): Promise<CustomCertificate> {
+    return this.#serially(async () => {
+      const checked = checkImport(input, this.#now());
+      const id = newRouteId([...this.#custom.keys()].map((key) => ({ id: key })));
+      const label = input.label || checked.facts.names[0]!;
+      const importedAt = this.#now().toISOString();
+      await this.#files.saveCustom(id, checked, { label, importedAt });
+      this.#custom.set(id, { ...held(checked), id, label, importedAt, chainLength: checked.chainLength });
+      this.#notifyIfChanged();
+      return this.customCertificates(this.#routes).find((custom) => custom.id === id)!;
+    });
+  }
+
+  removeCertificate(id: string, routes: readonly Route[]): Promise<CustomCertificate> {
+    return this.#serially(async () => {
+      const custom = this.customCertificates(routes).find((entry) => entry.id === id);
+      if (!custom) throw new ApiError('not_found', `There is no imported certificate "${id}".`);
+      if (custom.usedBy.length > 0) {
+        const users = routes.filter((route) => custom.usedBy.includes(route.id)).map((route) => `"${routeLabel(route)}"`);
+        throw new ApiError('conflict', `The certificate "${custom.label}" is used by ${users.join(', ')}.`, {
+          fix: 'Choose another certificate (or the local CA) for those routes first, then remove it.',
+        });
+      }
+      await this.#files.removeCustom(id);
+      this.#custom.delete(id);
+      this.#notifyIfChanged();
+      return custom;
+    });
+  }
+
+  /** Issues a new leaf for a local-CA route now. */
+  renew(routeId: string, routes: readonly Route[]): Promise<RouteCertificate> {
+    return this.#serially(async () => {
+      const route = routes.find((candidate) => candidate.id === routeId);
+      if (!route) throw new ApiError('not_found', `There is no route "${routeId}".`);
+      if (route.tls.mode !== 'local') {
+        throw new ApiError('conflict', `"${routeLabel(route)}" does not use the local CA, so Gatehouse cannot renew its certificate.`, {
+          fix: route.tls.mode === 'custom' ? 'Import the renewed certificate and choose it for the route.' : 'Choose the local CA for the route first.',
+        });
+      }
+      this.#useRoutes(routes);
+      await this.#issueFor([route]);
+      return this.#routeCertificate(route);
+    });
+  }
+
+  /**
+   * Replaces the local CA with a new one (new key, new serial) limited to `domains`, keeping the
+   * old files in certs/replaced-<time>/, and re-issues every local-CA route's leaf with it.
+   */
+  setCaDomains(domains: string[], routes: readonly Route[]): Promise<void> {
+    return this.#serially(async () => {
+      const canonical = [...new Set(domains.map(canonicalDomain))];
+      const now = this.#now();
+      const { dir, certPath, keyPath } = this.#ca.files;
+      // No colons: the folder name must be valid on Windows too.
+      const keptIn = join(dir, `replaced-${now.toISOString().replace(/:/g, '-')}`);
+      await fs.mkdir(keptIn, { recursive: true, mode: CERTS_DIR_MODE });
+      // The certificate first: a key left alone gets a new certificate on the next open.
+      await moveAsideWithoutReplacing(certPath, join(keptIn, 'ca.pem'));
+      await moveAsideWithoutReplacing(keyPath, join(keptIn, 'ca-key.pem'));
+      this.#ca = await LocalCa.open(this.#dataDir, { domains: canonical, now });
+      this.#useRoutes(routes);
+      await this.#reconcile();
+    });
+  }
+
+  close(): void {
+    this.#closed = true;
+    clearInterval(this.#interval);
+    if (this.#thresholdTimer) clearTimeout(this.#thresholdTimer);
+    this.#spareKeys.close();
+  }
+
+  // -------------------------------------------------------------------------------------------
+
+  async #load(): Promise<void> {
+    for (const [folder, pair] of await this.#files.loadLeaves()) {
+      const leaf = heldIfPair(pair);
+      if (leaf) this.#leaves.set(folder, { leaf, pending: false, problem: null });
+    }
+    for (const [id, stored] of await this.#files.loadCustom()) {
+      const entry = heldIfPair(stored);
+      if (!entry) continue;
+      const chainLength = stored.certificatePem.split('-----BEGIN CERTIFICATE-----').length - 2;
+      this.#custom.set(id, { ...entry, id, label: stored.label || entry.facts.names[0] || id, importedAt: stored.importedAt, chainLength });
+    }
+  }
+
+  #useRoutes(routes: readonly Route[]): void {
+    this.#routes = [...routes];
+    this.#routesById = new Map(routes.map((route) => [route.id, route]));
+  }
+
+  #serially<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.#queue.then(work);
+    this.#queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Brings the leaves in line with the routes, the CA and the clock; never rejects. */
+  async #reconcile(): Promise<void> {
+    if (this.#closed) return;
+    const local = this.#routes.filter((route) => route.tls.mode === 'local');
+    const keep = new Set(local.map((route) => leafFolder(route.id)));
+    for (const folder of [...this.#leaves.keys()].filter((folder) => !keep.has(folder))) {
+      this.#leaves.delete(folder);
+      await this.#files.removeLeaf(folder).catch(() => undefined); // retried by nobody: a stray folder is harmless
+    }
+    await this.#issueFor(local.filter((route) => this.#needsLeaf(route)));
+    this.#scheduleThresholdCheck();
+  }
+
+  /** True when the route's leaf is missing, outdated, or from another CA; false with a problem when it cannot get one. */
+  #needsLeaf(route: Route): boolean {
+    const folder = leafFolder(route.id);
+    const slot = this.#leaves.get(folder);
+    const domains = this.#ca.info.permittedDomains;
+    const outside = route.names.find((name) => !domains.some((domain) => isWithinDomain(name, domain)));
+    if (outside !== undefined) {
+      this.#leaves.set(folder, {
+        leaf: null,
+        pending: false,
+        problem: {
+          code: 'name_outside_ca_domains',
+          message: `"${outside}" is outside the local CA's domains (${domains.join(', ')}).`,
+          fix: 'Add its domain on the Certificates page, or choose a custom certificate for this route.',
+        },
+      });
+      void this.#files.removeLeaf(folder).catch(() => undefined);
+      return false;
+    }
+    const leaf = slot?.leaf;
+    if (!leaf) return true;
+    const wanted = new Set(route.names.map(canonicalHostName));
+    const sameNames = leaf.facts.names.length === wanted.size && leaf.facts.names.every((name) => wanted.has(name));
+    const caCert = new X509Certificate(this.#ca.info.certificatePem);
+    const fromThisCa = leaf.x509.checkIssued(caCert) && leaf.x509.verify(caCert.publicKey);
+    return !sameNames || !fromThisCa || this.#now().getTime() >= renewsAt(leaf.facts);
+  }
+
+  async #issueFor(routes: readonly Route[]): Promise<void> {
+    if (routes.length === 0) return this.#notifyIfChanged();
+    for (const route of routes) {
+      const folder = leafFolder(route.id);
+      this.#leaves.set(folder, { leaf: this.#leaves.get(folder)?.leaf ?? null, pending: true, problem: null });
+    }
+    this.#notifyIfChanged();
+    await Promise.all(routes.map((route) => this.#issue(route)));
+    this.#notifyIfChanged();
+  }
+
+  async #issue(route: Route): Promise<void> {
+    const folder = leafFolder(route.id);
+    try {
+      const keys = await this.#spareKeys.take();
+      const issued = await issueLeaf(this.#ca, route.names, { now: this.#now(), keys });
+      await this.#files.saveLeaf(folder, issued);
+      this.#leaves.set(folder, { leaf: held(issued), pending: false, problem: null });
+    } catch (error) {
+      this.#leaves.set(folder, {
+        leaf: this.#leaves.get(folder)?.leaf ?? null,
+        pending: false,
+        problem: {
+          code: 'certificate_not_issued',
+          message: `Gatehouse could not issue the certificate: ${(error as Error).message}`,
+          fix: 'Renew it on the Certificates page; if it fails again, check that the data directory is writable.',
+        },
+      });
+    }
+  }
+
+  #routeCertificate(route: Route): RouteCertificate {
+    const base = { routeId: route.id, mode: route.tls.mode, names: [] as string[], issuer: null, notBefore: null, notAfter: null, fingerprintSha256: null, renewsAt: null };
+    if (route.tls.mode === 'none') return { ...base, state: 'none', problem: null };
+    const now = this.#now();
+    if (route.tls.mode === 'local') {
+      const slot = this.#leaves.get(leafFolder(route.id));
+      const leaf = slot?.leaf;
+      if (!leaf) {
+        if (slot?.problem) return { ...base, state: 'error', problem: slot.problem };
+        return { ...base, state: 'pending', problem: null };
+      }
+      const state = stateAt(leaf.facts, now);
+      const problem = slot.problem ?? (state === 'valid' ? null : dateProblem(state, leaf.facts, 'Renew it on the Certificates page.'));
+      return { ...base, ...publicFacts(leaf.facts), renewsAt: new Date(renewsAt(leaf.facts)).toISOString(), state, problem };
+    }
+    const custom = route.tls.certificateId === null ? undefined : this.#custom.get(route.tls.certificateId);
+    if (!custom) {
+      return { ...base, state: 'error', problem: { code: 'certificate_missing', message: 'The chosen certificate is no longer imported.', fix: 'Import it again, or choose another certificate for this route.' } };
+    }
+    const uncovered = route.names.find((name) => !namesCover(custom.facts.names, name));
+    if (uncovered !== undefined) {
+      return {
+        ...base,
+        ...publicFacts(custom.facts),
+        state: 'error',
+        problem: { code: 'certificate_names', message: `The certificate "${custom.label}" does not cover "${uncovered}".`, fix: 'Choose or import a certificate that covers every name of the route.' },
+      };
+    }
+    const state = stateAt(custom.facts, now);
+    const problem = state === 'valid' ? null : dateProblem(state, custom.facts, 'Import the renewed certificate and choose it for this route.');
+    return { ...base, ...publicFacts(custom.facts), state, problem };
+  }
+
+  #usableCustom(route: Route): Held | undefined {
+    const custom = route.tls.certificateId === null ? undefined : this.#custom.get(route.tls.certificateId);
+    return custom && route.names.every((name) => namesCover(custom.facts.names, name)) ? custom : undefined;
+  }
+
+  /** Calls onChange when what the API shows differs from the last time it was called. */
+  #notifyIfChanged(): void {
+    const snapshot = JSON.stringify([this.routeCertificates(), this.customCertificates(this.#routes)]);
+    if (snapshot === this.#lastSnapshot) return;
+    this.#lastSnapshot = snapshot;
+    if (!this.#closed) this.#onChange();
+  }
+
+  /** Checks again at the next renewal or state threshold when it comes before the next regular check. */
+  #scheduleThresholdCheck(): void {
+    if (this.#thresholdTimer) clearTimeout(this.#thresholdTimer);
+    this.#thresholdTimer = null;
+    if (this.#closed) return;
+    const now = this.#now().getTime();
+    const times = [...this.#leaves.values()].flatMap((slot) => (slot.leaf ? [renewsAt(slot.leaf.facts), ...stateChangeTimes(slot.leaf.facts)] : []));
+    times.push(...[...this.#custom.values()].flatMap((entry) => stateChangeTimes(entry.facts)));
+    const next = Math.min(...times.filter((time) => time > now));
+    if (next - now < CHECK_INTERVAL_MS) {
+      this.#thresholdTimer = setTimeout(() => void this.#serially(() => this.#reconcile()), next - now + 1000).unref();
+    }
+  }
+}
+
+/** When Gatehouse renews a leaf: after RENEW_AFTER_SHARE of its lifetime, in ms. */
+function renewsAt(facts: CertificateFacts): number {
+  const start = facts.notBefore.getTime();
+  return start + (facts.notAfter.getTime() - start) * RENEW_AFTER_SHARE;
+}
+
+function held(pair: StoredPair): Held {
+  const x509 = new X509Certificate(pair.certificatePem);
+  return { served: Object.freeze({ certificatePem: pair.certificatePem, privateKeyPem: pair.privateKeyPem }), facts: certificateFacts(x509), x509 };
+}
+
+/** A stored pair that reads and matches, or null (the route then gets a new leaf). */
+function heldIfPair(pair: StoredPair): Held | null {
+  try {
+    const entry = held(pair);
+    return entry.x509.checkPrivateKey(createPrivateKey(pair.privateKeyPem)) ? entry : null;
+  } catch {
+    return null;
+  }
+}
+
+function publicFacts(facts: CertificateFacts) {
+  return { names: facts.names, issuer: facts.issuer, notBefore: facts.notBefore.toISOString(), notAfter: facts.notAfter.toISOString(), fingerprintSha256: facts.fingerprintSha256 };
+}
