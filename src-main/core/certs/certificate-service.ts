@@ -13,19 +13,30 @@
 //
 // Every change goes through one queue (#serially), so issuing for one setRoutes never races with the
 // next, a renewal or a CA change; reads (certificateFor, routeCertificates) never wait for it.
-import { X509Certificate, createPrivateKey } from 'node:crypto';
+import { X509Certificate } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { ApiError, type ApiParsedInput, type FieldIssue } from '../../../shared/api.js';
 import type { Route } from '../../../shared/model.js';
-import type { CustomCertificate, Problem, RouteCertificate } from '../../../shared/status.js';
+import type { CustomCertificate, RouteCertificate } from '../../../shared/status.js';
 import { newRouteId, routeLabel } from '../gateway/route-edits.js';
 import type { RouteCertificates, ServedCertificate } from '../proxy/tls-certificates.js';
 import { moveAsideWithoutReplacing } from '../settings/durable-file.js';
-import { certificateFacts, dateProblem, namesCover, readableDate, stateAt, stateChangeTimes, type CertificateFacts } from './certificate-facts.js';
-import { CertificateFiles, leafFolder, type StoredPair } from './certificate-files.js';
+import { namesCover, readableDate, stateChangeTimes } from './certificate-facts.js';
+import { CertificateFiles, leafFolder } from './certificate-files.js';
 import { checkImport } from './custom-import.js';
 import { makeFallbackCertificate } from './fallback-certificate.js';
+import {
+  customCertificateOf,
+  customRouteCertificate,
+  held,
+  heldIfPair,
+  localRouteCertificate,
+  renewsAt,
+  type CustomEntry,
+  type Held,
+  type LeafSlot,
+} from './held-certificates.js';
 import { issueLeaf } from './leaf.js';
 import { CERTS_DIR_MODE, LocalCa } from './local-ca.js';
 import { canonicalDomain, canonicalHostName, isWithinDomain } from './name-constraints.js';
@@ -33,8 +44,6 @@ import { SpareKeys } from './spare-keys.js';
 
 /** How often renewals and expiry thresholds are checked, in milliseconds (6 hours). */
 const CHECK_INTERVAL_MS = 6 * 60 * 60 * 1000;
-/** A leaf is renewed once this share of its lifetime has passed (2/3: 132 days before expiry). */
-const RENEW_AFTER_SHARE = 2 / 3;
 /** RSA keys kept ready for the next leaves; default of `spareKeys`. */
 const DEFAULT_SPARE_KEYS = 2;
 
@@ -48,27 +57,6 @@ export interface CertificateServiceOptions {
   spareKeys?: number;
 }
 
-/** A certificate ready to serve, with the facts read from it once. */
-interface Held {
-  served: ServedCertificate;
-  facts: CertificateFacts;
-  x509: X509Certificate;
-}
-
-/** A local-CA route's leaf: the one served (if any), whether a new one is being issued, and why not. */
-interface LeafSlot {
-  leaf: Held | null;
-  pending: boolean;
-  problem: Problem | null;
-}
-
-interface CustomEntry extends Held {
-  id: string;
-  label: string;
-  importedAt: string;
-  chainLength: number;
-}
-
 export class CertificateService implements RouteCertificates {
   readonly #dataDir: string;
   readonly #files: CertificateFiles;
@@ -80,7 +68,9 @@ export class CertificateService implements RouteCertificates {
   /** Leaves by folder (leafFolder(route id)). */
   readonly #leaves = new Map<string, LeafSlot>();
   readonly #custom = new Map<string, CustomEntry>();
+  /** The routes of the last setRoutes (or renew, setCaDomains). */
   #routes: readonly Route[] = [];
+  #routesKnown = false;
   #routesById = new Map<string, Route>();
   #queue: Promise<unknown> = Promise.resolve();
   #lastSnapshot = '';
@@ -139,9 +129,7 @@ export class CertificateService implements RouteCertificates {
         if (!domains.some((domain) => isWithinDomain(name, domain))) {
           issues.push({
             path: `names.${i}`,
-            message:
-              `"${name}" is outside the local CA's domains (${domains.join(', ')}): add its domain on the ` +
-              'Certificates page, or choose a custom certificate for this route',
+            message: `${outsideDomains(name, domains)}: add its domain on the Certificates page, or choose a custom certificate for this route`,
           });
         }
       });
@@ -174,23 +162,7 @@ export class CertificateService implements RouteCertificates {
 
   customCertificates(routes: readonly Route[]): CustomCertificate[] {
     const now = this.#now();
-    return [...this.#custom.values()].map((entry) => {
-      const state = stateAt(entry.facts, now);
-      const usedBy = routes.filter((route) => route.tls.mode === 'custom' && route.tls.certificateId === entry.id).map((route) => route.id);
-      return {
-        id: entry.id,
-        label: entry.label,
-        names: entry.facts.names,
-        issuer: entry.facts.issuer,
-        notBefore: entry.facts.notBefore.toISOString(),
-        notAfter: entry.facts.notAfter.toISOString(),
-        fingerprintSha256: entry.facts.fingerprintSha256,
-        chainLength: entry.chainLength,
-        usedBy,
-        state,
-        problem: state === 'valid' ? null : dateProblem(state, entry.facts, 'import the renewed certificate, then choose it for the routes that use this one'),
-      };
-    });
+    return [...this.#custom.values()].map((entry) => customCertificateOf(entry, routes, now));
   }
 
   importCertificate(input: ApiParsedInput<'importCertificate'>): Promise<CustomCertificate> {
@@ -284,6 +256,7 @@ export class CertificateService implements RouteCertificates {
 
   #useRoutes(routes: readonly Route[]): void {
     this.#routes = [...routes];
+    this.#routesKnown = true;
     this.#routesById = new Map(routes.map((route) => [route.id, route]));
   }
 
@@ -295,7 +268,8 @@ export class CertificateService implements RouteCertificates {
 
   /** Brings the leaves in line with the routes, the CA and the clock; never rejects. */
   async #reconcile(): Promise<void> {
-    if (this.#closed) return;
+    // Before the first setRoutes every stored leaf would look like a removed route's.
+    if (this.#closed || !this.#routesKnown) return;
     const local = this.#routes.filter((route) => route.tls.mode === 'local');
     const keep = new Set(local.map((route) => leafFolder(route.id)));
     for (const folder of [...this.#leaves.keys()].filter((folder) => !keep.has(folder))) {
@@ -318,7 +292,7 @@ export class CertificateService implements RouteCertificates {
         pending: false,
         problem: {
           code: 'name_outside_ca_domains',
-          message: `"${outside}" is outside the local CA's domains (${domains.join(', ')}).`,
+          message: `${outsideDomains(outside, domains)}.`,
           fix: 'Add its domain on the Certificates page, or choose a custom certificate for this route.',
         },
       });
@@ -366,36 +340,10 @@ export class CertificateService implements RouteCertificates {
   }
 
   #routeCertificate(route: Route): RouteCertificate {
-    const base = { routeId: route.id, mode: route.tls.mode, names: [] as string[], issuer: null, notBefore: null, notAfter: null, fingerprintSha256: null, renewsAt: null };
-    if (route.tls.mode === 'none') return { ...base, state: 'none', problem: null };
     const now = this.#now();
-    if (route.tls.mode === 'local') {
-      const slot = this.#leaves.get(leafFolder(route.id));
-      const leaf = slot?.leaf;
-      if (!leaf) {
-        if (slot?.problem) return { ...base, state: 'error', problem: slot.problem };
-        return { ...base, state: 'pending', problem: null };
-      }
-      const state = stateAt(leaf.facts, now);
-      const problem = slot.problem ?? (state === 'valid' ? null : dateProblem(state, leaf.facts, 'Renew it on the Certificates page.'));
-      return { ...base, ...publicFacts(leaf.facts), renewsAt: new Date(renewsAt(leaf.facts)).toISOString(), state, problem };
-    }
+    if (route.tls.mode === 'local') return localRouteCertificate(route, this.#leaves.get(leafFolder(route.id)), now);
     const custom = route.tls.certificateId === null ? undefined : this.#custom.get(route.tls.certificateId);
-    if (!custom) {
-      return { ...base, state: 'error', problem: { code: 'certificate_missing', message: 'The chosen certificate is no longer imported.', fix: 'Import it again, or choose another certificate for this route.' } };
-    }
-    const uncovered = route.names.find((name) => !namesCover(custom.facts.names, name));
-    if (uncovered !== undefined) {
-      return {
-        ...base,
-        ...publicFacts(custom.facts),
-        state: 'error',
-        problem: { code: 'certificate_names', message: `The certificate "${custom.label}" does not cover "${uncovered}".`, fix: 'Choose or import a certificate that covers every name of the route.' },
-      };
-    }
-    const state = stateAt(custom.facts, now);
-    const problem = state === 'valid' ? null : dateProblem(state, custom.facts, 'Import the renewed certificate and choose it for this route.');
-    return { ...base, ...publicFacts(custom.facts), state, problem };
+    return customRouteCertificate(route, custom, now);
   }
 
   #usableCustom(route: Route): Held | undefined {
@@ -426,27 +374,6 @@ export class CertificateService implements RouteCertificates {
   }
 }
 
-/** When Gatehouse renews a leaf: after RENEW_AFTER_SHARE of its lifetime, in ms. */
-function renewsAt(facts: CertificateFacts): number {
-  const start = facts.notBefore.getTime();
-  return start + (facts.notAfter.getTime() - start) * RENEW_AFTER_SHARE;
-}
-
-function held(pair: StoredPair): Held {
-  const x509 = new X509Certificate(pair.certificatePem);
-  return { served: Object.freeze({ certificatePem: pair.certificatePem, privateKeyPem: pair.privateKeyPem }), facts: certificateFacts(x509), x509 };
-}
-
-/** A stored pair that reads and matches, or null (the route then gets a new leaf). */
-function heldIfPair(pair: StoredPair): Held | null {
-  try {
-    const entry = held(pair);
-    return entry.x509.checkPrivateKey(createPrivateKey(pair.privateKeyPem)) ? entry : null;
-  } catch {
-    return null;
-  }
-}
-
-function publicFacts(facts: CertificateFacts) {
-  return { names: facts.names, issuer: facts.issuer, notBefore: facts.notBefore.toISOString(), notAfter: facts.notAfter.toISOString(), fingerprintSha256: facts.fingerprintSha256 };
+function outsideDomains(name: string, domains: readonly string[]): string {
+  return `"${name}" is outside the local CA's domains (${domains.join(', ')})`;
 }

@@ -19,7 +19,7 @@ export interface CheckedImport {
   /** The key as PKCS#8 PEM. */
   privateKeyPem: string;
   facts: CertificateFacts;
-  /** Certificates after the leaf. */
+  /** Certificates served after the leaf (a self-signed root at the end is checked, not served). */
   chainLength: number;
 }
 
@@ -62,6 +62,8 @@ export function checkImport(input: ImportedPem, now: Date): CheckedImport {
   if (chainProblem) issues.push({ path: chain.length > 0 ? 'chainPem' : 'certificatePem', message: chainProblem });
   if (issues.length > 0) throw invalid(issues);
 
+  // A root at the end was needed to check the chain, but a client never uses one sent to it.
+  if (rest.length > 0 && isSelfSigned(rest.at(-1)!)) rest.pop();
   return {
     certificatePem: [leaf!, ...rest].map((cert) => cert.toString()).join(''),
     privateKeyPem: key.export({ type: 'pkcs8', format: 'pem' }).toString(),
@@ -172,11 +174,16 @@ function chainProblemOf(certs: X509Certificate[]): string | null {
       }
       continue;
     }
-    if (cert.checkIssued(cert) && cert.verify(cert.publicKey)) return null;
+    if (isSelfSigned(cert)) return null;
     if (trustedRoots().some((root) => cert.checkIssued(root) && cert.verify(root.publicKey))) return null;
     return `the issuer of ${which(i)} ("${subject}") is missing: paste "${issuer}" in the chain field (the intermediate certificates, and for a private CA its root as well)`;
   }
   return null;
+}
+
+/** Issued by itself: OpenSSL's checkIssued(self) would also want keyCertSign, which a self-signed server certificate lacks. */
+function isSelfSigned(cert: X509Certificate): boolean {
+  return cert.subject === cert.issuer && cert.verify(cert.publicKey);
 }
 
 let roots: X509Certificate[] | null = null;
