@@ -5,8 +5,12 @@ import assert from 'node:assert/strict';
 import { readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
+import tls from 'node:tls';
+import type { AddressInfo } from 'node:net';
+import { X509Certificate } from 'node:crypto';
 import { ApiError } from '../../shared/api.js';
 import { CertificateService } from '../../src-main/core/certs/certificate-service.js';
+import type { ServedCertificate } from '../../src-main/core/proxy/tls-certificates.js';
 import { LEAF_VALIDITY_DAYS } from '../../src-main/core/certs/leaf.js';
 import { localCaFiles } from '../../src-main/core/certs/local-ca.js';
 import { tempDataDir } from '../fixtures/settings/helpers.js';
@@ -165,6 +169,14 @@ test('setCaDomains keeps the old CA files and re-issues leaves that verify again
   const oldKeyPem = await readFile(localCaFiles(dir).keyPath, 'utf8');
   const oldLeaf = service.certificateFor('nasroute01')!;
 
+  await assert.rejects(service.setCaDomains(['home.arpa', 'bad_name.example'], routes), (error: ApiError) => {
+    assert.equal(error.code, 'invalid_input');
+    assert.equal(error.details.issues?.[0]?.path, 'domains.1');
+    return true;
+  });
+  assert.equal(service.ca.info.certificatePem, oldCaPem, 'a refused change leaves the CA as it was');
+  assert.deepEqual((await readdir(join(dir, 'certs'))).filter((name) => name.startsWith('replaced-')), []);
+
   const before = changes();
   await service.setCaDomains(['home.arpa', 'Home.Example.'], routes);
   assert.ok(changes() > before);
@@ -186,6 +198,49 @@ test('setCaDomains keeps the old CA files and re-issues leaves that verify again
     assert.equal(ok.code, 0, ok.output);
     assert.notEqual((await verify(dir, oldCaPath, leaf.certificatePem)).code, 0, 'the old CA does not vouch for it');
   }
+});
+
+test('a TLS server asking per handshake gets the renewed leaf without a restart, and the fallback for other names', async (t) => {
+  const { service, clock } = await openService(t);
+  const routes = [tlsRoute('tlsroute01', ['app.home.arpa'])];
+  await service.setRoutes(routes);
+  // What the engine does: a context per ServedCertificate object, made again only when it changes.
+  const contexts = new WeakMap<ServedCertificate, tls.SecureContext>();
+  const contextOf = (served: ServedCertificate) => {
+    if (!contexts.has(served)) contexts.set(served, tls.createSecureContext({ cert: served.certificatePem, key: served.privateKeyPem }));
+    return contexts.get(served)!;
+  };
+  const fallback = service.fallback();
+  const server = tls.createServer({
+    cert: fallback.certificatePem,
+    key: fallback.privateKeyPem,
+    SNICallback: (name, done) => done(null, contextOf((name === 'app.home.arpa' && service.certificateFor('tlsroute01')) || service.fallback())),
+  }, (socket) => socket.end());
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.after(() => server.close());
+  const port = (server.address() as AddressInfo).port;
+  const handshake = (servername: string) =>
+    new Promise<{ fingerprint: string; subject: string; error: string | null }>((resolve, reject) => {
+      const socket = tls.connect({ host: '127.0.0.1', port, servername, ca: [service.ca.info.certificatePem], rejectUnauthorized: false }, () => {
+        const peer = socket.getPeerX509Certificate()!;
+        resolve({ fingerprint: peer.fingerprint256, subject: peer.subject, error: socket.authorizationError ? String(socket.authorizationError) : null });
+        socket.destroy();
+      });
+      socket.on('error', reject);
+    });
+
+  const first = service.routeCertificates()[0]!.fingerprintSha256;
+  assert.deepEqual(await handshake('app.home.arpa'), { fingerprint: first, subject: 'CN=app.home.arpa', error: null });
+  clock.now = new Date(Date.parse(service.routeCertificates()[0]!.renewsAt!) + 1000);
+  await service.setRoutes(routes);
+  const renewed = service.routeCertificates()[0]!.fingerprintSha256;
+  assert.notEqual(renewed, first);
+  // Issued at the test's future "now", so the client (on the real clock) finds it not yet valid.
+  assert.deepEqual(await handshake('app.home.arpa'), { fingerprint: renewed, subject: 'CN=app.home.arpa', error: 'CERT_NOT_YET_VALID' }, 'the next handshake gets the new leaf');
+  const other = await handshake('other.home.arpa');
+  assert.equal(other.subject, 'CN=Gatehouse');
+  assert.equal(other.fingerprint, new X509Certificate(service.fallback().certificatePem).fingerprint256);
+  assert.notEqual(other.error, null, 'the fallback is trusted for nothing');
 });
 
 test('a restart loads the CA, the leaves and their state back', async (t) => {

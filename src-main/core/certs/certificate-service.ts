@@ -64,6 +64,8 @@ export class CertificateService implements RouteCertificates {
   readonly #now: () => Date;
   readonly #spareKeys: SpareKeys;
   #ca: LocalCa;
+  /** The CA certificate, to tell whether a leaf was issued by the current CA. */
+  #caCertificate: X509Certificate;
   #fallback: ServedCertificate;
   /** Leaves by folder (leafFolder(route id)). */
   readonly #leaves = new Map<string, LeafSlot>();
@@ -84,6 +86,7 @@ export class CertificateService implements RouteCertificates {
     this.#onChange = options.onChange;
     this.#now = options.now ?? (() => new Date());
     this.#ca = ca;
+    this.#caCertificate = new X509Certificate(ca.info.certificatePem);
     this.#spareKeys = spareKeys;
     this.#fallback = fallback;
     this.#interval = setInterval(() => void this.#serially(() => this.#reconcile()), CHECK_INTERVAL_MS).unref();
@@ -217,7 +220,7 @@ export class CertificateService implements RouteCertificates {
    */
   setCaDomains(domains: string[], routes: readonly Route[]): Promise<void> {
     return this.#serially(async () => {
-      const canonical = [...new Set(domains.map(canonicalDomain))];
+      const canonical = [...new Set(domains.map(caDomainOrInvalid))];
       const now = this.#now();
       const { dir, certPath, keyPath } = this.#ca.files;
       // No colons: the folder name must be valid on Windows too.
@@ -227,6 +230,7 @@ export class CertificateService implements RouteCertificates {
       await moveAsideWithoutReplacing(certPath, join(keptIn, 'ca.pem'));
       await moveAsideWithoutReplacing(keyPath, join(keptIn, 'ca-key.pem'));
       this.#ca = await LocalCa.open(this.#dataDir, { domains: canonical, now });
+      this.#caCertificate = new X509Certificate(this.#ca.info.certificatePem);
       this.#useRoutes(routes);
       await this.#reconcile();
     });
@@ -303,8 +307,7 @@ export class CertificateService implements RouteCertificates {
     if (!leaf) return true;
     const wanted = new Set(route.names.map(canonicalHostName));
     const sameNames = leaf.facts.names.length === wanted.size && leaf.facts.names.every((name) => wanted.has(name));
-    const caCert = new X509Certificate(this.#ca.info.certificatePem);
-    const fromThisCa = leaf.x509.checkIssued(caCert) && leaf.x509.verify(caCert.publicKey);
+    const fromThisCa = leaf.x509.checkIssued(this.#caCertificate) && leaf.x509.verify(this.#caCertificate.publicKey);
     return !sameNames || !fromThisCa || this.#now().getTime() >= renewsAt(leaf.facts);
   }
 
@@ -353,7 +356,8 @@ export class CertificateService implements RouteCertificates {
 
   /** Calls onChange when what the API shows differs from the last time it was called. */
   #notifyIfChanged(): void {
-    const snapshot = JSON.stringify([this.routeCertificates(), this.customCertificates(this.#routes)]);
+    // The CA's fingerprint too: a new CA changes what the Certificates page shows even without routes.
+    const snapshot = JSON.stringify([this.#ca.info.fingerprintSha256, this.routeCertificates(), this.customCertificates(this.#routes)]);
     if (snapshot === this.#lastSnapshot) return;
     this.#lastSnapshot = snapshot;
     if (!this.#closed) this.#onChange();
@@ -376,4 +380,14 @@ export class CertificateService implements RouteCertificates {
 
 function outsideDomains(name: string, domains: readonly string[]): string {
   return `"${name}" is outside the local CA's domains (${domains.join(', ')})`;
+}
+
+/** The domain, canonical; a bad one is refused naming it (the API's schema normally catches it first). */
+function caDomainOrInvalid(domain: string, index: number): string {
+  try {
+    return canonicalDomain(domain);
+  } catch (error) {
+    const issues = [{ path: `domains.${index}`, message: (error as Error).message }];
+    throw new ApiError('invalid_input', `domains.${index}: ${(error as Error).message}`, { issues });
+  }
 }
