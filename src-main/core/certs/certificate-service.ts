@@ -14,14 +14,11 @@
 // Every change goes through one queue (#serially), so issuing for one setRoutes never races with the
 // next, a renewal or a CA change; reads (certificateFor, routeCertificates) never wait for it.
 import { X509Certificate } from 'node:crypto';
-import { promises as fs } from 'node:fs';
-import { join } from 'node:path';
 import { ApiError, type ApiParsedInput, type FieldIssue } from '../../../shared/api.js';
 import type { Route } from '../../../shared/model.js';
 import type { CustomCertificate, RouteCertificate } from '../../../shared/status.js';
 import { newRouteId, routeLabel } from '../gateway/route-edits.js';
 import type { RouteCertificates, ServedCertificate } from '../proxy/tls-certificates.js';
-import { moveAsideWithoutReplacing } from '../settings/durable-file.js';
 import { namesCover, readableDate, stateChangeTimes } from './certificate-facts.js';
 import { CertificateFiles, leafFolder } from './certificate-files.js';
 import { checkImport } from './custom-import.js';
@@ -38,7 +35,7 @@ import {
   type LeafSlot,
 } from './held-certificates.js';
 import { issueLeaf } from './leaf.js';
-import { CERTS_DIR_MODE, LocalCa } from './local-ca.js';
+import { LocalCa } from './local-ca.js';
 import { canonicalDomain, canonicalHostName, isWithinDomain } from './name-constraints.js';
 import { SpareKeys } from './spare-keys.js';
 
@@ -216,20 +213,12 @@ export class CertificateService implements RouteCertificates {
 
   /**
    * Replaces the local CA with a new one (new key, new serial) limited to `domains`, keeping the
-   * old files in certs/replaced-<time>/, and re-issues every local-CA route's leaf with it.
+   * old files in certs/replaced-<time>/ (LocalCa.replace), and re-issues every local-CA route's leaf.
    */
   setCaDomains(domains: string[], routes: readonly Route[]): Promise<void> {
     return this.#serially(async () => {
       const canonical = [...new Set(domains.map(caDomainOrInvalid))];
-      const now = this.#now();
-      const { dir, certPath, keyPath } = this.#ca.files;
-      // No colons: the folder name must be valid on Windows too.
-      const keptIn = join(dir, `replaced-${now.toISOString().replace(/:/g, '-')}`);
-      await fs.mkdir(keptIn, { recursive: true, mode: CERTS_DIR_MODE });
-      // The certificate first: a key left alone gets a new certificate on the next open.
-      await moveAsideWithoutReplacing(certPath, join(keptIn, 'ca.pem'));
-      await moveAsideWithoutReplacing(keyPath, join(keptIn, 'ca-key.pem'));
-      this.#ca = await LocalCa.open(this.#dataDir, { domains: canonical, now });
+      this.#ca = await LocalCa.replace(this.#dataDir, { domains: canonical, now: this.#now() });
       this.#caCertificate = new X509Certificate(this.#ca.info.certificatePem);
       this.#useRoutes(routes);
       await this.#reconcile();
@@ -323,6 +312,7 @@ export class CertificateService implements RouteCertificates {
   }
 
   async #issue(route: Route): Promise<void> {
+    if (this.#closed) return; // no writes after close: another instance may own the data directory next
     const folder = leafFolder(route.id);
     try {
       const keys = await this.#spareKeys.take();

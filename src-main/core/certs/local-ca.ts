@@ -10,7 +10,7 @@ import { promises as fs } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import forge from 'node-forge';
-import { writeFileDurably } from '../settings/durable-file.js';
+import { moveAsideWithoutReplacing, writeFileDurably } from '../settings/durable-file.js';
 import {
   DEFAULT_PERMITTED_DOMAINS,
   NAME_CONSTRAINTS_OID,
@@ -106,6 +106,35 @@ export class LocalCa {
     const newCertPem = createCaCertificate(key, [...new Set(domains)], options.now ?? new Date());
     await writeFileDurably(files.certPath, newCertPem, { mode: CERT_FILE_MODE });
     return new LocalCa(files, newCertPem, key, true);
+  }
+
+  /**
+   * A new CA (new key, new serial) in place of the one in `dataDir`, whose files are kept in
+   * certs/replaced-<time>/ (no colons in the name, so it is valid on Windows too). When making the
+   * new one fails, the old files are put back, so the next start finds the CA as it was.
+   */
+  static async replace(dataDir: string, options: OpenLocalCaOptions & { now: Date }): Promise<LocalCa> {
+    const files = localCaFiles(dataDir);
+    const keptIn = join(files.dir, `replaced-${options.now.toISOString().replace(/:/g, '-')}`);
+    await fs.mkdir(keptIn, { recursive: true, mode: CERTS_DIR_MODE });
+    const kept = { certPath: join(keptIn, 'ca.pem'), keyPath: join(keptIn, 'ca-key.pem') };
+    const moved: (keyof typeof kept)[] = [];
+    try {
+      // The certificate first: a key left alone gets a new certificate on the next open.
+      await moveAsideWithoutReplacing(files.certPath, kept.certPath);
+      moved.push('certPath');
+      await moveAsideWithoutReplacing(files.keyPath, kept.keyPath);
+      moved.push('keyPath');
+      return await LocalCa.open(dataDir, options);
+    } catch (error) {
+      // Only what was moved goes back, over whatever the failed open wrote in its place.
+      for (const file of moved) {
+        await fs.rm(files[file], { force: true });
+        await fs.rename(kept[file], files[file]);
+      }
+      await fs.rmdir(keptIn).catch(() => undefined);
+      throw error;
+    }
   }
 
   /** Signs a certificate built by leaf.ts; the key stays here. */
