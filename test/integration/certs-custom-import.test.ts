@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { before, describe, test, type TestContext } from 'node:test';
 import { ApiError } from '../../shared/api.js';
 import { CertificateService } from '../../src-main/core/certs/certificate-service.js';
+import { RENEWAL_WARNING_DAYS } from '../../shared/status.js';
 import { tempDataDir } from '../fixtures/settings/helpers.js';
 import { openssl } from '../helpers/openssl.js';
 import { makeTestCertificate, tlsRoute, type TestCertificate } from '../helpers/test-certificates.js';
@@ -201,5 +202,23 @@ describe('custom certificate import', () => {
     assert.equal(service.routeCertificates()[0]!.state, 'expired');
     assert.equal(service.certificateFor('shortlived'), null);
     assert.throws(() => service.checkRoute(route), /expired on/);
+  });
+
+  test('the timer notices a threshold crossing on its own, without a save', async (t) => {
+    const dir = await tempDataDir(t);
+    let changed: () => void = () => undefined;
+    const service = await CertificateService.open({ dataDir: dir, onChange: () => changed(), spareKeys: 0 });
+    t.after(() => service.close());
+    const soon = await makeTestCertificate({ commonName: 'soon', names: ['soon.home.example'], notAfter: new Date(Date.now() + RENEWAL_WARNING_DAYS * DAY_MS + 1500) });
+    const imported = await service.importCertificate({ certificatePem: soon.pem, privateKeyPem: soon.keyPem });
+    const route = tlsRoute('soonroute1', ['soon.home.example'], { mode: 'custom', certificateId: imported.id });
+    await service.setRoutes([route]);
+    assert.equal(service.routeCertificates()[0]!.state, 'valid');
+    // The service's timers are unref'd; this one keeps the test alive, and bounds the wait.
+    await new Promise<void>((resolve, reject) => {
+      const guard = setTimeout(() => reject(new Error('no onChange within 15 s')), 15_000);
+      changed = () => (clearTimeout(guard), resolve());
+    });
+    assert.equal(service.routeCertificates()[0]!.state, 'expiring');
   });
 });

@@ -15,7 +15,7 @@
 // next, a renewal or a CA change; reads (certificateFor, routeCertificates) never wait for it.
 import { X509Certificate } from 'node:crypto';
 import { ApiError, type ApiParsedInput, type FieldIssue } from '../../../shared/api.js';
-import type { Route } from '../../../shared/model.js';
+import { normalizeHostname, type Route } from '../../../shared/model.js';
 import type { CustomCertificate, RouteCertificate } from '../../../shared/status.js';
 import { newRouteId, routeLabel } from '../gateway/route-edits.js';
 import type { RouteCertificates, ServedCertificate } from '../proxy/tls-certificates.js';
@@ -36,7 +36,7 @@ import {
 } from './held-certificates.js';
 import { issueLeaf } from './leaf.js';
 import { LocalCa } from './local-ca.js';
-import { canonicalDomain, canonicalHostName, isWithinDomain } from './name-constraints.js';
+import { canonicalDomain, isWithinDomain } from './name-constraints.js';
 import { SpareKeys } from './spare-keys.js';
 
 /** How often renewals and expiry thresholds are checked, in milliseconds (6 hours). */
@@ -63,7 +63,7 @@ export class CertificateService implements RouteCertificates {
   #ca: LocalCa;
   /** The CA certificate, to tell whether a leaf was issued by the current CA. */
   #caCertificate: X509Certificate;
-  #fallback: ServedCertificate;
+  readonly #fallback: ServedCertificate;
   /** Leaves by folder (leafFolder(route id)). */
   readonly #leaves = new Map<string, LeafSlot>();
   readonly #custom = new Map<string, CustomEntry>();
@@ -294,7 +294,7 @@ export class CertificateService implements RouteCertificates {
     }
     const leaf = slot?.leaf;
     if (!leaf) return true;
-    const wanted = new Set(route.names.map(canonicalHostName));
+    const wanted = new Set(route.names.map(normalizeHostname));
     const sameNames = leaf.facts.names.length === wanted.size && leaf.facts.names.every((name) => wanted.has(name));
     const fromThisCa = leaf.x509.checkIssued(this.#caCertificate) && leaf.x509.verify(this.#caCertificate.publicKey);
     return !sameNames || !fromThisCa || this.#now().getTime() >= renewsAt(leaf.facts);
@@ -350,7 +350,13 @@ export class CertificateService implements RouteCertificates {
     const snapshot = JSON.stringify([this.#ca.info.fingerprintSha256, this.routeCertificates(), this.customCertificates(this.#routes)]);
     if (snapshot === this.#lastSnapshot) return;
     this.#lastSnapshot = snapshot;
-    if (!this.#closed) this.#onChange();
+    if (this.#closed) return;
+    try {
+      this.#onChange();
+    } catch (error) {
+      // A listener's bug must not turn into a failed save or an unhandled rejection from a timer.
+      console.error('gatehouse: a certificates change listener failed:', error);
+    }
   }
 
   /** Checks again at the next renewal or state threshold when it comes before the next regular check. */
