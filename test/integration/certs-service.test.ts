@@ -43,6 +43,7 @@ test('open creates the CA with an owner-only key, and a neutral self-signed fall
   const { keyPath, certPath } = localCaFiles(dir);
   if (POSIX) assert.equal((await stat(keyPath)).mode & 0o777, 0o600);
   assert.equal(service.ca.info.certificatePem, await readFile(certPath, 'utf8'));
+  assert.equal(service.ca.info.keyType, 'RSA 2048', 'for LocalCaSummary.keyType');
 
   const fallback = service.fallback();
   assert.equal(service.fallback(), fallback, 'the same object while nothing changes');

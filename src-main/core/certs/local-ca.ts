@@ -54,6 +54,8 @@ export interface LocalCaInfo {
   notAfter: Date;
   /** DNS domains (and their subdomains) this CA can issue for. */
   permittedDomains: string[];
+  /** The key's type and size as people compare them with their policies: "RSA 2048". */
+  keyType: string;
 }
 
 export interface OpenLocalCaOptions {
@@ -189,7 +191,15 @@ function describe(certPem: string, cert: forge.pki.Certificate): LocalCaInfo {
     notBefore: cert.validity.notBefore,
     notAfter: cert.validity.notAfter,
     permittedDomains: constraints ? decodePermittedDomains(constraints.value) : [],
+    keyType: keyTypeOf(x509),
   };
+}
+
+function keyTypeOf(cert: X509Certificate): string {
+  const { asymmetricKeyType: type, asymmetricKeyDetails: details } = cert.publicKey;
+  if (type === 'rsa') return `RSA ${details?.modulusLength ?? '?'}`;
+  if (type === 'ec') return `ECDSA ${details?.namedCurve ?? '?'}`;
+  return (type ?? 'unknown').toUpperCase();
 }
 
 /** The key, once it is known to belong to the certificate: a mismatch would sign unverifiable leaves. */
