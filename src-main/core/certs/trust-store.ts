@@ -21,7 +21,7 @@ export interface TrustEnvironment {
   isRoot?: boolean;
   /** A program's absolute path, or null when it is not installed; default a search of PATH (plus sbin folders). */
   findTool?: (name: string) => Promise<string | null>;
-  /** Runs a status check that never prompts; default execFile bounded like the steps. */
+  /** Runs a status check that never prompts; default execFile, no shell, bounded to 10 s. */
   check?: (command: string[]) => Promise<CommandOutcome>;
   /** Where the Linux system stores live; default the distributions' own folders. */
   stores?: Partial<SystemStoreFolders>;
@@ -54,6 +54,8 @@ export interface CommandOutcome {
 
 /** A step may wait on a person typing a password (pkexec, macOS, Windows' confirmation): 2 minutes. */
 export const STEP_TIMEOUT_MS = 120_000;
+/** A status check prompts for nothing, so it answers quickly or not at all: 10 seconds. */
+const STATUS_TIMEOUT_MS = 10_000;
 /** Output a step may print before it is stopped (bytes); certutil and the update tools print little. */
 const STEP_MAX_OUTPUT_BYTES = 256 * 1024;
 /** Output kept per step for the result shown to the person (characters). */
@@ -69,7 +71,7 @@ function resolveEnvironment(env: TrustEnvironment): ResolvedEnvironment {
     homeDir: env.homeDir ?? homedir(),
     isRoot: env.isRoot ?? process.getuid?.() === 0,
     findTool: env.findTool ?? findOnPath,
-    check: env.check ?? ((command) => runCommand(command, STEP_TIMEOUT_MS)),
+    check: env.check ?? ((command) => runCommand(command, STATUS_TIMEOUT_MS)),
     stores: { ...DEFAULT_STORE_FOLDERS, ...env.stores },
   };
 }
