@@ -6,11 +6,9 @@ import type { ApiHandlers } from '../../../shared/api.js';
 import type { Route } from '../../../shared/model.js';
 import type { CertificatesOverview, LocalCaSummary, TrustPlan } from '../../../shared/status.js';
 import type { CertificateService } from '../certs/certificate-service.js';
-import { caDownload, qrCode } from '../certs/onboarding.js';
+import { caDownload } from '../certs/onboarding.js';
+import { qrCode } from '../certs/qr.js';
 import { runTrustSteps, trustPlan, type TrustEnvironment } from '../certs/trust-store.js';
-
-/** The local CA's key, as people comparing it with their own policies want to read it. */
-const CA_KEY_TYPE = 'RSA 2048';
 
 type CertificateMembers =
   | 'getCertificates'
@@ -55,7 +53,7 @@ function caSummary(certificates: CertificateService): LocalCaSummary {
     notBefore: info.notBefore.toISOString(),
     notAfter: info.notAfter.toISOString(),
     permittedDomains: [...info.permittedDomains],
-    keyType: CA_KEY_TYPE,
+    keyType: info.keyType,
     certificatePem: info.certificatePem,
   };
 }
