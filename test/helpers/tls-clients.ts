@@ -125,13 +125,16 @@ export function clientHello(name: Buffer | null): Buffer {
   return Buffer.concat([Buffer.from([0x16, 0x03, 0x01]), u16(handshake.length), handshake]);
 }
 
-/** Sends `bytes` to 127.0.0.1:port and resolves with what came back once the server closes (or after `ms`). */
+/** Sends `bytes` to 127.0.0.1:port; resolves with what came back once the server closes, shortly after it answers, or after `ms`. */
 export function sendRaw(port: number, bytes: Buffer, ms = 5000): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const socket = connect(port, '127.0.0.1');
     const chunks: Buffer[] = [];
     const timer = setTimeout(() => socket.destroy(), ms);
-    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+    socket.on('data', (chunk: Buffer) => {
+      // The server answered (a ServerHello waits for the client's next flight, which never comes).
+      if (chunks.push(chunk) === 1) setTimeout(() => socket.destroy(), 200);
+    });
     socket.on('error', (error: NodeJS.ErrnoException) => (error.code === 'ECONNRESET' ? undefined : reject(error)));
     socket.on('close', () => {
       clearTimeout(timer);
