@@ -63,11 +63,13 @@ after(async () => {
 });
 
 test('wss: a WebSocket over TLS reaches the upstream, which sees it as https', async () => {
-  const ws = new WebSocket(`wss://127.0.0.1:${proxy.httpsPort}/echo`, {
+  // ws passes servername on to tls.connect, though its types do not list it.
+  const options: WebSocket.ClientOptions & { servername: string } = {
     ca: await readFile(ca.caPath, 'utf8'),
     servername: 'ws.home.arpa',
     headers: { host: 'ws.home.arpa' },
-  });
+  };
+  const ws = new WebSocket(`wss://127.0.0.1:${proxy.httpsPort}/echo`, options);
   await within(once(ws, 'open'), 5000, 'the wss connection to open');
   const echoed = await roundTrip(ws, 'over tls');
   assert.match(echoed.data.toString(), /over tls/);
