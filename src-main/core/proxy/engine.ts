@@ -3,7 +3,7 @@
 // exactly one access-log entry, whichever listener and protocol (HTTP/1.1, HTTP/2) it came by. Routes and
 // settings can change at any time: a change provisions a new route table and swaps it in, so
 // requests and WebSockets already under way finish on the route they started with.
-import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
@@ -13,10 +13,11 @@ import type { AccessLogEntry, ListenerInfo, StatsSnapshot } from '../../../share
 import { listen } from '../net/listen.js';
 import { acceptsHtml, renderErrorPage } from './error-page.js';
 import { ProxyError } from './errors.js';
-import { Exchange } from './exchange.js';
+import { bytesReadSinceLastRequest, Exchange } from './exchange.js';
+import { createHttp1Server, MAX_HEADER_BYTES, MAX_HEADERS } from './http1-server.js';
 import { forward, hasBody } from './forward.js';
 import { noHealth, type PassiveHealth } from './health.js';
-import { clientAddress, http2RequestTarget, peerAddress, realClient, requestTarget, TrustedProxies, upstreamHeaders, type RequestTarget } from './request-head.js';
+import { clientAddress, http2RequestTarget, loggedClient, peerAddress, requestTarget, TrustedProxies, upstreamHeaders, type RequestTarget } from './request-head.js';
 import { RouteTable, type ProvisionedRoute } from './route-table.js';
 import { ProxyStats } from './stats.js';
 import type { PublicPages, RouteCertificates } from './tls-certificates.js';
@@ -24,10 +25,7 @@ import { HttpsListener, normalizedServername } from './tls-listener.js';
 import { UpstreamRegistry } from './upstreams.js';
 import { refuseUpgrade, relayIgnoringUpgrade, tunnelWebSocket } from './websocket.js';
 
-/** A request head over this many bytes is refused with 431. */
-export const MAX_HEADER_BYTES = 16 * 1024;
-/** A request with more header fields than this is refused with 431. */
-export const MAX_HEADERS = 100;
+export { MAX_HEADER_BYTES, MAX_HEADERS };
 /** Pseudo-header fields an HTTP/2 request carries besides its headers (:method, :scheme, :authority, :path, :protocol). */
 const HTTP2_PSEUDO_HEADERS = 5;
 /** How long a stop waits for requests under way before cutting them. */
@@ -192,28 +190,12 @@ export class ProxyEngine {
 
   /** An HTTP/1.1 server for the plain listener, or for connections the HTTPS listener hands over. */
   private createHttp1Server(secure: boolean): Server {
-    const server = createServer(
-      {
-        maxHeaderSize: MAX_HEADER_BYTES,
-        // Whole-request deadlines would cut long uploads; idle timers (clientIdleMs) guard instead.
-        requestTimeout: 0,
-        // Checked every second rather than Node's default 30 s, so headersMs means what it says.
-        connectionsCheckingInterval: 1000,
-        // Refused with Gatehouse's own page below, rather than Node's bare 400.
-        requireHostHeader: false,
-        joinDuplicateHeaders: false,
-      },
-      (req, res) => this.onRequest(req, res, req.socket as Socket, secure, false),
-    );
-    // One more than allowed, so "too many" is visible instead of silently truncated.
-    server.maxHeadersCount = MAX_HEADERS + 1;
-    this.applyServerTimeouts(server);
-    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.onUpgrade(req, socket, head, secure));
-    server.on('connect', (req: IncomingMessage, socket: Duplex) => {
-      socket.on('error', () => {});
-      refuseUpgrade(socket, new ProxyError('method_not_allowed', 'Gatehouse is a reverse proxy; it does not open CONNECT tunnels.'), null, req.headers.accept);
+    const server = createHttp1Server({
+      request: (req, res) => this.onRequest(req, res, req.socket as Socket, secure, false),
+      upgrade: (req, socket, head) => this.onUpgrade(req, socket, head, secure),
+      refused: (entry) => this.log(entry, 0),
     });
-    server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => this.onClientError(error, socket));
+    this.applyServerTimeouts(server);
     return server;
   }
 
@@ -380,51 +362,6 @@ export class ProxyEngine {
     tunnelWebSocket(socket, head, route, { path: target.path, headers, accept }, deps);
   }
 
-  private onClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
-    if (error.code === 'ECONNRESET' || !socket.writable) {
-      socket.destroy();
-      return;
-    }
-    // A response already under way here (our refusal, or an upstream's answer to a request whose
-    // body then broke) must not get a second status line spliced in. `_httpMessage` is the
-    // in-flight response; Node's own clientError default checks it the same way.
-    const inFlight = (socket as Duplex & { _httpMessage?: ServerResponse | null })._httpMessage;
-    if (inFlight?.headersSent) {
-      if (inFlight.writableEnded) socket.end();
-      else socket.destroy();
-      return;
-    }
-    let problem: ProxyError;
-    switch (error.code) {
-      case 'HPE_HEADER_OVERFLOW':
-        problem = new ProxyError('headers_too_large', `The request's headers are larger than ${MAX_HEADER_BYTES / 1024} KiB.`);
-        break;
-      case 'ERR_HTTP_REQUEST_TIMEOUT':
-        problem = new ProxyError('request_timeout', 'The request headers did not arrive in time.');
-        break;
-      default:
-        problem = new ProxyError('bad_request', 'The request is not valid HTTP/1.1.');
-    }
-    refuseUpgrade(socket, problem, null, undefined);
-    this.log(
-      {
-        time: new Date().toISOString(),
-        client: peerAddress(socket as Socket),
-        host: '',
-        method: '',
-        path: '',
-        status: problem.status,
-        bytes: 0,
-        durationMs: 0,
-        routeId: null,
-        upstream: null,
-        error: problem.code,
-        detail: problem.detail,
-      },
-      0,
-    );
-  }
-
   /** Answers with Gatehouse's own page. */
   private fail(ex: Exchange, error: ProxyError): void {
     ex.failed(error);
@@ -488,22 +425,6 @@ export class ProxyEngine {
     server.headersTimeout = headersMs;
     server.keepAliveTimeout = keepAliveMs;
   }
-}
-
-/** The client to log: the peer itself, or the real client behind proxies `trusted` believes. */
-function loggedClient(req: IncomingMessage, peer: string, trusted: TrustedProxies): string {
-  return trusted.empty ? peer : realClient(req, peer, trusted);
-}
-
-const lastBytesRead = Symbol('gatehouse.lastBytesRead');
-
-/** Bytes the client sent for this request (head and body) on a keep-alive connection. */
-function bytesReadSinceLastRequest(socket: (Socket & { [lastBytesRead]?: number }) | null): number {
-  if (!socket) return 0;
-  const total = socket.bytesRead;
-  const delta = total - (socket[lastBytesRead] ?? 0);
-  socket[lastBytesRead] = total;
-  return delta;
 }
 
 function noRoute(hostname: string): ProxyError {

@@ -7,6 +7,7 @@
 // (no `destroyed`, no reason phrase, bodies without Content-Length, no connection to close) the
 // path asks `h2` and the members below.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
 import type { AccessLogEntry } from '../../../shared/status.js';
 import type { ProxyError, ProxyErrorCode } from './errors.js';
@@ -79,4 +80,15 @@ export class Exchange {
       detail: this.detail,
     };
   }
+}
+
+const lastBytesRead = Symbol('gatehouse.lastBytesRead');
+
+/** Bytes the client sent for this request (head and body) on a keep-alive connection. */
+export function bytesReadSinceLastRequest(socket: (Socket & { [lastBytesRead]?: number }) | null): number {
+  if (!socket) return 0;
+  const total = socket.bytesRead;
+  const delta = total - (socket[lastBytesRead] ?? 0);
+  socket[lastBytesRead] = total;
+  return delta;
 }

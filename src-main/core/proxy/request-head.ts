@@ -238,3 +238,8 @@ export function downstreamHeaders(headers: Record<string, string | string[] | un
   }
   return out;
 }
+
+/** The client to log: the peer itself, or the real client behind proxies `trusted` believes. */
+export function loggedClient(req: IncomingMessage, peer: string, trusted: TrustedProxies): string {
+  return trusted.empty ? peer : realClient(req, peer, trusted);
+}
