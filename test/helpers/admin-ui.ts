@@ -162,6 +162,8 @@ export async function makeCertificate(names: string[], days = 30): Promise<{ cer
     const made = await openssl(
       'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', String(days),
       '-subj', `/CN=${names[0]}`, '-addext', `subjectAltName=${names.map((name) => `DNS:${name}`).join(',')}`,
+      // A server certificate: without this, req -x509 marks it as a CA, which Gatehouse refuses.
+      '-addext', 'basicConstraints=critical,CA:FALSE',
     );
     if (made.code !== 0) throw new Error(`openssl req failed: ${made.output}`);
     return { certificatePem: await readFile(cert, 'utf8'), privateKeyPem: await readFile(key, 'utf8') };

@@ -4,7 +4,7 @@
 // node:crypto, checked against openssl.
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
-import { readdir, stat, writeFile } from 'node:fs/promises';
+import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { before, describe, test, type TestContext } from 'node:test';
 import { ApiError } from '../../shared/api.js';
@@ -127,6 +127,17 @@ describe('custom certificate import', () => {
     assert.deepEqual(await issuesOf(() => service.importCertificate({ certificatePem: intermediate.pem, privateKeyPem: intermediate.keyPem, chainPem: root.pem })), [
       ['certificatePem', 'the first certificate ("CN=Test Intermediate CA") is a CA certificate, not a server certificate: paste the server\'s own certificate first, then its chain'],
     ]);
+  });
+
+  test('a self-signed certificate as openssl req -x509 makes it by default (a CA) gets the command that fixes it', { skip: needTools('openssl') }, async (t) => {
+    const { service, dir } = await openService(t);
+    const [key, cert] = [join(dir, 'req-key.pem'), join(dir, 'req-cert.pem')];
+    const made = await openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '30', '-subj', '/CN=files.home.example', '-addext', 'subjectAltName=DNS:files.home.example');
+    assert.equal(made.code, 0, made.output);
+    const issues = await issuesOf(async () => service.importCertificate({ certificatePem: await readFile(cert, 'utf8'), privateKeyPem: await readFile(key, 'utf8') }));
+    assert.equal(issues.length, 1);
+    assert.equal(issues[0]![0], 'certificatePem');
+    assert.match(issues[0]![1], /"files\.home\.example" is marked as a CA .* make it again with -addext basicConstraints=critical,CA:FALSE/);
   });
 
   test('a good certificate with an intermediate is served for the routes that choose it, and back after a restart', { skip: needTools('openssl') }, async (t) => {

@@ -37,9 +37,14 @@ export function checkImport(input: ImportedPem, now: Date): CheckedImport {
   const facts = certificateFacts(leaf!);
   const name = facts.names[0] ?? facts.subject;
   if (leaf!.ca) {
+    // `openssl req -x509` marks what it makes as a CA unless told otherwise: the usual way a home-lab
+    // certificate ends up here. Firefox refuses a CA certificate as a server's, so it is not taken.
+    const selfSigned = leaf!.checkIssued(leaf!) && facts.names.length > 0;
     issues.push({
       path: 'certificatePem',
-      message: `the first certificate ("${facts.subject}") is a CA certificate, not a server certificate: paste the server's own certificate first, then its chain`,
+      message: selfSigned
+        ? `the certificate for "${name}" is marked as a CA (basicConstraints CA:TRUE, what openssl req -x509 makes by default), and browsers refuse a CA certificate as a server's: make it again with -addext basicConstraints=critical,CA:FALSE, or use Gatehouse's local CA for this route`
+        : `the first certificate ("${facts.subject}") is a CA certificate, not a server certificate: paste the server's own certificate first, then its chain`,
     });
     throw invalid(issues);
   }
