@@ -59,7 +59,7 @@ test('the .mobileconfig is a plist with one com.apple.security.root payload carr
   assert.equal(parsed.PayloadType, 'Configuration');
   assert.equal(parsed.PayloadVersion, 1);
   assert.equal(parsed.PayloadRemovalDisallowed, false);
-  assert.match(String(parsed.PayloadDisplayName), /^Gatehouse local CA \(.+\)$/, 'the display name says Gatehouse and the host');
+  assert.match(String(parsed.PayloadDisplayName), /^Gatehouse local CA \(.+\) [0-9a-f]{8}$/, 'the display name says Gatehouse and the host');
   assert.match(String(parsed.PayloadDescription), /trusted root certificate/);
   assert.ok(String(parsed.PayloadDescription).includes(ca.info.fingerprintSha256), 'the description carries the fingerprint to compare');
   assert.equal(parsed.PayloadContent.length, 1);

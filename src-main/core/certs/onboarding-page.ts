@@ -131,7 +131,7 @@ function breakableFingerprint(fingerprint: string): string {
   return escapeHtml(fingerprint).replace(/:/g, ':<wbr>');
 }
 
-/** The CA's common name, "Gatehouse local CA (hostname)": it tells two Gatehouse CAs apart. */
+/** The CA's common name, "Gatehouse local CA (hostname) 1a2b3c4d": it tells two Gatehouse CAs apart. */
 export function caDisplayName(info: LocalCaInfo): string {
   return new X509Certificate(info.certificatePem).subject.match(/^CN=(.*)$/m)?.[1] ?? 'Gatehouse local CA';
 }
