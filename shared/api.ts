@@ -45,8 +45,18 @@ const pem = (what: string, max: number) =>
     .string({ error: `paste the ${what} (PEM, the text starting with -----BEGIN)` })
     .max(max, `the ${what} is larger than ${max / 1024} KiB; is it the right file?`);
 
-/** The user's "yes" to something that changes other devices or this machine's trust. */
-const Consent = z.literal(true, { error: 'this changes what devices trust; send consent: true after the person agreed' });
+/**
+ * The user's "yes" to changing this machine's trust, and which CA they saw the commands for: if the
+ * CA was replaced since (a domain change), the commands differ from those shown and nothing runs.
+ */
+const TrustConsent = z
+  .object({
+    consent: z.literal(true, { error: 'this changes what this machine trusts; send consent: true after the person agreed' }),
+    caFingerprintSha256: z
+      .string({ error: 'send the fingerprint of the CA whose commands the person saw (getCertificates: ca.fingerprintSha256)' })
+      .regex(/^[0-9A-F]{2}(?::[0-9A-F]{2}){31}$/, 'a SHA-256 fingerprint is 32 hex bytes separated by colons, as getCertificates gives it'),
+  })
+  .strict();
 
 type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
@@ -107,7 +117,7 @@ export const endpoints = {
   importSettings: { method: 'POST', path: '/api/settings/import', input: ImportInput },
 
   /**
-   * The local CA (created on first use), the onboarding page's address and QR code, every route's
+   * The local CA (created when Gatehouse first starts), the onboarding page's address and QR code, every route's
    * certificate and every imported certificate.
    */
   getCertificates: { method: 'GET', path: '/api/certificates', input: NoInput },
@@ -156,9 +166,9 @@ export const endpoints = {
   /** What "Trust on this machine" would run here (every command exactly), and what is trusted now. */
   getTrustPlan: { method: 'GET', path: '/api/certificates/trust', input: NoInput },
   /** Installs the local CA into this machine's trust stores: runs the plan's install steps. */
-  trustCa: { method: 'POST', path: '/api/certificates/trust', input: z.object({ consent: Consent }).strict() },
+  trustCa: { method: 'POST', path: '/api/certificates/trust', input: TrustConsent },
   /** Removes the local CA from this machine's trust stores: runs the plan's uninstall steps. */
-  untrustCa: { method: 'POST', path: '/api/certificates/untrust', input: z.object({ consent: Consent }).strict() },
+  untrustCa: { method: 'POST', path: '/api/certificates/untrust', input: TrustConsent },
 
   /** Version, desktop or headless, and what this shell can do. */
   getAppInfo: { method: 'GET', path: '/api/app', input: NoInput },

@@ -146,6 +146,12 @@ export interface ImportPreview {
   fileVersion: number;
   /** When the file was exported; null when it is a bare settings.json. */
   exportedAt: string | null;
+  /**
+   * Routes whose HTTPS will not work here after the import, each in words with what to do: an
+   * imported certificate this machine does not have, or names outside this CA's domains. The
+   * import still applies (the routes are kept, served over HTTP until fixed).
+   */
+  warnings: string[];
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ import { IpAddressSchema, PortSchema, type ProxySettings, type Settings } from '
 import type { AppInfo, ProxyStatus } from '../../shared/status.js';
 import { CertificateService } from './certs/certificate-service.js';
 import { onboardingPages } from './certs/onboarding.js';
-import { certificateHandlers, certificatesOverview } from './gateway/certificate-handlers.js';
+import { certificateHandlers, certificatesOverview, httpsWarnings } from './gateway/certificate-handlers.js';
 import { EventHub } from './gateway/event-hub.js';
 import { LogBatches } from './gateway/log-batches.js';
 import { onboardingUrls } from './gateway/onboarding-urls.js';
@@ -263,9 +263,18 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
 
     exportSettings: async () => exportSettings(store.current, packageVersion()),
 
-    previewImport: async ({ document }) => previewImport(store.current, readImport(document)),
+    previewImport: async ({ document }) => {
+      const imported = readImport(document);
+      return { ...previewImport(store.current, imported), warnings: httpsWarnings(certificates, imported.settings.routes) };
+    },
 
-    importSettings: ({ document }) => change(() => settings.importFile(document)),
+    importSettings: ({ document }) =>
+      change(async () => {
+        const result = await settings.importFile(document);
+        // Like addRoute, the answer comes once the imported routes' certificates are issued.
+        await certificatesReady;
+        return result;
+      }),
 
     ...certificateHandlers({
       certificates,

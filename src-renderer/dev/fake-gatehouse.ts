@@ -215,6 +215,7 @@ export class FakeGatehouse implements ApiTransport {
         settings: [],
         fileVersion: SETTINGS_VERSION,
         exportedAt: null,
+        warnings: [],
       };
     },
     importSettings: async ({ document }: { document: unknown }) => {

@@ -132,6 +132,35 @@ describe('certificates through the gateway', () => {
     assert.ok(existsSync(join(dataDir, 'certs')), 'the certificates folder is there');
   });
 
+  test('trusting this machine runs nothing when the CA changed since the commands were shown', async () => {
+    const stale = `${'AB:'.repeat(31)}AB`;
+    const error = await rejectsWith(call(gateway, 'trustCa', { consent: true, caFingerprintSha256: stale }), 'conflict');
+    assert.match(error.message, /replaced after these commands were shown/);
+    await rejectsWith(call(gateway, 'untrustCa', { consent: true, caFingerprintSha256: stale }), 'conflict');
+  });
+
+  test('an import whose HTTPS cannot work here says so in the preview, and still applies', async () => {
+    const exported = await call(gateway, 'exportSettings');
+    const base = exported.settings.routes[0]!;
+    const document = structuredClone(exported);
+    document.settings.routes.push(
+      { ...base, id: 'fromnas01', title: 'Photos', names: ['photos.home.arpa'], tls: { mode: 'custom', certificateId: 'elsewhere1', redirectHttp: false, hsts: false } },
+      { ...base, id: 'fromnas02', title: 'Wiki', names: ['wiki.example.org'], tls: local },
+    );
+    const preview = await call(gateway, 'previewImport', { document });
+    assert.equal(preview.warnings.length, 2, preview.warnings.join('\n'));
+    assert.match(preview.warnings[0]!, /^Photos: there is no imported certificate "elsewhere1"/);
+    assert.match(preview.warnings[1]!, /^Wiki: .*wiki\.example\.org/);
+    const imported = await call(gateway, 'importSettings', { document });
+    assert.equal(imported.routes.length, 3, 'the routes are kept');
+    const states = new Map((await call(gateway, 'getCertificates')).routes.map((entry) => [entry.routeId, entry.state]));
+    assert.equal(states.get('fromnas01'), 'error');
+    assert.equal(states.get('fromnas02'), 'error');
+    assert.equal(states.get(base.id), 'valid');
+    await call(gateway, 'removeRoute', { id: 'fromnas01' });
+    await call(gateway, 'removeRoute', { id: 'fromnas02' });
+  });
+
   test('after a restart the same CA and the same certificates are served, not new ones', async () => {
     const before = await call(gateway, 'getCertificates');
     await gateway.close();

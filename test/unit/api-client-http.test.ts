@@ -102,8 +102,8 @@ describe('HTTP transport: requests', () => {
       removeCertificate: { id: 'c1' },
       renewCertificate: { routeId: 'r1' },
       getTrustPlan: {},
-      trustCa: { consent: true },
-      untrustCa: { consent: true },
+      trustCa: { consent: true, caFingerprintSha256: 'AA:'.repeat(31) + 'AA' },
+      untrustCa: { consent: true, caFingerprintSha256: 'AA:'.repeat(31) + 'AA' },
       getAppInfo: {},
     };
     const http = transport();

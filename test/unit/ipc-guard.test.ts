@@ -85,8 +85,8 @@ describe('invokeMember', () => {
       importCertificate: { certificatePem: 'x', privateKeyPem: 'y' },
       removeCertificate: { id: 'c1' },
       renewCertificate: { routeId: 'r1' },
-      trustCa: { consent: true },
-      untrustCa: { consent: true },
+      trustCa: { consent: true, caFingerprintSha256: 'AA:'.repeat(31) + 'AA' },
+      untrustCa: { consent: true, caFingerprintSha256: 'AA:'.repeat(31) + 'AA' },
     };
     for (const member of Object.keys(invokers) as (keyof typeof invokers)[]) {
       const input = inputs[member];

@@ -163,7 +163,8 @@ describe('TrustOnThisMachine', () => {
   it('shows the plan, runs nothing until asked, then sends consent and shows each step', async () => {
     const { fake, api } = setup();
     const trust = new TrustOnThisMachine(api);
-    await trust.load();
+    const caFingerprintSha256 = (await api.getCertificates()).ca.fingerprintSha256;
+    await trust.load(caFingerprintSha256);
     assert.equal(trust.plan?.install.length, 2);
     assert.equal(trust.trusted, false);
     await trust.run();
@@ -171,13 +172,13 @@ describe('TrustOnThisMachine', () => {
     trust.ask('install');
     assert.equal(trust.steps('install')[1]?.command[0], 'certutil');
     await trust.run();
-    assert.deepEqual(fake.callsOf('trustCa'), [{ consent: true }]);
+    assert.deepEqual(fake.callsOf('trustCa'), [{ consent: true, caFingerprintSha256 }], 'consent names the CA whose commands were shown');
     assert.equal(trust.result?.steps.every((step) => step.ok), true);
     assert.equal(trust.trusted, true);
     assert.equal(trust.asking, null);
     trust.ask('uninstall');
     await trust.run();
-    assert.deepEqual(fake.callsOf('untrustCa'), [{ consent: true }]);
+    assert.deepEqual(fake.callsOf('untrustCa'), [{ consent: true, caFingerprintSha256 }]);
     assert.equal(trust.trusted, false);
   });
 });

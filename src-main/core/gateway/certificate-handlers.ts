@@ -2,7 +2,7 @@
 // imported certificates, renewal, and trust on this machine. The certificate service does the work;
 // this puts it in the change queue where it touches saved state, and builds the overview the
 // Certificates page shows (with the onboarding page's address, which depends on the listener).
-import type { ApiHandlers } from '../../../shared/api.js';
+import { ApiError, type ApiHandlers } from '../../../shared/api.js';
 import type { Route } from '../../../shared/model.js';
 import type { CertificatesOverview, LocalCaSummary, TrustPlan } from '../../../shared/status.js';
 import type { CertificateService } from '../certs/certificate-service.js';
@@ -58,13 +58,41 @@ function caSummary(certificates: CertificateService): LocalCaSummary {
   };
 }
 
+/**
+ * What will not work over HTTPS if `routes` are saved as they are (an import from another machine:
+ * its custom certificates are not here, its names may lie outside this CA's domains), one line per
+ * route with what to do. The same check addRoute makes, reported instead of refused.
+ */
+export function httpsWarnings(certificates: Pick<CertificateService, 'checkRoute'>, routes: readonly Route[]): string[] {
+  return routes.flatMap((route) => {
+    try {
+      certificates.checkRoute(route);
+      return [];
+    } catch (error) {
+      if (!(error instanceof ApiError)) throw error;
+      const problems = error.details.issues?.map((issue) => issue.message) ?? [error.message];
+      return [`${route.title ?? route.names[0] ?? route.id}: ${problems.join('; ')}`];
+    }
+  });
+}
+
 export function certificateHandlers(deps: CertificateHandlerDeps): Pick<ApiHandlers, CertificateMembers> {
   const { certificates, routes, change } = deps;
   const overview = () => certificatesOverview(deps);
   const plan = (): Promise<TrustPlan> => trustPlan({ certPath: certificates.ca.files.certPath, info: certificates.ca.info }, deps.trustEnvironment);
-  /** Runs one side of the plan; the plan after it says what is trusted now. */
-  const runPlan = async (side: 'install' | 'uninstall') => {
-    const steps = await runTrustSteps((await plan())[side]);
+  /**
+   * Runs one side of the plan, for the CA the person saw the commands for; the plan after it says
+   * what is trusted now.
+   */
+  const runPlan = async (side: 'install' | 'uninstall', seenFingerprint: string) => {
+    if (seenFingerprint !== certificates.ca.info.fingerprintSha256) {
+      throw new ApiError('conflict', 'The local CA was replaced after these commands were shown, so they are not the ones that would run.', {
+        fix: 'Look at the new commands for the current CA, and agree again if they are right.',
+      });
+    }
+    const current = await plan();
+    if (!current.supported) throw new ApiError('conflict', current.problem?.message ?? 'This machine cannot trust the CA from here.', current.problem?.fix ? { fix: current.problem.fix } : {});
+    const steps = await runTrustSteps(current[side]);
     return { steps, plan: await plan() };
   };
   /** A change that alters the overview: queued, then announced at once (the service's own notices may be throttled). */
@@ -95,8 +123,8 @@ export function certificateHandlers(deps: CertificateHandlerDeps): Pick<ApiHandl
     getTrustPlan: () => plan(),
 
     // Queued: two installs at once would race on the same store files.
-    trustCa: () => change(() => runPlan('install')),
+    trustCa: ({ caFingerprintSha256 }) => change(() => runPlan('install', caFingerprintSha256)),
 
-    untrustCa: () => change(() => runPlan('uninstall')),
+    untrustCa: ({ caFingerprintSha256 }) => change(() => runPlan('uninstall', caFingerprintSha256)),
   };
 }

@@ -85,7 +85,7 @@ export function readImport(document: unknown): ImportedSettings {
 }
 
 /** What storing `imported` over `current` would change. */
-export function previewImport(current: Settings, imported: ImportedSettings): ImportPreview {
+export function previewImport(current: Settings, imported: ImportedSettings): Omit<ImportPreview, 'warnings'> {
   const before = new Map(current.routes.map((route) => [route.id, route]));
   const afterIds = new Set(imported.settings.routes.map((route) => route.id));
   const added: Route[] = [];

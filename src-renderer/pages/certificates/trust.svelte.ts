@@ -27,8 +27,13 @@ export class TrustOnThisMachine {
     this.#api = api;
   }
 
-  async load(): Promise<void> {
+  /** The CA the plan on screen is for: sent with the consent, so a replaced CA's commands never run unseen. */
+  #caFingerprint: string | null = null;
+
+  /** Reads the plan for the CA with this fingerprint (again when the CA is replaced). */
+  async load(caFingerprint: string): Promise<void> {
     try {
+      this.#caFingerprint = caFingerprint;
       this.plan = await this.#api.getTrustPlan();
       this.error = null;
     } catch (error) {
@@ -52,10 +57,12 @@ export class TrustOnThisMachine {
   /** Runs what the dialog showed; only called from its confirming button. */
   async run(): Promise<void> {
     const action = this.asking;
-    if (action === null || this.running) return;
+    const caFingerprintSha256 = this.#caFingerprint;
+    if (action === null || caFingerprintSha256 === null || this.running) return;
     this.running = true;
     try {
-      const result = action === 'install' ? await this.#api.trustCa({ consent: true }) : await this.#api.untrustCa({ consent: true });
+      const consent = { consent: true as const, caFingerprintSha256 };
+      const result = action === 'install' ? await this.#api.trustCa(consent) : await this.#api.untrustCa(consent);
       this.plan = result.plan;
       this.result = { action, steps: result.steps };
       this.error = null;
