@@ -38,10 +38,12 @@ export function upstreamLabel(upstream: string): string {
  * The address that opens `name` through this proxy, or null when there is none to open: a wildcard
  * is not one host, and a stopped proxy answers nothing.
  */
-export function nameUrl(name: string, status: ProxyStatus | null): string | null {
-  if (name.startsWith('*') || status?.state !== 'running' || !status.http) return null;
-  const port = status.http.port === 80 ? '' : `:${status.http.port}`;
-  return `http://${hostForUrl(name)}${port}/`;
+export function nameUrl(name: string, status: ProxyStatus | null, https = false): string | null {
+  const listener = https ? status?.https : status?.http;
+  if (name.startsWith('*') || status?.state !== 'running' || !listener) return null;
+  const usual = https ? 443 : 80;
+  const port = listener.port === usual ? '' : `:${listener.port}`;
+  return `${https ? 'https' : 'http'}://${hostForUrl(name)}${port}/`;
 }
 
 /** "14:03:27": the log shows today's requests, so the time of day is what a reader scans for. */

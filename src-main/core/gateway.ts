@@ -9,8 +9,12 @@ import { z } from 'zod';
 import { ApiError, invalidInput, type ApiEvent, type ApiEventName, type ApiHandlers } from '../../shared/api.js';
 import { IpAddressSchema, PortSchema, type ProxySettings, type Settings } from '../../shared/model.js';
 import type { AppInfo, ProxyStatus } from '../../shared/status.js';
+import { CertificateService } from './certs/certificate-service.js';
+import { onboardingPages } from './certs/onboarding.js';
+import { certificateHandlers, certificatesOverview } from './gateway/certificate-handlers.js';
 import { EventHub } from './gateway/event-hub.js';
 import { LogBatches } from './gateway/log-batches.js';
+import { onboardingUrls } from './gateway/onboarding-urls.js';
 import { checkPorts } from './gateway/port-check.js';
 import { ProxyRunner } from './gateway/proxy-runner.js';
 import { assertNamesFree, findRoute, newRouteId, toRoute } from './gateway/route-edits.js';
@@ -75,6 +79,12 @@ const OverridesSchema = z
  */
 export const HEALTH_EVENT_INTERVAL_MS = 300;
 
+/**
+ * Shortest time between two `certificates` events: issuing for several routes (an import, a CA
+ * change) reports each one, and the page needs only the end state. Default: 200 ms.
+ */
+export const CERTIFICATES_EVENT_INTERVAL_MS = 200;
+
 export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const parsedOverrides = OverridesSchema.safeParse(options.overrides ?? {});
   if (!parsedOverrides.success) throw invalidInput(parsedOverrides.error);
@@ -82,14 +92,21 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const overrides: GatewayOverrides = Object.fromEntries(Object.entries(parsedOverrides.data).filter(([, value]) => value !== undefined));
 
   const lock = await lockDataDir(options.dataDir);
+  const hub = new EventHub();
+  // Announces the certificates overview to those who want it; throttled (see the constant).
+  const emitCertificates = () =>
+    hub.emit({ type: 'certificates', data: certificatesOverview({ certificates, routes: () => store.current.routes, onboardingUrls: currentOnboardingUrls }) });
+  const certificateEvents = new TrailingThrottle(emitCertificates, CERTIFICATES_EVENT_INTERVAL_MS);
+  const announceCertificates = () => void (hub.wants('certificates') && certificateEvents.request());
   let store: SettingsStore;
+  let certificates: CertificateService;
   try {
     store = await SettingsStore.open(options.dataDir);
+    certificates = await CertificateService.open({ dataDir: options.dataDir, onChange: announceCertificates });
   } catch (error) {
     await lock.release();
     throw error;
   }
-  const hub = new EventHub();
   const queue = new SerialQueue();
   const effectiveProxySettings = (): ProxySettings => ({ ...store.current.proxy, ...overrides });
 
@@ -113,12 +130,19 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       logBatches.add(entry);
     },
     health,
+    certificates,
+    publicPages: onboardingPages(() => certificates.ca.info),
   });
+  /** Resolves when the certificates of the latest route list are issued (or have failed, as their state says). */
+  let certificatesReady: Promise<void> = Promise.resolve();
   const setRoutes = (routes: Settings['routes']) => {
     engine.setRoutes(routes);
     health.setRoutes(routes);
+    certificatesReady = certificates.setRoutes(routes);
   };
   setRoutes(store.current.routes);
+  // The first handshakes should find the stored (or newly issued) certificates, not the fallback.
+  await certificatesReady;
 
   const status = (): ProxyStatus => ({
     ...runner.snapshot(),
@@ -126,7 +150,12 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     lanAddresses: lanAddresses(),
     settingsNotice: store.notice,
   });
-  const emitStatus = () => hub.emit({ type: 'status', data: status() });
+  const emitStatus = () => {
+    hub.emit({ type: 'status', data: status() });
+    // The onboarding page's address follows the listener.
+    announceCertificates();
+  };
+  const currentOnboardingUrls = () => onboardingUrls(runner.snapshot().http, lanAddresses());
   const runner = new ProxyRunner(engine, emitStatus);
 
   let closing: Promise<void> | null = null;
@@ -149,6 +178,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   async function commitRoutes(routes: Settings['routes'], countChanged: boolean): Promise<void> {
     await persist((current) => ({ ...current, routes }));
     routesSaved(countChanged);
+    // A saved route answers with its certificate issued: addRoute resolves when HTTPS works.
+    await certificatesReady;
   }
 
   const settings = settingsChanges({
@@ -171,6 +202,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         const routes = store.current.routes;
         const route = toRoute(newRouteId(routes), input);
         assertNamesFree(routes, route);
+        certificates.checkRoute(route);
         await commitRoutes([...routes, route], true);
         return structuredClone(route);
       }),
@@ -181,6 +213,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         findRoute(routes, id);
         const route = toRoute(id, fields);
         assertNamesFree(routes, route);
+        certificates.checkRoute(route);
         await commitRoutes(
           routes.map((existing) => (existing.id === id ? route : existing)),
           false,
@@ -234,16 +267,17 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
 
     importSettings: ({ document }) => change(() => settings.importFile(document)),
 
-    // Filled in by the certificate service (issue 4, in progress on this branch).
-    getCertificates: async () => notYet(),
-    setCaDomains: async () => notYet(),
-    downloadCa: async () => notYet(),
-    importCertificate: async () => notYet(),
-    removeCertificate: async () => notYet(),
-    renewCertificate: async () => notYet(),
-    getTrustPlan: async () => notYet(),
-    trustCa: async () => notYet(),
-    untrustCa: async () => notYet(),
+    ...certificateHandlers({
+      certificates,
+      routes: () => store.current.routes,
+      change,
+      onboardingUrls: currentOnboardingUrls,
+      // After a change made through the API the page should not wait for the throttle.
+      announce: () => {
+        certificateEvents.cancel();
+        if (hub.wants('certificates')) emitCertificates();
+      },
+    }),
 
     getAppInfo: async () => ({
       version: packageVersion(),
@@ -262,6 +296,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       } finally {
         health.close();
         healthEvents.cancel();
+        certificates.close();
+        certificateEvents.cancel();
         logBatches.close();
         await accessLog.close();
         hub.clear();
@@ -285,8 +321,4 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     },
     close: () => (closing ??= close()),
   };
-}
-
-function notYet(): never {
-  throw new ApiError('internal', 'Certificates are not wired into this build yet.');
 }

@@ -9,7 +9,7 @@ import { createGateway, type Gateway } from '../core/gateway.js';
 import { isAllowedExternalUrl } from './external-links.js';
 import { setupIpc } from './ipc.js';
 import { cliArguments, runAsNodeEnv } from './launch-mode.js';
-import { setupDownNotifications } from './notifications.js';
+import { setupNotifications } from './notifications.js';
 import { appPaths } from './paths.js';
 import { launchedAtLogin, setupStartAtLogin } from './start-at-login.js';
 import { setupTray } from './tray.js';
@@ -81,7 +81,7 @@ async function onReady(): Promise<void> {
   setupQuit(gateway, window);
   setupIpc(gateway, window); // before the page loads: it calls the API as soon as it runs
   setupTray(gateway, window, paths);
-  setupDownNotifications(gateway, window, paths);
+  setupNotifications(gateway, window, paths);
   setupStartAtLogin(gateway);
   setupSecondInstance(window);
   if (!launchedAtLogin()) window.show();

@@ -1,18 +1,20 @@
-// A native notification when a service goes down ("Jellyfin is down" and why); clicking it opens the
-// window. When one is due is decided in down-alerts.ts; this file only shows it.
+// Native notifications when a service goes down ("Jellyfin is down" and why) and when a route's
+// certificate nears expiry or fails; clicking one opens the window. When one is due is decided in
+// down-alerts.ts and certificate-alerts.ts; this file only shows it.
 import { Notification } from 'electron';
 import { join } from 'node:path';
 import { parseInput } from '../../shared/api.js';
 import type { Route } from '../../shared/model.js';
 import type { Gateway } from '../core/gateway.js';
-import { DownAlerts, type DownAlert } from './down-alerts.js';
+import { CertificateAlerts } from './certificate-alerts.js';
+import { DownAlerts } from './down-alerts.js';
 import type { AppPaths } from './paths.js';
 import type { AppWindow } from './window.js';
 
 /** Shown notifications, held until closed: one nothing references can be collected and lose its click. */
 const live = new Set<Notification>();
 
-function show(alert: DownAlert, window: AppWindow, paths: AppPaths): void {
+function show(alert: { title: string; body: string }, window: AppWindow, paths: AppPaths): void {
   const notification = new Notification({
     title: alert.title,
     body: alert.body,
@@ -28,26 +30,30 @@ function show(alert: DownAlert, window: AppWindow, paths: AppPaths): void {
   notification.show();
 }
 
-export function setupDownNotifications(gateway: Gateway, window: AppWindow, paths: AppPaths): void {
+export function setupNotifications(gateway: Gateway, window: AppWindow, paths: AppPaths): void {
   if (!Notification.isSupported()) {
     console.warn('Gatehouse: this desktop shows no notifications; services going down are shown in the tray and the window only.');
     return;
   }
   const alerts = new DownAlerts();
+  const certificateAlerts = new CertificateAlerts();
   let routes: Route[] = [];
   gateway.subscribe(
     (event) => {
       if (event.type === 'routes') routes = event.data;
-      if (event.type !== 'health') return;
-      const alert = alerts.update(event.data, routes);
+      const alert =
+        event.type === 'health' ? alerts.update(event.data, routes) : event.type === 'certificates' ? certificateAlerts.update(event.data.routes, routes) : null;
       if (alert) show(alert, window, paths);
     },
-    ['routes', 'health'],
+    ['routes', 'health', 'certificates'],
   );
-  gateway.handlers.listRoutes(parseInput('listRoutes', {})).then(
-    (current) => {
+  gateway.handlers
+    .listRoutes(parseInput('listRoutes', {}))
+    .then(async (current) => {
       if (routes.length === 0) routes = current;
-    },
-    (error: unknown) => console.error('Gatehouse: could not read the routes for notifications', error),
-  );
+      // Trouble already there at launch is announced too (see certificate-alerts.ts).
+      const alert = certificateAlerts.update((await gateway.handlers.getCertificates(parseInput('getCertificates', {}))).routes, routes);
+      if (alert) show(alert, window, paths);
+    })
+    .catch((error: unknown) => console.error('Gatehouse: could not read the routes and certificates for notifications', error));
 }

@@ -11,8 +11,21 @@ import { FakeGatehouse, sampleLogEntry, sampleRoute } from './fake-gatehouse.js'
 const scenario = new URLSearchParams(location.search).get('scenario') ?? 'busy';
 
 const routes = [
-  sampleRoute({ id: 'route-a', title: 'Jellyfin', names: ['jellyfin.home.arpa', 'tv.home.arpa'], upstream: 'http://10.33.0.4:8096' }),
-  sampleRoute({ id: 'route-b', title: 'Proxmox', names: ['pve.home.arpa'], upstream: 'https://10.33.0.9:8006', insecureUpstreamTls: true }),
+  sampleRoute({
+    id: 'route-a',
+    title: 'Jellyfin',
+    names: ['jellyfin.home.arpa', 'tv.home.arpa'],
+    upstream: 'http://10.33.0.4:8096',
+    tls: { mode: 'local', certificateId: null, redirectHttp: true, hsts: false },
+  }),
+  sampleRoute({
+    id: 'route-b',
+    title: 'Proxmox',
+    names: ['pve.home.arpa'],
+    upstream: 'https://10.33.0.9:8006',
+    insecureUpstreamTls: true,
+    tls: { mode: 'local', certificateId: null, redirectHttp: false, hsts: false },
+  }),
   sampleRoute({ id: 'route-c', names: ['grafana.home.arpa'], upstream: 'http://10.33.0.12:3000', enabled: false }),
 ];
 
@@ -58,6 +71,16 @@ if (scenario !== 'first-run' && scenario !== 'empty') {
       problem: { code: 'refused', message: '10.33.0.9:8006 refused the connection: is Proxmox running?' },
     },
   ];
+}
+
+if (scenario === 'busy') {
+  // One imported certificate, one certificate still being issued, for the Certificates page.
+  fake.certificates.import({
+    label: 'Company wildcard',
+    certificatePem: '-----BEGIN CERTIFICATE-----\n-----END CERTIFICATE-----',
+    privateKeyPem: '-----BEGIN PRIVATE KEY-----\n-----END PRIVATE KEY-----',
+  });
+  fake.certificates.pending.add('route-b');
 }
 
 const bridge: GatehouseBridge = {

@@ -13,6 +13,7 @@ import {
 } from '../../shared/api.js';
 import { applySettingsPatch, defaultSettings, findNameConflicts, noTls, SETTINGS_VERSION, type GeneralSettings, type Route } from '../../shared/model.js';
 import { SETTINGS_EXPORT_FORMAT, type AccessLogEntry, type ProxyStatus, type RouteHealth } from '../../shared/status.js';
+import { FakeCertificates } from './fake-certificates.js';
 
 export interface FakeGatehouseOptions {
   routes?: Route[];
@@ -21,6 +22,8 @@ export interface FakeGatehouseOptions {
   canStartAtLogin?: boolean;
   /** Ports that checkPorts reports as taken. */
   busyPorts?: number[];
+  /** "Now" for certificate dates (default: the real time). */
+  now?: () => Date;
 }
 
 type Handlers = { [K in ApiMember]: (input: never) => Promise<ApiResults[K]> };
@@ -38,6 +41,8 @@ export class FakeGatehouse implements ApiTransport {
   readonly #failures = new Map<ApiMember, ApiError>();
   readonly #options: FakeGatehouseOptions;
   #nextId = 1;
+  /** The local CA, route certificates, imported certificates and trust on this machine. */
+  readonly certificates: FakeCertificates;
 
   constructor(options: FakeGatehouseOptions = {}) {
     this.#options = options;
@@ -55,6 +60,12 @@ export class FakeGatehouse implements ApiTransport {
       lanAddresses: ['192.168.1.20'],
       settingsNotice: null,
     };
+    this.certificates = new FakeCertificates({
+      routes: () => this.routes,
+      status: () => this.status,
+      emit: (overview) => this.emit('certificates', overview),
+      now: options.now ?? (() => new Date()),
+    });
   }
 
   /** The next call of `member` rejects with `error`. */
@@ -90,12 +101,15 @@ export class FakeGatehouse implements ApiTransport {
     return this.calls.filter((call) => call.member === member).map((call) => call.input);
   }
 
-  #saveRoutes(routes: Route[]): void {
+  #saveRoutes(routes: Route[], saved?: Route): void {
+    const issues = saved ? this.certificates.routeIssues(saved) : [];
+    if (issues.length > 0) throw new ApiError('invalid_input', `${issues[0]!.path}: ${issues[0]!.message}`, { issues, fix: 'Change the names, or choose another HTTPS option.' });
     const conflict = findNameConflicts(routes)[0];
     if (conflict) throw new ApiError('conflict', `"${conflict.name}" already belongs to another route.`, { fix: 'Remove the name from one of the two routes.' });
     this.routes = routes;
     this.status = { ...this.status, routeCount: routes.length };
     this.emit('routes', routes);
+    this.certificates.changed();
   }
 
   #route(id: string): Route {
@@ -115,12 +129,12 @@ export class FakeGatehouse implements ApiTransport {
     getRoute: async ({ id }: { id: string }) => this.#route(id),
     addRoute: async (input: Omit<Route, 'id'>) => {
       const route: Route = { id: `route-${this.#nextId++}`, ...input };
-      this.#saveRoutes([...this.routes, route]);
+      this.#saveRoutes([...this.routes, route], route);
       return route;
     },
     updateRoute: async (input: Route) => {
       this.#route(input.id);
-      this.#saveRoutes(this.routes.map((route) => (route.id === input.id ? input : route)));
+      this.#saveRoutes(this.routes.map((route) => (route.id === input.id ? input : route)), input);
       return input;
     },
     removeRoute: async ({ id }: { id: string }) => {
@@ -131,7 +145,7 @@ export class FakeGatehouse implements ApiTransport {
     getStatus: async () => this.status,
     startProxy: async () =>
       this.#setStatus({ state: 'running', http: { address: this.settings.proxy.bindAddress, port: this.settings.proxy.httpPort }, problem: null }),
-    stopProxy: async () => this.#setStatus({ state: 'stopped', http: null, startedAt: null }),
+    stopProxy: async () => this.#setStatus({ state: 'stopped', http: null, https: null, startedAt: null }),
     checkPorts: async ({ httpPort, httpsPort }: { httpPort: number; httpsPort?: number }) =>
       [
         { role: 'http' as const, port: httpPort },
@@ -208,16 +222,15 @@ export class FakeGatehouse implements ApiTransport {
       this.#saveRoutes(routes);
       return { settings: this.settings, routes };
     },
-    // Certificates: filled in with the Certificates page (issue 4).
-    getCertificates: async () => fakeNotYet(),
-    setCaDomains: async () => fakeNotYet(),
-    downloadCa: async () => fakeNotYet(),
-    importCertificate: async () => fakeNotYet(),
-    removeCertificate: async () => fakeNotYet(),
-    renewCertificate: async () => fakeNotYet(),
-    getTrustPlan: async () => fakeNotYet(),
-    trustCa: async () => fakeNotYet(),
-    untrustCa: async () => fakeNotYet(),
+    getCertificates: async () => this.certificates.overview(),
+    setCaDomains: async ({ domains }: { domains: string[] }) => this.certificates.setDomains(domains),
+    downloadCa: async ({ format }: { format: 'pem' | 'der' | 'mobileconfig' }) => this.certificates.download(format),
+    importCertificate: async (input: { label?: string; certificatePem: string; privateKeyPem: string; chainPem?: string }) => this.certificates.import(input),
+    removeCertificate: async ({ id }: { id: string }) => this.certificates.remove(id),
+    renewCertificate: async ({ routeId }: { routeId: string }) => this.certificates.renew(routeId),
+    getTrustPlan: async () => this.certificates.trustPlan(),
+    trustCa: async () => this.certificates.runTrust(true),
+    untrustCa: async () => this.certificates.runTrust(false),
     getAppInfo: async () => ({
       version: '0.1.0',
       shell: 'headless' as const,
@@ -225,10 +238,6 @@ export class FakeGatehouse implements ApiTransport {
       canStartAtLogin: this.#options.canStartAtLogin ?? false,
     }),
   };
-}
-
-function fakeNotYet(): never {
-  throw new ApiError('internal', 'The fake Gatehouse has no certificates yet.');
 }
 
 /** A route with the defaults filled in, for tests and the screenshot fixtures. */

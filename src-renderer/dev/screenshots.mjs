@@ -47,6 +47,7 @@ const shots = [
   ['edit-route', '', '#/routes/route-b'],
   ['logs', '', '#/logs'],
   ['settings', '', '#/settings'],
+  ['certificates', '', '#/certificates'],
   ['welcome', '?scenario=first-run', '#/'],
   ['not-found', '', '#/nowhere'],
 ];

@@ -35,13 +35,34 @@ export type TrustedProxiesChoice = 'global' | 'nobody' | 'list';
 /** Shown when "Only these addresses" is chosen with an empty box: saving it would mean "trust nobody". */
 export const emptyTrustedListMessage = 'add at least one IP address or CIDR range, or choose another option';
 
-export const routeFields = ['title', 'names', 'upstream', 'rewriteHost', 'trustedProxies'] as const;
+export const routeFields = ['title', 'names', 'upstream', 'rewriteHost', 'trustedProxies', 'tls', 'tlsCertificate'] as const;
 export type RouteField = (typeof routeFields)[number];
 
 /** The field a dotted issue path ("names.1") belongs to, or null (shown in the alert instead). */
 export function routeFieldOf(path: string): RouteField | null {
+  // The certificate has its own control; every other tls problem belongs to the HTTPS choice.
+  if (path === 'tls.certificateId') return 'tlsCertificate';
   const first = path.split('.')[0] ?? '';
   return (routeFields as readonly string[]).includes(first) ? (first as RouteField) : null;
+}
+
+/** A new route gets a certificate from the local CA: HTTPS unless the person says otherwise. */
+export function defaultRouteTls(): RouteTls {
+  return { mode: 'local', certificateId: null, redirectHttp: false, hsts: false };
+}
+
+/**
+ * The tls the route stores: the certificate only with 'custom', redirect and HSTS only with a
+ * certificate. The form keeps what was chosen while another mode is picked, so switching back and
+ * forth loses nothing; only what is sent is cleaned.
+ */
+export function routeTlsOf(tls: RouteTls): RouteTls {
+  return {
+    mode: tls.mode,
+    certificateId: tls.mode === 'custom' ? tls.certificateId : null,
+    redirectHttp: tls.mode !== 'none' && tls.redirectHttp,
+    hsts: tls.mode !== 'none' && tls.hsts,
+  };
 }
 
 export function emptyRouteValues(): RouteFormValues {
@@ -55,7 +76,7 @@ export function emptyRouteValues(): RouteFormValues {
     rewriteHost: '',
     trustedProxiesChoice: 'global',
     trustedProxies: '',
-    tls: { mode: 'none', certificateId: null, redirectHttp: false, hsts: false },
+    tls: defaultRouteTls(),
   };
 }
 
@@ -102,7 +123,7 @@ export function routeInputFrom(values: RouteFormValues): RouteInput {
     insecureUpstreamTls: values.insecureUpstreamTls,
     rewriteHost: values.rewriteHost.trim() || null,
     trustedProxies: trustedProxiesOf(values),
-    tls: { ...values.tls },
+    tls: routeTlsOf(values.tls),
   };
 }
 
@@ -161,7 +182,10 @@ export class RouteForm {
       this.fieldErrors.reset();
       return route;
     } catch (error) {
-      ({ alert: this.error, issues: this.errorIssues } = this.fieldErrors.showRefusal(asApiError(error)));
+      const refusal = asApiError(error);
+      ({ alert: this.error, issues: this.errorIssues } = this.fieldErrors.showRefusal(refusal));
+      // Every issue is on a field, but the server said how to fix it too: that must reach the person.
+      if (this.error === null && refusal.details.fix) this.error = refusal;
       return null;
     } finally {
       this.saving = false;

@@ -1,12 +1,15 @@
 // What the browser tests need around the admin UI: a `gatehouse serve` for them (proxy on 127.0.0.1
 // only), the admin API as typed JSON, and reading the tables the UI contract names (ui-spec.md) by
 // their column headers, so a test says "the Status of Jellyfin" rather than "the fourth cell".
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Locator, Page } from 'playwright-core';
 import { waitFor } from './browser.js';
 import type { ApiErrorBody } from '../../shared/api.js';
 import type { Route, RouteInput } from '../../shared/model.js';
+import type { CertificatesOverview } from '../../shared/status.js';
+import { openssl } from './openssl.js';
 import { startServe, type ServeProcess } from './serve.js';
 
 /**
@@ -137,4 +140,34 @@ export function waitForStatusMessage(page: Page, message: string): Promise<true>
 /** A table's column headers, in order, whitespace collapsed. */
 export async function columnHeaders(table: Locator): Promise<string[]> {
   return (await table.getByRole('columnheader').allTextContents()).map((text) => text.replace(/\s+/g, ' ').trim());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Certificates (issue 4)
+
+/** The Certificates page's overview, as the API gives it. */
+export function certificatesOverview(serve: ServeProcess): Promise<CertificatesOverview> {
+  return apiJson<CertificatesOverview>(serve, '/api/certificates');
+}
+
+/**
+ * A self-signed certificate and its key made by the real openssl, for importing: `names` in its
+ * SAN, the first also as its CN, valid for `days`.
+ */
+export async function makeCertificate(names: string[], days = 30): Promise<{ certificatePem: string; privateKeyPem: string }> {
+  const dir = await mkdtemp(join(tmpdir(), 'gatehouse-cert-'));
+  try {
+    const key = join(dir, 'key.pem');
+    const cert = join(dir, 'cert.pem');
+    const made = await openssl(
+      'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', String(days),
+      '-subj', `/CN=${names[0]}`, '-addext', `subjectAltName=${names.map((name) => `DNS:${name}`).join(',')}`,
+      // A server certificate: without this, req -x509 marks it as a CA, which Gatehouse refuses.
+      '-addext', 'basicConstraints=critical,CA:FALSE',
+    );
+    if (made.code !== 0) throw new Error(`openssl req failed: ${made.output}`);
+    return { certificatePem: await readFile(cert, 'utf8'), privateKeyPem: await readFile(key, 'utf8') };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }

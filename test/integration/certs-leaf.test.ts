@@ -64,7 +64,8 @@ test('a name outside the CA\'s domains is refused, naming the name and the domai
   });
   // A suffix match on text alone would let these through; constraints match whole labels.
   await assert.rejects(issueLeaf(ca, ['evilhome.arpa']), NameOutsideCaDomainsError);
-  await assert.rejects(issueLeaf(ca, ['*.arpa']), NameOutsideCaDomainsError);
+  await assert.rejects(issueLeaf(ca, ['*.x.arpa']), NameOutsideCaDomainsError);
+  await assert.rejects(issueLeaf(ca, ['*.arpa']), /a wildcard needs at least two labels after it/, 'the route names\' rule');
   await assert.rejects(issueLeaf(ca, ['a.*.home.arpa']), /"a\.\*\.home\.arpa" is not a host name a certificate can carry/);
   await assert.rejects(issueLeaf(ca, []), /at least one host name/);
 });

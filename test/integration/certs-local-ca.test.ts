@@ -1,7 +1,7 @@
 // The local CA on disk: created once with an owner-only key, the same CA after a reload, and the
 // certificate openssl reads as a name-constrained CA.
 import assert from 'node:assert/strict';
-import { readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { LocalCa, localCaFiles } from '../../src-main/core/certs/local-ca.js';
@@ -57,7 +57,7 @@ test('the CA\'s public data never holds its key', async (t) => {
 test('custom domains are canonicalised; a bad domain is refused naming it', async (t) => {
   const ca = await LocalCa.open(await tempDataDir(t), { domains: ['Lab.Example.', 'home.arpa', 'lab.example'] });
   assert.deepEqual(ca.info.permittedDomains, ['lab.example', 'home.arpa']);
-  await assert.rejects(LocalCa.open(await tempDataDir(t), { domains: ['bad_name.example'] }), /"bad_name\.example" cannot be a domain of the local CA: "bad_name" is not a valid label/);
+  await assert.rejects(LocalCa.open(await tempDataDir(t), { domains: ['bad_name.example'] }), /"bad_name\.example" cannot be a domain of the local CA: .*the label "bad_name" may only use letters, digits and inner hyphens/);
   await assert.rejects(LocalCa.open(await tempDataDir(t), { domains: [] }), /at least one domain/);
 });
 
@@ -84,4 +84,18 @@ test('a certificate without its key, or with another key, is refused and left in
   await rm(files.keyPath);
   await assert.rejects(LocalCa.open(dataDir), /key .*ca-key\.pem is missing.*Restore the key from a backup/);
   assert.equal(await readFile(files.certPath, 'utf8'), ca.info.certificatePem, 'the certificate is untouched');
+});
+
+test('a CA replacement that fails puts the old CA files back as they were', async (t) => {
+  const dataDir = await tempDataDir(t);
+  const before = await LocalCa.open(dataDir);
+  const files = localCaFiles(dataDir);
+  const keyPem = await readFile(files.keyPath, 'utf8');
+  // The domain is refused only after both files were moved aside, inside the new CA's open().
+  await assert.rejects(LocalCa.replace(dataDir, { domains: ['bad_name.example'], now: new Date() }), /cannot be a domain of the local CA/);
+  assert.equal(await readFile(files.keyPath, 'utf8'), keyPem);
+  assert.equal(await readFile(files.certPath, 'utf8'), before.info.certificatePem);
+  assert.deepEqual((await readdir(join(dataDir, 'certs'))).sort(), ['ca-key.pem', 'ca.pem']);
+  const after = await LocalCa.open(dataDir);
+  assert.equal(after.info.fingerprintSha256, before.info.fingerprintSha256);
 });

@@ -51,6 +51,12 @@ const REVIEWED: { check: string; file: string; sample: RegExp; why: string }[] =
     sample: /^importCertificate: \(h, input\) => h\.importCertificate\(input\),?$/,
     why: 'a name match on "Certificate": this is the API member that imports a server certificate, not setCertificateVerifyProc',
   },
+  {
+    check: 'CERTIFICATE_VERIFY_PROC_JS_CHECK',
+    file: 'dist/node/src-main/core/gateway/certificate-handlers.js',
+    sample: /^importCertificate: \(input\) => changing\(\(\) => certificates\.importCertificate\(input\)\),?$/,
+    why: 'the same member, where the gateway hands it to the certificate service (core, no Electron)',
+  },
 ];
 
 const SEVERITY_ORDER = ['INFORMATIONAL', 'LOW', 'MEDIUM', 'HIGH', 'CRITICAL'];

@@ -44,7 +44,7 @@ describe('RouteForm', () => {
     assert.equal(form.error, null, 'field problems are not repeated in the alert');
   });
 
-  it('sends the normalized input: one name per line, empty optional fields left out or null', async () => {
+  it('sends the normalized input: one name per line, empty optional fields left out or null, HTTPS from the local CA', async () => {
     const form = formWith({ title: '  Jellyfin ', names: 'Jellyfin.Home.Arpa\n\n  tv.home.arpa  \n', upstream: '10.33.0.4:8096' });
     let sent: RouteInput | undefined;
     const saved = await form.submit(async (input) => {
@@ -61,7 +61,7 @@ describe('RouteForm', () => {
       insecureUpstreamTls: false,
       rewriteHost: null,
       trustedProxies: null,
-      tls: noTls(),
+      tls: { mode: 'local', certificateId: null, redirectHttp: false, hsts: false },
     });
   });
 

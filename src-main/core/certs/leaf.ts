@@ -2,7 +2,7 @@
 import forge from 'node-forge';
 import type { LocalCa } from './local-ca.js';
 import { canonicalHostName, isWithinDomain } from './name-constraints.js';
-import { generateRsaKeyPair, randomSerialHex, validityFrom } from './x509.js';
+import { generateRsaKeyPair, randomSerialHex, validityFrom, type KeyPairPem } from './x509.js';
 
 /**
  * Leaf lifetime in days (397). Apple accepts at most 825 days for locally trusted roots and
@@ -41,6 +41,8 @@ export class NameOutsideCaDomainsError extends Error {
 export interface IssueLeafOptions {
   /** Clock for the validity window; default the current time. */
   now?: Date;
+  /** The leaf's key pair, e.g. one generated ahead of time; default a new RSA 2048 pair. */
+  keys?: KeyPairPem;
 }
 
 /** Issues a leaf for `names` (exact names and `*.` wildcards), signed by `ca`. */
@@ -51,7 +53,7 @@ export async function issueLeaf(ca: LocalCa, names: readonly string[], options: 
   const outside = hostNames.find((name) => !domains.some((domain) => isWithinDomain(name, domain)));
   if (outside !== undefined) throw new NameOutsideCaDomainsError(outside, domains);
 
-  const keys = await generateRsaKeyPair();
+  const keys = options.keys ?? (await generateRsaKeyPair());
   const cert = forge.pki.createCertificate();
   cert.publicKey = forge.pki.publicKeyFromPem(keys.publicKeyPem);
   cert.serialNumber = randomSerialHex();

@@ -10,7 +10,7 @@ import { promises as fs } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import forge from 'node-forge';
-import { writeFileDurably } from '../settings/durable-file.js';
+import { moveAsideWithoutReplacing, writeFileDurably } from '../settings/durable-file.js';
 import {
   DEFAULT_PERMITTED_DOMAINS,
   NAME_CONSTRAINTS_OID,
@@ -26,11 +26,11 @@ import { generateRsaKeyPair, randomSerialHex, signCertificate, validityFrom } fr
  */
 export const CA_VALIDITY_DAYS = 3650;
 
-/** Owner-only permission bits for the CA key and the folder holding it. */
-const KEY_FILE_MODE = 0o600;
-const CERTS_DIR_MODE = 0o700;
+/** Owner-only permission bits for private keys, and for the folders holding them. */
+export const KEY_FILE_MODE = 0o600;
+export const CERTS_DIR_MODE = 0o700;
 /** A certificate is public: readable by others, writable by the owner. */
-const CERT_FILE_MODE = 0o644;
+export const CERT_FILE_MODE = 0o644;
 
 export interface LocalCaFiles {
   dir: string;
@@ -54,6 +54,8 @@ export interface LocalCaInfo {
   notAfter: Date;
   /** DNS domains (and their subdomains) this CA can issue for. */
   permittedDomains: string[];
+  /** The key's type and size as people compare them with their policies: "RSA 2048". */
+  keyType: string;
 }
 
 export interface OpenLocalCaOptions {
@@ -108,6 +110,35 @@ export class LocalCa {
     return new LocalCa(files, newCertPem, key, true);
   }
 
+  /**
+   * A new CA (new key, new serial) in place of the one in `dataDir`, whose files are kept in
+   * certs/replaced-<time>/ (no colons in the name, so it is valid on Windows too). When making the
+   * new one fails, the old files are put back, so the next start finds the CA as it was.
+   */
+  static async replace(dataDir: string, options: OpenLocalCaOptions & { now: Date }): Promise<LocalCa> {
+    const files = localCaFiles(dataDir);
+    const keptIn = join(files.dir, `replaced-${options.now.toISOString().replace(/:/g, '-')}`);
+    await fs.mkdir(keptIn, { recursive: true, mode: CERTS_DIR_MODE });
+    const kept = { certPath: join(keptIn, 'ca.pem'), keyPath: join(keptIn, 'ca-key.pem') };
+    const moved: (keyof typeof kept)[] = [];
+    try {
+      // The certificate first: a key left alone gets a new certificate on the next open.
+      await moveAsideWithoutReplacing(files.certPath, kept.certPath);
+      moved.push('certPath');
+      await moveAsideWithoutReplacing(files.keyPath, kept.keyPath);
+      moved.push('keyPath');
+      return await LocalCa.open(dataDir, options);
+    } catch (error) {
+      // Only what was moved goes back, over whatever the failed open wrote in its place.
+      for (const file of moved) {
+        await fs.rm(files[file], { force: true });
+        await fs.rename(kept[file], files[file]);
+      }
+      await fs.rmdir(keptIn).catch(() => undefined);
+      throw error;
+    }
+  }
+
   /** Signs a certificate built by leaf.ts; the key stays here. */
   signWithCaKey(cert: forge.pki.Certificate): void {
     cert.setIssuer(this.#cert.subject.attributes);
@@ -160,7 +191,15 @@ function describe(certPem: string, cert: forge.pki.Certificate): LocalCaInfo {
     notBefore: cert.validity.notBefore,
     notAfter: cert.validity.notAfter,
     permittedDomains: constraints ? decodePermittedDomains(constraints.value) : [],
+    keyType: keyTypeOf(x509),
   };
+}
+
+function keyTypeOf(cert: X509Certificate): string {
+  const { asymmetricKeyType: type, asymmetricKeyDetails: details } = cert.publicKey;
+  if (type === 'rsa') return `RSA ${details?.modulusLength ?? '?'}`;
+  if (type === 'ec') return `ECDSA ${details?.namedCurve ?? '?'}`;
+  return (type ?? 'unknown').toUpperCase();
 }
 
 /** The key, once it is known to belong to the certificate: a mismatch would sign unverifiable leaves. */

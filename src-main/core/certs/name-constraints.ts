@@ -3,17 +3,13 @@
 // domains, so a stolen CA key cannot mint a certificate for a bank. node-forge has no encoder for
 // this extension, so its DER value is built here with forge.asn1.
 import forge from 'node-forge';
+import { hostnameProblem, normalizeHostname } from '../../../shared/model.js';
 
 /** The extension's OID (id-ce-nameConstraints). */
 export const NAME_CONSTRAINTS_OID = '2.5.29.30';
 
 /** Domains a new CA is limited to: the home-network names of RFC 8375 and mDNS (RFC 6762). */
 export const DEFAULT_PERMITTED_DOMAINS: readonly string[] = ['home.arpa', 'local'];
-
-/** Longest DNS name in text form, in characters (RFC 1035). */
-const MAX_NAME_LENGTH = 253;
-/** One label: letters, digits and inner hyphens, at most 63 characters (RFC 1035/1123). */
-const LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/;
 
 const { asn1 } = forge;
 
@@ -50,23 +46,22 @@ function asChildren(node: forge.asn1.Asn1): forge.asn1.Asn1[] {
 
 /**
  * A domain the CA may be limited to, in canonical form (lower case, no trailing dot), or an error
- * saying what is wrong with it.
+ * saying what is wrong with it. The label rules are the route names' (shared/model.ts).
  */
 export function canonicalDomain(input: string): string {
-  const domain = input.trim().toLowerCase().replace(/\.$/, '');
-  const problem = nameProblem(domain);
+  const domain = normalizeHostname(input);
+  const problem = domain.includes('*') ? 'a CA domain covers every name below it already; leave out the "*."' : hostnameProblem(domain);
   if (problem) throw new Error(`"${input}" cannot be a domain of the local CA: ${problem}`);
   return domain;
 }
 
 /**
- * A host name a leaf may carry, canonical; `*.` is allowed as the whole leftmost label only,
- * as browsers accept it nowhere else.
+ * A host name a leaf may carry, canonical: the same rules as a route's names (shared/model.ts), so
+ * a name a route accepts is a name its certificate can carry; `*.` only as the whole first label.
  */
 export function canonicalHostName(input: string): string {
-  const name = input.trim().toLowerCase().replace(/\.$/, '');
-  const rest = name.startsWith('*.') ? name.slice(2) : name;
-  const problem = nameProblem(rest);
+  const name = normalizeHostname(input);
+  const problem = hostnameProblem(name);
   if (problem) throw new Error(`"${input}" is not a host name a certificate can carry: ${problem}`);
   return name;
 }
@@ -75,17 +70,4 @@ export function canonicalHostName(input: string): string {
 export function isWithinDomain(name: string, domain: string): boolean {
   const bare = name.startsWith('*.') ? name.slice(2) : name;
   return bare === domain || bare.endsWith(`.${domain}`);
-}
-
-function nameProblem(name: string): string | null {
-  if (name === '') return 'it is empty';
-  if (name.length > MAX_NAME_LENGTH) return `it is longer than ${MAX_NAME_LENGTH} characters`;
-  if (/[^\x21-\x7e]/.test(name)) {
-    return 'it has spaces or non-ASCII characters (write an international name in its xn-- form)';
-  }
-  const bad = name.split('.').find((label) => !LABEL.test(label));
-  if (bad !== undefined) {
-    return `"${bad}" is not a valid label (letters, digits and inner hyphens, 1 to 63 characters)`;
-  }
-  return null;
 }

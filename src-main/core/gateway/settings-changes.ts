@@ -13,8 +13,8 @@ import type { ProxyRunner } from './proxy-runner.js';
 import { keepCopyBeforeImport, readImport } from './settings-transfer.js';
 
 export const LISTENER_FIELDS = ['httpPort', 'httpsPort', 'bindAddress'] as const;
-/** Fields whose change moves a running listener. httpsPort joins once the HTTPS listener exists. */
-const RESTART_FIELDS = ['httpPort', 'bindAddress'] as const;
+/** Fields whose change moves a running listener. */
+const RESTART_FIELDS = ['httpPort', 'httpsPort', 'bindAddress'] as const;
 
 /** Listener settings for this run only (`gatehouse serve --http-port …`), never saved. */
 export type ListenerOverrides = Partial<Pick<ProxySettings, (typeof LISTENER_FIELDS)[number]>>;

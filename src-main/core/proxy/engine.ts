@@ -1,30 +1,37 @@
-// The proxy engine: the HTTP listener and the request path. A request runs these passes in order —
-// limits → target (Host) → route → forward — and ends in exactly one access-log entry. Routes and
+// The proxy engine: the HTTP and HTTPS listeners and the request path. A request runs these passes
+// in order — limits → target (Host) → route (and, over TLS, the SNI's route) → forward — and ends in
+// exactly one access-log entry, whichever listener and protocol (HTTP/1.1, HTTP/2) it came by. Routes and
 // settings can change at any time: a change provisions a new route table and swaps it in, so
 // requests and WebSockets already under way finish on the route they started with.
-import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
 import type { Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import type { Duplex } from 'node:stream';
 import type { ProxySettings, Route } from '../../../shared/model.js';
 import type { AccessLogEntry, ListenerInfo, StatsSnapshot } from '../../../shared/status.js';
 import { listen } from '../net/listen.js';
 import { acceptsHtml, renderErrorPage } from './error-page.js';
 import { ProxyError } from './errors.js';
-import { Exchange } from './exchange.js';
+import { bytesReadSinceLastRequest, Exchange } from './exchange.js';
+import { createHttp1Server, MAX_HEADER_BYTES, MAX_HEADERS } from './http1-server.js';
 import { forward, hasBody } from './forward.js';
 import { noHealth, type PassiveHealth } from './health.js';
-import { clientAddress, realClient, requestTarget, TrustedProxies, upstreamHeaders, type RequestTarget } from './request-head.js';
+import { clientAddress, http2RequestTarget, loggedClient, peerAddress, requestTarget, TrustedProxies, upstreamHeaders, type RequestTarget } from './request-head.js';
 import { RouteTable, type ProvisionedRoute } from './route-table.js';
 import { ProxyStats } from './stats.js';
+import type { PublicPages, RouteCertificates } from './tls-certificates.js';
+import { HttpsListener, normalizedServername } from './tls-listener.js';
 import { UpstreamRegistry } from './upstreams.js';
 import { refuseUpgrade, relayIgnoringUpgrade, tunnelWebSocket } from './websocket.js';
 
-/** A request head over this many bytes is refused with 431. */
-export const MAX_HEADER_BYTES = 16 * 1024;
-/** A request with more header fields than this is refused with 431. */
-export const MAX_HEADERS = 100;
+export { MAX_HEADER_BYTES, MAX_HEADERS };
+/** Pseudo-header fields an HTTP/2 request carries besides its headers (:method, :scheme, :authority, :path, :protocol). */
+const HTTP2_PSEUDO_HEADERS = 5;
 /** How long a stop waits for requests under way before cutting them. */
 const STOP_GRACE_MS = 10_000;
+/** Sent on HTTPS responses of routes with HSTS on: one year, the value browsers' preload lists ask for. */
+const HSTS_VALUE = 'max-age=31536000';
 
 export interface ProxyEngineOptions {
   settings: ProxySettings;
@@ -34,6 +41,13 @@ export interface ProxyEngineOptions {
   health?: PassiveHealth;
   /** How long stop() lets requests under way finish. Default: 10000 ms. */
   stopGraceMs?: number;
+  /**
+   * Certificates for the HTTPS listener. With them, start() binds HTTPS on settings.httpsPort as
+   * well as HTTP (both or neither); without them, HTTP only.
+   */
+  certificates?: RouteCertificates;
+  /** Pages Gatehouse serves itself on the HTTP listener (the CA onboarding page). Default: none. */
+  publicPages?: PublicPages;
 }
 
 export class ProxyEngine {
@@ -55,9 +69,16 @@ export class ProxyEngine {
   private idle: (() => void) | null = null;
   private readonly forwardDeps;
   private readonly health: PassiveHealth;
+  private readonly certificates: RouteCertificates | null;
+  private readonly publicPages: PublicPages | null;
+  private httpsListener: HttpsListener | null = null;
+  /** The HTTP/1.1-over-TLS server the HTTPS listener hands connections to. */
+  private tlsServer: Server | null = null;
 
   constructor(options: ProxyEngineOptions) {
     this.settings = options.settings;
+    this.certificates = options.certificates ?? null;
+    this.publicPages = options.publicPages ?? null;
     this.onRequestLogged = options.onRequestLogged ?? (() => {});
     this.stopGraceMs = options.stopGraceMs ?? STOP_GRACE_MS;
     this.trusted = new TrustedProxies(options.settings.trustedProxies);
@@ -96,6 +117,7 @@ export class ProxyEngine {
     this.settings = settings;
     this.trusted = new TrustedProxies(settings.trustedProxies);
     if (this.server) this.applyServerTimeouts(this.server);
+    if (this.tlsServer) this.applyServerTimeouts(this.tlsServer);
     if (reprovision) this.provision();
   }
 
@@ -103,45 +125,52 @@ export class ProxyEngine {
     return this.counters.snapshot(this.routes.map((r) => r.id));
   }
 
-  /** Binds the HTTP listener; rejects with a ListenError that says how to fix a port problem. */
+  /**
+   * Binds the HTTP listener, and the HTTPS one when the engine has certificates: both or neither.
+   * Rejects with a ListenError that names the port and says how to fix it.
+   */
   async start(): Promise<ListenerInfo> {
     if (this.server && this.listener) return this.listener;
-    const server = createServer(
-      {
-        maxHeaderSize: MAX_HEADER_BYTES,
-        // Whole-request deadlines would cut long uploads; idle timers (clientIdleMs) guard instead.
-        requestTimeout: 0,
-        // Checked every second rather than Node's default 30 s, so headersMs means what it says.
-        connectionsCheckingInterval: 1000,
-        // Refused with Gatehouse's own page below, rather than Node's bare 400.
-        requireHostHeader: false,
-        joinDuplicateHeaders: false,
-      },
-      (req, res) => this.onRequest(req, res),
-    );
-    // One more than allowed, so "too many" is visible instead of silently truncated.
-    server.maxHeadersCount = MAX_HEADERS + 1;
-    this.applyServerTimeouts(server);
-    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.onUpgrade(req, socket, head));
-    server.on('connect', (req: IncomingMessage, socket: Duplex) => {
-      socket.on('error', () => {});
-      refuseUpgrade(socket, new ProxyError('method_not_allowed', 'Gatehouse is a reverse proxy; it does not open CONNECT tunnels.'), null, req.headers.accept);
-    });
-    server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => this.onClientError(error, socket));
-    const { bindAddress, httpPort } = this.settings;
-    this.listener = await listen(server, 'proxy', bindAddress, httpPort);
+    const server = this.createHttp1Server(false);
+    const { bindAddress, httpPort, httpsPort } = this.settings;
+    const listener = await listen(server, 'proxy', bindAddress, httpPort);
+    if (this.certificates) {
+      const tlsServer = this.createHttp1Server(true);
+      const https = new HttpsListener({
+        certificates: this.certificates,
+        routeForName: (name) => this.table.match(name)?.id ?? null,
+        http1: tlsServer,
+        onHttp2Request: (req, res, socket) => this.onHttp2Request(req, res, socket),
+        handshakeTimeoutMs: this.settings.timeouts.headersMs,
+        idleTimeoutMs: this.settings.timeouts.keepAliveMs,
+        maxHeaderPairs: MAX_HEADERS + 1 + HTTP2_PSEUDO_HEADERS,
+        maxHeaderBytes: MAX_HEADER_BYTES,
+      });
+      try {
+        this.tlsListener = await https.listen(bindAddress, httpsPort);
+      } catch (error) {
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+        await https.beginClose();
+        throw error;
+      }
+      this.httpsListener = https;
+      this.tlsServer = tlsServer;
+    }
+    this.listener = listener;
     this.server = server;
     this.provision();
-    return this.listener;
+    return listener;
   }
 
   /** Stops accepting; requests under way get the grace period, then everything is closed. */
   async stop(): Promise<void> {
     const server = this.server;
     if (!server) return;
-    this.server = null;
-    this.listener = null;
+    const https = this.httpsListener;
+    this.server = this.tlsServer = this.httpsListener = null;
+    this.listener = this.tlsListener = null;
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    const tlsClosed = https?.beginClose();
     server.closeIdleConnections();
     if (this.active > 0) {
       const drained = new Promise<void>((resolve) => (this.idle = resolve));
@@ -151,34 +180,81 @@ export class ProxyEngine {
       this.idle = null;
     }
     server.closeAllConnections();
+    https?.destroyAll();
     for (const socket of this.tunnels) socket.destroy();
     this.tunnels.clear();
     await this.upstreams.destroyAll();
     await closed;
+    await tlsClosed;
+  }
+
+  /** An HTTP/1.1 server for the plain listener, or for connections the HTTPS listener hands over. */
+  private createHttp1Server(secure: boolean): Server {
+    const server = createHttp1Server({
+      request: (req, res) => this.onRequest(req, res, req.socket as Socket, secure, false),
+      upgrade: (req, socket, head) => this.onUpgrade(req, socket, head, secure),
+      refused: (entry) => this.log(entry, 0),
+    });
+    this.applyServerTimeouts(server);
+    return server;
   }
 
   // -------------------------------------------------------------------------------------------
   // The request path
 
-  private onRequest(req: IncomingMessage, res: ServerResponse): void {
+  /**
+   * One HTTP/2 request: Node's compatibility objects stand in for IncomingMessage/ServerResponse
+   * (see exchange.ts for where they differ); `socket` is the TLS connection, which outlives them.
+   */
+  private onHttp2Request(req: Http2ServerRequest, res: Http2ServerResponse, socket: TLSSocket): void {
+    this.onRequest(req as unknown as IncomingMessage, res as unknown as ServerResponse, socket, true, true);
+  }
+
+  /** `socket`: the connection (Node unsets req.socket once a body is read, and bytesIn needs it). */
+  private onRequest(req: IncomingMessage, res: ServerResponse, socket: Socket, secure: boolean, h2: boolean): void {
     // Node parses requests pipelined behind a refused one before the refusal closes the connection;
     // their bytes were framed by a body we never vouched for (that is what smuggling looks like).
-    if (this.closing.has(req.socket)) return;
-    const peer = clientAddress(req);
-    const ex = new Exchange(req, res, peer);
+    if (this.closing.has(socket)) return;
+    const peer = peerAddress(socket);
+    const ex = new Exchange(req, res, peer, secure, h2);
     this.active++;
-    // Node unsets req.socket once a body is read to its end, so bytesIn keeps its own reference.
-    const socket = req.socket as Socket;
     res.once('close', () => this.finish(ex, socket));
     let route;
     try {
-      route = ex.route = this.admit(req, ex);
+      route = ex.route = this.admit(req, ex, socket);
     } catch (error) {
       ex.client = loggedClient(req, peer, this.trusted);
+      // Gatehouse's own pages (the CA onboarding page) live on names no route claims, on HTTP.
+      if (!secure && (error as ProxyError).code === 'no_route' && this.offerPublicPage(req, res)) return;
       return this.fail(ex, error as ProxyError);
     }
     ex.client = loggedClient(req, peer, route.trusted);
-    forward(ex, this.headersFor(req, peer, ex.target as RequestTarget, route), this.forwardDeps);
+    if (secure) {
+      if (route.tls.hsts) res.setHeader('strict-transport-security', HSTS_VALUE);
+    } else if (route.tls.redirectHttp && this.tlsListener) {
+      return this.redirectToHttps(ex, this.tlsListener.port);
+    }
+    forward(ex, this.headersFor(req, peer, ex, route), this.forwardDeps);
+  }
+
+  /** True when one of Gatehouse's own pages answered; a page that throws is a 500, not a crash. */
+  private offerPublicPage(req: IncomingMessage, res: ServerResponse): boolean {
+    if (!this.publicPages) return false;
+    try {
+      return this.publicPages.handle(req, res);
+    } catch (error) {
+      console.error(`gatehouse: the page for ${req.url ?? '/'} failed:`, error);
+      if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' });
+      res.end('500 Gatehouse could not show this page.\n');
+      return true;
+    }
+  }
+
+  /** A permanent redirect to the same name and path on the HTTPS listener; nothing goes upstream. */
+  private redirectToHttps(ex: Exchange, httpsPort: number): void {
+    const target = ex.target as RequestTarget;
+    const location = `https://${target.hostname}${httpsPort === 443 ? '' : `:${httpsPort}`}${target.path}`;
+    this.answer(ex, 308, { location, 'cache-control': 'no-store' }, '');
   }
 
   /**
@@ -186,8 +262,8 @@ export class ProxyEngine {
    * the one authority (recorded on `seen` for the log even when no route claims it), the route.
    * Throws the ProxyError to answer with.
    */
-  private admit(req: IncomingMessage, seen: { target: RequestTarget | null }): ProvisionedRoute {
-    if (req.rawHeaders.length > MAX_HEADERS * 2) {
+  private admit(req: IncomingMessage, seen: { target: RequestTarget | null; h2?: boolean }, socket: Socket): ProvisionedRoute {
+    if (req.rawHeaders.length > (seen.h2 ? MAX_HEADERS + HTTP2_PSEUDO_HEADERS : MAX_HEADERS) * 2) {
       throw new ProxyError('too_many_headers', `The request has more than ${MAX_HEADERS} header fields.`);
     }
     // Only one plain `Transfer-Encoding: chunked` frames a body unambiguously. Node joins repeated
@@ -196,24 +272,34 @@ export class ProxyEngine {
     if (te !== undefined && te.toLowerCase() !== 'chunked') {
       throw new ProxyError('bad_request', 'The request\'s Transfer-Encoding is not plain "chunked", so where its body ends is ambiguous.');
     }
-    const target = (seen.target = requestTarget(req));
+    const target = (seen.target = seen.h2 ? http2RequestTarget(req.headers) : requestTarget(req));
     const route = this.table.match(target.hostname);
+    // A connection is for the route its SNI named: browsers reuse one for every name its
+    // certificate covers, and a request for another route must not ride a certificate it lacks.
+    const servername = (socket as TLSSocket).servername;
+    if (servername) {
+      const sniRoute = this.table.match(normalizedServername(servername));
+      if (sniRoute && sniRoute.id !== route?.id) {
+        throw new ProxyError('misdirected', `This connection was opened for ${sniRoute.title}, not for ${target.hostname}. Your browser retries on a new connection; if it does not, reload the page.`);
+      }
+    }
     if (!route) throw noRoute(target.hostname);
     return route;
   }
 
   /** The head sent upstream for `req`, from `peer`, on `route`. */
-  private headersFor(req: IncomingMessage, peer: string, target: RequestTarget, route: ProvisionedRoute): string[] {
+  private headersFor(req: IncomingMessage, peer: string, via: { target: RequestTarget | null; secure: boolean; h2: boolean }, route: ProvisionedRoute): string[] {
     return upstreamHeaders(req, {
       client: peer,
       clientTrusted: route.trusted.has(peer),
-      proto: 'http',
-      target,
+      proto: via.secure ? 'https' : 'http',
+      target: via.target as RequestTarget,
       rewriteHost: route.rewriteHost,
+      http2: via.h2,
     });
   }
 
-  private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+  private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, secure: boolean): void {
     socket.on('error', () => {}); // a reset from either side is routine, never a crash
     if (this.closing.has(socket)) return void socket.end(); // pipelined behind a refusal: see onRequest
     const started = performance.now();
@@ -245,7 +331,7 @@ export class ProxyEngine {
       log(error.status, 0, error);
     };
     try {
-      route = this.admit(req, seen);
+      route = this.admit(req, seen, socket as Socket);
     } catch (error) {
       return refuse(error as ProxyError);
     }
@@ -262,7 +348,7 @@ export class ProxyEngine {
       onClose: () => counters.openWebSockets--,
     };
     const target = seen.target as RequestTarget;
-    const headers = this.headersFor(req, peer, target, route);
+    const headers = this.headersFor(req, peer, { target, secure, h2: false }, route);
     if ((req.headers.upgrade ?? '').trim().toLowerCase() !== 'websocket') {
       // Node hands every Upgrade request here, body unread; one with a body cannot be relayed.
       if (hasBody(req.headers)) {
@@ -276,70 +362,33 @@ export class ProxyEngine {
     tunnelWebSocket(socket, head, route, { path: target.path, headers, accept }, deps);
   }
 
-  private onClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
-    if (error.code === 'ECONNRESET' || !socket.writable) {
-      socket.destroy();
-      return;
-    }
-    // A response already under way here (our refusal, or an upstream's answer to a request whose
-    // body then broke) must not get a second status line spliced in. `_httpMessage` is the
-    // in-flight response; Node's own clientError default checks it the same way.
-    const inFlight = (socket as Duplex & { _httpMessage?: ServerResponse | null })._httpMessage;
-    if (inFlight?.headersSent) {
-      if (inFlight.writableEnded) socket.end();
-      else socket.destroy();
-      return;
-    }
-    let problem: ProxyError;
-    switch (error.code) {
-      case 'HPE_HEADER_OVERFLOW':
-        problem = new ProxyError('headers_too_large', `The request's headers are larger than ${MAX_HEADER_BYTES / 1024} KiB.`);
-        break;
-      case 'ERR_HTTP_REQUEST_TIMEOUT':
-        problem = new ProxyError('request_timeout', 'The request headers did not arrive in time.');
-        break;
-      default:
-        problem = new ProxyError('bad_request', 'The request is not valid HTTP/1.1.');
-    }
-    refuseUpgrade(socket, problem, null, undefined);
-    const peer = (socket as Socket).remoteAddress ?? '';
-    this.log(
-      {
-        time: new Date().toISOString(),
-        client: peer.startsWith('::ffff:') ? peer.slice(7) : peer,
-        host: '',
-        method: '',
-        path: '',
-        status: problem.status,
-        bytes: 0,
-        durationMs: 0,
-        routeId: null,
-        upstream: null,
-        error: problem.code,
-        detail: problem.detail,
-      },
-      0,
-    );
-  }
-
-  /** Answers with Gatehouse's own page; closes the connection if the request body was not read. */
+  /** Answers with Gatehouse's own page. */
   private fail(ex: Exchange, error: ProxyError): void {
     ex.failed(error);
-    const { req, res } = ex;
-    if (res.headersSent || res.destroyed) {
+    const { res } = ex;
+    if (res.headersSent || ex.responseClosed) {
       res.destroy();
       return;
     }
-    const page = renderErrorPage(error, ex.route?.title ?? null, acceptsHtml(req.headers.accept));
+    const page = renderErrorPage(error, ex.route?.title ?? null, acceptsHtml(ex.req.headers.accept));
+    this.answer(ex, page.status, page.headers, page.body);
+  }
+
+  /** Answers the request itself; closes an HTTP/1.1 connection if the request body was not read. */
+  private answer(ex: Exchange, status: number, headers: Record<string, string>, body: string): void {
+    const { req, res } = ex;
     // An unread body would have to be drained before the next request; closing is cheaper and safe.
-    if (!req.complete && hasBody(req.headers)) {
-      page.headers.connection = 'close';
+    // HTTP/2 frames each stream on its own: the connection carries on.
+    if (!ex.h2 && !req.complete && ex.requestHasBody) {
+      headers.connection = 'close';
       this.closing.add(req.socket);
     }
-    page.headers['content-length'] = String(Buffer.byteLength(page.body));
+    headers['content-length'] = String(Buffer.byteLength(body));
     // The reason phrase is given explicitly: a failed upstream head may already have set another.
-    res.writeHead(page.status, STATUS_CODES[page.status], page.headers);
-    res.end(req.method === 'HEAD' ? undefined : page.body);
+    // HTTP/2 has none.
+    if (ex.h2) res.writeHead(status, headers);
+    else res.writeHead(status, STATUS_CODES[status], headers);
+    res.end(req.method === 'HEAD' ? undefined : body);
   }
 
   private finish(ex: Exchange, socket: Socket): void {
@@ -376,22 +425,6 @@ export class ProxyEngine {
     server.headersTimeout = headersMs;
     server.keepAliveTimeout = keepAliveMs;
   }
-}
-
-/** The client to log: the peer itself, or the real client behind proxies `trusted` believes. */
-function loggedClient(req: IncomingMessage, peer: string, trusted: TrustedProxies): string {
-  return trusted.empty ? peer : realClient(req, peer, trusted);
-}
-
-const lastBytesRead = Symbol('gatehouse.lastBytesRead');
-
-/** Bytes the client sent for this request (head and body) on a keep-alive connection. */
-function bytesReadSinceLastRequest(socket: (Socket & { [lastBytesRead]?: number }) | null): number {
-  if (!socket) return 0;
-  const total = socket.bytesRead;
-  const delta = total - (socket[lastBytesRead] ?? 0);
-  socket[lastBytesRead] = total;
-  return delta;
 }
 
 function noRoute(hostname: string): ProxyError {

@@ -6,6 +6,7 @@ export type ProxyErrorCode =
   | 'bad_host'
   | 'bad_request'
   | 'bad_target'
+  | 'misdirected'
   | 'headers_too_large'
   | 'too_many_headers'
   | 'request_timeout'
@@ -32,6 +33,7 @@ export const proxyErrors: Record<ProxyErrorCode, ErrorSpec> = {
   bad_host: { status: 400, title: 'Bad Host header' },
   bad_request: { status: 400, title: 'Bad request' },
   bad_target: { status: 400, title: 'Bad request target' },
+  misdirected: { status: 421, title: 'Wrong connection for this name' },
   headers_too_large: { status: 431, title: 'Request headers too large' },
   too_many_headers: { status: 431, title: 'Too many request headers' },
   request_timeout: { status: 408, title: 'Request timed out' },

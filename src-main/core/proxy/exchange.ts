@@ -1,7 +1,14 @@
 // One request's journey through the proxy: what the passes learned about it, and what the access
 // log and the counters read when it ends. A class so every request has the same shape (V8 keeps the
 // request path monomorphic).
+//
+// An HTTP/2 request arrives as Node's compatibility objects (Http2ServerRequest/-Response), which
+// implement the part of IncomingMessage/ServerResponse the request path uses; where they differ
+// (no `destroyed`, no reason phrase, bodies without Content-Length, no connection to close) the
+// path asks `h2` and the members below.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
 import type { AccessLogEntry } from '../../../shared/status.js';
 import type { ProxyError, ProxyErrorCode } from './errors.js';
 import type { RequestTarget } from './request-head.js';
@@ -28,8 +35,26 @@ export class Exchange {
     readonly req: IncomingMessage,
     readonly res: ServerResponse,
     readonly peer: string,
+    /** Arrived on the HTTPS listener. */
+    readonly secure: boolean,
+    /** Arrived over HTTP/2 (then also `secure`). */
+    readonly h2: boolean,
   ) {
     this.client = peer;
+  }
+
+  /** The client's side is gone: nothing more can be written to it. */
+  get responseClosed(): boolean {
+    return this.h2 ? (this.res as unknown as Http2ServerResponse).stream.destroyed : this.res.destroyed;
+  }
+
+  /** The request carries a body to stream upstream. */
+  get requestHasBody(): boolean {
+    if (this.h2) return !(this.req as unknown as Http2ServerRequest).stream.endAfterHeaders;
+    const { headers } = this.req;
+    const length = headers['content-length'];
+    if (length !== undefined) return length !== '0';
+    return headers['transfer-encoding'] !== undefined;
   }
 
   /** Records why Gatehouse answered or cut the request itself. */
@@ -55,4 +80,15 @@ export class Exchange {
       detail: this.detail,
     };
   }
+}
+
+const lastBytesRead = Symbol('gatehouse.lastBytesRead');
+
+/** Bytes the client sent for this request (head and body) on a keep-alive connection. */
+export function bytesReadSinceLastRequest(socket: (Socket & { [lastBytesRead]?: number }) | null): number {
+  if (!socket) return 0;
+  const total = socket.bytesRead;
+  const delta = total - (socket[lastBytesRead] ?? 0);
+  socket[lastBytesRead] = total;
+  return delta;
 }

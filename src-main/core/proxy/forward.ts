@@ -34,15 +34,17 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
 
   onRequestStart(controller: Controller): void {
     this.controller = controller;
-    if (this.ex.res.destroyed) controller.abort(CLIENT_GONE);
+    if (this.ex.responseClosed) controller.abort(CLIENT_GONE);
   }
 
   onResponseStart(_controller: Controller, statusCode: number, headers: Record<string, string | string[] | undefined>, statusMessage?: string): void {
     if (statusCode < 200) return; // 1xx informational: the final response follows
     const { res, route } = this.ex;
     if (route) this.deps.health.answered(route.upstream.address);
-    if (res.destroyed) return;
+    if (this.ex.responseClosed) return;
     let out = downstreamHeaders(headers);
+    // HTTP/2 has no reason phrase (Node warns when given one).
+    if (this.ex.h2) statusMessage = undefined;
     try {
       writeHead(res, statusCode, statusMessage, out);
     } catch (error) {
@@ -78,7 +80,7 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
     this.clearDrainTimer();
     this.ex.abortUpstream = null;
     const { ex } = this;
-    if (error === CLIENT_GONE || ex.res.destroyed) return;
+    if (error === CLIENT_GONE || ex.responseClosed) return;
     const route = ex.route;
     if (!route) return void ex.res.destroy();
     const { upstreamConnectMs: connectMs, upstreamHeadersMs: headersMs } = this.deps.timeouts;
@@ -152,7 +154,7 @@ export function forward(ex: Exchange, headers: string[], deps: ForwardDeps): voi
   const route = ex.route as NonNullable<Exchange['route']>;
   const target = ex.target as NonNullable<Exchange['target']>;
   const { req } = ex;
-  const withBody = hasBody(req.headers);
+  const withBody = ex.requestHasBody;
   const { timeouts } = deps;
   if (withBody) {
     // A client that stalls mid-upload is cut after clientIdleMs; once the body is in, the response

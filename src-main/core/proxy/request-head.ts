@@ -78,9 +78,33 @@ export function requestTarget(req: IncomingMessage): RequestTarget {
   throw new ProxyError('bad_target', 'The request target must be a path such as /index.html.');
 }
 
+/**
+ * The one authority of an HTTP/2 request: `:authority`, or Host from a client that sends only that
+ * (RFC 9113 §8.3.1), and `:path`. Held to the same rules as an HTTP/1.1 Host header.
+ */
+export function http2RequestTarget(headers: Record<string, string | string[] | undefined>): RequestTarget {
+  if (headers[':method'] === 'CONNECT') {
+    throw new ProxyError('method_not_allowed', 'Gatehouse is a reverse proxy; it does not open CONNECT tunnels.');
+  }
+  const given = headers[':authority'] ?? headers.host;
+  if (given === undefined || given === '') throw new ProxyError('bad_host', 'The request names no host (:authority), so Gatehouse cannot tell which service it is for.');
+  const authority = (Array.isArray(given) ? '' : given).trim();
+  if (!HOST_VALUE.test(authority)) throw new ProxyError('bad_host', 'The request\'s :authority is not a valid host name.');
+  const path = headers[':path'];
+  if (typeof path !== 'string' || path.charCodeAt(0) !== 47 /* / */) {
+    throw new ProxyError('bad_target', 'The request target must be a path such as /index.html.');
+  }
+  return { hostname: hostnameOf(authority), authority, path };
+}
+
 /** The client's address as people write it (no IPv4-mapped IPv6 prefix). */
 export function clientAddress(req: IncomingMessage): string {
-  const address = req.socket.remoteAddress ?? '';
+  return peerAddress(req.socket);
+}
+
+/** A connection's peer address as people write it (no IPv4-mapped IPv6 prefix). */
+export function peerAddress(socket: { remoteAddress?: string | undefined }): string {
+  const address = socket.remoteAddress ?? '';
   return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
 }
 
@@ -112,6 +136,8 @@ export interface ForwardContext {
   proto: 'http' | 'https';
   target: RequestTarget;
   rewriteHost: string | null;
+  /** An HTTP/2 request: its split Cookie fields are joined into one for the HTTP/1.1 upstream. Default: false. */
+  http2?: boolean;
 }
 
 function forwardedFor(address: string): string {
@@ -135,10 +161,18 @@ export function upstreamHeaders(req: IncomingMessage, ctx: ForwardContext): stri
   let priorProto: string | undefined;
   let priorHost: string | undefined;
   let priorForwarded: string | undefined;
+  let cookies: string | undefined;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i] as string;
+    // HTTP/2 pseudo-headers (:method, :path…) describe the request line, already sent otherwise.
+    if (name.charCodeAt(0) === 58 /* : */) continue;
     const lower = name.toLowerCase();
     if (HOP_BY_HOP.has(lower) || (named !== null && named.has(lower))) continue;
+    if (ctx.http2 && lower === 'cookie') {
+      // RFC 9113 §8.2.3: HTTP/2 may split Cookie; an HTTP/1.1 hop gets one field joined by "; ".
+      cookies = cookies === undefined ? (raw[i + 1] as string) : `${cookies}; ${raw[i + 1] as string}`;
+      continue;
+    }
     if (FORWARDING.has(lower)) {
       if (!ctx.clientTrusted) continue;
       const value = raw[i + 1] as string;
@@ -150,6 +184,7 @@ export function upstreamHeaders(req: IncomingMessage, ctx: ForwardContext): stri
     }
     out.push(name, raw[i + 1] as string);
   }
+  if (cookies !== undefined) out.push('cookie', cookies);
   const { client, proto, target } = ctx;
   const element = `for=${forwardedFor(client)};host=${forwardedHost(target.authority)};proto=${proto}`;
   out.push(
@@ -202,4 +237,9 @@ export function downstreamHeaders(headers: Record<string, string | string[] | un
     if (value !== undefined) out[name] = value;
   }
   return out;
+}
+
+/** The client to log: the peer itself, or the real client behind proxies `trusted` believes. */
+export function loggedClient(req: IncomingMessage, peer: string, trusted: TrustedProxies): string {
+  return trusted.empty ? peer : realClient(req, peer, trusted);
 }

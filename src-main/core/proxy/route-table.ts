@@ -1,7 +1,7 @@
 // Routes are provisioned once, when they change: names indexed for an O(1) lookup, upstreams
 // resolved to pools, defaults applied. The request path only ever reads a finished table, and a
 // change builds a new one and swaps it in, so a request keeps the route it started with.
-import type { Route } from '../../../shared/model.js';
+import type { Route, RouteTls } from '../../../shared/model.js';
 import { TrustedProxies } from './request-head.js';
 import type { Upstream, UpstreamRegistry } from './upstreams.js';
 
@@ -15,6 +15,8 @@ export interface ProvisionedRoute {
   readonly rewriteHost: string | null;
   /** Whose X-Forwarded-* / Forwarded this route believes: its own list, or the global one. */
   readonly trusted: TrustedProxies;
+  /** HTTPS: the certificate mode, redirecting plain HTTP, HSTS. */
+  readonly tls: Readonly<RouteTls>;
 }
 
 export class RouteTable {
@@ -40,6 +42,9 @@ export class RouteTable {
         websocket: route.websocket,
         rewriteHost: route.rewriteHost,
         trusted: route.trustedProxies === null ? trusted : new TrustedProxies(route.trustedProxies),
+        // A redirect or HSTS without a certificate is refused when saved; held here all the same, so
+        // plain HTTP is never sent to an HTTPS that has nothing to serve.
+        tls: route.tls.mode === 'none' ? { ...route.tls, redirectHttp: false, hsts: false } : route.tls,
       };
       provisioned.push(entry);
       for (const name of route.names) {

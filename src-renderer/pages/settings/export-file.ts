@@ -14,7 +14,13 @@ export function exportFileName(now: Date): string {
 
 export function downloadExport(data: SettingsExport, now = new Date()): string {
   const name = exportFileName(now);
-  const url = URL.createObjectURL(new Blob([`${JSON.stringify(data, null, 2)}\n`], { type: 'application/json' }));
+  saveFile(name, new Blob([`${JSON.stringify(data, null, 2)}\n`], { type: 'application/json' }));
+  return name;
+}
+
+/** Hands `blob` to the browser (or Electron) as a download named `name`. */
+export function saveFile(name: string, blob: Blob): void {
+  const url = URL.createObjectURL(blob);
   const link = document.createElement('a');
   link.href = url;
   link.download = name;
@@ -24,5 +30,4 @@ export function downloadExport(data: SettingsExport, now = new Date()): string {
   link.remove();
   // The download has its own copy once it started; revoke later, not at once, for slower browsers.
   setTimeout(() => URL.revokeObjectURL(url), 60_000);
-  return name;
 }

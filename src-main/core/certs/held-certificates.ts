@@ -1,0 +1,112 @@
+// A certificate the service holds (the served PEM with the facts read from it once), and how it
+// looks through the API: a route's certificate and an imported one, with their state and problem.
+// Pure functions of what is held, the routes and the clock; the service decides what to hold.
+import { X509Certificate, createPrivateKey } from 'node:crypto';
+import type { Route } from '../../../shared/model.js';
+import type { CustomCertificate, Problem, RouteCertificate } from '../../../shared/status.js';
+import type { ServedCertificate } from '../proxy/tls-certificates.js';
+import { certificateFacts, dateProblem, namesCover, stateAt, type CertificateFacts } from './certificate-facts.js';
+import type { StoredPair } from './certificate-files.js';
+
+/** A leaf is renewed once this share of its lifetime has passed (2/3: 132 days before expiry). */
+const RENEW_AFTER_SHARE = 2 / 3;
+
+/** A certificate ready to serve, with the facts read from it once. */
+export interface Held {
+  served: ServedCertificate;
+  facts: CertificateFacts;
+  x509: X509Certificate;
+}
+
+/** A local-CA route's leaf: the one served (if any), whether a new one is being issued, and why not. */
+export interface LeafSlot {
+  leaf: Held | null;
+  pending: boolean;
+  problem: Problem | null;
+}
+
+export interface CustomEntry extends Held {
+  id: string;
+  label: string;
+  importedAt: string;
+  chainLength: number;
+}
+
+/** When Gatehouse renews a leaf: after RENEW_AFTER_SHARE of its lifetime, in ms. */
+export function renewsAt(facts: CertificateFacts): number {
+  const start = facts.notBefore.getTime();
+  return start + (facts.notAfter.getTime() - start) * RENEW_AFTER_SHARE;
+}
+
+export function held(pair: StoredPair): Held {
+  const x509 = new X509Certificate(pair.certificatePem);
+  return { served: Object.freeze({ certificatePem: pair.certificatePem, privateKeyPem: pair.privateKeyPem }), facts: certificateFacts(x509), x509 };
+}
+
+/** A stored pair that reads and matches, or null (the route then gets a new leaf). */
+export function heldIfPair(pair: StoredPair): Held | null {
+  try {
+    const entry = held(pair);
+    return entry.x509.checkPrivateKey(createPrivateKey(pair.privateKeyPem)) ? entry : null;
+  } catch {
+    return null;
+  }
+}
+
+function publicFacts(facts: CertificateFacts) {
+  return { names: facts.names, issuer: facts.issuer, notBefore: facts.notBefore.toISOString(), notAfter: facts.notAfter.toISOString(), fingerprintSha256: facts.fingerprintSha256 };
+}
+
+/** What the API shows about a local-CA route's certificate; `slot` is undefined before its first issuance. */
+export function localRouteCertificate(route: Route, slot: LeafSlot | undefined, now: Date): RouteCertificate {
+  const base = noCertificate(route);
+  const leaf = slot?.leaf;
+  if (!leaf) return slot?.problem ? { ...base, state: 'error', problem: slot.problem } : { ...base, state: 'pending', problem: null };
+  const state = stateAt(leaf.facts, now);
+  const problem = slot.problem ?? (state === 'valid' ? null : dateProblem(state, leaf.facts, 'Renew it on the Certificates page.'));
+  return { ...base, ...publicFacts(leaf.facts), renewsAt: new Date(renewsAt(leaf.facts)).toISOString(), state, problem };
+}
+
+/** What the API shows about a route without HTTPS, or one using the imported certificate `custom`. */
+export function customRouteCertificate(route: Route, custom: CustomEntry | undefined, now: Date): RouteCertificate {
+  const base = noCertificate(route);
+  if (route.tls.mode === 'none') return { ...base, state: 'none', problem: null };
+  if (!custom) {
+    return { ...base, state: 'error', problem: { code: 'certificate_missing', message: 'The chosen certificate is no longer imported.', fix: 'Import it again, or choose another certificate for this route.' } };
+  }
+  const uncovered = route.names.find((name) => !namesCover(custom.facts.names, name));
+  if (uncovered !== undefined) {
+    return {
+      ...base,
+      ...publicFacts(custom.facts),
+      state: 'error',
+      problem: { code: 'certificate_names', message: `The certificate "${custom.label}" does not cover "${uncovered}".`, fix: 'Choose or import a certificate that covers every name of the route.' },
+    };
+  }
+  const state = stateAt(custom.facts, now);
+  const problem = state === 'valid' ? null : dateProblem(state, custom.facts, 'Import the renewed certificate and choose it for this route.');
+  return { ...base, ...publicFacts(custom.facts), state, problem };
+}
+
+function noCertificate(route: Route) {
+  return { routeId: route.id, mode: route.tls.mode, names: [] as string[], issuer: null, notBefore: null, notAfter: null, fingerprintSha256: null, renewsAt: null };
+}
+
+/** What the API shows about an imported certificate; `usedBy` from `routes`. */
+export function customCertificateOf(entry: CustomEntry, routes: readonly Route[], now: Date): CustomCertificate {
+  const state = stateAt(entry.facts, now);
+  const usedBy = routes.filter((route) => route.tls.mode === 'custom' && route.tls.certificateId === entry.id).map((route) => route.id);
+  return {
+    id: entry.id,
+    label: entry.label,
+    names: entry.facts.names,
+    issuer: entry.facts.issuer,
+    notBefore: entry.facts.notBefore.toISOString(),
+    notAfter: entry.facts.notAfter.toISOString(),
+    fingerprintSha256: entry.facts.fingerprintSha256,
+    chainLength: entry.chainLength,
+    usedBy,
+    state,
+    problem: state === 'valid' ? null : dateProblem(state, entry.facts, 'Import the renewed certificate, then choose it for the routes that use this one.'),
+  };
+}

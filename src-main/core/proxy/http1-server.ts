@@ -1,0 +1,93 @@
+// The HTTP/1.1 server both listeners use: the plain one listens with it, the HTTPS one hands it the
+// connections that chose HTTP/1.1 by ALPN. Its limits, and the answers to what never becomes a
+// request (CONNECT, a head Node cannot parse, headers that never finish), live here.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import type { AccessLogEntry } from '../../../shared/status.js';
+import { ProxyError } from './errors.js';
+import { peerAddress } from './request-head.js';
+import { refuseUpgrade } from './websocket.js';
+
+/** A request head over this many bytes is refused with 431. */
+export const MAX_HEADER_BYTES = 16 * 1024;
+/** A request with more header fields than this is refused with 431. */
+export const MAX_HEADERS = 100;
+
+export interface Http1Handlers {
+  request(req: IncomingMessage, res: ServerResponse): void;
+  upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
+  /** Told of each connection refused before it made a request, for the access log. */
+  refused(entry: AccessLogEntry): void;
+}
+
+export function createHttp1Server(handlers: Http1Handlers): Server {
+  const server = createServer(
+    {
+      maxHeaderSize: MAX_HEADER_BYTES,
+      // Whole-request deadlines would cut long uploads; idle timers (clientIdleMs) guard instead.
+      requestTimeout: 0,
+      // Checked every second rather than Node's default 30 s, so headersMs means what it says.
+      connectionsCheckingInterval: 1000,
+      // Refused with Gatehouse's own page below, rather than Node's bare 400.
+      requireHostHeader: false,
+      joinDuplicateHeaders: false,
+    },
+    handlers.request,
+  );
+  // One more than allowed, so "too many" is visible instead of silently truncated.
+  server.maxHeadersCount = MAX_HEADERS + 1;
+  server.on('upgrade', handlers.upgrade);
+  server.on('connect', (req: IncomingMessage, socket: Duplex) => {
+    socket.on('error', () => {});
+    refuseUpgrade(socket, new ProxyError('method_not_allowed', 'Gatehouse is a reverse proxy; it does not open CONNECT tunnels.'), null, req.headers.accept);
+  });
+  server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
+    const entry = refuseClientError(error, socket);
+    if (entry) handlers.refused(entry);
+  });
+  return server;
+}
+
+/** Answers a connection Node could not parse a request from; the entry to log, if it was answered. */
+function refuseClientError(error: NodeJS.ErrnoException, socket: Duplex): AccessLogEntry | null {
+  if (error.code === 'ECONNRESET' || !socket.writable) {
+    socket.destroy();
+    return null;
+  }
+  // A response already under way here (our refusal, or an upstream's answer to a request whose
+  // body then broke) must not get a second status line spliced in. `_httpMessage` is the
+  // in-flight response; Node's own clientError default checks it the same way.
+  const inFlight = (socket as Duplex & { _httpMessage?: ServerResponse | null })._httpMessage;
+  if (inFlight?.headersSent) {
+    if (inFlight.writableEnded) socket.end();
+    else socket.destroy();
+    return null;
+  }
+  let problem: ProxyError;
+  switch (error.code) {
+    case 'HPE_HEADER_OVERFLOW':
+      problem = new ProxyError('headers_too_large', `The request's headers are larger than ${MAX_HEADER_BYTES / 1024} KiB.`);
+      break;
+    case 'ERR_HTTP_REQUEST_TIMEOUT':
+      problem = new ProxyError('request_timeout', 'The request headers did not arrive in time.');
+      break;
+    default:
+      problem = new ProxyError('bad_request', 'The request is not valid HTTP/1.1.');
+  }
+  refuseUpgrade(socket, problem, null, undefined);
+  return {
+    time: new Date().toISOString(),
+    client: peerAddress(socket as Socket),
+    host: '',
+    method: '',
+    path: '',
+    status: problem.status,
+    bytes: 0,
+    durationMs: 0,
+    routeId: null,
+    upstream: null,
+    error: problem.code,
+    detail: problem.detail,
+  };
+}

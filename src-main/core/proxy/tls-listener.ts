@@ -1,0 +1,172 @@
+// The HTTPS listener: one TLS server that picks each handshake's certificate by SNI, then hands the
+// connection by ALPN to an HTTP/1.1 server (the proxy's ordinary request path, unchanged) or to an
+// HTTP/2 server. Nothing a client sends in a ClientHello can reach further than its own handshake:
+// the SNI callback is wrapped, and every failure ends that one connection.
+import { createServer as createHttp2Server, type Http2Server, type Http2ServerRequest, type Http2ServerResponse, type ServerHttp2Session } from 'node:http2';
+import type { Server as HttpServer } from 'node:http';
+import type { Socket } from 'node:net';
+import { createServer as createTlsServer, type SecureContext, type Server as TlsServer, type TLSSocket } from 'node:tls';
+import type { ListenerInfo } from '../../../shared/status.js';
+import { listen } from '../net/listen.js';
+import type { RouteCertificates, ServedCertificate } from './tls-certificates.js';
+import { ALPN_PROTOCOLS, SecureContexts, TLS_POLICY } from './tls-policy.js';
+
+/** Most HTTP/2 streams a client may open at once on one connection (nginx allows 128). */
+const MAX_CONCURRENT_STREAMS = 128;
+/** Distinct handshake problems remembered for "log once"; past this, nothing more is logged. */
+const MAX_PROBLEMS_LOGGED = 100;
+
+export interface HttpsListenerOptions {
+  certificates: RouteCertificates;
+  /** The route id a (normalized) SNI name belongs to, from the same table Host headers use. */
+  routeForName(name: string): string | null;
+  /** Serves HTTP/1.1 over TLS; it never listens itself, connections are handed to it. */
+  http1: HttpServer;
+  /** Answers one HTTP/2 request; `socket` is the TLS connection it arrived on. */
+  onHttp2Request(req: Http2ServerRequest, res: Http2ServerResponse, socket: TLSSocket): void;
+  /** A handshake must finish within this long (it is the TLS side of a header timeout). */
+  handshakeTimeoutMs: number;
+  /** An HTTP/2 connection without an open stream is closed after this long. */
+  idleTimeoutMs: number;
+  /** Header fields an HTTP/2 request may carry, pseudo-headers included. */
+  maxHeaderPairs: number;
+  /** The largest HTTP/2 header list, in bytes, advertised to clients. */
+  maxHeaderBytes: number;
+}
+
+/** A normalized host name as routes are matched: lower case, no trailing dot. */
+export function normalizedServername(name: string): string {
+  const lower = name.toLowerCase();
+  return lower.endsWith('.') ? lower.slice(0, -1) : lower;
+}
+
+export class HttpsListener {
+  private readonly tls: TlsServer;
+  private readonly http2: Http2Server;
+  private readonly contexts = new SecureContexts();
+  private readonly sockets = new Set<Socket>();
+  private readonly sessions = new Map<ServerHttp2Session, TLSSocket>();
+  private readonly openStreams = new WeakMap<ServerHttp2Session, number>();
+  private readonly problems = new Set<string>();
+  private fallbackInUse: ServedCertificate;
+  /** The TLS connection being handed to the HTTP/2 server, until it announces the session. */
+  private arriving: TLSSocket | null = null;
+
+  constructor(private readonly options: HttpsListenerOptions) {
+    const { certificates } = options;
+    this.fallbackInUse = certificates.fallback();
+    this.tls = createTlsServer({
+      ...TLS_POLICY,
+      // Without SNI no callback runs: this default context is the fallback certificate's.
+      cert: this.fallbackInUse.certificatePem,
+      key: this.fallbackInUse.privateKeyPem,
+      ALPNProtocols: ALPN_PROTOCOLS,
+      SNICallback: (servername, done) => this.selectContext(servername, done),
+      handshakeTimeout: options.handshakeTimeoutMs,
+      // Small responses must not wait out Nagle's algorithm against the client's delayed ACK (40 ms
+      // a request over HTTP/2); the plain listener's http.Server sets the same.
+      noDelay: true,
+    });
+    // Runs before Node wraps the socket in TLS: a replaced fallback applies to this very handshake.
+    this.tls.prependListener('connection', (socket: Socket) => this.onConnection(socket));
+    this.tls.on('secureConnection', (socket: TLSSocket) => this.dispatch(socket));
+    this.tls.on('tlsClientError', (_error: Error, socket: TLSSocket) => socket.destroy());
+
+    this.http2 = createHttp2Server({
+      maxHeaderListPairs: options.maxHeaderPairs,
+      settings: { maxConcurrentStreams: MAX_CONCURRENT_STREAMS, maxHeaderListSize: options.maxHeaderBytes },
+    });
+    this.http2.on('session', (session: ServerHttp2Session) => this.onSession(session));
+    this.http2.on('request', (req: Http2ServerRequest, res: Http2ServerResponse) => {
+      const socket = this.sessions.get(req.stream.session as ServerHttp2Session);
+      if (socket) options.onHttp2Request(req, res, socket);
+      else res.stream.close();
+    });
+    // The HTTP/1.1 server never listens: Node starts tracking its connections (header timeouts,
+    // closeIdleConnections) on 'listening', so it is told once here.
+    options.http1.emit('listening');
+  }
+
+  listen(address: string, port: number): Promise<ListenerInfo> {
+    return listen(this.tls, 'proxy (HTTPS)', address, port);
+  }
+
+  /** Stops accepting; HTTP/2 connections get GOAWAY and keep their streams under way. */
+  beginClose(): Promise<void> {
+    const closed = new Promise<void>((resolve) => this.tls.close(() => resolve()));
+    this.options.http1.close();
+    for (const session of this.sessions.keys()) session.close();
+    return closed;
+  }
+
+  /** Cuts whatever is left: requests past the grace period, handshakes under way. */
+  destroyAll(): void {
+    this.options.http1.closeAllConnections();
+    for (const session of this.sessions.keys()) session.destroy();
+    for (const socket of this.sockets) socket.destroy();
+  }
+
+  private onConnection(socket: Socket): void {
+    this.sockets.add(socket);
+    socket.once('close', () => this.sockets.delete(socket));
+    const fallback = this.options.certificates.fallback();
+    if (fallback === this.fallbackInUse) return;
+    try {
+      this.tls.setSecureContext({ ...TLS_POLICY, cert: fallback.certificatePem, key: fallback.privateKeyPem });
+      this.fallbackInUse = fallback;
+    } catch (error) {
+      this.problem(`gatehouse: the neutral HTTPS certificate cannot be served: ${(error as Error).message}`);
+    }
+  }
+
+  private dispatch(socket: TLSSocket): void {
+    if (socket.alpnProtocol !== 'h2') return void this.options.http1.emit('connection', socket);
+    // The HTTP/2 server announces the session synchronously, from within this emit.
+    this.arriving = socket;
+    this.http2.emit('connection', socket);
+    this.arriving = null;
+  }
+
+  private onSession(session: ServerHttp2Session): void {
+    // session.socket is a proxy that stops answering once the session is gone; the request path
+    // reads the address and byte counts from the connection itself.
+    const socket = this.arriving;
+    if (!socket) return void session.destroy();
+    this.sessions.set(session, socket);
+    this.openStreams.set(session, 0);
+    session.on('stream', (stream) => {
+      this.openStreams.set(session, (this.openStreams.get(session) ?? 0) + 1);
+      stream.once('close', () => this.openStreams.set(session, (this.openStreams.get(session) ?? 1) - 1));
+    });
+    session.setTimeout(this.options.idleTimeoutMs, () => {
+      if ((this.openStreams.get(session) ?? 0) === 0) session.close();
+    });
+    session.on('error', () => {});
+    session.once('close', () => this.sessions.delete(session));
+  }
+
+  /** Picks the certificate for `servername`; a throw anywhere fails this handshake only. */
+  private selectContext(servername: string, done: (error: Error | null, context?: SecureContext) => void): void {
+    let context: SecureContext;
+    try {
+      context = this.contexts.contextFor(this.certificateFor(servername));
+    } catch (error) {
+      this.problem(`gatehouse: a TLS handshake for ${JSON.stringify(String(servername).slice(0, 100))} failed: ${(error as Error).message}`);
+      return done(error instanceof Error ? error : new Error(String(error)));
+    }
+    done(null, context);
+  }
+
+  /** The route's own certificate for a name it claims; the neutral one for anything else. */
+  private certificateFor(servername: string): ServedCertificate {
+    const { certificates } = this.options;
+    const routeId = servername ? this.options.routeForName(normalizedServername(servername)) : null;
+    return (routeId === null ? null : certificates.certificateFor(routeId)) ?? certificates.fallback();
+  }
+
+  private problem(message: string): void {
+    if (this.problems.has(message) || this.problems.size >= MAX_PROBLEMS_LOGGED) return;
+    this.problems.add(message);
+    console.warn(message);
+  }
+}

@@ -1,0 +1,129 @@
+// The HTTPS listener picks each handshake's certificate by SNI: a route's name gets that route's
+// certificate and no other, anything else the neutral one; openssl and curl verify the chain against
+// the local CA; a request for another route on a connection opened for one is answered 421; and a
+// replaced certificate is served at the next handshake without a restart.
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import type { RouteTls } from '../../shared/model.js';
+import type { ServedCertificate } from '../../src-main/core/proxy/tls-certificates.js';
+import { echoHandler, route, run, startServer, type Echoed, type TestServer } from '../helpers/proxy-harness.js';
+import { httpsGet, sanNames, sClient } from '../helpers/tls-clients.js';
+import { openTestCa, startTlsProxy, TestCertificates, type RunningTlsProxy, type TestCa } from '../helpers/tls-proxy.js';
+import { needTools } from '../helpers/tools.js';
+
+const LOCAL_TLS: RouteTls = { mode: 'local', certificateId: null, redirectHttp: false, hsts: false };
+
+let ca: TestCa;
+let certs: TestCertificates;
+let alpha: ServedCertificate;
+let upstream: TestServer;
+let proxy: RunningTlsProxy;
+
+before(async () => {
+  ca = await openTestCa();
+  alpha = await ca.leaf(['alpha.home.arpa']);
+  certs = new TestCertificates(await ca.leaf(['gatehouse.home.arpa']));
+  certs.byRoute.set('alpha', alpha);
+  certs.byRoute.set('beta', await ca.leaf(['beta.home.arpa', '*.beta.home.arpa']));
+  upstream = await startServer(echoHandler('echo'));
+  proxy = await startTlsProxy(
+    [
+      route('alpha', upstream.url, ['alpha.home.arpa'], { tls: LOCAL_TLS }),
+      route('beta', upstream.url, ['beta.home.arpa', '*.beta.home.arpa'], { tls: LOCAL_TLS }),
+      route('plain', upstream.url, ['plain.home.arpa']),
+      route('off', upstream.url, ['off.home.arpa'], { tls: LOCAL_TLS, enabled: false }),
+    ],
+    certs,
+  );
+  certs.byRoute.set('off', await ca.leaf(['off.home.arpa']));
+});
+
+after(async () => {
+  await proxy?.stop();
+  await upstream?.close();
+  await ca?.remove();
+});
+
+for (const [name, routeName] of [['alpha.home.arpa', 'alpha.home.arpa'], ['beta.home.arpa', 'beta.home.arpa'], ['x.beta.home.arpa', 'beta.home.arpa']] as const) {
+  test(`openssl verifies the certificate served for ${name} and it names ${routeName}`, { skip: needTools('openssl') }, async () => {
+    const result = await sClient(proxy.httpsPort, ['-verify_return_error', '-CAfile', ca.caPath, '-servername', name, '-verify_hostname', name]);
+    assert.equal(result.code, 0, result.output);
+    assert.match(result.output, /Verify return code: 0 \(ok\)/);
+    assert.ok(result.certificate, 'a certificate was presented');
+    assert.ok(sanNames(result.certificate).includes(routeName), `SAN ${result.certificate.subjectAltName} includes ${routeName}`);
+  });
+}
+
+for (const version of ['--http1.1', '--http2'] as const) {
+  test(`curl ${version} verifies each route's certificate and gets the upstream's answer, sent as https`, { skip: needTools('curl') }, async () => {
+    for (const name of ['alpha.home.arpa', 'beta.home.arpa']) {
+      const url = `https://${name}:${proxy.httpsPort}/hello?x=1`;
+      const result = await run('curl', ['-sS', version, '--cacert', ca.caPath, '--resolve', `${name}:${proxy.httpsPort}:127.0.0.1`, '-w', '\n%{http_version}', url]);
+      assert.equal(result.code, 0, result.stderr);
+      const [body, httpVersion] = result.stdout.split('\n') as [string, string];
+      assert.equal(httpVersion, version === '--http2' ? '2' : '1.1');
+      const echoed = JSON.parse(body) as Echoed;
+      assert.equal(echoed.url, '/hello?x=1');
+      assert.equal(echoed.headers['x-forwarded-proto'], 'https');
+      assert.match(String(echoed.headers.forwarded), /proto=https$/);
+      assert.equal(echoed.headers.host, `${name}:${proxy.httpsPort}`);
+      for (const header of Object.keys(echoed.headers)) assert.ok(!header.startsWith(':'), `no pseudo-header ${header} upstream`);
+    }
+    const entry = await proxy.nextLogged((e) => e.host === 'beta.home.arpa' && e.path === '/hello?x=1' && e.status === 200);
+    assert.equal(entry.routeId, 'beta');
+    assert.equal(entry.upstream, `127.0.0.1:${upstream.port}`);
+  });
+}
+
+test('a name no route claims, a route without HTTPS, a disabled route and no SNI all get the neutral certificate', { skip: needTools('openssl') }, async () => {
+  for (const args of [['-servername', 'unknown.home.arpa'], ['-servername', 'plain.home.arpa'], ['-servername', 'off.home.arpa'], ['-noservername']]) {
+    const result = await sClient(proxy.httpsPort, ['-CAfile', ca.caPath, ...args]);
+    assert.ok(result.certificate, `a certificate for ${args.join(' ')}: ${result.output}`);
+    assert.deepEqual(sanNames(result.certificate), ['gatehouse.home.arpa'], `${args.join(' ')} got the neutral certificate`);
+  }
+});
+
+test('the neutral certificate serves, and a request then finds its route by Host', async () => {
+  const answer = await httpsGet(proxy.httpsPort, null, ca.caPath, { host: 'alpha.home.arpa' });
+  assert.deepEqual(sanNames(answer.certificate), ['gatehouse.home.arpa']);
+  assert.equal(answer.status, 200);
+  assert.equal((JSON.parse(answer.body) as Echoed).headers['x-forwarded-proto'], 'https');
+});
+
+test('a request for route beta on a connection opened for alpha is answered 421, over HTTP/1.1 and HTTP/2', { skip: needTools('curl') }, async () => {
+  const misdirected = await httpsGet(proxy.httpsPort, 'alpha.home.arpa', ca.caPath, { host: 'beta.home.arpa', headers: { accept: 'text/html' } });
+  assert.equal(misdirected.status, 421);
+  assert.equal(misdirected.headers['x-gatehouse-error'], 'misdirected');
+  assert.match(misdirected.body, /<h1>Wrong connection for this name<\/h1>/);
+  const entry = await proxy.nextLogged((e) => e.status === 421);
+  assert.equal(entry.host, 'beta.home.arpa');
+  assert.equal(entry.error, 'misdirected');
+
+  const url = `https://alpha.home.arpa:${proxy.httpsPort}/`;
+  const h2 = await run('curl', ['-sS', '--http2', '--cacert', ca.caPath, '--resolve', `alpha.home.arpa:${proxy.httpsPort}:127.0.0.1`, '-H', 'host: beta.home.arpa', '-o', '/dev/null', '-w', '%{http_code} %{http_version}', url]);
+  assert.equal(h2.stdout, '421 2', h2.stderr);
+  // The same name as the SNI, or a name no route claims with no SNI, is not misdirected.
+  assert.equal((await httpsGet(proxy.httpsPort, 'alpha.home.arpa', ca.caPath)).status, 200);
+  assert.equal((await httpsGet(proxy.httpsPort, null, ca.caPath, { host: 'nobody.home.arpa' })).status, 404);
+});
+
+test('a replaced certificate is served at the next handshake, without a restart', async () => {
+  const before = await httpsGet(proxy.httpsPort, 'alpha.home.arpa', ca.caPath);
+  assert.equal(before.certificate.fingerprint256, new (await import('node:crypto')).X509Certificate(alpha.certificatePem).fingerprint256);
+  const renewed = await ca.leaf(['alpha.home.arpa', 'renewed.alpha.home.arpa']);
+  certs.byRoute.set('alpha', renewed);
+  const afterSwap = await httpsGet(proxy.httpsPort, 'alpha.home.arpa', ca.caPath);
+  assert.deepEqual(sanNames(afterSwap.certificate), ['alpha.home.arpa', 'renewed.alpha.home.arpa']);
+  assert.equal(afterSwap.status, 200);
+
+  // A route whose certificate is gone (expired, being issued) falls back to the neutral one.
+  certs.byRoute.set('alpha', null);
+  assert.deepEqual(sanNames((await httpsGet(proxy.httpsPort, 'alpha.home.arpa', ca.caPath)).certificate), ['gatehouse.home.arpa']);
+
+  // So does the neutral certificate itself, for clients without SNI.
+  const previousNeutral = certs.neutral;
+  certs.neutral = await ca.leaf(['neutral2.home.arpa']);
+  assert.deepEqual(sanNames((await httpsGet(proxy.httpsPort, null, ca.caPath, { host: 'alpha.home.arpa' })).certificate), ['neutral2.home.arpa']);
+  certs.neutral = previousNeutral;
+  certs.byRoute.set('alpha', alpha);
+});

@@ -1,0 +1,137 @@
+// "Trust on this machine" on Linux for real: HOME is a temp folder, so the NSS steps run the real
+// certutil against a fresh database and a Firefox profile, and the Debian system-store steps run
+// the real update-ca-certificates against temp folders (its --localcertsdir, --certsdir,
+// --etccertsdir, --certsconf and --hooksdir options; its --help lists only --verbose and --fresh,
+// but the script takes them all). openssl then verifies against the folder it built.
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test, type TestContext } from 'node:test';
+import { LocalCa } from '../../src-main/core/certs/local-ca.js';
+import { runTrustSteps, trustPlan, type TrustEnvironment } from '../../src-main/core/certs/trust-store.js';
+import { openssl } from '../helpers/openssl.js';
+import { findTool, needTools } from '../helpers/tools.js';
+
+const LINUX_TOOLS = needTools(['certutil', 'libnss3-tools'], 'openssl', ['update-ca-certificates', 'ca-certificates']);
+const skip = process.platform !== 'linux' ? 'Linux trust stores' : LINUX_TOOLS;
+
+async function tempDir(t: TestContext, name: string): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), `gatehouse-${name}-`));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+function run(program: string, args: string[]): Promise<{ code: number; output: string }> {
+  return new Promise((resolve) => {
+    execFile(program, args, { encoding: 'utf8' }, (error, stdout, stderr) => {
+      resolve({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, output: stdout + stderr });
+    });
+  });
+}
+
+/** A Debian-style set of system-store folders with one "distribution" CA already trusted. */
+async function debianStore(t: TestContext) {
+  const root = await tempDir(t, 'system-store');
+  const folders = {
+    local: join(root, 'usr-local-share-ca-certificates'),
+    share: join(root, 'usr-share-ca-certificates'),
+    etc: join(root, 'etc-ssl-certs'),
+    hooks: join(root, 'update.d'),
+    conf: join(root, 'ca-certificates.conf'),
+  };
+  for (const dir of [folders.local, folders.share, folders.etc, folders.hooks]) await mkdir(dir);
+  // Without any other CA the script would keep the old bundle; a real system always has some. Its
+  // own subject: openssl finds CAs in the folder by subject hash.
+  const distroPath = join(folders.share, 'distro.crt');
+  const made = await openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=Distribution Root CA', '-days', '30', '-keyout', join(root, 'distro-key.pem'), '-out', distroPath);
+  assert.equal(made.code, 0, made.output);
+  await writeFile(folders.conf, 'distro.crt\n');
+  const args = ['--localcertsdir', folders.local, '--certsdir', folders.share, '--etccertsdir', folders.etc, '--certsconf', folders.conf, '--hooksdir', folders.hooks];
+  return { folders, args, distroPath };
+}
+
+test('install then uninstall for real: system store in temp folders, NSS for Chromium and a Firefox profile', { skip }, async (t) => {
+  const ca = await LocalCa.open(await tempDir(t, 'ca'));
+  const home = await tempDir(t, 'home');
+  const profile = join(home, '.mozilla', 'firefox', 'x1y2.default-release');
+  await mkdir(profile, { recursive: true });
+  await writeFile(join(home, '.mozilla', 'firefox', 'profiles.ini'), '[Profile0]\nName=default-release\nIsRelative=1\nPath=x1y2.default-release\n');
+  const certutil = findTool('certutil')!;
+  assert.equal((await run(certutil, ['-N', '-d', `sql:${profile}`, '--empty-password'])).code, 0, 'a profile Firefox has run in');
+
+  const store = await debianStore(t);
+  // Root or not, the temp folders need no administrator: leave pkexec out.
+  const env: TrustEnvironment = { platform: 'linux', homeDir: home, isRoot: true, stores: { debianLocalCerts: store.folders.local, debianUpdateArgs: store.args } };
+  const fp8 = ca.info.fingerprintSha256.replace(/:/g, '').slice(0, 8).toLowerCase();
+  const nickname = `Gatehouse local CA ${fp8}`;
+  const nssdb = join(home, '.pki', 'nssdb');
+  const target = join(store.folders.local, `gatehouse-${fp8}.crt`);
+  const subject = { certPath: ca.files.certPath, info: ca.info };
+
+  const before = await trustPlan(subject, env);
+  assert.equal(before.supported, true, JSON.stringify(before.problem));
+  assert.deepEqual(before.installed.map((entry) => entry.trusted), [false, false, false]);
+  assert.deepEqual(before.uninstall, []);
+  assert.deepEqual(
+    before.install.map((step) => step.command.slice(1).join(' ')),
+    [
+      `-m 0644 ${ca.files.certPath} ${target}`,
+      store.args.join(' '),
+      `-p -m 0700 ${nssdb}`,
+      `-N -d sql:${nssdb} --empty-password`,
+      `-d sql:${nssdb} -A -t C,, -n ${nickname} -i ${ca.files.certPath}`,
+      `-d sql:${profile} -A -t C,, -n ${nickname} -i ${ca.files.certPath}`,
+    ],
+  );
+
+  const installed = await runTrustSteps(before.install);
+  for (const step of installed) assert.equal(step.ok, true, `${step.command.join(' ')}: ${step.output}`);
+
+  for (const db of [nssdb, profile]) {
+    const listed = await run(certutil, ['-d', `sql:${db}`, '-L']);
+    assert.match(listed.output, new RegExp(`${nickname}\\s+C,,`), `${db} lists the CA as a trusted issuer`);
+  }
+  assert.equal((await openssl('verify', '-CApath', store.folders.etc, ca.files.certPath)).code, 0, 'openssl trusts the CA through the hashed folder');
+  assert.ok((await readFile(join(store.folders.etc, 'ca-certificates.crt'), 'utf8')).includes(ca.info.certificatePem.trim()), 'the bundle holds it');
+
+  const during = await trustPlan(subject, env);
+  assert.deepEqual(during.installed.map((entry) => entry.trusted), [true, true, true]);
+  assert.deepEqual(during.install.map((step) => step.command[1]), ['-m', ...store.args.slice(0, 1), '-d', '-d'], 'the databases exist now: nothing is created again');
+  assert.deepEqual(
+    during.uninstall.map((step) => step.command.slice(1).join(' ')),
+    [`-f ${target}`, ['--fresh', ...store.args].join(' '), `-d sql:${nssdb} -D -n ${nickname}`, `-d sql:${profile} -D -n ${nickname}`],
+  );
+
+  const removed = await runTrustSteps(during.uninstall);
+  for (const step of removed) assert.equal(step.ok, true, `${step.command.join(' ')}: ${step.output}`);
+  for (const db of [nssdb, profile]) assert.notEqual((await run(certutil, ['-d', `sql:${db}`, '-L', '-n', nickname])).code, 0, `${db} no longer has it`);
+  assert.notEqual((await openssl('verify', '-CApath', store.folders.etc, ca.files.certPath)).code, 0, 'openssl no longer trusts it');
+  assert.equal((await openssl('verify', '-CApath', store.folders.etc, store.distroPath)).code, 0, 'the other CAs stay trusted');
+  assert.ok(!(await readdir(store.folders.local)).includes(`gatehouse-${fp8}.crt`));
+
+  const after = await trustPlan(subject, env);
+  assert.deepEqual(after.installed.map((entry) => entry.trusted), [false, false, false]);
+});
+
+test('a failing step skips the rest of its store only, and says why', { skip }, async (t) => {
+  const home = await tempDir(t, 'home');
+  const certutil = findTool('certutil')!;
+  const results = await runTrustSteps([
+    { store: 'A', command: [certutil, '-d', `sql:${join(home, 'no-such-db')}`, '-L'], needsAdmin: false },
+    { store: 'A', command: [certutil, '-N', '-d', `sql:${home}`, '--empty-password'], needsAdmin: false },
+    { store: 'B', command: [certutil, '-N', '-d', `sql:${home}`, '--empty-password'], needsAdmin: false },
+    { store: 'C', command: [join(home, 'not-a-program')], needsAdmin: false },
+  ]);
+  assert.deepEqual(results.map((step) => step.ok), [false, false, true, false]);
+  assert.match(results[0]!.output, /SEC_ERROR_BAD_DATABASE/);
+  assert.equal(results[1]!.output, 'Not run: an earlier step for this store failed.');
+  assert.match(results[3]!.output, /not-a-program was not found\./);
+});
+
+test('a step that does not finish in time is stopped, and the result says so', { skip: needTools('sleep') }, async () => {
+  const [result] = await runTrustSteps([{ store: 'slow', command: [findTool('sleep')!, '30'], needsAdmin: false }], { timeoutMs: 300 });
+  assert.equal(result!.ok, false);
+  assert.match(result!.output, /Stopped after 0 s without finishing\./);
+});

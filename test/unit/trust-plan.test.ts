@@ -1,0 +1,188 @@
+// The "Trust on this machine" plan for each platform, built with an injected environment and
+// compared command by command: macOS and Windows cannot run here, and on Linux this covers what
+// the real run (test/integration/trust-store-linux.test.ts) does not: pkexec when not root, the
+// Fedora family, Firefox profiles, and the clear problem when a tool is missing.
+import assert from 'node:assert/strict';
+import { X509Certificate } from 'node:crypto';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test, type TestContext } from 'node:test';
+import { LocalCa } from '../../src-main/core/certs/local-ca.js';
+import { trustPlan, type CommandOutcome, type TrustEnvironment } from '../../src-main/core/certs/trust-store.js';
+
+async function tempDir(t: TestContext): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'gatehouse-trust-plan-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** A CA and the names the plan derives from it. */
+async function caFor(t: TestContext) {
+  const dir = await tempDir(t);
+  const ca = await LocalCa.open(dir);
+  const x509 = new X509Certificate(ca.info.certificatePem);
+  return {
+    ca: { certPath: ca.files.certPath, info: ca.info },
+    certPath: ca.files.certPath,
+    fp8: ca.info.fingerprintSha256.replace(/:/g, '').slice(0, 8).toLowerCase(),
+    sha1: x509.fingerprint.replace(/:/g, ''),
+    serial: x509.serialNumber.toLowerCase(),
+  };
+}
+
+/** Tools found at /opt/tools/NAME, except those listed as missing; every check answers `answer`. */
+function environment(overrides: TrustEnvironment & { missing?: string[]; answer?: (command: string[]) => CommandOutcome }): TrustEnvironment {
+  return {
+    findTool: async (name) => (overrides.missing?.includes(name) ? null : `/opt/tools/${name}`),
+    check: async (command) => (overrides.answer ? overrides.answer(command) : { code: 1, output: '' }),
+    ...overrides,
+  };
+}
+
+test('macOS: add-trusted-cert into the login keychain, delete by SHA-1, status from find-certificate', async (t) => {
+  const { ca, certPath, sha1 } = await caFor(t);
+  const keychain = '/Users/ana/Library/Keychains/login.keychain-db';
+  const seen: string[][] = [];
+  const listing = (trusted: boolean) =>
+    environment({
+      platform: 'darwin',
+      homeDir: '/Users/ana',
+      answer: (command) => {
+        seen.push(command);
+        return { code: 0, output: trusted ? `SHA-1 hash: ${sha1}\n"labl"<blob>="Gatehouse local CA (mac)"` : '' };
+      },
+    });
+  const plan = await trustPlan(ca, listing(true));
+  assert.deepEqual(seen[0], ['/opt/tools/security', 'find-certificate', '-a', '-c', 'Gatehouse local CA', '-Z', keychain]);
+  assert.deepEqual(plan, {
+    platform: 'darwin',
+    supported: true,
+    install: [
+      { store: 'macOS login keychain', command: ['/opt/tools/security', 'add-trusted-cert', '-r', 'trustRoot', '-k', keychain, certPath], needsAdmin: true },
+    ],
+    uninstall: [{ store: 'macOS login keychain', command: ['/opt/tools/security', 'delete-certificate', '-Z', sha1, keychain], needsAdmin: true }],
+    installed: [{ store: 'macOS login keychain', trusted: true }],
+    problem: null,
+  });
+  const notThere = await trustPlan(ca, listing(false));
+  assert.deepEqual(notThere.installed, [{ store: 'macOS login keychain', trusted: false }]);
+  assert.deepEqual(notThere.uninstall, [], 'nothing to remove');
+  const unknown = await trustPlan(ca, environment({ platform: 'darwin', homeDir: '/Users/ana', answer: () => ({ code: null, output: 'security was not found.' }) }));
+  assert.deepEqual(unknown.installed, [{ store: 'macOS login keychain', trusted: null }]);
+  assert.equal(unknown.uninstall.length, 1, 'unknown status still offers the removal');
+});
+
+test('Windows: certutil -user on the Root store, removal and status by serial number', async (t) => {
+  const { ca, certPath, serial } = await caFor(t);
+  const certutil = 'C:\\Windows\\System32\\certutil.exe';
+  const env = (code: number | null): TrustEnvironment => ({
+    platform: 'win32',
+    homeDir: 'C:\\Users\\ana',
+    findTool: async (name) => (name === 'certutil' ? certutil : null),
+    check: async (command) => {
+      assert.deepEqual(command, [certutil, '-user', '-store', 'Root', serial]);
+      return { code, output: '' };
+    },
+  });
+  const store = 'Windows certificates (current user, Trusted Root)';
+  assert.deepEqual(await trustPlan(ca, env(0)), {
+    platform: 'win32',
+    supported: true,
+    install: [{ store, command: [certutil, '-user', '-addstore', 'Root', certPath], needsAdmin: false }],
+    uninstall: [{ store, command: [certutil, '-user', '-delstore', 'Root', serial], needsAdmin: false }],
+    installed: [{ store, trusted: true }],
+    problem: null,
+  });
+  assert.deepEqual((await trustPlan(ca, env(0x80092004))).installed, [{ store, trusted: false }]);
+  assert.deepEqual((await trustPlan(ca, env(null))).installed, [{ store, trusted: null }]);
+});
+
+test('Linux, not root, Debian family: every system step through pkexec; NSS created first; Firefox profiles found', async (t) => {
+  const { ca, certPath, fp8 } = await caFor(t);
+  const home = await tempDir(t);
+  const firefox = join(home, '.mozilla', 'firefox');
+  const snap = join(home, 'snap', 'firefox', 'common', '.mozilla', 'firefox');
+  await mkdir(join(firefox, 'abcd.default-release'), { recursive: true });
+  await writeFile(join(firefox, 'abcd.default-release', 'cert9.db'), '');
+  await mkdir(join(snap, 'snp1.default'), { recursive: true });
+  await writeFile(
+    join(firefox, 'profiles.ini'),
+    '[Install4F96D1932A9F858E]\nDefault=abcd.default-release\n\n[Profile1]\nName=gone\nIsRelative=1\nPath=missing.folder\n\n[Profile0]\nName=default-release\nIsRelative=1\nPath=abcd.default-release\nDefault=1\n\n[General]\nVersion=2\n',
+  );
+  await writeFile(join(snap, 'profiles.ini'), `[Profile0]\r\nName=default\r\nIsRelative=0\r\nPath=${join(snap, 'snp1.default')}\r\n`);
+
+  const nick = `Gatehouse local CA ${fp8}`;
+  const ffDb = `sql:${join(firefox, 'abcd.default-release')}`;
+  const plan = await trustPlan(
+    ca,
+    environment({ platform: 'linux', homeDir: home, isRoot: false, answer: (command) => ({ code: command[2] === ffDb ? 0 : 255, output: '' }) }),
+  );
+  const system = 'System certificates (update-ca-certificates)';
+  const chromium = 'Chromium and Chrome (NSS)';
+  const ff = 'Firefox profile default-release';
+  const ffSnap = 'Firefox profile default (snap)';
+  const target = `/usr/local/share/ca-certificates/gatehouse-${fp8}.crt`;
+  const nssdb = join(home, '.pki', 'nssdb');
+  const snapDb = `sql:${join(snap, 'snp1.default')}`;
+  const c = '/opt/tools/certutil';
+  const pk = '/opt/tools/pkexec';
+  assert.deepEqual(plan.install, [
+    { store: system, command: [pk, '/opt/tools/install', '-m', '0644', certPath, target], needsAdmin: true },
+    { store: system, command: [pk, '/opt/tools/update-ca-certificates'], needsAdmin: true },
+    { store: chromium, command: ['/opt/tools/mkdir', '-p', '-m', '0700', nssdb], needsAdmin: false },
+    { store: chromium, command: [c, '-N', '-d', `sql:${nssdb}`, '--empty-password'], needsAdmin: false },
+    { store: chromium, command: [c, '-d', `sql:${nssdb}`, '-A', '-t', 'C,,', '-n', nick, '-i', certPath], needsAdmin: false },
+    { store: ff, command: [c, '-d', ffDb, '-A', '-t', 'C,,', '-n', nick, '-i', certPath], needsAdmin: false },
+    { store: ffSnap, command: [c, '-N', '-d', snapDb, '--empty-password'], needsAdmin: false },
+    { store: ffSnap, command: [c, '-d', snapDb, '-A', '-t', 'C,,', '-n', nick, '-i', certPath], needsAdmin: false },
+  ]);
+  assert.deepEqual(plan.installed, [
+    { store: system, trusted: false },
+    { store: chromium, trusted: false },
+    { store: ff, trusted: true },
+    { store: ffSnap, trusted: false },
+  ]);
+  assert.deepEqual(plan.uninstall, [{ store: ff, command: [c, '-d', ffDb, '-D', '-n', nick], needsAdmin: false }]);
+  assert.equal(plan.supported, true);
+  assert.equal(plan.problem, null);
+});
+
+test('Linux, Fedora family: the anchor folder and update-ca-trust extract; removal re-extracts', async (t) => {
+  const { ca, certPath, fp8 } = await caFor(t);
+  const anchors = await tempDir(t);
+  const target = join(anchors, `gatehouse-${fp8}.pem`);
+  await writeFile(target, ca.info.certificatePem);
+  const plan = await trustPlan(
+    ca,
+    environment({ platform: 'linux', homeDir: await tempDir(t), isRoot: true, missing: ['update-ca-certificates'], stores: { fedoraAnchors: anchors } }),
+  );
+  const store = 'System certificates (update-ca-trust)';
+  assert.deepEqual(plan.install.filter((step) => step.store === store), [
+    { store, command: ['/opt/tools/install', '-m', '0644', certPath, target], needsAdmin: false },
+    { store, command: ['/opt/tools/update-ca-trust', 'extract'], needsAdmin: false },
+  ]);
+  assert.deepEqual(plan.installed[0], { store, trusted: true }, 'the anchor file is present');
+  assert.deepEqual(plan.uninstall.filter((step) => step.store === store), [
+    { store, command: ['/opt/tools/rm', '-f', target], needsAdmin: false },
+    { store, command: ['/opt/tools/update-ca-trust', 'extract'], needsAdmin: false },
+  ]);
+});
+
+test('Linux without certutil or pkexec: not supported, and the problem names the packages', async (t) => {
+  const { ca } = await caFor(t);
+  const plan = await trustPlan(ca, environment({ platform: 'linux', homeDir: await tempDir(t), isRoot: false, missing: ['certutil', 'pkexec'] }));
+  assert.equal(plan.supported, false);
+  assert.equal(plan.problem?.code, 'trust_tool_missing');
+  assert.match(plan.problem?.message ?? '', /certutil \(package libnss3-tools, or nss-tools on Fedora\)/);
+  assert.match(plan.problem?.message ?? '', /pkexec \(package pkexec/);
+  assert.deepEqual(plan.install, [], 'no half plan for stores whose tools are missing');
+});
+
+test('another platform: not supported, pointing at the onboarding page', async (t) => {
+  const { ca } = await caFor(t);
+  const plan = await trustPlan(ca, environment({ platform: 'freebsd' }));
+  assert.equal(plan.supported, false);
+  assert.equal(plan.problem?.code, 'trust_platform_unsupported');
+  assert.match(plan.problem?.fix ?? '', /\/ca/);
+});
