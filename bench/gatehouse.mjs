@@ -91,7 +91,10 @@ export async function waitForCertificate(port, name, { timeoutMs = 10_000, inter
 async function enableHttps(adminUrl, token, backendPort) {
   const status = await callApi(new URL('/api/proxy', adminUrl), token);
   const httpsPort = status.status === 200 ? JSON.parse(status.text).https?.port : undefined;
-  if (typeof httpsPort !== 'number') throw new Error(`GET /api/proxy names no HTTPS listener (HTTP ${status.status}: ${status.text.slice(0, 200)})`);
+  if (typeof httpsPort !== 'number') {
+    const https = status.status === 200 ? JSON.stringify(JSON.parse(status.text).https) : `HTTP ${status.status}`;
+    throw new Error(`GET /api/proxy names no HTTPS listener (https: ${https})`);
+  }
   const route = { names: [TLS_HOST], upstream: `127.0.0.1:${backendPort}`, tls: { mode: 'local' } };
   const added = await callApi(new URL('/api/routes', adminUrl), token, 'POST', route);
   if (added.status < 200 || added.status >= 300) throw new Error(`POST /api/routes (tls local) answered ${added.status}: ${added.text.slice(0, 300)}`);

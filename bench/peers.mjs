@@ -99,7 +99,8 @@ ${nginxTempPaths(dir)}
  * connection per request, no `upstream { keepalive }`), NPM's forwarding headers, and nginx's
  * default access log on (combined format, to a file). HTTPS: stock `listen … ssl http2` with the
  * certificate and nginx's TLS defaults (no session cache; tickets on), except ssl_protocols: 1.22's
- * default stops at TLS 1.2, and nginx ≥ 1.23.4's (TLSv1.2 TLSv1.3) is what a current install gets.
+ * default stops at TLS 1.2, and nginx ≥ 1.23.4's (TLSv1.2 TLSv1.3) is what a current install gets;
+ * and keepalive_requests, for h2load (see the config).
  */
 async function startNginx(ctx) {
   const dir = ctx.dir;
@@ -118,6 +119,9 @@ ${nginxProxyLocation(ctx)}
     listen 127.0.0.1:${ctx.tlsPort} ssl http2;
     server_name ${TLS_HOST};
     ssl_protocols TLSv1.2 TLSv1.3;
+    # h2load does not reconnect after a GOAWAY, so nginx's stock limit of 1000 requests per
+    # connection would stop each h2load client after 1000 requests and leave the run mostly idle.
+    keepalive_requests 100000000;
     ssl_certificate ${ctx.cert.cert};
     ssl_certificate_key ${ctx.cert.key};
 ${nginxProxyLocation(ctx)}
