@@ -15,3 +15,9 @@ export const ONE_GIB_PATH = '/files/1g';
 
 /** The name every proxy routes to the backend; wrk and the checks send it as Host. */
 export const BENCH_HOST = 'bench.test';
+
+/**
+ * The name the HTTPS scenarios use, in SNI and Host: under home.arpa, which the local CA may
+ * issue for. Nothing resolves it; the load tools connect to 127.0.0.1 (see bench/tls.mjs).
+ */
+export const TLS_HOST = 'bench.home.arpa';

@@ -1,11 +1,13 @@
 // The backend and the peer proxies, each configured by a file generated into its own directory
 // of the run's temp dir, bound to 127.0.0.1 on a free port, in the foreground, pinned to the
-// servers' CPU. Each proxy routes Host: bench.test to the backend.
+// servers' CPU. Each proxy routes Host: bench.test to the backend, and, on a second port with the
+// bench certificate (bench/tls.mjs), Host and SNI bench.home.arpa over HTTPS (HTTP/2 by ALPN where
+// the server offers it), in the same process: one process per proxy, as Gatehouse runs.
 import { chmodSync, closeSync, mkdirSync, openSync, ftruncateSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BENCH_HOST, ONE_GIB, ONE_MIB, SMALL_BODY } from './content.mjs';
+import { BENCH_HOST, ONE_GIB, ONE_MIB, SMALL_BODY, TLS_HOST } from './content.mjs';
 import { Processes, freePort, waitForHttp } from './processes.mjs';
 
 const NODE_BACKEND = fileURLToPath(new URL('./node-backend.mjs', import.meta.url));
@@ -95,7 +97,10 @@ ${nginxTempPaths(dir)}
 /**
  * nginx as Nginx Proxy Manager generates it: a plain `proxy_pass` (HTTP/1.0 to the upstream, a new
  * connection per request, no `upstream { keepalive }`), NPM's forwarding headers, and nginx's
- * default access log on (combined format, to a file).
+ * default access log on (combined format, to a file). HTTPS: stock `listen … ssl http2` with the
+ * certificate and nginx's TLS defaults (no session cache; tickets on), except ssl_protocols: 1.22's
+ * default stops at TLS 1.2, and nginx ≥ 1.23.4's (TLSv1.2 TLSv1.3) is what a current install gets;
+ * and keepalive_requests, for h2load (see the config).
  */
 async function startNginx(ctx) {
   const dir = ctx.dir;
@@ -108,13 +113,18 @@ ${nginxTempPaths(dir)}
   server {
     listen 127.0.0.1:${ctx.port};
     server_name ${BENCH_HOST};
-    location / {
-      proxy_set_header Host $host;
-      proxy_set_header X-Forwarded-Proto $scheme;
-      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
-      proxy_set_header X-Real-IP $remote_addr;
-      proxy_pass http://127.0.0.1:${ctx.backendPort};
-    }
+${nginxProxyLocation(ctx)}
+  }
+  server {
+    listen 127.0.0.1:${ctx.tlsPort} ssl http2;
+    server_name ${TLS_HOST};
+    ssl_protocols TLSv1.2 TLSv1.3;
+    # h2load does not reconnect after a GOAWAY, so nginx's stock limit of 1000 requests per
+    # connection would stop each h2load client after 1000 requests and leave the run mostly idle.
+    keepalive_requests 100000000;
+    ssl_certificate ${ctx.cert.cert};
+    ssl_certificate_key ${ctx.cert.key};
+${nginxProxyLocation(ctx)}
   }
 }
 `,
@@ -122,7 +132,22 @@ ${nginxTempPaths(dir)}
   return startAndWait(ctx, 'nginx', ctx.tools.nginx, nginxArgs(dir), { dir });
 }
 
-/** Caddy's `reverse_proxy` with its defaults (upstream keep-alive, no access log unless asked). */
+/** NPM's location block: its forwarding headers and a plain proxy_pass. */
+function nginxProxyLocation(ctx) {
+  return `    location / {
+      proxy_set_header Host $host;
+      proxy_set_header X-Forwarded-Proto $scheme;
+      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+      proxy_set_header X-Real-IP $remote_addr;
+      proxy_pass http://127.0.0.1:${ctx.backendPort};
+    }`;
+}
+
+/**
+ * Caddy's `reverse_proxy` with its defaults (upstream keep-alive, no access log unless asked);
+ * HTTPS with the given certificate (`auto_https off` only stops it fetching its own), its TLS and
+ * ALPN defaults (h2, http/1.1).
+ */
 async function startCaddy(ctx) {
   const dir = ctx.dir;
   writeFileSync(
@@ -136,6 +161,11 @@ http://${BENCH_HOST}:${ctx.port} {
 	bind 127.0.0.1
 	reverse_proxy 127.0.0.1:${ctx.backendPort}
 }
+https://${TLS_HOST}:${ctx.tlsPort} {
+	bind 127.0.0.1
+	tls ${ctx.cert.cert} ${ctx.cert.key}
+	reverse_proxy 127.0.0.1:${ctx.backendPort}
+}
 `,
   );
   // Caddy keeps state under $HOME / XDG dirs: keep it inside the temp dir.
@@ -143,7 +173,11 @@ http://${BENCH_HOST}:${ctx.port} {
   return startAndWait(ctx, 'caddy', ctx.tools.caddy, ['run', '--config', join(dir, 'Caddyfile'), '--adapter', 'caddyfile'], { dir, env });
 }
 
-/** HAProxy in HTTP mode with keep-alive both ways, routing on the Host header; no logging. */
+/**
+ * HAProxy in HTTP mode with keep-alive both ways, routing on the Host header; no logging. HTTPS:
+ * `bind … ssl` with the certificate and its TLS defaults; `alpn h2,http/1.1` because HAProxy 2.6
+ * offers no ALPN (so no HTTP/2) unless told.
+ */
 async function startHaproxy(ctx) {
   const dir = ctx.dir;
   writeFileSync(
@@ -166,6 +200,12 @@ frontend bench
   acl bench_host hdr(host) -i ${BENCH_HOST}
   use_backend app if bench_host
 
+frontend bench_tls
+  bind 127.0.0.1:${ctx.tlsPort} ssl crt ${ctx.cert.combined} alpn h2,http/1.1
+  # host_only: HTTP/2 clients send :authority with the port (h2load does), wrk sends Host without
+  acl tls_host req.hdr(host),host_only -i ${TLS_HOST}
+  use_backend app if tls_host
+
 backend app
   server app1 127.0.0.1:${ctx.backendPort}
 `,
@@ -174,7 +214,8 @@ backend app
 }
 
 async function startBare(ctx) {
-  return startAndWait(ctx, 'bare forwarder', process.execPath, [BARE_FORWARDER, String(ctx.port), `127.0.0.1:${ctx.backendPort}`], {
+  const args = [BARE_FORWARDER, String(ctx.port), `127.0.0.1:${ctx.backendPort}`, String(ctx.tlsPort), ctx.cert.cert, ctx.cert.key];
+  return startAndWait(ctx, 'bare forwarder', process.execPath, args, {
     dir: ctx.dir,
   });
 }
@@ -184,16 +225,20 @@ async function startBare(ctx) {
  * Debian package that has it), or null when only Node is needed.
  */
 export const PEERS = [
-  { id: 'bare', label: 'bare node:http+undici', tool: null, start: startBare },
-  { id: 'nginx', label: 'nginx stock proxy_pass', tool: ['nginx', 'nginx'], start: startNginx },
-  { id: 'caddy', label: 'Caddy', tool: ['caddy', 'caddy'], start: startCaddy },
-  { id: 'haproxy', label: 'HAProxy', tool: ['haproxy', 'haproxy'], start: startHaproxy },
+  { id: 'bare', label: 'bare node:http+undici', tool: null, start: startBare, h2: false },
+  { id: 'nginx', label: 'nginx stock proxy_pass', tool: ['nginx', 'nginx'], start: startNginx, h2: true },
+  { id: 'caddy', label: 'Caddy', tool: ['caddy', 'caddy'], start: startCaddy, h2: true },
+  { id: 'haproxy', label: 'HAProxy', tool: ['haproxy', 'haproxy'], start: startHaproxy, h2: true },
 ];
 
-/** Starts a peer on a free port: returns {port, pid, child}. */
+/**
+ * Starts a peer on two free ports, HTTP and HTTPS (`ctx.cert` from makeBenchCertificate):
+ * returns {port, tlsPort, h2, pid, child}; `h2` says whether it is measured over HTTP/2.
+ */
 export async function startPeer(peer, ctx) {
   const port = await freePort();
+  const tlsPort = await freePort();
   const dir = serverDir(ctx.tmp, peer.id);
-  const child = await peer.start({ ...ctx, port, dir });
-  return { port, pid: child.pid, child };
+  const child = await peer.start({ ...ctx, port, tlsPort, dir });
+  return { port, tlsPort, h2: peer.h2, pid: child.pid, child };
 }

@@ -4,11 +4,15 @@
 // run on CPU 1. Repetitions are interleaved (rep 1 of every proxy, then rep 2 …) and reported as
 // medians, so a noisy moment hurts everyone alike. Installs nothing; says what is missing.
 //
+// HTTPS (bench/https.mjs): the small responses again over TLS 1.3 (wrk, HTTP/1.1 keep-alive) and
+// over HTTP/2 (h2load, 16 connections × 8 streams), every server with an RSA 2048 leaf for
+// bench.home.arpa; then the time from adding a local-CA route to its certificate being served.
+//
 // The UI section (bench/ui.mjs) then measures the renderer bundle, the dashboard's interactive
 // time and the time to show a route Down, in headless Chromium against its own gatehouse serve.
 //
 // Usage: node bench/run.mjs [--quick] [--proxies=gatehouse,bare,nginx,caddy,haproxy] [--check]
-//   BENCH_DURATION  seconds per measured run (default 10; --quick 3)
+//   BENCH_DURATION  seconds per measured run (default 8; --quick 3)
 //   BENCH_REPS      interleaved repetitions (default 3; --quick 1)
 //   BENCH_WARMUP    seconds of unmeasured load per proxy and scenario before rep 1 (2; --quick 1)
 //   BENCH_KEEP_TMP=1 keeps the generated configs and logs (path printed)
@@ -20,11 +24,14 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BENCH_HOST, ONE_MIB, ONE_MIB_PATH, SMALL_BODY, SMALL_PATH } from './content.mjs';
 import { GatehouseUnavailable, startGatehouse } from './gatehouse.mjs';
+import { describeHttps, httpsProblem } from './https.mjs';
+import { measureIssuance } from './issuance.mjs';
 import { MAX_FOREIGN_SHARE, runLoad } from './load.mjs';
 import { measureMemory } from './memory.mjs';
-import { PEERS, startBackend, startPeer } from './peers.mjs';
+import { PEERS, serverDir, startBackend, startPeer } from './peers.mjs';
 import { Processes, cpuPressure, get, pinSelf, which } from './processes.mjs';
 import { evaluateTargets, fmt, formatRatios, formatTable, summarize } from './report.mjs';
+import { makeBenchCertificate } from './tls.mjs';
 import { describeUi, measureUi, uiTargets } from './ui.mjs';
 import { toolVersions } from './versions.mjs';
 
@@ -51,7 +58,7 @@ function parseOptions(argv, env) {
     if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a whole number ≥ 1, not "${env[name]}"`);
     return value;
   };
-  options.durationS = number('BENCH_DURATION', options.quick ? 3 : 10);
+  options.durationS = number('BENCH_DURATION', options.quick ? 3 : 8);
   options.reps = number('BENCH_REPS', options.quick ? 1 : 3);
   options.warmupS = number('BENCH_WARMUP', options.quick ? 1 : 2);
   const unknown = (options.only ?? []).filter((id) => !ALL_IDS.includes(id));
@@ -94,15 +101,21 @@ async function checkPassThrough(proxy) {
   }
 }
 
-/** Starts Gatehouse and the installed peers; `absent` says why any peer is not in `proxies`. */
+/**
+ * Starts Gatehouse and the installed peers; `absent` says why any peer is not in `proxies`, and
+ * `httpsAbsent` why a proxy's HTTPS scenarios do not run (its tlsPort is then null).
+ */
 async function startProxies(ctx, options) {
   const wanted = (id) => !options.only || options.only.includes(id);
   const proxies = [];
   const absent = {};
+  const httpsAbsent = {};
   let gatehouseError = null;
   if (wanted(GATEHOUSE.id)) {
     try {
-      proxies.push({ ...GATEHOUSE, ...(await startGatehouse(ctx)) });
+      const gatehouse = { ...GATEHOUSE, ...(await startGatehouse(ctx)) };
+      if (gatehouse.httpsError) httpsAbsent.gatehouse = gatehouse.httpsError;
+      proxies.push(gatehouse);
     } catch (error) {
       gatehouseError = error instanceof GatehouseUnavailable ? error.message : `Gatehouse failed to start: ${error.stack ?? error}`;
       console.error(`\nERROR: Gatehouse is not measured in this run.\n${gatehouseError}\n`);
@@ -131,7 +144,28 @@ async function startProxies(ctx, options) {
       console.error(`ERROR: ${proxy.label} ${reason}`);
     }
   }
-  return { proxies, absent, gatehouseError };
+  for (const proxy of proxies.filter((p) => p.tlsPort)) {
+    const problem = await httpsProblem(proxy);
+    if (!problem) continue;
+    httpsAbsent[proxy.id] = `HTTPS not measured: ${problem}`;
+    proxy.tlsPort = null;
+  }
+  for (const [id, why] of Object.entries(httpsAbsent)) console.error(`ERROR: ${[GATEHOUSE, ...PEERS].find((p) => p.id === id)?.label} ${why}`);
+  if (!ctx.tools.h2load) console.error('HTTP/2 is not measured: h2load is not installed (apt-get install nghttp2-client)');
+  return { proxies, absent, httpsAbsent, gatehouseError };
+}
+
+const GATEHOUSE_WANTED = (options) => !options.only || options.only.includes(GATEHOUSE.id);
+
+/** The leaf issuance scenario on the bench's Gatehouse, after the load; {error, failed} when it fails. */
+async function runIssuance(ctx, gatehouse) {
+  console.log('Measuring leaf issuance (new local-CA routes until each one\'s certificate is served)…');
+  try {
+    return await measureIssuance(gatehouse, ctx.backendPort, { tmp: ctx.tmp });
+  } catch (error) {
+    console.error(`ERROR: leaf issuance scenario: ${error.message}`);
+    return { error: error.message, failed: true };
+  }
 }
 
 /** Gatehouse's memory scenario, and the same for the bare forwarder as what Node alone costs. */
@@ -159,17 +193,26 @@ function describeMemory(label, m) {
   );
 }
 
-function printReport({ results, absent, gatehouseError, memory, ui, targets, runs, meta }) {
+const isHttpsProblem = (problem) => /^(tls|h2): /.test(problem);
+
+/** Table rows for the HTTP (`https` false) or HTTPS table, each with the note that explains gaps. */
+function tableRows({ results, absent, httpsAbsent, gatehouseError, meta }, https) {
   const selected = [GATEHOUSE, ...PEERS].filter(({ id }) => !meta.options.only || meta.options.only.includes(id));
-  const rows = selected.map(({ id, label }) => {
+  return selected.map(({ id, label }) => {
     const summary = results[id];
+    const problems = (summary?.problems ?? []).filter((p) => isHttpsProblem(p) === https);
     let note = '';
     if (id === GATEHOUSE.id && gatehouseError) note = 'NOT MEASURED (see ERROR above)';
     else if (absent[id]) note = absent[id].split('\n')[0];
-    else if (summary?.problems?.length) note = `${summary.problems.length} run(s) discarded: ${summary.problems[0]}`;
-    if (id === 'bare' && !note) note = 'reference: the least a Node proxy does';
+    else if (https && httpsAbsent[id]) note = httpsAbsent[id].split('\n')[0];
+    else if (problems.length) note = `${problems.length} run(s) discarded: ${problems[0]}`;
+    if (id === 'bare' && !note) note = https ? 'reference: node:https + undici (no HTTP/2)' : 'reference: the least a Node proxy does';
     return { label, ...summary, note };
   });
+}
+
+function printReport({ results, absent, httpsAbsent, gatehouseError, memory, issuance, ui, targets, runs, meta }) {
+  const rows = tableRows({ results, absent, httpsAbsent, gatehouseError, meta }, false);
   const { options } = meta;
   console.log(
     `\nResults: median of ${options.reps} × ${options.durationS} s; proxy + ${meta.backend} backend on CPU ${SERVER_CPU}, ` +
@@ -182,11 +225,13 @@ function printReport({ results, absent, gatehouseError, memory, ui, targets, run
   console.log(formatTable(rows));
   const ratioText = formatRatios(results, PEERS);
   if (ratioText) console.log(`\nGatehouse ÷ peer (req/s, MB/s: higher is better; p50, p99, CPU/req: lower is better)\n${ratioText}`);
+  const httpsRows = tableRows({ results, absent, httpsAbsent, gatehouseError, meta }, true);
+  console.log(describeHttps({ rows: httpsRows, results, peers: PEERS, issuance, meta }));
   console.log('');
   if (memory.gatehouse || !gatehouseError) console.log(describeMemory('Gatehouse', memory.gatehouse));
   if (memory.bare) console.log(describeMemory('bare forwarder (reference)', memory.bare));
   if (meta.accessLogBytes !== null) console.log(`Gatehouse access log (on, as shipped): ${fmt(meta.accessLogBytes)} bytes written in this run`);
-  const disturbed = Object.values(runs).flatMap((r) => [...r.small, ...r.large]).filter((r) => r.foreignShare > MAX_FOREIGN_SHARE).length;
+  const disturbed = Object.values(runs).flatMap((r) => Object.values(r).flat()).filter((r) => r.foreignShare > MAX_FOREIGN_SHARE).length;
   if (disturbed) console.log(`WARNING: in ${disturbed} run(s) other programs took over ${MAX_FOREIGN_SHARE * 100}% of CPU ${SERVER_CPU}; rerun on a quiet machine.`);
   console.log(`\n${describeUi(ui)}`);
   console.log('\nTargets (Gatehouse, access log on):');
@@ -216,7 +261,7 @@ async function main() {
     console.log(`Usage: node bench/run.mjs [--quick] [--proxies=${ALL_IDS.join(',')}] [--check]\nEnv: BENCH_DURATION (s), BENCH_REPS, BENCH_WARMUP (s), BENCH_KEEP_TMP=1`);
     return 0;
   }
-  const tools = Object.fromEntries(['wrk', 'taskset', 'nginx', 'caddy', 'haproxy'].map((name) => [name, which(name)]));
+  const tools = Object.fromEntries(['wrk', 'h2load', 'taskset', 'nginx', 'caddy', 'haproxy', 'openssl'].map((name) => [name, which(name)]));
   if (!tools.wrk) {
     console.error('ERROR: wrk is not installed, and every measurement uses it: apt-get install wrk');
     return 1;
@@ -250,25 +295,29 @@ async function main() {
     const backend = await startBackend(ctx);
     Object.assign(ctx, { backendPort: backend.port, backendPid: backend.pid });
     console.log(`Backend: ${backend.kind} on 127.0.0.1:${backend.port}${backend.kind === 'node' ? ' (nginx missing: a Node backend takes more of the shared core)' : ''}`);
-    const { proxies, absent, gatehouseError } = await startProxies(ctx, options);
-    console.log(`Proxies: ${proxies.map((p) => `${p.label} :${p.port}`).join(', ') || 'none'}`);
+    ctx.cert = await makeBenchCertificate(serverDir(tmp, 'tls'));
+    const { proxies, absent, httpsAbsent, gatehouseError } = await startProxies(ctx, options);
+    console.log(`Proxies: ${proxies.map((p) => `${p.label} :${p.port}${p.tlsPort ? ` https :${p.tlsPort}` : ''}`).join(', ') || 'none'}`);
     const memory = await runMemory(proxies);
     const runs = await runLoad(ctx, proxies, options);
     const gatehouse = proxies.find((p) => p.id === GATEHOUSE.id);
+    const issuance = gatehouse?.tlsPort ? await runIssuance(ctx, gatehouse) : undefined;
     console.log('Measuring the UI (bundle, dashboard interactive time, time to show Down)…');
     const ui = await measureUi(ctx, options);
-    outcome = { backend, proxies, absent, gatehouseError, memory, runs, ui, accessLogBytes: accessLogBytes(gatehouse?.dataDir) };
+    outcome = { backend, proxies, absent, httpsAbsent, gatehouseError, memory, issuance, runs, ui, accessLogBytes: accessLogBytes(gatehouse?.dataDir) };
   } finally {
     await processes.stopAll();
   }
 
-  const { backend, proxies, absent, gatehouseError, memory, runs, ui } = outcome;
+  const { backend, proxies, absent, httpsAbsent, gatehouseError, memory, issuance, runs, ui } = outcome;
   const results = Object.fromEntries(Object.entries(runs).map(([id, r]) => [id, summarize(r)]));
   if (gatehouseError) results.gatehouse = { error: gatehouseError };
   const gatehouseMemory = memory.gatehouse ?? { error: gatehouseError ?? 'Gatehouse not selected' };
-  const targets = [...evaluateTargets({ results, memory: gatehouseMemory, absent }), ...uiTargets(ui)];
+  // Without Gatehouse HTTPS the issuance target still shows, as a MISS saying why.
+  const issuanceResult = issuance ?? (GATEHOUSE_WANTED(options) ? { error: httpsAbsent.gatehouse ?? gatehouseError ?? 'Gatehouse HTTPS did not run' } : undefined);
+  const targets = [...evaluateTargets({ results, memory: gatehouseMemory, issuance: issuanceResult, absent, httpsAbsent }), ...uiTargets(ui)];
   const meta = { options, pinned, backend: backend.kind, accessLogBytes: outcome.accessLogBytes };
-  printReport({ results, absent, gatehouseError, memory, ui, targets, runs, meta });
+  printReport({ results, absent, httpsAbsent, gatehouseError, memory, issuance, ui, targets, runs, meta });
 
   const file = writeRecord(started, {
     startedAt: started.toISOString(),
@@ -279,8 +328,10 @@ async function main() {
     backend: backend.kind,
     proxies: Object.fromEntries(proxies.map((p) => [p.id, { label: p.label, summary: results[p.id], runs: runs[p.id] }])),
     absent,
+    httpsAbsent,
     gatehouseError,
     memory,
+    issuance: issuanceResult ?? null,
     ui,
     accessLogBytes: outcome.accessLogBytes,
     targets,
@@ -290,7 +341,8 @@ async function main() {
   const peerBroken = Object.values(absent).some((why) => !why.startsWith('not installed'));
   const discarded = Object.values(results).some((r) => r.problems?.length);
   const memoryFailed = Object.values(memory).some((m) => m.failed);
-  if (gatehouseError || peerBroken || discarded || memoryFailed || ui.failed) return 1;
+  const httpsBroken = Object.keys(httpsAbsent).length > 0 || issuance?.failed;
+  if (gatehouseError || peerBroken || discarded || memoryFailed || httpsBroken || ui.failed) return 1;
   if (options.check && targets.some((t) => t.status === 'MISS')) return 2;
   return 0;
 }

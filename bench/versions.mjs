@@ -3,14 +3,17 @@ import { spawnSync } from 'node:child_process';
 
 const PROBES = {
   wrk: ['--version', /wrk (\S+)/],
+  h2load: ['--version', /nghttp2\/(\S+)/],
   nginx: ['-v', /nginx\/(\S+)/],
   caddy: ['version', /^v?(\S+)/],
   haproxy: ['-v', /version (\S+)/],
+  openssl: ['version', /OpenSSL (\S+)/], // the system's: nginx, HAProxy and the load tools use it
 };
 
 /** name → version string for each installed tool that has one, plus node. */
 export function toolVersions(tools) {
-  const versions = { node: process.version };
+  // Node's TLS (Gatehouse, the bare forwarder) is its bundled OpenSSL; Caddy's is Go's crypto/tls.
+  const versions = { node: process.version, 'node-openssl': process.versions.openssl };
   for (const [name, [flag, pattern]] of Object.entries(PROBES)) {
     if (!tools[name]) continue;
     const result = spawnSync(tools[name], [flag], { encoding: 'utf8', timeout: 5000 });

@@ -33,5 +33,13 @@ export function runWrk(
   processes: { start(name: string, command: string, args: string[], options: object): ChildProcess },
   wrkPath: string,
   cpu: number | null,
-  options: { url: string; connections: number; durationS: number },
+  options: { url: string; connections: number; durationS: number; host?: string },
 ): Promise<WrkRun & { raw: string }>;
+export function runLoadTool<T>(
+  processes: { start(name: string, command: string, args: string[], options: object): ChildProcess },
+  name: string,
+  path: string,
+  cpu: number | null,
+  args: string[],
+  parse: (output: string) => T,
+): Promise<T>;

@@ -103,11 +103,11 @@ function describeErrors(errors) {
 }
 
 /**
- * Runs wrk (pinned to `cpu`) through `processes`, so an interrupted run stops it too, and returns
- * the parsed result with wrk's raw output.
+ * Runs a load tool (pinned to `cpu`) through `processes`, so an interrupted run stops it too, and
+ * resolves `parse(output)`; a parse error says how the tool ended. Shared with bench/h2load.mjs.
  */
-export function runWrk(processes, wrkPath, cpu, options) {
-  const child = processes.start('wrk', wrkPath, wrkArgs(options), { cpu, capture: true });
+export function runLoadTool(processes, name, path, cpu, args, parse) {
+  const child = processes.start(name, path, args, { cpu, capture: true });
   let out = '';
   child.stdout.on('data', (chunk) => (out += chunk));
   child.stderr.on('data', (chunk) => (out += chunk));
@@ -115,11 +115,15 @@ export function runWrk(processes, wrkPath, cpu, options) {
     child.once('error', reject);
     child.once('close', (code, signal) => {
       try {
-        const parsed = parseWrkOutput(out);
-        resolve({ ...parsed, raw: out });
+        resolve(parse(out));
       } catch (error) {
-        reject(new Error(`${error.message}${code ? ` (wrk exit code ${code})` : signal ? ` (wrk ${signal})` : ''}`));
+        reject(new Error(`${error.message}${code ? ` (${name} exit code ${code})` : signal ? ` (${name} ${signal})` : ''}`));
       }
     });
   });
+}
+
+/** Runs wrk and returns the parsed result with wrk's raw output. */
+export function runWrk(processes, wrkPath, cpu, options) {
+  return runLoadTool(processes, 'wrk', wrkPath, cpu, wrkArgs(options), (out) => ({ ...parseWrkOutput(out), raw: out }));
 }
