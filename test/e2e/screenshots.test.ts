@@ -13,7 +13,7 @@ import type { ServeProcess } from '../helpers/serve.js';
 import { requestThrough, startEchoUpstream, type Upstream } from '../helpers/upstream.js';
 
 const THEMES = ['light', 'dark'] as const;
-const PAGES = ['welcome', 'dashboard-empty', 'dashboard', 'route-form-error', 'logs', 'settings-import-preview'];
+const PAGES = ['welcome', 'dashboard-empty', 'dashboard', 'route-form-error', 'logs', 'settings-import-preview', 'certificates'];
 
 /** Shoots the page as it is now in both themes; returns each theme's page background colour. */
 async function shootBothThemes(page: Page, name: string): Promise<Record<string, string>> {
@@ -56,7 +56,7 @@ describe('screenshots of every page, light and dark', { skip: browserMissing() }
     await gone?.close();
   });
 
-  test('welcome, dashboard (empty and with routes), route form with an error, logs, settings with import preview', async () => {
+  test('welcome, dashboard (empty and with routes), route form with an error, logs, settings with import preview, certificates', async () => {
     const started = Date.now();
     const { page, close } = await openAdmin(browser, serve);
     try {
@@ -105,6 +105,11 @@ describe('screenshots of every page, light and dark', { skip: browserMissing() }
       await page.getByRole('heading', { name: 'Import preview', exact: true }).waitFor();
       await shootBothThemes(page, 'settings-import-preview');
       await page.getByRole('button', { name: 'Cancel', exact: true }).click();
+
+      await navigate(page, '#/certificates', 'Certificates');
+      await page.getByText(/SHA-256/).first().waitFor();
+      await page.getByRole('img', { name: /^QR code for http/ }).waitFor();
+      await shootBothThemes(page, 'certificates');
     } finally {
       await close();
     }
