@@ -3,6 +3,10 @@
 // Over a real HTTP/2 connection the client gets the answer with the first value kept and the
 // connection-specific headers dropped: no hang, no 502, and a healthy upstream is not marked down.
 // A head Node still refuses is Gatehouse's own failure (response_invalid), never the service's.
+// A raw-TCP service ("raw") sends heads byte for byte as written, where Node's own server would not:
+// every header its Connection names is dropped too, and a head that cannot be framed (two
+// Content-Lengths) or passed on (a status HTTP/2 has no room for) is answered 502 response_invalid
+// with no header of the failed attempt left on the page.
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -12,16 +16,34 @@ import { after, before, test } from 'node:test';
 import type { PassiveHealth } from '../../src-main/core/proxy/health.js';
 import { HTTP2_SINGLE_VALUE_HEADERS } from '../../src-main/core/proxy/request-head.js';
 import { route, startServer, within, type TestServer } from '../helpers/proxy-harness.js';
+import { startTcpUpstream, type TcpUpstream } from '../helpers/raw-http.js';
 import { httpsGet } from '../helpers/tls-clients.js';
 import { openTestCa, startTlsProxy, TestCertificates, type RunningTlsProxy, type TestCa } from '../helpers/tls-proxy.js';
 
+/** The head (and body) the service writes for each path; each answer closes its connection. */
+const heads: Record<string, string> = {
+  '/connection-specific':
+    'HTTP/1.1 200 OK\r\nConnection: close, X-Secret, X-Other\r\nX-Secret: 1\r\nX-Other: 2\r\nKeep-Alive: timeout=5\r\n' +
+    'Proxy-Connection: keep-alive\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQAAP__\r\nX-Kept: yes\r\nContent-Length: 4\r\n\r\nbody',
+  '/chunked': 'HTTP/1.1 200 OK\r\nConnection: close\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nbody\r\n0\r\n\r\n',
+  '/repeated':
+    'HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Type: text/plain\r\nETag: "v1"\r\nETag: "v1"\r\n' +
+    'Set-Cookie: a=1\r\nSet-Cookie: b=2\r\nContent-Length: 4\r\n\r\nbody',
+  '/two-lengths': 'HTTP/1.1 200 OK\r\nConnection: close\r\nX-Kept: yes\r\nContent-Length: 4\r\nContent-Length: 5\r\n\r\nbody!',
+  '/status-600': 'HTTP/1.1 600 Odd\r\nConnection: close\r\nX-Kept: yes\r\nContent-Length: 4\r\n\r\nbody',
+};
+
+/** The raw-TCP service's name. */
+const RAW = 'raw.home.arpa';
 let ca: TestCa;
 let upstream: TestServer;
+let service: TcpUpstream;
 let proxy: RunningTlsProxy;
 /** Answers every request with a status line whose reason phrase Node will not write ("Ok ✓"). */
 let oddReason: TcpServer;
 const failures: string[] = [];
-const health: PassiveHealth = { answered() {}, failed: (address) => void failures.push(address) };
+const answered: string[] = [];
+const health: PassiveHealth = { answered: (address) => void answered.push(address), failed: (address) => void failures.push(address) };
 
 /** What the upstream answers for each path: the status and the raw header lines it sends. */
 const answers: Record<string, [number, [string, string][]]> = {
@@ -50,10 +72,22 @@ before(async () => {
   oddReason.listen(0, '127.0.0.1');
   await new Promise((resolve) => oddReason.once('listening', resolve));
   certs.byRoute.set('odd', await ca.leaf(['odd.home.arpa']));
+  service = await startTcpUpstream((socket) => {
+    socket.once('data', (chunk: Buffer) => {
+      const path = /^[A-Z]+ (\S+)/.exec(chunk.toString('latin1'))?.[1] ?? '';
+      socket.end(heads[path] ?? 'HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n', 'latin1');
+    });
+  });
+  certs.byRoute.set('raw', await ca.leaf(['raw.home.arpa']));
   const tls = { mode: 'local' as const, certificateId: null, redirectHttp: false, hsts: false };
   const oddUpstream = `http://127.0.0.1:${(oddReason.address() as { port: number }).port}`;
   proxy = await startTlsProxy(
-    [route('app', upstream.url, ['app.home.arpa'], { tls }), route('odd', oddUpstream, ['odd.home.arpa'], { tls: { ...tls, hsts: true } })],
+    [
+      route('app', upstream.url, ['app.home.arpa'], { tls }),
+      route('odd', oddUpstream, ['odd.home.arpa'], { tls: { ...tls, hsts: true } }),
+      // HSTS on: Gatehouse sets a header of its own before the service's head is tried.
+      route('raw', service.url, ['raw.home.arpa'], { tls: { ...tls, hsts: true }, title: 'Raw service' }),
+    ],
     certs,
     { engine: { health } },
   );
@@ -63,18 +97,19 @@ after(async () => {
   await proxy?.stop();
   await upstream?.close();
   oddReason?.close();
+  await service?.close();
   await ca?.remove();
 });
 
-async function h2Session(): Promise<ClientHttp2Session> {
-  const session = connect(`https://127.0.0.1:${proxy.httpsPort}`, { ca: await readFile(ca.caPath, 'utf8'), servername: 'app.home.arpa' });
+async function h2Session(servername = 'app.home.arpa'): Promise<ClientHttp2Session> {
+  const session = connect(`https://127.0.0.1:${proxy.httpsPort}`, { ca: await readFile(ca.caPath, 'utf8'), servername });
   session.on('error', () => {});
   return session;
 }
 
-function h2Get(session: ClientHttp2Session, path: string): Promise<{ headers: IncomingHttpHeaders; body: string }> {
+function h2Get(session: ClientHttp2Session, path: string, authority = 'app.home.arpa'): Promise<{ headers: IncomingHttpHeaders; body: string }> {
   const answer = new Promise<{ headers: IncomingHttpHeaders; body: string }>((resolve, reject) => {
-    const stream = session.request({ ':path': path, ':authority': 'app.home.arpa' });
+    const stream = session.request({ ':path': path, ':authority': authority });
     let headers: IncomingHttpHeaders = {};
     let body = '';
     stream.on('response', (received) => (headers = received));
@@ -179,4 +214,81 @@ test('the list of single-value headers is the one Node enforces', async (t) => {
   }
   session.close();
   assert.deepEqual([...HTTP2_SINGLE_VALUE_HEADERS].sort(), refused.sort());
+});
+
+test('connection-specific headers, and those the service\'s Connection names, never reach an HTTP/2 client', async () => {
+  const session = await h2Session(RAW);
+  try {
+    const { headers, body } = await h2Get(session, '/connection-specific', RAW);
+    assert.equal(headers[':status'], 200);
+    for (const name of ['connection', 'x-secret', 'x-other', 'keep-alive', 'proxy-connection', 'upgrade', 'http2-settings']) {
+      assert.equal(headers[name], undefined, `${name} was dropped`);
+    }
+    assert.equal(headers['x-kept'], 'yes');
+    assert.equal(body, 'body');
+    const chunked = await h2Get(session, '/chunked', RAW);
+    assert.equal(chunked.headers[':status'], 200);
+    assert.equal(chunked.headers['transfer-encoding'], undefined);
+    assert.equal(chunked.body, 'body');
+  } finally {
+    session.close();
+  }
+});
+
+test('identical repeats of a single-value header arrive once; repeatable ones stay repeated', async () => {
+  const session = await h2Session(RAW);
+  try {
+    const { headers, body } = await h2Get(session, '/repeated', RAW);
+    assert.equal(headers[':status'], 200);
+    assert.equal(headers['content-type'], 'text/plain');
+    assert.equal(headers.etag, '"v1"');
+    assert.deepEqual(headers['set-cookie'], ['a=1', 'b=2']);
+    assert.equal(body, 'body');
+  } finally {
+    session.close();
+  }
+});
+
+test('two different Content-Lengths: 502 response_invalid over HTTP/2 and HTTP/1.1, the service not reported failing', async () => {
+  failures.length = answered.length = 0;
+  const session = await h2Session(RAW);
+  try {
+    const { headers, body } = await h2Get(session, '/two-lengths', RAW);
+    assert.equal(headers[':status'], 502);
+    assert.equal(headers['x-gatehouse-error'], 'response_invalid');
+    assert.equal(headers['x-kept'], undefined, 'nothing of the refused head is passed on');
+    assert.match(body, /Raw service at 127\.0\.0\.1:\d+ answered with a Content-Length that cannot be trusted/);
+  } finally {
+    session.close();
+  }
+  const entry = await proxy.nextLogged((e) => e.path === '/two-lengths');
+  assert.equal(entry.status, 502);
+  assert.equal(entry.error, 'response_invalid');
+  assert.match(entry.detail ?? '', /Content-Length that cannot be trusted \(repeated/);
+  const overHttp1 = await httpsGet(proxy.httpsPort, 'raw.home.arpa', ca.caPath, { path: '/two-lengths' });
+  assert.equal(overHttp1.status, 502);
+  assert.equal(overHttp1.headers['x-gatehouse-error'], 'response_invalid');
+  assert.deepEqual(failures, [], 'the service answered: it is not reported as failing');
+  assert.equal(answered.length, 2, 'each answer counts as the service being up');
+});
+
+test('a status HTTP/2 cannot carry: 502 response_invalid, no header of the failed attempt left, the stream and the service fine', async () => {
+  failures.length = 0;
+  const session = await h2Session(RAW);
+  try {
+    const { headers, body } = await h2Get(session, '/status-600', RAW);
+    assert.equal(headers[':status'], 502);
+    assert.equal(headers['x-gatehouse-error'], 'response_invalid');
+    assert.equal(headers['x-kept'], undefined, 'headers set before the refusal are cleared');
+    assert.match(body, /Raw service at 127\.0\.0\.1:\d+ answered with a status line or header Gatehouse cannot pass on/);
+    // The same HTTP/2 connection carries on.
+    assert.equal((await h2Get(session, '/repeated', RAW)).headers[':status'], 200);
+  } finally {
+    session.close();
+  }
+  const entry = await proxy.nextLogged((e) => e.path === '/status-600');
+  assert.equal(entry.error, 'response_invalid');
+  assert.deepEqual(failures, []);
+  // HTTP/1.1 carries any three-digit status, so there it passes.
+  assert.equal((await httpsGet(proxy.httpsPort, 'raw.home.arpa', ca.caPath, { path: '/status-600' })).status, 600);
 });

@@ -28,6 +28,8 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
   private controller: Controller | null = null;
   private waitingForDrain = false;
   private drainTimer: NodeJS.Timeout | null = null;
+  /** The upstream's final status line and headers arrived (undici parsed them). */
+  private started = false;
 
   constructor(
     private readonly ex: Exchange,
@@ -41,6 +43,7 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
 
   onResponseStart(controller: Controller, statusCode: number, headers: Record<string, string | string[] | undefined>, statusMessage?: string): void {
     if (statusCode < 200) return; // 1xx informational: the final response follows
+    this.started = true;
     const { ex } = this;
     if (ex.route) this.deps.health.answered(ex.route.upstream.address);
     if (ex.responseClosed) return;
@@ -57,9 +60,8 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
       // health is untouched. Headers Node kept from the failed attempt would fail the error page too.
       const res = ex.res;
       for (const name of res.getHeaderNames()) res.removeHeader(name);
-      ex.abortUpstream = null;
-      const service = ex.route ? `${ex.route.title} at ${ex.route.upstream.address}` : 'The service';
-      this.deps.fail(ex, new ProxyError('response_invalid', `${service} answered with a status line or header Gatehouse cannot pass on to this client (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}).`));
+      const cause = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+      this.refuseHead(`answered with a status line or header Gatehouse cannot pass on to this client (${cause}).`);
       controller.abort(HEAD_REFUSED);
       return;
     }
@@ -86,6 +88,15 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
     if (error === CLIENT_GONE || error === HEAD_REFUSED || ex.responseClosed) return;
     const route = ex.route;
     if (!route) return void ex.res.destroy();
+    if (!this.started && (error as { code?: unknown }).code === 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH') {
+      // Before any response started, undici reports this for a head its parser refused after a
+      // Content-Length: one repeated (same value or not), or next to Transfer-Encoding. The service
+      // is up and answered; its answer only cannot be framed, so nothing is passed on and its
+      // health is left alone.
+      this.deps.health.answered(route.upstream.address);
+      this.refuseHead('answered with a Content-Length that cannot be trusted (repeated, or next to Transfer-Encoding), so where its answer ends is unknown. Fix the service, or the proxy in front of it, to send exactly one Content-Length.');
+      return;
+    }
     const { upstreamConnectMs: connectMs, upstreamHeadersMs: headersMs } = this.deps.timeouts;
     const failure = upstreamFailure(error, route.title, route.upstream.address, { connectMs, headersMs });
     if (!ex.res.headersSent) {
@@ -97,6 +108,17 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
     // The code stays upstream_reset (the response was cut); the sentence says what happened.
     if (ex.error === null) ex.failed(new ProxyError('upstream_reset', failure.detail));
     ex.res.destroy();
+  }
+
+  /**
+   * Answers with response_invalid: the service answered, but Gatehouse cannot pass that answer on.
+   * Its health is untouched (it is up), and the error page starts from a clean head.
+   */
+  private refuseHead(what: string): void {
+    const { ex } = this;
+    ex.abortUpstream = null;
+    const service = ex.route ? `${ex.route.title} at ${ex.route.upstream.address}` : 'The service';
+    this.deps.fail(ex, new ProxyError('response_invalid', `${service} ${what}`));
   }
 
   /** The client stopped reading: pause the upstream until it drains, and give up after clientIdleMs. */
