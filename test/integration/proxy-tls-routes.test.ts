@@ -1,6 +1,7 @@
 // What a route's HTTPS options do: WebSocket over TLS (wss) reaches a real WebSocket upstream;
-// "redirect HTTP to HTTPS" answers plain HTTP with 308 to the same name and path; HSTS is sent on
-// HTTPS responses only and only when the route asks; Gatehouse's own pages (the CA onboarding page)
+// "redirect HTTP to HTTPS" answers plain HTTP with 308 to the same name and path, WebSocket upgrades
+// included (none runs unencrypted); HSTS is sent on HTTPS responses only and only when the route
+// asks; both only while the route has a certificate to serve; Gatehouse's own pages (the CA onboarding page)
 // are offered the plain-HTTP requests no route claims, and nothing else; and the two listeners
 // start together or not at all.
 import assert from 'node:assert/strict';
@@ -15,8 +16,9 @@ import type { RouteTls } from '../../shared/model.js';
 import { ListenError } from '../../src-main/core/net/listen.js';
 import { ProxyEngine } from '../../src-main/core/proxy/engine.js';
 import type { PublicPages } from '../../src-main/core/proxy/tls-certificates.js';
-import { fetchThrough, proxySettings, roundTrip, route, startWsUpstream, within, type Echoed, type WsUpstream } from '../helpers/proxy-harness.js';
-import { httpsGet } from '../helpers/tls-clients.js';
+import type { ServedCertificate } from '../../src-main/core/proxy/tls-certificates.js';
+import { fetchThrough, openWs, proxySettings, roundTrip, route, startWsUpstream, within, type Echoed, type WsUpstream } from '../helpers/proxy-harness.js';
+import { httpsGet, sanNames } from '../helpers/tls-clients.js';
 import { openTestCa, startTlsProxy, TestCertificates, type RunningTlsProxy, type TestCa } from '../helpers/tls-proxy.js';
 
 const tls = (extra: Partial<RouteTls> = {}): RouteTls => ({ mode: 'local', certificateId: null, redirectHttp: false, hsts: false, ...extra });
@@ -25,6 +27,8 @@ let ca: TestCa;
 let certs: TestCertificates;
 let upstream: WsUpstream;
 let proxy: RunningTlsProxy;
+/** A certificate for the "pending" route, which starts without one (as while it is being issued). */
+let pendingLeaf: ServedCertificate;
 const agent = new Agent();
 const pagesAsked: string[] = [];
 const publicPages: PublicPages = {
@@ -41,6 +45,7 @@ before(async () => {
   ca = await openTestCa();
   certs = new TestCertificates(await ca.leaf(['gatehouse.home.arpa']));
   for (const name of ['ws', 'moved', 'strict', 'both']) certs.byRoute.set(name, await ca.leaf([`${name}.home.arpa`]));
+  pendingLeaf = await ca.leaf(['pending.home.arpa']);
   upstream = await startWsUpstream('echo');
   proxy = await startTlsProxy(
     [
@@ -49,6 +54,7 @@ before(async () => {
       route('strict', upstream.url, ['strict.home.arpa'], { tls: tls({ hsts: true }) }),
       route('both', upstream.url, ['both.home.arpa'], { tls: tls({ redirectHttp: true, hsts: true }) }),
       route('plain', upstream.url, ['plain.home.arpa']),
+      route('pending', upstream.url, ['pending.home.arpa'], { tls: tls({ redirectHttp: true, hsts: true }) }),
     ],
     certs,
     { publicPages },
@@ -110,6 +116,64 @@ test('HSTS only on HTTPS responses, and only for routes that ask', async () => {
   const redirected = await fetchThrough(agent, proxy.httpPort, 'both.home.arpa');
   assert.equal(redirected.status, 308);
   assert.equal(redirected.headers['strict-transport-security'], undefined);
+});
+
+test('a WebSocket over plain HTTP to an HTTPS-only route is redirected to wss, never upgraded unencrypted', async () => {
+  const upgradesBefore = upstream.upgrades.length;
+  const plain = new WebSocket(`ws://127.0.0.1:${proxy.httpPort}/echo?room=1`, { headers: { host: 'moved.home.arpa' } });
+  plain.on('error', () => {});
+  const [, refused] = (await within(once(plain, 'unexpected-response'), 5000, 'the upgrade to be answered')) as [unknown, IncomingMessage];
+  assert.equal(refused.statusCode, 308);
+  assert.equal(refused.headers.location, `https://moved.home.arpa:${proxy.httpsPort}/echo?room=1`);
+  plain.terminate();
+  assert.equal(upstream.upgrades.length, upgradesBefore, 'the upstream was not asked for an upgrade');
+  const entry = await proxy.nextLogged((e) => e.status === 308 && e.path === '/echo?room=1');
+  assert.equal(entry.routeId, 'moved');
+  assert.equal(entry.error, null);
+
+  // A client that follows redirects lands on wss with the route's certificate, and the socket works.
+  const options: WebSocket.ClientOptions & { lookup: unknown } = {
+    headers: { host: 'moved.home.arpa' },
+    followRedirects: true,
+    ca: await readFile(ca.caPath, 'utf8'),
+    // moved.home.arpa is this machine, for this client only (no DNS involved).
+    lookup: (_name: string, opts: { all?: boolean }, done: (...args: unknown[]) => void) =>
+      opts.all ? done(null, [{ address: '127.0.0.1', family: 4 }]) : done(null, '127.0.0.1', 4),
+  };
+  const followed = new WebSocket(`ws://127.0.0.1:${proxy.httpPort}/echo`, options);
+  try {
+    await within(once(followed, 'open'), 5000, 'the redirected WebSocket to open');
+    assert.match((await roundTrip(followed, 'sealed')).data.toString(), /sealed/);
+    assert.equal(upstream.upgrades.at(-1)?.headers['x-forwarded-proto'], 'https');
+  } finally {
+    followed.terminate();
+  }
+});
+
+test('a route whose certificate is missing keeps answering over HTTP: no redirect, no HSTS, WebSocket allowed', async () => {
+  const overHttp = await fetchThrough(agent, proxy.httpPort, 'pending.home.arpa', '/page');
+  assert.equal(overHttp.status, 200, 'served, not redirected to a certificate warning');
+  assert.equal((JSON.parse(overHttp.text) as Echoed).upstream, 'echo');
+  const ws = await openWs(proxy.httpPort, 'pending.home.arpa');
+  assert.match((await roundTrip(ws, 'plain')).data.toString(), /plain/);
+  ws.terminate();
+  // Over HTTPS the neutral certificate stands in; the answer must not pin the name to HTTPS.
+  const overHttps = await httpsGet(proxy.httpsPort, 'pending.home.arpa', ca.caPath);
+  assert.deepEqual(sanNames(overHttps.certificate), ['gatehouse.home.arpa']);
+  assert.equal(overHttps.headers['strict-transport-security'], undefined);
+
+  // Once the certificate is there, both apply at the next request, without a restart.
+  certs.byRoute.set('pending', pendingLeaf);
+  try {
+    const redirected = await fetchThrough(agent, proxy.httpPort, 'pending.home.arpa', '/page');
+    assert.equal(redirected.status, 308);
+    assert.equal(redirected.headers.location, `https://pending.home.arpa:${proxy.httpsPort}/page`);
+    const strict = await httpsGet(proxy.httpsPort, 'pending.home.arpa', ca.caPath);
+    assert.deepEqual(sanNames(strict.certificate), ['pending.home.arpa']);
+    assert.equal(strict.headers['strict-transport-security'], 'max-age=31536000');
+  } finally {
+    certs.byRoute.delete('pending');
+  }
 });
 
 test('public pages are offered plain-HTTP requests for unrouted names only', async () => {

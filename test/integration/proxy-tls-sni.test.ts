@@ -1,12 +1,18 @@
 // The HTTPS listener picks each handshake's certificate by SNI: a route's name gets that route's
 // certificate and no other, anything else the neutral one; openssl and curl verify the chain against
-// the local CA; a request for another route on a connection opened for one is answered 421; and a
+// the local CA; a request (or WebSocket) for another route on a connection opened for one is answered
+// 421, either way round and over HTTP/1.1 and HTTP/2, while the route's own names work on it; and a
 // replaced certificate is served at the next handshake without a restart.
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { readFile } from 'node:fs/promises';
+import type { IncomingMessage } from 'node:http';
+import { connect, type ClientHttp2Session, type IncomingHttpHeaders } from 'node:http2';
 import { after, before, test } from 'node:test';
+import WebSocket from 'ws';
 import type { RouteTls } from '../../shared/model.js';
 import type { ServedCertificate } from '../../src-main/core/proxy/tls-certificates.js';
-import { echoHandler, route, run, startServer, type Echoed, type TestServer } from '../helpers/proxy-harness.js';
+import { echoHandler, route, run, startServer, within, type Echoed, type TestServer } from '../helpers/proxy-harness.js';
 import { httpsGet, sanNames, sClient } from '../helpers/tls-clients.js';
 import { openTestCa, startTlsProxy, TestCertificates, type RunningTlsProxy, type TestCa } from '../helpers/tls-proxy.js';
 import { needTools } from '../helpers/tools.js';
@@ -105,6 +111,52 @@ test('a request for route beta on a connection opened for alpha is answered 421,
   // The same name as the SNI, or a name no route claims with no SNI, is not misdirected.
   assert.equal((await httpsGet(proxy.httpsPort, 'alpha.home.arpa', ca.caPath)).status, 200);
   assert.equal((await httpsGet(proxy.httpsPort, null, ca.caPath, { host: 'nobody.home.arpa' })).status, 404);
+});
+
+/** One HTTP/2 request for `authority` on `session`; resolves with the response's headers. */
+function h2Head(session: ClientHttp2Session, authority: string): Promise<IncomingHttpHeaders> {
+  const stream = session.request({ ':path': '/', ':authority': authority, accept: 'text/html' });
+  stream.resume();
+  return within(once(stream, 'response').then(([headers]) => headers as IncomingHttpHeaders), 5000, `an HTTP/2 answer for ${authority}`);
+}
+
+test('the other way round: a request for alpha on a connection opened for beta is 421, while beta\'s names work on it', async () => {
+  // HTTP/1.1, SNI a wildcard name of beta.
+  const misdirected = await httpsGet(proxy.httpsPort, 'x.beta.home.arpa', ca.caPath, { host: 'alpha.home.arpa' });
+  assert.equal(misdirected.status, 421);
+  assert.equal(misdirected.headers['x-gatehouse-error'], 'misdirected');
+  assert.match(misdirected.body, /opened for beta\.home\.arpa, not for alpha\.home\.arpa/);
+  assert.equal((await httpsGet(proxy.httpsPort, 'x.beta.home.arpa', ca.caPath, { host: 'y.beta.home.arpa' })).status, 200, 'another name of the same route');
+
+  // HTTP/2 (a real node:http2 client): one connection, the matching request before and after.
+  const session = connect(`https://127.0.0.1:${proxy.httpsPort}`, { ca: await readFile(ca.caPath, 'utf8'), servername: 'beta.home.arpa' });
+  session.on('error', () => {});
+  try {
+    assert.equal((await h2Head(session, 'beta.home.arpa'))[':status'], 200);
+    const h2 = await h2Head(session, 'alpha.home.arpa');
+    assert.equal(h2[':status'], 421);
+    assert.equal(h2['x-gatehouse-error'], 'misdirected');
+    assert.equal((await h2Head(session, 'x.beta.home.arpa'))[':status'], 200, 'the connection carries on for its own route');
+  } finally {
+    session.close();
+  }
+  const entry = await proxy.nextLogged((e) => e.status === 421 && e.host === 'alpha.home.arpa');
+  assert.equal(entry.error, 'misdirected');
+  assert.equal(entry.routeId, null, 'nothing was sent to either route');
+});
+
+test('a WebSocket for beta on a TLS connection opened for alpha is refused 421 before any upgrade', async () => {
+  // ws passes servername on to tls.connect, though its types do not list it.
+  const options: WebSocket.ClientOptions & { servername: string } = { ca: await readFile(ca.caPath, 'utf8'), servername: 'alpha.home.arpa', headers: { host: 'beta.home.arpa' } };
+  const ws = new WebSocket(`wss://127.0.0.1:${proxy.httpsPort}/echo`, options);
+  ws.on('error', () => {});
+  const [, res] = (await within(once(ws, 'unexpected-response'), 5000, 'the upgrade to be answered')) as [unknown, IncomingMessage];
+  ws.terminate();
+  assert.equal(res.statusCode, 421);
+  assert.equal(res.headers['x-gatehouse-error'], 'misdirected');
+  const entry = await proxy.nextLogged((e) => e.status === 421 && e.path === '/echo');
+  assert.equal(entry.host, 'beta.home.arpa');
+  assert.equal(entry.routeId, null, 'refused before any route was asked for an upgrade');
 });
 
 test('a replaced certificate is served at the next handshake, without a restart', async () => {

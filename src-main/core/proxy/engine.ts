@@ -230,9 +230,9 @@ export class ProxyEngine {
     }
     ex.client = loggedClient(req, peer, route.trusted);
     if (secure) {
-      if (route.tls.hsts) res.setHeader('strict-transport-security', HSTS_VALUE);
-    } else if (route.tls.redirectHttp && this.tlsListener) {
-      return this.redirectToHttps(ex, this.tlsListener.port);
+      if (route.tls.hsts && this.servesHttps(route)) res.setHeader('strict-transport-security', HSTS_VALUE);
+    } else if (route.tls.redirectHttp && this.servesHttps(route)) {
+      return this.answer(ex, 308, { location: this.httpsLocation(ex.target as RequestTarget), 'cache-control': 'no-store' }, '');
     }
     forward(ex, this.headersFor(req, peer, ex, route), this.forwardDeps);
   }
@@ -250,11 +250,20 @@ export class ProxyEngine {
     }
   }
 
-  /** A permanent redirect to the same name and path on the HTTPS listener; nothing goes upstream. */
-  private redirectToHttps(ex: Exchange, httpsPort: number): void {
-    const target = ex.target as RequestTarget;
-    const location = `https://${target.hostname}${httpsPort === 443 ? '' : `:${httpsPort}`}${target.path}`;
-    this.answer(ex, 308, { location, 'cache-control': 'no-store' }, '');
+  /**
+   * True when `route` can be reached over HTTPS now: the listener runs and the route has a
+   * certificate to present. Only then may HTTP redirect there or HSTS pin the name to it; a route
+   * whose certificate is missing (still being issued, expired) keeps answering over HTTP rather
+   * than sending browsers to a certificate warning they cannot get past.
+   */
+  private servesHttps(route: ProvisionedRoute): boolean {
+    return this.tlsListener !== null && this.certificates?.certificateFor(route.id) != null;
+  }
+
+  /** Where a redirect to HTTPS points: the same name and path on the HTTPS listener. */
+  private httpsLocation(target: RequestTarget): string {
+    const port = (this.tlsListener as ListenerInfo).port;
+    return `https://${target.hostname}${port === 443 ? '' : `:${port}`}${target.path}`;
   }
 
   /**
@@ -334,6 +343,13 @@ export class ProxyEngine {
       route = this.admit(req, seen, socket as Socket);
     } catch (error) {
       return refuse(error as ProxyError);
+    }
+    if (!secure && route.tls.redirectHttp && this.servesHttps(route)) {
+      // An HTTPS-only route takes no upgrade over plain HTTP (the WebSocket would run unencrypted):
+      // the same redirect a request gets, which a client that follows redirects takes to wss.
+      const location = this.httpsLocation(seen.target as RequestTarget);
+      socket.end(`HTTP/1.1 308 Permanent Redirect\r\nlocation: ${location}\r\ncache-control: no-store\r\ncontent-length: 0\r\nconnection: close\r\n\r\n`);
+      return log(308, 0, null);
     }
     const counters = this.counters.counters(route.id);
     const deps = {

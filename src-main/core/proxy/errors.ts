@@ -20,7 +20,8 @@ export type ProxyErrorCode =
   | 'upstream_tls'
   | 'upstream_bad_response'
   | 'upstream_connect_timeout'
-  | 'upstream_timeout';
+  | 'upstream_timeout'
+  | 'response_invalid';
 
 interface ErrorSpec {
   status: number;
@@ -48,6 +49,8 @@ export const proxyErrors: Record<ProxyErrorCode, ErrorSpec> = {
   upstream_bad_response: { status: 502, title: 'Service sent a broken response' },
   upstream_connect_timeout: { status: 504, title: 'Service did not accept the connection in time' },
   upstream_timeout: { status: 504, title: 'Service did not answer in time' },
+  // Gatehouse's own failure, not the service's: its health is left alone.
+  response_invalid: { status: 502, title: 'Service answer could not be passed on' },
 };
 
 /** A failure Gatehouse answers itself. `detail` is a user-facing sentence naming the cause. */

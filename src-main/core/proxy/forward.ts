@@ -7,12 +7,14 @@ import type { Timeouts } from '../../../shared/model.js';
 import { ProxyError, seconds, upstreamFailure } from './errors.js';
 import type { Exchange } from './exchange.js';
 import type { PassiveHealth } from './health.js';
-import { downstreamHeaders } from './request-head.js';
+import { downstreamHeaders, http2ResponseHeaders } from './request-head.js';
 
 type Controller = Parameters<NonNullable<Dispatcher.DispatchHandler['onResponseStart']>>[0];
 
 /** Reason given to undici when the client went away; its error is then not reported as a failure. */
 const CLIENT_GONE = new Error('client closed the connection');
+/** Reason given to undici when Gatehouse could not pass the response head on; already answered. */
+const HEAD_REFUSED = new Error('the response head could not be passed on');
 
 export interface ForwardDeps {
   timeouts: Timeouts;
@@ -26,6 +28,8 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
   private controller: Controller | null = null;
   private waitingForDrain = false;
   private drainTimer: NodeJS.Timeout | null = null;
+  /** The upstream's final status line and headers arrived (undici parsed them). */
+  private started = false;
 
   constructor(
     private readonly ex: Exchange,
@@ -37,32 +41,33 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
     if (this.ex.responseClosed) controller.abort(CLIENT_GONE);
   }
 
-  onResponseStart(_controller: Controller, statusCode: number, headers: Record<string, string | string[] | undefined>, statusMessage?: string): void {
+  onResponseStart(controller: Controller, statusCode: number, headers: Record<string, string | string[] | undefined>, statusMessage?: string): void {
     if (statusCode < 200) return; // 1xx informational: the final response follows
-    const { res, route } = this.ex;
-    if (route) this.deps.health.answered(route.upstream.address);
-    if (this.ex.responseClosed) return;
+    this.started = true;
+    const { ex } = this;
+    if (ex.route) this.deps.health.answered(ex.route.upstream.address);
+    if (ex.responseClosed) return;
     let out = downstreamHeaders(headers);
-    // HTTP/2 has no reason phrase (Node warns when given one).
-    if (this.ex.h2) statusMessage = undefined;
+    // HTTP/2 has no reason phrase (Node warns when given one), and refuses some HTTP/1.1 heads.
+    if (ex.h2) {
+      statusMessage = undefined;
+      out = http2ResponseHeaders(out);
+    }
     try {
-      writeHead(res, statusCode, statusMessage, out);
+      out = writeResponseHead(ex.res, statusCode, statusMessage, out);
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ERR_INVALID_CHAR') throw error;
-      // undici decodes header bytes as UTF-8; a value such as a Content-Disposition file name
-      // with non-ASCII characters then holds characters Node will not write. Their UTF-8 bytes as
-      // latin1 characters are exactly what the service sent. Node 20 refuses them in writeHead
-      // next to a Content-Length, takes them through setHeader, and writes them unchanged only
-      // if that head is flushed on its own (joined to a body it re-encodes them). Both cases are
-      // pinned by test/integration/proxy-header-bytes.test.ts.
-      out = headerBytesAsLatin1(out);
-      for (const name in out) res.setHeader(name, out[name] as string | string[]);
-      writeHead(res, statusCode, statusMessage, {});
-      if (out['content-length'] !== undefined) res.flushHeaders();
+      // The service answered; it is Gatehouse that cannot pass this head on, so the upstream's
+      // health is untouched. Headers Node kept from the failed attempt would fail the error page too.
+      const res = ex.res;
+      for (const name of res.getHeaderNames()) res.removeHeader(name);
+      const cause = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+      this.refuseHead(`answered with a status line or header Gatehouse cannot pass on to this client (${cause}).`);
+      controller.abort(HEAD_REFUSED);
+      return;
     }
     // Event streams must reach the browser before the first event, which may be minutes away.
     const type = out['content-type'];
-    if (typeof type === 'string' && type.startsWith('text/event-stream')) res.flushHeaders();
+    if (typeof type === 'string' && type.startsWith('text/event-stream')) ex.res.flushHeaders();
   }
 
   onResponseData(controller: Controller, chunk: Buffer): void {
@@ -80,9 +85,18 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
     this.clearDrainTimer();
     this.ex.abortUpstream = null;
     const { ex } = this;
-    if (error === CLIENT_GONE || ex.responseClosed) return;
+    if (error === CLIENT_GONE || error === HEAD_REFUSED || ex.responseClosed) return;
     const route = ex.route;
     if (!route) return void ex.res.destroy();
+    if (!this.started && (error as { code?: unknown }).code === 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH') {
+      // Before any response started, undici reports this for a head its parser refused after a
+      // Content-Length: one repeated (same value or not), or next to Transfer-Encoding. The service
+      // is up and answered; its answer only cannot be framed, so nothing is passed on and its
+      // health is left alone.
+      this.deps.health.answered(route.upstream.address);
+      this.refuseHead('answered with a Content-Length that cannot be trusted (repeated, or next to Transfer-Encoding), so where its answer ends is unknown. Fix the service, or the proxy in front of it, to send exactly one Content-Length.');
+      return;
+    }
     const { upstreamConnectMs: connectMs, upstreamHeadersMs: headersMs } = this.deps.timeouts;
     const failure = upstreamFailure(error, route.title, route.upstream.address, { connectMs, headersMs });
     if (!ex.res.headersSent) {
@@ -94,6 +108,17 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
     // The code stays upstream_reset (the response was cut); the sentence says what happened.
     if (ex.error === null) ex.failed(new ProxyError('upstream_reset', failure.detail));
     ex.res.destroy();
+  }
+
+  /**
+   * Answers with response_invalid: the service answered, but Gatehouse cannot pass that answer on.
+   * Its health is untouched (it is up), and the error page starts from a clean head.
+   */
+  private refuseHead(what: string): void {
+    const { ex } = this;
+    ex.abortUpstream = null;
+    const service = ex.route ? `${ex.route.title} at ${ex.route.upstream.address}` : 'The service';
+    this.deps.fail(ex, new ProxyError('response_invalid', `${service} ${what}`));
   }
 
   /** The client stopped reading: pause the upstream until it drains, and give up after clientIdleMs. */
@@ -128,6 +153,27 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
 function writeHead(res: Exchange['res'], status: number, message: string | undefined, headers: Record<string, string | string[]>): void {
   if (message) res.writeHead(status, message, headers);
   else res.writeHead(status, headers);
+}
+
+/** Writes the upstream's head; returns the headers as written. Throws what Node refuses. */
+function writeResponseHead(res: Exchange['res'], status: number, message: string | undefined, headers: Record<string, string | string[]>): Record<string, string | string[]> {
+  try {
+    writeHead(res, status, message, headers);
+    return headers;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ERR_INVALID_CHAR') throw error;
+  }
+  // undici decodes header bytes as UTF-8; a value such as a Content-Disposition file name with
+  // non-ASCII characters then holds characters Node will not write. Their UTF-8 bytes as latin1
+  // characters are exactly what the service sent. Node 20 refuses them in writeHead next to a
+  // Content-Length, takes them through setHeader, and writes them unchanged only if that head is
+  // flushed on its own (joined to a body it re-encodes them). Both cases are pinned by
+  // test/integration/proxy-header-bytes.test.ts.
+  const out = headerBytesAsLatin1(headers);
+  for (const name in out) res.setHeader(name, out[name] as string | string[]);
+  writeHead(res, status, message, {});
+  if (out['content-length'] !== undefined) res.flushHeaders();
+  return out;
 }
 
 const BEYOND_LATIN1 = /[^\u0000-\u00ff]/;

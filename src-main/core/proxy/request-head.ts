@@ -226,6 +226,48 @@ export function connectionTokens(header: string | undefined): Set<string> | null
   return tokens;
 }
 
+/**
+ * Response headers HTTP/2 carries once at most: Node's HTTP/2 server refuses a repeated one
+ * (ERR_HTTP2_HEADER_SINGLE_VALUE) and does not export its list, so this is that list as of Node 20
+ * and 22, request-only names included (a service may echo them). Pinned against the running Node by
+ * test/integration/proxy-tls-h2-headers.test.ts.
+ */
+export const HTTP2_SINGLE_VALUE_HEADERS: ReadonlySet<string> = new Set([
+  'access-control-allow-credentials', 'access-control-max-age', 'access-control-request-method',
+  'age', 'authorization', 'content-encoding', 'content-language', 'content-length',
+  'content-location', 'content-md5', 'content-range', 'content-type', 'date', 'dnt', 'etag',
+  'expires', 'from', 'host', 'if-match', 'if-modified-since', 'if-none-match', 'if-range',
+  'if-unmodified-since', 'last-modified', 'location', 'max-forwards', 'proxy-authorization',
+  'range', 'referer', 'retry-after', 'tk', 'upgrade-insecure-requests', 'user-agent',
+  'x-content-type-options',
+]);
+
+/**
+ * Headers that only describe an HTTP/1.1 connection, which HTTP/2 forbids (RFC 9113 §8.2.2; Node
+ * refuses them with ERR_HTTP2_INVALID_CONNECTION_HEADERS). Most are already hop-by-hop; HTTP2-Settings
+ * belongs to the h2c upgrade an HTTP/1.1 server may answer with.
+ */
+const HTTP2_CONNECTION_HEADERS = new Set([...HOP_BY_HOP, 'http2-settings']);
+
+/**
+ * Upstream response headers made fit for an HTTP/2 client: connection-specific ones dropped, and a
+ * repeated single-value header reduced to its first value (what most HTTP/1.1 clients act on).
+ * Returns `headers` itself when nothing needs changing, which is nearly always.
+ */
+export function http2ResponseHeaders(headers: Record<string, string | string[]>): Record<string, string | string[]> {
+  let out: Record<string, string | string[]> | null = null;
+  for (const name in headers) {
+    const value = headers[name] as string | string[];
+    const drop = HTTP2_CONNECTION_HEADERS.has(name);
+    const collapse = Array.isArray(value) && HTTP2_SINGLE_VALUE_HEADERS.has(name);
+    if (!drop && !collapse) continue;
+    out ??= { ...headers };
+    if (drop) delete out[name];
+    else out[name] = (value as string[])[0] as string;
+  }
+  return out ?? headers;
+}
+
 /** Response headers from upstream minus hop-by-hop ones and those its Connection header names. */
 export function downstreamHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string | string[]> {
   const connection = headers.connection;
