@@ -11,7 +11,7 @@ import { IpAddressSchema, PortSchema, type ProxySettings, type Settings } from '
 import type { AppInfo, ProxyStatus } from '../../shared/status.js';
 import { CertificateService } from './certs/certificate-service.js';
 import { onboardingPages } from './certs/onboarding.js';
-import { certificateHandlers, certificatesOverview, httpsWarnings } from './gateway/certificate-handlers.js';
+import { certificateHandlers, certificatesOverview, certificatesUnusable, httpsWarnings } from './gateway/certificate-handlers.js';
 import { EventHub } from './gateway/event-hub.js';
 import { LogBatches } from './gateway/log-batches.js';
 import { onboardingUrls } from './gateway/onboarding-urls.js';
@@ -102,7 +102,9 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   let certificates: CertificateService;
   try {
     store = await SettingsStore.open(options.dataDir);
-    certificates = await CertificateService.open({ dataDir: options.dataDir, onChange: announceCertificates });
+    certificates = await CertificateService.open({ dataDir: options.dataDir, onChange: announceCertificates }).catch((error: unknown) => {
+      throw certificatesUnusable(error, options.dataDir);
+    });
   } catch (error) {
     await lock.release();
     throw error;

@@ -107,7 +107,10 @@ function printReady(
 }
 
 function proxyLine(status: ProxyStatus): string {
-  if (status.http) return `Proxy:     listening on ${status.http.address}:${status.http.port} (HTTP)`;
+  if (status.http) {
+    const https = status.https ? ` and ${status.https.address}:${status.https.port} (HTTPS)` : '';
+    return `Proxy:     listening on ${status.http.address}:${status.http.port} (HTTP)${https}`;
+  }
   return 'Proxy:     stopped (proxy.startOnLaunch is off); start it from the web UI or POST /api/proxy/start';
 }
 

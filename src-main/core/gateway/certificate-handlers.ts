@@ -2,6 +2,7 @@
 // imported certificates, renewal, and trust on this machine. The certificate service does the work;
 // this puts it in the change queue where it touches saved state, and builds the overview the
 // Certificates page shows (with the onboarding page's address, which depends on the listener).
+import { join } from 'node:path';
 import { ApiError, type ApiHandlers } from '../../../shared/api.js';
 import type { Route } from '../../../shared/model.js';
 import type { CertificatesOverview, LocalCaSummary, TrustPlan } from '../../../shared/status.js';
@@ -32,6 +33,23 @@ export interface CertificateHandlerDeps {
   announce: () => void;
   /** Tests run the trust steps against their own directories. */
   trustEnvironment?: TrustEnvironment;
+}
+
+/**
+ * What a certificates folder Gatehouse cannot use (a damaged CA file, a key that is not the CA's)
+ * means for the person starting it: the problem and what to do, as `serve` and the desktop's
+ * start-up dialog print them. File-system errors (EACCES, ENOSPC) pass as they are: they already
+ * say which file, and the command line prints them in one line.
+ */
+export function certificatesUnusable(error: unknown, dataDir: string): unknown {
+  if (error instanceof ApiError || !(error instanceof Error) || typeof (error as NodeJS.ErrnoException).code === 'string') return error;
+  const dir = join(dataDir, 'certs');
+  return new ApiError('conflict', error.message, {
+    fix:
+      `Restore ${dir} from a backup, or move it aside (mv ${dir} ${dir}.broken) and start Gatehouse again: ` +
+      'it then creates a new local CA and new route certificates, and every device that trusted the old CA must be given the new one. ' +
+      'Your routes and settings are not touched.',
+  });
 }
 
 export function certificatesOverview(deps: Pick<CertificateHandlerDeps, 'certificates' | 'routes' | 'onboardingUrls'>): CertificatesOverview {
