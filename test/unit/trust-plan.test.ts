@@ -33,8 +33,10 @@ async function caFor(t: TestContext) {
 
 /** Tools found at /opt/tools/NAME, except those listed as missing; every check answers `answer`. */
 function environment(overrides: TrustEnvironment & { missing?: string[]; answer?: (command: string[]) => CommandOutcome }): TrustEnvironment {
+  const findTool = async (name: string) => (overrides.missing?.includes(name) ? null : `/opt/tools/${name}`);
   return {
-    findTool: async (name) => (overrides.missing?.includes(name) ? null : `/opt/tools/${name}`),
+    findTool,
+    findAdminTool: findTool,
     check: async (command) => (overrides.answer ? overrides.answer(command) : { code: 1, output: '' }),
     ...overrides,
   };
@@ -80,6 +82,7 @@ test('Windows: certutil -user on the Root store, removal and status by serial nu
     platform: 'win32',
     homeDir: 'C:\\Users\\ana',
     findTool: async (name) => (name === 'certutil' ? certutil : null),
+    findAdminTool: async () => null,
     check: async (command) => {
       assert.deepEqual(command, [certutil, '-user', '-store', 'Root', serial]);
       return { code, output: '' };
@@ -185,4 +188,29 @@ test('another platform: not supported, pointing at the onboarding page', async (
   assert.equal(plan.supported, false);
   assert.equal(plan.problem?.code, 'trust_platform_unsupported');
   assert.match(plan.problem?.fix ?? '', /\/ca/);
+});
+
+test('programs that run as root come from the system folders, never from a folder on PATH', async (t) => {
+  const { ca } = await caFor(t);
+  // A folder first on PATH holding every program the plan may name, as a user could arrange.
+  const planted = await tempDir(t);
+  for (const name of ['pkexec', 'install', 'rm', 'update-ca-certificates', 'update-ca-trust', 'certutil', 'mkdir']) {
+    await writeFile(join(planted, name), '#!/bin/sh\nexit 0\n', { mode: 0o755 });
+  }
+  const path = process.env.PATH;
+  process.env.PATH = `${planted}:${path ?? ''}`;
+  t.after(() => {
+    process.env.PATH = path;
+  });
+  for (const isRoot of [true, false]) {
+    const plan = await trustPlan(ca, { platform: 'linux', homeDir: await tempDir(t), isRoot, check: async () => ({ code: 1, output: '' }) });
+    const system = [...plan.install, ...plan.uninstall].filter((step) => step.store.startsWith('System certificates'));
+    for (const step of system) {
+      assert.ok(!step.command.some((part) => part.startsWith(planted)), `${step.command.join(' ')} names nothing from PATH`);
+      assert.match(step.command[0]!, /^\/(usr\/)?s?bin\//);
+    }
+    if (!isRoot && system.length > 0) assert.equal(system[0]!.command[0], '/usr/bin/pkexec');
+    // certutil runs as the user, so PATH still counts for it: the lookup above really saw the planted folder.
+    assert.equal(plan.install.find((step) => step.store.startsWith('Chromium'))?.command[0], join(planted, 'mkdir'));
+  }
 });

@@ -3,13 +3,15 @@
 // agreed. The plan is built without changing anything and without any command that prompts, so the
 // app can show every command before asking; runTrustSteps runs them without a shell, off the event
 // loop, each bounded in time and output (the proxy may be serving in the same process).
-import { execFile } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
-import { constants, promises as fs } from 'node:fs';
+import { promises as fs } from 'node:fs';
 import { homedir } from 'node:os';
-import { delimiter, isAbsolute, join } from 'node:path';
-import type { Problem, TrustPlan, TrustResult, TrustStep } from '../../../shared/status.js';
+import { join } from 'node:path';
+import type { Problem, TrustPlan, TrustStep } from '../../../shared/status.js';
 import type { LocalCaInfo } from './local-ca.js';
+import { findOnPath, findSystemTool, runCommand, type CommandOutcome } from './trust-commands.js';
+
+export { runTrustSteps, STEP_TIMEOUT_MS, type CommandOutcome, type RunLimits } from './trust-commands.js';
 
 /** What a plan depends on, injectable so tests can build other platforms' plans and use temp folders. */
 export interface TrustEnvironment {
@@ -19,8 +21,14 @@ export interface TrustEnvironment {
   homeDir?: string;
   /** Whether this process runs as root, so Linux system-store steps need no pkexec; default from getuid(). */
   isRoot?: boolean;
-  /** A program's absolute path, or null when it is not installed; default a search of PATH (plus sbin folders). */
+  /** A program that runs as this user: its absolute path, or null when it is not installed; default a search of PATH (plus sbin folders). */
   findTool?: (name: string) => Promise<string | null>;
+  /**
+   * A program that runs as root or asks for a password (pkexec, and every system-store step even
+   * when Gatehouse itself runs as root; macOS' security): default a search of /usr/sbin, /usr/bin,
+   * /sbin and /bin only (Windows: System32), never PATH, whose folders a user may write to.
+   */
+  findAdminTool?: (name: string) => Promise<string | null>;
   /** Runs a status check that never prompts; default execFile, no shell, bounded to 10 s. */
   check?: (command: string[]) => Promise<CommandOutcome>;
   /** Where the Linux system stores live; default the distributions' own folders. */
@@ -45,21 +53,8 @@ const DEFAULT_STORE_FOLDERS: SystemStoreFolders = {
   fedoraUpdateArgs: [],
 };
 
-export interface CommandOutcome {
-  /** The exit code; null when the program could not be started or was stopped. */
-  code: number | null;
-  /** stdout then stderr, trimmed and cut to OUTPUT_KEEP_CHARS. */
-  output: string;
-}
-
-/** A step may wait on a person typing a password (pkexec, macOS, Windows' confirmation): 2 minutes. */
-export const STEP_TIMEOUT_MS = 120_000;
 /** A status check prompts for nothing, so it answers quickly or not at all: 10 seconds. */
 const STATUS_TIMEOUT_MS = 10_000;
-/** Output a step may print before it is stopped (bytes); certutil and the update tools print little. */
-const STEP_MAX_OUTPUT_BYTES = 256 * 1024;
-/** Output kept per step for the result shown to the person (characters). */
-const OUTPUT_KEEP_CHARS = 4000;
 
 interface ResolvedEnvironment extends Required<Omit<TrustEnvironment, 'stores'>> {
   stores: SystemStoreFolders;
@@ -71,6 +66,7 @@ function resolveEnvironment(env: TrustEnvironment): ResolvedEnvironment {
     homeDir: env.homeDir ?? homedir(),
     isRoot: env.isRoot ?? process.getuid?.() === 0,
     findTool: env.findTool ?? findOnPath,
+    findAdminTool: env.findAdminTool ?? findSystemTool,
     check: env.check ?? ((command) => runCommand(command, STATUS_TIMEOUT_MS)),
     stores: { ...DEFAULT_STORE_FOLDERS, ...env.stores },
   };
@@ -150,14 +146,15 @@ function shortFingerprint(info: LocalCaInfo): string {
 }
 
 async function planLinuxSystem(ca: TrustedCa, env: ResolvedEnvironment, builder: PlanBuilder): Promise<void> {
-  const debianTool = await env.findTool('update-ca-certificates');
-  const fedoraTool = debianTool ? null : await env.findTool('update-ca-trust');
+  // Every program here runs as root (through pkexec, or because Gatehouse does): system folders only.
+  const debianTool = await env.findAdminTool('update-ca-certificates');
+  const fedoraTool = debianTool ? null : await env.findAdminTool('update-ca-trust');
   if (!debianTool && !fedoraTool) {
     builder.missing.push('update-ca-certificates or update-ca-trust (package ca-certificates) for the system store');
     return;
   }
-  const [install, remove] = await Promise.all([env.findTool('install'), env.findTool('rm')]);
-  const pkexec = env.isRoot ? null : await env.findTool('pkexec');
+  const [install, remove] = await Promise.all([env.findAdminTool('install'), env.findAdminTool('rm')]);
+  const pkexec = env.isRoot ? null : await env.findAdminTool('pkexec');
   if (!install || !remove) builder.missing.push('install and rm (package coreutils)');
   if (!env.isRoot && !pkexec) builder.missing.push('pkexec (package pkexec, or polkit on Fedora) to change the system store');
   if (!install || !remove || (!env.isRoot && !pkexec)) return;
@@ -240,9 +237,9 @@ function parseIni(text: string): { name: string; values: Record<string, string> 
 }
 
 async function planMacos(ca: TrustedCa, env: ResolvedEnvironment, builder: PlanBuilder): Promise<void> {
-  const security = await env.findTool('security');
+  const security = await env.findAdminTool('security');
   if (!security) {
-    builder.missing.push('the security command (part of macOS; is /usr/bin on PATH?)');
+    builder.missing.push('the security command (part of macOS, in /usr/bin)');
     return;
   }
   const keychain = join(env.homeDir, 'Library', 'Keychains', 'login.keychain-db');
@@ -275,87 +272,6 @@ async function planWindows(ca: TrustedCa, env: ResolvedEnvironment, builder: Pla
     [[[certutil, '-user', '-addstore', 'Root', ca.certPath], false]],
     [[[certutil, '-user', '-delstore', 'Root', serial], false]],
   );
-}
-
-// ---------------------------------------------------------------------------------------------
-// Running the steps
-
-export interface RunLimits {
-  /** Per step, in milliseconds; default STEP_TIMEOUT_MS. */
-  timeoutMs?: number;
-}
-
-/**
- * Runs the steps in order, no shell. A step that fails skips the remaining steps of its store (a
- * database that could not be created cannot take the certificate), while other stores go on.
- */
-export async function runTrustSteps(steps: TrustStep[], limits: RunLimits = {}): Promise<TrustResult['steps']> {
-  const failedStores = new Set<string>();
-  const results: TrustResult['steps'] = [];
-  for (const step of steps) {
-    if (failedStores.has(step.store)) {
-      results.push({ store: step.store, command: step.command, ok: false, output: 'Not run: an earlier step for this store failed.' });
-      continue;
-    }
-    const outcome = await runCommand(step.command, limits.timeoutMs ?? STEP_TIMEOUT_MS);
-    const ok = outcome.code === 0;
-    if (!ok) failedStores.add(step.store);
-    results.push({ store: step.store, command: step.command, ok, output: outcome.output });
-  }
-  return results;
-}
-
-/** One program, no shell, bounded in time and output; never throws. */
-function runCommand(command: string[], timeoutMs: number): Promise<CommandOutcome> {
-  const [program, ...args] = command;
-  if (!program) return Promise.resolve({ code: null, output: 'Empty command.' });
-  return new Promise((resolve) => {
-    execFile(program, args, { timeout: timeoutMs, maxBuffer: STEP_MAX_OUTPUT_BYTES, windowsHide: true, encoding: 'utf8' }, (error, stdout, stderr) => {
-      let output = `${stdout}${stdout && stderr ? '\n' : ''}${stderr}`.trim();
-      let code: number | null = 0;
-      if (error) {
-        const failure = error as NodeJS.ErrnoException & { killed?: boolean; signal?: string | null };
-        code = typeof failure.code === 'number' ? failure.code : null;
-        let why = '';
-        if (failure.code === 'ENOENT') why = `${program} was not found.`;
-        else if (failure.code === 'ERR_CHILD_PROCESS_STDIO_MAXBUFFER') why = `Stopped: it printed more than ${STEP_MAX_OUTPUT_BYTES / 1024} KiB.`;
-        else if (failure.killed || failure.signal) why = `Stopped after ${Math.round(timeoutMs / 1000)} s without finishing.`;
-        if (why) {
-          code = null;
-          output = output ? `${output}\n${why}` : why;
-        } else if (!output) {
-          output = failure.message;
-        }
-      }
-      resolve({ code, output: output.length > OUTPUT_KEEP_CHARS ? `${output.slice(0, OUTPUT_KEEP_CHARS)}…` : output });
-    });
-  });
-}
-
-// ---------------------------------------------------------------------------------------------
-// Finding programs
-
-/** sbin folders hold update-ca-certificates but are often missing from a desktop user's PATH. */
-const EXTRA_POSIX_FOLDERS = ['/usr/local/sbin', '/usr/sbin', '/sbin', '/usr/bin', '/bin'];
-
-async function findOnPath(name: string): Promise<string | null> {
-  if (isAbsolute(name)) return (await isExecutable(name)) ? name : null;
-  const folders = (process.env.PATH ?? '').split(delimiter).filter(Boolean);
-  const windows = process.platform === 'win32';
-  const candidates = windows
-    ? [...folders, join(process.env.SystemRoot ?? 'C:\\Windows', 'System32')].map((folder) => join(folder, `${name}.exe`))
-    : [...new Set([...folders, ...EXTRA_POSIX_FOLDERS])].map((folder) => join(folder, name));
-  for (const candidate of candidates) if (await isExecutable(candidate)) return candidate;
-  return null;
-}
-
-async function isExecutable(path: string): Promise<boolean> {
-  try {
-    await fs.access(path, constants.X_OK);
-    return (await fs.stat(path)).isFile();
-  } catch {
-    return false;
-  }
 }
 
 async function exists(path: string): Promise<boolean> {
