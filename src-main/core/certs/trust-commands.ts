@@ -28,17 +28,23 @@ export interface RunLimits {
 }
 
 /**
+ * The folder a plan shown beforehand names for the CA file: mkdtemp's form with its random part as
+ * XXXXXX (trust-store.ts). Nothing runs from it: anyone could create a folder of that name.
+ */
+export const SHOWN_CA_FOLDER = 'gatehouse-trust-XXXXXX';
+
+/**
  * Runs the steps in order, no shell. A step that fails skips the remaining steps of its store (a
  * database that could not be created cannot take the certificate), while other stores go on. A
- * step naming `refusedPath` (the placeholder of a plan shown before running) is not run.
+ * step naming SHOWN_CA_FOLDER (a plan as shown, not as run) is refused.
  */
-export async function runTrustSteps(steps: TrustStep[], limits: RunLimits & { refusedPath?: string } = {}): Promise<TrustResult['steps']> {
+export async function runTrustSteps(steps: TrustStep[], limits: RunLimits = {}): Promise<TrustResult['steps']> {
   const failedStores = new Set<string>();
   const results: TrustResult['steps'] = [];
   for (const step of steps) {
     let outcome: CommandOutcome;
     if (failedStores.has(step.store)) outcome = { code: null, output: 'Not run: an earlier step for this store failed.' };
-    else if (limits.refusedPath && step.command.some((part) => part.includes(limits.refusedPath!))) {
+    else if (step.command.some((part) => part.includes(SHOWN_CA_FOLDER))) {
       outcome = { code: null, output: 'Not run: this is the plan as shown, whose CA file is made only when the plan runs (runTrustPlan).' };
     } else outcome = await runCommand(step.command, limits.timeoutMs ?? STEP_TIMEOUT_MS);
     const ok = outcome.code === 0;
