@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { LocalCa } from '../../src-main/core/certs/local-ca.js';
+import { needTools } from '../helpers/tools.js';
 import { gatehouseNicknames, shownCaFile, trustPlan, type CommandOutcome, type TrustEnvironment } from '../../src-main/core/certs/trust-store.js';
 
 async function tempDir(t: TestContext): Promise<string> {
@@ -37,7 +38,6 @@ function environment(overrides: TrustEnvironment & { missing?: string[]; answer?
   const findTool = async (name: string) => (overrides.missing?.includes(name) ? null : `/opt/tools/${name}`);
   return {
     findTool,
-    findAdminTool: findTool,
     check: async (command) => (overrides.answer ? overrides.answer(command) : { code: 1, output: '' }),
     ...overrides,
   };
@@ -101,7 +101,6 @@ test('Windows: certutil -user on the Root store, removal and status by serial nu
     platform: 'win32',
     homeDir: 'C:\\Users\\ana',
     findTool: async (name) => (name === 'certutil' ? certutil : null),
-    findAdminTool: async () => null,
     check: async (command) => {
       assert.deepEqual(command, [certutil, '-user', '-store', 'Root', serial]);
       return { code, output: '' };
@@ -240,7 +239,7 @@ test('Linux without certutil or pkexec: not supported, and the problem names the
   const plan = await trustPlan(ca, environment({ platform: 'linux', homeDir: await tempDir(t), isRoot: false, missing: ['certutil', 'pkexec'] }));
   assert.equal(plan.supported, false);
   assert.equal(plan.problem?.code, 'trust_tool_missing');
-  assert.match(plan.problem?.message ?? '', /certutil \(package libnss3-tools, or nss-tools on Fedora\)/);
+  assert.match(plan.problem?.message ?? '', /certutil in \/usr\/bin \(package libnss3-tools, or nss-tools on Fedora\)/);
   assert.match(plan.problem?.message ?? '', /pkexec \(package pkexec/);
   assert.deepEqual(plan.install, [], 'no half plan for stores whose tools are missing');
 });
@@ -253,11 +252,14 @@ test('another platform: not supported, pointing at the onboarding page', async (
   assert.match(plan.problem?.fix ?? '', /\/ca/);
 });
 
-test('programs that run as root come from the system folders, never from a folder on PATH', async (t) => {
+// The real lookup on this machine: Linux with certutil installed where the distributions put it.
+const linuxLookup = process.platform !== 'linux' ? 'the system folders of Linux' : needTools(['/usr/bin/certutil', 'libnss3-tools']);
+
+test('every program a step runs comes from the system folders, never from a folder on PATH', { skip: linuxLookup }, async (t) => {
   const { ca } = await caFor(t);
   // A folder first on PATH holding every program the plan may name, as a user could arrange.
   const planted = await tempDir(t);
-  for (const name of ['pkexec', 'install', 'rm', 'update-ca-certificates', 'update-ca-trust', 'certutil', 'mkdir']) {
+  for (const name of ['pkexec', 'install', 'rm', 'update-ca-certificates', 'update-ca-trust', 'certutil', 'mkdir', 'security']) {
     await writeFile(join(planted, name), '#!/bin/sh\nexit 0\n', { mode: 0o755 });
   }
   const path = process.env.PATH;
@@ -267,13 +269,17 @@ test('programs that run as root come from the system folders, never from a folde
   });
   for (const isRoot of [true, false]) {
     const plan = await trustPlan(ca, { platform: 'linux', homeDir: await tempDir(t), isRoot, check: async () => ({ code: 1, output: '' }) });
-    const system = [...plan.install, ...plan.uninstall].filter((step) => step.store.startsWith('System certificates'));
-    for (const step of system) {
+    const steps = [...plan.install, ...plan.uninstall];
+    assert.ok(steps.some((step) => step.store.startsWith('Chromium')), 'certutil is installed here (/usr/bin), so NSS steps are planned');
+    for (const step of steps) {
       assert.ok(!step.command.some((part) => part.startsWith(planted)), `${step.command.join(' ')} names nothing from PATH`);
-      assert.match(step.command[0]!, /^\/(usr\/)?s?bin\//);
+      assert.match(step.command[0]!, /^\/(usr\/)?s?bin\//, step.command.join(' '));
     }
+    const system = steps.filter((step) => step.store.startsWith('System certificates'));
     if (!isRoot && system.length > 0) assert.equal(system[0]!.command[0], '/usr/bin/pkexec');
-    // certutil runs as the user, so PATH still counts for it: the lookup above really saw the planted folder.
-    assert.equal(plan.install.find((step) => step.store.startsWith('Chromium'))?.command[0], join(planted, 'mkdir'));
   }
+  // macOS' security: absent from a Linux machine's system folders, so missing, though PATH has one.
+  const mac = await trustPlan(ca, { platform: 'darwin', homeDir: '/Users/ana', check: async () => ({ code: 1, output: '' }) });
+  assert.deepEqual(mac.install, []);
+  assert.match(mac.problem?.message ?? '', /the security command \(part of macOS, in \/usr\/bin\)/);
 });

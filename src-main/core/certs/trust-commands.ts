@@ -1,11 +1,12 @@
 // Running the commands of "Trust on this machine", and finding the programs they run. Commands run
 // without a shell, off the event loop, each bounded in time and output (the proxy may be serving in
-// the same process). A program that runs as root (a system-store step, pkexec itself) is looked up
-// only in the system's own folders, never through PATH: a folder early on a user's PATH may be
-// writable by that user, and "pkexec <first install on PATH>" would then run their file as root.
+// the same process). Every program a step names is looked up only in the system's own folders, never
+// through PATH: a folder early on a user's PATH may be writable by that user (or by anything running
+// as them), and "pkexec <first install on PATH>" would then run their file as root, while a planted
+// certutil would be handed the choice of which CA the browsers trust.
 import { execFile } from 'node:child_process';
 import { constants, promises as fs } from 'node:fs';
-import { delimiter, isAbsolute, join } from 'node:path';
+import { join } from 'node:path';
 import type { TrustResult, TrustStep } from '../../../shared/status.js';
 
 export interface CommandOutcome {
@@ -89,21 +90,10 @@ function windowsSystemFolder(): string {
   return join(process.env.SystemRoot ?? 'C:\\Windows', 'System32');
 }
 
-/** A program that will run as root or asks for a password: looked up in the system folders only. */
+/** A program a trust step runs: looked up in the system folders only, never PATH (see the header). */
 export async function findSystemTool(name: string): Promise<string | null> {
   const windows = process.platform === 'win32';
   return firstExecutable(windows ? [windowsSystemFolder()] : SYSTEM_TOOL_FOLDERS, windows ? `${name}.exe` : name);
-}
-
-/** sbin folders hold update-ca-certificates but are often missing from a desktop user's PATH. */
-const EXTRA_POSIX_FOLDERS = ['/usr/local/sbin', ...SYSTEM_TOOL_FOLDERS];
-
-/** A program that runs as this user: PATH first, then the sbin and system folders. */
-export async function findOnPath(name: string): Promise<string | null> {
-  if (isAbsolute(name)) return (await isExecutable(name)) ? name : null;
-  const folders = (process.env.PATH ?? '').split(delimiter).filter(Boolean);
-  if (process.platform === 'win32') return firstExecutable([...folders, windowsSystemFolder()], `${name}.exe`);
-  return firstExecutable([...new Set([...folders, ...EXTRA_POSIX_FOLDERS])], name);
 }
 
 async function firstExecutable(folders: string[], file: string): Promise<string | null> {

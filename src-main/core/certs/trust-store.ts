@@ -19,7 +19,7 @@ import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Problem, TrustPlan, TrustResult, TrustStep } from '../../../shared/status.js';
 import type { LocalCaInfo } from './local-ca.js';
-import { SHOWN_CA_FOLDER, findOnPath, findSystemTool, runCommand, runTrustSteps, type CommandOutcome, type RunLimits } from './trust-commands.js';
+import { SHOWN_CA_FOLDER, findSystemTool, runCommand, runTrustSteps, type CommandOutcome, type RunLimits } from './trust-commands.js';
 
 export { runTrustSteps, STEP_TIMEOUT_MS, type CommandOutcome, type RunLimits } from './trust-commands.js';
 
@@ -39,14 +39,12 @@ export interface TrustEnvironment {
   homeDir?: string;
   /** Whether this process runs as root, so Linux system-store steps need no pkexec; default from getuid(). */
   isRoot?: boolean;
-  /** A program that runs as this user: its absolute path, or null when it is not installed; default a search of PATH (plus sbin folders). */
-  findTool?: (name: string) => Promise<string | null>;
   /**
-   * A program that runs as root or asks for a password (pkexec, and every system-store step even
-   * when Gatehouse itself runs as root; macOS' security): default a search of /usr/sbin, /usr/bin,
-   * /sbin and /bin only (Windows: System32), never PATH, whose folders a user may write to.
+   * A program a step runs (pkexec, the system-store tools, certutil, security, mkdir): its absolute
+   * path, or null when it is not installed. Default a search of /usr/sbin, /usr/bin, /sbin and /bin
+   * only (Windows: System32), never PATH, whose folders a user may write to.
    */
-  findAdminTool?: (name: string) => Promise<string | null>;
+  findTool?: (name: string) => Promise<string | null>;
   /** Runs a status check that never prompts; default execFile, no shell, bounded to 10 s. */
   check?: (command: string[]) => Promise<CommandOutcome>;
   /** Where the Linux system stores live; default the distributions' own folders. */
@@ -83,8 +81,7 @@ function resolveEnvironment(env: TrustEnvironment): ResolvedEnvironment {
     platform: env.platform ?? process.platform,
     homeDir: env.homeDir ?? homedir(),
     isRoot: env.isRoot ?? process.getuid?.() === 0,
-    findTool: env.findTool ?? findOnPath,
-    findAdminTool: env.findAdminTool ?? findSystemTool,
+    findTool: env.findTool ?? findSystemTool,
     check: env.check ?? ((command) => runCommand(command, STATUS_TIMEOUT_MS)),
     stores: { ...DEFAULT_STORE_FOLDERS, ...env.stores },
   };
@@ -213,14 +210,14 @@ function shortFingerprint(info: LocalCaInfo): string {
 
 async function planLinuxSystem(ca: PlannedCa, env: ResolvedEnvironment, builder: PlanBuilder): Promise<void> {
   // Every program here runs as root (through pkexec, or because Gatehouse does): system folders only.
-  const debianTool = await env.findAdminTool('update-ca-certificates');
-  const fedoraTool = debianTool ? null : await env.findAdminTool('update-ca-trust');
+  const debianTool = await env.findTool('update-ca-certificates');
+  const fedoraTool = debianTool ? null : await env.findTool('update-ca-trust');
   if (!debianTool && !fedoraTool) {
     builder.missing.push('update-ca-certificates or update-ca-trust (package ca-certificates) for the system store');
     return;
   }
-  const [install, remove] = await Promise.all([env.findAdminTool('install'), env.findAdminTool('rm')]);
-  const pkexec = env.isRoot ? null : await env.findAdminTool('pkexec');
+  const [install, remove] = await Promise.all([env.findTool('install'), env.findTool('rm')]);
+  const pkexec = env.isRoot ? null : await env.findTool('pkexec');
   if (!install || !remove) builder.missing.push('install and rm (package coreutils)');
   if (!env.isRoot && !pkexec) builder.missing.push('pkexec (package pkexec, or polkit on Fedora) to change the system store');
   if (!install || !remove || (!env.isRoot && !pkexec)) return;
@@ -257,7 +254,7 @@ async function anchorFiles(folder: string): Promise<string[]> {
 async function planNss(ca: PlannedCa, env: ResolvedEnvironment, builder: PlanBuilder): Promise<void> {
   const certutil = await env.findTool('certutil');
   if (!certutil) {
-    builder.missing.push('certutil (package libnss3-tools, or nss-tools on Fedora) for Chromium, Chrome and Firefox');
+    builder.missing.push('certutil in /usr/bin (package libnss3-tools, or nss-tools on Fedora) for Chromium, Chrome and Firefox');
     return;
   }
   const mkdir = await env.findTool('mkdir');
@@ -337,7 +334,7 @@ function parseIni(text: string): { name: string; values: Record<string, string> 
 }
 
 async function planMacos(ca: PlannedCa, env: ResolvedEnvironment, builder: PlanBuilder): Promise<void> {
-  const security = await env.findAdminTool('security');
+  const security = await env.findTool('security');
   if (!security) {
     builder.missing.push('the security command (part of macOS, in /usr/bin)');
     return;
@@ -363,7 +360,7 @@ async function planMacos(ca: PlannedCa, env: ResolvedEnvironment, builder: PlanB
 async function planWindows(ca: PlannedCa, env: ResolvedEnvironment, builder: PlanBuilder): Promise<void> {
   const certutil = await env.findTool('certutil');
   if (!certutil) {
-    builder.missing.push('certutil.exe (part of Windows; is System32 on PATH?)');
+    builder.missing.push('certutil.exe (part of Windows, in System32)');
     return;
   }
   const serial = new X509Certificate(ca.info.certificatePem).serialNumber.toLowerCase();
