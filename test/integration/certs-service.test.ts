@@ -259,6 +259,24 @@ test('a restart loads the CA, the leaves and their state back', async (t) => {
   assert.equal(again.certificateFor('restart001')!.certificatePem, served.certificatePem);
 });
 
+test('route ids that are not plain, or are Windows device names, get hashed folders that load back', async (t) => {
+  const { service, dir } = await openService(t);
+  const routes = [tlsRoute('con', ['con.home.arpa']), tlsRoute('MyRoute', ['my.home.arpa']), tlsRoute('plain00001', ['plain.home.arpa'])];
+  await service.setRoutes(routes);
+  const folders = await readdir(join(dir, 'certs', 'routes'));
+  assert.equal(folders.length, 3);
+  assert.ok(folders.includes('plain00001'), 'a plain id is its own folder');
+  assert.ok(!folders.includes('con') && !folders.includes('MyRoute'));
+  assert.equal(folders.filter((name) => /^id-[0-9a-f]{32}$/.test(name)).length, 2);
+  const listed = service.routeCertificates();
+  assert.deepEqual(listed.map((cert) => cert.state), ['valid', 'valid', 'valid']);
+  service.close();
+
+  const again = (await openService(t, dir)).service;
+  await again.setRoutes(routes);
+  assert.deepEqual(again.routeCertificates(), listed, 'loaded from the hashed folders, not issued again');
+});
+
 test('issuing a leaf for a new route (diagnostic; the issue\'s target is a median of at most 250 ms)', async (t) => {
   const { service } = await openService(t);
   const routes = [];
