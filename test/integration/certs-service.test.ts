@@ -201,6 +201,34 @@ test('setCaDomains keeps the old CA files and re-issues leaves that verify again
   }
 });
 
+test('setCaDomains refuses domains that would leave out a local-CA route, naming the routes and names', async (t) => {
+  const { service, dir } = await openService(t);
+  const routes = [
+    { ...tlsRoute('nasroute01', ['nas.home.arpa', 'files.home.example']), title: 'NAS' },
+    tlsRoute('labroute01', ['*.lab.local']),
+    tlsRoute('keptroute1', ['wiki.home.example']),
+    tlsRoute('plainroute', ['printer.home.arpa'], { mode: 'none' }),
+  ];
+  await service.setRoutes(routes);
+  const caPem = service.ca.info.certificatePem;
+  const leaf = service.certificateFor('nasroute01');
+
+  await assert.rejects(service.setCaDomains(['home.example'], routes), (error: unknown) => {
+    assert.ok(error instanceof ApiError);
+    assert.equal(error.code, 'conflict');
+    assert.equal(error.message, 'The local CA limited to home.example could not issue for these routes: "NAS" (nas.home.arpa); "*.lab.local" (*.lab.local).');
+    assert.match(error.details.fix ?? '', /^Change those names or remove those routes first .*or keep a domain that covers them/);
+    return true;
+  });
+  assert.equal(service.ca.info.certificatePem, caPem, 'the CA stays');
+  assert.equal(service.certificateFor('nasroute01'), leaf, 'and so do the leaves');
+  assert.deepEqual((await readdir(join(dir, 'certs'))).filter((name) => name.startsWith('replaced-')), []);
+
+  // Once the routes that do not fit are gone (the route without HTTPS never counted), it goes through.
+  await service.setCaDomains(['home.example'], [routes[2]!, routes[3]!]);
+  assert.deepEqual(service.ca.info.permittedDomains, ['home.example']);
+});
+
 test('a TLS server asking per handshake gets the renewed leaf without a restart, and the fallback for other names', async (t) => {
   const { service, clock } = await openService(t);
   const routes = [tlsRoute('tlsroute01', ['app.home.arpa'])];

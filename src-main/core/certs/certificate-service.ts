@@ -214,10 +214,13 @@ export class CertificateService implements RouteCertificates {
   /**
    * Replaces the local CA with a new one (new key, new serial) limited to `domains`, keeping the
    * old files in certs/replaced-<time>/ (LocalCa.replace), and re-issues every local-CA route's leaf.
+   * Refused (ApiError 'conflict', nothing changed) while a local-CA route has a name the new
+   * domains would leave out: that route would lose its certificate.
    */
   setCaDomains(domains: string[], routes: readonly Route[]): Promise<void> {
     return this.#serially(async () => {
       const canonical = [...new Set(domains.map(caDomainOrInvalid))];
+      refuseRoutesLeftOut(canonical, routes);
       this.#ca = await LocalCa.replace(this.#dataDir, { domains: canonical, now: this.#now() });
       this.#caCertificate = new X509Certificate(this.#ca.info.certificatePem);
       this.#useRoutes(routes);
@@ -372,6 +375,18 @@ export class CertificateService implements RouteCertificates {
       this.#thresholdTimer = setTimeout(() => void this.#serially(() => this.#reconcile()), next - now + 1000).unref();
     }
   }
+}
+
+/** Throws ApiError('conflict') naming each local-CA route, and its names, that `domains` would leave out. */
+function refuseRoutesLeftOut(domains: readonly string[], routes: readonly Route[]): void {
+  const leftOut = routes.flatMap((route) => {
+    const names = route.tls.mode === 'local' ? route.names.filter((name) => !domains.some((domain) => isWithinDomain(name, domain))) : [];
+    return names.length > 0 ? [`"${routeLabel(route)}" (${names.join(', ')})`] : [];
+  });
+  if (leftOut.length === 0) return;
+  throw new ApiError('conflict', `The local CA limited to ${domains.join(', ')} could not issue for these routes: ${leftOut.join('; ')}.`, {
+    fix: 'Change those names or remove those routes first (or choose a custom certificate for them), or keep a domain that covers them in the list.',
+  });
 }
 
 function outsideDomains(name: string, domains: readonly string[]): string {
