@@ -2,7 +2,7 @@
 // openssl against the CA, served per route, renewed by the clock, re-issued under a new CA, and all
 // of it back after a restart. Real files, real openssl, no mocks.
 import assert from 'node:assert/strict';
-import { readFile, readdir, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import tls from 'node:tls';
@@ -159,6 +159,77 @@ test('the clock renews a leaf after two thirds of its life: a new object and new
   assert.notEqual(renewedByHand.fingerprintSha256, now.fingerprintSha256);
   await assert.rejects(service.renew('nosuchroute', routes), { code: 'not_found' });
   await assert.rejects(service.renew('plainroute', [tlsRoute('plainroute', ['p.home.arpa'], { mode: 'none' })]), { code: 'conflict' });
+});
+
+test('a renewal that fails keeps serving the old leaf, says so on the route, rejects a manual renew, and is retried', { skip: needTools('openssl') }, async (t) => {
+  const dir = await tempDataDir(t);
+  const clock = { now: new Date() };
+  let changed: () => void = () => undefined;
+  const service = await CertificateService.open({ dataDir: dir, onChange: () => changed(), now: () => clock.now, retryAfterFailureMs: 200 });
+  t.after(() => service.close());
+  const routes = [tlsRoute('renewfail1', ['renew.home.arpa'])];
+  await service.setRoutes(routes);
+  const first = service.certificateFor('renewfail1')!;
+  const firstFacts = service.routeCertificates()[0]!;
+
+  // Saving fails for real: a file stands where the route's folder has to be.
+  const routeDir = join(dir, 'certs', 'routes', 'renewfail1');
+  await rm(routeDir, { recursive: true });
+  await writeFile(routeDir, 'in the way');
+  clock.now = new Date(Date.parse(firstFacts.renewsAt!) + 1000);
+  await service.setRoutes(routes);
+  assert.equal(service.certificateFor('renewfail1'), first, 'the old leaf is still served');
+  const failed = service.routeCertificates()[0]!;
+  assert.equal(failed.state, 'expiring', 'not renewed, though its dates alone would say valid');
+  assert.equal(failed.fingerprintSha256, firstFacts.fingerprintSha256);
+  assert.equal(failed.problem?.code, 'certificate_not_renewed');
+  assert.match(failed.problem!.message, /^Gatehouse could not renew the certificate: .*renewfail1.*\. The current one is served until it expires on \d{4}-\d\d-\d\d \d\d:\d\d UTC\. Gatehouse tries again at /);
+  assert.match(failed.problem!.fix ?? '', /data directory is writable/);
+
+  await assert.rejects(service.renew('renewfail1', routes), (error: unknown) => {
+    assert.ok(error instanceof ApiError);
+    assert.equal(error.code, 'internal');
+    assert.match(error.message, /^Gatehouse could not renew the certificate: /);
+    assert.match(error.details.fix ?? '', /Renew it on the Certificates page once the cause is fixed/);
+    return true;
+  });
+
+  // The cause goes away; the retry comes on its own, with no save and no renew by hand.
+  await rm(routeDir);
+  await new Promise<void>((resolve, reject) => {
+    // The service's timer is unref'd: this one keeps the test alive, and bounds the wait.
+    const guard = setTimeout(() => reject(new Error('no retry within 15 s')), 15_000);
+    changed = () => {
+      const now = service.routeCertificates()[0]!;
+      if (now.problem !== null || now.fingerprintSha256 === firstFacts.fingerprintSha256) return;
+      clearTimeout(guard);
+      resolve();
+    };
+  });
+  const retried = service.routeCertificates()[0]!;
+  assert.equal(retried.state, 'valid');
+  assert.equal(await readFile(join(routeDir, 'cert.pem'), 'utf8'), service.certificateFor('renewfail1')!.certificatePem);
+});
+
+test('a first issuance that fails shows an error with its cause, and renew rejects naming it', async (t) => {
+  const { service, dir } = await openService(t);
+  await mkdir(join(dir, 'certs', 'routes'), { recursive: true });
+  await writeFile(join(dir, 'certs', 'routes', 'newroute01'), 'in the way');
+  const routes = [tlsRoute('newroute01', ['new.home.arpa'])];
+  await service.setRoutes(routes);
+  const listed = service.routeCertificates()[0]!;
+  assert.equal(listed.state, 'error');
+  assert.equal(listed.problem?.code, 'certificate_not_issued');
+  assert.match(listed.problem!.message, /^Gatehouse could not issue the certificate: .*newroute01.*Gatehouse tries again at /);
+  assert.equal(service.certificateFor('newroute01'), null);
+  await assert.rejects(service.renew('newroute01', routes), { name: 'ApiError', code: 'internal', message: /could not issue the certificate/ });
+
+  // A name outside the CA's domains (a settings file edited by hand): a conflict that names it.
+  await assert.rejects(service.renew('outside001', [tlsRoute('outside001', ['bank.example'])]), {
+    name: 'ApiError',
+    code: 'conflict',
+    message: '"bank.example" is outside the local CA\'s domains (home.arpa, local).',
+  });
 });
 
 test('setCaDomains keeps the old CA files and re-issues leaves that verify against the new CA only', { skip: needTools('openssl') }, async (t) => {
