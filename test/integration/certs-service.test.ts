@@ -382,7 +382,7 @@ test('issuing a leaf for a new route (diagnostic; the issue\'s target is a media
   const times: number[] = [];
   for (let i = 0; i < 9; i++) {
     // A person saves one route at a time; between two saves the spare keys are made again.
-    await new Promise((resolve) => setTimeout(resolve, 400));
+    await service.spareKeysReady();
     routes.push(tlsRoute(`timed${String(i).padStart(5, '0')}`, [`timed-${i}.home.arpa`]));
     const started = performance.now();
     await service.setRoutes([...routes]);
