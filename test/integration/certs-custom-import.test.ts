@@ -140,6 +140,52 @@ describe('custom certificate import', () => {
     assert.match(issues[0]![1], /"files\.home\.example" is marked as a CA .* make it again with -addext basicConstraints=critical,CA:FALSE/);
   });
 
+  test('a certificate whose key usages do not allow serving HTTPS gets one message per reason, each with its fix', { skip: needTools('openssl') }, async (t) => {
+    const { service, dir, clock } = await openService(t);
+    clock.now = new Date(Date.now() + 60_000); // openssl's notBefore is "now", to the second
+    /** A self-signed server certificate (CA:FALSE) for `name` from openssl req -x509, with more -addext. */
+    const made = async (name: string, newkey: string[], extensions: string[]) => {
+      const [key, cert] = [join(dir, `${name}-key.pem`), join(dir, `${name}.pem`)];
+      const args = ['req', '-x509', ...newkey, '-nodes', '-keyout', key, '-out', cert, '-days', '30', '-subj', `/CN=${name}`];
+      for (const extension of [`subjectAltName=DNS:${name}`, 'basicConstraints=critical,CA:FALSE', ...extensions]) args.push('-addext', extension);
+      const result = await openssl(...args);
+      assert.equal(result.code, 0, result.output);
+      return { certificatePem: await readFile(cert, 'utf8'), privateKeyPem: await readFile(key, 'utf8') };
+    };
+    const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256'];
+    const rsa = ['-newkey', 'rsa:2048'];
+
+    const clientOnly = await made('mail.home.example', ec, ['keyUsage=critical,keyEncipherment', 'extendedKeyUsage=clientAuth,emailProtection']);
+    assert.deepEqual(await issuesOf(() => service.importCertificate(clientOnly)), [
+      [
+        'certificatePem',
+        'the certificate for "mail.home.example" may be used only for clientAuth, emailProtection (its extendedKeyUsage), not for serving HTTPS (serverAuth), so browsers refuse it: get it issued again with serverAuth in its extendedKeyUsage (openssl: -addext extendedKeyUsage=serverAuth)',
+      ],
+      [
+        'certificatePem',
+        'the certificate for "mail.home.example" has a keyUsage of keyEncipherment, without digitalSignature, which serving HTTPS needs, so browsers refuse it: get it issued again with keyUsage digitalSignature (openssl: -addext keyUsage=critical,digitalSignature)',
+      ],
+    ]);
+
+    const rsaSigningOnly = await made('sign.home.example', rsa, ['keyUsage=critical,nonRepudiation', 'extendedKeyUsage=serverAuth']);
+    assert.deepEqual(await issuesOf(() => service.importCertificate(rsaSigningOnly)), [
+      [
+        'certificatePem',
+        'the certificate for "sign.home.example" has a keyUsage of nonRepudiation, without digitalSignature (or keyEncipherment, for an RSA key), which serving HTTPS needs, so browsers refuse it: get it issued again with keyUsage digitalSignature, keyEncipherment (openssl: -addext keyUsage=critical,digitalSignature,keyEncipherment)',
+      ],
+    ]);
+
+    // What serving needs, and no more: each is taken.
+    for (const [name, newkey, extensions] of [
+      ['rsa-kex.home.example', rsa, ['keyUsage=critical,keyEncipherment', 'extendedKeyUsage=serverAuth']],
+      ['ec-both.home.example', ec, ['keyUsage=critical,digitalSignature', 'extendedKeyUsage=serverAuth,clientAuth']],
+      ['ec-plain.home.example', ec, []],
+    ] as const) {
+      const imported = await service.importCertificate(await made(name, [...newkey], [...extensions]));
+      assert.deepEqual(imported.names, [name]);
+    }
+  });
+
   test('a good certificate with an intermediate is served for the routes that choose it, and back after a restart', { skip: needTools('openssl') }, async (t) => {
     const { service, dir } = await openService(t);
     const imported = await service.importCertificate({ label: 'Home wildcard', certificatePem: leaf.pem, privateKeyPem: leaf.keyPem, chainPem: intermediate.pem + root.pem });

@@ -2,7 +2,7 @@
 // openssl against the CA, served per route, renewed by the clock, re-issued under a new CA, and all
 // of it back after a restart. Real files, real openssl, no mocks.
 import assert from 'node:assert/strict';
-import { readFile, readdir, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import tls from 'node:tls';
@@ -161,6 +161,77 @@ test('the clock renews a leaf after two thirds of its life: a new object and new
   await assert.rejects(service.renew('plainroute', [tlsRoute('plainroute', ['p.home.arpa'], { mode: 'none' })]), { code: 'conflict' });
 });
 
+test('a renewal that fails keeps serving the old leaf, says so on the route, rejects a manual renew, and is retried', { skip: needTools('openssl') }, async (t) => {
+  const dir = await tempDataDir(t);
+  const clock = { now: new Date() };
+  let changed: () => void = () => undefined;
+  const service = await CertificateService.open({ dataDir: dir, onChange: () => changed(), now: () => clock.now, retryAfterFailureMs: 200 });
+  t.after(() => service.close());
+  const routes = [tlsRoute('renewfail1', ['renew.home.arpa'])];
+  await service.setRoutes(routes);
+  const first = service.certificateFor('renewfail1')!;
+  const firstFacts = service.routeCertificates()[0]!;
+
+  // Saving fails for real: a file stands where the route's folder has to be.
+  const routeDir = join(dir, 'certs', 'routes', 'renewfail1');
+  await rm(routeDir, { recursive: true });
+  await writeFile(routeDir, 'in the way');
+  clock.now = new Date(Date.parse(firstFacts.renewsAt!) + 1000);
+  await service.setRoutes(routes);
+  assert.equal(service.certificateFor('renewfail1'), first, 'the old leaf is still served');
+  const failed = service.routeCertificates()[0]!;
+  assert.equal(failed.state, 'expiring', 'not renewed, though its dates alone would say valid');
+  assert.equal(failed.fingerprintSha256, firstFacts.fingerprintSha256);
+  assert.equal(failed.problem?.code, 'certificate_not_renewed');
+  assert.match(failed.problem!.message, /^Gatehouse could not renew the certificate: .*renewfail1.*\. The current one is served until it expires on \d{4}-\d\d-\d\d \d\d:\d\d UTC\. Gatehouse tries again at /);
+  assert.match(failed.problem!.fix ?? '', /data directory is writable/);
+
+  await assert.rejects(service.renew('renewfail1', routes), (error: unknown) => {
+    assert.ok(error instanceof ApiError);
+    assert.equal(error.code, 'internal');
+    assert.match(error.message, /^Gatehouse could not renew the certificate: /);
+    assert.match(error.details.fix ?? '', /Renew it on the Certificates page once the cause is fixed/);
+    return true;
+  });
+
+  // The cause goes away; the retry comes on its own, with no save and no renew by hand.
+  await rm(routeDir);
+  await new Promise<void>((resolve, reject) => {
+    // The service's timer is unref'd: this one keeps the test alive, and bounds the wait.
+    const guard = setTimeout(() => reject(new Error('no retry within 15 s')), 15_000);
+    changed = () => {
+      const now = service.routeCertificates()[0]!;
+      if (now.problem !== null || now.fingerprintSha256 === firstFacts.fingerprintSha256) return;
+      clearTimeout(guard);
+      resolve();
+    };
+  });
+  const retried = service.routeCertificates()[0]!;
+  assert.equal(retried.state, 'valid');
+  assert.equal(await readFile(join(routeDir, 'cert.pem'), 'utf8'), service.certificateFor('renewfail1')!.certificatePem);
+});
+
+test('a first issuance that fails shows an error with its cause, and renew rejects naming it', async (t) => {
+  const { service, dir } = await openService(t);
+  await mkdir(join(dir, 'certs', 'routes'), { recursive: true });
+  await writeFile(join(dir, 'certs', 'routes', 'newroute01'), 'in the way');
+  const routes = [tlsRoute('newroute01', ['new.home.arpa'])];
+  await service.setRoutes(routes);
+  const listed = service.routeCertificates()[0]!;
+  assert.equal(listed.state, 'error');
+  assert.equal(listed.problem?.code, 'certificate_not_issued');
+  assert.match(listed.problem!.message, /^Gatehouse could not issue the certificate: .*newroute01.*Gatehouse tries again at /);
+  assert.equal(service.certificateFor('newroute01'), null);
+  await assert.rejects(service.renew('newroute01', routes), { name: 'ApiError', code: 'internal', message: /could not issue the certificate/ });
+
+  // A name outside the CA's domains (a settings file edited by hand): a conflict that names it.
+  await assert.rejects(service.renew('outside001', [tlsRoute('outside001', ['bank.example'])]), {
+    name: 'ApiError',
+    code: 'conflict',
+    message: '"bank.example" is outside the local CA\'s domains (home.arpa, local).',
+  });
+});
+
 test('setCaDomains keeps the old CA files and re-issues leaves that verify against the new CA only', { skip: needTools('openssl') }, async (t) => {
   const { service, dir, changes } = await openService(t);
   const routes = [tlsRoute('nasroute01', ['nas.home.arpa']), tlsRoute('lab0000001', ['*.lab.home.example'])];
@@ -199,6 +270,34 @@ test('setCaDomains keeps the old CA files and re-issues leaves that verify again
     assert.equal(ok.code, 0, ok.output);
     assert.notEqual((await verify(dir, oldCaPath, leaf.certificatePem)).code, 0, 'the old CA does not vouch for it');
   }
+});
+
+test('setCaDomains refuses domains that would leave out a local-CA route, naming the routes and names', async (t) => {
+  const { service, dir } = await openService(t);
+  const routes = [
+    { ...tlsRoute('nasroute01', ['nas.home.arpa', 'files.home.example']), title: 'NAS' },
+    tlsRoute('labroute01', ['*.lab.local']),
+    tlsRoute('keptroute1', ['wiki.home.example']),
+    tlsRoute('plainroute', ['printer.home.arpa'], { mode: 'none' }),
+  ];
+  await service.setRoutes(routes);
+  const caPem = service.ca.info.certificatePem;
+  const leaf = service.certificateFor('nasroute01');
+
+  await assert.rejects(service.setCaDomains(['home.example'], routes), (error: unknown) => {
+    assert.ok(error instanceof ApiError);
+    assert.equal(error.code, 'conflict');
+    assert.equal(error.message, 'The local CA limited to home.example could not issue for these routes: "NAS" (nas.home.arpa); "*.lab.local" (*.lab.local).');
+    assert.match(error.details.fix ?? '', /^Change those names or remove those routes first .*or keep a domain that covers them/);
+    return true;
+  });
+  assert.equal(service.ca.info.certificatePem, caPem, 'the CA stays');
+  assert.equal(service.certificateFor('nasroute01'), leaf, 'and so do the leaves');
+  assert.deepEqual((await readdir(join(dir, 'certs'))).filter((name) => name.startsWith('replaced-')), []);
+
+  // Once the routes that do not fit are gone (the route without HTTPS never counted), it goes through.
+  await service.setCaDomains(['home.example'], [routes[2]!, routes[3]!]);
+  assert.deepEqual(service.ca.info.permittedDomains, ['home.example']);
 });
 
 test('a TLS server asking per handshake gets the renewed leaf without a restart, and the fallback for other names', async (t) => {
@@ -259,13 +358,31 @@ test('a restart loads the CA, the leaves and their state back', async (t) => {
   assert.equal(again.certificateFor('restart001')!.certificatePem, served.certificatePem);
 });
 
+test('route ids that are not plain, or are Windows device names, get hashed folders that load back', async (t) => {
+  const { service, dir } = await openService(t);
+  const routes = [tlsRoute('con', ['con.home.arpa']), tlsRoute('MyRoute', ['my.home.arpa']), tlsRoute('plain00001', ['plain.home.arpa'])];
+  await service.setRoutes(routes);
+  const folders = await readdir(join(dir, 'certs', 'routes'));
+  assert.equal(folders.length, 3);
+  assert.ok(folders.includes('plain00001'), 'a plain id is its own folder');
+  assert.ok(!folders.includes('con') && !folders.includes('MyRoute'));
+  assert.equal(folders.filter((name) => /^id-[0-9a-f]{32}$/.test(name)).length, 2);
+  const listed = service.routeCertificates();
+  assert.deepEqual(listed.map((cert) => cert.state), ['valid', 'valid', 'valid']);
+  service.close();
+
+  const again = (await openService(t, dir)).service;
+  await again.setRoutes(routes);
+  assert.deepEqual(again.routeCertificates(), listed, 'loaded from the hashed folders, not issued again');
+});
+
 test('issuing a leaf for a new route (diagnostic; the issue\'s target is a median of at most 250 ms)', async (t) => {
   const { service } = await openService(t);
   const routes = [];
   const times: number[] = [];
   for (let i = 0; i < 9; i++) {
     // A person saves one route at a time; between two saves the spare keys are made again.
-    await new Promise((resolve) => setTimeout(resolve, 400));
+    await service.spareKeysReady();
     routes.push(tlsRoute(`timed${String(i).padStart(5, '0')}`, [`timed-${i}.home.arpa`]));
     const started = performance.now();
     await service.setRoutes([...routes]);

@@ -41,10 +41,10 @@ test('valid, then expiring RENEWAL_WARNING_DAYS before notAfter, then expired at
   assert.equal(at(0), 'expired');
 });
 
-test('a route id names a folder inside certs/routes only', () => {
-  assert.equal(leafFolder('k3v9x0a1b2'), 'k3v9x0a1b2');
-  for (const id of ['../../etc', '..', 'a/b', 'a\\b', '', 'x'.repeat(101)]) {
-    assert.match(leafFolder(id), /^id-[0-9a-f]{32}$/, id);
-  }
-  assert.notEqual(leafFolder('a/b'), leafFolder('a\\b'));
+test('a route id names a folder inside certs/routes only, one Windows can create', () => {
+  for (const id of ['k3v9x0a1b2', 'a', 'x'.repeat(64), 'com10', 'console', 'lpt0']) assert.equal(leafFolder(id), id);
+  const hashed = ['../../etc', '..', 'a/b', 'a\\b', '', 'x'.repeat(65), 'MyRoute', 'a_b', 'a-b', 'a.b', 'con', 'nul', 'prn', 'aux', 'com1', 'com9', 'lpt1', 'lpt9'];
+  for (const id of hashed) assert.match(leafFolder(id), /^id-[0-9a-f]{32}$/, id);
+  assert.equal(new Set(hashed.map(leafFolder)).size, hashed.length, 'distinct ids, distinct folders');
+  assert.notEqual(leafFolder('MyRoute'), leafFolder('myroute'), 'ids differing in case never share a folder');
 });

@@ -72,12 +72,24 @@ export class CertificateFiles {
   }
 }
 
+/** Route ids used as folder names as they are: Gatehouse's own ids (newRouteId) have this form. */
+const PLAIN_ROUTE_ID = /^[a-z0-9]{1,64}$/;
 /**
- * The folder of a route's leaf. Gatehouse's ids (a-z0-9) are used as they are; any other id (one
- * from an edited settings file) is hashed, so no id can name a path outside certs/routes.
+ * Names Windows reserves for devices in every folder ("con", "nul", "com1"…): a folder of that name
+ * cannot be made, or opens the device instead. Checked on every platform, so a data directory moves
+ * between machines unchanged.
+ */
+const WINDOWS_RESERVED = /^(con|prn|aux|nul|com[1-9]|lpt[1-9])$/;
+
+/**
+ * The folder of a route's leaf. A plain id (lower-case letters and digits, at most 64) is used as it
+ * is; any other id (one from an edited settings file: upper case, dots, slashes, too long) and a
+ * Windows device name are hashed, so no id can name a path outside certs/routes, two ids differing
+ * only in case never share a folder on a case-insensitive disk, and every folder can be created.
  */
 export function leafFolder(routeId: string): string {
-  return /^[a-z0-9_-]{1,100}$/i.test(routeId) ? routeId : `id-${createHash('sha256').update(routeId).digest('hex').slice(0, 32)}`;
+  if (PLAIN_ROUTE_ID.test(routeId) && !WINDOWS_RESERVED.test(routeId)) return routeId;
+  return `id-${createHash('sha256').update(routeId).digest('hex').slice(0, 32)}`;
 }
 
 async function writePair(dir: string, pair: StoredPair): Promise<void> {

@@ -21,6 +21,7 @@ import { newRouteId, routeLabel } from '../gateway/route-edits.js';
 import type { RouteCertificates, ServedCertificate } from '../proxy/tls-certificates.js';
 import { namesCover, readableDate, stateChangeTimes } from './certificate-facts.js';
 import { CertificateFiles, leafFolder } from './certificate-files.js';
+import { caDomainOrInvalid, issuanceProblem, outsideDomains, outsideDomainsProblem, refuseRoutesLeftOut } from './certificate-problems.js';
 import { checkImport } from './custom-import.js';
 import { makeFallbackCertificate } from './fallback-certificate.js';
 import {
@@ -36,11 +37,22 @@ import {
 } from './held-certificates.js';
 import { issueLeaf } from './leaf.js';
 import { LocalCa } from './local-ca.js';
-import { canonicalDomain, isWithinDomain } from './name-constraints.js';
+import { isWithinDomain } from './name-constraints.js';
 import { SpareKeys } from './spare-keys.js';
 
-/** How often renewals and expiry thresholds are checked, in milliseconds (6 hours). */
+/**
+ * The longest the service waits between two checks of renewals and expiry thresholds, in
+ * milliseconds (6 hours). Checks also run at each threshold and retry time that comes sooner. Every
+ * check compares the clock with the thresholds (renewsAt, stateChangeTimes), so a check that runs
+ * late (the machine slept) still renews; no timer is ever set for a far-off time.
+ */
 const CHECK_INTERVAL_MS = 6 * 60 * 60 * 1000;
+/** After a failed issuance or renewal, when the service tries again on its own; default of `retryAfterFailureMs` (1 hour). */
+const RETRY_AFTER_FAILURE_MS = 60 * 60 * 1000;
+/** A check set for a threshold runs this long after it (ms), so the clock has surely passed it. */
+const THRESHOLD_MARGIN_MS = 1000;
+/** setTimeout's own limit (ms): a longer delay would fire at once. CHECK_INTERVAL_MS stays far below it. */
+const MAX_TIMER_DELAY_MS = 2 ** 31 - 1;
 /** RSA keys kept ready for the next leaves; default of `spareKeys`. */
 const DEFAULT_SPARE_KEYS = 2;
 
@@ -52,6 +64,8 @@ export interface CertificateServiceOptions {
   now?: () => Date;
   /** RSA keys generated ahead of time (default 2); 0 generates each key when it is needed. */
   spareKeys?: number;
+  /** Milliseconds after a failed issuance before the service tries again on its own; default 1 hour. */
+  retryAfterFailureMs?: number;
 }
 
 export class CertificateService implements RouteCertificates {
@@ -60,6 +74,7 @@ export class CertificateService implements RouteCertificates {
   readonly #onChange: () => void;
   readonly #now: () => Date;
   readonly #spareKeys: SpareKeys;
+  readonly #retryAfterFailureMs: number;
   #ca: LocalCa;
   /** The CA certificate, to tell whether a leaf was issued by the current CA. */
   #caCertificate: X509Certificate;
@@ -73,8 +88,8 @@ export class CertificateService implements RouteCertificates {
   #routesById = new Map<string, Route>();
   #queue: Promise<unknown> = Promise.resolve();
   #lastSnapshot = '';
-  readonly #interval: NodeJS.Timeout;
-  #thresholdTimer: NodeJS.Timeout | null = null;
+  /** The next check (#scheduleNextCheck); null before the first and after close. */
+  #checkTimer: NodeJS.Timeout | null = null;
   #closed = false;
 
   private constructor(options: CertificateServiceOptions, ca: LocalCa, spareKeys: SpareKeys, fallback: ServedCertificate) {
@@ -86,7 +101,7 @@ export class CertificateService implements RouteCertificates {
     this.#caCertificate = new X509Certificate(ca.info.certificatePem);
     this.#spareKeys = spareKeys;
     this.#fallback = fallback;
-    this.#interval = setInterval(() => void this.#serially(() => this.#reconcile()), CHECK_INTERVAL_MS).unref();
+    this.#retryAfterFailureMs = options.retryAfterFailureMs ?? RETRY_AFTER_FAILURE_MS;
   }
 
   /** Opens (or creates) the local CA, loads stored leaves and imported certificates, makes the fallback. */
@@ -106,6 +121,11 @@ export class CertificateService implements RouteCertificates {
 
   get ca(): LocalCa {
     return this.#ca;
+  }
+
+  /** Resolves once the spare keys are made: the next leaf is then issued at its quickest (tests, the bench). */
+  spareKeysReady(): Promise<void> {
+    return this.#spareKeys.whenSettled();
   }
 
   fallback(): ServedCertificate {
@@ -174,6 +194,7 @@ export class CertificateService implements RouteCertificates {
       await this.#files.saveCustom(id, checked, { label, importedAt });
       this.#custom.set(id, { ...held(checked), id, label, importedAt, chainLength: checked.chainLength });
       this.#notifyIfChanged();
+      this.#scheduleNextCheck(); // its own thresholds (expiring, expired) may come before the next check
       return this.customCertificates(this.#routes).find((custom) => custom.id === id)!;
     });
   }
@@ -195,7 +216,11 @@ export class CertificateService implements RouteCertificates {
     });
   }
 
-  /** Issues a new leaf for a local-CA route now. */
+  /**
+   * Issues a new leaf for a local-CA route now. Rejects when it cannot: ApiError 'conflict' for a
+   * name outside the CA's domains, 'internal' when issuing or saving failed (the route's certificate
+   * then shows the same problem, and the service tries again on its own).
+   */
   renew(routeId: string, routes: readonly Route[]): Promise<RouteCertificate> {
     return this.#serially(async () => {
       const route = routes.find((candidate) => candidate.id === routeId);
@@ -206,7 +231,12 @@ export class CertificateService implements RouteCertificates {
         });
       }
       this.#useRoutes(routes);
+      const outside = this.#nameOutsideCa(route);
+      if (outside !== undefined) throw ApiError.fromProblem('conflict', outsideDomainsProblem(outside, this.#ca.info.permittedDomains));
       await this.#issueFor([route]);
+      this.#scheduleNextCheck();
+      const problem = this.#leaves.get(leafFolder(route.id))?.problem;
+      if (problem) throw ApiError.fromProblem('internal', problem);
       return this.#routeCertificate(route);
     });
   }
@@ -214,10 +244,13 @@ export class CertificateService implements RouteCertificates {
   /**
    * Replaces the local CA with a new one (new key, new serial) limited to `domains`, keeping the
    * old files in certs/replaced-<time>/ (LocalCa.replace), and re-issues every local-CA route's leaf.
+   * Refused (ApiError 'conflict', nothing changed) while a local-CA route has a name the new
+   * domains would leave out: that route would lose its certificate.
    */
   setCaDomains(domains: string[], routes: readonly Route[]): Promise<void> {
     return this.#serially(async () => {
       const canonical = [...new Set(domains.map(caDomainOrInvalid))];
+      refuseRoutesLeftOut(canonical, routes);
       this.#ca = await LocalCa.replace(this.#dataDir, { domains: canonical, now: this.#now() });
       this.#caCertificate = new X509Certificate(this.#ca.info.certificatePem);
       this.#useRoutes(routes);
@@ -227,8 +260,8 @@ export class CertificateService implements RouteCertificates {
 
   close(): void {
     this.#closed = true;
-    clearInterval(this.#interval);
-    if (this.#thresholdTimer) clearTimeout(this.#thresholdTimer);
+    if (this.#checkTimer) clearTimeout(this.#checkTimer);
+    this.#checkTimer = null;
     this.#spareKeys.close();
   }
 
@@ -237,7 +270,7 @@ export class CertificateService implements RouteCertificates {
   async #load(): Promise<void> {
     for (const [folder, pair] of await this.#files.loadLeaves()) {
       const leaf = heldIfPair(pair);
-      if (leaf) this.#leaves.set(folder, { leaf, pending: false, problem: null });
+      if (leaf) this.#leaves.set(folder, { leaf, pending: false, problem: null, retryAt: null });
     }
     for (const [id, stored] of await this.#files.loadCustom()) {
       const entry = heldIfPair(stored);
@@ -263,48 +296,58 @@ export class CertificateService implements RouteCertificates {
   async #reconcile(): Promise<void> {
     // Before the first setRoutes every stored leaf would look like a removed route's.
     if (this.#closed || !this.#routesKnown) return;
-    const local = this.#routes.filter((route) => route.tls.mode === 'local');
-    const keep = new Set(local.map((route) => leafFolder(route.id)));
-    for (const folder of [...this.#leaves.keys()].filter((folder) => !keep.has(folder))) {
-      this.#leaves.delete(folder);
-      await this.#files.removeLeaf(folder).catch(() => undefined); // retried by nobody: a stray folder is harmless
+    try {
+      const local = this.#routes.filter((route) => route.tls.mode === 'local');
+      const keep = new Set(local.map((route) => leafFolder(route.id)));
+      for (const folder of [...this.#leaves.keys()].filter((folder) => !keep.has(folder))) {
+        this.#leaves.delete(folder);
+        // A folder that stays is loaded at the next start, seen as a removed route's, and removed then.
+        await this.#files.removeLeaf(folder).catch(() => undefined);
+      }
+      const issuable: Route[] = [];
+      for (const route of local) {
+        const outside = this.#nameOutsideCa(route);
+        if (outside === undefined) {
+          issuable.push(route);
+          continue;
+        }
+        // Only a settings file edited by hand gets here: saves and CA changes refuse such a route.
+        const problem = outsideDomainsProblem(outside, this.#ca.info.permittedDomains);
+        this.#leaves.set(leafFolder(route.id), { leaf: null, pending: false, problem, retryAt: null });
+        await this.#files.removeLeaf(leafFolder(route.id)).catch(() => undefined);
+      }
+      await this.#issueFor(issuable.filter((route) => this.#needsLeaf(route)));
+    } finally {
+      this.#scheduleNextCheck();
     }
-    await this.#issueFor(local.filter((route) => this.#needsLeaf(route)));
-    this.#scheduleThresholdCheck();
   }
 
-  /** True when the route's leaf is missing, outdated, or from another CA; false with a problem when it cannot get one. */
-  #needsLeaf(route: Route): boolean {
-    const folder = leafFolder(route.id);
-    const slot = this.#leaves.get(folder);
+  /** The first of the route's names outside the CA's domains, or undefined when it has none. */
+  #nameOutsideCa(route: Route): string | undefined {
     const domains = this.#ca.info.permittedDomains;
-    const outside = route.names.find((name) => !domains.some((domain) => isWithinDomain(name, domain)));
-    if (outside !== undefined) {
-      this.#leaves.set(folder, {
-        leaf: null,
-        pending: false,
-        problem: {
-          code: 'name_outside_ca_domains',
-          message: `${outsideDomains(outside, domains)}.`,
-          fix: 'Add its domain on the Certificates page, or choose a custom certificate for this route.',
-        },
-      });
-      void this.#files.removeLeaf(folder).catch(() => undefined);
-      return false;
-    }
+    return route.names.find((name) => !domains.some((domain) => isWithinDomain(name, domain)));
+  }
+
+  /** True when the route's leaf is missing, outdated, from another CA, due for renewal, or due for a retry. */
+  #needsLeaf(route: Route): boolean {
+    const slot = this.#leaves.get(leafFolder(route.id));
     const leaf = slot?.leaf;
     if (!leaf) return true;
+    const now = this.#now().getTime();
+    if (slot.retryAt !== null && now >= slot.retryAt) return true;
     const wanted = new Set(route.names.map(normalizeHostname));
     const sameNames = leaf.facts.names.length === wanted.size && leaf.facts.names.every((name) => wanted.has(name));
     const fromThisCa = leaf.x509.checkIssued(this.#caCertificate) && leaf.x509.verify(this.#caCertificate.publicKey);
-    return !sameNames || !fromThisCa || this.#now().getTime() >= renewsAt(leaf.facts);
+    return !sameNames || !fromThisCa || now >= renewsAt(leaf.facts);
   }
 
   async #issueFor(routes: readonly Route[]): Promise<void> {
     if (routes.length === 0) return this.#notifyIfChanged();
     for (const route of routes) {
       const folder = leafFolder(route.id);
-      this.#leaves.set(folder, { leaf: this.#leaves.get(folder)?.leaf ?? null, pending: true, problem: null });
+      const slot = this.#leaves.get(folder);
+      // A problem from the last attempt stays shown until this one ends: no flicker to "valid" and back.
+      this.#leaves.set(folder, { leaf: slot?.leaf ?? null, pending: true, problem: slot?.problem ?? null, retryAt: slot?.retryAt ?? null });
     }
     this.#notifyIfChanged();
     await Promise.all(routes.map((route) => this.#issue(route)));
@@ -318,17 +361,12 @@ export class CertificateService implements RouteCertificates {
       const keys = await this.#spareKeys.take();
       const issued = await issueLeaf(this.#ca, route.names, { now: this.#now(), keys });
       await this.#files.saveLeaf(folder, issued);
-      this.#leaves.set(folder, { leaf: held(issued), pending: false, problem: null });
+      this.#leaves.set(folder, { leaf: held(issued), pending: false, problem: null, retryAt: null });
     } catch (error) {
-      this.#leaves.set(folder, {
-        leaf: this.#leaves.get(folder)?.leaf ?? null,
-        pending: false,
-        problem: {
-          code: 'certificate_not_issued',
-          message: `Gatehouse could not issue the certificate: ${(error as Error).message}`,
-          fix: 'Renew it on the Certificates page; if it fails again, check that the data directory is writable.',
-        },
-      });
+      // The leaf held before (if any) is still served: a failed renewal takes nothing away.
+      const leaf = this.#leaves.get(folder)?.leaf ?? null;
+      const retryAt = this.#now().getTime() + this.#retryAfterFailureMs;
+      this.#leaves.set(folder, { leaf, pending: false, problem: issuanceProblem(leaf, error as Error, retryAt), retryAt });
     }
   }
 
@@ -359,31 +397,25 @@ export class CertificateService implements RouteCertificates {
     }
   }
 
-  /** Checks again at the next renewal or state threshold when it comes before the next regular check. */
-  #scheduleThresholdCheck(): void {
-    if (this.#thresholdTimer) clearTimeout(this.#thresholdTimer);
-    this.#thresholdTimer = null;
+  /**
+   * Sets the one timer for the next check: at the first renewal, state change or retry still to
+   * come, or CHECK_INTERVAL_MS from now, whichever is sooner. Called after every check, so the
+   * checks go on as a chain while the service is open.
+   */
+  #scheduleNextCheck(): void {
+    if (this.#checkTimer) clearTimeout(this.#checkTimer);
+    this.#checkTimer = null;
     if (this.#closed) return;
     const now = this.#now().getTime();
-    const times = [...this.#leaves.values()].flatMap((slot) => (slot.leaf ? [renewsAt(slot.leaf.facts), ...stateChangeTimes(slot.leaf.facts)] : []));
-    times.push(...[...this.#custom.values()].flatMap((entry) => stateChangeTimes(entry.facts)));
-    const next = Math.min(...times.filter((time) => time > now));
-    if (next - now < CHECK_INTERVAL_MS) {
-      this.#thresholdTimer = setTimeout(() => void this.#serially(() => this.#reconcile()), next - now + 1000).unref();
+    const times: number[] = [];
+    for (const slot of this.#leaves.values()) {
+      if (slot.leaf) times.push(renewsAt(slot.leaf.facts), ...stateChangeTimes(slot.leaf.facts));
+      if (slot.retryAt !== null) times.push(slot.retryAt);
     }
-  }
-}
-
-function outsideDomains(name: string, domains: readonly string[]): string {
-  return `"${name}" is outside the local CA's domains (${domains.join(', ')})`;
-}
-
-/** The domain, canonical; a bad one is refused naming it (the API's schema normally catches it first). */
-function caDomainOrInvalid(domain: string, index: number): string {
-  try {
-    return canonicalDomain(domain);
-  } catch (error) {
-    const issues = [{ path: `domains.${index}`, message: (error as Error).message }];
-    throw new ApiError('invalid_input', `domains.${index}: ${(error as Error).message}`, { issues });
+    for (const entry of this.#custom.values()) times.push(...stateChangeTimes(entry.facts));
+    const next = Math.min(now + CHECK_INTERVAL_MS, ...times.filter((time) => time > now).map((time) => time + THRESHOLD_MARGIN_MS));
+    const delay = Math.max(0, Math.min(next - now, MAX_TIMER_DELAY_MS));
+    // Unref'd: a pending check never keeps the process (gatehouse serve, a test) alive on its own.
+    this.#checkTimer = setTimeout(() => void this.#serially(() => this.#reconcile()), delay).unref();
   }
 }

@@ -1,11 +1,13 @@
 // Checks an imported certificate before anything is stored: the text is PEM of the right kind in
 // the right field, the key is readable and belongs to the leaf, the leaf is a server certificate
-// with DNS names, valid now, and its chain builds up to a root. Every failure is a FieldIssue on
+// (not a CA; its key usages allow serving TLS) with DNS names, valid now, and its chain builds up
+// to a root. Every failure is a FieldIssue on
 // the field to fix, with a message that says what to do, so the import form can show each one.
 import { X509Certificate, createPrivateKey, type KeyObject } from 'node:crypto';
 import { rootCertificates } from 'node:tls';
 import { ApiError, type FieldIssue } from '../../../shared/api.js';
 import { certificateFacts, oneLine, pemBlocks, readableDate, type CertificateFacts, type PemBlock } from './certificate-facts.js';
+import { extendedKeyUsageOf, keyUsageOf } from './key-usage.js';
 
 export interface ImportedPem {
   certificatePem: string;
@@ -48,6 +50,7 @@ export function checkImport(input: ImportedPem, now: Date): CheckedImport {
     });
     throw invalid(issues);
   }
+  issues.push(...servingUsageIssues(leaf!, name));
   if (!keyMatches(leaf!, key)) {
     issues.push({ path: 'privateKeyPem', message: `this key does not belong to the certificate for "${name}": paste the key that was made together with this certificate` });
   }
@@ -75,6 +78,33 @@ export function checkImport(input: ImportedPem, now: Date): CheckedImport {
     facts,
     chainLength: rest.length,
   };
+}
+
+/**
+ * Why browsers would refuse `leaf` for serving HTTPS by what it says it may be used for, one issue
+ * per reason. No extendedKeyUsage or no keyUsage means any use; when present, extendedKeyUsage must
+ * list serverAuth, and keyUsage must allow the handshake's use of the key: digitalSignature (the
+ * server signs), or for RSA keyEncipherment (the client encrypts to it, TLS 1.2's RSA exchange).
+ */
+function servingUsageIssues(leaf: X509Certificate, name: string): FieldIssue[] {
+  const issues: FieldIssue[] = [];
+  const purposes = extendedKeyUsageOf(leaf);
+  if (purposes && !purposes.includes('serverAuth')) {
+    issues.push({
+      path: 'certificatePem',
+      message: `the certificate for "${name}" may be used only for ${purposes.join(', ') || 'nothing'} (its extendedKeyUsage), not for serving HTTPS (serverAuth), so browsers refuse it: get it issued again with serverAuth in its extendedKeyUsage (openssl: -addext extendedKeyUsage=serverAuth)`,
+    });
+  }
+  const usages = keyUsageOf(leaf);
+  const rsa = leaf.publicKey.asymmetricKeyType === 'rsa';
+  if (usages && !usages.includes('digitalSignature') && !(rsa && usages.includes('keyEncipherment'))) {
+    const needed = rsa ? 'digitalSignature (or keyEncipherment, for an RSA key)' : 'digitalSignature';
+    issues.push({
+      path: 'certificatePem',
+      message: `the certificate for "${name}" has a keyUsage of ${usages.join(', ') || 'nothing'}, without ${needed}, which serving HTTPS needs, so browsers refuse it: get it issued again with keyUsage digitalSignature${rsa ? ', keyEncipherment' : ''} (openssl: -addext keyUsage=critical,digitalSignature${rsa ? ',keyEncipherment' : ''})`,
+    });
+  }
+  return issues;
 }
 
 function invalid(issues: FieldIssue[]): ApiError {

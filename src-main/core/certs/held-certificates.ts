@@ -8,8 +8,12 @@ import type { ServedCertificate } from '../proxy/tls-certificates.js';
 import { certificateFacts, dateProblem, namesCover, stateAt, type CertificateFacts } from './certificate-facts.js';
 import type { StoredPair } from './certificate-files.js';
 
-/** A leaf is renewed once this share of its lifetime has passed (2/3: 132 days before expiry). */
-const RENEW_AFTER_SHARE = 2 / 3;
+/**
+ * A leaf is renewed once less than this share of its lifetime remains (1/3: 132 of 397 days). The
+ * service checks against this threshold whenever it looks (saves, its regular checks, a timer set
+ * for the threshold itself), so renewal never hangs on one long timer that could pass the expiry.
+ */
+const RENEW_WHEN_REMAINING_SHARE = 1 / 3;
 
 /** A certificate ready to serve, with the facts read from it once. */
 export interface Held {
@@ -23,6 +27,8 @@ export interface LeafSlot {
   leaf: Held | null;
   pending: boolean;
   problem: Problem | null;
+  /** After a failed issuance: when (ms) the service tries again on its own; null otherwise. */
+  retryAt: number | null;
 }
 
 export interface CustomEntry extends Held {
@@ -32,10 +38,10 @@ export interface CustomEntry extends Held {
   chainLength: number;
 }
 
-/** When Gatehouse renews a leaf: after RENEW_AFTER_SHARE of its lifetime, in ms. */
-export function renewsAt(facts: CertificateFacts): number {
-  const start = facts.notBefore.getTime();
-  return start + (facts.notAfter.getTime() - start) * RENEW_AFTER_SHARE;
+/** When Gatehouse renews a leaf: once less than RENEW_WHEN_REMAINING_SHARE of its lifetime remains, in ms. */
+export function renewsAt(facts: Pick<CertificateFacts, 'notBefore' | 'notAfter'>): number {
+  const end = facts.notAfter.getTime();
+  return end - (end - facts.notBefore.getTime()) * RENEW_WHEN_REMAINING_SHARE;
 }
 
 export function held(pair: StoredPair): Held {
@@ -62,9 +68,12 @@ export function localRouteCertificate(route: Route, slot: LeafSlot | undefined, 
   const base = noCertificate(route);
   const leaf = slot?.leaf;
   if (!leaf) return slot?.problem ? { ...base, state: 'error', problem: slot.problem } : { ...base, state: 'pending', problem: null };
+  const facts = { ...base, ...publicFacts(leaf.facts), renewsAt: new Date(renewsAt(leaf.facts)).toISOString() };
   const state = stateAt(leaf.facts, now);
-  const problem = slot.problem ?? (state === 'valid' ? null : dateProblem(state, leaf.facts, 'Renew it on the Certificates page.'));
-  return { ...base, ...publicFacts(leaf.facts), renewsAt: new Date(renewsAt(leaf.facts)).toISOString(), state, problem };
+  // A renewal that failed: the leaf is still served, but it is not renewed ("expiring" in the
+  // contract), whatever its dates say, until a retry succeeds; once expired it is "expired".
+  if (slot.problem) return { ...facts, state: state === 'expired' ? 'expired' : 'expiring', problem: slot.problem };
+  return { ...facts, state, problem: state === 'valid' ? null : dateProblem(state, leaf.facts, 'Renew it on the Certificates page.') };
 }
 
 /** What the API shows about a route without HTTPS, or one using the imported certificate `custom`. */

@@ -11,6 +11,8 @@ export class SpareKeys {
   /** Key generations under way, toward #wanted. */
   #generating = 0;
   #closed = false;
+  /** Callers of whenSettled, told once no generation is under way. */
+  #waiting: (() => void)[] = [];
 
   /** Starts generating `wanted` keys in the background (0: every key is generated on demand). */
   constructor(wanted: number) {
@@ -25,10 +27,21 @@ export class SpareKeys {
     return spare ?? generateRsaKeyPair();
   }
 
+  /**
+   * Resolves once no key is being generated: every wanted key is ready (unless a generation
+   * failed), or the pool is closed. For those who want the next take() at its quickest and would
+   * otherwise guess how long generating takes.
+   */
+  whenSettled(): Promise<void> {
+    if (this.#closed || this.#generating === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#waiting.push(resolve));
+  }
+
   /** Stops refilling; keys being generated are dropped when they arrive. */
   close(): void {
     this.#closed = true;
     this.#ready.length = 0;
+    this.#settle();
   }
 
   #refill(): void {
@@ -38,10 +51,19 @@ export class SpareKeys {
         (keys) => {
           this.#generating--;
           if (!this.#closed) this.#ready.push(keys);
+          this.#settle();
         },
         // A failed generation (out of memory, say) leaves the pool short; take() generates on demand.
-        () => this.#generating--,
+        () => {
+          this.#generating--;
+          this.#settle();
+        },
       );
     }
+  }
+
+  #settle(): void {
+    if (!this.#closed && this.#generating > 0) return;
+    for (const resolve of this.#waiting.splice(0)) resolve();
   }
 }
