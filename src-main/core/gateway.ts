@@ -11,6 +11,7 @@ import { IpAddressSchema, PortSchema, type ProxySettings, type Settings } from '
 import type { AppInfo, ProxyStatus } from '../../shared/status.js';
 import { CertificateService } from './certs/certificate-service.js';
 import { onboardingPages } from './certs/onboarding.js';
+import type { TrustEnvironment } from './certs/trust-store.js';
 import { certificateHandlers, certificatesOverview, certificatesUnusable, httpsWarnings } from './gateway/certificate-handlers.js';
 import { EventHub } from './gateway/event-hub.js';
 import { LogBatches } from './gateway/log-batches.js';
@@ -49,6 +50,8 @@ export interface GatewayOptions {
   shell?: AppInfo['shell'];
   /** Whether the shell can register Gatehouse to start at login (the desktop app can). Default: false. */
   canStartAtLogin?: boolean;
+  /** Where "Trust on this machine" finds the trust stores and tools. Default: this machine's own (tests use temp folders). */
+  trustEnvironment?: TrustEnvironment;
 }
 
 export interface Gateway {
@@ -283,6 +286,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       routes: () => store.current.routes,
       change,
       onboardingUrls: currentOnboardingUrls,
+      ...(options.trustEnvironment ? { trustEnvironment: options.trustEnvironment } : {}),
       // After a change made through the API the page should not wait for the throttle.
       announce: () => {
         certificateEvents.cancel();

@@ -2,6 +2,7 @@
 // lines name both listeners, and a local CA that cannot be used stops serve with the problem, what
 // to do, exit code 2 and no stack trace, leaving the saved settings as they were.
 import assert from 'node:assert/strict';
+import { generateKeyPairSync } from 'node:crypto';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -30,6 +31,7 @@ describe('serve and the certificates folder', () => {
 
   for (const [what, damage] of [
     ['a CA key that is not a key', (certs: string) => writeFile(join(certs, 'ca-key.pem'), 'this is not a key\n')],
+    ['a CA key from another CA', (certs: string) => writeFile(join(certs, 'ca-key.pem'), generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }))],
     ['a CA certificate cut short', async (certs: string) => writeFile(join(certs, 'ca.pem'), (await readFile(join(certs, 'ca.pem'), 'utf8')).slice(0, 300))],
   ] as const) {
     test(`${what}: the problem and the fix, exit 2, no stack trace, settings untouched`, async () => {
@@ -48,7 +50,8 @@ describe('serve and the certificates folder', () => {
       const run = await runServeToExit({ dataDir });
       const output = run.stdout + run.stderr;
       assert.equal(run.code, 2, output);
-      assert.match(run.stderr, /^gatehouse: .*local CA|^gatehouse: .*ca(-key)?\.pem/m);
+      assert.match(run.stderr, /^gatehouse: .*(local CA|ca(-key)?\.pem)/m);
+      assert.equal(run.stderr.match(/Restore/g)?.length, 1, `the fix is said once:\n${run.stderr}`);
       assert.match(run.stderr, new RegExp(`^Fix: Restore ${join(dataDir, 'certs').replace(/[/.]/g, '\\$&')} from a backup, or move it aside`, 'm'));
       assert.doesNotMatch(output, STACK_LINE);
       assert.equal(await readFile(join(dataDir, 'settings.json'), 'utf8'), settingsBefore, 'settings.json is unchanged');

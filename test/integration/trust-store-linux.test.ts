@@ -1,27 +1,21 @@
 // "Trust on this machine" on Linux for real: HOME is a temp folder, so the NSS steps run the real
 // certutil against a fresh database and a Firefox profile, and the Debian system-store steps run
-// the real update-ca-certificates against temp folders (its --localcertsdir, --certsdir,
-// --etccertsdir, --certsconf and --hooksdir options; its --help lists only --verbose and --fresh,
-// but the script takes them all). openssl then verifies against the folder it built.
+// the real update-ca-certificates against temp folders (test/helpers/trust-stores.ts). openssl then
+// verifies against the folder it built.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
-import { test, type TestContext } from 'node:test';
+import { test } from 'node:test';
 import { LocalCa } from '../../src-main/core/certs/local-ca.js';
 import { runTrustPlan, runTrustSteps, trustPlan, type TrustEnvironment } from '../../src-main/core/certs/trust-store.js';
 import { openssl } from '../helpers/openssl.js';
 import { findTool, needTools } from '../helpers/tools.js';
+import { debianStore, tempDir } from '../helpers/trust-stores.js';
 
 const LINUX_TOOLS = needTools(['certutil', 'libnss3-tools'], 'openssl', ['update-ca-certificates', 'ca-certificates']);
 const skip = process.platform !== 'linux' ? 'Linux trust stores' : LINUX_TOOLS;
-
-async function tempDir(t: TestContext, name: string): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), `gatehouse-${name}-`));
-  t.after(() => rm(dir, { recursive: true, force: true }));
-  return dir;
-}
 
 function run(program: string, args: string[]): Promise<{ code: number; output: string }> {
   return new Promise((resolve) => {
@@ -29,27 +23,6 @@ function run(program: string, args: string[]): Promise<{ code: number; output: s
       resolve({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, output: stdout + stderr });
     });
   });
-}
-
-/** A Debian-style set of system-store folders with one "distribution" CA already trusted. */
-async function debianStore(t: TestContext) {
-  const root = await tempDir(t, 'system-store');
-  const folders = {
-    local: join(root, 'usr-local-share-ca-certificates'),
-    share: join(root, 'usr-share-ca-certificates'),
-    etc: join(root, 'etc-ssl-certs'),
-    hooks: join(root, 'update.d'),
-    conf: join(root, 'ca-certificates.conf'),
-  };
-  for (const dir of [folders.local, folders.share, folders.etc, folders.hooks]) await mkdir(dir);
-  // Without any other CA the script would keep the old bundle; a real system always has some. Its
-  // own subject: openssl finds CAs in the folder by subject hash.
-  const distroPath = join(folders.share, 'distro.crt');
-  const made = await openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=Distribution Root CA', '-days', '30', '-keyout', join(root, 'distro-key.pem'), '-out', distroPath);
-  assert.equal(made.code, 0, made.output);
-  await writeFile(folders.conf, 'distro.crt\n');
-  const args = ['--localcertsdir', folders.local, '--certsdir', folders.share, '--etccertsdir', folders.etc, '--certsconf', folders.conf, '--hooksdir', folders.hooks];
-  return { folders, args, distroPath };
 }
 
 test('install then uninstall for real: system store in temp folders, NSS for Chromium and a Firefox profile', { skip }, async (t) => {

@@ -216,10 +216,8 @@ function checkedPair(files: LocalCaFiles, keyPem: string, certPem: string): stri
     throw new Error(`The local CA files in ${files.dir} cannot be read: ${(error as Error).message}`);
   }
   if (!matches) {
-    throw new Error(
-      `${files.keyPath} is not the key of ${files.certPath}. Restore the matching pair from a backup, ` +
-        `or move both aside to create a new CA.`,
-    );
+    // What to do (restore, or move the folder aside) is the gateway's to say: certificatesUnusable.
+    throw new Error(`${files.keyPath} is not the key of ${files.certPath}, so the local CA cannot sign with it.`);
   }
   return keyPem;
 }

@@ -90,11 +90,6 @@ function resolveEnvironment(env: TrustEnvironment): ResolvedEnvironment {
 /** What a plan is built from: the CA's public facts, its PEM included. */
 export interface TrustedCa {
   info: LocalCaInfo;
-  /**
-   * @deprecated Not used: the steps install a private copy of `info.certificatePem` made when they
-   * run (runTrustPlan), never the file in the data directory. Accepted until callers stop passing it.
-   */
-  certPath?: string;
 }
 
 /** The CA's file name in the private folder the install steps read it from. */

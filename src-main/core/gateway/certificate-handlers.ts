@@ -9,7 +9,7 @@ import type { CertificatesOverview, LocalCaSummary, TrustPlan } from '../../../s
 import type { CertificateService } from '../certs/certificate-service.js';
 import { caDownload } from '../certs/onboarding.js';
 import { qrCode } from '../certs/qr.js';
-import { runTrustSteps, trustPlan, type TrustEnvironment } from '../certs/trust-store.js';
+import { runTrustPlan, trustPlan, type TrustEnvironment } from '../certs/trust-store.js';
 
 type CertificateMembers =
   | 'getCertificates'
@@ -97,7 +97,8 @@ export function httpsWarnings(certificates: Pick<CertificateService, 'checkRoute
 export function certificateHandlers(deps: CertificateHandlerDeps): Pick<ApiHandlers, CertificateMembers> {
   const { certificates, routes, change } = deps;
   const overview = () => certificatesOverview(deps);
-  const plan = (): Promise<TrustPlan> => trustPlan({ certPath: certificates.ca.files.certPath, info: certificates.ca.info }, deps.trustEnvironment);
+  const ca = () => ({ info: certificates.ca.info });
+  const plan = (): Promise<TrustPlan> => trustPlan(ca(), deps.trustEnvironment);
   /**
    * Runs one side of the plan, for the CA the person saw the commands for; the plan after it says
    * what is trusted now.
@@ -110,8 +111,7 @@ export function certificateHandlers(deps: CertificateHandlerDeps): Pick<ApiHandl
     }
     const current = await plan();
     if (!current.supported) throw new ApiError('conflict', current.problem?.message ?? 'This machine cannot trust the CA from here.', current.problem?.fix ? { fix: current.problem.fix } : {});
-    const steps = await runTrustSteps(current[side]);
-    return { steps, plan: await plan() };
+    return runTrustPlan(ca(), side, deps.trustEnvironment);
   };
   /** A change that alters the overview: queued, then announced at once (the service's own notices may be throttled). */
   const changing = <T>(task: () => Promise<T>) =>
