@@ -5,6 +5,7 @@ import { realpath, stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { extname, join, resolve, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
+import { escapeHtml } from '../core/html.js';
 
 const CONTENT_TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -55,10 +56,6 @@ function notBuiltPage(root: string): string {
 <h1>The Gatehouse web UI is not built</h1>
 <p>Run <code>npm run build</code> in Gatehouse's directory, then reload this page. (Looked for ${escapeHtml(join(root, 'index.html'))}.)</p>
 <p>The API under <code>/api/</code> works without it.</p>\n`;
-}
-
-function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
 function sendText(response: ServerResponse, status: number, text: string, type = 'text/plain; charset=utf-8'): void {

@@ -3,6 +3,7 @@
 // self-contained HTML document (no script, no outside resource: its CSP forbids both), readable on
 // a phone in light and dark mode. Every value from the certificate is escaped.
 import { X509Certificate } from 'node:crypto';
+import { escapeHtml } from '../html.js';
 import type { LocalCaInfo } from './local-ca.js';
 
 // Absolute paths: the page is served at both /ca and /ca/, where relative links would differ.
@@ -134,9 +135,4 @@ function breakableFingerprint(fingerprint: string): string {
 /** The CA's common name, "Gatehouse local CA (hostname) 1a2b3c4d": it tells two Gatehouse CAs apart. */
 export function caDisplayName(info: LocalCaInfo): string {
   return new X509Certificate(info.certificatePem).subject.match(/^CN=(.*)$/m)?.[1] ?? 'Gatehouse local CA';
-}
-
-/** Text for HTML (and XML) content or a quoted attribute. */
-export function escapeHtml(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
 }

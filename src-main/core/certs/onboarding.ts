@@ -8,7 +8,8 @@ import type { CaDownload } from '../../../shared/status.js';
 import type { PublicPages } from '../proxy/tls-certificates.js';
 import type { LocalCaInfo } from './local-ca.js';
 // The profile is XML: the page's escaping (& < > " ') is as right for its text as for HTML.
-import { caDisplayName, escapeHtml, renderOnboardingPage } from './onboarding-page.js';
+import { escapeHtml } from '../html.js';
+import { caDisplayName, renderOnboardingPage } from './onboarding-page.js';
 
 /** The formats of downloadCa in shared/api.ts. */
 export type CaFormat = 'pem' | 'der' | 'mobileconfig';

@@ -1,6 +1,7 @@
 // The one renderer of the pages Gatehouse answers with itself: a readable page that names the route
 // and the cause, never a stack or an internal detail. Browsers get HTML; other clients plain text.
 import { STATUS_CODES } from 'node:http';
+import { escapeHtml } from '../html.js';
 import { proxyErrors, type ProxyError } from './errors.js';
 
 export interface ErrorPage {
@@ -9,8 +10,6 @@ export interface ErrorPage {
   body: string;
 }
 
-const escapeHtml = (text: string) =>
-  text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string);
 
 const STYLE =
   'body{font:16px/1.5 system-ui,sans-serif;margin:0;display:grid;place-items:center;min-height:100vh;background:#f6f7f9;color:#1c2026}' +
