@@ -21,6 +21,9 @@ import type {
   CaDownload,
   CertificatesOverview,
   CustomCertificate,
+  AppPreset,
+  DiscoveryOverview,
+  HostProbe,
   RouteCertificate,
   TrustPlan,
   TrustResult,
@@ -170,6 +173,26 @@ export const endpoints = {
   /** Removes the local CA from this machine's trust stores: runs the plan's uninstall steps. */
   untrustCa: { method: 'POST', path: '/api/certificates/untrust', input: TrustConsent },
 
+  /** Services seen on the LAN over mDNS, and every name this machine publishes there. */
+  getDiscovery: { method: 'GET', path: '/api/discovery', input: NoInput },
+  /**
+   * Tries a documented list of common home-lab ports (or `ports`) on one address with short
+   * timeouts and a few connections at a time, and identifies what answers over HTTP(S). For services
+   * that do not announce themselves (Jellyfin, for one). Finishes within a few seconds.
+   */
+  probeHost: {
+    method: 'POST',
+    path: '/api/discovery/probe',
+    input: z
+      .object({
+        address: z.union([z.ipv4(), z.ipv6()], { error: "enter the device's IP address, such as 10.33.0.4" }),
+        ports: z.array(PortSchema.refine((port) => port > 0, 'a port is 1 to 65535')).min(1, 'list at least one port, or leave ports out for the usual list').max(64, 'probe at most 64 ports at a time').optional(),
+      })
+      .strict(),
+  },
+  /** The apps Gatehouse recognises, with the route options each needs (for "Map it"). */
+  getPresets: { method: 'GET', path: '/api/discovery/presets', input: NoInput },
+
   /** Version, desktop or headless, and what this shell can do. */
   getAppInfo: { method: 'GET', path: '/api/app', input: NoInput },
 } as const satisfies Record<string, EndpointSpec>;
@@ -204,6 +227,9 @@ export interface ApiResults {
   getTrustPlan: TrustPlan;
   trustCa: TrustResult;
   untrustCa: TrustResult;
+  getDiscovery: DiscoveryOverview;
+  probeHost: HostProbe;
+  getPresets: AppPreset[];
   getAppInfo: AppInfo;
 }
 
@@ -240,11 +266,16 @@ export interface ApiEvents {
   health: RouteHealth[];
   /** A certificate was issued, renewed, imported or removed, one neared expiry, or the CA changed. */
   certificates: CertificatesOverview;
+  /**
+   * A service appeared, changed or left the LAN, was identified, or a published name changed state.
+   * Sent at most every 250 ms with the whole overview.
+   */
+  discovery: DiscoveryOverview;
 }
 
 export type ApiEventName = keyof ApiEvents;
 export type ApiEvent = { [K in ApiEventName]: { type: K; data: ApiEvents[K] } }[ApiEventName];
-export const apiEventNames = ['status', 'routes', 'settings', 'log', 'health', 'certificates'] as const satisfies readonly ApiEventName[];
+export const apiEventNames = ['status', 'routes', 'settings', 'log', 'health', 'certificates', 'discovery'] as const satisfies readonly ApiEventName[];
 
 // ---------------------------------------------------------------------------------------------
 // Errors

@@ -6,7 +6,7 @@
 import { z } from 'zod';
 
 /** The settings file's current format. Bump it together with a migration in core/settings/migrations.ts. */
-export const SETTINGS_VERSION = 3;
+export const SETTINGS_VERSION = 4;
 
 // ---------------------------------------------------------------------------------------------
 // Names and addresses
@@ -226,6 +226,12 @@ const routeFields = {
     .default(null),
   /** HTTPS for this route's names. Default: none (HTTP only). */
   tls: RouteTlsSchema.default(noTls),
+  /**
+   * Answer mDNS (multicast DNS) queries for this route's `.local` names with this machine's LAN
+   * addresses, so phones and laptops resolve `jellyfin.local` without a DNS server. Only exact names
+   * ending in `.local` are published (see publishOnLanProblem). Default: false.
+   */
+  publishOnLan: z.boolean().default(false),
 };
 
 /** What a person (or the API) supplies to create or replace a route. */
@@ -244,6 +250,34 @@ export const RouteIdSchema = z
 /** A stored route. `id` is assigned by Gatehouse and never changes. */
 export const RouteSchema = z.object({ id: RouteIdSchema, ...routeFields }).strict();
 export type Route = z.output<typeof RouteSchema>;
+
+/** The route's names that "publish on LAN" announces over mDNS: exact names ending in `.local`. */
+export function lanPublishableNames(names: readonly string[]): string[] {
+  return names.filter((name) => name.endsWith('.local') && !name.startsWith('*.'));
+}
+
+/**
+ * Why a route cannot be published on the LAN as it stands, or null when it can (or does not ask to).
+ * The gateway refuses such a route with this message on the `publishOnLan` field; the form shows it.
+ */
+export function publishOnLanProblem(route: { names: readonly string[]; publishOnLan?: boolean }): string | null {
+  if (!route.publishOnLan) return null;
+  if (lanPublishableNames(route.names).length > 0) return null;
+  return 'publishing on the LAN answers for names ending in .local; add one, such as jellyfin.local, or turn publishing off';
+}
+
+/**
+ * A warning (not an error) for `.local` names with more than one label before `.local`
+ * ("jellyfin.home.local"): Android, Windows and some Linux resolvers only ask mDNS for single-label
+ * names, so such a name resolves on some devices and not on others.
+ */
+export function multiLabelLocalWarning(name: string): string | null {
+  if (!name.endsWith('.local') || name.startsWith('*.')) return null;
+  const labels = name.split('.').length - 1;
+  return labels > 1
+    ? `"${name}" has more than one label before .local; many phones and Windows PCs only look up names like "${name.split('.')[0]}.local" over mDNS`
+    : null;
+}
 
 /**
  * Names claimed by more than one route. An exact name may appear in only one route, and so may a
@@ -336,9 +370,20 @@ export const AppSettingsSchema = z
   .strict();
 export type AppSettings = z.output<typeof AppSettingsSchema>;
 
+export const LanSettingsSchema = z
+  .object({
+    /**
+     * Use multicast DNS on the LAN: browse for services (the Discovery page) and answer for routes
+     * marked "publish on LAN". Off sends and answers nothing. Default: true.
+     */
+    mdns: z.boolean(),
+  })
+  .strict();
+export type LanSettings = z.output<typeof LanSettingsSchema>;
+
 /** Every setting except the routes: what the Settings page edits. */
 export const GeneralSettingsSchema = z
-  .object({ proxy: ProxySettingsSchema, admin: AdminSettingsSchema, log: LogSettingsSchema, app: AppSettingsSchema })
+  .object({ proxy: ProxySettingsSchema, admin: AdminSettingsSchema, log: LogSettingsSchema, app: AppSettingsSchema, lan: LanSettingsSchema })
   .strict();
 export type GeneralSettings = z.output<typeof GeneralSettingsSchema>;
 
@@ -349,6 +394,7 @@ export const SettingsPatchSchema = z
     admin: AdminSettingsSchema.partial(),
     log: LogSettingsSchema.partial(),
     app: AppSettingsSchema.partial(),
+    lan: LanSettingsSchema.partial(),
   })
   .partial()
   .strict();
@@ -393,6 +439,7 @@ export function defaultSettings(): Settings {
     admin: { port: 4780, bindAddress: '127.0.0.1' },
     log: { accessLog: true, maxFileBytes: 10 * 1024 * 1024, keepFiles: 5 },
     app: { startAtLogin: false, onboarded: false },
+    lan: { mdns: true },
     routes: [],
   };
 }
@@ -408,5 +455,6 @@ export function applySettingsPatch(current: GeneralSettings, patch: z.output<typ
     admin: { ...current.admin, ...patch.admin },
     log: { ...current.log, ...patch.log },
     app: { ...current.app, ...patch.app },
+    lan: { ...current.lan, ...patch.lan },
   };
 }

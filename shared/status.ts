@@ -307,3 +307,117 @@ export interface CaDownload {
   /** The file's bytes, base64. */
   base64: string;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Discovery (mDNS browse, identification, host probes) and names published on the LAN
+
+/** What Gatehouse recognised a web service as, and why. */
+export interface Identification {
+  /** The matching preset's id (see getPresets), or null when nothing matched but the page has a title. */
+  presetId: string | null;
+  /** The app's name ("Jellyfin"), or the page's title when no preset matched. */
+  app: string;
+  /** How it answered: plain HTTP, or HTTPS (with any certificate; appliances use self-signed ones). */
+  scheme: 'http' | 'https';
+  /** What matched, in plain words: `title "Jellyfin"`, `GET /System/Info/Public: ProductName "Jellyfin Server"`. */
+  evidence: string[];
+}
+
+/**
+ * One service seen on the LAN over mDNS. Announcements of the same host and port under several
+ * types (`_home-assistant._tcp` and `_http._tcp`) are merged into one service.
+ */
+export interface DiscoveredService {
+  /** Stable while the service is seen: `<host>:<port>`, lower case. */
+  id: string;
+  /** The announced instance name ("Home Assistant", "Living Room TV"). */
+  name: string;
+  /** Every service type it was announced under, such as "_http._tcp". */
+  types: string[];
+  /** The SRV target host name ("homeassistant.local"). */
+  host: string;
+  /** IPv4 addresses first, then IPv6 (link-local last). */
+  addresses: string[];
+  port: number;
+  /** TXT key/values merged from every announcement. */
+  txt: Record<string, string>;
+  /** ISO times: first announcement, and the latest announcement or answer. */
+  firstSeen: string;
+  lastSeen: string;
+  /** Set once an HTTP(S) probe recognised it; null until then, or when it is not a web service. */
+  identification: Identification | null;
+  /** Routes whose upstream already points at one of its addresses and its port. */
+  routeIds: string[];
+}
+
+export type PublishedNameState = 'probing' | 'announced' | 'conflict' | 'stopped';
+
+/** A route's `.local` name as Gatehouse answers for it on the LAN (RFC 6762: probe, announce, defend). */
+export interface PublishedName {
+  routeId: string;
+  name: string;
+  /** probing: asking whether another device holds it (under a second); announced: answering; conflict: another device holds it; stopped: mDNS off or the proxy stopped. */
+  state: PublishedNameState;
+  /** The addresses answered with: this machine's LAN addresses. */
+  addresses: string[];
+  /** For a conflict: who holds it and what to do; when stopped: why. */
+  problem: Problem | null;
+  /** For a conflict: a free name to use instead ("jellyfin-2.local"). */
+  suggestion: string | null;
+  /** A name that resolves on some devices only (more than one label before .local). */
+  warning: string | null;
+}
+
+/** Everything the Discovery page shows. */
+export interface DiscoveryOverview {
+  /** browsing: mDNS works; off: turned off in settings (lan.mdns); failed: the socket could not be opened (problem says why). */
+  state: 'browsing' | 'off' | 'failed';
+  problem: Problem | null;
+  /** The service types browsed continuously, such as "_http._tcp" (a documented list). */
+  serviceTypes: string[];
+  /** Services now on the LAN, most recently first seen first. */
+  services: DiscoveredService[];
+  /** Every `.local` name of every route marked "publish on LAN". */
+  published: PublishedName[];
+}
+
+/** The route options one home-lab app needs, and how Gatehouse recognises it. */
+export interface AppPreset {
+  id: string;
+  /** "Jellyfin". */
+  app: string;
+  /** The first label for its route name ("jellyfin" → jellyfin.local). */
+  suggestedName: string;
+  /** The ports it listens on out of the box, the usual first. */
+  defaultPorts: number[];
+  /** How its own port speaks: https for appliances that only serve HTTPS (Proxmox VE, UniFi). */
+  scheme: 'http' | 'https';
+  /** It needs WebSocket upgrades tunnelled (live updates, sync). */
+  websocket: boolean;
+  /** Its HTTPS port has a self-signed certificate out of the box: the route must not verify it. */
+  insecureUpstreamTls: boolean;
+  /** It takes large uploads (media, files, backups); Gatehouse sets no body limit, so this is advice for other proxies in front. */
+  largeUploads: boolean;
+  /** Anything else to know, in one sentence; null when nothing. */
+  notes: string | null;
+  /** Where the fingerprint comes from: the app's public source or documentation (URL). */
+  source: string;
+}
+
+/** One port of a probed host that accepted a connection. */
+export interface ProbedPort {
+  port: number;
+  /** How it answered HTTP: plain, TLS, or null when it accepted TCP but did not speak HTTP in time. */
+  scheme: 'http' | 'https' | null;
+  identification: Identification | null;
+}
+
+/** The result of "Probe a host". */
+export interface HostProbe {
+  address: string;
+  /** How many ports were tried (the documented list, or the caller's). */
+  portsTried: number;
+  /** Ports that accepted a connection, in port order; closed and silent ports are left out. */
+  open: ProbedPort[];
+  tookMs: number;
+}

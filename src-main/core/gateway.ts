@@ -13,6 +13,7 @@ import { CertificateService } from './certs/certificate-service.js';
 import { onboardingPages } from './certs/onboarding.js';
 import type { TrustEnvironment } from './certs/trust-store.js';
 import { certificateHandlers, certificatesOverview, certificatesUnusable, httpsWarnings } from './gateway/certificate-handlers.js';
+import { discoveryHandlers } from './gateway/discovery-handlers.js';
 import { EventHub } from './gateway/event-hub.js';
 import { LogBatches } from './gateway/log-batches.js';
 import { onboardingUrls } from './gateway/onboarding-urls.js';
@@ -293,6 +294,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         if (hub.wants('certificates')) emitCertificates();
       },
     }),
+
+    ...discoveryHandlers(),
 
     getAppInfo: async () => ({
       version: packageVersion(),

@@ -38,6 +38,9 @@ export const invokers = {
   getTrustPlan: (h, input) => h.getTrustPlan(input),
   trustCa: (h, input) => h.trustCa(input),
   untrustCa: (h, input) => h.untrustCa(input),
+  getDiscovery: (h, input) => h.getDiscovery(input),
+  probeHost: (h, input) => h.probeHost(input),
+  getPresets: (h, input) => h.getPresets(input),
   getAppInfo: (h, input) => h.getAppInfo(input),
 } satisfies InvokerTable;
 

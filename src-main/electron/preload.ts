@@ -14,6 +14,7 @@ const members: Record<ApiMember, true> = {
   exportSettings: true, previewImport: true, importSettings: true, getAppInfo: true,
   getCertificates: true, setCaDomains: true, downloadCa: true, importCertificate: true,
   removeCertificate: true, renewCertificate: true, getTrustPlan: true, trustCa: true, untrustCa: true,
+  getDiscovery: true, probeHost: true, getPresets: true,
 };
 
 // Main forwards only the event types some listener here wants (the log only while a page shows it).

@@ -232,6 +232,9 @@ export class FakeGatehouse implements ApiTransport {
     getTrustPlan: async () => this.certificates.trustPlan(),
     trustCa: async () => this.certificates.runTrust(true),
     untrustCa: async () => this.certificates.runTrust(false),
+    getDiscovery: async () => ({ state: 'off' as const, problem: null, serviceTypes: [], services: [], published: [] }),
+    probeHost: async ({ address }: { address: string }) => ({ address, portsTried: 0, open: [], tookMs: 0 }),
+    getPresets: async () => [],
     getAppInfo: async () => ({
       version: '0.1.0',
       shell: 'headless' as const,
@@ -243,7 +246,7 @@ export class FakeGatehouse implements ApiTransport {
 
 /** A route with the defaults filled in, for tests and the screenshot fixtures. */
 export function sampleRoute(fields: Partial<Route> & Pick<Route, 'id' | 'names' | 'upstream'>): Route {
-  return { enabled: true, websocket: true, insecureUpstreamTls: false, rewriteHost: null, trustedProxies: null, tls: noTls(), ...fields };
+  return { enabled: true, websocket: true, insecureUpstreamTls: false, rewriteHost: null, trustedProxies: null, tls: noTls(), publishOnLan: false, ...fields };
 }
 
 /** An access-log entry with the usual fields, for tests and the screenshot fixtures. */

@@ -23,6 +23,8 @@ export interface RouteFormValues {
   trustedProxies: string;
   /** HTTPS: which certificate, redirect and HSTS, as the route stores them. */
   tls: RouteTls;
+  /** Answer mDNS for the route's .local names. */
+  publishOnLan: boolean;
 }
 
 /**
@@ -35,7 +37,7 @@ export type TrustedProxiesChoice = 'global' | 'nobody' | 'list';
 /** Shown when "Only these addresses" is chosen with an empty box: saving it would mean "trust nobody". */
 export const emptyTrustedListMessage = 'add at least one IP address or CIDR range, or choose another option';
 
-export const routeFields = ['title', 'names', 'upstream', 'rewriteHost', 'trustedProxies', 'tls', 'tlsCertificate'] as const;
+export const routeFields = ['title', 'names', 'upstream', 'rewriteHost', 'trustedProxies', 'tls', 'tlsCertificate', 'publishOnLan'] as const;
 export type RouteField = (typeof routeFields)[number];
 
 /** The field a dotted issue path ("names.1") belongs to, or null (shown in the alert instead). */
@@ -77,6 +79,7 @@ export function emptyRouteValues(): RouteFormValues {
     trustedProxiesChoice: 'global',
     trustedProxies: '',
     tls: defaultRouteTls(),
+    publishOnLan: false,
   };
 }
 
@@ -92,6 +95,7 @@ export function routeValuesOf(route: Route): RouteFormValues {
     trustedProxiesChoice: trustedProxiesChoiceOf(route.trustedProxies),
     trustedProxies: route.trustedProxies?.join('\n') ?? '',
     tls: { ...route.tls },
+    publishOnLan: route.publishOnLan,
   };
 }
 
@@ -124,6 +128,7 @@ export function routeInputFrom(values: RouteFormValues): RouteInput {
     rewriteHost: values.rewriteHost.trim() || null,
     trustedProxies: trustedProxiesOf(values),
     tls: routeTlsOf(values.tls),
+    publishOnLan: values.publishOnLan,
   };
 }
 

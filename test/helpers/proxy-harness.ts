@@ -66,7 +66,7 @@ export function proxySettings(overrides: { timeouts?: Partial<Timeouts>; trusted
 
 /** A stored route with the model's defaults: enabled, WebSocket on, TLS verified, Host preserved. */
 export function route(id: string, upstream: string, names: string[], extra: Partial<Route> = {}): Route {
-  return { id, names, upstream, enabled: true, websocket: true, insecureUpstreamTls: false, rewriteHost: null, trustedProxies: null, tls: noTls(), ...extra };
+  return { id, names, upstream, enabled: true, websocket: true, insecureUpstreamTls: false, rewriteHost: null, trustedProxies: null, tls: noTls(), publishOnLan: false, ...extra };
 }
 
 export interface RunningProxy {

@@ -23,7 +23,7 @@ export interface ProxyUnderTest {
 
 /** A route as the settings store would hold it, pointing at `upstream` (`http://127.0.0.1:PORT`). */
 export function testRoute(id: string, names: string[], upstream: string, extra: Partial<Route> = {}): Route {
-  return { id, title: id, names, upstream, enabled: true, websocket: true, insecureUpstreamTls: false, rewriteHost: null, trustedProxies: null, tls: noTls(), ...extra };
+  return { id, title: id, names, upstream, enabled: true, websocket: true, insecureUpstreamTls: false, rewriteHost: null, trustedProxies: null, tls: noTls(), publishOnLan: false, ...extra };
 }
 
 /** Starts an engine on 127.0.0.1:0 with the default settings, `timeouts` overriding some of them. */

@@ -60,5 +60,6 @@ export function tlsRoute(id: string, names: string[], tls: Partial<RouteTls> = {
     rewriteHost: null,
     trustedProxies: null,
     tls: { mode: 'local', certificateId: null, redirectHttp: false, hsts: false, ...tls },
+    publishOnLan: false,
   };
 }

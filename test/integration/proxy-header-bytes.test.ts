@@ -30,6 +30,7 @@ engine.setRoutes([
     rewriteHost: null,
     trustedProxies: null,
     tls: { mode: 'none' as const, certificateId: null, redirectHttp: false, hsts: false },
+    publishOnLan: false,
   },
 ]);
 const { port } = await engine.start();

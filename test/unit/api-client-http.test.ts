@@ -104,6 +104,9 @@ describe('HTTP transport: requests', () => {
       getTrustPlan: {},
       trustCa: { consent: true, caFingerprintSha256: 'AA:'.repeat(31) + 'AA' },
       untrustCa: { consent: true, caFingerprintSha256: 'AA:'.repeat(31) + 'AA' },
+      getDiscovery: {},
+      probeHost: { address: '10.33.0.4', ports: [8096] },
+      getPresets: {},
       getAppInfo: {},
     };
     const http = transport();

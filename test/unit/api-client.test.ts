@@ -54,6 +54,7 @@ const route: Route = {
   rewriteHost: null,
   trustedProxies: null,
   tls: { mode: 'none' as const, certificateId: null, redirectHttp: false, hsts: false },
+  publishOnLan: false,
 };
 
 describe('createApiClient', () => {

@@ -21,6 +21,7 @@ function route(id: string, title?: string): Route {
     rewriteHost: null,
     trustedProxies: null,
     tls: { mode: 'custom', certificateId: 'c1', redirectHttp: false, hsts: false },
+    publishOnLan: false,
   };
 }
 

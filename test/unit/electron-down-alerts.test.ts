@@ -16,6 +16,7 @@ function route(id: string, names: string[], title?: string): Route {
     rewriteHost: null,
     trustedProxies: null,
     tls: { mode: 'none' as const, certificateId: null, redirectHttp: false, hsts: false },
+    publishOnLan: false,
     ...(title === undefined ? {} : { title }),
   };
 }

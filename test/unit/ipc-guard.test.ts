@@ -87,6 +87,7 @@ describe('invokeMember', () => {
       renewCertificate: { routeId: 'r1' },
       trustCa: { consent: true, caFingerprintSha256: 'AA:'.repeat(31) + 'AA' },
       untrustCa: { consent: true, caFingerprintSha256: 'AA:'.repeat(31) + 'AA' },
+      probeHost: { address: '10.33.0.4' },
     };
     for (const member of Object.keys(invokers) as (keyof typeof invokers)[]) {
       const input = inputs[member];
@@ -108,6 +109,7 @@ describe('invokeMember', () => {
       rewriteHost: null,
       trustedProxies: null,
       tls: { mode: 'none', certificateId: null, redirectHttp: false, hsts: false },
+      publishOnLan: false,
     });
     await invokeMember('recentLog', {}, handlers);
     assert.deepEqual(received.at(-1)?.input, { limit: 200 });

@@ -176,6 +176,7 @@ describe('AppState', () => {
       rewriteHost: null,
       trustedProxies: ['10.0.0.0/8'],
       tls: { mode: 'none', certificateId: null, redirectHttp: false, hsts: false },
+      publishOnLan: false,
     });
     const restored = app.routes.find((route) => route.names[0] === 'pve.home.arpa');
     assert.ok(restored, 'the route is back');

@@ -62,6 +62,7 @@ describe('RouteForm', () => {
       rewriteHost: null,
       trustedProxies: null,
       tls: { mode: 'local', certificateId: null, redirectHttp: false, hsts: false },
+      publishOnLan: false,
     });
   });
 

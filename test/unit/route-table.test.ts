@@ -14,7 +14,7 @@ after(async () => {
 });
 
 function route(id: string, names: string[], extra: Partial<Route> = {}): Route {
-  return { id, names, upstream: 'http://10.0.0.4:8096', enabled: true, websocket: true, insecureUpstreamTls: false, rewriteHost: null, trustedProxies: null, tls: noTls(), ...extra };
+  return { id, names, upstream: 'http://10.0.0.4:8096', enabled: true, websocket: true, insecureUpstreamTls: false, rewriteHost: null, trustedProxies: null, tls: noTls(), publishOnLan: false, ...extra };
 }
 
 function table(routes: Route[], connectTimeoutMs = 5000): { table: RouteTable; registry: UpstreamRegistry } {

@@ -56,7 +56,7 @@ test('a pre-release file without a version is migrated, written back, and the or
   assert.equal(await readFile(`${path}.bak`, 'utf8'), original, 'the old format survives as the backup');
 });
 
-test('a version 1 file gains the app section (first-run guide done) and HTTP-only routes, is written as version 3, and is kept as .bak', async (t) => {
+test('a version 1 file gains the app section (first-run guide done) and HTTP-only routes, is written as the current version, and is kept as .bak', async (t) => {
   const dataDir = await tempDataDir(t);
   const path = join(dataDir, 'settings.json');
   await copyFile(new URL('v1-before-app.json', FIXTURES), path);
@@ -64,7 +64,7 @@ test('a version 1 file gains the app section (first-run guide done) and HTTP-onl
 
   const store = await SettingsStore.open(dataDir);
   assert.equal(store.notice, null);
-  assert.equal(store.current.version, 3);
+  assert.equal(store.current.version, SETTINGS_VERSION);
   assert.deepEqual(store.current.app, { startAtLogin: false, onboarded: true }, 'someone who used version 1 has been through the app');
   assert.equal(store.current.proxy.httpPort, 8080, 'everything else is as it was');
   assert.deepEqual(store.current.proxy.trustedProxies, ['10.33.0.1']);
@@ -78,8 +78,14 @@ test('a version 1 file gains the app section (first-run guide done) and HTTP-onl
     [{ mode: 'none', certificateId: null, redirectHttp: false, hsts: false }],
     'a route saved before the HTTPS listener stays plain HTTP',
   );
+  assert.deepEqual(store.current.lan, { mdns: true }, 'mDNS is on for everyone');
+  assert.deepEqual(
+    store.current.routes.map((route) => route.publishOnLan),
+    [false],
+    'a route saved before Gatehouse published names is not published until the user says so',
+  );
   const written = JSON.parse(await readFile(path, 'utf8')) as Record<string, unknown>;
-  assert.equal(written.version, 3);
+  assert.equal(written.version, SETTINGS_VERSION);
   assert.deepEqual(written, store.current, 'the upgraded form is on disk');
   assert.equal(await readFile(`${path}.bak`, 'utf8'), original, 'the version 1 file survives as the backup');
 });

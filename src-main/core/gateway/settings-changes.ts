@@ -39,7 +39,7 @@ export async function saveSettings(store: SettingsStore, edit: (current: Setting
 
 /** Every setting but the routes, as a copy the caller may keep. */
 export function generalSettings(settings: Settings): GeneralSettings {
-  return structuredClone({ proxy: settings.proxy, admin: settings.admin, log: settings.log, app: settings.app });
+  return structuredClone({ proxy: settings.proxy, admin: settings.admin, log: settings.log, app: settings.app, lan: settings.lan });
 }
 
 export interface SettingsChangeDeps {

@@ -75,8 +75,29 @@ function withoutTls(route: unknown): unknown {
   return { ...route, tls: { mode: 'none', certificateId: null, redirectHttp: false, hsts: false } };
 }
 
+/**
+ * Version 4 adds the `lan` section (multicast DNS on, the default for everyone) and each route's
+ * `publishOnLan`. Routes saved before Gatehouse could publish names keep not publishing: answering
+ * for a name on the LAN is something the user turns on per route, never a surprise after an update.
+ */
+const addLanPublishing: Migration = {
+  from: 3,
+  to: 4,
+  migrate(raw) {
+    // A `lan` already there (hand-written) is kept as it is, for the schema to judge.
+    const migrated: RawSettings = Object.hasOwn(raw, 'lan') ? { ...raw } : { ...raw, lan: { mdns: true } };
+    if (Array.isArray(raw.routes)) migrated.routes = raw.routes.map(withoutLanPublishing);
+    return migrated;
+  },
+};
+
+function withoutLanPublishing(route: unknown): unknown {
+  if (typeof route !== 'object' || route === null || Array.isArray(route) || Object.hasOwn(route, 'publishOnLan')) return route;
+  return { ...route, publishOnLan: false };
+}
+
 /** Every step, oldest first; the last one ends at SETTINGS_VERSION. */
-export const migrations: readonly Migration[] = [addVersionAndUpstreamScheme, addAppSection, addRouteTls];
+export const migrations: readonly Migration[] = [addVersionAndUpstreamScheme, addAppSection, addRouteTls, addLanPublishing];
 
 /**
  * Brings `raw` (written in format `from`) to format `target` by running each step in turn.
