@@ -35,6 +35,10 @@ import { makeBenchCertificate } from './tls.mjs';
 import { describeUi, measureUi, uiTargets } from './ui.mjs';
 import { toolVersions } from './versions.mjs';
 
+// The bench runs on the host network, where multicast DNS would leave the machine: every
+// gatehouse serve it starts inherits mDNS off. (bench/discovery.mjs turns it on inside a namespace.)
+process.env.GATEHOUSE_MDNS = 'off';
+
 const SERVER_CPU = 0;
 const LOAD_CPU = 1;
 const RESULTS_DIR = fileURLToPath(new URL('./results/', import.meta.url));

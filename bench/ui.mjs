@@ -343,6 +343,8 @@ export function describeUi(ui) {
 
 // Alone: node bench/ui.mjs [--quick]
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  // Standalone run on the host network: mDNS off for the serve it starts (see bench/run.mjs).
+  process.env.GATEHOUSE_MDNS = 'off';
   const quick = process.argv.includes('--quick');
   const processes = new Processes(null);
   const tmp = mkdtempSync(join(tmpdir(), 'gatehouse-bench-ui-'));
