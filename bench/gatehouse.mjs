@@ -22,7 +22,7 @@ export class GatehouseUnavailable extends Error {
 }
 
 /** Waits for serve.json, the file `gatehouse serve` writes once it listens. */
-async function readServeFile(path, child, logPath, timeoutMs = 30_000) {
+export async function readServeFile(path, child, logPath, timeoutMs = 30_000) {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (child.exitCode !== null || child.signalCode !== null) {

@@ -31,6 +31,7 @@ import { measureMemory } from './memory.mjs';
 import { PEERS, serverDir, startBackend, startPeer } from './peers.mjs';
 import { Processes, cpuPressure, get, pinSelf, which } from './processes.mjs';
 import { evaluateTargets, fmt, formatRatios, formatTable, summarize } from './report.mjs';
+import { describeDiscovery, discoveryTargets, measureDiscovery } from './discovery.mjs';
 import { makeBenchCertificate } from './tls.mjs';
 import { describeUi, measureUi, uiTargets } from './ui.mjs';
 import { toolVersions } from './versions.mjs';
@@ -215,7 +216,7 @@ function tableRows({ results, absent, httpsAbsent, gatehouseError, meta }, https
   });
 }
 
-function printReport({ results, absent, httpsAbsent, gatehouseError, memory, issuance, ui, targets, runs, meta }) {
+function printReport({ results, absent, httpsAbsent, gatehouseError, memory, issuance, ui, discovery, targets, runs, meta }) {
   const rows = tableRows({ results, absent, httpsAbsent, gatehouseError, meta }, false);
   const { options } = meta;
   console.log(
@@ -238,6 +239,7 @@ function printReport({ results, absent, httpsAbsent, gatehouseError, memory, iss
   const disturbed = Object.values(runs).flatMap((r) => Object.values(r).flat()).filter((r) => r.foreignShare > MAX_FOREIGN_SHARE).length;
   if (disturbed) console.log(`WARNING: in ${disturbed} run(s) other programs took over ${MAX_FOREIGN_SHARE * 100}% of CPU ${SERVER_CPU}; rerun on a quiet machine.`);
   console.log(`\n${describeUi(ui)}`);
+  console.log(`\n${describeDiscovery(discovery)}`);
   console.log('\nTargets (Gatehouse, access log on):');
   const width = Math.max(...targets.map((t) => t.text.length));
   for (const t of targets) console.log(`  ${t.status.padEnd(4)}  ${t.text.padEnd(width)}  ${t.detail}`);
@@ -308,20 +310,22 @@ async function main() {
     const issuance = gatehouse?.tlsPort ? await runIssuance(ctx, gatehouse) : undefined;
     console.log('Measuring the UI (bundle, dashboard interactive time, time to show Down)…');
     const ui = await measureUi(ctx, options);
-    outcome = { backend, proxies, absent, httpsAbsent, gatehouseError, memory, issuance, runs, ui, accessLogBytes: accessLogBytes(gatehouse?.dataDir) };
+    console.log('Measuring discovery (mDNS appear/disappear against python3-zeroconf, probing a host) in a network namespace…');
+    const discovery = await measureDiscovery(ctx, options);
+    outcome = { backend, proxies, absent, httpsAbsent, gatehouseError, memory, issuance, runs, ui, discovery, accessLogBytes: accessLogBytes(gatehouse?.dataDir) };
   } finally {
     await processes.stopAll();
   }
 
-  const { backend, proxies, absent, httpsAbsent, gatehouseError, memory, issuance, runs, ui } = outcome;
+  const { backend, proxies, absent, httpsAbsent, gatehouseError, memory, issuance, runs, ui, discovery } = outcome;
   const results = Object.fromEntries(Object.entries(runs).map(([id, r]) => [id, summarize(r)]));
   if (gatehouseError) results.gatehouse = { error: gatehouseError };
   const gatehouseMemory = memory.gatehouse ?? { error: gatehouseError ?? 'Gatehouse not selected' };
   // Without Gatehouse HTTPS the issuance target still shows, as a MISS saying why.
   const issuanceResult = issuance ?? (GATEHOUSE_WANTED(options) ? { error: httpsAbsent.gatehouse ?? gatehouseError ?? 'Gatehouse HTTPS did not run' } : undefined);
-  const targets = [...evaluateTargets({ results, memory: gatehouseMemory, issuance: issuanceResult, absent, httpsAbsent }), ...uiTargets(ui)];
+  const targets = [...evaluateTargets({ results, memory: gatehouseMemory, issuance: issuanceResult, absent, httpsAbsent }), ...uiTargets(ui), ...discoveryTargets(discovery)];
   const meta = { options, pinned, backend: backend.kind, accessLogBytes: outcome.accessLogBytes };
-  printReport({ results, absent, httpsAbsent, gatehouseError, memory, issuance, ui, targets, runs, meta });
+  printReport({ results, absent, httpsAbsent, gatehouseError, memory, issuance, ui, discovery, targets, runs, meta });
 
   const file = writeRecord(started, {
     startedAt: started.toISOString(),
@@ -337,6 +341,7 @@ async function main() {
     memory,
     issuance: issuanceResult ?? null,
     ui,
+    discovery,
     accessLogBytes: outcome.accessLogBytes,
     targets,
   });
@@ -346,7 +351,7 @@ async function main() {
   const discarded = Object.values(results).some((r) => r.problems?.length);
   const memoryFailed = Object.values(memory).some((m) => m.failed);
   const httpsBroken = Object.keys(httpsAbsent).length > 0 || issuance?.failed;
-  if (gatehouseError || peerBroken || discarded || memoryFailed || httpsBroken || ui.failed) return 1;
+  if (gatehouseError || peerBroken || discarded || memoryFailed || httpsBroken || ui.failed || discovery.error) return 1;
   if (options.check && targets.some((t) => t.status === 'MISS')) return 2;
   return 0;
 }
