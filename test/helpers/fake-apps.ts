@@ -6,7 +6,7 @@ import { once } from 'node:events';
 import { readdirSync, readFileSync } from 'node:fs';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import { createServer as createTcpServer, type AddressInfo, type Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { makeTestCertificate, type TestCertificate } from './test-certificates.js';
 
@@ -98,4 +98,24 @@ export async function startFakeApp(id: string, port = 0): Promise<FakeApp> {
     port,
   );
   return { app: fixture.app, scheme: fixture.scheme, port: started.port, requests, close: started.close };
+}
+
+/** A TCP server on 127.0.0.1 that hands each connection to `onConnection` (say nothing: a silent port). */
+export async function startTcpServer(onConnection: (socket: Socket) => void = () => {}): Promise<{ port: number; close(): Promise<void> }> {
+  const sockets = new Set<Socket>();
+  const server = createTcpServer((socket) => {
+    sockets.add(socket);
+    socket.on('error', () => {});
+    onConnection(socket);
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return {
+    port: (server.address() as AddressInfo).port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
+  };
 }

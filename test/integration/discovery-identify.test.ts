@@ -2,12 +2,11 @@
 // servers that match no preset, ports that speak no HTTP, the wrong scheme, redirects, and bodies
 // too big or too slow to wait for.
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
-import { createServer, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { after, test } from 'node:test';
 import { identifyService } from '../../src-main/core/discovery/identify.js';
 import { presets } from '../../src-main/core/discovery/presets.js';
-import { appFixtureIds, startFakeApp, startServer, type FakeApp } from '../helpers/fake-apps.js';
+import { appFixtureIds, startFakeApp, startServer, startTcpServer, type FakeApp } from '../helpers/fake-apps.js';
 
 const running: { close(): Promise<void> }[] = [];
 after(() => Promise.all(running.map((server) => server.close())));
@@ -18,24 +17,11 @@ async function fake(id: string): Promise<FakeApp> {
   return app;
 }
 
-/** A TCP server on 127.0.0.1 whose connections get `onConnection`; closes them all at the end. */
+/** A TCP port whose connections get `onConnection`, closed at the end. */
 async function tcpServer(onConnection: (socket: Socket) => void): Promise<number> {
-  const sockets = new Set<Socket>();
-  const server = createServer((socket) => {
-    sockets.add(socket);
-    socket.on('error', () => {});
-    onConnection(socket);
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  running.push({
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const socket of sockets) socket.destroy();
-        server.close(() => resolve());
-      }),
-  });
-  return (server.address() as { port: number }).port;
+  const server = await startTcpServer(onConnection);
+  running.push(server);
+  return server.port;
 }
 
 test('every preset has a fake app, and each fake is identified as its preset over its scheme', async (t) => {
