@@ -40,8 +40,7 @@ function presetsDoc(): string {
     'endpoints below: at most six requests and 2.5 seconds per service, with TLS certificates not verified (appliances self-sign) and',
     'nothing secret sent. "Map it" then fills in the route with the options the app needs.',
     '',
-    'Each fingerprint was read from the public source named in the last column. UniFi Network is not in the table: no source we could',
-    'check shows how its pages identify themselves, and a guessed fingerprint would mislabel other services.',
+    'Each fingerprint was read from the public source named in the last column.',
     '',
     '| App | Suggested name | Usual ports | Recognised by | Route options | Notes | Source |',
     '| --- | --- | --- | --- | --- | --- | --- |',
@@ -73,7 +72,7 @@ test('every preset is complete and recognisable, from a public source', () => {
     [],
     'no fingerprint without a preset',
   );
-  for (const app of ['Jellyfin', 'Plex Media Server', 'Emby', 'Mattermost', 'Home Assistant', 'Nextcloud', 'Grafana', 'Portainer', 'Proxmox VE', 'Synology DSM', 'TrueNAS', 'Pi-hole', 'AdGuard Home', 'Vaultwarden', 'Gitea', 'Forgejo', 'Immich', 'Paperless-ngx', 'Uptime Kuma']) {
+  for (const app of ['Jellyfin', 'Plex Media Server', 'Emby', 'Mattermost', 'Home Assistant', 'Nextcloud', 'Grafana', 'Portainer', 'Proxmox VE', 'Synology DSM', 'TrueNAS', 'Pi-hole', 'AdGuard Home', 'Vaultwarden', 'Gitea', 'Forgejo', 'Immich', 'Paperless-ngx', 'Uptime Kuma', 'UniFi Network']) {
     assert.ok(presets.some((preset) => preset.app === app), `the issue names ${app}`);
   }
 });

@@ -171,6 +171,21 @@ export const fingerprints: readonly Fingerprint[] = [
     ],
   },
   {
+    presetId: 'unifi-network',
+    recognisedBy: 'GET /status, the one page it serves without a login, answers JSON whose meta has rc "ok" and a server_version.',
+    endpoints: [
+      {
+        path: '/status',
+        check(answer) {
+          const meta = jsonObject(answer.body)?.meta as Record<string, unknown> | undefined;
+          return answer.status === 200 && meta?.rc === 'ok' && typeof meta.server_version === 'string'
+            ? `GET /status: meta.server_version ${JSON.stringify(meta.server_version)}`
+            : null;
+        },
+      },
+    ],
+  },
+  {
     presetId: 'adguard-home',
     recognisedBy: 'The landing page title is "AdGuard Home", or / redirects to the relative "login.html" whose title is "Login".',
     landing: (page) =>

@@ -4,7 +4,7 @@
 //
 // Every `source` is where the fingerprint was read: the app's own source or documentation, or (for
 // closed appliances) a public fingerprint database. An app whose fingerprint could not be checked
-// against a source is left out rather than guessed (UniFi Network, for now).
+// against a source is left out rather than guessed.
 import type { AppPreset } from '../../../shared/status.js';
 
 type PresetOptions = Partial<Pick<AppPreset, 'scheme' | 'websocket' | 'insecureUpstreamTls' | 'largeUploads' | 'notes'>>;
@@ -95,6 +95,11 @@ export const presets: readonly AppPreset[] = [
   // Network
   preset('pi-hole', 'Pi-hole', 'pihole', [80, 443], 'https://github.com/pi-hole/web/blob/HEAD/scripts/lua/header.lp', {
     notes: 'The web interface lives under /admin/.',
+  }),
+  preset('unifi-network', 'UniFi Network', 'unifi', [8443], 'https://ubntwiki.com/products/software/unifi-controller/api', {
+    ...appliance,
+    websocket: true,
+    notes: '8443 serves a self-signed certificate. Access points keep informing the controller on port 8080 directly, not through the route.',
   }),
   preset('adguard-home', 'AdGuard Home', 'adguard', [80, 3000], 'https://github.com/AdguardTeam/AdGuardHome/blob/HEAD/internal/home/authhttp.go', {
     notes: 'Port 3000 is its first-run setup; afterwards the web interface moves to the port chosen there (80 by default).',
