@@ -5,6 +5,7 @@
 import type { ApiClient, ApiError } from '../../shared/api.js';
 import type { GeneralSettings, Route, RouteInput, SettingsPatch } from '../../shared/model.js';
 import type { AppInfo, ProxyStatus, RouteHealth } from '../../shared/status.js';
+import type { RouteDraft } from '../discovery/map-it.js';
 import { routeLabel } from '../format.js';
 import { asApiError } from './errors.js';
 import { Notices } from './notices.svelte.js';
@@ -46,6 +47,8 @@ export class AppState {
   readonly api: ApiClient;
   readonly notices: Notices;
   readonly #reloadListeners = new Set<() => void>();
+  /** What "Map it" proposed, waiting for the Add route page to take it. */
+  #routeDraft: RouteDraft | null = null;
   /**
    * Counts the events of each kind. A full read that started before an event arrived carries older
    * data than the event, so it must not overwrite what the event brought.
@@ -110,6 +113,18 @@ export class AppState {
   onReconnect(listener: () => void): () => void {
     this.#reloadListeners.add(listener);
     return () => this.#reloadListeners.delete(listener);
+  }
+
+  /** Hands a proposed route to the Add route page ("Map it"); the page takes it once. */
+  offerRouteDraft(draft: RouteDraft): void {
+    this.#routeDraft = draft;
+  }
+
+  /** The proposed route, once: a later visit to Add route starts empty. */
+  takeRouteDraft(): RouteDraft | null {
+    const draft = this.#routeDraft;
+    this.#routeDraft = null;
+    return draft;
   }
 
   routeById(id: string): Route | undefined {

@@ -1,11 +1,14 @@
 // A stand-in for the Electron preload's `window.gatehouse`, backed by FakeGatehouse with sample
 // data, so the built pages can be looked at (and screenshotted) in a plain browser with no core
 // running. Bundled and injected by dev/screenshots.mjs; `?scenario=` picks the data:
-// "first-run" (not onboarded, no routes), "empty" (onboarded, no routes), otherwise a busy home lab.
+// "first-run" (not onboarded, no routes), "empty" (onboarded, no routes, nothing on the LAN),
+// "mdns-off" and "mdns-failed" (the busy home lab with multicast DNS turned off, or failing),
+// otherwise a busy home lab.
 // First: this bundle has its own copy of zod, built under the page's CSP (see zod-setup.ts).
 import '../zod-setup.js';
 import { ApiError } from '../../shared/api.js';
 import type { GatehouseBridge } from '../../src-main/electron/bridge.js';
+import { sampleServices } from './fake-discovery.js';
 import { FakeGatehouse, sampleLogEntry, sampleRoute } from './fake-gatehouse.js';
 
 const scenario = new URLSearchParams(location.search).get('scenario') ?? 'busy';
@@ -14,16 +17,18 @@ const routes = [
   sampleRoute({
     id: 'route-a',
     title: 'Jellyfin',
-    names: ['jellyfin.home.arpa', 'tv.home.arpa'],
+    names: ['jellyfin.home.arpa', 'jellyfin.local'],
     upstream: 'http://10.33.0.4:8096',
     tls: { mode: 'local', certificateId: null, redirectHttp: true, hsts: false },
+    publishOnLan: true,
   }),
   sampleRoute({
     id: 'route-b',
     title: 'Proxmox',
-    names: ['pve.home.arpa'],
+    names: ['pve.home.arpa', 'pve.local'],
     upstream: 'https://10.33.0.9:8006',
     insecureUpstreamTls: true,
+    publishOnLan: true,
     tls: { mode: 'local', certificateId: null, redirectHttp: false, hsts: false },
   }),
   sampleRoute({ id: 'route-c', names: ['grafana.home.arpa'], upstream: 'http://10.33.0.12:3000', enabled: false }),
@@ -57,8 +62,18 @@ const fake =
     : new FakeGatehouse({
         routes: scenario === 'empty' ? [] : routes,
         log: scenario === 'empty' ? [] : logEntries(),
-        settings: { app: { onboarded: true, startAtLogin: false } },
+        settings: { app: { onboarded: true, startAtLogin: false }, lan: { mdns: scenario !== 'mdns-off' } },
+        services: scenario === 'empty' ? [] : sampleServices(new Date()),
       });
+// Another device already answers for pve.local: the Proxmox route shows the conflict.
+fake.discovery.takenNames.add('pve.local');
+if (scenario === 'mdns-failed') {
+  fake.discovery.failure = {
+    code: 'mdns_socket',
+    message: 'Gatehouse could not listen for multicast DNS on UDP port 5353: the address is in use.',
+    fix: 'Another mDNS responder holds the port without sharing it. Stop it, or turn off multicast DNS in Settings.',
+  };
+}
 if (scenario !== 'first-run' && scenario !== 'empty') {
   fake.health = [
     { routeId: 'route-a', upstream: '10.33.0.4:8096', state: 'up', since: null, checkedAt: null, problem: null },

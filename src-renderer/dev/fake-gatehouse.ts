@@ -11,9 +11,10 @@ import {
   type ApiResults,
   type ApiTransport,
 } from '../../shared/api.js';
-import { applySettingsPatch, defaultSettings, findNameConflicts, noTls, SETTINGS_VERSION, type GeneralSettings, type Route } from '../../shared/model.js';
-import { SETTINGS_EXPORT_FORMAT, type AccessLogEntry, type ProxyStatus, type RouteHealth } from '../../shared/status.js';
+import { applySettingsPatch, defaultSettings, findNameConflicts, noTls, publishOnLanProblem, SETTINGS_VERSION, type GeneralSettings, type Route } from '../../shared/model.js';
+import { SETTINGS_EXPORT_FORMAT, type AccessLogEntry, type DiscoveredService, type ProxyStatus, type RouteHealth } from '../../shared/status.js';
 import { FakeCertificates } from './fake-certificates.js';
+import { FakeDiscovery } from './fake-discovery.js';
 
 export interface FakeGatehouseOptions {
   routes?: Route[];
@@ -24,6 +25,8 @@ export interface FakeGatehouseOptions {
   busyPorts?: number[];
   /** "Now" for certificate dates (default: the real time). */
   now?: () => Date;
+  /** Services on the LAN (see sampleServices); default none. */
+  services?: DiscoveredService[];
 }
 
 type Handlers = { [K in ApiMember]: (input: never) => Promise<ApiResults[K]> };
@@ -43,6 +46,8 @@ export class FakeGatehouse implements ApiTransport {
   #nextId = 1;
   /** The local CA, route certificates, imported certificates and trust on this machine. */
   readonly certificates: FakeCertificates;
+  /** Services on the LAN, presets, host probes and published names. */
+  readonly discovery: FakeDiscovery;
 
   constructor(options: FakeGatehouseOptions = {}) {
     this.#options = options;
@@ -66,6 +71,10 @@ export class FakeGatehouse implements ApiTransport {
       emit: (overview) => this.emit('certificates', overview),
       now: options.now ?? (() => new Date()),
     });
+    this.discovery = new FakeDiscovery(
+      { routes: () => this.routes, settings: () => this.settings, status: () => this.status, emit: (overview) => this.emit('discovery', overview) },
+      options.services,
+    );
   }
 
   /** The next call of `member` rejects with `error`. */
@@ -102,6 +111,8 @@ export class FakeGatehouse implements ApiTransport {
   }
 
   #saveRoutes(routes: Route[], saved?: Route): void {
+    const lanProblem = saved ? publishOnLanProblem(saved) : null;
+    if (lanProblem) throw new ApiError('invalid_input', `publishOnLan: ${lanProblem}`, { issues: [{ path: 'publishOnLan', message: lanProblem }] });
     const issues = saved ? this.certificates.routeIssues(saved) : [];
     if (issues.length > 0) throw new ApiError('invalid_input', `${issues[0]!.path}: ${issues[0]!.message}`, { issues, fix: 'Change the names, or choose another HTTPS option.' });
     const conflict = findNameConflicts(routes)[0];
@@ -110,6 +121,7 @@ export class FakeGatehouse implements ApiTransport {
     this.status = { ...this.status, routeCount: routes.length };
     this.emit('routes', routes);
     this.certificates.changed();
+    this.discovery.changed();
   }
 
   #route(id: string): Route {
@@ -187,6 +199,7 @@ export class FakeGatehouse implements ApiTransport {
     updateSettings: async (patch: Parameters<typeof applySettingsPatch>[1]) => {
       this.settings = applySettingsPatch(this.settings, patch);
       this.emit('settings', this.settings);
+      if (patch.lan) this.discovery.changed();
       return this.settings;
     },
     exportSettings: async () => ({
@@ -232,9 +245,9 @@ export class FakeGatehouse implements ApiTransport {
     getTrustPlan: async () => this.certificates.trustPlan(),
     trustCa: async () => this.certificates.runTrust(true),
     untrustCa: async () => this.certificates.runTrust(false),
-    getDiscovery: async () => ({ state: 'off' as const, problem: null, serviceTypes: [], services: [], published: [] }),
-    probeHost: async ({ address }: { address: string }) => ({ address, portsTried: 0, open: [], tookMs: 0 }),
-    getPresets: async () => [],
+    getDiscovery: async () => this.discovery.overview(),
+    probeHost: async ({ address, ports }: { address: string; ports?: number[] }) => this.discovery.probe(address, ports),
+    getPresets: async () => this.discovery.presets,
     getAppInfo: async () => ({
       version: '0.1.0',
       shell: 'headless' as const,

@@ -40,8 +40,28 @@ const browser = await chromium.launch({
   executablePath: '/usr/bin/chromium',
   args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
 });
+/** Probes the fake's Jellyfin host, for the Discovery page with a probe result. */
+async function probeJellyfinHost(page) {
+  await page.getByLabel('Address', { exact: true }).fill('10.33.0.4');
+  await page.getByRole('button', { name: 'Probe', exact: true }).click();
+  await page.getByRole('table', { name: 'Open ports' }).waitFor();
+}
+
+/** Map it on the fake's Home Assistant: the Add route form as the one flow fills it. */
+async function mapHomeAssistant(page) {
+  await page.getByRole('button', { name: 'Map it: Home Assistant' }).click();
+  await page.getByRole('heading', { level: 1, name: 'Add route' }).waitFor();
+}
+
+// [file name, query (the fake's scenario), hash, optional steps before the shot]
 const shots = [
   ['dashboard', '', '#/'],
+  ['discovery', '', '#/discovery'],
+  ['discovery-probe', '', '#/discovery', probeJellyfinHost],
+  ['discovery-empty', '?scenario=empty', '#/discovery'],
+  ['discovery-off', '?scenario=mdns-off', '#/discovery'],
+  ['discovery-failed', '?scenario=mdns-failed', '#/discovery'],
+  ['add-route-mapped', '', '#/discovery', mapHomeAssistant],
   ['dashboard-empty', '?scenario=empty', '#/'],
   ['add-route', '', '#/routes/new'],
   ['edit-route', '', '#/routes/route-b'],
@@ -56,13 +76,17 @@ try {
   for (const scheme of ['light', 'dark']) {
     const context = await browser.newContext({ viewport: { width: 1024, height: 700 }, colorScheme: scheme });
     await context.addInitScript(bridgeScript);
-    for (const [name, query, hash] of shots) {
+    for (const [name, query, hash, steps] of shots) {
       const page = await context.newPage();
       page.on('pageerror', (error) => errors.push(`${name}: ${error.message}`));
       page.on('console', (message) => message.type() === 'error' && errors.push(`${name}: ${message.text()}`));
       await page.goto(`${base}${query}${hash}`);
       await page.getByRole('heading', { level: 1 }).waitFor();
       await page.waitForTimeout(300);
+      if (steps) {
+        await steps(page);
+        await page.waitForTimeout(300);
+      }
       await page.screenshot({ path: join(out, `${name}-${scheme}.png`), fullPage: true });
       await page.close();
     }

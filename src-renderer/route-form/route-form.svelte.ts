@@ -2,7 +2,7 @@
 // RouteInputSchema (no rule is repeated here), and saving with the server's verdict put back on the
 // fields it names. Used by the Add route and Edit route pages and by the first-run guide.
 import { ApiError, type FieldIssue } from '../../shared/api.js';
-import { RouteInputSchema, type Route, type RouteInput, type RouteTls } from '../../shared/model.js';
+import { multiLabelLocalWarning, publishOnLanProblem, RouteInputSchema, type Route, type RouteInput, type RouteTls } from '../../shared/model.js';
 import { asApiError, splitIssues, zodIssues } from '../app/errors.js';
 import { FieldErrors } from '../app/field-errors.svelte.js';
 import { lines } from '../format.js';
@@ -99,6 +99,26 @@ export function routeValuesOf(route: Route): RouteFormValues {
   };
 }
 
+/** The form's values for a route that is not saved yet, such as one "Map it" proposes. */
+export function routeValuesFrom(input: RouteInput): RouteFormValues {
+  const defaults = emptyRouteValues();
+  const trusted = input.trustedProxies ?? null;
+  return {
+    ...defaults,
+    title: input.title ?? '',
+    names: input.names.join('\n'),
+    upstream: input.upstream,
+    enabled: input.enabled ?? defaults.enabled,
+    websocket: input.websocket ?? defaults.websocket,
+    insecureUpstreamTls: input.insecureUpstreamTls ?? defaults.insecureUpstreamTls,
+    rewriteHost: input.rewriteHost ?? '',
+    trustedProxiesChoice: trustedProxiesChoiceOf(trusted),
+    trustedProxies: trusted?.join('\n') ?? '',
+    tls: input.tls ? { ...defaults.tls, ...input.tls } : defaults.tls,
+    publishOnLan: input.publishOnLan ?? defaults.publishOnLan,
+  };
+}
+
 function trustedProxiesChoiceOf(trusted: Route['trustedProxies']): TrustedProxiesChoice {
   if (trusted === null) return 'global';
   return trusted.length === 0 ? 'nobody' : 'list';
@@ -141,6 +161,9 @@ function check(values: RouteFormValues): Check {
   if (values.trustedProxiesChoice === 'list' && lines(values.trustedProxies).length === 0) {
     issues.push({ path: 'trustedProxies', message: emptyTrustedListMessage });
   }
+  // Not in the schema (it spans two fields); the gateway refuses such a route with the same words.
+  const lanProblem = publishOnLanProblem({ names: lines(values.names).map((name) => name.toLowerCase()), publishOnLan: values.publishOnLan });
+  if (lanProblem) issues.push({ path: 'publishOnLan', message: lanProblem });
   if (result.success && issues.length === 0) return { ok: true, input: result.data, errors: {} };
   const { fields, rest } = splitIssues(issues, routeFieldOf);
   return { ok: false, errors: fields, rest };
@@ -157,12 +180,33 @@ export class RouteForm {
   readonly #check = $derived(check(this.values));
   readonly fieldErrors = new FieldErrors<RouteField>(() => this.#check.errors, routeFieldOf);
 
+  /** Names that resolve on some devices only (see multiLabelLocalWarning): a warning, not an error. */
+  nameWarnings = $derived(
+    lines(this.values.names).flatMap((name) => {
+      const warning = multiLabelLocalWarning(name.toLowerCase());
+      return warning ? [{ name, warning }] : [];
+    }),
+  );
+
   constructor(initial: RouteFormValues = emptyRouteValues()) {
     this.values = initial;
   }
 
   message(field: RouteField): string | null {
     return this.fieldErrors.message(field);
+  }
+
+  /** Whether the Host names box lists `name` (as typed, in any case). */
+  hasName(name: string): boolean {
+    return lines(this.values.names).some((line) => line.toLowerCase() === name.toLowerCase());
+  }
+
+  /** Puts `replacement` where `name` is in the Host names box (a conflict's suggestion). */
+  replaceName(name: string, replacement: string): void {
+    this.values.names = lines(this.values.names)
+      .map((line) => (line.toLowerCase() === name.toLowerCase() ? replacement : line))
+      .join('\n');
+    this.fieldErrors.edited('names');
   }
 
   /**

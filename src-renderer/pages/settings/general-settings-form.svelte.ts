@@ -1,4 +1,4 @@
-// The Settings page's form: ports, bind address, startup and trusted proxies, validated with the
+// The Settings page's form: ports, bind address, startup, trusted proxies and multicast DNS, validated with the
 // shared SettingsPatchSchema. Only what changed is sent, so saving the start-up options does not
 // restart the listeners.
 import type { ApiError, FieldIssue } from '../../../shared/api.js';
@@ -15,12 +15,14 @@ export interface SettingsFormValues {
   startAtLogin: boolean;
   /** One IP or CIDR per line. */
   trustedProxies: string;
+  /** Multicast DNS on the LAN: discovery and publishing names (lan.mdns). */
+  mdns: boolean;
 }
 
-export const settingsFields = ['httpPort', 'httpsPort', 'bindAddress', 'startOnLaunch', 'startAtLogin', 'trustedProxies'] as const;
+export const settingsFields = ['httpPort', 'httpsPort', 'bindAddress', 'startOnLaunch', 'startAtLogin', 'trustedProxies', 'mdns'] as const;
 export type SettingsField = (typeof settingsFields)[number];
 
-/** "proxy.httpPort" and "proxy.trustedProxies.2" name form fields; anything else goes to the alert. */
+/** "proxy.httpPort", "proxy.trustedProxies.2" and "lan.mdns" name form fields; anything else goes to the alert. */
 export function settingsFieldOf(path: string): SettingsField | null {
   const field = path.split('.')[1] ?? '';
   return (settingsFields as readonly string[]).includes(field) ? (field as SettingsField) : null;
@@ -39,6 +41,7 @@ export function settingsValuesOf(settings: GeneralSettings): SettingsFormValues 
     startOnLaunch: settings.proxy.startOnLaunch,
     startAtLogin: settings.app.startAtLogin,
     trustedProxies: settings.proxy.trustedProxies.join('\n'),
+    mdns: settings.lan.mdns,
   };
 }
 
@@ -57,6 +60,7 @@ export function settingsPatchFrom(values: SettingsFormValues, saved: GeneralSett
   const patch: SettingsPatch = {};
   if (Object.keys(proxy).length > 0) patch.proxy = proxy;
   if (values.startAtLogin !== saved.app.startAtLogin) patch.app = { startAtLogin: values.startAtLogin };
+  if (values.mdns !== saved.lan.mdns) patch.lan = { mdns: values.mdns };
   return patch;
 }
 
