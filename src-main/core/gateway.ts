@@ -13,13 +13,14 @@ import { CertificateService } from './certs/certificate-service.js';
 import { onboardingPages } from './certs/onboarding.js';
 import type { TrustEnvironment } from './certs/trust-store.js';
 import { certificateHandlers, certificatesOverview, certificatesUnusable, httpsWarnings } from './gateway/certificate-handlers.js';
+import { Discovery, mdnsEnvironmentProblem } from './discovery/discovery.js';
 import { discoveryHandlers } from './gateway/discovery-handlers.js';
 import { EventHub } from './gateway/event-hub.js';
 import { LogBatches } from './gateway/log-batches.js';
 import { onboardingUrls } from './gateway/onboarding-urls.js';
 import { checkPorts } from './gateway/port-check.js';
 import { ProxyRunner } from './gateway/proxy-runner.js';
-import { assertNamesFree, findRoute, newRouteId, toRoute } from './gateway/route-edits.js';
+import { assertImportPublishable, assertNamesFree, assertPublishable, findRoute, newRouteId, toRoute } from './gateway/route-edits.js';
 import { SerialQueue } from './gateway/serial-queue.js';
 import { generalSettings, saveSettings, settingsChanges } from './gateway/settings-changes.js';
 import { exportSettings, previewImport, readImport } from './gateway/settings-transfer.js';
@@ -53,6 +54,13 @@ export interface GatewayOptions {
   canStartAtLogin?: boolean;
   /** Where "Trust on this machine" finds the trust stores and tools. Default: this machine's own (tests use temp folders). */
   trustEnvironment?: TrustEnvironment;
+  /**
+   * The IPv4 address of the interface mDNS browses and publishes on. Default: every interface for
+   * listening, the system's route to 224.0.0.251 for sending.
+   */
+  mdnsInterface?: string;
+  /** Overrides the GATEHOUSE_MDNS environment variable ("off" forces mDNS off for this run). Default: process.env.GATEHOUSE_MDNS. */
+  mdnsEnvironment?: string;
 }
 
 export interface Gateway {
@@ -88,6 +96,18 @@ export const HEALTH_EVENT_INTERVAL_MS = 300;
  * change) reports each one, and the page needs only the end state. Default: 200 ms.
  */
 export const CERTIFICATES_EVENT_INTERVAL_MS = 200;
+
+/**
+ * Shortest time between two `discovery` events: a burst of announcements (a device that comes up
+ * announces several services, each twice) becomes a few updates of the whole overview. Default: 250 ms.
+ */
+export const DISCOVERY_EVENT_INTERVAL_MS = 250;
+
+/** The addresses a published name answers with: the LAN addresses the proxy listens on. */
+function publishAddresses(bindAddress: string): string[] {
+  const addresses = lanAddresses();
+  return bindAddress === '0.0.0.0' || bindAddress === '::' ? addresses : addresses.filter((address) => address === bindAddress);
+}
 
 export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const parsedOverrides = OverridesSchema.safeParse(options.overrides ?? {});
@@ -158,11 +178,25 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   });
   const emitStatus = () => {
     hub.emit({ type: 'status', data: status() });
+    // Published names follow the proxy: announced while it runs, goodbyes when it stops.
+    void discovery.refresh();
     // The onboarding page's address follows the listener.
     announceCertificates();
   };
   const currentOnboardingUrls = () => onboardingUrls(runner.snapshot().http, lanAddresses());
   const runner = new ProxyRunner(engine, emitStatus);
+
+  const discoveryEvents = new TrailingThrottle(() => hub.emit({ type: 'discovery', data: discovery.overview() }), DISCOVERY_EVENT_INTERVAL_MS);
+  const discovery = new Discovery({
+    routes: () => store.current.routes,
+    proxyRunning: () => runner.snapshot().state === 'running',
+    publishAddresses: () => publishAddresses(effectiveProxySettings().bindAddress),
+    onChange: () => void (hub.wants('discovery') && discoveryEvents.request()),
+    forcedOff: mdnsEnvironmentProblem('mdnsEnvironment' in options ? options.mdnsEnvironment : process.env.GATEHOUSE_MDNS),
+    ...(options.mdnsInterface ? { interfaceAddress: options.mdnsInterface } : {}),
+  });
+  // Browsing starts with the gateway; names follow the proxy (published while it runs).
+  await discovery.setEnabled(store.current.lan.mdns);
 
   let closing: Promise<void> | null = null;
   /** Runs a change after the ones before it; refused once close() has begun. */
@@ -173,17 +207,21 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
 
   const persist = (edit: (current: Settings) => Settings) => saveSettings(store, edit);
 
-  /** Hands the saved routes to the engine and the health checker, and announces them. */
-  function routesSaved(countChanged: boolean): void {
+  /**
+   * Hands the saved routes to the engine, the health checker and mDNS, and announces them. Resolves
+   * once names no longer published have had their goodbyes.
+   */
+  function routesSaved(countChanged: boolean): Promise<void> {
     setRoutes(store.current.routes);
     hub.emit({ type: 'routes', data: structuredClone(store.current.routes) });
     if (countChanged) emitStatus();
+    return discovery.refresh();
   }
 
   /** Persists a new route list, hands it to the engine, and announces it. */
   async function commitRoutes(routes: Settings['routes'], countChanged: boolean): Promise<void> {
     await persist((current) => ({ ...current, routes }));
-    routesSaved(countChanged);
+    await routesSaved(countChanged);
     // A saved route answers with its certificate issued: addRoute resolves when HTTPS works.
     await certificatesReady;
   }
@@ -195,7 +233,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     runner,
     hub,
     overrides,
-    routesReplaced: () => routesSaved(true),
+    routesReplaced: () => void routesSaved(true),
+    lanChanged: () => discovery.setEnabled(store.current.lan.mdns),
   });
 
   const handlers = {
@@ -207,6 +246,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       change(async () => {
         const routes = store.current.routes;
         const route = toRoute(newRouteId(routes), input);
+        assertPublishable(route);
         assertNamesFree(routes, route);
         certificates.checkRoute(route);
         await commitRoutes([...routes, route], true);
@@ -218,6 +258,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         const routes = store.current.routes;
         findRoute(routes, id);
         const route = toRoute(id, fields);
+        assertPublishable(route);
         assertNamesFree(routes, route);
         certificates.checkRoute(route);
         await commitRoutes(
@@ -243,12 +284,15 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     startProxy: () =>
       change(async () => {
         await runner.start();
+        await discovery.refresh();
         return status();
       }),
 
     stopProxy: () =>
       change(async () => {
         await runner.stop();
+        // Resolves after the goodbyes for the names that pointed at the proxy.
+        await discovery.refresh();
         return status();
       }),
 
@@ -271,6 +315,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
 
     previewImport: async ({ document }) => {
       const imported = readImport(document);
+      assertImportPublishable(imported.settings.routes, document);
       return { ...previewImport(store.current, imported), warnings: httpsWarnings(certificates, imported.settings.routes) };
     },
 
@@ -295,7 +340,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       },
     }),
 
-    ...discoveryHandlers(),
+    ...discoveryHandlers({ discovery }),
 
     getAppInfo: async () => ({
       version: packageVersion(),
@@ -309,6 +354,9 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     try {
       await queue.run(() => runner.stop());
     } finally {
+      // Goodbyes for every published name are sent before close resolves.
+      await discovery.close();
+      discoveryEvents.cancel();
       try {
         await store.flush();
       } finally {

@@ -3,7 +3,7 @@
 // gateway can check a change, persist it, then apply it.
 import { randomBytes } from 'node:crypto';
 import { ApiError, type ApiParsedInput } from '../../../shared/api.js';
-import type { Route } from '../../../shared/model.js';
+import { publishOnLanProblem, type Route } from '../../../shared/model.js';
 
 type RouteFields = ApiParsedInput<'addRoute'>;
 
@@ -65,5 +65,28 @@ export function assertNamesFree(routes: readonly Route[], candidate: Route): voi
         ? `${issues[0]!.message}; remove it there first, or choose another name.`
         : `${issues.map((issue) => issue.message).join('; ')}; remove them there first, or choose other names.`;
     throw new ApiError('conflict', message.charAt(0).toUpperCase() + message.slice(1), { issues });
+  }
+}
+
+/**
+ * Throws `invalid_input` on the `publishOnLan` field when the route asks to be published on the LAN
+ * but has no name mDNS can answer for (publishOnLanProblem, the rule the route form shows too).
+ */
+export function assertPublishable(route: Pick<Route, 'names' | 'publishOnLan'>): void {
+  const problem = publishOnLanProblem(route);
+  if (problem) throw new ApiError('invalid_input', `${problem.charAt(0).toUpperCase()}${problem.slice(1)}.`, { issues: [{ path: 'publishOnLan', message: problem }] });
+}
+
+/**
+ * The same rule for every route of an import file, naming the field by its path in the file
+ * ("settings.routes.1.publishOnLan" in an export, "routes.1.publishOnLan" in a bare settings.json).
+ */
+export function assertImportPublishable(routes: readonly Route[], document: unknown): void {
+  const prefix = typeof document === 'object' && document !== null && Object.hasOwn(document, 'format') ? 'settings.' : '';
+  for (const [index, route] of routes.entries()) {
+    const problem = publishOnLanProblem(route);
+    if (!problem) continue;
+    const path = `${prefix}routes.${index}.publishOnLan`;
+    throw new ApiError('invalid_input', `This file cannot be imported, and nothing was changed: ${path}: ${problem}.`, { issues: [{ path, message: problem }] });
   }
 }

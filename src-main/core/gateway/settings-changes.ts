@@ -10,6 +10,7 @@ import type { ProxyEngine } from '../proxy/engine.js';
 import { SettingsReadOnlyError, type SettingsStore } from '../settings/store.js';
 import type { EventHub } from './event-hub.js';
 import type { ProxyRunner } from './proxy-runner.js';
+import { assertImportPublishable } from './route-edits.js';
 import { keepCopyBeforeImport, readImport } from './settings-transfer.js';
 
 export const LISTENER_FIELDS = ['httpPort', 'httpsPort', 'bindAddress'] as const;
@@ -52,6 +53,11 @@ export interface SettingsChangeDeps {
   overrides: ListenerOverrides;
   /** Hands the saved routes to the engine and the health checker, and announces them and the status. */
   routesReplaced: () => void;
+  /**
+   * Applies the saved settings to mDNS (lan.mdns on or off, the listen address names answer with);
+   * resolves once goodbyes for names no longer published are sent.
+   */
+  lanChanged: () => Promise<void>;
 }
 
 export interface SettingsChanges {
@@ -75,6 +81,7 @@ export function settingsChanges(deps: SettingsChangeDeps): SettingsChanges {
     deps.accessLog.configure(store.current.log);
     const general = generalSettings(store.current);
     deps.hub.emit({ type: 'settings', data: structuredClone(general) });
+    await deps.lanChanged();
     const state = deps.runner.snapshot().state;
     if ((state === 'running' || state === 'failed') && RESTART_FIELDS.some((field) => before[field] !== after[field])) {
       await deps.runner.stop();
@@ -103,6 +110,7 @@ export function settingsChanges(deps: SettingsChangeDeps): SettingsChanges {
     // they are not settings, and the listener moves only if what it actually uses changed.
     async importFile(document) {
       const imported = readImport(document);
+      assertImportPublishable(imported.settings.routes, document);
       const before = effectiveProxySettings();
       // A file from a newer Gatehouse is refused before the copy is kept, so nothing is left behind.
       try {
