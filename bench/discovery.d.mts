@@ -19,7 +19,6 @@ export interface ProbeSeries {
 export interface DiscoveryResult {
   reps: number;
   appear: PeerSeries;
-  appearAfterAnnounce: PeerSeries;
   disappear: PeerSeries;
   missed: string[];
   probe: ProbeSeries[];

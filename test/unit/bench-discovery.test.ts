@@ -9,7 +9,6 @@ function result(fields: Partial<DiscoveryResult> = {}): DiscoveryResult {
   return {
     reps: 3,
     appear: { gatehouse: [900, 1000, 1100], zeroconf: [400, 450, 500] },
-    appearAfterAnnounce: { gatehouse: [100, 200, 300], zeroconf: [-400, -350, -300] },
     disappear: { gatehouse: [150, 260, 240], zeroconf: [3, 4, 5] },
     missed: [],
     probe: [
@@ -25,7 +24,8 @@ const statuses = (lines: ReturnType<typeof discoveryTargets>) => Object.fromEntr
 test('passes when every repetition is within its limit, and gives the ratio to zeroconf', () => {
   const lines = discoveryTargets(result());
   assert.deepEqual(statuses(lines), { 'discovery-appear': 'PASS', 'discovery-disappear': 'PASS', 'discovery-probe': 'PASS' });
-  assert.match(lines[0]!.detail, /^worst 1,100 ms of 3; median 1,000 ms, 2\.22× zeroconf's 450 ms$/);
+  assert.match(lines[0]!.detail, /^worst 1,100 ms of 3; median 1,000 ms = 2\.22× zeroconf's 450 ms$/);
+  assert.match(lines[1]!.detail, /^worst 260 ms of 3; median 240 ms vs zeroconf's 4 ms \(\+236 ms\)$/, 'a peer time of a few ms gives a difference, not a ratio');
   assert.match(lines[2]!.detail, /^worst 2,500 ms of 2$/);
 });
 
