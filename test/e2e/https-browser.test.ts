@@ -6,23 +6,19 @@
 // The same navigation with an empty NSS database must fail with a certificate error, which shows
 // that the first check proves the CA, not a browser that accepts anything.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect } from 'node:tls';
 import { after, before, describe, test } from 'node:test';
-import { promisify } from 'node:util';
 import { chromium, type Browser } from 'playwright-core';
 import type { CaDownload, ProxyStatus } from '../../shared/status.js';
 import { addRoute, apiJson } from '../helpers/admin-ui.js';
-import { CHROMIUM_ARGS, CHROMIUM_PATH, waitFor } from '../helpers/browser.js';
+import { CHROMIUM_ARGS, CHROMIUM_PATH, homeWithNssDb, waitFor } from '../helpers/browser.js';
 import { startServe, type ServeProcess } from '../helpers/serve.js';
 import { needTools } from '../helpers/tools.js';
 import { startFixedUpstream, type Upstream } from '../helpers/upstream.js';
-
-const run = promisify(execFile);
 
 const APP_HOST = 'app.home.arpa';
 const PAGE_TEXT = 'Hello from the app behind Gatehouse';
@@ -39,16 +35,6 @@ function servedNames(port: number, servername: string): Promise<string[]> {
     socket.once('timeout', () => socket.destroy(new Error('no TLS handshake within 2 s')));
     socket.once('error', reject);
   });
-}
-
-/** A HOME whose NSS database (what Chromium on Linux trusts besides its built-in roots) is new and empty, or holds `caPath`. */
-async function homeWithNssDb(root: string, name: string, caPath: string | null): Promise<string> {
-  const home = join(root, name);
-  const db = join(home, '.pki', 'nssdb');
-  await mkdir(db, { recursive: true });
-  await run('certutil', ['-N', '-d', `sql:${db}`, '--empty-password']);
-  if (caPath) await run('certutil', ['-A', '-d', `sql:${db}`, '-t', 'C,,', '-n', 'gatehouse', '-i', caPath]);
-  return home;
 }
 
 /** Debian's Chromium with HOME (so its NSS database) at `home`, resolving APP_HOST to 127.0.0.1. */

@@ -2,8 +2,10 @@
 // browser per test file (launching costs about a second); each test opens its own context, so
 // sessionStorage (where the admin token lives), downloads and colour scheme never leak between tests.
 // Locally a missing Chromium skips with a note; under CI=true it fails (needTools).
+import { execFile } from 'node:child_process';
 import { mkdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
 import { repoRoot, type ServeProcess } from './serve.js';
 import { needTools } from './tools.js';
@@ -25,6 +27,21 @@ export const CHROMIUM_ARGS = [
 export const VIEWPORT = { width: 1024, height: 700 };
 
 export const SCREENSHOT_DIR = join(repoRoot, 'test-artifacts', 'screenshots');
+
+/**
+ * A HOME (ROOT/NAME) whose NSS database, what Chromium on Linux trusts besides its built-in roots,
+ * is new and empty, or holds the CA at `caPath`. Launch Chromium with `env: { HOME }` to use it.
+ * Needs certutil (libnss3-tools).
+ */
+export async function homeWithNssDb(root: string, name: string, caPath: string | null): Promise<string> {
+  const certutil = (...args: string[]) => promisify(execFile)('certutil', args);
+  const home = join(root, name);
+  const db = join(home, '.pki', 'nssdb');
+  await mkdir(db, { recursive: true });
+  await certutil('-N', '-d', `sql:${db}`, '--empty-password');
+  if (caPath) await certutil('-A', '-d', `sql:${db}`, '-t', 'C,,', '-n', 'gatehouse', '-i', caPath);
+  return home;
+}
 
 /** For `describe(name, { skip: browserMissing() }, …)`: false when Chromium is installed. */
 export function browserMissing(): string | false {

@@ -66,13 +66,21 @@ function answer(res: ServerResponse, found: FakeAnswer | undefined): void {
   res.writeHead(found.status ?? 200, headers).end(body);
 }
 
-/** Starts `handler` on 127.0.0.1 (port 0 unless given), over HTTPS with the appliance certificate when asked. */
-export async function startServer(scheme: 'http' | 'https', handler: (req: IncomingMessage, res: ServerResponse) => void, port = 0): Promise<{ server: Server; port: number; close(): Promise<void> }> {
+/**
+ * Starts `handler` on `address` (127.0.0.1 unless given; a namespace's LAN address in the mDNS flow)
+ * and `port` (0 unless given), over HTTPS with the appliance certificate when asked.
+ */
+export async function startServer(
+  scheme: 'http' | 'https',
+  handler: (req: IncomingMessage, res: ServerResponse) => void,
+  port = 0,
+  address = '127.0.0.1',
+): Promise<{ server: Server; port: number; close(): Promise<void> }> {
   const server =
     scheme === 'https'
       ? await applianceCertificate().then((cert) => createHttpsServer({ cert: cert.pem, key: cert.keyPem }, handler))
       : createHttpServer(handler);
-  server.listen(port, '127.0.0.1');
+  server.listen(port, address);
   await once(server, 'listening');
   return {
     server,
@@ -85,8 +93,8 @@ export async function startServer(scheme: 'http' | 'https', handler: (req: Incom
   };
 }
 
-/** A fake of the app in test/fixtures/apps/<id>.json. */
-export async function startFakeApp(id: string, port = 0): Promise<FakeApp> {
+/** A fake of the app in test/fixtures/apps/<id>.json, on `address` (default 127.0.0.1). */
+export async function startFakeApp(id: string, port = 0, address = '127.0.0.1'): Promise<FakeApp> {
   const fixture = loadAppFixture(id);
   const requests: string[] = [];
   const started = await startServer(
@@ -96,6 +104,7 @@ export async function startFakeApp(id: string, port = 0): Promise<FakeApp> {
       answer(res, fixture.routes[req.url ?? '']);
     },
     port,
+    address,
   );
   return { app: fixture.app, scheme: fixture.scheme, port: started.port, requests, close: started.close };
 }
