@@ -40,9 +40,13 @@ export function nameLabel(text: string): string {
     .replace(/-+$/, '');
 }
 
-/** `<label>.local`, or `<label>-2.local`, `-3`… when a route already has that name. */
-export function freeLocalName(label: string, routes: readonly Pick<Route, 'names'>[]): string {
-  const taken = new Set(routes.flatMap((route) => route.names.map((name) => name.toLowerCase())));
+/**
+ * `<label>.local`, or `<label>-2.local`, `-3`… when a route already has that name or a device on the
+ * LAN answers for it: Home Assistant OS, for one, is itself `homeassistant.local`, and publishing
+ * that name from this machine would only end in a conflict.
+ */
+export function freeLocalName(label: string, routes: readonly Pick<Route, 'names'>[], lanHosts: readonly string[] = []): string {
+  const taken = new Set([...routes.flatMap((route) => route.names), ...lanHosts].map((name) => name.toLowerCase().replace(/\.$/, '')));
   if (!taken.has(`${label}.local`)) return `${label}.local`;
   for (let n = 2; ; n += 1) {
     const candidate = `${label}-${n}.local`;
@@ -98,7 +102,15 @@ function presetNotes(preset: AppPreset | null): string[] {
  * The route "Map it" proposes. Only the upstream is required to come from the source; everything
  * else is a suggestion the form shows before anything is saved.
  */
-export function mapIt(source: MapItSource, context: { presets: readonly AppPreset[]; routes: readonly Pick<Route, 'names'>[] }): RouteDraft {
+export function mapIt(
+  source: MapItSource,
+  context: {
+    presets: readonly AppPreset[];
+    routes: readonly Pick<Route, 'names'>[];
+    /** Host names devices on the LAN hold (the discovered services' SRV targets). */
+    lanHosts?: readonly string[];
+  },
+): RouteDraft {
   const identification = identificationOf(source);
   const preset = presetFor(identification, context.presets) ?? undefined;
   const scheme = schemeOf(source, preset);
@@ -116,7 +128,7 @@ export function mapIt(source: MapItSource, context: { presets: readonly AppPrese
   return {
     route: {
       ...(title ? { title } : {}),
-      names: [freeLocalName(label, context.routes)],
+      names: [freeLocalName(label, context.routes, context.lanHosts)],
       upstream: upstreamUrl(scheme, host, port),
       enabled: true,
       websocket: preset?.websocket ?? true,

@@ -49,7 +49,7 @@ describe('discover → Map it → https://<name>, in a network namespace', { ski
 
     // Discovered and identified.
     assert.match(result.identifiedAs, /^Home Assistant/);
-    assert.match(result.listedRow.service, /^Home\s*homeassistant\.local$/);
+    assert.match(result.listedRow.service, /^Home\s*ha-box\.local$/);
     assert.equal(result.listedRow.addresses, LAN_ADDRESS);
     assert.equal(result.listedRow.port, String(result.appPort));
 

@@ -134,6 +134,14 @@ describe('mapIt', () => {
     assert.deepEqual(route.names, ['diskstation-2.local']);
   });
 
+  it('a name a device on the LAN already holds is not proposed: it would only end in a conflict', () => {
+    const ha = service({ name: 'Home', host: 'homeassistant.local', addresses: ['10.33.0.20'], port: 8123, identification: identification({ presetId: 'home-assistant', app: 'Home Assistant', scheme: 'http' }) });
+    const { route } = mapIt({ kind: 'service', service: ha }, { presets, routes: [], lanHosts: ['homeassistant.local.', 'nas.local'] });
+    assert.deepEqual(route.names, ['homeassistant-2.local']);
+    const elsewhere = mapIt({ kind: 'service', service: ha }, { presets, routes: [], lanHosts: ['nas.local'] });
+    assert.deepEqual(elsewhere.route.names, ['homeassistant.local']);
+  });
+
   it('a preset the list does not have (presets not loaded): the identification’s app name instead', () => {
     const draft = mapIt({ kind: 'probe', address: '10.33.0.4', port: probed() }, { presets: [], routes: [] });
     assert.equal(presetFor(identification(), []), null);
