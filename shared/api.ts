@@ -287,6 +287,7 @@ export type ApiErrorCode =
   | 'not_found' // 404: no such route or endpoint
   | 'conflict' // 409: e.g. a host name already belongs to another route
   | 'port_unavailable' // 409: a listener could not bind its port; `fix` says how to free or allow it
+  | 'rate_limited' // 429: too many attempts (sign-in); the message says when to try again
   | 'internal'; // 500: a bug; the message says so without internals
 
 const statusForCode: Record<ApiErrorCode, number> = {
@@ -296,6 +297,7 @@ const statusForCode: Record<ApiErrorCode, number> = {
   not_found: 404,
   conflict: 409,
   port_unavailable: 409,
+  rate_limited: 429,
   internal: 500,
 };
 

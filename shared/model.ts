@@ -6,7 +6,7 @@
 import { z } from 'zod';
 
 /** The settings file's current format. Bump it together with a migration in core/settings/migrations.ts. */
-export const SETTINGS_VERSION = 4;
+export const SETTINGS_VERSION = 5;
 
 // ---------------------------------------------------------------------------------------------
 // Names and addresses
@@ -321,6 +321,10 @@ export const TimeoutsSchema = z
   .strict();
 export type Timeouts = z.output<typeof TimeoutsSchema>;
 
+/** Who may see the details of a failure on an error page (see ProxySettings.errorDetails). */
+export const ERROR_DETAIL_AUDIENCES = ['local-network', 'this-machine', 'nobody'] as const;
+export type ErrorDetailAudience = (typeof ERROR_DETAIL_AUDIENCES)[number];
+
 export const ProxySettingsSchema = z
   .object({
     /** Plain HTTP listener port. Default: 80. 0 picks a free port (tests). */
@@ -334,6 +338,13 @@ export const ProxySettingsSchema = z
     /** Start the proxy when the app starts. Default: true. */
     startOnLaunch: z.boolean(),
     timeouts: TimeoutsSchema,
+    /**
+     * Who sees the details of a failure (the upstream's address, the cause, the fix) on the error
+     * page: "local-network" (clients on this machine or on one of its own subnets), "this-machine"
+     * (loopback only) or "nobody". Everyone else gets a page that names only the service. The log
+     * and the dashboard always have the details. Default: "local-network".
+     */
+    errorDetails: z.enum(ERROR_DETAIL_AUDIENCES, { error: 'error details go to "local-network", "this-machine" or "nobody"' }),
   })
   .strict();
 export type ProxySettings = z.output<typeof ProxySettingsSchema>;
@@ -344,6 +355,12 @@ export const AdminSettingsSchema = z
     port: PortSchema,
     /** Address the admin API listens on. Default: 127.0.0.1 (this machine only). */
     bindAddress: IpAddressSchema,
+    /**
+     * Host names the admin answers to besides this machine's own names and addresses (a name you
+     * gave this machine in your router's DNS, say). Any other Host header is refused, which stops
+     * DNS-rebinding attacks from a web page. Default: none.
+     */
+    allowedHosts: z.array(HostnameSchema).max(32, 'at most 32 extra admin host names'),
   })
   .strict();
 export type AdminSettings = z.output<typeof AdminSettingsSchema>;
@@ -435,8 +452,9 @@ export function defaultSettings(): Settings {
         upstreamBodyIdleMs: 0,
         websocketIdleMs: 3_600_000,
       },
+      errorDetails: 'local-network',
     },
-    admin: { port: 4780, bindAddress: '127.0.0.1' },
+    admin: { port: 4780, bindAddress: '127.0.0.1', allowedHosts: [] },
     log: { accessLog: true, maxFileBytes: 10 * 1024 * 1024, keepFiles: 5 },
     app: { startAtLogin: false, onboarded: false },
     lan: { mdns: true },

@@ -96,8 +96,29 @@ function withoutLanPublishing(route: unknown): unknown {
   return { ...route, publishOnLan: false };
 }
 
+/**
+ * Version 5 adds `proxy.errorDetails` (who sees an upstream's address and the cause on an error
+ * page) and `admin.allowedHosts` (extra names the admin answers to). Both keep their defaults for an
+ * existing file: details only for this machine's own networks (before, every visitor saw them), and
+ * no extra admin names. Written out so an older Gatehouse refuses the file as newer.
+ */
+const addVisitorPrivacy: Migration = {
+  from: 4,
+  to: 5,
+  migrate(raw) {
+    const migrated: RawSettings = { ...raw };
+    if (isObject(raw.proxy) && !Object.hasOwn(raw.proxy, 'errorDetails')) migrated.proxy = { ...raw.proxy, errorDetails: 'local-network' };
+    if (isObject(raw.admin) && !Object.hasOwn(raw.admin, 'allowedHosts')) migrated.admin = { ...raw.admin, allowedHosts: [] };
+    return migrated;
+  },
+};
+
+function isObject(value: unknown): value is RawSettings {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
 /** Every step, oldest first; the last one ends at SETTINGS_VERSION. */
-export const migrations: readonly Migration[] = [addVersionAndUpstreamScheme, addAppSection, addRouteTls, addLanPublishing];
+export const migrations: readonly Migration[] = [addVersionAndUpstreamScheme, addAppSection, addRouteTls, addLanPublishing, addVisitorPrivacy];
 
 /**
  * Brings `raw` (written in format `from`) to format `target` by running each step in turn.
