@@ -29,7 +29,8 @@ function hostForm(name: string): string {
 
 /** The host of a Host header without its port, lower case, without a trailing dot; null when unreadable. */
 export function splitHostHeader(value: string): { host: string; port: string | null } | null {
-  const match = /^(\[[0-9a-f:.]+\]|[^:[\]]+)(?::(\d{1,5}))?$/i.exec(value.trim());
+  // RFC 3986 reg-name characters, or a bracketed IPv6 literal; anything else is no host of ours.
+  const match = /^(\[[0-9a-f:.]+\]|[\w.~!$&'()*+,;=%-]+)(?::(\d{1,5}))?$/i.exec(value.trim());
   if (!match) return null;
   return { host: match[1]!.toLowerCase().replace(/\.$/, ''), port: match[2] ?? null };
 }
