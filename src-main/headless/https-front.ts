@@ -84,6 +84,10 @@ export class HttpsFront {
   close(): Promise<void> {
     this.#stopFollowing();
     const stopped = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    // The HTTP layers first, so their responses count as destroyed at once (nothing writes to them
+    // after), then whatever is still mid-handshake or undecided.
+    this.tls.closeAllConnections();
+    this.#plain.closeAllConnections();
     for (const socket of this.#sockets) socket.destroy();
     return stopped;
   }

@@ -10,7 +10,10 @@
 // the machine either way.
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
+import { once } from 'node:events';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import type { IncomingMessage } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect } from 'node:tls';
@@ -21,7 +24,7 @@ import { Agent, fetch as undiciFetch } from 'undici';
 import type { CertificatesOverview } from '../../shared/status.js';
 import { lanAddresses } from '../../src-main/core/net/lan-addresses.js';
 import { adminRequest, errorBody } from '../helpers/admin-requests.js';
-import { CHROMIUM_ARGS, CHROMIUM_PATH, homeWithNssDb } from '../helpers/browser.js';
+import { CHROMIUM_ARGS, CHROMIUM_PATH, homeWithNssDb, waitFor } from '../helpers/browser.js';
 import { run } from '../helpers/netns.js';
 import { startServe, type ServeProcess } from '../helpers/serve.js';
 import { needTools } from '../helpers/tools.js';
@@ -68,9 +71,11 @@ if (address === undefined) {
       if (root) await rm(root, { recursive: true, force: true });
     });
 
-    test('serve prints the https:// address', () => {
+    test('serve prints the https:// address', async () => {
       assert.equal(serve.info.adminUrl, `https://${address}:${port}/`);
-      assert.match(serve.stdout(), new RegExp(`Admin UI: +https://${address.replace(/\./g, '\\.')}:${port}/`));
+      // serve.json is written just before the lines are printed.
+      const printed = await waitFor('the Admin UI line', () => /^Admin UI: .*$/m.exec(serve.stdout())?.[0]);
+      assert.match(printed, new RegExp(`^Admin UI: +https://${address.replace(/\./g, '\\.')}:${port}/`));
     });
 
     test('without SNI the certificate chains to the local CA and covers the address and hostname.local', async () => {
@@ -175,6 +180,20 @@ if (address === undefined) {
       assert.ok(page.body.includes(`href="https://${address}:${port}/"`), 'the link to the admin');
       assert.match(page.body, /Trust the certificate first/);
       assert.doesNotMatch(page.body, new RegExp(serve.token), 'never the token');
+    });
+
+    test('stops cleanly (exit 0) with an event stream open over HTTPS', async () => {
+      const stream = await new Promise<IncomingMessage>((resolve, reject) => {
+        const request = httpsRequest({ host: address, port, path: '/api/events', ca: caPem, servername: '', headers: { host: `${address}:${port}`, authorization: `Bearer ${serve.token}` } }, resolve);
+        request.on('error', reject).end();
+      });
+      assert.equal(stream.statusCode, 200);
+      stream.on('error', () => {});
+      await once(stream, 'data');
+      const exit = await serve.stop({ keepDataDir: true });
+      assert.deepEqual(exit, { code: 0, signal: null }, serve.stderr());
+      assert.equal(serve.stderr(), '');
+      await rm(serve.dataDir, { recursive: true, force: true });
     });
   });
 }
