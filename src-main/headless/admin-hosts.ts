@@ -41,6 +41,8 @@ export class AdminHosts {
   #bindAddress: string | null = null;
   /** Host forms ("name", "[::1]") this machine answers to. */
   #hosts = new Set<string>();
+  /** For "*.home.arpa" in admin.allowedHosts: "home.arpa". A wildcard covers exactly one label, as in TLS and routes. */
+  #wildcardParents = new Set<string>();
   #builtAt = 0;
   readonly #hostname: () => string;
   readonly #interfaces: () => NodeJS.Dict<NetworkInterfaceInfo[]>;
@@ -95,6 +97,8 @@ export class AdminHosts {
 
   #has(host: string): boolean {
     if (this.#hosts.has(host)) return true;
+    const dot = host.indexOf('.');
+    if (dot > 0 && this.#wildcardParents.has(host.slice(dot + 1))) return true;
     if (Date.now() - this.#builtAt < REBUILD_AFTER_MISS_MS) return false;
     this.#build();
     return this.#hosts.has(host);
@@ -113,8 +117,10 @@ export class AdminHosts {
       for (const info of list ?? []) names.add(info.address.toLowerCase());
     }
     if (this.#bindAddress) names.add(this.#bindAddress.toLowerCase());
-    for (const extra of this.#extra) names.add(extra.toLowerCase().replace(/\.$/, ''));
+    const extra = this.#extra.map((name) => name.toLowerCase().replace(/\.$/, ''));
+    for (const name of extra.filter((name) => !name.startsWith('*.'))) names.add(name);
     this.#hosts = new Set([...names].map(hostForm));
+    this.#wildcardParents = new Set(extra.filter((name) => name.startsWith('*.')).map((name) => name.slice(2)));
     this.#builtAt = Date.now();
   }
 }

@@ -43,6 +43,10 @@ test('admin.allowedHosts adds names, and a change replaces them', () => {
   hosts.setAllowedHosts(['other.home.arpa']);
   assert.ok(!hosts.allowsHost('admin.home.arpa'));
   assert.ok(hosts.allowsHost('Other.Home.Arpa'));
+  hosts.setAllowedHosts(['*.home.arpa']);
+  assert.ok(hosts.allowsHost('nas.home.arpa:4780'), 'a wildcard covers one label');
+  assert.ok(!hosts.allowsHost('a.nas.home.arpa'), 'and only one');
+  assert.ok(!hosts.allowsHost('home.arpa'), 'not the parent itself');
 });
 
 test('an address the machine gains later is accepted after a miss (at most one rebuild per 2 s)', async (t) => {
