@@ -9,7 +9,7 @@ import type { ApiErrorBody } from '../../shared/api.js';
 import type { ServedCertificate } from '../core/proxy/tls-certificates.js';
 import { TLS_POLICY } from '../core/proxy/tls-policy.js';
 import { guardRequest } from './admin-guard.js';
-import type { AdminHosts } from './admin-hosts.js';
+import { splitHostHeader, type AdminHosts } from './admin-hosts.js';
 import { answerClientError } from './client-errors.js';
 
 /** The admin's certificate, which its owner renews and reissues (core/certs/admin-certificate.ts). */
@@ -30,7 +30,9 @@ function redirectToHttps(hosts: AdminHosts): Handler {
   return (request, response) => {
     const refusal = guardRequest(request, hosts);
     const target = request.url?.startsWith('/') ? request.url : '/';
-    const location = `https://${request.headers.host}${target}`;
+    // Always the admin's own port: a Host without one (80 implied) must not send the browser to 443.
+    const host = splitHostHeader(request.headers.host ?? '')?.host ?? '';
+    const location = `https://${host}${hosts.port === 443 ? '' : `:${hosts.port}`}${target}`;
     const body: ApiErrorBody = refusal?.toBody() ?? { error: { code: 'invalid_input', message: `This admin speaks HTTPS only: open ${location}` } };
     const text = JSON.stringify(body);
     response.writeHead(refusal?.status ?? 308, {
