@@ -132,6 +132,8 @@ if (address === undefined) {
       const plain = await adminRequest({ address, port, path: '/api/proxy?x=1', headers: { host: `${address}:${port}` } });
       assert.equal(plain.status, 308);
       assert.equal(plain.headers.location, `https://${address}:${port}/api/proxy?x=1`);
+      const portless = await adminRequest({ address, port, path: '/', headers: { host: address } });
+      assert.equal(portless.headers.location, `https://${address}:${port}/`, 'to the admin port, not 443');
       const foreign = await adminRequest({ address, port, headers: { host: 'evil.example' } });
       assert.equal(foreign.status, 421);
       assert.equal(errorBody(foreign).code, 'forbidden');
