@@ -12,6 +12,7 @@ import type { AppInfo, ProxyStatus } from '../../shared/status.js';
 import { CertificateService } from './certs/certificate-service.js';
 import { onboardingPages } from './certs/onboarding.js';
 import type { TrustEnvironment } from './certs/trust-store.js';
+import { AdminEndpoint } from './gateway/admin-endpoint.js';
 import { certificateHandlers, certificatesOverview, certificatesUnusable, httpsWarnings } from './gateway/certificate-handlers.js';
 import { Discovery, mdnsEnvironmentProblem } from './discovery/discovery.js';
 import { discoveryHandlers } from './gateway/discovery-handlers.js';
@@ -67,6 +68,8 @@ export interface Gateway {
   readonly dataDir: string;
   /** Every API member; inputs must already be validated with `parseInput`. */
   handlers: ApiHandlers;
+  /** The admin web UI's HTTPS certificate and the onboarding page's link to it (headless). */
+  readonly admin: AdminEndpoint;
   /** Delivers every event (or only the types in `only`) until the returned function is called. */
   subscribe(listener: (event: ApiEvent) => void, only?: readonly ApiEventName[]): () => void;
   /**
@@ -121,7 +124,11 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const emitCertificates = () =>
     hub.emit({ type: 'certificates', data: certificatesOverview({ certificates, routes: () => store.current.routes, onboardingUrls: currentOnboardingUrls }) });
   const certificateEvents = new TrailingThrottle(emitCertificates, CERTIFICATES_EVENT_INTERVAL_MS);
-  const announceCertificates = () => void (hub.wants('certificates') && certificateEvents.request());
+  const admin = new AdminEndpoint({ ca: () => certificates.ca });
+  const announceCertificates = () => {
+    admin.caMaybeChanged();
+    if (hub.wants('certificates')) certificateEvents.request();
+  };
   let store: SettingsStore;
   let certificates: CertificateService;
   try {
@@ -157,7 +164,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     },
     health,
     certificates,
-    publicPages: onboardingPages(() => certificates.ca.info),
+    publicPages: onboardingPages(() => certificates.ca.info, (req) => admin.linkFor(req.headers.host)),
   });
   /** Resolves when the certificates of the latest route list are issued (or have failed, as their state says). */
   let certificatesReady: Promise<void> = Promise.resolve();
@@ -363,6 +370,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         health.close();
         healthEvents.cancel();
         certificates.close();
+        admin.close();
         certificateEvents.cancel();
         logBatches.close();
         await accessLog.close();
@@ -374,6 +382,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
 
   return {
     dataDir: options.dataDir,
+    admin,
     handlers,
     subscribe: (listener, only) => hub.subscribe(listener, only),
     async startup() {

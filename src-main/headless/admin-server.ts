@@ -2,14 +2,19 @@
 // event stream at /api/events, and the built web UI everywhere else. Same gateway, same handlers,
 // same validation as the Electron transport.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Server as HttpsServer } from 'node:https';
 import { ApiError, parseInput, type ApiErrorBody, type ApiMember } from '../../shared/api.js';
 import type { ListenerInfo } from '../../shared/status.js';
 import type { Gateway } from '../core/gateway.js';
 import { listen } from '../core/net/listen.js';
+import { guardRequest } from './admin-guard.js';
+import { AdminHosts } from './admin-hosts.js';
 import { bearerMatches } from './admin-token.js';
 import { createApiRouter, takesBody } from './api-router.js';
+import { answerClientError } from './client-errors.js';
 import { EventStreams } from './event-stream.js';
 import { HttpFailure } from './http-failure.js';
+import { createAdminHttps, type AdminTls, type HttpsFront } from './https-front.js';
 import { readJsonBody } from './request-body.js';
 import { createStaticFiles } from './static-files.js';
 
@@ -33,6 +38,10 @@ export interface AdminServerOptions {
   pingMs?: number;
   /** Where unexpected errors are reported (never to the client). Default: stderr. */
   reportError?: (error: unknown, context: string) => void;
+  /** admin.allowedHosts when the server starts; later changes arrive as `settings` events. Default: none. */
+  allowedHosts?: readonly string[];
+  /** Serve HTTPS with this certificate, which its owner keeps current. Default: plain HTTP. */
+  tls?: AdminTls;
 }
 
 function sendJson(response: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
@@ -78,7 +87,11 @@ function clientWentAway(error: unknown): boolean {
 }
 
 export class AdminServer {
-  readonly server: Server;
+  readonly server: Server | HttpsServer;
+  /** The hosts (and origins) this admin answers to; see admin-guard.ts. */
+  readonly hosts: AdminHosts;
+  readonly #https: HttpsFront | null = null;
+  readonly #stopFollowingSettings: () => void;
   readonly #streams: EventStreams;
   readonly #route = createApiRouter();
   readonly #serveStatic: ReturnType<typeof createStaticFiles>;
@@ -88,9 +101,21 @@ export class AdminServer {
     this.#streams = new EventStreams(options.gateway, options.pingMs);
     this.#serveStatic = createStaticFiles(options.rendererDir);
     this.#reportError = options.reportError ?? ((error, context) => console.error(`gatehouse: ${context} failed:`, error));
-    this.server = createServer((request, response) => {
+    this.hosts = new AdminHosts({ allowedHosts: options.allowedHosts ?? [] });
+    this.#stopFollowingSettings = options.gateway.subscribe((event) => {
+      if (event.type === 'settings') this.hosts.setAllowedHosts(event.data.admin.allowedHosts);
+    }, ['settings']);
+    const handle = (request: IncomingMessage, response: ServerResponse) => {
       this.#handle(request, response).catch((error: unknown) => this.#fail(response, error, `${request.method} ${request.url}`));
-    });
+    };
+    if (options.tls) {
+      this.#https = createAdminHttps(options.tls, handle, this.hosts);
+      this.server = this.#https.tls;
+    } else {
+      this.server = createServer(handle);
+    }
+    // Node's own refusals (431, 400, 408) get the JSON body every other answer has.
+    this.server.on('clientError', answerClientError);
   }
 
   /** Event streams currently open. */
@@ -99,13 +124,17 @@ export class AdminServer {
   }
 
   /** Binds; rejects with a ListenError whose Problem names the admin port and the fix. */
-  listen(address: string, port: number): Promise<ListenerInfo> {
-    return listen(this.server, 'admin server', address, port);
+  async listen(address: string, port: number): Promise<ListenerInfo> {
+    const bound = await listen(this.#https?.server ?? this.server, 'admin server', address, port);
+    this.hosts.setListener(bound.address, bound.port);
+    return bound;
   }
 
   /** Ends the event streams and every connection, then stops listening. */
-  close(): Promise<void> {
+  async close(): Promise<void> {
+    this.#stopFollowingSettings();
     this.#streams.closeAll();
+    if (this.#https) return this.#https.close();
     return new Promise((resolve) => {
       this.server.close(() => resolve());
       this.server.closeAllConnections();
@@ -114,6 +143,8 @@ export class AdminServer {
 
   async #handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     for (const [name, value] of Object.entries(SECURITY_HEADERS)) response.setHeader(name, value);
+    const refusal = guardRequest(request, this.hosts);
+    if (refusal) throw refusal;
     // A request target such as "//host/x" would make `new URL` read a host; only the path counts here.
     const target = request.url ?? '/';
     if (!target.startsWith('/')) {

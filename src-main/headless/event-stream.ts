@@ -30,7 +30,8 @@ export class EventStreams {
     const firstStatus = this.gateway.handlers.getStatus({});
     let backlog: ApiEvent[] | null = [];
     const send = (event: ApiEvent) => {
-      if (response.destroyed) return;
+      // Ended by closeAll, or gone: an event that comes after (the proxy stopping on shutdown) is dropped.
+      if (response.destroyed || response.writableEnded) return;
       response.write(formatEvent(event));
       if (response.writableLength > MAX_BUFFERED_BYTES) response.destroy();
     };

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { ApiError } from '../../shared/api.js';
 import type { ListenerInfo, Problem, ProxyStatus } from '../../shared/status.js';
 import { createGateway, type Gateway } from '../core/gateway.js';
+import { isLoopbackAddress } from '../core/gateway/admin-endpoint.js';
 import { ListenError } from '../core/net/listen.js';
 import { writeFileDurably } from '../core/settings/durable-file.js';
 import { AdminServer } from './admin-server.js';
@@ -34,10 +35,10 @@ export interface ServeOutput {
 const consoleOutput: ServeOutput = { out: (line) => console.log(line), err: (line) => console.error(line) };
 
 /** A URL a browser on this machine can open for a listener (0.0.0.0 and :: mean "this machine" here). */
-export function localUrl(listener: ListenerInfo): string {
+export function localUrl(listener: ListenerInfo, scheme: 'http' | 'https' = 'http'): string {
   const host =
     listener.address === '0.0.0.0' ? '127.0.0.1' : listener.address === '::' ? '[::1]' : isIPv6(listener.address) ? `[${listener.address}]` : listener.address;
-  return `http://${host}:${listener.port}/`;
+  return `${scheme}://${host}:${listener.port}/`;
 }
 
 function printProblem(output: ServeOutput, problem: Problem): void {
@@ -88,7 +89,7 @@ class ServeInfoFile {
 
 function printReady(
   output: ServeOutput,
-  ready: { status: ProxyStatus; adminListener: ListenerInfo; adminUrl: string; token: string; dataDir: string; interactive: boolean },
+  ready: { status: ProxyStatus; adminListener: ListenerInfo; adminUrl: string; lanUrl: string | null; token: string; dataDir: string; interactive: boolean },
 ): void {
   const { status, adminListener } = ready;
   output.out(`Gatehouse ${packageVersion()} is running.`);
@@ -98,8 +99,10 @@ function printReady(
   if (ready.interactive) output.out(`Admin UI:  ${ready.adminUrl}#token=${ready.token}`);
   else output.out(`Admin UI:  ${ready.adminUrl} (the token is in ${join(ready.dataDir, 'admin-token')}; open the URL with #token=TOKEN)`);
   output.out(`Data dir:  ${ready.dataDir}`);
-  if (adminListener.address !== '127.0.0.1' && adminListener.address !== '::1') {
+  if (!isLoopbackAddress(adminListener.address)) {
     output.out(`Note: the admin UI listens on ${adminListener.address}, so other machines can reach it; anyone with the token can change routes.`);
+    if (ready.lanUrl && ready.lanUrl !== ready.adminUrl) output.out(`On the LAN: ${ready.lanUrl}`);
+    output.out('It is served over HTTPS with a certificate from the local CA: trust the CA on a device first (the page /ca on the proxy shows how).');
   }
   const notice = status.settingsNotice;
   if (notice) output.out(`Notice: ${notice.message}${notice.fix ? ` ${notice.fix}` : ''}`);
@@ -146,22 +149,36 @@ export async function serve(options: ServeOptions, output: ServeOutput = console
   }
 
   const token = await loadAdminToken(options.dataDir);
-  const admin = new AdminServer({ gateway, token, rendererDir: rendererDir() });
+  const settings = await gateway.handlers.getSettings({});
+  const adminBind = options.adminBindAddress ?? settings.admin.bindAddress;
+  // Anything but loopback carries the token (and later a session) over the LAN: HTTPS then.
+  const https = !isLoopbackAddress(adminBind);
+  let admin: AdminServer;
+  try {
+    const tls = https ? await gateway.admin.certificate(adminBind) : undefined;
+    admin = new AdminServer({ gateway, token, rendererDir: rendererDir(), allowedHosts: settings.admin.allowedHosts, ...(tls ? { tls } : {}) });
+  } catch (error) {
+    output.err(`gatehouse: the admin UI's HTTPS certificate could not be issued: ${(error as Error).message}`);
+    await gateway.close();
+    return 2;
+  }
   const shutDown = async () => {
+    gateway.admin.listening(null);
     await admin.close();
     await gateway.close();
   };
 
-  const settings = await gateway.handlers.getSettings({});
   let adminListener: ListenerInfo;
   try {
-    adminListener = await admin.listen(options.adminBindAddress ?? settings.admin.bindAddress, options.adminPort ?? settings.admin.port);
+    adminListener = await admin.listen(adminBind, options.adminPort ?? settings.admin.port);
   } catch (error) {
     if (!(error instanceof ListenError)) throw error;
     printProblem(output, error.problem);
+    await admin.close();
     await gateway.close();
     return 2;
   }
+  gateway.admin.listening({ ...adminListener, https });
 
   await gateway.startup();
   const status = await gateway.handlers.getStatus({});
@@ -171,9 +188,9 @@ export async function serve(options: ServeOptions, output: ServeOutput = console
     return 2;
   }
 
-  const adminUrl = localUrl(adminListener);
+  const adminUrl = localUrl(adminListener, https ? 'https' : 'http');
   const infoFile = await ServeInfoFile.create(options.dataDir, { pid: process.pid, proxy: status.http, admin: adminListener, adminUrl }, gateway, output);
-  printReady(output, { status, adminListener, adminUrl, token, dataDir: options.dataDir, interactive: process.stdout.isTTY === true });
+  printReady(output, { status, adminListener, adminUrl, lanUrl: gateway.admin.linkFor(undefined), token, dataDir: options.dataDir, interactive: process.stdout.isTTY === true });
 
   const signal = await stop;
   output.out(`Received ${signal}; stopping.`);

@@ -92,13 +92,15 @@ export function leafFolder(routeId: string): string {
   return `id-${createHash('sha256').update(routeId).digest('hex').slice(0, 32)}`;
 }
 
-async function writePair(dir: string, pair: StoredPair): Promise<void> {
+/** Writes a key and certificate into `dir`, key first (see the top of this file). */
+export async function writePair(dir: string, pair: StoredPair): Promise<void> {
   await fs.mkdir(dir, { recursive: true, mode: CERTS_DIR_MODE });
   await writeFileDurably(join(dir, 'key.pem'), pair.privateKeyPem, { mode: KEY_FILE_MODE });
   await writeFileDurably(join(dir, 'cert.pem'), pair.certificatePem, { mode: CERT_FILE_MODE });
 }
 
-async function readPair(dir: string): Promise<StoredPair | null> {
+/** The pair stored in `dir`, or null when either file is missing or unreadable. */
+export async function readPair(dir: string): Promise<StoredPair | null> {
   try {
     const [certificatePem, privateKeyPem] = await Promise.all([fs.readFile(join(dir, 'cert.pem'), 'utf8'), fs.readFile(join(dir, 'key.pem'), 'utf8')]);
     return { certificatePem, privateKeyPem };

@@ -43,12 +43,19 @@ export interface IssueLeafOptions {
   now?: Date;
   /** The leaf's key pair, e.g. one generated ahead of time; default a new RSA 2048 pair. */
   keys?: KeyPairPem;
+  /**
+   * IP addresses the leaf carries too (iPAddress SANs). The CA's name constraints permit DNS names
+   * only, and RFC 5280 leaves a name form without constraints unconstrained, so any address may go
+   * here. Default: none.
+   */
+  ipAddresses?: readonly string[];
 }
 
 /** Issues a leaf for `names` (exact names and `*.` wildcards), signed by `ca`. */
 export async function issueLeaf(ca: LocalCa, names: readonly string[], options: IssueLeafOptions = {}): Promise<IssuedLeaf> {
   const hostNames = [...new Set(names.map(canonicalHostName))];
-  if (hostNames.length === 0) throw new Error('A certificate needs at least one host name.');
+  const ipAddresses = [...new Set(options.ipAddresses ?? [])];
+  if (hostNames.length === 0 && ipAddresses.length === 0) throw new Error('A certificate needs at least one host name.');
   const domains = ca.info.permittedDomains;
   const outside = hostNames.find((name) => !domains.some((domain) => isWithinDomain(name, domain)));
   if (outside !== undefined) throw new NameOutsideCaDomainsError(outside, domains);
@@ -60,13 +67,14 @@ export async function issueLeaf(ca: LocalCa, names: readonly string[], options: 
   const { notBefore, notAfter } = validityFrom(options.now ?? new Date(), LEAF_VALIDITY_DAYS);
   cert.validity.notBefore = notBefore;
   cert.validity.notAfter = notAfter;
-  // Clients match on the SAN only; the CN is there for people reading the certificate.
-  cert.setSubject([{ name: 'commonName', value: hostNames[0]! }]);
+  // Clients match on the SAN only; the CN is there for people reading the certificate. Never an
+  // address: OpenSSL checks a CN that looks like a host name against the CA's DNS constraints.
+  cert.setSubject([{ name: 'commonName', value: hostNames[0] ?? 'Gatehouse admin' }]);
   cert.setExtensions([
     { name: 'basicConstraints', critical: true, cA: false },
     { name: 'keyUsage', critical: true, digitalSignature: true, keyEncipherment: true },
     { name: 'extKeyUsage', serverAuth: true },
-    { name: 'subjectAltName', altNames: hostNames.map((value) => ({ type: 2, value })) },
+    { name: 'subjectAltName', altNames: [...hostNames.map((value) => ({ type: 2, value })), ...ipAddresses.map((ip) => ({ type: 7, ip }))] },
     { name: 'subjectKeyIdentifier' },
     { name: 'authorityKeyIdentifier', keyIdentifier: ca.keyIdentifier },
   ]);

@@ -35,8 +35,11 @@ code { font-family: ui-monospace, "SF Mono", Menlo, Consolas, monospace; font-si
 a { color: var(--accent); }
 `;
 
-/** The page for `info`, as one HTML document. */
-export function renderOnboardingPage(info: LocalCaInfo): string {
+/**
+ * The page for `info`, as one HTML document. `adminUrl` (the admin's https address, when it listens
+ * on the LAN) adds a link to it; the page says nothing else about the admin.
+ */
+export function renderOnboardingPage(info: LocalCaInfo, adminUrl: string | null = null): string {
   const name = escapeHtml(caDisplayName(info));
   const sha256 = breakableFingerprint(info.fingerprintSha256);
   const sha1 = breakableFingerprint(new X509Certificate(info.certificatePem).fingerprint);
@@ -120,10 +123,21 @@ Install that certificate once on each device, and its browsers show a padlock in
 </ol>
 <p class="muted">On Windows and macOS Firefox can use the system store instead: in <code>about:config</code> set <code>security.enterprise_roots.enabled</code> to true.</p>
 </details>
-<p class="muted">Removing it later: delete <em>${name}</em> where you installed it (the profile, the certificate list, or the keychain).</p>
+${adminUrl === null ? '' : adminSection(adminUrl)}<p class="muted">Removing it later: delete <em>${name}</em> where you installed it (the profile, the certificate list, or the keychain).</p>
 </main>
 </body>
 </html>
+`;
+}
+
+/** The link to the admin web UI, which is served over HTTPS with a certificate from this CA. */
+function adminSection(adminUrl: string): string {
+  const url = escapeHtml(adminUrl);
+  return `<div class="card" id="admin">
+<h2>Manage Gatehouse from this device</h2>
+<p>Trust the certificate first (the steps above): the admin is served over HTTPS with a certificate from this CA, so until then the browser warns.</p>
+<p><a href="${url}">Open the Gatehouse admin</a> <code>${url}</code></p>
+</div>
 `;
 }
 

@@ -141,9 +141,10 @@ const COMMON_HEADERS = {
 
 /**
  * The onboarding page and its downloads, for the engine's HTTP listener. `getCa` is called per
- * request, so a CA replaced by a change of domains is what the next visitor gets.
+ * request, so a CA replaced by a change of domains is what the next visitor gets. `adminLink` gives
+ * the admin's https URL for that request when the admin listens on the LAN (null: no link).
  */
-export function onboardingPages(getCa: () => LocalCaInfo): PublicPages {
+export function onboardingPages(getCa: () => LocalCaInfo, adminLink: (req: IncomingMessage) => string | null = () => null): PublicPages {
   return {
     handle(req, res) {
       const path = pathOf(req.url);
@@ -155,14 +156,20 @@ export function onboardingPages(getCa: () => LocalCaInfo): PublicPages {
       } else if (req.method !== 'GET' && req.method !== 'HEAD') {
         answer(req, res, 405, { 'Content-Type': 'text/plain; charset=utf-8', Allow: ALLOWED_METHODS }, `Only ${ALLOWED_METHODS} work here.\n`);
       } else {
-        answerWithCa(req, res, getCa, format);
+        answerWithCa(req, res, getCa, format, adminLink);
       }
       return true;
     },
   };
 }
 
-function answerWithCa(req: IncomingMessage, res: ServerResponse, getCa: () => LocalCaInfo, format: CaFormat | undefined): void {
+function answerWithCa(
+  req: IncomingMessage,
+  res: ServerResponse,
+  getCa: () => LocalCaInfo,
+  format: CaFormat | undefined,
+  adminLink: (req: IncomingMessage) => string | null,
+): void {
   let info: LocalCaInfo;
   try {
     info = getCa();
@@ -172,7 +179,7 @@ function answerWithCa(req: IncomingMessage, res: ServerResponse, getCa: () => Lo
     return;
   }
   if (format === undefined) {
-    answer(req, res, 200, { 'Content-Type': 'text/html; charset=utf-8', 'Content-Security-Policy': ONBOARDING_CSP }, renderOnboardingPage(info));
+    answer(req, res, 200, { 'Content-Type': 'text/html; charset=utf-8', 'Content-Security-Policy': ONBOARDING_CSP }, renderOnboardingPage(info, adminLink(req)));
     return;
   }
   const file = CA_FILES[format];
