@@ -370,7 +370,9 @@ export class ProxyEngine {
       tunnels: this.tunnels,
       health: this.health,
       done: (status: number, bytes: number, failure: ProxyError | null) => {
-        counters.record(performance.now() - started, status >= 500, 0, bytes, Date.now());
+        // A tunnel's lifetime is not a response time (stats.ts); a refused or relayed upgrade's is.
+        if (status === 101) counters.recordUpgraded(false, 0, bytes, Date.now());
+        else counters.record(performance.now() - started, status >= 500, 0, bytes, Date.now());
         log(status, bytes, failure);
       },
       onOpen: () => counters.openWebSockets++,
