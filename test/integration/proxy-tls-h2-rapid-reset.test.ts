@@ -22,7 +22,12 @@ before(async () => {
   // Answers after 2 s, so every cancelled stream is still waiting when its reset arrives.
   upstream = await startServer((req, res) => {
     if (req.url === '/slow') setTimeout(() => res.end('late'), 2000).unref();
-    else res.end('ok');
+    else if (req.url === '/cut') {
+      // Half a body, then the connection goes: the proxy has to cut the client's stream itself.
+      res.writeHead(200, { 'content-length': '100' });
+      res.write('half');
+      setTimeout(() => req.socket.destroy(), 5).unref();
+    } else res.end('ok');
   });
   const certs = new TestCertificates(await ca.leaf(['fallback.home.arpa']));
   certs.byRoute.set('app', await ca.leaf(['app.home.arpa']));
@@ -95,6 +100,31 @@ test(`a client resetting streams in a loop is cut off after about ${MAX_STREAM_R
   assert.equal(await get(fresh), 'ok', 'and so is a new one');
   fresh.close();
   normal.close();
+});
+
+test(`responses the proxy cuts itself (a service failing mid-body) are not the client's resets`, async () => {
+  const s = session();
+  let cut = 0;
+  for (let batch = 0; batch < 6; batch++) {
+    await Promise.all(
+      Array.from({ length: 50 }, () =>
+        new Promise<void>((resolve) => {
+          const stream = s.request({ ':path': '/cut', ':authority': 'app.home.arpa' });
+          let bytes = 0;
+          stream.on('error', () => {});
+          stream.on('data', (chunk: Buffer) => (bytes += chunk.length));
+          stream.on('close', () => {
+            if (bytes < 100) cut++;
+            resolve();
+          });
+        }),
+      ),
+    );
+  }
+  assert.ok(cut > MAX_STREAM_RESETS, `the proxy cut ${cut} responses`);
+  assert.ok(proxy.logged.filter((e) => e.path === '/cut' && e.error === 'upstream_reset').length > MAX_STREAM_RESETS, 'cut by the proxy, as the log says');
+  assert.equal(await get(s), 'ok', 'the connection is still served');
+  s.close();
 });
 
 test('a client that cancels a few streams, as a browser leaving a page does, keeps its connection', async () => {

@@ -146,9 +146,12 @@ export class HttpsListener {
     const resets = { count: 0, windowStart: 0 };
     session.on('stream', (stream) => {
       this.openStreams.set(session, (this.openStreams.get(session) ?? 0) + 1);
-      // 'aborted': the stream ended by a reset before our response was complete, which is what a
-      // client's RST_STREAM does (a finished response closes with rstCode 0 and no 'aborted').
-      stream.once('aborted', () => this.countReset(session, socket, resets));
+      // 'aborted': the stream ended before our response was complete. A client's RST_STREAM does
+      // that to a stream that is not yet destroyed; when the proxy cut the response itself (an
+      // upstream failing mid-body) the stream is already destroyed, and that is not the client's doing.
+      stream.once('aborted', () => {
+        if (!stream.destroyed) this.countReset(session, socket, resets);
+      });
       stream.once('close', () => this.openStreams.set(session, (this.openStreams.get(session) ?? 1) - 1));
     });
     session.setTimeout(this.options.idleTimeoutMs, () => {
