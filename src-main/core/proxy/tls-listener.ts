@@ -149,9 +149,14 @@ export class HttpsListener {
       // 'aborted': the stream ended before our response was complete. A client's RST_STREAM does
       // that to a stream that is not yet destroyed; when the proxy cut the response itself (an
       // upstream failing mid-body) the stream is already destroyed, and that is not the client's doing.
-      stream.once('aborted', () => {
-        if (!stream.destroyed) this.countReset(session, socket, resets);
-      });
+      // A reset that came in the same read as the stream's HEADERS (the attack's usual shape) has
+      // already happened when 'stream' is emitted (a tick later); the proxy cannot have cut that one.
+      if (stream.aborted) this.countReset(session, socket, resets);
+      else {
+        stream.once('aborted', () => {
+          if (!stream.destroyed) this.countReset(session, socket, resets);
+        });
+      }
       stream.once('close', () => this.openStreams.set(session, (this.openStreams.get(session) ?? 1) - 1));
     });
     session.setTimeout(this.options.idleTimeoutMs, () => {
