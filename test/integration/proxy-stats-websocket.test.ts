@@ -19,19 +19,24 @@ after(async () => {
   await upstream?.close();
 });
 
-test('a WebSocket open for 1.5 s counts as a request, and p50/p99 stay those of the plain requests', async () => {
+test('a WebSocket open for 1.5 s counts as a request, and p50/p99 stay exactly those of the plain requests', async () => {
   for (let i = 0; i < 20; i++) assert.equal((await fetchThrough(client, proxy.port, 'chat.test', `/r${i}`)).status, 200);
+  const before = proxy.engine.stats().routes.find((r) => r.routeId === 'chat');
+  assert.equal(before?.requests, 20);
   const ws = await openWs(proxy.port, 'chat.test');
   assert.equal((await roundTrip(ws, 'hello')).data.toString(), 'hello');
   await sleep(1500);
   await closeWs(ws);
   const tunnel = await proxy.nextLogged((e) => e.status === 101);
   assert.ok(tunnel.durationMs >= 1500, `the log still says how long the WebSocket lasted: ${tunnel.durationMs} ms`);
-  const stats = proxy.engine.stats().routes.find((r) => r.routeId === 'chat');
-  assert.equal(stats?.requests, 21, 'the WebSocket is counted as a request');
-  assert.equal(stats?.requestsPerMinute, 21);
-  assert.ok(stats?.p99Ms !== null && (stats?.p99Ms ?? Infinity) < 500, `p99 is ${stats?.p99Ms} ms, not the WebSocket's lifetime`);
-  assert.ok((stats?.p50Ms ?? Infinity) < 500);
+  const after = proxy.engine.stats().routes.find((r) => r.routeId === 'chat');
+  assert.equal(after?.requests, 21, 'the WebSocket is counted as a request');
+  assert.equal(after?.requestsPerMinute, 21);
+  // Compared with the same requests' percentiles rather than a fixed bound, so a busy machine's
+  // slower requests cannot make this pass or fail by chance.
+  assert.equal(after?.p99Ms, before?.p99Ms, `p99 is ${after?.p99Ms} ms, not the WebSocket's lifetime`);
+  assert.equal(after?.p50Ms, before?.p50Ms);
+  assert.ok((after?.p99Ms ?? Infinity) < tunnel.durationMs, 'the requests were quicker than the WebSocket lasted');
 });
 
 test('a refused upgrade is an answer like any other and keeps its latency', async () => {
