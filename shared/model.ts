@@ -78,6 +78,11 @@ export function parseUpstream(input: string): { url: string } | { problem: strin
   if (scheme && scheme !== 'http' && scheme !== 'https') {
     return { problem: `"${text}" uses ${scheme}://; an upstream must be http:// or https://` };
   }
+  // Checked before URL parsing, which calls an out-of-range port "not a URL" and takes port 0.
+  const givenPort = /^(?:[a-z][a-z0-9+.-]*:\/\/)?(?:\[[^\]]*\]|[^/:?#@[\]]*):(-?\d+)(?:[/?#]|$)/i.exec(text)?.[1];
+  if (givenPort !== undefined && !(Number(givenPort) >= 1 && Number(givenPort) <= 65535)) {
+    return { problem: `"${text}" has port ${givenPort}; a port is a number from 1 to 65535` };
+  }
   let url: URL;
   try {
     url = new URL(scheme ? text : `http://${text}`);

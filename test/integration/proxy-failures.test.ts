@@ -55,7 +55,8 @@ describe('upstream failures', () => {
     assertNoInternals(page);
     const html = await getThrough(proxy.port, 'svc.example', '/', 'Accept: text/html\r\n');
     assert.match(html.headers['content-type'] ?? '', /^text\/html/);
-    assert.match(html.body, /<h1>Service refused the connection: Media server<\/h1>/);
+    assert.match(html.body, /<h1>Media server is not available right now\.<\/h1>/);
+    assert.match(html.body, /<h2>Service refused the connection<\/h2>/);
     assert.ok(html.body.includes(`127.0.0.1:${port}`));
     assert.equal(html.headers['content-security-policy'], "default-src 'none'; style-src 'unsafe-inline'");
     assertNoInternals(html);

@@ -30,7 +30,8 @@ describe('access-log detail', () => {
     const entry = await proxy.nextLogged((e) => e.host === 'gone.test');
     assert.equal(entry.error, 'upstream_refused');
     assert.equal(entry.detail, `Jellyfin at 127.0.0.1:${closedPort} refused the connection. Is it running, and listening on that port?`);
-    assert.equal(res.body.toString('utf8').split('\n')[1], entry.detail, 'the same sentence as the error page');
+    // Loopback is this machine's own network: its page carries the same sentence as the log.
+    assert.ok(res.body.toString('utf8').split('\n').includes(entry.detail as string), 'the same sentence as the error page');
   });
 
   test('no route, and a malformed request: each has its sentence', async () => {

@@ -100,7 +100,8 @@ test('a request for route beta on a connection opened for alpha is answered 421,
   const misdirected = await httpsGet(proxy.httpsPort, 'alpha.home.arpa', ca.caPath, { host: 'beta.home.arpa', headers: { accept: 'text/html' } });
   assert.equal(misdirected.status, 421);
   assert.equal(misdirected.headers['x-gatehouse-error'], 'misdirected');
-  assert.match(misdirected.body, /<h1>Wrong connection for this name<\/h1>/);
+  assert.match(misdirected.body, /<h1>This connection was opened for another name\. Reload the page to open a new one\.<\/h1>/);
+  assert.match(misdirected.body, /<h2>Wrong connection for this name<\/h2>/);
   const entry = await proxy.nextLogged((e) => e.status === 421);
   assert.equal(entry.host, 'beta.home.arpa');
   assert.equal(entry.error, 'misdirected');

@@ -79,7 +79,8 @@ describe('https upstreams', { skip }, () => {
     assert.equal(tlsSeen.length, 0, 'a request reached the upstream over an unverified connection');
     const html = await fetchThrough(client, proxy.port, 'strict.test', '/', { headers: { accept: 'text/html' } });
     assert.equal(html.status, 502);
-    assert.match(html.text, /<h1>Service certificate rejected: Proxmox<\/h1>/);
+    assert.match(html.text, /<h1>Proxmox is not available right now\.<\/h1>/);
+    assert.match(html.text, /<h2>Service certificate rejected<\/h2>/);
     const entry = await proxy.nextLogged((e) => e.path === '/secret');
     assert.equal(entry.status, 502);
     assert.equal(entry.error, 'upstream_tls');

@@ -4,6 +4,8 @@
 // the built app, its assets and every runtime dependency, and no sources, tests or source maps.
 // Needs `npm run build` first (npm test does it).
 import { extractAll, extractFile, listPackage } from '@electron/asar';
+import { FuseV1Options, getCurrentFuseWire } from '@electron/fuses';
+import { Ajv } from 'ajv';
 import { getConfig, validateConfiguration } from 'app-builder-lib/out/util/config/config.js';
 import { DebugLogger } from 'builder-util';
 import type { Configuration } from 'electron-builder';
@@ -69,6 +71,31 @@ function runtimeClosure(): Map<string, { optional: boolean }> {
 
 let config: Configuration;
 
+/** The fuses as src-main/electron/SECURITY.md ("Fuses") explains them. */
+const EXPECTED_FUSES = {
+  runAsNode: true,
+  enableCookieEncryption: true,
+  enableNodeOptionsEnvironmentVariable: false,
+  enableNodeCliInspectArguments: false,
+  enableEmbeddedAsarIntegrityValidation: true,
+  onlyLoadAppFromAsar: true,
+  grantFileProtocolExtraPrivileges: true,
+};
+/** Each fuse's place on the wire (@electron/fuses, FuseV1Options). */
+const FUSE_INDEX: Record<keyof typeof EXPECTED_FUSES, FuseV1Options> = {
+  runAsNode: FuseV1Options.RunAsNode,
+  enableCookieEncryption: FuseV1Options.EnableCookieEncryption,
+  enableNodeOptionsEnvironmentVariable: FuseV1Options.EnableNodeOptionsEnvironmentVariable,
+  enableNodeCliInspectArguments: FuseV1Options.EnableNodeCliInspectArguments,
+  enableEmbeddedAsarIntegrityValidation: FuseV1Options.EnableEmbeddedAsarIntegrityValidation,
+  onlyLoadAppFromAsar: FuseV1Options.OnlyLoadAppFromAsar,
+  grantFileProtocolExtraPrivileges: FuseV1Options.GrantFileProtocolExtraPrivileges,
+};
+/** Where Electron's executable keeps its fuse wire: this marker, the wire version (1), its length, one byte per fuse. */
+const FUSE_SENTINEL = 'dL7pKGdnNz796PbbjQWNKmHXBZaB9tsX';
+/** Electron 45's own settings ('1' on, '0' off), before packaging flips them. */
+const ELECTRON_DEFAULT_WIRE = '10110001';
+
 before(async () => {
   config = await getConfig(root, null, null);
 });
@@ -83,6 +110,15 @@ function pngSize(path: string): [number, number] {
 describe('electron-builder.yml', () => {
   it('passes electron-builder’s own schema', async () => {
     await validateConfiguration(config, new DebugLogger(false));
+  });
+
+  it('sets the Electron fuses SECURITY.md lists, each a known fuse of electron-builder\'s schema', () => {
+    const scheme = JSON.parse(readFileSync(require.resolve('app-builder-lib/scheme.json'), 'utf8')) as { definitions: Record<string, object>; properties: Record<string, object> };
+    const validate = new Ajv({ allErrors: true, strict: false }).compile({ ...scheme.definitions.FuseOptionsV1, definitions: scheme.definitions });
+    assert.ok(validate(config.electronFuses), JSON.stringify(validate.errors));
+    assert.deepEqual(config.electronFuses, EXPECTED_FUSES);
+    const security = readFileSync(join(root, 'src-main', 'electron', 'SECURITY.md'), 'utf8');
+    for (const fuse of Object.keys(EXPECTED_FUSES)) assert.ok(security.includes(`| \`${fuse}\` |`), `SECURITY.md says why ${fuse} is set`);
   });
 
   it('names the app and its installers', () => {
@@ -164,6 +200,8 @@ describe('app.asar from `electron-builder --dir`', { skip: process.platform !== 
         '[ "$ELECTRON_RUN_AS_NODE" = 1 ] || { echo "stand-in Electron: runs only as Node" >&2; exit 3; }',
         'script=$(printf "%s" "$1" | sed "s#/resources/app\\.asar/#/resources/app.asar.extracted/#"); shift',
         `exec '${process.execPath}' "$script" "$@"`,
+        // A fuse wire as Electron's executable carries one, for electron-builder to flip (never run).
+        `# ${FUSE_SENTINEL}\x01\x08${ELECTRON_DEFAULT_WIRE}`,
         '',
       ].join('\n'),
     );
@@ -248,6 +286,17 @@ describe('app.asar from `electron-builder --dir`', { skip: process.platform !== 
       .filter((dir) => packageRoot.test(dir));
     assert.ok(packaged.length > 0);
     assert.deepEqual(packaged.filter((dir) => !closure.has(dir)), []);
+  });
+
+  it('flips the fuses in the packaged executable as electron-builder.yml says', async () => {
+    const wire = await getCurrentFuseWire(join(work, 'out', 'linux-unpacked', String(config.linux?.executableName)));
+    assert.equal(wire.version, '1');
+    for (const [fuse, on] of Object.entries(EXPECTED_FUSES)) {
+      const index = FUSE_INDEX[fuse as keyof typeof EXPECTED_FUSES];
+      assert.equal(String.fromCharCode(wire[index] as number), on ? '1' : '0', `${fuse} is ${on ? 'on' : 'off'}`);
+    }
+    // The one Electron default left alone.
+    assert.equal(String.fromCharCode(wire[FuseV1Options.LoadBrowserProcessSpecificV8Snapshot] as number), '0');
   });
 
   it('runs gatehouse-serve from the packaged files (the stand-in runs them as Electron-as-Node would)', async () => {

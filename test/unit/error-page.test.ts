@@ -1,5 +1,5 @@
 // The one renderer of Gatehouse's own pages: HTML for browsers, plain text for everything else,
-// every interpolated string escaped, the same security headers on every page, and a raw form for
+// the detail only for clients allowed to see it, every interpolated string escaped, the same security headers on every page, and a raw form for
 // sockets that are no longer HTTP responses whose Content-Length counts bytes, not characters.
 import assert from 'node:assert/strict';
 import { STATUS_CODES } from 'node:http';
@@ -9,65 +9,94 @@ import { ProxyError, proxyErrors, type ProxyErrorCode } from '../../src-main/cor
 
 const refused = new ProxyError('upstream_refused', 'Jellyfin at 10.0.0.4:8096 refused the connection.');
 
+const NOW = new Date('2026-12-06T01:50:12.345Z');
+
 describe('renderErrorPage', () => {
-  test('plain text: status, heading naming the route, the detail; nothing else', () => {
-    const page = renderErrorPage(refused, 'Jellyfin', false);
+  test('plain text for a visitor: the service in plain words, a retry hint and the time; no detail', () => {
+    const page = renderErrorPage(refused, { route: 'Jellyfin', html: false, now: NOW });
     assert.equal(page.status, 502);
-    assert.equal(page.body, '502 Service refused the connection: Jellyfin\nJellyfin at 10.0.0.4:8096 refused the connection.\n');
+    assert.equal(page.body, '502 Jellyfin is not available right now.\nTry again in a moment (request the same address).\nTime: 2026-12-06 01:50:12 UTC\n');
     assert.deepEqual(page.headers, {
       'cache-control': 'no-store',
-      'x-gatehouse-error': 'upstream_refused',
+      'x-gatehouse-error': 'service_unavailable',
       'x-content-type-options': 'nosniff',
       'content-type': 'text/plain; charset=utf-8',
     });
   });
 
-  test('HTML: a complete page with the heading, detail and code, under a CSP that allows no script', () => {
-    const page = renderErrorPage(refused, 'Jellyfin', true);
+  test('plain text with details: the same, then the cause and the detail, and the real code', () => {
+    const page = renderErrorPage(refused, { route: 'Jellyfin', html: false, details: true, now: NOW });
+    assert.ok(page.body.startsWith('502 Jellyfin is not available right now.\n'));
+    assert.ok(page.body.includes('Service refused the connection\nJellyfin at 10.0.0.4:8096 refused the connection.\n'), page.body);
+    assert.equal(page.headers['x-gatehouse-error'], 'upstream_refused');
+  });
+
+  test('HTML for a visitor: heading, retry link to the same address, time; no detail, no script', () => {
+    const page = renderErrorPage(refused, { route: 'Jellyfin', html: true, now: NOW });
     assert.equal(page.headers['content-type'], 'text/html; charset=utf-8');
     assert.equal(page.headers['content-security-policy'], "default-src 'none'; style-src 'unsafe-inline'");
     assert.equal(page.headers['x-content-type-options'], 'nosniff');
     assert.equal(page.headers['cache-control'], 'no-store');
     assert.match(page.body, /^<!doctype html><html lang="en">/);
-    assert.match(page.body, /<title>502 Service refused the connection: Jellyfin<\/title>/);
-    assert.match(page.body, /<h1>Service refused the connection: Jellyfin<\/h1><p>Jellyfin at 10\.0\.0\.4:8096 refused the connection\.<\/p>/);
-    assert.match(page.body, /502 Bad Gateway · upstream_refused · answered by Gatehouse/);
-    assert.ok(!/<script|<img|<link|<iframe|src=|href=/i.test(page.body), 'nothing loads or runs');
+    assert.match(page.body, /<title>502 Jellyfin is not available right now\.<\/title>/);
+    assert.match(page.body, /<h1>Jellyfin is not available right now\.<\/h1>/);
+    assert.match(page.body, /<a class="retry" href="">Try again<\/a>/);
+    assert.match(page.body, /<time datetime="2026-12-06T01:50:12\.345Z">2026-12-06 01:50:12 UTC<\/time>/);
+    assert.ok(!page.body.includes('10.0.0.4'), 'no upstream address');
+    assert.ok(!page.body.includes('upstream_refused') && !page.body.includes('refused'), 'no cause');
+    assert.ok(!/<script|<img|<link|<iframe|src=/i.test(page.body), 'nothing loads or runs');
   });
 
-  test('without a route the heading is the title alone', () => {
-    const page = renderErrorPage(new ProxyError('no_route', 'No route is set up for x.example.'), null, false);
+  test('HTML with details: the cause, the detail and the code in their own section', () => {
+    const page = renderErrorPage(refused, { route: 'Jellyfin', html: true, details: true, now: NOW });
+    assert.match(page.body, /<h1>Jellyfin is not available right now\.<\/h1>/);
+    assert.match(page.body, /<section class="details"><h2>Service refused the connection<\/h2><p>Jellyfin at 10\.0\.0\.4:8096 refused the connection\.<\/p>/);
+    assert.match(page.body, /upstream_refused/);
+  });
+
+  test('without a route the page speaks of "This service" or the request itself', () => {
+    const page = renderErrorPage(new ProxyError('no_route', 'No route is set up for x.example.'), { route: null, html: false, now: NOW });
     assert.equal(page.status, 404);
-    assert.equal(page.body, '404 No route for this name\nNo route is set up for x.example.\n');
+    assert.match(page.body, /^404 No service is set up for this name here\.\n/);
+    const reset = renderErrorPage(new ProxyError('upstream_reset', 'x'), { route: null, html: false, now: NOW });
+    assert.match(reset.body, /^502 This service is not available right now\./);
   });
 
   test('HTML escapes every character that could open markup or an attribute, in title and detail', () => {
     const title = `<b>Admin</b> & "Co" 'x'`;
     const detail = `<script>alert("x")</script> & <img src=x onerror='y'>`;
-    const page = renderErrorPage(new ProxyError('upstream_reset', detail), title, true);
+    const page = renderErrorPage(new ProxyError('upstream_reset', detail), { route: title, html: true, details: true });
     assert.ok(!page.body.includes('<b>Admin'));
     assert.ok(!page.body.includes('<script>'));
     assert.ok(!page.body.includes('<img'));
     assert.ok(page.body.includes('&lt;b&gt;Admin&lt;/b&gt; &amp; &quot;Co&quot; &#39;x&#39;'));
     assert.ok(page.body.includes('&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &lt;img src=x onerror=&#39;y&#39;&gt;'));
     // In <title> too.
-    assert.match(page.body, /<title>502 Service closed the connection: &lt;b&gt;Admin/);
+    assert.match(page.body, /<title>502 &lt;b&gt;Admin/);
   });
 
   test('plain text is served as text/plain with nosniff, so it is never rendered as markup', () => {
-    const page = renderErrorPage(new ProxyError('upstream_reset', '<script>x</script>'), '<b>t</b>', false);
+    const page = renderErrorPage(new ProxyError('upstream_reset', '<script>x</script>'), { route: '<b>t</b>', html: false });
     assert.equal(page.headers['content-type'], 'text/plain; charset=utf-8');
     assert.equal(page.headers['x-content-type-options'], 'nosniff');
   });
 
-  test('every failure renders in both forms with its own status and code', () => {
+  test('every failure renders in both forms, for visitors and with details, and a visitor never sees the detail', () => {
+    const secret = 'Svc at 10.9.8.7:8443 failed (DEPTH_ZERO_SELF_SIGNED_CERT) via internal.lan';
     for (const code of Object.keys(proxyErrors) as ProxyErrorCode[]) {
       for (const html of [false, true]) {
-        const page = renderErrorPage(new ProxyError(code, 'detail'), 'Route', html);
-        assert.equal(page.status, proxyErrors[code].status, code);
-        assert.equal(page.headers['x-gatehouse-error'], code);
-        assert.ok(page.body.includes(proxyErrors[code].title), code);
-        if (html) assert.ok(page.body.includes(`${page.status} ${STATUS_CODES[page.status]} · ${code}`), code);
+        const visitor = renderErrorPage(new ProxyError(code, secret), { route: 'Route', html });
+        assert.equal(visitor.status, proxyErrors[code].status, code);
+        assert.equal(visitor.headers['x-gatehouse-error'], proxyErrors[code].publicCode, code);
+        for (const leak of ['10.9.8.7', '8443', 'DEPTH_ZERO', 'internal.lan', proxyErrors[code].title]) {
+          assert.ok(!visitor.body.includes(leak), `${code} (${html ? 'html' : 'text'}) shows ${leak}: ${visitor.body}`);
+        }
+        assert.ok(/Try again/.test(visitor.body), code);
+        const detailed = renderErrorPage(new ProxyError(code, secret), { route: 'Route', html, details: true });
+        assert.equal(detailed.headers['x-gatehouse-error'], code);
+        assert.ok(detailed.body.includes(proxyErrors[code].title), code);
+        assert.ok(detailed.body.includes(html ? 'Svc at 10.9.8.7:8443' : secret), code);
+        if (html) assert.ok(visitor.body.includes(`${visitor.status} ${STATUS_CODES[visitor.status]} · `), code);
       }
     }
   });
@@ -83,19 +112,19 @@ describe('acceptsHtml', () => {
 
 describe('rawErrorResponse', () => {
   test('a complete HTTP/1.1 response that closes the connection', () => {
-    const page = renderErrorPage(new ProxyError('request_timeout', 'The request headers did not arrive in time.'), null, false);
+    const page = renderErrorPage(new ProxyError('request_timeout', 'The request headers did not arrive in time.'), { route: null, html: false });
     const raw = rawErrorResponse(page);
     const [head, body] = raw.split('\r\n\r\n') as [string, string];
     const [statusLine, ...lines] = head.split('\r\n');
     assert.equal(statusLine, 'HTTP/1.1 408 Request Timeout');
     assert.ok(lines.includes('connection: close'));
-    assert.ok(lines.includes('x-gatehouse-error: request_timeout'));
+    assert.ok(lines.includes('x-gatehouse-error: request_timeout'), 'a failure of the request itself keeps its code');
     assert.ok(lines.includes(`content-length: ${Buffer.byteLength(body)}`));
     assert.equal(body, page.body);
   });
 
   test('Content-Length counts UTF-8 bytes, so a non-ASCII route title does not cut or overrun the body', () => {
-    const page = renderErrorPage(refused, 'Café – Küche 🍳', true);
+    const page = renderErrorPage(refused, { route: 'Café – Küche 🍳', html: true });
     const raw = rawErrorResponse(page);
     const body = raw.slice(raw.indexOf('\r\n\r\n') + 4);
     const length = Number(/content-length: (\d+)/.exec(raw)?.[1]);

@@ -127,4 +127,19 @@ describe('ProxyStats', () => {
     const stats = new ProxyStats();
     assert.equal(stats.counters('r'), stats.counters('r'));
   });
+
+  test('upgraded connections count as requests and in the rate, never in the percentiles', () => {
+    const stats = new ProxyStats();
+    const counters = stats.counters('r');
+    for (let i = 0; i < 10; i++) counters.record(20, false, 0, 0, T0);
+    for (let i = 0; i < 5; i++) counters.recordUpgraded(false, 100, 200, T0);
+    const [route] = stats.snapshot(['r'], T0).routes;
+    assert.equal(route?.requests, 15);
+    assert.equal(route?.requestsPerMinute, 15);
+    assert.equal(route?.bytesOut, 1000);
+    withinOneBucket(route?.p99Ms ?? null, 20, 'p99 without the upgrades');
+    const onlyUpgrades = new ProxyStats();
+    onlyUpgrades.counters('w').recordUpgraded(false, 0, 0, T0);
+    assert.equal(onlyUpgrades.snapshot(['w'], T0).routes[0]?.p99Ms, null, 'no latency at all when only upgrades ran');
+  });
 });

@@ -1,13 +1,14 @@
 // Checks an imported certificate before anything is stored: the text is PEM of the right kind in
 // the right field, the key is readable and belongs to the leaf, the leaf is a server certificate
-// (not a CA; its key usages allow serving TLS) with DNS names, valid now, and its chain builds up
-// to a root. Every failure is a FieldIssue on
+// (not a CA; its key usages allow serving TLS) with DNS names, valid now, its chain builds up to a
+// root, and nothing served uses cryptography browsers refuse (weak-crypto.ts). Every failure is a FieldIssue on
 // the field to fix, with a message that says what to do, so the import form can show each one.
 import { X509Certificate, createPrivateKey, type KeyObject } from 'node:crypto';
 import { rootCertificates } from 'node:tls';
 import { ApiError, type FieldIssue } from '../../../shared/api.js';
 import { certificateFacts, oneLine, pemBlocks, readableDate, type CertificateFacts, type PemBlock } from './certificate-facts.js';
 import { extendedKeyUsageOf, keyUsageOf } from './key-usage.js';
+import { MIN_RSA_BITS, shortRsaKeyBits, weakSignatureOf } from './weak-crypto.js';
 
 export interface ImportedPem {
   certificatePem: string;
@@ -68,16 +69,47 @@ export function checkImport(input: ImportedPem, now: Date): CheckedImport {
   }
   const chainProblem = chainProblemOf([leaf!, ...rest]);
   if (chainProblem) issues.push({ path: chain.length > 0 ? 'chainPem' : 'certificatePem', message: chainProblem });
+  // A root at the end was needed to check the chain, but a client never uses one sent to it (nor
+  // checks its self-signature: it trusts the root itself), so its algorithms do not matter.
+  const servedChain = rest.length > 0 && isSelfSigned(rest.at(-1)!) ? rest.slice(0, -1) : rest;
+  issues.push(...weakCryptoIssues(leaf!, servedChain, given.length, name));
   if (issues.length > 0) throw invalid(issues);
 
-  // A root at the end was needed to check the chain, but a client never uses one sent to it.
-  if (rest.length > 0 && isSelfSigned(rest.at(-1)!)) rest.pop();
+  if (servedChain.length < rest.length) rest.pop();
   return {
     certificatePem: [leaf!, ...rest].map((cert) => cert.toString()).join(''),
     privateKeyPem: key.export({ type: 'pkcs8', format: 'pem' }).toString(),
     facts,
     chainLength: rest.length,
   };
+}
+
+/**
+ * Why browsers would refuse the leaf or a chain certificate it is served with for their
+ * cryptography: an RSA key under 2048 bits, or a signature made with MD5 or SHA-1. `given` is how
+ * many certificates came in the certificate field (the rest came in the chain field).
+ */
+function weakCryptoIssues(leaf: X509Certificate, chain: X509Certificate[], given: number, name: string): FieldIssue[] {
+  const issues: FieldIssue[] = [];
+  for (const [i, cert] of [leaf, ...chain].entries()) {
+    const path = i < given ? 'certificatePem' : 'chainPem';
+    const which = i === 0 ? `the certificate for "${name}"` : `chain certificate ${i} ("${oneLine(cert.subject)}")`;
+    const bits = shortRsaKeyBits(cert);
+    if (bits !== null) {
+      issues.push({
+        path,
+        message: `${which} has a ${bits}-bit RSA key, and browsers refuse RSA keys under ${MIN_RSA_BITS} bits: ${i === 0 ? `make a new key of at least ${MIN_RSA_BITS} bits (openssl req -newkey rsa:${MIN_RSA_BITS} …) and get the certificate issued again for it` : 'ask the issuer for its current intermediate certificate'}, or use Gatehouse's local CA for this route`,
+      });
+    }
+    const hash = weakSignatureOf(cert);
+    if (hash !== null) {
+      issues.push({
+        path,
+        message: `${which} is signed with ${hash}, which browsers refuse because ${hash} signatures can be forged: ${i === 0 ? 'get it issued again with a SHA-256 signature (openssl: -sha256)' : 'ask the issuer for its current intermediate certificate, signed with SHA-256'}, or use Gatehouse's local CA for this route`,
+      });
+    }
+  }
+  return issues;
 }
 
 /**

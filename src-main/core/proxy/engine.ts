@@ -11,6 +11,8 @@ import type { Duplex } from 'node:stream';
 import type { ProxySettings, Route } from '../../../shared/model.js';
 import type { AccessLogEntry, ListenerInfo, StatsSnapshot } from '../../../shared/status.js';
 import { listen } from '../net/listen.js';
+import { OwnNetworks } from '../net/own-networks.js';
+import { detailAudience, type DetailAudience } from './error-audience.js';
 import { acceptsHtml, renderErrorPage } from './error-page.js';
 import { ProxyError } from './errors.js';
 import { bytesReadSinceLastRequest, Exchange } from './exchange.js';
@@ -48,6 +50,8 @@ export interface ProxyEngineOptions {
   certificates?: RouteCertificates;
   /** Pages Gatehouse serves itself on the HTTP listener (the CA onboarding page). Default: none. */
   publicPages?: PublicPages;
+  /** This machine's addresses and subnets, for proxy.errorDetails. Default: read from the OS. */
+  ownNetworks?: OwnNetworks;
 }
 
 export class ProxyEngine {
@@ -56,6 +60,9 @@ export class ProxyEngine {
   private readonly upstreams = new UpstreamRegistry();
   private table: RouteTable;
   private trusted: TrustedProxies;
+  private readonly ownNetworks: OwnNetworks;
+  /** Who sees a failure's detail on the error page; from settings.errorDetails. */
+  private detailsAllowed: DetailAudience;
   private readonly counters = new ProxyStats();
   private readonly onRequestLogged: (entry: AccessLogEntry) => void;
   private readonly stopGraceMs: number;
@@ -82,6 +89,8 @@ export class ProxyEngine {
     this.onRequestLogged = options.onRequestLogged ?? (() => {});
     this.stopGraceMs = options.stopGraceMs ?? STOP_GRACE_MS;
     this.trusted = new TrustedProxies(options.settings.trustedProxies);
+    this.ownNetworks = options.ownNetworks ?? new OwnNetworks();
+    this.detailsAllowed = detailAudience(options.settings.errorDetails, this.ownNetworks);
     this.health = options.health ?? noHealth;
     this.table = new RouteTable([], this.upstreams, options.settings.timeouts.upstreamConnectMs, this.trusted);
     const engine = this;
@@ -116,6 +125,7 @@ export class ProxyEngine {
       settings.trustedProxies.join() !== this.settings.trustedProxies.join();
     this.settings = settings;
     this.trusted = new TrustedProxies(settings.trustedProxies);
+    this.detailsAllowed = detailAudience(settings.errorDetails, this.ownNetworks);
     if (this.server) this.applyServerTimeouts(this.server);
     if (this.tlsServer) this.applyServerTimeouts(this.tlsServer);
     if (reprovision) this.provision();
@@ -194,6 +204,7 @@ export class ProxyEngine {
       request: (req, res) => this.onRequest(req, res, req.socket as Socket, secure, false),
       upgrade: (req, socket, head) => this.onUpgrade(req, socket, head, secure),
       refused: (entry) => this.log(entry, 0),
+      detailsAllowed: (address) => this.detailsAllowed(address),
     });
     this.applyServerTimeouts(server);
     return server;
@@ -317,11 +328,13 @@ export class ProxyEngine {
     const accept = req.headers.accept;
     const seen: { target: RequestTarget | null } = { target: null };
     let route: ProvisionedRoute | null = null;
+    const client = () => loggedClient(req, peer, route?.trusted ?? this.trusted);
+    const detailsAllowed = () => this.detailsAllowed(client());
     const log = (status: number, bytes: number, failure: ProxyError | null) =>
       this.log(
         {
           time: new Date(startedAt).toISOString(),
-          client: loggedClient(req, peer, route?.trusted ?? this.trusted),
+          client: client(),
           host: seen.target?.hostname ?? '',
           method: req.method ?? 'GET',
           path: req.url ?? '',
@@ -336,7 +349,7 @@ export class ProxyEngine {
         0,
       );
     const refuse = (error: ProxyError) => {
-      refuseUpgrade(socket, error, route?.title ?? null, accept);
+      refuseUpgrade(socket, error, { route: route?.title ?? null, accept, details: detailsAllowed() });
       log(error.status, 0, error);
     };
     try {
@@ -357,11 +370,14 @@ export class ProxyEngine {
       tunnels: this.tunnels,
       health: this.health,
       done: (status: number, bytes: number, failure: ProxyError | null) => {
-        counters.record(performance.now() - started, status >= 500, 0, bytes, Date.now());
+        // A tunnel's lifetime is not a response time (stats.ts); a refused or relayed upgrade's is.
+        if (status === 101) counters.recordUpgraded(false, 0, bytes, Date.now());
+        else counters.record(performance.now() - started, status >= 500, 0, bytes, Date.now());
         log(status, bytes, failure);
       },
       onOpen: () => counters.openWebSockets++,
       onClose: () => counters.openWebSockets--,
+      detailsAllowed,
     };
     const target = seen.target as RequestTarget;
     const headers = this.headersFor(req, peer, { target, secure, h2: false }, route);
@@ -386,7 +402,7 @@ export class ProxyEngine {
       res.destroy();
       return;
     }
-    const page = renderErrorPage(error, ex.route?.title ?? null, acceptsHtml(ex.req.headers.accept));
+    const page = renderErrorPage(error, { route: ex.route?.title ?? null, html: acceptsHtml(ex.req.headers.accept), details: this.detailsAllowed(ex.client) });
     this.answer(ex, page.status, page.headers, page.body);
   }
 

@@ -1,8 +1,11 @@
-// The one renderer of the pages Gatehouse answers with itself: a readable page that names the route
-// and the cause, never a stack or an internal detail. Browsers get HTML; other clients plain text.
+// The one renderer of the pages Gatehouse answers with itself. Every visitor gets the same page: the
+// service by its route title, in plain words, a retry link and the server's time, never a stack or
+// anything from behind the proxy. The detail (upstream address, cause, fix) is added only for
+// clients the `proxy.errorDetails` setting allows (see error-audience.ts). Browsers get HTML; other
+// clients plain text, under the same rule.
 import { STATUS_CODES } from 'node:http';
 import { escapeHtml } from '../html.js';
-import { proxyErrors, type ProxyError } from './errors.js';
+import { proxyErrors, visitorSentence, type ProxyError } from './errors.js';
 
 export interface ErrorPage {
   status: number;
@@ -10,35 +13,65 @@ export interface ErrorPage {
   body: string;
 }
 
+export interface ErrorPageOptions {
+  /** The matched route's title, or null when none matched. */
+  route: string | null;
+  /** From the request's Accept header (acceptsHtml). */
+  html: boolean;
+  /** The client may see the failure's detail. Default: false. */
+  details?: boolean;
+  /** The time the page states. Default: now. */
+  now?: Date;
+}
 
+// Fits 320 px and up: the button wraps under the text, nothing has a fixed width.
 const STYLE =
   'body{font:16px/1.5 system-ui,sans-serif;margin:0;display:grid;place-items:center;min-height:100vh;background:#f6f7f9;color:#1c2026}' +
-  'main{max-width:36rem;padding:2rem}h1{font-size:1.4rem;margin:0 0 .5rem}p{margin:.5rem 0}.code{color:#5b6472;font-size:.85rem}' +
-  '@media (prefers-color-scheme:dark){body{background:#15181d;color:#e6e8eb}.code{color:#9aa3ad}}';
+  'main{max-width:36rem;padding:1.5rem;box-sizing:border-box;overflow-wrap:anywhere}h1{font-size:1.4rem;margin:0 0 .5rem}p{margin:.5rem 0}' +
+  '.retry{display:inline-block;margin:.75rem 0;padding:.6rem 1.2rem;border-radius:.4rem;background:#1f5fbf;color:#fff;text-decoration:none;font-weight:600}' +
+  '.meta{color:#5b6472;font-size:.85rem}.details{margin-top:1rem;padding:.75rem 1rem;border-left:3px solid #c77700;background:#fff4e0}' +
+  '.details h2{font-size:1rem;margin:0 0 .25rem}' +
+  '@media (prefers-color-scheme:dark){body{background:#15181d;color:#e6e8eb}.meta{color:#9aa3ad}.retry{background:#4d8ee8;color:#0b0d10}' +
+  '.details{background:#2a2216;border-color:#e0a040}}';
 
-/**
- * The page for `error`. `route` is the route's title when one matched (named on the page so the user
- * knows which mapping to check); `wantsHtml` comes from the request's Accept header.
- */
-export function renderErrorPage(error: ProxyError, route: string | null, wantsHtml: boolean): ErrorPage {
-  const { status, title } = proxyErrors[error.code];
-  const heading = route ? `${title}: ${route}` : title;
+/** The server's time as people read it, with its zone: "2026-12-06 01:50:12 UTC". */
+export function pageTime(now: Date): string {
+  return `${now.toISOString().slice(0, 19).replace('T', ' ')} UTC`;
+}
+
+/** The page for `error`, with the detail only when `options.details`. */
+export function renderErrorPage(error: ProxyError, options: ErrorPageOptions): ErrorPage {
+  const spec = proxyErrors[error.code];
+  const { status } = spec;
+  const details = options.details === true;
+  const now = options.now ?? new Date();
+  const sentence = visitorSentence(error, options.route);
   const headers: Record<string, string> = {
     'cache-control': 'no-store',
-    'x-gatehouse-error': error.code,
+    'x-gatehouse-error': details ? error.code : spec.publicCode,
     'x-content-type-options': 'nosniff',
   };
-  if (!wantsHtml) {
+  if (!options.html) {
     headers['content-type'] = 'text/plain; charset=utf-8';
-    return { status, headers, body: `${status} ${heading}\n${error.detail}\n` };
+    let body = `${status} ${sentence}\nTry again in a moment (request the same address).\nTime: ${pageTime(now)}\n`;
+    if (details) body += `\nDetails (shown to this machine's own network): ${spec.title}\n${error.detail}\n`;
+    return { status, headers, body };
   }
   headers['content-type'] = 'text/html; charset=utf-8';
   headers['content-security-policy'] = "default-src 'none'; style-src 'unsafe-inline'";
+  const reason = STATUS_CODES[status] ?? '';
+  const detailBlock = details
+    ? `<section class="details"><h2>${escapeHtml(spec.title)}</h2><p>${escapeHtml(error.detail)}</p>` +
+      `<p class="meta">${error.code} · shown because you are on this machine's own network</p></section>`
+    : '';
+  // href="" is the page's own address: the retry asks for exactly what failed, with no script.
   const body =
     `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">` +
-    `<title>${status} ${escapeHtml(heading)}</title><style>${STYLE}</style></head><body><main>` +
-    `<h1>${escapeHtml(heading)}</h1><p>${escapeHtml(error.detail)}</p>` +
-    `<p class="code">${status} ${escapeHtml(STATUS_CODES[status] ?? '')} · ${error.code} · answered by Gatehouse</p>` +
+    `<meta name="color-scheme" content="light dark"><title>${status} ${escapeHtml(sentence)}</title><style>${STYLE}</style></head><body><main>` +
+    `<h1>${escapeHtml(sentence)}</h1><p>Please try again in a moment.</p>` +
+    `<a class="retry" href="">Try again</a>` +
+    `<p class="meta">${status} ${escapeHtml(reason)} · <time datetime="${now.toISOString()}">${pageTime(now)}</time> · answered by Gatehouse</p>` +
+    detailBlock +
     `</main></body></html>\n`;
   return { status, headers, body };
 }

@@ -1,5 +1,6 @@
-// Every way a proxied request can fail, declared once with its HTTP status and the sentence the
-// error page shows; and the one place that maps an errno (or undici error code) to one of them.
+// Every way a proxied request can fail, declared once with its HTTP status, the plain sentence any
+// visitor is shown, and the code it carries; and the one place that maps an errno (or undici error
+// code) to one of them, with the detailed sentence (cause, upstream address, fix) the log keeps.
 
 export type ProxyErrorCode =
   | 'no_route'
@@ -25,35 +26,54 @@ export type ProxyErrorCode =
 
 interface ErrorSpec {
   status: number;
-  /** Short title for the page, e.g. "Bad gateway". */
+  /** Short title for the page's details, e.g. "Service refused the connection". */
   title: string;
+  /**
+   * What any visitor is told, in plain words: the service by its route title (`service`, or "This
+   * service" when none matched) and nothing Gatehouse learned behind it — no address, no host name,
+   * no errno or TLS code, no fix meant for the admin. A fixed sentence per failure, so nothing a
+   * detail carries can slip onto a visitor's page.
+   */
+  visitor: (service: string) => string;
+  /**
+   * The code a visitor's page carries in X-Gatehouse-Error. Failures of the visitor's own request
+   * keep theirs; a service's failure says only that it is unavailable or slow, not why.
+   */
+  publicCode: string;
 }
 
+const unavailable = (service: string) => `${service} is not available right now.`;
+const tooSlow = (service: string) => `${service} did not answer in time.`;
+const brokenAnswer = (service: string) => `${service} sent an answer that could not be passed on.`;
+
 export const proxyErrors: Record<ProxyErrorCode, ErrorSpec> = {
-  no_route: { status: 404, title: 'No route for this name' },
-  bad_host: { status: 400, title: 'Bad Host header' },
-  bad_request: { status: 400, title: 'Bad request' },
-  bad_target: { status: 400, title: 'Bad request target' },
-  misdirected: { status: 421, title: 'Wrong connection for this name' },
-  headers_too_large: { status: 431, title: 'Request headers too large' },
-  too_many_headers: { status: 431, title: 'Too many request headers' },
-  request_timeout: { status: 408, title: 'Request timed out' },
-  method_not_allowed: { status: 405, title: 'Method not allowed' },
-  upgrade_refused: { status: 400, title: 'Protocol upgrade refused' },
-  websocket_disabled: { status: 403, title: 'WebSocket turned off' },
-  upstream_refused: { status: 502, title: 'Service refused the connection' },
-  upstream_reset: { status: 502, title: 'Service closed the connection' },
-  upstream_unreachable: { status: 502, title: 'Service unreachable' },
-  upstream_dns: { status: 502, title: 'Service name not found' },
-  upstream_tls: { status: 502, title: 'Service certificate rejected' },
-  upstream_bad_response: { status: 502, title: 'Service sent a broken response' },
-  upstream_connect_timeout: { status: 504, title: 'Service did not accept the connection in time' },
-  upstream_timeout: { status: 504, title: 'Service did not answer in time' },
+  no_route: { status: 404, title: 'No route for this name', visitor: () => 'No service is set up for this name here.', publicCode: 'no_route' },
+  bad_host: { status: 400, title: 'Bad Host header', visitor: () => 'The request did not name a valid host.', publicCode: 'bad_host' },
+  bad_request: { status: 400, title: 'Bad request', visitor: () => 'The request could not be understood.', publicCode: 'bad_request' },
+  bad_target: { status: 400, title: 'Bad request target', visitor: () => 'The address asked for is not a valid path.', publicCode: 'bad_target' },
+  misdirected: { status: 421, title: 'Wrong connection for this name', visitor: () => 'This connection was opened for another name. Reload the page to open a new one.', publicCode: 'misdirected' },
+  headers_too_large: { status: 431, title: 'Request headers too large', visitor: () => 'The request\'s headers are too large.', publicCode: 'headers_too_large' },
+  too_many_headers: { status: 431, title: 'Too many request headers', visitor: () => 'The request has too many header fields.', publicCode: 'too_many_headers' },
+  request_timeout: { status: 408, title: 'Request timed out', visitor: () => 'The request did not arrive in time.', publicCode: 'request_timeout' },
+  method_not_allowed: { status: 405, title: 'Method not allowed', visitor: () => 'This kind of request is not accepted here.', publicCode: 'method_not_allowed' },
+  upgrade_refused: { status: 400, title: 'Protocol upgrade refused', visitor: (s) => `${s} does not accept this kind of connection.`, publicCode: 'upgrade_refused' },
+  websocket_disabled: { status: 403, title: 'WebSocket turned off', visitor: (s) => `${s} does not accept WebSocket connections.`, publicCode: 'websocket_disabled' },
+  upstream_refused: { status: 502, title: 'Service refused the connection', visitor: unavailable, publicCode: 'service_unavailable' },
+  upstream_reset: { status: 502, title: 'Service closed the connection', visitor: unavailable, publicCode: 'service_unavailable' },
+  upstream_unreachable: { status: 502, title: 'Service unreachable', visitor: unavailable, publicCode: 'service_unavailable' },
+  upstream_dns: { status: 502, title: 'Service name not found', visitor: unavailable, publicCode: 'service_unavailable' },
+  upstream_tls: { status: 502, title: 'Service certificate rejected', visitor: unavailable, publicCode: 'service_unavailable' },
+  upstream_bad_response: { status: 502, title: 'Service sent a broken response', visitor: brokenAnswer, publicCode: 'service_unavailable' },
+  upstream_connect_timeout: { status: 504, title: 'Service did not accept the connection in time', visitor: tooSlow, publicCode: 'service_timeout' },
+  upstream_timeout: { status: 504, title: 'Service did not answer in time', visitor: tooSlow, publicCode: 'service_timeout' },
   // Gatehouse's own failure, not the service's: its health is left alone.
-  response_invalid: { status: 502, title: 'Service answer could not be passed on' },
+  response_invalid: { status: 502, title: 'Service answer could not be passed on', visitor: brokenAnswer, publicCode: 'service_unavailable' },
 };
 
-/** A failure Gatehouse answers itself. `detail` is a user-facing sentence naming the cause. */
+/**
+ * A failure Gatehouse answers itself. `detail` is the full sentence for the log, the dashboard and
+ * clients allowed to see details (cause, upstream address, fix); visitors get `visitorSentence`.
+ */
 export class ProxyError extends Error {
   override readonly name = 'ProxyError';
   constructor(
@@ -66,6 +86,11 @@ export class ProxyError extends Error {
   get status(): number {
     return proxyErrors[this.code].status;
   }
+}
+
+/** What a visitor is told about `error` on the route titled `service` (null: none matched). */
+export function visitorSentence(error: ProxyError, service: string | null): string {
+  return proxyErrors[error.code].visitor(service ?? 'This service');
 }
 
 const TLS_CODES = new Set([

@@ -19,6 +19,8 @@ export interface Http1Handlers {
   upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
   /** Told of each connection refused before it made a request, for the access log. */
   refused(entry: AccessLogEntry): void;
+  /** The client at `address` may see a failure's detail on the error page. */
+  detailsAllowed(address: string): boolean;
 }
 
 export function createHttp1Server(handlers: Http1Handlers): Server {
@@ -40,17 +42,18 @@ export function createHttp1Server(handlers: Http1Handlers): Server {
   server.on('upgrade', handlers.upgrade);
   server.on('connect', (req: IncomingMessage, socket: Duplex) => {
     socket.on('error', () => {});
-    refuseUpgrade(socket, new ProxyError('method_not_allowed', 'Gatehouse is a reverse proxy; it does not open CONNECT tunnels.'), null, req.headers.accept);
+    const details = handlers.detailsAllowed(peerAddress(socket as Socket));
+    refuseUpgrade(socket, new ProxyError('method_not_allowed', 'Gatehouse is a reverse proxy; it does not open CONNECT tunnels.'), { route: null, accept: req.headers.accept, details });
   });
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
-    const entry = refuseClientError(error, socket);
+    const entry = refuseClientError(error, socket, handlers.detailsAllowed);
     if (entry) handlers.refused(entry);
   });
   return server;
 }
 
 /** Answers a connection Node could not parse a request from; the entry to log, if it was answered. */
-function refuseClientError(error: NodeJS.ErrnoException, socket: Duplex): AccessLogEntry | null {
+function refuseClientError(error: NodeJS.ErrnoException, socket: Duplex, detailsAllowed: (address: string) => boolean): AccessLogEntry | null {
   if (error.code === 'ECONNRESET' || !socket.writable) {
     socket.destroy();
     return null;
@@ -75,10 +78,11 @@ function refuseClientError(error: NodeJS.ErrnoException, socket: Duplex): Access
     default:
       problem = new ProxyError('bad_request', 'The request is not valid HTTP/1.1.');
   }
-  refuseUpgrade(socket, problem, null, undefined);
+  const client = peerAddress(socket as Socket);
+  refuseUpgrade(socket, problem, { route: null, accept: undefined, details: detailsAllowed(client) });
   return {
     time: new Date().toISOString(),
-    client: peerAddress(socket as Socket),
+    client,
     host: '',
     method: '',
     path: '',

@@ -29,8 +29,27 @@ class RouteCounters {
   /** Which 10-second period each slot currently holds. */
   private readonly periods = new Float64Array(SLOTS).fill(-1);
   private readonly requestsPerSlot = new Uint32Array(SLOTS);
+  /** Latencies in each slot's histogram: requests minus upgraded connections. */
+  private readonly timedPerSlot = new Uint32Array(SLOTS);
 
+  /** One finished request. */
   record(durationMs: number, failed: boolean, bytesIn: number, bytesOut: number, now: number): void {
+    const slot = this.count(failed, bytesIn, bytesOut, now);
+    (this.histograms[slot] as Uint32Array)[bucketOf(durationMs)]!++;
+    this.timedPerSlot[slot]!++;
+  }
+
+  /**
+   * One upgraded connection (a WebSocket) that has closed: a request for the counts and the rate,
+   * but its lifetime is how long someone kept a page open, not how fast the service answered, so it
+   * stays out of the latency percentiles.
+   */
+  recordUpgraded(failed: boolean, bytesIn: number, bytesOut: number, now: number): void {
+    this.count(failed, bytesIn, bytesOut, now);
+  }
+
+  /** Counts a request in the totals and in its slot; returns the slot. */
+  private count(failed: boolean, bytesIn: number, bytesOut: number, now: number): number {
     this.requests++;
     if (failed) this.errors++;
     this.bytesIn += bytesIn;
@@ -40,23 +59,24 @@ class RouteCounters {
     if (this.periods[slot] !== period) {
       (this.histograms[slot] as Uint32Array).fill(0);
       this.requestsPerSlot[slot] = 0;
+      this.timedPerSlot[slot] = 0;
       this.periods[slot] = period;
     }
-    (this.histograms[slot] as Uint32Array)[bucketOf(durationMs)]!++;
     this.requestsPerSlot[slot]!++;
+    return slot;
   }
 
   snapshot(routeId: string, now: number): RouteStats {
     const current = Math.floor(now / SLOT_MS);
     const merged = new Float64Array(BUCKETS);
-    let total = 0;
+    let timed = 0;
     let lastMinute = 0;
     for (let slot = 0; slot < SLOTS; slot++) {
       const age = current - (this.periods[slot] as number);
       if (age < 0 || age >= SLOTS) continue;
       const histogram = this.histograms[slot] as Uint32Array;
       for (let b = 0; b < BUCKETS; b++) merged[b]! += histogram[b] as number;
-      total += this.requestsPerSlot[slot] as number;
+      timed += this.timedPerSlot[slot] as number;
       if (age < 60_000 / SLOT_MS) lastMinute += this.requestsPerSlot[slot] as number;
     }
     return {
@@ -65,8 +85,8 @@ class RouteCounters {
       errors: this.errors,
       bytesIn: this.bytesIn,
       bytesOut: this.bytesOut,
-      p50Ms: percentile(merged, total, 0.5),
-      p99Ms: percentile(merged, total, 0.99),
+      p50Ms: percentile(merged, timed, 0.5),
+      p99Ms: percentile(merged, timed, 0.99),
       requestsPerMinute: lastMinute,
       openWebSockets: this.openWebSockets,
     };

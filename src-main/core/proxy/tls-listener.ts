@@ -2,7 +2,7 @@
 // connection by ALPN to an HTTP/1.1 server (the proxy's ordinary request path, unchanged) or to an
 // HTTP/2 server. Nothing a client sends in a ClientHello can reach further than its own handshake:
 // the SNI callback is wrapped, and every failure ends that one connection.
-import { createServer as createHttp2Server, type Http2Server, type Http2ServerRequest, type Http2ServerResponse, type ServerHttp2Session } from 'node:http2';
+import { constants as http2Constants, createServer as createHttp2Server, type Http2Server, type Http2ServerRequest, type Http2ServerResponse, type ServerHttp2Session } from 'node:http2';
 import type { Server as HttpServer } from 'node:http';
 import type { Socket } from 'node:net';
 import { createServer as createTlsServer, type SecureContext, type Server as TlsServer, type TLSSocket } from 'node:tls';
@@ -13,6 +13,15 @@ import { ALPN_PROTOCOLS, SecureContexts, TLS_POLICY } from './tls-policy.js';
 
 /** Most HTTP/2 streams a client may open at once on one connection (nginx allows 128). */
 const MAX_CONCURRENT_STREAMS = 128;
+/**
+ * Streams a client may reset within RESET_WINDOW_MS on one HTTP/2 connection before the connection
+ * is closed (GOAWAY ENHANCE_YOUR_CALM): the "rapid reset" attack (CVE-2023-44487) opens and cancels
+ * streams in a loop, so every one costs the proxy a request it never answers, while no stream stays
+ * open for the concurrency limit or the idle timeout to catch. A browser cancels a few streams when
+ * a page is left; hundreds in seconds is not browsing.
+ */
+export const MAX_STREAM_RESETS = 200;
+const RESET_WINDOW_MS = 10_000;
 /** Distinct handshake problems remembered for "log once"; past this, nothing more is logged. */
 const MAX_PROBLEMS_LOGGED = 100;
 
@@ -134,8 +143,20 @@ export class HttpsListener {
     if (!socket) return void session.destroy();
     this.sessions.set(session, socket);
     this.openStreams.set(session, 0);
+    const resets = { count: 0, windowStart: 0 };
     session.on('stream', (stream) => {
       this.openStreams.set(session, (this.openStreams.get(session) ?? 0) + 1);
+      // 'aborted': the stream ended before our response was complete. A client's RST_STREAM does
+      // that to a stream that is not yet destroyed; when the proxy cut the response itself (an
+      // upstream failing mid-body) the stream is already destroyed, and that is not the client's doing.
+      // A reset that came in the same read as the stream's HEADERS (the attack's usual shape) has
+      // already happened when 'stream' is emitted (a tick later); the proxy cannot have cut that one.
+      if (stream.aborted) this.countReset(session, socket, resets);
+      else {
+        stream.once('aborted', () => {
+          if (!stream.destroyed) this.countReset(session, socket, resets);
+        });
+      }
       stream.once('close', () => this.openStreams.set(session, (this.openStreams.get(session) ?? 1) - 1));
     });
     session.setTimeout(this.options.idleTimeoutMs, () => {
@@ -143,6 +164,21 @@ export class HttpsListener {
     });
     session.on('error', () => {});
     session.once('close', () => this.sessions.delete(session));
+  }
+
+  /** Counts one reset stream; past MAX_STREAM_RESETS in a window the connection is closed. */
+  private countReset(session: ServerHttp2Session, socket: TLSSocket, resets: { count: number; windowStart: number }): void {
+    const now = performance.now();
+    if (now - resets.windowStart > RESET_WINDOW_MS) {
+      resets.windowStart = now;
+      resets.count = 0;
+    }
+    if (++resets.count <= MAX_STREAM_RESETS || session.destroyed) return;
+    this.problem(`gatehouse: closed an HTTP/2 connection from ${socket.remoteAddress ?? 'a client'} that reset more than ${MAX_STREAM_RESETS} streams within ${RESET_WINDOW_MS / 1000} s (rapid reset)`);
+    session.goaway(http2Constants.NGHTTP2_ENHANCE_YOUR_CALM);
+    // GOAWAY asks; cutting the connection a moment later (once the frame is out) makes sure, and
+    // the streams it had opened are not served either.
+    setTimeout(() => session.destroy(), 50).unref();
   }
 
   /** Picks the certificate for `servername`; a throw anywhere fails this handshake only. */

@@ -23,11 +23,16 @@ export interface TunnelDeps {
   done(status: number, bytesOut: number, failure: ProxyError | null): void;
   onOpen(): void;
   onClose(): void;
+  /** The client may see a failure's detail on the error page (proxy.errorDetails). */
+  detailsAllowed(): boolean;
 }
 
-/** Writes Gatehouse's own error page on a socket that is not (or no longer) an HTTP response. */
-export function refuseUpgrade(socket: Duplex, error: ProxyError, route: string | null, accept: string | undefined): void {
-  if (socket.writable) socket.end(rawErrorResponse(renderErrorPage(error, route, acceptsHtml(accept))));
+/**
+ * Writes Gatehouse's own error page on a socket that is not (or no longer) an HTTP response; the
+ * detail only when `details`.
+ */
+export function refuseUpgrade(socket: Duplex, error: ProxyError, page: { route: string | null; accept: string | undefined; details: boolean }): void {
+  if (socket.writable) socket.end(rawErrorResponse(renderErrorPage(error, { route: page.route, html: acceptsHtml(page.accept), details: page.details })));
   else socket.destroy();
 }
 
@@ -148,7 +153,7 @@ class UpgradeHandler implements Dispatcher.DispatchHandler {
       return;
     }
     deps.health.failed(route.upstream.address, error);
-    refuseUpgrade(client, failure, route.title, this.accept);
+    refuseUpgrade(client, failure, { route: route.title, accept: this.accept, details: deps.detailsAllowed() });
     deps.done(failure.status, 0, failure);
   }
 }
