@@ -186,6 +186,8 @@ describe('routes in the browser', { skip: browserMissing() }, () => {
       await waitForText(page.locator('body'), `:${runningPort}`);
 
       await stop.click();
+      // Stopping asks first (issue 12); the dialog's own button stops it.
+      await page.getByRole('dialog', { name: 'Stop the proxy?' }).getByRole('button', { name: 'Stop proxy', exact: true }).click();
       await waitForText(state, 'Stopped');
       assert.equal(await proxyPort(serve), null);
       await assert.rejects(requestThrough(runningPort, 'echo.home.arpa'), /ECONNREFUSED/);
