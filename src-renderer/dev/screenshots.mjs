@@ -1,5 +1,7 @@
-// Screenshots of every page in light and dark at 1024×700, against the fake bridge: a quick look at
-// layout and contrast without a running core. Usage (after `npm run build:renderer`):
+// Screenshots of every page in light and dark, on a phone (390×844) and a desktop (1280×800),
+// against the fake bridge: a quick look at layout and contrast without a running core. Each file is
+// NAME-phone|desktop-light|dark.png; the script also reports any page wider than its screen.
+// Usage (after `npm run build:renderer`):
 //   node src-renderer/dev/screenshots.mjs [OUT_DIR]
 // Serves dist/renderer on 127.0.0.1 (a free port), opens Debian's Chromium through playwright-core.
 import { build } from 'esbuild';
@@ -53,8 +55,34 @@ async function mapHomeAssistant(page) {
   await page.getByRole('heading', { level: 1, name: 'Add route' }).waitFor();
 }
 
-// [file name, query (the fake's scenario), hash, optional steps before the shot]
+/** Logs with one failed request opened: the reason one tap away. */
+async function openFailedRequest(page) {
+  await page.locator('tbody.failed button[aria-expanded]').first().click();
+  await page.locator('tr.details').first().waitFor();
+}
+
+/** The phone's navigation unfolded. */
+async function openMenu(page) {
+  await page.getByRole('button', { name: 'Menu', exact: true }).click();
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link').first().waitFor();
+}
+
+/** "Stop the proxy?" with the number of services that go offline. */
+async function askToStop(page) {
+  await page.getByRole('button', { name: 'Stop proxy', exact: true }).click();
+  await page.getByRole('dialog').waitFor();
+}
+
+const screens = [
+  ['phone', { width: 390, height: 844 }],
+  ['desktop', { width: 1280, height: 800 }],
+];
+
+// [file name, query (the fake's scenario), hash, optional steps before the shot, only on this screen]
 const shots = [
+  ['nav-open', '', '#/', openMenu, 'phone'],
+  ['logs-expanded', '', '#/logs', openFailedRequest],
+  ['stop-proxy', '', '#/', askToStop],
   ['dashboard', '', '#/'],
   ['discovery', '', '#/discovery'],
   ['discovery-probe', '', '#/discovery', probeJellyfinHost],
@@ -73,10 +101,11 @@ const shots = [
 ];
 const errors = [];
 try {
-  for (const scheme of ['light', 'dark']) {
-    const context = await browser.newContext({ viewport: { width: 1024, height: 700 }, colorScheme: scheme });
+  for (const [screen, viewport] of screens) for (const scheme of ['light', 'dark']) {
+    const context = await browser.newContext({ viewport, colorScheme: scheme });
     await context.addInitScript(bridgeScript);
-    for (const [name, query, hash, steps] of shots) {
+    for (const [name, query, hash, steps, only] of shots) {
+      if (only && only !== screen) continue;
       const page = await context.newPage();
       page.on('pageerror', (error) => errors.push(`${name}: ${error.message}`));
       page.on('console', (message) => message.type() === 'error' && errors.push(`${name}: ${message.text()}`));
@@ -87,7 +116,9 @@ try {
         await steps(page);
         await page.waitForTimeout(300);
       }
-      await page.screenshot({ path: join(out, `${name}-${scheme}.png`), fullPage: true });
+      const width = await page.evaluate(() => document.documentElement.scrollWidth);
+      if (width > viewport.width) errors.push(`${name}-${screen}: the page is ${width} px wide on a ${viewport.width} px screen`);
+      await page.screenshot({ path: join(out, `${name}-${screen}-${scheme}.png`), fullPage: !name.endsWith('-open') && name !== 'stop-proxy' });
       await page.close();
     }
     await context.close();

@@ -90,7 +90,7 @@ describe('routes in the browser', { skip: browserMissing() }, () => {
       const row = routeRow(page, 'Jellyfin');
       await row.waitFor();
       const columns = await columnHeaders(routesTable(page));
-      for (const name of ['Service', 'Names', 'Upstream', 'Status', 'Req/min', 'Errors', 'p99']) {
+      for (const name of ['Service', 'Names', 'Upstream', 'Status', 'Req/min', 'Errors since start', 'p99']) {
         assert.ok(columns.includes(name), `the Routes table has a "${name}" column (it has ${JSON.stringify(columns)})`);
       }
       await waitFor('the Jellyfin row to show Up', async () => /\bUp\b/.test((await cell(row, 'Status')).text), {
@@ -186,6 +186,8 @@ describe('routes in the browser', { skip: browserMissing() }, () => {
       await waitForText(page.locator('body'), `:${runningPort}`);
 
       await stop.click();
+      // Stopping asks first (issue 12); the dialog's own button stops it.
+      await page.getByRole('dialog', { name: 'Stop the proxy?' }).getByRole('button', { name: 'Stop proxy', exact: true }).click();
       await waitForText(state, 'Stopped');
       assert.equal(await proxyPort(serve), null);
       await assert.rejects(requestThrough(runningPort, 'echo.home.arpa'), /ECONNREFUSED/);

@@ -1,4 +1,5 @@
-// Every page in light and dark, as test artifacts (test-artifacts/screenshots/<page>-<theme>.png),
+// Every page in light and dark, as test artifacts (test-artifacts/screenshots/<page>-<theme>.png; at
+// 390×844 and 1280×800 also <page>-phone|desktop-<theme>.png for the phone layout of issue 12),
 // each taken once the page shows what it is about; plus a check that the two themes really differ.
 import assert from 'node:assert/strict';
 import { readdir, stat } from 'node:fs/promises';
@@ -8,6 +9,7 @@ import type { Browser, Page } from 'playwright-core';
 import type { SettingsExport } from '../../shared/status.js';
 import { addRoute, apiJson, bodyRows, cell, heading, proxyPort, routeRow, startUiServe } from '../helpers/admin-ui.js';
 import { browserMissing, startTogether, launchBrowser, navigate, openAdmin, pngInfo, saveScreenshot, SCREENSHOT_DIR, VIEWPORT, waitFor } from '../helpers/browser.js';
+import { DESKTOP, PHONE } from '../helpers/layout.js';
 import { freePort } from '../helpers/ports.js';
 import type { ServeProcess } from '../helpers/serve.js';
 import { requestThrough, startEchoUpstream, type Upstream } from '../helpers/upstream.js';
@@ -33,6 +35,26 @@ async function shootBothThemes(page: Page, name: string): Promise<Record<string,
   }
   return backgrounds;
 }
+
+/**
+ * Shoots the page at the current viewport in both themes as NAME-SCREEN-THEME.png and checks each
+ * file: a PNG at least the screen's size, and more than a blank page compresses to. `fullPage`
+ * false keeps what a person sees on the screen (an open menu, a dialog).
+ */
+async function shootScreen(page: Page, name: string, screen: keyof typeof SCREENS, fullPage = true): Promise<void> {
+  const { width, height } = SCREENS[screen];
+  for (const theme of THEMES) {
+    await page.emulateMedia({ colorScheme: theme });
+    await page.waitForFunction((dark) => matchMedia('(prefers-color-scheme: dark)').matches === dark, theme === 'dark');
+    await page.evaluate(() => document.fonts.ready.then(() => undefined));
+    const path = join(SCREENSHOT_DIR, `${name}-${screen}-${theme}.png`);
+    await page.screenshot({ path, fullPage, animations: 'disabled' });
+    const info = await pngInfo(path);
+    assert.ok(info.width === width && info.height >= height && info.bytes > 8 * 1024, `${path} is a real ${width} px screenshot (${JSON.stringify(info)})`);
+  }
+}
+
+const SCREENS = { phone: PHONE, desktop: DESKTOP };
 
 describe('screenshots of every page, light and dark', { skip: browserMissing() }, () => {
   let browser: Browser;
@@ -123,6 +145,44 @@ describe('screenshots of every page, light and dark', { skip: browserMissing() }
         assert.ok((await stat(join(SCREENSHOT_DIR, file))).mtimeMs >= started - 1000, `${file} is from this run`);
         assert.ok(info.width >= VIEWPORT.width && info.height >= VIEWPORT.height && info.bytes > 8 * 1024, `${file} is a real screenshot (${JSON.stringify(info)})`);
       }
+    }
+  });
+
+  test('phone and desktop: dashboard, logs with a line opened, the route form, the menu open on the phone', async () => {
+    if ((await apiJson<unknown[]>(serve, '/api/routes')).length === 0) {
+      await addRoute(serve, { title: 'Jellyfin', names: ['jellyfin.home.arpa'], upstream: upstream.address });
+    }
+    await apiJson(serve, '/api/settings', { method: 'PATCH', body: { app: { onboarded: true } } });
+    const port = (await proxyPort(serve))!;
+    await requestThrough(port, 'jellyfin.home.arpa', '/web/index.html');
+    await requestThrough(port, 'nas.home.arpa', '/share');
+    const { page, close } = await openAdmin(browser, serve);
+    try {
+      for (const screen of ['phone', 'desktop'] as const) {
+        await page.setViewportSize(SCREENS[screen]);
+        await navigate(page, '#/', 'Dashboard');
+        await page.getByRole(screen === 'phone' ? 'list' : 'table', { name: 'Routes', exact: true }).waitFor();
+        await shootScreen(page, 'dashboard', screen);
+
+        if (screen === 'phone') {
+          await page.getByRole('button', { name: 'Menu', exact: true }).click();
+          await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Logs', exact: true }).waitFor();
+          await shootScreen(page, 'nav-open', screen, false);
+          await page.keyboard.press('Escape');
+        }
+
+        await navigate(page, '#/logs', 'Logs');
+        const toggle = page.locator('tbody.failed button[aria-expanded]').first();
+        await toggle.waitFor();
+        await toggle.click();
+        await page.locator('tr.details').first().waitFor();
+        await shootScreen(page, 'logs-expanded', screen);
+
+        await navigate(page, '#/routes/new', 'Add route');
+        await shootScreen(page, 'add-route', screen);
+      }
+    } finally {
+      await close();
     }
   });
 });

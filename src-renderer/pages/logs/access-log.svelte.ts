@@ -35,6 +35,18 @@ export function matchesStatus(entry: AccessLogEntry, filter: StatusFilter): bool
   return Math.floor(entry.status / 100) === Number(filter[0]);
 }
 
+/**
+ * Whether an entry contains every word of `query` (case-insensitive) in its host, path, status,
+ * method, client address or failure (code and plain-words reason): "502 jellyfin" finds the
+ * Jellyfin requests that got a 502.
+ */
+export function matchesSearch(entry: AccessLogEntry, query: string): boolean {
+  const words = query.toLowerCase().split(/\s+/).filter((word) => word !== '');
+  if (words.length === 0) return true;
+  const text = [entry.host, entry.path, String(entry.status), entry.method, entry.client, entry.error ?? '', entry.detail ?? ''].join(' ').toLowerCase();
+  return words.every((word) => text.includes(word));
+}
+
 /** Identifies an entry well enough to drop the copy a batch and the initial read both carry. */
 function sameRequest(entry: AccessLogEntry): string {
   return [entry.time, entry.client, entry.method, entry.host, entry.path, entry.status, entry.durationMs].join(' ');
@@ -46,6 +58,8 @@ export class AccessLog {
   /** '' for every route, else a route id. */
   routeFilter = $state('');
   statusFilter = $state<StatusFilter>('all');
+  /** Words every shown entry contains (see matchesSearch); '' shows all. */
+  search = $state('');
   /** While paused, new entries wait (up to KEPT_ROWS) and the table stands still for reading. */
   paused = $state(false);
   waiting = $state(0);
@@ -53,10 +67,34 @@ export class AccessLog {
   error = $state.raw<ApiError | null>(null);
 
   visible = $derived.by(() => {
-    const { routeFilter, statusFilter } = this;
-    if (routeFilter === '' && statusFilter === 'all') return this.rows;
-    return this.rows.filter((row) => (routeFilter === '' || row.routeId === routeFilter) && matchesStatus(row, statusFilter));
+    const { routeFilter, statusFilter, search } = this;
+    if (routeFilter === '' && statusFilter === 'all' && search.trim() === '') return this.rows;
+    return this.rows.filter(
+      (row) => (routeFilter === '' || row.routeId === routeFilter) && matchesStatus(row, statusFilter) && matchesSearch(row, search),
+    );
   });
+
+  /** Keys of the rows whose details (route, upstream, reason) are open. */
+  expanded = $state.raw<ReadonlySet<number>>(new Set());
+
+  /** Opens or closes one row's details. */
+  toggle(key: number): void {
+    const next = new Set(this.expanded);
+    if (!next.delete(key)) next.add(key);
+    this.expanded = next;
+  }
+
+  /** True while any filter or the search hides entries. */
+  get filtered(): boolean {
+    return this.routeFilter !== '' || this.statusFilter !== 'all' || this.search.trim() !== '';
+  }
+
+  /** Shows every entry again. */
+  clearFilters(): void {
+    this.routeFilter = '';
+    this.statusFilter = 'all';
+    this.search = '';
+  }
 
   readonly #api: Pick<ApiClient, 'recentLog' | 'on'>;
   #nextKey = 1;

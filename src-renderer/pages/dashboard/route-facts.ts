@@ -1,0 +1,41 @@
+// What the dashboard says about one route, shared by its table row (wide screens) and its card
+// (phones), so both say the same thing in the same words.
+import type { Route } from '../../../shared/model.js';
+import type { HealthState, RouteCertificate, RouteStats } from '../../../shared/status.js';
+import { servesHttps } from '../../certificates/format.js';
+
+export const healthText: Record<HealthState, string> = { up: 'Up', down: 'Down', unknown: 'Unknown' };
+
+/**
+ * The errors column counts failed responses since Gatehouse started (the proxy's counters are
+ * never reset while it runs, not even by Stop and Start): the label says so, not a time window.
+ */
+export const ERRORS_LABEL = 'Errors since start';
+
+/** The key under the table: over what period each number is counted (stats.ts). */
+export const NUMBERS_EXPLAINED =
+  'Req/min: requests in the last 60 seconds. Errors since start: failed responses (a 5xx from the service, or Gatehouse could not reach it) since Gatehouse started. p99: 99% of requests in the last 5 minutes were faster than this.';
+
+export interface RouteNumbers {
+  perMinute: string;
+  errors: string;
+  p99: string;
+}
+
+export function routeNumbers(stats: RouteStats | undefined): RouteNumbers {
+  return {
+    perMinute: stats ? String(stats.requestsPerMinute) : '—',
+    errors: stats ? String(stats.errors) : '—',
+    p99: stats?.p99Ms != null ? `${Math.round(stats.p99Ms)} ms` : '—',
+  };
+}
+
+/** Whether links to the route's names should use https://. */
+export function linksUseHttps(route: Route, certificate: RouteCertificate | undefined): boolean {
+  return route.tls.mode !== 'none' && servesHttps(certificate);
+}
+
+/** The certificate's state for styling: none without HTTPS, pending until the first report. */
+export function certificateState(route: Route, certificate: RouteCertificate | undefined): string {
+  return route.tls.mode === 'none' ? 'none' : (certificate?.state ?? 'pending');
+}

@@ -1,0 +1,96 @@
+// Issue 12: no admin page is wider than the screen. Every page the navigation links to (read from
+// the page, so pages other branches add are covered too), plus Add route, Edit route, the first-run
+// guide and an unknown address, with routes and log entries present, on a 390×844 phone and a
+// 1280×800 desktop, light and dark: no sideways scroll, no element's right edge past the screen.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { Browser, Page } from 'playwright-core';
+import { addRoute, bodyRows, heading, proxyPort, startUiServe } from '../helpers/admin-ui.js';
+import { browserMissing, launchBrowser, navigate, openAdmin, startTogether, waitFor } from '../helpers/browser.js';
+import { DESKTOP, overflowReport, PHONE } from '../helpers/layout.js';
+import { freePort } from '../helpers/ports.js';
+import type { ServeProcess } from '../helpers/serve.js';
+import { requestThrough, startEchoUpstream, type Upstream } from '../helpers/upstream.js';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The hash of every link in the main navigation (present in the page even while folded). */
+async function navHashes(page: Page): Promise<string[]> {
+  const hrefs = await page.getByRole('navigation', { name: 'Main' }).locator('a[href^="#/"]').evaluateAll((links) => links.map((link) => link.getAttribute('href') ?? ''));
+  return hrefs.filter((href) => href !== '');
+}
+
+/** Shows `hash` and checks it twice, a moment apart, so content that arrives late is measured too. */
+async function problemsOn(page: Page, hash: string): Promise<string[]> {
+  await navigate(page, hash);
+  await page.getByRole('heading', { level: 1 }).first().waitFor();
+  await page.evaluate(() => document.fonts.ready.then(() => undefined));
+  const problems = new Set<string>();
+  for (const wait of [400, 400]) {
+    await sleep(wait);
+    const report = await overflowReport(page);
+    if (report.scrollWidth > report.innerWidth) problems.add(`the page is ${report.scrollWidth} px wide on a ${report.innerWidth} px screen`);
+    for (const offender of report.offenders) problems.add(offender);
+  }
+  return [...problems];
+}
+
+describe('every admin page fits the screen, phone and desktop, light and dark', { skip: browserMissing() }, () => {
+  let browser: Browser;
+  let serve: ServeProcess;
+  let upstream: Upstream;
+
+  before(async () => {
+    await startTogether([
+      launchBrowser().then((b) => (browser = b)),
+      startUiServe().then((s) => (serve = s)),
+      startEchoUpstream('layout').then((u) => (upstream = u)),
+    ]);
+  });
+
+  after(async () => {
+    await browser?.close();
+    await serve?.stop();
+    await upstream?.close();
+  });
+
+  test('no page scrolls sideways or has an element past the right edge', async () => {
+    const jellyfin = await addRoute(serve, {
+      title: 'Jellyfin media server in the living room',
+      names: ['jellyfin.home.arpa', 'media-server-with-a-rather-long-name.home.arpa'],
+      upstream: upstream.address,
+    });
+    await addRoute(serve, { title: 'Old NAS', names: ['nas.home.arpa'], upstream: `127.0.0.1:${await freePort()}` });
+    const port = (await proxyPort(serve))!;
+    await requestThrough(port, 'jellyfin.home.arpa', `/Items/1234567890abcdef/Images/Primary?fillHeight=300&quality=96&tag=${'a'.repeat(60)}`);
+    await requestThrough(port, 'nas.home.arpa', '/share/photos');
+    await requestThrough(port, 'unknown.home.arpa', '/');
+
+    const { page, close } = await openAdmin(browser, serve);
+    try {
+      await heading(page, 'Dashboard').waitFor();
+      const hashes = await navHashes(page);
+      assert.ok(hashes.length >= 5, `the navigation lists the pages (found ${hashes.join(', ')})`);
+      const pages = [...new Set([...hashes, '#/routes/new', `#/routes/${encodeURIComponent(jellyfin.id)}`, '#/welcome', '#/no-such-page'])];
+
+      await navigate(page, '#/logs', 'Logs');
+      await waitFor('the log to list the requests', async () => (await bodyRows(page.getByRole('table', { name: 'Access log' })).count()) >= 3);
+
+      const failures: string[] = [];
+      for (const [screen, viewport] of [['phone', PHONE], ['desktop', DESKTOP]] as const) {
+        await page.setViewportSize(viewport);
+        for (const theme of ['light', 'dark'] as const) {
+          await page.emulateMedia({ colorScheme: theme });
+          for (const hash of pages) {
+            const problems = await problemsOn(page, hash);
+            if (problems.length > 0) failures.push(`${hash} on the ${screen} (${theme}):\n    ${problems.join('\n    ')}`);
+          }
+        }
+        assert.equal(await page.evaluate(() => window.innerWidth), viewport.width, `the ${screen} screen is ${viewport.width} px wide`);
+      }
+      assert.deepEqual(failures, [], `pages wider than the screen:\n${failures.join('\n')}`);
+    } finally {
+      await close();
+    }
+  });
+});
