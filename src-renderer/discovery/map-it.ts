@@ -169,8 +169,11 @@ export function existingRoutes<R extends Pick<Route, 'id' | 'upstream'>>(source:
 /** "Jellyfin already has a route: jellyfin.local"; null when no route forwards to it. */
 export function alreadyMappedText(source: MapItSource, routes: readonly Pick<Route, 'names'>[]): string | null {
   if (routes.length === 0) return null;
+  // A recognised app by its name; otherwise what the person saw in the row (an unrecognised page's
+  // "Web service (HTTP 200)" names nothing).
   const identification = identificationOf(source);
-  const what = identification?.app ?? (source.kind === 'service' ? source.service.name : `Port ${source.port.port}`);
+  const app = identification?.presetId ? identification.app : null;
+  const what = source.kind === 'service' ? (app ?? source.service.name) : app ? `${app} (port ${source.port.port})` : `Port ${source.port.port}`;
   const names = routes.map((route) => route.names[0] ?? '').filter((name) => name !== '');
   const plural = routes.length === 1 ? 'a route' : `${routes.length} routes`;
   return names.length > 0 ? `${what} already has ${plural}: ${names.join(', ')}` : `${what} already has ${plural}`;

@@ -32,7 +32,7 @@ function service(fields: Partial<DiscoveredService>): DiscoveredService {
 const probe = (address: string, port: number, app: string | null = null): MapItSource => ({
   kind: 'probe',
   address,
-  port: { port, scheme: 'http', identification: app ? { presetId: null, app, scheme: 'http', evidence: [] } : null } satisfies ProbedPort,
+  port: { port, scheme: 'http', identification: app ? { presetId: app === 'Jellyfin' ? 'jellyfin' : null, app, scheme: 'http', evidence: [] } : null } satisfies ProbedPort,
 });
 
 describe('existingRoutes and alreadyMappedText', () => {
@@ -55,7 +55,8 @@ describe('existingRoutes and alreadyMappedText', () => {
 
   it('a probed port matches routes by upstream address and port, the scheme\'s default port included', () => {
     assert.deepEqual(existingRoutes(probe('10.33.0.4', 8096, 'Jellyfin'), routes), [jellyfin]);
-    assert.equal(alreadyMappedText(probe('10.33.0.4', 8096, 'Jellyfin'), [jellyfin]), 'Jellyfin already has a route: jellyfin.local');
+    assert.equal(alreadyMappedText(probe('10.33.0.4', 8096, 'Jellyfin'), [jellyfin]), 'Jellyfin (port 8096) already has a route: jellyfin.local');
+    assert.equal(alreadyMappedText(probe('10.33.0.4', 8096, 'Web service (HTTP 200)'), [jellyfin]), 'Port 8096 already has a route: jellyfin.local', 'an unrecognised page names no app');
     assert.deepEqual(existingRoutes(probe('10.33.0.9', 443), routes), [nas]);
     assert.equal(alreadyMappedText(probe('10.33.0.9', 443), [nas]), 'Port 443 already has a route: nas.local');
     assert.deepEqual(existingRoutes(probe('FD00::4', 8096), routes), [v6], 'IPv6, any case');
