@@ -42,6 +42,21 @@ export interface ProxyStatus {
   lanAddresses: string[];
   /** A notice about the settings file (e.g. it could not be read and was kept aside), until dismissed by a restart. */
   settingsNotice: Problem | null;
+  /**
+   * Listener values given on the command line for this run (`gatehouse serve --http-port 8080`),
+   * which win over the saved settings until that field is saved again; empty when none.
+   */
+  overrides: RunOverrides;
+}
+
+/** The proxy's listener settings set for one run only, by `gatehouse serve` flags; never saved. */
+export interface RunOverrides {
+  /** From --http-port. */
+  httpPort?: number;
+  /** From --https-port. */
+  httpsPort?: number;
+  /** From --bind. */
+  bindAddress?: string;
 }
 
 /** One proxied request, as written to the access log and streamed as an event. */
@@ -164,6 +179,8 @@ export interface PortCheck {
   address: string;
   /** True when it can be bound, or is already held by this Gatehouse's own running proxy. */
   available: boolean;
+  /** True when this Gatehouse's own running proxy holds it (so it is available: a move frees it first); absent otherwise. */
+  ownProxy?: true;
   /** Why not, with the exact fix (free the port, or allow low ports); null when available. */
   problem: Problem | null;
 }
@@ -260,8 +277,13 @@ export interface QrCode {
 export interface Onboarding {
   /** `http://<LAN address>[:port]/ca`, one per LAN address, best first; empty when the proxy is stopped. */
   urls: string[];
-  /** The first URL as a QR code; null without a URL. */
+  /** The first URL as a QR code; null without a URL. Never a loopback address: a phone cannot reach one. */
   qr: QrCode | null;
+  /**
+   * Why other devices cannot reach the page while the proxy runs (it listens only on this machine,
+   * or this machine has no LAN address), with what to do; null when they can, or the proxy is stopped.
+   */
+  problem: Problem | null;
 }
 
 /** One command of installing (or removing) the CA on this machine, exactly as it will run. */

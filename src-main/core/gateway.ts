@@ -18,7 +18,7 @@ import { Discovery, mdnsEnvironmentProblem } from './discovery/discovery.js';
 import { discoveryHandlers } from './gateway/discovery-handlers.js';
 import { EventHub } from './gateway/event-hub.js';
 import { LogBatches } from './gateway/log-batches.js';
-import { onboardingUrls } from './gateway/onboarding-urls.js';
+import { onboardingProblem, onboardingUrls } from './gateway/onboarding-urls.js';
 import { checkPorts } from './gateway/port-check.js';
 import { ProxyRunner } from './gateway/proxy-runner.js';
 import { assertImportPublishable, assertNamesFree, assertPublishable, findRoute, newRouteId, toRoute } from './gateway/route-edits.js';
@@ -122,7 +122,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const hub = new EventHub();
   // Announces the certificates overview to those who want it; throttled (see the constant).
   const emitCertificates = () =>
-    hub.emit({ type: 'certificates', data: certificatesOverview({ certificates, routes: () => store.current.routes, onboardingUrls: currentOnboardingUrls }) });
+    hub.emit({ type: 'certificates', data: certificatesOverview({ certificates, routes: () => store.current.routes, onboardingReach }) });
   const certificateEvents = new TrailingThrottle(emitCertificates, CERTIFICATES_EVENT_INTERVAL_MS);
   const admin = new AdminEndpoint({ ca: () => certificates.ca });
   const announceCertificates = () => {
@@ -147,8 +147,10 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     dir: options.dataDir,
     settings: store.current.log,
     // Reported once per distinct failure (a full disk would otherwise repeat per request).
-    onError: (error) => console.error(`gatehouse: writing the access log failed: ${error.message}`),
+    onError: (error) => console.error(`gatehouse: the access log: ${error.message}`),
   });
+  // Before the proxy starts: the log page should show the requests from before this restart.
+  await accessLog.loadRecent();
   const logBatches = new LogBatches(
     () => hub.wants('log'),
     (entries) => hub.emit({ type: 'log', data: entries }),
@@ -182,6 +184,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     routeCount: store.current.routes.length,
     lanAddresses: lanAddresses(),
     settingsNotice: store.notice,
+    overrides: { ...overrides },
   });
   const emitStatus = () => {
     hub.emit({ type: 'status', data: status() });
@@ -190,7 +193,10 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     // The onboarding page's address follows the listener.
     announceCertificates();
   };
-  const currentOnboardingUrls = () => onboardingUrls(runner.snapshot().http, lanAddresses());
+  const onboardingReach = () => {
+    const [http, lan] = [runner.snapshot().http, lanAddresses()];
+    return { urls: onboardingUrls(http, lan), problem: onboardingProblem(http, lan) };
+  };
   const runner = new ProxyRunner(engine, emitStatus);
 
   const discoveryEvents = new TrailingThrottle(() => hub.emit({ type: 'discovery', data: discovery.overview() }), DISCOVERY_EVENT_INTERVAL_MS);
@@ -240,6 +246,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     runner,
     hub,
     overrides,
+    overridesChanged: () => emitStatus(),
     routesReplaced: () => void routesSaved(true),
     lanChanged: () => discovery.setEnabled(store.current.lan.mdns),
   });
@@ -314,7 +321,11 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     // Queued with the changes: a check binds the port for a moment, and must not hold it while a
     // settings change or an import moves the proxy onto it; it also sees the listener as it is then.
     checkPorts: ({ httpPort, httpsPort, bindAddress }) =>
-      change(() => checkPorts({ httpPort, httpsPort, address: bindAddress ?? store.current.proxy.bindAddress, ownListener: runner.snapshot().http })),
+      change(() => {
+        const { http, https } = runner.snapshot();
+        const ownListeners = [http, https].filter((listener) => listener !== null);
+        return checkPorts({ httpPort, httpsPort, address: bindAddress ?? effectiveProxySettings().bindAddress, ownListeners });
+      }),
 
     getHealth: async () => health.snapshot(),
 
@@ -338,7 +349,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       certificates,
       routes: () => store.current.routes,
       change,
-      onboardingUrls: currentOnboardingUrls,
+      onboardingReach,
       ...(options.trustEnvironment ? { trustEnvironment: options.trustEnvironment } : {}),
       // After a change made through the API the page should not wait for the throttle.
       announce: () => {

@@ -94,10 +94,20 @@ export class FakeCertificates {
   overview(): CertificatesOverview {
     const status = this.#host.status();
     const port = status.http && status.http.port !== 80 ? `:${status.http.port}` : '';
-    const urls = status.state === 'running' ? status.lanAddresses.map((address) => `http://${address}${port}/ca`) : [];
+    // Like the gateway: a proxy bound to loopback has no address a phone can reach.
+    const loopback = status.http?.address.startsWith('127.') ?? false;
+    const urls = status.state === 'running' && !loopback ? status.lanAddresses.map((address) => `http://${address}${port}/ca`) : [];
+    const problem =
+      status.state === 'running' && loopback
+        ? {
+            code: 'proxy_loopback_only',
+            message: `The proxy listens only on this machine (${status.http?.address}), so phones and other computers cannot reach the onboarding page.`,
+            fix: 'Set the bind address to 0.0.0.0 in Settings (or start gatehouse serve without --bind), then scan the QR code.',
+          }
+        : null;
     return {
       ca: this.ca,
-      onboarding: { urls, qr: urls.length > 0 ? fakeQr() : null },
+      onboarding: { urls, qr: urls.length > 0 ? fakeQr() : null, problem },
       routes: this.#host.routes().map((route) => this.#routeCertificate(route)),
       custom: this.custom.map((cert) => ({ ...cert, usedBy: this.#host.routes().filter((route) => route.tls.certificateId === cert.id).map((route) => route.id) })),
     };

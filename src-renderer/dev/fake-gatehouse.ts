@@ -12,7 +12,15 @@ import {
   type ApiTransport,
 } from '../../shared/api.js';
 import { applySettingsPatch, defaultSettings, findNameConflicts, noTls, publishOnLanProblem, SETTINGS_VERSION, type GeneralSettings, type Route } from '../../shared/model.js';
-import { SETTINGS_EXPORT_FORMAT, type AccessLogEntry, type DiscoveredService, type ProxyStatus, type RouteHealth } from '../../shared/status.js';
+import {
+  SETTINGS_EXPORT_FORMAT,
+  type AccessLogEntry,
+  type AppInfo,
+  type DiscoveredService,
+  type ProxyStatus,
+  type RouteHealth,
+  type RunOverrides,
+} from '../../shared/status.js';
 import { FakeCertificates } from './fake-certificates.js';
 import { FakeDiscovery } from './fake-discovery.js';
 
@@ -27,6 +35,10 @@ export interface FakeGatehouseOptions {
   now?: () => Date;
   /** Services on the LAN (see sampleServices); default none. */
   services?: DiscoveredService[];
+  /** Command-line overrides of this run (what `serve --http-port …` sets); they also set the listeners. Default none. */
+  overrides?: RunOverrides;
+  /** What getAppInfo says hosts the UI. Default: 'headless'. */
+  shell?: AppInfo['shell'];
 }
 
 type Handlers = { [K in ApiMember]: (input: never) => Promise<ApiResults[K]> };
@@ -55,15 +67,17 @@ export class FakeGatehouse implements ApiTransport {
     this.settings = { ...general, ...options.settings };
     this.routes = options.routes ?? [];
     this.log = options.log ?? [];
+    const listen = { ...this.settings.proxy, ...options.overrides };
     this.status = {
       state: 'running',
-      http: { address: this.settings.proxy.bindAddress, port: this.settings.proxy.httpPort },
-      https: { address: this.settings.proxy.bindAddress, port: this.settings.proxy.httpsPort },
+      http: { address: listen.bindAddress, port: listen.httpPort },
+      https: { address: listen.bindAddress, port: listen.httpsPort },
       problem: null,
       startedAt: '2026-11-21T09:00:00.000Z',
       routeCount: this.routes.length,
       lanAddresses: ['192.168.1.20'],
       settingsNotice: null,
+      overrides: { ...options.overrides },
     };
     this.certificates = new FakeCertificates({
       routes: () => this.routes,
@@ -164,10 +178,12 @@ export class FakeGatehouse implements ApiTransport {
         ...(httpsPort === undefined ? [] : [{ role: 'https' as const, port: httpsPort }]),
       ].map(({ role, port }) => {
         const busy = this.#options.busyPorts?.includes(port) ?? false;
+        const own = this.status.state === 'running' && (this.status.http?.port === port || this.status.https?.port === port);
         return {
           role,
           port,
           address: this.settings.proxy.bindAddress,
+          ...(own ? { ownProxy: true as const } : {}),
           available: !busy,
           problem: busy
             ? {
@@ -250,7 +266,7 @@ export class FakeGatehouse implements ApiTransport {
     getPresets: async () => this.discovery.presets,
     getAppInfo: async () => ({
       version: '0.1.0',
-      shell: 'headless' as const,
+      shell: this.#options.shell ?? ('headless' as const),
       platform: 'linux',
       canStartAtLogin: this.#options.canStartAtLogin ?? false,
     }),

@@ -144,3 +144,37 @@ export function mapIt(
     back: '/discovery',
   };
 }
+
+/** `host:port` of an upstream URL, the port filled in from the scheme; null when it cannot be read. */
+function upstreamHostPort(upstream: string): string | null {
+  try {
+    const url = new URL(upstream);
+    const port = url.port || (url.protocol === 'https:' ? '443' : '80');
+    return `${url.hostname.replace(/^\[|\]$/g, '').toLowerCase()}:${port}`;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The routes that already forward to what "Map it" was pressed on: a discovered service's routeIds
+ * (the gateway matched its addresses), or the routes whose upstream is a probed address and port.
+ */
+export function existingRoutes<R extends Pick<Route, 'id' | 'upstream'>>(source: MapItSource, routes: readonly R[]): R[] {
+  if (source.kind === 'service') return routes.filter((route) => source.service.routeIds.includes(route.id));
+  const target = `${source.address.replace(/^\[|\]$/g, '').toLowerCase()}:${source.port.port}`;
+  return routes.filter((route) => upstreamHostPort(route.upstream) === target);
+}
+
+/** "Jellyfin already has a route: jellyfin.local"; null when no route forwards to it. */
+export function alreadyMappedText(source: MapItSource, routes: readonly Pick<Route, 'names'>[]): string | null {
+  if (routes.length === 0) return null;
+  // A recognised app by its name; otherwise what the person saw in the row (an unrecognised page's
+  // "Web service (HTTP 200)" names nothing).
+  const identification = identificationOf(source);
+  const app = identification?.presetId ? identification.app : null;
+  const what = source.kind === 'service' ? (app ?? source.service.name) : app ? `${app} (port ${source.port.port})` : `Port ${source.port.port}`;
+  const names = routes.map((route) => route.names[0] ?? '').filter((name) => name !== '');
+  const plural = routes.length === 1 ? 'a route' : `${routes.length} routes`;
+  return names.length > 0 ? `${what} already has ${plural}: ${names.join(', ')}` : `${what} already has ${plural}`;
+}

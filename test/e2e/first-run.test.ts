@@ -50,7 +50,9 @@ describe('first run in the browser', { skip: browserMissing() }, () => {
       assert.equal(await page.evaluate(() => location.hash), '#/welcome');
       const http = page.getByLabel('HTTP port', { exact: true });
       const https = page.getByLabel('HTTPS port', { exact: true });
-      await waitFor('the ports to be prefilled from the settings', async () => (await http.inputValue()) === '80' && (await https.inputValue()) === '443');
+      // serve runs with --http-port 0 --https-port 0: the step starts from the ports in use this run.
+      const running = await apiJson<{ http: { port: number }; https: { port: number } }>(serve, '/api/proxy');
+      await waitFor('the ports in use to be prefilled', async () => (await http.inputValue()) === String(running.http.port) && (await https.inputValue()) === String(running.https.port));
 
       // A taken port: the problem and its fix, as the API says them.
       await http.fill(String(takenPort));

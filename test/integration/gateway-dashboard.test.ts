@@ -195,7 +195,7 @@ describe('gateway: checkPorts', () => {
   test('the port this Gatehouse\'s own running proxy holds counts as available', async () => {
     const own = (await call(gateway, 'getStatus')).http!.port;
     const [check] = await call(gateway, 'checkPorts', { httpPort: own, bindAddress: '127.0.0.1' });
-    assert.deepEqual(check, { role: 'http', port: own, address: '127.0.0.1', available: true, problem: null });
+    assert.deepEqual(check, { role: 'http', port: own, address: '127.0.0.1', available: true, problem: null, ownProxy: true });
     // Once stopped, the port is simply free; someone else's would still be refused.
     await call(gateway, 'stopProxy');
     assert.equal((await call(gateway, 'checkPorts', { httpPort: own, bindAddress: '127.0.0.1' }))[0]?.available, true);
@@ -222,13 +222,13 @@ describe('gateway: checkPorts', () => {
     assert.deepEqual(finished, ['updateSettings', 'checkPorts'], 'one after the other, in the order asked');
     assert.equal(moved.proxy.httpPort, moveTo);
     assert.equal((await call(gateway, 'getStatus')).http?.port, moveTo, 'the move was not refused for a port the check held');
-    assert.deepEqual(check, { role: 'http', port: moveTo, address: '127.0.0.1', available: true, problem: null }, 'held by our proxy, after the move');
+    assert.deepEqual(check, { role: 'http', port: moveTo, address: '127.0.0.1', available: true, problem: null, ownProxy: true }, 'held by our proxy, after the move');
   });
 
-  test('the saved bind address is the default, and HTTP and HTTPS cannot share a port', async () => {
+  test('the bind address in use this run is the default, and HTTP and HTTPS cannot share a port', async () => {
     const port = await freePort();
     const checks = await call(gateway, 'checkPorts', { httpPort: port, httpsPort: port });
-    assert.equal(checks[0]?.address, '0.0.0.0', 'the saved bindAddress (the override is for this run only)');
+    assert.equal(checks[0]?.address, '127.0.0.1', 'the --bind override: the address the proxy uses now');
     assert.equal(checks[1]?.available, false);
     assert.match(checks[1]?.problem?.message ?? '', /cannot share port/);
   });

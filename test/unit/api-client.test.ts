@@ -42,6 +42,7 @@ const status: ProxyStatus = {
   routeCount: 1,
   lanAddresses: ['192.168.1.20'],
   settingsNotice: null,
+  overrides: {},
 };
 
 const route: Route = {

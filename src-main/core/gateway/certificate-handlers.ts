@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import { ApiError, type ApiHandlers } from '../../../shared/api.js';
 import type { Route } from '../../../shared/model.js';
-import type { CertificatesOverview, LocalCaSummary, TrustPlan } from '../../../shared/status.js';
+import type { CertificatesOverview, LocalCaSummary, Onboarding, TrustPlan } from '../../../shared/status.js';
 import type { CertificateService } from '../certs/certificate-service.js';
 import { caDownload } from '../certs/onboarding.js';
 import { qrCode } from '../certs/qr.js';
@@ -27,8 +27,8 @@ export interface CertificateHandlerDeps {
   routes: () => readonly Route[];
   /** Runs a change after the ones before it (the gateway's queue). */
   change: <T>(task: () => Promise<T>) => Promise<T>;
-  /** Where the onboarding page is served now; empty while the proxy is stopped. */
-  onboardingUrls: () => string[];
+  /** Where other devices find the onboarding page now (none while the proxy is stopped), or why they cannot. */
+  onboardingReach: () => Omit<Onboarding, 'qr'>;
   /** Tells subscribers the overview changed (after a change made here). */
   announce: () => void;
   /** Tests run the trust steps against their own directories. */
@@ -52,12 +52,12 @@ export function certificatesUnusable(error: unknown, dataDir: string): unknown {
   });
 }
 
-export function certificatesOverview(deps: Pick<CertificateHandlerDeps, 'certificates' | 'routes' | 'onboardingUrls'>): CertificatesOverview {
+export function certificatesOverview(deps: Pick<CertificateHandlerDeps, 'certificates' | 'routes' | 'onboardingReach'>): CertificatesOverview {
   const { certificates } = deps;
-  const urls = deps.onboardingUrls();
+  const { urls, problem } = deps.onboardingReach();
   return {
     ca: caSummary(certificates),
-    onboarding: { urls, qr: urls[0] ? qrCode(urls[0]) : null },
+    onboarding: { urls, qr: urls[0] ? qrCode(urls[0]) : null, problem },
     routes: certificates.routeCertificates(),
     custom: certificates.customCertificates(deps.routes()),
   };

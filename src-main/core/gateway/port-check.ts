@@ -10,8 +10,11 @@ export interface PortCheckRequest {
   httpPort: number;
   httpsPort?: number;
   address: string;
-  /** The proxy's own listener while it runs: its port counts as available (a move frees it first). */
-  ownListener: ListenerInfo | null;
+  /**
+   * The proxy's own listeners (HTTP and HTTPS) while it runs: their ports count as available, for
+   * either role (a move stops the proxy before it binds again, so swapping the two ports works too).
+   */
+  ownListeners: readonly ListenerInfo[];
 }
 
 /** One PortCheck per port asked about, HTTP first; checked one after the other so they cannot collide. */
@@ -38,17 +41,18 @@ export async function checkPorts(request: PortCheckRequest): Promise<PortCheck[]
 }
 
 async function checkPort(role: PortCheck['role'], port: number, request: PortCheckRequest): Promise<PortCheck> {
-  const { address, ownListener } = request;
+  const { address } = request;
+  const ownListener = request.ownListeners.find((listener) => listener.port === port) ?? null;
   const server = createServer();
   try {
     await listen(server, role === 'http' ? 'proxy' : 'proxy (HTTPS)', address, port);
     return { role, port, address, available: true, problem: null };
   } catch (error) {
     if (!(error instanceof ListenError)) throw error;
-    if (error.errno !== 'EADDRINUSE' || ownListener?.port !== port) return { role, port, address, available: false, problem: error.problem };
+    if (error.errno !== 'EADDRINUSE' || ownListener === null) return { role, port, address, available: false, problem: error.problem };
     // Our own running proxy holds it: a restart on the new settings stops it before binding, so the
     // port is the user's to use.
-    if (heldByOwnListener(ownListener, address, port)) return { role, port, address, available: true, problem: null };
+    if (heldByOwnListener(ownListener, address, port)) return { role, port, address, available: true, problem: null, ownProxy: true };
     // Our proxy holds the port on another address that overlaps this one: the refusal may be ours
     // alone, or another program's too, and only stopping the proxy can tell.
     return {

@@ -51,6 +51,8 @@ export interface SettingsChangeDeps {
   hub: EventHub;
   /** This run's overrides; a saved change to one of these fields removes its override (the user's latest word wins). */
   overrides: ListenerOverrides;
+  /** Announces the status: it lists this run's overrides, and a saved field drops its own. */
+  overridesChanged: () => void;
   /** Hands the saved routes to the engine and the health checker, and announces them and the status. */
   routesReplaced: () => void;
   /**
@@ -102,8 +104,11 @@ export function settingsChanges(deps: SettingsChangeDeps): SettingsChanges {
       if (!parsed.success) throw invalidInput(parsed.error);
       const before = effectiveProxySettings();
       await saveSettings(store, (current) => ({ ...current, ...parsed.data }));
-      for (const field of LISTENER_FIELDS) if (patch.proxy?.[field] !== undefined) delete overrides[field];
-      return applySaved(before, 'The settings were');
+      const dropped = LISTENER_FIELDS.filter((field) => patch.proxy?.[field] !== undefined && field in overrides);
+      for (const field of dropped) delete overrides[field];
+      const general = await applySaved(before, 'The settings were');
+      if (dropped.length > 0) deps.overridesChanged();
+      return general;
     },
 
     // Everything is replaced, but this run's command-line overrides (--http-port …) still hold:

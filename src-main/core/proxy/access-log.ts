@@ -2,12 +2,14 @@
 // (access.log → access.log.1 → … → access.log.N, the oldest dropped). Lines are batched and written
 // every FLUSH_INTERVAL_MS or once FLUSH_BYTES have gathered, so logging costs the request path a
 // JSON.stringify and an array push; a write per event-loop turn cost a tenth of the proxy's CPU.
-// The most recent entries are also kept in memory for the UI's live log.
+// The most recent entries are also kept in memory for the UI's live log, and read back from the
+// files at start (loadRecent), so the log still shows what happened before a restart.
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { LogSettings } from '../../../shared/model.js';
 import type { AccessLogEntry } from '../../../shared/status.js';
+import { recentEntries } from './access-log-tail.js';
 
 /** Entries kept in memory for `recent()`. */
 const RECENT_CAPACITY = 1000;
@@ -46,15 +48,39 @@ export class AccessLog {
   }
 
   write(entry: AccessLogEntry): void {
-    this.ring[this.ringNext] = entry;
-    this.ringNext = (this.ringNext + 1) % RECENT_CAPACITY;
-    if (this.ringCount < RECENT_CAPACITY) this.ringCount++;
+    this.remember(entry);
     if (!this.settings.accessLog || this.closed) return;
     const line = JSON.stringify(entry);
     this.pending.push(line);
     this.pendingBytes += line.length;
     if (this.pendingBytes >= FLUSH_BYTES) this.flush();
     else this.flushTimer ??= setTimeout(() => this.flush(), FLUSH_INTERVAL_MS).unref();
+  }
+
+  private remember(entry: AccessLogEntry): void {
+    this.ring[this.ringNext] = entry;
+    this.ringNext = (this.ringNext + 1) % RECENT_CAPACITY;
+    if (this.ringCount < RECENT_CAPACITY) this.ringCount++;
+  }
+
+  /**
+   * Reads the newest entries of access.log (and access.log.1 when it is short) into memory, before
+   * any written since, so recent() has the requests from before a restart. Only the files' ends are
+   * read. Resolves with how many were loaded; a log that cannot be read is reported, not thrown.
+   */
+  async loadRecent(): Promise<number> {
+    let loaded: AccessLogEntry[];
+    try {
+      loaded = await recentEntries(this.file, RECENT_CAPACITY);
+    } catch (error) {
+      this.report(error as Error);
+      return 0;
+    }
+    const since = this.recent(RECENT_CAPACITY);
+    this.ringNext = 0;
+    this.ringCount = 0;
+    for (const entry of [...loaded, ...since].slice(-RECENT_CAPACITY)) this.remember(entry);
+    return loaded.length;
   }
 
   /** The newest `limit` entries, oldest first. */

@@ -1,8 +1,9 @@
-// The Settings page's form: ports, bind address, startup, trusted proxies and multicast DNS, validated with the
+// The Settings page's form: ports, bind address, startup, trusted proxies, multicast DNS, who sees
+// error details and the admin's extra host names, validated with the
 // shared SettingsPatchSchema. Only what changed is sent, so saving the start-up options does not
 // restart the listeners.
 import type { ApiError, FieldIssue } from '../../../shared/api.js';
-import { SettingsPatchSchema, type GeneralSettings, type SettingsPatch } from '../../../shared/model.js';
+import { SettingsPatchSchema, type ErrorDetailAudience, type GeneralSettings, type SettingsPatch } from '../../../shared/model.js';
 import { asApiError, splitIssues, zodIssues } from '../../app/errors.js';
 import { FieldErrors } from '../../app/field-errors.svelte.js';
 import { lines } from '../../format.js';
@@ -17,12 +18,16 @@ export interface SettingsFormValues {
   trustedProxies: string;
   /** Multicast DNS on the LAN: discovery and publishing names (lan.mdns). */
   mdns: boolean;
+  /** Who sees a failure's details on error pages (proxy.errorDetails). */
+  errorDetails: ErrorDetailAudience;
+  /** Extra names the admin answers to, one per line (admin.allowedHosts). */
+  allowedHosts: string;
 }
 
-export const settingsFields = ['httpPort', 'httpsPort', 'bindAddress', 'startOnLaunch', 'startAtLogin', 'trustedProxies', 'mdns'] as const;
+export const settingsFields = ['httpPort', 'httpsPort', 'bindAddress', 'startOnLaunch', 'startAtLogin', 'trustedProxies', 'mdns', 'errorDetails', 'allowedHosts'] as const;
 export type SettingsField = (typeof settingsFields)[number];
 
-/** "proxy.httpPort", "proxy.trustedProxies.2" and "lan.mdns" name form fields; anything else goes to the alert. */
+/** "proxy.httpPort", "proxy.trustedProxies.2", "admin.allowedHosts.0" and "lan.mdns" name form fields; anything else goes to the alert. */
 export function settingsFieldOf(path: string): SettingsField | null {
   const field = path.split('.')[1] ?? '';
   return (settingsFields as readonly string[]).includes(field) ? (field as SettingsField) : null;
@@ -42,6 +47,8 @@ export function settingsValuesOf(settings: GeneralSettings): SettingsFormValues 
     startAtLogin: settings.app.startAtLogin,
     trustedProxies: settings.proxy.trustedProxies.join('\n'),
     mdns: settings.lan.mdns,
+    errorDetails: settings.proxy.errorDetails,
+    allowedHosts: settings.admin.allowedHosts.join('\n'),
   };
 }
 
@@ -57,8 +64,11 @@ export function settingsPatchFrom(values: SettingsFormValues, saved: GeneralSett
   if (bindAddress !== saved.proxy.bindAddress) proxy.bindAddress = bindAddress;
   if (values.startOnLaunch !== saved.proxy.startOnLaunch) proxy.startOnLaunch = values.startOnLaunch;
   if (trustedProxies.join('\n') !== saved.proxy.trustedProxies.join('\n')) proxy.trustedProxies = trustedProxies;
+  if (values.errorDetails !== saved.proxy.errorDetails) proxy.errorDetails = values.errorDetails;
+  const allowedHosts = lines(values.allowedHosts);
   const patch: SettingsPatch = {};
   if (Object.keys(proxy).length > 0) patch.proxy = proxy;
+  if (allowedHosts.join('\n') !== saved.admin.allowedHosts.join('\n')) patch.admin = { allowedHosts };
   if (values.startAtLogin !== saved.app.startAtLogin) patch.app = { startAtLogin: values.startAtLogin };
   if (values.mdns !== saved.lan.mdns) patch.lan = { mdns: values.mdns };
   return patch;

@@ -1,11 +1,14 @@
-// First run, step 1: which ports the proxy uses. "Check ports" binds them for a moment on the
-// server (checkPorts) and shows the exact fix when one cannot be used; "Continue" saves them.
+// First run, step 1: which ports the proxy uses. The fields start from the ports in use for this run
+// (a `gatehouse serve --http-port …` flag wins over the saved value), "Check ports" binds them for a
+// moment on the server (checkPorts) and shows the exact fix when one cannot be used, and "Continue"
+// saves them: after a passing check, or, when a port failed it, only once the person confirms.
 import type { ApiClient, ApiError } from '../../../shared/api.js';
 import { PortSchema, type GeneralSettings } from '../../../shared/model.js';
-import type { PortCheck } from '../../../shared/status.js';
+import type { PortCheck, ProxyStatus } from '../../../shared/status.js';
 import { asApiError } from '../../app/errors.js';
 import { FieldErrors } from '../../app/field-errors.svelte.js';
 import { portFrom } from '../settings/general-settings-form.svelte.js';
+import { flagsText, inUseThisRun } from '../settings/run-overrides.js';
 
 export type PortField = 'httpPort' | 'httpsPort';
 
@@ -14,6 +17,8 @@ function portProblem(text: string): string | undefined {
   return result.success ? undefined : result.error.issues[0]?.message;
 }
 
+type SavePorts = (patch: { proxy: { httpPort: number; httpsPort: number } }) => Promise<unknown>;
+
 export class PortChoice {
   httpPort: string;
   httpsPort: string;
@@ -21,7 +26,13 @@ export class PortChoice {
   checks = $state.raw<PortCheck[] | null>(null);
   checking = $state(false);
   saving = $state(false);
+  /** Continue found a port that failed the check: the page asks before saving it anyway. */
+  confirming = $state(false);
   error = $state.raw<ApiError | null>(null);
+  /** "--http-port 8080": the flags this run was started with; empty when none. */
+  readonly flags: string;
+  /** The saved ports, for saying what applies next time when a flag differs. */
+  readonly savedPorts: { httpPort: number; httpsPort: number };
 
   readonly fieldErrors = new FieldErrors<PortField>(
     () => {
@@ -35,43 +46,67 @@ export class PortChoice {
     (path) => (path.endsWith('httpsPort') ? 'httpsPort' : path.endsWith('httpPort') ? 'httpPort' : null),
   );
 
+  /** The checks that failed; empty when every port passed (or nothing was checked). */
+  readonly failed = $derived((this.checks ?? []).filter((check) => !check.available));
+
   readonly #api: Pick<ApiClient, 'checkPorts'>;
 
-  constructor(api: Pick<ApiClient, 'checkPorts'>, settings: GeneralSettings) {
+  constructor(api: Pick<ApiClient, 'checkPorts'>, settings: GeneralSettings, status: ProxyStatus | null = null) {
     this.#api = api;
-    this.httpPort = $state(String(settings.proxy.httpPort));
-    this.httpsPort = $state(String(settings.proxy.httpsPort));
+    this.savedPorts = { httpPort: settings.proxy.httpPort, httpsPort: settings.proxy.httpsPort };
+    this.flags = flagsText(status);
+    this.httpPort = $state(inUseThisRun('httpPort', status) ?? String(settings.proxy.httpPort));
+    this.httpsPort = $state(inUseThisRun('httpsPort', status) ?? String(settings.proxy.httpsPort));
   }
 
   /** A port was edited: the earlier check no longer describes it. */
   edited(field: PortField): void {
     this.fieldErrors.edited(field);
     this.checks = null;
+    this.confirming = false;
   }
 
-  async check(): Promise<void> {
-    if (this.checking || !this.fieldErrors.attemptSubmit()) return;
+  /** Checks both ports; true when the server answered (whatever it said). */
+  async check(): Promise<boolean> {
+    if (this.checking || !this.fieldErrors.attemptSubmit()) return false;
     this.checking = true;
     try {
       this.checks = await this.#api.checkPorts({ httpPort: portFrom(this.httpPort), httpsPort: portFrom(this.httpsPort) });
       this.error = null;
+      return true;
     } catch (error) {
       this.error = this.fieldErrors.showRefusal(asApiError(error)).alert;
+      return false;
     } finally {
       this.checking = false;
     }
   }
 
-  /** Saves the ports; true when saved (the guide then moves on). */
-  async save(update: (patch: { proxy: { httpPort: number; httpsPort: number } }) => Promise<unknown>): Promise<boolean> {
-    if (this.saving || !this.fieldErrors.attemptSubmit()) return false;
+  /**
+   * Saves the ports; true when saved (the guide then moves on). Unchecked ports are checked first;
+   * a port that failed is saved only with `anyway` (the person confirmed), never as if it passed.
+   */
+  async save(update: SavePorts, { anyway = false }: { anyway?: boolean } = {}): Promise<boolean> {
+    if (this.saving || this.checking || !this.fieldErrors.attemptSubmit()) return false;
+    if (!anyway) {
+      if (this.checks === null && !(await this.check())) return false;
+      if (this.failed.length > 0) {
+        this.confirming = true;
+        return false;
+      }
+    }
     this.saving = true;
     try {
       await update({ proxy: { httpPort: portFrom(this.httpPort), httpsPort: portFrom(this.httpsPort) } });
       this.error = null;
+      this.confirming = false;
       return true;
     } catch (error) {
-      this.error = this.fieldErrors.showRefusal(asApiError(error)).alert;
+      const refusal = asApiError(error);
+      // Confirmed ports are saved even when the proxy then cannot listen on them ("The settings
+      // were saved, but …"): that is what the person chose, and the dashboard says the rest.
+      if (anyway && refusal.code === 'port_unavailable') return true;
+      this.error = this.fieldErrors.showRefusal(refusal).alert;
       return false;
     } finally {
       this.saving = false;
