@@ -90,3 +90,13 @@ export async function signedInClient(baseUrl: string, password = PASSWORD, from 
   if (answer.status !== 200 || !browser.cookie) throw new Error(`sign-in failed: ${answer.status} ${answer.text}`);
   return browser;
 }
+
+/** serve writes serve.json before it prints its ready lines: waits until they are all out. */
+export async function readyLines(serve: { stdout(): string }): Promise<string> {
+  const deadline = Date.now() + 10_000;
+  while (!serve.stdout().includes('Stop with Ctrl+C.')) {
+    if (Date.now() > deadline) throw new Error(`serve printed no ready lines:\n${serve.stdout()}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  return serve.stdout();
+}

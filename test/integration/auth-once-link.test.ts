@@ -4,7 +4,7 @@
 // the password line instead.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { client, onceLinkIn, PASSWORD, signedInClient } from '../helpers/auth.js';
+import { client, onceLinkIn, PASSWORD, readyLines, signedInClient } from '../helpers/auth.js';
 import { startServe, type ServeProcess } from '../helpers/serve.js';
 
 describe('the one-time sign-in link', () => {
@@ -17,8 +17,8 @@ describe('the one-time sign-in link', () => {
     await serve?.stop();
   });
 
-  test('serve prints the admin URL and the link, and never the token', () => {
-    const out = serve.stdout() + serve.stderr();
+  test('serve prints the admin URL and the link, and never the token', async () => {
+    const out = (await readyLines(serve)) + serve.stderr();
     assert.match(out, new RegExp(`^Admin UI: +${serve.adminUrl.replace(/[./]/g, '\\$&')}$`, 'm'));
     assert.ok(onceLinkIn(out), out);
     assert.ok(!out.includes(serve.token), 'the bearer token is not in the output');
@@ -63,8 +63,9 @@ describe('the one-time sign-in link', () => {
   test('a restart with a password set prints the password line and no link', async () => {
     await serve.stop({ keepDataDir: true });
     serve = await startServe({ dataDir: serve.dataDir });
-    assert.equal(onceLinkIn(serve.stdout()), null);
-    assert.match(serve.stdout(), /^Sign in: +with the admin password/m);
+    const out = await readyLines(serve);
+    assert.equal(onceLinkIn(out), null);
+    assert.match(out, /^Sign in: +with the admin password/m);
   });
 });
 
@@ -90,7 +91,7 @@ describe('the bearer token counts as signed in for the first password', () => {
     const change = await script.request('/auth/password', { body: { newPassword: 'the second password' }, headers: bearer });
     assert.equal(change.status, 400, 'a change needs the current password, even with the token');
     assert.equal(change.body.error.issues[0].path, 'currentPassword');
-    const link = onceLinkIn(serve.stdout())!;
+    const link = onceLinkIn(await readyLines(serve))!;
     assert.equal((await client(serve.adminUrl).request(link)).status, 410, 'the link dies once a password exists');
   });
 });

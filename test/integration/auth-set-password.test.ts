@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { client, PASSWORD, runSetPassword, signedInClient } from '../helpers/auth.js';
+import { client, PASSWORD, readyLines, runSetPassword, signedInClient } from '../helpers/auth.js';
 import { makeDataDir, runCli, startServe, type ServeProcess } from '../helpers/serve.js';
 
 describe('gatehouse set-password', () => {
@@ -22,9 +22,10 @@ describe('gatehouse set-password', () => {
     await serve?.stop();
   });
 
-  test('serve tells a person to sign in with the password, and prints no one-time link', () => {
-    assert.match(serve.stdout(), /^Sign in: +with the admin password \(forgot it\? run "gatehouse set-password --data-dir \S+" on this machine\)$/m);
-    assert.doesNotMatch(serve.stdout(), /auth\/once/);
+  test('serve tells a person to sign in with the password, and prints no one-time link', async () => {
+    const out = await readyLines(serve);
+    assert.match(out, /^Sign in: +with the admin password \(forgot it\? run "gatehouse set-password --data-dir \S+" on this machine\)$/m);
+    assert.doesNotMatch(out, /auth\/once/);
   });
 
   test('the password signs in; the cookie opens /api/', async () => {
