@@ -256,6 +256,7 @@ describe('app.asar from `electron-builder --dir`', { skip: process.platform !== 
     const run = (args: string[]) => promisify(execFile)(serveWrapper, args, { env: { ...process.env, NODE_OPTIONS: '' } });
     assert.equal((await run(['--version'])).stdout.trim(), `gatehouse ${pkg.version}`);
     assert.match((await run(['--help'])).stdout, /--data-dir DIR/);
+    assert.match((await run(['set-password', '--help'])).stdout, /Usage: gatehouse set-password/, 'the wrapper passes set-password through');
   });
 
   it('serves the web UI from inside the package with gatehouse-serve', async () => {
