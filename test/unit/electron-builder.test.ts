@@ -119,7 +119,8 @@ describe('electron-builder.yml', () => {
     const wrapper = readFileSync(join(root, serve.from), 'utf8');
     assert.ok(statSync(join(root, serve.from)).mode & 0o111, 'the wrapper is executable');
     assert.ok(wrapper.includes(`"$here/${config.linux?.executableName}"`), 'it runs the executable linux.executableName names');
-    assert.match(wrapper, /ELECTRON_RUN_AS_NODE=1 exec .*resources\/app\.asar\/bin\/gatehouse\.js" serve "\$@"/);
+    assert.match(wrapper, /^sub=serve$/m, 'it runs serve unless asked for set-password');
+    assert.match(wrapper, /ELECTRON_RUN_AS_NODE=1 exec .*resources\/app\.asar\/bin\/gatehouse\.js" "\$sub" "\$@"/);
     const install = readFileSync(join(root, String(config.deb?.afterInstall)), 'utf8');
     assert.ok(install.includes(`ln -sf "$app_dir/gatehouse-serve" '/usr/bin/gatehouse-serve'`));
     const remove = readFileSync(join(root, String(config.deb?.afterRemove)), 'utf8');
