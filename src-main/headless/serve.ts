@@ -12,6 +12,10 @@ import { ListenError } from '../core/net/listen.js';
 import { writeFileDurably } from '../core/settings/durable-file.js';
 import { AdminServer } from './admin-server.js';
 import { loadAdminToken } from './admin-token.js';
+import { AdminAuth } from './auth/admin-auth.js';
+import { AuthRoutes } from './auth/auth-routes.js';
+import { setPasswordCommandName } from './auth/set-password-command.js';
+import { ONE_TIME_LINK_PREFIX } from '../../shared/admin-auth.js';
 import type { ServeOptions } from './options.js';
 import { packageVersion, rendererDir } from '../core/package-root.js';
 
@@ -23,7 +27,7 @@ export interface ServeInfo {
   /** The proxy's HTTP listener, or null while the proxy is not running. */
   proxy: ListenerInfo | null;
   admin: ListenerInfo;
-  /** Base URL of the admin server, without the token (that is in DATA_DIR/admin-token). */
+  /** Base URL of the admin server. Carries no secret: the token is in DATA_DIR/admin-token. */
   adminUrl: string;
 }
 
@@ -89,24 +93,35 @@ class ServeInfoFile {
 
 function printReady(
   output: ServeOutput,
-  ready: { status: ProxyStatus; adminListener: ListenerInfo; adminUrl: string; lanUrl: string | null; token: string; dataDir: string; interactive: boolean },
+  ready: { status: ProxyStatus; adminListener: ListenerInfo; adminUrl: string; lanUrl: string | null; onceCode: string | null; dataDir: string },
 ): void {
   const { status, adminListener } = ready;
   output.out(`Gatehouse ${packageVersion()} is running.`);
   output.out(proxyLine(status));
-  // The token is a password: shown to a person at a terminal, never written into a service's log
-  // (systemd keeps stdout in the journal); there the file that holds it is named instead.
-  if (ready.interactive) output.out(`Admin UI:  ${ready.adminUrl}#token=${ready.token}`);
-  else output.out(`Admin UI:  ${ready.adminUrl} (the token is in ${join(ready.dataDir, 'admin-token')}; open the URL with #token=TOKEN)`);
+  output.out(`Admin UI:  ${ready.adminUrl}`);
+  const setPassword = `${setPasswordCommandName()} --data-dir ${quoteForShell(ready.dataDir)}`;
+  // The one-time link is printed even when stdout is a service's journal: it signs in one browser
+  // once, within 30 minutes, and stops working as soon as a password is set. The bearer token, which
+  // lasts, is never printed.
+  if (ready.onceCode) {
+    // On the LAN address when there is one: a headless server's owner opens it on another device.
+    output.out(`Sign in:   open ${new URL(ONE_TIME_LINK_PREFIX + ready.onceCode, ready.lanUrl ?? ready.adminUrl).href} (works once, for 30 minutes), then choose a password; or run "${setPassword}"`);
+  } else {
+    output.out(`Sign in:   with the admin password (forgot it? run "${setPassword}" on this machine)`);
+  }
   output.out(`Data dir:  ${ready.dataDir}`);
   if (!isLoopbackAddress(adminListener.address)) {
-    output.out(`Note: the admin UI listens on ${adminListener.address}, so other machines can reach it; anyone with the token can change routes.`);
+    output.out(`Note: the admin UI listens on ${adminListener.address}, so other machines can reach it; it asks them for the admin password.`);
     if (ready.lanUrl && ready.lanUrl !== ready.adminUrl) output.out(`On the LAN: ${ready.lanUrl}`);
     output.out('It is served over HTTPS with a certificate from the local CA: trust the CA on a device first (the page /ca on the proxy shows how).');
   }
   const notice = status.settingsNotice;
   if (notice) output.out(`Notice: ${notice.message}${notice.fix ? ` ${notice.fix}` : ''}`);
   output.out('Stop with Ctrl+C.');
+}
+
+function quoteForShell(text: string): string {
+  return /^[\w@%+=:,./-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`;
 }
 
 function proxyLine(status: ProxyStatus): string {
@@ -149,22 +164,25 @@ export async function serve(options: ServeOptions, output: ServeOutput = console
   }
 
   const token = await loadAdminToken(options.dataDir);
+  const auth = await AdminAuth.open({ dataDir: options.dataDir, token });
   const settings = await gateway.handlers.getSettings({});
   const adminBind = options.adminBindAddress ?? settings.admin.bindAddress;
-  // Anything but loopback carries the token (and later a session) over the LAN: HTTPS then.
+  // Anything but loopback carries the password, the session and the token over the LAN: HTTPS then.
   const https = !isLoopbackAddress(adminBind);
   let admin: AdminServer;
   try {
     const tls = https ? await gateway.admin.certificate(adminBind) : undefined;
-    admin = new AdminServer({ gateway, token, rendererDir: rendererDir(), allowedHosts: settings.admin.allowedHosts, ...(tls ? { tls } : {}) });
+    admin = new AdminServer({ gateway, auth: new AuthRoutes(auth), rendererDir: rendererDir(), allowedHosts: settings.admin.allowedHosts, ...(tls ? { tls } : {}) });
   } catch (error) {
     output.err(`gatehouse: the admin UI's HTTPS certificate could not be issued: ${(error as Error).message}`);
+    await auth.close();
     await gateway.close();
     return 2;
   }
   const shutDown = async () => {
     gateway.admin.listening(null);
     await admin.close();
+    await auth.close();
     await gateway.close();
   };
 
@@ -175,6 +193,7 @@ export async function serve(options: ServeOptions, output: ServeOutput = console
     if (!(error instanceof ListenError)) throw error;
     printProblem(output, error.problem);
     await admin.close();
+    await auth.close();
     await gateway.close();
     return 2;
   }
@@ -190,7 +209,8 @@ export async function serve(options: ServeOptions, output: ServeOutput = console
 
   const adminUrl = localUrl(adminListener, https ? 'https' : 'http');
   const infoFile = await ServeInfoFile.create(options.dataDir, { pid: process.pid, proxy: status.http, admin: adminListener, adminUrl }, gateway, output);
-  printReady(output, { status, adminListener, adminUrl, lanUrl: gateway.admin.linkFor(undefined), token, dataDir: options.dataDir, interactive: process.stdout.isTTY === true });
+  const lanUrl = gateway.admin.linkFor(undefined);
+  printReady(output, { status, adminListener, adminUrl, lanUrl, onceCode: auth.createOnceLink(), dataDir: options.dataDir });
 
   const signal = await stop;
   output.out(`Received ${signal}; stopping.`);

@@ -42,6 +42,12 @@ describe('docs/api.md examples', { skip: needTools('curl') }, () => {
       return outputs[index]!;
     };
 
+    assert.match(byCommand(/auth\/password/), /^\{"passwordSet":true,"signedIn":true,"via":"token","session":null,/, 'the token sets the first password');
+    assert.match(
+      byCommand(/auth\/sign-in/),
+      /^\{"state":\{"passwordSet":true,"signedIn":true,"via":"session",.*"needsCode":false\}\{"passwordSet":true,"signedIn":true,"via":"session",.*\}\[\]\{"passwordSet":true,"signedIn":false,/,
+      'sign-in, state and an API call with the cookie, then sign-out',
+    );
     assert.match(byCommand(/-X POST "\$GH\/api\/routes"[\s\S]*"title": "Jellyfin"/), /"title":"Jellyfin","names":\["jellyfin\.home\.arpa"\],"upstream":"http:\/\/10\.33\.0\.4:8096"/);
     assert.match(byCommand(/ID=\$\(/), /"title":"Jellyfin"/);
     assert.match(byCommand(/-X DELETE/), /"removed":\{"id":"[a-z0-9]{10}","title":"Jellyfin"/, '$ID was picked out and used');
