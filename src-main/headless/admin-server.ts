@@ -1,13 +1,14 @@
-// The headless admin server: the API contract over HTTP under /api (bearer token required), the
-// event stream at /api/events, and the built web UI everywhere else. Same gateway, same handlers,
+// The headless admin server: the API contract over HTTP under /api (a session cookie or the bearer
+// token required), sign-in under /auth (auth/auth-routes.ts), the event stream at /api/events, and the
+// built web UI everywhere else. Same gateway, same handlers,
 // same validation as the Electron transport.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { ApiError, parseInput, type ApiErrorBody, type ApiMember } from '../../shared/api.js';
 import type { ListenerInfo } from '../../shared/status.js';
 import type { Gateway } from '../core/gateway.js';
 import { listen } from '../core/net/listen.js';
-import { bearerMatches } from './admin-token.js';
 import { createApiRouter, takesBody } from './api-router.js';
+import { tokenOnlyGate, type AdminGate } from './auth/auth-routes.js';
 import { EventStreams } from './event-stream.js';
 import { HttpFailure } from './http-failure.js';
 import { readJsonBody } from './request-body.js';
@@ -26,7 +27,10 @@ export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
 
 export interface AdminServerOptions {
   gateway: Pick<Gateway, 'handlers' | 'subscribe'>;
-  token: string;
+  /** Sign-in (auth/auth-routes.ts); without it only `token` is accepted and /auth/ is not offered. */
+  auth?: AdminGate;
+  /** The bearer token, when `auth` is not given. */
+  token?: string;
   /** The built renderer, normally dist/renderer. */
   rendererDir: string;
   /** Interval of the keep-alive comment on event streams. Default: 15000 ms. */
@@ -83,8 +87,11 @@ export class AdminServer {
   readonly #route = createApiRouter();
   readonly #serveStatic: ReturnType<typeof createStaticFiles>;
   readonly #reportError: (error: unknown, context: string) => void;
+  readonly #auth: AdminGate;
 
   constructor(private readonly options: AdminServerOptions) {
+    if (!options.auth && !options.token) throw new Error('AdminServer needs `auth` or `token`');
+    this.#auth = options.auth ?? tokenOnlyGate(options.token!);
     this.#streams = new EventStreams(options.gateway, options.pingMs);
     this.#serveStatic = createStaticFiles(options.rendererDir);
     this.#reportError = options.reportError ?? ((error, context) => console.error(`gatehouse: ${context} failed:`, error));
@@ -122,15 +129,16 @@ export class AdminServer {
     }
     const url = new URL(`http://admin${target}`);
     if (url.pathname === '/api' || url.pathname.startsWith('/api/')) await this.#handleApi(request, response, url);
+    else if (url.pathname.startsWith('/auth/')) await this.#auth.handle(request, response, url);
     else await this.#serveStatic(request, response, url.pathname);
   }
 
   async #handleApi(request: IncomingMessage, response: ServerResponse, url: URL): Promise<void> {
-    if (!bearerMatches(this.options.token, request.headers.authorization)) {
+    if (this.#auth.apiCaller(request) === null) {
       sendJson(
         response,
         401,
-        errorBody('unauthorized', 'Send the admin token as "Authorization: Bearer TOKEN". It is in the file admin-token in the data directory, and in the URL "gatehouse serve" printed.'),
+        errorBody('unauthorized', 'Sign in to the web UI, or send the admin token as "Authorization: Bearer TOKEN" (it is in the file admin-token in the data directory).'),
         { 'www-authenticate': 'Bearer realm="gatehouse"' },
       );
       return;

@@ -1,6 +1,6 @@
 // The bearer token of the admin API: 32 random bytes (base64url) in DATA_DIR/admin-token, readable
-// by the owner only, created on the first `serve` and reused after, so a bookmarked URL keeps working.
-// Deleting the file revokes it; the next start makes a new one.
+// by the owner only, created on the first `serve` and reused after, so scripts keep working. It is
+// rotated from POST /auth/token/rotate; deleting the file revokes it and the next start makes a new one.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { chmod, open, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -39,6 +39,11 @@ export async function loadAdminToken(dataDir: string): Promise<string> {
   // A copy or an editor may have widened the mode; the token is a password, so keep it owner-only.
   if (process.platform !== 'win32' && ((await stat(file)).mode & 0o077) !== 0) await chmod(file, 0o600);
   return token;
+}
+
+/** Writes a new token over the old one (which stops working once the caller holds the new one). */
+export function replaceAdminToken(dataDir: string): Promise<string> {
+  return writeNewToken(join(dataDir, TOKEN_FILE), false);
 }
 
 const digest = (text: string) => createHash('sha256').update(text).digest();

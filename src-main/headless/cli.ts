@@ -1,7 +1,8 @@
 // Entry point of the `gatehouse` command (bin/gatehouse.js loads the built copy of this file).
-import { parseCommandLine, usage, UsageError } from './options.js';
+import { parseCommandLine, UsageError } from './options.js';
 import { packageVersion } from '../core/package-root.js';
 import { serve } from './serve.js';
+import { setPassword } from './auth/set-password-command.js';
 
 /** Runs the command line; resolves with the process exit code. */
 export async function main(argv: readonly string[]): Promise<number> {
@@ -15,14 +16,15 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
   switch (command.kind) {
     case 'help':
-      console.log(usage());
+      console.log(command.text);
       return 0;
     case 'version':
       console.log(`gatehouse ${packageVersion()}`);
       return 0;
     case 'serve':
+    case 'set-password':
       try {
-        return await serve(command.options);
+        return command.kind === 'serve' ? await serve(command.options) : await setPassword(command.options);
       } catch (error) {
         // A file-system failure (data directory not writable, disk full) is the user's to fix: one line.
         const errno = (error as NodeJS.ErrnoException).code ?? ((error as Error).cause as NodeJS.ErrnoException | undefined)?.code;

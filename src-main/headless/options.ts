@@ -1,4 +1,4 @@
-// The command line: `gatehouse serve [flags]`, --help and --version. Every flag value is checked
+// The command line: `gatehouse serve [flags]`, `gatehouse set-password`, --help and --version. Every flag value is checked
 // here, so a typo ends with one line naming the flag and the expected form (exit 2), never a trace.
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -19,7 +19,17 @@ export interface ServeOptions {
   adminBindAddress?: string;
 }
 
-export type CliCommand = { kind: 'help' } | { kind: 'version' } | { kind: 'serve'; options: ServeOptions };
+export interface SetPasswordOptions {
+  dataDir: string;
+  /** Turn the second factor off instead of setting a password (an owner who lost the authenticator). */
+  disableTotp: boolean;
+}
+
+export type CliCommand =
+  | { kind: 'help'; text: string }
+  | { kind: 'version' }
+  | { kind: 'serve'; options: ServeOptions }
+  | { kind: 'set-password'; options: SetPasswordOptions };
 
 /** A command line Gatehouse cannot run; the message is one line for the user. */
 export class UsageError extends Error {
@@ -28,6 +38,7 @@ export class UsageError extends Error {
 
 export function usage(): string {
   return `Usage: gatehouse serve [options]
+       gatehouse set-password [--data-dir DIR] [--disable-totp]
 
 Runs the Gatehouse proxy without a window, with its web UI and API on the admin port.
 
@@ -41,7 +52,25 @@ Options:
   -h, --help         show this help
   -v, --version      show the version
 
-Flags apply to this run only; they are not saved in the settings. Port 0 picks a free port.`;
+Flags apply to this run only; they are not saved in the settings. Port 0 picks a free port.
+"gatehouse set-password --help" explains signing in to the web UI.`;
+}
+
+export function setPasswordUsage(): string {
+  return `Usage: gatehouse set-password [--data-dir DIR] [--disable-totp]
+
+Sets the password that signs in to the web UI of "gatehouse serve". Run it on the server itself,
+as the user that runs Gatehouse. It asks for the new password twice without showing it; when
+standard input is not a terminal it reads one line from it instead (for scripts).
+
+The password is kept only as an argon2id hash in DIR/admin-auth.json (mode 0600). Setting it
+signs out every browser. A running "gatehouse serve" uses it at once, with no restart.
+
+Options:
+  --data-dir DIR   the data directory of "gatehouse serve" (default: ${defaultDataDir()})
+  --disable-totp   turn the second factor (authenticator app) off instead, for an owner who lost
+                   the phone and the recovery codes; signs out every browser, keeps the password
+  -h, --help       show this help`;
 }
 
 function port(flag: string, value: string | undefined): number | undefined {
@@ -86,6 +115,7 @@ export function parseCommandLine(argv: readonly string[], dataDirDefault: () => 
         'admin-port': { type: 'string' },
         bind: { type: 'string' },
         'admin-bind': { type: 'string' },
+        'disable-totp': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'v' },
       },
@@ -94,15 +124,22 @@ export function parseCommandLine(argv: readonly string[], dataDirDefault: () => 
     throw explainParseError(error as Error);
   }
   const { values, positionals } = parsed;
-  if (values.help || positionals[0] === 'help') return { kind: 'help' };
-  if (values.version) return { kind: 'version' };
   const [command, ...extra] = positionals;
+  if (command === 'set-password' && (values.help || extra[0] === 'help')) return { kind: 'help', text: setPasswordUsage() };
+  if (values.help || command === 'help') return { kind: 'help', text: extra[0] === 'set-password' ? setPasswordUsage() : usage() };
+  if (values.version) return { kind: 'version' };
   if (command === undefined) throw new UsageError('no command given; run "gatehouse serve"');
-  if (command !== 'serve') throw new UsageError(`unknown command "${command}"; the command is "gatehouse serve"`);
+  if (command !== 'serve' && command !== 'set-password') throw new UsageError(`unknown command "${command}"; the commands are "gatehouse serve" and "gatehouse set-password"`);
   if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`);
 
   const dataDir = values['data-dir'];
   if (dataDir !== undefined && dataDir.trim() === '') throw new UsageError('--data-dir needs a directory');
+  if (command === 'set-password') {
+    const serveOnly = ['http-port', 'https-port', 'admin-port', 'bind', 'admin-bind'].find((flag) => values[flag as keyof typeof values] !== undefined);
+    if (serveOnly) throw new UsageError(`--${serveOnly} is an option of "gatehouse serve", not of set-password`);
+    return { kind: 'set-password', options: { dataDir: resolve(dataDir ?? dataDirDefault()), disableTotp: values['disable-totp'] === true } };
+  }
+  if (values['disable-totp']) throw new UsageError('--disable-totp is an option of "gatehouse set-password"');
   const options: ServeOptions = { dataDir: resolve(dataDir ?? dataDirDefault()) };
   const fields = {
     httpPort: port('http-port', values['http-port']),

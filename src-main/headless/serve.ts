@@ -11,6 +11,9 @@ import { ListenError } from '../core/net/listen.js';
 import { writeFileDurably } from '../core/settings/durable-file.js';
 import { AdminServer } from './admin-server.js';
 import { loadAdminToken } from './admin-token.js';
+import { AdminAuth } from './auth/admin-auth.js';
+import { AuthRoutes } from './auth/auth-routes.js';
+import { ONE_TIME_LINK_PREFIX } from '../../shared/admin-auth.js';
 import type { ServeOptions } from './options.js';
 import { packageVersion, rendererDir } from '../core/package-root.js';
 
@@ -22,7 +25,7 @@ export interface ServeInfo {
   /** The proxy's HTTP listener, or null while the proxy is not running. */
   proxy: ListenerInfo | null;
   admin: ListenerInfo;
-  /** Base URL of the admin server, without the token (that is in DATA_DIR/admin-token). */
+  /** Base URL of the admin server. Carries no secret: the token is in DATA_DIR/admin-token. */
   adminUrl: string;
 }
 
@@ -88,22 +91,32 @@ class ServeInfoFile {
 
 function printReady(
   output: ServeOutput,
-  ready: { status: ProxyStatus; adminListener: ListenerInfo; adminUrl: string; token: string; dataDir: string; interactive: boolean },
+  ready: { status: ProxyStatus; adminListener: ListenerInfo; adminUrl: string; onceCode: string | null; dataDir: string },
 ): void {
   const { status, adminListener } = ready;
   output.out(`Gatehouse ${packageVersion()} is running.`);
   output.out(proxyLine(status));
-  // The token is a password: shown to a person at a terminal, never written into a service's log
-  // (systemd keeps stdout in the journal); there the file that holds it is named instead.
-  if (ready.interactive) output.out(`Admin UI:  ${ready.adminUrl}#token=${ready.token}`);
-  else output.out(`Admin UI:  ${ready.adminUrl} (the token is in ${join(ready.dataDir, 'admin-token')}; open the URL with #token=TOKEN)`);
+  output.out(`Admin UI:  ${ready.adminUrl}`);
+  const setPassword = `gatehouse set-password --data-dir ${quoteForShell(ready.dataDir)}`;
+  // The one-time link is printed even when stdout is a service's journal: it signs in one browser
+  // once, within 30 minutes, and stops working as soon as a password is set. The bearer token, which
+  // lasts, is never printed.
+  if (ready.onceCode) {
+    output.out(`Sign in:   open ${new URL(ONE_TIME_LINK_PREFIX + ready.onceCode, ready.adminUrl).href} (works once, for 30 minutes), then choose a password; or run "${setPassword}"`);
+  } else {
+    output.out(`Sign in:   with the admin password (forgot it? run "${setPassword}" on this machine)`);
+  }
   output.out(`Data dir:  ${ready.dataDir}`);
   if (adminListener.address !== '127.0.0.1' && adminListener.address !== '::1') {
-    output.out(`Note: the admin UI listens on ${adminListener.address}, so other machines can reach it; anyone with the token can change routes.`);
+    output.out(`Note: the admin UI listens on ${adminListener.address}, so other machines can reach it; it asks them for the admin password.`);
   }
   const notice = status.settingsNotice;
   if (notice) output.out(`Notice: ${notice.message}${notice.fix ? ` ${notice.fix}` : ''}`);
   output.out('Stop with Ctrl+C.');
+}
+
+function quoteForShell(text: string): string {
+  return /^[\w@%+=:,./-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`;
 }
 
 function proxyLine(status: ProxyStatus): string {
@@ -146,9 +159,11 @@ export async function serve(options: ServeOptions, output: ServeOutput = console
   }
 
   const token = await loadAdminToken(options.dataDir);
-  const admin = new AdminServer({ gateway, token, rendererDir: rendererDir() });
+  const auth = await AdminAuth.open({ dataDir: options.dataDir, token });
+  const admin = new AdminServer({ gateway, auth: new AuthRoutes(auth), rendererDir: rendererDir() });
   const shutDown = async () => {
     await admin.close();
+    await auth.close();
     await gateway.close();
   };
 
@@ -159,6 +174,7 @@ export async function serve(options: ServeOptions, output: ServeOutput = console
   } catch (error) {
     if (!(error instanceof ListenError)) throw error;
     printProblem(output, error.problem);
+    await auth.close();
     await gateway.close();
     return 2;
   }
@@ -173,7 +189,7 @@ export async function serve(options: ServeOptions, output: ServeOutput = console
 
   const adminUrl = localUrl(adminListener);
   const infoFile = await ServeInfoFile.create(options.dataDir, { pid: process.pid, proxy: status.http, admin: adminListener, adminUrl }, gateway, output);
-  printReady(output, { status, adminListener, adminUrl, token, dataDir: options.dataDir, interactive: process.stdout.isTTY === true });
+  printReady(output, { status, adminListener, adminUrl, onceCode: auth.createOnceLink(), dataDir: options.dataDir });
 
   const signal = await stop;
   output.out(`Received ${signal}; stopping.`);

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { resolve } from 'node:path';
 import { test } from 'node:test';
 import { defaultDataDir } from '../../src-main/headless/data-dir.js';
-import { parseCommandLine, UsageError } from '../../src-main/headless/options.js';
+import { parseCommandLine, setPasswordUsage, usage, UsageError } from '../../src-main/headless/options.js';
 
 const fixedDir = () => '/home/me/.config/Gatehouse';
 
@@ -24,10 +24,22 @@ test('serve without flags uses the default data dir and leaves every port to the
 });
 
 test('help and version', () => {
-  assert.deepEqual(parseCommandLine(['--help']), { kind: 'help' });
-  assert.deepEqual(parseCommandLine(['serve', '-h']), { kind: 'help' });
-  assert.deepEqual(parseCommandLine(['help']), { kind: 'help' });
+  assert.deepEqual(parseCommandLine(['--help']), { kind: 'help', text: usage() });
+  assert.deepEqual(parseCommandLine(['serve', '-h']), { kind: 'help', text: usage() });
+  assert.deepEqual(parseCommandLine(['help']), { kind: 'help', text: usage() });
+  assert.deepEqual(parseCommandLine(['set-password', '--help']), { kind: 'help', text: setPasswordUsage() });
+  assert.deepEqual(parseCommandLine(['help', 'set-password']), { kind: 'help', text: setPasswordUsage() });
   assert.deepEqual(parseCommandLine(['-v']), { kind: 'version' });
+});
+
+test('set-password takes the data dir and --disable-totp, and none of serve\'s flags', () => {
+  assert.deepEqual(parseCommandLine(['set-password'], fixedDir), { kind: 'set-password', options: { dataDir: '/home/me/.config/Gatehouse', disableTotp: false } });
+  assert.deepEqual(parseCommandLine(['set-password', '--data-dir', '/srv/gh', '--disable-totp'], fixedDir), {
+    kind: 'set-password',
+    options: { dataDir: '/srv/gh', disableTotp: true },
+  });
+  assert.throws(() => parseCommandLine(['set-password', '--admin-port', '1'], fixedDir), /--admin-port is an option of "gatehouse serve"/);
+  assert.throws(() => parseCommandLine(['serve', '--disable-totp'], fixedDir), /--disable-totp is an option of "gatehouse set-password"/);
 });
 
 test('mistakes are UsageErrors with one line naming the flag', () => {

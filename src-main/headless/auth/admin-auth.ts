@@ -1,0 +1,346 @@
+// Sign-in for the headless admin: the password, sessions, the second factor, the one-time link and
+// the bearer token, behind one object the HTTP layer (auth-routes.ts) calls. Session checks are
+// in-memory lookups; everything that changes state goes through one queue that first re-reads
+// admin-auth.json when another process (`gatehouse set-password`) replaced it, then writes it back.
+import { watch, type FSWatcher } from 'node:fs';
+import type { AuthState, SetPasswordInput, SignInResult, TotpConfirmed, TotpEnrolment } from '../../../shared/admin-auth.js';
+import { ApiError } from '../../../shared/api.js';
+import { bearerMatches, replaceAdminToken } from '../admin-token.js';
+import { AUTH_FILE, authFileIdentity, readAuthFile, sameIdentity, writeAuthFile, type AuthFileData, type FileIdentity } from './auth-file.js';
+import { DEFAULT_FAILURE_LIMITS, FailureLimiter, type FailureLimits } from './failure-limiter.js';
+import { OneTimeLinks } from './one-time-links.js';
+import { hashPassword, passwordMatches } from './password-hash.js';
+import { newRecoveryCodes, newTotpSecret, recoveryCodeHash, totpStep } from './second-factor.js';
+import { DEFAULT_SESSION_LIMITS, SessionTable, type Session, type SessionLimits } from './sessions.js';
+
+export interface AdminAuthOptions {
+  dataDir: string;
+  /** The bearer token (admin-token.ts); held here so rotation takes effect at once. */
+  token: string;
+  sessionLimits?: Partial<SessionLimits>;
+  failureLimits?: Partial<FailureLimits>;
+  /** Life of the one-time link. Default: 30 minutes. */
+  onceLinkTtlMs?: number;
+  /** The clock, in epoch ms. Default: Date.now. */
+  now?: () => number;
+}
+
+/** Who sent a request: a session, the bearer token, or nobody. */
+export type Caller = { via: 'session'; session: Session } | { via: 'token' } | { via: null };
+
+const NOT_SIGNED_IN = 'Sign in first: with the admin password, or the one-time link "gatehouse serve" printed.';
+const NO_PASSWORD_YET =
+  'No admin password is set yet. Open the one-time link "gatehouse serve" printed, or run "gatehouse set-password" on the server.';
+const WRONG_CODE = 'That code is not right, or it was used already. Enter the code your authenticator app shows now, or an unused recovery code.';
+
+export class AdminAuth {
+  #token: string;
+  #data: AuthFileData;
+  #identity: FileIdentity | null;
+  #queue: Promise<unknown> = Promise.resolve();
+  #persistTimer: NodeJS.Timeout | null = null;
+  #watcher: FSWatcher | null = null;
+  readonly #sessions: SessionTable;
+  readonly #limiter: FailureLimiter;
+  readonly #links: OneTimeLinks;
+  /** TOTP secrets begun but not confirmed yet, per caller (session idHash, or "token"). */
+  readonly #enrolments = new Map<string, string>();
+  readonly #now: () => number;
+
+  private constructor(
+    private readonly options: AdminAuthOptions,
+    loaded: { data: AuthFileData; identity: FileIdentity | null },
+  ) {
+    this.#token = options.token;
+    this.#data = loaded.data;
+    this.#identity = loaded.identity;
+    this.#now = options.now ?? Date.now;
+    this.#sessions = new SessionTable({ ...DEFAULT_SESSION_LIMITS, ...options.sessionLimits });
+    this.#sessions.replaceWith(loaded.data.sessions);
+    this.#limiter = new FailureLimiter({ ...DEFAULT_FAILURE_LIMITS, ...options.failureLimits });
+    this.#links = new OneTimeLinks(options.onceLinkTtlMs);
+  }
+
+  static async open(options: AdminAuthOptions): Promise<AdminAuth> {
+    const auth = new AdminAuth(options, await readAuthFile(options.dataDir));
+    auth.#watch();
+    return auth;
+  }
+
+  get token(): string {
+    return this.#token;
+  }
+
+  get passwordSet(): boolean {
+    return this.#data.password !== null;
+  }
+
+  /** O(1): one SHA-256 and one Map lookup for a cookie, a constant-time compare for a bearer. */
+  identify(sessionId: string | null, authorization: string | undefined): Caller {
+    if (sessionId) {
+      const session = this.#sessions.use(sessionId, this.#now());
+      if (session) {
+        if (session.lastSeen - session.persistedLastSeen >= this.#sessions.limits.persistEveryMs) this.#persistSoon();
+        return { via: 'session', session };
+      }
+    }
+    if (authorization && bearerMatches(this.#token, authorization)) return { via: 'token' };
+    return { via: null };
+  }
+
+  state(caller: Caller): AuthState {
+    const passwordSet = this.passwordSet;
+    if (caller.via === null) {
+      return { passwordSet, signedIn: false, via: null, session: null, totpEnabled: null, recoveryCodesLeft: null, sessionCount: null };
+    }
+    const session =
+      caller.via === 'session'
+        ? {
+            createdAt: caller.session.createdAt,
+            idleExpiresAt: this.#sessions.idleExpiresAt(caller.session),
+            absoluteExpiresAt: this.#sessions.absoluteExpiresAt(caller.session),
+          }
+        : null;
+    const totp = this.#data.totp;
+    return {
+      passwordSet,
+      signedIn: true,
+      via: caller.via,
+      session,
+      totpEnabled: totp !== null,
+      recoveryCodesLeft: totp?.recoveryCodeHashes.length ?? 0,
+      sessionCount: this.#sessions.size,
+    };
+  }
+
+  /** How long a new session's cookie should live. */
+  cookieLifeMs(session: Session): number {
+    return this.#sessions.absoluteExpiresAt(session) - this.#now();
+  }
+
+  /** Re-reads the file when another process replaced it (a password set from the command line). */
+  refresh(): Promise<void> {
+    return this.#serially(async () => {});
+  }
+
+  async signIn(address: string, password: string, code: string | undefined): Promise<{ result: SignInResult; id: string | null; session: Session | null }> {
+    await this.refresh();
+    const stored = this.#data.password;
+    if (!stored) throw new ApiError('unauthorized', NO_PASSWORD_YET);
+    this.#limiter.begin(address, this.#now());
+    if (!(await passwordMatches(stored.hash, password))) throw new ApiError('unauthorized', 'That password is not right.');
+    if (this.#data.totp && code === undefined) {
+      this.#limiter.forgive(address);
+      return { result: { state: this.state({ via: null }), needsCode: true }, id: null, session: null };
+    }
+    return this.#serially(async () => {
+      if (this.#data.totp && !this.#acceptCode(code!)) throw new ApiError('unauthorized', WRONG_CODE);
+      this.#limiter.forgive(address);
+      const { id, session } = this.#sessions.create(this.#now());
+      return { result: { state: this.state({ via: 'session', session }), needsCode: false }, id, session };
+    });
+  }
+
+  /** Ends the caller's own session (nothing to do for a bearer or a signed-out caller). */
+  signOut(caller: Caller): Promise<void> {
+    if (caller.via !== 'session') return Promise.resolve();
+    return this.#serially(async () => {
+      this.#sessions.end(caller.session.idHash);
+      this.#enrolments.delete(caller.session.idHash);
+    });
+  }
+
+  signOutEverywhere(caller: Caller): Promise<AuthState> {
+    this.#requireSignedIn(caller);
+    return this.#serially(async () => {
+      this.#sessions.endAllBut(null);
+      this.#enrolments.clear();
+      return this.state({ via: null });
+    });
+  }
+
+  /**
+   * Sets the password. The first one needs a signed-in caller (one-time link session or bearer);
+   * a change needs the current password too. Every other session ends.
+   */
+  async setPassword(address: string, caller: Caller, input: SetPasswordInput & { newPassword: string }): Promise<AuthState> {
+    this.#requireSignedIn(caller);
+    await this.refresh();
+    if (this.#data.password) {
+      if (input.currentPassword === undefined) {
+        throw new ApiError('invalid_input', 'currentPassword: enter your current password', { issues: [{ path: 'currentPassword', message: 'enter your current password' }] });
+      }
+      await this.#confirmPassword(address, input.currentPassword, 'The current password is not right.');
+    }
+    const hash = await hashPassword(input.newPassword);
+    return this.#serially(async () => {
+      this.#data.password = { hash, changedAt: this.#now() };
+      const keep = caller.via === 'session' ? caller.session.idHash : null;
+      this.#sessions.endAllBut(keep);
+      this.#links.revokeAll();
+      return this.state(caller);
+    });
+  }
+
+  beginTotp(caller: Caller): TotpEnrolment {
+    this.#requireSignedIn(caller);
+    if (this.#data.totp) throw new ApiError('conflict', 'The second factor is on already. Turn it off first to enrol another authenticator.');
+    const enrolment = newTotpSecret();
+    this.#enrolments.set(enrolmentKey(caller), enrolment.secret);
+    return enrolment;
+  }
+
+  confirmTotp(address: string, caller: Caller, code: string): Promise<TotpConfirmed> {
+    this.#requireSignedIn(caller);
+    return this.#serially(async () => {
+      const secret = this.#enrolments.get(enrolmentKey(caller));
+      if (!secret) throw new ApiError('conflict', 'Start again: no authenticator is being enrolled from this sign-in (POST /auth/totp/begin first).');
+      if (this.#data.totp) throw new ApiError('conflict', 'The second factor is on already.');
+      this.#limiter.begin(address, this.#now());
+      const step = totpStep(secret, code, this.#now());
+      if (step === null) throw new ApiError('unauthorized', 'That code is not right. Check the phone\'s clock, and enter the code the app shows now.');
+      this.#limiter.forgive(address);
+      const recoveryCodes = newRecoveryCodes();
+      this.#data.totp = { secret, recoveryCodeHashes: recoveryCodes.map(recoveryCodeHash), lastStep: step };
+      this.#enrolments.delete(enrolmentKey(caller));
+      return { state: this.state(caller), recoveryCodes };
+    });
+  }
+
+  async disableTotp(address: string, caller: Caller, password: string): Promise<AuthState> {
+    this.#requireSignedIn(caller);
+    await this.refresh();
+    await this.#confirmPassword(address, password, 'That password is not right.');
+    return this.#serially(async () => {
+      this.#data.totp = null;
+      return this.state(caller);
+    });
+  }
+
+  /** A new bearer token, written to DATA_DIR/admin-token; the old one is refused from now on. */
+  async rotateToken(address: string, caller: Caller, password: string): Promise<string> {
+    this.#requireSignedIn(caller);
+    await this.refresh();
+    await this.#confirmPassword(address, password, 'That password is not right.');
+    this.#token = await replaceAdminToken(this.options.dataDir);
+    return this.#token;
+  }
+
+  /** A one-time sign-in code while no password is set; null once one is. */
+  createOnceLink(): string | null {
+    return this.passwordSet ? null : this.#links.create(this.#now());
+  }
+
+  /** A session for a live one-time code, or null (used, expired, unknown, or a password exists now). */
+  async useOnceLink(address: string, code: string): Promise<{ id: string; session: Session } | null> {
+    await this.refresh();
+    this.#limiter.begin(address, this.#now());
+    if (!this.#links.consume(code, this.#now()) || this.passwordSet) return null;
+    this.#limiter.forgive(address);
+    return this.#serially(async () => this.#sessions.create(this.#now()));
+  }
+
+  /** Stops watching the file and writes any lastSeen not on disk yet. */
+  async close(): Promise<void> {
+    this.#watcher?.close();
+    this.#watcher = null;
+    if (this.#persistTimer) {
+      clearTimeout(this.#persistTimer);
+      this.#persistTimer = null;
+      await this.#serially(async () => {});
+    }
+    await this.#queue.catch(() => undefined);
+  }
+
+  #requireSignedIn(caller: Caller): void {
+    if (caller.via === null) throw new ApiError('unauthorized', NOT_SIGNED_IN);
+  }
+
+  async #confirmPassword(address: string, password: string, wrong: string): Promise<void> {
+    const stored = this.#data.password;
+    if (!stored) throw new ApiError('conflict', 'No admin password is set yet; set one first (POST /auth/password or "gatehouse set-password").');
+    this.#limiter.begin(address, this.#now());
+    if (!(await passwordMatches(stored.hash, password))) throw new ApiError('unauthorized', wrong);
+    this.#limiter.forgive(address);
+  }
+
+  /** A TOTP code from a step after the last one used, or an unused recovery code (spent here). */
+  #acceptCode(code: string): boolean {
+    const totp = this.#data.totp!;
+    if (/^\d{6}$/.test(code)) {
+      const step = totpStep(totp.secret, code, this.#now());
+      if (step === null || step <= totp.lastStep) return false;
+      totp.lastStep = step;
+      return true;
+    }
+    const index = totp.recoveryCodeHashes.indexOf(recoveryCodeHash(code));
+    if (index === -1) return false;
+    totp.recoveryCodeHashes.splice(index, 1);
+    return true;
+  }
+
+  /**
+   * Runs `change` after every earlier one, on the file's latest content, then writes the file.
+   * A change that throws writes nothing, except what it did deliberately before throwing.
+   */
+  #serially<T>(change: () => Promise<T>): Promise<T> {
+    const run = this.#queue.then(async () => {
+      await this.#reloadIfReplaced();
+      const before = JSON.stringify(this.#data);
+      try {
+        return await change();
+      } finally {
+        await this.#write(before);
+      }
+    });
+    this.#queue = run.catch(() => undefined);
+    return run;
+  }
+
+  async #write(before: string): Promise<void> {
+    const sessions = this.#sessions.toStored(this.#now());
+    const changed = JSON.stringify(this.#data) !== before || sessionsDiffer(this.#data.sessions, sessions);
+    if (!changed) return;
+    this.#data.sessions = sessions;
+    this.#identity = await writeAuthFile(this.options.dataDir, this.#data);
+  }
+
+  async #reloadIfReplaced(): Promise<void> {
+    const identity = await authFileIdentity(this.options.dataDir);
+    if (sameIdentity(identity, this.#identity)) return;
+    const loaded = await readAuthFile(this.options.dataDir);
+    this.#data = loaded.data;
+    this.#identity = loaded.identity;
+    this.#sessions.replaceWith(loaded.data.sessions);
+    if (this.#data.password) this.#links.revokeAll();
+  }
+
+  #persistSoon(): void {
+    if (this.#persistTimer) return;
+    this.#persistTimer = setTimeout(() => {
+      this.#persistTimer = null;
+      void this.#serially(async () => {}).catch((error: unknown) => console.error('gatehouse: could not save sessions:', error));
+    }, 1000);
+    this.#persistTimer.unref();
+  }
+
+  /** Sessions ended from the command line end here as soon as the file changes, not at the next sign-in. */
+  #watch(): void {
+    try {
+      this.#watcher = watch(this.options.dataDir, { persistent: false }, (_event, name) => {
+        if (name === AUTH_FILE) void this.refresh().catch((error: unknown) => console.error('gatehouse: could not re-read the sign-in file:', error));
+      });
+      this.#watcher.on('error', () => this.#watcher?.close());
+    } catch {
+      // No file watching here (some network file systems): sign-in and /auth requests re-read it anyway.
+    }
+  }
+}
+
+function enrolmentKey(caller: Caller): string {
+  return caller.via === 'session' ? caller.session.idHash : 'token';
+}
+
+function sessionsDiffer(a: AuthFileData['sessions'], b: AuthFileData['sessions']): boolean {
+  return a.length !== b.length || a.some((session, i) => session.idHash !== b[i]!.idHash || session.lastSeen !== b[i]!.lastSeen);
+}
