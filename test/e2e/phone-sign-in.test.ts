@@ -1,0 +1,113 @@
+// Issue 12's target, end to end: from a fresh `gatehouse serve` whose password was set on the
+// server (`gatehouse set-password`, the password on stdin), a phone-sized Chromium (390×844, touch)
+// signs in and adds a route through the form, with no horizontal scrolling at any step. The route
+// then answers through the proxy.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { after, before, describe, test } from 'node:test';
+import type { Browser, Page } from 'playwright-core';
+import { heading, listRoutes, proxyPort, startUiServe, waitForStatusMessage } from '../helpers/admin-ui.js';
+import { browserMissing, launchBrowser, startTogether } from '../helpers/browser.js';
+import { binPath, repoRoot, type ServeProcess } from '../helpers/serve.js';
+import { requestThrough, startEchoUpstream, type Upstream } from '../helpers/upstream.js';
+
+const PHONE = { width: 390, height: 844 };
+const PASSWORD = 'a phone-typed pass phrase';
+
+/** `gatehouse set-password --data-dir DIR` with the password on stdin, as a script on the server would. */
+function setPasswordOnServer(dataDir: string, password: string): Promise<{ code: number | null; output: string }> {
+  const child = spawn(process.execPath, [binPath, 'set-password', '--data-dir', dataDir], { cwd: repoRoot, stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, NODE_OPTIONS: '' } });
+  let output = '';
+  child.stdout.setEncoding('utf8').on('data', (text: string) => (output += text));
+  child.stderr.setEncoding('utf8').on('data', (text: string) => (output += text));
+  child.stdin.end(`${password}\n`);
+  const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+  return new Promise((resolve) =>
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, output });
+    }),
+  );
+}
+
+/** Fails naming the step and the widest element when the page is wider than the phone's screen. */
+async function assertFitsWidth(page: Page, step: string): Promise<void> {
+  const { scrollWidth, innerWidth, widest } = await page.evaluate(() => {
+    let widest = '';
+    let right = 0;
+    for (const element of document.querySelectorAll('body *')) {
+      const box = element.getBoundingClientRect();
+      if (box.right > right) {
+        right = box.right;
+        widest = `${element.tagName.toLowerCase()}${element.id ? `#${element.id}` : ''}${element.className && typeof element.className === 'string' ? `.${element.className.split(' ').join('.')}` : ''} (right edge ${Math.round(box.right)} px)`;
+      }
+    }
+    return { scrollWidth: document.documentElement.scrollWidth, innerWidth: window.innerWidth, widest };
+  });
+  // A mobile browser zooms out to show a page wider than the screen, which widens innerWidth with
+  // it: both are held to the phone's own width.
+  assert.equal(innerWidth, PHONE.width, `${step}: the browser zoomed out to ${innerWidth} px, so something is wider than the screen; widest: ${widest}`);
+  assert.ok(scrollWidth <= innerWidth, `${step}: the page is ${scrollWidth} px wide on a ${innerWidth} px screen; widest: ${widest}`);
+}
+
+describe('a phone signs in and adds a route', { skip: browserMissing() }, () => {
+  let browser: Browser;
+  let serve: ServeProcess;
+  let upstream: Upstream;
+
+  before(async () => {
+    await startTogether([
+      launchBrowser().then((b) => (browser = b)),
+      startUiServe().then((s) => (serve = s)),
+      startEchoUpstream('phone').then((u) => (upstream = u)),
+    ]);
+  });
+
+  after(async () => {
+    await browser?.close();
+    await serve?.stop();
+    await upstream?.close();
+  });
+
+  test('at 390×844: sign-in screen, dashboard, the route form and the saved route all fit the screen', async () => {
+    const set = await setPasswordOnServer(serve.dataDir, PASSWORD);
+    assert.equal(set.code, 0, set.output);
+
+    const context = await browser.newContext({ viewport: PHONE, isMobile: true, hasTouch: true, deviceScaleFactor: 2 });
+    try {
+      const page = await context.newPage();
+      await page.goto(serve.adminUrl);
+      await heading(page, 'Sign in to Gatehouse').waitFor();
+      await assertFitsWidth(page, 'sign-in screen');
+
+      await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
+      await page.getByRole('button', { name: 'Sign in', exact: true }).tap();
+      await heading(page, 'Dashboard').waitFor();
+      await assertFitsWidth(page, 'dashboard');
+
+      await page.getByRole('link', { name: 'Add route', exact: true }).first().tap();
+      await heading(page, 'Add route').waitFor();
+      await assertFitsWidth(page, 'empty route form');
+      await page.getByLabel('Title', { exact: true }).fill('Phone test');
+      await page.getByLabel('Host names', { exact: true }).fill('phone.home.arpa');
+      await page.getByLabel('Upstream', { exact: true }).fill(upstream.address);
+      await assertFitsWidth(page, 'filled route form');
+      const save = page.getByRole('button', { name: 'Save route', exact: true });
+      await save.scrollIntoViewIfNeeded();
+      await save.tap();
+
+      await heading(page, 'Dashboard').waitFor();
+      await waitForStatusMessage(page, 'Route saved');
+      await assertFitsWidth(page, 'dashboard with the new route');
+      const routes = await listRoutes(serve);
+      assert.deepEqual(
+        routes.map((route) => route.names),
+        [['phone.home.arpa']],
+      );
+      const answer = await requestThrough((await proxyPort(serve))!, 'phone.home.arpa', '/');
+      assert.equal(answer.status, 200);
+    } finally {
+      await context.close();
+    }
+  });
+});
