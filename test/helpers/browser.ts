@@ -212,7 +212,8 @@ export async function saveScreenshot(page: Page, name: string): Promise<string> 
   const path = join(SCREENSHOT_DIR, `${name}.png`);
   await page.screenshot({ path, fullPage: true, animations: 'disabled' });
   const info = await pngInfo(path);
-  if (info.width < VIEWPORT.width || info.height < VIEWPORT.height || info.bytes < 8 * 1024) {
+  const viewport = page.viewportSize() ?? VIEWPORT;
+  if (info.width < viewport.width || info.height < viewport.height || info.bytes < 8 * 1024) {
     throw new Error(`${path} looks empty: ${info.width}×${info.height}, ${info.bytes} bytes`);
   }
   return path;
