@@ -35,7 +35,7 @@ async function assertFitsWidth(page: Page, step: string): Promise<void> {
   const { scrollWidth, innerWidth, widest } = await page.evaluate(() => {
     let widest = '';
     let right = 0;
-    for (const element of document.querySelectorAll('body *')) {
+    for (const element of Array.from(document.querySelectorAll('body *'))) {
       const box = element.getBoundingClientRect();
       if (box.right > right) {
         right = box.right;

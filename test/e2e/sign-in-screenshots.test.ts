@@ -26,7 +26,7 @@ async function shootEverywhere(page: Page, name: string): Promise<void> {
       await page.evaluate(() => document.fonts.ready.then(() => undefined));
       // What these screens put in <main>; the shell's navigation above is the phone branch's (and
       // phone-sign-in.test.ts checks the whole page).
-      const right = await page.evaluate(() => Math.max(...[...document.querySelectorAll('main, main *')].map((element) => element.getBoundingClientRect().right)));
+      const right = await page.evaluate(() => Math.max(...Array.from(document.querySelectorAll('main, main *')).map((element) => element.getBoundingClientRect().right)));
       assert.ok(right <= size.width, `${name}: its content reaches ${Math.round(right)} px at ${size.width} px (${theme})`);
       if ((await page.getByRole('navigation', { name: 'Main' }).count()) === 0) {
         const width = await page.evaluate(() => document.documentElement.scrollWidth);
