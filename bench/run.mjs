@@ -8,6 +8,9 @@
 // over HTTP/2 (h2load, 16 connections × 8 streams), every server with an RSA 2048 leaf for
 // bench.home.arpa; then the time from adding a local-CA route to its certificate being served.
 //
+// The sign-in section (bench/signin.mjs) measures one sign-in (argon2id included) and what the
+// session check adds to an API call, against its own gatehouse serve.
+//
 // The UI section (bench/ui.mjs) then measures the renderer bundle, the dashboard's interactive
 // time and the time to show a route Down, in headless Chromium against its own gatehouse serve.
 //
@@ -33,6 +36,7 @@ import { Processes, cpuPressure, get, pinSelf, which } from './processes.mjs';
 import { evaluateTargets, fmt, formatRatios, formatTable, summarize } from './report.mjs';
 import { describeDiscovery, discoveryTargets, measureDiscovery } from './discovery.mjs';
 import { makeBenchCertificate } from './tls.mjs';
+import { describeSignin, measureSignin, signinTargets } from './signin.mjs';
 import { describeUi, measureUi, uiTargets } from './ui.mjs';
 import { toolVersions } from './versions.mjs';
 
@@ -216,7 +220,7 @@ function tableRows({ results, absent, httpsAbsent, gatehouseError, meta }, https
   });
 }
 
-function printReport({ results, absent, httpsAbsent, gatehouseError, memory, issuance, ui, discovery, targets, runs, meta }) {
+function printReport({ results, absent, httpsAbsent, gatehouseError, memory, issuance, signin, ui, discovery, targets, runs, meta }) {
   const rows = tableRows({ results, absent, httpsAbsent, gatehouseError, meta }, false);
   const { options } = meta;
   console.log(
@@ -238,6 +242,7 @@ function printReport({ results, absent, httpsAbsent, gatehouseError, memory, iss
   if (meta.accessLogBytes !== null) console.log(`Gatehouse access log (on, as shipped): ${fmt(meta.accessLogBytes)} bytes written in this run`);
   const disturbed = Object.values(runs).flatMap((r) => Object.values(r).flat()).filter((r) => r.foreignShare > MAX_FOREIGN_SHARE).length;
   if (disturbed) console.log(`WARNING: in ${disturbed} run(s) other programs took over ${MAX_FOREIGN_SHARE * 100}% of CPU ${SERVER_CPU}; rerun on a quiet machine.`);
+  console.log(`\n${describeSignin(signin)}`);
   console.log(`\n${describeUi(ui)}`);
   console.log(`\n${describeDiscovery(discovery)}`);
   console.log('\nTargets (Gatehouse, access log on):');
@@ -308,24 +313,26 @@ async function main() {
     const runs = await runLoad(ctx, proxies, options);
     const gatehouse = proxies.find((p) => p.id === GATEHOUSE.id);
     const issuance = gatehouse?.tlsPort ? await runIssuance(ctx, gatehouse) : undefined;
+    console.log('Measuring sign-in (30 sign-ins; API calls with the session cookie and with the bearer token)…');
+    const signin = await measureSignin(ctx, options);
     console.log('Measuring the UI (bundle, dashboard interactive time, time to show Down)…');
     const ui = await measureUi(ctx, options);
     console.log('Measuring discovery (mDNS appear/disappear against python3-zeroconf, probing a host) in a network namespace…');
     const discovery = await measureDiscovery(ctx, options);
-    outcome = { backend, proxies, absent, httpsAbsent, gatehouseError, memory, issuance, runs, ui, discovery, accessLogBytes: accessLogBytes(gatehouse?.dataDir) };
+    outcome = { backend, proxies, absent, httpsAbsent, gatehouseError, memory, issuance, runs, signin, ui, discovery, accessLogBytes: accessLogBytes(gatehouse?.dataDir) };
   } finally {
     await processes.stopAll();
   }
 
-  const { backend, proxies, absent, httpsAbsent, gatehouseError, memory, issuance, runs, ui, discovery } = outcome;
+  const { backend, proxies, absent, httpsAbsent, gatehouseError, memory, issuance, runs, signin, ui, discovery } = outcome;
   const results = Object.fromEntries(Object.entries(runs).map(([id, r]) => [id, summarize(r)]));
   if (gatehouseError) results.gatehouse = { error: gatehouseError };
   const gatehouseMemory = memory.gatehouse ?? { error: gatehouseError ?? 'Gatehouse not selected' };
   // Without Gatehouse HTTPS the issuance target still shows, as a MISS saying why.
   const issuanceResult = issuance ?? (GATEHOUSE_WANTED(options) ? { error: httpsAbsent.gatehouse ?? gatehouseError ?? 'Gatehouse HTTPS did not run' } : undefined);
-  const targets = [...evaluateTargets({ results, memory: gatehouseMemory, issuance: issuanceResult, absent, httpsAbsent }), ...uiTargets(ui), ...discoveryTargets(discovery)];
+  const targets = [...evaluateTargets({ results, memory: gatehouseMemory, issuance: issuanceResult, absent, httpsAbsent }), ...signinTargets(signin), ...uiTargets(ui), ...discoveryTargets(discovery)];
   const meta = { options, pinned, backend: backend.kind, accessLogBytes: outcome.accessLogBytes };
-  printReport({ results, absent, httpsAbsent, gatehouseError, memory, issuance, ui, discovery, targets, runs, meta });
+  printReport({ results, absent, httpsAbsent, gatehouseError, memory, issuance, signin, ui, discovery, targets, runs, meta });
 
   const file = writeRecord(started, {
     startedAt: started.toISOString(),
@@ -340,6 +347,7 @@ async function main() {
     gatehouseError,
     memory,
     issuance: issuanceResult ?? null,
+    signin,
     ui,
     discovery,
     accessLogBytes: outcome.accessLogBytes,
@@ -351,7 +359,7 @@ async function main() {
   const discarded = Object.values(results).some((r) => r.problems?.length);
   const memoryFailed = Object.values(memory).some((m) => m.failed);
   const httpsBroken = Object.keys(httpsAbsent).length > 0 || issuance?.failed;
-  if (gatehouseError || peerBroken || discarded || memoryFailed || httpsBroken || ui.failed || discovery.error) return 1;
+  if (gatehouseError || peerBroken || discarded || memoryFailed || httpsBroken || signin.failed || ui.failed || discovery.error) return 1;
   if (options.check && targets.some((t) => t.status === 'MISS')) return 2;
   return 0;
 }

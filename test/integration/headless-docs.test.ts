@@ -42,6 +42,12 @@ describe('docs/api.md examples', { skip: needTools('curl') }, () => {
       return outputs[index]!;
     };
 
+    assert.match(byCommand(/auth\/password/), /^\{"passwordSet":true,"signedIn":true,"via":"token","session":null,/, 'the token sets the first password');
+    assert.match(
+      byCommand(/auth\/sign-in/),
+      /^\{"state":\{"passwordSet":true,"signedIn":true,"via":"session",.*"needsCode":false\}\{"passwordSet":true,"signedIn":true,"via":"session",.*\}\[\]\{"passwordSet":true,"signedIn":false,/,
+      'sign-in, state and an API call with the cookie, then sign-out',
+    );
     assert.match(byCommand(/-X POST "\$GH\/api\/routes"[\s\S]*"title": "Jellyfin"/), /"title":"Jellyfin","names":\["jellyfin\.home\.arpa"\],"upstream":"http:\/\/10\.33\.0\.4:8096"/);
     assert.match(byCommand(/ID=\$\(/), /"title":"Jellyfin"/);
     assert.match(byCommand(/-X DELETE/), /"removed":\{"id":"[a-z0-9]{10}","title":"Jellyfin"/, '$ID was picked out and used');
@@ -53,7 +59,7 @@ describe('docs/api.md examples', { skip: needTools('curl') }, () => {
     assert.match(byCommand(/check-ports/), /^\[\{"role":"http","port":8080,"address":"0\.0\.0\.0","available":(true|false),.*\{"role":"https","port":8443,/);
     assert.match(byCommand(/api\/health/), /^\[\]/, 'no routes are left at that point');
     const transfer = byCommand(/settings\/export/);
-    assert.match(transfer, /^\{"routes":\{"added":\[\],"removed":\[\],"changed":\[\],"unchanged":0\},"settings":\[\{"path":"app\.onboarded","before":false,"after":true\}\],"fileVersion":4,"exportedAt":"[^"]+","warnings":\[\]\}/, 'the file just exported changes only the first-run flag, which an import sets');
+    assert.match(transfer, /^\{"routes":\{"added":\[\],"removed":\[\],"changed":\[\],"unchanged":0\},"settings":\[\{"path":"app\.onboarded","before":false,"after":true\}\],"fileVersion":5,"exportedAt":"[^"]+","warnings":\[\]\}/, 'the file just exported changes only the first-run flag, which an import sets');
     assert.match(transfer, /\}\{"settings":\{"proxy":\{.*"upstreamConnectMs":3000.*\},"routes":\[\]\}$/m, 'the import answers with the settings and routes');
     assert.match(byCommand(/api\/discovery"/), /^\{"state":"off","problem":\{"code":"mdns_off_for_run",.*"serviceTypes":\["_http\._tcp",.*"services":\[\],"published":\[\]\}/, 'the test runner turns mDNS off');
     assert.match(byCommand(/api\/app"/), /^\{"version":"\d+\.\d+\.\d+[^"]*","shell":"headless","platform":"[a-z0-9]+","canStartAtLogin":false\}/);

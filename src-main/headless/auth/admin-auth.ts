@@ -297,11 +297,11 @@ export class AdminAuth {
     return run;
   }
 
+  /** Writes when something changed; a lastSeen alone counts only once persistEveryMs old (see SessionLimits). */
   async #write(before: string): Promise<void> {
-    const sessions = this.#sessions.toStored(this.#now());
-    const changed = JSON.stringify(this.#data) !== before || sessionsDiffer(this.#data.sessions, sessions);
+    const changed = JSON.stringify(this.#data) !== before || this.#sessions.needsPersisting() || !sameSessions(this.#data.sessions, this.#sessions.idHashes());
     if (!changed) return;
-    this.#data.sessions = sessions;
+    this.#data.sessions = this.#sessions.toStored(this.#now());
     this.#identity = await writeAuthFile(this.options.dataDir, this.#data);
   }
 
@@ -341,6 +341,6 @@ function enrolmentKey(caller: Caller): string {
   return caller.via === 'session' ? caller.session.idHash : 'token';
 }
 
-function sessionsDiffer(a: AuthFileData['sessions'], b: AuthFileData['sessions']): boolean {
-  return a.length !== b.length || a.some((session, i) => session.idHash !== b[i]!.idHash || session.lastSeen !== b[i]!.lastSeen);
+function sameSessions(stored: AuthFileData['sessions'], live: ReadonlySet<string>): boolean {
+  return stored.length === live.size && stored.every((session) => live.has(session.idHash));
 }

@@ -57,6 +57,10 @@ export class SessionTable {
     return false;
   }
 
+  idHashes(): ReadonlySet<string> {
+    return new Set(this.#sessions.keys());
+  }
+
   end(idHash: string): boolean {
     return this.#sessions.delete(idHash);
   }
