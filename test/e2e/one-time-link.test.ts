@@ -10,15 +10,11 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { chromium, type BrowserContext } from 'playwright-core';
 import { heading, startUiServe } from '../helpers/admin-ui.js';
+import { onceLinkIn } from '../helpers/auth.js';
 import { browserMissing, CHROMIUM_ARGS, CHROMIUM_PATH, VIEWPORT, waitFor, waitForText } from '../helpers/browser.js';
 import type { ServeProcess } from '../helpers/serve.js';
 
 const NEW_PASSWORD = 'four words make a password';
-
-/** The link on serve's "Sign in:" line. */
-function printedLink(serve: ServeProcess): string | null {
-  return /^Sign in: +open (\S+)/m.exec(serve.stdout())?.[1] ?? null;
-}
 
 /** Every History* file of the profile (the database and any journal), as one buffer. */
 async function historyBytes(profile: string): Promise<Buffer> {
@@ -47,7 +43,7 @@ describe('the one-time sign-in link', { skip: browserMissing() }, () => {
   });
 
   test('signs in once, asks for a password before anything else, and leaves no token in the address or the History', async () => {
-    const link = await waitFor('serve to print the one-time link', () => printedLink(serve), { describe: () => serve.stdout() });
+    const link = await waitFor('serve to print the one-time link', () => onceLinkIn(serve.stdout()), { describe: () => serve.stdout() });
     assert.ok(link.startsWith(new URL('/auth/once/', serve.adminUrl).href), link);
     assert.doesNotMatch(serve.stdout(), new RegExp(serve.token), 'serve never prints the token');
 

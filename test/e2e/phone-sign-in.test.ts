@@ -3,32 +3,16 @@
 // signs in and adds a route through the form, with no horizontal scrolling at any step. The route
 // then answers through the proxy.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { heading, listRoutes, proxyPort, startUiServe, waitForStatusMessage } from '../helpers/admin-ui.js';
 import { browserMissing, launchBrowser, startTogether } from '../helpers/browser.js';
-import { binPath, repoRoot, type ServeProcess } from '../helpers/serve.js';
+import { runSetPassword } from '../helpers/auth.js';
+import type { ServeProcess } from '../helpers/serve.js';
 import { requestThrough, startEchoUpstream, type Upstream } from '../helpers/upstream.js';
 
 const PHONE = { width: 390, height: 844 };
 const PASSWORD = 'a phone-typed pass phrase';
-
-/** `gatehouse set-password --data-dir DIR` with the password on stdin, as a script on the server would. */
-function setPasswordOnServer(dataDir: string, password: string): Promise<{ code: number | null; output: string }> {
-  const child = spawn(process.execPath, [binPath, 'set-password', '--data-dir', dataDir], { cwd: repoRoot, stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, NODE_OPTIONS: '' } });
-  let output = '';
-  child.stdout.setEncoding('utf8').on('data', (text: string) => (output += text));
-  child.stderr.setEncoding('utf8').on('data', (text: string) => (output += text));
-  child.stdin.end(`${password}\n`);
-  const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-  return new Promise((resolve) =>
-    child.once('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, output });
-    }),
-  );
-}
 
 /** Fails naming the step and the widest element when the page is wider than the phone's screen. */
 async function assertFitsWidth(page: Page, step: string): Promise<void> {
@@ -70,8 +54,8 @@ describe('a phone signs in and adds a route', { skip: browserMissing() }, () => 
   });
 
   test('at 390×844: sign-in screen, dashboard, the route form and the saved route all fit the screen', async () => {
-    const set = await setPasswordOnServer(serve.dataDir, PASSWORD);
-    assert.equal(set.code, 0, set.output);
+    const set = await runSetPassword(serve.dataDir, `${PASSWORD}\n`);
+    assert.equal(set.code, 0, set.stderr);
 
     const context = await browser.newContext({ viewport: PHONE, isMobile: true, hasTouch: true, deviceScaleFactor: 2 });
     try {

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { heading, startUiServe } from '../helpers/admin-ui.js';
+import { onceLinkIn } from '../helpers/auth.js';
 import { browserMissing, launchBrowser, navigate, saveScreenshot, startTogether, waitFor } from '../helpers/browser.js';
 import type { ServeProcess } from '../helpers/serve.js';
 
@@ -58,7 +59,7 @@ describe('screenshots of sign-in and security, phone and desktop, light and dark
       await heading(page, 'Sign in to Gatehouse').waitFor();
       await shootEverywhere(page, 'sign-in-no-password');
 
-      const link = await waitFor('the one-time link', () => /^Sign in: +open (\S+)/m.exec(serve.stdout())?.[1] ?? null);
+      const link = await waitFor('the one-time link', () => onceLinkIn(serve.stdout()));
       await page.goto(link);
       await heading(page, 'Choose an admin password').waitFor();
       await page.getByLabel('New password', { exact: true }).fill('short');
