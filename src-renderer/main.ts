@@ -45,17 +45,21 @@ if (window.gatehouse) {
   });
   const app = new AppState(createApiClient(transport));
   let connected = false;
-  const session = new Session(createAuthClient({ baseUrl: location.origin, fetch: fetchImpl }), () => {
-    // First sign-in of this page: subscribe and load. Later ones (after a session ended): pick up
-    // the event stream where it stopped and read everything again.
-    if (!connected) {
-      connected = true;
-      app.connect();
-      return;
-    }
-    transport.resumeEvents();
-    void app.reconnected();
-  });
+  const session = new Session(
+    createAuthClient({ baseUrl: location.origin, fetch: fetchImpl }),
+    () => {
+      // First sign-in of this page: subscribe and load. Later ones (after a session ended): open
+      // the event stream again and read everything again.
+      if (!connected) {
+        connected = true;
+        app.connect();
+        return;
+      }
+      transport.resumeEvents();
+      void app.reconnected();
+    },
+    () => transport.pauseEvents(),
+  );
   const router = showPage();
   mount(SignInGate, { target, props: { session, app, router } });
   void session.check();

@@ -41,12 +41,17 @@ export class Session {
 
   readonly auth: AuthClient;
   readonly #onSignedIn: () => void;
+  readonly #onSignedOut: () => void;
   #wasSignedIn = false;
 
-  /** @param onSignedIn called each time the app becomes usable: after the first check, and after each sign-in. */
-  constructor(auth: AuthClient, onSignedIn: () => void) {
+  /**
+   * @param onSignedIn called each time the app becomes usable: after the first check, and after each sign-in
+   * @param onSignedOut called each time it stops being usable (signed out, session ended)
+   */
+  constructor(auth: AuthClient, onSignedIn: () => void, onSignedOut: () => void = () => {}) {
     this.auth = auth;
     this.#onSignedIn = onSignedIn;
+    this.#onSignedOut = onSignedOut;
   }
 
   /** Asks Gatehouse who this browser is; the view follows. */
@@ -93,6 +98,7 @@ export class Session {
     this.state = state;
     const usable = this.view === 'signed-in';
     if (usable && !this.#wasSignedIn) this.#onSignedIn();
+    if (!usable && this.#wasSignedIn) this.#onSignedOut();
     this.#wasSignedIn = usable;
   }
 }

@@ -119,9 +119,11 @@ function toApiEvent(message: SseMessage): ApiEvent | null {
 }
 
 export interface HttpTransport extends ApiTransport {
+  /** Closes the event stream while nobody is signed in: an ended session gets no more live data. */
+  pauseEvents(): void;
   /**
-   * Opens the event stream again after it stopped on a 401, once the person has signed in again
-   * (a no-op while it runs or nobody listens).
+   * Opens the event stream again after it stopped on a 401 or a pause, once the person has signed
+   * in again (a no-op while it runs or nobody listens).
    */
   resumeEvents(): void;
 }
@@ -193,6 +195,12 @@ export function createHttpTransport(options: HttpTransportOptions): HttpTranspor
         stream?.abort();
         stream = null;
       };
+    },
+
+    pauseEvents() {
+      refused = true;
+      stream?.abort();
+      stream = null;
     },
 
     resumeEvents() {

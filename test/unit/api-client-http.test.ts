@@ -324,6 +324,27 @@ describe('HTTP transport: events', () => {
     assert.equal(seen.length, 2);
   });
 
+  it('pauseEvents closes the stream (signed out: no more live data) and resumeEvents opens it again', async () => {
+    const responses: ServerResponse[] = [];
+    reply = (_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write('event: status\ndata: {}\n\n');
+      responses.push(res);
+    };
+    const events: ApiEvent[] = [];
+    const http = transport({ backoff: { initialMs: 5, maxMs: 5 } });
+    const stop = http.subscribe((event) => events.push(event));
+    await waitFor(() => events.length === 1);
+    http.pauseEvents();
+    await waitFor(() => responses[0]!.socket?.destroyed !== false);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.equal(seen.length, 1, 'no reconnect while paused');
+    http.resumeEvents();
+    await waitFor(() => events.length === 2);
+    stop();
+    assert.equal(seen.length, 2);
+  });
+
   it('resumeEvents does nothing while the stream runs', async () => {
     reply = (_req, res) => {
       res.writeHead(200, { 'content-type': 'text/event-stream' });

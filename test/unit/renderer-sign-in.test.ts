@@ -17,8 +17,13 @@ const { sessionEnds } = await import('../../src-renderer/pages/security/session-
 
 function session(auth: FakeAuth) {
   let signIns = 0;
-  const value = new Session(auth, () => (signIns += 1));
-  return { session: value, signIns: () => signIns };
+  let signOuts = 0;
+  const value = new Session(
+    auth,
+    () => (signIns += 1),
+    () => (signOuts += 1),
+  );
+  return { session: value, signIns: () => signIns, signOuts: () => signOuts };
 }
 
 describe('Session: which screen shows', () => {
@@ -63,10 +68,11 @@ describe('Session: which screen shows', () => {
 
   it('goes back to sign-in when an API call finds the session gone, and says why', async () => {
     const auth = new FakeAuth({ signedIn: true });
-    const { session: s, signIns } = session(auth);
+    const { session: s, signIns, signOuts } = session(auth);
     await s.check();
     auth.signedIn = false; // expired on the server
     s.lost();
+    assert.equal(signOuts(), 1, 'the app is told, so live updates stop');
     assert.equal(s.view, 'sign-in', 'at once, before the state is read again');
     assert.equal(s.reason, 'ended');
     s.lost(); // a second 401 from another request changes nothing
@@ -82,9 +88,10 @@ describe('Session: which screen shows', () => {
 
   it('signs out, here or everywhere', async () => {
     const auth = new FakeAuth({ signedIn: true });
-    const { session: s } = session(auth);
+    const { session: s, signOuts } = session(auth);
     await s.check();
     await s.signOut();
+    assert.equal(signOuts(), 1);
     assert.equal(s.view, 'sign-in');
     assert.equal(s.reason, 'signed-out');
     assert.equal(auth.signedIn, false);
