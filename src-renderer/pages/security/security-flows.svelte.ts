@@ -19,7 +19,8 @@ export class TotpEnrolmentFlow {
   recoveryCodes = $state.raw<string[]>([]);
   starting = $state(false);
   error = $state.raw<ApiError | null>(null);
-  codeForm = new TotpCodeForm();
+  /** A new one for each enrolment, so no message from an earlier try shows. */
+  codeForm = $state.raw(new TotpCodeForm());
 
   readonly #session: Session;
 
