@@ -13,6 +13,7 @@ import { AdminServer } from './admin-server.js';
 import { loadAdminToken } from './admin-token.js';
 import { AdminAuth } from './auth/admin-auth.js';
 import { AuthRoutes } from './auth/auth-routes.js';
+import { setPasswordCommandName } from './auth/set-password-command.js';
 import { ONE_TIME_LINK_PREFIX } from '../../shared/admin-auth.js';
 import type { ServeOptions } from './options.js';
 import { packageVersion, rendererDir } from '../core/package-root.js';
@@ -97,7 +98,7 @@ function printReady(
   output.out(`Gatehouse ${packageVersion()} is running.`);
   output.out(proxyLine(status));
   output.out(`Admin UI:  ${ready.adminUrl}`);
-  const setPassword = `gatehouse set-password --data-dir ${quoteForShell(ready.dataDir)}`;
+  const setPassword = `${setPasswordCommandName()} --data-dir ${quoteForShell(ready.dataDir)}`;
   // The one-time link is printed even when stdout is a service's journal: it signs in one browser
   // once, within 30 minutes, and stops working as soon as a password is set. The bearer token, which
   // lasts, is never printed.

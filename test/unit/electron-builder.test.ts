@@ -119,7 +119,8 @@ describe('electron-builder.yml', () => {
     const wrapper = readFileSync(join(root, serve.from), 'utf8');
     assert.ok(statSync(join(root, serve.from)).mode & 0o111, 'the wrapper is executable');
     assert.ok(wrapper.includes(`"$here/${config.linux?.executableName}"`), 'it runs the executable linux.executableName names');
-    assert.match(wrapper, /ELECTRON_RUN_AS_NODE=1 exec .*resources\/app\.asar\/bin\/gatehouse\.js" serve "\$@"/);
+    assert.match(wrapper, /^sub=serve$/m, 'it runs serve unless asked for set-password');
+    assert.match(wrapper, /ELECTRON_RUN_AS_NODE=1 exec .*resources\/app\.asar\/bin\/gatehouse\.js" "\$sub" "\$@"/);
     const install = readFileSync(join(root, String(config.deb?.afterInstall)), 'utf8');
     assert.ok(install.includes(`ln -sf "$app_dir/gatehouse-serve" '/usr/bin/gatehouse-serve'`));
     const remove = readFileSync(join(root, String(config.deb?.afterRemove)), 'utf8');
@@ -256,6 +257,7 @@ describe('app.asar from `electron-builder --dir`', { skip: process.platform !== 
     const run = (args: string[]) => promisify(execFile)(serveWrapper, args, { env: { ...process.env, NODE_OPTIONS: '' } });
     assert.equal((await run(['--version'])).stdout.trim(), `gatehouse ${pkg.version}`);
     assert.match((await run(['--help'])).stdout, /--data-dir DIR/);
+    assert.match((await run(['set-password', '--help'])).stdout, /Usage: gatehouse set-password/, 'the wrapper passes set-password through');
   });
 
   it('serves the web UI from inside the package with gatehouse-serve', async () => {

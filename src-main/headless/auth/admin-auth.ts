@@ -1,17 +1,16 @@
 // Sign-in for the headless admin: the password, sessions, the second factor, the one-time link and
 // the bearer token, behind one object the HTTP layer (auth-routes.ts) calls. Session checks are
-// in-memory lookups; everything that changes state goes through one queue that first re-reads
-// admin-auth.json when another process (`gatehouse set-password`) replaced it, then writes it back.
-import { watch, type FSWatcher } from 'node:fs';
+// in-memory lookups; every change goes through AuthStore's queue (auth-store.ts), which keeps
+// admin-auth.json and the running server in step.
 import type { AuthState, SetPasswordInput, SignInResult, TotpConfirmed, TotpEnrolment } from '../../../shared/admin-auth.js';
 import { ApiError } from '../../../shared/api.js';
 import { bearerMatches, replaceAdminToken } from '../admin-token.js';
-import { AUTH_FILE, authFileIdentity, readAuthFile, sameIdentity, writeAuthFile, type AuthFileData, type FileIdentity } from './auth-file.js';
+import { AuthStore } from './auth-store.js';
 import { DEFAULT_FAILURE_LIMITS, FailureLimiter, type FailureLimits } from './failure-limiter.js';
 import { OneTimeLinks } from './one-time-links.js';
 import { hashPassword, passwordMatches } from './password-hash.js';
 import { newRecoveryCodes, newTotpSecret, recoveryCodeHash, totpStep } from './second-factor.js';
-import { DEFAULT_SESSION_LIMITS, SessionTable, type Session, type SessionLimits } from './sessions.js';
+import { DEFAULT_SESSION_LIMITS, type Session, type SessionLimits } from './sessions.js';
 
 export interface AdminAuthOptions {
   dataDir: string;
@@ -35,12 +34,7 @@ const WRONG_CODE = 'That code is not right, or it was used already. Enter the co
 
 export class AdminAuth {
   #token: string;
-  #data: AuthFileData;
-  #identity: FileIdentity | null;
-  #queue: Promise<unknown> = Promise.resolve();
-  #persistTimer: NodeJS.Timeout | null = null;
-  #watcher: FSWatcher | null = null;
-  readonly #sessions: SessionTable;
+  readonly #store: AuthStore;
   readonly #limiter: FailureLimiter;
   readonly #links: OneTimeLinks;
   /** TOTP secrets begun but not confirmed yet, per caller (session idHash, or "token"). */
@@ -49,22 +43,20 @@ export class AdminAuth {
 
   private constructor(
     private readonly options: AdminAuthOptions,
-    loaded: { data: AuthFileData; identity: FileIdentity | null },
+    store: AuthStore,
+    now: () => number,
   ) {
     this.#token = options.token;
-    this.#data = loaded.data;
-    this.#identity = loaded.identity;
-    this.#now = options.now ?? Date.now;
-    this.#sessions = new SessionTable({ ...DEFAULT_SESSION_LIMITS, ...options.sessionLimits });
-    this.#sessions.replaceWith(loaded.data.sessions);
+    this.#store = store;
+    this.#now = now;
     this.#limiter = new FailureLimiter({ ...DEFAULT_FAILURE_LIMITS, ...options.failureLimits });
     this.#links = new OneTimeLinks(options.onceLinkTtlMs);
   }
 
   static async open(options: AdminAuthOptions): Promise<AdminAuth> {
-    const auth = new AdminAuth(options, await readAuthFile(options.dataDir));
-    auth.#watch();
-    return auth;
+    const now = options.now ?? Date.now;
+    const store = await AuthStore.open(options.dataDir, { ...DEFAULT_SESSION_LIMITS, ...options.sessionLimits }, now);
+    return new AdminAuth(options, store, now);
   }
 
   get token(): string {
@@ -72,15 +64,15 @@ export class AdminAuth {
   }
 
   get passwordSet(): boolean {
-    return this.#data.password !== null;
+    return this.#store.data.password !== null;
   }
 
   /** O(1): one SHA-256 and one Map lookup for a cookie, a constant-time compare for a bearer. */
   identify(sessionId: string | null, authorization: string | undefined): Caller {
     if (sessionId) {
-      const session = this.#sessions.use(sessionId, this.#now());
+      const session = this.#store.sessions.use(sessionId, this.#now());
       if (session) {
-        if (session.lastSeen - session.persistedLastSeen >= this.#sessions.limits.persistEveryMs) this.#persistSoon();
+        if (session.lastSeen - session.persistedLastSeen >= this.#store.sessions.limits.persistEveryMs) this.#store.persistSoon();
         return { via: 'session', session };
       }
     }
@@ -97,11 +89,11 @@ export class AdminAuth {
       caller.via === 'session'
         ? {
             createdAt: caller.session.createdAt,
-            idleExpiresAt: this.#sessions.idleExpiresAt(caller.session),
-            absoluteExpiresAt: this.#sessions.absoluteExpiresAt(caller.session),
+            idleExpiresAt: this.#store.sessions.idleExpiresAt(caller.session),
+            absoluteExpiresAt: this.#store.sessions.absoluteExpiresAt(caller.session),
           }
         : null;
-    const totp = this.#data.totp;
+    const totp = this.#store.data.totp;
     return {
       passwordSet,
       signedIn: true,
@@ -109,34 +101,34 @@ export class AdminAuth {
       session,
       totpEnabled: totp !== null,
       recoveryCodesLeft: totp?.recoveryCodeHashes.length ?? 0,
-      sessionCount: this.#sessions.size,
+      sessionCount: this.#store.sessions.size,
     };
   }
 
   /** How long a new session's cookie should live. */
   cookieLifeMs(session: Session): number {
-    return this.#sessions.absoluteExpiresAt(session) - this.#now();
+    return this.#store.sessions.absoluteExpiresAt(session) - this.#now();
   }
 
   /** Re-reads the file when another process replaced it (a password set from the command line). */
   refresh(): Promise<void> {
-    return this.#serially(async () => {});
+    return this.#store.refresh();
   }
 
   async signIn(address: string, password: string, code: string | undefined): Promise<{ result: SignInResult; id: string | null; session: Session | null }> {
     await this.refresh();
-    const stored = this.#data.password;
+    const stored = this.#store.data.password;
     if (!stored) throw new ApiError('unauthorized', NO_PASSWORD_YET);
     this.#limiter.begin(address, this.#now());
     if (!(await passwordMatches(stored.hash, password))) throw new ApiError('unauthorized', 'That password is not right.');
-    if (this.#data.totp && code === undefined) {
+    if (this.#store.data.totp && code === undefined) {
       this.#limiter.forgive(address);
       return { result: { state: this.state({ via: null }), needsCode: true }, id: null, session: null };
     }
-    return this.#serially(async () => {
-      if (this.#data.totp && !this.#acceptCode(code!)) throw new ApiError('unauthorized', WRONG_CODE);
+    return this.#store.serially(async () => {
+      if (this.#store.data.totp && !this.#acceptCode(code!)) throw new ApiError('unauthorized', WRONG_CODE);
       this.#limiter.forgive(address);
-      const { id, session } = this.#sessions.create(this.#now());
+      const { id, session } = this.#store.sessions.create(this.#now());
       return { result: { state: this.state({ via: 'session', session }), needsCode: false }, id, session };
     });
   }
@@ -144,16 +136,16 @@ export class AdminAuth {
   /** Ends the caller's own session (nothing to do for a bearer or a signed-out caller). */
   signOut(caller: Caller): Promise<void> {
     if (caller.via !== 'session') return Promise.resolve();
-    return this.#serially(async () => {
-      this.#sessions.end(caller.session.idHash);
+    return this.#store.serially(async () => {
+      this.#store.sessions.end(caller.session.idHash);
       this.#enrolments.delete(caller.session.idHash);
     });
   }
 
   signOutEverywhere(caller: Caller): Promise<AuthState> {
     this.#requireSignedIn(caller);
-    return this.#serially(async () => {
-      this.#sessions.endAllBut(null);
+    return this.#store.serially(async () => {
+      this.#store.sessions.endAllBut(null);
       this.#enrolments.clear();
       return this.state({ via: null });
     });
@@ -166,17 +158,21 @@ export class AdminAuth {
   async setPassword(address: string, caller: Caller, input: SetPasswordInput & { newPassword: string }): Promise<AuthState> {
     this.#requireSignedIn(caller);
     await this.refresh();
-    if (this.#data.password) {
+    const replaced = this.#store.data.password?.hash ?? null;
+    if (this.#store.data.password) {
       if (input.currentPassword === undefined) {
         throw new ApiError('invalid_input', 'currentPassword: enter your current password', { issues: [{ path: 'currentPassword', message: 'enter your current password' }] });
       }
       await this.#confirmPassword(address, input.currentPassword, 'The current password is not right.');
     }
     const hash = await hashPassword(input.newPassword);
-    return this.#serially(async () => {
-      this.#data.password = { hash, changedAt: this.#now() };
+    return this.#store.serially(async () => {
+      // Two first passwords at once, or a change from the command line meanwhile: the later one
+      // must not silently replace a password it never checked.
+      if ((this.#store.data.password?.hash ?? null) !== replaced) throw new ApiError('conflict', 'The password was changed meanwhile; sign in with the new one and try again.');
+      this.#store.data.password = { hash, changedAt: this.#now() };
       const keep = caller.via === 'session' ? caller.session.idHash : null;
-      this.#sessions.endAllBut(keep);
+      this.#store.sessions.endAllBut(keep);
       this.#links.revokeAll();
       return this.state(caller);
     });
@@ -184,7 +180,7 @@ export class AdminAuth {
 
   beginTotp(caller: Caller): TotpEnrolment {
     this.#requireSignedIn(caller);
-    if (this.#data.totp) throw new ApiError('conflict', 'The second factor is on already. Turn it off first to enrol another authenticator.');
+    if (this.#store.data.totp) throw new ApiError('conflict', 'The second factor is on already. Turn it off first to enrol another authenticator.');
     const enrolment = newTotpSecret();
     this.#enrolments.set(enrolmentKey(caller), enrolment.secret);
     return enrolment;
@@ -192,16 +188,16 @@ export class AdminAuth {
 
   confirmTotp(address: string, caller: Caller, code: string): Promise<TotpConfirmed> {
     this.#requireSignedIn(caller);
-    return this.#serially(async () => {
+    return this.#store.serially(async () => {
       const secret = this.#enrolments.get(enrolmentKey(caller));
       if (!secret) throw new ApiError('conflict', 'Start again: no authenticator is being enrolled from this sign-in (POST /auth/totp/begin first).');
-      if (this.#data.totp) throw new ApiError('conflict', 'The second factor is on already.');
+      if (this.#store.data.totp) throw new ApiError('conflict', 'The second factor is on already.');
       this.#limiter.begin(address, this.#now());
       const step = totpStep(secret, code, this.#now());
       if (step === null) throw new ApiError('unauthorized', 'That code is not right. Check the phone\'s clock, and enter the code the app shows now.');
       this.#limiter.forgive(address);
       const recoveryCodes = newRecoveryCodes();
-      this.#data.totp = { secret, recoveryCodeHashes: recoveryCodes.map(recoveryCodeHash), lastStep: step };
+      this.#store.data.totp = { secret, recoveryCodeHashes: recoveryCodes.map(recoveryCodeHash), lastStep: step };
       this.#enrolments.delete(enrolmentKey(caller));
       return { state: this.state(caller), recoveryCodes };
     });
@@ -211,8 +207,8 @@ export class AdminAuth {
     this.#requireSignedIn(caller);
     await this.refresh();
     await this.#confirmPassword(address, password, 'That password is not right.');
-    return this.#serially(async () => {
-      this.#data.totp = null;
+    return this.#store.serially(async () => {
+      this.#store.data.totp = null;
       return this.state(caller);
     });
   }
@@ -237,19 +233,12 @@ export class AdminAuth {
     this.#limiter.begin(address, this.#now());
     if (!this.#links.consume(code, this.#now()) || this.passwordSet) return null;
     this.#limiter.forgive(address);
-    return this.#serially(async () => this.#sessions.create(this.#now()));
+    return this.#store.serially(async () => this.#store.sessions.create(this.#now()));
   }
 
   /** Stops watching the file and writes any lastSeen not on disk yet. */
-  async close(): Promise<void> {
-    this.#watcher?.close();
-    this.#watcher = null;
-    if (this.#persistTimer) {
-      clearTimeout(this.#persistTimer);
-      this.#persistTimer = null;
-      await this.#serially(async () => {});
-    }
-    await this.#queue.catch(() => undefined);
+  close(): Promise<void> {
+    return this.#store.close();
   }
 
   #requireSignedIn(caller: Caller): void {
@@ -257,7 +246,7 @@ export class AdminAuth {
   }
 
   async #confirmPassword(address: string, password: string, wrong: string): Promise<void> {
-    const stored = this.#data.password;
+    const stored = this.#store.data.password;
     if (!stored) throw new ApiError('conflict', 'No admin password is set yet; set one first (POST /auth/password or "gatehouse set-password").');
     this.#limiter.begin(address, this.#now());
     if (!(await passwordMatches(stored.hash, password))) throw new ApiError('unauthorized', wrong);
@@ -266,7 +255,7 @@ export class AdminAuth {
 
   /** A TOTP code from a step after the last one used, or an unused recovery code (spent here). */
   #acceptCode(code: string): boolean {
-    const totp = this.#data.totp!;
+    const totp = this.#store.data.totp!;
     if (/^\d{6}$/.test(code)) {
       const step = totpStep(totp.secret, code, this.#now());
       if (step === null || step <= totp.lastStep) return false;
@@ -278,69 +267,9 @@ export class AdminAuth {
     totp.recoveryCodeHashes.splice(index, 1);
     return true;
   }
-
-  /**
-   * Runs `change` after every earlier one, on the file's latest content, then writes the file.
-   * A change that throws writes nothing, except what it did deliberately before throwing.
-   */
-  #serially<T>(change: () => Promise<T>): Promise<T> {
-    const run = this.#queue.then(async () => {
-      await this.#reloadIfReplaced();
-      const before = JSON.stringify(this.#data);
-      try {
-        return await change();
-      } finally {
-        await this.#write(before);
-      }
-    });
-    this.#queue = run.catch(() => undefined);
-    return run;
-  }
-
-  /** Writes when something changed; a lastSeen alone counts only once persistEveryMs old (see SessionLimits). */
-  async #write(before: string): Promise<void> {
-    const changed = JSON.stringify(this.#data) !== before || this.#sessions.needsPersisting() || !sameSessions(this.#data.sessions, this.#sessions.idHashes());
-    if (!changed) return;
-    this.#data.sessions = this.#sessions.toStored(this.#now());
-    this.#identity = await writeAuthFile(this.options.dataDir, this.#data);
-  }
-
-  async #reloadIfReplaced(): Promise<void> {
-    const identity = await authFileIdentity(this.options.dataDir);
-    if (sameIdentity(identity, this.#identity)) return;
-    const loaded = await readAuthFile(this.options.dataDir);
-    this.#data = loaded.data;
-    this.#identity = loaded.identity;
-    this.#sessions.replaceWith(loaded.data.sessions);
-    if (this.#data.password) this.#links.revokeAll();
-  }
-
-  #persistSoon(): void {
-    if (this.#persistTimer) return;
-    this.#persistTimer = setTimeout(() => {
-      this.#persistTimer = null;
-      void this.#serially(async () => {}).catch((error: unknown) => console.error('gatehouse: could not save sessions:', error));
-    }, 1000);
-    this.#persistTimer.unref();
-  }
-
-  /** Sessions ended from the command line end here as soon as the file changes, not at the next sign-in. */
-  #watch(): void {
-    try {
-      this.#watcher = watch(this.options.dataDir, { persistent: false }, (_event, name) => {
-        if (name === AUTH_FILE) void this.refresh().catch((error: unknown) => console.error('gatehouse: could not re-read the sign-in file:', error));
-      });
-      this.#watcher.on('error', () => this.#watcher?.close());
-    } catch {
-      // No file watching here (some network file systems): sign-in and /auth requests re-read it anyway.
-    }
-  }
 }
 
 function enrolmentKey(caller: Caller): string {
   return caller.via === 'session' ? caller.session.idHash : 'token';
 }
 
-function sameSessions(stored: AuthFileData['sessions'], live: ReadonlySet<string>): boolean {
-  return stored.length === live.size && stored.every((session) => live.has(session.idHash));
-}

@@ -1,6 +1,7 @@
 // The page a used, expired or unknown one-time link answers with: what happened and what to do,
 // in the look of Gatehouse's other built-in pages, and nothing about why this code failed.
 import { escapeHtml } from '../../core/html.js';
+import { setPasswordCommandName } from './set-password-command.js';
 
 // The same look as the proxy's error pages (src-main/core/proxy/error-page.ts).
 const STYLE =
@@ -16,7 +17,7 @@ export function onceLinkRefusedPage(limited: boolean): string {
   const paragraphs = [
     why,
     'If a password is set, <a href="/">sign in with it</a>.',
-    'On the server, run <code>gatehouse set-password</code> to set the admin password, or restart <code>gatehouse serve</code> to print a new link.',
+    `On the server, run <code>${escapeHtml(setPasswordCommandName())}</code> to set the admin password, or restart <code>gatehouse serve</code> to print a new link.`,
   ];
   return (
     `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">` +

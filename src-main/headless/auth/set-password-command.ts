@@ -9,6 +9,14 @@ import { authFilePath, readAuthFile, writeAuthFile } from './auth-file.js';
 import { readFirstLine, readHiddenLine } from './hidden-input.js';
 import { hashPassword } from './password-hash.js';
 
+/**
+ * How a person runs this command here: the .deb's gatehouse-serve wrapper runs the app's own
+ * executable as Node (ELECTRON_RUN_AS_NODE), and there `gatehouse` is the desktop app.
+ */
+export function setPasswordCommandName(): string {
+  return process.env.ELECTRON_RUN_AS_NODE ? 'gatehouse-serve set-password' : 'gatehouse set-password';
+}
+
 /** Resolves with the exit code: 0 done, 1 the password was refused or the terminal closed. */
 export async function setPassword(options: SetPasswordOptions): Promise<number> {
   await mkdir(options.dataDir, { recursive: true, mode: 0o700 });
