@@ -26,7 +26,7 @@ export function refusalOnField(error: ApiError, field: string | null): ApiError 
   return new ApiError('invalid_input', error.message, { issues: [{ path: field, message: error.message }] });
 }
 
-/** Each listed field's first problem, for a FieldErrors whose fields are the schema's keys. */
+/** The form field an issue's path names (the schemas' keys are the field names), or null for the alert. */
 function fieldsOf<F extends string>(fields: readonly F[]) {
   return (path: string): F | null => {
     const field = path.split('.')[0] ?? '';
@@ -38,15 +38,11 @@ function problems<F extends string>(result: z.ZodSafeParseResult<unknown>, field
   return result.success ? {} : splitIssues(zodIssues(result.error), fieldOf).fields;
 }
 
-/** What a form shows after a refusal: the alert (null when every issue sits on a field) and issues without a field. */
-interface Refusal {
-  error: ApiError | null;
-  errorIssues: FieldIssue[];
-}
-
-abstract class PasswordFormBase<F extends string> implements Refusal {
+abstract class PasswordFormBase<F extends string> {
   busy = $state(false);
+  /** The alert after a refusal: null when every issue sits on a field. */
   error = $state.raw<ApiError | null>(null);
+  /** The refusal's issues that name no field, listed in the alert. */
   errorIssues = $state.raw<FieldIssue[]>([]);
   abstract readonly fieldErrors: FieldErrors<F>;
 
