@@ -1,7 +1,7 @@
 // The headless admin server: the API contract over HTTP under /api (a session cookie or the bearer
-// token required), sign-in under /auth (auth/auth-routes.ts), the event stream at /api/events, and the
-// built web UI everywhere else. Same gateway, same handlers,
-// same validation as the Electron transport.
+// token required), sign-in under /auth (auth/auth-routes.ts), the event stream at /api/events, and
+// the built web UI everywhere else. Same gateway, same handlers, same validation as the Electron
+// transport.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { ApiError, parseInput, type ApiErrorBody, type ApiMember } from '../../shared/api.js';
 import type { ListenerInfo } from '../../shared/status.js';

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ApiError } from '../../shared/api.js';
-import { FailureLimiter } from '../../src-main/headless/auth/failure-limiter.js';
+import { clientKey, FailureLimiter } from '../../src-main/headless/auth/failure-limiter.js';
 
 const limits = { maxFailures: 3, windowMs: 10 * 60_000, maxClients: 2 };
 const refused = (limiter: FailureLimiter, address: string, now: number) => {
@@ -40,4 +40,13 @@ test('the map is bounded: a third address pushes out the longest-unseen one', ()
   limiter.begin('b', 6);
   limiter.begin('c', 7);
   assert.equal(refused(limiter, 'a', 8), null, '"a" was forgotten to make room');
+});
+
+test('failures count per IPv4 address, and per /64 network for IPv6', () => {
+  assert.equal(clientKey('192.168.1.20'), '192.168.1.20');
+  assert.equal(clientKey('::ffff:192.168.1.20'), '192.168.1.20', 'a mapped IPv4 address is that address');
+  assert.equal(clientKey('2001:db8:0:1:aaaa::1'), '2001:db8:0:1::/64');
+  assert.equal(clientKey('2001:0db8:0000:0001:ffff:ffff:ffff:ffff'), '2001:db8:0:1::/64', 'every address of the /64 is one client');
+  assert.equal(clientKey('fe80::1%eth0'), 'fe80:0:0:0::/64');
+  assert.equal(clientKey('::1'), '0:0:0:0::/64');
 });

@@ -16,6 +16,7 @@ import { bearerMatches } from '../admin-token.js';
 import { HttpFailure } from '../http-failure.js';
 import { readJsonBody } from '../request-body.js';
 import type { AdminAuth, Caller } from './admin-auth.js';
+import { clientKey } from './failure-limiter.js';
 import { onceLinkRefusedPage } from './once-page.js';
 import { cameOverHttps, clearedCookie, sessionCookie, sessionIdFrom } from './session-cookie.js';
 
@@ -49,8 +50,8 @@ async function parseBody<S extends z.ZodType>(request: IncomingMessage, schema: 
   return result.data;
 }
 
-/** The client's address, the key of the failure limiter. */
-const clientAddress = (request: IncomingMessage) => request.socket.remoteAddress ?? 'unknown';
+/** Whom failed attempts are counted against: the client's address (its /64 for IPv6). */
+const clientAddress = (request: IncomingMessage) => clientKey(request.socket.remoteAddress ?? 'unknown');
 
 type Handler = (request: IncomingMessage, response: ServerResponse, caller: Caller) => Promise<void>;
 

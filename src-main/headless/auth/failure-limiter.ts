@@ -1,6 +1,7 @@
 // Failed sign-ins (passwords, TOTP and recovery codes, password confirmations, one-time links)
 // counted per client address: after `maxFailures` within `windowMs` that address is refused until
 // its oldest failure ages out. The map is bounded, so a flood of addresses cannot grow it without end.
+import { isIPv6 } from 'node:net';
 import { ApiError } from '../../../shared/api.js';
 
 export interface FailureLimits {
@@ -50,4 +51,20 @@ export class FailureLimiter {
     while (times.length > 0 && times[0]! <= now - this.limits.windowMs) times.shift();
     return times;
   }
+}
+
+/**
+ * The key a client's failures are counted under: its IPv4 address (also when it arrives mapped into
+ * IPv6), or the /64 network of an IPv6 address, since one home or host usually holds a whole /64
+ * and could otherwise pick a fresh address for every few guesses.
+ */
+export function clientKey(address: string): string {
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+  if (mapped) return mapped[1]!;
+  if (!isIPv6(address)) return address;
+  const [head = '', tail] = address.toLowerCase().split('%')[0]!.split('::');
+  const left = head ? head.split(':') : [];
+  const right = tail === undefined ? [] : tail ? tail.split(':') : [];
+  const groups = tail === undefined ? left : [...left, ...Array<string>(8 - left.length - right.length).fill('0'), ...right];
+  return `${groups.slice(0, 4).map((group) => group.replace(/^0+(?=.)/, '')).join(':')}::/64`;
 }

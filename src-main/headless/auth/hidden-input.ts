@@ -5,7 +5,6 @@ import type { ReadStream } from 'node:tty';
 /** One line typed at the terminal, not shown. Ctrl+C or Ctrl+D gives null. */
 export function readHiddenLine(prompt: string, stdin: ReadStream = process.stdin as ReadStream, stderr: NodeJS.WriteStream = process.stderr): Promise<string | null> {
   return new Promise((resolve) => {
-    stderr.write(prompt);
     let text = '';
     const finish = (value: string | null) => {
       stdin.off('data', onData);
@@ -22,7 +21,9 @@ export function readHiddenLine(prompt: string, stdin: ReadStream = process.stdin
         else if (char >= ' ') text += char;
       }
     };
+    // Echo goes off before the prompt appears, so nothing typed after the prompt is ever shown.
     stdin.setRawMode(true);
+    stderr.write(prompt);
     stdin.resume();
     stdin.on('data', onData);
   });

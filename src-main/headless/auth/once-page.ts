@@ -6,8 +6,8 @@ import { setPasswordCommandName } from './set-password-command.js';
 // The same look as the proxy's error pages (src-main/core/proxy/error-page.ts).
 const STYLE =
   'body{font:16px/1.5 system-ui,sans-serif;margin:0;display:grid;place-items:center;min-height:100vh;background:#f6f7f9;color:#1c2026}' +
-  'main{max-width:36rem;padding:2rem}h1{font-size:1.4rem;margin:0 0 .5rem}p{margin:.5rem 0}code{overflow-wrap:anywhere}.code{color:#5b6472;font-size:.85rem}' +
-  '@media (prefers-color-scheme:dark){body{background:#15181d;color:#e6e8eb}.code{color:#9aa3ad}}';
+  'main{max-width:36rem;padding:2rem}h1{font-size:1.4rem;margin:0 0 .5rem}p{margin:.5rem 0}code{white-space:nowrap}a{color:#1d5fc4}.code{color:#5b6472;font-size:.85rem}' +
+  '@media (prefers-color-scheme:dark){body{background:#15181d;color:#e6e8eb}a{color:#8fb8f5}.code{color:#9aa3ad}}';
 
 export function onceLinkRefusedPage(limited: boolean): string {
   const heading = limited ? 'Too many tries from this device' : 'This sign-in link does not work any more';
