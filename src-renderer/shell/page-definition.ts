@@ -13,7 +13,12 @@ export interface PageDefinition {
   /** The window title, and what the page's h1 says. */
   title: string;
   /** Where the page appears in the main navigation (ascending order); leave out for pages reached from others. */
-  nav?: { label: string; order: number };
+  nav?: {
+    label: string;
+    order: number;
+    /** Listed only in the web UI of `gatehouse serve`, which has sign-in; the Electron window has none. */
+    webOnly?: boolean;
+  };
   component: Component<PageProps>;
 }
 

@@ -1,5 +1,7 @@
 // The API over HTTP, for the renderer served by `gatehouse serve`: each member is a request as
-// `endpoints` describes it, events arrive over SSE. Every browser global it uses is passed in, so
+// `endpoints` describes it, events arrive over SSE. Requests carry the session cookie the browser
+// holds after signing in (shared/admin-auth.ts), never a token: a token in the page would end up in
+// URLs, history and storage that outlive the session. Every browser global it uses is passed in, so
 // the request building and the event stream run (and are tested) under plain Node too.
 import {
   ApiError,
@@ -13,19 +15,14 @@ import {
 } from '../../shared/api.js';
 import { readEventStream, type SseMessage } from './sse.js';
 
-/** Where the admin token is kept for this tab: it survives reloads, not the tab. */
-export const TOKEN_STORAGE_KEY = 'gatehouse.adminToken';
-
 export interface HttpRequest {
   url: string;
-  init: { method: string; headers: Record<string, string>; body?: string };
+  init: { method: string; headers: Record<string, string>; body?: string; credentials: 'same-origin' };
 }
 
 export interface RequestContext {
   /** The admin API's origin, e.g. "http://127.0.0.1:4780" (the page's own origin). */
   baseUrl: string;
-  /** The bearer token, or null when none was given. */
-  token: string | null;
 }
 
 function missingPathParameter(name: string): ApiError {
@@ -58,14 +55,15 @@ export function buildRequest(member: ApiMember, input: unknown, context: Request
 
   const url = new URL(filledPath, context.baseUrl);
   const headers: Record<string, string> = { Accept: 'application/json' };
-  if (context.token) headers.Authorization = `Bearer ${context.token}`;
+  // Same-origin is fetch's default; said here so no later change can send the cookie elsewhere.
+  const credentials = 'same-origin';
 
   if (method === 'GET' || method === 'DELETE') {
     for (const [name, value] of Object.entries(rest)) appendQuery(url.searchParams, name, value);
-    return { url: url.href, init: { method, headers } };
+    return { url: url.href, init: { method, headers, credentials } };
   }
   headers['Content-Type'] = 'application/json';
-  return { url: url.href, init: { method, headers, body: JSON.stringify(rest) } };
+  return { url: url.href, init: { method, headers, body: JSON.stringify(rest), credentials } };
 }
 
 /** Reads the answer: the value on success, an ApiError built from the error body otherwise. */
@@ -80,15 +78,15 @@ export async function readResponse(response: Response): Promise<unknown> {
   if (response.ok) return body;
   const error = ApiError.fromBody(body);
   if (error.code === 'internal' && response.status === 401) {
-    throw new ApiError('unauthorized', 'The admin token is missing or wrong.', {
-      fix: 'Open the address that `gatehouse serve` printed; it carries the token.',
-    });
+    throw new ApiError('unauthorized', 'You are not signed in, or your session has ended.', { fix: 'Sign in again.' });
   }
   throw error;
 }
 
 export interface HttpTransportOptions extends RequestContext {
   fetch: typeof fetch;
+  /** Called when Gatehouse answers 401: the session ended (expired, or signed out elsewhere). */
+  onUnauthorized?: () => void;
   /** Called each time the event stream connects again after a drop: events may have been missed. */
   onReconnect?: () => void;
   /** Reconnect delays: the first, doubling up to the last. Default: 500 ms to 30 s. */
@@ -120,23 +118,37 @@ function toApiEvent(message: SseMessage): ApiEvent | null {
   }
 }
 
-export function createHttpTransport(options: HttpTransportOptions): ApiTransport {
+export interface HttpTransport extends ApiTransport {
+  /** Closes the event stream while nobody is signed in: an ended session gets no more live data. */
+  pauseEvents(): void;
+  /**
+   * Opens the event stream again after it stopped on a 401 or a pause, once the person has signed
+   * in again (a no-op while it runs or nobody listens).
+   */
+  resumeEvents(): void;
+}
+
+export function createHttpTransport(options: HttpTransportOptions): HttpTransport {
   const { fetch: fetchImpl, backoff = { initialMs: 500, maxMs: 30_000 } } = options;
   const listeners = new Set<(event: ApiEvent) => void>();
   let stream: AbortController | null = null;
 
+  let refused = false;
+
   async function runEventStream(signal: AbortSignal): Promise<void> {
     const headers: Record<string, string> = { Accept: 'text/event-stream' };
-    if (options.token) headers.Authorization = `Bearer ${options.token}`;
     const url = new URL('/api/events', options.baseUrl).href;
     let delay = backoff.initialMs;
     let connectedBefore = false;
     while (!signal.aborted) {
       const openedAt = Date.now();
       try {
-        const response = await fetchImpl(url, { headers, signal });
+        const response = await fetchImpl(url, { headers, signal, credentials: 'same-origin' });
         if (response.status === 401 || response.status === 403) {
-          console.warn('Gatehouse refused the event stream (the admin token is missing or wrong); live updates are off.');
+          // Retrying cannot help until the person signs in again: resumeEvents() starts over then.
+          refused = true;
+          if (response.status === 401) options.onUnauthorized?.();
+          else console.warn('Gatehouse refused the event stream (403); live updates are off.');
           return;
         }
         if (!response.ok || !response.body) throw new Error(`HTTP ${response.status}`);
@@ -171,42 +183,54 @@ export function createHttpTransport(options: HttpTransportOptions): ApiTransport
           fix: 'Check that `gatehouse serve` is still running, then reload this page.',
         });
       }
+      if (response.status === 401) options.onUnauthorized?.();
       return readResponse(response);
     },
 
     subscribe(listener) {
       listeners.add(listener);
-      if (!stream) {
-        stream = new AbortController();
-        void runEventStream(stream.signal);
-      }
+      if (!stream) openStream();
       return () => {
         if (!listeners.delete(listener) || listeners.size > 0) return;
         stream?.abort();
         stream = null;
       };
     },
+
+    pauseEvents() {
+      refused = true;
+      stream?.abort();
+      stream = null;
+    },
+
+    resumeEvents() {
+      if (!refused || listeners.size === 0) return;
+      stream?.abort();
+      openStream();
+    },
   };
+
+  function openStream(): void {
+    refused = false;
+    stream = new AbortController();
+    void runEventStream(stream.signal);
+  }
 }
 
-export interface TokenEnvironment {
+export interface AddressBar {
   location: { hash: string; pathname: string; search: string };
   history: { replaceState(data: unknown, unused: string, url?: string): void };
-  storage: { getItem(key: string): string | null; setItem(key: string, value: string): void };
 }
 
 /**
- * The admin token: taken once from `#token=…` (how `gatehouse serve` hands it over), kept in
- * sessionStorage, and removed from the address bar so it is not bookmarked, shared or screenshotted.
+ * Takes a `#token=…` left by an old bookmark (earlier versions handed the token over that way) out
+ * of the address bar, without keeping it anywhere: signing in replaces it. True when one was there.
  */
-export function readToken(env: TokenEnvironment): string | null {
-  const fragment = new URLSearchParams(env.location.hash.replace(/^#/, ''));
-  const fromUrl = fragment.get('token');
-  if (fromUrl) {
-    env.storage.setItem(TOKEN_STORAGE_KEY, fromUrl);
-    fragment.delete('token');
-    const rest = fragment.toString();
-    env.history.replaceState(null, '', `${env.location.pathname}${env.location.search}${rest ? `#${rest}` : ''}`);
-  }
-  return env.storage.getItem(TOKEN_STORAGE_KEY);
+export function stripTokenFromAddress(bar: AddressBar): boolean {
+  const fragment = new URLSearchParams(bar.location.hash.replace(/^#/, ''));
+  if (!fragment.has('token')) return false;
+  fragment.delete('token');
+  const rest = fragment.toString();
+  bar.history.replaceState(null, '', `${bar.location.pathname}${bar.location.search}${rest ? `#${rest}` : ''}`);
+  return true;
 }

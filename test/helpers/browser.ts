@@ -1,6 +1,6 @@
 // Debian's Chromium driven by playwright-core, for the browser tests and the UI benchmark. One
 // browser per test file (launching costs about a second); each test opens its own context, so
-// sessionStorage (where the admin token lives), downloads and colour scheme never leak between tests.
+// cookies (the admin session), downloads and colour scheme never leak between tests.
 // Locally a missing Chromium skips with a note; under CI=true it fails (needTools).
 import { execFile } from 'node:child_process';
 import { mkdir, readFile, stat } from 'node:fs/promises';
@@ -66,19 +66,61 @@ export interface AdminPage {
 
 export interface OpenAdminOptions {
   colorScheme?: 'light' | 'dark';
-  /** Where to go once the token has been read, e.g. "#/logs"; default: wherever the app lands. */
+  /** Where to go once signed in, e.g. "#/logs"; default: wherever the app lands. */
   hash?: string;
+  /** Default: VIEWPORT. */
+  viewport?: { width: number; height: number };
 }
 
-/** Opens the admin UI the way serve's "Admin UI:" line says: ADMIN_URL#token=TOKEN. */
+/** The admin password openAdmin gives a serve that has none yet. */
+export const ADMIN_PASSWORD = 'test admin password, long enough';
+
+/**
+ * Gives `serve` the admin password ADMIN_PASSWORD unless it has one already, the way a script
+ * would: POST /auth/password with the bearer token.
+ */
+export async function ensureAdminPassword(serve: ServeProcess): Promise<void> {
+  const state = (await (await serve.api('/auth/state')).json()) as { passwordSet: boolean };
+  if (state.passwordSet) return;
+  const answer = await serve.api('/auth/password', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ newPassword: ADMIN_PASSWORD }),
+  });
+  if (!answer.ok) throw new Error(`POST /auth/password answered ${answer.status}: ${await answer.text()}`);
+}
+
+/**
+ * Signs `context` in as the sign-in form does (POST /auth/sign-in with the password), through the
+ * context's own request client so the session cookie lands in the browser's cookie jar.
+ */
+export async function signInContext(context: BrowserContext, serve: ServeProcess, password = ADMIN_PASSWORD): Promise<void> {
+  const answer = await context.request.post(new URL('/auth/sign-in', serve.adminUrl).href, {
+    data: { password },
+    headers: { origin: new URL(serve.adminUrl).origin },
+  });
+  if (!answer.ok()) throw new Error(`POST /auth/sign-in answered ${answer.status()}: ${await answer.text()}`);
+}
+
+/**
+ * Opens the admin UI signed in, as a person would after `gatehouse serve`: a password is set (once
+ * per serve), the browser signs in with it, and the plain admin URL is opened, with no token in it.
+ */
 export async function openAdmin(browser: Browser, serve: ServeProcess, options: OpenAdminOptions = {}): Promise<AdminPage> {
-  const context = await browser.newContext({ viewport: VIEWPORT, colorScheme: options.colorScheme ?? 'light', acceptDownloads: true });
-  const page = await context.newPage();
-  await page.goto(`${serve.adminUrl}#token=${serve.token}`);
-  // The app reads the token, strips it and navigates to #/ (or #/welcome).
-  await page.waitForFunction(() => !location.hash.includes('token='), undefined, { timeout: 10_000 });
-  if (options.hash) await navigate(page, options.hash);
-  return { context, page, close: () => context.close() };
+  await ensureAdminPassword(serve);
+  const context = await browser.newContext({ viewport: options.viewport ?? VIEWPORT, colorScheme: options.colorScheme ?? 'light', acceptDownloads: true });
+  try {
+    await signInContext(context, serve);
+    const page = await context.newPage();
+    await page.goto(serve.adminUrl);
+    // The shell's navigation shows only once the session is confirmed (not on the sign-in screen).
+    await page.getByRole('navigation', { name: 'Main' }).waitFor({ timeout: 10_000 });
+    if (options.hash) await navigate(page, options.hash);
+    return { context, page, close: () => context.close() };
+  } catch (error) {
+    await context.close();
+    throw error;
+  }
 }
 
 /** Goes to a hash route of the single-page app and waits for its one h1. */
@@ -170,7 +212,8 @@ export async function saveScreenshot(page: Page, name: string): Promise<string> 
   const path = join(SCREENSHOT_DIR, `${name}.png`);
   await page.screenshot({ path, fullPage: true, animations: 'disabled' });
   const info = await pngInfo(path);
-  if (info.width < VIEWPORT.width || info.height < VIEWPORT.height || info.bytes < 8 * 1024) {
+  const viewport = page.viewportSize() ?? VIEWPORT;
+  if (info.width < viewport.width || info.height < viewport.height || info.bytes < 8 * 1024) {
     throw new Error(`${path} looks empty: ${info.width}×${info.height}, ${info.bytes} bytes`);
   }
   return path;

@@ -1,6 +1,7 @@
 // The renderer's HTTP transport against a real node:http server on 127.0.0.1:0: what it sends for
-// each kind of member (method, path parameters, query or JSON body, Authorization), how it reads
-// answers and errors, the SSE event stream with reconnects, and the token hand-over from the URL.
+// each kind of member (method, path parameters, query or JSON body; the session cookie, never a
+// token), how it reads answers and errors (a 401 ends the session), the SSE event stream with
+// reconnects, and what is left of the old #token= hand-over: taking it out of the address unused.
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -8,18 +9,14 @@ import type { AddressInfo } from 'node:net';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { ApiError, createApiClient, endpoints, type ApiEvent, type ApiMember } from '../../shared/api.js';
 import { SseParser, type SseMessage } from '../../src-renderer/transport/sse.js';
-import {
-  buildRequest,
-  createHttpTransport,
-  readToken,
-  TOKEN_STORAGE_KEY,
-} from '../../src-renderer/transport/http.js';
+import { buildRequest, createHttpTransport, stripTokenFromAddress } from '../../src-renderer/transport/http.js';
 
 interface Seen {
   method: string;
   path: string;
   query: Record<string, string[]>;
   authorization: string | undefined;
+  cookie: string | undefined;
   contentType: string | undefined;
   body: string;
 }
@@ -49,6 +46,7 @@ before(async () => {
         path: url.pathname,
         query,
         authorization: req.headers.authorization,
+        cookie: req.headers.cookie,
         contentType: req.headers['content-type'],
         body: Buffer.concat(chunks).toString('utf8'),
       };
@@ -72,11 +70,18 @@ beforeEach(() => {
   reply = (_req, res) => json(res, 200, { ok: true });
 });
 
-const transport = (token: string | null = 'secret-token', extra: Partial<Parameters<typeof createHttpTransport>[0]> = {}) =>
-  createHttpTransport({ baseUrl, token, fetch: globalThis.fetch, ...extra });
+/** Node's fetch keeps no cookies: this one plays the browser's part and sends the session cookie when asked to. */
+const SESSION_COOKIE = 'gatehouse_session=s3ss10n';
+const cookieFetch: typeof fetch = (input, init = {}) => {
+  const headers = new Headers(init.headers);
+  if (init.credentials === 'same-origin' || init.credentials === 'include') headers.set('cookie', SESSION_COOKIE);
+  return globalThis.fetch(input, { ...init, headers });
+};
+
+const transport = (extra: Partial<Parameters<typeof createHttpTransport>[0]> = {}) => createHttpTransport({ baseUrl, fetch: cookieFetch, ...extra });
 
 describe('HTTP transport: requests', () => {
-  it('sends every member with its method and path, and the bearer token', async () => {
+  it('sends every member with its method and path, with the session cookie and no token', async () => {
     const inputs: Record<ApiMember, unknown> = {
       listRoutes: {},
       getRoute: { id: 'r1' },
@@ -115,7 +120,8 @@ describe('HTTP transport: requests', () => {
       const request = seen.at(-1)!;
       assert.equal(request.method, endpoints[member].method, member);
       assert.equal(request.path, endpoints[member].path.replace(':id', member === 'removeCertificate' ? 'c1' : 'r1').replace(':routeId', 'r1'), member);
-      assert.equal(request.authorization, 'Bearer secret-token', member);
+      assert.equal(request.authorization, undefined, member);
+      assert.equal(request.cookie, SESSION_COOKIE, member);
     }
   });
 
@@ -153,23 +159,19 @@ describe('HTTP transport: requests', () => {
     assert.equal(seen[0]!.body, '{}');
   });
 
-  it('sends no Authorization header without a token', async () => {
-    await transport(null).call('getStatus', {});
-    assert.equal(seen[0]!.authorization, undefined);
-  });
-
   it('refuses to build a path without its parameter', () => {
     assert.throws(
-      () => buildRequest('getRoute', {}, { baseUrl, token: null }),
+      () => buildRequest('getRoute', {}, { baseUrl }),
       (error) => error instanceof ApiError && error.code === 'invalid_input' && error.details.issues?.[0]?.path === 'id',
     );
   });
 
   it('builds query strings for arrays and leaves out undefined values', () => {
-    const { url, init } = buildRequest('listRoutes', { tag: ['a', 'b'], skip: undefined }, { baseUrl, token: 't' });
+    const { url, init } = buildRequest('listRoutes', { tag: ['a', 'b'], skip: undefined }, { baseUrl });
     assert.equal(url, `${baseUrl}/api/routes?tag=a&tag=b`);
     assert.equal(init.body, undefined);
-    assert.equal(init.headers.Authorization, 'Bearer t');
+    assert.equal(init.credentials, 'same-origin');
+    assert.equal(init.headers.Authorization, undefined);
   });
 });
 
@@ -197,6 +199,19 @@ describe('HTTP transport: answers', () => {
     await assert.rejects(transport().call('getStatus', {}), (error) => error instanceof ApiError && error.code === 'unauthorized');
   });
 
+  it('reports each 401 as the end of the session, and nothing else', async () => {
+    let ended = 0;
+    const http = transport({ onUnauthorized: () => (ended += 1) });
+    reply = (_req, res) => json(res, 409, { error: { code: 'conflict', message: 'taken' } });
+    await assert.rejects(http.call('addRoute', { names: ['a.home.arpa'], upstream: '10.0.0.2:80' }));
+    reply = (_req, res) => json(res, 403, { error: { code: 'forbidden', message: 'wrong origin' } });
+    await assert.rejects(http.call('getStatus', {}));
+    assert.equal(ended, 0, 'a refusal that is not 401 leaves the session alone');
+    reply = (_req, res) => json(res, 401, { error: { code: 'unauthorized', message: 'Sign in first.' } });
+    await assert.rejects(http.call('getStatus', {}), (error) => error instanceof ApiError && error.message === 'Sign in first.');
+    assert.equal(ended, 1);
+  });
+
   it('rejects a body that is not JSON with an internal error', async () => {
     reply = (_req, res) => {
       res.writeHead(502, { 'content-type': 'text/html' });
@@ -206,13 +221,13 @@ describe('HTTP transport: answers', () => {
   });
 
   it('says so when the server cannot be reached', async () => {
-    const unreachable = createHttpTransport({ baseUrl: 'http://127.0.0.1:1', token: null, fetch: globalThis.fetch });
+    const unreachable = createHttpTransport({ baseUrl: 'http://127.0.0.1:1', fetch: globalThis.fetch });
     await assert.rejects(unreachable.call('getStatus', {}), (error) => error instanceof ApiError && /could not be reached/.test(error.message));
   });
 });
 
 describe('HTTP transport: events', () => {
-  it('reads named SSE messages into events, with the token, and stops on unsubscribe', async () => {
+  it('reads named SSE messages into events, with the session cookie, and stops on unsubscribe', async () => {
     let open: ServerResponse | null = null;
     reply = (req, res) => {
       if (req.url !== '/api/events') return json(res, 404, {});
@@ -231,7 +246,8 @@ describe('HTTP transport: events', () => {
       { type: 'status', data: { state: 'running' } },
       { type: 'routes', data: [{ id: 'r1' }] },
     ]);
-    assert.equal(seen[0]!.authorization, 'Bearer secret-token');
+    assert.equal(seen[0]!.cookie, SESSION_COOKIE);
+    assert.equal(seen[0]!.authorization, undefined);
     assert.equal(seen[0]!.path, '/api/events');
 
     unsubscribe();
@@ -275,7 +291,7 @@ describe('HTTP transport: events', () => {
     };
     let reconnects = 0;
     const events: ApiEvent[] = [];
-    const http = transport('t', { backoff: { initialMs: 10, maxMs: 40 }, onReconnect: () => (reconnects += 1) });
+    const http = transport({ backoff: { initialMs: 10, maxMs: 40 }, onReconnect: () => (reconnects += 1) });
     const stop = http.subscribe((event) => events.push(event));
     await waitFor(() => events.length === 2);
     stop();
@@ -287,17 +303,60 @@ describe('HTTP transport: events', () => {
     assert.equal(reconnects, 1, 'the first successful connection is not a reconnect');
   });
 
-  it('gives up on a refused token instead of retrying forever', async () => {
-    reply = (_req, res) => json(res, 401, { error: { code: 'unauthorized', message: 'no' } });
-    const warn = console.warn;
-    console.warn = () => {};
-    try {
-      const stop = transport('wrong', { backoff: { initialMs: 5, maxMs: 5 } }).subscribe(() => {});
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      stop();
-    } finally {
-      console.warn = warn;
-    }
+  it('stops on a 401 (the session ended) instead of retrying, and starts again once resumed', async () => {
+    let signedIn = false;
+    let ended = 0;
+    reply = (_req, res) => {
+      if (!signedIn) return json(res, 401, { error: { code: 'unauthorized', message: 'no' } });
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write('event: status\ndata: {"state":"running"}\n\n');
+    };
+    const events: ApiEvent[] = [];
+    const http = transport({ backoff: { initialMs: 5, maxMs: 5 }, onUnauthorized: () => (ended += 1) });
+    const stop = http.subscribe((event) => events.push(event));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    assert.equal(seen.length, 1, 'one try, no retries while signed out');
+    assert.equal(ended, 1);
+    signedIn = true;
+    http.resumeEvents();
+    await waitFor(() => events.length === 1);
+    stop();
+    assert.equal(seen.length, 2);
+  });
+
+  it('pauseEvents closes the stream (signed out: no more live data) and resumeEvents opens it again', async () => {
+    const responses: ServerResponse[] = [];
+    reply = (_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write('event: status\ndata: {}\n\n');
+      responses.push(res);
+    };
+    const events: ApiEvent[] = [];
+    const http = transport({ backoff: { initialMs: 5, maxMs: 5 } });
+    const stop = http.subscribe((event) => events.push(event));
+    await waitFor(() => events.length === 1);
+    http.pauseEvents();
+    await waitFor(() => responses[0]!.socket?.destroyed !== false);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.equal(seen.length, 1, 'no reconnect while paused');
+    http.resumeEvents();
+    await waitFor(() => events.length === 2);
+    stop();
+    assert.equal(seen.length, 2);
+  });
+
+  it('resumeEvents does nothing while the stream runs', async () => {
+    reply = (_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write('event: status\ndata: {}\n\n');
+    };
+    const events: ApiEvent[] = [];
+    const http = transport();
+    const stop = http.subscribe((event) => events.push(event));
+    await waitFor(() => events.length === 1);
+    http.resumeEvents();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    stop();
     assert.equal(seen.length, 1);
   });
 });
@@ -322,36 +381,42 @@ describe('SSE parser', () => {
   });
 });
 
-describe('readToken', () => {
-  function environment(hash: string, stored: string | null = null) {
-    const storage = new Map<string, string>(stored ? [[TOKEN_STORAGE_KEY, stored]] : []);
+describe('stripTokenFromAddress', () => {
+  function addressBar(hash: string) {
     const replaced: string[] = [];
     return {
-      env: {
+      bar: {
         location: { hash, pathname: '/', search: '?x=1' },
         history: { replaceState: (_data: unknown, _unused: string, url?: string) => void replaced.push(url ?? '') },
-        storage: { getItem: (key: string) => storage.get(key) ?? null, setItem: (key: string, value: string) => void storage.set(key, value) },
       },
-      storage,
       replaced,
     };
   }
 
-  it('takes the token from the fragment, keeps it in storage and removes it from the address bar', () => {
-    const { env, storage, replaced } = environment('#token=abc123&view=routes');
-    assert.equal(readToken(env), 'abc123');
-    assert.equal(storage.get(TOKEN_STORAGE_KEY), 'abc123');
+  it('takes an old bookmark\'s token out of the address bar', () => {
+    const { bar, replaced } = addressBar('#token=abc123');
+    assert.equal(stripTokenFromAddress(bar), true);
+    assert.deepEqual(replaced, ['/?x=1']);
+  });
+
+  it('keeps whatever else the fragment held', () => {
+    const { bar, replaced } = addressBar('#token=abc123&view=routes');
+    stripTokenFromAddress(bar);
     assert.deepEqual(replaced, ['/?x=1#view=routes']);
   });
 
-  it('uses the stored token when the URL has none, and leaves the URL alone', () => {
-    const { env, replaced } = environment('', 'stored');
-    assert.equal(readToken(env), 'stored');
+  it('leaves an address without a token alone', () => {
+    const { bar, replaced } = addressBar('#/routes/new');
+    assert.equal(stripTokenFromAddress(bar), false);
     assert.deepEqual(replaced, []);
   });
 
-  it('returns null when there is no token anywhere', () => {
-    assert.equal(readToken(environment('').env), null);
+  it('keeps nothing: the module has no storage to keep it in', async () => {
+    const http = await import('../../src-renderer/transport/http.js');
+    assert.deepEqual(
+      Object.keys(http).filter((name) => /token/i.test(name)),
+      ['stripTokenFromAddress'],
+    );
   });
 });
 

@@ -1,0 +1,75 @@
+// The Sign-in & security page's steps that span more than one request: turning on two-factor
+// sign-in (a secret to scan, then a code to prove it, then the recovery codes shown once) and the
+// new API token (shown once). Written against the AuthClient so they are tested under Node.
+import type { TotpEnrolment } from '../../../shared/admin-auth.js';
+import type { ApiError } from '../../../shared/api.js';
+import type { QrCode } from '../../../shared/status.js';
+import { asApiError } from '../../app/errors.js';
+import { TotpCodeForm } from '../../sign-in/password-forms.svelte.js';
+import type { Session } from '../../sign-in/session.svelte.js';
+import { qrCodeOf } from './otpauth-qr.js';
+
+export type EnrolmentStep = 'idle' | 'scan' | 'codes';
+
+export class TotpEnrolmentFlow {
+  step = $state<EnrolmentStep>('idle');
+  enrolment = $state.raw<TotpEnrolment | null>(null);
+  qr = $derived<QrCode | null>(this.enrolment ? qrCodeOf(this.enrolment.uri) : null);
+  /** The recovery codes, while they are shown (once, right after turning the second factor on). */
+  recoveryCodes = $state.raw<string[]>([]);
+  starting = $state(false);
+  error = $state.raw<ApiError | null>(null);
+  /** A new one for each enrolment, so no message from an earlier try shows. */
+  codeForm = $state.raw(new TotpCodeForm());
+
+  readonly #session: Session;
+
+  constructor(session: Session) {
+    this.#session = session;
+  }
+
+  /** Asks Gatehouse for a new secret; nothing changes until a code confirms it. */
+  async begin(): Promise<void> {
+    if (this.starting) return;
+    this.starting = true;
+    this.error = null;
+    try {
+      this.enrolment = await this.#session.auth.beginTotp();
+      this.codeForm = new TotpCodeForm();
+      this.step = 'scan';
+    } catch (error) {
+      this.error = asApiError(error);
+    } finally {
+      this.starting = false;
+    }
+  }
+
+  /** True once the code was right: the second factor is on and the recovery codes are showing. */
+  async confirm(): Promise<boolean> {
+    const confirmed = await this.codeForm.submit((input) => this.#session.auth.confirmTotp(input));
+    if (!confirmed) return false;
+    this.recoveryCodes = confirmed.recoveryCodes;
+    this.enrolment = null;
+    this.step = 'codes';
+    this.#session.signedIn(confirmed.state);
+    return true;
+  }
+
+  /** The person has the codes (or gave up on the scan): back to the section's summary. */
+  finish(): void {
+    this.step = 'idle';
+    this.enrolment = null;
+    this.recoveryCodes = [];
+  }
+}
+
+/** Recovery codes as the text file "Download" saves: one per line, with what they are for. */
+export function recoveryCodesText(codes: readonly string[], host: string): string {
+  return [
+    `Gatehouse recovery codes for ${host}`,
+    'Each code signs in once in place of the 6-digit code from your authenticator app.',
+    '',
+    ...codes,
+    '',
+  ].join('\n');
+}
