@@ -1,9 +1,6 @@
-// Over HTTPS the session cookie is `__Host-gatehouse-session` with Secure: the admin server's
-// request handler runs behind a real TLS listener here (as it will once the admin serves HTTPS), and
-// the plain-HTTP cookie name is not accepted on it.
+// Over HTTPS the session cookie is `__Host-gatehouse-session` with Secure: the admin server runs in
+// its own HTTPS mode here (as it does off loopback), and the plain-HTTP cookie name is not accepted on it.
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:https';
-import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { createGateway, type Gateway } from '../../src-main/core/gateway.js';
 import { AdminServer } from '../../src-main/headless/admin-server.js';
@@ -17,23 +14,20 @@ describe('the session cookie over HTTPS', () => {
   let gateway: Gateway;
   let auth: AdminAuth;
   let admin: AdminServer;
-  let tls: Server;
   let baseUrl: string;
 
   before(async () => {
     const dataDir = await makeDataDir();
     gateway = await createGateway({ dataDir, overrides: { httpPort: 0, httpsPort: 0, bindAddress: '127.0.0.1' } });
     auth = await AdminAuth.open({ dataDir, token: 's'.repeat(43) });
-    admin = new AdminServer({ gateway, auth: new AuthRoutes(auth), rendererDir: dataDir });
     const certificate = await makeTestCertificate({ commonName: 'localhost', names: ['localhost'] });
-    tls = createServer({ cert: certificate.pem, key: certificate.keyPem }, (request, response) => admin.server.emit('request', request, response));
-    await new Promise<void>((resolve) => tls.listen(0, '127.0.0.1', resolve));
-    baseUrl = `https://127.0.0.1:${(tls.address() as AddressInfo).port}/`;
+    const served = { certificatePem: certificate.pem, privateKeyPem: certificate.keyPem };
+    admin = new AdminServer({ gateway, auth: new AuthRoutes(auth), rendererDir: dataDir, tls: { current: served, onChange: () => () => {} } });
+    const listener = await admin.listen('127.0.0.1', 0);
+    baseUrl = `https://127.0.0.1:${listener.port}/`;
     await client(baseUrl).request('/auth/password', { body: { newPassword: PASSWORD }, headers: { authorization: `Bearer ${'s'.repeat(43)}` } });
   });
   after(async () => {
-    tls.closeAllConnections();
-    await new Promise((resolve) => tls.close(resolve));
     await admin.close();
     await auth.close();
     await gateway.close();
