@@ -6,6 +6,7 @@
 // The set is built when the settings or the machine's interfaces change; a request costs a Set
 // lookup. Interfaces have no change event, so a Host that misses triggers a rebuild (at most once
 // per REBUILD_AFTER_MISS_MS): an address a laptop just got is accepted without a timer running.
+import { isIPv4, isIPv6 } from 'node:net';
 import { networkInterfaces, hostname as osHostname, type NetworkInterfaceInfo } from 'node:os';
 
 /** Shortest time between two rebuilds caused by a Host that is not in the set (ms). */
@@ -20,6 +21,16 @@ export interface AdminHostsOptions {
   hostname?: () => string;
   /** This machine's interfaces; default os.networkInterfaces(). */
   interfaces?: () => NodeJS.Dict<NetworkInterfaceInfo[]>;
+}
+
+/**
+ * True for 0.0.0.0 and :: in any spelling: "every interface" as a bind address, but as a Host a page
+ * reaches this machine by (browsers connect to it as if it were loopback), so a rebinding page
+ * using it must find no admin there.
+ */
+function isUnspecified(name: string): boolean {
+  if (isIPv4(name)) return name === '0.0.0.0';
+  return isIPv6(name) && /^[0:]+$/.test(name);
 }
 
 /** "[::1]" for an IPv6 address, the name itself otherwise: how a host appears in Host and Origin. */
@@ -119,7 +130,7 @@ export class AdminHosts {
     if (this.#bindAddress) names.add(this.#bindAddress.toLowerCase());
     const extra = this.#extra.map((name) => name.toLowerCase().replace(/\.$/, ''));
     for (const name of extra.filter((name) => !name.startsWith('*.'))) names.add(name);
-    this.#hosts = new Set([...names].map(hostForm));
+    this.#hosts = new Set([...names].filter((name) => !isUnspecified(name)).map(hostForm));
     this.#wildcardParents = new Set(extra.filter((name) => name.startsWith('*.')).map((name) => name.slice(2)));
     this.#builtAt = Date.now();
   }

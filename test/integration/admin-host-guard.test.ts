@@ -34,6 +34,8 @@ describe('admin Host check', () => {
     assert.equal((await withHost(`evil.example:${port}`)).status, 421);
     assert.equal((await withHost(`127.0.0.1:${port + 1 > 65535 ? port - 1 : port + 1}`)).status, 421, 'an own address on another port');
     assert.equal((await withHost('127.0.0.1.evil.example')).status, 421);
+    // Browsers connect to the unspecified address as if it were this machine ("0.0.0.0-day").
+    for (const host of ['0.0.0.0', `0.0.0.0:${port}`, '[::]', `[::]:${port}`]) assert.equal((await withHost(host)).status, 421, host);
   });
 
   test("this machine's own names and addresses are accepted, with or without the port", async () => {

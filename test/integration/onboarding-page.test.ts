@@ -31,7 +31,7 @@ before(async () => {
     return info;
   });
   const listener = createServer((req, res) => {
-    if (!pages.handle(req, res)) res.writeHead(ENGINE_STATUS).end('engine');
+    if (!pages.handle(req, res, () => true)) res.writeHead(ENGINE_STATUS).end('engine');
   });
   server = listener;
   await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));

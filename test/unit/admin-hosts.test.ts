@@ -72,3 +72,21 @@ test("an Origin passes only with the listener's scheme, the admin port and an ow
   assert.ok(https.allowsOrigin('https://192.168.1.20', 'https:'), 'the default port is implied');
   assert.ok(https.allowsHost('192.168.1.20'), 'the bound address is always one of its hosts');
 });
+
+test('an unspecified address (0.0.0.0, ::) is never a host of the admin, even as its bind address', () => {
+  const unspecified = ['0.0.0.0', '[::]', '[0:0:0:0:0:0:0:0]', '[::0]'];
+  for (const bind of ['0.0.0.0', '::']) {
+    const hosts = new AdminHosts({
+      allowedHosts: ['0.0.0.0', '::', 'admin.home.arpa'],
+      hostname: () => 'box',
+      interfaces: () => ({ odd: [iface('0.0.0.0', 'IPv4'), iface('::', 'IPv6')], eth0: [iface('192.168.1.20', 'IPv4')] }),
+    });
+    hosts.setListener(bind, 4780);
+    for (const host of unspecified) {
+      assert.ok(!hosts.allowsHost(host), `bound to ${bind}: Host ${host}`);
+      assert.ok(!hosts.allowsHost(`${host}:4780`), `bound to ${bind}: Host ${host}:4780`);
+      assert.ok(!hosts.allowsOrigin(`http://${host}:4780`, 'http:'), `bound to ${bind}: Origin ${host}`);
+    }
+    for (const host of ['127.0.0.1:4780', '192.168.1.20:4780', 'admin.home.arpa']) assert.ok(hosts.allowsHost(host), `bound to ${bind}: ${host} still passes`);
+  }
+});

@@ -15,6 +15,7 @@ import {
   requestTarget,
   TrustedProxies,
   upstreamHeaders,
+  withoutSessionCookies,
   type ForwardContext,
   type RequestTarget,
 } from '../../src-main/core/proxy/request-head.js';
@@ -218,6 +219,22 @@ describe('upstreamHeaders', () => {
     const out = upstreamHeaders(req, context(requestTarget(req), { client: 'fd00::20' }));
     assert.deepEqual(get(out, 'x-forwarded-for'), ['fd00::20']);
     assert.deepEqual(get(out, 'forwarded'), ['for="[fd00::20]";host=a.example;proto=http']);
+  });
+});
+
+describe('withoutSessionCookies', () => {
+  test("the admin's session cookies go, under either name and anywhere in the header; others stay", () => {
+    assert.equal(withoutSessionCookies('a=1; gatehouse-session=abc; b=2'), 'a=1; b=2');
+    assert.equal(withoutSessionCookies('__Host-gatehouse-session=abc;theme=dark'), 'theme=dark');
+    assert.equal(withoutSessionCookies('gatehouse-session=x; __Host-gatehouse-session=y'), '');
+    assert.equal(withoutSessionCookies(' a=1 ;  gatehouse-session ; b=2'), 'a=1; b=2', 'a bare name is the cookie too');
+  });
+
+  test('a header without the name comes back as it came; look-alike names are not ours', () => {
+    const plain = 'a=1;b=2;  c=3';
+    assert.equal(withoutSessionCookies(plain), plain);
+    assert.equal(withoutSessionCookies('my-gatehouse-session=1; gatehouse-session-x=2'), 'my-gatehouse-session=1; gatehouse-session-x=2');
+    assert.equal(withoutSessionCookies('Gatehouse-Session=1; sid=gatehouse-session'), 'Gatehouse-Session=1; sid=gatehouse-session');
   });
 });
 

@@ -142,11 +142,13 @@ const COMMON_HEADERS = {
 /**
  * The onboarding page and its downloads, for the engine's HTTP listener. `getCa` is called per
  * request, so a CA replaced by a change of domains is what the next visitor gets. `adminLink` gives
- * the admin's https URL for that request when the admin listens on the LAN (null: no link).
+ * the admin's https URL for that request when the admin listens on the LAN (null: no link); it is
+ * only asked for a client the engine lets see internals, so a visitor from outside (or through a
+ * tunnel) never learns the admin's LAN address.
  */
 export function onboardingPages(getCa: () => LocalCaInfo, adminLink: (req: IncomingMessage) => string | null = () => null): PublicPages {
   return {
-    handle(req, res) {
+    handle(req, res, seesDetails) {
       const path = pathOf(req.url);
       if (path !== ONBOARDING_PATH && !path.startsWith(`${ONBOARDING_PATH}/`)) return false;
       const format = DOWNLOAD_PATHS.get(path);
@@ -156,7 +158,7 @@ export function onboardingPages(getCa: () => LocalCaInfo, adminLink: (req: Incom
       } else if (req.method !== 'GET' && req.method !== 'HEAD') {
         answer(req, res, 405, { 'Content-Type': 'text/plain; charset=utf-8', Allow: ALLOWED_METHODS }, `Only ${ALLOWED_METHODS} work here.\n`);
       } else {
-        answerWithCa(req, res, getCa, format, adminLink);
+        answerWithCa(req, res, getCa, format, () => (seesDetails() ? adminLink(req) : null));
       }
       return true;
     },
@@ -168,7 +170,7 @@ function answerWithCa(
   res: ServerResponse,
   getCa: () => LocalCaInfo,
   format: CaFormat | undefined,
-  adminLink: (req: IncomingMessage) => string | null,
+  adminLink: () => string | null,
 ): void {
   let info: LocalCaInfo;
   try {
@@ -179,7 +181,7 @@ function answerWithCa(
     return;
   }
   if (format === undefined) {
-    answer(req, res, 200, { 'Content-Type': 'text/html; charset=utf-8', 'Content-Security-Policy': ONBOARDING_CSP }, renderOnboardingPage(info, adminLink(req)));
+    answer(req, res, 200, { 'Content-Type': 'text/html; charset=utf-8', 'Content-Security-Policy': ONBOARDING_CSP }, renderOnboardingPage(info, adminLink()));
     return;
   }
   const file = CA_FILES[format];

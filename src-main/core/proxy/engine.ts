@@ -12,7 +12,7 @@ import type { ProxySettings, Route } from '../../../shared/model.js';
 import type { AccessLogEntry, ListenerInfo, StatsSnapshot } from '../../../shared/status.js';
 import { listen } from '../net/listen.js';
 import { OwnNetworks } from '../net/own-networks.js';
-import { detailAudience, type DetailAudience } from './error-audience.js';
+import { detailAudience, requestSeesDetails, type DetailAudience } from './error-audience.js';
 import { acceptsHtml, renderErrorPage } from './error-page.js';
 import { ProxyError } from './errors.js';
 import { bytesReadSinceLastRequest, Exchange } from './exchange.js';
@@ -236,7 +236,7 @@ export class ProxyEngine {
     } catch (error) {
       ex.client = loggedClient(req, peer, this.trusted);
       // Gatehouse's own pages (the CA onboarding page) live on names no route claims, on HTTP.
-      if (!secure && (error as ProxyError).code === 'no_route' && this.offerPublicPage(req, res)) return;
+      if (!secure && (error as ProxyError).code === 'no_route' && this.offerPublicPage(req, res, peer)) return;
       return this.fail(ex, error as ProxyError);
     }
     ex.client = loggedClient(req, peer, route.trusted);
@@ -249,10 +249,10 @@ export class ProxyEngine {
   }
 
   /** True when one of Gatehouse's own pages answered; a page that throws is a 500, not a crash. */
-  private offerPublicPage(req: IncomingMessage, res: ServerResponse): boolean {
+  private offerPublicPage(req: IncomingMessage, res: ServerResponse, peer: string): boolean {
     if (!this.publicPages) return false;
     try {
-      return this.publicPages.handle(req, res);
+      return this.publicPages.handle(req, res, () => this.seesDetails(req, peer, this.trusted));
     } catch (error) {
       console.error(`gatehouse: the page for ${req.url ?? '/'} failed:`, error);
       if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' });
@@ -329,7 +329,7 @@ export class ProxyEngine {
     const seen: { target: RequestTarget | null } = { target: null };
     let route: ProvisionedRoute | null = null;
     const client = () => loggedClient(req, peer, route?.trusted ?? this.trusted);
-    const detailsAllowed = () => this.detailsAllowed(client());
+    const detailsAllowed = () => this.seesDetails(req, peer, route?.trusted ?? this.trusted);
     const log = (status: number, bytes: number, failure: ProxyError | null) =>
       this.log(
         {
@@ -402,8 +402,13 @@ export class ProxyEngine {
       res.destroy();
       return;
     }
-    const page = renderErrorPage(error, { route: ex.route?.title ?? null, html: acceptsHtml(ex.req.headers.accept), details: this.detailsAllowed(ex.client) });
+    const page = renderErrorPage(error, { route: ex.route?.title ?? null, html: acceptsHtml(ex.req.headers.accept), details: this.seesDetails(ex.req, ex.peer, ex.route?.trusted ?? this.trusted) });
     this.answer(ex, page.status, page.headers, page.body);
+  }
+
+  /** Whether `req` from `peer` may see internals: proxy.errorDetails, unless it came through an untrusted tunnel or proxy. */
+  private seesDetails(req: IncomingMessage, peer: string, trusted: TrustedProxies): boolean {
+    return requestSeesDetails(this.detailsAllowed, req, peer, trusted);
   }
 
   /** Answers the request itself; closes an HTTP/1.1 connection if the request body was not read. */

@@ -3,6 +3,7 @@
 // over Node's raw header list, so it is tested alone and costs no allocation it does not need.
 import type { IncomingMessage } from 'node:http';
 import { BlockList, isIPv6 } from 'node:net';
+import { PLAIN_COOKIE_NAME, SECURE_COOKIE_NAME } from '../session-cookie-names.js';
 import { ProxyError } from './errors.js';
 
 /** Headers that describe one connection, not the message (RFC 9110 §7.6.1), plus legacy ones. */
@@ -168,9 +169,11 @@ export function upstreamHeaders(req: IncomingMessage, ctx: ForwardContext): stri
     if (name.charCodeAt(0) === 58 /* : */) continue;
     const lower = name.toLowerCase();
     if (HOP_BY_HOP.has(lower) || (named !== null && named.has(lower))) continue;
-    if (ctx.http2 && lower === 'cookie') {
+    if (lower === 'cookie') {
+      const value = raw[i + 1] as string;
       // RFC 9113 §8.2.3: HTTP/2 may split Cookie; an HTTP/1.1 hop gets one field joined by "; ".
-      cookies = cookies === undefined ? (raw[i + 1] as string) : `${cookies}; ${raw[i + 1] as string}`;
+      if (ctx.http2) cookies = cookies === undefined ? value : `${cookies}; ${value}`;
+      else pushCookie(out, name, value);
       continue;
     }
     if (FORWARDING.has(lower)) {
@@ -184,7 +187,7 @@ export function upstreamHeaders(req: IncomingMessage, ctx: ForwardContext): stri
     }
     out.push(name, raw[i + 1] as string);
   }
-  if (cookies !== undefined) out.push('cookie', cookies);
+  if (cookies !== undefined) pushCookie(out, 'cookie', cookies);
   const { client, proto, target } = ctx;
   const element = `for=${forwardedFor(client)};host=${forwardedHost(target.authority)};proto=${proto}`;
   out.push(
@@ -195,6 +198,32 @@ export function upstreamHeaders(req: IncomingMessage, ctx: ForwardContext): stri
     'forwarded', priorForwarded ? `${priorForwarded}, ${element}` : element,
   );
   return out;
+}
+
+/** Appends a Cookie field, the admin's session cookies taken out; dropped when they were all it held. */
+function pushCookie(out: string[], name: string, value: string): void {
+  if (!value.includes(PLAIN_COOKIE_NAME)) return void out.push(name, value);
+  const kept = withoutSessionCookies(value);
+  if (kept !== '') out.push(name, kept);
+}
+
+/**
+ * A Cookie header without the admin's session cookies, whatever else it carries: over HTTPS the
+ * browser sends __Host-gatehouse-session to every port of the admin's host, the proxy's 443 too,
+ * and a route on that name must not receive the owner's session. Nearly every header lacks the
+ * name (the secure one contains the plain one), and is returned as it came without being split.
+ */
+export function withoutSessionCookies(header: string): string {
+  if (!header.includes(PLAIN_COOKIE_NAME)) return header;
+  const kept: string[] = [];
+  for (const part of header.split(';')) {
+    const pair = part.trim();
+    if (pair === '') continue;
+    const equals = pair.indexOf('=');
+    const name = (equals === -1 ? pair : pair.slice(0, equals)).trim();
+    if (name !== PLAIN_COOKIE_NAME && name !== SECURE_COOKIE_NAME) kept.push(pair);
+  }
+  return kept.join('; ');
 }
 
 /**

@@ -36,6 +36,9 @@ export interface RouteCertificates {
  * engine offers it every request whose Host matches no route, before answering "no route".
  */
 export interface PublicPages {
-  /** Answers `req` and returns true when it is one of these pages; false leaves it to the engine. */
-  handle(req: IncomingMessage, res: ServerResponse): boolean;
+  /**
+   * Answers `req` and returns true when it is one of these pages; false leaves it to the engine.
+   * `seesDetails` tells whether this client may see internals (the same rule as error details).
+   */
+  handle(req: IncomingMessage, res: ServerResponse, seesDetails: () => boolean): boolean;
 }

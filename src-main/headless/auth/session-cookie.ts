@@ -4,9 +4,9 @@
 // prefix. Always HttpOnly (no script reads it) and SameSite=Strict (no other site's page sends it).
 import type { IncomingMessage } from 'node:http';
 import type { TLSSocket } from 'node:tls';
+import { PLAIN_COOKIE_NAME, SECURE_COOKIE_NAME } from '../../core/session-cookie-names.js';
 
-export const SECURE_COOKIE_NAME = '__Host-gatehouse-session';
-export const PLAIN_COOKIE_NAME = 'gatehouse-session';
+export { PLAIN_COOKIE_NAME, SECURE_COOKIE_NAME };
 
 export function cameOverHttps(request: IncomingMessage): boolean {
   return (request.socket as Partial<TLSSocket>).encrypted === true;
