@@ -96,6 +96,7 @@ export class AdminServer {
   readonly hosts: AdminHosts;
   readonly #https: HttpsFront | null = null;
   readonly #stopFollowingSettings: () => void;
+  readonly #stopFollowingAuth: () => void;
   readonly #streams: EventStreams;
   readonly #route = createApiRouter();
   readonly #serveStatic: ReturnType<typeof createStaticFiles>;
@@ -112,6 +113,7 @@ export class AdminServer {
     this.#stopFollowingSettings = options.gateway.subscribe((event) => {
       if (event.type === 'settings') this.hosts.setAllowedHosts(event.data.admin.allowedHosts);
     }, ['settings']);
+    this.#stopFollowingAuth = this.#auth.onChange(() => this.#streams.recheck());
     const handle = (request: IncomingMessage, response: ServerResponse) => {
       this.#handle(request, response).catch((error: unknown) => this.#fail(response, error, `${request.method} ${request.url}`));
     };
@@ -140,6 +142,7 @@ export class AdminServer {
   /** Ends the event streams and every connection, then stops listening. */
   async close(): Promise<void> {
     this.#stopFollowingSettings();
+    this.#stopFollowingAuth();
     this.#streams.closeAll();
     if (this.#https) return this.#https.close();
     return new Promise((resolve) => {
@@ -177,7 +180,7 @@ export class AdminServer {
     const method = request.method ?? 'GET';
     if (url.pathname === '/api/events') {
       if (method !== 'GET') throw new HttpFailure(405, 'not_found', 'The event stream is read with GET.', { allow: 'GET' });
-      await this.#streams.open(request, response);
+      await this.#streams.open(request, response, () => this.#auth.stillValid(request));
       return;
     }
     const match = this.#route(method, url.pathname);

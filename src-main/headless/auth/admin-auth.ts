@@ -6,6 +6,7 @@ import type { AuthState, SetPasswordInput, SignInResult, TotpConfirmed, TotpEnro
 import { ApiError } from '../../../shared/api.js';
 import { bearerMatches, replaceAdminToken } from '../admin-token.js';
 import { AuthStore } from './auth-store.js';
+import { sha256 } from './auth-file.js';
 import { DEFAULT_FAILURE_LIMITS, FailureLimiter, type FailureLimits } from './failure-limiter.js';
 import { OneTimeLinks } from './one-time-links.js';
 import { hashPassword, passwordMatches } from './password-hash.js';
@@ -40,6 +41,7 @@ export class AdminAuth {
   /** TOTP secrets begun but not confirmed yet, per caller (session idHash, or "token"). */
   readonly #enrolments = new Map<string, string>();
   readonly #now: () => number;
+  readonly #listeners = new Set<() => void>();
 
   private constructor(
     private readonly options: AdminAuthOptions,
@@ -51,6 +53,7 @@ export class AdminAuth {
     this.#now = now;
     this.#limiter = new FailureLimiter({ ...DEFAULT_FAILURE_LIMITS, ...options.failureLimits });
     this.#links = new OneTimeLinks(options.onceLinkTtlMs);
+    store.onChange = () => this.#changed();
   }
 
   static async open(options: AdminAuthOptions): Promise<AdminAuth> {
@@ -78,6 +81,21 @@ export class AdminAuth {
     }
     if (authorization && bearerMatches(this.#token, authorization)) return { via: 'token' };
     return { via: null };
+  }
+
+  /**
+   * Whether a request with these credentials would still be let in, without counting as use: an
+   * event stream asks this on every event and ping, and when `onChange` fires.
+   */
+  stillValid(sessionId: string | null, authorization: string | undefined): boolean {
+    if (sessionId && this.#store.sessions.isLive(sha256(sessionId), this.#now())) return true;
+    return authorization !== undefined && bearerMatches(this.#token, authorization);
+  }
+
+  /** `listener` runs after anything that may end a session or a token (sign-out, password, rotation, a file re-read). */
+  onChange(listener: () => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
   }
 
   state(caller: Caller): AuthState {
@@ -219,6 +237,7 @@ export class AdminAuth {
     await this.refresh();
     await this.#confirmPassword(address, password, 'That password is not right.');
     this.#token = await replaceAdminToken(this.options.dataDir);
+    this.#changed();
     return this.#token;
   }
 
@@ -239,6 +258,10 @@ export class AdminAuth {
   /** Stops watching the file and writes any lastSeen not on disk yet. */
   close(): Promise<void> {
     return this.#store.close();
+  }
+
+  #changed(): void {
+    for (const listener of this.#listeners) listener();
   }
 
   #requireSignedIn(caller: Caller): void {

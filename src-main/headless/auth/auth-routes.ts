@@ -24,6 +24,10 @@ import { cameOverHttps, clearedCookie, sessionCookie, sessionIdFrom } from './se
 export interface AdminGate {
   /** How an /api/ request was let in, or null (401). Constant time per request: no I/O. */
   apiCaller(request: IncomingMessage): 'session' | 'token' | null;
+  /** Whether the request's credentials would still let it in (an open event stream asks); no I/O, not counted as use. */
+  stillValid(request: IncomingMessage): boolean;
+  /** Runs `listener` whenever a session or the token may have ended; returns the unsubscribe. */
+  onChange(listener: () => void): () => void;
   /** Answers a request under /auth/. */
   handle(request: IncomingMessage, response: ServerResponse, url: URL): Promise<void>;
 }
@@ -32,6 +36,8 @@ export interface AdminGate {
 export function tokenOnlyGate(token: string): AdminGate {
   return {
     apiCaller: (request) => (bearerMatches(token, request.headers.authorization) ? 'token' : null),
+    stillValid: (request) => bearerMatches(token, request.headers.authorization),
+    onChange: () => () => undefined,
     handle: async () => {
       throw new ApiError('not_found', 'Sign-in is not offered here; send the admin token as "Authorization: Bearer TOKEN".');
     },
@@ -102,6 +108,14 @@ export class AuthRoutes implements AdminGate {
 
   apiCaller(request: IncomingMessage): 'session' | 'token' | null {
     return this.#caller(request).via;
+  }
+
+  stillValid(request: IncomingMessage): boolean {
+    return this.auth.stillValid(sessionIdFrom(request), request.headers.authorization);
+  }
+
+  onChange(listener: () => void): () => void {
+    return this.auth.onChange(listener);
   }
 
   async handle(request: IncomingMessage, response: ServerResponse, url: URL): Promise<void> {

@@ -13,6 +13,8 @@ export class AuthStore {
   #persistTimer: NodeJS.Timeout | null = null;
   #watcher: FSWatcher | null = null;
   readonly sessions: SessionTable;
+  /** Called after every queued change or re-read, so open event streams can re-check their sign-in. */
+  onChange: () => void = () => undefined;
 
   private constructor(
     private readonly dataDir: string,
@@ -48,7 +50,11 @@ export class AuthStore {
       try {
         return await change();
       } finally {
-        await this.#write(before);
+        try {
+          await this.#write(before);
+        } finally {
+          this.onChange();
+        }
       }
     });
     this.#queue = run.catch(() => undefined);
