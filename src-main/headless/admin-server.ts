@@ -17,18 +17,10 @@ import { EventStreams } from './event-stream.js';
 import { HttpFailure } from './http-failure.js';
 import { createAdminHttps, type AdminTls, type HttpsFront } from './https-front.js';
 import { readJsonBody } from './request-body.js';
+import { SECURITY_HEADERS } from './security-headers.js';
 import { createStaticFiles } from './static-files.js';
 
-/** Sent with every response: the UI loads only its own scripts, styles and API, and is never framed. */
-export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
-  // The same policy as the meta tag in src-renderer/index.html (which is all a file:// page in
-  // Electron gets), plus what only a header can say (frame-ancestors).
-  'content-security-policy':
-    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
-  'x-content-type-options': 'nosniff',
-  'referrer-policy': 'no-referrer',
-  'x-frame-options': 'DENY',
-};
+export { SECURITY_HEADERS };
 
 export interface AdminServerOptions {
   gateway: Pick<Gateway, 'handlers' | 'subscribe'>;

@@ -61,6 +61,9 @@ describe('screenshots of sign-in and security, phone and desktop, light and dark
 
       const link = await waitFor('the one-time link', () => onceLinkIn(serve.stdout()));
       await page.goto(link);
+      await heading(page, 'Sign in to Gatehouse').waitFor();
+      await shootEverywhere(page, 'once-link');
+      await page.getByRole('button', { name: 'Sign in with this link', exact: true }).click();
       await heading(page, 'Choose an admin password').waitFor();
       await page.getByLabel('New password', { exact: true }).fill('short');
       await page.getByLabel('New password again', { exact: true }).fill('');

@@ -2,8 +2,11 @@
 // the bearer token, behind one object the HTTP layer (auth-routes.ts) calls. Session checks are
 // in-memory lookups; every change goes through AuthStore's queue (auth-store.ts), which keeps
 // admin-auth.json and the running server in step.
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { AuthState, SetPasswordInput, SignInResult, TotpConfirmed, TotpEnrolment } from '../../../shared/admin-auth.js';
 import { ApiError } from '../../../shared/api.js';
+import { writeFileDurably } from '../../core/settings/durable-file.js';
 import { bearerMatches, replaceAdminToken } from '../admin-token.js';
 import { AuthStore } from './auth-store.js';
 import { sha256 } from './auth-file.js';
@@ -28,6 +31,9 @@ export interface AdminAuthOptions {
 /** Who sent a request: a session, the bearer token, or nobody. */
 export type Caller = { via: 'session'; session: Session } | { via: 'token' } | { via: null };
 
+/** Where serve puts the one-time link when its output is not a terminal (a service's journal keeps everything). */
+export const ONCE_LINK_FILE = 'once-link';
+
 const NOT_SIGNED_IN = 'Sign in first: with the admin password, or the one-time link "gatehouse serve" printed.';
 const NO_PASSWORD_YET =
   'No admin password is set yet. Open the one-time link "gatehouse serve" printed, or run "gatehouse set-password" on the server.';
@@ -42,6 +48,7 @@ export class AdminAuth {
   readonly #enrolments = new Map<string, string>();
   readonly #now: () => number;
   readonly #listeners = new Set<() => void>();
+  #onceLinkFile: { path: string; timer: NodeJS.Timeout } | null = null;
 
   private constructor(
     private readonly options: AdminAuthOptions,
@@ -59,6 +66,8 @@ export class AdminAuth {
   static async open(options: AdminAuthOptions): Promise<AdminAuth> {
     const now = options.now ?? Date.now;
     const store = await AuthStore.open(options.dataDir, { ...DEFAULT_SESSION_LIMITS, ...options.sessionLimits }, now);
+    // A link left by a process that died is dead too (links live only in memory).
+    await rm(join(options.dataDir, ONCE_LINK_FILE), { force: true });
     return new AdminAuth(options, store, now);
   }
 
@@ -246,21 +255,50 @@ export class AdminAuth {
     return this.passwordSet ? null : this.#links.create(this.#now());
   }
 
+  /** Whether a one-time code would sign in now (its page shows the button), without spending it. */
+  onceLinkLive(code: string): boolean {
+    return !this.passwordSet && this.#links.isLive(code, this.#now());
+  }
+
   /** A session for a live one-time code, or null (used, expired, unknown, or a password exists now). */
   async useOnceLink(address: string, code: string): Promise<{ id: string; session: Session } | null> {
     await this.refresh();
     this.#limiter.begin(address, this.#now());
     if (!this.#links.consume(code, this.#now()) || this.passwordSet) return null;
+    this.#dropOnceLinkFile();
     this.#limiter.forgive(address);
     return this.#store.serially(async () => this.#store.sessions.create(this.#now()));
   }
 
+  /**
+   * Writes a one-time link to DATA_DIR/once-link (mode 0600) for an owner who reads it on the
+   * server; the file goes once the link is spent or expired, a password is set, or serve stops.
+   */
+  async writeOnceLinkFile(url: string): Promise<string> {
+    this.#dropOnceLinkFile();
+    const path = join(this.options.dataDir, ONCE_LINK_FILE);
+    await writeFileDurably(path, `${url}\n`, { mode: 0o600 });
+    const timer = setTimeout(() => this.#dropOnceLinkFile(), this.#links.ttlMs);
+    timer.unref();
+    this.#onceLinkFile = { path, timer };
+    return path;
+  }
+
   /** Stops watching the file and writes any lastSeen not on disk yet. */
   close(): Promise<void> {
+    this.#dropOnceLinkFile();
     return this.#store.close();
   }
 
+  #dropOnceLinkFile(): void {
+    if (!this.#onceLinkFile) return;
+    clearTimeout(this.#onceLinkFile.timer);
+    rm(this.#onceLinkFile.path, { force: true }).catch((error: unknown) => console.error('gatehouse: could not remove the one-time link file:', error));
+    this.#onceLinkFile = null;
+  }
+
   #changed(): void {
+    if (this.passwordSet) this.#dropOnceLinkFile();
     for (const listener of this.#listeners) listener();
   }
 

@@ -17,7 +17,8 @@ import { HttpFailure } from '../http-failure.js';
 import { readJsonBody } from '../request-body.js';
 import type { AdminAuth, Caller } from './admin-auth.js';
 import { clientKey } from './failure-limiter.js';
-import { onceLinkRefusedPage } from './once-page.js';
+import { SECURITY_HEADERS } from '../security-headers.js';
+import { onceLinkPage, onceLinkRefusedPage } from './once-page.js';
 import { cameOverHttps, clearedCookie, sessionCookie, sessionIdFrom } from './session-cookie.js';
 
 /** What AdminServer needs of sign-in. */
@@ -49,6 +50,13 @@ function sendJson(response: ServerResponse, status: number, body: unknown, heade
   response.writeHead(status, { ...headers, 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store' });
   response.end(text);
 }
+
+function sendHtml(response: ServerResponse, status: number, page: string, headers: Record<string, string> = {}): void {
+  response.writeHead(status, { ...headers, 'content-type': 'text/html; charset=utf-8', 'content-length': Buffer.byteLength(page), 'cache-control': 'no-store' });
+  response.end(page);
+}
+
+const ONCE_CODE = /^[A-Za-z0-9_-]{20,100}$/;
 
 async function parseBody<S extends z.ZodType>(request: IncomingMessage, schema: S): Promise<z.output<S>> {
   const result = schema.safeParse(await readJsonBody(request));
@@ -121,8 +129,12 @@ export class AuthRoutes implements AdminGate {
   async handle(request: IncomingMessage, response: ServerResponse, url: URL): Promise<void> {
     const method = request.method ?? 'GET';
     if (url.pathname.startsWith(ONE_TIME_LINK_PREFIX)) {
-      if (method !== 'GET') throw new HttpFailure(405, 'not_found', 'A one-time link is opened with GET.', { allow: 'GET' });
-      await this.#useOnceLink(request, response, url.pathname.slice(ONE_TIME_LINK_PREFIX.length));
+      const code = url.pathname.slice(ONE_TIME_LINK_PREFIX.length);
+      // GET only shows a button: link previews, mail scanners and prefetch open links too, and
+      // must not spend the link (and get the session) before its owner does.
+      if (method === 'GET') this.#showOnceLink(response, code);
+      else if (method === 'POST') await this.#useOnceLink(request, response, code);
+      else throw new HttpFailure(405, 'not_found', 'A one-time link is opened with GET and used with POST (its page\'s button).', { allow: 'GET, POST' });
       return;
     }
     const handler = this.#handlers.get(`${method} ${url.pathname}`);
@@ -138,11 +150,24 @@ export class AuthRoutes implements AdminGate {
     return this.auth.identify(sessionIdFrom(request), request.headers.authorization);
   }
 
+  #showOnceLink(response: ServerResponse, code: string): void {
+    if (!(ONCE_CODE.test(code) && this.auth.onceLinkLive(code))) {
+      sendHtml(response, 410, onceLinkRefusedPage(false));
+      return;
+    }
+    sendHtml(response, 200, onceLinkPage(`${ONE_TIME_LINK_PREFIX}${code}`), {
+      // The page's own form posts here; the admin's global policy allows no form at all.
+      'content-security-policy': SECURITY_HEADERS['content-security-policy']!.replace("form-action 'none'", "form-action 'self'"),
+      // no-referrer would make the browser send "Origin: null" with the form, which the guard refuses.
+      'referrer-policy': 'same-origin',
+    });
+  }
+
   async #useOnceLink(request: IncomingMessage, response: ServerResponse, code: string): Promise<void> {
     let signedIn: Awaited<ReturnType<AdminAuth['useOnceLink']>> = null;
     let limited = false;
     try {
-      signedIn = /^[A-Za-z0-9_-]{20,100}$/.test(code) ? await this.auth.useOnceLink(clientAddress(request), code) : null;
+      signedIn = ONCE_CODE.test(code) ? await this.auth.useOnceLink(clientAddress(request), code) : null;
     } catch (error) {
       if (!(error instanceof ApiError && error.code === 'rate_limited')) throw error;
       limited = true;
@@ -157,8 +182,6 @@ export class AuthRoutes implements AdminGate {
       response.end();
       return;
     }
-    const page = onceLinkRefusedPage(limited);
-    response.writeHead(limited ? 429 : 410, { 'content-type': 'text/html; charset=utf-8', 'content-length': Buffer.byteLength(page), 'cache-control': 'no-store' });
-    response.end(page);
+    sendHtml(response, limited ? 429 : 410, onceLinkRefusedPage(limited));
   }
 }
