@@ -78,7 +78,7 @@ export interface SignInResult {
   needsCode: boolean;
 }
 
-/** POST /auth/totp/begin: a new secret to enrol; nothing changes until it is confirmed with a code. */
+/** POST /auth/totp/begin (with the password): a new secret to enrol; nothing changes until it is confirmed with a code. */
 export interface TotpEnrolment {
   /** Base32, for typing into an app by hand. */
   secret: string;
@@ -105,6 +105,7 @@ export const authEndpoints = {
   /** Ends every session, this one included. */
   signOutEverywhere: { method: 'POST', path: '/auth/sign-out-everywhere', signedIn: true },
   setPassword: { method: 'POST', path: '/auth/password', signedIn: true },
+  /** Needs the password, so a stolen session or the bearer token cannot enrol its own authenticator. */
   beginTotp: { method: 'POST', path: '/auth/totp/begin', signedIn: true },
   confirmTotp: { method: 'POST', path: '/auth/totp/confirm', signedIn: true },
   /** Needs the password; turns the second factor off and forgets the recovery codes. */

@@ -79,6 +79,11 @@ describe('screenshots of sign-in and security, phone and desktop, light and dark
       await page.locator('#sessions-heading + p').filter({ hasText: 'This session ends' }).waitFor();
       await shootEverywhere(page, 'security');
       await page.getByRole('button', { name: 'Turn on two-factor sign-in', exact: true }).click();
+      const dialog = page.getByRole('dialog', { name: 'Turn on two-factor sign-in?' });
+      await dialog.getByLabel('Your password', { exact: true }).waitFor();
+      await shootEverywhere(page, 'security-two-factor-password');
+      await dialog.getByLabel('Your password', { exact: true }).fill(PASSWORD);
+      await dialog.getByRole('button', { name: 'Continue', exact: true }).click();
       await page.getByRole('img', { name: 'QR code for two-factor sign-in' }).waitFor();
       await page.getByRole('heading', { name: 'Add Gatehouse to your authenticator app' }).scrollIntoViewIfNeeded();
       await shootEverywhere(page, 'security-two-factor');

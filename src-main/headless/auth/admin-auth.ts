@@ -205,8 +205,11 @@ export class AdminAuth {
     });
   }
 
-  beginTotp(caller: Caller): TotpEnrolment {
+  /** Needs the password: else a stolen session or the bearer token could enrol its own authenticator. */
+  async beginTotp(address: string, caller: Caller, password: string): Promise<TotpEnrolment> {
     this.#requireSignedIn(caller);
+    await this.refresh();
+    await this.#confirmPassword(address, password, 'That password is not right.');
     if (this.#store.data.totp) throw new ApiError('conflict', 'The second factor is on already. Turn it off first to enrol another authenticator.');
     const enrolment = newTotpSecret();
     this.#enrolments.set(enrolmentKey(caller), enrolment.secret);

@@ -97,7 +97,10 @@ export class AuthRoutes implements AdminGate {
         const input = await parseBody(request, SetPasswordInputSchema);
         ok(response, await auth.setPassword(clientAddress(request), caller, input));
       },
-      beginTotp: async (_request, response, caller) => ok(response, auth.beginTotp(caller)),
+      beginTotp: async (request, response, caller) => {
+        const input = await parseBody(request, PasswordConfirmationSchema);
+        ok(response, await auth.beginTotp(clientAddress(request), caller, input.password));
+      },
       confirmTotp: async (request, response, caller) => {
         const input = await parseBody(request, ConfirmTotpInputSchema);
         ok(response, await auth.confirmTotp(clientAddress(request), caller, input.code));
