@@ -16,7 +16,6 @@ import { bearerMatches } from '../admin-token.js';
 import { HttpFailure } from '../http-failure.js';
 import { readJsonBody } from '../request-body.js';
 import type { AdminAuth, Caller } from './admin-auth.js';
-import { clientKey } from './failure-limiter.js';
 import { SECURITY_HEADERS } from '../security-headers.js';
 import { onceLinkPage, onceLinkRefusedPage } from './once-page.js';
 import { cameOverHttps, clearedCookie, sessionCookie, sessionIdFrom } from './session-cookie.js';
@@ -64,8 +63,8 @@ async function parseBody<S extends z.ZodType>(request: IncomingMessage, schema: 
   return result.data;
 }
 
-/** Whom failed attempts are counted against: the client's address (its /64 for IPv6). */
-const clientAddress = (request: IncomingMessage) => clientKey(request.socket.remoteAddress ?? 'unknown');
+/** Whom failed attempts are counted against: the client's address (failure-limiter.ts groups IPv6 by network). */
+const clientAddress = (request: IncomingMessage) => request.socket.remoteAddress ?? 'unknown';
 
 type Handler = (request: IncomingMessage, response: ServerResponse, caller: Caller) => Promise<void>;
 
