@@ -79,9 +79,9 @@ export class AdminAuth {
     return this.#store.data.password !== null;
   }
 
-  /** O(1): one SHA-256 and one Map lookup for a cookie, a constant-time compare for a bearer. */
-  identify(sessionId: string | null, authorization: string | undefined): Caller {
-    if (sessionId) {
+  /** O(1): one SHA-256 and one Map lookup per cookie (at most 4), a constant-time compare for a bearer. */
+  identify(sessionIds: readonly string[], authorization: string | undefined): Caller {
+    for (const sessionId of sessionIds) {
       const session = this.#store.sessions.use(sessionId, this.#now());
       if (session) {
         if (session.lastSeen - session.persistedLastSeen >= this.#store.sessions.limits.persistEveryMs) this.#store.persistSoon();
@@ -96,8 +96,8 @@ export class AdminAuth {
    * Whether a request with these credentials would still be let in, without counting as use: an
    * event stream asks this on every event and ping, and when `onChange` fires.
    */
-  stillValid(sessionId: string | null, authorization: string | undefined): boolean {
-    if (sessionId && this.#store.sessions.isLive(sha256(sessionId), this.#now())) return true;
+  stillValid(sessionIds: readonly string[], authorization: string | undefined): boolean {
+    if (sessionIds.some((id) => this.#store.sessions.isLive(sha256(id), this.#now()))) return true;
     return authorization !== undefined && bearerMatches(this.#token, authorization);
   }
 

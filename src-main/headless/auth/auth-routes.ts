@@ -18,7 +18,7 @@ import { readJsonBody } from '../request-body.js';
 import type { AdminAuth, Caller } from './admin-auth.js';
 import { SECURITY_HEADERS } from '../security-headers.js';
 import { onceLinkPage, onceLinkRefusedPage } from './once-page.js';
-import { cameOverHttps, clearedCookie, sessionCookie, sessionIdFrom } from './session-cookie.js';
+import { cameOverHttps, clearedCookie, sessionCookie, sessionIdsFrom } from './session-cookie.js';
 
 /** What AdminServer needs of sign-in. */
 export interface AdminGate {
@@ -121,7 +121,7 @@ export class AuthRoutes implements AdminGate {
   }
 
   stillValid(request: IncomingMessage): boolean {
-    return this.auth.stillValid(sessionIdFrom(request), request.headers.authorization);
+    return this.auth.stillValid(sessionIdsFrom(request), request.headers.authorization);
   }
 
   onChange(listener: () => void): () => void {
@@ -149,7 +149,7 @@ export class AuthRoutes implements AdminGate {
   }
 
   #caller(request: IncomingMessage): Caller {
-    return this.auth.identify(sessionIdFrom(request), request.headers.authorization);
+    return this.auth.identify(sessionIdsFrom(request), request.headers.authorization);
   }
 
   #showOnceLink(response: ServerResponse, code: string): void {
