@@ -7,8 +7,9 @@
 //   answer sets a session cookie (HttpOnly, SameSite=Strict, `__Host-` and Secure over HTTPS). Every
 //   /api/ request is then accepted with that cookie, or with the bearer token (scripts, curl).
 // - The first password is set either with `gatehouse set-password` on the server, or through the
-//   one-time link `gatehouse serve` prints while no password is set: GET /auth/once/CODE signs that
-//   browser in once (303 to /) and the code stops working; the UI then asks for a password.
+//   one-time link `gatehouse serve` gives while no password is set: GET /auth/once/CODE shows a page
+//   whose button POSTs to the same path, which signs that browser in once (303 to /) and spends the
+//   code; the UI then asks for a password.
 // - Failures are ApiErrorBody like every other admin answer: 401 `unauthorized` (wrong password or
 //   code), 429 `rate_limited` (too many failures from this client; the message says when to retry),
 //   400 `invalid_input` (a field's problem, in `issues`).
@@ -77,7 +78,7 @@ export interface SignInResult {
   needsCode: boolean;
 }
 
-/** POST /auth/totp/begin: a new secret to enrol; nothing changes until it is confirmed with a code. */
+/** POST /auth/totp/begin (with the password): a new secret to enrol; nothing changes until it is confirmed with a code. */
 export interface TotpEnrolment {
   /** Base32, for typing into an app by hand. */
   secret: string;
@@ -104,6 +105,7 @@ export const authEndpoints = {
   /** Ends every session, this one included. */
   signOutEverywhere: { method: 'POST', path: '/auth/sign-out-everywhere', signedIn: true },
   setPassword: { method: 'POST', path: '/auth/password', signedIn: true },
+  /** Needs the password, so a stolen session or the bearer token cannot enrol its own authenticator. */
   beginTotp: { method: 'POST', path: '/auth/totp/begin', signedIn: true },
   confirmTotp: { method: 'POST', path: '/auth/totp/confirm', signedIn: true },
   /** Needs the password; turns the second factor off and forgets the recovery codes. */

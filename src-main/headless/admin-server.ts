@@ -17,18 +17,10 @@ import { EventStreams } from './event-stream.js';
 import { HttpFailure } from './http-failure.js';
 import { createAdminHttps, type AdminTls, type HttpsFront } from './https-front.js';
 import { readJsonBody } from './request-body.js';
+import { SECURITY_HEADERS } from './security-headers.js';
 import { createStaticFiles } from './static-files.js';
 
-/** Sent with every response: the UI loads only its own scripts, styles and API, and is never framed. */
-export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
-  // The same policy as the meta tag in src-renderer/index.html (which is all a file:// page in
-  // Electron gets), plus what only a header can say (frame-ancestors).
-  'content-security-policy':
-    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
-  'x-content-type-options': 'nosniff',
-  'referrer-policy': 'no-referrer',
-  'x-frame-options': 'DENY',
-};
+export { SECURITY_HEADERS };
 
 export interface AdminServerOptions {
   gateway: Pick<Gateway, 'handlers' | 'subscribe'>;
@@ -96,6 +88,7 @@ export class AdminServer {
   readonly hosts: AdminHosts;
   readonly #https: HttpsFront | null = null;
   readonly #stopFollowingSettings: () => void;
+  readonly #stopFollowingAuth: () => void;
   readonly #streams: EventStreams;
   readonly #route = createApiRouter();
   readonly #serveStatic: ReturnType<typeof createStaticFiles>;
@@ -112,6 +105,7 @@ export class AdminServer {
     this.#stopFollowingSettings = options.gateway.subscribe((event) => {
       if (event.type === 'settings') this.hosts.setAllowedHosts(event.data.admin.allowedHosts);
     }, ['settings']);
+    this.#stopFollowingAuth = this.#auth.onChange(() => this.#streams.recheck());
     const handle = (request: IncomingMessage, response: ServerResponse) => {
       this.#handle(request, response).catch((error: unknown) => this.#fail(response, error, `${request.method} ${request.url}`));
     };
@@ -140,6 +134,7 @@ export class AdminServer {
   /** Ends the event streams and every connection, then stops listening. */
   async close(): Promise<void> {
     this.#stopFollowingSettings();
+    this.#stopFollowingAuth();
     this.#streams.closeAll();
     if (this.#https) return this.#https.close();
     return new Promise((resolve) => {
@@ -177,7 +172,7 @@ export class AdminServer {
     const method = request.method ?? 'GET';
     if (url.pathname === '/api/events') {
       if (method !== 'GET') throw new HttpFailure(405, 'not_found', 'The event stream is read with GET.', { allow: 'GET' });
-      await this.#streams.open(request, response);
+      await this.#streams.open(request, response, () => this.#auth.stillValid(request));
       return;
     }
     const match = this.#route(method, url.pathname);

@@ -14,7 +14,8 @@ export function formatEvent(event: ApiEvent): string {
 }
 
 export class EventStreams {
-  readonly #open = new Set<ServerResponse>();
+  /** Each open stream with the check of the sign-in that opened it. */
+  readonly #open = new Map<ServerResponse, () => boolean>();
 
   constructor(
     private readonly gateway: Pick<Gateway, 'handlers' | 'subscribe'>,
@@ -25,18 +26,26 @@ export class EventStreams {
     return this.#open.size;
   }
 
-  async open(request: IncomingMessage, response: ServerResponse): Promise<void> {
+  /**
+   * `stillValid` is asked before every event and ping and on `recheck`: a stream must not outlive
+   * the session or token that opened it (sign-out, expiry, password change, token rotation).
+   */
+  async open(request: IncomingMessage, response: ServerResponse, stillValid: () => boolean = () => true): Promise<void> {
     // The status is computed now and events are held until it is written, so nothing is missed or reordered.
     const firstStatus = this.gateway.handlers.getStatus({});
     let backlog: ApiEvent[] | null = [];
     const send = (event: ApiEvent) => {
       // Ended by closeAll, or gone: an event that comes after (the proxy stopping on shutdown) is dropped.
       if (response.destroyed || response.writableEnded) return;
+      if (!stillValid()) {
+        response.end();
+        return;
+      }
       response.write(formatEvent(event));
       if (response.writableLength > MAX_BUFFERED_BYTES) response.destroy();
     };
     const unsubscribe = this.gateway.subscribe((event) => (backlog ? backlog.push(event) : send(event)));
-    const ping = setInterval(() => response.write(': ping\n\n'), this.pingMs);
+    const ping = setInterval(() => (stillValid() ? response.write(': ping\n\n') : response.end()), this.pingMs);
     ping.unref();
     const cleanup = () => {
       clearInterval(ping);
@@ -45,7 +54,7 @@ export class EventStreams {
     };
     response.once('close', cleanup);
     request.socket.setKeepAlive(true, this.pingMs);
-    this.#open.add(response);
+    this.#open.set(response, stillValid);
 
     response.writeHead(200, {
       'content-type': 'text/event-stream; charset=utf-8',
@@ -61,9 +70,14 @@ export class EventStreams {
     }
   }
 
+  /** Ends every stream whose sign-in no longer holds (called when sessions or the token change). */
+  recheck(): void {
+    for (const [response, stillValid] of this.#open) if (!stillValid()) response.end();
+  }
+
   /** Ends every stream, e.g. when the server shuts down (clients see the stream end and may reconnect). */
   closeAll(): void {
-    for (const response of this.#open) response.end();
+    for (const response of this.#open.keys()) response.end();
     this.#open.clear();
   }
 }

@@ -34,9 +34,11 @@ export interface ServeInfo {
 export interface ServeOutput {
   out(line: string): void;
   err(line: string): void;
+  /** Whether `out` reaches a person at a terminal rather than a log or journal that keeps it. */
+  terminal?: boolean;
 }
 
-const consoleOutput: ServeOutput = { out: (line) => console.log(line), err: (line) => console.error(line) };
+const consoleOutput: ServeOutput = { out: (line) => console.log(line), err: (line) => console.error(line), terminal: process.stdout.isTTY === true };
 
 /** A URL a browser on this machine can open for a listener (0.0.0.0 and :: mean "this machine" here). */
 export function localUrl(listener: ListenerInfo, scheme: 'http' | 'https' = 'http'): string {
@@ -93,19 +95,19 @@ class ServeInfoFile {
 
 function printReady(
   output: ServeOutput,
-  ready: { status: ProxyStatus; adminListener: ListenerInfo; adminUrl: string; lanUrl: string | null; onceCode: string | null; dataDir: string },
+  ready: { status: ProxyStatus; adminListener: ListenerInfo; adminUrl: string; lanUrl: string | null; onceLink: { url: string } | { file: string } | null; dataDir: string },
 ): void {
   const { status, adminListener } = ready;
   output.out(`Gatehouse ${packageVersion()} is running.`);
   output.out(proxyLine(status));
   output.out(`Admin UI:  ${ready.adminUrl}`);
   const setPassword = `${setPasswordCommandName()} --data-dir ${quoteForShell(ready.dataDir)}`;
-  // The one-time link is printed even when stdout is a service's journal: it signs in one browser
-  // once, within 30 minutes, and stops working as soon as a password is set. The bearer token, which
-  // lasts, is never printed.
-  if (ready.onceCode) {
-    // On the LAN address when there is one: a headless server's owner opens it on another device.
-    output.out(`Sign in:   open ${new URL(ONE_TIME_LINK_PREFIX + ready.onceCode, ready.lanUrl ?? ready.adminUrl).href} (works once, for 30 minutes), then choose a password; or run "${setPassword}"`);
+  // The one-time link is printed only to a terminal; a journal would keep it for anyone who can read
+  // logs, so there it goes into a file only this user can read. The bearer token is never printed.
+  if (ready.onceLink && 'url' in ready.onceLink) {
+    output.out(`Sign in:   open ${ready.onceLink.url} (works once, for 30 minutes), then choose a password; or run "${setPassword}"`);
+  } else if (ready.onceLink) {
+    output.out(`Sign in:   open the one-time link in the file ${ready.onceLink.file} (works once, for 30 minutes), then choose a password; or run "${setPassword}"`);
   } else {
     output.out(`Sign in:   with the admin password (forgot it? run "${setPassword}" on this machine)`);
   }
@@ -210,7 +212,11 @@ export async function serve(options: ServeOptions, output: ServeOutput = console
   const adminUrl = localUrl(adminListener, https ? 'https' : 'http');
   const infoFile = await ServeInfoFile.create(options.dataDir, { pid: process.pid, proxy: status.http, admin: adminListener, adminUrl }, gateway, output);
   const lanUrl = gateway.admin.linkFor(undefined);
-  printReady(output, { status, adminListener, adminUrl, lanUrl, onceCode: auth.createOnceLink(), dataDir: options.dataDir });
+  const onceCode = auth.createOnceLink();
+  // On the LAN address when there is one: a headless server's owner opens it on another device.
+  const onceUrl = onceCode && new URL(ONE_TIME_LINK_PREFIX + onceCode, lanUrl ?? adminUrl).href;
+  const onceLink = onceUrl ? (output.terminal ? { url: onceUrl } : { file: await auth.writeOnceLinkFile(onceUrl) }) : null;
+  printReady(output, { status, adminListener, adminUrl, lanUrl, onceLink, dataDir: options.dataDir });
 
   const signal = await stop;
   output.out(`Received ${signal}; stopping.`);

@@ -21,7 +21,7 @@ export interface AuthClient {
   signOut(): Promise<void>;
   signOutEverywhere(): Promise<void>;
   setPassword(input: SetPasswordInput): Promise<void>;
-  beginTotp(): Promise<TotpEnrolment>;
+  beginTotp(input: { password: string }): Promise<TotpEnrolment>;
   confirmTotp(input: { code: string }): Promise<TotpConfirmed>;
   disableTotp(input: { password: string }): Promise<void>;
   rotateToken(input: { password: string }): Promise<RotatedToken>;
@@ -61,7 +61,7 @@ export function createAuthClient(options: AuthClientOptions): AuthClient {
     signOut: async () => void (await send('signOut')),
     signOutEverywhere: async () => void (await send('signOutEverywhere')),
     setPassword: async (input) => void (await send('setPassword', input)),
-    beginTotp: async () => (await send('beginTotp')) as TotpEnrolment,
+    beginTotp: async (input) => (await send('beginTotp', input)) as TotpEnrolment,
     confirmTotp: async (input) => (await send('confirmTotp', input)) as TotpConfirmed,
     disableTotp: async (input) => void (await send('disableTotp', input)),
     rotateToken: async (input) => (await send('rotateToken', input)) as RotatedToken,

@@ -42,6 +42,14 @@ describe('the Sign-in & security page', { skip: browserMissing() }, () => {
     try {
       await openSecurityPage(page);
       await page.getByRole('button', { name: 'Turn on two-factor sign-in', exact: true }).click();
+      // The password first: a session alone (or a stolen cookie) cannot enrol an authenticator.
+      const enable = page.getByRole('dialog', { name: 'Turn on two-factor sign-in?' });
+      await enable.getByLabel('Your password', { exact: true }).fill('not the right one');
+      await enable.getByRole('button', { name: 'Continue', exact: true }).click();
+      await enable.getByText('That password is not right.').first().waitFor();
+      assert.equal(await page.getByRole('img', { name: 'QR code for two-factor sign-in' }).count(), 0, 'no secret without the password');
+      await enable.getByLabel('Your password', { exact: true }).fill(ADMIN_PASSWORD);
+      await enable.getByRole('button', { name: 'Continue', exact: true }).click();
       await page.getByRole('img', { name: 'QR code for two-factor sign-in' }).waitFor();
       secret = ((await page.getByLabel('Key for typing by hand').textContent()) ?? '').replace(/\s+/g, '');
       assert.match(secret, /^[A-Z2-7]{32}$/);

@@ -61,6 +61,9 @@ describe('screenshots of sign-in and security, phone and desktop, light and dark
 
       const link = await waitFor('the one-time link', () => onceLinkIn(serve.stdout()));
       await page.goto(link);
+      await heading(page, 'Sign in to Gatehouse').waitFor();
+      await shootEverywhere(page, 'once-link');
+      await page.getByRole('button', { name: 'Sign in with this link', exact: true }).click();
       await heading(page, 'Choose an admin password').waitFor();
       await page.getByLabel('New password', { exact: true }).fill('short');
       await page.getByLabel('New password again', { exact: true }).fill('');
@@ -76,6 +79,11 @@ describe('screenshots of sign-in and security, phone and desktop, light and dark
       await page.locator('#sessions-heading + p').filter({ hasText: 'This session ends' }).waitFor();
       await shootEverywhere(page, 'security');
       await page.getByRole('button', { name: 'Turn on two-factor sign-in', exact: true }).click();
+      const dialog = page.getByRole('dialog', { name: 'Turn on two-factor sign-in?' });
+      await dialog.getByLabel('Your password', { exact: true }).waitFor();
+      await shootEverywhere(page, 'security-two-factor-password');
+      await dialog.getByLabel('Your password', { exact: true }).fill(PASSWORD);
+      await dialog.getByRole('button', { name: 'Continue', exact: true }).click();
       await page.getByRole('img', { name: 'QR code for two-factor sign-in' }).waitFor();
       await page.getByRole('heading', { name: 'Add Gatehouse to your authenticator app' }).scrollIntoViewIfNeeded();
       await shootEverywhere(page, 'security-two-factor');

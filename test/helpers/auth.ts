@@ -3,14 +3,26 @@
 // (fetch keeps no cookie jar). `from` binds the client to another loopback address (127.0.0.2 …),
 // which the admin server sees as another client.
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { Agent, fetch as undiciFetch } from 'undici';
 import { binPath, repoRoot } from './serve.js';
 
 export const PASSWORD = 'correct horse battery staple';
 
-/** The one-time link in serve's output, or null. */
+/**
+ * The one-time link serve gave, or null: printed when its output is a terminal, else (as in these
+ * tests, which read it through a pipe) in the file its output names, until the link is spent.
+ */
 export function onceLinkIn(stdout: string): string | null {
-  return /^Sign in: +open (http:\/\/\S+\/auth\/once\/[A-Za-z0-9_-]+) /m.exec(stdout)?.[1] ?? null;
+  const printed = /^Sign in: +open (https?:\/\/\S+\/auth\/once\/[A-Za-z0-9_-]+) /m.exec(stdout)?.[1];
+  if (printed) return printed;
+  const file = /^Sign in: +open the one-time link in the file (.+) \(works once/m.exec(stdout)?.[1];
+  if (!file) return null;
+  try {
+    return readFileSync(file, 'utf8').trim();
+  } catch {
+    return null;
+  }
 }
 
 /** Runs `gatehouse set-password --data-dir DIR [...args]` with `input` on stdin (not a terminal). */

@@ -95,9 +95,10 @@ export class FakeAuth implements AuthClient {
     this.password = input.newPassword;
   }
 
-  async beginTotp() {
+  async beginTotp(input: { password: string }) {
     this.calls.push('beginTotp');
     this.#needSession();
+    this.#checkPassword(input.password);
     this.pendingTotp = new TOTP({ issuer: 'Gatehouse', label: 'admin', secret: new Secret({ size: 20 }) });
     return { secret: this.pendingTotp.secret.base32, uri: this.pendingTotp.toString() };
   }

@@ -47,10 +47,10 @@ describe('session and link expiry (injected clock)', () => {
     const stale = auth.createOnceLink()!;
     advance(30 * MINUTE + 1);
     const browser = client(baseUrl);
-    assert.equal((await browser.request(`/auth/once/${stale}`)).status, 410);
+    assert.equal((await browser.request(`/auth/once/${stale}`, { method: 'POST' })).status, 410);
     const fresh = auth.createOnceLink()!;
     advance(29 * MINUTE);
-    assert.equal((await browser.request(`/auth/once/${fresh}`)).status, 303);
+    assert.equal((await browser.request(`/auth/once/${fresh}`, { method: 'POST' })).status, 303);
     const set = await browser.request('/auth/password', { body: { newPassword: PASSWORD } });
     assert.equal(set.status, 200, set.text);
     assert.equal(auth.createOnceLink(), null, 'no link once a password exists');

@@ -28,7 +28,7 @@ describe('the one-time sign-in link', () => {
   test('the link signs in once; the second use gets the page, not a session', async () => {
     const link = onceLinkIn(serve.stdout())!;
     const browser = client(serve.adminUrl);
-    const first = await browser.request(link);
+    const first = await browser.request(link, { method: 'POST', headers: { origin: new URL(serve.adminUrl).origin } });
     assert.equal(first.status, 303);
     assert.equal(first.headers.get('location'), '/');
     assert.ok(browser.cookie, 'a session cookie was set');
@@ -37,7 +37,7 @@ describe('the one-time sign-in link', () => {
     assert.equal((await browser.request('/api/routes')).status, 200);
 
     const other = client(serve.adminUrl);
-    const second = await other.request(link, { headers: { accept: 'text/html' } });
+    const second = await other.request(link, { method: 'POST', headers: { accept: 'text/html' } });
     assert.equal(second.status, 410);
     assert.equal(other.cookie, null);
     assert.match(second.headers.get('content-type')!, /^text\/html/);
@@ -45,7 +45,9 @@ describe('the one-time sign-in link', () => {
     assert.match(second.text, /gatehouse set-password/);
     assert.match(second.text, /restart <code>gatehouse serve<\/code>/);
     assert.doesNotMatch(second.text, /127\.0\.0\.1|sha|Error|at /, 'no internal detail');
+    assert.equal((await other.request(link)).status, 410, 'a spent link shows no button either');
     assert.equal((await other.request('/auth/once/not-a-code-that-was-ever-made-xyz')).status, 410);
+    assert.equal((await other.request('/auth/once/not-a-code-that-was-ever-made-xyz', { method: 'POST' })).status, 410);
 
     // Without a password, sign-in has nothing to check: it says how to get one.
     const attempt = await other.request('/auth/sign-in', { body: { password: PASSWORD } });
@@ -80,6 +82,7 @@ describe('the bearer token counts as signed in for the first password', () => {
   });
 
   test('a script with the token sets the first password; a signed-out caller cannot', async () => {
+    const link = onceLinkIn(await readyLines(serve))!;
     const anonymous = await client(serve.adminUrl).request('/auth/password', { body: { newPassword: PASSWORD } });
     assert.equal(anonymous.status, 401);
     const script = client(serve.adminUrl);
@@ -91,7 +94,6 @@ describe('the bearer token counts as signed in for the first password', () => {
     const change = await script.request('/auth/password', { body: { newPassword: 'the second password' }, headers: bearer });
     assert.equal(change.status, 400, 'a change needs the current password, even with the token');
     assert.equal(change.body.error.issues[0].path, 'currentPassword');
-    const link = onceLinkIn(await readyLines(serve))!;
-    assert.equal((await client(serve.adminUrl).request(link)).status, 410, 'the link dies once a password exists');
+    assert.equal((await client(serve.adminUrl).request(link, { method: 'POST' })).status, 410, 'the link dies once a password exists');
   });
 });

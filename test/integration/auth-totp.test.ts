@@ -26,7 +26,7 @@ describe('TOTP second factor', () => {
 
   test('enrol: begin gives a secret and an otpauth URI; a wrong code does not turn it on; the right one does', async () => {
     const browser = await signedInClient(serve.adminUrl);
-    const begin = await browser.request('/auth/totp/begin', { method: 'POST' });
+    const begin = await browser.request('/auth/totp/begin', { body: { password: PASSWORD } });
     assert.equal(begin.status, 200, begin.text);
     secret = begin.body.secret;
     assert.match(secret, /^[A-Z2-7]{32}$/);
@@ -40,7 +40,7 @@ describe('TOTP second factor', () => {
     assert.equal(recoveryCodes.length, 10);
     for (const code of recoveryCodes) assert.match(code, /^[a-z0-9]{4}-[a-z0-9]{4}-[a-z0-9]{4}$/);
     assert.deepEqual([confirm.body.state.totpEnabled, confirm.body.state.recoveryCodesLeft], [true, 10]);
-    assert.equal((await browser.request('/auth/totp/begin', { method: 'POST' })).status, 409, 'on already');
+    assert.equal((await browser.request('/auth/totp/begin', { body: { password: PASSWORD } })).status, 409, 'on already');
   });
 
   test('the password alone asks for a code and signs nobody in', async () => {
@@ -91,7 +91,7 @@ describe('TOTP second factor', () => {
 
   test('set-password --disable-totp turns it off from the server and signs everyone out', async () => {
     const browser = await signedInClient(serve.adminUrl, PASSWORD, '127.0.0.6');
-    const begin = await browser.request('/auth/totp/begin', { method: 'POST' });
+    const begin = await browser.request('/auth/totp/begin', { body: { password: PASSWORD } });
     secret = begin.body.secret;
     assert.equal((await browser.request('/auth/totp/confirm', { body: { code: codeAt(0) } })).status, 200);
     const run = await runSetPassword(serve.dataDir, '', ['--disable-totp']);

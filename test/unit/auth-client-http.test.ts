@@ -92,7 +92,7 @@ describe('auth client: requests', () => {
       signOut: [() => auth.signOut(), {}],
       signOutEverywhere: [() => auth.signOutEverywhere(), {}],
       setPassword: [() => auth.setPassword({ currentPassword: 'old password!', newPassword: 'a new long password' }), { currentPassword: 'old password!', newPassword: 'a new long password' }],
-      beginTotp: [() => auth.beginTotp(), {}],
+      beginTotp: [() => auth.beginTotp({ password: 'pw' }), { password: 'pw' }],
       confirmTotp: [() => auth.confirmTotp({ code: '654321' }), { code: '654321' }],
       disableTotp: [() => auth.disableTotp({ password: 'pw' }), { password: 'pw' }],
       rotateToken: [() => auth.rotateToken({ password: 'pw' }), { password: 'pw' }],
@@ -124,7 +124,7 @@ describe('auth client: answers', () => {
     reply = (res) => json(res, 200, { state: { ...signedIn, signedIn: false }, needsCode: true });
     assert.equal((await auth.signIn({ password: 'x' })).needsCode, true);
     reply = (res) => json(res, 200, { secret: 'JBSWY3DPEHPK3PXP', uri: 'otpauth://totp/Gatehouse:admin?secret=JBSWY3DPEHPK3PXP&issuer=Gatehouse' });
-    assert.equal((await auth.beginTotp()).secret, 'JBSWY3DPEHPK3PXP');
+    assert.equal((await auth.beginTotp({ password: 'x' })).secret, 'JBSWY3DPEHPK3PXP');
     reply = (res) => json(res, 200, { token: 'n'.repeat(43) });
     assert.equal((await auth.rotateToken({ password: 'x' })).token, 'n'.repeat(43));
   });

@@ -147,7 +147,7 @@ describe('SignInForm', () => {
 
   it('asks for the code after the right password, and signs in with password and code', async () => {
     const auth = new FakeAuth({ signedIn: true });
-    await auth.beginTotp();
+    await auth.beginTotp({ password: 'correct horse battery' });
     await auth.confirmTotp({ code: auth.pendingTotp!.generate() });
     auth.signedIn = false;
     const form = new SignInForm();
@@ -167,7 +167,7 @@ describe('SignInForm', () => {
 
   it('takes a recovery code in place of the app code', async () => {
     const auth = new FakeAuth({ signedIn: true });
-    await auth.beginTotp();
+    await auth.beginTotp({ password: 'correct horse battery' });
     const { recoveryCodes } = await auth.confirmTotp({ code: auth.pendingTotp!.generate() });
     auth.signedIn = false;
     const form = new SignInForm();
@@ -212,7 +212,9 @@ describe('Sign-in & security', () => {
     const { session: s } = session(auth);
     await s.check();
     const flow = new TotpEnrolmentFlow(s);
-    await flow.begin();
+    await assert.rejects(flow.begin({ password: 'not it' }), /not right/);
+    assert.equal(flow.step, 'idle', 'no secret without the password');
+    await flow.begin({ password: 'correct horse battery' });
     assert.equal(flow.step, 'scan');
     assert.ok(flow.qr && flow.qr.size >= 21 && flow.qr.modules.length === flow.qr.size ** 2);
     assert.match(groupedSecret(flow.enrolment!.secret), /^([A-Z2-7]{4} )+[A-Z2-7]{1,4}$/);

@@ -2,10 +2,14 @@
 // the bearer token, behind one object the HTTP layer (auth-routes.ts) calls. Session checks are
 // in-memory lookups; every change goes through AuthStore's queue (auth-store.ts), which keeps
 // admin-auth.json and the running server in step.
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { AuthState, SetPasswordInput, SignInResult, TotpConfirmed, TotpEnrolment } from '../../../shared/admin-auth.js';
 import { ApiError } from '../../../shared/api.js';
+import { writeFileDurably } from '../../core/settings/durable-file.js';
 import { bearerMatches, replaceAdminToken } from '../admin-token.js';
 import { AuthStore } from './auth-store.js';
+import { sha256 } from './auth-file.js';
 import { DEFAULT_FAILURE_LIMITS, FailureLimiter, type FailureLimits } from './failure-limiter.js';
 import { OneTimeLinks } from './one-time-links.js';
 import { hashPassword, passwordMatches } from './password-hash.js';
@@ -27,6 +31,9 @@ export interface AdminAuthOptions {
 /** Who sent a request: a session, the bearer token, or nobody. */
 export type Caller = { via: 'session'; session: Session } | { via: 'token' } | { via: null };
 
+/** Where serve puts the one-time link when its output is not a terminal (a service's journal keeps everything). */
+export const ONCE_LINK_FILE = 'once-link';
+
 const NOT_SIGNED_IN = 'Sign in first: with the admin password, or the one-time link "gatehouse serve" printed.';
 const NO_PASSWORD_YET =
   'No admin password is set yet. Open the one-time link "gatehouse serve" printed, or run "gatehouse set-password" on the server.';
@@ -40,6 +47,8 @@ export class AdminAuth {
   /** TOTP secrets begun but not confirmed yet, per caller (session idHash, or "token"). */
   readonly #enrolments = new Map<string, string>();
   readonly #now: () => number;
+  readonly #listeners = new Set<() => void>();
+  #onceLinkFile: { path: string; timer: NodeJS.Timeout } | null = null;
 
   private constructor(
     private readonly options: AdminAuthOptions,
@@ -51,11 +60,14 @@ export class AdminAuth {
     this.#now = now;
     this.#limiter = new FailureLimiter({ ...DEFAULT_FAILURE_LIMITS, ...options.failureLimits });
     this.#links = new OneTimeLinks(options.onceLinkTtlMs);
+    store.onChange = () => this.#changed();
   }
 
   static async open(options: AdminAuthOptions): Promise<AdminAuth> {
     const now = options.now ?? Date.now;
     const store = await AuthStore.open(options.dataDir, { ...DEFAULT_SESSION_LIMITS, ...options.sessionLimits }, now);
+    // A link left by a process that died is dead too (links live only in memory).
+    await rm(join(options.dataDir, ONCE_LINK_FILE), { force: true });
     return new AdminAuth(options, store, now);
   }
 
@@ -67,9 +79,9 @@ export class AdminAuth {
     return this.#store.data.password !== null;
   }
 
-  /** O(1): one SHA-256 and one Map lookup for a cookie, a constant-time compare for a bearer. */
-  identify(sessionId: string | null, authorization: string | undefined): Caller {
-    if (sessionId) {
+  /** O(1): one SHA-256 and one Map lookup per cookie (at most 4), a constant-time compare for a bearer. */
+  identify(sessionIds: readonly string[], authorization: string | undefined): Caller {
+    for (const sessionId of sessionIds) {
       const session = this.#store.sessions.use(sessionId, this.#now());
       if (session) {
         if (session.lastSeen - session.persistedLastSeen >= this.#store.sessions.limits.persistEveryMs) this.#store.persistSoon();
@@ -78,6 +90,21 @@ export class AdminAuth {
     }
     if (authorization && bearerMatches(this.#token, authorization)) return { via: 'token' };
     return { via: null };
+  }
+
+  /**
+   * Whether a request with these credentials would still be let in, without counting as use: an
+   * event stream asks this on every event and ping, and when `onChange` fires.
+   */
+  stillValid(sessionIds: readonly string[], authorization: string | undefined): boolean {
+    if (sessionIds.some((id) => this.#store.sessions.isLive(sha256(id), this.#now()))) return true;
+    return authorization !== undefined && bearerMatches(this.#token, authorization);
+  }
+
+  /** `listener` runs after anything that may end a session or a token (sign-out, password, rotation, a file re-read). */
+  onChange(listener: () => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
   }
 
   state(caller: Caller): AuthState {
@@ -178,8 +205,11 @@ export class AdminAuth {
     });
   }
 
-  beginTotp(caller: Caller): TotpEnrolment {
+  /** Needs the password: else a stolen session or the bearer token could enrol its own authenticator. */
+  async beginTotp(address: string, caller: Caller, password: string): Promise<TotpEnrolment> {
     this.#requireSignedIn(caller);
+    await this.refresh();
+    await this.#confirmPassword(address, password, 'That password is not right.');
     if (this.#store.data.totp) throw new ApiError('conflict', 'The second factor is on already. Turn it off first to enrol another authenticator.');
     const enrolment = newTotpSecret();
     this.#enrolments.set(enrolmentKey(caller), enrolment.secret);
@@ -219,6 +249,7 @@ export class AdminAuth {
     await this.refresh();
     await this.#confirmPassword(address, password, 'That password is not right.');
     this.#token = await replaceAdminToken(this.options.dataDir);
+    this.#changed();
     return this.#token;
   }
 
@@ -227,18 +258,51 @@ export class AdminAuth {
     return this.passwordSet ? null : this.#links.create(this.#now());
   }
 
+  /** Whether a one-time code would sign in now (its page shows the button), without spending it. */
+  onceLinkLive(code: string): boolean {
+    return !this.passwordSet && this.#links.isLive(code, this.#now());
+  }
+
   /** A session for a live one-time code, or null (used, expired, unknown, or a password exists now). */
   async useOnceLink(address: string, code: string): Promise<{ id: string; session: Session } | null> {
     await this.refresh();
     this.#limiter.begin(address, this.#now());
     if (!this.#links.consume(code, this.#now()) || this.passwordSet) return null;
+    this.#dropOnceLinkFile();
     this.#limiter.forgive(address);
     return this.#store.serially(async () => this.#store.sessions.create(this.#now()));
   }
 
+  /**
+   * Writes a one-time link to DATA_DIR/once-link (mode 0600) for an owner who reads it on the
+   * server; the file goes once the link is spent or expired, a password is set, or serve stops.
+   */
+  async writeOnceLinkFile(url: string): Promise<string> {
+    this.#dropOnceLinkFile();
+    const path = join(this.options.dataDir, ONCE_LINK_FILE);
+    await writeFileDurably(path, `${url}\n`, { mode: 0o600 });
+    const timer = setTimeout(() => this.#dropOnceLinkFile(), this.#links.ttlMs);
+    timer.unref();
+    this.#onceLinkFile = { path, timer };
+    return path;
+  }
+
   /** Stops watching the file and writes any lastSeen not on disk yet. */
   close(): Promise<void> {
+    this.#dropOnceLinkFile();
     return this.#store.close();
+  }
+
+  #dropOnceLinkFile(): void {
+    if (!this.#onceLinkFile) return;
+    clearTimeout(this.#onceLinkFile.timer);
+    rm(this.#onceLinkFile.path, { force: true }).catch((error: unknown) => console.error('gatehouse: could not remove the one-time link file:', error));
+    this.#onceLinkFile = null;
+  }
+
+  #changed(): void {
+    if (this.passwordSet) this.#dropOnceLinkFile();
+    for (const listener of this.#listeners) listener();
   }
 
   #requireSignedIn(caller: Caller): void {

@@ -16,14 +16,18 @@ import { bearerMatches } from '../admin-token.js';
 import { HttpFailure } from '../http-failure.js';
 import { readJsonBody } from '../request-body.js';
 import type { AdminAuth, Caller } from './admin-auth.js';
-import { clientKey } from './failure-limiter.js';
-import { onceLinkRefusedPage } from './once-page.js';
-import { cameOverHttps, clearedCookie, sessionCookie, sessionIdFrom } from './session-cookie.js';
+import { SECURITY_HEADERS } from '../security-headers.js';
+import { onceLinkPage, onceLinkRefusedPage } from './once-page.js';
+import { cameOverHttps, clearedCookie, sessionCookie, sessionIdsFrom } from './session-cookie.js';
 
 /** What AdminServer needs of sign-in. */
 export interface AdminGate {
   /** How an /api/ request was let in, or null (401). Constant time per request: no I/O. */
   apiCaller(request: IncomingMessage): 'session' | 'token' | null;
+  /** Whether the request's credentials would still let it in (an open event stream asks); no I/O, not counted as use. */
+  stillValid(request: IncomingMessage): boolean;
+  /** Runs `listener` whenever a session or the token may have ended; returns the unsubscribe. */
+  onChange(listener: () => void): () => void;
   /** Answers a request under /auth/. */
   handle(request: IncomingMessage, response: ServerResponse, url: URL): Promise<void>;
 }
@@ -32,6 +36,8 @@ export interface AdminGate {
 export function tokenOnlyGate(token: string): AdminGate {
   return {
     apiCaller: (request) => (bearerMatches(token, request.headers.authorization) ? 'token' : null),
+    stillValid: (request) => bearerMatches(token, request.headers.authorization),
+    onChange: () => () => undefined,
     handle: async () => {
       throw new ApiError('not_found', 'Sign-in is not offered here; send the admin token as "Authorization: Bearer TOKEN".');
     },
@@ -44,14 +50,21 @@ function sendJson(response: ServerResponse, status: number, body: unknown, heade
   response.end(text);
 }
 
+function sendHtml(response: ServerResponse, status: number, page: string, headers: Record<string, string> = {}): void {
+  response.writeHead(status, { ...headers, 'content-type': 'text/html; charset=utf-8', 'content-length': Buffer.byteLength(page), 'cache-control': 'no-store' });
+  response.end(page);
+}
+
+const ONCE_CODE = /^[A-Za-z0-9_-]{20,100}$/;
+
 async function parseBody<S extends z.ZodType>(request: IncomingMessage, schema: S): Promise<z.output<S>> {
   const result = schema.safeParse(await readJsonBody(request));
   if (!result.success) throw invalidInput(result.error);
   return result.data;
 }
 
-/** Whom failed attempts are counted against: the client's address (its /64 for IPv6). */
-const clientAddress = (request: IncomingMessage) => clientKey(request.socket.remoteAddress ?? 'unknown');
+/** Whom failed attempts are counted against: the client's address (failure-limiter.ts groups IPv6 by network). */
+const clientAddress = (request: IncomingMessage) => request.socket.remoteAddress ?? 'unknown';
 
 type Handler = (request: IncomingMessage, response: ServerResponse, caller: Caller) => Promise<void>;
 
@@ -83,7 +96,10 @@ export class AuthRoutes implements AdminGate {
         const input = await parseBody(request, SetPasswordInputSchema);
         ok(response, await auth.setPassword(clientAddress(request), caller, input));
       },
-      beginTotp: async (_request, response, caller) => ok(response, auth.beginTotp(caller)),
+      beginTotp: async (request, response, caller) => {
+        const input = await parseBody(request, PasswordConfirmationSchema);
+        ok(response, await auth.beginTotp(clientAddress(request), caller, input.password));
+      },
       confirmTotp: async (request, response, caller) => {
         const input = await parseBody(request, ConfirmTotpInputSchema);
         ok(response, await auth.confirmTotp(clientAddress(request), caller, input.code));
@@ -104,11 +120,23 @@ export class AuthRoutes implements AdminGate {
     return this.#caller(request).via;
   }
 
+  stillValid(request: IncomingMessage): boolean {
+    return this.auth.stillValid(sessionIdsFrom(request), request.headers.authorization);
+  }
+
+  onChange(listener: () => void): () => void {
+    return this.auth.onChange(listener);
+  }
+
   async handle(request: IncomingMessage, response: ServerResponse, url: URL): Promise<void> {
     const method = request.method ?? 'GET';
     if (url.pathname.startsWith(ONE_TIME_LINK_PREFIX)) {
-      if (method !== 'GET') throw new HttpFailure(405, 'not_found', 'A one-time link is opened with GET.', { allow: 'GET' });
-      await this.#useOnceLink(request, response, url.pathname.slice(ONE_TIME_LINK_PREFIX.length));
+      const code = url.pathname.slice(ONE_TIME_LINK_PREFIX.length);
+      // GET only shows a button: link previews, mail scanners and prefetch open links too, and
+      // must not spend the link (and get the session) before its owner does.
+      if (method === 'GET') this.#showOnceLink(response, code);
+      else if (method === 'POST') await this.#useOnceLink(request, response, code);
+      else throw new HttpFailure(405, 'not_found', 'A one-time link is opened with GET and used with POST (its page\'s button).', { allow: 'GET, POST' });
       return;
     }
     const handler = this.#handlers.get(`${method} ${url.pathname}`);
@@ -121,14 +149,27 @@ export class AuthRoutes implements AdminGate {
   }
 
   #caller(request: IncomingMessage): Caller {
-    return this.auth.identify(sessionIdFrom(request), request.headers.authorization);
+    return this.auth.identify(sessionIdsFrom(request), request.headers.authorization);
+  }
+
+  #showOnceLink(response: ServerResponse, code: string): void {
+    if (!(ONCE_CODE.test(code) && this.auth.onceLinkLive(code))) {
+      sendHtml(response, 410, onceLinkRefusedPage(false));
+      return;
+    }
+    sendHtml(response, 200, onceLinkPage(`${ONE_TIME_LINK_PREFIX}${code}`), {
+      // The page's own form posts here; the admin's global policy allows no form at all.
+      'content-security-policy': SECURITY_HEADERS['content-security-policy']!.replace("form-action 'none'", "form-action 'self'"),
+      // no-referrer would make the browser send "Origin: null" with the form, which the guard refuses.
+      'referrer-policy': 'same-origin',
+    });
   }
 
   async #useOnceLink(request: IncomingMessage, response: ServerResponse, code: string): Promise<void> {
     let signedIn: Awaited<ReturnType<AdminAuth['useOnceLink']>> = null;
     let limited = false;
     try {
-      signedIn = /^[A-Za-z0-9_-]{20,100}$/.test(code) ? await this.auth.useOnceLink(clientAddress(request), code) : null;
+      signedIn = ONCE_CODE.test(code) ? await this.auth.useOnceLink(clientAddress(request), code) : null;
     } catch (error) {
       if (!(error instanceof ApiError && error.code === 'rate_limited')) throw error;
       limited = true;
@@ -143,8 +184,6 @@ export class AuthRoutes implements AdminGate {
       response.end();
       return;
     }
-    const page = onceLinkRefusedPage(limited);
-    response.writeHead(limited ? 429 : 410, { 'content-type': 'text/html; charset=utf-8', 'content-length': Buffer.byteLength(page), 'cache-control': 'no-store' });
-    response.end(page);
+    sendHtml(response, limited ? 429 : 410, onceLinkRefusedPage(limited));
   }
 }

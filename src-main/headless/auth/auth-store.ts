@@ -1,9 +1,11 @@
 // admin-auth.json as the running server holds it: the file's content plus the live session table,
-// kept in step with the disk. Every change runs in one queue that first re-reads the file if
-// another process (`gatehouse set-password`) replaced it, then writes it back if anything changed.
+// kept in step with the disk. Every change runs in one queue, under the file lock the set-password
+// command takes too (auth-file-lock.ts): it re-reads the file if that command replaced it, then
+// writes it back if anything changed.
 // A directory watch re-reads it as soon as it is replaced, so sessions ended there end here at once.
 import { watch, type FSWatcher } from 'node:fs';
 import { AUTH_FILE, authFileIdentity, readAuthFile, sameIdentity, writeAuthFile, type AuthFileData, type FileIdentity } from './auth-file.js';
+import { withAuthFileLock } from './auth-file-lock.js';
 import { SessionTable, type SessionLimits } from './sessions.js';
 
 export class AuthStore {
@@ -13,6 +15,8 @@ export class AuthStore {
   #persistTimer: NodeJS.Timeout | null = null;
   #watcher: FSWatcher | null = null;
   readonly sessions: SessionTable;
+  /** Called after every queued change or re-read, so open event streams can re-check their sign-in. */
+  onChange: () => void = () => undefined;
 
   private constructor(
     private readonly dataDir: string,
@@ -42,15 +46,23 @@ export class AuthStore {
    * something changed, even when `change` throws (it may have spent a recovery code first).
    */
   serially<T>(change: () => Promise<T> | T): Promise<T> {
-    const run = this.#queue.then(async () => {
-      await this.#reloadIfReplaced();
-      const before = JSON.stringify(this.#data);
-      try {
-        return await change();
-      } finally {
-        await this.#write(before);
-      }
-    });
+    // Under the file lock from re-read to write, so `gatehouse set-password` cannot write in between
+    // and then be overwritten with what this process read before.
+    const run = this.#queue.then(() =>
+      withAuthFileLock(this.dataDir, async () => {
+        await this.#reloadIfReplaced();
+        const before = JSON.stringify(this.#data);
+        try {
+          return await change();
+        } finally {
+          try {
+            await this.#write(before);
+          } finally {
+            this.onChange();
+          }
+        }
+      }),
+    );
     this.#queue = run.catch(() => undefined);
     return run;
   }

@@ -20,6 +20,12 @@ export class OneTimeLinks {
     return code;
   }
 
+  /** Whether the code is live, without spending it. */
+  isLive(code: string, now: number): boolean {
+    const expires = this.#expiries.get(sha256(code));
+    return expires !== undefined && now < expires;
+  }
+
   /** True once per live code; the code is spent either way. */
   consume(code: string, now: number): boolean {
     const key = sha256(code);

@@ -5,17 +5,26 @@
 // failure limit, not the hash's cost, is what stops online guessing. A stored hash names its own
 // parameters, so these can be raised later without breaking existing passwords.
 import { hash, verify } from '@node-rs/argon2';
+import { ApiError } from '../../../shared/api.js';
 
 /** `algorithm: 2` is Algorithm.Argon2id (a const enum, which this build cannot import by name). */
 export const PASSWORD_HASH_OPTIONS = { algorithm: 2, memoryCost: 19456, timeCost: 2, parallelism: 1 } as const;
 
 /** At most this many hashes run at once (one per core): a burst must queue, not exhaust memory and CPU. */
 const MAX_CONCURRENT = 2;
+/**
+ * At most this many wait; more are refused at once (429), so a flood of guesses cannot put the
+ * owner's sign-in behind minutes of hashing. About a second of hashing on a busy 2-core machine.
+ */
+export const MAX_WAITING = 16;
 let running = 0;
 const waiting: Array<() => void> = [];
 
 async function limited<T>(work: () => Promise<T>): Promise<T> {
-  if (running >= MAX_CONCURRENT) await new Promise<void>((resolve) => waiting.push(resolve));
+  if (running >= MAX_CONCURRENT) {
+    if (waiting.length >= MAX_WAITING) throw new ApiError('rate_limited', 'Gatehouse is busy checking other passwords. Try again in a few seconds.');
+    await new Promise<void>((resolve) => waiting.push(resolve));
+  }
   running++;
   try {
     return await work();

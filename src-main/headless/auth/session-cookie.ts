@@ -16,18 +16,27 @@ export function cookieName(secure: boolean): string {
   return secure ? SECURE_COOKIE_NAME : PLAIN_COOKIE_NAME;
 }
 
-/** The session id the request carries under the name for its transport, or null. */
-export function sessionIdFrom(request: IncomingMessage): string | null {
+/** At most this many cookies of the session's name are looked up (each costs one hash). */
+const MAX_CANDIDATES = 4;
+
+/**
+ * The session ids the request carries under the name for its transport, in header order. Not just
+ * the first: another site on a sibling port of the same host can set a cookie of this name (cookies
+ * ignore ports) whose more specific Path puts it first, and must not sign the owner out by that.
+ * Values of the wrong shape are skipped.
+ */
+export function sessionIdsFrom(request: IncomingMessage): string[] {
   const header = request.headers.cookie;
-  if (!header) return null;
+  if (!header) return [];
   const name = cookieName(cameOverHttps(request));
+  const ids: string[] = [];
   for (const part of header.split(';')) {
     const eq = part.indexOf('=');
     if (eq === -1 || part.slice(0, eq).trim() !== name) continue;
     const value = part.slice(eq + 1).trim();
-    return /^[A-Za-z0-9_-]{43}$/.test(value) ? value : null;
+    if (/^[A-Za-z0-9_-]{43}$/.test(value) && ids.push(value) >= MAX_CANDIDATES) break;
   }
-  return null;
+  return ids;
 }
 
 /** Set-Cookie for a session id, living until `maxAgeMs` from now (the session's absolute expiry). */

@@ -51,6 +51,12 @@ export class SessionTable {
     return session;
   }
 
+  /** Whether the session is open and unexpired, without counting this as use (an event stream's check). */
+  isLive(idHash: string, now: number): boolean {
+    const session = this.#sessions.get(idHash);
+    return session !== undefined && this.#alive(session, now);
+  }
+
   /** Whether some session's lastSeen is older in the file than persistEveryMs allows. */
   needsPersisting(): boolean {
     for (const session of this.#sessions.values()) if (session.lastSeen - session.persistedLastSeen >= this.limits.persistEveryMs) return true;

@@ -5,7 +5,8 @@
 import { mkdir } from 'node:fs/promises';
 import { PasswordSchema } from '../../../shared/admin-auth.js';
 import type { SetPasswordOptions } from '../options.js';
-import { authFilePath, readAuthFile, writeAuthFile } from './auth-file.js';
+import { withAuthFileLock } from './auth-file-lock.js';
+import { authFilePath, readAuthFile, writeAuthFile, type AuthFileData } from './auth-file.js';
 import { readFirstLine, readHiddenLine } from './hidden-input.js';
 import { hashPassword } from './password-hash.js';
 
@@ -20,15 +21,17 @@ export function setPasswordCommandName(): string {
 /** Resolves with the exit code: 0 done, 1 the password was refused or the terminal closed. */
 export async function setPassword(options: SetPasswordOptions): Promise<number> {
   await mkdir(options.dataDir, { recursive: true, mode: 0o700 });
-  const { data } = await readAuthFile(options.dataDir);
   if (options.disableTotp) {
-    if (!data.totp) {
+    const changed = await changeAuthFile(options.dataDir, (data) => {
+      if (!data.totp) return false;
+      data.totp = null;
+      data.sessions = [];
+      return true;
+    });
+    if (!changed) {
       console.log('The second factor is off already; nothing changed.');
       return 0;
     }
-    data.totp = null;
-    data.sessions = [];
-    await writeAuthFile(options.dataDir, data);
     console.log(`The second factor is off and every browser is signed out (${authFilePath(options.dataDir)}).`);
     console.log('Sign in with the password alone, then turn it on again under Settings.');
     return 0;
@@ -36,11 +39,24 @@ export async function setPassword(options: SetPasswordOptions): Promise<number> 
 
   const password = await askForPassword();
   if (password === null) return 1;
-  data.password = { hash: await hashPassword(password), changedAt: Date.now() };
-  data.sessions = [];
-  await writeAuthFile(options.dataDir, data);
+  const hash = await hashPassword(password);
+  await changeAuthFile(options.dataDir, (data) => {
+    data.password = { hash, changedAt: Date.now() };
+    data.sessions = [];
+    return true;
+  });
   console.log(`The admin password is set; every browser was signed out. Sign in to the web UI with it.`);
   return 0;
+}
+
+/** Reads, changes and writes the file under the lock a running serve takes too; `change` says whether to write. */
+function changeAuthFile(dataDir: string, change: (data: AuthFileData) => boolean): Promise<boolean> {
+  return withAuthFileLock(dataDir, async () => {
+    const { data } = await readAuthFile(dataDir);
+    if (!change(data)) return false;
+    await writeAuthFile(dataDir, data);
+    return true;
+  });
 }
 
 async function askForPassword(): Promise<string | null> {

@@ -2,9 +2,7 @@
 // sign-in (a secret to scan, then a code to prove it, then the recovery codes shown once) and the
 // new API token (shown once). Written against the AuthClient so they are tested under Node.
 import type { TotpEnrolment } from '../../../shared/admin-auth.js';
-import type { ApiError } from '../../../shared/api.js';
 import type { QrCode } from '../../../shared/status.js';
-import { asApiError } from '../../app/errors.js';
 import { TotpCodeForm } from '../../sign-in/password-forms.svelte.js';
 import type { Session } from '../../sign-in/session.svelte.js';
 import { qrCodeOf } from './otpauth-qr.js';
@@ -17,8 +15,6 @@ export class TotpEnrolmentFlow {
   qr = $derived<QrCode | null>(this.enrolment ? qrCodeOf(this.enrolment.uri) : null);
   /** The recovery codes, while they are shown (once, right after turning the second factor on). */
   recoveryCodes = $state.raw<string[]>([]);
-  starting = $state(false);
-  error = $state.raw<ApiError | null>(null);
   /** A new one for each enrolment, so no message from an earlier try shows. */
   codeForm = $state.raw(new TotpCodeForm());
 
@@ -28,20 +24,14 @@ export class TotpEnrolmentFlow {
     this.#session = session;
   }
 
-  /** Asks Gatehouse for a new secret; nothing changes until a code confirms it. */
-  async begin(): Promise<void> {
-    if (this.starting) return;
-    this.starting = true;
-    this.error = null;
-    try {
-      this.enrolment = await this.#session.auth.beginTotp();
-      this.codeForm = new TotpCodeForm();
-      this.step = 'scan';
-    } catch (error) {
-      this.error = asApiError(error);
-    } finally {
-      this.starting = false;
-    }
+  /**
+   * Asks Gatehouse for a new secret, which needs the password (the dialog that asked for it shows a
+   * refusal, so this throws); nothing changes until a code confirms it.
+   */
+  async begin(input: { password: string }): Promise<void> {
+    this.enrolment = await this.#session.auth.beginTotp(input);
+    this.codeForm = new TotpCodeForm();
+    this.step = 'scan';
   }
 
   /** True once the code was right: the second factor is on and the recovery codes are showing. */
