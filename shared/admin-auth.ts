@@ -15,6 +15,7 @@
 //   400 `invalid_input` (a field's problem, in `issues`).
 // Imports nothing but zod: this file is bundled into the renderer.
 import { z } from 'zod';
+import type { QrCode } from './status.js';
 
 /** Shortest admin password accepted. */
 export const MIN_PASSWORD_LENGTH = 10;
@@ -84,6 +85,8 @@ export interface TotpEnrolment {
   secret: string;
   /** otpauth://totp/Gatehouse:admin?secret=…&issuer=Gatehouse, what the QR code encodes. */
   uri: string;
+  /** `uri` as a QR code, encoded by Gatehouse like the CA onboarding code, so the page needs no encoder of its own. */
+  qr: QrCode;
 }
 
 /** POST /auth/totp/confirm: the second factor is on; each recovery code works once. Shown once. */

@@ -1,6 +1,7 @@
 // An AuthClient (src-renderer/transport/auth.ts) that keeps Gatehouse's sign-in rules in memory, for
 // the renderer's unit tests: one browser, a password, a real TOTP secret (otpauth) with recovery
 // codes, a failure counter that turns into 429, and sessions that can be ended from "elsewhere".
+import { qrCode } from '../../src-main/core/certs/qr.js';
 import { Secret, TOTP } from 'otpauth';
 import { MIN_PASSWORD_LENGTH, type AuthState, type SetPasswordInput, type SignInInput } from '../../shared/admin-auth.js';
 import { ApiError } from '../../shared/api.js';
@@ -100,7 +101,8 @@ export class FakeAuth implements AuthClient {
     this.#needSession();
     this.#checkPassword(input.password);
     this.pendingTotp = new TOTP({ issuer: 'Gatehouse', label: 'admin', secret: new Secret({ size: 20 }) });
-    return { secret: this.pendingTotp.secret.base32, uri: this.pendingTotp.toString() };
+    const uri = this.pendingTotp.toString();
+    return { secret: this.pendingTotp.secret.base32, uri, qr: qrCode(uri) };
   }
 
   async confirmTotp(input: { code: string }) {

@@ -2,6 +2,7 @@
 // token alone must not enrol the thief's authenticator (which would also lock the owner out).
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { qrCode } from '../../src-main/core/certs/qr.js';
 import { client, PASSWORD, runSetPassword, signedInClient } from '../helpers/auth.js';
 import { makeDataDir, startServe, type ServeProcess } from '../helpers/serve.js';
 
@@ -29,6 +30,7 @@ describe('POST /auth/totp/begin needs the password', () => {
     const right = await browser.request('/auth/totp/begin', { body: { password: PASSWORD } });
     assert.equal(right.status, 200, right.text);
     assert.match(right.body.secret, /^[A-Z2-7]{32}$/);
+    assert.deepEqual(right.body.qr, qrCode(right.body.uri), 'the QR code of the otpauth URI comes with it, for the page to draw');
   });
 
   test('the bearer token alone gets no secret either', async () => {

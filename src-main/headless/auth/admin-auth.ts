@@ -4,6 +4,7 @@
 // admin-auth.json and the running server in step.
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { qrCode } from '../../core/certs/qr.js';
 import type { AuthState, SetPasswordInput, SignInResult, TotpConfirmed, TotpEnrolment } from '../../../shared/admin-auth.js';
 import { ApiError } from '../../../shared/api.js';
 import { writeFileDurably } from '../../core/settings/durable-file.js';
@@ -213,7 +214,7 @@ export class AdminAuth {
     if (this.#store.data.totp) throw new ApiError('conflict', 'The second factor is on already. Turn it off first to enrol another authenticator.');
     const enrolment = newTotpSecret();
     this.#enrolments.set(enrolmentKey(caller), enrolment.secret);
-    return enrolment;
+    return { ...enrolment, qr: qrCode(enrolment.uri) };
   }
 
   confirmTotp(address: string, caller: Caller, code: string): Promise<TotpConfirmed> {

@@ -5,14 +5,13 @@ import type { TotpEnrolment } from '../../../shared/admin-auth.js';
 import type { QrCode } from '../../../shared/status.js';
 import { TotpCodeForm } from '../../sign-in/password-forms.svelte.js';
 import type { Session } from '../../sign-in/session.svelte.js';
-import { qrCodeOf } from './otpauth-qr.js';
 
 export type EnrolmentStep = 'idle' | 'scan' | 'codes';
 
 export class TotpEnrolmentFlow {
   step = $state<EnrolmentStep>('idle');
   enrolment = $state.raw<TotpEnrolment | null>(null);
-  qr = $derived<QrCode | null>(this.enrolment ? qrCodeOf(this.enrolment.uri) : null);
+  qr = $derived<QrCode | null>(this.enrolment?.qr ?? null);
   /** The recovery codes, while they are shown (once, right after turning the second factor on). */
   recoveryCodes = $state.raw<string[]>([]);
   /** A new one for each enrolment, so no message from an earlier try shows. */
