@@ -2,6 +2,7 @@
 // light and dark, as test artifacts (test-artifacts/screenshots/<screen>-<width>-<theme>.png), each
 // checked to be no wider than the screen: sign-in without a password, choose-a-password after the
 // one-time link, the security page (and with two-factor enrolment open), and sign-in with its error.
+import { overflowReport } from '../helpers/layout.js';
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
@@ -25,14 +26,8 @@ async function shootEverywhere(page: Page, name: string): Promise<void> {
       await page.emulateMedia({ colorScheme: theme });
       await page.waitForFunction((dark) => matchMedia('(prefers-color-scheme: dark)').matches === dark, theme === 'dark');
       await page.evaluate(() => document.fonts.ready.then(() => undefined));
-      // What these screens put in <main>; the shell's navigation above is the phone branch's (and
-      // phone-sign-in.test.ts checks the whole page).
-      const right = await page.evaluate(() => Math.max(...Array.from(document.querySelectorAll('main, main *')).map((element) => element.getBoundingClientRect().right)));
-      assert.ok(right <= size.width, `${name}: its content reaches ${Math.round(right)} px at ${size.width} px (${theme})`);
-      if ((await page.getByRole('navigation', { name: 'Main' }).count()) === 0) {
-        const width = await page.evaluate(() => document.documentElement.scrollWidth);
-        assert.ok(width <= size.width, `${name} is ${width} px wide at ${size.width} px (${theme})`);
-      }
+      const report = await overflowReport(page);
+      assert.ok(report.scrollWidth <= size.width && report.offenders.length === 0, `${name} at ${size.width} px (${theme}): ${report.scrollWidth} px wide; ${report.offenders.join('; ')}`);
       await saveScreenshot(page, `${name}-${size.width}-${theme}`);
     }
   }
