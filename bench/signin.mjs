@@ -98,9 +98,9 @@ async function checkCostNs(dir, iterations) {
       }
       return best;
     };
-    const cookie = time(() => auth.identify(id, undefined));
-    const bearer = time(() => auth.identify(null, `Bearer ${token}`));
-    if (auth.identify(id, undefined).via !== 'session') throw new Error('the session check did not find the session');
+    const cookie = time(() => auth.identify([id], undefined));
+    const bearer = time(() => auth.identify([], `Bearer ${token}`));
+    if (auth.identify([id], undefined).via !== 'session') throw new Error('the session check did not find the session');
     return { cookieNs: cookie, bearerNs: bearer };
   } finally {
     await auth.close();
