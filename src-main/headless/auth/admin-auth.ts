@@ -154,7 +154,7 @@ export class AdminAuth {
       return { result: { state: this.state({ via: null }), needsCode: true }, id: null, session: null };
     }
     return this.#store.serially(async () => {
-      if (this.#store.data.totp && !this.#acceptCode(code!)) throw new ApiError('unauthorized', WRONG_CODE);
+      if (this.#store.data.totp && !(await this.#acceptCode(code!))) throw new ApiError('unauthorized', WRONG_CODE);
       this.#limiter.forgive(address);
       const { id, session } = this.#store.sessions.create(this.#now());
       return { result: { state: this.state({ via: 'session', session }), needsCode: false }, id, session };
@@ -212,7 +212,7 @@ export class AdminAuth {
     await this.refresh();
     await this.#confirmPassword(address, password, 'That password is not right.');
     if (this.#store.data.totp) throw new ApiError('conflict', 'The second factor is on already. Turn it off first to enrol another authenticator.');
-    const enrolment = newTotpSecret();
+    const enrolment = await newTotpSecret();
     this.#enrolments.set(enrolmentKey(caller), enrolment.secret);
     return { ...enrolment, qr: qrCode(enrolment.uri) };
   }
@@ -224,7 +224,7 @@ export class AdminAuth {
       if (!secret) throw new ApiError('conflict', 'Start again: no authenticator is being enrolled from this sign-in (POST /auth/totp/begin first).');
       if (this.#store.data.totp) throw new ApiError('conflict', 'The second factor is on already.');
       this.#limiter.begin(address, this.#now());
-      const step = totpStep(secret, code, this.#now());
+      const step = await totpStep(secret, code, this.#now());
       if (step === null) throw new ApiError('unauthorized', 'That code is not right. Check the phone\'s clock, and enter the code the app shows now.');
       this.#limiter.forgive(address);
       const recoveryCodes = newRecoveryCodes();
@@ -318,11 +318,14 @@ export class AdminAuth {
     this.#limiter.forgive(address);
   }
 
-  /** A TOTP code from a step after the last one used, or an unused recovery code (spent here). */
-  #acceptCode(code: string): boolean {
+  /**
+   * A TOTP code from a step after the last one used, or an unused recovery code (spent here). Runs
+   * inside the store's queue, so the await cannot let another code in between the check and the spend.
+   */
+  async #acceptCode(code: string): Promise<boolean> {
     const totp = this.#store.data.totp!;
     if (/^\d{6}$/.test(code)) {
-      const step = totpStep(totp.secret, code, this.#now());
+      const step = await totpStep(totp.secret, code, this.#now());
       if (step === null || step <= totp.lastStep) return false;
       totp.lastStep = step;
       return true;

@@ -4,8 +4,12 @@
 // idle but over 450 ms under the same contention, past the 300 ms a sign-in may take; the per-address
 // failure limit, not the hash's cost, is what stops online guessing. A stored hash names its own
 // parameters, so these can be raised later without breaking existing passwords.
-import { hash, verify } from '@node-rs/argon2';
 import { ApiError } from '../../../shared/api.js';
+
+// Loaded at the first hash, not at start: the native library adds ~14 MiB to an idle serve's
+// memory, and most of its life nobody is signing in.
+let argon2: Promise<typeof import('@node-rs/argon2')> | null = null;
+const loadArgon2 = () => (argon2 ??= import('@node-rs/argon2'));
 
 /** `algorithm: 2` is Algorithm.Argon2id (a const enum, which this build cannot import by name). */
 export const PASSWORD_HASH_OPTIONS = { algorithm: 2, memoryCost: 19456, timeCost: 2, parallelism: 1 } as const;
@@ -35,10 +39,10 @@ async function limited<T>(work: () => Promise<T>): Promise<T> {
 }
 
 export function hashPassword(password: string): Promise<string> {
-  return limited(() => hash(password, PASSWORD_HASH_OPTIONS));
+  return limited(async () => (await loadArgon2()).hash(password, PASSWORD_HASH_OPTIONS));
 }
 
 /** Whether `password` matches `encoded`; a damaged hash counts as no match (the owner resets it with set-password). */
 export function passwordMatches(encoded: string, password: string): Promise<boolean> {
-  return limited(() => verify(encoded, password).catch(() => false));
+  return limited(async () => (await loadArgon2()).verify(encoded, password).catch(() => false));
 }

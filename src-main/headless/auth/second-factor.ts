@@ -2,7 +2,6 @@
 // reads) via otpauth, plus ten single-use recovery codes. Recovery codes are kept as SHA-256: they
 // are ~59 random bits, and whoever could read the file could read the TOTP secret next to them anyway.
 import { randomInt } from 'node:crypto';
-import { Secret, TOTP } from 'otpauth';
 import { sha256 } from './auth-file.js';
 
 const PERIOD_S = 30;
@@ -12,18 +11,24 @@ export const RECOVERY_CODE_COUNT = 10;
 /** No 0/o, 1/l/i: a code copied from paper should not be misread. */
 const RECOVERY_ALPHABET = 'abcdefghjkmnpqrstuvwxyz23456789';
 
-function totpFor(secret: string): TOTP {
+// Loaded at the first enrolment or code, not at start: most admins never turn the second factor on.
+let otpauth: Promise<typeof import('otpauth')> | null = null;
+const loadOtpauth = () => (otpauth ??= import('otpauth'));
+
+async function totpFor(secret: string) {
+  const { Secret, TOTP } = await loadOtpauth();
   return new TOTP({ issuer: 'Gatehouse', label: 'admin', algorithm: 'SHA1', digits: 6, period: PERIOD_S, secret: Secret.fromBase32(secret) });
 }
 
-export function newTotpSecret(): { secret: string; uri: string } {
+export async function newTotpSecret(): Promise<{ secret: string; uri: string }> {
+  const { Secret } = await loadOtpauth();
   const secret = new Secret({ size: 20 }).base32;
-  return { secret, uri: totpFor(secret).toString() };
+  return { secret, uri: (await totpFor(secret)).toString() };
 }
 
 /** The time step a valid code belongs to, or null. The caller refuses a step not after the last one used. */
-export function totpStep(secret: string, code: string, now: number): number | null {
-  const delta = totpFor(secret).validate({ token: code, timestamp: now, window: WINDOW });
+export async function totpStep(secret: string, code: string, now: number): Promise<number | null> {
+  const delta = (await totpFor(secret)).validate({ token: code, timestamp: now, window: WINDOW });
   return delta === null ? null : Math.floor(now / 1000 / PERIOD_S) + delta;
 }
 
