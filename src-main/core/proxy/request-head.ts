@@ -202,7 +202,6 @@ export function upstreamHeaders(req: IncomingMessage, ctx: ForwardContext): stri
 
 /** Appends a Cookie field, the admin's session cookies taken out; dropped when they were all it held. */
 function pushCookie(out: string[], name: string, value: string): void {
-  if (!value.includes(PLAIN_COOKIE_NAME)) return void out.push(name, value);
   const kept = withoutSessionCookies(value);
   if (kept !== '') out.push(name, kept);
 }

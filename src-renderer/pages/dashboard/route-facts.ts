@@ -1,7 +1,7 @@
 // What the dashboard says about one route, shared by its table row (wide screens) and its card
 // (phones), so both say the same thing in the same words.
 import type { Route } from '../../../shared/model.js';
-import type { HealthState, RouteCertificate, RouteStats } from '../../../shared/status.js';
+import type { HealthState, ProxyStatus, PublishedName, RouteCertificate, RouteHealth, RouteStats } from '../../../shared/status.js';
 import { servesHttps } from '../../certificates/format.js';
 
 export const healthText: Record<HealthState, string> = { up: 'Up', down: 'Down', unknown: 'Unknown' };
@@ -38,4 +38,16 @@ export function linksUseHttps(route: Route, certificate: RouteCertificate | unde
 /** The certificate's state for styling: none without HTTPS, pending until the first report. */
 export function certificateState(route: Route, certificate: RouteCertificate | undefined): string {
   return route.tls.mode === 'none' ? 'none' : (certificate?.state ?? 'pending');
+}
+
+/** What one route's view (a table row on wide screens, a card on phones) is given. */
+export interface RouteViewProps {
+  route: Route;
+  status: ProxyStatus | null;
+  health: RouteHealth | undefined;
+  stats: RouteStats | undefined;
+  certificate: RouteCertificate | undefined;
+  /** The route's names as published on the LAN (mDNS); empty when it publishes none. */
+  published: PublishedName[];
+  onDelete: () => void;
 }
