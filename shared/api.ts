@@ -15,6 +15,22 @@ import {
   type GeneralSettings,
   type Route,
 } from './model.js';
+import {
+  AccessListIdSchema,
+  AccessListInputSchema,
+  AccessRangeSchema,
+  CrowdsecSettingsSchema,
+  ScannerBanSettingsSchema,
+  SignInProviderIdSchema,
+  SignInProviderInputSchema,
+  UserNameSchema,
+  type AccessList,
+  type AccessOverview,
+  type AccessUser,
+  type AccessVerdict,
+  type CallContext,
+  type SignInProvider,
+} from './access.js';
 import type {
   AccessLogEntry,
   AppInfo,
@@ -195,6 +211,56 @@ export const endpoints = {
 
   /** Version, desktop or headless, and what this shell can do. */
   getAppInfo: { method: 'GET', path: '/api/app', input: NoInput },
+
+  /**
+   * The Access page: access lists, sign-in users and providers, CrowdSec's state, the country
+   * database, scanner bans, and the caller's own address as the proxy sees it.
+   */
+  getAccess: { method: 'GET', path: '/api/access', input: NoInput },
+  /** Creates a named access list; routes attach it by id. */
+  addAccessList: { method: 'POST', path: '/api/access/lists', input: AccessListInputSchema },
+  /** Replaces a list's name and entries; every route using it applies the change to its next request. */
+  updateAccessList: { method: 'PUT', path: '/api/access/lists/:id', input: AccessListInputSchema.extend({ id: AccessListIdSchema }) },
+  /** Removes a list; refused, naming the routes, while a route uses it. */
+  removeAccessList: { method: 'DELETE', path: '/api/access/lists/:id', input: z.object({ id: AccessListIdSchema }).strict() },
+  /** Would `address` get into the route, and why: each step the request path takes, in order. */
+  checkAccess: {
+    method: 'POST',
+    path: '/api/access/check',
+    input: z.object({ routeId: RouteIdSchema, address: z.union([z.ipv4(), z.ipv6()], { error: 'enter an IP address, such as 203.0.113.5' }) }).strict(),
+  },
+  /** Adds a sign-in user (basic auth); the password is stored only as an argon2id hash. */
+  addAccessUser: { method: 'POST', path: '/api/access/users', input: z.object({ name: UserNameSchema, password: z.string().min(10, 'a password has at least 10 characters').max(512) }).strict() },
+  setAccessUserPassword: {
+    method: 'PUT',
+    path: '/api/access/users/:name',
+    input: z.object({ name: UserNameSchema, password: z.string().min(10, 'a password has at least 10 characters').max(512) }).strict(),
+  },
+  /** Removes a user; routes that named them keep working for the others (a route left with nobody refuses everyone). */
+  removeAccessUser: { method: 'DELETE', path: '/api/access/users/:name', input: z.object({ name: UserNameSchema }).strict() },
+  /** Adds a forward-auth server (Authelia, Authentik, tinyauth, oauth2-proxy). */
+  addSignInProvider: { method: 'POST', path: '/api/access/providers', input: SignInProviderInputSchema },
+  updateSignInProvider: { method: 'PUT', path: '/api/access/providers/:id', input: SignInProviderInputSchema.extend({ id: SignInProviderIdSchema }) },
+  /** Removes a provider; refused, naming the routes, while a route uses it. */
+  removeSignInProvider: { method: 'DELETE', path: '/api/access/providers/:id', input: z.object({ id: SignInProviderIdSchema }).strict() },
+  /**
+   * CrowdSec, scanner bans and the per-client connection cap. `crowdsecApiKey` sets the bouncer key
+   * (left out: unchanged; "" removes it); the API never returns it, only whether one is set.
+   */
+  updateAccessSettings: {
+    method: 'PATCH',
+    path: '/api/access/settings',
+    input: z
+      .object({
+        crowdsec: CrowdsecSettingsSchema.partial().optional(),
+        crowdsecApiKey: z.string().trim().max(256, 'a bouncer key has at most 256 characters').regex(/^[\x21-\x7e]*$/, 'a bouncer key is one word, as `cscli bouncers add` printed it').optional(),
+        scannerBan: ScannerBanSettingsSchema.partial().optional(),
+        maxConnectionsPerClient: z.number().int().min(0).max(100_000).optional(),
+      })
+      .strict(),
+  },
+  /** Lifts a scanner ban (CrowdSec's own are lifted with `cscli decisions delete`). */
+  liftBan: { method: 'POST', path: '/api/access/bans/lift', input: z.object({ address: AccessRangeSchema }).strict() },
 } as const satisfies Record<string, EndpointSpec>;
 
 export type ApiMember = keyof typeof endpoints;
@@ -231,6 +297,19 @@ export interface ApiResults {
   probeHost: HostProbe;
   getPresets: AppPreset[];
   getAppInfo: AppInfo;
+  getAccess: AccessOverview;
+  addAccessList: AccessList;
+  updateAccessList: AccessList;
+  removeAccessList: { removed: AccessList };
+  checkAccess: AccessVerdict;
+  addAccessUser: AccessUser;
+  setAccessUserPassword: AccessUser;
+  removeAccessUser: { removed: AccessUser };
+  addSignInProvider: SignInProvider;
+  updateSignInProvider: SignInProvider;
+  removeSignInProvider: { removed: SignInProvider };
+  updateAccessSettings: AccessOverview;
+  liftBan: AccessOverview;
 }
 
 /** What a caller passes (before defaults are applied). */
@@ -244,8 +323,11 @@ type ArgsFor<K extends ApiMember> = {} extends ApiInput<K> ? [input?: ApiInput<K
 /** The API as a caller sees it. */
 export type Api = { [K in ApiMember]: (...args: ArgsFor<K>) => Promise<ApiResults[K]> };
 
-/** The API as the core implements it: inputs arrive validated. */
-export type ApiHandlers = { [K in ApiMember]: (input: ApiParsedInput<K>) => Promise<ApiResults[K]> };
+/**
+ * The API as the core implements it: inputs arrive validated, with who called (`context`: the
+ * caller's address over HTTP; nothing in the desktop window). Most handlers ignore the context.
+ */
+export type ApiHandlers = { [K in ApiMember]: (input: ApiParsedInput<K>, context?: CallContext) => Promise<ApiResults[K]> };
 
 // ---------------------------------------------------------------------------------------------
 // Events
@@ -271,11 +353,16 @@ export interface ApiEvents {
    * Sent at most every 250 ms with the whole overview.
    */
   discovery: DiscoveryOverview;
+  /**
+   * Access lists, users, providers, CrowdSec's state or the bans changed. `yourAddress` is left null
+   * here (each caller has its own; getAccess gives it).
+   */
+  access: AccessOverview;
 }
 
 export type ApiEventName = keyof ApiEvents;
 export type ApiEvent = { [K in ApiEventName]: { type: K; data: ApiEvents[K] } }[ApiEventName];
-export const apiEventNames = ['status', 'routes', 'settings', 'log', 'health', 'certificates', 'discovery'] as const satisfies readonly ApiEventName[];
+export const apiEventNames = ['status', 'routes', 'settings', 'log', 'health', 'certificates', 'discovery', 'access'] as const satisfies readonly ApiEventName[];
 
 // ---------------------------------------------------------------------------------------------
 // Errors

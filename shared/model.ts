@@ -4,9 +4,10 @@
 // parse through them, so a rule changes in one place.
 // Imports nothing but zod: this file is bundled into the renderer.
 import { z } from 'zod';
+import { AccessSettingsSchema, defaultAccessSettings, RouteAccessSchema, TRUSTED_FRONTS } from './access.js';
 
 /** The settings file's current format. Bump it together with a migration in core/settings/migrations.ts. */
-export const SETTINGS_VERSION = 5;
+export const SETTINGS_VERSION = 6;
 
 // ---------------------------------------------------------------------------------------------
 // Names and addresses
@@ -237,6 +238,14 @@ const routeFields = {
    * ending in `.local` are published (see publishOnLanProblem). Default: false.
    */
   publishOnLan: z.boolean().default(false),
+  /**
+   * The app behind the route, as a preset id ("jellyfin", "homeassistant"), when known: its sign-in
+   * paths get the tighter login limit, and its own paths are never taken for scanner probes.
+   * Default: null (unknown).
+   */
+  app: z.string().trim().max(40).regex(/^[a-z0-9-]*$/, 'an app is a preset id such as jellyfin').nullable().default(null),
+  /** Who may reach the route (see shared/access.ts). Default: this network only, every protection on. */
+  access: RouteAccessSchema.default(() => RouteAccessSchema.parse({})),
 };
 
 /** What a person (or the API) supplies to create or replace a route. */
@@ -350,6 +359,17 @@ export const ProxySettingsSchema = z
      * and the dashboard always have the details. Default: "local-network".
      */
     errorDetails: z.enum(ERROR_DETAIL_AUDIENCES, { error: 'error details go to "local-network", "this-machine" or "nobody"' }),
+    /**
+     * Named lists of proxies in front of Gatehouse whose published ranges are trusted like
+     * trustedProxies ("cloudflare": Cloudflare's IPv4 and IPv6 ranges). Default: none.
+     */
+    trustedFronts: z.array(z.enum(TRUSTED_FRONTS, { error: 'a trusted front is "cloudflare"' })).max(TRUSTED_FRONTS.length),
+    /**
+     * Peers that open every connection with a PROXY protocol header (v1 or v2; HAProxy, a tunnel,
+     * a load balancer): the client address is taken from it. A connection from one of these without
+     * the header is closed; other peers may not send one. Default: none.
+     */
+    proxyProtocolFrom: z.array(IpRangeSchema).max(64, 'at most 64 PROXY protocol peers'),
   })
   .strict();
 export type ProxySettings = z.output<typeof ProxySettingsSchema>;
@@ -425,6 +445,8 @@ export type SettingsPatch = z.input<typeof SettingsPatchSchema>;
 /** The whole settings file. */
 export const SettingsSchema = GeneralSettingsSchema.extend({
   version: z.literal(SETTINGS_VERSION),
+  /** Access lists, sign-in providers, CrowdSec: edited through the access endpoints, not updateSettings. */
+  access: AccessSettingsSchema,
   routes: z.array(RouteSchema).superRefine((routes, ctx) => {
     const ids = new Set<string>();
     for (const route of routes) {
@@ -435,7 +457,23 @@ export const SettingsSchema = GeneralSettingsSchema.extend({
       ctx.addIssue({ code: 'custom', message: `"${conflict.name}" belongs to more than one route` });
     }
   }),
-}).strict();
+})
+  .strict()
+  .superRefine((settings, ctx) => {
+    // A route may only point at lists and providers that exist: the access endpoints refuse to
+    // remove one in use, so a dangling id is a hand-edited file, refused with the route named.
+    const lists = new Set(settings.access.lists.map((list) => list.id));
+    const providers = new Set(settings.access.providers.map((provider) => provider.id));
+    for (const [i, route] of settings.routes.entries()) {
+      for (const id of route.access.lists) {
+        if (!lists.has(id)) ctx.addIssue({ code: 'custom', path: ['routes', i, 'access', 'lists'], message: `route "${route.title || route.names[0]}" uses access list "${id}", which does not exist` });
+      }
+      const signIn = route.access.signIn;
+      if (signIn.method === 'forward' && !providers.has(signIn.providerId)) {
+        ctx.addIssue({ code: 'custom', path: ['routes', i, 'access', 'signIn', 'providerId'], message: `route "${route.title || route.names[0]}" uses sign-in provider "${signIn.providerId}", which does not exist` });
+      }
+    }
+  });
 export type Settings = z.output<typeof SettingsSchema>;
 
 /** The defaults, in one place: every field's documented default above is the value here. */
@@ -458,11 +496,14 @@ export function defaultSettings(): Settings {
         websocketIdleMs: 3_600_000,
       },
       errorDetails: 'local-network',
+      trustedFronts: [],
+      proxyProtocolFrom: [],
     },
     admin: { port: 4780, bindAddress: '127.0.0.1', allowedHosts: [] },
     log: { accessLog: true, maxFileBytes: 10 * 1024 * 1024, keepFiles: 5 },
     app: { startAtLogin: false, onboarded: false },
     lan: { mdns: true },
+    access: defaultAccessSettings(),
     routes: [],
   };
 }

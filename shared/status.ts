@@ -83,6 +83,13 @@ export interface AccessLogEntry {
    * connection. Is it running, and listening on that port?"); null when there was no failure.
    */
   detail: string | null;
+  /**
+   * The rule that refused the request ("list Family: deny 203.0.113.0/24", "exposure: this network
+   * only", "rate: 1200 requests a minute"), or null when nothing refused it.
+   */
+  rule: string | null;
+  /** The user who signed in (basic auth, or the forward-auth server's Remote-User), or null. */
+  user: string | null;
 }
 
 export interface RouteStats {
@@ -98,6 +105,10 @@ export interface RouteStats {
   /** Requests in the last 60 seconds. */
   requestsPerMinute: number;
   openWebSockets: number;
+  /** Requests refused by access rules, limits, scanner blocking or sign-in, since the proxy started. */
+  refused: number;
+  /** Of those, refused in the last 60 seconds. */
+  refusedPerMinute: number;
 }
 
 export interface StatsSnapshot {

@@ -12,7 +12,9 @@ import type { AppInfo, ProxyStatus } from '../../shared/status.js';
 import { CertificateService } from './certs/certificate-service.js';
 import { onboardingPages } from './certs/onboarding.js';
 import type { TrustEnvironment } from './certs/trust-store.js';
+import { AccessRuntime } from './access/access-runtime.js';
 import { AdminEndpoint } from './gateway/admin-endpoint.js';
+import { accessHandlers, assertAccessReferences } from './gateway/access-handlers.js';
 import { certificateHandlers, certificatesOverview, certificatesUnusable, httpsWarnings } from './gateway/certificate-handlers.js';
 import { Discovery, mdnsEnvironmentProblem } from './discovery/discovery.js';
 import { discoveryHandlers } from './gateway/discovery-handlers.js';
@@ -28,6 +30,7 @@ import { exportSettings, previewImport, readImport } from './gateway/settings-tr
 import { TrailingThrottle } from './gateway/trailing-throttle.js';
 import { lockDataDir } from './data-dir-lock.js';
 import { lanAddresses } from './net/lan-addresses.js';
+import { OwnNetworks } from './net/own-networks.js';
 import { packageVersion } from './package-root.js';
 import { AccessLog } from './proxy/access-log.js';
 import { ProxyEngine } from './proxy/engine.js';
@@ -131,10 +134,20 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   };
   let store: SettingsStore;
   let certificates: CertificateService;
+  let access: AccessRuntime;
+  const ownNetworks = new OwnNetworks();
+  // Announces what the Access page shows (a CrowdSec state change, a new ban), at most every 250 ms.
+  const accessEvents = new TrailingThrottle(() => hub.emit({ type: 'access', data: access.overview() }), DISCOVERY_EVENT_INTERVAL_MS);
   try {
     store = await SettingsStore.open(options.dataDir);
     certificates = await CertificateService.open({ dataDir: options.dataDir, onChange: announceCertificates }).catch((error: unknown) => {
       throw certificatesUnusable(error, options.dataDir);
+    });
+    access = await AccessRuntime.open({
+      dataDir: options.dataDir,
+      ownNetworks,
+      settings: store.current.access,
+      onChange: () => void (hub.wants('access') && accessEvents.request()),
     });
   } catch (error) {
     await lock.release();
@@ -166,11 +179,15 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     },
     health,
     certificates,
+    ownNetworks,
+    passesFor: access.passesFor,
     publicPages: onboardingPages(() => certificates.ca.info, (req) => admin.linkFor(req.headers.host)),
   });
   /** Resolves when the certificates of the latest route list are issued (or have failed, as their state says). */
   let certificatesReady: Promise<void> = Promise.resolve();
   const setRoutes = (routes: Settings['routes']) => {
+    // An import replaces the access settings with the routes: the passes are built from both.
+    access.apply(store.current.access);
     engine.setRoutes(routes);
     health.setRoutes(routes);
     certificatesReady = certificates.setRoutes(routes);
@@ -261,6 +278,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         const routes = store.current.routes;
         const route = toRoute(newRouteId(routes), input);
         assertPublishable(route);
+        assertAccessReferences(route, store.current);
         assertNamesFree(routes, route);
         certificates.checkRoute(route);
         await commitRoutes([...routes, route], true);
@@ -273,6 +291,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         findRoute(routes, id);
         const route = toRoute(id, fields);
         assertPublishable(route);
+        assertAccessReferences(route, store.current);
         assertNamesFree(routes, route);
         certificates.checkRoute(route);
         await commitRoutes(
@@ -360,6 +379,19 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
 
     ...discoveryHandlers({ discovery }),
 
+    ...accessHandlers({
+      access,
+      current: () => store.current,
+      persist,
+      change,
+      applied: () => {
+        access.apply(store.current.access);
+        engine.refreshPasses();
+        accessEvents.cancel();
+        if (hub.wants('access')) hub.emit({ type: 'access', data: access.overview() });
+      },
+    }),
+
     getAppInfo: async () => ({
       version: packageVersion(),
       shell: options.shell ?? 'headless',
@@ -380,6 +412,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       } finally {
         health.close();
         healthEvents.cancel();
+        accessEvents.cancel();
+        await access.close();
         certificates.close();
         admin.close();
         certificateEvents.cancel();

@@ -1,7 +1,11 @@
 // The decisions the IPC wrapper makes, kept free of electron so they run (and are tested) under node:
 // is this sender our page, is the input valid, and what envelope goes back.
 import { ApiError, parseInput, type ApiHandlers, type ApiMember, type ApiParsedInput, type ApiResults } from '../../shared/api.js';
+import type { CallContext } from '../../shared/access.js';
 import type { IpcEnvelope } from './bridge.js';
+
+/** The desktop window is on this machine: it has no address of its own to show. */
+const DESKTOP: CallContext = { client: null };
 
 /** Calls one member's handler with an already validated input. */
 type Invoker<K extends ApiMember> = (handlers: ApiHandlers, input: ApiParsedInput<K>) => Promise<ApiResults[K]>;
@@ -42,6 +46,19 @@ export const invokers = {
   probeHost: (h, input) => h.probeHost(input),
   getPresets: (h, input) => h.getPresets(input),
   getAppInfo: (h, input) => h.getAppInfo(input),
+  getAccess: (h, input) => h.getAccess(input, DESKTOP),
+  addAccessList: (h, input) => h.addAccessList(input),
+  updateAccessList: (h, input) => h.updateAccessList(input),
+  removeAccessList: (h, input) => h.removeAccessList(input),
+  checkAccess: (h, input) => h.checkAccess(input),
+  addAccessUser: (h, input) => h.addAccessUser(input),
+  setAccessUserPassword: (h, input) => h.setAccessUserPassword(input),
+  removeAccessUser: (h, input) => h.removeAccessUser(input),
+  addSignInProvider: (h, input) => h.addSignInProvider(input),
+  updateSignInProvider: (h, input) => h.updateSignInProvider(input),
+  removeSignInProvider: (h, input) => h.removeSignInProvider(input),
+  updateAccessSettings: (h, input) => h.updateAccessSettings(input, DESKTOP),
+  liftBan: (h, input) => h.liftBan(input, DESKTOP),
 } satisfies InvokerTable;
 
 const table: InvokerTable = invokers;

@@ -15,6 +15,9 @@ const members: Record<ApiMember, true> = {
   getCertificates: true, setCaDomains: true, downloadCa: true, importCertificate: true,
   removeCertificate: true, renewCertificate: true, getTrustPlan: true, trustCa: true, untrustCa: true,
   getDiscovery: true, probeHost: true, getPresets: true,
+  getAccess: true, addAccessList: true, updateAccessList: true, removeAccessList: true, checkAccess: true,
+  addAccessUser: true, setAccessUserPassword: true, removeAccessUser: true, addSignInProvider: true,
+  updateSignInProvider: true, removeSignInProvider: true, updateAccessSettings: true, liftBan: true,
 };
 
 // Main forwards only the event types some listener here wants (the log only while a page shows it).

@@ -5,9 +5,11 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
 import { ApiError, parseInput, type ApiErrorBody, type ApiMember } from '../../shared/api.js';
+import type { CallContext } from '../../shared/access.js';
 import type { ListenerInfo } from '../../shared/status.js';
 import type { Gateway } from '../core/gateway.js';
 import { listen } from '../core/net/listen.js';
+import { peerAddress } from '../core/proxy/request-head.js';
 import { guardRequest } from './admin-guard.js';
 import { AdminHosts } from './admin-hosts.js';
 import { createApiRouter, takesBody } from './api-router.js';
@@ -184,13 +186,15 @@ export class AdminServer {
       throw new HttpFailure(405, 'not_found', `${url.pathname} does not take ${method}; it takes ${allow}.`, { allow });
     }
     const input = takesBody(match.member) ? bodyInput(await readJsonBody(request), match.params) : queryInput(url, match.params);
-    const result = await this.#call(match.member, input);
+    const result = await this.#call(match.member, input, request);
     sendJson(response, 200, result);
   }
 
-  #call(member: ApiMember, input: unknown): Promise<unknown> {
-    const handler = this.options.gateway.handlers[member] as (input: unknown) => Promise<unknown>;
-    return handler(parseInput(member, input));
+  #call(member: ApiMember, input: unknown, request: IncomingMessage): Promise<unknown> {
+    const handler = this.options.gateway.handlers[member] as (input: unknown, context: CallContext) => Promise<unknown>;
+    // Who asks, as the proxy would see them (the Access page's "your address").
+    const context: CallContext = { client: { address: peerAddress(request.socket), headers: request.headers } };
+    return handler(parseInput(member, input), context);
   }
 
   #fail(response: ServerResponse, error: unknown, context: string): void {

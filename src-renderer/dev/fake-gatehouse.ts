@@ -21,6 +21,8 @@ import {
   type RouteHealth,
   type RunOverrides,
 } from '../../shared/status.js';
+import { defaultAccessSettings, defaultRouteAccess, type AccessList, type AccessSettings, type SignInProvider } from '../../shared/access.js';
+import { FakeAccess } from './fake-access.js';
 import { FakeCertificates } from './fake-certificates.js';
 import { FakeDiscovery } from './fake-discovery.js';
 
@@ -58,6 +60,8 @@ export class FakeGatehouse implements ApiTransport {
   #nextId = 1;
   /** The local CA, route certificates, imported certificates and trust on this machine. */
   readonly certificates: FakeCertificates;
+  /** Access lists, users, sign-in providers and CrowdSec. */
+  readonly access = new FakeAccess(() => this.routes);
   /** Services on the LAN, presets, host probes and published names. */
   readonly discovery: FakeDiscovery;
 
@@ -208,6 +212,8 @@ export class FakeGatehouse implements ApiTransport {
         p99Ms: 20 + index * 7,
         requestsPerMinute: 12 * (index + 1),
         openWebSockets: 0,
+        refused: 3 * index,
+        refusedPerMinute: index,
       })),
     }),
     recentLog: async ({ limit }: { limit: number }) => this.log.slice(-limit),
@@ -222,7 +228,7 @@ export class FakeGatehouse implements ApiTransport {
       format: SETTINGS_EXPORT_FORMAT,
       exportedAt: new Date(0).toISOString(),
       appVersion: '0.1.0',
-      settings: { version: SETTINGS_VERSION, ...this.settings, routes: this.routes },
+      settings: { version: SETTINGS_VERSION, ...this.settings, access: defaultAccessSettings(), routes: this.routes },
     }),
     previewImport: async ({ document }: { document: unknown }) => {
       const routes = (document as { settings?: { routes?: Route[] } })?.settings?.routes;
@@ -264,6 +270,31 @@ export class FakeGatehouse implements ApiTransport {
     getDiscovery: async () => this.discovery.overview(),
     probeHost: async ({ address, ports }: { address: string; ports?: number[] }) => this.discovery.probe(address, ports),
     getPresets: async () => this.discovery.presets,
+    getAccess: async () => this.access.overview(),
+    addAccessList: async (input: Omit<AccessList, 'id'>) => this.access.addList(input),
+    updateAccessList: async (input: AccessList) => this.access.updateList(input),
+    removeAccessList: async ({ id }: { id: string }) => this.access.removeList(id),
+    checkAccess: async ({ routeId, address }: { routeId: string; address: string }) => {
+      const route = this.routes.find((candidate) => candidate.id === routeId);
+      if (!route) throw new ApiError('not_found', `There is no route "${routeId}".`);
+      return this.access.verdict(route, address);
+    },
+    addAccessUser: async ({ name }: { name: string }) => this.access.addUser(name),
+    setAccessUserPassword: async ({ name }: { name: string }) => {
+      const user = this.access.users.find((existing) => existing.name === name);
+      if (!user) throw new ApiError('not_found', `There is no user "${name}".`);
+      return user;
+    },
+    removeAccessUser: async ({ name }: { name: string }) => this.access.removeUser(name),
+    addSignInProvider: async (input: Omit<SignInProvider, 'id'>) => this.access.addProvider(input),
+    updateSignInProvider: async (input: SignInProvider) => this.access.updateProvider(input),
+    removeSignInProvider: async ({ id }: { id: string }) => this.access.removeProvider(id),
+    updateAccessSettings: async (input: { crowdsec?: Partial<AccessSettings['crowdsec']>; crowdsecApiKey?: string }) => {
+      this.access.settings.crowdsec = { ...this.access.settings.crowdsec, ...input.crowdsec };
+      if (input.crowdsecApiKey !== undefined) this.access.apiKeySet = input.crowdsecApiKey !== '';
+      return this.access.overview();
+    },
+    liftBan: async () => this.access.overview(),
     getAppInfo: async () => ({
       version: '0.1.0',
       shell: this.#options.shell ?? ('headless' as const),
@@ -275,7 +306,7 @@ export class FakeGatehouse implements ApiTransport {
 
 /** A route with the defaults filled in, for tests and the screenshot fixtures. */
 export function sampleRoute(fields: Partial<Route> & Pick<Route, 'id' | 'names' | 'upstream'>): Route {
-  return { enabled: true, websocket: true, insecureUpstreamTls: false, rewriteHost: null, trustedProxies: null, tls: noTls(), publishOnLan: false, ...fields };
+  return { enabled: true, websocket: true, insecureUpstreamTls: false, rewriteHost: null, trustedProxies: null, tls: noTls(), publishOnLan: false, app: null, access: defaultRouteAccess(), ...fields };
 }
 
 /** An access-log entry with the usual fields, for tests and the screenshot fixtures. */
@@ -293,6 +324,8 @@ export function sampleLogEntry(fields: Partial<AccessLogEntry> = {}): AccessLogE
     upstream: '10.33.0.4:8096',
     error: null,
     detail: null,
+    rule: null,
+    user: null,
     ...fields,
   };
 }

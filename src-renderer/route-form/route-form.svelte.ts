@@ -2,6 +2,7 @@
 // RouteInputSchema (no rule is repeated here), and saving with the server's verdict put back on the
 // fields it names. Used by the Add route and Edit route pages and by the first-run guide.
 import { ApiError, type FieldIssue } from '../../shared/api.js';
+import { defaultRouteAccess, RouteAccessSchema, type RouteAccess } from '../../shared/access.js';
 import { multiLabelLocalWarning, publishOnLanProblem, RouteInputSchema, type Route, type RouteInput, type RouteTls } from '../../shared/model.js';
 import { asApiError, splitIssues, zodIssues } from '../app/errors.js';
 import { FieldErrors } from '../app/field-errors.svelte.js';
@@ -25,6 +26,10 @@ export interface RouteFormValues {
   tls: RouteTls;
   /** Answer mDNS for the route's .local names. */
   publishOnLan: boolean;
+  /** The app preset behind the route ("jellyfin"), or null. */
+  app: string | null;
+  /** Who can reach this: exposure, lists, countries, sign-in, limits, scanners. */
+  access: RouteAccess;
 }
 
 /**
@@ -80,6 +85,8 @@ export function emptyRouteValues(): RouteFormValues {
     trustedProxies: '',
     tls: defaultRouteTls(),
     publishOnLan: false,
+    app: null,
+    access: defaultRouteAccess(),
   };
 }
 
@@ -96,6 +103,8 @@ export function routeValuesOf(route: Route): RouteFormValues {
     trustedProxies: route.trustedProxies?.join('\n') ?? '',
     tls: { ...route.tls },
     publishOnLan: route.publishOnLan,
+    app: route.app,
+    access: structuredClone(route.access),
   };
 }
 
@@ -116,6 +125,8 @@ export function routeValuesFrom(input: RouteInput): RouteFormValues {
     trustedProxies: trusted?.join('\n') ?? '',
     tls: input.tls ? { ...defaults.tls, ...input.tls } : defaults.tls,
     publishOnLan: input.publishOnLan ?? defaults.publishOnLan,
+    app: input.app ?? null,
+    access: input.access ? RouteAccessSchema.parse(input.access) : defaults.access,
   };
 }
 
@@ -149,6 +160,8 @@ export function routeInputFrom(values: RouteFormValues): RouteInput {
     trustedProxies: trustedProxiesOf(values),
     tls: routeTlsOf(values.tls),
     publishOnLan: values.publishOnLan,
+    app: values.app,
+    access: $state.snapshot(values.access) as RouteAccess,
   };
 }
 

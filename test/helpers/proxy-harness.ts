@@ -17,6 +17,7 @@ import WebSocket, { WebSocketServer, type RawData } from 'ws';
 import { noTls, defaultSettings, type ProxySettings, type Route, type Timeouts } from '../../shared/model.js';
 import type { AccessLogEntry } from '../../shared/status.js';
 import { ProxyEngine } from '../../src-main/core/proxy/engine.js';
+import { defaultRouteAccess } from '../../shared/access.js';
 
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 const MiB = 1024 * 1024;
@@ -66,7 +67,7 @@ export function proxySettings(overrides: { timeouts?: Partial<Timeouts>; trusted
 
 /** A stored route with the model's defaults: enabled, WebSocket on, TLS verified, Host preserved. */
 export function route(id: string, upstream: string, names: string[], extra: Partial<Route> = {}): Route {
-  return { id, names, upstream, enabled: true, websocket: true, insecureUpstreamTls: false, rewriteHost: null, trustedProxies: null, tls: noTls(), publishOnLan: false, ...extra };
+  return { id, names, upstream, enabled: true, websocket: true, insecureUpstreamTls: false, rewriteHost: null, trustedProxies: null, tls: noTls(), publishOnLan: false, app: null, access: defaultRouteAccess(), ...extra };
 }
 
 export interface RunningProxy {

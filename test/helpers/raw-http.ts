@@ -9,6 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { noTls, defaultSettings, type Route, type Timeouts } from '../../shared/model.js';
 import type { AccessLogEntry } from '../../shared/status.js';
 import { ProxyEngine } from '../../src-main/core/proxy/engine.js';
+import { defaultRouteAccess } from '../../shared/access.js';
 
 // ---------------------------------------------------------------------------------------------
 // The proxy under test
@@ -23,7 +24,7 @@ export interface ProxyUnderTest {
 
 /** A route as the settings store would hold it, pointing at `upstream` (`http://127.0.0.1:PORT`). */
 export function testRoute(id: string, names: string[], upstream: string, extra: Partial<Route> = {}): Route {
-  return { id, title: id, names, upstream, enabled: true, websocket: true, insecureUpstreamTls: false, rewriteHost: null, trustedProxies: null, tls: noTls(), publishOnLan: false, ...extra };
+  return { id, title: id, names, upstream, enabled: true, websocket: true, insecureUpstreamTls: false, rewriteHost: null, trustedProxies: null, tls: noTls(), publishOnLan: false, app: null, access: defaultRouteAccess(), ...extra };
 }
 
 /** Starts an engine on 127.0.0.1:0 with the default settings, `timeouts` overriding some of them. */

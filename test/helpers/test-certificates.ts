@@ -4,6 +4,7 @@
 import forge from 'node-forge';
 import { generateRsaKeyPair, randomSerialHex, signCertificate } from '../../src-main/core/certs/x509.js';
 import type { Route, RouteTls } from '../../shared/model.js';
+import { defaultRouteAccess } from '../../shared/access.js';
 
 export interface TestCertificate {
   pem: string;
@@ -60,6 +61,6 @@ export function tlsRoute(id: string, names: string[], tls: Partial<RouteTls> = {
     rewriteHost: null,
     trustedProxies: null,
     tls: { mode: 'local', certificateId: null, redirectHttp: false, hsts: false, ...tls },
-    publishOnLan: false,
+    publishOnLan: false, app: null, access: defaultRouteAccess(),
   };
 }

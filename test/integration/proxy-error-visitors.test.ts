@@ -16,6 +16,7 @@ import { needOutsideClient, OutsideClient } from '../helpers/outside-client.js';
 import { freePort } from '../helpers/ports.js';
 import { run, selfSignedCert, startServer, waitUntil, type TestServer } from '../helpers/proxy-harness.js';
 import { startTcpUpstream, type TcpUpstream } from '../helpers/raw-http.js';
+import { defaultRouteAccess } from '../../shared/access.js';
 
 const skip = needOutsideClient('curl');
 const REWRITTEN_HOST = 'backend-secret.lan';
@@ -105,7 +106,7 @@ describe('error pages for visitors', { skip }, () => {
     failures.push(failure);
     routes.push({
       id, title: failure.title, names: [failure.host], upstream, enabled: true, websocket: true, insecureUpstreamTls: false,
-      rewriteHost: REWRITTEN_HOST, trustedProxies: null, tls: noTls(), publishOnLan: false,
+      rewriteHost: REWRITTEN_HOST, trustedProxies: null, tls: noTls(), publishOnLan: false, app: null, access: defaultRouteAccess(),
     });
   };
 

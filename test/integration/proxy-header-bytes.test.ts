@@ -6,6 +6,7 @@ import { connect, type AddressInfo } from 'node:net';
 import { after, test } from 'node:test';
 import { defaultSettings } from '../../shared/model.js';
 import { ProxyEngine } from '../../src-main/core/proxy/engine.js';
+import { defaultRouteAccess } from '../../shared/access.js';
 
 const fileName = Buffer.from('attachment; filename="Déjà vu – 東京.mkv"', 'utf8');
 
@@ -30,7 +31,7 @@ engine.setRoutes([
     rewriteHost: null,
     trustedProxies: null,
     tls: { mode: 'none' as const, certificateId: null, redirectHttp: false, hsts: false },
-    publishOnLan: false,
+    publishOnLan: false, app: null, access: defaultRouteAccess(),
   },
 ]);
 const { port } = await engine.start();

@@ -40,6 +40,8 @@ function entry(n: number): AccessLogEntry {
     upstream: '10.0.0.4:8080',
     error: null,
     detail: null,
+    rule: null,
+    user: null,
   };
 }
 

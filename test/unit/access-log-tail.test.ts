@@ -24,6 +24,8 @@ function entry(n: number): AccessLogEntry {
     upstream: '10.33.0.4:8096',
     error: null,
     detail: null,
+    rule: null,
+    user: null,
   };
 }
 

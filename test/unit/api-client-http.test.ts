@@ -113,13 +113,26 @@ describe('HTTP transport: requests', () => {
       probeHost: { address: '10.33.0.4', ports: [8096] },
       getPresets: {},
       getAppInfo: {},
+      getAccess: {},
+      addAccessList: { name: 'Family', entries: [] },
+      updateAccessList: { id: 'r1', name: 'Family', entries: [] },
+      removeAccessList: { id: 'r1' },
+      checkAccess: { routeId: 'r1', address: '203.0.113.5' },
+      addAccessUser: { name: 'r1', password: 'a long password' },
+      setAccessUserPassword: { name: 'r1', password: 'a long password' },
+      removeAccessUser: { name: 'r1' },
+      addSignInProvider: { name: 'Authelia', kind: 'authelia', url: 'http://10.0.0.5:9091/api/authz/forward-auth' },
+      updateSignInProvider: { id: 'r1', name: 'Authelia', kind: 'authelia', url: 'http://10.0.0.5:9091/api/authz/forward-auth' },
+      removeSignInProvider: { id: 'r1' },
+      updateAccessSettings: { maxConnectionsPerClient: 100 },
+      liftBan: { address: '203.0.113.5' },
     };
     const http = transport();
     for (const member of Object.keys(endpoints) as ApiMember[]) {
       await http.call(member, inputs[member]);
       const request = seen.at(-1)!;
       assert.equal(request.method, endpoints[member].method, member);
-      assert.equal(request.path, endpoints[member].path.replace(':id', member === 'removeCertificate' ? 'c1' : 'r1').replace(':routeId', 'r1'), member);
+      assert.equal(request.path, endpoints[member].path.replace(':id', member === 'removeCertificate' ? 'c1' : 'r1').replace(':routeId', 'r1').replace(':name', 'r1'), member);
       assert.equal(request.authorization, undefined, member);
       assert.equal(request.cookie, SESSION_COOKIE, member);
     }

@@ -12,6 +12,7 @@ import {
 } from '../../shared/api.js';
 import type { Route } from '../../shared/model.js';
 import type { ProxyStatus } from '../../shared/status.js';
+import { defaultRouteAccess } from '../../shared/access.js';
 
 /** Records every call; answers with `answer(member, input)`; lets the test emit events. */
 function fakeTransport(answer: (member: ApiMember, input: unknown) => Promise<unknown> = async () => 'ok') {
@@ -55,7 +56,7 @@ const route: Route = {
   rewriteHost: null,
   trustedProxies: null,
   tls: { mode: 'none' as const, certificateId: null, redirectHttp: false, hsts: false },
-  publishOnLan: false,
+  publishOnLan: false, app: null, access: defaultRouteAccess(),
 };
 
 describe('createApiClient', () => {

@@ -5,6 +5,7 @@ import { describe, it } from 'node:test';
 import type { Route } from '../../shared/model.js';
 import type { RouteCertificate } from '../../shared/status.js';
 import { CertificateAlerts } from '../../src-main/electron/certificate-alerts.js';
+import { defaultRouteAccess } from '../../shared/access.js';
 
 const NOW = Date.parse('2026-11-21T12:00:00Z');
 const DAY = 86_400_000;
@@ -21,7 +22,7 @@ function route(id: string, title?: string): Route {
     rewriteHost: null,
     trustedProxies: null,
     tls: { mode: 'custom', certificateId: 'c1', redirectHttp: false, hsts: false },
-    publishOnLan: false,
+    publishOnLan: false, app: null, access: defaultRouteAccess(),
   };
 }
 

@@ -4,6 +4,7 @@ import { describe, it } from 'node:test';
 import type { Route } from '../../shared/model.js';
 import type { RouteHealth } from '../../shared/status.js';
 import { DownAlerts, routeLabel } from '../../src-main/electron/down-alerts.js';
+import { defaultRouteAccess } from '../../shared/access.js';
 
 function route(id: string, names: string[], title?: string): Route {
   return {
@@ -16,7 +17,7 @@ function route(id: string, names: string[], title?: string): Route {
     rewriteHost: null,
     trustedProxies: null,
     tls: { mode: 'none' as const, certificateId: null, redirectHttp: false, hsts: false },
-    publishOnLan: false,
+    publishOnLan: false, app: null, access: defaultRouteAccess(),
     ...(title === undefined ? {} : { title }),
   };
 }

@@ -91,7 +91,9 @@ describe('renderErrorPage', () => {
         for (const leak of ['10.9.8.7', '8443', 'DEPTH_ZERO', 'internal.lan', proxyErrors[code].title]) {
           assert.ok(!visitor.body.includes(leak), `${code} (${html ? 'html' : 'text'}) shows ${leak}: ${visitor.body}`);
         }
-        assert.ok(/Try again/.test(visitor.body), code);
+        // A refusal a retry will not change offers no "try again"; the rest do.
+        const final = ['access_denied', 'lan_only', 'country_denied', 'banned', 'scanner_probe', 'sign_in_required', 'body_too_large'].includes(code);
+        assert.equal(/Try again/.test(visitor.body), !final, code);
         const detailed = renderErrorPage(new ProxyError(code, secret), { route: 'Route', html, details: true });
         assert.equal(detailed.headers['x-gatehouse-error'], code);
         assert.ok(detailed.body.includes(proxyErrors[code].title), code);

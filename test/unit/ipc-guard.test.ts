@@ -9,6 +9,7 @@ import type { Route } from '../../shared/model.js';
 import { isAllowedExternalUrl } from '../../src-main/electron/external-links.js';
 import { checkSender, errorEnvelope, forbiddenEnvelope, invokeMember, invokers } from '../../src-main/electron/ipc-guard.js';
 import { createElectronTransport } from '../../src-renderer/transport/electron.js';
+import { defaultRouteAccess } from '../../shared/access.js';
 
 const page = 'file:///opt/Gatehouse/resources/app.asar/dist/renderer/index.html';
 
@@ -88,6 +89,17 @@ describe('invokeMember', () => {
       trustCa: { consent: true, caFingerprintSha256: 'AA:'.repeat(31) + 'AA' },
       untrustCa: { consent: true, caFingerprintSha256: 'AA:'.repeat(31) + 'AA' },
       probeHost: { address: '10.33.0.4' },
+      addAccessList: { name: 'Family' },
+      updateAccessList: { id: 'l1', name: 'Family' },
+      removeAccessList: { id: 'l1' },
+      checkAccess: { routeId: 'r1', address: '203.0.113.5' },
+      addAccessUser: { name: 'ann', password: 'a long password' },
+      setAccessUserPassword: { name: 'ann', password: 'a long password' },
+      removeAccessUser: { name: 'ann' },
+      addSignInProvider: { name: 'Authelia', kind: 'authelia', url: 'http://10.0.0.5:9091/api/authz/forward-auth' },
+      updateSignInProvider: { id: 'p1', name: 'Authelia', kind: 'authelia', url: 'http://10.0.0.5:9091/api/authz/forward-auth' },
+      removeSignInProvider: { id: 'p1' },
+      liftBan: { address: '203.0.113.5' },
     };
     for (const member of Object.keys(invokers) as (keyof typeof invokers)[]) {
       const input = inputs[member];
@@ -110,6 +122,8 @@ describe('invokeMember', () => {
       trustedProxies: null,
       tls: { mode: 'none', certificateId: null, redirectHttp: false, hsts: false },
       publishOnLan: false,
+      app: null,
+      access: defaultRouteAccess(),
     });
     await invokeMember('recentLog', {}, handlers);
     assert.deepEqual(received.at(-1)?.input, { limit: 200 });

@@ -8,7 +8,7 @@ import { LOG_BATCH_MAX_ENTRIES, LogBatches } from '../../src-main/core/gateway/l
 import { TrailingThrottle } from '../../src-main/core/gateway/trailing-throttle.js';
 
 function entry(path: string): AccessLogEntry {
-  return { time: new Date(0).toISOString(), client: '127.0.0.1', host: 'a.test', method: 'GET', path, status: 200, bytes: 0, durationMs: 1, routeId: 'a', upstream: null, error: null, detail: null };
+  return { time: new Date(0).toISOString(), client: '127.0.0.1', host: 'a.test', method: 'GET', path, status: 200, bytes: 0, durationMs: 1, routeId: 'a', upstream: null, error: null, detail: null, rule: null, user: null };
 }
 
 /** Resolves with the value `read` gives at the throttle's next run. */

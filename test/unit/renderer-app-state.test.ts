@@ -7,6 +7,7 @@ import { describe, it } from 'node:test';
 import { ApiError, createApiClient } from '../../shared/api.js';
 import { FakeGatehouse, sampleRoute } from '../../src-renderer/dev/fake-gatehouse.js';
 import type { NoticeTimers } from '../../src-renderer/app/notices.svelte.js';
+import { defaultRouteAccess } from '../../shared/access.js';
 
 const { AppState, routeInputOf } = await import('../../src-renderer/app/app-state.svelte.js');
 const { Notices, ACTION_NOTICE_MS, NOTICE_MS } = await import('../../src-renderer/app/notices.svelte.js');
@@ -177,6 +178,8 @@ describe('AppState', () => {
       trustedProxies: ['10.0.0.0/8'],
       tls: { mode: 'none', certificateId: null, redirectHttp: false, hsts: false },
       publishOnLan: false,
+      app: null,
+      access: defaultRouteAccess(),
     });
     const restored = app.routes.find((route) => route.names[0] === 'pve.home.arpa');
     assert.ok(restored, 'the route is back');

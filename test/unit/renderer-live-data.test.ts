@@ -132,7 +132,7 @@ describe('StatsPoller', () => {
   const snapshot = (requestsPerMinute: number): StatsSnapshot => ({
     time: at(0),
     unmatched: 2,
-    routes: [{ routeId: 'a', requests: 10, errors: 1, bytesIn: 0, bytesOut: 0, p50Ms: 3, p99Ms: 12.4, requestsPerMinute, openWebSockets: 0 }],
+    routes: [{ routeId: 'a', requests: 10, errors: 1, bytesIn: 0, bytesOut: 0, p50Ms: 3, p99Ms: 12.4, requestsPerMinute, openWebSockets: 0, refused: 0, refusedPerMinute: 0 }],
   });
 
   it('polls at once and every 2 s while visible, and stops while hidden', async () => {

@@ -7,6 +7,7 @@ import { describe, it } from 'node:test';
 import { ApiError, createApiClient } from '../../shared/api.js';
 import { hostnameProblem, noTls, parseUpstream, type RouteInput } from '../../shared/model.js';
 import { FakeGatehouse, sampleRoute } from '../../src-renderer/dev/fake-gatehouse.js';
+import { defaultRouteAccess } from '../../shared/access.js';
 
 const { RouteForm, emptyTrustedListMessage, routeInputFrom, routeValuesOf, routeFieldOf } = await import('../../src-renderer/route-form/route-form.svelte.js');
 
@@ -49,7 +50,7 @@ describe('RouteForm', () => {
     let sent: RouteInput | undefined;
     const saved = await form.submit(async (input) => {
       sent = input;
-      return sampleRoute({ id: 'r1', ...input, names: input.names, upstream: String(input.upstream), tls: noTls() });
+      return sampleRoute({ id: 'r1', ...input, names: input.names, upstream: String(input.upstream), tls: noTls(), app: null, access: defaultRouteAccess() });
     });
     assert.ok(saved);
     assert.deepEqual(sent, {
@@ -62,7 +63,7 @@ describe('RouteForm', () => {
       rewriteHost: null,
       trustedProxies: null,
       tls: { mode: 'local', certificateId: null, redirectHttp: false, hsts: false },
-      publishOnLan: false,
+      publishOnLan: false, app: null, access: defaultRouteAccess(),
     });
   });
 

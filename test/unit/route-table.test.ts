@@ -7,6 +7,7 @@ import type { Route } from '../../shared/model.js';
 import { noTls } from '../../shared/model.js';
 import { RouteTable } from '../../src-main/core/proxy/route-table.js';
 import { UpstreamRegistry } from '../../src-main/core/proxy/upstreams.js';
+import { defaultRouteAccess } from '../../shared/access.js';
 
 const registries: UpstreamRegistry[] = [];
 after(async () => {
@@ -14,7 +15,7 @@ after(async () => {
 });
 
 function route(id: string, names: string[], extra: Partial<Route> = {}): Route {
-  return { id, names, upstream: 'http://10.0.0.4:8096', enabled: true, websocket: true, insecureUpstreamTls: false, rewriteHost: null, trustedProxies: null, tls: noTls(), publishOnLan: false, ...extra };
+  return { id, names, upstream: 'http://10.0.0.4:8096', enabled: true, websocket: true, insecureUpstreamTls: false, rewriteHost: null, trustedProxies: null, tls: noTls(), publishOnLan: false, app: null, access: defaultRouteAccess(), ...extra };
 }
 
 function table(routes: Route[], connectTimeoutMs = 5000): { table: RouteTable; registry: UpstreamRegistry } {

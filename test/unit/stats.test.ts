@@ -96,7 +96,7 @@ describe('ProxyStats', () => {
     const snapshot = stats.snapshot(['new'], T0);
     assert.equal(snapshot.time, new Date(T0).toISOString());
     assert.deepEqual(snapshot.routes, [
-      { routeId: 'new', requests: 0, errors: 0, bytesIn: 0, bytesOut: 0, p50Ms: null, p99Ms: null, requestsPerMinute: 0, openWebSockets: 0 },
+      { routeId: 'new', requests: 0, errors: 0, bytesIn: 0, bytesOut: 0, p50Ms: null, p99Ms: null, requestsPerMinute: 0, openWebSockets: 0, refused: 0, refusedPerMinute: 0 },
     ]);
     assert.equal(snapshot.unmatched, 0);
   });

@@ -1,6 +1,7 @@
 // The proxy engine: the HTTP and HTTPS listeners and the request path. A request runs these passes
-// in order — limits → target (Host) → route (and, over TLS, the SNI's route) → forward — and ends in
-// exactly one access-log entry, whichever listener and protocol (HTTP/1.1, HTTP/2) it came by. Routes and
+// in order — admit (limits → target (Host) → route, and over TLS the SNI's route) → the route's
+// passes (client address → access → scanners → limits → sign-in; passes/pass.ts) → forward — and
+// ends in exactly one access-log entry, whichever listener and protocol (HTTP/1.1, HTTP/2) it came by. Routes and
 // settings can change at any time: a change provisions a new route table and swaps it in, so
 // requests and WebSockets already under way finish on the route they started with.
 import { STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -14,12 +15,13 @@ import { listen } from '../net/listen.js';
 import { OwnNetworks } from '../net/own-networks.js';
 import { detailAudience, requestSeesDetails, type DetailAudience } from './error-audience.js';
 import { acceptsHtml, renderErrorPage } from './error-page.js';
-import { ProxyError } from './errors.js';
+import { ProxyError, REFUSAL_CODES } from './errors.js';
 import { bytesReadSinceLastRequest, Exchange } from './exchange.js';
 import { createHttp1Server, MAX_HEADER_BYTES, MAX_HEADERS } from './http1-server.js';
 import { forward, hasBody } from './forward.js';
 import { noHealth, type PassiveHealth } from './health.js';
 import { clientAddress, http2RequestTarget, loggedClient, peerAddress, requestTarget, TrustedProxies, upstreamHeaders, type RequestTarget } from './request-head.js';
+import { ANSWERED, noPasses, runPasses, type PassFactory, type PassOutcome, type PassRequest } from './passes/pass.js';
 import { RouteTable, type ProvisionedRoute } from './route-table.js';
 import { ProxyStats } from './stats.js';
 import type { PublicPages, RouteCertificates } from './tls-certificates.js';
@@ -52,6 +54,8 @@ export interface ProxyEngineOptions {
   publicPages?: PublicPages;
   /** This machine's addresses and subnets, for proxy.errorDetails. Default: read from the OS. */
   ownNetworks?: OwnNetworks;
+  /** Builds each route's access, limit and sign-in passes. Default: none (every route open). */
+  passesFor?: PassFactory;
 }
 
 export class ProxyEngine {
@@ -75,6 +79,7 @@ export class ProxyEngine {
   private active = 0;
   private idle: (() => void) | null = null;
   private readonly forwardDeps;
+  private passesFor: PassFactory;
   private readonly health: PassiveHealth;
   private readonly certificates: RouteCertificates | null;
   private readonly publicPages: PublicPages | null;
@@ -92,7 +97,8 @@ export class ProxyEngine {
     this.ownNetworks = options.ownNetworks ?? new OwnNetworks();
     this.detailsAllowed = detailAudience(options.settings.errorDetails, this.ownNetworks);
     this.health = options.health ?? noHealth;
-    this.table = new RouteTable([], this.upstreams, options.settings.timeouts.upstreamConnectMs, this.trusted);
+    this.passesFor = options.passesFor ?? noPasses;
+    this.table = new RouteTable([], this.upstreams, options.settings.timeouts.upstreamConnectMs, this.trusted, this.passesFor);
     const engine = this;
     this.forwardDeps = {
       get timeouts() {
@@ -129,6 +135,15 @@ export class ProxyEngine {
     if (this.server) this.applyServerTimeouts(this.server);
     if (this.tlsServer) this.applyServerTimeouts(this.tlsServer);
     if (reprovision) this.provision();
+  }
+
+  /**
+   * Builds every route's passes again (with `passesFor`, when given): access lists, providers, users
+   * or CrowdSec changed. Requests under way finish with the passes they started with.
+   */
+  refreshPasses(passesFor?: PassFactory): void {
+    if (passesFor) this.passesFor = passesFor;
+    this.provision();
   }
 
   stats(): StatsSnapshot {
@@ -227,7 +242,8 @@ export class ProxyEngine {
     // their bytes were framed by a body we never vouched for (that is what smuggling looks like).
     if (this.closing.has(socket)) return;
     const peer = peerAddress(socket);
-    const ex = new Exchange(req, res, peer, secure, h2);
+    const ex = new Exchange(req, res, peer, secure, h2, socket);
+    ex.respond = (status, headers, body) => this.answer(ex, status, headers, body);
     this.active++;
     res.once('close', () => this.finish(ex, socket));
     let route;
@@ -245,7 +261,17 @@ export class ProxyEngine {
     } else if (route.tls.redirectHttp && this.servesHttps(route)) {
       return this.answer(ex, 308, { location: this.httpsLocation(ex.target as RequestTarget), 'cache-control': 'no-store' }, '');
     }
-    forward(ex, this.headersFor(req, peer, ex, route), this.forwardDeps);
+    if (route.passes.length === 0) return forward(ex, this.headersFor(req, peer, ex, route), this.forwardDeps);
+    runPasses(route.passes, ex as PassRequest, (outcome) => this.afterPasses(ex, outcome));
+  }
+
+  /** Forwards a request its route's passes let through, or answers the refusal. */
+  private afterPasses(ex: Exchange, outcome: PassOutcome): void {
+    if (outcome === ANSWERED) return;
+    if (outcome) return this.fail(ex, outcome);
+    // The client may have gone while a pass waited (a forward-auth server, say).
+    if (ex.responseClosed) return;
+    forward(ex, this.headersFor(ex.req, ex.peer, ex, ex.route as ProvisionedRoute), this.forwardDeps);
   }
 
   /** True when one of Gatehouse's own pages answered; a page that throws is a 500, not a crash. */
@@ -307,8 +333,13 @@ export class ProxyEngine {
     return route;
   }
 
-  /** The head sent upstream for `req`, from `peer`, on `route`. */
-  private headersFor(req: IncomingMessage, peer: string, via: { target: RequestTarget | null; secure: boolean; h2: boolean }, route: ProvisionedRoute): string[] {
+  /** The head sent upstream for `req`, from `peer`, on `route`, with what the passes set. */
+  private headersFor(
+    req: IncomingMessage,
+    peer: string,
+    via: { target: RequestTarget | null; secure: boolean; h2: boolean; upstreamSet?: string[] | null },
+    route: ProvisionedRoute,
+  ): string[] {
     return upstreamHeaders(req, {
       client: peer,
       clientTrusted: route.trusted.has(peer),
@@ -316,6 +347,7 @@ export class ProxyEngine {
       target: via.target as RequestTarget,
       rewriteHost: route.rewriteHost,
       http2: via.h2,
+      set: via.upstreamSet ?? null,
     });
   }
 
@@ -345,6 +377,8 @@ export class ProxyEngine {
           upstream: route?.upstream.address ?? null,
           error: failure?.code ?? null,
           detail: failure?.detail ?? null,
+          rule: failure?.refusal?.rule ?? null,
+          user: null,
         },
         0,
       );
@@ -364,6 +398,39 @@ export class ProxyEngine {
       socket.end(`HTTP/1.1 308 Permanent Redirect\r\nlocation: ${location}\r\ncache-control: no-store\r\ncontent-length: 0\r\nconnection: close\r\n\r\n`);
       return log(308, 0, null);
     }
+    const admitted = route;
+    if (admitted.passes.length === 0) return this.proceedUpgrade(socket, head, req, admitted, peer, secure, seen.target as RequestTarget, null, started, log, refuse, detailsAllowed);
+    const request = upgradeRequest(req, socket as Socket, peer, secure, seen.target as RequestTarget, admitted, (status, headers, body) => {
+      if (socket.writable) socket.end(rawResponse(status, headers, body));
+      log(status, Buffer.byteLength(body), null);
+    });
+    runPasses(admitted.passes, request, (outcome) => {
+      if (outcome === ANSWERED) return;
+      if (outcome) {
+        this.counters.counters(admitted.id).recordRefused(startedAt);
+        return refuse(outcome);
+      }
+      if (socket.destroyed) return;
+      this.proceedUpgrade(socket, head, req, admitted, peer, secure, seen.target as RequestTarget, request.upstreamSet, started, log, refuse, detailsAllowed);
+    });
+  }
+
+  /** Tunnels (or relays) an upgrade its route's passes let through. */
+  private proceedUpgrade(
+    socket: Duplex,
+    head: Buffer,
+    req: IncomingMessage,
+    route: ProvisionedRoute,
+    peer: string,
+    secure: boolean,
+    target: RequestTarget,
+    upstreamSet: string[] | null,
+    started: number,
+    log: (status: number, bytes: number, failure: ProxyError | null) => void,
+    refuse: (error: ProxyError) => void,
+    detailsAllowed: () => boolean,
+  ): void {
+    const accept = req.headers.accept;
     const counters = this.counters.counters(route.id);
     const deps = {
       timeouts: this.settings.timeouts,
@@ -379,8 +446,7 @@ export class ProxyEngine {
       onClose: () => counters.openWebSockets--,
       detailsAllowed,
     };
-    const target = seen.target as RequestTarget;
-    const headers = this.headersFor(req, peer, { target, secure, h2: false }, route);
+    const headers = this.headersFor(req, peer, { target, secure, h2: false, upstreamSet }, route);
     if ((req.headers.upgrade ?? '').trim().toLowerCase() !== 'websocket') {
       // Node hands every Upgrade request here, body unread; one with a body cannot be relayed.
       if (hasBody(req.headers)) {
@@ -412,7 +478,7 @@ export class ProxyEngine {
   }
 
   /** Answers the request itself; closes an HTTP/1.1 connection if the request body was not read. */
-  private answer(ex: Exchange, status: number, headers: Record<string, string>, body: string): void {
+  private answer(ex: Exchange, status: number, headers: Record<string, string | string[]>, body: string | Buffer): void {
     const { req, res } = ex;
     // An unread body would have to be drained before the next request; closing is cheaper and safe.
     // HTTP/2 frames each stream on its own: the connection carries on.
@@ -435,7 +501,9 @@ export class ProxyEngine {
     const status = res.writableFinished ? res.statusCode : ex.error === 'request_timeout' ? 408 : ex.error ? 502 : 499;
     const bytesIn = bytesReadSinceLastRequest(socket);
     const entry = ex.entry(status);
-    if (ex.route) {
+    if (ex.route && ex.error !== null && REFUSAL_CODES.has(ex.error)) {
+      this.counters.counters(ex.route.id).recordRefused(ex.startedAt);
+    } else if (ex.route) {
       this.counters.counters(ex.route.id).record(entry.durationMs, status >= 500 || (ex.error !== null && status !== 499), bytesIn, ex.bytesOut, ex.startedAt);
     } else if (ex.error === 'no_route') {
       this.counters.recordUnmatched();
@@ -452,7 +520,7 @@ export class ProxyEngine {
   }
 
   private provision(): void {
-    this.table = new RouteTable(this.routes, this.upstreams, this.settings.timeouts.upstreamConnectMs, this.trusted);
+    this.table = new RouteTable(this.routes, this.upstreams, this.settings.timeouts.upstreamConnectMs, this.trusted, this.passesFor);
     this.upstreams.retainOnly(this.table.upstreamKeys);
     this.counters.retainOnly(new Set(this.routes.map((r) => r.id)));
   }
@@ -462,6 +530,31 @@ export class ProxyEngine {
     server.headersTimeout = headersMs;
     server.keepAliveTimeout = keepAliveMs;
   }
+}
+
+/** The PassRequest of an upgrade: what a request's Exchange records, for a raw socket. */
+function upgradeRequest(
+  req: IncomingMessage,
+  socket: Socket,
+  peer: string,
+  secure: boolean,
+  target: RequestTarget,
+  route: ProvisionedRoute,
+  respond: PassRequest['respond'],
+): PassRequest {
+  return { req, peer, client: peer, secure, upgrade: true, target, route, socket, rule: null, user: null, upstreamSet: null, maxBodyBytes: 0, respond };
+}
+
+/** A whole HTTP/1.1 response as bytes, for a socket that never became a response object. */
+function rawResponse(status: number, headers: Record<string, string | string[]>, body: Buffer | string): Buffer {
+  let head = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Unknown'}\r\n`;
+  for (const [name, value] of Object.entries(headers)) {
+    const lower = name.toLowerCase();
+    if (lower === 'content-length' || lower === 'connection' || lower === 'transfer-encoding') continue;
+    for (const item of Array.isArray(value) ? value : [value]) head += `${name}: ${item}\r\n`;
+  }
+  head += `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n`;
+  return Buffer.concat([Buffer.from(head, 'latin1'), Buffer.isBuffer(body) ? body : Buffer.from(body)]);
 }
 
 function noRoute(hostname: string): ProxyError {

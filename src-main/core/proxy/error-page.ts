@@ -7,6 +7,9 @@ import { STATUS_CODES } from 'node:http';
 import { escapeHtml } from '../html.js';
 import { proxyErrors, visitorSentence, type ProxyError } from './errors.js';
 
+/** Refusals a retry will not change: their page offers no "try again". */
+const FINAL = new Set(['access_denied', 'lan_only', 'country_denied', 'banned', 'scanner_probe', 'sign_in_required', 'body_too_large']);
+
 export interface ErrorPage {
   status: number;
   headers: Record<string, string>;
@@ -50,11 +53,13 @@ export function renderErrorPage(error: ProxyError, options: ErrorPageOptions): E
     'cache-control': 'no-store',
     'x-gatehouse-error': details ? error.code : spec.publicCode,
     'x-content-type-options': 'nosniff',
+    ...error.refusal?.headers,
   };
+  const retry = !FINAL.has(error.code);
   if (!options.html) {
     headers['content-type'] = 'text/plain; charset=utf-8';
-    let body = `${status} ${sentence}\nTry again in a moment (request the same address).\nTime: ${pageTime(now)}\n`;
-    if (details) body += `\nDetails (shown to this machine's own network): ${spec.title}\n${error.detail}\n`;
+    let body = `${status} ${sentence}\n${retry ? 'Try again in a moment (request the same address).\n' : ''}Time: ${pageTime(now)}\n`;
+    if (details) body += `\nDetails (shown to this machine's own network): ${spec.title}\n${error.detail}\n${error.refusal ? `Rule: ${error.refusal.rule}\n` : ''}`;
     return { status, headers, body };
   }
   headers['content-type'] = 'text/html; charset=utf-8';
@@ -62,14 +67,15 @@ export function renderErrorPage(error: ProxyError, options: ErrorPageOptions): E
   const reason = STATUS_CODES[status] ?? '';
   const detailBlock = details
     ? `<section class="details"><h2>${escapeHtml(spec.title)}</h2><p>${escapeHtml(error.detail)}</p>` +
+      (error.refusal ? `<p>Rule: ${escapeHtml(error.refusal.rule)}</p>` : '') +
       `<p class="meta">${error.code} · shown because you are on this machine's own network</p></section>`
     : '';
   // href="" is the page's own address: the retry asks for exactly what failed, with no script.
   const body =
     `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">` +
     `<meta name="color-scheme" content="light dark"><title>${status} ${escapeHtml(sentence)}</title><style>${STYLE}</style></head><body><main>` +
-    `<h1>${escapeHtml(sentence)}</h1><p>Please try again in a moment.</p>` +
-    `<a class="retry" href="">Try again</a>` +
+    `<h1>${escapeHtml(sentence)}</h1>` +
+    (retry ? `<p>Please try again in a moment.</p><a class="retry" href="">Try again</a>` : '') +
     `<p class="meta">${status} ${escapeHtml(reason)} · <time datetime="${now.toISOString()}">${pageTime(now)}</time> · answered by Gatehouse</p>` +
     detailBlock +
     `</main></body></html>\n`;

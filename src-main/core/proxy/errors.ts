@@ -22,7 +22,19 @@ export type ProxyErrorCode =
   | 'upstream_bad_response'
   | 'upstream_connect_timeout'
   | 'upstream_timeout'
-  | 'response_invalid';
+  | 'response_invalid'
+  // Refusals: who may come in (access), how much (limits), and who they are (sign-in).
+  | 'access_denied'
+  | 'lan_only'
+  | 'country_denied'
+  | 'banned'
+  | 'scanner_probe'
+  | 'rate_limited'
+  | 'login_rate_limited'
+  | 'too_many_connections'
+  | 'body_too_large'
+  | 'sign_in_required'
+  | 'sign_in_unavailable';
 
 interface ErrorSpec {
   status: number;
@@ -45,6 +57,7 @@ interface ErrorSpec {
 const unavailable = (service: string) => `${service} is not available right now.`;
 const tooSlow = (service: string) => `${service} did not answer in time.`;
 const brokenAnswer = (service: string) => `${service} sent an answer that could not be passed on.`;
+const notForYou = (service: string) => `${service} cannot be reached from where you are. If you should have access, ask whoever runs it.`;
 
 export const proxyErrors: Record<ProxyErrorCode, ErrorSpec> = {
   no_route: { status: 404, title: 'No route for this name', visitor: () => 'No service is set up for this name here.', publicCode: 'no_route' },
@@ -68,7 +81,38 @@ export const proxyErrors: Record<ProxyErrorCode, ErrorSpec> = {
   upstream_timeout: { status: 504, title: 'Service did not answer in time', visitor: tooSlow, publicCode: 'service_timeout' },
   // Gatehouse's own failure, not the service's: its health is left alone.
   response_invalid: { status: 502, title: 'Service answer could not be passed on', visitor: brokenAnswer, publicCode: 'service_unavailable' },
+  // A refused visitor learns that they were refused and what they can do, never which rule, list or
+  // network decided (that is in the log and in "would this address get in").
+  access_denied: { status: 403, title: 'Refused by an access list', visitor: notForYou, publicCode: 'forbidden' },
+  lan_only: { status: 403, title: 'Only reachable from this network', visitor: notForYou, publicCode: 'forbidden' },
+  country_denied: { status: 403, title: 'Refused by a country rule', visitor: notForYou, publicCode: 'forbidden' },
+  banned: { status: 403, title: 'Address banned', visitor: notForYou, publicCode: 'forbidden' },
+  // A probe for /.env is answered as if nothing were there: a scanner learns nothing.
+  scanner_probe: { status: 404, title: 'Scanner probe refused', visitor: () => 'Nothing is here.', publicCode: 'not_found' },
+  rate_limited: { status: 429, title: 'Request rate limit reached', visitor: (s) => `Too many requests to ${s} from your address. Wait a moment, then try again.`, publicCode: 'rate_limited' },
+  login_rate_limited: { status: 429, title: 'Sign-in attempt limit reached', visitor: (s) => `Too many sign-in attempts to ${s} from your address. Wait a minute, then try again.`, publicCode: 'rate_limited' },
+  too_many_connections: { status: 429, title: 'Connection limit reached', visitor: () => 'Your address has too many connections open. Close some, then try again.', publicCode: 'rate_limited' },
+  body_too_large: { status: 413, title: 'Request body too large', visitor: (s) => `What you sent is larger than ${s} accepts.`, publicCode: 'body_too_large' },
+  sign_in_required: { status: 401, title: 'Sign-in required', visitor: (s) => `Sign in to reach ${s}.`, publicCode: 'sign_in_required' },
+  sign_in_unavailable: { status: 503, title: 'Sign-in server unavailable', visitor: (s) => `${s} cannot check who you are right now. Try again in a moment.`, publicCode: 'service_unavailable' },
 };
+
+/**
+ * Codes of requests refused on purpose (access, limits, scanner blocking, sign-in): counted per
+ * route as refusals, not as failures of the service.
+ */
+export const REFUSAL_CODES: ReadonlySet<ProxyErrorCode> = new Set<ProxyErrorCode>([
+  'access_denied',
+  'lan_only',
+  'country_denied',
+  'banned',
+  'scanner_probe',
+  'rate_limited',
+  'login_rate_limited',
+  'too_many_connections',
+  'body_too_large',
+  'sign_in_required',
+]);
 
 /**
  * A failure Gatehouse answers itself. `detail` is the full sentence for the log, the dashboard and
@@ -79,6 +123,11 @@ export class ProxyError extends Error {
   constructor(
     readonly code: ProxyErrorCode,
     readonly detail: string,
+    /**
+     * For a refusal: the rule that decided, as the log names it ("list Family: deny
+     * 203.0.113.0/24"), and headers the answer carries (Retry-After, WWW-Authenticate).
+     */
+    readonly refusal: { rule: string; headers?: Record<string, string> } | null = null,
   ) {
     super(detail);
   }

@@ -30,6 +30,12 @@ export class Exchange {
 
   /** The real client (behind the route's trusted proxies), for the log; the peer until routed. */
   client: string;
+  /** What the passes recorded (see passes/pass.ts, PassRequest). */
+  readonly upgrade = false;
+  rule: string | null = null;
+  user: string | null = null;
+  upstreamSet: string[] | null = null;
+  maxBodyBytes = 0;
 
   constructor(
     readonly req: IncomingMessage,
@@ -39,9 +45,19 @@ export class Exchange {
     readonly secure: boolean,
     /** Arrived over HTTP/2 (then also `secure`). */
     readonly h2: boolean,
+    /** The connection (the TLS socket for HTTP/2). */
+    readonly socket: Socket,
   ) {
     this.client = peer;
   }
+
+  /**
+   * Writes an answer a pass got from elsewhere (a forward-auth server's), as it came. The engine
+   * sets it: it knows whether the connection must close over an unread body.
+   */
+  respond: (status: number, headers: Record<string, string | string[]>, body: Buffer | string) => void = () => {
+    throw new Error('Exchange.respond used before the engine set it');
+  };
 
   /** The client's side is gone: nothing more can be written to it. */
   get responseClosed(): boolean {
@@ -61,6 +77,7 @@ export class Exchange {
   failed(error: ProxyError): void {
     this.error = error.code;
     this.detail = error.detail;
+    if (error.refusal) this.rule = error.refusal.rule;
   }
 
   /** The access-log line for this request, once it has ended. */
@@ -78,6 +95,8 @@ export class Exchange {
       upstream: this.route?.upstream.address ?? null,
       error: this.error,
       detail: this.detail,
+      rule: this.rule,
+      user: this.user,
     };
   }
 }

@@ -93,5 +93,7 @@ function refuseClientError(error: NodeJS.ErrnoException, socket: Duplex, details
     upstream: null,
     error: problem.code,
     detail: problem.detail,
+    rule: null,
+    user: null,
   };
 }

@@ -139,6 +139,11 @@ export interface ForwardContext {
   rewriteHost: string | null;
   /** An HTTP/2 request: its split Cookie fields are joined into one for the HTTP/1.1 upstream. Default: false. */
   http2?: boolean;
+  /**
+   * Headers the passes set (Remote-User from a sign-in), as [name, value, …]: the client's own
+   * fields of these names are dropped, whatever their case. Default: none.
+   */
+  set?: string[] | null;
 }
 
 function forwardedFor(address: string): string {
@@ -163,12 +168,16 @@ export function upstreamHeaders(req: IncomingMessage, ctx: ForwardContext): stri
   let priorHost: string | undefined;
   let priorForwarded: string | undefined;
   let cookies: string | undefined;
+  const set = ctx.set ?? null;
+  const replaced = set === null ? null : new Set(set.filter((_, i) => i % 2 === 0).map((name) => name.toLowerCase()));
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i] as string;
     // HTTP/2 pseudo-headers (:method, :path…) describe the request line, already sent otherwise.
     if (name.charCodeAt(0) === 58 /* : */) continue;
     const lower = name.toLowerCase();
     if (HOP_BY_HOP.has(lower) || (named !== null && named.has(lower))) continue;
+    // Remote_User too: PHP and WSGI read it as the same variable as Remote-User.
+    if (replaced !== null && replaced.has(lower.replaceAll('_', '-'))) continue;
     if (lower === 'cookie') {
       const value = raw[i + 1] as string;
       // RFC 9113 §8.2.3: HTTP/2 may split Cookie; an HTTP/1.1 hop gets one field joined by "; ".
@@ -197,6 +206,7 @@ export function upstreamHeaders(req: IncomingMessage, ctx: ForwardContext): stri
     'x-forwarded-host', priorHost ?? target.authority,
     'forwarded', priorForwarded ? `${priorForwarded}, ${element}` : element,
   );
+  if (set !== null) out.push(...set);
   return out;
 }
 

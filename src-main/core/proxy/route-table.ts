@@ -1,7 +1,9 @@
 // Routes are provisioned once, when they change: names indexed for an O(1) lookup, upstreams
 // resolved to pools, defaults applied. The request path only ever reads a finished table, and a
 // change builds a new one and swaps it in, so a request keeps the route it started with.
+import type { RouteAccess } from '../../../shared/access.js';
 import type { Route, RouteTls } from '../../../shared/model.js';
+import { noPasses, type PassFactory, type RequestPass } from './passes/pass.js';
 import { TrustedProxies } from './request-head.js';
 import type { Upstream, UpstreamRegistry } from './upstreams.js';
 
@@ -17,6 +19,12 @@ export interface ProvisionedRoute {
   readonly trusted: TrustedProxies;
   /** HTTPS: the certificate mode, redirecting plain HTTP, HSTS. */
   readonly tls: Readonly<RouteTls>;
+  /** Who may reach it, as saved (the passes below are compiled from it). */
+  readonly access: Readonly<RouteAccess>;
+  /** The app preset behind it ("jellyfin"), or null. */
+  readonly app: string | null;
+  /** The passes a request runs after matching this route, in order (see passes/pass.ts). */
+  readonly passes: readonly RequestPass[];
 }
 
 export class RouteTable {
@@ -27,15 +35,24 @@ export class RouteTable {
   readonly routes: readonly ProvisionedRoute[];
   readonly upstreamKeys: ReadonlySet<string>;
 
-  /** `trusted` is the global trusted-proxy list, for routes without their own. */
-  constructor(routes: readonly Route[], upstreams: UpstreamRegistry, connectTimeoutMs: number, trusted: TrustedProxies = new TrustedProxies([])) {
+  /**
+   * `trusted` is the global trusted-proxy list, for routes without their own; `passesFor` builds
+   * each route's passes from the access settings in force.
+   */
+  constructor(
+    routes: readonly Route[],
+    upstreams: UpstreamRegistry,
+    connectTimeoutMs: number,
+    trusted: TrustedProxies = new TrustedProxies([]),
+    passesFor: PassFactory = noPasses,
+  ) {
     const provisioned: ProvisionedRoute[] = [];
     const keys = new Set<string>();
     for (const route of routes) {
       if (!route.enabled) continue;
       const upstream = upstreams.get({ origin: route.upstream, insecureTls: route.insecureUpstreamTls, connectTimeoutMs });
       keys.add(upstream.key);
-      const entry: ProvisionedRoute = {
+      const base: Omit<ProvisionedRoute, 'passes'> = {
         id: route.id,
         title: route.title || route.names[0] || route.id,
         upstream,
@@ -45,7 +62,10 @@ export class RouteTable {
         // A redirect or HSTS without a certificate is refused when saved; held here all the same, so
         // plain HTTP is never sent to an HTTPS that has nothing to serve.
         tls: route.tls.mode === 'none' ? { ...route.tls, redirectHttp: false, hsts: false } : route.tls,
+        access: route.access,
+        app: route.app,
       };
+      const entry: ProvisionedRoute = { ...base, passes: passesFor(route, base) };
       provisioned.push(entry);
       for (const name of route.names) {
         if (name.startsWith('*.')) this.wildcard.set(name.slice(2), entry);

@@ -25,6 +25,10 @@ class RouteCounters {
   bytesIn = 0;
   bytesOut = 0;
   openWebSockets = 0;
+  /** Requests refused by access, limits, scanner blocking or sign-in: counted here, not as requests. */
+  refused = 0;
+  private readonly refusedPerSlot = new Uint32Array(SLOTS);
+  private readonly refusedPeriods = new Float64Array(SLOTS).fill(-1);
   private readonly histograms = Array.from({ length: SLOTS }, () => new Uint32Array(BUCKETS));
   /** Which 10-second period each slot currently holds. */
   private readonly periods = new Float64Array(SLOTS).fill(-1);
@@ -46,6 +50,18 @@ class RouteCounters {
    */
   recordUpgraded(failed: boolean, bytesIn: number, bytesOut: number, now: number): void {
     this.count(failed, bytesIn, bytesOut, now);
+  }
+
+  /** One request refused before it reached the service (kept out of the requests and latencies). */
+  recordRefused(now: number): void {
+    this.refused++;
+    const period = Math.floor(now / SLOT_MS);
+    const slot = period % SLOTS;
+    if (this.refusedPeriods[slot] !== period) {
+      this.refusedPerSlot[slot] = 0;
+      this.refusedPeriods[slot] = period;
+    }
+    this.refusedPerSlot[slot]!++;
   }
 
   /** Counts a request in the totals and in its slot; returns the slot. */
@@ -79,6 +95,11 @@ class RouteCounters {
       timed += this.timedPerSlot[slot] as number;
       if (age < 60_000 / SLOT_MS) lastMinute += this.requestsPerSlot[slot] as number;
     }
+    let refusedLastMinute = 0;
+    for (let slot = 0; slot < SLOTS; slot++) {
+      const age = current - (this.refusedPeriods[slot] as number);
+      if (age >= 0 && age < 60_000 / SLOT_MS) refusedLastMinute += this.refusedPerSlot[slot] as number;
+    }
     return {
       routeId,
       requests: this.requests,
@@ -89,6 +110,8 @@ class RouteCounters {
       p99Ms: percentile(merged, timed, 0.99),
       requestsPerMinute: lastMinute,
       openWebSockets: this.openWebSockets,
+      refused: this.refused,
+      refusedPerMinute: refusedLastMinute,
     };
   }
 }

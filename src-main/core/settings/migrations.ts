@@ -1,6 +1,7 @@
 // Each settings format the app has ever written, and how to turn it into the next one. A file is
 // migrated step by step (0 → 1 → 2 …) rather than by one jump per old version, so adding version N+1
 // means writing one step, never revisiting the old ones.
+import { defaultAccessSettings, defaultRouteAccess } from '../../../shared/access.js';
 import { SETTINGS_VERSION } from '../../../shared/model.js';
 
 /** Parsed JSON of a settings file, not yet checked: a person may have edited it by hand. */
@@ -113,12 +114,41 @@ const addVisitorPrivacy: Migration = {
   },
 };
 
+/**
+ * Version 6 adds who may reach each route. Routes saved before were open to anyone who reached
+ * the proxy, and keep exactly that (exposure "anyone"; the dashboard marks them as reachable from
+ * the internet): an update never cuts a service off. The new protections that refuse nothing a
+ * person sends (scanner probes, floods from one address, this machine's LAN exempt) are on, as for
+ * new routes. The proxy trusts no named front and no PROXY protocol peer; the access section is empty.
+ */
+const addAccess: Migration = {
+  from: 5,
+  to: 6,
+  migrate(raw) {
+    const migrated: RawSettings = { ...raw };
+    if (isObject(raw.proxy)) {
+      const proxy = { ...raw.proxy };
+      if (!Object.hasOwn(proxy, 'trustedFronts')) proxy.trustedFronts = [];
+      if (!Object.hasOwn(proxy, 'proxyProtocolFrom')) proxy.proxyProtocolFrom = [];
+      migrated.proxy = proxy;
+    }
+    if (!Object.hasOwn(raw, 'access')) migrated.access = defaultAccessSettings();
+    if (Array.isArray(raw.routes)) migrated.routes = raw.routes.map(openToAnyone);
+    return migrated;
+  },
+};
+
+function openToAnyone(route: unknown): unknown {
+  if (!isObject(route) || Object.hasOwn(route, 'access')) return route;
+  return { ...route, access: { ...defaultRouteAccess(), exposure: 'anyone' } };
+}
+
 function isObject(value: unknown): value is RawSettings {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** Every step, oldest first; the last one ends at SETTINGS_VERSION. */
-export const migrations: readonly Migration[] = [addVersionAndUpstreamScheme, addAppSection, addRouteTls, addLanPublishing, addVisitorPrivacy];
+export const migrations: readonly Migration[] = [addVersionAndUpstreamScheme, addAppSection, addRouteTls, addLanPublishing, addVisitorPrivacy, addAccess];
 
 /**
  * Brings `raw` (written in format `from`) to format `target` by running each step in turn.
