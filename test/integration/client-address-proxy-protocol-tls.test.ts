@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { connect as http2Connect } from 'node:http2';
 import { request } from 'node:https';
+import { connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import { after, before, test } from 'node:test';
 import { startHaproxy, type RunningHaproxy } from '../helpers/haproxy.js';
@@ -106,4 +107,32 @@ test('a listed peer that starts TLS without a PROXY header is closed before any 
     'the connection to end',
   );
   assert.notEqual(outcome, 'handshake completed');
+});
+
+test('over the connection cap, a TLS connection is closed before its handshake', async () => {
+  proxy.engine.setConnectionLimit(1);
+  const opened: Socket[] = [];
+  /** A connection from the listed peer whose PROXY header names 198.51.100.9, then a TLS handshake. */
+  const handshake = () =>
+    within(
+      new Promise<string>((resolve) => {
+        const raw = netConnect({ host: '127.0.0.1', port: proxy.httpsPort, localAddress: '127.0.0.20' }, () => {
+          raw.write(`PROXY TCP4 198.51.100.9 127.0.0.1 40000 ${proxy.httpsPort}\r\n`);
+          const socket = tlsConnect({ socket: raw, servername: 'alpha.home.arpa', ca: caPem }, () => resolve('handshake completed'));
+          socket.on('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message));
+        });
+        raw.on('error', () => {});
+        opened.push(raw);
+      }),
+      6000,
+      'a handshake or a close',
+    );
+  try {
+    assert.equal(await handshake(), 'handshake completed');
+    assert.notEqual(await handshake(), 'handshake completed');
+    assert.equal(proxy.engine.openConnectionsFrom('198.51.100.9'), 1);
+  } finally {
+    for (const socket of opened) socket.destroy();
+    proxy.engine.setConnectionLimit(0);
+  }
 });
