@@ -105,8 +105,8 @@ export class ConnectionFront {
 
   private pass(socket: Socket, admit: (socket: Socket) => void, refuse: Refuse, resume: boolean): void {
     if (socket.destroyed) return;
-    const client = this.options.peerOf(socket);
-    if (this.limit > 0 && client !== '' && !this.options.exempt(client)) {
+    const client = this.limit > 0 ? this.options.peerOf(socket) : '';
+    if (client !== '' && !this.options.exempt(client)) {
       const count = this.open.get(client) ?? 0;
       if (count >= this.limit) return refuse(socket, client);
       if (count > 0 || this.open.size < MAX_COUNTED_CLIENTS) {
