@@ -100,8 +100,11 @@ test('HTTP/2 through HAProxy send-proxy-v2 names the original client too', { ski
 test('a listed peer that starts TLS without a PROXY header is closed before any handshake', async () => {
   const outcome = await within(
     new Promise<string>((resolve) => {
-      const socket = tlsConnect({ host: '127.0.0.1', port: proxy.httpsPort, localAddress: '127.0.0.20', servername: 'alpha.home.arpa', ca: caPem }, () => resolve('handshake completed'));
+      const raw = netConnect({ host: '127.0.0.1', port: proxy.httpsPort, localAddress: '127.0.0.20' });
+      raw.on('error', () => {});
+      const socket = tlsConnect({ socket: raw, servername: 'alpha.home.arpa', ca: caPem }, () => resolve('handshake completed'));
       socket.on('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message));
+      socket.on('close', () => resolve('closed'));
     }),
     6000,
     'the connection to end',
