@@ -108,3 +108,18 @@ test("CF-Connecting-IP is believed from Cloudflare's ranges (here the PROXY head
   assert.equal(notCloudflare.headers['cf-connecting-ip'], undefined);
   assert.equal((await proxy.nextLogged((e) => e.path === '/not-cloudflare')).client, '198.51.100.99');
 });
+
+test('turning the Cloudflare front off applies at once: its CF-Connecting-IP is no longer believed', async () => {
+  const settings = { ...proxySettings({ trustedProxies: ['127.0.0.2'] }), proxyProtocolFrom: ['127.0.0.3'] };
+  proxy.engine.applySettings({ ...settings, trustedFronts: [] });
+  try {
+    const echo = await viaProxyHeader('173.245.48.9', 'CF-Connecting-IP: 203.0.113.50\r\n', '/front-off');
+    assert.equal(echo.headers['x-real-ip'], '173.245.48.9');
+    assert.equal(echo.headers['cf-connecting-ip'], undefined);
+    assert.equal((await proxy.nextLogged((e) => e.path === '/front-off')).client, '173.245.48.9');
+  } finally {
+    proxy.engine.applySettings({ ...settings, trustedFronts: ['cloudflare'] });
+  }
+  const back = await viaProxyHeader('173.245.48.9', 'CF-Connecting-IP: 203.0.113.50\r\n', '/front-on');
+  assert.equal(back.headers['x-real-ip'], '203.0.113.50');
+});
