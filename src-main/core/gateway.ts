@@ -181,13 +181,16 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     certificates,
     ownNetworks,
     passesFor: access.passesFor,
+    maxConnectionsPerClient: store.current.access.maxConnectionsPerClient,
     publicPages: onboardingPages(() => certificates.ca.info, (req) => admin.linkFor(req.headers.host)),
   });
+  access.clientAddress.useTrustedProxies(() => engine.trustedProxies);
   /** Resolves when the certificates of the latest route list are issued (or have failed, as their state says). */
   let certificatesReady: Promise<void> = Promise.resolve();
   const setRoutes = (routes: Settings['routes']) => {
     // An import replaces the access settings with the routes: the passes are built from both.
     access.apply(store.current.access);
+    engine.setConnectionLimit(store.current.access.maxConnectionsPerClient);
     engine.setRoutes(routes);
     health.setRoutes(routes);
     certificatesReady = certificates.setRoutes(routes);
@@ -386,6 +389,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       change,
       applied: () => {
         access.apply(store.current.access);
+        engine.setConnectionLimit(store.current.access.maxConnectionsPerClient);
         engine.refreshPasses();
         accessEvents.cancel();
         if (hub.wants('access')) hub.emit({ type: 'access', data: access.overview() });

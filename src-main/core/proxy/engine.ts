@@ -11,6 +11,7 @@ import type { TLSSocket } from 'node:tls';
 import type { Duplex } from 'node:stream';
 import type { ProxySettings, Route } from '../../../shared/model.js';
 import type { AccessLogEntry, ListenerInfo, StatsSnapshot } from '../../../shared/status.js';
+import { ConnectionFront } from '../net/connection-front.js';
 import { listen } from '../net/listen.js';
 import { OwnNetworks } from '../net/own-networks.js';
 import { detailAudience, requestSeesDetails, type DetailAudience } from './error-audience.js';
@@ -56,6 +57,8 @@ export interface ProxyEngineOptions {
   ownNetworks?: OwnNetworks;
   /** Builds each route's access, limit and sign-in passes. Default: none (every route open). */
   passesFor?: PassFactory;
+  /** Open connections one client address may hold (access.maxConnectionsPerClient); 0 = no limit. Default: 0. */
+  maxConnectionsPerClient?: number;
 }
 
 export class ProxyEngine {
@@ -86,6 +89,8 @@ export class ProxyEngine {
   private httpsListener: HttpsListener | null = null;
   /** The HTTP/1.1-over-TLS server the HTTPS listener hands connections to. */
   private tlsServer: Server | null = null;
+  /** PROXY protocol headers and the per-client connection cap, before HTTP or TLS (both listeners). */
+  private readonly front: ConnectionFront;
 
   constructor(options: ProxyEngineOptions) {
     this.settings = options.settings;
@@ -93,8 +98,15 @@ export class ProxyEngine {
     this.publicPages = options.publicPages ?? null;
     this.onRequestLogged = options.onRequestLogged ?? (() => {});
     this.stopGraceMs = options.stopGraceMs ?? STOP_GRACE_MS;
-    this.trusted = new TrustedProxies(options.settings.trustedProxies);
+    this.trusted = trustedFrom(options.settings);
     this.ownNetworks = options.ownNetworks ?? new OwnNetworks();
+    this.front = new ConnectionFront({
+      peerOf: (socket) => peerAddress(socket),
+      exempt: (address) => this.ownNetworks.isOwnNetwork(address) || this.trusted.has(address),
+      onBadHeader: (peer, reason) => console.warn(`gatehouse: closed a connection from ${peer}, which must send a PROXY protocol header: ${reason}`),
+    });
+    this.front.setProxyProtocolFrom(options.settings.proxyProtocolFrom);
+    this.front.setLimit(options.maxConnectionsPerClient ?? 0);
     this.detailsAllowed = detailAudience(options.settings.errorDetails, this.ownNetworks);
     this.health = options.health ?? noHealth;
     this.passesFor = options.passesFor ?? noPasses;
@@ -123,18 +135,36 @@ export class ProxyEngine {
     this.provision();
   }
 
-  /** Timeouts and trusted proxies apply at once; a port or address change applies at the next start(). */
+  /**
+   * Timeouts, trusted proxies and fronts, and PROXY protocol peers apply at once (to new
+   * connections, for the last); a port or address change applies at the next start().
+   */
   applySettings(settings: ProxySettings): void {
     // Both are compiled into the route table (pools, and the list routes without their own use).
-    const reprovision =
-      settings.timeouts.upstreamConnectMs !== this.settings.timeouts.upstreamConnectMs ||
-      settings.trustedProxies.join() !== this.settings.trustedProxies.join();
+    const trusted = trustedFrom(settings);
+    const reprovision = settings.timeouts.upstreamConnectMs !== this.settings.timeouts.upstreamConnectMs || trusted.key !== this.trusted.key;
     this.settings = settings;
-    this.trusted = new TrustedProxies(settings.trustedProxies);
+    this.trusted = trusted;
+    this.front.setProxyProtocolFrom(settings.proxyProtocolFrom);
     this.detailsAllowed = detailAudience(settings.errorDetails, this.ownNetworks);
     if (this.server) this.applyServerTimeouts(this.server);
     if (this.tlsServer) this.applyServerTimeouts(this.tlsServer);
     if (reprovision) this.provision();
+  }
+
+  /** Open connections one client address may hold (access.maxConnectionsPerClient); 0 = no limit. New connections only. */
+  setConnectionLimit(limit: number): void {
+    this.front.setLimit(limit);
+  }
+
+  /** The global trusted proxies (proxy.trustedProxies and trustedFronts) in force. */
+  get trustedProxies(): TrustedProxies {
+    return this.trusted;
+  }
+
+  /** Open connections counted for `address` on both listeners (0 when exempt or no limit is set). */
+  openConnectionsFrom(address: string): number {
+    return this.front.openFrom(address);
   }
 
   /**
@@ -157,6 +187,7 @@ export class ProxyEngine {
   async start(): Promise<ListenerInfo> {
     if (this.server && this.listener) return this.listener;
     const server = this.createHttp1Server(false);
+    this.front.attach(server, false, (socket, client) => this.refuseConnection(socket, client));
     const { bindAddress, httpPort, httpsPort } = this.settings;
     const listener = await listen(server, 'proxy', bindAddress, httpPort);
     if (this.certificates) {
@@ -170,6 +201,7 @@ export class ProxyEngine {
         idleTimeoutMs: this.settings.timeouts.keepAliveMs,
         maxHeaderPairs: MAX_HEADERS + 1 + HTTP2_PSEUDO_HEADERS,
         maxHeaderBytes: MAX_HEADER_BYTES,
+        front: this.front,
       });
       try {
         this.tlsListener = await https.listen(bindAddress, httpsPort);
@@ -206,6 +238,7 @@ export class ProxyEngine {
     }
     server.closeAllConnections();
     https?.destroyAll();
+    this.front.destroyAll();
     for (const socket of this.tunnels) socket.destroy();
     this.tunnels.clear();
     await this.upstreams.destroyAll();
@@ -223,6 +256,19 @@ export class ProxyEngine {
     });
     this.applyServerTimeouts(server);
     return server;
+  }
+
+  /**
+   * A plain-HTTP connection over the per-client cap: a 429 page, then closed. Its input is read
+   * and dropped until then, so the client gets the page rather than a reset.
+   */
+  private refuseConnection(socket: Socket, client: string): void {
+    const error = new ProxyError('too_many_connections', `${client} already has ${this.front.openFrom(client)} connections open (access.maxConnectionsPerClient).`, { rule: 'connections per client' });
+    socket.on('error', () => {});
+    socket.resume();
+    setTimeout(() => socket.destroy(), 1000).unref();
+    refuseUpgrade(socket, error, { route: null, accept: undefined, details: false });
+    this.log({ time: new Date().toISOString(), client, host: '', method: '', path: '', status: error.status, bytes: 0, durationMs: 0, routeId: null, upstream: null, error: error.code, detail: error.detail, rule: error.refusal?.rule ?? null, user: null }, 0);
   }
 
   // -------------------------------------------------------------------------------------------
@@ -337,12 +383,13 @@ export class ProxyEngine {
   private headersFor(
     req: IncomingMessage,
     peer: string,
-    via: { target: RequestTarget | null; secure: boolean; h2: boolean; upstreamSet?: string[] | null },
+    via: { target: RequestTarget | null; secure: boolean; h2: boolean; upstreamSet?: string[] | null; client?: string },
     route: ProvisionedRoute,
   ): string[] {
     return upstreamHeaders(req, {
       client: peer,
       clientTrusted: route.trusted.has(peer),
+      realClient: via.client ?? loggedClient(req, peer, route.trusted),
       proto: via.secure ? 'https' : 'http',
       target: via.target as RequestTarget,
       rewriteHost: route.rewriteHost,
@@ -446,7 +493,7 @@ export class ProxyEngine {
       onClose: () => counters.openWebSockets--,
       detailsAllowed,
     };
-    const headers = this.headersFor(req, peer, { target, secure, h2: false, upstreamSet }, route);
+    const headers = this.headersFor(req, peer, { target, secure, h2: false, upstreamSet, client: loggedClient(req, peer, route.trusted) }, route);
     if ((req.headers.upgrade ?? '').trim().toLowerCase() !== 'websocket') {
       // Node hands every Upgrade request here, body unread; one with a body cannot be relayed.
       if (hasBody(req.headers)) {
@@ -555,6 +602,10 @@ function rawResponse(status: number, headers: Record<string, string | string[]>,
   }
   head += `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n`;
   return Buffer.concat([Buffer.from(head, 'latin1'), Buffer.isBuffer(body) ? body : Buffer.from(body)]);
+}
+
+function trustedFrom(settings: ProxySettings): TrustedProxies {
+  return new TrustedProxies(settings.trustedProxies, settings.trustedFronts);
 }
 
 function noRoute(hostname: string): ProxyError {

@@ -21,6 +21,8 @@ const CLIENT_NAMING_HEADERS = [
   'cf-connecting-ip', 'cf_connecting_ip',
   'true-client-ip', 'true_client_ip',
   'x-client-ip', 'x_client_ip',
+  'x-cluster-client-ip', 'x_cluster_client_ip',
+  'forwarded-for', 'forwarded_for',
 ];
 
 export function detailAudience(setting: ErrorDetailAudience, networks: OwnNetworks): DetailAudience {

@@ -2,9 +2,13 @@
 // the request is for, then build the headers the upstream receives. Each is a small pure function
 // over Node's raw header list, so it is tested alone and costs no allocation it does not need.
 import type { IncomingMessage } from 'node:http';
-import { BlockList, isIPv6 } from 'node:net';
+import { isIPv6 } from 'node:net';
+import { PEER_ADDRESS } from '../net/connection-front.js';
 import { PLAIN_COOKIE_NAME, SECURE_COOKIE_NAME } from '../session-cookie-names.js';
 import { ProxyError } from './errors.js';
+import { realClient, TrustedProxies } from './real-client.js';
+
+export { realClient, TrustedProxies };
 
 /** Headers that describe one connection, not the message (RFC 9110 §7.6.1), plus legacy ones. */
 const HOP_BY_HOP = new Set([
@@ -23,6 +27,15 @@ const HOP_BY_HOP = new Set([
 
 /** Headers Gatehouse sets itself; a client's values are replaced unless it is a trusted proxy. */
 const FORWARDING = new Set(['host', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'forwarded']);
+
+/**
+ * Headers apps read as the client's address (Vaultwarden trusts X-Real-IP by default, PHP apps
+ * HTTP_CLIENT_IP / HTTP_TRUE_CLIENT_IP…), compared with `_` folded to `-`: PHP and WSGI turn both into
+ * the same variable, so X_Real_IP is X-Real-IP to the app. From a peer that is not a trusted proxy
+ * they are dropped, with every other X-Forwarded-* (Port, Prefix, Server, Ssl) and the underscore
+ * twins of the ones Gatehouse sets; X-Real-IP is then set to the real client.
+ */
+const CLIENT_NAMING = new Set(['x-real-ip', 'x-client-ip', 'true-client-ip', 'cf-connecting-ip', 'x-cluster-client-ip', 'forwarded-for']);
 
 const HOST_VALUE = /^(?:[A-Za-z0-9_](?:[A-Za-z0-9_.-]*[A-Za-z0-9_])?\.?|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
 
@@ -103,37 +116,31 @@ export function clientAddress(req: IncomingMessage): string {
   return peerAddress(req.socket);
 }
 
-/** A connection's peer address as people write it (no IPv4-mapped IPv6 prefix). */
-export function peerAddress(socket: { remoteAddress?: string | undefined }): string {
+interface PeerSocket {
+  remoteAddress?: string | undefined;
+  [PEER_ADDRESS]?: string;
+  /** A TLS connection's underlying socket, which the PROXY protocol header was read from. */
+  _parent?: PeerSocket | null;
+}
+
+/**
+ * A connection's peer address as people write it (no IPv4-mapped IPv6 prefix): the address a PROXY
+ * protocol header gave (net/connection-front.ts), else the socket's. Everything reads it here.
+ */
+export function peerAddress(socket: PeerSocket): string {
+  const given = socket[PEER_ADDRESS] ?? socket._parent?.[PEER_ADDRESS];
+  if (given !== undefined) return given;
   const address = socket.remoteAddress ?? '';
   return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
 }
 
-/** Trusted proxies as a lookup structure, built once per settings change. */
-export class TrustedProxies {
-  private readonly list = new BlockList();
-  readonly empty: boolean;
-
-  constructor(entries: readonly string[]) {
-    for (const entry of entries) {
-      const [address, prefix] = entry.split('/') as [string, string | undefined];
-      const type = isIPv6(address) ? 'ipv6' : 'ipv4';
-      if (prefix === undefined) this.list.addAddress(address, type);
-      else this.list.addSubnet(address, Number(prefix), type);
-    }
-    this.empty = entries.length === 0;
-  }
-
-  has(address: string): boolean {
-    if (this.empty || address === '') return false;
-    return this.list.check(address, isIPv6(address) ? 'ipv6' : 'ipv4');
-  }
-}
-
 /** What the request path knows when it builds the upstream head. */
 export interface ForwardContext {
+  /** The connection's peer: appended to X-Forwarded-For. */
   client: string;
   clientTrusted: boolean;
+  /** The real client (client-address pass), sent as X-Real-IP. Default: `client`. */
+  realClient?: string;
   proto: 'http' | 'https';
   target: RequestTarget;
   rewriteHost: string | null;
@@ -194,6 +201,10 @@ export function upstreamHeaders(req: IncomingMessage, ctx: ForwardContext): stri
       else if (lower === 'forwarded') priorForwarded = priorForwarded ? `${priorForwarded}, ${value}` : value;
       continue;
     }
+    if (namesClient(lower)) {
+      // X-Real-IP is Gatehouse's to set; the others pass only from a trusted proxy.
+      if (!ctx.clientTrusted || lower === 'x-real-ip' || lower === 'x_real_ip') continue;
+    }
     out.push(name, raw[i + 1] as string);
   }
   if (cookies !== undefined) pushCookie(out, 'cookie', cookies);
@@ -205,9 +216,18 @@ export function upstreamHeaders(req: IncomingMessage, ctx: ForwardContext): stri
     'x-forwarded-proto', priorProto ?? proto,
     'x-forwarded-host', priorHost ?? target.authority,
     'forwarded', priorForwarded ? `${priorForwarded}, ${element}` : element,
+    'x-real-ip', ctx.realClient ?? client,
   );
   if (set !== null) out.push(...set);
   return out;
+}
+
+/** A header (lower case) that names the client or the forwarding chain; see CLIENT_NAMING. */
+function namesClient(lower: string): boolean {
+  const folded = lower.includes('_') ? lower.replaceAll('_', '-') : lower;
+  if (folded.startsWith('x-forwarded-')) return true;
+  if (folded !== lower && folded === 'forwarded') return true;
+  return CLIENT_NAMING.has(folded);
 }
 
 /** Appends a Cookie field, the admin's session cookies taken out; dropped when they were all it held. */
@@ -233,22 +253,6 @@ export function withoutSessionCookies(header: string): string {
     if (name !== PLAIN_COOKIE_NAME && name !== SECURE_COOKIE_NAME) kept.push(pair);
   }
   return kept.join('; ');
-}
-
-/**
- * The real client behind trusted proxies: the right-most X-Forwarded-For entry that is not itself a
- * trusted proxy (entries further left are client-supplied and could be forged).
- */
-export function realClient(req: IncomingMessage, peer: string, trusted: TrustedProxies): string {
-  if (!trusted.has(peer)) return peer;
-  const header = req.headers['x-forwarded-for'];
-  if (typeof header !== 'string' || header === '') return peer;
-  const hops = header.split(',');
-  for (let i = hops.length - 1; i >= 0; i--) {
-    const hop = (hops[i] as string).trim();
-    if (hop !== '' && !trusted.has(hop)) return hop;
-  }
-  return peer;
 }
 
 /** Lower-cased names listed in a Connection header, or null when there are none beyond the usual. */

@@ -58,7 +58,8 @@ export class RouteTable {
         upstream,
         websocket: route.websocket,
         rewriteHost: route.rewriteHost,
-        trusted: route.trustedProxies === null ? trusted : new TrustedProxies(route.trustedProxies),
+        // The named fronts (Cloudflare) stand in front of every route, whichever list it uses.
+        trusted: route.trustedProxies === null ? trusted : trusted.withEntries(route.trustedProxies),
         // A redirect or HSTS without a certificate is refused when saved; held here all the same, so
         // plain HTTP is never sent to an HTTPS that has nothing to serve.
         tls: route.tls.mode === 'none' ? { ...route.tls, redirectHttp: false, hsts: false } : route.tls,

@@ -7,6 +7,7 @@ import type { Server as HttpServer } from 'node:http';
 import type { Socket } from 'node:net';
 import { createServer as createTlsServer, type SecureContext, type Server as TlsServer, type TLSSocket } from 'node:tls';
 import type { ListenerInfo } from '../../../shared/status.js';
+import type { ConnectionFront } from '../net/connection-front.js';
 import { listen } from '../net/listen.js';
 import type { RouteCertificates, ServedCertificate } from './tls-certificates.js';
 import { ALPN_PROTOCOLS, SecureContexts, TLS_POLICY } from './tls-policy.js';
@@ -41,6 +42,8 @@ export interface HttpsListenerOptions {
   maxHeaderPairs: number;
   /** The largest HTTP/2 header list, in bytes, advertised to clients. */
   maxHeaderBytes: number;
+  /** Reads PROXY protocol headers and caps connections per client before the handshake. Default: none. */
+  front?: ConnectionFront;
 }
 
 /** A normalized host name as routes are matched: lower case, no trailing dot. */
@@ -80,6 +83,8 @@ export class HttpsListener {
     this.tls.prependListener('connection', (socket: Socket) => this.onConnection(socket));
     this.tls.on('secureConnection', (socket: TLSSocket) => this.dispatch(socket));
     this.tls.on('tlsClientError', (_error: Error, socket: TLSSocket) => socket.destroy());
+    // Last: it takes over the listeners above, so a PROXY header is consumed before TLS starts.
+    options.front?.attach(this.tls, true);
 
     this.http2 = createHttp2Server({
       maxHeaderListPairs: options.maxHeaderPairs,

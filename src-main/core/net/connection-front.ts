@@ -1,0 +1,170 @@
+// What every accepted connection passes before a byte of HTTP or TLS is parsed, on both proxy
+// listeners (one front is shared, so a client's connections are counted across them):
+//   1. from a peer in proxy.proxyProtocolFrom, the PROXY protocol header (v1 or v2) is read, with a
+//      short deadline and a size bound; its address becomes the connection's peer (PEER_ADDRESS),
+//      and a listed peer that sends no valid header is cut off. Unlisted peers are never asked: a
+//      PROXY line from them reaches the HTTP parser and fails there as a bad request.
+//   2. the per-client connection cap (access.maxConnectionsPerClient): open connections are counted
+//      per peer address, this machine's networks and trusted proxies excepted; one more than the
+//      cap is refused (HTTP gets a 429 page, TLS is closed before its handshake).
+// The server's own 'connection' listeners (Node's HTTP parser, the TLS wrapper) are taken over and
+// called once the connection passed, with the bytes read past the header put back in front.
+import { BlockList, isIPv6, type Server, type Socket } from 'node:net';
+import { parseProxyHeader, ProxyProtocolError } from './proxy-protocol.js';
+
+/** The peer a PROXY protocol header named; read through peerAddress() (proxy/request-head.ts). */
+export const PEER_ADDRESS = Symbol('gatehouse.peerAddress');
+
+/** How long a listed peer has to send its PROXY header. Default: 3000 ms (proxies send it at once). */
+export const PROXY_HEADER_TIMEOUT_MS = 3000;
+/**
+ * Distinct client addresses counted at once. Every entry is an open connection, so the OS's file
+ * limit bounds the map already; past this, new addresses are let in uncounted rather than grow it.
+ */
+export const MAX_COUNTED_CLIENTS = 100_000;
+
+export interface FrontOptions {
+  /** The address a connection counts under, once its header (if any) was read. */
+  peerOf(socket: Socket): string;
+  /** Exempt from the cap: this machine's networks, trusted proxies. */
+  exempt(address: string): boolean;
+  /** Told when a connection from a listed peer was cut off for a missing or bad PROXY header. */
+  onBadHeader?(peer: string, reason: string): void;
+}
+
+type Refuse = (socket: Socket, client: string) => void;
+
+const COUNTED = Symbol('gatehouse.countedAs');
+
+export class ConnectionFront {
+  private proxyPeers: BlockList | null = null;
+  private limit = 0;
+  private readonly open = new Map<string, number>();
+  /** Connections still sending their PROXY header: cut by destroyAll(). */
+  private readonly pending = new Set<Socket>();
+
+  constructor(private readonly options: FrontOptions) {}
+
+  /** Peers that must open with a PROXY header (proxy.proxyProtocolFrom); applies to new connections. */
+  setProxyProtocolFrom(entries: readonly string[]): void {
+    if (entries.length === 0) return void (this.proxyPeers = null);
+    const list = new BlockList();
+    for (const entry of entries) {
+      const [address, prefix] = entry.split('/') as [string, string | undefined];
+      const type = isIPv6(address) ? 'ipv6' : 'ipv4';
+      if (prefix === undefined) list.addAddress(address, type);
+      else list.addSubnet(address, Number(prefix), type);
+    }
+    this.proxyPeers = list;
+  }
+
+  /** Open connections one client address may hold; 0 = no limit. Applies to new connections. */
+  setLimit(limit: number): void {
+    this.limit = limit;
+  }
+
+  /** Open connections counted for `address` now (tests, the dashboard). */
+  openFrom(address: string): number {
+    return this.open.get(address) ?? 0;
+  }
+
+  /** How many addresses are being counted. */
+  get countedClients(): number {
+    return this.open.size;
+  }
+
+  /**
+   * Puts the front before `server`'s own connection handling. `tls`: the server wraps connections
+   * in TLS (which reads put-back bytes itself). `refuse` answers a connection over the cap and must
+   * end it; the default closes it (all a TLS listener can do before its handshake).
+   */
+  attach(server: Server, tls: boolean, refuse: Refuse = (socket) => socket.destroy()): void {
+    const listeners = server.listeners('connection') as ((socket: Socket) => void)[];
+    server.removeAllListeners('connection');
+    const admit = (socket: Socket) => {
+      for (const listener of listeners) listener.call(server, socket);
+    };
+    server.on('connection', (socket: Socket) => this.onConnection(socket, admit, refuse, !tls));
+  }
+
+  /** Cuts the connections still sending their PROXY header (the listeners are stopping). */
+  destroyAll(): void {
+    for (const socket of this.pending) socket.destroy();
+    this.pending.clear();
+  }
+
+  private onConnection(socket: Socket, admit: (socket: Socket) => void, refuse: Refuse, plain: boolean): void {
+    socket.on('error', () => {}); // a reset before the server took over is routine
+    const raw = plainAddress(socket.remoteAddress ?? '');
+    if (this.proxyPeers !== null && raw !== '' && this.proxyPeers.check(raw, isIPv6(raw) ? 'ipv6' : 'ipv4')) {
+      this.readHeader(socket, raw, () => this.pass(socket, admit, refuse, plain));
+      return;
+    }
+    this.pass(socket, admit, refuse, false);
+  }
+
+  private pass(socket: Socket, admit: (socket: Socket) => void, refuse: Refuse, resume: boolean): void {
+    if (socket.destroyed) return;
+    const client = this.limit > 0 ? this.options.peerOf(socket) : '';
+    if (client !== '' && !this.options.exempt(client)) {
+      const count = this.open.get(client) ?? 0;
+      if (count >= this.limit) return refuse(socket, client);
+      if (count > 0 || this.open.size < MAX_COUNTED_CLIENTS) {
+        this.open.set(client, count + 1);
+        (socket as Socket & { [COUNTED]?: string })[COUNTED] = client;
+        socket.once('close', () => this.release(client));
+      }
+    }
+    admit(socket);
+    // The header reader paused the socket; the HTTP server only reads what it is handed once it
+    // flows again (the TLS wrapper reads the put-back bytes itself).
+    if (resume && !socket.destroyed) socket.resume();
+  }
+
+  private release(client: string): void {
+    const count = (this.open.get(client) ?? 1) - 1;
+    if (count <= 0) this.open.delete(client);
+    else this.open.set(client, count);
+  }
+
+  /** Reads the PROXY header, sets PEER_ADDRESS, puts the rest back, then calls `done`; or closes the connection. */
+  private readHeader(socket: Socket, raw: string, done: () => void): void {
+    this.pending.add(socket);
+    let received: Buffer = Buffer.alloc(0);
+    const fail = (reason: string) => {
+      cleanup();
+      this.options.onBadHeader?.(raw, reason);
+      socket.destroy();
+    };
+    const timer = setTimeout(() => fail(`no PROXY protocol header within ${PROXY_HEADER_TIMEOUT_MS} ms`), PROXY_HEADER_TIMEOUT_MS);
+    const cleanup = () => {
+      clearTimeout(timer);
+      this.pending.delete(socket);
+      socket.removeListener('data', onData);
+      socket.removeListener('close', onClose);
+    };
+    const onClose = () => cleanup();
+    const onData = (chunk: Buffer) => {
+      received = received.length === 0 ? chunk : Buffer.concat([received, chunk]);
+      let header;
+      try {
+        header = parseProxyHeader(received);
+      } catch (error) {
+        return fail(error instanceof ProxyProtocolError ? error.message : String(error));
+      }
+      if (header === null) return;
+      socket.pause();
+      cleanup();
+      if (header.source !== null) (socket as Socket & { [PEER_ADDRESS]?: string })[PEER_ADDRESS] = plainAddress(header.source.address);
+      const rest = received.subarray(header.length);
+      if (rest.length > 0) socket.unshift(rest);
+      done();
+    };
+    socket.on('data', onData);
+    socket.once('close', onClose);
+  }
+}
+
+function plainAddress(address: string): string {
+  return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
+}
