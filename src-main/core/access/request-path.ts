@@ -1,0 +1,89 @@
+// A request's path as the service behind would most likely read it, for the checks that match on
+// paths (scanner probes, app sign-in paths): without the query, percent-decoded once (what servers
+// do), backslashes read as slashes (IIS and some Windows-hosted apps do), repeated slashes
+// collapsed and dot segments resolved. A client that hides `/.env` as `//%2e%65nv` or
+// `/x/../.env` is matched all the same; a path whose `..` segments climb above the root is what a
+// traversal attack looks like (browsers resolve dot segments before sending) and comes back null.
+//
+// Most paths need none of this: one scan for the characters that could change anything, and the
+// path is returned as it came, with nothing allocated.
+
+const PERCENT = 37; // %
+const SLASH = 47; // /
+const BACKSLASH = 92; // \
+const DOT = 46; // .
+const QUERY = 63; // ?
+const FRAGMENT = 35; // #
+
+/** Where the path part of a request target ends (before `?` or `#`). */
+function pathEnd(target: string): number {
+  for (let i = 0; i < target.length; i++) {
+    const c = target.charCodeAt(i);
+    if (c === QUERY || c === FRAGMENT) return i;
+  }
+  return target.length;
+}
+
+/** True when `target`'s path is already in the form normalizedPath returns. */
+function alreadyNormal(target: string, end: number): boolean {
+  let previous = 0;
+  for (let i = 0; i < end; i++) {
+    const c = target.charCodeAt(i);
+    if (c === PERCENT || c === BACKSLASH) return false;
+    if (c === SLASH && previous === SLASH) return false;
+    // A segment that starts with a dot may be "." or "..".
+    if (c === DOT && previous === SLASH) {
+      const next = i + 1 < end ? target.charCodeAt(i + 1) : SLASH;
+      if (next === SLASH || (next === DOT && (i + 2 >= end || target.charCodeAt(i + 2) === SLASH))) return false;
+    }
+    previous = c;
+  }
+  return true;
+}
+
+const ESCAPE = /%([0-9A-Fa-f]{2})/g;
+
+/**
+ * `target`'s path (from the request line or :path), normalized as above; null when its dot
+ * segments climb above the root. Decoded bytes become latin1 characters: the checks compare ASCII.
+ */
+export function normalizedPath(target: string): string | null {
+  const end = pathEnd(target);
+  if (alreadyNormal(target, end)) return end === target.length ? target : target.slice(0, end);
+  let path = target.slice(0, end);
+  if (path.includes('%')) path = path.replace(ESCAPE, (_, hex: string) => String.fromCharCode(Number.parseInt(hex, 16)));
+  const segments: string[] = [];
+  const parts = path.replace(/\\/g, '/').split('/');
+  for (let i = 0; i < parts.length; i++) {
+    const part = parts[i] as string;
+    if (part === '' || part === '.') {
+      // Keep a trailing slash: "/.git/" and "/.git" differ for some matchers.
+      if (i === parts.length - 1 && segments.length > 0) segments.push('');
+      continue;
+    }
+    if (part === '..') {
+      if (segments.length === 0) return null;
+      segments.pop();
+      continue;
+    }
+    segments.push(part);
+  }
+  return `/${segments.join('/')}`;
+}
+
+/**
+ * True when the segment of `path` starting at `start` equals `name` (lower case ASCII), compared
+ * case-insensitively; with `prefix`, when it starts with `name`. Allocates nothing.
+ */
+export function segmentIs(path: string, start: number, name: string, prefix = false): boolean {
+  const n = name.length;
+  if (path.length < start + n) return false;
+  for (let i = 0; i < n; i++) {
+    let c = path.charCodeAt(start + i);
+    if (c >= 65 && c <= 90) c += 32;
+    if (c !== name.charCodeAt(i)) return false;
+  }
+  if (prefix) return true;
+  const after = start + n;
+  return after === path.length || path.charCodeAt(after) === SLASH;
+}
