@@ -2,13 +2,16 @@
 // a million addresses costs the same memory as one from `capacity` addresses. Slots live in typed
 // arrays allocated once; a Map finds a key's slot. When the table is full, a CLOCK hand picks the
 // slot to reuse:
-//   - a slot that is idle (its bucket is full again, its window is over) goes first: dropping it
+//   - a slot that is idle (among the next few) (its bucket is full again, its window is over) goes first: dropping it
 //     loses nothing, a new bucket for that client would start the same;
 //   - otherwise a slot that was not used since the hand last passed (its "second chance" bit is
 //     clear) goes. New slots start with the bit clear and only a second request sets it, so a
 //     flood of one-request addresses evicts its own kind before a client that keeps coming back
 //     (the scan resistance CLOCK-Pro is after, at the cost of one bit).
 // No timers, no per-entry objects: a slot is an index into the arrays.
+
+/** Slots ahead of the clock hand searched for an idle one before evicting a live one. */
+const IDLE_LOOKAHEAD = 8;
 
 /** Says whether slot `slot` holds nothing worth keeping at time `now` (ms). */
 export type IdleCheck = (table: BoundedTable, slot: number, now: number) => boolean;
@@ -96,15 +99,22 @@ export class BoundedTable {
   }
 
   /**
-   * The slot to reuse. At most two turns of the hand: the first clears every second-chance bit it
-   * passes, so the second finds a clear one. An empty slot (deleted key) or an idle one is taken
-   * at once. Amortised O(1): each bit cleared was set by a request.
+   * The slot to reuse. First a look at the next IDLE_LOOKAHEAD slots from the hand for an empty or
+   * idle one (dropping it loses nothing); then CLOCK: at most two turns of the hand, the first
+   * clearing every second-chance bit it passes, so the second finds a clear one. Amortised O(1):
+   * each bit cleared was set by a request.
    */
   private victim(now: number): number {
+    for (let i = 0, slot = this.hand; i < IDLE_LOOKAHEAD && i < this.capacity; i++) {
+      if (this.keys[slot] === undefined || this.idle(this, slot, now)) {
+        this.hand = slot + 1 === this.capacity ? 0 : slot + 1;
+        return slot;
+      }
+      slot = slot + 1 === this.capacity ? 0 : slot + 1;
+    }
     for (let turns = 0; turns < 2 * this.capacity; turns++) {
       const slot = this.hand;
       this.hand = slot + 1 === this.capacity ? 0 : slot + 1;
-      if (this.keys[slot] === undefined || this.idle(this, slot, now)) return slot;
       if (this.referenced[slot] === 1) this.referenced[slot] = 0;
       else return slot;
     }

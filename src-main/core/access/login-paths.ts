@@ -15,6 +15,8 @@ export interface LoginPath {
   anyCase?: boolean;
   /** The app may be served under a base path (/jellyfin/Users/…): match the path's end. Default: false. */
   anyBase?: boolean;
+  /** Paths below it count too (/auth/login_flow/{flow_id}). Default: false, the path alone. */
+  subpaths?: boolean;
 }
 
 export interface AppLogin {
@@ -42,9 +44,10 @@ export const APP_LOGINS: Readonly<Record<string, AppLogin>> = {
   immich: { paths: [post('/api/auth/login')], source: 'https://github.com/immich-app/immich/blob/main/server/src/controllers/auth.controller.ts' },
   // homeassistant/components/auth/login_flow.py: "POST /auth/login_flow" starts a flow and
   // "POST /auth/login_flow/{flow_id}" submits the user name and password.
-  'home-assistant': { paths: [post('/auth/login_flow')], source: 'https://github.com/home-assistant/core/blob/dev/homeassistant/components/auth/login_flow.py' },
+  'home-assistant': { paths: [post('/auth/login_flow', { subpaths: true })], source: 'https://github.com/home-assistant/core/blob/dev/homeassistant/components/auth/login_flow.py' },
   // core/routes.php: ['name' => 'login#tryLogin', 'url' => '/login', 'verb' => 'POST'], also
-  // reached as /index.php/login when pretty URLs are off.
+  // reached as /index.php/login when pretty URLs are off. Not the paths below it: the desktop
+  // client polls POST /login/v2/poll every few seconds while someone signs in.
   nextcloud: { paths: [post('/login'), post('/index.php/login')], source: 'https://github.com/nextcloud/server/blob/master/core/routes.php' },
   // src/paperless/urls.py: path("token/", views.obtain_auth_token) under ^api/ (the API's password check).
   'paperless-ngx': { paths: [post('/api/token')], source: 'https://github.com/paperless-ngx/paperless-ngx/blob/dev/src/paperless/urls.py' },
@@ -84,20 +87,22 @@ export class LoginMatcher {
     if (path === null) return null;
     for (const entry of this.paths) {
       const candidate = entry.anyCase ? path.toLowerCase() : path;
-      if (entry.anyBase ? endsWithSegments(candidate, entry.path) : startsWithSegments(candidate, entry.path)) return entry;
+      if (entry.anyBase ? endsWithPath(candidate, entry.path) : isPath(candidate, entry.path, entry.subpaths === true)) return entry;
     }
     return null;
   }
 }
 
-/** `path` is `prefix` or continues it with a new segment (/auth/login_flow/abc). */
-function startsWithSegments(path: string, prefix: string): boolean {
-  if (!path.startsWith(prefix)) return false;
-  return path.length === prefix.length || path.charCodeAt(prefix.length) === 47;
+/** `path` is `expected` (a trailing slash allowed), or with `subpaths` continues it with a new segment. */
+function isPath(path: string, expected: string, subpaths: boolean): boolean {
+  if (!path.startsWith(expected)) return false;
+  if (path.length === expected.length) return true;
+  if (path.charCodeAt(expected.length) !== 47) return false;
+  return subpaths || path.length === expected.length + 1;
 }
 
 /** `path` ends with `suffix` (which starts with "/"), allowing a trailing slash. */
-function endsWithSegments(path: string, suffix: string): boolean {
+function endsWithPath(path: string, suffix: string): boolean {
   const trimmed = path.endsWith('/') ? path.slice(0, -1) : path;
   return trimmed.endsWith(suffix);
 }

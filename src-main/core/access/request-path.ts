@@ -73,9 +73,10 @@ export function normalizedPath(target: string): string | null {
 
 /**
  * True when the segment of `path` starting at `start` equals `name` (lower case ASCII), compared
- * case-insensitively; with `prefix`, when it starts with `name`. Allocates nothing.
+ * case-insensitively; with `variants`, also when `name` is followed by `.`, `-`, `_` or `~` and
+ * more (`.env.local`, `.env-prod`, `.env~`). Allocates nothing.
  */
-export function segmentIs(path: string, start: number, name: string, prefix = false): boolean {
+export function segmentIs(path: string, start: number, name: string, variants = false): boolean {
   const n = name.length;
   if (path.length < start + n) return false;
   for (let i = 0; i < n; i++) {
@@ -83,7 +84,9 @@ export function segmentIs(path: string, start: number, name: string, prefix = fa
     if (c >= 65 && c <= 90) c += 32;
     if (c !== name.charCodeAt(i)) return false;
   }
-  if (prefix) return true;
   const after = start + n;
-  return after === path.length || path.charCodeAt(after) === SLASH;
+  if (after === path.length) return true;
+  const c = path.charCodeAt(after);
+  if (c === SLASH) return true;
+  return variants && (c === DOT || c === 45 /* - */ || c === 95 /* _ */ || c === 126 /* ~ */);
 }

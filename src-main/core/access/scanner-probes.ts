@@ -22,8 +22,8 @@ export interface Probe {
   readonly name: string;
   /** The first path segment, lower case. */
   readonly segment: string;
-  /** Match segments that start with `segment` (`.env.local`, `.env.bak`). Default: exact. */
-  readonly prefix?: boolean;
+  /** Also `segment` followed by `.`, `-`, `_` or `~` and more (`.env.local`, `.env~`). Default: exact. */
+  readonly variants?: boolean;
   /** A second segment that must follow (lower case). Default: none. */
   readonly then?: string;
   /** Only on routes whose app is known not to be this software. Default: every route. */
@@ -33,7 +33,7 @@ export interface Probe {
 }
 
 export const SCANNER_PROBES: readonly Probe[] = [
-  { name: '/.env', segment: '.env', prefix: true, why: 'Environment files (.env, .env.local, .env.production) hold database passwords and API keys of Laravel, Node and Docker Compose projects; no app serves one on purpose.' },
+  { name: '/.env', segment: '.env', variants: true, why: 'Environment files (.env, .env.local, .env.production) hold database passwords and API keys of Laravel, Node and Docker Compose projects; no app serves one on purpose.' },
   { name: '/.git/', segment: '.git', why: 'An exposed Git directory lets anyone download the source and its history, secrets included. Git hosts (Gitea, Forgejo) serve repositories at /user/name.git, never at /.git.' },
   { name: '/.svn/', segment: '.svn', why: 'The same for Subversion working copies (/.svn/entries, /.svn/wc.db).' },
   { name: '/.aws/', segment: '.aws', why: 'AWS command-line credentials (/.aws/credentials) left in a web root.' },
@@ -85,7 +85,7 @@ export function probeIn(target: string, appKnown: boolean): Probe | null {
   if (path === null) return TRAVERSAL_PROBE;
   for (const probe of SCANNER_PROBES) {
     if (probe.unlessAppUnknown && !appKnown) continue;
-    if (!segmentIs(path, 1, probe.segment, probe.prefix)) continue;
+    if (!segmentIs(path, 1, probe.segment, probe.variants)) continue;
     if (probe.then === undefined) return probe;
     if (segmentIs(path, 2 + probe.segment.length, probe.then)) return probe;
   }
