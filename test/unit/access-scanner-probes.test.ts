@@ -30,6 +30,8 @@ test('the probes bots send match, however they are spelled', () => {
     ['/.DS_Store', '/.DS_Store'],
     ['/vendor/phpunit/phpunit/src/Util/PHP/eval-stdin.php', '/vendor/phpunit/'],
     ['/wp-login.php', '/wp-login.php'],
+    ['/%77p-login.php', '/wp-login.php'],
+    ['/wp-login.php#x', '/wp-login.php'],
     ['/WP-LOGIN.PHP', '/wp-login.php'],
     ['/xmlrpc.php', '/xmlrpc.php'],
     ['/wp-admin/install.php', '/wp-admin/'],
@@ -39,6 +41,9 @@ test('the probes bots send match, however they are spelled', () => {
     ['/cgi-bin/../../../../etc/passwd', TRAVERSAL_PROBE.name],
     ['/icons/.%2e/%2e%2e/%2e%2e/etc/passwd', TRAVERSAL_PROBE.name],
     ['/..%2f..%2fetc/passwd', TRAVERSAL_PROBE.name],
+    ['/files/%2e%2e/%2E%2E/%2e%2e/etc/passwd', TRAVERSAL_PROBE.name],
+    ['/a/.%2e/.%2e/x', TRAVERSAL_PROBE.name],
+    ['/a/b/../../../x', TRAVERSAL_PROBE.name],
   ];
   for (const [path, name] of cases) assert.equal(probeIn(path, true)?.name, name, path);
 });

@@ -41,6 +41,47 @@ function alreadyNormal(target: string, end: number): boolean {
   return true;
 }
 
+/**
+ * True when `target`'s path could read differently once normalized in a way that matters to the
+ * first segment or to the root: an escape in the first segment, an escaped dot or slash anywhere
+ * (`%2e`, `%2f`, `%5c`), a backslash, a doubled slash or a dot segment. One pass, no allocation:
+ * paths with ordinary escapes deeper down (`/files/My%20File.txt`) are not disguised.
+ */
+export function mayBeDisguised(target: string): boolean {
+  let slashes = 0;
+  let previous = 0;
+  for (let i = 0; i < target.length; i++) {
+    const c = target.charCodeAt(i);
+    if (c === QUERY || c === FRAGMENT) return false;
+    if (c === SLASH) {
+      if (previous === SLASH) return true;
+      slashes++;
+    } else if (c === BACKSLASH) {
+      return true;
+    } else if (c === PERCENT) {
+      if (slashes <= 1) return true;
+      const a = target.charCodeAt(i + 1);
+      const b = target.charCodeAt(i + 2) | 0x20;
+      if ((a === 50 && (b === 101 || b === 102)) || (a === 53 && b === 99)) return true; // 2e 2f 5c
+    } else if (c === DOT && previous === SLASH && endsDotSegment(target, i)) {
+      return true;
+    }
+    previous = c;
+  }
+  return false;
+}
+
+/** The segment starting at `i` (a dot) is "." or "..". */
+function endsDotSegment(target: string, i: number): boolean {
+  return segmentEndsAt(target, i + 1) || (target.charCodeAt(i + 1) === DOT && segmentEndsAt(target, i + 2));
+}
+
+function segmentEndsAt(target: string, at: number): boolean {
+  if (at >= target.length) return true;
+  const c = target.charCodeAt(at);
+  return c === SLASH || c === QUERY || c === FRAGMENT;
+}
+
 const ESCAPE = /%([0-9A-Fa-f]{2})/g;
 
 /**
@@ -87,6 +128,7 @@ export function segmentIs(path: string, start: number, name: string, variants = 
   const after = start + n;
   if (after === path.length) return true;
   const c = path.charCodeAt(after);
-  if (c === SLASH) return true;
+  // A path as sent still carries its query: "/.env?x" is "/.env".
+  if (c === SLASH || c === QUERY || c === FRAGMENT) return true;
   return variants && (c === DOT || c === 45 /* - */ || c === 95 /* _ */ || c === 126 /* ~ */);
 }

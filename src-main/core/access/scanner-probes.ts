@@ -15,7 +15,7 @@
 //   - The WordPress and phpMyAdmin entries only on routes whose app is a known preset: none of
 //     them is WordPress or phpMyAdmin, while a route with no app set may well be a WordPress site
 //     whose owner signs in at /wp-login.php.
-import { normalizedPath, segmentIs } from './request-path.js';
+import { mayBeDisguised, normalizedPath, segmentIs } from './request-path.js';
 
 export interface Probe {
   /** As the log and the Access page name it ("/.env"). */
@@ -53,41 +53,36 @@ export const TRAVERSAL_PROBE: Probe = {
   why: 'Browsers resolve `..` before sending, so a path that climbs above the root (/cgi-bin/.%2e/.%2e/bin/sh, CVE-2021-41773) is an attack on servers that do not.',
 };
 
-// The first character of a path segment that can start a probe, and the characters that may hide
-// one (an escape, a doubled or backward slash). Anything else is answered "no" after one lookup.
-const MAY_START = new Uint8Array(128);
-for (const probe of SCANNER_PROBES) {
-  const c = probe.segment.charCodeAt(0);
-  MAY_START[c] = 1;
-  if (c >= 97 && c <= 122) MAY_START[c - 32] = 1;
-}
-MAY_START[37] = 1; // %
-MAY_START[47] = 1; // /
-MAY_START[92] = 1; // \
+// The probes by the first character of their segment (lower case): a path whose first segment
+// starts with any other character needs no comparison at all.
+const BY_FIRST: (Probe[] | undefined)[] = [];
+for (const probe of SCANNER_PROBES) (BY_FIRST[probe.segment.charCodeAt(0)] ??= []).push(probe);
 
-const ENCODED_DOT_OR_SLASH = /%(2e|2f|5c)/i;
-
-/** True when `target` cannot be a probe; the common case, decided without allocating. */
-function plainlyNotAProbe(target: string): boolean {
-  const c = target.charCodeAt(1);
-  if (c < 128 && MAY_START[c] === 1) return false;
-  if (target.includes('..')) return false;
-  return !(target.includes('%') && ENCODED_DOT_OR_SLASH.test(target));
+/** A-Z as a-z; anything else as it is. */
+function lower(c: number): number {
+  return c >= 65 && c <= 90 ? c + 32 : c;
 }
 
-/**
- * The probe `target` (a request's path and query) is, or null. `appKnown`: the route's app is a
- * known preset, so the WordPress and phpMyAdmin entries apply.
- */
-export function probeIn(target: string, appKnown: boolean): Probe | null {
-  if (plainlyNotAProbe(target)) return null;
-  const path = normalizedPath(target);
-  if (path === null) return TRAVERSAL_PROBE;
-  for (const probe of SCANNER_PROBES) {
+function matchFirstSegment(path: string, appKnown: boolean): Probe | null {
+  const candidates = BY_FIRST[lower(path.charCodeAt(1))];
+  if (candidates === undefined) return null;
+  for (const probe of candidates) {
     if (probe.unlessAppUnknown && !appKnown) continue;
     if (!segmentIs(path, 1, probe.segment, probe.variants)) continue;
     if (probe.then === undefined) return probe;
     if (segmentIs(path, 2 + probe.segment.length, probe.then)) return probe;
   }
   return null;
+}
+
+/**
+ * The probe `target` (a request's path and query) is, or null. `appKnown`: the route's app is a
+ * known preset, so the WordPress and phpMyAdmin entries apply. Allocates nothing unless the path
+ * is disguised.
+ */
+export function probeIn(target: string, appKnown: boolean): Probe | null {
+  if (!mayBeDisguised(target)) return matchFirstSegment(target, appKnown);
+  const path = normalizedPath(target);
+  if (path === null) return TRAVERSAL_PROBE;
+  return matchFirstSegment(path, appKnown);
 }
