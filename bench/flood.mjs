@@ -13,7 +13,7 @@
 // Usage: node bench/flood.mjs [--requests=100000] [--addresses=50000] [--concurrency=128] [--maxSeconds=600]
 // (--maxSeconds stops sending new bursts then, and the report says so: a busy machine stays bounded.)
 // Prints one JSON object. Exit code 0 when it ran (the target is reported, not enforced), 1 when not.
-import { fork, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { request as httpRequest, Agent } from 'node:http';
 import { connect } from 'node:net';
@@ -31,7 +31,7 @@ const { AccessRuntime } = await import(process.env.GH_ROOT + 'src-main/core/acce
 const { OwnNetworks } = await import(process.env.GH_ROOT + 'src-main/core/net/own-networks.ts');
 const { defaultSettings, noTls } = await import(process.env.GH_ROOT + 'shared/model.ts');
 const { defaultAccessSettings, defaultRouteAccess } = await import(process.env.GH_ROOT + 'shared/access.ts');
-const { mkdtempSync } = await import('node:fs');
+const { mkdtempSync, rmSync } = await import('node:fs');
 const { tmpdir } = await import('node:os');
 const { join } = await import('node:path');
 class OnlyLocalhost extends OwnNetworks {
@@ -40,7 +40,9 @@ class OnlyLocalhost extends OwnNetworks {
   isThisMachine(address) { return this.isOwnNetwork(address); }
 }
 const ownNetworks = new OnlyLocalhost();
-const runtime = await AccessRuntime.open({ dataDir: mkdtempSync(join(tmpdir(), 'gh-flood-')), ownNetworks, settings: defaultAccessSettings() });
+const dataDir = mkdtempSync(join(tmpdir(), 'gh-flood-'));
+process.on('exit', () => rmSync(dataDir, { recursive: true, force: true }));
+const runtime = await AccessRuntime.open({ dataDir, ownNetworks, settings: defaultAccessSettings() });
 const base = defaultSettings().proxy;
 const settings = { ...base, httpPort: 0, httpsPort: 0, bindAddress: '127.0.0.1', trustedProxies: [] };
 const engine = new ProxyEngine({ settings, ownNetworks, passesFor: runtime.passesFor, stopGraceMs: 500 });
@@ -158,8 +160,7 @@ export async function measureFlood({ requests = 100_000, addresses = 50_000, con
   let proxy = null;
   try {
     const upstreamPort = Number(String((await once(upstream.stdout, 'data'))[0]).trim());
-    proxy = fork('--input-type=module', ['-e', ENGINE_SCRIPT], {
-      execArgv: ['--import', 'tsx', '--expose-gc'],
+    proxy = spawn(process.execPath, ['--import', 'tsx', '--expose-gc', '--input-type=module', '-e', ENGINE_SCRIPT], {
       cwd: repoRoot,
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       env: { ...process.env, GH_ROOT: pathToFileURL(repoRoot).href, GH_UPSTREAM: `http://127.0.0.1:${upstreamPort}` },
