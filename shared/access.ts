@@ -160,7 +160,7 @@ export const RouteLimitsSchema = z
     loginPerMinute: z.number().int('a whole number of attempts').min(0, 'cannot be negative').max(10_000).default(10),
     /** Largest request body in bytes (answered 413 beyond); 0 = no limit. Default: 0. */
     maxBodyBytes: z.number().int('a whole number of bytes').min(0, 'cannot be negative').max(2 ** 45).default(0),
-    /** Apply these limits to this machine's own networks too. Default: false (the LAN is never locked out). */
+    /** Apply the request and sign-in limits to this machine's own networks too (the body limit always applies). Default: false (the LAN is never locked out). */
     limitLan: z.boolean().default(false),
   })
   .strict();

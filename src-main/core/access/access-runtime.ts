@@ -53,7 +53,7 @@ export class AccessRuntime {
     const onChange = () => options.onChange?.();
     this.clientAddress = new ClientAddress();
     this.rules = new AccessRules(this.context);
-    this.scanners = new ScannerGuard(this.context);
+    this.scanners = new ScannerGuard(this.context, onChange);
     this.limits = new ClientLimits(this.context);
     this.signIn = new SignInGuard(this.context);
     this.crowdsec = new CrowdsecBouncer(this.context, onChange);

@@ -5,7 +5,7 @@
 // settings can change at any time: a change provisions a new route table and swaps it in, so
 // requests and WebSockets already under way finish on the route they started with.
 import { STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
+import { constants as http2Constants, type Http2ServerRequest, type Http2ServerResponse } from 'node:http2';
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { Duplex } from 'node:stream';
@@ -532,6 +532,14 @@ export class ProxyEngine {
     if (!ex.h2 && !req.complete && ex.requestHasBody) {
       headers.connection = 'close';
       this.closing.add(req.socket);
+    } else if (ex.h2 && !req.complete && ex.requestHasBody) {
+      // HTTP/2: the stream stays half-open while the client sends a body nobody reads (a 413 cut
+      // it). Once the answer's last frame is out, RST_STREAM NO_ERROR tells the client to stop
+      // sending (RFC 9113 §8.1), and the exchange ends (and is logged) now, not when it gives up.
+      const stream = (res as unknown as Http2ServerResponse).stream;
+      const cancel = () => stream.destroyed || stream.close(http2Constants.NGHTTP2_NO_ERROR);
+      // The compatibility response says 'finish' only once the stream closed: ask the stream.
+      stream.once('finish', cancel);
     }
     headers['content-length'] = String(Buffer.byteLength(body));
     // The reason phrase is given explicitly: a failed upstream head may already have set another.

@@ -2,6 +2,7 @@
 // Nothing is buffered whole: request bodies stream up as the client sends them, response chunks are
 // written as they arrive, and a client that stops reading pauses the upstream (backpressure) instead
 // of filling memory. Bodies, encodings and redirects pass untouched.
+import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import type { Timeouts } from '../../../shared/model.js';
 import { ProxyError, seconds, upstreamFailure } from './errors.js';
@@ -15,6 +16,13 @@ type Controller = Parameters<NonNullable<Dispatcher.DispatchHandler['onResponseS
 const CLIENT_GONE = new Error('client closed the connection');
 /** Reason given to undici when Gatehouse could not pass the response head on; already answered. */
 const HEAD_REFUSED = new Error('the response head could not be passed on');
+
+/** Reason given to undici when the request body grew past the route's limit (limits pass). */
+class BodyTooLarge extends Error {
+  constructor(readonly limit: number) {
+    super(`the request body is larger than ${limit} bytes`);
+  }
+}
 
 export interface ForwardDeps {
   timeouts: Timeouts;
@@ -86,6 +94,7 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
     this.ex.abortUpstream = null;
     const { ex } = this;
     if (error === CLIENT_GONE || error === HEAD_REFUSED || ex.responseClosed) return;
+    if (error instanceof BodyTooLarge) return this.refuseBody(error.limit);
     const route = ex.route;
     if (!route) return void ex.res.destroy();
     if (!this.started && (error as { code?: unknown }).code === 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH') {
@@ -119,6 +128,19 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
     ex.abortUpstream = null;
     const service = ex.route ? `${ex.route.title} at ${ex.route.upstream.address}` : 'The service';
     this.deps.fail(ex, new ProxyError('response_invalid', `${service} ${what}`));
+  }
+
+  /**
+   * The body outgrew the route's limit while streaming (chunked, or HTTP/2 without a length): the
+   * upstream got at most the limit and its connection was dropped. A 413 if nothing was answered
+   * yet, else the response is cut. The service did nothing wrong: its health is untouched.
+   */
+  private refuseBody(limit: number): void {
+    const { ex } = this;
+    const failure = new ProxyError('body_too_large', `The request body grew past ${limit} bytes, the limit set for ${ex.route?.title ?? 'this route'}; the service got no more than that.`, { rule: `body: at most ${limit} bytes` });
+    if (!ex.res.headersSent) return this.deps.fail(ex, failure);
+    ex.failed(failure);
+    ex.res.destroy();
   }
 
   /** The client stopped reading: pause the upstream until it drains, and give up after clientIdleMs. */
@@ -188,6 +210,20 @@ function headerBytesAsLatin1(headers: Record<string, string | string[]>): Record
   return out;
 }
 
+/**
+ * The request body as undici reads it, counted: the chunk that would take it past `limit` bytes is
+ * never handed on, and undici is told why (BodyTooLarge) so it drops the upstream request.
+ * `destroyOnReturn: false` keeps the client's connection open for the 413.
+ */
+async function* limitedBody(req: Exchange['req'], limit: number): AsyncGenerator<Buffer> {
+  let seen = 0;
+  for await (const chunk of req.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>) {
+    seen += chunk.length;
+    if (seen > limit) throw new BodyTooLarge(limit);
+    yield chunk;
+  }
+}
+
 /** True when the request carries a body to stream upstream. */
 export function hasBody(headers: Exchange['req']['headers']): boolean {
   const length = headers['content-length'];
@@ -219,7 +255,8 @@ export function forward(ex: Exchange, headers: string[], deps: ForwardDeps): voi
         path: target.path,
         method: req.method as Dispatcher.HttpMethod,
         headers,
-        body: withBody ? req : null,
+        // undici takes any async iterable as a body (lib/core/request.js); its types say Readable only.
+        body: withBody ? (ex.maxBodyBytes > 0 ? (limitedBody(req, ex.maxBodyBytes) as unknown as Readable) : req) : null,
         headersTimeout: timeouts.upstreamHeadersMs,
         bodyTimeout: timeouts.upstreamBodyIdleMs,
       },
