@@ -1,6 +1,7 @@
 // The proxy engine with the real access runtime in this process, for the sign-in tests: routes
 // with basic or forward auth, providers in the access settings, users in a temporary data dir.
 import { mkdtemp, rm } from 'node:fs/promises';
+import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defaultAccessSettings, defaultRouteAccess, type AccessSettings, type SignIn, type SignInProvider } from '../../shared/access.js';
@@ -10,6 +11,7 @@ import { AccessRuntime } from '../../src-main/core/access/access-runtime.js';
 import { OwnNetworks } from '../../src-main/core/net/own-networks.js';
 import { ProxyEngine } from '../../src-main/core/proxy/engine.js';
 import { proxySettings, route, waitUntil } from './proxy-harness.js';
+import type { PlainResponse } from './upstream.js';
 
 export interface SignInProxy {
   readonly engine: ProxyEngine;
@@ -65,4 +67,22 @@ export async function startSignInProxy(
       if (ownDir) await rm(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** One request to the proxy on 127.0.0.1:`port` for `host`, from `localAddress` (any 127.x address). */
+export function requestFrom(port: number, host: string, path: string, options: { method?: string; headers?: Record<string, string>; localAddress?: string } = {}): Promise<PlainResponse> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path, method: options.method ?? 'GET', localAddress: options.localAddress, headers: { ...options.headers, host }, agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** An Authorization header for basic auth. */
+export function basic(name: string, password: string): Record<string, string> {
+  return { authorization: `Basic ${Buffer.from(`${name}:${password}`).toString('base64')}` };
 }

@@ -3,27 +3,15 @@
 // the provider's headers and only those, a no goes back to the client as it came, a provider that
 // is down refuses (fail closed) without naming it, and WebSocket upgrades are asked too.
 import assert from 'node:assert/strict';
-import { request } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import { startFakeAuthelia, SESSION_COOKIE, type FakeAuthelia } from '../fixtures/fake-authelia.js';
 import { closeWs, openWs, proxySettings, roundTrip, startWsUpstream, type WsUpstream } from '../helpers/proxy-harness.js';
-import { provider, signInRoute, startSignInProxy, type SignInProxy } from '../helpers/sign-in-proxy.js';
-import { startEchoUpstream, startFixedUpstream, type EchoBody, type PlainResponse, type Upstream } from '../helpers/upstream.js';
+import { provider, requestFrom, signInRoute, startSignInProxy, type SignInProxy } from '../helpers/sign-in-proxy.js';
+import { startEchoUpstream, startFixedUpstream, type EchoBody, type Upstream } from '../helpers/upstream.js';
 
 const USERS = { alice: { password: 'alice password 1', email: 'alice@example.test', groups: ['admins', 'family'], displayName: 'Alice Example' } };
 
-/** One request through the proxy from `localAddress` (a 127.x address), with `headers`. */
-function ask(port: number, host: string, path: string, options: { method?: string; headers?: Record<string, string>; localAddress?: string } = {}): Promise<PlainResponse> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, method: options.method ?? 'GET', localAddress: options.localAddress, headers: { ...options.headers, host }, agent: false }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
+const ask = requestFrom;
 
 describe('forward auth (Authelia contract)', () => {
   let authelia: FakeAuthelia;
