@@ -22,6 +22,9 @@
 // changes or goes: nothing is allocated per request beyond the request itself.
 import type { Dispatcher, Pool } from 'undici';
 import PoolClass from 'undici/lib/dispatcher/pool.js';
+// The pool module alone has no request(): undici adds it when its whole package entry is loaded,
+// which the proxy avoids (upstreams.ts). Its request() is taken on its own and called on the pool.
+import undiciRequest from 'undici/lib/api/api-request.js';
 import type { ForwardAuthPreset, SignInProvider } from '../../../shared/access.js';
 import { ProxyError } from '../proxy/errors.js';
 import { ANSWERED, type PassRequest, type RequestPass } from '../proxy/passes/pass.js';
@@ -265,7 +268,7 @@ async function ask(request: PassRequest, client: ProviderClient) {
   const name = client.provider.name;
   let answer: Dispatcher.ResponseData;
   try {
-    answer = await client.pool.request({ method: 'GET', path: client.path, headers: askHeaders(request) });
+    answer = await undiciRequest.call(client.pool, { method: 'GET', path: client.path, headers: askHeaders(request) });
   } catch (error) {
     const code = (error as { code?: string }).code ?? (error as Error).message;
     return new ProxyError('sign_in_unavailable', `The sign-in provider "${name}" at ${client.address} did not answer (${code}); the request was refused rather than let through.`, {
