@@ -58,6 +58,7 @@ const PRESETS: readonly PresetFacts[] = [
     examplePort: 9091,
     copyHeaders: ['Remote-User', 'Remote-Groups', 'Remote-Email', 'Remote-Name'],
     docs: 'https://www.authelia.com/integration/proxies/traefik/',
+    hint: "Enter http://<Authelia's address>:9091/api/authz/forward-auth (Authelia 4.38 or later; older versions use /api/verify). Authelia's session cookie domain must cover this route's name, and its access control must have a rule for it.",
     userHeader: 'Remote-User',
   },
   {
@@ -86,6 +87,7 @@ const PRESETS: readonly PresetFacts[] = [
       'X-authentik-meta-version',
     ],
     docs: 'https://docs.goauthentik.io/add-secure-apps/providers/proxy/server_traefik/',
+    hint: "Enter http://<Authentik's address>:9000/outpost.goauthentik.io/auth/traefik (the embedded outpost, or your outpost's address). In Authentik, use a Proxy Provider in \"Forward auth (domain level)\" mode whose authentication URL is Authentik's own public address.",
     userHeader: 'X-authentik-username',
   },
   {
@@ -99,6 +101,7 @@ const PRESETS: readonly PresetFacts[] = [
     examplePort: 3000,
     copyHeaders: ['Remote-User', 'Remote-Email', 'Remote-Name', 'Remote-Groups'],
     docs: 'https://tinyauth.app/docs/reference/headers',
+    hint: "Enter http://<tinyauth's address>:3000/api/auth/traefik. tinyauth's APP_URL is its own public address, on a name under the same parent domain as this route.",
     userHeader: 'Remote-User',
   },
   {
@@ -112,6 +115,7 @@ const PRESETS: readonly PresetFacts[] = [
     examplePort: 4180,
     copyHeaders: ['X-Auth-Request-User', 'X-Auth-Request-Email', 'X-Auth-Request-Preferred-Username', 'X-Auth-Request-Groups'],
     docs: 'https://oauth2-proxy.github.io/oauth2-proxy/configuration/integrations/nginx',
+    hint: "Enter oauth2-proxy's PUBLIC address with /oauth2/auth, such as https://oauth.example.com/oauth2/auth (a Gatehouse route to oauth2-proxy): visitors who are not signed in are sent to /oauth2/start there. Run oauth2-proxy with --reverse-proxy, --set-xauthrequest, --cookie-domain and --whitelist-domain covering this route's name.",
     userHeader: 'X-Auth-Request-User',
   },
 ];
