@@ -127,6 +127,21 @@ describe('forward auth (Authelia contract)', () => {
     assert.match(entry.detail ?? '', new RegExp(`127\\.0\\.0\\.1:${deadPort}`));
   });
 
+  test('a provider that does not answer within 5 s refuses with 503 (fail closed)', async () => {
+    authelia.delayMs = 6000;
+    try {
+      const started = performance.now();
+      const response = await ask(proxy.port, 'app.example.test', '/slow', { headers: { cookie } });
+      const took = performance.now() - started;
+      assert.equal(response.status, 503);
+      assert.ok(took >= 4900 && took < 5900, `refused after ${Math.round(took)} ms`);
+      const entry = await proxy.nextLogged((e) => e.path === '/slow');
+      assert.match(entry.detail ?? '', /UND_ERR_HEADERS_TIMEOUT/);
+    } finally {
+      authelia.delayMs = 0;
+    }
+  });
+
   test('a WebSocket upgrade asks the provider too: refused without a session, opened with one', async () => {
     await assert.rejects(openWs(proxy.port, 'ws.example.test', '/socket'), /refused with 302/);
     const before = authelia.asks.length;
