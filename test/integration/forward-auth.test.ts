@@ -158,9 +158,12 @@ describe('forward auth (Authelia contract)', () => {
       assert.equal(authelia.asks.length, before + 1);
       const upgrade = ws.upgrades.at(-1);
       assert.equal(upgrade?.headers['remote-user'], 'alice');
+      const refused = await proxy.nextLogged((e) => e.routeId === 'ws' && e.status === 302);
+      assert.match(refused.rule ?? '', /answered 302/);
     } finally {
       await closeWs(socket);
     }
+    assert.equal((await proxy.nextLogged((e) => e.routeId === 'ws' && e.status === 101)).user, 'alice');
   });
 
   test('oauth2-proxy: its 401 to a page becomes a redirect to /oauth2/start with rd= the original URL', async () => {

@@ -92,7 +92,8 @@ export function basicAuthPass(title: string, allowed: 'all' | readonly string[],
     request.user = name;
     request.rule = ruleName;
     // '' removes the client's Authorization without setting one (request-head.ts).
-    request.upstreamSet = ['Authorization', '', 'Remote-User', name];
+    const set = ['Authorization', '', 'Remote-User', name];
+    request.upstreamSet = request.upstreamSet === null ? set : [...request.upstreamSet, ...set];
     return undefined;
   };
   return {

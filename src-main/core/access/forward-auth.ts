@@ -284,7 +284,8 @@ async function ask(request: PassRequest, client: ProviderClient) {
     await answer.body.dump();
     const set: string[] = [];
     for (const [configured, lower] of client.copy) set.push(configured, headerValue(headers, lower) ?? '');
-    request.upstreamSet = set;
+    // Added to what earlier passes set, not in place of it.
+    request.upstreamSet = request.upstreamSet === null ? set : [...request.upstreamSet, ...set];
     const user = headerValue(headers, client.userHeader);
     request.user = user ? user.slice(0, 128) : null;
     request.rule = `sign-in: ${name} said yes`;
