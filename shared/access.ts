@@ -261,6 +261,11 @@ export interface ForwardAuthPreset {
   copyHeaders: string[];
   /** Where in the provider's documentation this comes from. */
   docs: string;
+  /**
+   * What to enter and what the provider needs, in plain words, for the form's hint ("Enter
+   * http://<Authelia's address>:9091/api/authz/forward-auth; …").
+   */
+  hint: string;
 }
 
 export type CrowdsecState = 'off' | 'connecting' | 'ok' | 'down' | 'bad_key' | 'no_key';

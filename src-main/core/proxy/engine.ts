@@ -409,6 +409,8 @@ export class ProxyEngine {
     let route: ProvisionedRoute | null = null;
     const client = () => loggedClient(req, peer, route?.trusted ?? this.trusted);
     const detailsAllowed = () => this.seesDetails(req, peer, route?.trusted ?? this.trusted);
+    /** What the route's passes recorded (who signed in, the rule that answered), for the log. */
+    let passed: PassRequest | null = null;
     const log = (status: number, bytes: number, failure: ProxyError | null) =>
       this.log(
         {
@@ -424,8 +426,8 @@ export class ProxyEngine {
           upstream: route?.upstream.address ?? null,
           error: failure?.code ?? null,
           detail: failure?.detail ?? null,
-          rule: failure?.refusal?.rule ?? null,
-          user: null,
+          rule: failure?.refusal?.rule ?? passed?.rule ?? null,
+          user: passed?.user ?? null,
         },
         0,
       );
@@ -447,10 +449,10 @@ export class ProxyEngine {
     }
     const admitted = route;
     if (admitted.passes.length === 0) return this.proceedUpgrade(socket, head, req, admitted, peer, secure, seen.target as RequestTarget, null, started, log, refuse, detailsAllowed);
-    const request = upgradeRequest(req, socket as Socket, peer, secure, seen.target as RequestTarget, admitted, (status, headers, body) => {
+    const request = (passed = upgradeRequest(req, socket as Socket, peer, secure, seen.target as RequestTarget, admitted, (status, headers, body) => {
       if (socket.writable) socket.end(rawResponse(status, headers, body));
       log(status, Buffer.byteLength(body), null);
-    });
+    }));
     runPasses(admitted.passes, request, (outcome) => {
       if (outcome === ANSWERED) return;
       if (outcome) {

@@ -148,7 +148,8 @@ export interface ForwardContext {
   http2?: boolean;
   /**
    * Headers the passes set (Remote-User from a sign-in), as [name, value, …]: the client's own
-   * fields of these names are dropped, whatever their case. Default: none.
+   * fields of these names are dropped, whatever their case; a pair whose value is '' only drops
+   * them (a header the sign-in server did not send, the Authorization basic auth consumed). Default: none.
    */
   set?: string[] | null;
 }
@@ -176,7 +177,8 @@ export function upstreamHeaders(req: IncomingMessage, ctx: ForwardContext): stri
   let priorForwarded: string | undefined;
   let cookies: string | undefined;
   const set = ctx.set ?? null;
-  const replaced = set === null ? null : new Set(set.filter((_, i) => i % 2 === 0).map((name) => name.toLowerCase()));
+  // Compared with '_' read as '-' on both sides: a pass that sets X_User drops the client's X-User too.
+  const replaced = set === null ? null : new Set(set.filter((_, i) => i % 2 === 0).map((name) => name.toLowerCase().replaceAll('_', '-')));
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i] as string;
     // HTTP/2 pseudo-headers (:method, :path…) describe the request line, already sent otherwise.
@@ -218,7 +220,7 @@ export function upstreamHeaders(req: IncomingMessage, ctx: ForwardContext): stri
     'forwarded', priorForwarded ? `${priorForwarded}, ${element}` : element,
     'x-real-ip', ctx.realClient ?? client,
   );
-  if (set !== null) out.push(...set);
+  if (set !== null) for (let i = 0; i < set.length; i += 2) if (set[i + 1] !== '') out.push(set[i] as string, set[i + 1] as string);
   return out;
 }
 

@@ -41,7 +41,8 @@ export interface PassRequest {
   user: string | null;
   /**
    * Headers to set on the request sent upstream, as [name, value, …]; any client-sent header of
-   * the same name is removed first (a client cannot pose as Remote-User). Default: none.
+   * the same name is removed first (a client cannot pose as Remote-User); a pair whose value is ''
+   * only removes. Default: none.
    */
   upstreamSet: string[] | null;
   /** Largest request body to pass on, in bytes; 0 = no limit. Set by the limits pass. */

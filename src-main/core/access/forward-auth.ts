@@ -1,0 +1,315 @@
+// Forward auth: before a request (or WebSocket upgrade) goes to the service, Gatehouse asks a
+// sign-in server (Authelia, Authentik, tinyauth, oauth2-proxy…) about it, the way Traefik's
+// forwardAuth and Caddy's forward_auth do:
+//   GET <provider URL> with the client's Cookie, Authorization, User-Agent and Accept, and
+//   X-Forwarded-Method/Proto/Host/Uri/For describing the original request (X-Forwarded-For is the
+//   client's real address; X-Forwarded-Uri is path and query), plus X-Original-URL and
+//   X-Original-Method for servers that read nginx's auth_request headers instead.
+//   - 2xx: the service is asked, with the provider's configured headers (Remote-User…) copied onto
+//     the request; the client's own copies of those names (and their underscore twins) are dropped,
+//     and a name the provider did not send is dropped too, never left as the client wrote it.
+//   - anything else (302 to the login page, 401, 403): that answer goes back to the client as it
+//     came — status, Location, Set-Cookie, WWW-Authenticate, body — minus hop-by-hop headers.
+//     oauth2-proxy's /oauth2/auth answers 401, never a redirect; nginx turns that into its sign-in
+//     page with `error_page 401 = /oauth2/sign_in?rd=…` (oauth2-proxy docs, "Configuring for use
+//     with the Nginx auth_request directive"). Gatehouse does the same for that preset: a 401 to a
+//     GET or HEAD becomes a 302 to <provider origin>/oauth2/start?rd=<original URL>, which sends the
+//     browser straight to the identity provider and back. Other methods keep the 401 (an API call
+//     cannot follow a login page).
+//   - no answer within ANSWER_TIMEOUT_MS, or no connection: 503 sign_in_unavailable. Fail closed:
+//     a sign-in server that is down never opens the door.
+// One undici pool per provider, made when the settings are applied and closed when the provider
+// changes or goes: nothing is allocated per request beyond the request itself.
+import type { Dispatcher, Pool } from 'undici';
+import PoolClass from 'undici/lib/dispatcher/pool.js';
+// The pool module alone has no request(): undici adds it when its whole package entry is loaded,
+// which the proxy avoids (upstreams.ts). Its request() is taken on its own and called on the pool.
+import undiciRequest from 'undici/lib/api/api-request.js';
+import type { ForwardAuthPreset, SignInProvider } from '../../../shared/access.js';
+import { ProxyError } from '../proxy/errors.js';
+import { ANSWERED, type PassRequest, type RequestPass } from '../proxy/passes/pass.js';
+import { hostPort } from '../proxy/upstreams.js';
+
+/** How long the sign-in server may take to connect and to answer, in ms. Default: 5 s. */
+export const ANSWER_TIMEOUT_MS = 5000;
+/** The largest "no" body passed on to the client (a login page, an error); longer ones are cut. */
+export const MAX_ANSWER_BYTES = 256 * 1024;
+/** Connections to one sign-in server at most; more requests queue. */
+const MAX_CONNECTIONS = 64;
+
+interface PresetFacts extends ForwardAuthPreset {
+  /** The response header that names who signed in (request.user and the log). */
+  userHeader: string;
+}
+
+// Each preset's facts and where they come from. All four are asked with the Traefik/Caddy-style
+// contract above (X-Forwarded-*, any non-2xx passed back), so each endpoint is the one documented
+// for that contract.
+const PRESETS: readonly PresetFacts[] = [
+  {
+    // https://www.authelia.com/integration/proxies/traefik/ and /caddy/: forwardAuth address
+    // http://authelia:9091/api/authz/forward-auth (Authelia 4.38+; before that /api/verify),
+    // authResponseHeaders Remote-User, Remote-Groups, Remote-Email, Remote-Name. The endpoint reads
+    // X-Forwarded-Method/Proto/Host/URI/For (integration/proxies/introduction, "Required Headers")
+    // and answers 200 or a 302 to its portal with rd= the original URL.
+    kind: 'authelia',
+    label: 'Authelia',
+    path: '/api/authz/forward-auth',
+    examplePort: 9091,
+    copyHeaders: ['Remote-User', 'Remote-Groups', 'Remote-Email', 'Remote-Name'],
+    docs: 'https://www.authelia.com/integration/proxies/traefik/',
+    hint: "Enter http://<Authelia's address>:9091/api/authz/forward-auth (Authelia 4.38 or later; older versions use /api/verify). Authelia's session cookie domain must cover this route's name, and its access control must have a rule for it.",
+    userHeader: 'Remote-User',
+  },
+  {
+    // https://docs.goauthentik.io/add-secure-apps/providers/proxy/server_traefik/: forwardAuth
+    // address http://outpost.company:9000/outpost.goauthentik.io/auth/traefik and the
+    // X-authentik-* authResponseHeaders. The /auth/nginx endpoint is for nginx's auth_request: it
+    // answers 401 and wants X-Original-URL plus an error_page redirect; /auth/caddy and
+    // /auth/traefik read X-Forwarded-* and redirect to the login themselves, which is what
+    // Gatehouse sends and passes on. Traefik's is the documented one for exactly that contract.
+    kind: 'authentik',
+    label: 'Authentik',
+    path: '/outpost.goauthentik.io/auth/traefik',
+    examplePort: 9000,
+    copyHeaders: [
+      'X-authentik-username',
+      'X-authentik-groups',
+      'X-authentik-entitlements',
+      'X-authentik-email',
+      'X-authentik-name',
+      'X-authentik-uid',
+      'X-authentik-jwt',
+      'X-authentik-meta-jwks',
+      'X-authentik-meta-outpost',
+      'X-authentik-meta-provider',
+      'X-authentik-meta-app',
+      'X-authentik-meta-version',
+    ],
+    docs: 'https://docs.goauthentik.io/add-secure-apps/providers/proxy/server_traefik/',
+    hint: "Enter http://<Authentik's address>:9000/outpost.goauthentik.io/auth/traefik (the embedded outpost, or your outpost's address). In Authentik, use a Proxy Provider in \"Forward auth (domain level)\" mode whose authentication URL is Authentik's own public address.",
+    userHeader: 'X-authentik-username',
+  },
+  {
+    // https://tinyauth.app/docs/getting-started: forwardauth.address
+    // http://tinyauth:3000/api/auth/traefik (the /api/auth/nginx endpoint answers 401 for nginx's
+    // error_page instead of redirecting). Headers: https://tinyauth.app/docs/reference/headers —
+    // Remote-User, Remote-Email, Remote-Name, Remote-Groups.
+    kind: 'tinyauth',
+    label: 'Tinyauth',
+    path: '/api/auth/traefik',
+    examplePort: 3000,
+    copyHeaders: ['Remote-User', 'Remote-Email', 'Remote-Name', 'Remote-Groups'],
+    docs: 'https://tinyauth.app/docs/reference/headers',
+    hint: "Enter http://<tinyauth's address>:3000/api/auth/traefik. tinyauth's APP_URL is its own public address, on a name under the same parent domain as this route.",
+    userHeader: 'Remote-User',
+  },
+  {
+    // https://oauth2-proxy.github.io/oauth2-proxy/configuration/integrations/nginx: /oauth2/auth
+    // "only returns a 202 Accepted response or a 401 Unauthorized response"; with --set-xauthrequest
+    // it sends X-Auth-Request-User, -Email, -Preferred-Username, -Groups (and with
+    // --pass-access-token X-Auth-Request-Access-Token). The 401 becomes a redirect (see the top).
+    kind: 'oauth2-proxy',
+    label: 'oauth2-proxy',
+    path: '/oauth2/auth',
+    examplePort: 4180,
+    copyHeaders: ['X-Auth-Request-User', 'X-Auth-Request-Email', 'X-Auth-Request-Preferred-Username', 'X-Auth-Request-Groups'],
+    docs: 'https://oauth2-proxy.github.io/oauth2-proxy/configuration/integrations/nginx',
+    hint: "Enter oauth2-proxy's PUBLIC address with /oauth2/auth, such as https://oauth.example.com/oauth2/auth (a Gatehouse route to oauth2-proxy): visitors who are not signed in are sent to /oauth2/start there. Run oauth2-proxy with --reverse-proxy, --set-xauthrequest, --cookie-domain and --whitelist-domain covering this route's name.",
+    userHeader: 'X-Auth-Request-User',
+  },
+];
+
+export const FORWARD_AUTH_PRESETS: readonly ForwardAuthPreset[] = PRESETS.map(({ userHeader: _user, ...preset }) => preset);
+
+/** A custom server with no headers configured copies the Remote-* set most servers send. */
+const CUSTOM_COPY = ['Remote-User', 'Remote-Email', 'Remote-Name', 'Remote-Groups'];
+
+/** Names a provider may not set on the request: framing, routing and Gatehouse's own forwarding headers. */
+const NOT_COPYABLE = new Set(['host', 'connection', 'content-length', 'transfer-encoding', 'upgrade', 'te', 'trailer', 'keep-alive', 'proxy-connection', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'forwarded']);
+
+/** Headers of the provider's answer that belong to its connection, not to the client's. */
+const ANSWER_HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'content-length', 'proxy-authenticate']);
+
+/** One provider, ready to ask. */
+export interface ProviderClient {
+  readonly provider: SignInProvider;
+  readonly pool: Pool;
+  /** Path and query of the endpoint. */
+  readonly path: string;
+  readonly origin: string;
+  /** host:port, for the log. */
+  readonly address: string;
+  /** [configured name, lower-case name] of each header copied on a yes. */
+  readonly copy: ReadonlyArray<readonly [string, string]>;
+  /** Lower case. */
+  readonly userHeader: string;
+  readonly redirect401: boolean;
+}
+
+function keyOf(provider: SignInProvider): string {
+  return JSON.stringify([provider.kind, provider.url, provider.insecureTls, provider.copyHeaders]);
+}
+
+function clientFor(provider: SignInProvider): ProviderClient {
+  const url = new URL(provider.url);
+  const preset = PRESETS.find((candidate) => candidate.kind === provider.kind);
+  const names = provider.copyHeaders.length > 0 ? provider.copyHeaders : (preset?.copyHeaders ?? CUSTOM_COPY);
+  const copy = [...new Map(names.filter((name) => !NOT_COPYABLE.has(name.toLowerCase())).map((name) => [name.toLowerCase(), name])).entries()].map(([lower, name]) => [name, lower] as const);
+  const pool = new PoolClass(url.origin, {
+    connections: MAX_CONNECTIONS,
+    pipelining: 1,
+    headersTimeout: ANSWER_TIMEOUT_MS,
+    bodyTimeout: ANSWER_TIMEOUT_MS,
+    connect: { timeout: ANSWER_TIMEOUT_MS, rejectUnauthorized: !(provider.insecureTls && url.protocol === 'https:') },
+  });
+  pool.on('connectionError', () => {});
+  return {
+    provider,
+    pool,
+    path: `${url.pathname}${url.search}`,
+    origin: url.origin,
+    address: hostPort(url.origin).address,
+    copy,
+    userHeader: (preset?.userHeader ?? 'Remote-User').toLowerCase(),
+    redirect401: provider.kind === 'oauth2-proxy',
+  };
+}
+
+/** The providers' pools, kept in step with the settings. */
+export class ForwardAuthClients {
+  private clients = new Map<string, { key: string; client: ProviderClient }>();
+
+  apply(providers: readonly SignInProvider[]): void {
+    const next = new Map<string, { key: string; client: ProviderClient }>();
+    for (const provider of providers) {
+      const key = keyOf(provider);
+      const existing = this.clients.get(provider.id);
+      if (existing && existing.key === key) {
+        // Same address and headers: keep the pool (and its connections); the name may have changed.
+        next.set(provider.id, { key, client: { ...existing.client, provider } });
+        continue;
+      }
+      next.set(provider.id, { key, client: clientFor(provider) });
+    }
+    for (const [id, entry] of this.clients) {
+      if (next.get(id)?.client.pool !== entry.client.pool) entry.client.pool.close().catch(() => {});
+    }
+    this.clients = next;
+  }
+
+  get(id: string): ProviderClient | undefined {
+    return this.clients.get(id)?.client;
+  }
+
+  async close(): Promise<void> {
+    const pools = [...this.clients.values()].map((entry) => entry.client.pool);
+    this.clients.clear();
+    await Promise.allSettled(pools.map((pool) => pool.destroy()));
+  }
+}
+
+/** The original request's full URL, as the browser asked for it. */
+function originalUrl(request: PassRequest): string {
+  return `${request.secure ? 'https' : 'http'}://${request.target.authority}${request.target.path}`;
+}
+
+function askHeaders(request: PassRequest): string[] {
+  const { req, target } = request;
+  const headers: string[] = [];
+  const { cookie, authorization } = req.headers;
+  if (cookie) headers.push('cookie', Array.isArray(cookie) ? cookie.join('; ') : cookie);
+  if (authorization) headers.push('authorization', authorization);
+  if (req.headers['user-agent']) headers.push('user-agent', req.headers['user-agent']);
+  if (req.headers.accept) headers.push('accept', req.headers.accept);
+  const method = req.method ?? 'GET';
+  headers.push(
+    'x-forwarded-method', method,
+    'x-forwarded-proto', request.secure ? 'https' : 'http',
+    'x-forwarded-host', target.authority,
+    'x-forwarded-uri', target.path,
+    'x-forwarded-for', request.client,
+    'x-original-url', originalUrl(request),
+    'x-original-method', method,
+  );
+  return headers;
+}
+
+function headerValue(headers: Dispatcher.ResponseData['headers'], name: string): string | undefined {
+  const value = headers[name];
+  return Array.isArray(value) ? value.join(', ') : value;
+}
+
+/** Reads at most MAX_ANSWER_BYTES of a "no" answer's body. */
+async function boundedBody(body: Dispatcher.ResponseData['body']): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body as AsyncIterable<Buffer>) {
+    chunks.push(chunk);
+    size += chunk.length;
+    if (size >= MAX_ANSWER_BYTES) {
+      body.destroy();
+      break;
+    }
+  }
+  return Buffer.concat(chunks).subarray(0, MAX_ANSWER_BYTES);
+}
+
+export function forwardAuthPass(title: string, providerId: string, clients: ForwardAuthClients): RequestPass {
+  return {
+    name: 'sign-in',
+    run(request) {
+      const client = clients.get(providerId);
+      if (!client) {
+        return new ProxyError('sign_in_unavailable', `${title} signs people in with provider "${providerId}", which no longer exists. Choose another sign-in for the route.`, { rule: `sign-in: missing provider ${providerId}` });
+      }
+      return ask(request, client);
+    },
+  };
+}
+
+async function ask(request: PassRequest, client: ProviderClient) {
+  const name = client.provider.name;
+  let answer: Dispatcher.ResponseData;
+  try {
+    answer = await undiciRequest.call(client.pool, { method: 'GET', path: client.path, headers: askHeaders(request) });
+  } catch (error) {
+    const code = (error as { code?: string }).code ?? (error as Error).message;
+    return new ProxyError('sign_in_unavailable', `The sign-in provider "${name}" at ${client.address} did not answer (${code}); the request was refused rather than let through.`, {
+      rule: `sign-in: provider ${name} unavailable`,
+    });
+  }
+  const { statusCode, headers } = answer;
+  if (statusCode >= 200 && statusCode < 300) {
+    await answer.body.dump();
+    const set: string[] = [];
+    for (const [configured, lower] of client.copy) set.push(configured, headerValue(headers, lower) ?? '');
+    // Added to what earlier passes set, not in place of it.
+    request.upstreamSet = request.upstreamSet === null ? set : [...request.upstreamSet, ...set];
+    const user = headerValue(headers, client.userHeader);
+    request.user = user ? user.slice(0, 128) : null;
+    request.rule = `sign-in: ${name} said yes`;
+    return undefined;
+  }
+  request.rule = `sign-in: ${name} answered ${statusCode}`;
+  try {
+    const method = request.req.method ?? 'GET';
+    if (statusCode === 401 && client.redirect401 && !request.upgrade && (method === 'GET' || method === 'HEAD')) {
+      await answer.body.dump();
+      const location = `${client.origin}/oauth2/start?rd=${encodeURIComponent(originalUrl(request))}`;
+      request.respond(302, { location, 'cache-control': 'no-store' }, '');
+    } else {
+      const body = await boundedBody(answer.body);
+      const out: Record<string, string | string[]> = {};
+      for (const [header, value] of Object.entries(headers)) {
+        if (value === undefined || ANSWER_HOP_BY_HOP.has(header)) continue;
+        out[header] = value;
+      }
+      request.respond(statusCode, out, body);
+    }
+  } catch (error) {
+    const code = (error as { code?: string }).code ?? (error as Error).message;
+    return new ProxyError('sign_in_unavailable', `The sign-in provider "${name}" at ${client.address} broke off its answer (${code}).`, { rule: `sign-in: provider ${name} unavailable` });
+  }
+  return ANSWERED;
+}
