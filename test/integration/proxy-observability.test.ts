@@ -190,7 +190,7 @@ describe('AccessLog files and memory', () => {
   });
 
   test('recent(n) returns the newest n entries, newest last', async () => {
-    const log = new AccessLog({ dir: join(dir, 'recent'), settings: { accessLog: false, maxFileBytes: 65536, keepFiles: 1 } });
+    const log = new AccessLog({ dir: join(dir, 'recent'), settings: { accessLog: false, maxFileBytes: 65536, keepFiles: 1, combinedLog: false } });
     try {
       for (let n = 1; n <= 5; n++) log.write(entry(n));
       assert.deepEqual(log.recent(3).map(sequence), [3, 4, 5]);
