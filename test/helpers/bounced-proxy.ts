@@ -32,7 +32,18 @@ export interface BouncedProxy {
   close(): Promise<void>;
 }
 
-export async function startBouncedProxy(options: { crowdsec?: Partial<CrowdsecSettings>; apiKey?: string; combinedLog?: boolean; testLocalReputationPass?: boolean } = {}): Promise<BouncedProxy> {
+export interface BouncedProxyOptions {
+  crowdsec?: Partial<CrowdsecSettings>;
+  apiKey?: string;
+  /** Write DATA_DIR/access-combined.log. Default: false. */
+  combinedLog?: boolean;
+  /** The upstream's answers. Default: 200 with an echo of the request. */
+  handler?: Parameters<typeof startServer>[0];
+  /** See the file's comment. Default: true. */
+  testLocalReputationPass?: boolean;
+}
+
+export async function startBouncedProxy(options: BouncedProxyOptions = {}): Promise<BouncedProxy> {
   const dataDir = await mkdtemp(join(tmpdir(), 'gatehouse-crowdsec-proxy-'));
   const ownNetworks = new OwnNetworks();
   let access: AccessSettings = defaultAccessSettings();
@@ -54,7 +65,7 @@ export async function startBouncedProxy(options: { crowdsec?: Partial<CrowdsecSe
     });
     return passes;
   };
-  const upstream: TestServer = await startServer(echoHandler('app'));
+  const upstream: TestServer = await startServer(options.handler ?? echoHandler('app'));
   const engine = new ProxyEngine({
     settings: proxySettings({ trustedProxies: ['127.0.0.1'] }),
     stopGraceMs: 1000,
