@@ -34,22 +34,31 @@ const DELETED_IDS_KEPT = 100_000;
 /** Distinct reasons shared between decisions (a million bans from one scenario keep one string). */
 const REASONS_KEPT = 10_000;
 
-const GO_DURATION_PART = /(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)/g;
 const UNIT_MS: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, μs: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
-/** A Go duration ("1h2m3.5s", "-33.8ms") in ms; null when it is not one. */
+/** A Go duration ("1h2m3.5s", "-33.8ms") in ms; null when it is not one. Hand-parsed: a startup pull has one per decision. */
 export function parseGoDuration(text: string): number | null {
-  const negative = text.startsWith('-');
-  const body = negative || text.startsWith('+') ? text.slice(1) : text;
-  if (body === '0') return 0;
-  let total = 0;
-  let consumed = 0;
-  for (const match of body.matchAll(GO_DURATION_PART)) {
-    if (match.index !== consumed) return null;
-    total += Number(match[1]) * (UNIT_MS[match[2] as string] as number);
-    consumed += match[0].length;
+  let i = 0;
+  let negative = false;
+  if (text[0] === '-' || text[0] === '+') {
+    negative = text[0] === '-';
+    i = 1;
   }
-  if (consumed === 0 || consumed !== body.length) return null;
+  if (text.length === i + 1 && text[i] === '0') return 0;
+  if (i >= text.length) return null;
+  let total = 0;
+  while (i < text.length) {
+    const start = i;
+    while (i < text.length && ((text.charCodeAt(i) >= 48 && text.charCodeAt(i) <= 57) || text[i] === '.')) i++;
+    if (i === start) return null;
+    const number = Number(text.slice(start, i));
+    if (Number.isNaN(number)) return null;
+    const unitStart = i;
+    while (i < text.length && !(text.charCodeAt(i) >= 48 && text.charCodeAt(i) <= 57) && text[i] !== '.') i++;
+    const unit = UNIT_MS[text.slice(unitStart, i)];
+    if (unit === undefined) return null;
+    total += number * unit;
+  }
   return negative ? -total : total;
 }
 
