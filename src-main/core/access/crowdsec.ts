@@ -150,6 +150,7 @@ export class CrowdsecBouncer implements BanSource {
     // until they expire: a lapse in CrowdSec's reach must not open the door to what it banned.
     if (this.key === null) {
       this.setState('no_key', 'there is no bouncer key; create one with `cscli bouncers add gatehouse` and enter it here');
+      this.keepExpiring();
       return;
     }
     let origin: URL;
@@ -157,6 +158,7 @@ export class CrowdsecBouncer implements BanSource {
       origin = new URL(this.settings.url);
     } catch {
       this.setState('down', `"${this.settings.url}" is not an address; enter the Local API's, such as http://127.0.0.1:8080`);
+      this.keepExpiring();
       return;
     }
     this.client = new Client(origin.origin, {
@@ -177,6 +179,18 @@ export class CrowdsecBouncer implements BanSource {
     this.client = null;
     // destroy() also fails a pull in flight; its answer is dropped by the generation check.
     void client?.destroy().catch(() => undefined);
+  }
+
+  /** With no pulls to run, held bans still leave the count as they expire. */
+  private keepExpiring(): void {
+    const generation = this.generation;
+    this.timer = setTimeout(() => {
+      if (generation !== this.generation) return;
+      this.expire();
+      this.setState(this.state, this.problem);
+      this.keepExpiring();
+    }, this.settings.pullSeconds * 1000);
+    this.timer.unref();
   }
 
   private schedule(ms: number): void {
