@@ -237,7 +237,7 @@ export class CrowdsecBouncer implements BanSource {
     const res = await client.request({
       method: 'GET',
       path,
-      headers: { 'x-api-key': this.key ?? '', 'user-agent': `gatehouse-bouncer/${packageVersion()}`, accept: 'application/json' },
+      headers: { 'x-api-key': this.key ?? '', 'user-agent': userAgent(), accept: 'application/json' },
     });
     const text = await res.body.text();
     if (res.statusCode === 401 || res.statusCode === 403) {
@@ -303,6 +303,13 @@ export class CrowdsecBouncer implements BanSource {
     this.lastReported = { state, bans };
     this.onChange();
   }
+}
+
+let agent: string | null = null;
+
+/** CrowdSec lists a bouncer's User-Agent `name/version` as its type and version (`cscli bouncers list`). */
+function userAgent(): string {
+  return (agent ??= `gatehouse-bouncer/${packageVersion()}`);
 }
 
 function listOrNull(value: unknown): boolean {
