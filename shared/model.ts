@@ -398,6 +398,12 @@ export const LogSettingsSchema = z
     maxFileBytes: z.number().int().min(65536, 'the log file size must be at least 65536 bytes').max(1 << 30, 'the log file size is at most 1 GiB'),
     /** Rotated files kept (access.log.1 … access.log.N). Default: 5. */
     keepFiles: z.number().int().min(1, 'keep at least 1 rotated log file').max(50, 'keep at most 50 rotated log files'),
+    /**
+     * Also write every request in nginx's "combined" format to access-combined.log in the data
+     * directory (rotated like access.log), for CrowdSec's nginx parser and other log tools
+     * (docs/crowdsec.md). Independent of accessLog. Default: false.
+     */
+    combinedLog: z.boolean(),
   })
   .strict();
 export type LogSettings = z.output<typeof LogSettingsSchema>;
@@ -500,7 +506,7 @@ export function defaultSettings(): Settings {
       proxyProtocolFrom: [],
     },
     admin: { port: 4780, bindAddress: '127.0.0.1', allowedHosts: [] },
-    log: { accessLog: true, maxFileBytes: 10 * 1024 * 1024, keepFiles: 5 },
+    log: { accessLog: true, maxFileBytes: 10 * 1024 * 1024, keepFiles: 5, combinedLog: false },
     app: { startAtLogin: false, onboarded: false },
     lan: { mdns: true },
     access: defaultAccessSettings(),

@@ -173,8 +173,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const health = new UpstreamHealth({ onChange: () => void (hub.wants('health') && healthEvents.request()) });
   const engine = new ProxyEngine({
     settings: effectiveProxySettings(),
-    onRequestLogged: (entry) => {
-      accessLog.write(entry);
+    onRequestLogged: (entry, req) => {
+      accessLog.write(entry, req);
       logBatches.add(entry);
     },
     health,

@@ -71,7 +71,7 @@ describe('access log entries from the engine', () => {
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'gatehouse-log-'));
-    log = new AccessLog({ dir, settings: { accessLog: true, maxFileBytes: 1 << 20, keepFiles: 2 } });
+    log = new AccessLog({ dir, settings: { accessLog: true, maxFileBytes: 1 << 20, keepFiles: 2, combinedLog: false } });
     app = await startServer((req, res) => {
       req.resume();
       req.on('end', () => {
@@ -148,7 +148,7 @@ describe('AccessLog files and memory', () => {
 
   test('rotates by size, keeping keepFiles old files, every line valid JSON and in order', async () => {
     const maxFileBytes = 65536;
-    const log = new AccessLog({ dir, settings: { accessLog: true, maxFileBytes, keepFiles: 2 } });
+    const log = new AccessLog({ dir, settings: { accessLog: true, maxFileBytes, keepFiles: 2, combinedLog: false } });
     let n = 0;
     try {
       // ~300 bytes each, in batches a few milliseconds apart as requests arrive: about 600 KB. While
@@ -163,7 +163,7 @@ describe('AccessLog files and memory', () => {
     // The last batch may have crossed the limit and rotated access.log away as the log closed (under
     // load the batches grow); a log opened again on the same directory starts access.log anew after
     // whatever rotation happened, which is what a restart does.
-    const reopened = new AccessLog({ dir, settings: { accessLog: true, maxFileBytes, keepFiles: 2 } });
+    const reopened = new AccessLog({ dir, settings: { accessLog: true, maxFileBytes, keepFiles: 2, combinedLog: false } });
     reopened.write(entry(n++));
     await reopened.close();
     const file = join(dir, 'access.log');
@@ -190,7 +190,7 @@ describe('AccessLog files and memory', () => {
   });
 
   test('recent(n) returns the newest n entries, newest last', async () => {
-    const log = new AccessLog({ dir: join(dir, 'recent'), settings: { accessLog: false, maxFileBytes: 65536, keepFiles: 1 } });
+    const log = new AccessLog({ dir: join(dir, 'recent'), settings: { accessLog: false, maxFileBytes: 65536, keepFiles: 1, combinedLog: false } });
     try {
       for (let n = 1; n <= 5; n++) log.write(entry(n));
       assert.deepEqual(log.recent(3).map(sequence), [3, 4, 5]);

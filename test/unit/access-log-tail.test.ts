@@ -66,7 +66,7 @@ describe('reading the access log back', () => {
 
   test('AccessLog.loadRecent puts them in memory before entries written since, and does not write them again', async () => {
     const logDir = join(dir, 'data');
-    const log = new AccessLog({ dir: logDir, settings: { accessLog: true, maxFileBytes: 1 << 20, keepFiles: 2 } });
+    const log = new AccessLog({ dir: logDir, settings: { accessLog: true, maxFileBytes: 1 << 20, keepFiles: 2, combinedLog: false } });
     await mkdir(logDir, { recursive: true });
     await appendFile(log.file, lines(1, 3));
     log.write(entry(4));
@@ -81,7 +81,7 @@ describe('reading the access log back', () => {
     const errors: string[] = [];
     // A directory where the file should be: open works, read fails with EISDIR.
     const logDir = join(dir, 'weird');
-    const log = new AccessLog({ dir: logDir, settings: { accessLog: false, maxFileBytes: 1 << 20, keepFiles: 2 }, onError: (error) => errors.push(error.message) });
+    const log = new AccessLog({ dir: logDir, settings: { accessLog: false, maxFileBytes: 1 << 20, keepFiles: 2, combinedLog: false }, onError: (error) => errors.push(error.message) });
     await mkdir(log.file, { recursive: true });
     assert.equal(await log.loadRecent(), 0);
     assert.equal(errors.length, 1);

@@ -40,8 +40,11 @@ const HSTS_VALUE = 'max-age=31536000';
 
 export interface ProxyEngineOptions {
   settings: ProxySettings;
-  /** Called once per finished request, refused ones included. */
-  onRequestLogged?: (entry: AccessLogEntry) => void;
+  /**
+   * Called once per finished request, refused ones included; `req` is the request (null for a
+   * connection refused before it sent one), for the combined log's Referer and User-Agent.
+   */
+  onRequestLogged?: (entry: AccessLogEntry, req: IncomingMessage | null) => void;
   /** Told when an upstream answers or cannot be reached. Default: nobody. */
   health?: PassiveHealth;
   /** How long stop() lets requests under way finish. Default: 10000 ms. */
@@ -71,7 +74,7 @@ export class ProxyEngine {
   /** Who sees a failure's detail on the error page; from settings.errorDetails. */
   private detailsAllowed: DetailAudience;
   private readonly counters = new ProxyStats();
-  private readonly onRequestLogged: (entry: AccessLogEntry) => void;
+  private readonly onRequestLogged: (entry: AccessLogEntry, req: IncomingMessage | null) => void;
   private readonly stopGraceMs: number;
   private server: Server | null = null;
   private listener: ListenerInfo | null = null;
@@ -251,7 +254,7 @@ export class ProxyEngine {
     const server = createHttp1Server({
       request: (req, res) => this.onRequest(req, res, req.socket as Socket, secure, false),
       upgrade: (req, socket, head) => this.onUpgrade(req, socket, head, secure),
-      refused: (entry) => this.log(entry, 0),
+      refused: (entry) => this.log(entry, 0, null),
       detailsAllowed: (address) => this.detailsAllowed(address),
     });
     this.applyServerTimeouts(server);
@@ -430,6 +433,7 @@ export class ProxyEngine {
           user: passed?.user ?? null,
         },
         0,
+        req,
       );
     const refuse = (error: ProxyError) => {
       refuseUpgrade(socket, error, { route: route?.title ?? null, accept, details: detailsAllowed() });
@@ -565,11 +569,11 @@ export class ProxyEngine {
     } else if (ex.error === 'no_route') {
       this.counters.recordUnmatched();
     }
-    this.log(entry, -1);
+    this.log(entry, -1, ex.req);
   }
 
-  private log(entry: AccessLogEntry, activeDelta: number): void {
-    this.onRequestLogged(entry);
+  private log(entry: AccessLogEntry, activeDelta: number, req: IncomingMessage | null): void {
+    this.onRequestLogged(entry, req);
     if (activeDelta !== 0) {
       this.active += activeDelta;
       if (this.active === 0 && this.idle) this.idle();

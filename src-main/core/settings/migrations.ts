@@ -120,6 +120,7 @@ const addVisitorPrivacy: Migration = {
  * the internet): an update never cuts a service off. The new protections that refuse nothing a
  * person sends (scanner probes, floods from one address, this machine's LAN exempt) are on, as for
  * new routes. The proxy trusts no named front and no PROXY protocol peer; the access section is empty.
+ * The combined access log (for CrowdSec) is off.
  */
 const addAccess: Migration = {
   from: 5,
@@ -133,6 +134,7 @@ const addAccess: Migration = {
       migrated.proxy = proxy;
     }
     if (!Object.hasOwn(raw, 'access')) migrated.access = defaultAccessSettings();
+    if (isObject(raw.log) && !Object.hasOwn(raw.log, 'combinedLog')) migrated.log = { ...raw.log, combinedLog: false };
     if (Array.isArray(raw.routes)) migrated.routes = raw.routes.map(openToAnyone);
     return migrated;
   },
