@@ -271,7 +271,7 @@ export class ProxyEngine {
     socket.resume();
     setTimeout(() => socket.destroy(), 1000).unref();
     refuseUpgrade(socket, error, { route: null, accept: undefined, details: false });
-    this.log({ time: new Date().toISOString(), client, host: '', method: '', path: '', status: error.status, bytes: 0, durationMs: 0, routeId: null, upstream: null, error: error.code, detail: error.detail, rule: error.refusal?.rule ?? null, user: null }, 0);
+    this.log({ time: new Date().toISOString(), client, host: '', method: '', path: '', status: error.status, bytes: 0, durationMs: 0, routeId: null, upstream: null, error: error.code, detail: error.detail, rule: error.refusal?.rule ?? null, user: null }, 0, null);
   }
 
   // -------------------------------------------------------------------------------------------
