@@ -17,7 +17,6 @@ export const LAN_RANGES: readonly { range: string; what: string }[] = [
   { range: '::1/128', what: 'loopback (this machine)' },
   { range: 'fe80::/10', what: 'link-local' },
   { range: 'fc00::/7', what: 'unique local (IPv6 ULA)' },
-
 ];
 
 const WORDS = new Uint32Array(4);
