@@ -9,6 +9,7 @@ import { describe, test } from 'node:test';
 import { defaultAccessSettings, defaultRouteAccess, type AccessList, type AccessSettings, type AccessVerdict, type RouteAccess } from '../../shared/access.js';
 import type { Route } from '../../shared/model.js';
 import { AccessRules } from '../../src-main/core/access/access-rules.js';
+import { CountryDatabase, countryDatabasePath } from '../../src-main/core/access/countries.js';
 import type { AccessContext } from '../../src-main/core/access/context.js';
 import { Reputation, type BanSource } from '../../src-main/core/access/reputation.js';
 import { OwnNetworks } from '../../src-main/core/net/own-networks.js';
@@ -188,6 +189,42 @@ describe('country rules', () => {
     assert.equal((await ask(rules, denyAu, '8.8.8.8')).outcome, undefined);
     const lanStep = (await ask(rules, denyAu, '10.0.0.5')).verdict.steps.find((step) => step.step === 'country');
     assert.deepEqual(lanStep, { step: 'country', outcome: 'skip', rule: null, reason: 'addresses on this network have no country' });
+  });
+
+  test('the database is read only once a route has country rules, never on the way to the first request; a request waits for it', async () => {
+    const { rules } = setup();
+    rules.passFor(accessRoute({ exposure: 'anyone' }), {} as Omit<ProvisionedRoute, 'passes'>);
+    assert.equal(rules.countries.state, 'unread', 'no route with country rules: nothing read');
+    const pass = rules.passFor(accessRoute({ exposure: 'anyone', countries: { mode: 'deny', countries: ['AU'] } }), {} as Omit<ProvisionedRoute, 'passes'>);
+    assert.equal(rules.countries.state, 'reading', 'provisioning starts the read and does not wait for it');
+    assert.equal(pass.run({ client: '10.0.0.1', rule: null } as PassRequest), undefined, 'this network needs no country: answered at once');
+    const waiting = pass.run({ client: '198.51.100.7', rule: null } as PassRequest);
+    assert.ok(waiting instanceof Promise, 'an address from outside waits for the read');
+    const outcome = await waiting;
+    assert.ok(outcome instanceof ProxyError && outcome.code === 'country_denied');
+    assert.equal(rules.countries.state, 'ready');
+  });
+
+  test('a database that cannot be read refuses addresses outside this network (never this network), and is tried again after a settings change', async () => {
+    const reputation = new Reputation();
+    let path = '/nonexistent/geo.mmdb';
+    const settings = defaultAccessSettings();
+    const context: AccessContext = { settings, ownNetworks: new OwnNetworks(() => INTERFACES), reputation, dataDir: '/nonexistent' };
+    const rules = new AccessRules(() => context, () => {}, new CountryDatabase(() => path));
+    rules.apply(settings);
+    const route = accessRoute({ exposure: 'anyone', countries: { mode: 'deny', countries: ['CN'] } });
+    const originalError = console.error;
+    console.error = () => {};
+    try {
+      assert.deepEqual(refusal(await ask(rules, route, '8.8.8.8')), { code: 'country_denied', rule: 'country: database unavailable' });
+    } finally {
+      console.error = originalError;
+    }
+    assert.match(rules.countries.failure ?? '', /could not be read .*reinstall Gatehouse/);
+    assert.equal((await ask(rules, route, '192.168.1.5')).outcome, undefined);
+    path = countryDatabasePath();
+    rules.apply(settings);
+    assert.equal((await ask(rules, route, '8.8.8.8')).outcome, undefined, 'read on the next try');
   });
 
   test('says where the database comes from, its licence, when it was built and how it is updated', async () => {

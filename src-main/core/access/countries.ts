@@ -10,7 +10,7 @@
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { open, type Reader, type Response } from 'maxmind';
+import type { Reader, Response } from 'maxmind';
 import type { CountryDatabaseInfo } from '../../../shared/access.js';
 
 export const COUNTRY_PACKAGE = '@ip-location-db/geo-whois-asn-country-mmdb';
@@ -71,6 +71,8 @@ export class CountryDatabase {
   private async read(): Promise<void> {
     try {
       const path = this.path();
+      // The reader is loaded with the data, not at start: most installs never use country rules.
+      const { open } = await import('maxmind');
       const [reader, manifest] = await Promise.all([
         open<Response>(path, { cache: { max: CACHE_ENTRIES } }),
         readFile(join(dirname(path), 'package.json'), 'utf8').catch(() => '{}'),
