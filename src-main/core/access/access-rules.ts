@@ -35,6 +35,8 @@ function missingList(id: string): CompiledList {
 
 export class AccessRules implements AccessPiece {
   private lists = new Map<string, CompiledList>();
+  /** Each compiled list's settings, as JSON: what apply() compares to skip unchanged lists. */
+  private listKeys = new Map<string, string>();
   readonly countries: CountryDatabase;
   private network: ThisNetwork | null = null;
   private readonly deps: JudgeDeps;
@@ -65,11 +67,22 @@ export class AccessRules implements AccessPiece {
     return this.network;
   }
 
-  /** The lists changed (or were loaded): compile them. The route table is rebuilt right after. */
+  /**
+   * The access settings changed (or were loaded): compile the lists that changed; the route table
+   * is rebuilt right after, so every route's next request sees them.
+   */
   apply(settings: AccessSettings): void {
     const lists = new Map<string, CompiledList>();
-    for (const list of settings.lists) lists.set(list.id, compileList(list));
+    const keys = new Map<string, string>();
+    for (const list of settings.lists) {
+      // Any access change (CrowdSec, another list) comes here: an unchanged list is not compiled again.
+      const key = JSON.stringify(list);
+      const known = this.listKeys.get(list.id) === key ? this.lists.get(list.id) : undefined;
+      lists.set(list.id, known ?? compileList(list));
+      keys.set(list.id, key);
+    }
     this.lists = lists;
+    this.listKeys = keys;
     // A database that could not be read is tried again after a settings change.
     this.countries.retry();
   }
