@@ -16,7 +16,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, posix } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -70,6 +70,14 @@ function runtimeClosure(): Map<string, { optional: boolean }> {
 }
 
 let config: Configuration;
+
+/**
+ * Runtime dependencies that are data, not code, and the files of theirs Gatehouse reads: they are
+ * packaged, and nothing else of their data (src-main/core/access/countries.ts).
+ */
+const DATA_PACKAGES: Record<string, string[]> = {
+  'node_modules/@ip-location-db/geo-whois-asn-country-mmdb': ['geo-whois-asn-country.mmdb'],
+};
 
 /** The fuses as src-main/electron/SECURITY.md ("Fuses") explains them. */
 const EXPECTED_FUSES = {
@@ -273,9 +281,30 @@ describe('app.asar from `electron-builder --dir`', { skip: process.platform !== 
     for (const [path, { optional }] of closure) {
       if (optional) continue;
       assert.ok(entries.has(`${path}/package.json`), `${path} is packaged`);
+      if (path in DATA_PACKAGES) continue;
       const code = [...entries].filter((entry) => entry.startsWith(`${path}/`) && /\.(c|m)?js$/.test(entry));
       assert.ok(code.length > 0, `${path}'s code is packaged`);
     }
+  });
+
+  it('holds the data of data-only packages: the combined country database, without its IPv4/IPv6 halves', () => {
+    for (const [path, files] of Object.entries(DATA_PACKAGES)) {
+      const packaged = [...entries].filter((entry) => entry.startsWith(`${path}/`)).map((entry) => entry.slice(path.length + 1));
+      for (const file of files) assert.ok(packaged.includes(file), `${path}/${file} is packaged`);
+      assert.deepEqual(packaged.filter((file) => file.endsWith('.mmdb') && !files.includes(file)), [], `only ${files.join(', ')} of ${path}'s databases`);
+    }
+    assert.ok(existsSync(join(root, 'node_modules/@ip-location-db/geo-whois-asn-country-mmdb/geo-whois-asn-country-ipv4.mmdb')), 'the halves exist, so leaving them out is a real choice');
+  });
+
+  it('reads the country database from the packaged files, with the packaged reader', async () => {
+    const countries = pathToFileURL(join(extracted(), 'dist', 'node', 'src-main', 'core', 'access', 'countries.js')).href;
+    const script = `const { CountryDatabase, countryDatabasePath } = await import(${JSON.stringify(countries)});
+const db = new CountryDatabase(); await db.load();
+console.log(JSON.stringify({ path: countryDatabasePath(), state: db.state, au: db.lookup('198.51.100.7'), license: db.info()?.license }));`;
+    const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], { env: { ...process.env, NODE_OPTIONS: '' } });
+    const seen = JSON.parse(stdout) as { path: string; state: string; au: string; license: string };
+    assert.ok(seen.path.startsWith(`${asar}.extracted/node_modules/`), seen.path);
+    assert.deepEqual({ ...seen, path: undefined }, { path: undefined, state: 'ready', au: 'AU', license: 'CC0-1.0' });
   });
 
   it('holds no package that is not a runtime dependency (no dev dependency, no stray node_modules)', () => {

@@ -52,7 +52,7 @@ export class AccessRuntime {
     this.context = () => context;
     const onChange = () => options.onChange?.();
     this.clientAddress = new ClientAddress();
-    this.rules = new AccessRules(this.context);
+    this.rules = new AccessRules(this.context, onChange);
     this.scanners = new ScannerGuard(this.context, onChange);
     this.limits = new ClientLimits(this.context);
     this.signIn = new SignInGuard(this.context);
@@ -93,7 +93,7 @@ export class AccessRuntime {
     const yourAddress = this.clientAddress.yourAddress(context);
     return {
       yourAddress,
-      yourAddressIsLan: yourAddress === null ? null : this.options.ownNetworks.isOwnNetwork(yourAddress),
+      yourAddressIsLan: yourAddress === null ? null : this.rules.isLan(yourAddress),
       lists: structuredClone(this.settings.lists),
       providers: structuredClone(this.settings.providers),
       presets: structuredClone([...FORWARD_AUTH_PRESETS]),

@@ -1,9 +1,11 @@
 // This machine's own addresses and the subnets its interfaces sit on (address + netmask), as
 // lookup structures for "is this client on this machine's own network?". Built from
 // os.networkInterfaces() once, and rebuilt only when the interfaces changed: they are read again
-// at most every REREAD_MS, and only when someone asks (an error page, which is rare).
-import { BlockList, isIPv4, isIPv6 } from 'node:net';
+// at most every REREAD_MS, and only when someone asks (an error page, a route open to this network
+// only). A question is one binary search (access/ip-ranges.ts); node's BlockList took ~6 µs.
+import { isIPv4, isIPv6 } from 'node:net';
 import { networkInterfaces, type NetworkInterfaceInfo } from 'node:os';
+import { RangeTable } from '../access/ip-ranges.js';
 
 /** How stale the interface list may get before the next question reads it again. */
 const REREAD_MS = 5000;
@@ -23,32 +25,26 @@ function family(address: string): 'ipv4' | 'ipv6' | null {
 
 interface Snapshot {
   key: string;
-  addresses: BlockList;
-  subnets: BlockList;
+  addresses: RangeTable;
+  subnets: RangeTable;
 }
 
 function snapshotOf(interfaces: Interfaces): Snapshot {
-  const addresses = new BlockList();
-  const subnets = new BlockList();
   // Loopback is this machine whatever the interface list says (a container may list no `lo`).
-  addresses.addSubnet('127.0.0.0', 8, 'ipv4');
-  addresses.addAddress('::1', 'ipv6');
-  subnets.addSubnet('127.0.0.0', 8, 'ipv4');
-  subnets.addAddress('::1', 'ipv6');
+  const addresses = ['127.0.0.0/8', '::1'];
+  const subnets = ['127.0.0.0/8', '::1'];
   const keys: string[] = [];
   for (const list of Object.values(interfaces)) {
     for (const info of list ?? []) {
       const address = plainAddress(info.address);
-      const type = family(address);
-      if (!type) continue;
-      addresses.addAddress(address, type);
+      if (!family(address)) continue;
+      addresses.push(address);
       const prefix = Number(info.cidr?.split('/')[1]);
-      if (Number.isInteger(prefix)) subnets.addSubnet(address, prefix, type);
-      else subnets.addAddress(address, type);
+      subnets.push(Number.isInteger(prefix) ? `${address}/${prefix}` : address);
       keys.push(info.cidr ?? address);
     }
   }
-  return { key: keys.sort().join(' '), addresses, subnets };
+  return { key: keys.sort().join(' '), addresses: new RangeTable(addresses), subnets: new RangeTable(subnets) };
 }
 
 export class OwnNetworks {
@@ -75,11 +71,9 @@ export class OwnNetworks {
   }
 
   private check(address: string, which: 'addresses' | 'subnets'): boolean {
-    const plain = plainAddress(address);
-    const type = family(plain);
-    if (!type) return false;
     this.refresh();
-    return this.snapshot[which].check(plain, type);
+    // The table reads zones and IPv4-mapped IPv6 as plainAddress does, and refuses non-addresses.
+    return this.snapshot[which].lookup(address) !== -1;
   }
 
   private refresh(): void {
