@@ -1,11 +1,7 @@
 // The real proxy engine with the real access runtime (CrowdSec bouncer included) in this process,
 // its access log written to a temp data directory, for the CrowdSec tests. The test client on
-// 127.0.0.1 is a trusted proxy, so X-Forwarded-For names the client Gatehouse judges.
-//
-// TEST-LOCAL REPUTATION PASS: until the access pass (access-rules.ts) asks the reputation, this
-// harness appends a minimal pass that refuses what `reputation.banned()` answers, with the owner
-// exemption of shared/access.ts step 4. Set `testLocalReputationPass: false` once the real pass is
-// merged, so the tests prove that one.
+// 127.0.0.1 is a trusted proxy, so X-Forwarded-For names the client Gatehouse judges. Bans are
+// refused by the real access pass (access-rules.ts), which asks the reputation.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,8 +12,6 @@ import { AccessRuntime } from '../../src-main/core/access/access-runtime.js';
 import { OwnNetworks } from '../../src-main/core/net/own-networks.js';
 import { AccessLog } from '../../src-main/core/proxy/access-log.js';
 import { ProxyEngine } from '../../src-main/core/proxy/engine.js';
-import { ProxyError } from '../../src-main/core/proxy/errors.js';
-import type { PassFactory } from '../../src-main/core/proxy/passes/pass.js';
 import { echoHandler, fetchThrough, proxySettings, route, startServer, type FetchedResponse, type TestServer } from './proxy-harness.js';
 
 export interface BouncedProxy {
@@ -39,8 +33,6 @@ export interface BouncedProxyOptions {
   combinedLog?: boolean;
   /** The upstream's answers. Default: 200 with an echo of the request. */
   handler?: Parameters<typeof startServer>[0];
-  /** See the file's comment. Default: true. */
-  testLocalReputationPass?: boolean;
 }
 
 export async function startBouncedProxy(options: BouncedProxyOptions = {}): Promise<BouncedProxy> {
@@ -51,26 +43,12 @@ export async function startBouncedProxy(options: BouncedProxyOptions = {}): Prom
   const runtime = await AccessRuntime.open({ dataDir, ownNetworks, settings: access });
   if (options.apiKey !== undefined) await runtime.crowdsec.setApiKey(options.apiKey);
   const accessLog = new AccessLog({ dir: dataDir, settings: { ...defaultSettings().log, combinedLog: options.combinedLog ?? false } });
-  const passesFor: PassFactory = (r, base) => {
-    const passes = runtime.passesFor(r, base);
-    if (options.testLocalReputationPass === false) return passes;
-    passes.push({
-      name: 'access',
-      run(request) {
-        const ban = runtime.reputation.banned(request.client);
-        if (!ban) return undefined;
-        if (ownNetworks.isOwnNetwork(request.client) && !runtime.context().settings.crowdsec.applyToLan) return undefined;
-        return new ProxyError('banned', `${request.client} is banned (${ban.reason}).`, { rule: `reputation: ${ban.reason}` });
-      },
-    });
-    return passes;
-  };
   const upstream: TestServer = await startServer(options.handler ?? echoHandler('app'));
   const engine = new ProxyEngine({
     settings: proxySettings({ trustedProxies: ['127.0.0.1'] }),
     stopGraceMs: 1000,
     ownNetworks,
-    passesFor,
+    passesFor: runtime.passesFor,
     onRequestLogged: (entry, req) => accessLog.write(entry, req),
   });
   engine.setRoutes([route('app', upstream.url, ['app.test'], { access: { ...route('x', '', []).access, exposure: 'anyone' } })]);

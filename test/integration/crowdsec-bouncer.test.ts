@@ -46,7 +46,7 @@ test('a cscli decision refuses the client within the pull interval, and its dele
   const logged = proxy.accessLog.recent(10).find((entry) => entry.status === 403);
   assert.equal(logged?.error, 'banned');
   assert.equal(logged?.client, '198.51.100.7');
-  assert.match(logged?.rule ?? '', /reputation: CrowdSec: test ban/);
+  assert.match(logged?.rule ?? '', /crowdsec: ban \(CrowdSec: test ban\)/);
 
   await crowdsec.cscli('decisions', 'delete', '--ip', '198.51.100.7');
   await eventually(async () => (await proxy.get('198.51.100.7')).status === 200, (PULL_SECONDS + 3) * 1000, 'the client to be admitted after the delete');

@@ -241,27 +241,31 @@ describe('country rules', () => {
 });
 
 describe('reputation', () => {
-  test('a ban refuses an address outside this network; this network is exempt unless CrowdSec is told to apply to it', async () => {
+  test("a ban refuses an address; this machine's own networks are exempt unless CrowdSec is told to apply to them", async () => {
     const { rules, crowdsecBans, scannerBans } = setup();
     const route = accessRoute({ exposure: 'anyone' });
     crowdsecBans.table.set('198.51.100.20', 'crowdsecurity/http-probing');
-    crowdsecBans.table.set('192.168.1.20', 'crowdsecurity/http-probing');
+    // On this machine's own subnet (eth0 is 203.0.113.10/26): the owner.
+    crowdsecBans.table.set('203.0.113.20', 'crowdsecurity/http-probing');
     scannerBans.table.set('198.51.100.21', 'probed /.env 3 times');
-    scannerBans.table.set('10.0.0.21', 'probed /.env 3 times');
+    scannerBans.table.set('203.0.113.21', 'probed /.env 3 times');
+    // A private address that is not on this machine's subnets: another VLAN, a container network.
+    crowdsecBans.table.set('192.168.1.20', 'crowdsecurity/http-probing');
 
     assert.deepEqual(refusal(await ask(rules, route, '198.51.100.20')), { code: 'banned', rule: 'crowdsec: ban (crowdsecurity/http-probing)' });
     assert.deepEqual(refusal(await ask(rules, route, '::ffff:198.51.100.20')), { code: 'banned', rule: 'crowdsec: ban (crowdsecurity/http-probing)' }, 'bans key on the plain address');
     assert.deepEqual(refusal(await ask(rules, route, '198.51.100.21')), { code: 'banned', rule: 'scanner: ban (probed /.env 3 times)' });
-    const exempt = await ask(rules, route, '192.168.1.20');
+    assert.deepEqual(refusal(await ask(rules, route, '192.168.1.20')), { code: 'banned', rule: 'crowdsec: ban (crowdsecurity/http-probing)' }, 'private but not this machine’s own network');
+    const exempt = await ask(rules, route, '203.0.113.20');
     assert.equal(exempt.outcome, undefined, 'the owner is not banned from home');
-    assert.match(exempt.verdict.steps.find((step) => step.step === 'reputation')?.reason ?? '', /banned by CrowdSec .* but addresses on this network are not refused/);
-    assert.equal((await ask(rules, route, '10.0.0.21')).outcome, undefined);
+    assert.match(exempt.verdict.steps.find((step) => step.step === 'reputation')?.reason ?? '', /banned by CrowdSec .* but this machine's own networks are never refused/);
+    assert.equal((await ask(rules, route, '203.0.113.21')).outcome, undefined);
 
     const strict = setup([], { applyToLan: true });
-    strict.crowdsecBans.table.set('192.168.1.20', 'manual ban');
-    strict.scannerBans.table.set('10.0.0.21', 'probed /.env 3 times');
-    assert.deepEqual(refusal(await ask(strict.rules, route, '192.168.1.20')), { code: 'banned', rule: 'crowdsec: ban (manual ban)' }, 'applyToLan');
-    assert.equal((await ask(strict.rules, route, '10.0.0.21')).outcome, undefined, 'scanner bans never apply to this network');
+    strict.crowdsecBans.table.set('203.0.113.20', 'manual ban');
+    strict.scannerBans.table.set('203.0.113.21', 'probed /.env 3 times');
+    assert.deepEqual(refusal(await ask(strict.rules, route, '203.0.113.20')), { code: 'banned', rule: 'crowdsec: ban (manual ban)' }, 'applyToLan');
+    assert.equal((await ask(strict.rules, route, '203.0.113.21')).outcome, undefined, 'scanner bans never apply to this machine');
   });
 });
 

@@ -58,6 +58,7 @@ export class AccessRules implements AccessPiece {
         return rules.context().reputation;
       },
       crowdsecAppliesToLan: () => this.context().settings.crowdsec.applyToLan,
+      isOwnNetwork: (address) => this.context().ownNetworks.isOwnNetwork(address),
     };
   }
 

@@ -41,8 +41,14 @@ export interface JudgeDeps {
   readonly thisNetwork: ThisNetwork;
   readonly countries: CountryDatabase;
   readonly reputation: Reputation;
-  /** settings.crowdsec.applyToLan: CrowdSec bans refuse this network's addresses too. */
+  /** settings.crowdsec.applyToLan: CrowdSec bans refuse this machine's own networks too. */
   crowdsecAppliesToLan(): boolean;
+  /**
+   * Whether `address` is on this machine's own networks (loopback and its interfaces' subnets):
+   * the owner, whom bans leave alone. Narrower than "this network" (every private range), as the
+   * limits and the scanner list count it: a device on another private subnet can still be banned.
+   */
+  isOwnNetwork(address: string): boolean;
 }
 
 /** The country database is not read yet: read it (CountryDatabase.load) and judge again. */
@@ -182,9 +188,8 @@ export class RouteJudge {
     }
     const by = ban.source === 'crowdsec' ? 'CrowdSec' : 'the scanner list';
     const until = ban.until === null ? '' : ` until ${new Date(ban.until).toISOString()}`;
-    lan ??= this.deps.thisNetwork.hasParsed(address, family, words);
-    if (lan && (ban.source === 'scanner' || !this.deps.crowdsecAppliesToLan())) {
-      if (steps) steps.push({ step: 'reputation', outcome: 'continue', rule: null, reason: `banned by ${by} (${ban.reason}), but addresses on this network are not refused for it` });
+    if ((ban.source === 'scanner' || !this.deps.crowdsecAppliesToLan()) && this.deps.isOwnNetwork(address)) {
+      if (steps) steps.push({ step: 'reputation', outcome: 'continue', rule: null, reason: `banned by ${by} (${ban.reason}), but this machine's own networks are never refused for it` });
       return null;
     }
     const rule = `${ban.source}: ban (${ban.reason})`;

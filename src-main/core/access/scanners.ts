@@ -62,11 +62,6 @@ export class ScannerGuard implements AccessPiece, BanSource {
     return {
       name: 'scanners',
       run: (request) => {
-        // The access pass refuses banned addresses first; this covers a route where it is off.
-        if (this.banList.size > 0) {
-          const ban = this.banned(request.client);
-          if (ban) return new ProxyError('banned', `${request.client} is banned until ${new Date(ban.until).toISOString()}: ${ban.reason}.`, { rule: `scanner ban: ${ban.reason}` });
-        }
         const probe = probeIn(request.target.path, appKnown);
         if (probe === null) return undefined;
         this.count(request.client, probe);
