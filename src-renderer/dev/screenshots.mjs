@@ -63,6 +63,12 @@ async function openFailedRequest(page) {
   await page.locator('tr.details').first().waitFor();
 }
 
+/** Logs with a refused request opened: the rule that refused it. */
+async function openRefusedRequest(page) {
+  await page.locator('tbody.refused button[aria-expanded]').first().click();
+  await page.locator('tr.details').first().waitFor();
+}
+
 /** The phone's navigation unfolded. */
 async function openMenu(page) {
   await page.getByRole('button', { name: 'Menu', exact: true }).click();
@@ -91,6 +97,17 @@ async function addAutheliaProvider(page) {
   await page.getByText('Gatehouse will ask').scrollIntoViewIfNeeded();
 }
 
+/** The Access page scrolled to CrowdSec (what SCREEN_ONLY shows). */
+async function showCrowdsec(page) {
+  await page.evaluate(() => document.getElementById('crowdsec-heading')?.scrollIntoView({ block: 'start' }));
+}
+
+/** The route form scrolled to "Who can reach this" (what SCREEN_ONLY shows). */
+async function showWhoCanReach(page) {
+  await page.getByRole('group', { name: 'Who can reach this' }).scrollIntoViewIfNeeded();
+  await page.evaluate(() => document.querySelector('fieldset.who')?.scrollIntoView({ block: 'start' }));
+}
+
 /** "Stop the proxy?" with the number of services that go offline. */
 async function askToStop(page) {
   await page.getByRole('button', { name: 'Stop proxy', exact: true }).click();
@@ -106,6 +123,7 @@ const screens = [
 const shots = [
   ['nav-open', '', '#/', openMenu, 'phone'],
   ['logs-expanded', '', '#/logs', openFailedRequest],
+  ['logs-refused', '', '#/logs', openRefusedRequest],
   ['stop-proxy', '', '#/', askToStop],
   ['dashboard', '', '#/'],
   ['discovery', '', '#/discovery'],
@@ -125,7 +143,8 @@ const shots = [
   ['access-check', '', '#/access', checkDeniedAddress],
   ['access-provider', '', '#/access', addAutheliaProvider],
   ['access-empty', '?scenario=empty', '#/access'],
-  ['edit-route-access', '', '#/routes/route-a'],
+  ['access-crowdsec-down', '?scenario=crowdsec-down', '#/access', showCrowdsec],
+  ['edit-route-access', '', '#/routes/route-a', showWhoCanReach],
   ['welcome', '?scenario=first-run', '#/'],
   ['not-found', '', '#/nowhere'],
 ];
