@@ -3,6 +3,7 @@
 // running. Bundled and injected by dev/screenshots.mjs; `?scenario=` picks the data:
 // "first-run" (not onboarded, no routes), "empty" (onboarded, no routes, nothing on the LAN),
 // "mdns-off" and "mdns-failed" (the busy home lab with multicast DNS turned off, or failing),
+// "crowdsec-down" (the busy home lab with CrowdSec unreachable),
 // otherwise a busy home lab.
 // First: this bundle has its own copy of zod, built under the page's CSP (see zod-setup.ts).
 import '../zod-setup.js';
@@ -88,7 +89,36 @@ if (scenario !== 'first-run' && scenario !== 'empty') {
   ];
 }
 
-if (scenario === 'busy') {
+if (scenario === 'busy' || scenario === 'crowdsec-down') {
+  // The Access page: a short list, a long one, users, a provider, CrowdSec and a scanner ban.
+  const family = fake.access.addList({
+    name: 'Family',
+    entries: [
+      { action: 'allow', range: '198.51.100.23', note: "Mum's house" },
+      { action: 'deny', range: '203.0.113.0/24', note: 'old VPS range' },
+      { action: 'allow', range: '2001:db8:1234::/48', note: 'Office' },
+    ],
+  });
+  fake.access.addList({
+    name: 'Blocklist',
+    entries: Array.from({ length: 1000 }, (_, i) => ({ action: 'deny' as const, range: `198.18.${Math.floor(i / 250)}.${i % 250}`, note: '' })),
+  });
+  fake.access.addUser('anna');
+  fake.access.addUser('ben');
+  fake.access.addProvider({ name: 'Authelia', kind: 'authelia', url: 'http://10.33.0.5:9091/api/authz/forward-auth', copyHeaders: ['Remote-User', 'Remote-Email'], insecureTls: false });
+  fake.access.settings.crowdsec.enabled = true;
+  fake.access.apiKeySet = true;
+  fake.access.crowdsecState =
+    scenario === 'crowdsec-down'
+      ? { state: 'down', problem: 'CrowdSec at http://127.0.0.1:8080 refused the connection. Is crowdsec running (systemctl status crowdsec)?', lastPullAt: '2026-11-21T10:04:50.000Z', bans: 1432 }
+      : { state: 'ok', problem: null, lastPullAt: '2026-11-21T10:04:50.000Z', bans: 1432 };
+  fake.access.scannerBans = [{ address: '185.220.101.4', source: 'scanner', reason: 'asked for /.env and /.git/config', until: '2026-11-21T11:04:00.000Z' }];
+  fake.routes[0]!.access = { ...fake.routes[0]!.access, exposure: 'anyone', lists: [family.id], signIn: { method: 'basic', users: 'all' } };
+  fake.log.push(
+    sampleLogEntry({ client: '203.0.113.9', status: 403, upstream: null, error: 'access_denied', detail: 'Refused by an access list.', rule: 'list Family: deny 203.0.113.0/24', time: new Date(Date.UTC(2026, 10, 21, 10, 3)).toISOString() }),
+    sampleLogEntry({ client: '198.51.100.23', user: 'anna', time: new Date(Date.UTC(2026, 10, 21, 10, 4)).toISOString() }),
+  );
+
   // One imported certificate, one certificate still being issued, for the Certificates page.
   fake.certificates.import({
     label: 'Company wildcard',

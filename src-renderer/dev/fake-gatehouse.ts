@@ -61,7 +61,10 @@ export class FakeGatehouse implements ApiTransport {
   /** The local CA, route certificates, imported certificates and trust on this machine. */
   readonly certificates: FakeCertificates;
   /** Access lists, users, sign-in providers and CrowdSec. */
-  readonly access = new FakeAccess(() => this.routes);
+  readonly access = new FakeAccess(
+    () => this.routes,
+    (overview) => this.emit('access', overview),
+  );
   /** Services on the LAN, presets, host probes and published names. */
   readonly discovery: FakeDiscovery;
 
@@ -131,6 +134,8 @@ export class FakeGatehouse implements ApiTransport {
   #saveRoutes(routes: Route[], saved?: Route): void {
     const lanProblem = saved ? publishOnLanProblem(saved) : null;
     if (lanProblem) throw new ApiError('invalid_input', `publishOnLan: ${lanProblem}`, { issues: [{ path: 'publishOnLan', message: lanProblem }] });
+    const accessIssues = saved ? this.access.routeIssues(saved) : [];
+    if (accessIssues.length > 0) throw new ApiError('invalid_input', `${accessIssues[0]!.path}: ${accessIssues[0]!.message}`, { issues: accessIssues });
     const issues = saved ? this.certificates.routeIssues(saved) : [];
     if (issues.length > 0) throw new ApiError('invalid_input', `${issues[0]!.path}: ${issues[0]!.message}`, { issues, fix: 'Change the names, or choose another HTTPS option.' });
     const conflict = findNameConflicts(routes)[0];
@@ -280,21 +285,13 @@ export class FakeGatehouse implements ApiTransport {
       return this.access.verdict(route, address);
     },
     addAccessUser: async ({ name }: { name: string }) => this.access.addUser(name),
-    setAccessUserPassword: async ({ name }: { name: string }) => {
-      const user = this.access.users.find((existing) => existing.name === name);
-      if (!user) throw new ApiError('not_found', `There is no user "${name}".`);
-      return user;
-    },
+    setAccessUserPassword: async ({ name }: { name: string }) => this.access.setPassword(name),
     removeAccessUser: async ({ name }: { name: string }) => this.access.removeUser(name),
     addSignInProvider: async (input: Omit<SignInProvider, 'id'>) => this.access.addProvider(input),
     updateSignInProvider: async (input: SignInProvider) => this.access.updateProvider(input),
     removeSignInProvider: async ({ id }: { id: string }) => this.access.removeProvider(id),
-    updateAccessSettings: async (input: { crowdsec?: Partial<AccessSettings['crowdsec']>; crowdsecApiKey?: string }) => {
-      this.access.settings.crowdsec = { ...this.access.settings.crowdsec, ...input.crowdsec };
-      if (input.crowdsecApiKey !== undefined) this.access.apiKeySet = input.crowdsecApiKey !== '';
-      return this.access.overview();
-    },
-    liftBan: async () => this.access.overview(),
+    updateAccessSettings: async (input: { crowdsec?: Partial<AccessSettings['crowdsec']>; crowdsecApiKey?: string }) => this.access.updateSettings(input),
+    liftBan: async ({ address }: { address: string }) => this.access.liftBan(address),
     getAppInfo: async () => ({
       version: '0.1.0',
       shell: this.#options.shell ?? ('headless' as const),

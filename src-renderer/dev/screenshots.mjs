@@ -3,6 +3,8 @@
 // NAME-phone|desktop-light|dark.png; the script also reports any page wider than its screen.
 // Usage (after `npm run build:renderer`):
 //   node src-renderer/dev/screenshots.mjs [OUT_DIR]
+//   SHOTS=access node src-renderer/dev/screenshots.mjs   (only the shots whose name matches)
+//   SCREEN_ONLY=1 …   (what the screen shows after the shot's steps, not the whole page)
 // Serves dist/renderer on 127.0.0.1 (a free port), opens Debian's Chromium through playwright-core.
 import { build } from 'esbuild';
 import { mkdirSync, readFileSync } from 'node:fs';
@@ -61,10 +63,49 @@ async function openFailedRequest(page) {
   await page.locator('tr.details').first().waitFor();
 }
 
+/** Logs with a refused request opened: the rule that refused it. */
+async function openRefusedRequest(page) {
+  await page.locator('tbody.refused button[aria-expanded]').first().click();
+  await page.locator('tr.details').first().waitFor();
+}
+
 /** The phone's navigation unfolded. */
 async function openMenu(page) {
   await page.getByRole('button', { name: 'Menu', exact: true }).click();
   await page.getByRole('navigation', { name: 'Main' }).getByRole('link').first().waitFor();
+}
+
+/** The 1,000-entry list open in its editor: one page of rows, the pager. */
+async function editLongList(page) {
+  await page.getByRole('button', { name: 'Edit Blocklist' }).click();
+  await page.getByRole('form', { name: 'Edit Blocklist' }).waitFor();
+  await page.getByRole('button', { name: 'Move entry 48 up' }).scrollIntoViewIfNeeded();
+}
+
+/** "Would this address get in?" answered for an address the Family list denies. */
+async function checkDeniedAddress(page) {
+  await page.getByLabel('Address', { exact: true }).fill('203.0.113.9');
+  await page.getByRole('button', { name: 'Check', exact: true }).click();
+  await page.getByRole('status').filter({ hasText: 'is refused' }).waitFor();
+  await page.locator('#check-heading').scrollIntoViewIfNeeded();
+}
+
+/** Adding a provider from the Authelia preset, with its address typed. */
+async function addAutheliaProvider(page) {
+  await page.getByRole('button', { name: 'Add provider' }).click();
+  await page.getByLabel("Authelia server's address").fill('10.33.0.5');
+  await page.getByText('Gatehouse will ask').scrollIntoViewIfNeeded();
+}
+
+/** The Access page scrolled to CrowdSec (what SCREEN_ONLY shows). */
+async function showCrowdsec(page) {
+  await page.evaluate(() => document.getElementById('crowdsec-heading')?.scrollIntoView({ block: 'start' }));
+}
+
+/** The route form scrolled to "Who can reach this" (what SCREEN_ONLY shows). */
+async function showWhoCanReach(page) {
+  await page.getByRole('group', { name: 'Who can reach this' }).scrollIntoViewIfNeeded();
+  await page.evaluate(() => document.querySelector('fieldset.who')?.scrollIntoView({ block: 'start' }));
 }
 
 /** "Stop the proxy?" with the number of services that go offline. */
@@ -82,6 +123,7 @@ const screens = [
 const shots = [
   ['nav-open', '', '#/', openMenu, 'phone'],
   ['logs-expanded', '', '#/logs', openFailedRequest],
+  ['logs-refused', '', '#/logs', openRefusedRequest],
   ['stop-proxy', '', '#/', askToStop],
   ['dashboard', '', '#/'],
   ['discovery', '', '#/discovery'],
@@ -96,6 +138,13 @@ const shots = [
   ['logs', '', '#/logs'],
   ['settings', '', '#/settings'],
   ['certificates', '', '#/certificates'],
+  ['access', '', '#/access'],
+  ['access-long-list', '', '#/access', editLongList],
+  ['access-check', '', '#/access', checkDeniedAddress],
+  ['access-provider', '', '#/access', addAutheliaProvider],
+  ['access-empty', '?scenario=empty', '#/access'],
+  ['access-crowdsec-down', '?scenario=crowdsec-down', '#/access', showCrowdsec],
+  ['edit-route-access', '', '#/routes/route-a', showWhoCanReach],
   ['welcome', '?scenario=first-run', '#/'],
   ['not-found', '', '#/nowhere'],
 ];
@@ -105,7 +154,7 @@ try {
     const context = await browser.newContext({ viewport, colorScheme: scheme });
     await context.addInitScript(bridgeScript);
     for (const [name, query, hash, steps, only] of shots) {
-      if (only && only !== screen) continue;
+      if ((only && only !== screen) || (process.env.SHOTS && !new RegExp(process.env.SHOTS).test(name))) continue;
       const page = await context.newPage();
       page.on('pageerror', (error) => errors.push(`${name}: ${error.message}`));
       page.on('console', (message) => message.type() === 'error' && errors.push(`${name}: ${message.text()}`));
@@ -118,7 +167,7 @@ try {
       }
       const width = await page.evaluate(() => document.documentElement.scrollWidth);
       if (width > viewport.width) errors.push(`${name}-${screen}: the page is ${width} px wide on a ${viewport.width} px screen`);
-      await page.screenshot({ path: join(out, `${name}-${screen}-${scheme}.png`), fullPage: !name.endsWith('-open') && name !== 'stop-proxy' });
+      await page.screenshot({ path: join(out, `${name}-${screen}-${scheme}.png`), fullPage: !process.env.SCREEN_ONLY && !name.endsWith('-open') && name !== 'stop-proxy' });
       await page.close();
     }
     await context.close();

@@ -30,6 +30,44 @@ export interface RouteFormValues {
   app: string | null;
   /** Who can reach this: exposure, lists, countries, sign-in, limits, scanners. */
   access: RouteAccess;
+  /** The limits as typed (the body limit in MB, as people think of it); `access.limits` is ignored when sent. */
+  limits: LimitsText;
+}
+
+export interface LimitsText {
+  requestsPerMinute: string;
+  loginPerMinute: string;
+  /** Megabytes (1,000,000 bytes); decimals allowed; 0 = no limit. */
+  maxBodyMb: string;
+}
+
+const BYTES_PER_MB = 1_000_000;
+
+export function limitsTextOf(access: RouteAccess): LimitsText {
+  return {
+    requestsPerMinute: String(access.limits.requestsPerMinute),
+    loginPerMinute: String(access.limits.loginPerMinute),
+    maxBodyMb: String(access.limits.maxBodyBytes / BYTES_PER_MB),
+  };
+}
+
+/** A typed whole number, or NaN (which the form reports in words). */
+function wholeNumber(text: string): number {
+  return /^\s*\d+\s*$/.test(text) ? Number(text) : Number.NaN;
+}
+
+/** Typed megabytes as bytes, or NaN. */
+function megabytes(text: string): number {
+  return /^\s*\d+(\.\d+)?\s*$/.test(text) ? Math.round(Number(text) * BYTES_PER_MB) : Number.NaN;
+}
+
+/** What the form says about a limit that is not a number at all (before the schema's own checks). */
+function limitTextIssues(limits: LimitsText): FieldIssue[] {
+  const issues: FieldIssue[] = [];
+  if (Number.isNaN(wholeNumber(limits.requestsPerMinute))) issues.push({ path: 'access.limits.requestsPerMinute', message: 'enter a whole number of requests, such as 1200 (0 = no limit)' });
+  if (Number.isNaN(wholeNumber(limits.loginPerMinute))) issues.push({ path: 'access.limits.loginPerMinute', message: 'enter a whole number of attempts, such as 10 (0 = no limit)' });
+  if (Number.isNaN(megabytes(limits.maxBodyMb))) issues.push({ path: 'access.limits.maxBodyBytes', message: 'enter a size in MB, such as 100 or 0.5 (0 = no limit)' });
+  return issues;
 }
 
 /**
@@ -42,14 +80,42 @@ export type TrustedProxiesChoice = 'global' | 'nobody' | 'list';
 /** Shown when "Only these addresses" is chosen with an empty box: saving it would mean "trust nobody". */
 export const emptyTrustedListMessage = 'add at least one IP address or CIDR range, or choose another option';
 
-export const routeFields = ['title', 'names', 'upstream', 'rewriteHost', 'trustedProxies', 'tls', 'tlsCertificate', 'publishOnLan'] as const;
+export const routeFields = [
+  'title',
+  'names',
+  'upstream',
+  'rewriteHost',
+  'trustedProxies',
+  'tls',
+  'tlsCertificate',
+  'publishOnLan',
+  'app',
+  'access',
+  'accessLists',
+  'accessCountries',
+  'accessSignIn',
+  'accessRequests',
+  'accessLogin',
+  'accessBody',
+] as const;
 export type RouteField = (typeof routeFields)[number];
+
+/** "Who can reach this" has a control per part; a problem of its own (exposure, say) is the section's. */
+const accessParts: Record<string, RouteField> = {
+  lists: 'accessLists',
+  countries: 'accessCountries',
+  signIn: 'accessSignIn',
+  'limits.requestsPerMinute': 'accessRequests',
+  'limits.loginPerMinute': 'accessLogin',
+  'limits.maxBodyBytes': 'accessBody',
+};
 
 /** The field a dotted issue path ("names.1") belongs to, or null (shown in the alert instead). */
 export function routeFieldOf(path: string): RouteField | null {
   // The certificate has its own control; every other tls problem belongs to the HTTPS choice.
   if (path === 'tls.certificateId') return 'tlsCertificate';
-  const first = path.split('.')[0] ?? '';
+  const [first = '', second = '', third = ''] = path.split('.');
+  if (first === 'access') return accessParts[second] ?? accessParts[`${second}.${third}`] ?? 'access';
   return (routeFields as readonly string[]).includes(first) ? (first as RouteField) : null;
 }
 
@@ -87,6 +153,7 @@ export function emptyRouteValues(): RouteFormValues {
     publishOnLan: false,
     app: null,
     access: defaultRouteAccess(),
+    limits: limitsTextOf(defaultRouteAccess()),
   };
 }
 
@@ -105,6 +172,7 @@ export function routeValuesOf(route: Route): RouteFormValues {
     publishOnLan: route.publishOnLan,
     app: route.app,
     access: structuredClone(route.access),
+    limits: limitsTextOf(route.access),
   };
 }
 
@@ -127,6 +195,7 @@ export function routeValuesFrom(input: RouteInput): RouteFormValues {
     publishOnLan: input.publishOnLan ?? defaults.publishOnLan,
     app: input.app ?? null,
     access: input.access ? RouteAccessSchema.parse(input.access) : defaults.access,
+    limits: input.access ? limitsTextOf(RouteAccessSchema.parse(input.access)) : defaults.limits,
   };
 }
 
@@ -161,7 +230,21 @@ export function routeInputFrom(values: RouteFormValues): RouteInput {
     tls: routeTlsOf(values.tls),
     publishOnLan: values.publishOnLan,
     app: values.app,
-    access: $state.snapshot(values.access) as RouteAccess,
+    access: accessOf(values),
+  };
+}
+
+/** The access the route stores: the limits from what was typed, the chosen users only with "chosen". */
+function accessOf(values: RouteFormValues): RouteAccess {
+  const access = $state.snapshot(values.access) as RouteAccess;
+  return {
+    ...access,
+    limits: {
+      ...access.limits,
+      requestsPerMinute: wholeNumber(values.limits.requestsPerMinute),
+      loginPerMinute: wholeNumber(values.limits.loginPerMinute),
+      maxBodyBytes: megabytes(values.limits.maxBodyMb),
+    },
   };
 }
 
@@ -169,7 +252,8 @@ type Check = { ok: true; input: RouteInput; errors: Partial<Record<RouteField, s
 
 function check(values: RouteFormValues): Check {
   const result = RouteInputSchema.safeParse(routeInputFrom(values));
-  const issues = result.success ? [] : zodIssues(result.error);
+  // Words for a limit that is not a number come first: the field shows its first issue.
+  const issues = [...limitTextIssues(values.limits), ...(result.success ? [] : zodIssues(result.error))];
   // The schema accepts [] (trust nobody); only the form knows that an empty box was meant as a list.
   if (values.trustedProxiesChoice === 'list' && lines(values.trustedProxies).length === 0) {
     issues.push({ path: 'trustedProxies', message: emptyTrustedListMessage });

@@ -2,10 +2,13 @@
 // the page, so pages other branches add are covered too), plus Add route, Edit route, the first-run
 // guide and an unknown address, with routes and log entries present, on a 390×844 phone and a
 // 1280×800 desktop, light and dark: no sideways scroll, no element's right edge past the screen.
+// Issue 13: the Access page always, with a list (long addresses and notes), a provider with a long
+// URL, and a route open to the internet that uses the list (its form shows "Who can reach this").
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { addRoute, bodyRows, heading, proxyPort, startUiServe } from '../helpers/admin-ui.js';
+import type { AccessList } from '../../shared/access.js';
+import { addRoute, apiJson, bodyRows, heading, proxyPort, startUiServe } from '../helpers/admin-ui.js';
 import { browserMissing, launchBrowser, navigate, openAdmin, startTogether, waitFor } from '../helpers/browser.js';
 import { DESKTOP, overflowReport, PHONE } from '../helpers/layout.js';
 import { freePort } from '../helpers/ports.js';
@@ -66,12 +69,32 @@ describe('every admin page fits the screen, phone and desktop, light and dark', 
     await requestThrough(port, 'nas.home.arpa', '/share/photos');
     await requestThrough(port, 'unknown.home.arpa', '/');
 
+    const family = await apiJson<AccessList>(serve, '/api/access/lists', {
+      method: 'POST',
+      body: {
+        name: 'Family and friends across the whole country',
+        entries: [
+          { action: 'allow', range: '2001:db8:1234:5678:9abc:def0:1234:5678', note: 'Grandma’s house in the countryside, new router' },
+          { action: 'deny', range: '203.0.113.0/24', note: 'old VPS' },
+        ],
+      },
+    });
+    await apiJson(serve, '/api/access/providers', {
+      method: 'POST',
+      body: { name: 'Authelia', kind: 'authelia', url: 'http://authelia-on-the-nas.home.arpa:9091/api/authz/forward-auth', copyHeaders: ['Remote-User', 'Remote-Email'] },
+    });
+    const { id: _id, ...jellyfinFields } = jellyfin;
+    await apiJson(serve, `/api/routes/${encodeURIComponent(jellyfin.id)}`, {
+      method: 'PUT',
+      body: { ...jellyfinFields, access: { ...jellyfin.access, exposure: 'anyone', lists: [family.id], countries: { mode: 'deny', countries: ['KP', 'GB'] } } },
+    });
+
     const { page, close } = await openAdmin(browser, serve);
     try {
       await heading(page, 'Dashboard').waitFor();
       const hashes = await navHashes(page);
       assert.ok(hashes.length >= 5, `the navigation lists the pages (found ${hashes.join(', ')})`);
-      const pages = [...new Set([...hashes, '#/routes/new', `#/routes/${encodeURIComponent(jellyfin.id)}`, '#/welcome', '#/no-such-page'])];
+      const pages = [...new Set([...hashes, '#/access', '#/routes/new', `#/routes/${encodeURIComponent(jellyfin.id)}`, '#/welcome', '#/no-such-page'])];
 
       await navigate(page, '#/logs', 'Logs');
       await waitFor('the log to list the requests', async () => (await bodyRows(page.getByRole('table', { name: 'Access log' })).count()) >= 3);

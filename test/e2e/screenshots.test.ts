@@ -149,7 +149,7 @@ describe('screenshots of every page, light and dark', { skip: browserMissing() }
     }
   });
 
-  test('phone and desktop: dashboard, logs with a line opened, the route form, the menu open on the phone', async () => {
+  test('phone and desktop: dashboard, logs with a line opened, the route form, the Access page, the menu open on the phone', async () => {
     if ((await apiJson<unknown[]>(serve, '/api/routes')).length === 0) {
       await addRoute(serve, { title: 'Jellyfin', names: ['jellyfin.home.arpa'], upstream: upstream.address });
     }
@@ -181,6 +181,10 @@ describe('screenshots of every page, light and dark', { skip: browserMissing() }
 
         await navigate(page, '#/routes/new', 'Add route');
         await shootScreen(page, 'add-route', screen);
+
+        await navigate(page, '#/access', 'Access');
+        await page.getByRole('heading', { name: 'Would this address get in?', exact: true }).waitFor();
+        await shootScreen(page, 'access', screen);
       }
     } finally {
       await close();

@@ -42,8 +42,8 @@ describe('route numbers', () => {
     assert.equal(ERRORS_LABEL, 'Errors since start');
     assert.match(NUMBERS_EXPLAINED, /Errors since start: failed responses .* since Gatehouse started/);
     assert.match(NUMBERS_EXPLAINED, /last 60 seconds/);
-    assert.deepEqual(routeNumbers(undefined), { perMinute: '—', errors: '—', p99: '—' });
+    assert.deepEqual(routeNumbers(undefined), { perMinute: '—', errors: '—', refused: '—', p99: '—' });
     const stats = { routeId: 'a', requests: 9, errors: 2, bytesIn: 0, bytesOut: 0, p50Ms: 3, p99Ms: 41.6, requestsPerMinute: 7, openWebSockets: 0, refused: 0, refusedPerMinute: 0 };
-    assert.deepEqual(routeNumbers(stats), { perMinute: '7', errors: '2', p99: '42 ms' });
+    assert.deepEqual(routeNumbers(stats), { perMinute: '7', errors: '2', refused: '0', p99: '42 ms' });
   });
 });

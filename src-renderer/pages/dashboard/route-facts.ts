@@ -14,11 +14,22 @@ export const ERRORS_LABEL = 'Errors since start';
 
 /** The key under the table: over what period each number is counted (stats.ts). */
 export const NUMBERS_EXPLAINED =
-  'Req/min: requests in the last 60 seconds. Errors since start: failed responses (a 5xx from the service, or Gatehouse could not reach it) since Gatehouse started. p99: 99% of requests in the last 5 minutes were faster than this.';
+  'Req/min: requests in the last 60 seconds. Errors since start: failed responses (a 5xx from the service, or Gatehouse could not reach it) since Gatehouse started. Refused: requests turned away by access rules, limits, scanner blocking or sign-in since Gatehouse started (in the last minute after the slash). p99: 99% of requests in the last 5 minutes were faster than this.';
+
+/** The tag of a route open to anyone on the internet; LAN-only routes carry none. */
+export const INTERNET_TAG = 'Internet';
+export const INTERNET_TAG_TITLE = 'Anyone on the internet can reach this route (exposure: anyone).';
+
+/** Whether the route is reachable from the internet (not only from this network). */
+export function reachableFromInternet(route: Route): boolean {
+  return route.access.exposure === 'anyone';
+}
 
 export interface RouteNumbers {
   perMinute: string;
   errors: string;
+  /** "12 / 3": since start, then in the last minute; "0" when none. */
+  refused: string;
   p99: string;
 }
 
@@ -26,6 +37,7 @@ export function routeNumbers(stats: RouteStats | undefined): RouteNumbers {
   return {
     perMinute: stats ? String(stats.requestsPerMinute) : '—',
     errors: stats ? String(stats.errors) : '—',
+    refused: stats ? (stats.refusedPerMinute > 0 ? `${stats.refused} / ${stats.refusedPerMinute}` : String(stats.refused)) : '—',
     p99: stats?.p99Ms != null ? `${Math.round(stats.p99Ms)} ms` : '—',
   };
 }

@@ -24,6 +24,11 @@ export interface LogRow extends AccessLogEntry {
   key: number;
 }
 
+/** A request Gatehouse turned away on purpose (access, limits, scanners, sign-in): it names the rule. */
+export function isRefusal(entry: AccessLogEntry): boolean {
+  return entry.rule !== null;
+}
+
 /** A request that failed: Gatehouse answered for the upstream (error set), or the upstream sent 5xx. */
 export function isFailure(entry: AccessLogEntry): boolean {
   return entry.error !== null || entry.status >= 500;
@@ -37,13 +42,14 @@ export function matchesStatus(entry: AccessLogEntry, filter: StatusFilter): bool
 
 /**
  * Whether an entry contains every word of `query` (case-insensitive) in its host, path, status,
- * method, client address or failure (code and plain-words reason): "502 jellyfin" finds the
- * Jellyfin requests that got a 502.
+ * method, client address, failure (code and plain-words reason), the rule that refused it or the
+ * user who signed in: "502 jellyfin" finds the Jellyfin requests that got a 502, "family" the
+ * requests the list Family decided.
  */
 export function matchesSearch(entry: AccessLogEntry, query: string): boolean {
   const words = query.toLowerCase().split(/\s+/).filter((word) => word !== '');
   if (words.length === 0) return true;
-  const text = [entry.host, entry.path, String(entry.status), entry.method, entry.client, entry.error ?? '', entry.detail ?? ''].join(' ').toLowerCase();
+  const text = [entry.host, entry.path, String(entry.status), entry.method, entry.client, entry.error ?? '', entry.detail ?? '', entry.rule ?? '', entry.user ?? ''].join(' ').toLowerCase();
   return words.every((word) => text.includes(word));
 }
 
