@@ -261,6 +261,8 @@ export interface ForwardAuthPreset {
   copyHeaders: string[];
   /** Where in the provider's documentation this comes from. */
   docs: string;
+  /** The response header that names who signed in (for the log and request.user). */
+  userHeader: string;
   /**
    * What to enter and what the provider needs, in plain words, for the form's hint ("Enter
    * http://<Authelia's address>:9091/api/authz/forward-auth; …").

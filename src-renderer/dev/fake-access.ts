@@ -17,43 +17,11 @@ import {
   type SignInProvider,
 } from '../../shared/access.js';
 import { ApiError } from '../../shared/api.js';
+import { FORWARD_AUTH_PRESETS } from '../../shared/forward-auth-presets.js';
 import type { Route } from '../../shared/model.js';
 
-/** The presets the fake reports; the real ones come from the core's sign-in piece. */
-export const FAKE_PRESETS: ForwardAuthPreset[] = [
-  {
-    kind: 'authelia',
-    label: 'Authelia',
-    path: '/api/authz/forward-auth',
-    examplePort: 9091,
-    copyHeaders: ['Remote-User', 'Remote-Groups', 'Remote-Email', 'Remote-Name'],
-    docs: 'https://www.authelia.com/integration/proxies/forwarded-headers/',
-  },
-  {
-    kind: 'authentik',
-    label: 'Authentik',
-    path: '/outpost.goauthentik.io/auth/nginx',
-    examplePort: 9000,
-    copyHeaders: ['X-authentik-username', 'X-authentik-email', 'X-authentik-groups'],
-    docs: 'https://docs.goauthentik.io/docs/add-secure-apps/providers/proxy/server_nginx',
-  },
-  {
-    kind: 'tinyauth',
-    label: 'tinyauth',
-    path: '/api/auth/nginx',
-    examplePort: 3000,
-    copyHeaders: ['Remote-User', 'Remote-Email', 'Remote-Name', 'Remote-Groups'],
-    docs: 'https://tinyauth.app/docs/guides/nginx-proxy-manager',
-  },
-  {
-    kind: 'oauth2-proxy',
-    label: 'oauth2-proxy',
-    path: '/oauth2/auth',
-    examplePort: 4180,
-    copyHeaders: ['X-Auth-Request-User', 'X-Auth-Request-Email'],
-    docs: 'https://oauth2-proxy.github.io/oauth2-proxy/configuration/integration',
-  },
-];
+/** The presets the fake reports: the core's own. */
+export const FAKE_PRESETS: ForwardAuthPreset[] = [...FORWARD_AUTH_PRESETS];
 
 const label = (route: Route) => `"${route.title || route.names[0] || route.id}"`;
 
