@@ -3,6 +3,7 @@
 // instance's, made a valid label and kept clear of names routes already use), the upstream (the
 // scheme it answered with, an IPv4 address first), the app's options from its preset, HTTPS from the
 // local CA and the name published on the LAN, so Map it → Save gives a trusted, resolvable route.
+import { defaultRouteAccess } from '../../shared/access.js';
 import type { Route, RouteInput } from '../../shared/model.js';
 import type { AppPreset, DiscoveredService, Identification, ProbedPort } from '../../shared/status.js';
 
@@ -137,6 +138,10 @@ export function mapIt(
       trustedProxies: null,
       tls: { mode: 'local', certificateId: null, redirectHttp: false, hsts: false },
       publishOnLan: true,
+      // The app, when identified: its sign-in paths get the tighter login limit (docs/limits.md).
+      app: preset?.id ?? null,
+      // A discovered service starts reachable from this network only, like every new route.
+      access: defaultRouteAccess(),
     },
     origin: `${identification?.app ?? instance ?? 'the service'} at ${hostPort}`,
     evidence: identification?.evidence ?? [],

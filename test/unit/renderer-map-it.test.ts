@@ -8,6 +8,7 @@ import type { DiscoveredService, Identification, ProbedPort } from '../../shared
 import { samplePresets } from '../../src-renderer/dev/fake-discovery.js';
 import { sampleRoute } from '../../src-renderer/dev/fake-gatehouse.js';
 import { freeLocalName, mapIt, nameLabel, presetFor, upstreamAddress, upstreamUrl } from '../../src-renderer/discovery/map-it.js';
+import { defaultRouteAccess } from '../../shared/access.js';
 
 const presets = samplePresets();
 
@@ -91,6 +92,8 @@ describe('mapIt', () => {
       trustedProxies: null,
       tls: { mode: 'local', certificateId: null, redirectHttp: false, hsts: false },
       publishOnLan: true,
+      app: 'jellyfin',
+      access: defaultRouteAccess(),
     });
     assert.equal(draft.origin, 'Jellyfin at 10.33.0.4:8096');
     assert.deepEqual(draft.evidence, ['GET /System/Info/Public: ProductName "Jellyfin Server"']);
