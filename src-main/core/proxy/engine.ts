@@ -351,6 +351,9 @@ export class ProxyEngine {
     });
   }
 
+  // -------------------------------------------------------------------------------------------
+  // How a request ends: Gatehouse's own answer or page, then one log entry and the counters
+
   /** Answers with Gatehouse's own page. */
   private fail(ex: Exchange, error: ProxyError): void {
     ex.failed(error);
