@@ -1,38 +1,38 @@
-// The proxy engine: the HTTP and HTTPS listeners and the request path. A request runs these passes
-// in order — admit (limits → target (Host) → route, and over TLS the SNI's route) → the route's
-// passes (client address → access → scanners → limits → sign-in; passes/pass.ts) → forward — and
-// ends in exactly one access-log entry, whichever listener and protocol (HTTP/1.1, HTTP/2) it came by. Routes and
-// settings can change at any time: a change provisions a new route table and swaps it in, so
-// requests and WebSockets already under way finish on the route they started with.
-import { STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { constants as http2Constants, type Http2ServerRequest, type Http2ServerResponse } from 'node:http2';
+// The proxy engine: routes, settings and the request path. A request runs these passes in order —
+// admit (limits → target (Host) → route, and over TLS the SNI's route) → the route's passes (client
+// address → access → scanners → limits → sign-in; passes/pass.ts) → forward — and ends in exactly
+// one access-log entry, whichever listener and protocol (HTTP/1.1, HTTP/2) it came by. The
+// listeners that accept it are listeners.ts's; a WebSocket or other Upgrade takes the same passes
+// on a raw socket in upgrade-path.ts. Routes and settings can change at any time: a change
+// provisions a new route table and swaps it in, so requests and WebSockets already under way
+// finish on the route they started with.
+import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
+import { constants as http2Constants, type Http2ServerResponse } from 'node:http2';
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { Duplex } from 'node:stream';
 import type { ProxySettings, Route } from '../../../shared/model.js';
 import type { AccessLogEntry, ListenerInfo, StatsSnapshot } from '../../../shared/status.js';
 import { ConnectionFront } from '../net/connection-front.js';
-import { listen } from '../net/listen.js';
 import { OwnNetworks } from '../net/own-networks.js';
 import { detailAudience, requestSeesDetails, type DetailAudience } from './error-audience.js';
 import { acceptsHtml, renderErrorPage } from './error-page.js';
 import { ProxyError, REFUSAL_CODES } from './errors.js';
 import { bytesReadSinceLastRequest, Exchange } from './exchange.js';
-import { createHttp1Server, MAX_HEADER_BYTES, MAX_HEADERS } from './http1-server.js';
-import { forward, hasBody } from './forward.js';
+import { MAX_HEADER_BYTES, MAX_HEADERS } from './http1-server.js';
+import { forward } from './forward.js';
 import { noHealth, type PassiveHealth } from './health.js';
-import { clientAddress, http2RequestTarget, loggedClient, peerAddress, requestTarget, TrustedProxies, upstreamHeaders, type RequestTarget } from './request-head.js';
+import { HTTP2_PSEUDO_HEADERS, ProxyListeners } from './listeners.js';
+import { http2RequestTarget, loggedClient, peerAddress, requestTarget, TrustedProxies, upstreamHeaders, type RequestTarget } from './request-head.js';
 import { ANSWERED, noPasses, runPasses, type PassFactory, type PassOutcome, type PassRequest } from './passes/pass.js';
 import { RouteTable, type ProvisionedRoute } from './route-table.js';
 import { ProxyStats } from './stats.js';
 import type { PublicPages, RouteCertificates } from './tls-certificates.js';
-import { HttpsListener, normalizedServername } from './tls-listener.js';
+import { normalizedServername } from './tls-listener.js';
 import { UpstreamRegistry } from './upstreams.js';
-import { refuseUpgrade, relayIgnoringUpgrade, tunnelWebSocket } from './websocket.js';
+import { handleUpgrade, type UpgradeHost } from './upgrade-path.js';
 
 export { MAX_HEADER_BYTES, MAX_HEADERS };
-/** Pseudo-header fields an HTTP/2 request carries besides its headers (:method, :scheme, :authority, :path, :protocol). */
-const HTTP2_PSEUDO_HEADERS = 5;
 /** How long a stop waits for requests under way before cutting them. */
 const STOP_GRACE_MS = 10_000;
 /** Sent on HTTPS responses of routes with HSTS on: one year, the value browsers' preload lists ask for. */
@@ -76,24 +76,20 @@ export class ProxyEngine {
   private readonly counters = new ProxyStats();
   private readonly onRequestLogged: (entry: AccessLogEntry, req: IncomingMessage | null) => void;
   private readonly stopGraceMs: number;
-  private server: Server | null = null;
-  private listener: ListenerInfo | null = null;
-  private tlsListener: ListenerInfo | null = null;
   private readonly tunnels = new Set<Duplex>();
   /** Connections answered with `Connection: close` over an unread body: nothing after it is trusted. */
   private readonly closing = new WeakSet<Duplex>();
   private active = 0;
   private idle: (() => void) | null = null;
   private readonly forwardDeps;
+  private readonly upgradeHost: UpgradeHost;
   private passesFor: PassFactory;
   private readonly health: PassiveHealth;
   private readonly certificates: RouteCertificates | null;
   private readonly publicPages: PublicPages | null;
-  private httpsListener: HttpsListener | null = null;
-  /** The HTTP/1.1-over-TLS server the HTTPS listener hands connections to. */
-  private tlsServer: Server | null = null;
   /** PROXY protocol headers and the per-client connection cap, before HTTP or TLS (both listeners). */
   private readonly front: ConnectionFront;
+  private readonly listeners: ProxyListeners;
 
   constructor(options: ProxyEngineOptions) {
     this.settings = options.settings;
@@ -122,14 +118,39 @@ export class ProxyEngine {
       health: this.health,
       fail: (ex: Exchange, error: ProxyError) => this.fail(ex, error),
     };
+    this.upgradeHost = {
+      closing: this.closing,
+      tunnels: this.tunnels,
+      health: this.health,
+      counters: this.counters,
+      timeouts: () => this.settings.timeouts,
+      trusted: () => this.trusted,
+      admit: (req, seen, socket) => this.admit(req, seen, socket),
+      seesDetails: (req, peer, trusted) => this.seesDetails(req, peer, trusted),
+      servesHttps: (route) => this.servesHttps(route),
+      httpsLocation: (target) => this.httpsLocation(target),
+      headersFor: (req, peer, via, route) => this.headersFor(req, peer, via, route),
+      log: (entry, req) => this.log(entry, 0, req),
+    };
+    this.listeners = new ProxyListeners(
+      {
+        request: (req, res, socket, secure, h2) => this.onRequest(req, res, socket, secure, h2),
+        upgrade: (req, socket, head, secure) => handleUpgrade(this.upgradeHost, req, socket, head, secure),
+        refused: (entry) => this.log(entry, 0, null),
+        detailsAllowed: (address) => this.detailsAllowed(address),
+        routeForName: (name) => this.table.match(name)?.id ?? null,
+      },
+      this.front,
+      this.certificates,
+    );
   }
 
   get http(): ListenerInfo | null {
-    return this.listener;
+    return this.listeners.http;
   }
 
   get https(): ListenerInfo | null {
-    return this.tlsListener;
+    return this.listeners.https;
   }
 
   /** Provisions `routes` and swaps them in atomically; requests under way keep their old route. */
@@ -150,8 +171,7 @@ export class ProxyEngine {
     this.trusted = trusted;
     this.front.setProxyProtocolFrom(settings.proxyProtocolFrom);
     this.detailsAllowed = detailAudience(settings.errorDetails, this.ownNetworks);
-    if (this.server) this.applyServerTimeouts(this.server);
-    if (this.tlsServer) this.applyServerTimeouts(this.tlsServer);
+    this.listeners.applyTimeouts(settings.timeouts);
     if (reprovision) this.provision();
   }
 
@@ -188,50 +208,16 @@ export class ProxyEngine {
    * Rejects with a ListenError that names the port and says how to fix it.
    */
   async start(): Promise<ListenerInfo> {
-    if (this.server && this.listener) return this.listener;
-    const server = this.createHttp1Server(false);
-    this.front.attach(server, false, (socket, client) => this.refuseConnection(socket, client));
-    const { bindAddress, httpPort, httpsPort } = this.settings;
-    const listener = await listen(server, 'proxy', bindAddress, httpPort);
-    if (this.certificates) {
-      const tlsServer = this.createHttp1Server(true);
-      const https = new HttpsListener({
-        certificates: this.certificates,
-        routeForName: (name) => this.table.match(name)?.id ?? null,
-        http1: tlsServer,
-        onHttp2Request: (req, res, socket) => this.onHttp2Request(req, res, socket),
-        handshakeTimeoutMs: this.settings.timeouts.headersMs,
-        idleTimeoutMs: this.settings.timeouts.keepAliveMs,
-        maxHeaderPairs: MAX_HEADERS + 1 + HTTP2_PSEUDO_HEADERS,
-        maxHeaderBytes: MAX_HEADER_BYTES,
-        front: this.front,
-      });
-      try {
-        this.tlsListener = await https.listen(bindAddress, httpsPort);
-      } catch (error) {
-        await new Promise<void>((resolve) => server.close(() => resolve()));
-        await https.beginClose();
-        throw error;
-      }
-      this.httpsListener = https;
-      this.tlsServer = tlsServer;
-    }
-    this.listener = listener;
-    this.server = server;
+    if (this.listeners.http) return this.listeners.http;
+    const listener = await this.listeners.start(this.settings);
     this.provision();
     return listener;
   }
 
   /** Stops accepting; requests under way get the grace period, then everything is closed. */
   async stop(): Promise<void> {
-    const server = this.server;
-    if (!server) return;
-    const https = this.httpsListener;
-    this.server = this.tlsServer = this.httpsListener = null;
-    this.listener = this.tlsListener = null;
-    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-    const tlsClosed = https?.beginClose();
-    server.closeIdleConnections();
+    const closing = this.listeners.beginStop();
+    if (!closing) return;
     if (this.active > 0) {
       const drained = new Promise<void>((resolve) => (this.idle = resolve));
       let timer: NodeJS.Timeout | undefined;
@@ -239,51 +225,15 @@ export class ProxyEngine {
       clearTimeout(timer);
       this.idle = null;
     }
-    server.closeAllConnections();
-    https?.destroyAll();
-    this.front.destroyAll();
+    closing.cut();
     for (const socket of this.tunnels) socket.destroy();
     this.tunnels.clear();
     await this.upstreams.destroyAll();
-    await closed;
-    await tlsClosed;
-  }
-
-  /** An HTTP/1.1 server for the plain listener, or for connections the HTTPS listener hands over. */
-  private createHttp1Server(secure: boolean): Server {
-    const server = createHttp1Server({
-      request: (req, res) => this.onRequest(req, res, req.socket as Socket, secure, false),
-      upgrade: (req, socket, head) => this.onUpgrade(req, socket, head, secure),
-      refused: (entry) => this.log(entry, 0, null),
-      detailsAllowed: (address) => this.detailsAllowed(address),
-    });
-    this.applyServerTimeouts(server);
-    return server;
-  }
-
-  /**
-   * A plain-HTTP connection over the per-client cap: a 429 page, then closed. Its input is read
-   * and dropped until then, so the client gets the page rather than a reset.
-   */
-  private refuseConnection(socket: Socket, client: string): void {
-    const error = new ProxyError('too_many_connections', `${client} already has ${this.front.openFrom(client)} connections open (access.maxConnectionsPerClient).`, { rule: 'connections per client' });
-    socket.on('error', () => {});
-    socket.resume();
-    setTimeout(() => socket.destroy(), 1000).unref();
-    refuseUpgrade(socket, error, { route: null, accept: undefined, details: false });
-    this.log({ time: new Date().toISOString(), client, host: '', method: '', path: '', status: error.status, bytes: 0, durationMs: 0, routeId: null, upstream: null, error: error.code, detail: error.detail, rule: error.refusal?.rule ?? null, user: null }, 0, null);
+    await closing.closed;
   }
 
   // -------------------------------------------------------------------------------------------
   // The request path
-
-  /**
-   * One HTTP/2 request: Node's compatibility objects stand in for IncomingMessage/ServerResponse
-   * (see exchange.ts for where they differ); `socket` is the TLS connection, which outlives them.
-   */
-  private onHttp2Request(req: Http2ServerRequest, res: Http2ServerResponse, socket: TLSSocket): void {
-    this.onRequest(req as unknown as IncomingMessage, res as unknown as ServerResponse, socket, true, true);
-  }
 
   /** `socket`: the connection (Node unsets req.socket once a body is read, and bytesIn needs it). */
   private onRequest(req: IncomingMessage, res: ServerResponse, socket: Socket, secure: boolean, h2: boolean): void {
@@ -343,12 +293,12 @@ export class ProxyEngine {
    * than sending browsers to a certificate warning they cannot get past.
    */
   private servesHttps(route: ProvisionedRoute): boolean {
-    return this.tlsListener !== null && this.certificates?.certificateFor(route.id) != null;
+    return this.listeners.https !== null && this.certificates?.certificateFor(route.id) != null;
   }
 
   /** Where a redirect to HTTPS points: the same name and path on the HTTPS listener. */
   private httpsLocation(target: RequestTarget): string {
-    const port = (this.tlsListener as ListenerInfo).port;
+    const port = (this.listeners.https as ListenerInfo).port;
     return `https://${target.hostname}${port === 443 ? '' : `:${port}`}${target.path}`;
   }
 
@@ -401,117 +351,8 @@ export class ProxyEngine {
     });
   }
 
-  private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, secure: boolean): void {
-    socket.on('error', () => {}); // a reset from either side is routine, never a crash
-    if (this.closing.has(socket)) return void socket.end(); // pipelined behind a refusal: see onRequest
-    const started = performance.now();
-    const startedAt = Date.now();
-    const peer = clientAddress(req);
-    const accept = req.headers.accept;
-    const seen: { target: RequestTarget | null } = { target: null };
-    let route: ProvisionedRoute | null = null;
-    const client = () => loggedClient(req, peer, route?.trusted ?? this.trusted);
-    const detailsAllowed = () => this.seesDetails(req, peer, route?.trusted ?? this.trusted);
-    /** What the route's passes recorded (who signed in, the rule that answered), for the log. */
-    let passed: PassRequest | null = null;
-    const log = (status: number, bytes: number, failure: ProxyError | null) =>
-      this.log(
-        {
-          time: new Date(startedAt).toISOString(),
-          client: client(),
-          host: seen.target?.hostname ?? '',
-          method: req.method ?? 'GET',
-          path: req.url ?? '',
-          status,
-          bytes,
-          durationMs: Math.round((performance.now() - started) * 100) / 100,
-          routeId: route?.id ?? null,
-          upstream: route?.upstream.address ?? null,
-          error: failure?.code ?? null,
-          detail: failure?.detail ?? null,
-          rule: failure?.refusal?.rule ?? passed?.rule ?? null,
-          user: passed?.user ?? null,
-        },
-        0,
-        req,
-      );
-    const refuse = (error: ProxyError) => {
-      refuseUpgrade(socket, error, { route: route?.title ?? null, accept, details: detailsAllowed() });
-      log(error.status, 0, error);
-    };
-    try {
-      route = this.admit(req, seen, socket as Socket);
-    } catch (error) {
-      return refuse(error as ProxyError);
-    }
-    if (!secure && route.tls.redirectHttp && this.servesHttps(route)) {
-      // An HTTPS-only route takes no upgrade over plain HTTP (the WebSocket would run unencrypted):
-      // the same redirect a request gets, which a client that follows redirects takes to wss.
-      const location = this.httpsLocation(seen.target as RequestTarget);
-      socket.end(`HTTP/1.1 308 Permanent Redirect\r\nlocation: ${location}\r\ncache-control: no-store\r\ncontent-length: 0\r\nconnection: close\r\n\r\n`);
-      return log(308, 0, null);
-    }
-    const admitted = route;
-    if (admitted.passes.length === 0) return this.proceedUpgrade(socket, head, req, admitted, peer, secure, seen.target as RequestTarget, null, started, log, refuse, detailsAllowed);
-    const request = (passed = upgradeRequest(req, socket as Socket, peer, secure, seen.target as RequestTarget, admitted, (status, headers, body) => {
-      if (socket.writable) socket.end(rawResponse(status, headers, body));
-      log(status, Buffer.byteLength(body), null);
-    }));
-    runPasses(admitted.passes, request, (outcome) => {
-      if (outcome === ANSWERED) return;
-      if (outcome) {
-        this.counters.counters(admitted.id).recordRefused(startedAt);
-        return refuse(outcome);
-      }
-      if (socket.destroyed) return;
-      this.proceedUpgrade(socket, head, req, admitted, peer, secure, seen.target as RequestTarget, request.upstreamSet, started, log, refuse, detailsAllowed);
-    });
-  }
-
-  /** Tunnels (or relays) an upgrade its route's passes let through. */
-  private proceedUpgrade(
-    socket: Duplex,
-    head: Buffer,
-    req: IncomingMessage,
-    route: ProvisionedRoute,
-    peer: string,
-    secure: boolean,
-    target: RequestTarget,
-    upstreamSet: string[] | null,
-    started: number,
-    log: (status: number, bytes: number, failure: ProxyError | null) => void,
-    refuse: (error: ProxyError) => void,
-    detailsAllowed: () => boolean,
-  ): void {
-    const accept = req.headers.accept;
-    const counters = this.counters.counters(route.id);
-    const deps = {
-      timeouts: this.settings.timeouts,
-      tunnels: this.tunnels,
-      health: this.health,
-      done: (status: number, bytes: number, failure: ProxyError | null) => {
-        // A tunnel's lifetime is not a response time (stats.ts); a refused or relayed upgrade's is.
-        if (status === 101) counters.recordUpgraded(false, 0, bytes, Date.now());
-        else counters.record(performance.now() - started, status >= 500, 0, bytes, Date.now());
-        log(status, bytes, failure);
-      },
-      onOpen: () => counters.openWebSockets++,
-      onClose: () => counters.openWebSockets--,
-      detailsAllowed,
-    };
-    const headers = this.headersFor(req, peer, { target, secure, h2: false, upstreamSet, client: loggedClient(req, peer, route.trusted) }, route);
-    if ((req.headers.upgrade ?? '').trim().toLowerCase() !== 'websocket') {
-      // Node hands every Upgrade request here, body unread; one with a body cannot be relayed.
-      if (hasBody(req.headers)) {
-        return refuse(new ProxyError('upgrade_refused', `Gatehouse only forwards WebSocket upgrades, not "${req.headers.upgrade}"; send the request without Upgrade.`));
-      }
-      return relayIgnoringUpgrade(socket, route, { method: req.method ?? 'GET', path: target.path, headers, accept }, deps);
-    }
-    if (!route.websocket) {
-      return refuse(new ProxyError('websocket_disabled', `WebSocket is turned off for ${route.title}. Turn it on in the route's settings if the service needs it.`));
-    }
-    tunnelWebSocket(socket, head, route, { path: target.path, headers, accept }, deps);
-  }
+  // -------------------------------------------------------------------------------------------
+  // How a request ends: Gatehouse's own answer or page, then one log entry and the counters
 
   /** Answers with Gatehouse's own page. */
   private fail(ex: Exchange, error: ProxyError): void {
@@ -585,37 +426,6 @@ export class ProxyEngine {
     this.upstreams.retainOnly(this.table.upstreamKeys);
     this.counters.retainOnly(new Set(this.routes.map((r) => r.id)));
   }
-
-  private applyServerTimeouts(server: Server): void {
-    const { headersMs, keepAliveMs } = this.settings.timeouts;
-    server.headersTimeout = headersMs;
-    server.keepAliveTimeout = keepAliveMs;
-  }
-}
-
-/** The PassRequest of an upgrade: what a request's Exchange records, for a raw socket. */
-function upgradeRequest(
-  req: IncomingMessage,
-  socket: Socket,
-  peer: string,
-  secure: boolean,
-  target: RequestTarget,
-  route: ProvisionedRoute,
-  respond: PassRequest['respond'],
-): PassRequest {
-  return { req, peer, client: peer, secure, upgrade: true, target, route, socket, rule: null, user: null, upstreamSet: null, maxBodyBytes: 0, respond };
-}
-
-/** A whole HTTP/1.1 response as bytes, for a socket that never became a response object. */
-function rawResponse(status: number, headers: Record<string, string | string[]>, body: Buffer | string): Buffer {
-  let head = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Unknown'}\r\n`;
-  for (const [name, value] of Object.entries(headers)) {
-    const lower = name.toLowerCase();
-    if (lower === 'content-length' || lower === 'connection' || lower === 'transfer-encoding') continue;
-    for (const item of Array.isArray(value) ? value : [value]) head += `${name}: ${item}\r\n`;
-  }
-  head += `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n`;
-  return Buffer.concat([Buffer.from(head, 'latin1'), Buffer.isBuffer(body) ? body : Buffer.from(body)]);
 }
 
 function trustedFrom(settings: ProxySettings): TrustedProxies {

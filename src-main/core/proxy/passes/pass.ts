@@ -6,8 +6,8 @@
 // wrote the response itself (a forward-auth server's redirect to its login page). A pass that is
 // off for a route is simply not in the route's list, so it costs nothing.
 //
-// Requests and WebSocket upgrades run the same list: a pass sees a PassRequest, which the engine
-// builds from either.
+// Requests and WebSocket upgrades run the same list: a pass sees a PassRequest, which engine.ts
+// builds from a request's Exchange and upgrade-path.ts from an upgrade's raw socket.
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Route } from '../../../../shared/model.js';
