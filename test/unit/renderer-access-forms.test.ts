@@ -135,18 +135,20 @@ describe('ProviderForm', () => {
   });
 
   it('switching presets changes the path, port, headers and the untouched name', () => {
+    const preset = (kind: string) => FAKE_PRESETS.find((candidate) => candidate.kind === kind)!;
     const form = new ProviderForm(setup().api, FAKE_PRESETS);
     form.host = 'auth.home.arpa';
     form.choose('oauth2-proxy');
     assert.equal(form.name, 'oauth2-proxy');
     assert.equal(form.url, 'http://auth.home.arpa:4180/oauth2/auth');
-    assert.deepEqual(form.input().copyHeaders, ['X-Auth-Request-User', 'X-Auth-Request-Email']);
+    assert.deepEqual(form.input().copyHeaders, preset('oauth2-proxy').copyHeaders);
+    assert.equal(form.input().copyHeaders[0], 'X-Auth-Request-User');
     form.name = 'My SSO';
     form.choose('authentik');
     assert.equal(form.name, 'My SSO', 'a name the person typed stays');
-    assert.equal(form.url, 'http://auth.home.arpa:9000/outpost.goauthentik.io/auth/nginx');
+    assert.equal(form.url, 'http://auth.home.arpa:9000/outpost.goauthentik.io/auth/traefik');
     form.choose('custom');
-    assert.equal(form.url, 'http://auth.home.arpa:9000/outpost.goauthentik.io/auth/nginx', 'custom starts from the URL so far');
+    assert.equal(form.url, 'http://auth.home.arpa:9000/outpost.goauthentik.io/auth/traefik', 'custom starts from the URL so far');
   });
 
   it('brackets an IPv6 address and uses https when asked', () => {
