@@ -1,6 +1,7 @@
 // How the Access page and the route form say the access contract's values in plain words, in one
 // place: the verdict's steps, CrowdSec's state, the exposure.
 import type { AccessStep, AccessVerdict, CrowdsecState, Exposure } from '../../shared/access.js';
+import { countryLabel } from './countries.js';
 
 /** The documented order, as the Access page states it above every list. */
 export const LIST_RULE = "Read top to bottom; the first entry that matches decides. If none matches, the route's exposure decides.";
@@ -33,10 +34,10 @@ export function verdictHeadline(verdict: AccessVerdict): string {
   return `${verdict.address} gets in${signIn}.`;
 }
 
-/** Where the address is, in words: "on this network", "outside this network (DE)". */
+/** Where the address is, in words: "on this network", "outside this network, in Germany (DE)". */
 export function verdictWhere(verdict: AccessVerdict): string {
   if (verdict.lan) return 'It is on this network.';
-  return verdict.country ? `It is outside this network, in ${verdict.country}.` : 'It is outside this network.';
+  return verdict.country ? `It is outside this network, in ${countryLabel(verdict.country)}.` : 'It is outside this network.';
 }
 
 export const crowdsecStateWords: Record<CrowdsecState, string> = {

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createApiClient } from '../../shared/api.js';
 import { defaultRouteAccess } from '../../shared/access.js';
-import { outcomeWords, stepWords, verdictHeadline } from '../../src-renderer/access/access-words.js';
+import { outcomeWords, stepWords, verdictHeadline, verdictWhere } from '../../src-renderer/access/access-words.js';
 import { FAKE_PRESETS } from '../../src-renderer/dev/fake-access.js';
 import { FakeGatehouse, sampleRoute } from '../../src-renderer/dev/fake-gatehouse.js';
 
@@ -53,6 +53,14 @@ describe('AccessCheck', () => {
     const other = await check.check();
     assert.equal(other?.admitted, true, 'no entry matched; the route is open to anyone');
     assert.equal(verdictHeadline(other!), '198.51.100.1 gets in.');
+  });
+
+  it('says where an address is in words, a country by its name', () => {
+    const verdict = { address: '203.0.113.5', routeId: 'r1', admitted: false, lan: false, country: null as string | null, steps: [], signIn: 'none' };
+    assert.equal(verdictWhere(verdict), 'It is outside this network.');
+    assert.equal(verdictWhere({ ...verdict, country: 'AU' }), 'It is outside this network, in Australia (AU).');
+    assert.equal(verdictWhere({ ...verdict, country: 'ZZ' }), 'It is outside this network, in ZZ.', 'a code without a name stays a code');
+    assert.equal(verdictWhere({ ...verdict, address: '192.168.1.20', lan: true }), 'It is on this network.');
   });
 
   it('asks for a route when none is chosen', async () => {
@@ -135,18 +143,20 @@ describe('ProviderForm', () => {
   });
 
   it('switching presets changes the path, port, headers and the untouched name', () => {
+    const preset = (kind: string) => FAKE_PRESETS.find((candidate) => candidate.kind === kind)!;
     const form = new ProviderForm(setup().api, FAKE_PRESETS);
     form.host = 'auth.home.arpa';
     form.choose('oauth2-proxy');
     assert.equal(form.name, 'oauth2-proxy');
     assert.equal(form.url, 'http://auth.home.arpa:4180/oauth2/auth');
-    assert.deepEqual(form.input().copyHeaders, ['X-Auth-Request-User', 'X-Auth-Request-Email']);
+    assert.deepEqual(form.input().copyHeaders, preset('oauth2-proxy').copyHeaders);
+    assert.ok(preset('oauth2-proxy').copyHeaders.includes('X-Auth-Request-User'), 'the user header is among them');
     form.name = 'My SSO';
     form.choose('authentik');
     assert.equal(form.name, 'My SSO', 'a name the person typed stays');
-    assert.equal(form.url, 'http://auth.home.arpa:9000/outpost.goauthentik.io/auth/nginx');
+    assert.equal(form.url, 'http://auth.home.arpa:9000/outpost.goauthentik.io/auth/traefik');
     form.choose('custom');
-    assert.equal(form.url, 'http://auth.home.arpa:9000/outpost.goauthentik.io/auth/nginx', 'custom starts from the URL so far');
+    assert.equal(form.url, 'http://auth.home.arpa:9000/outpost.goauthentik.io/auth/traefik', 'custom starts from the URL so far');
   });
 
   it('brackets an IPv6 address and uses https when asked', () => {

@@ -1,4 +1,5 @@
-// The Settings page's newer fields: who sees error details, the admin's extra host names (each
+// The Settings page's newer fields: who sees error details, the access logs (access.log and the
+// combined log for CrowdSec), the admin's extra host names (each
 // validated at its field, by the shared schema and by the server), and the note beside a field that
 // a `gatehouse serve` flag overrides for this run.
 /// <reference types="svelte" />
@@ -51,6 +52,48 @@ describe('error details and admin host names', () => {
     const refusal = new ApiError('invalid_input', 'Check the highlighted fields.', { issues: [{ path: 'admin.allowedHosts.0', message: 'that name is this machine\'s already' }] });
     assert.equal(await form.save(() => Promise.reject(refusal)), 'refused');
     assert.equal(form.message('allowedHosts'), 'that name is this machine\'s already');
+    assert.equal(form.error, null);
+  });
+});
+
+describe('the access logs', () => {
+  it('the combined log starts off and the access log on, as the defaults say', () => {
+    const form = new GeneralSettingsForm(general());
+    assert.equal(form.values.combinedLog, false);
+    assert.equal(form.values.accessLog, true);
+    assert.equal(form.changed, false);
+  });
+
+  it('turning the combined log on sends log.combinedLog alone, and the saved value comes back', async () => {
+    const saved = general();
+    const form = new GeneralSettingsForm(saved);
+    form.values.combinedLog = true;
+    assert.deepEqual(settingsPatchFrom(form.values, saved), { log: { combinedLog: true } });
+    const fake = new FakeGatehouse();
+    assert.equal(await form.save((patch) => createApiClient(fake).updateSettings(patch)), 'saved');
+    assert.equal(fake.settings.log.combinedLog, true);
+    assert.equal(fake.settings.log.accessLog, true, 'the access log is left as it was');
+    assert.equal(form.values.combinedLog, true);
+    assert.equal(form.changed, false);
+  });
+
+  it('both logs change together in one patch; turning one back is no change', () => {
+    const saved = general();
+    const form = new GeneralSettingsForm(saved);
+    form.values.accessLog = false;
+    form.values.combinedLog = true;
+    assert.deepEqual(settingsPatchFrom(form.values, saved), { log: { accessLog: false, combinedLog: true } });
+    form.values.accessLog = true;
+    form.values.combinedLog = false;
+    assert.deepEqual(settingsPatchFrom(form.values, saved), {});
+  });
+
+  it('the server\'s refusal of the combined log lands on its field', async () => {
+    const form = new GeneralSettingsForm(general());
+    form.values.combinedLog = true;
+    const refusal = new ApiError('invalid_input', 'Check the highlighted fields.', { issues: [{ path: 'log.combinedLog', message: 'cannot write the combined log here' }] });
+    assert.equal(await form.save(() => Promise.reject(refusal)), 'refused');
+    assert.equal(form.message('combinedLog'), 'cannot write the combined log here');
     assert.equal(form.error, null);
   });
 });

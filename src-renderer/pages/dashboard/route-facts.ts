@@ -14,7 +14,7 @@ export const ERRORS_LABEL = 'Errors since start';
 
 /** The key under the table: over what period each number is counted (stats.ts). */
 export const NUMBERS_EXPLAINED =
-  'Req/min: requests in the last 60 seconds. Errors since start: failed responses (a 5xx from the service, or Gatehouse could not reach it) since Gatehouse started. Refused: requests turned away by access rules, limits, scanner blocking or sign-in since Gatehouse started (in the last minute after the slash). p99: 99% of requests in the last 5 minutes were faster than this.';
+  'Req/min: requests let through to the service in the last 60 seconds. Errors since start: failed responses (a 5xx from the service, or Gatehouse could not reach it) since Gatehouse started. Refused: requests turned away by access rules, limits, scanner blocking or sign-in since Gatehouse started (in the last minute after the slash). p99: 99% of requests in the last 5 minutes were faster than this.';
 
 /** The tag of a route open to anyone on the internet; LAN-only routes carry none. */
 export const INTERNET_TAG = 'Internet';

@@ -1,5 +1,5 @@
 // The Settings page's form: ports, bind address, startup, trusted proxies, multicast DNS, who sees
-// error details and the admin's extra host names, validated with the
+// error details, the access logs and the admin's extra host names, validated with the
 // shared SettingsPatchSchema. Only what changed is sent, so saving the start-up options does not
 // restart the listeners.
 import type { ApiError, FieldIssue } from '../../../shared/api.js';
@@ -22,9 +22,13 @@ export interface SettingsFormValues {
   errorDetails: ErrorDetailAudience;
   /** Extra names the admin answers to, one per line (admin.allowedHosts). */
   allowedHosts: string;
+  /** access.log, the Logs page's source (log.accessLog; default on). */
+  accessLog: boolean;
+  /** access-combined.log in nginx's format, for CrowdSec (log.combinedLog; default off). */
+  combinedLog: boolean;
 }
 
-export const settingsFields = ['httpPort', 'httpsPort', 'bindAddress', 'startOnLaunch', 'startAtLogin', 'trustedProxies', 'mdns', 'errorDetails', 'allowedHosts'] as const;
+export const settingsFields = ['httpPort', 'httpsPort', 'bindAddress', 'startOnLaunch', 'startAtLogin', 'trustedProxies', 'mdns', 'errorDetails', 'allowedHosts', 'accessLog', 'combinedLog'] as const;
 export type SettingsField = (typeof settingsFields)[number];
 
 /** "proxy.httpPort", "proxy.trustedProxies.2", "admin.allowedHosts.0" and "lan.mdns" name form fields; anything else goes to the alert. */
@@ -49,6 +53,8 @@ export function settingsValuesOf(settings: GeneralSettings): SettingsFormValues 
     mdns: settings.lan.mdns,
     errorDetails: settings.proxy.errorDetails,
     allowedHosts: settings.admin.allowedHosts.join('\n'),
+    accessLog: settings.log.accessLog,
+    combinedLog: settings.log.combinedLog,
   };
 }
 
@@ -71,6 +77,10 @@ export function settingsPatchFrom(values: SettingsFormValues, saved: GeneralSett
   if (allowedHosts.join('\n') !== saved.admin.allowedHosts.join('\n')) patch.admin = { allowedHosts };
   if (values.startAtLogin !== saved.app.startAtLogin) patch.app = { startAtLogin: values.startAtLogin };
   if (values.mdns !== saved.lan.mdns) patch.lan = { mdns: values.mdns };
+  const log: NonNullable<SettingsPatch['log']> = {};
+  if (values.accessLog !== saved.log.accessLog) log.accessLog = values.accessLog;
+  if (values.combinedLog !== saved.log.combinedLog) log.combinedLog = values.combinedLog;
+  if (Object.keys(log).length > 0) patch.log = log;
   return patch;
 }
 
