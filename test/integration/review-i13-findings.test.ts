@@ -57,17 +57,52 @@ test('F3: a trusted front passes X_Forwarded_For through; PHP/WSGI read it as X-
 });
 
 test('F4: guesses spread over a few addresses (each under its own limit) must not lock the owner out of basic auth', async () => {
-  const guesses: Promise<number>[] = [];
-  for (let a = 0; a < 5; a++) {
+  // Twelve guessers, each sending its next guess as soon as the last is answered, for 1.5 s. A
+  // "busy" 429 does not count as a failure, so no address ever reaches its lock.
+  const stopAt = Date.now() + 1500;
+  const seen: number[] = [];
+  const guessers = Array.from({ length: 12 }, async (_, a) => {
     const guesser = clientFrom(`127.0.1.${a + 10}`);
-    for (let i = 0; i < 8; i++) {
+    for (let i = 0; Date.now() < stopAt; i++) {
       const auth = `Basic ${Buffer.from(`owner:wrong-${a}-${i}`).toString('base64')}`;
-      guesses.push(fetchThrough(guesser, proxy.port, 'vault.test', '/', { headers: { authorization: auth } }).then((r) => r.status));
+      await Promise.all(Array.from({ length: 4 }, () => fetchThrough(guesser, proxy.port, 'vault.test', '/', { headers: { authorization: auth } }).then((r) => seen.push(r.status))));
     }
-  }
+  });
+  await new Promise((resolve) => setTimeout(resolve, 300));
   // The owner signs in (first time since start: not a remembered check) while the guesses run.
-  await new Promise((resolve) => setTimeout(resolve, 60));
   const owner = await fetchThrough(clientFrom('127.0.2.1'), proxy.port, 'vault.test', '/', { headers: { authorization: `Basic ${Buffer.from('owner:right-password-1').toString('base64')}` } });
-  const guessed = await Promise.all(guesses);
-  console.log("F4", owner.status, guessed.join(" ")); assert.equal(owner.status, 200, `the owner got ${owner.status}; the guesses got ${guessed.join(' ')}`);
+  await Promise.all(guessers);
+  console.log('F4 owner', owner.status, 'guesses', seen.length, '401s', seen.filter((s) => s === 401).length, '429s', seen.filter((s) => s === 429).length);
+  assert.equal(owner.status, 200, `the owner got ${owner.status}`);
+});
+
+test('F5: requests whose client already left are not queued for a slow forward-auth server without bound', async () => {
+  const { startSignInProxy, signInRoute, provider } = await import('../helpers/sign-in-proxy.js');
+  const { connect } = await import('node:net');
+  let asked = 0;
+  // A sign-in server that takes 3 s to answer (under the 5 s timeout).
+  const auth = await startServer((_req, res) => {
+    asked++;
+    setTimeout(() => { res.writeHead(200); res.end(); }, 3000);
+  });
+  const fa = await startSignInProxy([signInRoute('fa', upstream.url, ['fa.test'], { method: 'forward', providerId: 'p1' })], { providers: [provider('p1', 'authelia', `${auth.url}/api/authz/forward-auth`)] });
+  try {
+    // 1,500 visitors each send one request and hang up at once.
+    for (let batch = 0; batch < 15; batch++) {
+      await Promise.all(Array.from({ length: 100 }, () => new Promise<void>((resolve) => {
+        const socket = connect(fa.port, '127.0.0.1', () => {
+          socket.write('GET / HTTP/1.1\r\nhost: fa.test\r\n\r\n');
+          setTimeout(() => { socket.destroy(); resolve(); }, 20);
+        });
+        socket.on('error', () => resolve());
+      })));
+    }
+    const pool = (fa.access.signIn as unknown as { providers: { get(id: string): { pool: { stats: { queued: number; running: number } } } } }).providers.get('p1').pool;
+    const queued = pool.stats.queued;
+    console.log('F5 queued', queued, 'running', pool.stats.running, 'asked so far', asked);
+    assert.ok(queued < 200, `${queued} sign-in questions wait for visitors who are gone`);
+  } finally {
+    await fa.stop();
+    await auth.close();
+  }
 });
