@@ -18,6 +18,8 @@ before(async () => {
     openRoute('photos', upstream.url, { limits: { requestsPerMinute: 0, loginPerMinute: 2, maxBodyBytes: 0, limitLan: false } }, { app: 'immich' }),
     // Basic auth, to show the argon2 queue shared with the admin sign-in.
     openRoute('vault', upstream.url, { signIn: { method: 'basic', users: 'all' } }),
+    // The default exposure: this network only, and a sign-in rate as a preset would have it.
+    openRoute('admin', upstream.url, { exposure: 'lan', limits: { requestsPerMinute: 3, loginPerMinute: 0, maxBodyBytes: 0, limitLan: false } }),
   ]);
   await proxy.runtime.signIn.addUser('owner', 'right-password-1');
 });
@@ -105,4 +107,15 @@ test('F5: requests whose client already left are not queued for a slow forward-a
     await fa.stop();
     await auth.close();
   }
+});
+
+test('F6: a tunnel on this machine that nobody listed as trusted (cloudflared, ngrok) must not make the internet "this network"', async () => {
+  // What cloudflared sends for a visitor at 203.0.113.5, from 127.0.0.1.
+  const tunnel = clientFrom('127.0.0.1');
+  const headers = { 'cf-connecting-ip': '203.0.113.5', 'x-forwarded-for': '203.0.113.5', 'cf-ray': '8f00000000000000-AMS', 'cdn-loop': 'cloudflare' };
+  const statuses: number[] = [];
+  for (let i = 0; i < 5; i++) statuses.push((await fetchThrough(tunnel, proxy.port, 'admin.test', '/', { headers })).status);
+  // The error page already treats such a request as an outside visitor (error-audience.ts); the
+  // exposure, the rate limit and the bans take it for the household.
+  assert.ok(statuses.every((s) => s !== 200), `a this-network-only route answered ${statuses.join(' ')} to an internet visitor through the tunnel`);
 });
