@@ -119,3 +119,17 @@ test('F6: a tunnel on this machine that nobody listed as trusted (cloudflared, n
   // exposure, the rate limit and the bans take it for the household.
   assert.ok(statuses.every((s) => s !== 200), `a this-network-only route answered ${statuses.join(' ')} to an internet visitor through the tunnel`);
 });
+
+test('F7: a PROXY header that names no client (v1 UNKNOWN, v2 LOCAL) must not make the client the proxy itself', async () => {
+  const { proxySettings, rawRequest } = await import('../helpers/proxy-harness.js');
+  proxy.engine.applySettings({ ...proxySettings(), proxyProtocolFrom: ['127.0.0.1'] });
+  try {
+    const named = await rawRequest(proxy.port, 'PROXY TCP4 203.0.113.5 127.0.0.1 40000 80\r\nGET / HTTP/1.1\r\nhost: admin.test\r\nconnection: close\r\n\r\n');
+    const unknown = await rawRequest(proxy.port, 'PROXY UNKNOWN\r\nGET / HTTP/1.1\r\nhost: admin.test\r\nconnection: close\r\n\r\n');
+    console.log('F7 named', named.status, 'unknown', unknown.status);
+    assert.equal(named.status, 403);
+    assert.notEqual(unknown.status, 200, 'a connection whose PROXY header named no client was let into a this-network-only route as the proxy');
+  } finally {
+    proxy.engine.applySettings(proxySettings());
+  }
+});
