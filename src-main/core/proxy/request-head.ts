@@ -32,8 +32,10 @@ const FORWARDING = new Set(['host', 'x-forwarded-for', 'x-forwarded-proto', 'x-f
  * Headers apps read as the client's address (Vaultwarden trusts X-Real-IP by default, PHP apps
  * HTTP_CLIENT_IP / HTTP_TRUE_CLIENT_IP…), compared with `_` folded to `-`: PHP and WSGI turn both into
  * the same variable, so X_Real_IP is X-Real-IP to the app. From a peer that is not a trusted proxy
- * they are dropped, with every other X-Forwarded-* (Port, Prefix, Server, Ssl) and the underscore
- * twins of the ones Gatehouse sets; X-Real-IP is then set to the real client.
+ * they are dropped, with every other X-Forwarded-* (Port, Prefix, Server, Ssl); X-Real-IP is then set
+ * to the real client. Their underscore twins (X_Forwarded_For, X_Real_IP, Cf_Connecting_IP…) are
+ * dropped from every peer, a trusted proxy's requests too: proxies write the dashed names, so a twin
+ * is the client's own, passed through the front untouched.
  */
 const CLIENT_NAMING = new Set(['x-real-ip', 'x-client-ip', 'true-client-ip', 'cf-connecting-ip', 'x-cluster-client-ip', 'forwarded-for']);
 
@@ -204,8 +206,10 @@ export function upstreamHeaders(req: IncomingMessage, ctx: ForwardContext): stri
       continue;
     }
     if (namesClient(lower)) {
-      // X-Real-IP is Gatehouse's to set; the others pass only from a trusted proxy.
-      if (!ctx.clientTrusted || lower === 'x-real-ip' || lower === 'x_real_ip') continue;
+      // X-Real-IP is Gatehouse's to set; the others pass only from a trusted proxy. An underscore
+      // twin (X_Forwarded_For) never does: no proxy writes one, so the client did, and PHP/WSGI would
+      // read it as the dashed header a trusted front vouched for.
+      if (!ctx.clientTrusted || lower === 'x-real-ip' || lower.includes('_')) continue;
     }
     out.push(name, raw[i + 1] as string);
   }
