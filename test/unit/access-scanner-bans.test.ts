@@ -101,3 +101,22 @@ test('bans are listed newest first; lift ends one; probes=0 never bans; off rout
   const route = { ...defaultRouteAccess(), blockScanners: false };
   assert.equal(guard.passFor({ id: 'off', access: route, app: null } as Route, { title: 'off' } as Omit<ProvisionedRoute, 'passes'>), null);
 });
+
+test('an IPv6 scanner is counted and banned by its /64; lift takes an address of it or the /64', () => {
+  const { guard, reputation, passFor, send } = setup();
+  const a = passFor('a');
+  send(a, '2001:db8:1:2::1', '/.env');
+  send(a, '2001:db8:1:2::2', '/.git/config');
+  assert.equal(reputation.banned('2001:db8:1:2::3'), null, 'two probes are not yet a ban');
+  const third = send(a, '2001:db8:1:2:ffff::3', '/wp-login.php');
+  assert.match(third?.detail ?? '', /^2001:db8:1:2:ffff::3 asked/, 'the refusal names the full address');
+  assert.equal(reputation.banned('2001:db8:1:2:abcd::9')?.source, 'scanner', 'a fresh address of the /64 is banned too');
+  assert.equal(reputation.banned('2001:db8:1:3::1'), null, 'the next /64 is not');
+  assert.deepEqual(guard.bans().map((ban) => ban.address), ['2001:db8:1:2::/64']);
+  assert.ok(guard.lift('2001:db8:1:2::77'), 'an address of the /64 lifts its ban');
+  assert.equal(reputation.banned('2001:db8:1:2::1'), null);
+
+  for (const path of ['/.env', '/.git/config', '/wp-login.php']) send(a, '2001:db8:9:9::1', path);
+  assert.ok(guard.lift('2001:0db8:0009:0009::/64'), 'the /64, however written, lifts it');
+  assert.equal(reputation.banned('2001:db8:9:9::1'), null);
+});

@@ -7,7 +7,9 @@
 // Counters live in two fixed-size tables (bounded-table.ts) shared by every route: a flood from a
 // million addresses holds at most RATE_TABLE_CAPACITY + LOGIN_TABLE_CAPACITY counters (about 20 MB
 // at worst with their keys), and evicting one never frees a client from a limit it is under for
-// long: a client that keeps sending keeps its slot.
+// long: a client that keeps sending keeps its slot. A client is counted by clientKey (client-key.ts):
+// an IPv6 visitor by its /64, so hopping through the addresses its provider handed it buys no
+// fresh budget; the refusal and the log still name the full address.
 //
 // This machine's own networks are never rate limited unless the route asks (limits.limitLan): a
 // household must not lock itself out of its own services. The body limit applies to everyone: it is
@@ -18,6 +20,7 @@ import { ProxyError } from '../proxy/errors.js';
 import type { PassRequest, RequestPass } from '../proxy/passes/pass.js';
 import type { ProvisionedRoute } from '../proxy/route-table.js';
 import { BoundedTable } from './bounded-table.js';
+import { clientKey } from './client-key.js';
 import type { AccessContext } from './context.js';
 import { loginMatcherFor, type LoginMatcher } from './login-paths.js';
 import type { AccessPiece } from './piece.js';
@@ -116,7 +119,7 @@ export class ClientLimits implements AccessPiece {
           if (refused) return refused;
         }
         if (!limitLan && ownNetworks.isOwnNetwork(request.client)) return undefined;
-        return this.rate(request, prefix + request.client, check);
+        return this.rate(request, prefix + clientKey(request.client), check);
       },
     };
   }
