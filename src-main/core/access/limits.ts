@@ -12,7 +12,9 @@
 // fresh budget; the refusal and the log still name the full address.
 //
 // This machine's own networks are never rate limited unless the route asks (limits.limitLan): a
-// household must not lock itself out of its own services. The body limit applies to everyone: it is
+// household must not lock itself out of its own services. A request through a proxy nobody listed
+// (PassRequest.viaUnknownProxy: a tunnel at 127.0.0.1) is not the household, and is limited under
+// the tunnel's address: its visitors share one budget until the tunnel is listed as trusted. The body limit applies to everyone: it is
 // a property of the service (what it can take), not a lockout.
 import type { AccessSettings } from '../../../shared/access.js';
 import type { Route } from '../../../shared/model.js';
@@ -20,6 +22,7 @@ import { ProxyError } from '../proxy/errors.js';
 import type { PassRequest, RequestPass } from '../proxy/passes/pass.js';
 import type { ProvisionedRoute } from '../proxy/route-table.js';
 import { BoundedTable } from './bounded-table.js';
+import { unknownProxyAdvice } from './client-address.js';
 import { clientKey } from './client-key.js';
 import type { AccessContext } from './context.js';
 import { loginMatcherFor, type LoginMatcher } from './login-paths.js';
@@ -67,6 +70,11 @@ export class RateBuckets {
     const owed = Math.max(0, (this.table.a[slot] as number) - now);
     return perMinute - owed / (60_000 / perMinute);
   }
+}
+
+/** For a refusal's detail: what the admin should do about a proxy nobody listed ('' when there is none). */
+function advice(request: PassRequest): string {
+  return request.viaUnknownProxy === true ? ` ${unknownProxyAdvice(request)}` : '';
 }
 
 /** Whole seconds until a token, as Retry-After says it (at least 1). */
@@ -118,7 +126,8 @@ export class ClientLimits implements AccessPiece {
           const refused = this.body(request, check);
           if (refused) return refused;
         }
-        if (!limitLan && ownNetworks.isOwnNetwork(request.client)) return undefined;
+        // Through a proxy nobody listed, the peer's own-network address is not the visitor's.
+        if (!limitLan && request.viaUnknownProxy !== true && ownNetworks.isOwnNetwork(request.client)) return undefined;
         return this.rate(request, prefix + clientKey(request.client), check);
       },
     };
@@ -142,7 +151,7 @@ export class ClientLimits implements AccessPiece {
       const wait = this.rates.take(key, check.requestsPerMinute, now);
       if (wait > 0) {
         const seconds = retryAfterSeconds(wait);
-        return new ProxyError('rate_limited', `${request.client} sent more than ${check.requestsPerMinute} requests a minute to ${check.title}; it may send again in ${seconds} s.`, {
+        return new ProxyError('rate_limited', `${request.client} sent more than ${check.requestsPerMinute} requests a minute to ${check.title}; it may send again in ${seconds} s.${advice(request)}`, {
           rule: check.rateRule,
           headers: { 'retry-after': String(seconds) },
         });
@@ -154,7 +163,7 @@ export class ClientLimits implements AccessPiece {
     const wait = this.logins.take(key, check.loginPerMinute, now);
     if (wait === 0) return undefined;
     const seconds = retryAfterSeconds(wait);
-    return new ProxyError('login_rate_limited', `${request.client} tried to sign in to ${check.title} (${path.method} ${request.target.path}) more than ${check.loginPerMinute} times a minute; it may try again in ${seconds} s.`, {
+    return new ProxyError('login_rate_limited', `${request.client} tried to sign in to ${check.title} (${path.method} ${request.target.path}) more than ${check.loginPerMinute} times a minute; it may try again in ${seconds} s.${advice(request)}`, {
       rule: check.loginRule,
       headers: { 'retry-after': String(seconds) },
     });

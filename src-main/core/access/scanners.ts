@@ -5,7 +5,9 @@
 //
 // Never an address on this machine's own networks: their probes are answered 404 like anyone's
 // (a probe is a probe), but nothing is counted and no ban starts. A ban on the owner's own network
-// is the failure people fear most from CrowdSec; here it cannot happen.
+// is the failure people fear most from CrowdSec; here it cannot happen. A probe through a proxy
+// nobody listed (PassRequest.viaUnknownProxy) is not the owner's: it is counted under the proxy's
+// address, and the ban refuses only requests through that proxy (route-judge.ts exempts the rest).
 //
 // A client is counted and banned by clientKey (client-key.ts): an IPv6 address by its /64, so a
 // ban covers every address the scanner's provider handed it, and hopping among them starts no fresh
@@ -20,6 +22,7 @@ import { ProxyError } from '../proxy/errors.js';
 import type { RequestPass } from '../proxy/passes/pass.js';
 import type { ProvisionedRoute } from '../proxy/route-table.js';
 import { BoundedTable } from './bounded-table.js';
+import { unknownProxyAdvice } from './client-address.js';
 import { clientKey } from './client-key.js';
 import type { AccessContext } from './context.js';
 import type { AccessPiece } from './piece.js';
@@ -69,8 +72,10 @@ export class ScannerGuard implements AccessPiece, BanSource {
       run: (request) => {
         const probe = probeIn(request.target.path, appKnown);
         if (probe === null) return undefined;
-        this.count(request.client, probe);
-        return new ProxyError('scanner_probe', `${request.client} asked ${base.title} for ${request.target.path}, a well-known scanner probe (${probe.name}). ${probe.why}`, { rule: `scanner: ${probe.name}` });
+        const outsider = request.viaUnknownProxy === true;
+        this.count(request.client, probe, outsider);
+        const advice = outsider ? ` ${unknownProxyAdvice(request)}` : '';
+        return new ProxyError('scanner_probe', `${request.client} asked ${base.title} for ${request.target.path}, a well-known scanner probe (${probe.name}). ${probe.why}${advice}`, { rule: `scanner: ${probe.name}` });
       },
     };
   }
@@ -118,11 +123,15 @@ export class ScannerGuard implements AccessPiece, BanSource {
     return lifted;
   }
 
-  /** One probe from `address`: counted, and a ban when it is one too many. Never for this machine's networks. */
-  private count(address: string, probe: Probe): void {
+  /**
+   * One probe from `address`: counted, and a ban when it is one too many. Never for this machine's
+   * networks, unless the request came through a proxy nobody listed (`outsider`): then the proxy's
+   * address is counted and banned, which the owner's own requests from it are exempt from.
+   */
+  private count(address: string, probe: Probe, outsider: boolean): void {
     const { probes, windowSeconds, banSeconds } = this.settings;
     if (probes === 0) return;
-    if (this.context().ownNetworks.isOwnNetwork(address)) return;
+    if (!outsider && this.context().ownNetworks.isOwnNetwork(address)) return;
     const key = clientKey(address);
     const now = this.clock();
     let slot = this.hits.find(key);
