@@ -6,6 +6,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import { test } from 'node:test';
 import { ClientAddress, unknownProxyAdvice } from '../../src-main/core/access/client-address.js';
+import { NAMED_NO_CLIENT } from '../../src-main/core/net/connection-front.js';
 import type { PassRequest } from '../../src-main/core/proxy/passes/pass.js';
 import { TrustedProxies } from '../../src-main/core/proxy/real-client.js';
 import type { ProvisionedRoute } from '../../src-main/core/proxy/route-table.js';
@@ -44,6 +45,19 @@ test('where nobody is trusted, a request naming another client is marked; the cl
   const plain = request('127.0.0.1', { 'user-agent': 'curl', 'x-forwarded-proto': 'https' });
   pass.run(plain);
   assert.equal(plain.viaUnknownProxy, undefined, 'a request that names nobody else is the peer itself');
+});
+
+test('a connection whose PROXY header named no client is marked, trusted peer or not', () => {
+  for (const trusted of [new TrustedProxies([]), new TrustedProxies(['10.0.0.5'])]) {
+    const pass = new ClientAddress().passFor(stored, base(trusted));
+    const health = request('10.0.0.5', {}, { [NAMED_NO_CLIENT]: true });
+    pass.run(health);
+    assert.equal(health.viaUnknownProxy, true);
+    assert.match(unknownProxyAdvice(health), /PROXY protocol header from 10\.0\.0\.5 named no client/);
+    const overTls = request('10.0.0.5', {}, { _parent: { [NAMED_NO_CLIENT]: true } });
+    pass.run(overTls);
+    assert.equal(overTls.viaUnknownProxy, true, 'the TLS socket asks the connection under it');
+  }
 });
 
 test('yourAddress: the admin caller under the global trusted proxies; null in the desktop window', () => {

@@ -8,13 +8,15 @@
 // CF-Connecting-IP…) is a tunnel or proxy nobody listed: cloudflared or ngrok on this machine
 // connects from 127.0.0.1 for every internet visitor. Its address is not believed to be the
 // visitor's, and the request is marked `viaUnknownProxy`: outside this network for every later
-// pass (the error page already treats it so, error-audience.ts). This pass runs on every route: on
-// one that trusts nobody it only looks up a few header names.
+// pass (the error page already treats it so, error-audience.ts). So is a connection whose PROXY
+// header named no client (v1 UNKNOWN, v2 LOCAL). This pass runs on every route: on one that trusts
+// nobody it only looks up a few header names.
 import type { AccessSettings, CallContext } from '../../../shared/access.js';
 import type { Route } from '../../../shared/model.js';
 import { namesAnotherClient } from '../proxy/error-audience.js';
 import type { PassRequest, RequestPass } from '../proxy/passes/pass.js';
 import { realClient, TrustedProxies } from '../proxy/real-client.js';
+import { proxyNamedNoClient } from '../proxy/request-head.js';
 import type { ProvisionedRoute } from '../proxy/route-table.js';
 import type { AccessPiece } from './piece.js';
 
@@ -22,7 +24,7 @@ const NOBODY = new TrustedProxies([]);
 
 /** Marks a request from `peer` (not a trusted proxy) that came through a proxy nobody listed. */
 function markUnknownProxy(request: PassRequest): void {
-  if (namesAnotherClient(request.req.headers)) request.viaUnknownProxy = true;
+  if (namesAnotherClient(request.req.headers) || proxyNamedNoClient(request.socket)) request.viaUnknownProxy = true;
 }
 
 /**
@@ -30,6 +32,9 @@ function markUnknownProxy(request: PassRequest): void {
  * log and the admin; the visitor's page stays plain).
  */
 export function unknownProxyAdvice(request: PassRequest): string {
+  if (proxyNamedNoClient(request.socket)) {
+    return `The PROXY protocol header from ${request.peer} named no client (UNKNOWN or LOCAL), so the request counts as from outside this network.`;
+  }
   return `A tunnel or proxy at ${request.peer} forwards visitors but is not a trusted proxy: list it under trusted proxies (cloudflared, ngrok and the like on this machine too). Until then its visitors count as outside this network, under one shared limit.`;
 }
 
@@ -60,6 +65,8 @@ export class ClientAddress implements AccessPiece {
           markUnknownProxy(request);
         } else {
           request.client = realClient(request.req, request.peer, trusted);
+          // A trusted proxy whose PROXY header named no client: whatever it says, nobody vouched for where the connection came from.
+          if (proxyNamedNoClient(request.socket)) request.viaUnknownProxy = true;
         }
         return undefined;
       },

@@ -2,7 +2,9 @@
 // listeners (one front is shared, so a client's connections are counted across them):
 //   1. from a peer in proxy.proxyProtocolFrom, the PROXY protocol header (v1 or v2) is read, with a
 //      short deadline and a size bound; its address becomes the connection's peer (PEER_ADDRESS),
-//      and a listed peer that sends no valid header is cut off. Unlisted peers are never asked: a
+//      and a listed peer that sends no valid header is cut off. A header that names no client
+//      (UNKNOWN, LOCAL: health checks, unix-socket clients) leaves the proxy as the peer and marks
+//      the connection (NAMED_NO_CLIENT): its requests count as from outside this network. Unlisted peers are never asked: a
 //      PROXY line from them reaches the HTTP parser and fails there as a bad request.
 //   2. the per-client connection cap (access.maxConnectionsPerClient): open connections are counted
 //      per peer address (an IPv6 peer by its /64, access/client-key.ts: one subscriber holds the
@@ -16,6 +18,13 @@ import { parseProxyHeader, ProxyProtocolError } from './proxy-protocol.js';
 
 /** The peer a PROXY protocol header named; read through peerAddress() (proxy/request-head.ts). */
 export const PEER_ADDRESS = Symbol('gatehouse.peerAddress');
+/**
+ * Set on a connection whose PROXY header named no client (v1 UNKNOWN, v2 LOCAL or UNSPEC): its peer
+ * stays the proxy's own address, which says nothing about who is asking. Read through
+ * proxyNamedNoClient() (proxy/request-head.ts); the client-address pass then counts the request as
+ * from outside this network.
+ */
+export const NAMED_NO_CLIENT = Symbol('gatehouse.namedNoClient');
 
 /** How long a listed peer has to send its PROXY header. Default: 3000 ms (proxies send it at once). */
 export const PROXY_HEADER_TIMEOUT_MS = 3000;
@@ -159,6 +168,7 @@ export class ConnectionFront {
       socket.pause();
       cleanup();
       if (header.source !== null) (socket as Socket & { [PEER_ADDRESS]?: string })[PEER_ADDRESS] = plainAddress(header.source.address);
+      else (socket as Socket & { [NAMED_NO_CLIENT]?: boolean })[NAMED_NO_CLIENT] = true;
       const rest = received.subarray(header.length);
       if (rest.length > 0) socket.unshift(rest);
       done();

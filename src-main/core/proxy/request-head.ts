@@ -3,7 +3,7 @@
 // over Node's raw header list, so it is tested alone and costs no allocation it does not need.
 import type { IncomingMessage } from 'node:http';
 import { isIPv6 } from 'node:net';
-import { PEER_ADDRESS } from '../net/connection-front.js';
+import { NAMED_NO_CLIENT, PEER_ADDRESS } from '../net/connection-front.js';
 import { PLAIN_COOKIE_NAME, SECURE_COOKIE_NAME } from '../session-cookie-names.js';
 import { ProxyError } from './errors.js';
 import { realClient, TrustedProxies } from './real-client.js';
@@ -121,6 +121,7 @@ export function clientAddress(req: IncomingMessage): string {
 interface PeerSocket {
   remoteAddress?: string | undefined;
   [PEER_ADDRESS]?: string;
+  [NAMED_NO_CLIENT]?: boolean;
   /** A TLS connection's underlying socket, which the PROXY protocol header was read from. */
   _parent?: PeerSocket | null;
 }
@@ -134,6 +135,14 @@ export function peerAddress(socket: PeerSocket): string {
   if (given !== undefined) return given;
   const address = socket.remoteAddress ?? '';
   return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
+}
+
+/**
+ * The connection's PROXY protocol header named no client (v1 UNKNOWN, v2 LOCAL or UNSPEC): its
+ * peer is the proxy itself, not the visitor (net/connection-front.ts).
+ */
+export function proxyNamedNoClient(socket: PeerSocket): boolean {
+  return socket[NAMED_NO_CLIENT] === true || socket._parent?.[NAMED_NO_CLIENT] === true;
 }
 
 /** What the request path knows when it builds the upstream head. */
