@@ -95,3 +95,42 @@ test("this machine's own network is never capped", async () => {
     proxy.engine.setConnectionLimit(CAP);
   }
 });
+
+test('an IPv6 client is counted by its /64: new addresses from the same /64 share one count', async () => {
+  proxy.engine.setConnectionLimit(3);
+  const mine: Socket[] = [];
+  const tcp6 = (source: string) => `PROXY TCP6 ${source} ::1 40000 ${proxy.port}\r\n`;
+  const open6 = (source: string) =>
+    new Promise<Socket>((resolve, reject) => {
+      const socket = connect({ host: '127.0.0.1', port: proxy.port, localAddress: '127.0.0.20' }, () => {
+        socket.write(tcp6(source));
+        resolve(socket);
+      });
+      socket.on('error', reject);
+    });
+  try {
+    for (let i = 1; i <= 3; i++) mine.push(await open6(`2001:db8:1:2::${i}`));
+    await waitUntil(() => proxy.engine.openConnectionsFrom('2001:db8:1:2::99') === 3, 5000, 'three connections counted for the /64');
+    const refused = await within(
+      new Promise<string>((resolve) => {
+        const socket = connect({ host: '127.0.0.1', port: proxy.port, localAddress: '127.0.0.20' }, () => {
+          socket.write(`${tcp6('2001:db8:1:2:aaaa:bbbb:cccc:dddd')}GET /same-64 HTTP/1.1\r\nHost: app.test\r\nConnection: close\r\n\r\n`);
+        });
+        let text = '';
+        socket.setEncoding('latin1').on('data', (chunk: string) => (text += chunk));
+        socket.on('error', () => {});
+        socket.on('close', () => resolve(text));
+      }),
+      5000,
+      'an answer to /same-64',
+    );
+    assert.match(refused, /^HTTP\/1\.1 429 /, 'a fourth address of the same /64 is one too many');
+    assert.equal((await proxy.nextLogged((e) => e.error === 'too_many_connections' && e.client.startsWith('2001:db8:1:2:'))).client, '2001:db8:1:2:aaaa:bbbb:cccc:dddd', 'the log keeps the full address');
+    mine.push(await open6('2001:db8:1:3::1'));
+    await waitUntil(() => proxy.engine.openConnectionsFrom('2001:db8:1:3::1') === 1, 5000, 'the next /64 counted on its own');
+  } finally {
+    for (const socket of mine) socket.destroy();
+    proxy.engine.setConnectionLimit(CAP);
+  }
+  await waitUntil(() => proxy.engine.openConnectionsFrom('2001:db8:1:2::1') === 0, 3000, 'the /64 released');
+});

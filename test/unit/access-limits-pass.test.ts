@@ -46,3 +46,20 @@ test('the body limit is set on requests, not on upgrades, and a declared length 
   assert.equal((pass?.run(request(false, '101')) as { code?: string } | undefined)?.code, 'body_too_large');
   assert.equal(pass?.run(request(false, '100')), undefined);
 });
+
+test('an IPv6 client is limited by its /64: a new address from it finds the bucket spent; the refusal names the full address', () => {
+  const rated = new ClientLimits(() => context, () => 1_700_000_000_000);
+  const pass = rated.passFor({ ...routeWith({ ...off, requestsPerMinute: 3, loginPerMinute: 1 }, 'jellyfin'), id: 'v6' }, base);
+  const send = (client: string, method = 'GET', path = '/') =>
+    pass?.run({ client, upgrade: false, maxBodyBytes: 0, target: { hostname: 'r.test', authority: 'r.test', path }, req: { method, headers: {} } as IncomingMessage } as PassRequest) as { code?: string; detail?: string } | undefined;
+  assert.equal(send('2001:db8:1:2::1'), undefined);
+  assert.equal(send('2001:db8:1:2::2'), undefined);
+  assert.equal(send('2001:db8:1:2::3'), undefined);
+  const fourth = send('2001:db8:1:2:ffff::4');
+  assert.equal(fourth?.code, 'rate_limited');
+  assert.match(fourth?.detail ?? '', /^2001:db8:1:2:ffff::4 sent more than 3/);
+  assert.equal(send('2001:db8:1:3::1'), undefined, 'the next /64 is another client');
+  assert.equal(send('2001:db8:1:3::2', 'POST', '/Users/AuthenticateByName'), undefined);
+  assert.equal(send('2001:db8:1:3::3', 'POST', '/Users/AuthenticateByName')?.code, 'login_rate_limited', 'sign-in attempts are counted by the /64 too');
+  assert.equal(rated.counters.rates, 2, 'two /64s, two counters');
+});

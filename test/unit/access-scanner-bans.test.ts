@@ -46,15 +46,15 @@ test('three probes within the window ban the address on every route, until banSe
   assert.equal(third?.code, 'scanner_probe');
   assert.equal(third?.refusal?.rule, 'scanner: /wp-login.php');
   assert.equal(changes(), 1, 'the runtime heard of the ban');
+  // Every route's access pass asks the Reputation (route-judge.ts refuses with it; the scanner pass
+  // itself only answers probes).
   assert.equal(reputation.banned('203.0.113.5')?.source, 'scanner');
-  // The ban is refused on every route by the access pass, which asks the reputation after the
-  // access lists (test/integration/scanners-ban.test.ts); the scanner pass only refuses probes.
-  assert.match(reputation.banned('203.0.113.5')?.reason ?? '', /^3 scanner probes within 600 s/);
-  assert.equal(send(b, '203.0.113.5', '/web/index.html'), undefined);
-  assert.equal(send(b, '203.0.113.6', '/web/index.html'), undefined, 'another address is not touched');
+  assert.match(reputation.banned('203.0.113.5')?.reason ?? '', /^3 scanner probes within 600 s, the last \/wp-login\.php/);
+  assert.equal(send(b, '203.0.113.5', '/web/index.html'), undefined, 'a banned address asking for no probe is not the scanner pass to refuse');
+  assert.equal(reputation.banned('203.0.113.6'), null, 'another address is not touched');
   tick(3600 * 1000);
   assert.equal(guard.banned('203.0.113.5'), null, 'the ban ended');
-  assert.equal(send(b, '203.0.113.5', '/web/index.html'), undefined);
+  assert.equal(reputation.banned('203.0.113.5'), null);
 });
 
 test('probes spread over more than the window start no ban', () => {
@@ -100,4 +100,23 @@ test('bans are listed newest first; lift ends one; probes=0 never bans; off rout
 
   const route = { ...defaultRouteAccess(), blockScanners: false };
   assert.equal(guard.passFor({ id: 'off', access: route, app: null } as Route, { title: 'off' } as Omit<ProvisionedRoute, 'passes'>), null);
+});
+
+test('an IPv6 scanner is counted and banned by its /64; lift takes an address of it or the /64', () => {
+  const { guard, reputation, passFor, send } = setup();
+  const a = passFor('a');
+  send(a, '2001:db8:1:2::1', '/.env');
+  send(a, '2001:db8:1:2::2', '/.git/config');
+  assert.equal(reputation.banned('2001:db8:1:2::3'), null, 'two probes are not yet a ban');
+  const third = send(a, '2001:db8:1:2:ffff::3', '/wp-login.php');
+  assert.match(third?.detail ?? '', /^2001:db8:1:2:ffff::3 asked/, 'the refusal names the full address');
+  assert.equal(reputation.banned('2001:db8:1:2:abcd::9')?.source, 'scanner', 'a fresh address of the /64 is banned too');
+  assert.equal(reputation.banned('2001:db8:1:3::1'), null, 'the next /64 is not');
+  assert.deepEqual(guard.bans().map((ban) => ban.address), ['2001:db8:1:2::/64']);
+  assert.ok(guard.lift('2001:db8:1:2::77'), 'an address of the /64 lifts its ban');
+  assert.equal(reputation.banned('2001:db8:1:2::1'), null);
+
+  for (const path of ['/.env', '/.git/config', '/wp-login.php']) send(a, '2001:db8:9:9::1', path);
+  assert.ok(guard.lift('2001:0db8:0009:0009::/64'), 'the /64, however written, lifts it');
+  assert.equal(reputation.banned('2001:db8:9:9::1'), null);
 });

@@ -205,6 +205,28 @@ describe('upstreamHeaders', () => {
     assert.deepEqual(get(out, 'forwarded'), ['for=203.0.113.7;proto=https, for=10.0.0.1;host=a.example;proto=http']);
   });
 
+  test('from a trusted proxy too, underscore twins of the forwarding headers are dropped; the dashed ones pass', async () => {
+    const req = await head(
+      'GET / HTTP/1.1',
+      'Host: a.example',
+      'X-Forwarded-For: 203.0.113.7',
+      'X-Forwarded-Port: 443',
+      'X_Forwarded_For: 10.0.0.66',
+      'x_forwarded_proto: https',
+      'x_forwarded_host: evil.example',
+      'X_Real_IP: 10.0.0.66',
+      'X_Forwarded_Port: 1',
+      'Cf_Connecting_IP: 10.0.0.66',
+      'True_Client_IP: 10.0.0.66',
+    );
+    const out = upstreamHeaders(req, context(requestTarget(req), { client: '10.0.0.1', clientTrusted: true }));
+    const names = out.filter((_, i) => i % 2 === 0).map((name) => name.toLowerCase());
+    assert.deepEqual(names.filter((name) => name.includes('_')), [], `twins passed: ${names.join(' ')}`);
+    assert.ok(!out.includes('10.0.0.66') && !out.includes('evil.example'));
+    assert.deepEqual(get(out, 'x-forwarded-for'), ['203.0.113.7, 10.0.0.1']);
+    assert.deepEqual(get(out, 'x-forwarded-port'), ['443'], "a trusted proxy's own dashed header still passes");
+  });
+
   test('rewriteHost replaces Host only; X-Forwarded-Host and Forwarded keep the name the client used', async () => {
     const req = await head('GET / HTTP/1.1', 'Host: nas.home.arpa:8080');
     const out = upstreamHeaders(req, context(requestTarget(req), { rewriteHost: 'localhost:5000', proto: 'https' }));

@@ -8,6 +8,7 @@ import type { Route } from '../../../shared/model.js';
 import { ProxyError } from '../proxy/errors.js';
 import type { PassOutcome, PassRequest, RequestPass } from '../proxy/passes/pass.js';
 import type { ProvisionedRoute } from '../proxy/route-table.js';
+import { unknownProxyAdvice } from './client-address.js';
 import type { AccessContext } from './context.js';
 import { CountryDatabase } from './countries.js';
 import type { AccessPiece } from './piece.js';
@@ -25,6 +26,8 @@ function outcomeOf(request: PassRequest, judgement: Judgement): PassOutcome {
     // load() has settled, so the database is read or failed: this cannot happen; refuse rather than guess.
     return new ProxyError('country_denied', 'The country database was not ready for this request.', { rule: 'country: database unavailable' });
   }
+  // Through a proxy nobody listed, the refusal may well be the admin's own tunnel: say what to do.
+  if (request.viaUnknownProxy === true) return new ProxyError(judgement.code, `${judgement.detail} ${unknownProxyAdvice(request)}`, judgement.refusal);
   return judgement;
 }
 
@@ -107,9 +110,10 @@ export class AccessRules implements AccessPiece {
     return {
       name: 'access',
       run(request) {
-        const judgement = judge.judge(request.client, null);
+        const outsider = request.viaUnknownProxy === true;
+        const judgement = judge.judge(request.client, null, outsider);
         if (judgement !== NEEDS_COUNTRIES) return outcomeOf(request, judgement);
-        return countries.load().then(() => outcomeOf(request, judge.judge(request.client, null)));
+        return countries.load().then(() => outcomeOf(request, judge.judge(request.client, null, outsider)));
       },
     };
   }

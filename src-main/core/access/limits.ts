@@ -7,10 +7,14 @@
 // Counters live in two fixed-size tables (bounded-table.ts) shared by every route: a flood from a
 // million addresses holds at most RATE_TABLE_CAPACITY + LOGIN_TABLE_CAPACITY counters (about 20 MB
 // at worst with their keys), and evicting one never frees a client from a limit it is under for
-// long: a client that keeps sending keeps its slot.
+// long: a client that keeps sending keeps its slot. A client is counted by clientKey (client-key.ts):
+// an IPv6 visitor by its /64, so hopping through the addresses its provider handed it buys no
+// fresh budget; the refusal and the log still name the full address.
 //
 // This machine's own networks are never rate limited unless the route asks (limits.limitLan): a
-// household must not lock itself out of its own services. The body limit applies to everyone: it is
+// household must not lock itself out of its own services. A request through a proxy nobody listed
+// (PassRequest.viaUnknownProxy: a tunnel at 127.0.0.1) is not the household, and is limited under
+// the tunnel's address: its visitors share one budget until the tunnel is listed as trusted. The body limit applies to everyone: it is
 // a property of the service (what it can take), not a lockout.
 import type { AccessSettings } from '../../../shared/access.js';
 import type { Route } from '../../../shared/model.js';
@@ -18,6 +22,8 @@ import { ProxyError } from '../proxy/errors.js';
 import type { PassRequest, RequestPass } from '../proxy/passes/pass.js';
 import type { ProvisionedRoute } from '../proxy/route-table.js';
 import { BoundedTable } from './bounded-table.js';
+import { unknownProxyAdvice } from './client-address.js';
+import { clientKey } from './client-key.js';
 import type { AccessContext } from './context.js';
 import { loginMatcherFor, type LoginMatcher } from './login-paths.js';
 import type { AccessPiece } from './piece.js';
@@ -64,6 +70,11 @@ export class RateBuckets {
     const owed = Math.max(0, (this.table.a[slot] as number) - now);
     return perMinute - owed / (60_000 / perMinute);
   }
+}
+
+/** For a refusal's detail: what the admin should do about a proxy nobody listed ('' when there is none). */
+function advice(request: PassRequest): string {
+  return request.viaUnknownProxy === true ? ` ${unknownProxyAdvice(request)}` : '';
 }
 
 /** Whole seconds until a token, as Retry-After says it (at least 1). */
@@ -115,8 +126,9 @@ export class ClientLimits implements AccessPiece {
           const refused = this.body(request, check);
           if (refused) return refused;
         }
-        if (!limitLan && ownNetworks.isOwnNetwork(request.client)) return undefined;
-        return this.rate(request, prefix + request.client, check);
+        // Through a proxy nobody listed, the peer's own-network address is not the visitor's.
+        if (!limitLan && request.viaUnknownProxy !== true && ownNetworks.isOwnNetwork(request.client)) return undefined;
+        return this.rate(request, prefix + clientKey(request.client), check);
       },
     };
   }
@@ -139,7 +151,7 @@ export class ClientLimits implements AccessPiece {
       const wait = this.rates.take(key, check.requestsPerMinute, now);
       if (wait > 0) {
         const seconds = retryAfterSeconds(wait);
-        return new ProxyError('rate_limited', `${request.client} sent more than ${check.requestsPerMinute} requests a minute to ${check.title}; it may send again in ${seconds} s.`, {
+        return new ProxyError('rate_limited', `${request.client} sent more than ${check.requestsPerMinute} requests a minute to ${check.title}; it may send again in ${seconds} s.${advice(request)}`, {
           rule: check.rateRule,
           headers: { 'retry-after': String(seconds) },
         });
@@ -151,7 +163,7 @@ export class ClientLimits implements AccessPiece {
     const wait = this.logins.take(key, check.loginPerMinute, now);
     if (wait === 0) return undefined;
     const seconds = retryAfterSeconds(wait);
-    return new ProxyError('login_rate_limited', `${request.client} tried to sign in to ${check.title} (${path.method} ${request.target.path}) more than ${check.loginPerMinute} times a minute; it may try again in ${seconds} s.`, {
+    return new ProxyError('login_rate_limited', `${request.client} tried to sign in to ${check.title} (${path.method} ${request.target.path}) more than ${check.loginPerMinute} times a minute; it may try again in ${seconds} s.${advice(request)}`, {
       rule: check.loginRule,
       headers: { 'retry-after': String(seconds) },
     });

@@ -132,9 +132,11 @@ export class RouteJudge {
 
   /**
    * Judges `address` (the client's real address) in the documented order. With `steps`, each step
-   * is recorded there, the ones not reached as "skip".
+   * is recorded there, the ones not reached as "skip". `outsider`: the request came through a proxy
+   * nobody listed (PassRequest.viaUnknownProxy), so whatever `address` is, it is judged as outside
+   * this network and this machine's own networks; the lists still see the address itself.
    */
-  judge(address: string, steps: AccessStep[] | null): Judgement {
+  judge(address: string, steps: AccessStep[] | null, outsider = false): Judgement {
     const words = WORDS;
     const family = parseAddress(address, words);
 
@@ -156,7 +158,7 @@ export class RouteJudge {
     // 2. Exposure. `lan` is worked out once, and only when a step needs it.
     let lan: boolean | null = null;
     if (this.lanOnly) {
-      lan = this.deps.thisNetwork.hasParsed(address, family, words);
+      lan = !outsider && this.deps.thisNetwork.hasParsed(address, family, words);
       if (!lan) {
         if (steps) steps.push({ step: 'exposure', outcome: 'deny', rule: 'exposure: this network only', reason: `${address} is not on this network, and the route is open to this network only` });
         skipRest(steps, 'exposure', 'refused by the exposure');
@@ -171,7 +173,7 @@ export class RouteJudge {
     if (this.countryMode === 'off') {
       if (steps) steps.push({ step: 'country', outcome: 'skip', rule: null, reason: 'no country rules on this route' });
     } else {
-      lan ??= this.deps.thisNetwork.hasParsed(address, family, words);
+      lan ??= !outsider && this.deps.thisNetwork.hasParsed(address, family, words);
       if (lan) {
         if (steps) steps.push({ step: 'country', outcome: 'skip', rule: null, reason: 'addresses on this network have no country' });
       } else {
@@ -188,7 +190,7 @@ export class RouteJudge {
     }
     const by = ban.source === 'crowdsec' ? 'CrowdSec' : 'the scanner list';
     const until = ban.until === null ? '' : ` until ${new Date(ban.until).toISOString()}`;
-    if ((ban.source === 'scanner' || !this.deps.crowdsecAppliesToLan()) && this.deps.isOwnNetwork(address)) {
+    if ((ban.source === 'scanner' || !this.deps.crowdsecAppliesToLan()) && !outsider && this.deps.isOwnNetwork(address)) {
       if (steps) steps.push({ step: 'reputation', outcome: 'continue', rule: null, reason: `banned by ${by} (${ban.reason}), but this machine's own networks are never refused for it` });
       return null;
     }

@@ -5,7 +5,13 @@
 //
 // Never an address on this machine's own networks: their probes are answered 404 like anyone's
 // (a probe is a probe), but nothing is counted and no ban starts. A ban on the owner's own network
-// is the failure people fear most from CrowdSec; here it cannot happen.
+// is the failure people fear most from CrowdSec; here it cannot happen. A probe through a proxy
+// nobody listed (PassRequest.viaUnknownProxy) is not the owner's: it is counted under the proxy's
+// address, and the ban refuses only requests through that proxy (route-judge.ts exempts the rest).
+//
+// A client is counted and banned by clientKey (client-key.ts): an IPv6 address by its /64, so a
+// ban covers every address the scanner's provider handed it, and hopping among them starts no fresh
+// count. The refusal and the log keep the full address.
 //
 // Memory is bounded: hit counts live in a fixed-size table (SCANNER_HIT_CAPACITY addresses), bans
 // in a map of at most BAN_CAPACITY addresses (when full, the oldest ban goes first: it ends soonest).
@@ -16,6 +22,8 @@ import { ProxyError } from '../proxy/errors.js';
 import type { RequestPass } from '../proxy/passes/pass.js';
 import type { ProvisionedRoute } from '../proxy/route-table.js';
 import { BoundedTable } from './bounded-table.js';
+import { unknownProxyAdvice } from './client-address.js';
+import { clientKey } from './client-key.js';
 import type { AccessContext } from './context.js';
 import type { AccessPiece } from './piece.js';
 import type { BanSource } from './reputation.js';
@@ -35,9 +43,9 @@ interface Ban {
 export class ScannerGuard implements AccessPiece, BanSource {
   readonly source = 'scanner' as const;
   private settings: AccessSettings['scannerBan'] = { probes: 3, windowSeconds: 600, banSeconds: 3600 };
-  /** Per address: a = when its counting window started (ms), b = probes in it. */
+  /** Per clientKey: a = when its counting window started (ms), b = probes in it. */
   private readonly hits: BoundedTable;
-  /** Address → ban, oldest first (Map keeps insertion order). */
+  /** clientKey → ban, oldest first (Map keeps insertion order). */
   private readonly banList = new Map<string, Ban>();
 
   constructor(
@@ -64,17 +72,24 @@ export class ScannerGuard implements AccessPiece, BanSource {
       run: (request) => {
         const probe = probeIn(request.target.path, appKnown);
         if (probe === null) return undefined;
-        this.count(request.client, probe);
-        return new ProxyError('scanner_probe', `${request.client} asked ${base.title} for ${request.target.path}, a well-known scanner probe (${probe.name}). ${probe.why}`, { rule: `scanner: ${probe.name}` });
+        const outsider = request.viaUnknownProxy === true;
+        this.count(request.client, probe, outsider);
+        const advice = outsider ? ` ${unknownProxyAdvice(request)}` : '';
+        return new ProxyError('scanner_probe', `${request.client} asked ${base.title} for ${request.target.path}, a well-known scanner probe (${probe.name}). ${probe.why}${advice}`, { rule: `scanner: ${probe.name}` });
       },
     };
   }
 
+  /** The ban in force for `address`: its own, or (IPv6) its /64's. */
   banned(address: string): Ban | null {
-    const ban = this.banList.get(address);
+    return this.bannedKey(clientKey(address));
+  }
+
+  private bannedKey(key: string): Ban | null {
+    const ban = this.banList.get(key);
     if (ban === undefined) return null;
     if (ban.until <= this.clock()) {
-      this.banList.delete(address);
+      this.banList.delete(key);
       return null;
     }
     return ban;
@@ -96,40 +111,57 @@ export class ScannerGuard implements AccessPiece, BanSource {
     return out;
   }
 
-  /** Lifts the ban on `address` (and forgets its probes); false when there was none. */
+  /**
+   * Lifts the ban on `address` (and forgets its probes); false when there was none. An IPv6 address
+   * or its /64 as the ban list shows it ("2001:db8:1:2::/64") lifts the ban on the whole /64.
+   */
   lift(address: string): boolean {
-    this.hits.delete(address);
-    const lifted = this.banned(address) !== null;
-    this.banList.delete(address);
+    const key = liftKey(address);
+    this.hits.delete(key);
+    const lifted = this.bannedKey(key) !== null;
+    this.banList.delete(key);
     return lifted;
   }
 
-  /** One probe from `address`: counted, and a ban when it is one too many. Never for this machine's networks. */
-  private count(address: string, probe: Probe): void {
+  /**
+   * One probe from `address`: counted, and a ban when it is one too many. Never for this machine's
+   * networks, unless the request came through a proxy nobody listed (`outsider`): then the proxy's
+   * address is counted and banned, which the owner's own requests from it are exempt from.
+   */
+  private count(address: string, probe: Probe, outsider: boolean): void {
     const { probes, windowSeconds, banSeconds } = this.settings;
     if (probes === 0) return;
-    if (this.context().ownNetworks.isOwnNetwork(address)) return;
+    if (!outsider && this.context().ownNetworks.isOwnNetwork(address)) return;
+    const key = clientKey(address);
     const now = this.clock();
-    let slot = this.hits.find(address);
+    let slot = this.hits.find(key);
     if (slot === -1 || now - (this.hits.a[slot] as number) >= windowSeconds * 1000) {
-      if (slot === -1) slot = this.hits.insert(address, now);
+      if (slot === -1) slot = this.hits.insert(key, now);
       this.hits.a[slot] = now;
       this.hits.b[slot] = 0;
     }
     const seen = (this.hits.b[slot] as number) + 1;
     this.hits.b[slot] = seen;
     if (seen < probes) return;
-    this.hits.delete(address);
-    this.ban(address, { until: now + banSeconds * 1000, reason: `${seen} scanner probes within ${windowSeconds} s, the last ${probe.name}` });
+    this.hits.delete(key);
+    this.ban(key, { until: now + banSeconds * 1000, reason: `${seen} scanner probes within ${windowSeconds} s, the last ${probe.name}` });
   }
 
-  private ban(address: string, ban: Ban): void {
-    this.banList.delete(address);
+  /** Bans `key` (a clientKey). */
+  private ban(key: string, ban: Ban): void {
+    this.banList.delete(key);
     if (this.banList.size >= BAN_CAPACITY) {
       const oldest = this.banList.keys().next().value as string;
       this.banList.delete(oldest);
     }
-    this.banList.set(address, ban);
+    this.banList.set(key, ban);
     this.onChange();
   }
+}
+
+/** The ban-list key `lift` was given: an address's clientKey, or a /64 written any way. */
+function liftKey(address: string): string {
+  const slash = address.indexOf('/');
+  if (slash === -1) return clientKey(address);
+  return address.slice(slash) === '/64' ? clientKey(address.slice(0, slash)) : address;
 }

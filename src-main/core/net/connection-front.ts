@@ -2,18 +2,29 @@
 // listeners (one front is shared, so a client's connections are counted across them):
 //   1. from a peer in proxy.proxyProtocolFrom, the PROXY protocol header (v1 or v2) is read, with a
 //      short deadline and a size bound; its address becomes the connection's peer (PEER_ADDRESS),
-//      and a listed peer that sends no valid header is cut off. Unlisted peers are never asked: a
+//      and a listed peer that sends no valid header is cut off. A header that names no client
+//      (UNKNOWN, LOCAL: health checks, unix-socket clients) leaves the proxy as the peer and marks
+//      the connection (NAMED_NO_CLIENT): its requests count as from outside this network. Unlisted peers are never asked: a
 //      PROXY line from them reaches the HTTP parser and fails there as a bad request.
 //   2. the per-client connection cap (access.maxConnectionsPerClient): open connections are counted
-//      per peer address, this machine's networks and trusted proxies excepted; one more than the
-//      cap is refused (HTTP gets a 429 page, TLS is closed before its handshake).
+//      per peer address (an IPv6 peer by its /64, access/client-key.ts: one subscriber holds the
+//      whole /64), this machine's networks and trusted proxies excepted; one more than the cap is
+//      refused (HTTP gets a 429 page, TLS is closed before its handshake).
 // The server's own 'connection' listeners (Node's HTTP parser, the TLS wrapper) are taken over and
 // called once the connection passed, with the bytes read past the header put back in front.
 import { BlockList, isIPv6, type Server, type Socket } from 'node:net';
+import { clientKey } from '../access/client-key.js';
 import { parseProxyHeader, ProxyProtocolError } from './proxy-protocol.js';
 
 /** The peer a PROXY protocol header named; read through peerAddress() (proxy/request-head.ts). */
 export const PEER_ADDRESS = Symbol('gatehouse.peerAddress');
+/**
+ * Set on a connection whose PROXY header named no client (v1 UNKNOWN, v2 LOCAL or UNSPEC): its peer
+ * stays the proxy's own address, which says nothing about who is asking. Read through
+ * proxyNamedNoClient() (proxy/request-head.ts); the client-address pass then counts the request as
+ * from outside this network.
+ */
+export const NAMED_NO_CLIENT = Symbol('gatehouse.namedNoClient');
 
 /** How long a listed peer has to send its PROXY header. Default: 3000 ms (proxies send it at once). */
 export const PROXY_HEADER_TIMEOUT_MS = 3000;
@@ -63,9 +74,9 @@ export class ConnectionFront {
     this.limit = limit;
   }
 
-  /** Open connections counted for `address` now (tests, the dashboard). */
+  /** Open connections counted for `address` (with the rest of its /64 when IPv6) now (tests, the dashboard). */
   openFrom(address: string): number {
-    return this.open.get(address) ?? 0;
+    return this.open.get(clientKey(address)) ?? 0;
   }
 
   /** How many addresses are being counted. */
@@ -107,12 +118,13 @@ export class ConnectionFront {
     if (socket.destroyed) return;
     const client = this.limit > 0 ? this.options.peerOf(socket) : '';
     if (client !== '' && !this.options.exempt(client)) {
-      const count = this.open.get(client) ?? 0;
+      const key = clientKey(client);
+      const count = this.open.get(key) ?? 0;
       if (count >= this.limit) return refuse(socket, client);
       if (count > 0 || this.open.size < MAX_COUNTED_CLIENTS) {
-        this.open.set(client, count + 1);
-        (socket as Socket & { [COUNTED]?: string })[COUNTED] = client;
-        socket.once('close', () => this.release(client));
+        this.open.set(key, count + 1);
+        (socket as Socket & { [COUNTED]?: string })[COUNTED] = key;
+        socket.once('close', () => this.release(key));
       }
     }
     admit(socket);
@@ -121,10 +133,10 @@ export class ConnectionFront {
     if (resume && !socket.destroyed) socket.resume();
   }
 
-  private release(client: string): void {
-    const count = (this.open.get(client) ?? 1) - 1;
-    if (count <= 0) this.open.delete(client);
-    else this.open.set(client, count);
+  private release(key: string): void {
+    const count = (this.open.get(key) ?? 1) - 1;
+    if (count <= 0) this.open.delete(key);
+    else this.open.set(key, count);
   }
 
   /** Reads the PROXY header, sets PEER_ADDRESS, puts the rest back, then calls `done`; or closes the connection. */
@@ -156,6 +168,7 @@ export class ConnectionFront {
       socket.pause();
       cleanup();
       if (header.source !== null) (socket as Socket & { [PEER_ADDRESS]?: string })[PEER_ADDRESS] = plainAddress(header.source.address);
+      else (socket as Socket & { [NAMED_NO_CLIENT]?: boolean })[NAMED_NO_CLIENT] = true;
       const rest = received.subarray(header.length);
       if (rest.length > 0) socket.unshift(rest);
       done();

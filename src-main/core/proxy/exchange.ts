@@ -34,6 +34,7 @@ export class Exchange {
   readonly upgrade = false;
   rule: string | null = null;
   user: string | null = null;
+  viaUnknownProxy = false;
   upstreamSet: string[] | null = null;
   maxBodyBytes = 0;
 

@@ -3,7 +3,7 @@
 // over Node's raw header list, so it is tested alone and costs no allocation it does not need.
 import type { IncomingMessage } from 'node:http';
 import { isIPv6 } from 'node:net';
-import { PEER_ADDRESS } from '../net/connection-front.js';
+import { NAMED_NO_CLIENT, PEER_ADDRESS } from '../net/connection-front.js';
 import { PLAIN_COOKIE_NAME, SECURE_COOKIE_NAME } from '../session-cookie-names.js';
 import { ProxyError } from './errors.js';
 import { realClient, TrustedProxies } from './real-client.js';
@@ -32,8 +32,10 @@ const FORWARDING = new Set(['host', 'x-forwarded-for', 'x-forwarded-proto', 'x-f
  * Headers apps read as the client's address (Vaultwarden trusts X-Real-IP by default, PHP apps
  * HTTP_CLIENT_IP / HTTP_TRUE_CLIENT_IP…), compared with `_` folded to `-`: PHP and WSGI turn both into
  * the same variable, so X_Real_IP is X-Real-IP to the app. From a peer that is not a trusted proxy
- * they are dropped, with every other X-Forwarded-* (Port, Prefix, Server, Ssl) and the underscore
- * twins of the ones Gatehouse sets; X-Real-IP is then set to the real client.
+ * they are dropped, with every other X-Forwarded-* (Port, Prefix, Server, Ssl); X-Real-IP is then set
+ * to the real client. Their underscore twins (X_Forwarded_For, X_Real_IP, Cf_Connecting_IP…) are
+ * dropped from every peer, a trusted proxy's requests too: proxies write the dashed names, so a twin
+ * is the client's own, passed through the front untouched.
  */
 const CLIENT_NAMING = new Set(['x-real-ip', 'x-client-ip', 'true-client-ip', 'cf-connecting-ip', 'x-cluster-client-ip', 'forwarded-for']);
 
@@ -119,6 +121,7 @@ export function clientAddress(req: IncomingMessage): string {
 interface PeerSocket {
   remoteAddress?: string | undefined;
   [PEER_ADDRESS]?: string;
+  [NAMED_NO_CLIENT]?: boolean;
   /** A TLS connection's underlying socket, which the PROXY protocol header was read from. */
   _parent?: PeerSocket | null;
 }
@@ -132,6 +135,14 @@ export function peerAddress(socket: PeerSocket): string {
   if (given !== undefined) return given;
   const address = socket.remoteAddress ?? '';
   return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
+}
+
+/**
+ * The connection's PROXY protocol header named no client (v1 UNKNOWN, v2 LOCAL or UNSPEC): its
+ * peer is the proxy itself, not the visitor (net/connection-front.ts).
+ */
+export function proxyNamedNoClient(socket: PeerSocket): boolean {
+  return socket[NAMED_NO_CLIENT] === true || socket._parent?.[NAMED_NO_CLIENT] === true;
 }
 
 /** What the request path knows when it builds the upstream head. */
@@ -204,8 +215,10 @@ export function upstreamHeaders(req: IncomingMessage, ctx: ForwardContext): stri
       continue;
     }
     if (namesClient(lower)) {
-      // X-Real-IP is Gatehouse's to set; the others pass only from a trusted proxy.
-      if (!ctx.clientTrusted || lower === 'x-real-ip' || lower === 'x_real_ip') continue;
+      // X-Real-IP is Gatehouse's to set; the others pass only from a trusted proxy. An underscore
+      // twin (X_Forwarded_For) never does: no proxy writes one, so the client did, and PHP/WSGI would
+      // read it as the dashed header a trusted front vouched for.
+      if (!ctx.clientTrusted || lower === 'x-real-ip' || lower.includes('_')) continue;
     }
     out.push(name, raw[i + 1] as string);
   }

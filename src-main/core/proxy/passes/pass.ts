@@ -27,6 +27,16 @@ export interface PassRequest {
   readonly peer: string;
   /** The client's real address: `peer`, or what a trusted proxy in front said. Set by the client-address pass. */
   client: string;
+  /**
+   * The request came through a proxy Gatehouse was not told about: its peer is not a trusted proxy
+   * for the route yet its headers name another client (cloudflared, ngrok or Tailscale Funnel on
+   * this machine, a LAN router's forwarding helper), or its PROXY header named no client. Its
+   * peer's address (loopback, a LAN box) says nothing about the visitor, so exposure, the limits,
+   * the scanner list and bans judge it as outside this network and this machine's own networks;
+   * its counters stay keyed by `client` (the peer), as headers anyone can write must not mint
+   * fresh budgets. Set by the client-address pass; default false (absent).
+   */
+  viaUnknownProxy?: boolean;
   /** Arrived on the HTTPS listener. */
   readonly secure: boolean;
   /** A WebSocket (or other) upgrade, not a plain request. */
