@@ -24,16 +24,22 @@ const MAX_CONCURRENT = 2;
  */
 export const MAX_WAITING = 16;
 
-/** How urgent a check is: 'first' (a client with no recent wrong password) may take a 'later' one's place. */
+/**
+ * How urgent a check is: 'first' (a client with no recent wrong password) may take a 'later' one's
+ * place. A function is asked again whenever the queue is full, so a waiting check whose client has
+ * since been refused or got a password wrong drops back.
+ */
 export type HashPriority = 'first' | 'later';
+export type HashPriorityOf = HashPriority | (() => HashPriority);
 
 interface Waiter {
-  priority: HashPriority;
+  priority: HashPriorityOf;
   go: () => void;
   refuse: (error: Error) => void;
 }
 
 const busy = () => new ApiError('rate_limited', 'Gatehouse is busy checking other passwords. Try again in a few seconds.');
+const isLater = (waiter: Waiter) => (typeof waiter.priority === 'function' ? waiter.priority() : waiter.priority) === 'later';
 
 /**
  * One bounded queue of argon2 work. The admin sign-in and the route sign-in users each have
@@ -49,27 +55,24 @@ export class PasswordHasher {
    * newest 'later' one (which is refused as busy): clients already guessing wrong cannot keep a
    * client with a clean record out, however many of them there are.
    */
-  private async limited<T>(work: () => Promise<T>, priority: HashPriority): Promise<T> {
+  private async limited<T>(work: () => Promise<T>, priority: HashPriorityOf): Promise<T> {
     if (this.running >= MAX_CONCURRENT) {
       await new Promise<void>((go, refuse) => {
         const waiter = { priority, go, refuse };
-        if (this.waiting.length < MAX_WAITING) {
-          // 'first' checks go ahead of every 'later' one.
-          const at = priority === 'first' ? this.waiting.findIndex((entry) => entry.priority === 'later') : -1;
-          if (at === -1) this.waiting.push(waiter);
-          else this.waiting.splice(at, 0, waiter);
-          return;
+        const first = !isLater(waiter);
+        if (this.waiting.length >= MAX_WAITING) {
+          let evict = -1;
+          if (first) for (let i = this.waiting.length - 1; i >= 0 && evict === -1; i--) if (isLater(this.waiting[i] as Waiter)) evict = i;
+          if (evict === -1) {
+            refuse(busy());
+            return;
+          }
+          (this.waiting.splice(evict, 1)[0] as Waiter).refuse(busy());
         }
-        const last = this.waiting.at(-1);
-        if (priority === 'first' && last?.priority === 'later') {
-          this.waiting.pop();
-          last.refuse(busy());
-          const at = this.waiting.findIndex((entry) => entry.priority === 'later');
-          if (at === -1) this.waiting.push(waiter);
-          else this.waiting.splice(at, 0, waiter);
-          return;
-        }
-        refuse(busy());
+        // 'first' checks go ahead of every 'later' one.
+        const at = first ? this.waiting.findIndex(isLater) : -1;
+        if (at === -1) this.waiting.push(waiter);
+        else this.waiting.splice(at, 0, waiter);
       });
     }
     this.running++;
@@ -86,7 +89,7 @@ export class PasswordHasher {
   }
 
   /** Whether `password` matches `encoded`; a damaged hash counts as no match (the owner resets it with set-password). */
-  matches(encoded: string, password: string, priority: HashPriority = 'first'): Promise<boolean> {
+  matches(encoded: string, password: string, priority: HashPriorityOf = 'first'): Promise<boolean> {
     return this.limited(async () => (await loadArgon2()).verify(encoded, password).catch(() => false), priority);
   }
 }

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import type { AccessUser } from '../../../shared/access.js';
 import { ApiError } from '../../../shared/api.js';
-import { type HashPriority, PasswordHasher } from '../password-hash.js';
+import { type HashPriorityOf, PasswordHasher } from '../password-hash.js';
 import { writeFileDurably } from '../settings/durable-file.js';
 
 export const ACCESS_USERS_FILE = 'access-users.json';
@@ -109,7 +109,7 @@ export class AccessUsers {
    * The same name and password already being checked are not checked twice: a browser's parallel
    * requests with one Authorization header wait for one hash.
    */
-  verify(name: string, password: string, priority: HashPriority = 'first'): Promise<boolean> {
+  verify(name: string, password: string, priority: HashPriorityOf = 'first'): Promise<boolean> {
     const key = this.keyOf(name, password);
     const running = this.checking.get(key);
     if (running) return running;
@@ -123,7 +123,7 @@ export class AccessUsers {
     return this.checking.has(this.keyOf(name, password));
   }
 
-  private async check(name: string, password: string, key: string, priority: HashPriority): Promise<boolean> {
+  private async check(name: string, password: string, key: string, priority: HashPriorityOf): Promise<boolean> {
     const user = this.stored.find((candidate) => candidate.name === name);
     if (!user) {
       await this.hasher.matches(await (this.decoy ??= this.hasher.hash(randomBytes(16).toString('hex'))), password, priority);

@@ -154,7 +154,8 @@ export function basicAuthPass(title: string, allowed: 'all' | readonly string[],
       const release = () => {
         if (!joins) failures.endCheck(key);
       };
-      const priority = failures.hasFailed(key) ? 'later' : 'first';
+      // Asked again while the check waits: a client refused meanwhile drops back in the queue.
+      const priority = () => (failures.hasFailed(key) ? 'later' : 'first');
       return users.verify(name, password, priority).then(
         (right) => {
           release();
