@@ -261,12 +261,14 @@ async function ask(request: PassRequest, client: ProviderClient) {
   const name = client.provider.name;
   const unavailable = (detail: string, why = 'unavailable') => new ProxyError('sign_in_unavailable', detail, { rule: `sign-in: provider ${name} ${why}` });
   const { signal, forget } = visitorLeaves(request);
+  const left = () => unavailable(`The visitor left before the sign-in provider "${name}" was asked.`, 'not asked: the visitor left');
   try {
+    if (signal.aborted) return left();
     const slot = client.line.enter(signal);
     if (slot === null) {
       return unavailable(`${MAX_WAITING} requests already wait for the sign-in provider "${name}" at ${client.address}; this one was refused rather than queued.`, 'has too many sign-in checks waiting');
     }
-    if (!(slot === true || (await slot))) return unavailable(`The visitor left before the sign-in provider "${name}" was asked.`, 'not asked: the visitor left');
+    if (!(slot === true || (await slot))) return left();
     try {
       return await askNow(request, client, signal);
     } finally {
@@ -283,6 +285,9 @@ async function askNow(request: PassRequest, client: ProviderClient, signal: Abor
   try {
     answer = await undiciRequest.call(client.pool, { method: 'GET', path: client.path, headers: askHeaders(request), signal });
   } catch (error) {
+    if (signal.aborted) {
+      return new ProxyError('sign_in_unavailable', `The visitor left before the sign-in provider "${name}" answered; the question was dropped.`, { rule: `sign-in: provider ${name} not waited for: the visitor left` });
+    }
     const code = (error as { code?: string }).code ?? (error as Error).message;
     return new ProxyError('sign_in_unavailable', `The sign-in provider "${name}" at ${client.address} did not answer (${code}); the request was refused rather than let through.`, {
       rule: `sign-in: provider ${name} unavailable`,
