@@ -33,7 +33,7 @@ test('20 addresses x 4 different guesses at once: the owner signs in, the admin 
   const guessers = Array.from({ length: 20 }, async (_, a) => {
     const guesser = clientFrom(`127.0.3.${a + 10}`);
     for (let i = 0; Date.now() < stopAt; i++) {
-      await Promise.all(Array.from({ length: 4 }, (_, j) => fetchThrough(guesser, proxy.port, 'vault.test', '/', { headers: basic('owner', `wrong-${a}-${i}-${j}`) }).then((r) => { sent[a]++; seen.push(r.status); })));
+      await Promise.all(Array.from({ length: 4 }, (_, j) => fetchThrough(guesser, proxy.port, 'vault.test', '/', { headers: basic('owner', `wrong-${a}-${i}-${j}`) }).then((r) => { sent[a] = (sent[a] ?? 0) + 1; seen.push(r.status); })));
     }
   });
   await new Promise((resolve) => setTimeout(resolve, 200));
