@@ -36,7 +36,8 @@ test('the LAPI stopped: state down, others served, the earlier ban refused until
 
   await crowdsec.start();
   await crowdsec.cscli('decisions', 'add', '--ip', '198.51.100.32', '--duration', '1h');
-  // Retries back off (at most a minute apart); the first retry after the outage takes the whole set.
+  // Retries back off (at most a minute apart). The pulls that failed never reached the LAPI, so the
+  // next is a delta (its "last pull" did not move): the ban made meanwhile must be in it.
   await eventually(() => proxy.runtime.crowdsec.status().state === 'ok', 70_000, 'the state to return to ok');
   assert.equal(proxy.runtime.crowdsec.status().problem, null);
   assert.equal((await proxy.get('198.51.100.32')).status, 403, 'a ban made while Gatehouse could not pull arrives with the next pull');

@@ -32,6 +32,7 @@ test('sign-in attempts match; the sign-in page and everything else do not', () =
     ['vaultwarden', 'POST', '/identity/connect/token'],
     ['vaultwarden', 'POST', '/api/accounts/prelogin'],
     ['immich', 'POST', '/api/auth/login'],
+    ['immich', 'POST', '/API/Auth/LOGIN'], // Express routes in any case
     ['proxmox-ve', 'POST', '/api2/json/access/ticket'],
     ['proxmox-ve', 'POST', '/api2/extjs/access/ticket'],
     ['gitea', 'POST', '/user/login?redirect_to=%2F'],
@@ -52,6 +53,7 @@ test('sign-in attempts match; the sign-in page and everything else do not', () =
     ['home-assistant', 'GET', '/auth/login_flow'],
     ['vaultwarden', 'POST', '/api/sync'],
     ['immich', 'POST', '/api/assets'],
+    ['gitea', 'POST', '/User/Login'], // chi compares exactly: this is a 404 at Gitea, not a sign-in
     ['gitea', 'POST', '/user/login_source'],
     ['jellyfin', 'POST', '/Sessions/Playing'],
     ['nextcloud', 'POST', '/../login'],

@@ -2,7 +2,7 @@
 // window, the realm never carries what a header cannot, and credentials parse as RFC 7617 says.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { basicCredentials, FAILURE_LIMIT, FAILURE_TABLE_MAX, FAILURE_WINDOW_MS, FailureLimiter, realmOf } from '../../src-main/core/access/basic-auth.js';
+import { basicCredentials, CHECKS_PER_CLIENT, FAILURE_LIMIT, FAILURE_TABLE_MAX, FAILURE_WINDOW_MS, FailureLimiter, realmOf } from '../../src-main/core/access/basic-auth.js';
 
 test('the failure table locks after FAILURE_LIMIT failures and forgets when the window ends', () => {
   const limiter = new FailureLimiter();
@@ -36,4 +36,19 @@ test('Basic credentials: the first colon splits, the password may hold more', ()
   assert.equal(basicCredentials(header('nocolon')), null);
   assert.equal(basicCredentials('Bearer abc'), null);
   assert.equal(basicCredentials(undefined), null);
+});
+
+test('one client has at most CHECKS_PER_CLIENT checks under way; a finished one frees its slot and leaves no entry', () => {
+  const limiter = new FailureLimiter();
+  for (let i = 0; i < CHECKS_PER_CLIENT; i++) assert.equal(limiter.startCheck('203.0.113.5'), true);
+  assert.equal(limiter.startCheck('203.0.113.5'), false);
+  assert.equal(limiter.startCheck('203.0.113.6'), true, 'another client is not held back');
+  limiter.endCheck('203.0.113.5');
+  assert.equal(limiter.startCheck('203.0.113.5'), true);
+  for (let i = 0; i < CHECKS_PER_CLIENT; i++) limiter.endCheck('203.0.113.5');
+  limiter.endCheck('203.0.113.6');
+  assert.equal((limiter as unknown as { checking: Map<string, number> }).checking.size, 0);
+  assert.equal(limiter.hasFailed('203.0.113.5'), false);
+  limiter.fail('203.0.113.5');
+  assert.equal(limiter.hasFailed('203.0.113.5'), true);
 });

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import type { AccessUser } from '../../../shared/access.js';
 import { ApiError } from '../../../shared/api.js';
-import { hashPassword, passwordMatches } from '../password-hash.js';
+import { type HashPriorityOf, PasswordHasher } from '../password-hash.js';
 import { writeFileDurably } from '../settings/durable-file.js';
 
 export const ACCESS_USERS_FILE = 'access-users.json';
@@ -36,6 +36,10 @@ export class AccessUsers {
   private readonly key = randomBytes(32);
   /** A hash no password matches, checked for unknown names so that they take as long as known ones. */
   private decoy: Promise<string> | null = null;
+  /** The routes' own hash queue, apart from the admin sign-in's (password-hash.ts). */
+  private readonly hasher = new PasswordHasher();
+  /** Checks under way, by the same key as `verified`; an entry lives only while its hash waits or runs. */
+  private readonly checking = new Map<string, Promise<boolean>>();
 
   constructor(private readonly dataDir: string) {}
 
@@ -68,14 +72,14 @@ export class AccessUsers {
   async add(name: string, password: string): Promise<AccessUser> {
     const clash = this.stored.find((user) => user.name.toLowerCase() === name.toLowerCase());
     if (clash) throw new ApiError('conflict', `A user is already called "${clash.name}"; choose another name, or set that user's password.`, { issues: [{ path: 'name', message: 'this name is taken' }] });
-    const user: StoredUser = { name, hash: await hashPassword(password), passwordSetAt: new Date().toISOString() };
+    const user: StoredUser = { name, hash: await this.hasher.hash(password), passwordSetAt: new Date().toISOString() };
     await this.save([...this.stored, user]);
     return { name, passwordSetAt: user.passwordSetAt };
   }
 
   async setPassword(name: string, password: string): Promise<AccessUser> {
     this.find(name);
-    const hash = await hashPassword(password);
+    const hash = await this.hasher.hash(password);
     const passwordSetAt = new Date().toISOString();
     await this.save(this.stored.map((user) => (user.name === name ? { name, hash, passwordSetAt } : user)));
     this.forget(name);
@@ -99,18 +103,36 @@ export class AccessUsers {
     return false;
   }
 
-  /** Checks `password` against `name`'s hash (argon2id, queued with the admin sign-in's checks). */
-  async verify(name: string, password: string): Promise<boolean> {
+  /**
+   * Checks `password` against `name`'s hash (argon2id, in the routes' queue). `priority` 'later'
+   * (a client that got a password wrong recently) may be refused as busy to make room for 'first'.
+   * The same name and password already being checked are not checked twice: a browser's parallel
+   * requests with one Authorization header wait for one hash.
+   */
+  verify(name: string, password: string, priority: HashPriorityOf = 'first'): Promise<boolean> {
+    const key = this.keyOf(name, password);
+    const running = this.checking.get(key);
+    if (running) return running;
+    const check = this.check(name, password, key, priority).finally(() => this.checking.delete(key));
+    this.checking.set(key, check);
+    return check;
+  }
+
+  /** Whether this very name and password are being checked now (verify would not start another hash). */
+  isChecking(name: string, password: string): boolean {
+    return this.checking.has(this.keyOf(name, password));
+  }
+
+  private async check(name: string, password: string, key: string, priority: HashPriorityOf): Promise<boolean> {
     const user = this.stored.find((candidate) => candidate.name === name);
     if (!user) {
-      await passwordMatches(await (this.decoy ??= hashPassword(randomBytes(16).toString('hex'))), password);
+      await this.hasher.matches(await (this.decoy ??= this.hasher.hash(randomBytes(16).toString('hex'))), password, priority);
       return false;
     }
     const hash = user.hash;
-    if (!(await passwordMatches(hash, password))) return false;
+    if (!(await this.hasher.matches(hash, password, priority))) return false;
     // The password may have changed while the hash was checked: only the current one is remembered.
     if (this.stored.find((candidate) => candidate.name === name)?.hash !== hash) return false;
-    const key = this.keyOf(name, password);
     this.verified.delete(key);
     this.verified.set(key, { name, expires: Date.now() + VERIFIED_TTL_MS });
     if (this.verified.size > VERIFIED_MAX) this.verified.delete(this.verified.keys().next().value as string);

@@ -32,8 +32,22 @@ export const MAX_DECISIONS = 1_000_000;
 const MAX_RETRY_MS = 60_000;
 /** A pull that has not answered in this long counts as "did not answer", in ms. */
 const PULL_TIMEOUT_MS = 10_000;
-/** Largest stream answer read, in bytes (a startup pull of MAX_DECISIONS is about 150 MB). */
-const MAX_ANSWER_BYTES = 256 * 1024 * 1024;
+/**
+ * Largest stream answer read, in bytes. Default: 64 MiB, about 335,000 decisions at the ~200 bytes
+ * the LAPI writes for each. The answer is parsed with one JSON.parse, which holds up every request
+ * while it runs: 0.7–1.5 s for 64 MiB on a busy 2-core machine (measured), where the 256 MiB this
+ * was before took seconds. The community blocklist is a few tens of thousands (a few MB); a larger
+ * answer is refused and the status says "the answer was larger than 64 MiB". Later (delta) pulls
+ * are small, so the table can still grow past that to MAX_DECISIONS.
+ */
+const MAX_ANSWER_BYTES = 64 * 1024 * 1024;
+/**
+ * Failures where the pull never reached the LAPI. The LAPI moves a bouncer's "last pull" time only
+ * after it sent a whole answer (pkg/apiserver/controllers/v1/decisions.go, StreamDecision), so
+ * after these the next delta still holds everything since the last answer Gatehouse read, and a
+ * full startup pull (megabytes, and a parse that blocks) is not needed.
+ */
+const NOT_SENT = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT']);
 
 const DEFAULTS: CrowdsecSettings = { enabled: false, url: 'http://127.0.0.1:8080', pullSeconds: 10, applyToLan: false };
 
@@ -64,7 +78,7 @@ export class CrowdsecBouncer implements BanSource {
   private timer: NodeJS.Timeout | null = null;
   /** Bumped whenever the pulls restart: an answer for an older generation is dropped. */
   private generation = 0;
-  /** The next pull asks for the whole set (the first one, and the first after a failure). */
+  /** The next pull asks for the whole set (the first one, and the first after a failure that may have lost an answer). */
   private needStartup = true;
   private failures = 0;
   private lastReported = { state: 'off' as CrowdsecState, bans: 0 };
@@ -210,8 +224,10 @@ export class CrowdsecBouncer implements BanSource {
       if (generation !== this.generation) return;
       this.failures++;
       const failure = error instanceof PullFailure ? error : new PullFailure('down', this.unanswered(error));
-      // After any failure the next answer is taken as the whole set: what changed meanwhile is in it.
-      this.needStartup = true;
+      // An answer the LAPI may have sent but Gatehouse did not apply (a reset, a timeout, a refusal,
+      // something unreadable) may have moved its "last pull" past decisions never seen: the next
+      // pull takes the whole set. A pull that never reached it loses nothing.
+      if (!NOT_SENT.has(this.codeOf(error))) this.needStartup = true;
       this.expire();
       this.setState(failure.state, failure.message);
       const pause = Math.min(this.settings.pullSeconds * 1000 * 2 ** (this.failures - 1), Math.max(MAX_RETRY_MS, this.settings.pullSeconds * 1000));
@@ -260,10 +276,17 @@ export class CrowdsecBouncer implements BanSource {
     return { new: answer.new ?? null, deleted: answer.deleted ?? null };
   }
 
+  /** The socket's or undici's error code ("ECONNREFUSED"), or "" (a PullFailure has none). */
+  private codeOf(error: unknown): string {
+    if (error instanceof PullFailure) return '';
+    const err = error as { code?: string; cause?: { code?: string } } | null;
+    return (err?.code === 'UND_ERR_SOCKET' || err?.code === undefined ? (err?.cause?.code ?? err?.code) : err.code) ?? '';
+  }
+
   /** "did not answer: connection refused", from a socket or undici error. */
   private unanswered(error: unknown): string {
-    const err = error as { code?: string; cause?: { code?: string }; message?: string };
-    const code = err?.code === 'UND_ERR_SOCKET' || err?.code === undefined ? (err?.cause?.code ?? err?.code) : err.code;
+    const err = error as { message?: string };
+    const code = this.codeOf(error);
     const reasons: Record<string, string> = {
       ECONNREFUSED: 'connection refused',
       ECONNRESET: 'the connection was reset',
@@ -277,7 +300,7 @@ export class CrowdsecBouncer implements BanSource {
       UND_ERR_RES_EXCEEDED_MAX_SIZE: `the answer was larger than ${MAX_ANSWER_BYTES / 1024 / 1024} MiB`,
       UND_ERR_SOCKET: 'the connection closed',
     };
-    const reason = (code && reasons[code]) ?? err?.message ?? String(error);
+    const reason = (code === '' ? undefined : reasons[code]) ?? err?.message ?? String(error);
     return `CrowdSec's Local API at ${this.settings.url} did not answer: ${reason}`;
   }
 

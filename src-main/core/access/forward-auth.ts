@@ -18,6 +18,11 @@
 //     cannot follow a login page).
 //   - no answer within ANSWER_TIMEOUT_MS, or no connection: 503 sign_in_unavailable. Fail closed:
 //     a sign-in server that is down never opens the door.
+// At most MAX_CONNECTIONS questions to one provider are under way; the rest wait in a line of at
+// most MAX_WAITING, and past that a request is refused at once with 503 sign_in_unavailable ("too
+// many sign-in checks waiting"): a slow sign-in server cannot make requests pile up without bound.
+// A visitor who hangs up leaves the line at once and its question, if under way, is dropped: a
+// visitor who left never causes a question later.
 // One undici pool per provider, made when the settings are applied and closed when the provider
 // changes or goes: nothing is allocated per request beyond the request itself.
 import type { Dispatcher, Pool } from 'undici';
@@ -37,6 +42,56 @@ export const ANSWER_TIMEOUT_MS = 5000;
 export const MAX_ANSWER_BYTES = 256 * 1024;
 /** Connections to one sign-in server at most; more requests queue. */
 const MAX_CONNECTIONS = 64;
+/** Requests waiting for one of those connections at most; more are refused with 503. Default: 4 × 64. */
+export const MAX_WAITING = 4 * MAX_CONNECTIONS;
+
+/**
+ * The line in front of one provider's pool. undici's own pool queue has no bound and keeps a
+ * question whose visitor left until a connection frees, so questions wait here instead, where a
+ * departed visitor is taken out at once (a Set keeps arrival order and deletes in O(1)).
+ */
+export class AskLine {
+  private running = 0;
+  private readonly waiting = new Set<() => void>();
+
+  /** Questions waiting for a connection now. */
+  get queued(): number {
+    return this.waiting.size;
+  }
+
+  /**
+   * Takes a slot: true at once or when one frees, false when `signal` aborts first, null when the
+   * line is full. A true must be followed by exactly one done().
+   */
+  enter(signal: AbortSignal): Promise<boolean> | true | null {
+    if (this.running < MAX_CONNECTIONS) {
+      this.running++;
+      return true;
+    }
+    if (this.waiting.size >= MAX_WAITING) return null;
+    return new Promise((resolve) => {
+      const go = () => {
+        signal.removeEventListener('abort', leave);
+        this.running++;
+        resolve(true);
+      };
+      const leave = () => {
+        this.waiting.delete(go);
+        resolve(false);
+      };
+      this.waiting.add(go);
+      signal.addEventListener('abort', leave, { once: true });
+    });
+  }
+
+  done(): void {
+    this.running--;
+    const next = this.waiting.values().next();
+    if (next.done) return;
+    this.waiting.delete(next.value);
+    next.value();
+  }
+}
 
 export { FORWARD_AUTH_PRESETS };
 const PRESETS = FORWARD_AUTH_PRESETS;
@@ -55,6 +110,8 @@ const ANSWER_HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection
 export interface ProviderClient {
   readonly provider: SignInProvider;
   readonly pool: Pool;
+  /** The questions waiting for the pool. */
+  readonly line: AskLine;
   /** Path and query of the endpoint. */
   readonly path: string;
   readonly origin: string;
@@ -87,6 +144,7 @@ function clientFor(provider: SignInProvider): ProviderClient {
   return {
     provider,
     pool,
+    line: new AskLine(),
     path: `${url.pathname}${url.search}`,
     origin: url.origin,
     address: hostPort(url.origin).address,
@@ -188,12 +246,48 @@ export function forwardAuthPass(title: string, providerId: string, clients: Forw
   };
 }
 
+/** An AbortSignal that fires when the visitor's connection (or HTTP/2 stream) closes, and its removal. */
+function visitorLeaves(request: PassRequest): { signal: AbortSignal; forget: () => void } {
+  const left = new AbortController();
+  const abort = () => left.abort(new Error('the visitor left'));
+  const stream = (request.req as unknown as { stream?: NodeJS.EventEmitter }).stream;
+  const closing = stream ?? request.socket;
+  if (request.socket.destroyed || (stream as { destroyed?: boolean } | undefined)?.destroyed) abort();
+  else closing.once('close', abort);
+  return { signal: left.signal, forget: () => closing.off('close', abort) };
+}
+
 async function ask(request: PassRequest, client: ProviderClient) {
+  const name = client.provider.name;
+  const unavailable = (detail: string, why = 'unavailable') => new ProxyError('sign_in_unavailable', detail, { rule: `sign-in: provider ${name} ${why}` });
+  const { signal, forget } = visitorLeaves(request);
+  const left = () => unavailable(`The visitor left before the sign-in provider "${name}" was asked.`, 'not asked: the visitor left');
+  try {
+    if (signal.aborted) return left();
+    const slot = client.line.enter(signal);
+    if (slot === null) {
+      return unavailable(`${MAX_WAITING} requests already wait for the sign-in provider "${name}" at ${client.address}; this one was refused rather than queued.`, 'has too many sign-in checks waiting');
+    }
+    if (!(slot === true || (await slot))) return left();
+    try {
+      return await askNow(request, client, signal);
+    } finally {
+      client.line.done();
+    }
+  } finally {
+    forget();
+  }
+}
+
+async function askNow(request: PassRequest, client: ProviderClient, signal: AbortSignal) {
   const name = client.provider.name;
   let answer: Dispatcher.ResponseData;
   try {
-    answer = await undiciRequest.call(client.pool, { method: 'GET', path: client.path, headers: askHeaders(request) });
+    answer = await undiciRequest.call(client.pool, { method: 'GET', path: client.path, headers: askHeaders(request), signal });
   } catch (error) {
+    if (signal.aborted) {
+      return new ProxyError('sign_in_unavailable', `The visitor left before the sign-in provider "${name}" answered; the question was dropped.`, { rule: `sign-in: provider ${name} not waited for: the visitor left` });
+    }
     const code = (error as { code?: string }).code ?? (error as Error).message;
     return new ProxyError('sign_in_unavailable', `The sign-in provider "${name}" at ${client.address} did not answer (${code}); the request was refused rather than let through.`, {
       rule: `sign-in: provider ${name} unavailable`,

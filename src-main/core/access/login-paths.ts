@@ -28,6 +28,12 @@ export interface AppLogin {
 const post = (path: string, options: Omit<LoginPath, 'method' | 'path'> = {}): LoginPath => ({ method: 'POST', path, ...options });
 
 // ASP.NET Core matches routes case-insensitively, and Jellyfin and Emby can run under a base URL.
+// Express (Immich) matches in any case by default too. The other apps' routers compare paths
+// exactly by default, so their paths stay case-sensitive: aiohttp (Home Assistant), Symfony routing
+// (Nextcloud), Django URL patterns (paperless-ngx), Go's net/http (Syncthing), gorilla/mux
+// (Portainer, Mattermost), chi (Gitea, Forgejo), Rocket (Vaultwarden). Not checked against a
+// source, so listed only as their docs write them: Grafana's pkg/web router, PVE's RESTHandler
+// (Proxmox) and Pi-hole's FTL.
 const jellyfinStyle = { anyCase: true, anyBase: true } as const;
 
 /** Sign-in paths per preset id. */
@@ -41,7 +47,9 @@ export const APP_LOGINS: Readonly<Record<string, AppLogin>> = {
   // Emby's REST API reference: post /Users/AuthenticateByName, reached under /emby/ as well.
   emby: { paths: [post('/users/authenticatebyname', jellyfinStyle)], source: 'https://github.com/MediaBrowser/Emby.SDK/blob/master/Documentation/reference/RestAPI/UserService/postUsersAuthenticatebyname.html' },
   // server/src/controllers/auth.controller.ts: @Controller('auth') … @Post('login'), under the 'api' prefix.
-  immich: { paths: [post('/api/auth/login')], source: 'https://github.com/immich-app/immich/blob/main/server/src/controllers/auth.controller.ts' },
+  // NestJS on Express, whose router matches in any case unless `case sensitive routing` is set
+  // (expressjs.com/en/api.html#app.settings.table; Immich does not set it): /API/AUTH/LOGIN signs in too.
+  immich: { paths: [post('/api/auth/login', { anyCase: true })], source: 'https://github.com/immich-app/immich/blob/main/server/src/controllers/auth.controller.ts' },
   // homeassistant/components/auth/login_flow.py: "POST /auth/login_flow" starts a flow and
   // "POST /auth/login_flow/{flow_id}" submits the user name and password.
   'home-assistant': { paths: [post('/auth/login_flow', { subpaths: true })], source: 'https://github.com/home-assistant/core/blob/dev/homeassistant/components/auth/login_flow.py' },

@@ -1,2 +1,11 @@
-// The hashing lives in core (the sign-in users of routes use it too); the admin sign-in imports it here.
-export { hashPassword, MAX_WAITING, passwordMatches, PASSWORD_HASH_OPTIONS } from '../../core/password-hash.js';
+// The hashing lives in core (the sign-in users of routes use it too). The admin sign-in has its own
+// queue: guesses at a route's basic auth fill the routes' queue, never this one.
+import { PasswordHasher } from '../../core/password-hash.js';
+
+export { MAX_WAITING, PASSWORD_HASH_OPTIONS } from '../../core/password-hash.js';
+
+const adminHasher = new PasswordHasher();
+
+export const hashPassword = (password: string): Promise<string> => adminHasher.hash(password);
+
+export const passwordMatches = (encoded: string, password: string): Promise<boolean> => adminHasher.matches(encoded, password);
