@@ -8,6 +8,7 @@
 // recently deleted decisions, on startup and on the next pull) is skipped, so a repeat cannot lift
 // a ban that arrived for the same address since.
 import { isIPv4, isIPv6 } from 'node:net';
+import { formatIpv6Groups } from '../net/ipv6-text.js';
 
 /** One decision as the LAPI's /v1/decisions/stream sends it. */
 export interface LapiDecision {
@@ -112,21 +113,7 @@ export function ipv6Number(address: string): bigint | null {
 export function canonicalIpv6(value: bigint): string {
   const groups: number[] = [];
   for (let shift = 112n; shift >= 0n; shift -= 16n) groups.push(Number((value >> shift) & 0xffffn));
-  let bestStart = -1;
-  let bestLength = 1;
-  for (let i = 0; i < 8; ) {
-    if (groups[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && groups[j] === 0) j++;
-    if (j - i > bestLength) [bestStart, bestLength] = [i, j - i];
-    i = j;
-  }
-  const hex = groups.map((group) => group.toString(16));
-  if (bestStart === -1) return hex.join(':');
-  return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLength).join(':')}`;
+  return formatIpv6Groups(groups);
 }
 
 /** An IPv4-mapped IPv6 address ("::ffff:198.51.100.7") as its IPv4 address. */

@@ -4,6 +4,7 @@
 // line end that never comes. Used by the proxy listeners (proxy/connection-front.ts); the stream
 // listeners of a later issue reuse it.
 import { isIPv4, isIPv6 } from 'node:net';
+import { formatIpv6Groups } from './ipv6-text.js';
 
 /** A v1 header is at most 107 bytes, CRLF included (spec §2.1). */
 export const MAX_V1_BYTES = 107;
@@ -130,20 +131,5 @@ function ipv6(block: Buffer, at: number): string {
   const groups: number[] = [];
   for (let i = 0; i < 8; i++) groups.push(block.readUInt16BE(at + i * 2));
   if (groups.slice(0, 5).every((g) => g === 0) && groups[5] === 0xffff) return ipv4(block, at + 12);
-  // The longest run of two or more zero groups becomes "::" (RFC 5952 §4.2).
-  let bestStart = -1;
-  let bestLength = 1;
-  for (let i = 0; i < 8; ) {
-    if (groups[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && groups[j] === 0) j++;
-    if (j - i > bestLength) [bestStart, bestLength] = [i, j - i];
-    i = j;
-  }
-  const hex = groups.map((g) => g.toString(16));
-  if (bestStart === -1) return hex.join(':');
-  return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLength).join(':')}`;
+  return formatIpv6Groups(groups);
 }
