@@ -12,7 +12,11 @@
 // call, made before it asks the reputation (shared/access.ts, step 4).
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
-import { Client } from 'undici';
+import type { Pool } from 'undici';
+// undici's modules on their own, not its package entry: loading the whole of undici costs a
+// gatehouse serve that never talks to CrowdSec ~10 MB (see proxy/upstreams.ts, forward-auth.ts).
+import PoolClass from 'undici/lib/dispatcher/pool.js';
+import undiciRequest from 'undici/lib/api/api-request.js';
 import type { AccessSettings, CrowdsecSettings, CrowdsecState, CrowdsecStatus } from '../../../shared/access.js';
 import { packageVersion } from '../package-root.js';
 import { restrictToOwner, writeFileDurably } from '../settings/durable-file.js';
@@ -74,7 +78,8 @@ export class CrowdsecBouncer implements BanSource {
   private state: CrowdsecState = 'off';
   private problem: string | null = null;
   private lastPullAt: number | null = null;
-  private client: Client | null = null;
+  /** One connection to the Local API (a pool of one: the pool module is what loads on its own). */
+  private client: Pool | null = null;
   private timer: NodeJS.Timeout | null = null;
   /** Bumped whenever the pulls restart: an answer for an older generation is dropped. */
   private generation = 0;
@@ -175,7 +180,8 @@ export class CrowdsecBouncer implements BanSource {
       this.keepExpiring();
       return;
     }
-    this.client = new Client(origin.origin, {
+    this.client = new PoolClass(origin.origin, {
+      connections: 1,
       connectTimeout: PULL_TIMEOUT_MS,
       headersTimeout: PULL_TIMEOUT_MS,
       bodyTimeout: PULL_TIMEOUT_MS,
@@ -247,10 +253,10 @@ export class CrowdsecBouncer implements BanSource {
   }
 
   /** One GET of /v1/decisions/stream; throws a PullFailure saying what went wrong. */
-  private async fetchStream(client: Client, startup: boolean): Promise<StreamAnswer> {
+  private async fetchStream(client: Pool, startup: boolean): Promise<StreamAnswer> {
     const base = new URL(this.settings.url).pathname.replace(/\/+$/, '');
     const path = `${base}/v1/decisions/stream?${startup ? 'startup=true&' : ''}scopes=ip,range`;
-    const res = await client.request({
+    const res = await undiciRequest.call(client, {
       method: 'GET',
       path,
       headers: { 'x-api-key': this.key ?? '', 'user-agent': userAgent(), accept: 'application/json' },
