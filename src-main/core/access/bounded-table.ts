@@ -8,10 +8,13 @@
 //     clear) goes. New slots start with the bit clear and only a second request sets it, so a
 //     flood of one-request addresses evicts its own kind before a client that keeps coming back
 //     (the scan resistance CLOCK-Pro is after, at the cost of one bit).
-// No timers, no per-entry objects: a slot is an index into the arrays.
+// No timers, no per-entry objects: a slot is an index into the arrays. The arrays start small and
+// double as keys arrive, up to `capacity`: an idle proxy does not hold a flood's worth of slots.
 
 /** Slots ahead of the clock hand searched for an idle one before evicting a live one. */
 const IDLE_LOOKAHEAD = 8;
+/** Slots allocated before the first key; the arrays double from there. */
+const INITIAL_SLOTS = 256;
 
 /** Says whether slot `slot` holds nothing worth keeping at time `now` (ms). */
 export type IdleCheck = (table: BoundedTable, slot: number, now: number) => boolean;
@@ -19,12 +22,12 @@ export type IdleCheck = (table: BoundedTable, slot: number, now: number) => bool
 export class BoundedTable {
   /** Key → slot. Never holds more than `capacity` keys. */
   private readonly index = new Map<string, number>();
-  private readonly keys: (string | undefined)[];
-  /** The slot's first value (a bucket's "full again at" time, a window's start), in ms. */
-  readonly a: Float64Array;
-  /** The slot's second value (a hit count). */
-  readonly b: Float64Array;
-  private readonly referenced: Uint8Array;
+  private readonly keys: (string | undefined)[] = [];
+  /** The slot's first value (a bucket's "full again at" time, a window's start), in ms. Replaced when the table grows: read it through the table. */
+  a: Float64Array;
+  /** The slot's second value (a hit count). Replaced when the table grows. */
+  b: Float64Array;
+  private referenced: Uint8Array;
   private hand = 0;
   private used = 0;
   /** Slots reused while the table was full (for tests and the bench). */
@@ -36,10 +39,10 @@ export class BoundedTable {
     private readonly idle: IdleCheck,
   ) {
     if (!Number.isInteger(capacity) || capacity < 1) throw new Error(`a bounded table holds at least one key, not ${capacity}`);
-    this.keys = new Array<string | undefined>(capacity).fill(undefined);
-    this.a = new Float64Array(capacity);
-    this.b = new Float64Array(capacity);
-    this.referenced = new Uint8Array(capacity);
+    const initial = Math.min(capacity, INITIAL_SLOTS);
+    this.a = new Float64Array(initial);
+    this.b = new Float64Array(initial);
+    this.referenced = new Uint8Array(initial);
   }
 
   get size(): number {
@@ -60,8 +63,10 @@ export class BoundedTable {
    */
   insert(key: string, now: number): number {
     let slot: number;
-    if (this.used < this.capacity) slot = this.used++;
-    else {
+    if (this.used < this.capacity) {
+      if (this.used === this.a.length) this.grow();
+      slot = this.used++;
+    } else {
       slot = this.victim(now);
       this.index.delete(this.keys[slot] as string);
       this.evictions++;
@@ -87,6 +92,18 @@ export class BoundedTable {
   /** Every slot's key, for a settings change that drops a route's counters. */
   *entries(): IterableIterator<[string, number]> {
     yield* this.index.entries();
+  }
+
+  /** Twice the slots (at most `capacity`), the values copied over. */
+  private grow(): void {
+    const size = Math.min(this.capacity, this.a.length * 2);
+    const a = new Float64Array(size);
+    const b = new Float64Array(size);
+    const referenced = new Uint8Array(size);
+    a.set(this.a);
+    b.set(this.b);
+    referenced.set(this.referenced);
+    [this.a, this.b, this.referenced] = [a, b, referenced];
   }
 
   /** Empties the table (its arrays stay allocated). */
