@@ -11,10 +11,12 @@ import {
   PortSchema,
   RouteIdSchema,
   RouteInputSchema,
+  RouteUpdateSchema,
   SettingsPatchSchema,
   type GeneralSettings,
   type Route,
 } from './model.js';
+import { UpstreamSchema } from './upstreams.js';
 import {
   AccessListIdSchema,
   AccessListInputSchema,
@@ -47,6 +49,7 @@ import type {
   PortCheck,
   Problem,
   ProxyStatus,
+  FailoverEvent,
   RouteHealth,
   SettingsExport,
   StatsSnapshot,
@@ -96,7 +99,16 @@ export const endpoints = {
   /** Creates a route; applies at once to the running proxy. */
   addRoute: { method: 'POST', path: '/api/routes', input: RouteInputSchema },
   /** Replaces a route's fields (not its id); in-flight requests finish on the old version. */
-  updateRoute: { method: 'PUT', path: '/api/routes/:id', input: RouteInputSchema.extend({ id: RouteIdSchema }) },
+  updateRoute: { method: 'PUT', path: '/api/routes/:id', input: RouteUpdateSchema },
+  /**
+   * Drains one of a route's upstreams (no new requests; those under way finish) or puts it back.
+   * Saved with the route, so a drain for maintenance survives a restart.
+   */
+  setUpstreamDrained: {
+    method: 'POST',
+    path: '/api/routes/:id/upstreams/drain',
+    input: z.object({ id: RouteIdSchema, url: UpstreamSchema, drained: z.boolean({ error: 'say drained: true to drain, false to put it back' }) }).strict(),
+  },
   removeRoute: { method: 'DELETE', path: '/api/routes/:id', input: z.object({ id: RouteIdSchema }).strict() },
 
   getStatus: { method: 'GET', path: '/api/proxy', input: NoInput },
@@ -113,7 +125,10 @@ export const endpoints = {
     input: z.object({ httpPort: PortSchema, httpsPort: PortSchema.optional(), bindAddress: IpAddressSchema.optional() }).strict(),
   },
 
-  /** Each route's upstream: up, down or unknown, with the reason when down. */
+  /**
+   * Each route's health (up while any upstream can serve it) and each of its upstreams': state,
+   * since when, the last check's result, cool-down, drain, requests served.
+   */
   getHealth: { method: 'GET', path: '/api/health', input: NoInput },
 
   /** Per-route counters: requests, errors, bytes, latency percentiles. */
@@ -271,6 +286,7 @@ export interface ApiResults {
   getRoute: Route;
   addRoute: Route;
   updateRoute: Route;
+  setUpstreamDrained: Route;
   removeRoute: { removed: Route };
   getStatus: ProxyStatus;
   startProxy: ProxyStatus;
@@ -346,6 +362,8 @@ export interface ApiEvents {
   log: AccessLogEntry[];
   /** An upstream's health changed; carries every route's health. */
   health: RouteHealth[];
+  /** A route failed over to another upstream, came back to its preferred one, or has none left. */
+  failover: FailoverEvent;
   /** A certificate was issued, renewed, imported or removed, one neared expiry, or the CA changed. */
   certificates: CertificatesOverview;
   /**
@@ -362,7 +380,7 @@ export interface ApiEvents {
 
 export type ApiEventName = keyof ApiEvents;
 export type ApiEvent = { [K in ApiEventName]: { type: K; data: ApiEvents[K] } }[ApiEventName];
-export const apiEventNames = ['status', 'routes', 'settings', 'log', 'health', 'certificates', 'discovery', 'access'] as const satisfies readonly ApiEventName[];
+export const apiEventNames = ['status', 'routes', 'settings', 'log', 'health', 'failover', 'certificates', 'discovery', 'access'] as const satisfies readonly ApiEventName[];
 
 // ---------------------------------------------------------------------------------------------
 // Errors

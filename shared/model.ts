@@ -5,9 +5,12 @@
 // Imports nothing but zod: this file is bundled into the renderer.
 import { z } from 'zod';
 import { AccessSettingsSchema, defaultAccessSettings, RouteAccessSchema, TRUSTED_FRONTS } from './access.js';
+import { BalancingSchema, defaultBalancing, defaultHealthCheck, defaultUpstreamLimits, HealthCheckSchema, UpstreamLimitsSchema, UpstreamListSchema, UpstreamSchema } from './upstreams.js';
+
+export { parseUpstream, UpstreamSchema } from './upstreams.js';
 
 /** The settings file's current format. Bump it together with a migration in core/settings/migrations.ts. */
-export const SETTINGS_VERSION = 6;
+export const SETTINGS_VERSION = 7;
 
 // ---------------------------------------------------------------------------------------------
 // Names and addresses
@@ -65,52 +68,6 @@ export const HostnameSchema = z
     const problem = hostnameProblem(name);
     if (problem) ctx.addIssue({ code: 'custom', message: problem });
   });
-
-/**
- * Normalizes what a person types for an upstream into `scheme://host:port`.
- * Accepts "10.33.0.4:8096", "http://10.33.0.4:8096", "https://nas.lan" (port 443 implied).
- * Returns the problem as a string instead when the input cannot be an upstream.
- */
-export function parseUpstream(input: string): { url: string } | { problem: string } {
-  const text = input.trim();
-  if (text === '') return { problem: 'enter the service address, such as 10.33.0.4:8096 or https://10.33.0.9:8006' };
-  const schemeMatch = /^([a-z][a-z0-9+.-]*):\/\//i.exec(text);
-  const scheme = schemeMatch?.[1]?.toLowerCase();
-  if (scheme && scheme !== 'http' && scheme !== 'https') {
-    return { problem: `"${text}" uses ${scheme}://; an upstream must be http:// or https://` };
-  }
-  // Checked before URL parsing, which calls an out-of-range port "not a URL" and takes port 0.
-  const givenPort = /^(?:[a-z][a-z0-9+.-]*:\/\/)?(?:\[[^\]]*\]|[^/:?#@[\]]*):(-?\d+)(?:[/?#]|$)/i.exec(text)?.[1];
-  if (givenPort !== undefined && !(Number(givenPort) >= 1 && Number(givenPort) <= 65535)) {
-    return { problem: `"${text}" has port ${givenPort}; a port is a number from 1 to 65535` };
-  }
-  let url: URL;
-  try {
-    url = new URL(scheme ? text : `http://${text}`);
-  } catch {
-    return { problem: `"${text}" is not an address; write it as IP:port (10.33.0.4:8096) or a URL (https://nas.lan:5001)` };
-  }
-  if (url.username || url.password) return { problem: `"${text}" contains a user name or password; put credentials in the service, not the address` };
-  if (url.pathname !== '/' && url.pathname !== '') return { problem: `"${text}" has a path (${url.pathname}); an upstream is only scheme, host and port` };
-  if (url.search || url.hash) return { problem: `"${text}" has a query or fragment; an upstream is only scheme, host and port` };
-  if (!url.hostname) return { problem: `"${text}" has no host` };
-  if (!scheme && !url.port && !/:\d+$/.test(text)) {
-    return { problem: `"${text}" has no port; write it as ${url.hostname}:PORT, or as http://${url.hostname} for port 80` };
-  }
-  const protocol = url.protocol.slice(0, -1);
-  const port = url.port || (protocol === 'https' ? '443' : '80');
-  return { url: `${protocol}://${url.hostname}:${port}` };
-}
-
-/** An upstream address, stored normalized as `http(s)://host:port`. */
-export const UpstreamSchema = z.string().transform((value, ctx) => {
-  const parsed = parseUpstream(value);
-  if ('problem' in parsed) {
-    ctx.addIssue({ code: 'custom', message: parsed.problem });
-    return z.NEVER;
-  }
-  return parsed.url;
-});
 
 /** A single IP address (v4 or v6), as a listener's bind address. */
 export const IpAddressSchema = z.union([z.ipv4(), z.ipv6()], {
@@ -198,8 +155,16 @@ const routeFields = {
         seen.add(name);
       }
     }),
-  /** Where traffic goes: `http://IP:port` or `https://IP:port`. */
-  upstream: UpstreamSchema,
+  /**
+   * Where traffic goes: one or more `http(s)://IP-or-name:port`, each with a weight and the backup
+   * and drained flags (see shared/upstreams.ts). An input may give `upstream: "10.33.0.4:8096"`
+   * instead, for a route with one server.
+   */
+  upstreams: UpstreamListSchema,
+  /** How requests are spread over the upstreams, and how many a request may be tried on. Default: failover, 3 tries. */
+  balancing: BalancingSchema.default(defaultBalancing),
+  /** How each upstream's health is judged (active checks and passive failures). Default: GET / passing on 200–499. */
+  healthCheck: HealthCheckSchema.default(defaultHealthCheck),
   /** A disabled route is kept but answers like an unknown name. Default: true. */
   enabled: z.boolean().default(true),
   /** Tunnel WebSocket upgrades (Home Assistant, Mattermost, Jellyfin's sync need it). Default: true. */
@@ -248,9 +213,27 @@ const routeFields = {
   access: RouteAccessSchema.default(() => RouteAccessSchema.parse({})),
 };
 
+/**
+ * `upstream: "10.33.0.4:8096"` (one server, as routes were written before several were possible)
+ * becomes `upstreams: [{ url: "10.33.0.4:8096" }]`. Both at once is refused by the strict object
+ * (the `upstream` key is unknown there), so nobody wonders which one won.
+ */
+function upstreamShorthand(value: unknown): unknown {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return value;
+  const record = value as Record<string, unknown>;
+  if (!Object.hasOwn(record, 'upstream') || Object.hasOwn(record, 'upstreams')) return value;
+  const { upstream, ...rest } = record;
+  return { ...rest, upstreams: [{ url: upstream }] };
+}
+
+const routeInputObject = z.object(routeFields).strict();
+
 /** What a person (or the API) supplies to create or replace a route. */
-export const RouteInputSchema = z.object(routeFields).strict();
-export type RouteInput = z.input<typeof RouteInputSchema>;
+export const RouteInputSchema = z.preprocess(upstreamShorthand, routeInputObject);
+export type RouteInput = z.input<typeof routeInputObject> | (Omit<z.input<typeof routeInputObject>, 'upstreams'> & { upstream: string });
+
+/** An update: a route's id and every field, as RouteInputSchema takes them. */
+export const RouteUpdateSchema = z.preprocess(upstreamShorthand, routeInputObject.extend({ id: z.string({ error: 'a route id is required' }).min(1, 'a route id is required').max(100, 'a route id has at most 100 characters') }));
 
 /**
  * A route's id, as stored and as the API takes it: one rule for both, so every stored route (an
@@ -262,7 +245,7 @@ export const RouteIdSchema = z
   .max(100, 'a route id has at most 100 characters');
 
 /** A stored route. `id` is assigned by Gatehouse and never changes. */
-export const RouteSchema = z.object({ id: RouteIdSchema, ...routeFields }).strict();
+export const RouteSchema = z.preprocess(upstreamShorthand, z.object({ id: RouteIdSchema, ...routeFields }).strict());
 export type Route = z.output<typeof RouteSchema>;
 
 /** The route's names that "publish on LAN" announces over mDNS: exact names ending in `.local`. */
@@ -327,7 +310,11 @@ export const TimeoutsSchema = z
     upstreamConnectMs: ms('the upstream connect timeout').min(100, 'the upstream connect timeout must be at least 100 ms'),
     /** An upstream must send its response head within this time, or the request fails with 504. Default: 60000. */
     upstreamHeadersMs: ms('the upstream header timeout').min(100, 'the upstream header timeout must be at least 100 ms'),
-    /** An upstream response body silent this long is cut; 0 never cuts (SSE and long-polling can be silent). Default: 0. */
+    /**
+     * An upstream response body silent this long is cut (a service that promised more bytes than it
+     * sends); 0 never cuts. Event streams (text/event-stream) are exempt: their silence is normal.
+     * Default: 60000 (nginx: 60 s, HAProxy: 30 s).
+     */
     upstreamBodyIdleMs: ms('the upstream body idle timeout'),
     /** A WebSocket with no traffic either way for this long is closed. Default: 3600000 (1 h). */
     websocketIdleMs: ms('the WebSocket idle timeout').min(1000, 'the WebSocket idle timeout must be at least 1000 ms'),
@@ -370,6 +357,11 @@ export const ProxySettingsSchema = z
      * the header is closed; other peers may not send one. Default: none.
      */
     proxyProtocolFrom: z.array(IpRangeSchema).max(64, 'at most 64 PROXY protocol peers'),
+    /**
+     * Connections to one upstream address at once, one client's share of them, and how long a
+     * request waits for one before a 503 (see docs/upstream-limits.md). Default: 256, 64, 10000 ms.
+     */
+    upstreamLimits: UpstreamLimitsSchema,
   })
   .strict();
 export type ProxySettings = z.output<typeof ProxySettingsSchema>;
@@ -498,12 +490,13 @@ export function defaultSettings(): Settings {
         keepAliveMs: 5_000,
         upstreamConnectMs: 5_000,
         upstreamHeadersMs: 60_000,
-        upstreamBodyIdleMs: 0,
+        upstreamBodyIdleMs: 60_000,
         websocketIdleMs: 3_600_000,
       },
       errorDetails: 'local-network',
       trustedFronts: [],
       proxyProtocolFrom: [],
+      upstreamLimits: defaultUpstreamLimits(),
     },
     admin: { port: 4780, bindAddress: '127.0.0.1', allowedHosts: [] },
     log: { accessLog: true, maxFileBytes: 10 * 1024 * 1024, keepFiles: 5, combinedLog: false },

@@ -2,6 +2,7 @@
 // counters, upstream health, export and import of settings, port checks and the app's identity.
 // Plain types (and one constant) for both processes; the settings and routes they mention, with their
 // schemas, are in model.ts. Imports nothing at run time: this file is bundled into the renderer.
+import type { PresetCheck } from './upstreams.js';
 import type { Route, Settings, TlsMode } from './model.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -124,22 +125,90 @@ export interface StatsSnapshot {
 
 export type HealthState = 'up' | 'down' | 'unknown';
 
-/**
- * Whether a route's upstream accepts connections, from a periodic TCP check and from the proxy's own
- * traffic (a refused connection marks it down at once, an answer marks it up).
- */
-export interface RouteHealth {
-  routeId: string;
-  /** `host:port` that was checked. */
-  upstream: string;
-  /** `unknown` until the first check finishes, and for a disabled route. */
+/** The last active check of an upstream, as the dashboard explains it. */
+export interface CheckResult {
+  /** ISO time the check finished. */
+  at: string;
+  passed: boolean;
+  /** "GET /identity" or "TCP connect". */
+  check: string;
+  /** The HTTP status it answered; null for a TCP check or when nothing answered. */
+  status: number | null;
+  /** The start of the body (at most 200 characters, control characters replaced); null when none. */
+  bodyExcerpt: string | null;
+  /** Why it failed, in plain words ("answered 503, expected 200–499"); null when it passed. */
+  error: string | null;
+  /** Milliseconds from the start of the check to its answer (or failure). */
+  latencyMs: number;
+}
+
+/** One upstream of a route: its state is shared with every route that uses the same address. */
+export interface UpstreamHealth {
+  /** As configured: `http(s)://host:port`. */
+  url: string;
+  /** `host:port`. */
+  address: string;
+  /** From the active check (and traffic when checks are off); unknown until the first check. */
   state: HealthState;
   /** ISO time the state last changed; null while unknown. */
   since: string | null;
-  /** ISO time of the last check; null before the first. */
+  /** The last active check; null before the first (or when checks are off). */
+  lastCheck: CheckResult | null;
+  /** ISO time a passive cool-down ends (left out of rotation until then); null when none. */
+  coolingUntil: string | null;
+  /** Failures in a row the proxy's own traffic saw (reset by an answer). */
+  passiveFailures: number;
+  /** Why it is down or cooling, in plain words; null when neither. */
+  problem: Problem | null;
+  /** Set on the route: takes no new requests. */
+  drained: boolean;
+  backup: boolean;
+  weight: number;
+  /** It would be picked now: not drained, not down, not cooling. */
+  available: boolean;
+  /** Requests it answered since the proxy started (for this route). */
+  served: number;
+  /** Requests under way to it now (every route). */
+  inFlight: number;
+}
+
+/**
+ * A route's health: `up` while at least one upstream is available, `down` when none is (its
+ * requests then go to the one that failed least recently, see docs/balancing.md), `unknown` until
+ * the first checks finish and for a disabled route. The top-level fields keep their meaning from
+ * when a route had one upstream: `upstream` is the one serving it now (else the first).
+ */
+export interface RouteHealth {
+  routeId: string;
+  /** `host:port` serving the route now (its preferred available upstream), else the first. */
+  upstream: string;
+  state: HealthState;
+  /** ISO time the state last changed; null while unknown. */
+  since: string | null;
+  /** ISO time of the last check of any of its upstreams; null before the first. */
   checkedAt: string | null;
   /** Why it is down, in plain words with what to check; null unless down. */
   problem: Problem | null;
+  /** Serving from an upstream other than its preferred one (the first primary, for failover). */
+  failedOver: boolean;
+  /** Each upstream, in the route's order. */
+  upstreams: UpstreamHealth[];
+}
+
+/** Sent when a route fails over, returns to its preferred upstream, or has none available. */
+export interface FailoverEvent {
+  time: string;
+  routeId: string;
+  /** The route's title (or first name). */
+  title: string;
+  /** failed_over: now served by `to` instead of `from`; recovered: back on its preferred upstream; no_upstream: none is available. */
+  kind: 'failed_over' | 'recovered' | 'no_upstream';
+  /** `host:port` it was served by; null when unknown. */
+  from: string | null;
+  /** `host:port` it is served by now; null for no_upstream. */
+  to: string | null;
+  /** Why, in plain words ("10.33.0.4:8096 refused the connection"). */
+  reason: string;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -433,6 +502,8 @@ export interface AppPreset {
   largeUploads: boolean;
   /** Anything else to know, in one sentence; null when nothing. */
   notes: string | null;
+  /** The health check that suits it (Plex: GET /identity), prefilled into its route; null: the default (GET / passing on 200–499). */
+  healthCheck: PresetCheck | null;
   /** Where the fingerprint comes from: the app's public source or documentation (URL). */
   source: string;
 }

@@ -34,7 +34,7 @@ import { OwnNetworks } from './net/own-networks.js';
 import { packageVersion } from './package-root.js';
 import { AccessLog } from './proxy/access-log.js';
 import { ProxyEngine } from './proxy/engine.js';
-import { UpstreamHealth } from './proxy/health.js';
+import { UpstreamHealth } from './upstreams/health.js';
 import { SettingsStore } from './settings/store.js';
 
 /**
@@ -299,6 +299,21 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         certificates.checkRoute(route);
         await commitRoutes(
           routes.map((existing) => (existing.id === id ? route : existing)),
+          false,
+        );
+        return structuredClone(route);
+      }),
+
+    setUpstreamDrained: ({ id, url, drained }) =>
+      change(async () => {
+        const routes = store.current.routes;
+        const existing = findRoute(routes, id);
+        if (!existing.upstreams.some((target) => target.url === url)) {
+          throw new ApiError('not_found', `${url} is not an upstream of this route; its upstreams are ${existing.upstreams.map((target) => target.url).join(', ')}.`);
+        }
+        const route = { ...existing, upstreams: existing.upstreams.map((target) => (target.url === url ? { ...target, drained } : target)) };
+        await commitRoutes(
+          routes.map((other) => (other.id === id ? route : other)),
           false,
         );
         return structuredClone(route);

@@ -33,7 +33,7 @@ function servedBy(host: string, name: string): boolean {
 /** Whether `url` may go to shell.openExternal, given the documentation hosts and the user's routes. */
 export function isAllowedExternalUrl(
   url: string,
-  policy: { docHosts?: readonly string[]; routes?: readonly Pick<Route, 'names' | 'upstream'>[] } = {},
+  policy: { docHosts?: readonly string[]; routes?: readonly Pick<Route, 'names' | 'upstreams'>[] } = {},
 ): boolean {
   const parsed = parseWebUrl(url);
   if (!parsed) return false;
@@ -41,8 +41,10 @@ export function isAllowedExternalUrl(
   if (parsed.protocol === 'https:' && parsed.port === '' && docHosts.includes(parsed.hostname)) return true;
   for (const route of policy.routes ?? []) {
     if (route.names.some((name) => servedBy(parsed.hostname, name))) return true;
-    const upstream = parseWebUrl(route.upstream);
-    if (upstream && upstream.protocol === parsed.protocol && upstream.host === parsed.host) return true;
+    for (const target of route.upstreams) {
+      const upstream = parseWebUrl(target.url);
+      if (upstream && upstream.protocol === parsed.protocol && upstream.host === parsed.host) return true;
+    }
   }
   return false;
 }

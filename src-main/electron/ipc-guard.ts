@@ -20,6 +20,7 @@ export const invokers = {
   getRoute: (h, input) => h.getRoute(input),
   addRoute: (h, input) => h.addRoute(input),
   updateRoute: (h, input) => h.updateRoute(input),
+  setUpstreamDrained: (h, input) => h.setUpstreamDrained(input),
   removeRoute: (h, input) => h.removeRoute(input),
   getStatus: (h, input) => h.getStatus(input),
   startProxy: (h, input) => h.startProxy(input),

@@ -9,7 +9,7 @@ import { EventWants } from './event-wants.js';
 // than imported from shared/api.ts so the preload does not carry the schemas (main validates anyway).
 const members: Record<ApiMember, true> = {
   listRoutes: true, getRoute: true, addRoute: true, updateRoute: true, removeRoute: true,
-  getStatus: true, startProxy: true, stopProxy: true, checkPorts: true, getHealth: true,
+  getStatus: true, startProxy: true, stopProxy: true, checkPorts: true, getHealth: true, setUpstreamDrained: true,
   getStats: true, recentLog: true, getSettings: true, updateSettings: true,
   exportSettings: true, previewImport: true, importSettings: true, getAppInfo: true,
   getCertificates: true, setCaDomains: true, downloadCa: true, importCertificate: true,

@@ -76,15 +76,22 @@ if (scenario === 'mdns-failed') {
   };
 }
 if (scenario !== 'first-run' && scenario !== 'empty') {
+  const refused = { code: 'refused', message: '10.33.0.9:8006 refused the connection: is Proxmox running?' };
+  const one = (url: string, address: string, state: 'up' | 'down', problem: typeof refused | null) => ({
+    url, address, state, since: null, lastCheck: null, coolingUntil: null, passiveFailures: 0, problem,
+    drained: false, backup: false, weight: 1, available: state === 'up', served: 0, inFlight: 0,
+  });
   fake.health = [
-    { routeId: 'route-a', upstream: '10.33.0.4:8096', state: 'up', since: null, checkedAt: null, problem: null },
+    { routeId: 'route-a', upstream: '10.33.0.4:8096', state: 'up', since: null, checkedAt: null, problem: null, failedOver: false, upstreams: [one('http://10.33.0.4:8096', '10.33.0.4:8096', 'up', null)] },
     {
       routeId: 'route-b',
       upstream: '10.33.0.9:8006',
       state: 'down',
       since: null,
       checkedAt: null,
-      problem: { code: 'refused', message: '10.33.0.9:8006 refused the connection: is Proxmox running?' },
+      problem: refused,
+      failedOver: false,
+      upstreams: [one('https://10.33.0.9:8006', '10.33.0.9:8006', 'down', refused)],
     },
   ];
 }

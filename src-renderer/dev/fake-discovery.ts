@@ -13,6 +13,7 @@ export function samplePresets(): AppPreset[] {
     scheme: 'http',
     websocket: false,
     insecureUpstreamTls: false,
+    healthCheck: null,
     largeUploads: false,
     notes: null,
     ...fields,
@@ -204,5 +205,5 @@ function routesTo(service: DiscoveredService, routes: readonly Route[]): string[
     const url = new URL(upstream);
     return `${url.hostname}:${url.port || (url.protocol === 'https:' ? '443' : '80')}`;
   };
-  return routes.filter((route) => targets.has(hostPort(route.upstream))).map((route) => route.id);
+  return routes.filter((route) => route.upstreams.some((upstream) => targets.has(hostPort(upstream.url)))).map((route) => route.id);
 }

@@ -21,6 +21,7 @@ import {
   type RouteHealth,
   type RunOverrides,
 } from '../../shared/status.js';
+import { defaultBalancing, defaultHealthCheck, singleUpstream } from '../../shared/upstreams.js';
 import { defaultAccessSettings, defaultRouteAccess, type AccessList, type AccessSettings, type SignInProvider } from '../../shared/access.js';
 import { FakeAccess } from './fake-access.js';
 import { FakeCertificates } from './fake-certificates.js';
@@ -172,6 +173,13 @@ export class FakeGatehouse implements ApiTransport {
       this.#saveRoutes(this.routes.map((route) => (route.id === input.id ? input : route)), input);
       return input;
     },
+    setUpstreamDrained: async ({ id, url, drained }: { id: string; url: string; drained: boolean }) => {
+      const existing = this.#route(id);
+      if (!existing.upstreams.some((target) => target.url === url)) throw new ApiError('not_found', `${url} is not an upstream of this route.`);
+      const route = { ...existing, upstreams: existing.upstreams.map((target) => (target.url === url ? { ...target, drained } : target)) };
+      this.#saveRoutes(this.routes.map((other) => (other.id === id ? route : other)), route);
+      return route;
+    },
     removeRoute: async ({ id }: { id: string }) => {
       const removed = this.#route(id);
       this.#saveRoutes(this.routes.filter((route) => route.id !== id));
@@ -302,8 +310,22 @@ export class FakeGatehouse implements ApiTransport {
 }
 
 /** A route with the defaults filled in, for tests and the screenshot fixtures. */
-export function sampleRoute(fields: Partial<Route> & Pick<Route, 'id' | 'names' | 'upstream'>): Route {
-  return { enabled: true, websocket: true, insecureUpstreamTls: false, rewriteHost: null, trustedProxies: null, tls: noTls(), publishOnLan: false, app: null, access: defaultRouteAccess(), ...fields };
+export function sampleRoute({ upstream, ...fields }: Partial<Route> & Pick<Route, 'id' | 'names'> & { upstream?: string }): Route {
+  return {
+    upstreams: singleUpstream(upstream ?? 'http://10.33.0.4:8096'),
+    balancing: defaultBalancing(),
+    healthCheck: defaultHealthCheck(),
+    enabled: true,
+    websocket: true,
+    insecureUpstreamTls: false,
+    rewriteHost: null,
+    trustedProxies: null,
+    tls: noTls(),
+    publishOnLan: false,
+    app: null,
+    access: defaultRouteAccess(),
+    ...fields,
+  };
 }
 
 /** An access-log entry with the usual fields, for tests and the screenshot fixtures. */

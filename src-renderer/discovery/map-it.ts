@@ -165,10 +165,10 @@ function upstreamHostPort(upstream: string): string | null {
  * The routes that already forward to what "Map it" was pressed on: a discovered service's routeIds
  * (the gateway matched its addresses), or the routes whose upstream is a probed address and port.
  */
-export function existingRoutes<R extends Pick<Route, 'id' | 'upstream'>>(source: MapItSource, routes: readonly R[]): R[] {
+export function existingRoutes<R extends Pick<Route, 'id' | 'upstreams'>>(source: MapItSource, routes: readonly R[]): R[] {
   if (source.kind === 'service') return routes.filter((route) => source.service.routeIds.includes(route.id));
   const target = `${source.address.replace(/^\[|\]$/g, '').toLowerCase()}:${source.port.port}`;
-  return routes.filter((route) => upstreamHostPort(route.upstream) === target);
+  return routes.filter((route) => route.upstreams.some((upstream) => upstreamHostPort(upstream.url) === target));
 }
 
 /** "Jellyfin already has a route: jellyfin.local"; null when no route forwards to it. */

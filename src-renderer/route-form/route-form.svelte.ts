@@ -161,7 +161,7 @@ export function routeValuesOf(route: Route): RouteFormValues {
   return {
     title: route.title ?? '',
     names: route.names.join('\n'),
-    upstream: route.upstream,
+    upstream: route.upstreams[0]?.url ?? '',
     enabled: route.enabled,
     websocket: route.websocket,
     insecureUpstreamTls: route.insecureUpstreamTls,
@@ -184,7 +184,7 @@ export function routeValuesFrom(input: RouteInput): RouteFormValues {
     ...defaults,
     title: input.title ?? '',
     names: input.names.join('\n'),
-    upstream: input.upstream,
+    upstream: 'upstream' in input ? input.upstream : (input.upstreams[0]?.url ?? ''),
     enabled: input.enabled ?? defaults.enabled,
     websocket: input.websocket ?? defaults.websocket,
     insecureUpstreamTls: input.insecureUpstreamTls ?? defaults.insecureUpstreamTls,

@@ -18,6 +18,7 @@ import { noTls, defaultSettings, type ProxySettings, type Route, type Timeouts }
 import type { AccessLogEntry } from '../../shared/status.js';
 import { ProxyEngine } from '../../src-main/core/proxy/engine.js';
 import { defaultRouteAccess } from '../../shared/access.js';
+import { defaultBalancing, defaultHealthCheck, singleUpstream } from '../../shared/upstreams.js';
 
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 const MiB = 1024 * 1024;
@@ -67,7 +68,7 @@ export function proxySettings(overrides: { timeouts?: Partial<Timeouts>; trusted
 
 /** A stored route with the model's defaults: enabled, WebSocket on, TLS verified, Host preserved. */
 export function route(id: string, upstream: string, names: string[], extra: Partial<Route> = {}): Route {
-  return { id, names, upstream, enabled: true, websocket: true, insecureUpstreamTls: false, rewriteHost: null, trustedProxies: null, tls: noTls(), publishOnLan: false, app: null, access: defaultRouteAccess(), ...extra };
+  return { id, names, upstreams: singleUpstream(upstream), balancing: defaultBalancing(), healthCheck: defaultHealthCheck(), enabled: true, websocket: true, insecureUpstreamTls: false, rewriteHost: null, trustedProxies: null, tls: noTls(), publishOnLan: false, app: null, access: defaultRouteAccess(), ...extra };
 }
 
 export interface RunningProxy {

@@ -10,6 +10,7 @@ import { noTls, defaultSettings, type Route, type Timeouts } from '../../shared/
 import type { AccessLogEntry } from '../../shared/status.js';
 import { ProxyEngine } from '../../src-main/core/proxy/engine.js';
 import { defaultRouteAccess } from '../../shared/access.js';
+import { defaultBalancing, defaultHealthCheck, singleUpstream } from '../../shared/upstreams.js';
 
 // ---------------------------------------------------------------------------------------------
 // The proxy under test
@@ -24,7 +25,7 @@ export interface ProxyUnderTest {
 
 /** A route as the settings store would hold it, pointing at `upstream` (`http://127.0.0.1:PORT`). */
 export function testRoute(id: string, names: string[], upstream: string, extra: Partial<Route> = {}): Route {
-  return { id, title: id, names, upstream, enabled: true, websocket: true, insecureUpstreamTls: false, rewriteHost: null, trustedProxies: null, tls: noTls(), publishOnLan: false, app: null, access: defaultRouteAccess(), ...extra };
+  return { id, title: id, names, upstreams: singleUpstream(upstream), balancing: defaultBalancing(), healthCheck: defaultHealthCheck(), enabled: true, websocket: true, insecureUpstreamTls: false, rewriteHost: null, trustedProxies: null, tls: noTls(), publishOnLan: false, app: null, access: defaultRouteAccess(), ...extra };
 }
 
 /** Starts an engine on 127.0.0.1:0 with the default settings, `timeouts` overriding some of them. */

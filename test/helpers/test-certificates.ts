@@ -5,6 +5,7 @@ import forge from 'node-forge';
 import { generateRsaKeyPair, randomSerialHex, signCertificate } from '../../src-main/core/certs/x509.js';
 import type { Route, RouteTls } from '../../shared/model.js';
 import { defaultRouteAccess } from '../../shared/access.js';
+import { defaultBalancing, defaultHealthCheck, singleUpstream } from '../../shared/upstreams.js';
 
 export interface TestCertificate {
   pem: string;
@@ -54,7 +55,9 @@ export function tlsRoute(id: string, names: string[], tls: Partial<RouteTls> = {
   return {
     id,
     names,
-    upstream: 'http://127.0.0.1:9',
+    upstreams: singleUpstream('http://127.0.0.1:9'),
+    balancing: defaultBalancing(),
+    healthCheck: defaultHealthCheck(),
     enabled: true,
     websocket: true,
     insecureUpstreamTls: false,

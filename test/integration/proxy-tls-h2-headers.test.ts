@@ -13,7 +13,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer as createTcpServer, type Server as TcpServer } from 'node:net';
 import { connect, constants, type ClientHttp2Session, type IncomingHttpHeaders } from 'node:http2';
 import { after, before, test } from 'node:test';
-import type { PassiveHealth } from '../../src-main/core/proxy/health.js';
+import type { PassiveHealth } from '../../src-main/core/upstreams/health-view.js';
 import { HTTP2_SINGLE_VALUE_HEADERS } from '../../src-main/core/proxy/request-head.js';
 import { route, startServer, within, type TestServer } from '../helpers/proxy-harness.js';
 import { startTcpUpstream, type TcpUpstream } from '../helpers/raw-http.js';

@@ -7,7 +7,7 @@ import { once } from 'node:events';
 import { createServer, type Server, type Socket } from 'node:net';
 import { after, describe, test } from 'node:test';
 import type { RouteHealth } from '../../shared/status.js';
-import { UpstreamHealth } from '../../src-main/core/proxy/health.js';
+import { UpstreamHealth } from '../../src-main/core/upstreams/health.js';
 import { ProxyEngine } from '../../src-main/core/proxy/engine.js';
 import { proxySettings, rawRequest, route, sleep, waitUntil } from '../helpers/proxy-harness.js';
 

@@ -6,7 +6,7 @@ import { after, describe, test } from 'node:test';
 import type { Route } from '../../shared/model.js';
 import { noTls } from '../../shared/model.js';
 import { RouteTable } from '../../src-main/core/proxy/route-table.js';
-import { UpstreamRegistry } from '../../src-main/core/proxy/upstreams.js';
+import { UpstreamRegistry } from '../../src-main/core/upstreams/registry.js';
 import { defaultRouteAccess } from '../../shared/access.js';
 
 const registries: UpstreamRegistry[] = [];

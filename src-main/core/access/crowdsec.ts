@@ -14,7 +14,7 @@ import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import type { Pool } from 'undici';
 // undici's modules on their own, not its package entry: loading the whole of undici costs a
-// gatehouse serve that never talks to CrowdSec ~10 MB (see proxy/upstreams.ts, forward-auth.ts).
+// gatehouse serve that never talks to CrowdSec ~10 MB (see upstreams/registry.ts, forward-auth.ts).
 import PoolClass from 'undici/lib/dispatcher/pool.js';
 import undiciRequest from 'undici/lib/api/api-request.js';
 import type { AccessSettings, CrowdsecSettings, CrowdsecState, CrowdsecStatus } from '../../../shared/access.js';

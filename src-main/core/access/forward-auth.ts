@@ -34,7 +34,7 @@ import type { SignInProvider } from '../../../shared/access.js';
 import { FORWARD_AUTH_PRESETS } from '../../../shared/forward-auth-presets.js';
 import { ProxyError } from '../proxy/errors.js';
 import { ANSWERED, type PassRequest, type RequestPass } from '../proxy/passes/pass.js';
-import { hostPort } from '../proxy/upstreams.js';
+import { hostPort } from '../upstreams/registry.js';
 
 /** How long the sign-in server may take to connect and to answer, in ms. Default: 5 s. */
 export const ANSWER_TIMEOUT_MS = 5000;

@@ -7,7 +7,7 @@
 // against a source is left out rather than guessed.
 import type { AppPreset } from '../../../shared/status.js';
 
-type PresetOptions = Partial<Pick<AppPreset, 'scheme' | 'websocket' | 'insecureUpstreamTls' | 'largeUploads' | 'notes'>>;
+type PresetOptions = Partial<Pick<AppPreset, 'scheme' | 'websocket' | 'insecureUpstreamTls' | 'largeUploads' | 'notes' | 'healthCheck'>>;
 
 function preset(id: string, app: string, suggestedName: string, defaultPorts: number[], source: string, options: PresetOptions = {}): AppPreset {
   return {
@@ -20,6 +20,7 @@ function preset(id: string, app: string, suggestedName: string, defaultPorts: nu
     insecureUpstreamTls: options.insecureUpstreamTls ?? false,
     largeUploads: options.largeUploads ?? false,
     notes: options.notes ?? null,
+    healthCheck: options.healthCheck ?? null,
     source,
   };
 }

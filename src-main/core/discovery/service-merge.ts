@@ -82,13 +82,15 @@ function upstreamTarget(upstream: string): { host: string; port: number } | null
   }
 }
 
-/** Routes whose upstream is one of the service's addresses (or its host name) and its port. */
-export function routesFor(service: Pick<MergedService, 'addresses' | 'host' | 'port'>, routes: readonly Pick<Route, 'id' | 'upstream'>[]): string[] {
+/** Routes with an upstream at one of the service's addresses (or its host name) and its port. */
+export function routesFor(service: Pick<MergedService, 'addresses' | 'host' | 'port'>, routes: readonly Pick<Route, 'id' | 'upstreams'>[]): string[] {
   const hosts = new Set([...service.addresses.map((address) => address.toLowerCase()), service.host.toLowerCase()]);
   return routes
-    .filter((route) => {
-      const target = upstreamTarget(route.upstream);
-      return target !== null && target.port === service.port && hosts.has(target.host);
-    })
+    .filter((route) =>
+      route.upstreams.some((upstream) => {
+        const target = upstreamTarget(upstream.url);
+        return target !== null && target.port === service.port && hosts.has(target.host);
+      }),
+    )
     .map((route) => route.id);
 }

@@ -21,7 +21,7 @@ import { ProxyError, REFUSAL_CODES } from './errors.js';
 import { bytesReadSinceLastRequest, Exchange } from './exchange.js';
 import { MAX_HEADER_BYTES, MAX_HEADERS } from './http1-server.js';
 import { forward } from './forward.js';
-import { noHealth, type PassiveHealth } from './health.js';
+import { noHealth, type UpstreamHealthLink } from '../upstreams/health-view.js';
 import { HTTP2_PSEUDO_HEADERS, ProxyListeners } from './listeners.js';
 import { http2RequestTarget, loggedClient, peerAddress, requestTarget, TrustedProxies, upstreamHeaders, type RequestTarget } from './request-head.js';
 import { ANSWERED, noPasses, runPasses, type PassFactory, type PassOutcome, type PassRequest } from './passes/pass.js';
@@ -29,7 +29,7 @@ import { RouteTable, type ProvisionedRoute } from './route-table.js';
 import { ProxyStats } from './stats.js';
 import type { PublicPages, RouteCertificates } from './tls-certificates.js';
 import { normalizedServername } from './tls-listener.js';
-import { UpstreamRegistry } from './upstreams.js';
+import { UpstreamRegistry } from '../upstreams/registry.js';
 import { handleUpgrade, type UpgradeHost } from './upgrade-path.js';
 
 export { MAX_HEADER_BYTES, MAX_HEADERS };
@@ -45,8 +45,8 @@ export interface ProxyEngineOptions {
    * connection refused before it sent one), for the combined log's Referer and User-Agent.
    */
   onRequestLogged?: (entry: AccessLogEntry, req: IncomingMessage | null) => void;
-  /** Told when an upstream answers or cannot be reached. Default: nobody. */
-  health?: PassiveHealth;
+  /** Told when an upstream answers or cannot be reached, and asked which are available. Default: all are. */
+  health?: UpstreamHealthLink;
   /** How long stop() lets requests under way finish. Default: 10000 ms. */
   stopGraceMs?: number;
   /**
@@ -84,7 +84,7 @@ export class ProxyEngine {
   private readonly forwardDeps;
   private readonly upgradeHost: UpgradeHost;
   private passesFor: PassFactory;
-  private readonly health: PassiveHealth;
+  private readonly health: UpstreamHealthLink;
   private readonly certificates: RouteCertificates | null;
   private readonly publicPages: PublicPages | null;
   /** PROXY protocol headers and the per-client connection cap, before HTTP or TLS (both listeners). */
@@ -93,6 +93,7 @@ export class ProxyEngine {
 
   constructor(options: ProxyEngineOptions) {
     this.settings = options.settings;
+    this.upstreams.setLimits(options.settings.upstreamLimits);
     this.certificates = options.certificates ?? null;
     this.publicPages = options.publicPages ?? null;
     this.onRequestLogged = options.onRequestLogged ?? (() => {});
@@ -169,6 +170,7 @@ export class ProxyEngine {
     const reprovision = settings.timeouts.upstreamConnectMs !== this.settings.timeouts.upstreamConnectMs || trusted.key !== this.trusted.key;
     this.settings = settings;
     this.trusted = trusted;
+    this.upstreams.setLimits(settings.upstreamLimits);
     this.front.setProxyProtocolFrom(settings.proxyProtocolFrom);
     this.detailsAllowed = detailAudience(settings.errorDetails, this.ownNetworks);
     this.listeners.applyTimeouts(settings.timeouts);

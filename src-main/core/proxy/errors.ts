@@ -23,6 +23,8 @@ export type ProxyErrorCode =
   | 'upstream_connect_timeout'
   | 'upstream_timeout'
   | 'response_invalid'
+  | 'upstream_busy'
+  | 'no_upstream'
   // Refusals: who may come in (access), how much (limits), and who they are (sign-in).
   | 'access_denied'
   | 'lan_only'
@@ -81,6 +83,10 @@ export const proxyErrors: Record<ProxyErrorCode, ErrorSpec> = {
   upstream_timeout: { status: 504, title: 'Service did not answer in time', visitor: tooSlow, publicCode: 'service_timeout' },
   // Gatehouse's own failure, not the service's: its health is left alone.
   response_invalid: { status: 502, title: 'Service answer could not be passed on', visitor: brokenAnswer, publicCode: 'service_unavailable' },
+  // Every connection to the service is taken (the wait ran out), or every upstream is drained.
+  // Both carry Retry-After; neither is the service's failure, so its health is left alone.
+  upstream_busy: { status: 503, title: 'Service busy', visitor: (s) => `${s} is busy right now. Try again in a moment.`, publicCode: 'service_busy' },
+  no_upstream: { status: 503, title: 'Service taken offline for maintenance', visitor: unavailable, publicCode: 'service_unavailable' },
   // A refused visitor learns that they were refused and what they can do, never which rule, list or
   // network decided (that is in the log and in "would this address get in").
   access_denied: { status: 403, title: 'Refused by an access list', visitor: notForYou, publicCode: 'forbidden' },

@@ -7,7 +7,7 @@ import type { Dispatcher } from 'undici';
 import type { Timeouts } from '../../../shared/model.js';
 import { ProxyError, seconds, upstreamFailure } from './errors.js';
 import type { Exchange } from './exchange.js';
-import type { PassiveHealth } from './health.js';
+import type { PassiveHealth } from '../upstreams/health-view.js';
 import { downstreamHeaders, http2ResponseHeaders } from './request-head.js';
 
 type Controller = Parameters<NonNullable<Dispatcher.DispatchHandler['onResponseStart']>>[0];
@@ -53,7 +53,7 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
     if (statusCode < 200) return; // 1xx informational: the final response follows
     this.started = true;
     const { ex } = this;
-    if (ex.route) this.deps.health.answered(ex.route.upstream.address);
+    if (ex.route) this.deps.health.answered(ex.route.id, ex.route.upstream.address, statusCode);
     if (ex.responseClosed) return;
     let out = downstreamHeaders(headers);
     // HTTP/2 has no reason phrase (Node warns when given one), and refuses some HTTP/1.1 heads.
@@ -102,14 +102,14 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
       // Content-Length: one repeated (same value or not), or next to Transfer-Encoding. The service
       // is up and answered; its answer only cannot be framed, so nothing is passed on and its
       // health is left alone.
-      this.deps.health.answered(route.upstream.address);
+      this.deps.health.answered(route.id, route.upstream.address, 502);
       this.refuseHead('answered with a Content-Length that cannot be trusted (repeated, or next to Transfer-Encoding), so where its answer ends is unknown. Fix the service, or the proxy in front of it, to send exactly one Content-Length.');
       return;
     }
     const { upstreamConnectMs: connectMs, upstreamHeadersMs: headersMs } = this.deps.timeouts;
     const failure = upstreamFailure(error, route.title, route.upstream.address, { connectMs, headersMs });
     if (!ex.res.headersSent) {
-      this.deps.health.failed(route.upstream.address, error);
+      this.deps.health.failed(route.id, route.upstream.address, error);
       this.deps.fail(ex, failure);
       return;
     }

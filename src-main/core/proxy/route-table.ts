@@ -3,15 +3,27 @@
 // change builds a new one and swaps it in, so a request keeps the route it started with.
 import type { RouteAccess } from '../../../shared/access.js';
 import type { Route, RouteTls } from '../../../shared/model.js';
+import type { Balancing, HealthCheck, UpstreamTarget } from '../../../shared/upstreams.js';
 import { noPasses, type PassFactory, type RequestPass } from './passes/pass.js';
 import { TrustedProxies } from './request-head.js';
-import type { Upstream, UpstreamRegistry } from './upstreams.js';
+import type { Upstream, UpstreamRegistry } from '../upstreams/registry.js';
+
+/** One of a route's upstreams: as configured, and its pool. */
+export interface RouteUpstream {
+  readonly target: Readonly<UpstreamTarget>;
+  readonly upstream: Upstream;
+}
 
 export interface ProvisionedRoute {
   readonly id: string;
   /** What the user calls it: the title, or the first name. */
   readonly title: string;
+  /** The first upstream (FOUNDATION: until selection lands, every request goes here). */
   readonly upstream: Upstream;
+  /** Every upstream, in the route's order. */
+  readonly upstreams: readonly RouteUpstream[];
+  readonly balancing: Readonly<Balancing>;
+  readonly healthCheck: Readonly<HealthCheck>;
   readonly websocket: boolean;
   /** Host header to send upstream instead of the client's, or null to preserve it. */
   readonly rewriteHost: string | null;
@@ -50,12 +62,16 @@ export class RouteTable {
     const keys = new Set<string>();
     for (const route of routes) {
       if (!route.enabled) continue;
-      const upstream = upstreams.get({ origin: route.upstream, insecureTls: route.insecureUpstreamTls, connectTimeoutMs });
-      keys.add(upstream.key);
+      const list = route.upstreams.map((target) => ({ target, upstream: upstreams.get({ origin: target.url, insecureTls: route.insecureUpstreamTls, connectTimeoutMs }) }));
+      for (const item of list) keys.add(item.upstream.key);
+      const upstream = (list[0] as RouteUpstream).upstream;
       const base: Omit<ProvisionedRoute, 'passes'> = {
         id: route.id,
         title: route.title || route.names[0] || route.id,
         upstream,
+        upstreams: list,
+        balancing: route.balancing,
+        healthCheck: route.healthCheck,
         websocket: route.websocket,
         rewriteHost: route.rewriteHost,
         // The named fronts (Cloudflare) stand in front of every route, whichever list it uses.

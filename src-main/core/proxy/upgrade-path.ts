@@ -10,7 +10,7 @@ import type { Timeouts } from '../../../shared/model.js';
 import type { AccessLogEntry } from '../../../shared/status.js';
 import { ProxyError } from './errors.js';
 import { hasBody } from './forward.js';
-import type { PassiveHealth } from './health.js';
+import type { PassiveHealth } from '../upstreams/health-view.js';
 import { ANSWERED, runPasses, type PassRequest } from './passes/pass.js';
 import { clientAddress, loggedClient, type RequestTarget, type TrustedProxies } from './request-head.js';
 import type { ProvisionedRoute } from './route-table.js';

@@ -7,7 +7,7 @@ import type { Dispatcher } from 'undici';
 import type { Timeouts } from '../../../shared/model.js';
 import { acceptsHtml, rawErrorResponse, renderErrorPage } from './error-page.js';
 import { ProxyError, upstreamFailure } from './errors.js';
-import type { PassiveHealth } from './health.js';
+import type { PassiveHealth } from '../upstreams/health-view.js';
 import { downstreamHeaders } from './request-head.js';
 import type { ProvisionedRoute } from './route-table.js';
 
@@ -99,7 +99,7 @@ class UpgradeHandler implements Dispatcher.DispatchHandler {
   onRequestUpgrade(_controller: Controller, statusCode: number, headers: Record<string, string | string[] | undefined>, upstream: Duplex): void {
     const { client, deps } = this;
     this.responded = true;
-    deps.health.answered(this.route.upstream.address);
+    deps.health.answered(this.route.id, this.route.upstream.address, statusCode);
     if (client.destroyed) {
       upstream.destroy();
       deps.done(499, 0, null);
@@ -123,7 +123,7 @@ class UpgradeHandler implements Dispatcher.DispatchHandler {
     if (statusCode < 200) return;
     this.responded = true;
     this.status = statusCode;
-    this.deps.health.answered(this.route.upstream.address);
+    this.deps.health.answered(this.route.id, this.route.upstream.address, statusCode);
     // The body is relayed decoded and close-delimited, so chunked framing and keep-alive go.
     const out: Record<string, string | string[]> = { ...downstreamHeaders(headers), connection: 'close' };
     this.client.write(headLines(statusCode, statusMessage || STATUS_CODES[statusCode] || '', out));
@@ -152,7 +152,7 @@ class UpgradeHandler implements Dispatcher.DispatchHandler {
       deps.done(499, 0, null);
       return;
     }
-    deps.health.failed(route.upstream.address, error);
+    deps.health.failed(route.id, route.upstream.address, error);
     refuseUpgrade(client, failure, { route: route.title, accept: this.accept, details: deps.detailsAllowed() });
     deps.done(failure.status, 0, failure);
   }

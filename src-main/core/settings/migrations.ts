@@ -3,6 +3,8 @@
 // means writing one step, never revisiting the old ones.
 import { defaultAccessSettings, defaultRouteAccess } from '../../../shared/access.js';
 import { SETTINGS_VERSION } from '../../../shared/model.js';
+import { defaultBalancing, defaultHealthCheck, defaultUpstreamLimits } from '../../../shared/upstreams.js';
+import { presetById } from '../discovery/presets.js';
 
 /** Parsed JSON of a settings file, not yet checked: a person may have edited it by hand. */
 export type RawSettings = Record<string, unknown>;
@@ -145,12 +147,53 @@ function openToAnyone(route: unknown): unknown {
   return { ...route, access: { ...defaultRouteAccess(), exposure: 'anyone' } };
 }
 
+/**
+ * Version 7 lets a route have several upstreams. The single `upstream` becomes the one entry of
+ * `upstreams` (weight 1, not a backup, not drained), with failover and 3 tries (retries need a
+ * second upstream, so nothing changes for a route with one). Its health check stays what it was
+ * before, a TCP connect, unless its app has a known check (Plex: GET /identity): a check the user
+ * never chose must not start calling a working service down. The proxy gets its upstream limits
+ * (256 connections per upstream, 64 per client, a 10 s wait) and an upstream body that goes silent
+ * for 60 s is cut, where before it could hang forever (0, the old default, becomes 60000; any other
+ * value someone chose is kept).
+ */
+const addUpstreamLists: Migration = {
+  from: 6,
+  to: 7,
+  migrate(raw) {
+    const migrated: RawSettings = { ...raw };
+    if (isObject(raw.proxy)) {
+      const proxy = { ...raw.proxy };
+      if (!Object.hasOwn(proxy, 'upstreamLimits')) proxy.upstreamLimits = defaultUpstreamLimits();
+      if (isObject(proxy.timeouts) && proxy.timeouts.upstreamBodyIdleMs === 0) proxy.timeouts = { ...proxy.timeouts, upstreamBodyIdleMs: 60_000 };
+      migrated.proxy = proxy;
+    }
+    if (Array.isArray(raw.routes)) migrated.routes = raw.routes.map(withUpstreamList);
+    return migrated;
+  },
+};
+
+function withUpstreamList(route: unknown): unknown {
+  if (!isObject(route) || Object.hasOwn(route, 'upstreams') || typeof route.upstream !== 'string') return route;
+  const { upstream, ...rest } = route;
+  const healthCheck = defaultHealthCheck();
+  const presetCheck = typeof route.app === 'string' ? presetById(route.app)?.healthCheck : null;
+  if (presetCheck) healthCheck.active = { ...healthCheck.active, ...presetCheck };
+  else healthCheck.active.kind = 'tcp';
+  return {
+    ...rest,
+    upstreams: [{ url: upstream, weight: 1, backup: false, drained: false }],
+    balancing: Object.hasOwn(route, 'balancing') ? route.balancing : defaultBalancing(),
+    healthCheck: Object.hasOwn(route, 'healthCheck') ? route.healthCheck : healthCheck,
+  };
+}
+
 function isObject(value: unknown): value is RawSettings {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** Every step, oldest first; the last one ends at SETTINGS_VERSION. */
-export const migrations: readonly Migration[] = [addVersionAndUpstreamScheme, addAppSection, addRouteTls, addLanPublishing, addVisitorPrivacy, addAccess];
+export const migrations: readonly Migration[] = [addVersionAndUpstreamScheme, addAppSection, addRouteTls, addLanPublishing, addVisitorPrivacy, addAccess, addUpstreamLists];
 
 /**
  * Brings `raw` (written in format `from`) to format `target` by running each step in turn.

@@ -7,9 +7,10 @@
 // Only a change of state is reported, so a steady system sends nothing.
 import { connect } from 'node:net';
 import type { Route } from '../../../shared/model.js';
-import type { HealthState, Problem, RouteHealth } from '../../../shared/status.js';
-import { upstreamFailure, type ProxyErrorCode } from './errors.js';
-import { hostPort } from './upstreams.js';
+import type { HealthState, Problem, RouteHealth, UpstreamHealth as UpstreamHealthReport } from '../../../shared/status.js';
+import { upstreamFailure, type ProxyErrorCode } from '../proxy/errors.js';
+import type { UpstreamHealthLink } from './health-view.js';
+import { hostPort } from './registry.js';
 
 /**
  * Time between the end of one check of an address and the start of the next. Default: 2000 ms.
@@ -26,16 +27,6 @@ export const CHECK_JITTER_MS = 300;
 /** Failures meaning nothing accepts connections at the address; others (a reset, a bad answer) came from a live service. */
 const DOWN_CODES: ReadonlySet<ProxyErrorCode> = new Set(['upstream_refused', 'upstream_unreachable', 'upstream_connect_timeout', 'upstream_dns']);
 
-/** What the request path tells the health checker. Called per request: it must stay cheap. */
-export interface PassiveHealth {
-  /** The service at `address` answered (any status): it is up. */
-  answered(address: string): void;
-  /** Reaching `address` failed with `cause`; a connect failure marks it down. */
-  failed(address: string, cause: unknown): void;
-}
-
-/** For an engine without a health checker (tests, benchmarks). */
-export const noHealth: PassiveHealth = { answered() {}, failed() {} };
 
 interface AddressHealth {
   readonly host: string;
@@ -45,6 +36,8 @@ interface AddressHealth {
   checkedAt: string | null;
   /** Why it is down: the error, for upstreamFailure. */
   cause: unknown;
+  /** Date.now() of the last failure, 0 if none. */
+  failedAt: number;
   /** The next check, while waiting for it. */
   timer: NodeJS.Timeout | null;
   /** Abandons the check under way, if any. */
@@ -60,7 +53,7 @@ export interface UpstreamHealthOptions {
   jitterMs?: number;
 }
 
-export class UpstreamHealth implements PassiveHealth {
+export class UpstreamHealth implements UpstreamHealthLink {
   readonly #addresses = new Map<string, AddressHealth>();
   #routes: readonly Route[] = [];
   #lastReported = '';
@@ -85,8 +78,10 @@ export class UpstreamHealth implements PassiveHealth {
     const wanted = new Map<string, { host: string; port: number }>();
     for (const route of routes) {
       if (!route.enabled) continue;
-      const { host, port, address } = hostPort(route.upstream);
-      wanted.set(address, { host, port });
+      for (const target of route.upstreams) {
+        const { host, port, address } = hostPort(target.url);
+        wanted.set(address, { host, port });
+      }
     }
     for (const [address, entry] of this.#addresses) {
       if (wanted.has(address)) continue;
@@ -95,7 +90,7 @@ export class UpstreamHealth implements PassiveHealth {
     }
     for (const [address, { host, port }] of wanted) {
       if (this.#addresses.has(address)) continue;
-      const entry: AddressHealth = { host, port, state: 'unknown', since: null, checkedAt: null, cause: null, timer: null, cancel: null };
+      const entry: AddressHealth = { host, port, state: 'unknown', since: null, checkedAt: null, cause: null, failedAt: 0, timer: null, cancel: null };
       this.#addresses.set(address, entry);
       // The first check comes soon (a new route should not stay "unknown"), spread by the jitter.
       this.#schedule(address, entry, Math.random() * this.#jitterMs);
@@ -105,29 +100,59 @@ export class UpstreamHealth implements PassiveHealth {
 
   /** Every route's health, in route order. */
   snapshot(): RouteHealth[] {
+    // FOUNDATION: the route reads as its first upstream; health per upstream replaces this.
     return this.#routes.map((route) => {
-      const { address } = hostPort(route.upstream);
-      const entry = route.enabled ? this.#addresses.get(address) : undefined;
-      if (!entry) return { routeId: route.id, upstream: address, state: 'unknown', since: null, checkedAt: null, problem: null };
+      const upstreams = route.upstreams.map((target): UpstreamHealthReport => {
+        const { address } = hostPort(target.url);
+        const entry = route.enabled ? this.#addresses.get(address) : undefined;
+        return {
+          url: target.url,
+          address,
+          state: entry?.state ?? 'unknown',
+          since: entry?.since ?? null,
+          lastCheck: null,
+          coolingUntil: null,
+          passiveFailures: 0,
+          problem: entry?.state === 'down' ? this.#problem(route, address, entry) : null,
+          drained: target.drained,
+          backup: target.backup,
+          weight: target.weight,
+          available: !target.drained && entry?.state !== 'down',
+          served: 0,
+          inFlight: 0,
+        };
+      });
+      const first = upstreams[0] as UpstreamHealthReport;
+      const entry = route.enabled ? this.#addresses.get(first.address) : undefined;
       return {
         routeId: route.id,
-        upstream: address,
-        state: entry.state,
-        since: entry.since,
-        checkedAt: entry.checkedAt,
-        problem: entry.state === 'down' ? this.#problem(route, address, entry) : null,
+        upstream: first.address,
+        state: entry?.state ?? 'unknown',
+        since: entry?.since ?? null,
+        checkedAt: entry?.checkedAt ?? null,
+        problem: first.problem,
+        failedOver: false,
+        upstreams,
       };
     });
   }
 
-  answered(address: string): void {
+  isAvailable(address: string): boolean {
+    return this.#addresses.get(address)?.state !== 'down';
+  }
+
+  lastFailedAt(address: string): number {
+    return this.#addresses.get(address)?.failedAt ?? 0;
+  }
+
+  answered(_routeId: string, address: string): void {
     const entry = this.#addresses.get(address);
     // The common case, per request: already known up, nothing to do.
     if (entry === undefined || entry.state === 'up') return;
     this.#record(entry, null);
   }
 
-  failed(address: string, cause: unknown): void {
+  failed(_routeId: string, address: string, cause: unknown): void {
     const entry = this.#addresses.get(address);
     if (entry === undefined || !DOWN_CODES.has(upstreamFailure(cause, '', address).code)) return;
     this.#record(entry, cause);
@@ -180,6 +205,7 @@ export class UpstreamHealth implements PassiveHealth {
     if (entry.state !== state) entry.since = now;
     entry.state = state;
     entry.cause = cause;
+    if (cause !== null) entry.failedAt = Date.now();
     this.#reportIfChanged();
   }
 

@@ -6,6 +6,8 @@ import type { Pool } from 'undici';
 // memory. The proxy needs only the pool, and loading that module alone keeps `gatehouse serve`
 // about 8 MiB smaller at idle. The version is pinned, and every proxy test goes through this class.
 import PoolClass from 'undici/lib/dispatcher/pool.js';
+import { defaultUpstreamLimits, type UpstreamLimits } from '../../../shared/upstreams.js';
+import { UpstreamGate } from './gate.js';
 
 export interface UpstreamOptions {
   /** `http://host:port` or `https://host:port`, as stored on the route. */
@@ -22,6 +24,8 @@ export interface Upstream {
   /** `host:port`, for logs and error pages. */
   readonly address: string;
   readonly pool: Pool;
+  /** Admission to this address (shared by every pool to it): see gate.ts. */
+  readonly gate: UpstreamGate;
 }
 
 /** Upper bound of concurrent connections to one backend; further requests queue on the pool. */
@@ -44,6 +48,24 @@ function keyOf(options: UpstreamOptions): string {
 
 export class UpstreamRegistry {
   private upstreams = new Map<string, Upstream>();
+  /** One gate per address: the limits are on the service, whatever TLS mode reaches it. */
+  private readonly gates = new Map<string, UpstreamGate>();
+  private limits: UpstreamLimits = defaultUpstreamLimits();
+
+  /** New limits for every gate (proxy.upstreamLimits changed). */
+  setLimits(limits: UpstreamLimits): void {
+    this.limits = limits;
+    for (const gate of this.gates.values()) gate.setLimits(limits);
+  }
+
+  private gateFor(address: string): UpstreamGate {
+    let gate = this.gates.get(address);
+    if (!gate) {
+      gate = new UpstreamGate(this.limits);
+      this.gates.set(address, gate);
+    }
+    return gate;
+  }
 
   /** The upstream for these options, creating its pool on first use. */
   get(options: UpstreamOptions): Upstream {
@@ -61,7 +83,8 @@ export class UpstreamRegistry {
       });
       // A pool error surfaces on the request that hit it; this keeps a stray one from crashing us.
       pool.on('connectionError', () => {});
-      upstream = { key, origin: options.origin, address: hostPort(options.origin).address, pool };
+      const address = hostPort(options.origin).address;
+      upstream = { key, origin: options.origin, address, pool, gate: this.gateFor(address) };
       this.upstreams.set(key, upstream);
     }
     return upstream;
@@ -74,6 +97,8 @@ export class UpstreamRegistry {
       this.upstreams.delete(key);
       upstream.pool.close().catch(() => {});
     }
+    const addresses = new Set([...this.upstreams.values()].map((u) => u.address));
+    for (const address of this.gates.keys()) if (!addresses.has(address)) this.gates.delete(address);
   }
 
   /** Aborts every pool at once (shutdown after the grace period). */
