@@ -6,6 +6,7 @@
 // on a raw socket in upgrade-path.ts. Routes and settings can change at any time: a change
 // provisions a new route table and swaps it in, so requests and WebSockets already under way
 // finish on the route they started with.
+import { randomBytes } from 'node:crypto';
 import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 import { constants as http2Constants, type Http2ServerResponse } from 'node:http2';
 import type { Socket } from 'node:net';
@@ -62,6 +63,8 @@ export interface ProxyEngineOptions {
   passesFor?: PassFactory;
   /** Open connections one client address may hold (access.maxConnectionsPerClient); 0 = no limit. Default: 0. */
   maxConnectionsPerClient?: number;
+  /** Keys the sticky cookie's tags; keep it across restarts so sessions stay pinned. Default: random per engine. */
+  stickyKey?: Buffer;
 }
 
 export class ProxyEngine {
@@ -90,8 +93,10 @@ export class ProxyEngine {
   /** PROXY protocol headers and the per-client connection cap, before HTTP or TLS (both listeners). */
   private readonly front: ConnectionFront;
   private readonly listeners: ProxyListeners;
+  private readonly stickyKey: Buffer;
 
   constructor(options: ProxyEngineOptions) {
+    this.stickyKey = options.stickyKey ?? randomBytes(32);
     this.settings = options.settings;
     this.upstreams.setLimits(options.settings.upstreamLimits);
     this.certificates = options.certificates ?? null;
@@ -110,7 +115,7 @@ export class ProxyEngine {
     this.detailsAllowed = detailAudience(options.settings.errorDetails, this.ownNetworks);
     this.health = options.health ?? noHealth;
     this.passesFor = options.passesFor ?? noPasses;
-    this.table = new RouteTable([], this.upstreams, options.settings.timeouts.upstreamConnectMs, this.trusted, this.passesFor);
+    this.table = new RouteTable([], this.upstreams, options.settings.timeouts.upstreamConnectMs, this.trusted, this.passesFor, this.health, this.stickyKey);
     const engine = this;
     this.forwardDeps = {
       get timeouts() {
@@ -424,7 +429,7 @@ export class ProxyEngine {
   }
 
   private provision(): void {
-    this.table = new RouteTable(this.routes, this.upstreams, this.settings.timeouts.upstreamConnectMs, this.trusted, this.passesFor);
+    this.table = new RouteTable(this.routes, this.upstreams, this.settings.timeouts.upstreamConnectMs, this.trusted, this.passesFor, this.health, this.stickyKey);
     this.upstreams.retainOnly(this.table.upstreamKeys);
     this.counters.retainOnly(new Set(this.routes.map((r) => r.id)));
   }

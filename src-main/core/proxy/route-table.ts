@@ -6,6 +6,8 @@ import type { Route, RouteTls } from '../../../shared/model.js';
 import type { Balancing, HealthCheck, UpstreamTarget } from '../../../shared/upstreams.js';
 import { noPasses, type PassFactory, type RequestPass } from './passes/pass.js';
 import { TrustedProxies } from './request-head.js';
+import { Balancer } from '../upstreams/balancer.js';
+import { noHealth, type HealthView } from '../upstreams/health-view.js';
 import type { Upstream, UpstreamRegistry } from '../upstreams/registry.js';
 
 /** One of a route's upstreams: as configured, and its pool. */
@@ -24,6 +26,8 @@ export interface ProvisionedRoute {
   readonly upstreams: readonly RouteUpstream[];
   readonly balancing: Readonly<Balancing>;
   readonly healthCheck: Readonly<HealthCheck>;
+  /** Picks the upstream for each attempt of a request (see upstreams/balancer.ts). */
+  readonly balancer: Balancer;
   readonly websocket: boolean;
   /** Host header to send upstream instead of the client's, or null to preserve it. */
   readonly rewriteHost: string | null;
@@ -57,6 +61,9 @@ export class RouteTable {
     connectTimeoutMs: number,
     trusted: TrustedProxies = new TrustedProxies([]),
     passesFor: PassFactory = noPasses,
+    health: HealthView = noHealth,
+    /** Keys the sticky cookie's tags (see upstreams/balancer.ts). */
+    stickyKey: Buffer = Buffer.alloc(32),
   ) {
     const provisioned: ProvisionedRoute[] = [];
     const keys = new Set<string>();
@@ -72,6 +79,7 @@ export class RouteTable {
         upstreams: list,
         balancing: route.balancing,
         healthCheck: route.healthCheck,
+        balancer: new Balancer(route.id, list, route.balancing, health, stickyKey),
         websocket: route.websocket,
         rewriteHost: route.rewriteHost,
         // The named fronts (Cloudflare) stand in front of every route, whichever list it uses.

@@ -4,7 +4,9 @@
 // client can then never starve everyone else's quick ones. See docs/upstream-limits.md.
 //
 // FOUNDATION STUB: grants every request at once and only counts. The fair queue replaces it.
+import type { Dispatcher } from 'undici';
 import type { UpstreamLimits } from '../../../shared/upstreams.js';
+import type { Upstream } from './registry.js';
 
 export class UpstreamGate {
   #inFlight = 0;
@@ -45,4 +47,25 @@ export class UpstreamGate {
     });
     return () => {};
   }
+}
+
+/**
+ * Sends one request to `upstream` once its gate grants `client` a slot, and frees the slot when the
+ * exchange with the upstream is over (answered, failed, aborted, or upgraded). `busy` is called
+ * instead of dispatching when the wait ran out: answer 503 with Retry-After. Returns a cancel for a
+ * client that went away while waiting (nothing was sent; the slot, if any, is freed).
+ *
+ * FOUNDATION STUB: dispatches at once.
+ */
+export function gatedDispatch(
+  upstream: Upstream,
+  client: string,
+  options: Dispatcher.DispatchOptions,
+  handler: Dispatcher.DispatchHandler,
+  busy: (waitedMs: number) => void,
+): () => void {
+  void client;
+  void busy;
+  upstream.pool.dispatch(options, handler);
+  return () => {};
 }
