@@ -188,8 +188,8 @@ describe('upstream health', () => {
     const timedOut = (code: string) => Object.assign(new Error('connect timed out'), { code });
     // A check times out with ETIMEDOUT after 1.5 s, a proxied request with undici's code after 5 s.
     for (let i = 0; i < 3; i++) {
-      health.failed(address, timedOut('ETIMEDOUT'));
-      health.failed(address, timedOut('UND_ERR_CONNECT_TIMEOUT'));
+      health.failed('nas', address, timedOut('ETIMEDOUT'));
+      health.failed('nas', address, timedOut('UND_ERR_CONNECT_TIMEOUT'));
     }
     assert.deepEqual(
       events.map((snapshot) => snapshot[0]?.state),
@@ -198,7 +198,7 @@ describe('upstream health', () => {
     );
     assert.equal(stateOf(health, 'nas')?.problem?.message, `NAS at ${address} did not accept a connection in time. Is the machine up, or is a firewall dropping the connection?`);
 
-    health.failed(address, Object.assign(new Error('refused'), { code: 'ECONNREFUSED' }));
+    health.failed('nas', address, Object.assign(new Error('refused'), { code: 'ECONNREFUSED' }));
     assert.equal(events.length, 3, 'another cause is another event');
     assert.equal(events.at(-1)?.[0]?.problem?.code, 'upstream_refused');
   });

@@ -10,6 +10,7 @@ import { isAllowedExternalUrl } from '../../src-main/electron/external-links.js'
 import { checkSender, errorEnvelope, forbiddenEnvelope, invokeMember, invokers } from '../../src-main/electron/ipc-guard.js';
 import { createElectronTransport } from '../../src-renderer/transport/electron.js';
 import { defaultRouteAccess } from '../../shared/access.js';
+import { singleUpstream } from '../../shared/upstreams.js';
 
 const page = 'file:///opt/Gatehouse/resources/app.asar/dist/renderer/index.html';
 
@@ -244,8 +245,8 @@ describe('isAllowedExternalUrl', () => {
 
   it('allows http(s) links to the names and upstreams of the user’s own routes', () => {
     const routes = [
-      { names: ['jellyfin.home.arpa', '*.media.home.arpa'], upstream: 'http://10.33.0.4:8096' },
-      { names: ['pve.home.arpa'], upstream: 'https://10.33.0.9:8006' },
+      { names: ['jellyfin.home.arpa', '*.media.home.arpa'], upstreams: singleUpstream('http://10.33.0.4:8096') },
+      { names: ['pve.home.arpa'], upstreams: singleUpstream('https://10.33.0.9:8006') },
     ];
     for (const url of [
       'http://jellyfin.home.arpa/',

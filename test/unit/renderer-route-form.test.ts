@@ -5,7 +5,7 @@ import '../../src-renderer/dev/svelte-modules.mjs';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ApiError, createApiClient } from '../../shared/api.js';
-import { hostnameProblem, noTls, parseUpstream, type RouteInput } from '../../shared/model.js';
+import { hostnameProblem, noTls, parseUpstream, RouteInputSchema, type RouteInput } from '../../shared/model.js';
 import { FakeGatehouse, sampleRoute } from '../../src-renderer/dev/fake-gatehouse.js';
 import { defaultRouteAccess } from '../../shared/access.js';
 
@@ -50,7 +50,7 @@ describe('RouteForm', () => {
     let sent: RouteInput | undefined;
     const saved = await form.submit(async (input) => {
       sent = input;
-      return sampleRoute({ id: 'r1', ...input, names: input.names, upstream: String(input.upstream), tls: noTls(), app: null, access: defaultRouteAccess() });
+      return sampleRoute({ id: 'r1', ...RouteInputSchema.parse(input), tls: noTls(), app: null, access: defaultRouteAccess() });
     });
     assert.ok(saved);
     assert.deepEqual(sent, {
@@ -114,7 +114,7 @@ describe('RouteForm', () => {
     const api = createApiClient(fake);
     const form = formWith({ names: 'jellyfin.home.arpa', upstream: '10.33.0.4:8096', trustedProxiesChoice: 'list', trustedProxies: '10.0.0.0/8\n192.168.1.1' });
     const saved = await form.submit((input) => api.addRoute(input));
-    assert.equal(saved?.upstream, 'http://10.33.0.4:8096');
+    assert.equal(saved?.upstreams[0]?.url, 'http://10.33.0.4:8096');
     assert.deepEqual(fake.routes[0]?.trustedProxies, ['10.0.0.0/8', '192.168.1.1']);
     assert.equal(form.fieldErrors.submitted, false, 'a saved form starts clean');
   });

@@ -46,7 +46,7 @@ test('a pre-release file without a version is migrated, written back, and the or
   assert.equal(store.current.proxy.timeouts.headersMs, 20_000);
   assert.deepEqual(store.current.admin, defaultSettings().admin, 'a section the old file lacked');
   assert.deepEqual(
-    store.current.routes.map((route) => [route.id, route.upstream, route.insecureUpstreamTls]),
+    store.current.routes.map((route) => [route.id, route.upstreams[0]?.url, route.insecureUpstreamTls]),
     [
       ['jellyfin', 'http://10.33.0.4:8096', false],
       ['proxmox', 'https://10.33.0.9:8006', true],
@@ -69,7 +69,7 @@ test('a version 1 file gains the app section (first-run guide done) and HTTP-onl
   assert.equal(store.current.proxy.httpPort, 8080, 'everything else is as it was');
   assert.deepEqual(store.current.proxy.trustedProxies, ['10.33.0.1']);
   assert.deepEqual(
-    store.current.routes.map((route) => [route.id, route.title, route.upstream, route.trustedProxies]),
+    store.current.routes.map((route) => [route.id, route.title, route.upstreams[0]?.url, route.trustedProxies]),
     [['jellyfin', 'Jellyfin', 'http://10.33.0.4:8096', null]],
     'a route gets the new per-route trusted proxies field as null (the global list)',
   );
