@@ -8,6 +8,7 @@ import { ApiError, createApiClient } from '../../shared/api.js';
 import { FakeGatehouse, sampleRoute } from '../../src-renderer/dev/fake-gatehouse.js';
 import type { NoticeTimers } from '../../src-renderer/app/notices.svelte.js';
 import { defaultRouteAccess } from '../../shared/access.js';
+import { defaultBalancing, defaultHealthCheck, singleUpstream } from '../../shared/upstreams.js';
 
 const { AppState, routeInputOf } = await import('../../src-renderer/app/app-state.svelte.js');
 const { Notices, ACTION_NOTICE_MS, NOTICE_MS } = await import('../../src-renderer/app/notices.svelte.js');
@@ -170,7 +171,9 @@ describe('AppState', () => {
     assert.deepEqual(fake.callsOf('addRoute'), [routeInputOf(proxmox)]);
     assert.deepEqual(routeInputOf(proxmox), {
       names: ['pve.home.arpa'],
-      upstream: 'https://10.33.0.9:8006',
+      upstreams: singleUpstream('https://10.33.0.9:8006'),
+      balancing: defaultBalancing(),
+      healthCheck: defaultHealthCheck(),
       enabled: true,
       websocket: true,
       insecureUpstreamTls: true,

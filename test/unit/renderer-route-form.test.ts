@@ -8,6 +8,7 @@ import { ApiError, createApiClient } from '../../shared/api.js';
 import { hostnameProblem, noTls, parseUpstream, RouteInputSchema, type RouteInput } from '../../shared/model.js';
 import { FakeGatehouse, sampleRoute } from '../../src-renderer/dev/fake-gatehouse.js';
 import { defaultRouteAccess } from '../../shared/access.js';
+import { defaultBalancing, defaultHealthCheck, singleUpstream } from '../../shared/upstreams.js';
 
 const { RouteForm, emptyTrustedListMessage, routeInputFrom, routeValuesOf, routeFieldOf } = await import('../../src-renderer/route-form/route-form.svelte.js');
 
@@ -56,7 +57,9 @@ describe('RouteForm', () => {
     assert.deepEqual(sent, {
       title: 'Jellyfin',
       names: ['jellyfin.home.arpa', 'tv.home.arpa'],
-      upstream: 'http://10.33.0.4:8096',
+      upstreams: singleUpstream('http://10.33.0.4:8096'),
+      balancing: defaultBalancing(),
+      healthCheck: defaultHealthCheck(),
       enabled: true,
       websocket: true,
       insecureUpstreamTls: false,
@@ -130,7 +133,8 @@ describe('RouteForm', () => {
       trustedProxies: ['10.0.0.1'],
     });
     const { id: _id, ...fields } = route;
-    assert.deepEqual(routeInputFrom(routeValuesOf(route)), fields);
+    // The form speaks the one-upstream shorthand; the schema turns it back into the stored shape.
+    assert.deepEqual(RouteInputSchema.parse(routeInputFrom(routeValuesOf(route))), fields);
   });
 
   it('keeps the three meanings of trustedProxies apart: global list (null), nobody ([]), a list', () => {
