@@ -172,7 +172,11 @@ export class ProxyEngine {
   applySettings(settings: ProxySettings): void {
     // Both are compiled into the route table (pools, and the list routes without their own use).
     const trusted = trustedFrom(settings);
-    const reprovision = settings.timeouts.upstreamConnectMs !== this.settings.timeouts.upstreamConnectMs || trusted.key !== this.trusted.key;
+    // The pools' connection cap follows upstreamLimits.connections (registry.ts): new pools for a new one.
+    const reprovision =
+      settings.timeouts.upstreamConnectMs !== this.settings.timeouts.upstreamConnectMs ||
+      trusted.key !== this.trusted.key ||
+      settings.upstreamLimits.connections !== this.settings.upstreamLimits.connections;
     this.settings = settings;
     this.trusted = trusted;
     this.upstreams.setLimits(settings.upstreamLimits);
