@@ -196,11 +196,11 @@ export class UpstreamGate {
     const { connections, perClient, waitMs } = this.#limits;
     const address = this.#address;
     const mine = this.heldBy(client);
-    const noneFreed = waitMs === 0 ? 'waiting is turned off (upstream limits: wait 0 s)' : `none freed within ${seconds(waitedMs)}`;
+    const noneFreed = waitMs === 0 ? 'waiting is turned off (upstream limits: wait 0 s)' : `none freed within ${duration(waitedMs)}`;
     let detail: string;
     switch (limit) {
       case 'perClient':
-        detail = `Your address already has ${mine} requests under way to ${address}, the most one client may have (upstream limits: ${perClient} per client), and ${waitMs === 0 ? noneFreed : `none of them finished within ${seconds(waitedMs)}`}.`;
+        detail = `Your address already has ${mine} requests under way to ${address}, the most one client may have (upstream limits: ${perClient} per client), and ${waitMs === 0 ? noneFreed : `none of them finished within ${duration(waitedMs)}`}.`;
         break;
       case 'waiters':
         detail = `${this.#waiting} requests are already waiting for a connection to ${address}, the most Gatehouse lets wait (${WAITERS_PER_CONNECTION} × its ${connections} connections), so this one was refused at once.`;
@@ -210,6 +210,11 @@ export class UpstreamGate {
     }
     return { limit, waitedMs, detail, retryAfterS: Math.max(1, Math.min(60, Math.ceil(waitMs / 1000))) };
   }
+}
+
+/** "350 ms" under a second (a short test wait would read "0 s"), else "10 s". */
+function duration(ms: number): string {
+  return ms < 1000 ? `${ms} ms` : seconds(ms);
 }
 
 /** The 503 a refused request is answered with: "busy" for the visitor, the limit in the detail. */
