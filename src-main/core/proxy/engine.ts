@@ -20,7 +20,7 @@ import { detailAudience, requestSeesDetails, type DetailAudience } from './error
 import { acceptsHtml, renderErrorPage } from './error-page.js';
 import { ProxyError, REFUSAL_CODES } from './errors.js';
 import { bytesReadSinceLastRequest, Exchange } from './exchange.js';
-import { MAX_HEADER_BYTES, MAX_HEADERS } from './http1-server.js';
+import { closesAfterFaultyFraming, MAX_HEADER_BYTES, MAX_HEADERS } from './http1-server.js';
 import { forward } from './forward.js';
 import { noHealth, type UpstreamHealthLink } from '../upstreams/health-view.js';
 import { HTTP2_PSEUDO_HEADERS, ProxyListeners } from './listeners.js';
@@ -251,6 +251,7 @@ export class ProxyEngine {
     // Node parses requests pipelined behind a refused one before the refusal closes the connection;
     // their bytes were framed by a body we never vouched for (that is what smuggling looks like).
     if (this.closing.has(socket)) return;
+    if (!h2 && closesAfterFaultyFraming(req, res)) this.closing.add(socket);
     const peer = peerAddress(socket);
     const ex = new Exchange(req, res, peer, secure, h2, socket);
     ex.respond = (status, headers, body) => this.answer(ex, status, headers, body);

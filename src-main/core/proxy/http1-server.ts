@@ -50,6 +50,18 @@ export function createHttp1Server(handlers: Http1Handlers): Server {
 }
 
 /**
+ * Marks `req` as the last on its connection when its framing cannot be trusted: HTTP/1.0 has no
+ * chunked coding, so Transfer-Encoding there is faulty framing, and RFC 9112 §6.1 says to close
+ * after the message. It is still answered (with Connection: close); the caller must serve nothing
+ * that was pipelined after it. Returns true when it did.
+ */
+export function closesAfterFaultyFraming(req: IncomingMessage, res: ServerResponse): boolean {
+  if (req.httpVersion !== '1.0' || req.headers['transfer-encoding'] === undefined) return false;
+  res.setHeader('connection', 'close');
+  return true;
+}
+
+/**
  * Connections whose refusal waits for the answers to the good requests before it. Node's parser,
  * once failed, may report the same garbage again (or a timeout) meanwhile: one refusal is enough.
  */
