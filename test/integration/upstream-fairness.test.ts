@@ -9,7 +9,6 @@ import { after, before, test } from 'node:test';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { proxySettings, route, startProxy, startServer, waitUntil, within, type RunningProxy, type TestServer } from '../helpers/proxy-harness.js';
-import type { UpstreamRegistry } from '../../src-main/core/upstreams/registry.js';
 
 const HOG = '127.0.0.2';
 const OTHER = '127.0.0.3';
@@ -77,8 +76,8 @@ function send(localAddress: string, host: string, path: string, stall = false): 
   });
 }
 
-function registryOf(running: RunningProxy): UpstreamRegistry {
-  return (running.engine as unknown as { upstreams: UpstreamRegistry }).upstreams;
+function registryOf(running: RunningProxy): { load(address: string): ReturnType<RunningProxy['engine']['upstreamLoad']> } {
+  return { load: (address) => running.engine.upstreamLoad(address) };
 }
 
 before(async () => {

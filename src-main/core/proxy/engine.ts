@@ -210,6 +210,11 @@ export class ProxyEngine {
     this.provision();
   }
 
+  /** An upstream address's gate (see docs/upstream-limits.md): requests under way, waiting, refused as busy; null when no route uses it. */
+  upstreamLoad(address: string): { inFlight: number; waiting: number; busyRefusals: number } | null {
+    return this.upstreams.load(address);
+  }
+
   stats(): StatsSnapshot {
     return this.counters.snapshot(this.routes.map((r) => r.id));
   }

@@ -225,7 +225,8 @@ export function busyError(refusal: GateRefusal): ProxyError {
 /**
  * Wraps a dispatch handler so the gate's slot is released exactly once, when the exchange with the
  * upstream is over: answered, failed or aborted (before or after it started), or upgraded (the
- * socket then leaves the pool and is the tunnel's own).
+ * socket then leaves the pool and is the tunnel's own). The inner handler hears of the end first, so
+ * a waiter granted the slot is sent after this answer was wrapped up, not in the middle of it.
  */
 class ReleasingHandler implements Dispatcher.DispatchHandler {
   constructor(
@@ -238,8 +239,11 @@ class ReleasingHandler implements Dispatcher.DispatchHandler {
   }
 
   onRequestUpgrade(...args: Parameters<NonNullable<Dispatcher.DispatchHandler['onRequestUpgrade']>>): void {
-    this.release();
-    this.inner.onRequestUpgrade?.(...args);
+    try {
+      this.inner.onRequestUpgrade?.(...args);
+    } finally {
+      this.release();
+    }
   }
 
   onResponseStart(...args: Parameters<NonNullable<Dispatcher.DispatchHandler['onResponseStart']>>): void {
@@ -251,13 +255,19 @@ class ReleasingHandler implements Dispatcher.DispatchHandler {
   }
 
   onResponseEnd(...args: Parameters<NonNullable<Dispatcher.DispatchHandler['onResponseEnd']>>): void {
-    this.release();
-    this.inner.onResponseEnd?.(...args);
+    try {
+      this.inner.onResponseEnd?.(...args);
+    } finally {
+      this.release();
+    }
   }
 
   onResponseError(...args: Parameters<NonNullable<Dispatcher.DispatchHandler['onResponseError']>>): void {
-    this.release();
-    this.inner.onResponseError?.(...args);
+    try {
+      this.inner.onResponseError?.(...args);
+    } finally {
+      this.release();
+    }
   }
 }
 
