@@ -8,6 +8,8 @@ import type { Timeouts } from '../../../shared/model.js';
 import { ProxyError, seconds, upstreamFailure } from './errors.js';
 import type { Exchange } from './exchange.js';
 import type { PassiveHealth } from '../upstreams/health-view.js';
+import { busyError, gatedDispatch, type GateRefusal } from '../upstreams/gate.js';
+import { clientKey } from '../access/client-key.js';
 import { downstreamHeaders, http2ResponseHeaders } from './request-head.js';
 
 type Controller = Parameters<NonNullable<Dispatcher.DispatchHandler['onResponseStart']>>[0];
@@ -248,9 +250,19 @@ export function forward(ex: Exchange, headers: string[], deps: ForwardDeps): voi
     req.once('end', () => req.setTimeout(0));
   }
   const handler = new ForwardHandler(ex, deps);
-  ex.abortUpstream = () => handler.abort();
+  let cancelWait = () => {};
+  ex.abortUpstream = () => {
+    cancelWait();
+    handler.abort();
+  };
+  const busy = (_waitedMs: number, refusal: GateRefusal) => {
+    ex.abortUpstream = null;
+    deps.fail(ex, busyError(refusal));
+  };
   try {
-    route.upstream.pool.dispatch(
+    cancelWait = gatedDispatch(
+      route.upstream,
+      clientKey(ex.client),
       {
         path: target.path,
         method: req.method as Dispatcher.HttpMethod,
@@ -261,6 +273,7 @@ export function forward(ex: Exchange, headers: string[], deps: ForwardDeps): voi
         bodyTimeout: timeouts.upstreamBodyIdleMs,
       },
       handler,
+      busy,
     );
   } catch (error) {
     // undici rejects some heads synchronously (a header value it will not send).
