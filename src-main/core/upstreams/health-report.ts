@@ -23,21 +23,20 @@ export function routeTitle(route: Pick<Route, 'title' | 'names' | 'id'>): string
 
 /** Why an upstream is down or left out, in plain words; null when neither. */
 export function upstreamProblem(entry: AddressState, now: number): Problem | null {
-  if (entry.state === 'down') {
-    if (entry.target !== null && entry.lastCheck !== null && entry.lastCheck.error !== null) {
-      return {
-        code: 'check_failed',
-        message: `The check ${entry.lastCheck.check} failed: ${entry.lastCheck.error}.`,
-        fix: "If the service works in a browser, the check may be wrong: see the path, expected status and text in the route's health check.",
-      };
-    }
-    if (entry.target === null && entry.passiveReason !== null) {
-      return { code: 'requests_failed', message: `Requests to it failed: it ${entry.passiveReason}.` };
-    }
+  if (entry.state === 'down' && entry.target !== null && entry.lastCheck !== null && entry.lastCheck.error !== null) {
+    return {
+      code: 'check_failed',
+      message: `The check ${entry.lastCheck.check} failed: ${entry.lastCheck.error}.`,
+      fix: "If the service works in a browser, the check may be wrong: see the path, expected status and text in the route's health check.",
+    };
   }
   if (cooling(entry, now)) {
     const failures = entry.passiveFailures === 1 ? '1 failure' : `${entry.passiveFailures} failures in a row`;
     return { code: 'cooling', message: `Left out until ${clockTime(entry.coolingUntil)} after ${failures}: it ${entry.passiveReason ?? 'failed'}.` };
+  }
+  // Checks off: traffic decided it is down, and its cool-down is over (the next request is a trial).
+  if (entry.state === 'down' && entry.target === null && entry.passiveReason !== null) {
+    return { code: 'requests_failed', message: `Requests to it failed: it ${entry.passiveReason}.` };
   }
   return null;
 }
