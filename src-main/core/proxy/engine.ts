@@ -206,6 +206,11 @@ export class ProxyEngine {
     this.provision();
   }
 
+  /** Requests under way to an upstream address (`host:port`) now, over every route: its gate's count. */
+  inFlight(address: string): number {
+    return this.upstreams.inFlight(address);
+  }
+
   stats(): StatsSnapshot {
     return this.counters.snapshot(this.routes.map((r) => r.id));
   }

@@ -67,6 +67,11 @@ export class UpstreamRegistry {
     return gate;
   }
 
+  /** Requests holding a slot at `address` (`host:port`) now; 0 for an address no route uses. */
+  inFlight(address: string): number {
+    return this.gates.get(address)?.inFlight ?? 0;
+  }
+
   /** The upstream for these options, creating its pool on first use. */
   get(options: UpstreamOptions): Upstream {
     const key = keyOf(options);
