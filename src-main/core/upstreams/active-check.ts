@@ -7,7 +7,7 @@ import { request as httpsRequest } from 'node:https';
 import { connect } from 'node:net';
 import type { CheckResult } from '../../../shared/status.js';
 import type { ActiveCheck } from '../../../shared/upstreams.js';
-import { seconds } from '../proxy/errors.js';
+import { seconds, upstreamFailure } from '../proxy/errors.js';
 
 /** The body is read up to this many bytes for `bodyContains`; the rest is not waited for. */
 export const CHECK_BODY_LIMIT = 64 * 1024;
@@ -27,9 +27,19 @@ export interface CheckTarget {
   readonly check: Readonly<ActiveCheck>;
 }
 
-/** A running check: `done` settles with the result (never rejects); `cancel` abandons it. */
+/**
+ * A finished check: its result, and the failure as a problem code (upstream_refused,
+ * upstream_timeout… for a connection that failed, check_failed for an answer that did not pass;
+ * null when it passed), so a route's problem keeps the codes a single request would give.
+ */
+export interface CheckDone {
+  readonly result: CheckResult;
+  readonly code: string | null;
+}
+
+/** A running check: `done` settles when it ends (never rejects); `cancel` abandons it. */
 export interface RunningCheck {
-  readonly done: Promise<CheckResult>;
+  readonly done: Promise<CheckDone>;
   cancel(): void;
 }
 
@@ -101,8 +111,15 @@ export function runCheck(target: CheckTarget): RunningCheck {
   return target.check.kind === 'tcp' ? tcpCheck(target) : httpCheck(target);
 }
 
-function settle(started: number, label: string, fields: Pick<CheckResult, 'passed' | 'status' | 'bodyExcerpt' | 'error'>): CheckResult {
-  return { at: new Date().toISOString(), check: label, latencyMs: Math.round(performance.now() - started), ...fields };
+type Fields = Pick<CheckResult, 'passed' | 'status' | 'bodyExcerpt' | 'error'> & { code: string | null };
+
+function settle(started: number, label: string, { code, ...fields }: Fields): CheckDone {
+  return { result: { at: new Date().toISOString(), check: label, latencyMs: Math.round(performance.now() - started), ...fields }, code };
+}
+
+/** The problem code of a connection-level failure; `timeoutCode` for the check's own deadline. */
+function failureCode(error: unknown, timeoutCode: string): string {
+  return (error as { code?: unknown } | null)?.code === 'CHECK_TIMEOUT' ? timeoutCode : upstreamFailure(error, '', '').code;
 }
 
 function tcpCheck(target: CheckTarget): RunningCheck {
@@ -110,14 +127,22 @@ function tcpCheck(target: CheckTarget): RunningCheck {
   const label = checkLabel(target.check);
   const socket = connect({ host: target.host, port: target.port });
   let finish: (error: unknown) => void = () => {};
-  const done = new Promise<CheckResult>((resolve) => {
+  const done = new Promise<CheckDone>((resolve) => {
     let finished = false;
     finish = (error) => {
       if (finished) return;
       finished = true;
       clearTimeout(deadline);
       socket.destroy();
-      resolve(settle(started, label, { passed: error === null, status: null, bodyExcerpt: null, error: error === null ? null : connectionError(error, target.check.timeoutMs) }));
+      resolve(
+        settle(started, label, {
+          passed: error === null,
+          status: null,
+          bodyExcerpt: null,
+          error: error === null ? null : connectionError(error, target.check.timeoutMs),
+          code: error === null ? null : failureCode(error, 'upstream_connect_timeout'),
+        }),
+      );
     };
     const deadline = setTimeout(() => finish({ code: 'CHECK_TIMEOUT' }), target.check.timeoutMs);
     socket.once('connect', () => finish(null));
@@ -131,8 +156,8 @@ function httpCheck(target: CheckTarget): RunningCheck {
   const { check } = target;
   const label = checkLabel(check);
   const request = target.scheme === 'https' ? httpsRequest : httpRequest;
-  let finish: (fields: Pick<CheckResult, 'passed' | 'status' | 'bodyExcerpt' | 'error'>) => void = () => {};
-  const done = new Promise<CheckResult>((resolve) => {
+  let finish: (fields: Fields) => void = () => {};
+  const done = new Promise<CheckDone>((resolve) => {
     let finished = false;
     const req = request({
       host: target.host,
@@ -151,17 +176,17 @@ function httpCheck(target: CheckTarget): RunningCheck {
       req.destroy();
       resolve(settle(started, label, fields));
     };
-    const failed = (error: unknown) => finish({ passed: false, status: null, bodyExcerpt: null, error: connectionError(error, check.timeoutMs) });
+    const failed = (error: unknown) => finish({ passed: false, status: null, bodyExcerpt: null, error: connectionError(error, check.timeoutMs), code: failureCode(error, 'upstream_timeout') });
     const deadline = setTimeout(() => failed({ code: 'CHECK_TIMEOUT' }), check.timeoutMs);
     req.on('error', failed);
     req.on('response', (res) => readAnswer(res, check, finish));
     req.end();
   });
-  return { done, cancel: () => finish({ passed: false, status: null, bodyExcerpt: null, error: 'cancelled' }) };
+  return { done, cancel: () => finish({ passed: false, status: null, bodyExcerpt: null, error: 'cancelled', code: 'check_failed' }) };
 }
 
 /** Reads up to CHECK_BODY_LIMIT of the body (all of it only when bodyContains needs it), then judges. */
-function readAnswer(res: IncomingMessage, check: Readonly<ActiveCheck>, finish: (fields: Pick<CheckResult, 'passed' | 'status' | 'bodyExcerpt' | 'error'>) => void): void {
+function readAnswer(res: IncomingMessage, check: Readonly<ActiveCheck>, finish: (fields: Fields) => void): void {
   const status = res.statusCode ?? 0;
   const chunks: Buffer[] = [];
   let size = 0;
@@ -170,7 +195,7 @@ function readAnswer(res: IncomingMessage, check: Readonly<ActiveCheck>, finish: 
   const judge = () => {
     const body = Buffer.concat(chunks).subarray(0, CHECK_BODY_LIMIT).toString('utf8');
     const error = judgeAnswer(check, status, body);
-    finish({ passed: error === null, status, bodyExcerpt: bodyExcerpt(body), error });
+    finish({ passed: error === null, status, bodyExcerpt: bodyExcerpt(body), error, code: error === null ? null : 'check_failed' });
   };
   res.on('data', (chunk: Buffer) => {
     chunks.push(chunk);

@@ -21,14 +21,22 @@ export function routeTitle(route: Pick<Route, 'title' | 'names' | 'id'>): string
   return route.title || route.names[0] || route.id;
 }
 
+/** What to look at when a check failed this way. */
+const CHECK_FIXES: Record<string, string> = {
+  check_failed: "If the service works in a browser, the check may be wrong: see the path, expected status and text in the route's health check.",
+  upstream_refused: 'Is it running, and listening on that port?',
+  upstream_connect_timeout: 'Is the machine up, or is a firewall dropping the connection?',
+  upstream_unreachable: 'Is the machine on, and on this network?',
+  upstream_timeout: 'It accepted the connection but did not answer: it may be overloaded or stuck.',
+};
+
 /** Why an upstream is down or left out, in plain words; null when neither. */
 export function upstreamProblem(entry: AddressState, now: number): Problem | null {
   if (entry.state === 'down' && entry.target !== null && entry.lastCheck !== null && entry.lastCheck.error !== null) {
-    return {
-      code: 'check_failed',
-      message: `The check ${entry.lastCheck.check} failed: ${entry.lastCheck.error}.`,
-      fix: "If the service works in a browser, the check may be wrong: see the path, expected status and text in the route's health check.",
-    };
+    const code = entry.lastCheckCode ?? 'check_failed';
+    const message = `The check ${entry.lastCheck.check} failed: ${entry.lastCheck.error}.`;
+    const fix = CHECK_FIXES[code];
+    return fix ? { code, message, fix } : { code, message };
   }
   if (cooling(entry, now)) {
     const failures = entry.passiveFailures === 1 ? '1 failure' : `${entry.passiveFailures} failures in a row`;

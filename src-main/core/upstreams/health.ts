@@ -213,9 +213,10 @@ export class UpstreamHealth implements UpstreamHealthLink {
     if (target === null || this.#closed) return;
     const running = runCheck(target);
     entry.running = running;
-    void running.done.then((result) => {
+    void running.done.then(({ result, code }) => {
       if (entry.running !== running) return; // cancelled: its route changed or went
       entry.running = null;
+      entry.lastCheckCode = code;
       this.#recordCheck(entry, target, result);
       this.#schedule(entry, target.check.intervalMs + Math.random() * this.#jitterMs);
     });

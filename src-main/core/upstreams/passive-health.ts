@@ -36,6 +36,8 @@ export interface AddressState {
   /** Checks passed (> 0) or failed (< 0) in a row. */
   streak: number;
   lastCheck: CheckResult | null;
+  /** The last check's failure as a problem code (see CheckDone); null when it passed. */
+  lastCheckCode: string | null;
   timer: NodeJS.Timeout | null;
   running: RunningCheck | null;
 
@@ -74,6 +76,7 @@ export function newAddressState(address: string, host: string, port: number): Ad
     checkKey: '',
     streak: 0,
     lastCheck: null,
+    lastCheckCode: null,
     timer: null,
     running: null,
     state: 'unknown',
