@@ -179,7 +179,7 @@ describe('passive health', () => {
     const routes = [route('media', a.url, ['media.test'], { title: 'Media', upstreams: [...singleUpstream(a.url), ...singleUpstream(b.url)], healthCheck: healthCheck({ fails: 1, passes: 1 }) })];
     health.setRoutes(routes);
     await waitUntil(() => routeOf(health, 'media').upstreams.every((u) => u.state === 'up'), 5000, 'both up');
-    assert.deepEqual(failovers, [], 'nothing at startup');
+    assert.equal(failovers.length, 0, 'nothing at startup');
     assert.equal(routeOf(health, 'media').upstream, a.address);
     assert.equal(routeOf(health, 'media').failedOver, false);
 
