@@ -219,6 +219,21 @@ describe('active health checks', () => {
     assert.equal(routeOf(health, 'nocheck').state, 'down');
   });
 
+  test('turning the check off forgets what it found: traffic decides from then on', async () => {
+    const app = await upstream(answer(503, 'down for maintenance'), '127.0.0.16');
+    const { health } = checker();
+    health.setRoutes([route('app', app.url, ['app.test'], { healthCheck: healthCheck({ fails: 1 }) })]);
+    await waitUntil(() => routeOf(health, 'app').state === 'down', 5000, 'down by its check');
+    assert.equal(health.isAvailable(app.address), false);
+    health.setRoutes([route('app', app.url, ['app.test'], { healthCheck: healthCheck({ enabled: false }) })]);
+    const report = first(health, 'app');
+    assert.deepEqual([report.state, report.since, report.lastCheck, report.problem], ['unknown', null, null, null]);
+    assert.equal(health.isAvailable(app.address), true);
+    health.answered('app', app.address, 503);
+    await sleep(0);
+    assert.equal(first(health, 'app').state, 'up', 'a 503 is an answer when server errors do not count');
+  });
+
   test('checks that find nothing new send no event; a removed address is not checked any more', async () => {
     const kept = await upstream(answer(200, 'ok'), '127.0.0.9');
     const dropped = await upstream(answer(200, 'ok'), '127.0.0.10');

@@ -94,7 +94,11 @@ export class UpstreamHealth implements UpstreamHealthLink {
       entry.target = want.target;
       entry.streak = 0;
       if (entry.target === null) {
+        // Checks turned off: what they found no longer holds; traffic decides from here.
         entry.lastCheck = null;
+        entry.lastCheckCode = null;
+        entry.state = 'unknown';
+        entry.since = null;
         continue;
       }
       // The first check comes soon (a new route should not stay "unknown"), spread by the jitter.
@@ -182,16 +186,20 @@ export class UpstreamHealth implements UpstreamHealthLink {
 
   #passiveFailure(entry: AddressState, passive: PassiveCheck, reason: string, cause: unknown): void {
     const now = Date.now();
+    const until = entry.coolingUntil;
     recordFailure(entry, passive, reason, cause, now);
     entry.checkedAt = new Date(now).toISOString();
     if (entry.target === null && entry.state !== 'down') this.#setState(entry, 'down');
-    // When the cool-down ends the upstream is available again: that is news too.
-    stopCooling(entry);
-    entry.coolingTimer = setTimeout(() => {
-      entry.coolingTimer = null;
-      this.#changed();
-    }, entry.coolingUntil - now + 1);
-    entry.coolingTimer.unref();
+    // When the cool-down ends the upstream is available again: that is news too. Failures during
+    // one cool-down keep its timer (a burst of them arms one).
+    if (entry.coolingUntil !== until || entry.coolingTimer === null) {
+      stopCooling(entry);
+      entry.coolingTimer = setTimeout(() => {
+        entry.coolingTimer = null;
+        this.#changed();
+      }, entry.coolingUntil - now + 1);
+      entry.coolingTimer.unref();
+    }
     this.#changed();
   }
 
