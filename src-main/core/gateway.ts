@@ -23,7 +23,7 @@ import { LogBatches } from './gateway/log-batches.js';
 import { onboardingProblem, onboardingUrls } from './gateway/onboarding-urls.js';
 import { checkPorts } from './gateway/port-check.js';
 import { ProxyRunner } from './gateway/proxy-runner.js';
-import { assertImportPublishable, assertNamesFree, assertPublishable, findRoute, newRouteId, toRoute } from './gateway/route-edits.js';
+import { assertImportPublishable, assertNamesFree, assertPublishable, findRoute, newRouteId, toRoute, withPresetCheck } from './gateway/route-edits.js';
 import { SerialQueue } from './gateway/serial-queue.js';
 import { generalSettings, saveSettings, settingsChanges } from './gateway/settings-changes.js';
 import { exportSettings, previewImport, readImport } from './gateway/settings-transfer.js';
@@ -170,7 +170,12 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   );
   // Checked whether or not the proxy runs: the dashboard shows upstream health while it is stopped.
   const healthEvents = new TrailingThrottle(() => hub.emit({ type: 'health', data: health.snapshot() }), HEALTH_EVENT_INTERVAL_MS);
-  const health = new UpstreamHealth({ onChange: () => void (hub.wants('health') && healthEvents.request()) });
+  const health: UpstreamHealth = new UpstreamHealth({
+    onChange: () => void (hub.wants('health') && healthEvents.request()),
+    // Not throttled: each is one route's news, and they come at most once per check interval.
+    onFailover: (event) => hub.emit({ type: 'failover', data: event }),
+    inFlight: (address): number => engine.upstreamLoad(address)?.inFlight ?? 0,
+  });
   const engine = new ProxyEngine({
     settings: effectiveProxySettings(),
     onRequestLogged: (entry, req) => {
@@ -279,7 +284,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     addRoute: (input) =>
       change(async () => {
         const routes = store.current.routes;
-        const route = toRoute(newRouteId(routes), input);
+        const route = withPresetCheck(toRoute(newRouteId(routes), input));
         assertPublishable(route);
         assertAccessReferences(route, store.current);
         assertNamesFree(routes, route);

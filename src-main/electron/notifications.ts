@@ -1,13 +1,14 @@
-// Native notifications when a service goes down ("Jellyfin is down" and why) and when a route's
-// certificate nears expiry or fails; clicking one opens the window. When one is due is decided in
-// down-alerts.ts and certificate-alerts.ts; this file only shows it.
+// Native notifications when a service goes down ("Jellyfin is down" and why), fails over to another
+// of its upstreams and comes back, and when a route's certificate nears expiry or fails; clicking
+// one opens the window. When one is due is decided in down-alerts.ts and certificate-alerts.ts;
+// this file only shows it.
 import { Notification } from 'electron';
 import { join } from 'node:path';
 import { parseInput } from '../../shared/api.js';
 import type { Route } from '../../shared/model.js';
 import type { Gateway } from '../core/gateway.js';
 import { CertificateAlerts } from './certificate-alerts.js';
-import { DownAlerts } from './down-alerts.js';
+import { DownAlerts, FailoverAlerts } from './down-alerts.js';
 import type { AppPaths } from './paths.js';
 import type { AppWindow } from './window.js';
 
@@ -36,16 +37,25 @@ export function setupNotifications(gateway: Gateway, window: AppWindow, paths: A
     return;
   }
   const alerts = new DownAlerts();
+  const failoverAlerts = new FailoverAlerts();
   const certificateAlerts = new CertificateAlerts();
   let routes: Route[] = [];
   gateway.subscribe(
     (event) => {
       if (event.type === 'routes') routes = event.data;
-      const alert =
-        event.type === 'health' ? alerts.update(event.data, routes) : event.type === 'certificates' ? certificateAlerts.update(event.data.routes, routes) : null;
+      let alert = null;
+      if (event.type === 'health') {
+        failoverAlerts.health(event.data);
+        alert = alerts.update(event.data, routes);
+        if (alert) failoverAlerts.troubleAnnounced(alert.routeIds);
+      } else if (event.type === 'failover') {
+        alert = failoverAlerts.update(event.data, routes);
+      } else if (event.type === 'certificates') {
+        alert = certificateAlerts.update(event.data.routes, routes);
+      }
       if (alert) show(alert, window, paths);
     },
-    ['routes', 'health', 'certificates'],
+    ['routes', 'health', 'failover', 'certificates'],
   );
   gateway.handlers
     .listRoutes(parseInput('listRoutes', {}))

@@ -65,7 +65,8 @@ describe('gateway: health, live log, LAN addresses', () => {
       const health = byId(await call(gateway, 'getHealth'));
       assert.equal(health.get(live.id)?.state, 'up');
       assert.equal(health.get(dead.id)?.problem?.code, 'upstream_refused');
-      assert.match(health.get(dead.id)?.problem?.message ?? '', /^Dead at 127\.0\.0\.1:\d+ refused the connection/);
+      assert.match(health.get(dead.id)?.problem?.message ?? '', /^Dead at 127\.0\.0\.1:\d+ is down\. The check GET \/ failed: refused the connection\.$/);
+      assert.equal(health.get(dead.id)?.problem?.fix, 'Is it running, and listening on that port?');
       assert.equal(health.get(off.id)?.state, 'unknown', 'a disabled route is not checked');
 
       await call(gateway, 'removeRoute', { id: dead.id });

@@ -2,8 +2,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Route } from '../../shared/model.js';
-import type { RouteHealth } from '../../shared/status.js';
-import { DownAlerts, routeLabel } from '../../src-main/electron/down-alerts.js';
+import type { FailoverEvent, RouteHealth, UpstreamHealth } from '../../shared/status.js';
+import { defaultBalancing, defaultHealthCheck, singleUpstream } from '../../shared/upstreams.js';
+import { DownAlerts, FailoverAlerts, routeLabel } from '../../src-main/electron/down-alerts.js';
 import { defaultRouteAccess } from '../../shared/access.js';
 import { defaultBalancing, defaultHealthCheck, singleUpstream } from '../../shared/upstreams.js';
 
@@ -27,10 +28,31 @@ function route(id: string, names: string[], title?: string): Route {
 
 const routes = [route('jf', ['jellyfin.home.arpa'], 'Jellyfin'), route('ha', ['ha.home.arpa']), route('nas', ['nas.home.arpa'])];
 
+function upstreamHealth(address: string, state: RouteHealth['state']): UpstreamHealth {
+  return {
+    url: `http://${address}`,
+    address,
+    state,
+    since: null,
+    lastCheck: null,
+    coolingUntil: null,
+    passiveFailures: 0,
+    problem: null,
+    drained: false,
+    backup: false,
+    weight: 1,
+    available: state !== 'down',
+    served: 0,
+    inFlight: 0,
+  };
+}
+
 function health(routeId: string, state: RouteHealth['state'], upstream = '10.33.0.4:8096'): RouteHealth {
   return {
     routeId,
     upstream,
+    failedOver: false,
+    upstreams: [upstreamHealth(upstream, state)],
     state,
     since: state === 'unknown' ? null : '2026-11-21T10:00:00.000Z',
     checkedAt: state === 'unknown' ? null : '2026-11-21T10:00:00.000Z',
@@ -123,6 +145,81 @@ describe('DownAlerts', () => {
     alerts.update([health('ha', 'up')], routes);
     const alert = alerts.update([{ ...health('ha', 'down'), problem: null }], routes);
     assert.deepEqual(alert, { title: 'ha.home.arpa is down', body: 'It stopped answering.', routeIds: ['ha'] });
+  });
+});
+
+describe('DownAlerts with several upstreams', () => {
+  const a = '10.33.0.4:8096';
+  const b = '10.33.0.5:8096';
+  const two = (state: RouteHealth['state'], serving: string, states: [RouteHealth['state'], RouteHealth['state']]): RouteHealth => ({
+    ...health('jf', state, serving),
+    failedOver: serving !== a,
+    upstreams: [upstreamHealth(a, states[0]), upstreamHealth(b, states[1])],
+  });
+
+  it('a failover is not a new route: the route going down afterwards is announced', () => {
+    const alerts = new DownAlerts();
+    alerts.update([two('up', a, ['up', 'up'])], routes);
+    assert.equal(alerts.update([two('up', b, ['down', 'up'])], routes), null, 'failed over, still up');
+    assert.equal(alerts.update([two('down', a, ['down', 'down'])], routes)?.title, 'Jellyfin is down');
+  });
+});
+
+function failover(kind: FailoverEvent['kind'], from: string | null, to: string | null): FailoverEvent {
+  return { time: '2026-11-21T10:00:00.000Z', routeId: 'jf', title: 'Jellyfin', kind, from, to, reason: kind === 'recovered' ? `${to} is available again.` : `${from} is not available. The check GET /health failed: refused the connection.` };
+}
+
+describe('FailoverAlerts', () => {
+  const a = '10.33.0.4:8096';
+  const b = '10.33.0.5:8096';
+  const settled = [{ ...health('jf', 'up', b), upstreams: [upstreamHealth(a, 'down'), upstreamHealth(b, 'up')] }];
+
+  it('announces a failover and the return, with the reason', () => {
+    const alerts = new FailoverAlerts();
+    alerts.health(settled);
+    assert.deepEqual(alerts.update(failover('failed_over', a, b), routes), {
+      title: `Jellyfin failed over to ${b}`,
+      body: `${a} is not available. The check GET /health failed: refused the connection.`,
+      routeIds: ['jf'],
+    });
+    assert.deepEqual(alerts.update(failover('recovered', b, a), routes), { title: `Jellyfin is back on ${a}`, body: `${a} is available again.`, routeIds: ['jf'] });
+    assert.equal(alerts.update(failover('recovered', b, a), routes), null, 'once');
+  });
+
+  it('stays quiet while the route has upstreams not checked yet (startup, a new route)', () => {
+    const alerts = new FailoverAlerts();
+    alerts.health([{ ...health('jf', 'up', a), upstreams: [upstreamHealth(a, 'unknown'), upstreamHealth(b, 'up')] }]);
+    assert.equal(alerts.update(failover('failed_over', a, b), routes), null);
+    assert.equal(alerts.update(failover('recovered', b, a), routes), null, 'nothing was announced, so no return either');
+  });
+
+  it('leaves "none available" to the down notification, and announces the return after it', () => {
+    const alerts = new FailoverAlerts();
+    alerts.health(settled);
+    assert.equal(alerts.update(failover('no_upstream', a, null), routes), null);
+    assert.equal(alerts.update(failover('recovered', null, a), routes), null, 'the down was not announced');
+    alerts.troubleAnnounced(['jf']);
+    assert.equal(alerts.update(failover('recovered', null, a), routes)?.title, `Jellyfin is back on ${a}`);
+  });
+
+  it('announces a route failing over again and again at most once per quiet period', () => {
+    const time = clock();
+    const alerts = new FailoverAlerts({ quietMs: 60_000, now: time.now });
+    alerts.health(settled);
+    assert.ok(alerts.update(failover('failed_over', a, b), routes));
+    assert.ok(alerts.update(failover('recovered', b, a), routes));
+    time.advance(59_999);
+    assert.equal(alerts.update(failover('failed_over', a, b), routes), null);
+    assert.ok(alerts.update(failover('recovered', b, a), routes), 'its return is still news: the failover was');
+    time.advance(1);
+    assert.ok(alerts.update(failover('failed_over', a, b), routes));
+  });
+
+  it('forgets a removed route', () => {
+    const alerts = new FailoverAlerts();
+    alerts.health(settled);
+    alerts.health([]);
+    assert.equal(alerts.update(failover('failed_over', a, b), routes), null);
   });
 });
 

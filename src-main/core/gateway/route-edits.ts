@@ -2,8 +2,11 @@
 // and a host name belongs to one route only. Pure functions over the current route list, so the
 // gateway can check a change, persist it, then apply it.
 import { randomBytes } from 'node:crypto';
+import { isDeepStrictEqual } from 'node:util';
 import { ApiError, type ApiParsedInput } from '../../../shared/api.js';
 import { publishOnLanProblem, type Route } from '../../../shared/model.js';
+import { defaultHealthCheck } from '../../../shared/upstreams.js';
+import { presetById } from '../discovery/presets.js';
 
 type RouteFields = ApiParsedInput<'addRoute'>;
 
@@ -37,6 +40,17 @@ export function newRouteId(routes: readonly Pick<Route, 'id'>[]): string {
 export function toRoute(id: string, fields: RouteFields): Route {
   const { title, ...rest } = fields;
   return title ? { id, title, ...rest } : { id, ...rest };
+}
+
+/**
+ * A new route for a known app checks the app's own health endpoint (Plex: GET /identity) unless
+ * the input chose a check. The input has been parsed, which fills in the default check, so a check
+ * equal to the default counts as not chosen: the app's endpoint is the better default for it.
+ */
+export function withPresetCheck(route: Route): Route {
+  const presetCheck = route.app === null ? null : presetById(route.app)?.healthCheck;
+  if (!presetCheck || !isDeepStrictEqual(route.healthCheck, defaultHealthCheck())) return route;
+  return { ...route, healthCheck: { ...route.healthCheck, active: { ...route.healthCheck.active, ...presetCheck } } };
 }
 
 export function findRoute(routes: readonly Route[], id: string): Route {
