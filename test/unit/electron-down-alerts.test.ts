@@ -6,7 +6,6 @@ import type { FailoverEvent, RouteHealth, UpstreamHealth } from '../../shared/st
 import { defaultBalancing, defaultHealthCheck, singleUpstream } from '../../shared/upstreams.js';
 import { DownAlerts, FailoverAlerts, routeLabel } from '../../src-main/electron/down-alerts.js';
 import { defaultRouteAccess } from '../../shared/access.js';
-import { defaultBalancing, defaultHealthCheck, singleUpstream } from '../../shared/upstreams.js';
 
 function route(id: string, names: string[], title?: string): Route {
   return {
