@@ -17,6 +17,8 @@ function options(preset: AppPreset): string {
   if (preset.insecureUpstreamTls) parts.push('self-signed upstream TLS');
   if (preset.websocket) parts.push('WebSocket');
   if (preset.largeUploads) parts.push('large uploads');
+  const check = preset.healthCheck;
+  if (check) parts.push(`health check GET ${check.path} (${check.statusFrom}–${check.statusTo}${check.bodyContains === null ? '' : `, body contains ${check.bodyContains}`})`);
   return parts.join(', ');
 }
 
@@ -38,7 +40,8 @@ function presetsDoc(): string {
     'When a service is discovered over mDNS or found by "Probe a host", Gatehouse asks its landing page (title, Server header, at most two',
     'redirects on the same host) and, only when that page names an app or the port is one of its defaults, a few of the well-known',
     'endpoints below: at most six requests and 2.5 seconds per service, with TLS certificates not verified (appliances self-sign) and',
-    'nothing secret sent. "Map it" then fills in the route with the options the app needs.',
+    'nothing secret sent. "Map it" then fills in the route with the options the app needs, and a new route for an app with a',
+    "documented health endpoint checks that endpoint (see health-checks.md); the others keep the default check, GET / with any 200–499 answer.",
     '',
     'Each fingerprint was read from the public source named in the last column.',
     '',

@@ -6,6 +6,7 @@
 // closed appliances) a public fingerprint database. An app whose fingerprint could not be checked
 // against a source is left out rather than guessed.
 import type { AppPreset } from '../../../shared/status.js';
+import type { PresetCheck } from '../../../shared/upstreams.js';
 
 type PresetOptions = Partial<Pick<AppPreset, 'scheme' | 'websocket' | 'insecureUpstreamTls' | 'largeUploads' | 'notes' | 'healthCheck'>>;
 
@@ -25,32 +26,56 @@ function preset(id: string, app: string, suggestedName: string, defaultPorts: nu
   };
 }
 
+/**
+ * An app's own health endpoint, answered without signing in: it passes on a 2xx (a 404 means the
+ * route points at something else) and, with `bodyContains`, only when the answer says so. Each is
+ * checked against the app's source or documentation, named in a comment where it is used; apps
+ * without one that could be checked keep the route's default check (GET /, any 200–499 answer).
+ */
+function check(path: string, bodyContains: string | null = null): { healthCheck: PresetCheck } {
+  return { healthCheck: { path, statusFrom: 200, statusTo: 299, bodyContains } };
+}
+
 /** Self-signed HTTPS out of the box: the route speaks HTTPS upstream without verifying it. */
 const appliance = { scheme: 'https', insecureUpstreamTls: true } as const;
 
 export const presets: readonly AppPreset[] = [
   // Media
   preset('jellyfin', 'Jellyfin', 'jellyfin', [8096, 8920], 'https://github.com/jellyfin/jellyfin/blob/HEAD/MediaBrowser.Model/System/PublicSystemInfo.cs', {
+    // Jellyfin.Server/Startup.cs maps ASP.NET health checks at /health: 200 "Healthy" (503 "Unhealthy" when its database fails).
+    ...check('/health', 'Healthy'),
     websocket: true,
     notes: 'It does not announce itself over mDNS: use "Probe a host". 8920 is its optional HTTPS port.',
   }),
-  preset('emby', 'Emby', 'emby', [8096, 8920], 'https://dev.emby.media/reference/RestAPI/SystemService/getSystemInfoPublic.html', { websocket: true }),
+  preset('emby', 'Emby', 'emby', [8096, 8920], 'https://dev.emby.media/reference/RestAPI/SystemService/getSystemInfoPublic.html', {
+    websocket: true,
+    // The source link: the public system info answers without signing in (asked as fingerprints.ts asks it).
+    ...check('/emby/System/Info/Public'),
+  }),
   preset('plex', 'Plex Media Server', 'plex', [32400], 'https://github.com/ben221199/API-Documentation/blob/HEAD/Documentation/Plex/PlexAPI.md', {
+    // GET /identity answers 200 with its machineIdentifier without a token, where / answers 401 (same source).
+    ...check('/identity', 'machineIdentifier'),
     websocket: true,
     notes: 'Plex apps outside the LAN still connect through plex.tv; the route serves the web app at /web.',
   }),
   preset('immich', 'Immich', 'immich', [2283], 'https://github.com/immich-app/immich/blob/HEAD/server/src/controllers/server.controller.ts', {
+    // server.controller.ts: GET /api/server/ping, not authenticated, answers {"res":"pong"}.
+    ...check('/api/server/ping', 'pong'),
     websocket: true,
     largeUploads: true,
     notes: 'Phone backups upload whole videos: any proxy in front of Gatehouse needs a large body limit too.',
   }),
   // Home and automation
   preset('home-assistant', 'Home Assistant', 'homeassistant', [8123], 'https://github.com/home-assistant/frontend/blob/HEAD/src/html/index.html.template', {
+    // homeassistant/components/frontend/__init__.py: ManifestJSONView serves /manifest.json with requires_auth = False.
+    ...check('/manifest.json'),
     websocket: true,
     notes: 'Home Assistant refuses proxied requests until this machine is listed in http: trusted_proxies with use_x_forwarded_for: true.',
   }),
   // Files and documents
   preset('nextcloud', 'Nextcloud', 'nextcloud', [80, 443], 'https://github.com/nextcloud/server/blob/HEAD/status.php', {
+    // status.php answers JSON without signing in; "installed":true once set up (a fresh or broken install says false).
+    ...check('/status.php', '"installed":true'),
     largeUploads: true,
     notes: "Add the route's name to trusted_domains in config.php, and this machine to trusted_proxies.",
   }),
@@ -60,10 +85,14 @@ export const presets: readonly AppPreset[] = [
     notes: "Set PAPERLESS_URL to the route's https address, or logins fail the CSRF check.",
   }),
   preset('syncthing', 'Syncthing', 'syncthing', [8384], 'https://docs.syncthing.net/rest/noauth-health-get.html', {
+    // The source link: GET /rest/noauth/health needs no API key and returns {"status": "OK"}.
+    ...check('/rest/noauth/health', 'OK'),
     notes: "Its web GUI refuses unknown Host names: rewrite Host to the upstream's, or allow the name in its GUI settings.",
   }),
   // Monitoring and admin
   preset('grafana', 'Grafana', 'grafana', [3000], 'https://grafana.com/docs/grafana/latest/developers/http_api/other/', {
+    // The source link's Health API: GET /api/health, 200 with "database": "ok" (503 when its database fails).
+    ...check('/api/health'),
     websocket: true,
     notes: "Set root_url in grafana.ini to the route's https address.",
   }),
@@ -72,6 +101,8 @@ export const presets: readonly AppPreset[] = [
     notes: 'The dashboard is live over a WebSocket (socket.io): without it the page stays empty.',
   }),
   preset('portainer', 'Portainer', 'portainer', [9443, 9000], 'https://github.com/portainer/portainer/blob/HEAD/api/http/handler/system/status.go', {
+    // api/http/handler/system/handler.go puts /system/status on its public router (served under /api).
+    ...check('/api/system/status'),
     ...appliance,
     websocket: true,
     notes: '9443 serves a self-signed certificate; 9000 is its plain HTTP port when enabled. Container consoles need WebSockets.',
@@ -107,6 +138,8 @@ export const presets: readonly AppPreset[] = [
   }),
   // Passwords and code
   preset('vaultwarden', 'Vaultwarden', 'vault', [80], 'https://github.com/dani-garcia/vaultwarden/blob/HEAD/src/api/core/mod.rs', {
+    // src/api/core/mod.rs: GET /alive (mounted under /api) also checks its database connection.
+    ...check('/api/alive'),
     websocket: true,
     notes: 'Browsers only open the web vault over HTTPS: keep the route on the local CA. Live sync uses a WebSocket.',
   }),
@@ -120,6 +153,8 @@ export const presets: readonly AppPreset[] = [
   }),
   // Chat
   preset('mattermost', 'Mattermost', 'chat', [8065], 'https://pub.dev/documentation/mattermost_api/latest/mattermost.api/MattermostSystemApi/getPing.html', {
+    // The source link: GET /api/v4/system/ping, the server's own health check, no sign-in.
+    ...check('/api/v4/system/ping'),
     websocket: true,
     largeUploads: true,
     notes: "Set the Site URL (ServiceSettings.SiteURL) to the route's https address.",

@@ -1,240 +1,292 @@
-// Upstream health: whether each route's service accepts connections, so the dashboard can say
-// "down" before a user hits the error page. State is kept per upstream address (host:port), not per
-// route: two routes to one service share one check and one answer. Two inputs feed it:
-// - an active TCP connect every CHECK_INTERVAL_MS, whether or not the proxy is listening;
-// - the proxy's own traffic: a refused or unreachable connection marks the address down at once,
-//   and any answer from the service marks it up.
-// Only a change of state is reported, so a steady system sends nothing.
-import { connect } from 'node:net';
+// Upstream health: whether each upstream of each route can take requests, and why not, so the
+// balancer leaves a failing one out and the dashboard can say what is wrong. State is kept per
+// upstream address (host:port), shared by every route using it. Two inputs feed it:
+// - active checks (active-check.ts): one per address, with the check of the first enabled route
+//   (in route order) that enables one; `fails` failures in a row mark it down, `passes` passes up;
+// - the proxy's own traffic (passive-health.ts): counted failures put it in a cool-down. With
+//   active checks off for an address, traffic alone decides its state as well.
+// Only changes a user would see are reported (the `health` event), and a route whose serving
+// upstream changes gets a FailoverEvent. docs/health-checks.md says the same for users.
 import type { Route } from '../../../shared/model.js';
-import type { HealthState, Problem, RouteHealth, UpstreamHealth as UpstreamHealthReport } from '../../../shared/status.js';
-import { upstreamFailure, type ProxyErrorCode } from '../proxy/errors.js';
+import type { FailoverEvent, RouteHealth } from '../../../shared/status.js';
+import { defaultHealthCheck, type PassiveCheck } from '../../../shared/upstreams.js';
+import { runCheck, type CheckTarget } from './active-check.js';
+import { failoverEvent, isAvailable, routeReport, servingAddress, upstreamsKey, type RouteMemory } from './health-report.js';
 import type { UpstreamHealthLink } from './health-view.js';
+import { countedFailure, cooling, newAddressState, recordAnswer, recordFailure, type AddressState, type Counter } from './passive-health.js';
 import { hostPort } from './registry.js';
 
-/**
- * Time between the end of one check of an address and the start of the next. Default: 2000 ms.
- * With the timeout and the jitter, a service that stops answering shows down within
- * CHECK_INTERVAL_MS + CHECK_JITTER_MS + CHECK_TIMEOUT_MS = 3.8 s (the target is 5 s); one that
- * refuses connections shows down within 2.3 s, or at once when a request hits it.
- */
-export const CHECK_INTERVAL_MS = 2000;
-/** A TCP connect not completed within this counts as down (the host may be off). Default: 1500 ms. */
-export const CHECK_TIMEOUT_MS = 1500;
-/** Each wait is up to this much longer, at random, so checks of many addresses do not fire together. Default: 300 ms. */
+/** Each wait between checks is up to this much longer, at random, so many addresses do not fire together. Default: 300 ms. */
 export const CHECK_JITTER_MS = 300;
 
-/** Failures meaning nothing accepts connections at the address; others (a reset, a bad answer) came from a live service. */
-const DOWN_CODES: ReadonlySet<ProxyErrorCode> = new Set(['upstream_refused', 'upstream_unreachable', 'upstream_connect_timeout', 'upstream_dns']);
-
-
-interface AddressHealth {
-  readonly host: string;
-  readonly port: number;
-  state: HealthState;
-  since: string | null;
-  checkedAt: string | null;
-  /** Why it is down: the error, for upstreamFailure. */
-  cause: unknown;
-  /** Date.now() of the last failure, 0 if none. */
-  failedAt: number;
-  /** The next check, while waiting for it. */
-  timer: NodeJS.Timeout | null;
-  /** Abandons the check under way, if any. */
-  cancel: (() => void) | null;
-}
-
 export interface UpstreamHealthOptions {
-  /** Called after a change of any route's health (state, or the reason it is down). */
+  /** Called after a change a user would see in any route's health (not every check). */
   onChange: () => void;
-  /** Defaults: CHECK_INTERVAL_MS, CHECK_TIMEOUT_MS, CHECK_JITTER_MS (tests shorten them). */
+  /** Called when a route's serving upstream changes (failed over, recovered, none left). */
+  onFailover?: (event: FailoverEvent) => void;
+  /** Requests under way to an address now, over every route (the engine's gates). Default: 0. */
+  inFlight?: (address: string) => number;
+  /** Overrides every route's check interval and timeout (tests and benchmarks shorten them). */
   intervalMs?: number;
   timeoutMs?: number;
+  /** Default: CHECK_JITTER_MS. */
   jitterMs?: number;
 }
 
+const DEFAULT_PASSIVE: PassiveCheck = defaultHealthCheck().passive;
+
 export class UpstreamHealth implements UpstreamHealthLink {
-  readonly #addresses = new Map<string, AddressHealth>();
+  readonly #addresses = new Map<string, AddressState>();
+  /** Each route's passive settings, by id: a report is judged with the reporting route's. */
+  readonly #passive = new Map<string, PassiveCheck>();
+  readonly #memory = new Map<string, RouteMemory>();
   #routes: readonly Route[] = [];
   #lastReported = '';
+  #evaluateQueued = false;
   #closed = false;
-  readonly #onChange: () => void;
-  readonly #intervalMs: number;
-  readonly #timeoutMs: number;
+  readonly #options: UpstreamHealthOptions;
   readonly #jitterMs: number;
 
   constructor(options: UpstreamHealthOptions) {
-    this.#onChange = options.onChange;
-    this.#intervalMs = options.intervalMs ?? CHECK_INTERVAL_MS;
-    this.#timeoutMs = options.timeoutMs ?? CHECK_TIMEOUT_MS;
+    this.#options = options;
     this.#jitterMs = options.jitterMs ?? CHECK_JITTER_MS;
-    this.#lastReported = this.#signature();
+    this.#lastReported = signature(this.snapshot());
   }
 
-  /** Checks the addresses `routes` use (enabled ones only) and stops checking the rest. */
+  /** Follows a new route list: checks what it needs, stops checking addresses no route uses. */
   setRoutes(routes: readonly Route[]): void {
     if (this.#closed) return;
     this.#routes = routes;
-    const wanted = new Map<string, { host: string; port: number }>();
+    this.#passive.clear();
+    const wanted = new Map<string, { host: string; port: number; target: CheckTarget | null; routeId: string | null; routes: Set<string> }>();
     for (const route of routes) {
+      this.#passive.set(route.id, route.healthCheck.passive);
       if (!route.enabled) continue;
-      for (const target of route.upstreams) {
-        const { host, port, address } = hostPort(target.url);
-        wanted.set(address, { host, port });
+      for (const upstream of route.upstreams) {
+        const { host, port, address } = hostPort(upstream.url);
+        let want = wanted.get(address);
+        if (!want) wanted.set(address, (want = { host, port, target: null, routeId: null, routes: new Set() }));
+        want.routes.add(route.id);
+        // The first enabled route (in route order) with an enabled check decides the address's check.
+        if (want.target === null && route.healthCheck.active.enabled) {
+          want.target = this.#checkTarget(route, upstream.url, host, port, address);
+          want.routeId = route.id;
+        }
       }
     }
     for (const [address, entry] of this.#addresses) {
       if (wanted.has(address)) continue;
       stopChecking(entry);
+      stopCooling(entry);
       this.#addresses.delete(address);
     }
-    for (const [address, { host, port }] of wanted) {
-      if (this.#addresses.has(address)) continue;
-      const entry: AddressHealth = { host, port, state: 'unknown', since: null, checkedAt: null, cause: null, failedAt: 0, timer: null, cancel: null };
-      this.#addresses.set(address, entry);
+    for (const [address, want] of wanted) {
+      let entry = this.#addresses.get(address);
+      if (!entry) this.#addresses.set(address, (entry = newAddressState(address, want.host, want.port)));
+      // Counters are made here, not per request: answered() only bumps them.
+      for (const id of entry.served.keys()) if (!want.routes.has(id)) entry.served.delete(id);
+      for (const id of want.routes) if (!entry.served.has(id)) entry.served.set(id, { count: 0 } satisfies Counter);
+      const key = want.target === null ? '' : JSON.stringify(want.target);
+      entry.checkRouteId = want.routeId;
+      if (key === entry.checkKey) continue;
+      stopChecking(entry);
+      entry.checkKey = key;
+      entry.target = want.target;
+      entry.streak = 0;
+      if (entry.target === null) {
+        entry.lastCheck = null;
+        continue;
+      }
       // The first check comes soon (a new route should not stay "unknown"), spread by the jitter.
-      this.#schedule(address, entry, Math.random() * this.#jitterMs);
+      this.#schedule(entry, Math.random() * this.#jitterMs);
     }
-    this.#reportIfChanged();
+    for (const id of this.#memory.keys()) if (!routes.some((route) => route.id === id)) this.#memory.delete(id);
+    this.#evaluate();
   }
 
   /** Every route's health, in route order. */
   snapshot(): RouteHealth[] {
-    // FOUNDATION: the route reads as its first upstream; health per upstream replaces this.
-    return this.#routes.map((route) => {
-      const upstreams = route.upstreams.map((target): UpstreamHealthReport => {
-        const { address } = hostPort(target.url);
-        const entry = route.enabled ? this.#addresses.get(address) : undefined;
-        return {
-          url: target.url,
-          address,
-          state: entry?.state ?? 'unknown',
-          since: entry?.since ?? null,
-          lastCheck: null,
-          coolingUntil: null,
-          passiveFailures: 0,
-          problem: entry?.state === 'down' ? this.#problem(route, address, entry) : null,
-          drained: target.drained,
-          backup: target.backup,
-          weight: target.weight,
-          available: !target.drained && entry?.state !== 'down',
-          served: 0,
-          inFlight: 0,
-        };
-      });
-      const first = upstreams[0] as UpstreamHealthReport;
-      const entry = route.enabled ? this.#addresses.get(first.address) : undefined;
-      return {
-        routeId: route.id,
-        upstream: first.address,
-        state: entry?.state ?? 'unknown',
-        since: entry?.since ?? null,
-        checkedAt: entry?.checkedAt ?? null,
-        problem: first.problem,
-        failedOver: false,
-        upstreams,
-      };
-    });
+    const context = { now: Date.now(), inFlight: this.#options.inFlight ?? (() => 0) };
+    return this.#routes.map((route) => routeReport(route, this.#addresses, context, this.#memory.get(route.id)));
+  }
+
+  /** Which route's check applies to an address (the first enabled route enabling one); null when none. */
+  checkRouteOf(address: string): string | null {
+    return this.#addresses.get(address)?.checkRouteId ?? null;
   }
 
   isAvailable(address: string): boolean {
-    return this.#addresses.get(address)?.state !== 'down';
+    const entry = this.#addresses.get(address);
+    return entry === undefined || isAvailable(entry, Date.now());
   }
 
   lastFailedAt(address: string): number {
     return this.#addresses.get(address)?.failedAt ?? 0;
   }
 
-  answered(_routeId: string, address: string): void {
+  answered(routeId: string, address: string, status: number): void {
     const entry = this.#addresses.get(address);
-    // The common case, per request: already known up, nothing to do.
-    if (entry === undefined || entry.state === 'up') return;
-    this.#record(entry, null);
+    if (entry === undefined) return;
+    const served = entry.served.get(routeId);
+    if (served !== undefined) served.count++;
+    if (status >= 500) {
+      const passive = this.#passive.get(routeId) ?? DEFAULT_PASSIVE;
+      if (passive.enabled && passive.serverErrors) {
+        this.#passiveFailure(entry, passive, `answered ${status}`, null);
+        return;
+      }
+    }
+    // The common case, per request: nothing failing, state known up (or set by checks).
+    if (entry.passiveFailures === 0 && entry.coolingUntil === 0 && (entry.target !== null || entry.state === 'up')) return;
+    recordAnswer(entry);
+    if (entry.target === null && entry.state !== 'up') this.#setState(entry, 'up');
+    stopCooling(entry);
+    this.#changed();
   }
 
-  failed(_routeId: string, address: string, cause: unknown): void {
+  failed(routeId: string, address: string, cause: unknown): void {
     const entry = this.#addresses.get(address);
-    if (entry === undefined || !DOWN_CODES.has(upstreamFailure(cause, '', address).code)) return;
-    this.#record(entry, cause);
+    if (entry === undefined) return;
+    const counted = countedFailure(cause, address);
+    if (counted === null) return;
+    const passive = this.#passive.get(routeId) ?? DEFAULT_PASSIVE;
+    // Recorded even when passive health is off: with none available, the least recent failure is tried.
+    entry.failedAt = Date.now();
+    if (!passive.enabled) return;
+    this.#passiveFailure(entry, passive, counted.reason, cause);
   }
 
   /** Stops every check; nothing is reported after this. */
   close(): void {
     this.#closed = true;
-    for (const entry of this.#addresses.values()) stopChecking(entry);
+    for (const entry of this.#addresses.values()) {
+      stopChecking(entry);
+      stopCooling(entry);
+    }
     this.#addresses.clear();
   }
 
-  #schedule(address: string, entry: AddressHealth, delayMs: number): void {
-    entry.timer = setTimeout(() => this.#check(address, entry), delayMs);
+  #checkTarget(route: Route, url: string, host: string, port: number, address: string): CheckTarget {
+    const check = { ...route.healthCheck.active };
+    if (this.#options.intervalMs !== undefined) check.intervalMs = this.#options.intervalMs;
+    if (this.#options.timeoutMs !== undefined) check.timeoutMs = this.#options.timeoutMs;
+    return {
+      scheme: url.startsWith('https:') ? 'https' : 'http',
+      host,
+      port,
+      hostHeader: route.rewriteHost ?? address,
+      insecureTls: route.insecureUpstreamTls,
+      check,
+    };
+  }
+
+  #passiveFailure(entry: AddressState, passive: PassiveCheck, reason: string, cause: unknown): void {
+    const now = Date.now();
+    recordFailure(entry, passive, reason, cause, now);
+    entry.checkedAt = new Date(now).toISOString();
+    if (entry.target === null && entry.state !== 'down') this.#setState(entry, 'down');
+    // When the cool-down ends the upstream is available again: that is news too.
+    stopCooling(entry);
+    entry.coolingTimer = setTimeout(() => {
+      entry.coolingTimer = null;
+      this.#changed();
+    }, entry.coolingUntil - now + 1);
+    entry.coolingTimer.unref();
+    this.#changed();
+  }
+
+  #setState(entry: AddressState, state: AddressState['state']): void {
+    entry.state = state;
+    entry.since = new Date().toISOString();
+  }
+
+  #schedule(entry: AddressState, delayMs: number): void {
+    entry.timer = setTimeout(() => this.#check(entry), delayMs);
     // The proxy and the admin server keep the process alive; a health check alone should not.
     entry.timer.unref();
   }
 
-  /** One TCP connect; the next check is scheduled when it ends, so checks of an address never overlap. */
-  #check(address: string, entry: AddressHealth): void {
+  /** One check; the next is scheduled when it ends, so checks of an address never overlap. */
+  #check(entry: AddressState): void {
     entry.timer = null;
-    const socket = connect({ host: entry.host, port: entry.port });
-    let finished = false;
-    const finish = (error: Error | null) => {
-      if (finished) return;
-      finished = true;
-      clearTimeout(deadline);
-      socket.destroy();
-      entry.cancel = null;
-      if (this.#addresses.get(address) !== entry) return; // no route uses it any more
-      this.#record(entry, error);
-      this.#schedule(address, entry, this.#intervalMs + Math.random() * this.#jitterMs);
-    };
-    const deadline = setTimeout(() => finish(Object.assign(new Error('connect timed out'), { code: 'ETIMEDOUT' })), this.#timeoutMs);
-    deadline.unref();
-    socket.once('connect', () => finish(null));
-    socket.on('error', finish);
-    entry.cancel = () => {
-      finished = true;
-      clearTimeout(deadline);
-      socket.destroy();
-    };
+    const target = entry.target;
+    if (target === null || this.#closed) return;
+    const running = runCheck(target);
+    entry.running = running;
+    void running.done.then((result) => {
+      if (entry.running !== running) return; // cancelled: its route changed or went
+      entry.running = null;
+      this.#recordCheck(entry, target, result);
+      this.#schedule(entry, target.check.intervalMs + Math.random() * this.#jitterMs);
+    });
   }
 
-  /** Records the outcome of a check or of a request: up when `cause` is null, else down. */
-  #record(entry: AddressHealth, cause: unknown): void {
-    const now = new Date().toISOString();
-    const state: HealthState = cause === null ? 'up' : 'down';
-    entry.checkedAt = now;
-    if (entry.state !== state) entry.since = now;
-    entry.state = state;
-    entry.cause = cause;
-    if (cause !== null) entry.failedAt = Date.now();
-    this.#reportIfChanged();
+  #recordCheck(entry: AddressState, target: CheckTarget, result: NonNullable<AddressState['lastCheck']>): void {
+    entry.lastCheck = result;
+    entry.checkedAt = result.at;
+    entry.streak = result.passed ? Math.max(entry.streak, 0) + 1 : Math.min(entry.streak, 0) - 1;
+    if (!result.passed) entry.failedAt = Date.now();
+    if (result.passed && entry.state !== 'up' && entry.streak >= target.check.passes) {
+      this.#setState(entry, 'up');
+      // The check saw it come back: no need to wait out a cool-down from the outage.
+      if (cooling(entry, Date.now())) entry.coolingUntil = 0;
+    } else if (!result.passed && entry.state !== 'down' && -entry.streak >= target.check.fails) {
+      this.#setState(entry, 'down');
+    }
+    this.#changed();
   }
 
-  #problem(route: Route, address: string, entry: AddressHealth): Problem {
-    const title = route.title || route.names[0] || route.id;
-    // No timeouts: a check and a proxied request time out after different limits, and the sentence
-    // (part of the change signature) must not flip between them for one dead host.
-    const failure = upstreamFailure(entry.cause, title, address);
-    return { code: failure.code, message: failure.detail };
+  /** Coalesces the reports of one turn (32 requests refused at once) into one evaluation. */
+  #changed(): void {
+    if (this.#evaluateQueued || this.#closed) return;
+    this.#evaluateQueued = true;
+    queueMicrotask(() => {
+      this.#evaluateQueued = false;
+      if (!this.#closed) this.#evaluate();
+    });
   }
 
-  /** What a health event would tell a user; checkedAt moves every check and is left out. */
-  #signature(): string {
-    return this.snapshot()
-      .map((health) => `${health.routeId} ${health.upstream} ${health.state} ${health.since} ${health.problem?.message ?? ''}`)
-      .join('\n');
-  }
-
-  #reportIfChanged(): void {
-    const signature = this.#signature();
-    if (signature === this.#lastReported) return;
-    this.#lastReported = signature;
-    this.#onChange();
+  /** Remembers each route's state and server, sends failover events, and reports a visible change. */
+  #evaluate(): void {
+    const now = Date.now();
+    const reports = this.snapshot();
+    for (const [index, route] of this.#routes.entries()) {
+      const report = reports[index] as RouteHealth;
+      const key = upstreamsKey(route);
+      const memory = this.#memory.get(route.id);
+      const serving = servingAddress(report);
+      // A new route, or one whose upstreams were edited, starts over: only health changes are events.
+      if (memory !== undefined && memory.upstreamsKey === key && route.enabled) {
+        const event = failoverEvent(route, memory.serving, report, now);
+        if (event) this.#options.onFailover?.(event);
+      }
+      this.#memory.set(route.id, { state: report.state, since: report.since, serving, upstreamsKey: key });
+    }
+    const next = signature(reports);
+    if (next === this.#lastReported) return;
+    this.#lastReported = next;
+    this.#options.onChange();
   }
 }
 
-function stopChecking(entry: AddressHealth): void {
+/** What a health event would tell a user; times that move every check (checkedAt, lastCheck.at) and counters are left out. */
+function signature(reports: readonly RouteHealth[]): string {
+  return reports
+    .map((route) => {
+      const upstreams = route.upstreams.map((u) => `${u.address} ${u.state} ${u.since} ${u.available} ${u.coolingUntil} ${u.drained} ${u.lastCheck?.passed} ${u.lastCheck?.error} ${u.problem?.message ?? ''}`);
+      return `${route.routeId} ${route.upstream} ${route.state} ${route.since} ${route.failedOver} ${route.problem?.message ?? ''}\n  ${upstreams.join('\n  ')}`;
+    })
+    .join('\n');
+}
+
+function stopChecking(entry: AddressState): void {
   if (entry.timer) clearTimeout(entry.timer);
   entry.timer = null;
-  entry.cancel?.();
-  entry.cancel = null;
+  entry.running?.cancel();
+  entry.running = null;
+}
+
+function stopCooling(entry: AddressState): void {
+  if (entry.coolingTimer) clearTimeout(entry.coolingTimer);
+  entry.coolingTimer = null;
 }
