@@ -134,3 +134,27 @@ export function setCookies(got: Got): string[] {
   const value = got.headers['set-cookie'];
   return value === undefined ? [] : Array.isArray(value) ? value : [value];
 }
+
+/** `http://host:PORT` where nothing listens (a port just freed): connecting is refused. */
+export async function deadUrl(host: string): Promise<string> {
+  const server = createServer();
+  server.listen(0, host);
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return `http://${host}:${port}`;
+}
+
+/** A health view where the test says what is available and when each address last failed. */
+export function fakeHealth(view: { available?: (address: string) => boolean; lastFailedAt?: (address: string) => number } = {}): UpstreamHealthLink & { failures: string[]; answers: string[] } {
+  const failures: string[] = [];
+  const answers: string[] = [];
+  return {
+    failures,
+    answers,
+    answered: (_routeId, address, status) => void answers.push(`${address} ${status}`),
+    failed: (_routeId, address) => void failures.push(address),
+    isAvailable: (address) => view.available?.(address) ?? true,
+    lastFailedAt: (address) => view.lastFailedAt?.(address) ?? 0,
+  };
+}
