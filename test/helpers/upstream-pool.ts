@@ -22,7 +22,7 @@ export interface PoolServer {
   readonly port: number;
   readonly url: string;
   readonly address: string;
-  /** Requests it received (counted when their head arrived). */
+  /** Requests it received (counted when their head arrived), health checks left out. */
   hits: number;
   /** What it answers; replace to change behaviour (default: 200 "from NAME"). */
   answer: Answer;
@@ -62,7 +62,7 @@ export async function poolServer(name: string, host: string, port = 0): Promise<
   };
   async function listen(): Promise<void> {
     server = createServer((req, res) => {
-      self.hits++;
+      if (req.headers['user-agent'] !== 'Gatehouse health check') self.hits++;
       res.on('error', () => {});
       req.on('error', () => {});
       self.answer(req, res);
