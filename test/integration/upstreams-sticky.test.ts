@@ -1,6 +1,8 @@
 // The sticky cookie across a failover (Traefik's keeps pinning clients to a dead backend; ours
 // re-pins to a live one and then stays there), and WebSocket upgrades failing over before the 101.
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { connect as http2Connect, type IncomingHttpHeaders } from 'node:http2';
 import { connect } from 'node:net';
 import { after, describe, test } from 'node:test';
 import { defaultBalancing, STICKY_COOKIE_NAME } from '../../shared/upstreams.js';
@@ -8,6 +10,7 @@ import type { Route } from '../../shared/model.js';
 import { UpstreamHealth } from '../../src-main/core/upstreams/health.js';
 import { closeWs, openWs, roundTrip, startWsUpstream, waitUntil } from '../helpers/proxy-harness.js';
 import { startTcpUpstream } from '../helpers/raw-http.js';
+import { openTestCa, startTlsProxy, TestCertificates } from '../helpers/tls-proxy.js';
 import { deadUrl, poolRoute, poolServer, send, setCookies, startPoolProxy, type Got, type PoolProxy, type PoolServer } from '../helpers/upstream-pool.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -83,6 +86,59 @@ describe('sticky cookie', () => {
       assert.equal(stays.body, moved.body, 'and stays there');
       assert.equal(pinnedTag(stays), null);
     }
+  });
+});
+
+describe('sticky cookie over HTTP/2', () => {
+  test('pinned over HTTPS with Secure; a split Cookie header is read and ours stripped', async () => {
+    const seenCookies: string[] = [];
+    const servers: PoolServer[] = [];
+    for (const [name, host] of [
+      ['a', '127.0.0.2'],
+      ['b', '127.0.0.3'],
+    ] as const) {
+      const s = await poolServer(name, host);
+      cleanups.push(() => s.kill().catch(() => {}));
+      s.answer = (req, res) => {
+        seenCookies.push(req.headers.cookie ?? '');
+        res.writeHead(200, { 'set-cookie': 'app=1' });
+        res.end(`from ${name}`);
+      };
+      servers.push(s);
+    }
+    const ca = await openTestCa();
+    cleanups.push(() => ca.remove());
+    const certs = new TestCertificates(await ca.leaf(['fallback.home.arpa']));
+    certs.byRoute.set('svc', await ca.leaf(['svc.home.arpa']));
+    const tls = { mode: 'local' as const, certificateId: null, redirectHttp: false, hsts: false };
+    const route = poolRoute('svc', ['svc.home.arpa'], servers.map((s) => s.url), { balancing: { ...defaultBalancing(), policy: 'sticky_cookie' }, tls });
+    const running = await startTlsProxy([route], certs);
+    cleanups.push(() => running.stop());
+    const session = http2Connect(`https://127.0.0.1:${running.httpsPort}`, { ca: await readFile(ca.caPath, 'utf8'), servername: 'svc.home.arpa' });
+    session.on('error', () => {});
+    cleanups.push(() => void session.close());
+    const get = (cookie: string[] | null) =>
+      new Promise<{ headers: IncomingHttpHeaders; body: string }>((resolve, reject) => {
+        const stream = session.request({ ':path': '/', ':authority': 'svc.home.arpa', ...(cookie ? { cookie } : {}) });
+        let headers: IncomingHttpHeaders = {};
+        let body = '';
+        stream.on('response', (received) => (headers = received));
+        stream.setEncoding('utf8').on('data', (text: string) => (body += text));
+        stream.on('end', () => resolve({ headers, body }));
+        stream.on('error', reject);
+      });
+    const first = await get(null);
+    const cookies = (first.headers['set-cookie'] ?? []) as string[];
+    assert.equal(cookies[0], 'app=1');
+    const ours = cookies.find((value) => value.startsWith(`${STICKY_COOKIE_NAME}=`)) ?? '';
+    assert.match(ours, /; HttpOnly; SameSite=Lax; Secure$/);
+    const pair = ours.split(';')[0] as string;
+    for (let i = 0; i < 4; i++) {
+      const again = await get(['x=1', pair, 'y=2']);
+      assert.equal(again.body, first.body);
+      assert.deepEqual(again.headers['set-cookie'], ['app=1'], 'no new pin');
+    }
+    assert.deepEqual(seenCookies.slice(1), Array(4).fill('x=1; y=2'));
   });
 });
 
