@@ -20,7 +20,7 @@ import { detailAudience, requestSeesDetails, type DetailAudience } from './error
 import { acceptsHtml, renderErrorPage } from './error-page.js';
 import { ProxyError, REFUSAL_CODES } from './errors.js';
 import { bytesReadSinceLastRequest, Exchange } from './exchange.js';
-import { MAX_HEADER_BYTES, MAX_HEADERS } from './http1-server.js';
+import { closesAfterFaultyFraming, MAX_HEADER_BYTES, MAX_HEADERS } from './http1-server.js';
 import { forward } from './forward.js';
 import { noHealth, type UpstreamHealthLink } from '../upstreams/health-view.js';
 import { HTTP2_PSEUDO_HEADERS, ProxyListeners } from './listeners.js';
@@ -172,7 +172,11 @@ export class ProxyEngine {
   applySettings(settings: ProxySettings): void {
     // Both are compiled into the route table (pools, and the list routes without their own use).
     const trusted = trustedFrom(settings);
-    const reprovision = settings.timeouts.upstreamConnectMs !== this.settings.timeouts.upstreamConnectMs || trusted.key !== this.trusted.key;
+    // The pools' connection cap follows upstreamLimits.connections (registry.ts): new pools for a new one.
+    const reprovision =
+      settings.timeouts.upstreamConnectMs !== this.settings.timeouts.upstreamConnectMs ||
+      trusted.key !== this.trusted.key ||
+      settings.upstreamLimits.connections !== this.settings.upstreamLimits.connections;
     this.settings = settings;
     this.trusted = trusted;
     this.upstreams.setLimits(settings.upstreamLimits);
@@ -204,6 +208,11 @@ export class ProxyEngine {
   refreshPasses(passesFor?: PassFactory): void {
     if (passesFor) this.passesFor = passesFor;
     this.provision();
+  }
+
+  /** An upstream address's gate (see docs/upstream-limits.md): requests under way, waiting, refused as busy; null when no route uses it. */
+  upstreamLoad(address: string): { inFlight: number; waiting: number; busyRefusals: number } | null {
+    return this.upstreams.load(address);
   }
 
   stats(): StatsSnapshot {
@@ -247,6 +256,7 @@ export class ProxyEngine {
     // Node parses requests pipelined behind a refused one before the refusal closes the connection;
     // their bytes were framed by a body we never vouched for (that is what smuggling looks like).
     if (this.closing.has(socket)) return;
+    if (!h2 && closesAfterFaultyFraming(req, res)) this.closing.add(socket);
     const peer = peerAddress(socket);
     const ex = new Exchange(req, res, peer, secure, h2, socket);
     ex.respond = (status, headers, body) => this.answer(ex, status, headers, body);

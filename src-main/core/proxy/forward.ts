@@ -12,7 +12,7 @@ import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import type { Timeouts } from '../../../shared/model.js';
 import { clientKey } from '../access/client-key.js';
-import { gatedDispatch } from '../upstreams/gate.js';
+import { busyError, gatedDispatch, type GateRefusal } from '../upstreams/gate.js';
 import type { PickRequest } from '../upstreams/balancer.js';
 import type { PassiveHealth } from '../upstreams/health-view.js';
 import { retryable, withTriedCount } from '../upstreams/retry.js';
@@ -33,8 +33,6 @@ const HEAD_REFUSED = new Error('the response head could not be passed on');
 
 /** Retry-After (s) when every upstream is drained: maintenance takes a while. */
 const NO_UPSTREAM_RETRY_AFTER_S = 30;
-/** Retry-After (s) when the upstream's connections stayed taken: a short wait usually frees one. */
-const BUSY_RETRY_AFTER_S = 5;
 
 /** Reason given to undici when the request body grew past the route's limit (limits pass). */
 class BodyTooLarge extends Error {
@@ -312,7 +310,7 @@ class Forwarding {
           bodyTimeout: 0,
         },
         handler,
-        (waitedMs) => this.busy(handler, upstream, waitedMs),
+        (_waitedMs, refusal) => this.busy(handler, refusal),
       );
     } catch (error) {
       // undici rejects some heads synchronously (a header value it will not send).
@@ -346,16 +344,10 @@ class Forwarding {
     return new ProxyError(failure.code, withTriedCount(failure.detail, this.tried.size));
   }
 
-  private busy(handler: ForwardHandler, upstream: Upstream, waitedMs: number): void {
+  /** The gate gave no slot in time (or too many wait): 503 with Retry-After, naming the limit. */
+  private busy(handler: ForwardHandler, refusal: GateRefusal): void {
     this.ended(handler);
-    const { connections, perClient } = upstream.gate.limits;
-    this.deps.fail(
-      this.ex,
-      new ProxyError('upstream_busy', `Every connection to ${this.route.title} at ${upstream.address} stayed in use for ${seconds(waitedMs)} (at most ${connections}, ${perClient} per client), so Gatehouse answered 503. Raise the upstream limits if the service can take more.`, {
-        rule: `upstream limits: ${connections} connections, ${perClient} per client`,
-        headers: { 'retry-after': String(BUSY_RETRY_AFTER_S) },
-      }),
-    );
+    this.deps.fail(this.ex, busyError(refusal));
   }
 
   /**

@@ -45,11 +45,51 @@ export function createHttp1Server(handlers: Http1Handlers): Server {
     const details = handlers.detailsAllowed(peerAddress(socket as Socket));
     refuseUpgrade(socket, new ProxyError('method_not_allowed', 'Gatehouse is a reverse proxy; it does not open CONNECT tunnels.'), { route: null, accept: req.headers.accept, details });
   });
-  server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
-    const entry = refuseClientError(error, socket, handlers.detailsAllowed);
-    if (entry) handlers.refused(entry);
-  });
+  server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => onClientError(error, socket, handlers));
   return server;
+}
+
+/**
+ * Marks `req` as the last on its connection when its framing cannot be trusted: HTTP/1.0 has no
+ * chunked coding, so Transfer-Encoding there is faulty framing, and RFC 9112 §6.1 says to close
+ * after the message. It is still answered (with Connection: close); the caller must serve nothing
+ * that was pipelined after it. Returns true when it did.
+ */
+export function closesAfterFaultyFraming(req: IncomingMessage, res: ServerResponse): boolean {
+  if (req.httpVersion !== '1.0' || req.headers['transfer-encoding'] === undefined) return false;
+  res.setHeader('connection', 'close');
+  return true;
+}
+
+/**
+ * Connections whose refusal waits for the answers to the good requests before it. Node's parser,
+ * once failed, may report the same garbage again (or a timeout) meanwhile: one refusal is enough.
+ */
+const refusalPending = new WeakSet<Duplex>();
+
+type HttpSocket = Duplex & { _httpMessage?: ServerResponse | null };
+
+function onClientError(error: NodeJS.ErrnoException, socket: Duplex, handlers: Http1Handlers): void {
+  if (refusalPending.has(socket)) {
+    if (error.code === 'ECONNRESET') socket.destroy();
+    return;
+  }
+  // Requests pipelined before the bad one were parsed and are being answered: their answers go
+  // back first, in order (RFC 9112 §9.3.2), then the 400, then the connection closes. Node assigns
+  // the next queued response to the socket when one finishes (its own 'finish' listener runs
+  // before ours), so this waits for each in turn. Only for requests read whole: if the in-flight
+  // request's own body is what broke, its answer may never end, and the checks below apply.
+  const inFlight = (socket as HttpSocket)._httpMessage;
+  if (inFlight && inFlight.req.complete && !inFlight.writableFinished && error.code !== 'ECONNRESET') {
+    refusalPending.add(socket);
+    inFlight.once('finish', () => {
+      refusalPending.delete(socket);
+      onClientError(error, socket, handlers);
+    });
+    return;
+  }
+  const entry = refuseClientError(error, socket, handlers.detailsAllowed);
+  if (entry) handlers.refused(entry);
 }
 
 /** Answers a connection Node could not parse a request from; the entry to log, if it was answered. */
@@ -61,8 +101,11 @@ function refuseClientError(error: NodeJS.ErrnoException, socket: Duplex, details
   // A response already under way here (our refusal, or an upstream's answer to a request whose
   // body then broke) must not get a second status line spliced in. `_httpMessage` is the
   // in-flight response; Node's own clientError default checks it the same way.
-  const inFlight = (socket as Duplex & { _httpMessage?: ServerResponse | null })._httpMessage;
-  if (inFlight?.headersSent) {
+  const inFlight = (socket as HttpSocket)._httpMessage;
+  // A good request's answer already handed whole to the socket (Node detaches it just after): the
+  // 400 follows it in order, unless that answer closed the connection (then nothing more is said).
+  const answeredWhole = inFlight?.writableFinished === true && inFlight.req.complete && inFlight.shouldKeepAlive;
+  if (inFlight?.headersSent && !answeredWhole) {
     if (inFlight.writableEnded) socket.end();
     else socket.destroy();
     return null;

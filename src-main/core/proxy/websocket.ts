@@ -7,13 +7,13 @@ import { finished, type Duplex } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import type { Timeouts } from '../../../shared/model.js';
 import { acceptsHtml, rawErrorResponse, renderErrorPage } from './error-page.js';
-import { ProxyError, seconds, upstreamFailure } from './errors.js';
+import { ProxyError, upstreamFailure } from './errors.js';
 import type { PassiveHealth } from '../upstreams/health-view.js';
 import { downstreamHeaders } from './request-head.js';
 import type { ProvisionedRoute, RouteUpstream } from './route-table.js';
 import { appendSetCookie, stickyCookie, stripStickyCookie } from './sticky-cookie.js';
 import type { PickRequest } from '../upstreams/balancer.js';
-import { gatedDispatch } from '../upstreams/gate.js';
+import { busyError, gatedDispatch } from '../upstreams/gate.js';
 import type { Upstream } from '../upstreams/registry.js';
 import { retryable, withTriedCount } from '../upstreams/retry.js';
 
@@ -231,15 +231,7 @@ class UpgradeAttempts {
       bodyTimeout: request.upgrade ? upstreamHeadersMs : upstreamBodyIdleMs,
       ...(request.upgrade ? { upgrade: request.upgrade } : {}),
     };
-    gatedDispatch(upstream, deps.clientKey, options, new UpgradeHandler(this, upstream, picked.setStickyTag), (waitedMs) => {
-      const { connections, perClient } = upstream.gate.limits;
-      this.refuse(
-        new ProxyError('upstream_busy', `Every connection to ${route.title} at ${upstream.address} stayed in use for ${seconds(waitedMs)} (at most ${connections}, ${perClient} per client), so Gatehouse answered 503. Raise the upstream limits if the service can take more.`, {
-          rule: `upstream limits: ${connections} connections, ${perClient} per client`,
-          headers: { 'retry-after': '5' },
-        }),
-      );
-    });
+    gatedDispatch(upstream, deps.clientKey, options, new UpgradeHandler(this, upstream, picked.setStickyTag), (_waitedMs, refusal) => this.refuse(busyError(refusal)));
   }
 
   /** An attempt failed before any answer: the next upstream, or the route's error page. */

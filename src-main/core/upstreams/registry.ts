@@ -29,8 +29,6 @@ export interface Upstream {
   readonly gate: UpstreamGate;
 }
 
-/** Upper bound of concurrent connections to one backend; further requests queue on the pool. */
-const MAX_CONNECTIONS_PER_UPSTREAM = 256;
 
 /**
  * Where an origin points: `host` as a socket connects to it (no brackets), `address` as people
@@ -43,8 +41,12 @@ export function hostPort(origin: string): { host: string; port: number; address:
   return { host, port, address: `${url.hostname}:${port}` };
 }
 
-function keyOf(options: UpstreamOptions): string {
-  return `${options.origin}|${options.insecureTls && options.origin.startsWith('https:') ? 'insecure' : 'verify'}|${options.connectTimeoutMs}`;
+/**
+ * The pool's connection cap is in its key: undici cannot change it on a live pool, so a new
+ * `connections` limit provisions new pools (the old ones finish what they carry, then close).
+ */
+function keyOf(options: UpstreamOptions, connections: number): string {
+  return `${options.origin}|${options.insecureTls && options.origin.startsWith('https:') ? 'insecure' : 'verify'}|${options.connectTimeoutMs}|${connections}`;
 }
 
 export class UpstreamRegistry {
@@ -62,7 +64,7 @@ export class UpstreamRegistry {
   private gateFor(address: string): UpstreamGate {
     let gate = this.gates.get(address);
     if (!gate) {
-      gate = new UpstreamGate(this.limits);
+      gate = new UpstreamGate(this.limits, address);
       this.gates.set(address, gate);
     }
     return gate;
@@ -70,12 +72,15 @@ export class UpstreamRegistry {
 
   /** The upstream for these options, creating its pool on first use. */
   get(options: UpstreamOptions): Upstream {
-    const key = keyOf(options);
+    const key = keyOf(options, this.limits.connections);
     let upstream = this.upstreams.get(key);
     if (!upstream) {
       const url = new URL(options.origin);
       const pool = new PoolClass(options.origin, {
-        connections: MAX_CONNECTIONS_PER_UPSTREAM,
+        // The gate admits at most `connections` requests to this address, so a pool this size never
+        // queues a request behind the gate's back (which would hide it from the gate's fair queue
+        // and its wait limit), nor opens a connection the gate did not grant.
+        connections: this.limits.connections,
         pipelining: 1,
         // undici's connector, made to skip an unsolicited 100 Continue (skip-continue.ts says why).
         connect: continueSkippingConnector({
@@ -90,6 +95,12 @@ export class UpstreamRegistry {
       this.upstreams.set(key, upstream);
     }
     return upstream;
+  }
+
+  /** What the dashboard shows of an address's gate: requests under way, waiting, refused as busy. */
+  load(address: string): { inFlight: number; waiting: number; busyRefusals: number } | null {
+    const gate = this.gates.get(address);
+    return gate ? { inFlight: gate.inFlight, waiting: gate.waiting, busyRefusals: gate.busyRefusals } : null;
   }
 
   /** Closes (drains) every pool whose key is not in `keep`. */
