@@ -5,18 +5,16 @@
 // (198.51.100.7 behind a trusted proxy, X-Forwarded-For), so every check really runs: an address on
 // this machine's own network would skip the country lookup and the rate limit.
 // Called by bench/run.mjs as one section; also runs alone: node bench/access.mjs [--quick].
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { callApi, readServeFile } from './gatehouse.mjs';
+import { serveApi as api, startBenchServe } from './gatehouse.mjs';
 import { startBackend } from './peers.mjs';
 import { Processes, cpuPressure, which } from './processes.mjs';
 import { fmt, median } from './report.mjs';
 import { parseWrkOutput, runLoadTool, WRK_REPORT_SCRIPT } from './wrk.mjs';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const CLI = join(ROOT, 'bin', 'gatehouse.js');
 const PLAIN_HOST = 'open.bench.test';
 const GUARDED_HOST = 'guarded.bench.test';
 /** An internet address (TEST-NET-2; the country database places it in AU). */
@@ -33,21 +31,6 @@ function bigList() {
     entries.push(i % 3 === 0 ? { action: 'deny', range: `${a}.${b}.0.0/16`, note: `n${i}` } : { action: 'allow', range: `${a}.${b}.${i % 250}.${i % 251}` });
   }
   return entries;
-}
-
-async function api(serve, method, path, body) {
-  const answer = await callApi(new URL(path, serve.adminUrl), serve.token, method, body);
-  if (answer.status < 200 || answer.status >= 300) throw new Error(`${method} ${path} answered ${answer.status}: ${answer.text.slice(0, 300)}`);
-  return JSON.parse(answer.text);
-}
-
-async function startServe(ctx, dir) {
-  const dataDir = join(dir, 'data');
-  const logPath = join(dir, 'serve.log');
-  const args = [CLI, 'serve', '--data-dir', dataDir, '--bind', '127.0.0.1', '--http-port', '0', '--https-port', '0', '--admin-port', '0'];
-  const child = ctx.processes.start('gatehouse-access', process.execPath, args, { logPath, cwd: ROOT, cpu: ctx.serverCpu ?? null });
-  const info = await readServeFile(join(dataDir, 'serve.json'), child, logPath);
-  return { child, port: info.proxy.port, adminUrl: info.adminUrl, token: readFileSync(join(dataDir, 'admin-token'), 'utf8').trim() };
 }
 
 async function configure(serve, backendPort) {
@@ -84,7 +67,7 @@ export async function measureAccess(ctx, options = {}) {
     if (!wrk) throw new Error('wrk is not installed (apt-get install wrk)');
     const dir = mkdtempSync(join(ctx.tmp, 'access-'));
     const backend = ctx.backendPort ? { port: ctx.backendPort } : await startBackend({ ...ctx, tools: ctx.tools ?? { nginx: which('nginx') } });
-    const serve = await startServe(ctx, dir);
+    const serve = await startBenchServe(ctx, dir, 'gatehouse-access');
     result.verdict = await configure(serve, backend.port);
     // Warm-up of both, then interleaved repetitions, alternating which goes first.
     await wrkRun(ctx, wrk, serve.port, PLAIN_HOST, 1);

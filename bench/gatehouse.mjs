@@ -63,6 +63,26 @@ export function callApi(url, token, method = 'GET', body = undefined) {
   });
 }
 
+/** An admin API call that must succeed: resolves the parsed JSON answer, throws quoting any other. */
+export async function serveApi(serve, method, path, body) {
+  const answer = await callApi(new URL(path, serve.adminUrl), serve.token, method, body);
+  if (answer.status < 200 || answer.status >= 300) throw new Error(`${method} ${path} answered ${answer.status}: ${answer.text.slice(0, 300)}`);
+  return JSON.parse(answer.text);
+}
+
+/**
+ * A fresh `gatehouse serve` for one bench section, on 127.0.0.1 with free ports, pinned to the
+ * server CPU when the context has one. Resolves {child, port, adminUrl, token, dataDir}.
+ */
+export async function startBenchServe(ctx, dir, name) {
+  const dataDir = join(dir, 'data');
+  const logPath = join(dir, 'serve.log');
+  const args = [CLI, 'serve', '--data-dir', dataDir, '--bind', '127.0.0.1', '--http-port', '0', '--https-port', '0', '--admin-port', '0'];
+  const child = ctx.processes.start(name, process.execPath, args, { logPath, cwd: ROOT, cpu: ctx.serverCpu ?? null });
+  const info = await readServeFile(join(dataDir, 'serve.json'), child, logPath);
+  return { child, port: info.proxy.port, adminUrl: info.adminUrl, token: readFileSync(join(dataDir, 'admin-token'), 'utf8').trim(), dataDir };
+}
+
 /**
  * Polls TLS handshakes with SNI `name` on 127.0.0.1:`port` until the certificate served carries
  * `name`; resolves the handshake ({protocol, alpn, names, keyBits, keyType, issuer}). Throws after

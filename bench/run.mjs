@@ -15,6 +15,9 @@
 // (every check on against none), a flood from 50,000 addresses (RSS growth, a normal client's p99)
 // and what forward auth adds to a request.
 //
+// The several-upstreams section (bench/failover.mjs) compares three round-robin upstreams with one,
+// kills one of two under load, and times how fast a dead upstream leaves rotation and rejoins it.
+//
 // The UI section (bench/ui.mjs) then measures the renderer bundle, the dashboard's interactive
 // time and the time to show a route Down, in headless Chromium against its own gatehouse serve.
 //
@@ -43,6 +46,7 @@ import { makeBenchCertificate } from './tls.mjs';
 import { describeSignin, measureSignin, signinTargets } from './signin.mjs';
 import { describeUi, measureUi, uiTargets } from './ui.mjs';
 import { describeFrontDoor, frontDoorTargets, measureFrontDoor } from './front-door.mjs';
+import { describeFailover, failoverTargets, measureFailover } from './failover.mjs';
 import { toolVersions } from './versions.mjs';
 
 // The bench runs on the host network, where multicast DNS would leave the machine: every
@@ -225,7 +229,7 @@ function tableRows({ results, absent, httpsAbsent, gatehouseError, meta }, https
   });
 }
 
-function printReport({ results, absent, httpsAbsent, gatehouseError, memory, issuance, signin, ui, discovery, frontDoor, targets, runs, meta }) {
+function printReport({ results, absent, httpsAbsent, gatehouseError, memory, issuance, signin, ui, discovery, frontDoor, failover, targets, runs, meta }) {
   const rows = tableRows({ results, absent, httpsAbsent, gatehouseError, meta }, false);
   const { options } = meta;
   console.log(
@@ -251,6 +255,7 @@ function printReport({ results, absent, httpsAbsent, gatehouseError, memory, iss
   console.log(`\n${describeUi(ui)}`);
   console.log(`\n${describeDiscovery(discovery)}`);
   console.log(`\n${describeFrontDoor(frontDoor)}`);
+  console.log(`\n${describeFailover(failover)}`);
   console.log('\nTargets (Gatehouse, access log on):');
   const width = Math.max(...targets.map((t) => t.text.length));
   for (const t of targets) console.log(`  ${t.status.padEnd(4)}  ${t.text.padEnd(width)}  ${t.detail}`);
@@ -327,20 +332,22 @@ async function main() {
     const discovery = await measureDiscovery(ctx, options);
     console.log('Measuring the front door (access checks on and off, a flood from 50,000 addresses, forward auth)…');
     const frontDoor = await measureFrontDoor(ctx, options);
-    outcome = { backend, proxies, absent, httpsAbsent, gatehouseError, memory, issuance, runs, signin, ui, discovery, frontDoor, accessLogBytes: accessLogBytes(gatehouse?.dataDir) };
+    console.log('Measuring several upstreams (three round-robin against one, a kill under load, time to leave and rejoin rotation)…');
+    const failover = await measureFailover(ctx, options);
+    outcome = { backend, proxies, absent, httpsAbsent, gatehouseError, memory, issuance, runs, signin, ui, discovery, frontDoor, failover, accessLogBytes: accessLogBytes(gatehouse?.dataDir) };
   } finally {
     await processes.stopAll();
   }
 
-  const { backend, proxies, absent, httpsAbsent, gatehouseError, memory, issuance, runs, signin, ui, discovery, frontDoor } = outcome;
+  const { backend, proxies, absent, httpsAbsent, gatehouseError, memory, issuance, runs, signin, ui, discovery, frontDoor, failover } = outcome;
   const results = Object.fromEntries(Object.entries(runs).map(([id, r]) => [id, summarize(r)]));
   if (gatehouseError) results.gatehouse = { error: gatehouseError };
   const gatehouseMemory = memory.gatehouse ?? { error: gatehouseError ?? 'Gatehouse not selected' };
   // Without Gatehouse HTTPS the issuance target still shows, as a MISS saying why.
   const issuanceResult = issuance ?? (GATEHOUSE_WANTED(options) ? { error: httpsAbsent.gatehouse ?? gatehouseError ?? 'Gatehouse HTTPS did not run' } : undefined);
-  const targets = [...evaluateTargets({ results, memory: gatehouseMemory, issuance: issuanceResult, absent, httpsAbsent }), ...signinTargets(signin), ...uiTargets(ui), ...discoveryTargets(discovery), ...frontDoorTargets(frontDoor)];
+  const targets = [...evaluateTargets({ results, memory: gatehouseMemory, issuance: issuanceResult, absent, httpsAbsent }), ...signinTargets(signin), ...uiTargets(ui), ...discoveryTargets(discovery), ...frontDoorTargets(frontDoor), ...failoverTargets(failover)];
   const meta = { options, pinned, backend: backend.kind, accessLogBytes: outcome.accessLogBytes };
-  printReport({ results, absent, httpsAbsent, gatehouseError, memory, issuance, signin, ui, discovery, frontDoor, targets, runs, meta });
+  printReport({ results, absent, httpsAbsent, gatehouseError, memory, issuance, signin, ui, discovery, frontDoor, failover, targets, runs, meta });
 
   const file = writeRecord(started, {
     startedAt: started.toISOString(),
@@ -359,6 +366,7 @@ async function main() {
     ui,
     discovery,
     frontDoor,
+    failover,
     accessLogBytes: outcome.accessLogBytes,
     targets,
   });
@@ -368,7 +376,7 @@ async function main() {
   const discarded = Object.values(results).some((r) => r.problems?.length);
   const memoryFailed = Object.values(memory).some((m) => m.failed);
   const httpsBroken = Object.keys(httpsAbsent).length > 0 || issuance?.failed;
-  if (gatehouseError || peerBroken || discarded || memoryFailed || httpsBroken || signin.failed || ui.failed || discovery.error || frontDoor.failed) return 1;
+  if (gatehouseError || peerBroken || discarded || memoryFailed || httpsBroken || signin.failed || ui.failed || discovery.error || frontDoor.failed || failover.failed) return 1;
   if (options.check && targets.some((t) => t.status === 'MISS')) return 2;
   return 0;
 }

@@ -95,7 +95,7 @@ describe('discovery in the browser', { skip: browserMissing() }, () => {
       const route = routes[0]!;
       assert.equal(route.title, 'Jellyfin');
       assert.deepEqual(route.names, ['jellyfin.local']);
-      assert.equal(route.upstream, `http://127.0.0.1:${jellyfin.port}`);
+      assert.equal(route.upstreams[0]?.url, `http://127.0.0.1:${jellyfin.port}`);
       assert.equal(route.publishOnLan, true);
       assert.equal(route.tls.mode, 'local');
       assert.equal(route.websocket, preset.websocket);

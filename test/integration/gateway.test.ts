@@ -56,7 +56,7 @@ describe('gateway', () => {
     const route = await call(gateway, 'addRoute', { title: 'App', names: ['App.Test'], upstream: first.address });
     assert.match(route.id, /^[a-z0-9]{10}$/);
     assert.deepEqual(route.names, ['app.test']);
-    assert.equal(route.upstream, first.url);
+    assert.equal(route.upstreams[0]?.url, first.url);
     assert.deepEqual((await settingsFile(dataDir)).routes, [route], 'settings.json has the route once addRoute resolves');
     const viaFirst = await requestThrough(port, 'app.test', '/hello');
     assert.equal(viaFirst.status, 200);

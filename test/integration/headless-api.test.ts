@@ -47,7 +47,7 @@ describe('headless admin API', () => {
     const added = await serve.api('/api/routes', { method: 'POST', ...json({ title: 'Echo', names: ['echo.test'], upstream: upstream.address }) });
     assert.equal(added.status, 200);
     const route = (await added.json()) as Route;
-    assert.equal(route.upstream, upstream.url);
+    assert.equal(route.upstreams[0]?.url, upstream.url);
     assert.equal(route.enabled, true);
 
     assert.deepEqual(await (await serve.api('/api/routes')).json(), [route]);

@@ -48,25 +48,33 @@ describe('docs/api.md examples', { skip: needTools('curl') }, () => {
       /^\{"state":\{"passwordSet":true,"signedIn":true,"via":"session",.*"needsCode":false\}\{"passwordSet":true,"signedIn":true,"via":"session",.*\}\[\]\{"passwordSet":true,"signedIn":false,/,
       'sign-in, state and an API call with the cookie, then sign-out',
     );
-    assert.match(byCommand(/-X POST "\$GH\/api\/routes"[\s\S]*"title": "Jellyfin"/), /"title":"Jellyfin","names":\["jellyfin\.home\.arpa"\],"upstream":"http:\/\/10\.33\.0\.4:8096"/);
+    assert.match(byCommand(/-X POST "\$GH\/api\/routes"[\s\S]*"title": "Jellyfin"/), /"title":"Jellyfin","names":\["jellyfin\.home\.arpa"\],"upstreams":\[\{"url":"http:\/\/10\.33\.0\.4:8096","weight":1,"backup":false,"drained":false\}\],"balancing":\{"policy":"failover","tries":3\}/);
     assert.match(byCommand(/ID=\$\(/), /"title":"Jellyfin"/);
     assert.match(byCommand(/-X DELETE/), /"removed":\{"id":"[a-z0-9]{10}","title":"Jellyfin"/, '$ID was picked out and used');
     assert.match(byCommand(/-X PUT/), /"names":\["jellyfin\.home\.arpa","tv\.home\.arpa"\].*"websocket":false/);
     assert.match(byCommand(/-X DELETE/), /^\{"removed":\{"id":"[a-z0-9]{10}"/);
+    const drain = byCommand(/upstreams\/drain/);
+    const primary = (drained: boolean) => `\\{"url":"http://10\\.33\\.0\\.4:8096","weight":1,"backup":false,"drained":${drained}\\}`;
+    const backup = '\\{"url":"http://10\\.33\\.0\\.5:8096","weight":1,"backup":true,"drained":false\\}';
+    assert.match(
+      drain,
+      new RegExp(`^\\{[^\\n]*"upstreams":\\[${primary(false)},${backup}\\][^\\n]*\\}\\{[^\\n]*"upstreams":\\[${primary(true)},${backup}\\][^\\n]*\\}\\{[^\\n]*"upstreams":\\[${primary(false)},${backup}\\]`),
+      'the backup is added, the first drained, then put back',
+    );
     assert.match(byCommand(/proxy\/stop/), /"state":"stopped"[\s\S]*"state":"running"[\s\S]*"state":"running"/);
     assert.match(byCommand(/api\/stats/), /"routes":\[\]/);
     assert.match(byCommand(/-X PATCH/), /"upstreamConnectMs":3000/);
     assert.match(byCommand(/check-ports/), /^\[\{"role":"http","port":8080,"address":"0\.0\.0\.0","available":(true|false),.*\{"role":"https","port":8443,/);
     assert.match(byCommand(/api\/health/), /^\[\]/, 'no routes are left at that point');
     const transfer = byCommand(/settings\/export/);
-    assert.match(transfer, /^\{"routes":\{"added":\[\],"removed":\[\],"changed":\[\],"unchanged":0\},"settings":\[\{"path":"app\.onboarded","before":false,"after":true\}\],"fileVersion":6,"exportedAt":"[^"]+","warnings":\[\]\}/, 'the file just exported changes only the first-run flag, which an import sets');
+    assert.match(transfer, /^\{"routes":\{"added":\[\],"removed":\[\],"changed":\[\],"unchanged":0\},"settings":\[\{"path":"app\.onboarded","before":false,"after":true\}\],"fileVersion":7,"exportedAt":"[^"]+","warnings":\[\]\}/, 'the file just exported changes only the first-run flag, which an import sets');
     assert.match(transfer, /\}\{"settings":\{"proxy":\{.*"upstreamConnectMs":3000.*\},"routes":\[\]\}$/m, 'the import answers with the settings and routes');
     assert.match(byCommand(/api\/discovery"/), /^\{"state":"off","problem":\{"code":"mdns_off_for_run",.*"serviceTypes":\["_http\._tcp",.*"services":\[\],"published":\[\]\}/, 'the test runner turns mDNS off');
     assert.match(byCommand(/api\/app"/), /^\{"version":"\d+\.\d+\.\d+[^"]*","shell":"headless","platform":"[a-z0-9]+","canStartAtLogin":false\}/);
     const error = byCommand(/jellyfin home/);
     assert.match(error, /"code":"invalid_input"/);
     assert.match(error, /"path":"names\.0"/);
-    assert.match(error, /"path":"upstream"/);
+    assert.match(error, /"path":"upstreams\.0\.url"/);
   });
 
   test('the events example streams a status event first', () => {

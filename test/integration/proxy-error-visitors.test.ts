@@ -17,6 +17,7 @@ import { freePort } from '../helpers/ports.js';
 import { run, selfSignedCert, startServer, waitUntil, type TestServer } from '../helpers/proxy-harness.js';
 import { startTcpUpstream, type TcpUpstream } from '../helpers/raw-http.js';
 import { defaultRouteAccess } from '../../shared/access.js';
+import { defaultBalancing, defaultHealthCheck, singleUpstream } from '../../shared/upstreams.js';
 
 const skip = needOutsideClient('curl');
 const REWRITTEN_HOST = 'backend-secret.lan';
@@ -105,7 +106,7 @@ describe('error pages for visitors', { skip }, () => {
     const failure: Failure = { kind, host: `${id}.example`, title: `Service ${id}`, secrets, ...extra };
     failures.push(failure);
     routes.push({
-      id, title: failure.title, names: [failure.host], upstream, enabled: true, websocket: true, insecureUpstreamTls: false,
+      id, title: failure.title, names: [failure.host], upstreams: singleUpstream(upstream), balancing: defaultBalancing(), healthCheck: defaultHealthCheck(), enabled: true, websocket: true, insecureUpstreamTls: false,
       rewriteHost: REWRITTEN_HOST, trustedProxies: null, tls: noTls(), publishOnLan: false, app: null, access: defaultRouteAccess(),
     });
   };

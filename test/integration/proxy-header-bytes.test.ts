@@ -7,6 +7,7 @@ import { after, test } from 'node:test';
 import { defaultSettings } from '../../shared/model.js';
 import { ProxyEngine } from '../../src-main/core/proxy/engine.js';
 import { defaultRouteAccess } from '../../shared/access.js';
+import { defaultBalancing, defaultHealthCheck, singleUpstream } from '../../shared/upstreams.js';
 
 const fileName = Buffer.from('attachment; filename="Déjà vu – 東京.mkv"', 'utf8');
 
@@ -24,7 +25,9 @@ engine.setRoutes([
   {
     id: 'files',
     names: ['files.home.arpa'],
-    upstream: `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`,
+    upstreams: singleUpstream(`http://127.0.0.1:${(upstream.address() as AddressInfo).port}`),
+    balancing: defaultBalancing(),
+    healthCheck: defaultHealthCheck(),
     enabled: true,
     websocket: true,
     insecureUpstreamTls: false,

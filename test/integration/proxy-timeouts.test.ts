@@ -211,6 +211,19 @@ describe('upstream timeouts', () => {
     assert.ok(text.endsWith('\r\n\r\n' + 'x'.repeat(10)), 'the 10 bytes sent arrive, and nothing pretends to complete the body');
   });
 
+  test('with the default upstreamBodyIdleMs (60 s) a stream with pauses shorter than that is not cut', async () => {
+    const upstream = await recordingUpstream('sse', (_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write('data: first\n\n');
+      setTimeout(() => res.end('data: last\n\n'), 1500);
+    });
+    const proxy = await proxyTo(upstream.url, {});
+    assert.equal(defaultSettings().proxy.timeouts.upstreamBodyIdleMs, 60_000);
+    const response = await getThrough(proxy.port, 'svc.example');
+    assert.equal(response.status, 200);
+    assert.equal(response.body, 'data: first\n\ndata: last\n\n');
+  });
+
   test('an event stream is exempt from upstreamBodyIdleMs: its silence is normal', async () => {
     const upstream = await recordingUpstream('sse', (_req, res) => {
       res.writeHead(200, { 'content-type': 'text/event-stream' });

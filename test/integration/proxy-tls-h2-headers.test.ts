@@ -13,7 +13,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer as createTcpServer, type Server as TcpServer } from 'node:net';
 import { connect, constants, type ClientHttp2Session, type IncomingHttpHeaders } from 'node:http2';
 import { after, before, test } from 'node:test';
-import type { PassiveHealth } from '../../src-main/core/upstreams/health-view.js';
+import type { UpstreamHealthLink } from '../../src-main/core/upstreams/health-view.js';
 import { HTTP2_SINGLE_VALUE_HEADERS } from '../../src-main/core/proxy/request-head.js';
 import { route, startServer, within, type TestServer } from '../helpers/proxy-harness.js';
 import { startTcpUpstream, type TcpUpstream } from '../helpers/raw-http.js';
@@ -43,7 +43,12 @@ let proxy: RunningTlsProxy;
 let oddReason: TcpServer;
 const failures: string[] = [];
 const answered: string[] = [];
-const health: PassiveHealth = { answered: (address) => void answered.push(address), failed: (address) => void failures.push(address) };
+const health: UpstreamHealthLink = {
+  answered: (_routeId, address) => void answered.push(address),
+  failed: (_routeId, address) => void failures.push(address),
+  isAvailable: () => true,
+  lastFailedAt: () => 0,
+};
 
 /** What the upstream answers for each path: the status and the raw header lines it sends. */
 const answers: Record<string, [number, [string, string][]]> = {

@@ -85,7 +85,7 @@ describe('settings export, preview and import', () => {
   test('a broken file is refused naming the field, and settings.json stays byte for byte the same', async () => {
     const exported = await call(gateway, 'exportSettings');
     const badRoute = structuredClone(exported);
-    (badRoute.settings.routes[1] as { upstream: string }).upstream = '10.33.0.4';
+    badRoute.settings.routes[1]!.upstreams[0]!.url = '10.33.0.4';
     // A stored id follows the API's rule, so every imported route can be fetched and deleted.
     const longId = structuredClone(exported);
     longId.settings.routes[2]!.id = 'x'.repeat(101);
@@ -95,7 +95,7 @@ describe('settings export, preview and import', () => {
       { document: { ...exported, format: 'nginx-proxy-manager' }, path: 'format', message: /expected "gatehouse-settings"/ },
       { document: { ...exported, settings: 'oops' }, path: 'settings', message: /found a string/ },
       { document: { ...exported, settings: { ...exported.settings, version: SETTINGS_VERSION + 1 } }, path: 'settings.version', message: /newer Gatehouse.*update Gatehouse/ },
-      { document: badRoute, path: 'settings.routes.1.upstream', message: /has no port/ },
+      { document: badRoute, path: 'settings.routes.1.upstreams.0.url', message: /has no port/ },
       { document: longId, path: 'settings.routes.2.id', message: /a route id has at most 100 characters/ },
       { document: { ...exported.settings, proxy: { ...exported.settings.proxy, httpPort: 'eighty' } }, path: 'proxy.httpPort', message: /a port is a whole number/ },
     ];

@@ -12,13 +12,14 @@ import { Reputation } from '../../src-main/core/access/reputation.js';
 import { OwnNetworks } from '../../src-main/core/net/own-networks.js';
 import type { PassRequest } from '../../src-main/core/proxy/passes/pass.js';
 import type { ProvisionedRoute } from '../../src-main/core/proxy/route-table.js';
+import { defaultBalancing, defaultHealthCheck, singleUpstream } from '../../shared/upstreams.js';
 
 const context: AccessContext = { settings: defaultAccessSettings(), ownNetworks: new OwnNetworks(() => ({})), reputation: new Reputation(), dataDir: '/nonexistent' };
 const limits = new ClientLimits(() => context, () => 0);
 const base = { title: 'Media' } as Omit<ProvisionedRoute, 'passes'>;
 
 function routeWith(limitsSet: RouteLimits, app: string | null = null): Route {
-  return { id: 'r', names: ['r.test'], upstream: 'http://10.0.0.4:80', enabled: true, websocket: true, insecureUpstreamTls: false, rewriteHost: null, trustedProxies: null, tls: noTls(), publishOnLan: false, app, access: { ...defaultRouteAccess(), limits: limitsSet } };
+  return { id: 'r', names: ['r.test'], upstreams: singleUpstream('http://10.0.0.4:80'), balancing: defaultBalancing(), healthCheck: defaultHealthCheck(), enabled: true, websocket: true, insecureUpstreamTls: false, rewriteHost: null, trustedProxies: null, tls: noTls(), publishOnLan: false, app, access: { ...defaultRouteAccess(), limits: limitsSet } };
 }
 
 const off: RouteLimits = { requestsPerMinute: 0, loginPerMinute: 0, maxBodyBytes: 0, limitLan: false };

@@ -15,6 +15,7 @@ import { OwnNetworks } from '../../src-main/core/net/own-networks.js';
 import { ProxyError } from '../../src-main/core/proxy/errors.js';
 import type { PassRequest, RequestPass } from '../../src-main/core/proxy/passes/pass.js';
 import type { ProvisionedRoute } from '../../src-main/core/proxy/route-table.js';
+import { defaultBalancing, defaultHealthCheck, singleUpstream } from '../../shared/upstreams.js';
 
 const lan: NetworkInterfaceInfo = { address: '192.168.1.20', netmask: '255.255.255.0', family: 'IPv4', mac: '00:00:00:00:00:00', internal: false, cidr: '192.168.1.20/24' };
 
@@ -27,7 +28,7 @@ function setup(scannerBan: AccessSettings['scannerBan'] = { probes: 3, windowSec
   const guard = new ScannerGuard(() => context, () => changes++, () => now);
   reputation.add(guard);
   guard.apply(settings);
-  const route = (id: string): Route => ({ id, names: [`${id}.home.arpa`], upstream: 'http://10.0.0.4:80', enabled: true, websocket: true, insecureUpstreamTls: false, rewriteHost: null, trustedProxies: null, tls: noTls(), publishOnLan: false, app: 'jellyfin', access: defaultRouteAccess() });
+  const route = (id: string): Route => ({ id, names: [`${id}.home.arpa`], upstreams: singleUpstream('http://10.0.0.4:80'), balancing: defaultBalancing(), healthCheck: defaultHealthCheck(), enabled: true, websocket: true, insecureUpstreamTls: false, rewriteHost: null, trustedProxies: null, tls: noTls(), publishOnLan: false, app: 'jellyfin', access: defaultRouteAccess() });
   const passFor = (id: string) => guard.passFor(route(id), { title: id } as Omit<ProvisionedRoute, 'passes'>) as RequestPass;
   const send = (pass: RequestPass, client: string, path: string) =>
     pass.run({ client, target: { hostname: 'x', authority: 'x', path }, req: { method: 'GET', headers: {} } as IncomingMessage, upgrade: false } as PassRequest) as ProxyError | undefined;

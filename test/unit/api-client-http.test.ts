@@ -87,6 +87,7 @@ describe('HTTP transport: requests', () => {
       getRoute: { id: 'r1' },
       addRoute: { names: ['a.home.arpa'], upstream: '10.0.0.2:80' },
       updateRoute: { id: 'r1', names: ['a.home.arpa'], upstream: '10.0.0.2:80' },
+      setUpstreamDrained: { id: 'r1', url: 'http://10.0.0.2:80', drained: true },
       removeRoute: { id: 'r1' },
       getStatus: {},
       startProxy: {},

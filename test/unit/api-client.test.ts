@@ -13,6 +13,7 @@ import {
 import type { Route } from '../../shared/model.js';
 import type { ProxyStatus } from '../../shared/status.js';
 import { defaultRouteAccess } from '../../shared/access.js';
+import { defaultBalancing, defaultHealthCheck, singleUpstream } from '../../shared/upstreams.js';
 
 /** Records every call; answers with `answer(member, input)`; lets the test emit events. */
 function fakeTransport(answer: (member: ApiMember, input: unknown) => Promise<unknown> = async () => 'ok') {
@@ -49,7 +50,9 @@ const status: ProxyStatus = {
 const route: Route = {
   id: 'r1',
   names: ['jellyfin.home.arpa'],
-  upstream: 'http://10.33.0.4:8096',
+  upstreams: singleUpstream('http://10.33.0.4:8096'),
+  balancing: defaultBalancing(),
+  healthCheck: defaultHealthCheck(),
   enabled: true,
   websocket: true,
   insecureUpstreamTls: false,

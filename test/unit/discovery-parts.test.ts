@@ -11,6 +11,7 @@ import { decodeTxt } from '../../src-main/core/discovery/service-browser.js';
 import { mergeInstances, routesFor, sortAddresses, type SeenInstance } from '../../src-main/core/discovery/service-merge.js';
 import { looksLikeWebService, serviceTypes } from '../../src-main/core/discovery/service-types.js';
 import { discoveryHandlers } from '../../src-main/core/gateway/discovery-handlers.js';
+import { singleUpstream } from '../../shared/upstreams.js';
 
 function instance(fields: Partial<SeenInstance> & Pick<SeenInstance, 'type'>): SeenInstance {
   return { fqdn: `x.${fields.type}.local`, name: 'x', host: 'nas.local', port: 5000, addresses: ['10.0.0.2'], txt: {}, firstSeen: 1000, lastSeen: 2000, ...fields };
@@ -40,14 +41,15 @@ describe('merging and matching', () => {
   test('routes match by address or host name and port, default ports by scheme', () => {
     const service = { addresses: ['10.0.0.2', '2001:db8::2'], host: 'nas.local', port: 443 };
     const routes = [
-      { id: 'a', upstream: 'https://10.0.0.2' },
-      { id: 'b', upstream: 'http://10.0.0.2:443' },
-      { id: 'c', upstream: 'https://[2001:db8::2]:443' },
-      { id: 'd', upstream: 'https://nas.local' },
-      { id: 'e', upstream: 'http://10.0.0.2' },
-      { id: 'f', upstream: 'https://10.0.0.3' },
+      { id: 'a', upstreams: singleUpstream('https://10.0.0.2') },
+      { id: 'b', upstreams: singleUpstream('http://10.0.0.2:443') },
+      { id: 'c', upstreams: singleUpstream('https://[2001:db8::2]:443') },
+      { id: 'd', upstreams: singleUpstream('https://nas.local') },
+      { id: 'e', upstreams: singleUpstream('http://10.0.0.2') },
+      { id: 'f', upstreams: singleUpstream('https://10.0.0.3') },
+      { id: 'g', upstreams: [...singleUpstream('https://10.0.0.3'), ...singleUpstream('https://nas.local:443')] },
     ];
-    assert.deepEqual(routesFor(service, routes), ['a', 'b', 'c', 'd']);
+    assert.deepEqual(routesFor(service, routes), ['a', 'b', 'c', 'd', 'g'], 'a route matches when any of its upstreams does');
   });
 
   test('TXT: key=value, empty values, boolean keys, first of a repeated key', () => {

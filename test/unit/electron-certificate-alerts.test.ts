@@ -6,6 +6,7 @@ import type { Route } from '../../shared/model.js';
 import type { RouteCertificate } from '../../shared/status.js';
 import { CertificateAlerts } from '../../src-main/electron/certificate-alerts.js';
 import { defaultRouteAccess } from '../../shared/access.js';
+import { defaultBalancing, defaultHealthCheck, singleUpstream } from '../../shared/upstreams.js';
 
 const NOW = Date.parse('2026-11-21T12:00:00Z');
 const DAY = 86_400_000;
@@ -15,7 +16,9 @@ function route(id: string, title?: string): Route {
     id,
     ...(title ? { title } : {}),
     names: [`${id}.home.arpa`],
-    upstream: 'http://10.33.0.4:8096',
+    upstreams: singleUpstream('http://10.33.0.4:8096'),
+    balancing: defaultBalancing(),
+    healthCheck: defaultHealthCheck(),
     enabled: true,
     websocket: true,
     insecureUpstreamTls: false,

@@ -5,12 +5,15 @@ import type { Route } from '../../shared/model.js';
 import type { RouteHealth } from '../../shared/status.js';
 import { DownAlerts, routeLabel } from '../../src-main/electron/down-alerts.js';
 import { defaultRouteAccess } from '../../shared/access.js';
+import { defaultBalancing, defaultHealthCheck, singleUpstream } from '../../shared/upstreams.js';
 
 function route(id: string, names: string[], title?: string): Route {
   return {
     id,
     names,
-    upstream: `http://10.33.0.4:${8000 + names.length}`,
+    upstreams: singleUpstream(`http://10.33.0.4:${8000 + names.length}`),
+    balancing: defaultBalancing(),
+    healthCheck: defaultHealthCheck(),
     enabled: true,
     websocket: true,
     insecureUpstreamTls: false,
@@ -35,6 +38,8 @@ function health(routeId: string, state: RouteHealth['state'], upstream = '10.33.
       state === 'down'
         ? { code: 'upstream_refused', message: `${routeId} at ${upstream} refused the connection.`, fix: 'Is it running?' }
         : null,
+    failedOver: false,
+    upstreams: [],
   };
 }
 

@@ -10,6 +10,7 @@ import { isAllowedExternalUrl } from '../../src-main/electron/external-links.js'
 import { checkSender, errorEnvelope, forbiddenEnvelope, invokeMember, invokers } from '../../src-main/electron/ipc-guard.js';
 import { createElectronTransport } from '../../src-renderer/transport/electron.js';
 import { defaultRouteAccess } from '../../shared/access.js';
+import { defaultBalancing, defaultHealthCheck, singleUpstream } from '../../shared/upstreams.js';
 
 const page = 'file:///opt/Gatehouse/resources/app.asar/dist/renderer/index.html';
 
@@ -78,6 +79,7 @@ describe('invokeMember', () => {
     const inputs: Partial<Record<keyof typeof invokers, unknown>> = {
       getRoute: { id: 'r1' },
       removeRoute: { id: 'r1' },
+      setUpstreamDrained: { id: 'r1', url: '10.33.0.4:8096', drained: true },
       checkPorts: { httpPort: 8080 },
       previewImport: { document: { format: 'gatehouse-settings' } },
       importSettings: { document: { format: 'gatehouse-settings' } },
@@ -114,7 +116,9 @@ describe('invokeMember', () => {
     await invokeMember('addRoute', { names: ['Jellyfin.Home.Arpa.'], upstream: '10.33.0.4:8096' }, handlers);
     assert.deepEqual(received.at(-1)?.input, {
       names: ['jellyfin.home.arpa'],
-      upstream: 'http://10.33.0.4:8096',
+      upstreams: singleUpstream('http://10.33.0.4:8096'),
+      balancing: defaultBalancing(),
+      healthCheck: defaultHealthCheck(),
       enabled: true,
       websocket: true,
       insecureUpstreamTls: false,
@@ -137,7 +141,7 @@ describe('invokeMember', () => {
     assert.equal(envelope.ok, false);
     assert.ok(!envelope.ok);
     assert.equal(envelope.error.code, 'invalid_input');
-    assert.equal(envelope.error.issues?.[0]?.path, 'upstream');
+    assert.equal(envelope.error.issues?.[0]?.path, 'upstreams.0.url');
     assert.equal(received.length, 0);
 
     for (const [member, input] of [
@@ -244,8 +248,8 @@ describe('isAllowedExternalUrl', () => {
 
   it('allows http(s) links to the names and upstreams of the user’s own routes', () => {
     const routes = [
-      { names: ['jellyfin.home.arpa', '*.media.home.arpa'], upstream: 'http://10.33.0.4:8096' },
-      { names: ['pve.home.arpa'], upstream: 'https://10.33.0.9:8006' },
+      { names: ['jellyfin.home.arpa', '*.media.home.arpa'], upstreams: singleUpstream('http://10.33.0.4:8096') },
+      { names: ['pve.home.arpa'], upstreams: singleUpstream('https://10.33.0.9:8006') },
     ];
     for (const url of [
       'http://jellyfin.home.arpa/',

@@ -143,7 +143,8 @@ describe('upstreamFailure', () => {
       // response_invalid: the service answered, but not in a form Gatehouse can pass on (a 502 that
       // is deliberately not upstream_*, so upstream health never counts it).
       // sign_in_unavailable: the forward-auth server (not the service) did not answer: 503.
-      assert.equal(spec.status >= 500, code.startsWith('upstream_') || code === 'response_invalid' || code === 'sign_in_unavailable', code);
+      // no_upstream: every upstream is drained; nothing failed, so no upstream's health counts it.
+      assert.equal(spec.status >= 500, code.startsWith('upstream_') || code === 'response_invalid' || code === 'sign_in_unavailable' || code === 'no_upstream', code);
       assert.equal(new ProxyError(code as ProxyErrorCode, 'x').status, spec.status);
     }
     assert.equal(proxyErrors.upstream_connect_timeout.status, 504);

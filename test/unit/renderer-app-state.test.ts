@@ -8,6 +8,7 @@ import { ApiError, createApiClient } from '../../shared/api.js';
 import { FakeGatehouse, sampleRoute } from '../../src-renderer/dev/fake-gatehouse.js';
 import type { NoticeTimers } from '../../src-renderer/app/notices.svelte.js';
 import { defaultRouteAccess } from '../../shared/access.js';
+import { defaultBalancing, defaultHealthCheck, singleUpstream } from '../../shared/upstreams.js';
 
 const { AppState, routeInputOf } = await import('../../src-renderer/app/app-state.svelte.js');
 const { Notices, ACTION_NOTICE_MS, NOTICE_MS } = await import('../../src-renderer/app/notices.svelte.js');
@@ -69,7 +70,7 @@ describe('AppState', () => {
 
     fake.emit('status', { ...fake.status, state: 'failed', problem: { code: 'port_in_use', message: 'Port 80 is in use.', fix: 'Stop the other server.' } });
     fake.emit('routes', [proxmox]);
-    fake.emit('health', [{ routeId: 'route-b', upstream: '10.33.0.9:8006', state: 'down', since: null, checkedAt: null, problem: { code: 'refused', message: 'refused' } }]);
+    fake.emit('health', [{ routeId: 'route-b', upstream: '10.33.0.9:8006', state: 'down', since: null, checkedAt: null, problem: { code: 'refused', message: 'refused' }, failedOver: false, upstreams: [] }]);
     fake.emit('settings', { ...fake.settings, app: { startAtLogin: false, onboarded: true } });
 
     assert.equal(app.status?.state, 'failed');
@@ -170,7 +171,9 @@ describe('AppState', () => {
     assert.deepEqual(fake.callsOf('addRoute'), [routeInputOf(proxmox)]);
     assert.deepEqual(routeInputOf(proxmox), {
       names: ['pve.home.arpa'],
-      upstream: 'https://10.33.0.9:8006',
+      upstreams: singleUpstream('https://10.33.0.9:8006'),
+      balancing: defaultBalancing(),
+      healthCheck: defaultHealthCheck(),
       enabled: true,
       websocket: true,
       insecureUpstreamTls: true,

@@ -7,7 +7,7 @@ import '../../src-renderer/dev/svelte-modules.mjs';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ApiError, createApiClient } from '../../shared/api.js';
-import { defaultSettings, multiLabelLocalWarning, publishOnLanProblem, type GeneralSettings, type RouteInput } from '../../shared/model.js';
+import { defaultSettings, multiLabelLocalWarning, publishOnLanProblem, RouteInputSchema, type GeneralSettings, type RouteInput } from '../../shared/model.js';
 import type { DiscoveryOverview } from '../../shared/status.js';
 import { sampleServices } from '../../src-renderer/dev/fake-discovery.js';
 import { FakeGatehouse, sampleRoute } from '../../src-renderer/dev/fake-gatehouse.js';
@@ -191,7 +191,8 @@ describe('Map it → Add route → Save', () => {
     const saved = await form.submit((input) => api.addRoute(input));
     assert.ok(saved, `saved (${form.error?.message ?? JSON.stringify(form.fieldErrors)})`);
     const { id: _id, ...stored } = fake.routes[0]!;
-    assert.deepEqual(stored, { ...taken.route, upstream: 'http://10.33.0.4:8096' } satisfies RouteInput);
+    assert.equal(stored.upstreams[0]?.url, 'http://10.33.0.4:8096');
+    assert.deepEqual(stored, RouteInputSchema.parse(taken.route), 'stored as the schema reads the draft');
     assert.deepEqual(routeInputFrom(routeValuesFrom(taken.route)), taken.route, 'the form neither loses nor adds anything');
   });
 });

@@ -5,9 +5,10 @@ import '../../src-renderer/dev/svelte-modules.mjs';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ApiError, createApiClient } from '../../shared/api.js';
-import { hostnameProblem, noTls, parseUpstream, type RouteInput } from '../../shared/model.js';
+import { hostnameProblem, noTls, parseUpstream, RouteInputSchema, type RouteInput } from '../../shared/model.js';
 import { FakeGatehouse, sampleRoute } from '../../src-renderer/dev/fake-gatehouse.js';
 import { defaultRouteAccess } from '../../shared/access.js';
+import { defaultBalancing, defaultHealthCheck, singleUpstream } from '../../shared/upstreams.js';
 
 const { RouteForm, emptyTrustedListMessage, routeInputFrom, routeValuesOf, routeFieldOf } = await import('../../src-renderer/route-form/route-form.svelte.js');
 
@@ -50,13 +51,15 @@ describe('RouteForm', () => {
     let sent: RouteInput | undefined;
     const saved = await form.submit(async (input) => {
       sent = input;
-      return sampleRoute({ id: 'r1', ...input, names: input.names, upstream: String(input.upstream), tls: noTls(), app: null, access: defaultRouteAccess() });
+      return sampleRoute({ id: 'r1', ...RouteInputSchema.parse(input), tls: noTls(), app: null, access: defaultRouteAccess() });
     });
     assert.ok(saved);
     assert.deepEqual(sent, {
       title: 'Jellyfin',
       names: ['jellyfin.home.arpa', 'tv.home.arpa'],
-      upstream: 'http://10.33.0.4:8096',
+      upstreams: singleUpstream('http://10.33.0.4:8096'),
+      balancing: defaultBalancing(),
+      healthCheck: defaultHealthCheck(),
       enabled: true,
       websocket: true,
       insecureUpstreamTls: false,
@@ -114,7 +117,7 @@ describe('RouteForm', () => {
     const api = createApiClient(fake);
     const form = formWith({ names: 'jellyfin.home.arpa', upstream: '10.33.0.4:8096', trustedProxiesChoice: 'list', trustedProxies: '10.0.0.0/8\n192.168.1.1' });
     const saved = await form.submit((input) => api.addRoute(input));
-    assert.equal(saved?.upstream, 'http://10.33.0.4:8096');
+    assert.equal(saved?.upstreams[0]?.url, 'http://10.33.0.4:8096');
     assert.deepEqual(fake.routes[0]?.trustedProxies, ['10.0.0.0/8', '192.168.1.1']);
     assert.equal(form.fieldErrors.submitted, false, 'a saved form starts clean');
   });
@@ -130,7 +133,8 @@ describe('RouteForm', () => {
       trustedProxies: ['10.0.0.1'],
     });
     const { id: _id, ...fields } = route;
-    assert.deepEqual(routeInputFrom(routeValuesOf(route)), fields);
+    // The form speaks the one-upstream shorthand; the schema turns it back into the stored shape.
+    assert.deepEqual(RouteInputSchema.parse(routeInputFrom(routeValuesOf(route))), fields);
   });
 
   it('keeps the three meanings of trustedProxies apart: global list (null), nobody ([]), a list', () => {

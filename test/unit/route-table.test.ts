@@ -8,14 +8,16 @@ import { noTls } from '../../shared/model.js';
 import { RouteTable } from '../../src-main/core/proxy/route-table.js';
 import { UpstreamRegistry } from '../../src-main/core/upstreams/registry.js';
 import { defaultRouteAccess } from '../../shared/access.js';
+import { defaultBalancing, defaultHealthCheck, singleUpstream } from '../../shared/upstreams.js';
 
 const registries: UpstreamRegistry[] = [];
 after(async () => {
   await Promise.all(registries.map((registry) => registry.destroyAll()));
 });
 
-function route(id: string, names: string[], extra: Partial<Route> = {}): Route {
-  return { id, names, upstream: 'http://10.0.0.4:8096', enabled: true, websocket: true, insecureUpstreamTls: false, rewriteHost: null, trustedProxies: null, tls: noTls(), publishOnLan: false, app: null, access: defaultRouteAccess(), ...extra };
+/** `upstream` is shorthand for a single upstream, as a route input may give it. */
+function route(id: string, names: string[], { upstream = 'http://10.0.0.4:8096', ...extra }: Partial<Route> & { upstream?: string } = {}): Route {
+  return { id, names, upstreams: singleUpstream(upstream), balancing: defaultBalancing(), healthCheck: defaultHealthCheck(), enabled: true, websocket: true, insecureUpstreamTls: false, rewriteHost: null, trustedProxies: null, tls: noTls(), publishOnLan: false, app: null, access: defaultRouteAccess(), ...extra };
 }
 
 function table(routes: Route[], connectTimeoutMs = 5000): { table: RouteTable; registry: UpstreamRegistry } {

@@ -46,7 +46,7 @@ test('a pre-release file without a version is migrated, written back, and the or
   assert.equal(store.current.proxy.timeouts.headersMs, 20_000);
   assert.deepEqual(store.current.admin, defaultSettings().admin, 'a section the old file lacked');
   assert.deepEqual(
-    store.current.routes.map((route) => [route.id, route.upstream, route.insecureUpstreamTls]),
+    store.current.routes.map((route) => [route.id, route.upstreams[0]?.url, route.insecureUpstreamTls]),
     [
       ['jellyfin', 'http://10.33.0.4:8096', false],
       ['proxmox', 'https://10.33.0.9:8006', true],
@@ -69,7 +69,7 @@ test('a version 1 file gains the app section (first-run guide done) and HTTP-onl
   assert.equal(store.current.proxy.httpPort, 8080, 'everything else is as it was');
   assert.deepEqual(store.current.proxy.trustedProxies, ['10.33.0.1']);
   assert.deepEqual(
-    store.current.routes.map((route) => [route.id, route.title, route.upstream, route.trustedProxies]),
+    store.current.routes.map((route) => [route.id, route.title, route.upstreams[0]?.url, route.trustedProxies]),
     [['jellyfin', 'Jellyfin', 'http://10.33.0.4:8096', null]],
     'a route gets the new per-route trusted proxies field as null (the global list)',
   );
@@ -181,12 +181,19 @@ test('a value the schema rejects is kept aside and the notice names its field', 
   assert.equal(store.current.proxy.httpPort, 8080);
 });
 
+/** numberedRoute(n) as a file from before version 7 has it: no upstream list, balancing or health check. */
+function singleUpstreamRoute(n: number) {
+  const { upstreams: _upstreams, balancing: _balancing, healthCheck: _healthCheck, ...rest } = numberedRoute(n);
+  return rest;
+}
+
 test('the notice lists route problems by index and counts the rest', async (t) => {
   const dataDir = await tempDataDir(t);
   const routes = [
     numberedRoute(1),
     { ...numberedRoute(2), names: ['bad name'] },
-    { ...numberedRoute(3), upstream: 'ftp://x:1' },
+    // Written with the single `upstream` of the old format, which the migration turns into upstreams[0].
+    { ...singleUpstreamRoute(3), upstream: 'ftp://x:1' },
     { ...numberedRoute(4), enabled: 'yes' },
     { ...numberedRoute(5), names: [] },
   ];
@@ -194,7 +201,7 @@ test('the notice lists route problems by index and counts the rest', async (t) =
   const store = await SettingsStore.open(dataDir);
   const message = store.notice?.message ?? '';
   assert.match(message, /routes\[1\]\.names\[0\]: "bad name" contains a space/);
-  assert.match(message, /routes\[2\]\.upstream: "ftp:\/\/x:1" uses ftp:\/\//);
+  assert.match(message, /routes\[2\]\.upstreams\[0\]\.url: "ftp:\/\/x:1" uses ftp:\/\//);
   assert.match(message, /routes\[3\]\.enabled: /);
   assert.match(message, /; and 1 more problem\./);
 });

@@ -34,10 +34,10 @@ test('an update is on disk when it resolves, survives a re-open, and the previou
   const store = await SettingsStore.open(dataDir);
   const saved = await store.update((draft) => {
     draft.proxy.httpPort = 8080;
-    draft.routes.push({ ...numberedRoute(1), upstream: '10.33.0.4:8096' });
+    draft.routes.push({ ...numberedRoute(1), upstreams: [{ url: '10.33.0.4:8096', weight: 1, backup: false, drained: false }] });
   });
   assert.equal(saved.proxy.httpPort, 8080);
-  assert.equal(saved.routes[0]?.upstream, 'http://10.33.0.4:8096', 'stored in the schema-normalized form');
+  assert.equal(saved.routes[0]?.upstreams[0]?.url, 'http://10.33.0.4:8096', 'stored in the schema-normalized form');
   assert.equal(store.current, saved);
   assert.deepEqual(await readJson(store.path), saved);
   assert.deepEqual(await readJson(`${store.path}.bak`), defaultSettings());

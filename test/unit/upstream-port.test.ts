@@ -30,7 +30,7 @@ test('the ends of the range and implied ports still work', () => {
 test('the route schema (API, settings file) and the route form say the same', () => {
   const result = RouteInputSchema.safeParse({ names: ['tv.home.arpa'], upstream: '10.33.0.4:99999' });
   assert.equal(result.success, false);
-  const issue = result.error?.issues.find((i) => i.path[0] === 'upstream');
+  const issue = result.error?.issues.find((i) => i.path.join('.') === 'upstreams.0.url');
   assert.equal(issue?.message, `"10.33.0.4:99999" has port 99999; ${PORT_RULE}`);
 
   const form = new RouteForm();
