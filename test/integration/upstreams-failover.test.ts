@@ -28,6 +28,11 @@ function checker(routes: Route[]): UpstreamHealth {
   return health;
 }
 
+/** Waits for the checks to call every upstream up (a check that brings one up also ends its cool-down). */
+async function allUp(health: UpstreamHealth): Promise<void> {
+  await waitUntil(() => health.snapshot().every((route) => route.upstreams.every((u) => u.state === 'up')), 5000, 'every upstream checked up');
+}
+
 async function proxy(routes: Route[], health: UpstreamHealth, timeouts = {}): Promise<PoolProxy> {
   const started = await startPoolProxy(routes, { health, timeouts });
   cleanups.push(() => started.stop());
@@ -118,6 +123,7 @@ describe('failover with real servers', () => {
     const lenient = route([failing.url, b.url], 'failover');
     const health = checker([lenient]);
     const first = await proxy([lenient], health);
+    await allUp(health);
     for (let i = 0; i < 4; i++) assert.equal((await send(first.port, 'svc.example', { path: '/app' })).status, 500);
     assert.equal(b.hits, 0, 'a 500 is an answer: the service stays in rotation');
     const strict = route([failing.url, b.url], 'failover');
