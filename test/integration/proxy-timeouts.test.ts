@@ -223,6 +223,18 @@ describe('upstream timeouts', () => {
     assert.equal(response.status, 200);
     assert.equal(response.body, 'data: first\n\ndata: last\n\n');
   });
+
+  test('an event stream is exempt from upstreamBodyIdleMs: its silence is normal', async () => {
+    const upstream = await recordingUpstream('sse', (_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write('data: first\n\n');
+      setTimeout(() => res.end('data: last\n\n'), 1500);
+    });
+    const proxy = await proxyTo(upstream.url, { upstreamBodyIdleMs: 500 });
+    const response = await getThrough(proxy.port, 'svc.example');
+    assert.equal(response.status, 200);
+    assert.equal(response.body, 'data: first\n\ndata: last\n\n');
+  });
 });
 
 describe('WebSocket idle timeout', () => {

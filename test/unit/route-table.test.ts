@@ -84,8 +84,8 @@ describe('RouteTable', () => {
     const provisioned = carried.match('r.example');
     assert.equal(provisioned?.websocket, false);
     assert.equal(provisioned?.rewriteHost, 'localhost:5000');
-    assert.equal(provisioned?.upstream.address, '10.0.0.4:8096');
-    assert.equal(provisioned?.upstream.origin, 'http://10.0.0.4:8096');
+    assert.equal(provisioned?.upstreams[0]?.upstream.address, '10.0.0.4:8096');
+    assert.equal(provisioned?.upstreams[0]?.upstream.origin, 'http://10.0.0.4:8096');
   });
 
   test('routes to the same backend share one pool; a different address, TLS mode or connect timeout gets its own', () => {
@@ -98,7 +98,7 @@ describe('RouteTable', () => {
       // Insecure means nothing for plain http: the same pool as a and b.
       route('f', ['f.example'], { insecureUpstreamTls: true }),
     ]);
-    const pool = (name: string) => shared.match(name)?.upstream.pool;
+    const pool = (name: string) => shared.match(name)?.upstreams[0]?.upstream.pool;
     assert.equal(pool('a.example'), pool('b.example'));
     assert.equal(pool('a.example'), pool('f.example'));
     assert.notEqual(pool('a.example'), pool('c.example'));
@@ -106,19 +106,19 @@ describe('RouteTable', () => {
     assert.equal(shared.upstreamKeys.size, 4);
     // A rebuilt table (a settings change) reuses the registry's pools.
     const rebuilt = new RouteTable([route('a', ['a.example'])], registry, 5000);
-    assert.equal(rebuilt.match('a.example')?.upstream.pool, pool('a.example'));
+    assert.equal(rebuilt.match('a.example')?.upstreams[0]?.upstream.pool, pool('a.example'));
     const otherTimeout = new RouteTable([route('a', ['a.example'])], registry, 1000);
-    assert.notEqual(otherTimeout.match('a.example')?.upstream.pool, pool('a.example'));
+    assert.notEqual(otherTimeout.match('a.example')?.upstreams[0]?.upstream.pool, pool('a.example'));
   });
 
   test('the registry closes pools no route needs any more and keeps the rest', async () => {
     const { table: before, registry } = table([route('a', ['a.example']), route('c', ['c.example'], { upstream: 'http://10.0.0.5:8096' })]);
-    const kept = before.match('a.example')?.upstream.pool;
-    const dropped = before.match('c.example')?.upstream.pool;
+    const kept = before.match('a.example')?.upstreams[0]?.upstream.pool;
+    const dropped = before.match('c.example')?.upstreams[0]?.upstream.pool;
     const afterChange = new RouteTable([route('a', ['a.example'])], registry, 5000);
     registry.retainOnly(afterChange.upstreamKeys);
     assert.equal(dropped?.closed, true);
     assert.equal(kept?.closed, false);
-    assert.equal(afterChange.match('a.example')?.upstream.pool, kept);
+    assert.equal(afterChange.match('a.example')?.upstreams[0]?.upstream.pool, kept);
   });
 });

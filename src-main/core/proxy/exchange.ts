@@ -13,12 +13,15 @@ import type { AccessLogEntry } from '../../../shared/status.js';
 import type { ProxyError, ProxyErrorCode } from './errors.js';
 import type { RequestTarget } from './request-head.js';
 import type { ProvisionedRoute } from './route-table.js';
+import type { Upstream } from '../upstreams/registry.js';
 
 export class Exchange {
   readonly startedAt = Date.now();
   readonly startedPerf = performance.now();
   target: RequestTarget | null = null;
   route: ProvisionedRoute | null = null;
+  /** The upstream of the request's latest attempt (the access log's), or null before one. */
+  upstream: Upstream | null = null;
   /** Response body bytes written to the client. */
   bytesOut = 0;
   /** Set when Gatehouse answered (or cut) the request itself. */
@@ -93,7 +96,7 @@ export class Exchange {
       bytes: this.bytesOut,
       durationMs: Math.round((performance.now() - this.startedPerf) * 100) / 100,
       routeId: this.route?.id ?? null,
-      upstream: this.route?.upstream.address ?? null,
+      upstream: this.upstream?.address ?? null,
       error: this.error,
       detail: this.detail,
       rule: this.rule,

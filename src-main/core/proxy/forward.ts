@@ -1,16 +1,28 @@
-// Forwarding one HTTP request through the route's pooled upstream and streaming the answer back.
+// Forwarding one HTTP request through one of its route's upstreams and streaming the answer back.
 // Nothing is buffered whole: request bodies stream up as the client sends them, response chunks are
 // written as they arrive, and a client that stops reading pauses the upstream (backpressure) instead
 // of filling memory. Bodies, encodings and redirects pass untouched.
+//
+// A request is tried on up to `balancing.tries` upstreams, each picked by the route's balancer and
+// admitted by its gate; upstreams/retry.ts says which failures move on to the next. The response head
+// is held until the first body byte (or the end), so an upstream that fails after its head but before
+// anything reached the client still gets the route's error page (or a retry), not an empty reply.
+// Event streams are the exception: their head goes out at once, as a browser waits on it.
 import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import type { Timeouts } from '../../../shared/model.js';
+import { clientKey } from '../access/client-key.js';
+import { busyError, gatedDispatch, type GateRefusal } from '../upstreams/gate.js';
+import type { PickRequest } from '../upstreams/balancer.js';
+import type { PassiveHealth } from '../upstreams/health-view.js';
+import { retryable, withTriedCount } from '../upstreams/retry.js';
+import type { Upstream } from '../upstreams/registry.js';
 import { ProxyError, seconds, upstreamFailure } from './errors.js';
 import type { Exchange } from './exchange.js';
-import type { PassiveHealth } from '../upstreams/health-view.js';
-import { busyError, gatedDispatch, type GateRefusal } from '../upstreams/gate.js';
-import { clientKey } from '../access/client-key.js';
 import { downstreamHeaders, http2ResponseHeaders } from './request-head.js';
+import type { ProvisionedRoute, RouteUpstream } from './route-table.js';
+import { writeResponseHead } from './response-head.js';
+import { appendSetCookie, stickyCookie, stickyTagOf, stripStickyCookie } from './sticky-cookie.js';
 
 type Controller = Parameters<NonNullable<Dispatcher.DispatchHandler['onResponseStart']>>[0];
 
@@ -19,11 +31,19 @@ const CLIENT_GONE = new Error('client closed the connection');
 /** Reason given to undici when Gatehouse could not pass the response head on; already answered. */
 const HEAD_REFUSED = new Error('the response head could not be passed on');
 
+/** Retry-After (s) when every upstream is drained: maintenance takes a while. */
+const NO_UPSTREAM_RETRY_AFTER_S = 30;
+
 /** Reason given to undici when the request body grew past the route's limit (limits pass). */
 class BodyTooLarge extends Error {
   constructor(readonly limit: number) {
     super(`the request body is larger than ${limit} bytes`);
   }
+}
+
+/** The upstream sent nothing of its response body for upstreamBodyIdleMs (undici's code, so errors.ts maps it). */
+function bodyIdle(ms: number): Error {
+  return Object.assign(new Error(`no response body byte for ${seconds(ms)}`), { code: 'UND_ERR_BODY_TIMEOUT' });
 }
 
 export interface ForwardDeps {
@@ -34,17 +54,41 @@ export interface ForwardDeps {
   fail(ex: Exchange, error: ProxyError): void;
 }
 
+/** A response head received and held until its first body byte (or its end). */
+interface HeldHead {
+  status: number;
+  message: string | undefined;
+  headers: Record<string, string | string[]>;
+}
+
+/** One attempt: the request sent to one upstream, and its answer relayed. */
 class ForwardHandler implements Dispatcher.DispatchHandler {
   private controller: Controller | null = null;
   private waitingForDrain = false;
   private drainTimer: NodeJS.Timeout | null = null;
+  /** Runs while the upstream owes body bytes (upstreamBodyIdleMs; not for event streams). */
+  private idleTimer: NodeJS.Timeout | null = null;
   /** The upstream's final status line and headers arrived (undici parsed them). */
   private started = false;
+  /** The head, until it is written. */
+  private held: HeldHead | null = null;
+  /** Cancels the wait for a gate slot (gatedDispatch). */
+  cancelWait: (() => void) | null = null;
 
   constructor(
-    private readonly ex: Exchange,
-    private readonly deps: ForwardDeps,
+    private readonly forwarding: Forwarding,
+    private readonly upstream: Upstream,
+    /** sticky_cookie: the tag to pin the client to, when this pick set one. */
+    private readonly stickyTag: string | null,
   ) {}
+
+  private get ex(): Exchange {
+    return this.forwarding.ex;
+  }
+
+  private get deps(): ForwardDeps {
+    return this.forwarding.deps;
+  }
 
   onRequestStart(controller: Controller): void {
     this.controller = controller;
@@ -52,73 +96,94 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
   }
 
   onResponseStart(controller: Controller, statusCode: number, headers: Record<string, string | string[] | undefined>, statusMessage?: string): void {
+    const { ex } = this;
+    const route = this.forwarding.route;
+    if (statusCode < 100 || statusCode > 599) {
+      // undici passes any three digits on; docs/api.md promises a 502 for what is not a status.
+      this.deps.health.answered(route.id, this.upstream.address, 502);
+      this.refuseHead(`answered with status ${statusCode}, which is not an HTTP status (100–599).`);
+      controller.abort(HEAD_REFUSED);
+      return;
+    }
     if (statusCode < 200) return; // 1xx informational: the final response follows
     this.started = true;
-    const { ex } = this;
-    if (ex.route) this.deps.health.answered(ex.route.id, ex.route.upstream.address, statusCode);
+    this.deps.health.answered(route.id, this.upstream.address, statusCode);
     if (ex.responseClosed) return;
     let out = downstreamHeaders(headers);
+    if (this.stickyTag !== null) appendSetCookie(out, stickyCookie(this.stickyTag, ex.secure));
     // HTTP/2 has no reason phrase (Node warns when given one), and refuses some HTTP/1.1 heads.
     if (ex.h2) {
       statusMessage = undefined;
       out = http2ResponseHeaders(out);
     }
-    try {
-      out = writeResponseHead(ex.res, statusCode, statusMessage, out);
-    } catch (error) {
-      // The service answered; it is Gatehouse that cannot pass this head on, so the upstream's
-      // health is untouched. Headers Node kept from the failed attempt would fail the error page too.
-      const res = ex.res;
-      for (const name of res.getHeaderNames()) res.removeHeader(name);
-      const cause = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
-      this.refuseHead(`answered with a status line or header Gatehouse cannot pass on to this client (${cause}).`);
-      controller.abort(HEAD_REFUSED);
+    this.held = { status: statusCode, message: statusMessage, headers: out };
+    // Event streams must reach the browser before the first event, which may be minutes away; their
+    // silence is normal, so no idle limit either.
+    const type = out['content-type'];
+    if (typeof type === 'string' && type.startsWith('text/event-stream')) {
+      if (this.writeHeld(controller)) ex.res.flushHeaders();
       return;
     }
-    // Event streams must reach the browser before the first event, which may be minutes away.
-    const type = out['content-type'];
-    if (typeof type === 'string' && type.startsWith('text/event-stream')) ex.res.flushHeaders();
+    this.startIdleTimer(controller);
   }
 
   onResponseData(controller: Controller, chunk: Buffer): void {
+    if (this.held !== null && !this.writeHeld(controller)) return;
+    this.idleTimer?.refresh();
     this.ex.bytesOut += chunk.length;
     if (!this.ex.res.write(chunk)) this.pauseUntilDrained(controller);
   }
 
-  onResponseEnd(): void {
-    this.clearDrainTimer();
-    this.ex.abortUpstream = null;
+  onResponseEnd(controller: Controller): void {
+    this.clearTimers();
+    if (this.held !== null && !this.writeHeld(controller)) return;
+    this.forwarding.ended(this);
     this.ex.res.end();
   }
 
   onResponseError(_controller: Controller, error: Error): void {
-    this.clearDrainTimer();
-    this.ex.abortUpstream = null;
+    this.clearTimers();
+    this.forwarding.ended(this);
     const { ex } = this;
     if (error === CLIENT_GONE || error === HEAD_REFUSED || ex.responseClosed) return;
     if (error instanceof BodyTooLarge) return this.refuseBody(error.limit);
-    const route = ex.route;
-    if (!route) return void ex.res.destroy();
+    const { route } = this.forwarding;
+    const address = this.upstream.address;
     if (!this.started && (error as { code?: unknown }).code === 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH') {
       // Before any response started, undici reports this for a head its parser refused after a
       // Content-Length: one repeated (same value or not), or next to Transfer-Encoding. The service
       // is up and answered; its answer only cannot be framed, so nothing is passed on and its
       // health is left alone.
-      this.deps.health.answered(route.id, route.upstream.address, 502);
+      this.deps.health.answered(route.id, address, 502);
       this.refuseHead('answered with a Content-Length that cannot be trusted (repeated, or next to Transfer-Encoding), so where its answer ends is unknown. Fix the service, or the proxy in front of it, to send exactly one Content-Length.');
       return;
     }
-    const { upstreamConnectMs: connectMs, upstreamHeadersMs: headersMs } = this.deps.timeouts;
-    const failure = upstreamFailure(error, route.title, route.upstream.address, { connectMs, headersMs });
-    if (!ex.res.headersSent) {
-      this.deps.health.failed(route.id, route.upstream.address, error);
-      this.deps.fail(ex, failure);
-      return;
-    }
+    this.deps.health.failed(route.id, address, error);
+    if (!ex.res.headersSent) return this.forwarding.attemptFailed(error);
     // Mid-body failure: the status line is gone, so cutting the connection is the only honest signal.
     // The code stays upstream_reset (the response was cut); the sentence says what happened.
+    const failure = this.forwarding.failure(error, address);
     if (ex.error === null) ex.failed(new ProxyError('upstream_reset', failure.detail));
     ex.res.destroy();
+  }
+
+  /** Writes the held head; false (and the request answered with response_invalid) when Node refuses it. */
+  private writeHeld(controller: Controller): boolean {
+    const held = this.held as HeldHead;
+    this.held = null;
+    try {
+      writeResponseHead(this.ex.res, held.status, held.message, held.headers);
+      return true;
+    } catch (error) {
+      // The service answered; it is Gatehouse that cannot pass this head on, so the upstream's
+      // health is untouched. Headers Node kept from the failed attempt would fail the error page too.
+      const res = this.ex.res;
+      for (const name of res.getHeaderNames()) res.removeHeader(name);
+      const cause = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+      this.refuseHead(`answered with a status line or header Gatehouse cannot pass on to this client (${cause}).`);
+      controller.abort(HEAD_REFUSED);
+      return false;
+    }
   }
 
   /**
@@ -126,10 +191,9 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
    * Its health is untouched (it is up), and the error page starts from a clean head.
    */
   private refuseHead(what: string): void {
-    const { ex } = this;
-    ex.abortUpstream = null;
-    const service = ex.route ? `${ex.route.title} at ${ex.route.upstream.address}` : 'The service';
-    this.deps.fail(ex, new ProxyError('response_invalid', `${service} ${what}`));
+    this.clearTimers();
+    this.forwarding.ended(this);
+    this.deps.fail(this.ex, new ProxyError('response_invalid', `${this.forwarding.route.title} at ${this.upstream.address} ${what}`));
   }
 
   /**
@@ -139,10 +203,23 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
    */
   private refuseBody(limit: number): void {
     const { ex } = this;
-    const failure = new ProxyError('body_too_large', `The request body grew past ${limit} bytes, the limit set for ${ex.route?.title ?? 'this route'}; the service got no more than that.`, { rule: `body: at most ${limit} bytes` });
+    const failure = new ProxyError('body_too_large', `The request body grew past ${limit} bytes, the limit set for ${this.forwarding.route.title}; the service got no more than that.`, { rule: `body: at most ${limit} bytes` });
     if (!ex.res.headersSent) return this.deps.fail(ex, failure);
     ex.failed(failure);
     ex.res.destroy();
+  }
+
+  /**
+   * undici's own body timeout would also fire on an event stream's normal silence, so the limit is
+   * this handler's, decided at the response's start. Paused while the client is the one not reading.
+   */
+  private startIdleTimer(controller: Controller): void {
+    const idleMs = this.deps.timeouts.upstreamBodyIdleMs;
+    if (idleMs <= 0) return;
+    this.idleTimer = setTimeout(() => {
+      this.idleTimer = null;
+      controller.abort(bodyIdle(idleMs));
+    }, idleMs);
   }
 
   /** The client stopped reading: pause the upstream until it drains, and give up after clientIdleMs. */
@@ -150,6 +227,8 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
     if (this.waitingForDrain) return;
     this.waitingForDrain = true;
     controller.pause();
+    const idle = this.idleTimer;
+    if (idle) clearTimeout(idle);
     const { res } = this.ex;
     const idleMs = this.deps.timeouts.clientIdleMs;
     this.drainTimer = setTimeout(() => {
@@ -157,72 +236,135 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
       res.destroy();
     }, idleMs);
     res.once('drain', () => {
-      this.clearDrainTimer();
+      if (this.drainTimer) clearTimeout(this.drainTimer);
+      this.drainTimer = null;
       this.waitingForDrain = false;
+      idle?.refresh();
       controller.resume();
     });
   }
 
-  private clearDrainTimer(): void {
+  private clearTimers(): void {
     if (this.drainTimer) clearTimeout(this.drainTimer);
+    if (this.idleTimer) clearTimeout(this.idleTimer);
     this.drainTimer = null;
+    this.idleTimer = null;
   }
 
   abort(): void {
-    this.clearDrainTimer();
-    this.controller?.abort(CLIENT_GONE);
+    this.clearTimers();
+    if (this.controller) this.controller.abort(CLIENT_GONE);
+    else this.cancelWait?.();
   }
 }
 
-function writeHead(res: Exchange['res'], status: number, message: string | undefined, headers: Record<string, string | string[]>): void {
-  if (message) res.writeHead(status, message, headers);
-  else res.writeHead(status, headers);
-}
+/** One request's forwarding: its attempts, each on another of the route's upstreams. */
+class Forwarding {
+  readonly route: ProvisionedRoute;
+  private readonly tried = new Set<RouteUpstream>();
+  private readonly pickRequest: PickRequest;
+  private readonly client: string;
+  /** undici asked for the request body: it cannot be sent again (see upstreams/retry.ts). */
+  private bodyPulled = false;
+  private current: ForwardHandler | null = null;
 
-/** Writes the upstream's head; returns the headers as written. Throws what Node refuses. */
-function writeResponseHead(res: Exchange['res'], status: number, message: string | undefined, headers: Record<string, string | string[]>): Record<string, string | string[]> {
-  try {
-    writeHead(res, status, message, headers);
-    return headers;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ERR_INVALID_CHAR') throw error;
+  constructor(
+    readonly ex: Exchange,
+    private readonly headers: string[],
+    readonly deps: ForwardDeps,
+  ) {
+    this.route = ex.route as ProvisionedRoute;
+    this.client = clientKey(ex.client);
+    const sticky = this.route.balancing.policy === 'sticky_cookie' ? stickyTagOf(ex.req.headers.cookie) : null;
+    this.pickRequest = { clientKey: this.client, stickyTag: sticky };
   }
-  // undici decodes header bytes as UTF-8; a value such as a Content-Disposition file name with
-  // non-ASCII characters then holds characters Node will not write. Their UTF-8 bytes as latin1
-  // characters are exactly what the service sent. Node 20 refuses them in writeHead next to a
-  // Content-Length, takes them through setHeader, and writes them unchanged only if that head is
-  // flushed on its own (joined to a body it re-encodes them). Both cases are pinned by
-  // test/integration/proxy-header-bytes.test.ts.
-  const out = headerBytesAsLatin1(headers);
-  for (const name in out) res.setHeader(name, out[name] as string | string[]);
-  writeHead(res, status, message, {});
-  if (out['content-length'] !== undefined) res.flushHeaders();
-  return out;
-}
 
-const BEYOND_LATIN1 = /[^\u0000-\u00ff]/;
-
-function headerBytesAsLatin1(headers: Record<string, string | string[]>): Record<string, string | string[]> {
-  const recode = (value: string) => (BEYOND_LATIN1.test(value) ? Buffer.from(value, 'utf8').toString('latin1') : value);
-  const out: Record<string, string | string[]> = {};
-  for (const name in headers) {
-    const value = headers[name] as string | string[];
-    out[name] = Array.isArray(value) ? value.map(recode) : recode(value);
+  /** Sends the request to the next upstream the balancer picks, or answers why there is none. */
+  attempt(lastError: unknown = null): void {
+    const { ex, route } = this;
+    if (ex.responseClosed) return;
+    const picked = this.tried.size < route.balancing.tries ? route.balancer.pick(this.pickRequest, this.tried) : null;
+    if (picked === null) {
+      if (this.tried.size > 0) return this.deps.fail(ex, this.finalFailure(lastError));
+      const retryAfter = String(NO_UPSTREAM_RETRY_AFTER_S);
+      return this.deps.fail(ex, new ProxyError('no_upstream', `Every upstream of ${route.title} is drained (taken out for maintenance). Put one back on the route's page.`, { rule: 'every upstream drained', headers: { 'retry-after': retryAfter } }));
+    }
+    const { choice } = picked;
+    this.tried.add(choice);
+    const upstream = (ex.upstream = choice.upstream);
+    const handler = (this.current = new ForwardHandler(this, upstream, picked.setStickyTag));
+    ex.abortUpstream = () => handler.abort();
+    const { timeouts } = this.deps;
+    try {
+      handler.cancelWait = gatedDispatch(
+        upstream,
+        this.client,
+        {
+          path: (ex.target as NonNullable<Exchange['target']>).path,
+          method: ex.req.method as Dispatcher.HttpMethod,
+          headers: this.headers,
+          // undici takes any async iterable as a body (lib/core/request.js); its types say Readable only.
+          body: ex.requestHasBody ? (this.body() as unknown as Readable) : null,
+          headersTimeout: timeouts.upstreamHeadersMs,
+          // The handler runs its own body idle timer (event streams are exempt).
+          bodyTimeout: 0,
+        },
+        handler,
+        (_waitedMs, refusal) => this.busy(handler, refusal),
+      );
+    } catch (error) {
+      // undici rejects some heads synchronously (a header value it will not send).
+      this.ended(handler);
+      this.deps.fail(ex, new ProxyError('bad_request', `The request could not be forwarded: ${(error as Error).message}.`));
+    }
   }
-  return out;
-}
 
-/**
- * The request body as undici reads it, counted: the chunk that would take it past `limit` bytes is
- * never handed on, and undici is told why (BodyTooLarge) so it drops the upstream request.
- * `destroyOnReturn: false` keeps the client's connection open for the 413.
- */
-async function* limitedBody(req: Exchange['req'], limit: number): AsyncGenerator<Buffer> {
-  let seen = 0;
-  for await (const chunk of req.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>) {
-    seen += chunk.length;
-    if (seen > limit) throw new BodyTooLarge(limit);
-    yield chunk;
+  /** An attempt failed before anything reached the client: the next upstream, or the error page. */
+  attemptFailed(error: unknown): void {
+    if (retryable(error, { method: this.ex.req.method ?? 'GET', bodyPulled: this.bodyPulled, answered: false })) return this.attempt(error);
+    this.deps.fail(this.ex, this.finalFailure(error));
+  }
+
+  /** `handler`'s exchange with its upstream is over. */
+  ended(handler: ForwardHandler): void {
+    if (this.current !== handler) return;
+    this.current = null;
+    this.ex.abortUpstream = null;
+  }
+
+  failure(error: unknown, address: string): ProxyError {
+    const { upstreamConnectMs: connectMs, upstreamHeadersMs: headersMs } = this.deps.timeouts;
+    return upstreamFailure(error, this.route.title, address, { connectMs, headersMs });
+  }
+
+  /** The failure of the last attempt, saying how many upstreams were tried. */
+  private finalFailure(error: unknown): ProxyError {
+    const failure = this.failure(error, this.ex.upstream?.address ?? '');
+    if (this.tried.size < 2) return failure;
+    return new ProxyError(failure.code, withTriedCount(failure.detail, this.tried.size));
+  }
+
+  /** The gate gave no slot in time (or too many wait): 503 with Retry-After, naming the limit. */
+  private busy(handler: ForwardHandler, refusal: GateRefusal): void {
+    this.ended(handler);
+    this.deps.fail(this.ex, busyError(refusal));
+  }
+
+  /**
+   * The request body for one attempt, counted against the route's limit: the chunk that would take it
+   * past `maxBodyBytes` is never handed on, and undici is told why (BodyTooLarge) so it drops the
+   * upstream request. Pulling it marks the request as no longer retryable. `destroyOnReturn: false`
+   * keeps the client's connection open for an error page (a 413).
+   */
+  private async *body(): AsyncGenerator<Buffer> {
+    this.bodyPulled = true;
+    const limit = this.ex.maxBodyBytes;
+    let seen = 0;
+    for await (const chunk of this.ex.req.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>) {
+      seen += chunk.length;
+      if (limit > 0 && seen > limit) throw new BodyTooLarge(limit);
+      yield chunk;
+    }
   }
 }
 
@@ -233,14 +375,11 @@ export function hasBody(headers: Exchange['req']['headers']): boolean {
   return headers['transfer-encoding'] !== undefined;
 }
 
-/** Sends the exchange's request to its route's upstream with `headers` (already built). */
+/** Sends the exchange's request to one of its route's upstreams with `headers` (already built). */
 export function forward(ex: Exchange, headers: string[], deps: ForwardDeps): void {
-  const route = ex.route as NonNullable<Exchange['route']>;
-  const target = ex.target as NonNullable<Exchange['target']>;
   const { req } = ex;
-  const withBody = ex.requestHasBody;
   const { timeouts } = deps;
-  if (withBody) {
+  if (ex.requestHasBody) {
     // A client that stalls mid-upload is cut after clientIdleMs; once the body is in, the response
     // may legitimately take long (upstreamHeadersMs governs that), so the timer stops.
     req.setTimeout(timeouts.clientIdleMs, () => {
@@ -249,35 +388,7 @@ export function forward(ex: Exchange, headers: string[], deps: ForwardDeps): voi
     });
     req.once('end', () => req.setTimeout(0));
   }
-  const handler = new ForwardHandler(ex, deps);
-  let cancelWait = () => {};
-  ex.abortUpstream = () => {
-    cancelWait();
-    handler.abort();
-  };
-  const busy = (_waitedMs: number, refusal: GateRefusal) => {
-    ex.abortUpstream = null;
-    deps.fail(ex, busyError(refusal));
-  };
-  try {
-    cancelWait = gatedDispatch(
-      route.upstream,
-      clientKey(ex.client),
-      {
-        path: target.path,
-        method: req.method as Dispatcher.HttpMethod,
-        headers,
-        // undici takes any async iterable as a body (lib/core/request.js); its types say Readable only.
-        body: withBody ? (ex.maxBodyBytes > 0 ? (limitedBody(req, ex.maxBodyBytes) as unknown as Readable) : req) : null,
-        headersTimeout: timeouts.upstreamHeadersMs,
-        bodyTimeout: timeouts.upstreamBodyIdleMs,
-      },
-      handler,
-      busy,
-    );
-  } catch (error) {
-    // undici rejects some heads synchronously (a header value it will not send).
-    ex.abortUpstream = null;
-    deps.fail(ex, new ProxyError('bad_request', `The request could not be forwarded: ${(error as Error).message}.`));
-  }
+  // The sticky cookie is Gatehouse's: the service never sees it.
+  stripStickyCookie(headers);
+  new Forwarding(ex, headers, deps).attempt();
 }

@@ -20,8 +20,6 @@ export interface ProvisionedRoute {
   readonly id: string;
   /** What the user calls it: the title, or the first name. */
   readonly title: string;
-  /** The first upstream (FOUNDATION: until selection lands, every request goes here). */
-  readonly upstream: Upstream;
   /** Every upstream, in the route's order. */
   readonly upstreams: readonly RouteUpstream[];
   readonly balancing: Readonly<Balancing>;
@@ -71,11 +69,9 @@ export class RouteTable {
       if (!route.enabled) continue;
       const list = route.upstreams.map((target) => ({ target, upstream: upstreams.get({ origin: target.url, insecureTls: route.insecureUpstreamTls, connectTimeoutMs }) }));
       for (const item of list) keys.add(item.upstream.key);
-      const upstream = (list[0] as RouteUpstream).upstream;
       const base: Omit<ProvisionedRoute, 'passes'> = {
         id: route.id,
         title: route.title || route.names[0] || route.id,
-        upstream,
         upstreams: list,
         balancing: route.balancing,
         healthCheck: route.healthCheck,

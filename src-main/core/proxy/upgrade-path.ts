@@ -14,6 +14,9 @@ import type { PassiveHealth } from '../upstreams/health-view.js';
 import { ANSWERED, runPasses, type PassRequest } from './passes/pass.js';
 import { clientAddress, loggedClient, type RequestTarget, type TrustedProxies } from './request-head.js';
 import type { ProvisionedRoute } from './route-table.js';
+import { stickyTagOf } from './sticky-cookie.js';
+import { clientKey } from '../access/client-key.js';
+import type { Upstream } from '../upstreams/registry.js';
 import type { ProxyStats } from './stats.js';
 import { refuseUpgrade, relayIgnoringUpgrade, tunnelWebSocket } from './websocket.js';
 
@@ -54,6 +57,8 @@ class Upgrade {
   private readonly peer: string;
   private readonly seen: { target: RequestTarget | null } = { target: null };
   private route: ProvisionedRoute | null = null;
+  /** The upstream of the latest attempt, for the log. */
+  private upstream: Upstream | null = null;
   /** What the route's passes recorded (who signed in, the rule that answered), for the log. */
   private passed: PassRequest | null = null;
 
@@ -103,6 +108,7 @@ class Upgrade {
     const { host, req, peer } = this;
     const accept = req.headers.accept;
     const counters = host.counters.counters(route.id);
+    const client = loggedClient(req, peer, route.trusted);
     const deps = {
       timeouts: host.timeouts(),
       tunnels: host.tunnels,
@@ -116,8 +122,12 @@ class Upgrade {
       onOpen: () => counters.openWebSockets++,
       onClose: () => counters.openWebSockets--,
       detailsAllowed: () => this.detailsAllowed(),
+      clientKey: clientKey(client),
+      stickyTag: stickyTagOf(req.headers.cookie),
+      secure: this.secure,
+      chose: (upstream: Upstream) => (this.upstream = upstream),
     };
-    const headers = host.headersFor(req, peer, { target, secure: this.secure, h2: false, upstreamSet, client: loggedClient(req, peer, route.trusted) }, route);
+    const headers = host.headersFor(req, peer, { target, secure: this.secure, h2: false, upstreamSet, client }, route);
     if ((req.headers.upgrade ?? '').trim().toLowerCase() !== 'websocket') {
       // Node hands every Upgrade request here, body unread; one with a body cannot be relayed.
       if (hasBody(req.headers)) {
@@ -157,7 +167,7 @@ class Upgrade {
         bytes,
         durationMs: Math.round((performance.now() - this.started) * 100) / 100,
         routeId: this.route?.id ?? null,
-        upstream: this.route?.upstream.address ?? null,
+        upstream: this.upstream?.address ?? null,
         error: failure?.code ?? null,
         detail: failure?.detail ?? null,
         rule: failure?.refusal?.rule ?? this.passed?.rule ?? null,

@@ -1,6 +1,7 @@
 // WebSocket upgrades. Only `Upgrade: websocket` is tunnelled, and only after the upstream answers
 // 101: until then the client gets whatever the upstream said (a 403 stays a 403). Once tunnelled,
 // bytes flow both ways untouched until either side closes or both stay silent for websocketIdleMs.
+// Before the 101, a failed upstream hands the upgrade to the next, as a request's retry does.
 import { STATUS_CODES } from 'node:http';
 import { finished, type Duplex } from 'node:stream';
 import type { Dispatcher } from 'undici';
@@ -9,7 +10,12 @@ import { acceptsHtml, rawErrorResponse, renderErrorPage } from './error-page.js'
 import { ProxyError, upstreamFailure } from './errors.js';
 import type { PassiveHealth } from '../upstreams/health-view.js';
 import { downstreamHeaders } from './request-head.js';
-import type { ProvisionedRoute } from './route-table.js';
+import type { ProvisionedRoute, RouteUpstream } from './route-table.js';
+import { appendSetCookie, stickyCookie, stripStickyCookie } from './sticky-cookie.js';
+import type { PickRequest } from '../upstreams/balancer.js';
+import { busyError, gatedDispatch } from '../upstreams/gate.js';
+import type { Upstream } from '../upstreams/registry.js';
+import { retryable, withTriedCount } from '../upstreams/retry.js';
 
 type Controller = Parameters<NonNullable<Dispatcher.DispatchHandler['onResponseStart']>>[0];
 
@@ -25,6 +31,14 @@ export interface TunnelDeps {
   onClose(): void;
   /** The client may see a failure's detail on the error page (proxy.errorDetails). */
   detailsAllowed(): boolean;
+  /** The client's key (access/client-key.ts), for the gate and the balancer. */
+  clientKey: string;
+  /** The sticky cookie's tag the request carried, or null. */
+  stickyTag: string | null;
+  /** Arrived over HTTPS (the sticky cookie is then Secure). */
+  secure: boolean;
+  /** Told the upstream of each attempt (the log names the last). */
+  chose(upstream: Upstream): void;
 }
 
 /**
@@ -78,35 +92,36 @@ function splice(client: Duplex, upstream: Duplex, idleMs: number, onClose: () =>
   upstream.pipe(client);
 }
 
+/** One attempt of an upgrade (or of a relayed request) on one upstream. */
 class UpgradeHandler implements Dispatcher.DispatchHandler {
   private bytesOut = 0;
   private responded = false;
   private status = 0;
 
   constructor(
-    private readonly client: Duplex,
-    private readonly head: Buffer,
-    private readonly route: ProvisionedRoute,
-    private readonly accept: string | undefined,
-    private readonly deps: TunnelDeps,
+    private readonly attempts: UpgradeAttempts,
+    private readonly upstream: Upstream,
+    /** sticky_cookie: the tag to pin the client to, when this pick set one. */
+    private readonly stickyTag: string | null,
   ) {}
 
   onRequestStart(controller: Controller): void {
-    if (this.client.destroyed) controller.abort(new Error('client closed the connection'));
-    else this.client.once('close', () => controller.abort(new Error('client closed the connection')));
+    const { client } = this.attempts;
+    if (client.destroyed) controller.abort(new Error('client closed the connection'));
+    else client.once('close', () => controller.abort(new Error('client closed the connection')));
   }
 
   onRequestUpgrade(_controller: Controller, statusCode: number, headers: Record<string, string | string[] | undefined>, upstream: Duplex): void {
-    const { client, deps } = this;
+    const { client, deps, route } = this.attempts;
     this.responded = true;
-    deps.health.answered(this.route.id, this.route.upstream.address, statusCode);
+    deps.health.answered(route.id, this.upstream.address, statusCode);
     if (client.destroyed) {
       upstream.destroy();
       deps.done(499, 0, null);
       return;
     }
-    client.write(headLines(statusCode, 'Switching Protocols', headers));
-    if (this.head.length > 0) upstream.write(this.head);
+    client.write(headLines(statusCode, 'Switching Protocols', this.withStickyCookie(headers)));
+    if (this.attempts.head.length > 0) upstream.write(this.attempts.head);
     deps.tunnels.add(client);
     deps.onOpen();
     let bytes = 0;
@@ -121,29 +136,29 @@ class UpgradeHandler implements Dispatcher.DispatchHandler {
   // A plain answer (the upstream declined the upgrade, or none was asked): relay it, then close.
   onResponseStart(_controller: Controller, statusCode: number, headers: Record<string, string | string[] | undefined>, statusMessage?: string): void {
     if (statusCode < 200) return;
+    const { client, deps, route } = this.attempts;
     this.responded = true;
     this.status = statusCode;
-    this.deps.health.answered(this.route.id, this.route.upstream.address, statusCode);
+    deps.health.answered(route.id, this.upstream.address, statusCode);
     // The body is relayed decoded and close-delimited, so chunked framing and keep-alive go.
-    const out: Record<string, string | string[]> = { ...downstreamHeaders(headers), connection: 'close' };
-    this.client.write(headLines(statusCode, statusMessage || STATUS_CODES[statusCode] || '', out));
+    const out: Record<string, string | string[]> = { ...downstreamHeaders(this.withStickyCookie(headers)), connection: 'close' };
+    client.write(headLines(statusCode, statusMessage || STATUS_CODES[statusCode] || '', out));
   }
 
   onResponseData(_controller: Controller, chunk: Buffer): void {
     this.bytesOut += chunk.length;
-    this.client.write(chunk);
+    this.attempts.client.write(chunk);
   }
 
   onResponseEnd(): void {
-    this.client.end();
-    this.deps.done(this.status, this.bytesOut, null);
+    this.attempts.client.end();
+    this.attempts.deps.done(this.status, this.bytesOut, null);
   }
 
   onResponseError(_controller: Controller, error: Error): void {
-    const { client, route, deps } = this;
-    const { upstreamConnectMs: connectMs, upstreamHeadersMs: headersMs } = deps.timeouts;
-    const failure = upstreamFailure(error, route.title, route.upstream.address, { connectMs, headersMs });
+    const { client, deps, route } = this.attempts;
     if (this.responded) {
+      const failure = this.attempts.failure(error, this.upstream.address);
       client.destroy();
       deps.done(this.status || 502, this.bytesOut, new ProxyError('upstream_reset', failure.detail));
       return;
@@ -152,9 +167,94 @@ class UpgradeHandler implements Dispatcher.DispatchHandler {
       deps.done(499, 0, null);
       return;
     }
-    deps.health.failed(route.id, route.upstream.address, error);
-    refuseUpgrade(client, failure, { route: route.title, accept: this.accept, details: deps.detailsAllowed() });
-    deps.done(failure.status, 0, failure);
+    deps.health.failed(route.id, this.upstream.address, error);
+    this.attempts.failed(error);
+  }
+
+  private withStickyCookie(headers: Record<string, string | string[] | undefined>): Record<string, string | string[] | undefined> {
+    if (this.stickyTag === null) return headers;
+    const out = { ...headers } as Record<string, string | string[]>;
+    appendSetCookie(out, stickyCookie(this.stickyTag, this.attempts.deps.secure));
+    return out;
+  }
+}
+
+/** What an upgrade (or a relayed request) asks upstream. */
+interface UpgradeRequest {
+  method: string;
+  path: string;
+  headers: string[];
+  accept: string | undefined;
+  /** 'websocket' for a tunnel; null for a plain request relayed over the raw socket. */
+  upgrade: 'websocket' | null;
+}
+
+/**
+ * An upgrade's attempts, each on another of the route's upstreams: a failure before any answer
+ * (upstreams/retry.ts: the connection not made, or closed before the 101 for this GET) moves on to
+ * the next within the route's budget; the client sees nothing until a 101 or a final refusal.
+ */
+class UpgradeAttempts {
+  private readonly tried = new Set<RouteUpstream>();
+  private readonly pickRequest: PickRequest;
+  private lastUpstream: Upstream | null = null;
+
+  constructor(
+    readonly client: Duplex,
+    readonly head: Buffer,
+    readonly route: ProvisionedRoute,
+    private readonly request: UpgradeRequest,
+    readonly deps: TunnelDeps,
+  ) {
+    this.pickRequest = { clientKey: deps.clientKey, stickyTag: route.balancing.policy === 'sticky_cookie' ? deps.stickyTag : null };
+    stripStickyCookie(request.headers);
+  }
+
+  attempt(lastError: unknown = null): void {
+    const { client, route, deps, request } = this;
+    if (client.destroyed) return deps.done(499, 0, null);
+    const picked = this.tried.size < route.balancing.tries ? route.balancer.pick(this.pickRequest, this.tried) : null;
+    if (picked === null) {
+      if (this.tried.size > 0) return this.refuse(this.finalFailure(lastError));
+      return this.refuse(new ProxyError('no_upstream', `Every upstream of ${route.title} is drained (taken out for maintenance). Put one back on the route's page.`, { rule: 'every upstream drained', headers: { 'retry-after': '30' } }));
+    }
+    this.tried.add(picked.choice);
+    const upstream = (this.lastUpstream = picked.choice.upstream);
+    deps.chose(upstream);
+    const { upstreamHeadersMs, upstreamBodyIdleMs } = deps.timeouts;
+    const options: Dispatcher.DispatchOptions = {
+      path: request.path,
+      method: request.method as Dispatcher.HttpMethod,
+      headers: request.headers,
+      body: null,
+      headersTimeout: upstreamHeadersMs,
+      bodyTimeout: request.upgrade ? upstreamHeadersMs : upstreamBodyIdleMs,
+      ...(request.upgrade ? { upgrade: request.upgrade } : {}),
+    };
+    gatedDispatch(upstream, deps.clientKey, options, new UpgradeHandler(this, upstream, picked.setStickyTag), (_waitedMs, refusal) => this.refuse(busyError(refusal)));
+  }
+
+  /** An attempt failed before any answer: the next upstream, or the route's error page. */
+  failed(error: unknown): void {
+    if (retryable(error, { method: this.request.method, bodyPulled: false, answered: false })) return this.attempt(error);
+    this.refuse(this.finalFailure(error));
+  }
+
+  failure(error: unknown, address: string): ProxyError {
+    const { upstreamConnectMs: connectMs, upstreamHeadersMs: headersMs } = this.deps.timeouts;
+    return upstreamFailure(error, this.route.title, address, { connectMs, headersMs });
+  }
+
+  private finalFailure(error: unknown): ProxyError {
+    const failure = this.failure(error, this.lastUpstream?.address ?? '');
+    if (this.tried.size < 2) return failure;
+    return new ProxyError(failure.code, withTriedCount(failure.detail, this.tried.size));
+  }
+
+  private refuse(failure: ProxyError): void {
+    if (this.client.destroyed) return this.deps.done(499, 0, null);
+    refuseUpgrade(this.client, failure, { route: this.route.title, accept: this.request.accept, details: this.deps.detailsAllowed() });
+    this.deps.done(failure.status, 0, failure);
   }
 }
 
@@ -170,20 +270,10 @@ export function relayIgnoringUpgrade(
   request: { method: string; path: string; headers: string[]; accept: string | undefined },
   deps: TunnelDeps,
 ): void {
-  route.upstream.pool.dispatch(
-    {
-      path: request.path,
-      method: request.method as Dispatcher.HttpMethod,
-      headers: request.headers,
-      body: null,
-      headersTimeout: deps.timeouts.upstreamHeadersMs,
-      bodyTimeout: deps.timeouts.upstreamBodyIdleMs,
-    },
-    new UpgradeHandler(client, Buffer.alloc(0), route, request.accept, deps),
-  );
+  new UpgradeAttempts(client, Buffer.alloc(0), route, { ...request, upgrade: null }, deps).attempt();
 }
 
-/** Asks the route's upstream for a WebSocket upgrade on behalf of `client`. */
+/** Asks one of the route's upstreams for a WebSocket upgrade on behalf of `client`. */
 export function tunnelWebSocket(
   client: Duplex,
   head: Buffer,
@@ -191,15 +281,5 @@ export function tunnelWebSocket(
   request: { path: string; headers: string[]; accept: string | undefined },
   deps: TunnelDeps,
 ): void {
-  route.upstream.pool.dispatch(
-    {
-      path: request.path,
-      method: 'GET',
-      headers: request.headers,
-      upgrade: 'websocket',
-      headersTimeout: deps.timeouts.upstreamHeadersMs,
-      bodyTimeout: deps.timeouts.upstreamHeadersMs,
-    },
-    new UpgradeHandler(client, head, route, request.accept, deps),
-  );
+  new UpgradeAttempts(client, head, route, { ...request, method: 'GET', upgrade: 'websocket' }, deps).attempt();
 }

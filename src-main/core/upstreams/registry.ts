@@ -8,6 +8,7 @@ import type { Pool } from 'undici';
 import PoolClass from 'undici/lib/dispatcher/pool.js';
 import { defaultUpstreamLimits, type UpstreamLimits } from '../../../shared/upstreams.js';
 import { UpstreamGate } from './gate.js';
+import { continueSkippingConnector } from './skip-continue.js';
 
 export interface UpstreamOptions {
   /** `http://host:port` or `https://host:port`, as stored on the route. */
@@ -81,10 +82,11 @@ export class UpstreamRegistry {
         // and its wait limit), nor opens a connection the gate did not grant.
         connections: this.limits.connections,
         pipelining: 1,
-        connect: {
+        // undici's connector, made to skip an unsolicited 100 Continue (skip-continue.ts says why).
+        connect: continueSkippingConnector({
           timeout: options.connectTimeoutMs,
           rejectUnauthorized: !(options.insecureTls && url.protocol === 'https:'),
-        },
+        }),
       });
       // A pool error surfaces on the request that hit it; this keeps a stray one from crashing us.
       pool.on('connectionError', () => {});
