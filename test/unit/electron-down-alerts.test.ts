@@ -59,8 +59,6 @@ function health(routeId: string, state: RouteHealth['state'], upstream = '10.33.
       state === 'down'
         ? { code: 'upstream_refused', message: `${routeId} at ${upstream} refused the connection.`, fix: 'Is it running?' }
         : null,
-    failedOver: false,
-    upstreams: [],
   };
 }
 
