@@ -35,6 +35,7 @@ import { packageVersion } from './package-root.js';
 import { AccessLog } from './proxy/access-log.js';
 import { ProxyEngine } from './proxy/engine.js';
 import { UpstreamHealth } from './upstreams/health.js';
+import { loadStickyKey } from './upstreams/sticky-key.js';
 import { SettingsStore } from './settings/store.js';
 
 /**
@@ -135,6 +136,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   let store: SettingsStore;
   let certificates: CertificateService;
   let access: AccessRuntime;
+  let stickyKey: Buffer;
   const ownNetworks = new OwnNetworks();
   // Announces what the Access page shows (a CrowdSec state change, a new ban), at most every 250 ms.
   const accessEvents = new TrailingThrottle(() => hub.emit({ type: 'access', data: access.overview() }), DISCOVERY_EVENT_INTERVAL_MS);
@@ -149,6 +151,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       settings: store.current.access,
       onChange: () => void (hub.wants('access') && accessEvents.request()),
     });
+    stickyKey = await loadStickyKey(options.dataDir);
   } catch (error) {
     await lock.release();
     throw error;
@@ -187,6 +190,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     ownNetworks,
     passesFor: access.passesFor,
     maxConnectionsPerClient: store.current.access.maxConnectionsPerClient,
+    stickyKey,
     publicPages: onboardingPages(() => certificates.ca.info, (req) => admin.linkFor(req.headers.host)),
   });
   access.clientAddress.useTrustedProxies(() => engine.trustedProxies);
