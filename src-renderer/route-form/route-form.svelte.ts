@@ -7,12 +7,34 @@ import { multiLabelLocalWarning, publishOnLanProblem, RouteInputSchema, type Rou
 import { asApiError, splitIssues, zodIssues } from '../app/errors.js';
 import { FieldErrors } from '../app/field-errors.svelte.js';
 import { lines } from '../format.js';
+import type { ActiveCheck, PassiveCheck, UpstreamPolicy } from '../../shared/upstreams.js';
+import {
+  balancingOf,
+  balancingValuesOf,
+  defaultHealthValues,
+  healthCheckOf,
+  healthValuesOf,
+  inSeconds,
+  upstreamRow,
+  upstreamRowsOf,
+  upstreamTargetsOf,
+  wholeNumber,
+  type HealthCheckValues,
+  type UpstreamRow,
+} from './upstream-values.js';
+import { BalancingSchema, HealthCheckSchema, MAX_UPSTREAMS } from '../../shared/upstreams.js';
 
 export interface RouteFormValues {
   title: string;
   /** One host name per line. */
   names: string;
-  upstream: string;
+  /** The servers, in order; at least one row. */
+  upstreams: UpstreamRow[];
+  /** Shown with two or more servers; kept (and sent) with one. */
+  policy: UpstreamPolicy;
+  /** Servers one request may be tried on, as typed. */
+  tries: string;
+  health: HealthCheckValues;
   enabled: boolean;
   websocket: boolean;
   insecureUpstreamTls: boolean;
@@ -51,11 +73,6 @@ export function limitsTextOf(access: RouteAccess): LimitsText {
   };
 }
 
-/** A typed whole number, or NaN (which the form reports in words). */
-function wholeNumber(text: string): number {
-  return /^\s*\d+\s*$/.test(text) ? Number(text) : Number.NaN;
-}
-
 /** Typed megabytes as bytes, or NaN. */
 function megabytes(text: string): number {
   return /^\s*\d+(\.\d+)?\s*$/.test(text) ? Math.round(Number(text) * BYTES_PER_MB) : Number.NaN;
@@ -83,7 +100,8 @@ export const emptyTrustedListMessage = 'add at least one IP address or CIDR rang
 export const routeFields = [
   'title',
   'names',
-  'upstream',
+  /** The list as a whole (too many servers); a row's own problems have fields of their own. */
+  'upstreams',
   'rewriteHost',
   'trustedProxies',
   'tls',
@@ -98,7 +116,29 @@ export const routeFields = [
   'accessLogin',
   'accessBody',
 ] as const;
-export type RouteField = (typeof routeFields)[number];
+/** A server row's address or weight: `upstreams.1.url`, as the schema's issue path names it. */
+export type UpstreamField = `upstreams.${number}.url` | `upstreams.${number}.weight`;
+export type HealthField = `healthCheck.active.${keyof ActiveCheck}` | `healthCheck.passive.${keyof PassiveCheck}`;
+export type RouteField = (typeof routeFields)[number] | UpstreamField | 'balancing.policy' | 'balancing.tries' | HealthField;
+
+const healthKeys = {
+  active: Object.keys(HealthCheckSchema.shape.active.unwrap().shape),
+  passive: Object.keys(HealthCheckSchema.shape.passive.unwrap().shape),
+};
+
+/** The field of an issue under `upstreams`, `balancing` or `healthCheck`; null when none. */
+function serverFieldOf(first: string, second: string, third: string): RouteField | null {
+  if (first === 'upstream') return 'upstreams.0.url'; // the one-server shorthand
+  if (first === 'upstreams') {
+    if (!/^\d+$/.test(second)) return 'upstreams';
+    return third === 'weight' ? `upstreams.${Number(second)}.weight` : `upstreams.${Number(second)}.url`;
+  }
+  if (first === 'balancing') return second === 'policy' || second === 'tries' ? `balancing.${second}` : null;
+  if (first === 'healthCheck' && (second === 'active' || second === 'passive') && healthKeys[second].includes(third)) {
+    return `healthCheck.${second}.${third}` as HealthField;
+  }
+  return null;
+}
 
 /** "Who can reach this" has a control per part; a problem of its own (exposure, say) is the section's. */
 const accessParts: Record<string, RouteField> = {
@@ -115,6 +155,7 @@ export function routeFieldOf(path: string): RouteField | null {
   // The certificate has its own control; every other tls problem belongs to the HTTPS choice.
   if (path === 'tls.certificateId') return 'tlsCertificate';
   const [first = '', second = '', third = ''] = path.split('.');
+  if (['upstream', 'upstreams', 'balancing', 'healthCheck'].includes(first)) return serverFieldOf(first, second, third);
   if (first === 'access') return accessParts[second] ?? accessParts[`${second}.${third}`] ?? 'access';
   return (routeFields as readonly string[]).includes(first) ? (first as RouteField) : null;
 }
@@ -142,7 +183,9 @@ export function emptyRouteValues(): RouteFormValues {
   return {
     title: '',
     names: '',
-    upstream: '',
+    upstreams: [upstreamRow()],
+    ...balancingValuesOf(undefined),
+    health: defaultHealthValues(),
     enabled: true,
     websocket: true,
     insecureUpstreamTls: false,
@@ -161,7 +204,9 @@ export function routeValuesOf(route: Route): RouteFormValues {
   return {
     title: route.title ?? '',
     names: route.names.join('\n'),
-    upstream: route.upstreams[0]?.url ?? '',
+    upstreams: upstreamRowsOf(route.upstreams),
+    ...balancingValuesOf(route.balancing),
+    health: healthValuesOf(route.healthCheck),
     enabled: route.enabled,
     websocket: route.websocket,
     insecureUpstreamTls: route.insecureUpstreamTls,
@@ -184,7 +229,9 @@ export function routeValuesFrom(input: RouteInput): RouteFormValues {
     ...defaults,
     title: input.title ?? '',
     names: input.names.join('\n'),
-    upstream: 'upstream' in input ? input.upstream : (input.upstreams[0]?.url ?? ''),
+    upstreams: upstreamRowsOf('upstream' in input ? [{ url: input.upstream }] : input.upstreams),
+    ...balancingValuesOf(input.balancing ? BalancingSchema.parse(input.balancing) : undefined),
+    health: healthValuesOf(HealthCheckSchema.parse(input.healthCheck ?? {})),
     enabled: input.enabled ?? defaults.enabled,
     websocket: input.websocket ?? defaults.websocket,
     insecureUpstreamTls: input.insecureUpstreamTls ?? defaults.insecureUpstreamTls,
@@ -221,7 +268,9 @@ export function routeInputFrom(values: RouteFormValues): RouteInput {
   return {
     ...(title ? { title } : {}),
     names: lines(values.names),
-    upstream: values.upstream,
+    upstreams: upstreamTargetsOf(values.upstreams),
+    balancing: balancingOf(values.policy, values.tries),
+    healthCheck: healthCheckOf(values.health),
     enabled: values.enabled,
     websocket: values.websocket,
     insecureUpstreamTls: values.insecureUpstreamTls,
@@ -253,7 +302,7 @@ type Check = { ok: true; input: RouteInput; errors: Partial<Record<RouteField, s
 function check(values: RouteFormValues): Check {
   const result = RouteInputSchema.safeParse(routeInputFrom(values));
   // Words for a limit that is not a number come first: the field shows its first issue.
-  const issues = [...limitTextIssues(values.limits), ...(result.success ? [] : zodIssues(result.error))];
+  const issues = [...limitTextIssues(values.limits), ...(result.success ? [] : zodIssues(result.error).map(inSeconds))];
   // The schema accepts [] (trust nobody); only the form knows that an empty box was meant as a list.
   if (values.trustedProxiesChoice === 'list' && lines(values.trustedProxies).length === 0) {
     issues.push({ path: 'trustedProxies', message: emptyTrustedListMessage });
@@ -304,6 +353,41 @@ export class RouteForm {
       .map((line) => (line.toLowerCase() === name.toLowerCase() ? replacement : line))
       .join('\n');
     this.fieldErrors.edited('names');
+  }
+
+  /** Two or more servers: only then are the policy and each server's flags worth showing. */
+  get severalServers(): boolean {
+    return this.values.upstreams.length > 1;
+  }
+
+  addServer(): void {
+    if (this.values.upstreams.length >= MAX_UPSTREAMS) return;
+    this.values.upstreams.push(upstreamRow());
+  }
+
+  /** Removes a row; the last one stays (a route needs a server), and is emptied instead. */
+  removeServer(index: number): void {
+    this.#serverRowsChanged();
+    if (this.values.upstreams.length === 1) this.values.upstreams[0] = upstreamRow();
+    else this.values.upstreams.splice(index, 1);
+  }
+
+  /** Moves a row up (-1) or down (+1): the order is the failover order. */
+  moveServer(index: number, by: -1 | 1): void {
+    const rows = this.values.upstreams;
+    const target = index + by;
+    if (target < 0 || target >= rows.length) return;
+    this.#serverRowsChanged();
+    [rows[index], rows[target]] = [rows[target]!, rows[index]!];
+  }
+
+  /** The server's verdicts are by row number: once rows move they name the wrong rows. */
+  #serverRowsChanged(): void {
+    for (let i = 0; i < this.values.upstreams.length; i += 1) {
+      this.fieldErrors.edited(`upstreams.${i}.url`);
+      this.fieldErrors.edited(`upstreams.${i}.weight`);
+    }
+    this.fieldErrors.edited('upstreams');
   }
 
   /**
