@@ -9,6 +9,7 @@ import { samplePresets } from '../../src-renderer/dev/fake-discovery.js';
 import { sampleRoute } from '../../src-renderer/dev/fake-gatehouse.js';
 import { freeLocalName, mapIt, nameLabel, presetFor, upstreamAddress, upstreamUrl } from '../../src-renderer/discovery/map-it.js';
 import { defaultRouteAccess } from '../../shared/access.js';
+import { defaultHealthCheck } from '../../shared/upstreams.js';
 
 const presets = samplePresets();
 
@@ -85,6 +86,7 @@ describe('mapIt', () => {
       title: 'Jellyfin',
       names: ['jellyfin.local'],
       upstream: 'http://10.33.0.4:8096',
+      healthCheck: defaultHealthCheck(),
       enabled: true,
       websocket: jellyfin.websocket,
       insecureUpstreamTls: false,
