@@ -57,11 +57,17 @@ export function sinceText(iso: string | null, now: Date): string | null {
   return `since ${date.toLocaleString(undefined, { day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit', hour12: false })}`;
 }
 
-/** "GET /identity: 200 in 12 ms", or why it failed: "GET /: answered 503, expected 200–499 (12 ms)". */
-export function lastCheckText(check: CheckResult | null): string {
+/**
+ * "GET /identity: 200 in 12 ms", or why it failed: "GET /: answered 503, expected 200–499 (12 ms)".
+ * `brief` when the reason is already shown above it: then only what it answered.
+ */
+export function lastCheckText(check: CheckResult | null, brief = false): string {
   if (!check) return 'Not checked yet';
-  if (check.passed) return `${check.check}: ${check.status ?? 'connected'} in ${duration(check.latencyMs)}`;
-  return `${check.check}: ${check.error ?? 'failed'} (${duration(check.latencyMs)})`;
+  // A number and its unit never part at the end of a line.
+  const took = duration(check.latencyMs).replace(' ', '\u00a0');
+  if (check.passed) return `${check.check}: ${check.status ?? 'connected'} in ${took}`;
+  if (brief) return `${check.check}: ${check.status ?? 'no answer'} in ${took}`;
+  return `${check.check}: ${check.error ?? 'failed'} (${took})`;
 }
 
 /** "123 served · 2 in flight". */
