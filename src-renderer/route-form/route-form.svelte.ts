@@ -7,7 +7,7 @@ import { multiLabelLocalWarning, publishOnLanProblem, RouteInputSchema, type Rou
 import { asApiError, splitIssues, zodIssues } from '../app/errors.js';
 import { FieldErrors } from '../app/field-errors.svelte.js';
 import { lines } from '../format.js';
-import type { ActiveCheck, PassiveCheck, UpstreamPolicy } from '../../shared/upstreams.js';
+import { routeFieldOf, type RouteField } from './field-paths.js';
 import {
   balancingOf,
   balancingValuesOf,
@@ -22,7 +22,7 @@ import {
   type HealthCheckValues,
   type UpstreamRow,
 } from './upstream-values.js';
-import { BalancingSchema, HealthCheckSchema, MAX_UPSTREAMS } from '../../shared/upstreams.js';
+import { BalancingSchema, HealthCheckSchema, MAX_UPSTREAMS, type UpstreamPolicy } from '../../shared/upstreams.js';
 
 export interface RouteFormValues {
   title: string;
@@ -97,68 +97,7 @@ export type TrustedProxiesChoice = 'global' | 'nobody' | 'list';
 /** Shown when "Only these addresses" is chosen with an empty box: saving it would mean "trust nobody". */
 export const emptyTrustedListMessage = 'add at least one IP address or CIDR range, or choose another option';
 
-export const routeFields = [
-  'title',
-  'names',
-  /** The list as a whole (too many servers); a row's own problems have fields of their own. */
-  'upstreams',
-  'rewriteHost',
-  'trustedProxies',
-  'tls',
-  'tlsCertificate',
-  'publishOnLan',
-  'app',
-  'access',
-  'accessLists',
-  'accessCountries',
-  'accessSignIn',
-  'accessRequests',
-  'accessLogin',
-  'accessBody',
-] as const;
-/** A server row's address or weight: `upstreams.1.url`, as the schema's issue path names it. */
-export type UpstreamField = `upstreams.${number}.url` | `upstreams.${number}.weight`;
-export type HealthField = `healthCheck.active.${keyof ActiveCheck}` | `healthCheck.passive.${keyof PassiveCheck}`;
-export type RouteField = (typeof routeFields)[number] | UpstreamField | 'balancing.policy' | 'balancing.tries' | HealthField;
-
-const healthKeys = {
-  active: Object.keys(HealthCheckSchema.shape.active.unwrap().shape),
-  passive: Object.keys(HealthCheckSchema.shape.passive.unwrap().shape),
-};
-
-/** The field of an issue under `upstreams`, `balancing` or `healthCheck`; null when none. */
-function serverFieldOf(first: string, second: string, third: string): RouteField | null {
-  if (first === 'upstream') return 'upstreams.0.url'; // the one-server shorthand
-  if (first === 'upstreams') {
-    if (!/^\d+$/.test(second)) return 'upstreams';
-    return third === 'weight' ? `upstreams.${Number(second)}.weight` : `upstreams.${Number(second)}.url`;
-  }
-  if (first === 'balancing') return second === 'policy' || second === 'tries' ? `balancing.${second}` : null;
-  if (first === 'healthCheck' && (second === 'active' || second === 'passive') && healthKeys[second].includes(third)) {
-    return `healthCheck.${second}.${third}` as HealthField;
-  }
-  return null;
-}
-
-/** "Who can reach this" has a control per part; a problem of its own (exposure, say) is the section's. */
-const accessParts: Record<string, RouteField> = {
-  lists: 'accessLists',
-  countries: 'accessCountries',
-  signIn: 'accessSignIn',
-  'limits.requestsPerMinute': 'accessRequests',
-  'limits.loginPerMinute': 'accessLogin',
-  'limits.maxBodyBytes': 'accessBody',
-};
-
-/** The field a dotted issue path ("names.1") belongs to, or null (shown in the alert instead). */
-export function routeFieldOf(path: string): RouteField | null {
-  // The certificate has its own control; every other tls problem belongs to the HTTPS choice.
-  if (path === 'tls.certificateId') return 'tlsCertificate';
-  const [first = '', second = '', third = ''] = path.split('.');
-  if (['upstream', 'upstreams', 'balancing', 'healthCheck'].includes(first)) return serverFieldOf(first, second, third);
-  if (first === 'access') return accessParts[second] ?? accessParts[`${second}.${third}`] ?? 'access';
-  return (routeFields as readonly string[]).includes(first) ? (first as RouteField) : null;
-}
+export { routeFieldOf, routeFields, type HealthField, type RouteField, type UpstreamField } from './field-paths.js';
 
 /** A new route gets a certificate from the local CA: HTTPS unless the person says otherwise. */
 export function defaultRouteTls(): RouteTls {

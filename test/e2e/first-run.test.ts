@@ -85,7 +85,7 @@ describe('first run in the browser', { skip: browserMissing() }, () => {
       await routeRow(page, 'Home Assistant').waitFor();
       const routes = await listRoutes(serve);
       assert.deepEqual(
-        routes.map((route) => ({ title: route.title, names: route.names, upstream: route.upstream })),
+        routes.map((route) => ({ title: route.title, names: route.names, upstream: route.upstreams[0]?.url })),
         [{ title: 'Home Assistant', names: ['ha.home.arpa'], upstream: upstream.url }],
       );
       assert.equal((await apiJson<GeneralSettings>(serve, '/api/settings')).app.onboarded, true);

@@ -150,7 +150,7 @@ describe('route form input', { skip: browserMissing() }, () => {
       await heading(page, 'Dashboard').waitFor();
       await routeRow(page, 'Keys').waitFor();
       const saved = (await listRoutes(serve)).find((route) => route.title === 'Keys');
-      assert.deepEqual({ names: saved?.names, upstream: saved?.upstream }, { names: ['keys.home.arpa'], upstream: upstream.url });
+      assert.deepEqual({ names: saved?.names, upstream: saved?.upstreams[0]?.url }, { names: ['keys.home.arpa'], upstream: upstream.url });
     } finally {
       await close();
     }

@@ -83,7 +83,7 @@ describe('routes in the browser', { skip: browserMissing() }, () => {
       const [route] = await listRoutes(serve);
       assert.ok(route, 'the admin API lists the new route');
       assert.deepEqual(
-        { title: route.title, names: route.names, upstream: route.upstream, enabled: route.enabled, websocket: route.websocket },
+        { title: route.title, names: route.names, upstream: route.upstreams[0]?.url, enabled: route.enabled, websocket: route.websocket },
         { title: 'Jellyfin', names: ['jellyfin.home.arpa', 'media.home.arpa'], upstream: first.url, enabled: true, websocket: true },
       );
 
@@ -136,7 +136,7 @@ describe('routes in the browser', { skip: browserMissing() }, () => {
       await waitForText(routeRow(page, 'Wiki'), second.address);
 
       const saved = (await listRoutes(serve)).find((r) => r.id === route.id);
-      assert.equal(saved?.upstream, second.url, 'the same route (same id) now points at the second server');
+      assert.deepEqual(saved?.upstreams.map((target) => target.url), [second.url], 'the same route (same id) now points at the second server only');
       assert.equal(await answeredBy(port, 'wiki.home.arpa'), 'second');
     } finally {
       await close();
@@ -166,7 +166,7 @@ describe('routes in the browser', { skip: browserMissing() }, () => {
       await page.getByRole('status').filter({ hasText: 'Route deleted' }).getByRole('button', { name: 'Undo', exact: true }).click();
       await row.waitFor();
       const restored = (await listRoutes(serve)).find((r) => r.names.includes('photos.home.arpa'));
-      assert.deepEqual({ title: restored?.title, upstream: restored?.upstream }, { title: 'Photos', upstream: first.url });
+      assert.deepEqual({ title: restored?.title, upstream: restored?.upstreams[0]?.url }, { title: 'Photos', upstream: first.url });
       assert.equal(await answeredBy(port, 'photos.home.arpa'), 'first');
     } finally {
       await close();
