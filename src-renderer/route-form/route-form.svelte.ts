@@ -202,7 +202,7 @@ function trustedProxiesOf(values: RouteFormValues): string[] | null {
 }
 
 /** What the form's values mean as API input: empty optional fields are left out or null. */
-export function routeInputFrom(values: RouteFormValues): RouteInput {
+export function routeInputFrom(values: RouteFormValues): Extract<RouteInput, { upstreams: unknown }> {
   const title = values.title.trim();
   return {
     ...(title ? { title } : {}),

@@ -70,7 +70,7 @@ describe('AppState', () => {
 
     fake.emit('status', { ...fake.status, state: 'failed', problem: { code: 'port_in_use', message: 'Port 80 is in use.', fix: 'Stop the other server.' } });
     fake.emit('routes', [proxmox]);
-    fake.emit('health', [{ routeId: 'route-b', upstream: '10.33.0.9:8006', state: 'down', since: null, checkedAt: null, problem: { code: 'refused', message: 'refused' } }]);
+    fake.emit('health', [{ routeId: 'route-b', upstream: '10.33.0.9:8006', state: 'down', since: null, checkedAt: null, problem: { code: 'refused', message: 'refused' }, failedOver: false, upstreams: [] }]);
     fake.emit('settings', { ...fake.settings, app: { startAtLogin: false, onboarded: true } });
 
     assert.equal(app.status?.state, 'failed');

@@ -3,13 +3,16 @@
 // here; and the result is a route the shared schema accepts as it stands.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { hostnameProblem, publishOnLanProblem, RouteInputSchema } from '../../shared/model.js';
+import { hostnameProblem, publishOnLanProblem, RouteInputSchema, type RouteInput } from '../../shared/model.js';
 import type { DiscoveredService, Identification, ProbedPort } from '../../shared/status.js';
 import { samplePresets } from '../../src-renderer/dev/fake-discovery.js';
 import { sampleRoute } from '../../src-renderer/dev/fake-gatehouse.js';
 import { freeLocalName, mapIt, nameLabel, presetFor, upstreamAddress, upstreamUrl } from '../../src-renderer/discovery/map-it.js';
 import { defaultRouteAccess } from '../../shared/access.js';
 import { defaultHealthCheck } from '../../shared/upstreams.js';
+
+/** The one server Map it proposes, however the input names it. */
+const upstreamOf = (route: RouteInput) => ('upstream' in route ? route.upstream : route.upstreams[0]?.url);
 
 const presets = samplePresets();
 
@@ -111,7 +114,7 @@ describe('mapIt', () => {
     const { route } = mapIt({ kind: 'service', service: pve }, { presets, routes: [] });
     assert.equal(route.title, 'Proxmox VE');
     assert.deepEqual(route.names, ['pve.local']);
-    assert.equal(route.upstream, 'https://10.33.0.9:8006');
+    assert.equal(upstreamOf(route), 'https://10.33.0.9:8006');
     assert.equal(route.insecureUpstreamTls, true);
   });
 
@@ -120,14 +123,14 @@ describe('mapIt', () => {
     const plain = mapIt({ kind: 'service', service: tv }, { presets, routes: [] });
     assert.equal(plain.route.title, 'Living Room TV');
     assert.deepEqual(plain.route.names, ['living-room-tv.local']);
-    assert.equal(plain.route.upstream, 'http://10.33.0.31:8009');
+    assert.equal(upstreamOf(plain.route), 'http://10.33.0.31:8009');
     assert.equal(plain.route.websocket, true, 'the form’s default without a preset');
     assert.equal(plain.route.insecureUpstreamTls, false);
     assert.deepEqual(plain.evidence, []);
     assert.equal(plain.origin, 'Living Room TV at 10.33.0.31:8009');
 
     const secure = mapIt({ kind: 'service', service: { ...tv, types: ['_https._tcp'] } }, { presets, routes: [] });
-    assert.equal(secure.route.upstream, 'https://10.33.0.31:8009');
+    assert.equal(upstreamOf(secure.route), 'https://10.33.0.31:8009');
     assert.equal(secure.route.insecureUpstreamTls, true, 'a LAN HTTPS service without a preset is accepted unchecked');
   });
 
@@ -159,13 +162,13 @@ describe('mapIt', () => {
     const { route, origin } = mapIt({ kind: 'probe', address: '2001:db8::4', port: probed({ port: 9443, scheme: 'https', identification: null }) }, { presets, routes: [] });
     assert.equal(route.title, undefined, 'no title: the form shows the name');
     assert.deepEqual(route.names, ['service-9443.local']);
-    assert.equal(route.upstream, 'https://[2001:db8::4]:9443');
+    assert.equal(upstreamOf(route), 'https://[2001:db8::4]:9443');
     assert.equal(origin, 'the service at [2001:db8::4]:9443');
     assert.ok(RouteInputSchema.safeParse(route).success);
   });
 
   it('a service known only by link-local IPv6 addresses is reached by its host name', () => {
     const { route } = mapIt({ kind: 'service', service: service({ addresses: ['fe80::1'] }) }, { presets, routes: [] });
-    assert.equal(route.upstream, 'http://homeassistant.local:8123');
+    assert.equal(upstreamOf(route), 'http://homeassistant.local:8123');
   });
 });
