@@ -50,7 +50,7 @@ const nestedFields: Record<string, SettingsField> = {
 /** What the form says, in seconds, when the schema refuses a time it takes in milliseconds. */
 const secondsMessages: Partial<Record<SettingsField, string>> = {
   upstreamWaitS: `enter seconds from 0 to ${(UpstreamLimitsSchema.shape.waitMs.maxValue ?? 0) / 1000}, such as 10`,
-  bodyIdleS: 'enter a whole number of seconds, such as 60 (0 = never)',
+  bodyIdleS: 'enter seconds, such as 60 (0 = never)',
 };
 
 /** "proxy.httpPort", "proxy.trustedProxies.2", "admin.allowedHosts.0" and "lan.mdns" name form fields; anything else goes to the alert. */
