@@ -4,7 +4,7 @@
 // controllers talk to the API.
 import type { ApiClient, ApiError } from '../../shared/api.js';
 import type { GeneralSettings, Route, RouteInput, SettingsPatch } from '../../shared/model.js';
-import type { AppInfo, ProxyStatus, RouteHealth } from '../../shared/status.js';
+import type { AppInfo, FailoverEvent, ProxyStatus, RouteHealth } from '../../shared/status.js';
 import type { RouteDraft } from '../discovery/map-it.js';
 import { routeLabel } from '../format.js';
 import { asApiError } from './errors.js';
@@ -18,6 +18,18 @@ type LiveKey = 'status' | 'routes' | 'health' | 'settings';
 export function routeInputOf(route: Route): RouteInput {
   const { id: _id, title, ...fields } = route;
   return title === undefined ? fields : { title, ...fields };
+}
+
+/** The notice for a failover event: what changed, and why. */
+export function failoverMessage(event: FailoverEvent): string {
+  switch (event.kind) {
+    case 'failed_over':
+      return `${event.title} failed over${event.from ? ` from ${event.from}` : ''} to ${event.to}: ${event.reason}`;
+    case 'recovered':
+      return `${event.title} is back on ${event.to ?? 'its first server'}`;
+    case 'no_upstream':
+      return `${event.title} has no server available: ${event.reason}`;
+  }
 }
 
 export class AppState {
@@ -67,6 +79,8 @@ export class AppState {
       this.api.on('routes', (routes) => this.#fromEvent('routes', () => (this.routes = routes))),
       this.api.on('health', (health) => this.#fromEvent('health', () => (this.health = health))),
       this.api.on('settings', (settings) => this.#fromEvent('settings', () => (this.settings = settings))),
+      // A failover is news wherever the person is: a brief notice (the dashboard shows the detail).
+      this.api.on('failover', (event) => this.notices.announce(failoverMessage(event))),
     ];
     void this.reload();
     return () => stops.forEach((stop) => stop());

@@ -11,6 +11,8 @@ import { ApiError } from '../../shared/api.js';
 import type { GatehouseBridge } from '../../src-main/electron/bridge.js';
 import { sampleServices } from './fake-discovery.js';
 import { FakeGatehouse, sampleLogEntry, sampleRoute } from './fake-gatehouse.js';
+import { presetHealthCheck } from '../route-form/upstream-values.js';
+import type { UpstreamHealth } from '../../shared/status.js';
 
 const scenario = new URLSearchParams(location.search).get('scenario') ?? 'busy';
 
@@ -33,6 +35,20 @@ const routes = [
     tls: { mode: 'local', certificateId: null, redirectHttp: false, hsts: false },
   }),
   sampleRoute({ id: 'route-c', names: ['grafana.home.arpa'], upstream: 'http://10.33.0.12:3000', enabled: false }),
+  // Several servers: the first down (its check fails), the second serving, the third drained for
+  // maintenance, a backup standing by: every state the dashboard can show for a server.
+  sampleRoute({
+    id: 'route-d',
+    title: 'Home Assistant',
+    names: ['ha.home.arpa'],
+    upstreams: [
+      { url: 'http://10.33.0.21:8123', weight: 1, backup: false, drained: false },
+      { url: 'http://10.33.0.22:8123', weight: 1, backup: false, drained: false },
+      { url: 'http://10.33.0.23:8123', weight: 1, backup: false, drained: true },
+      { url: 'http://10.33.0.24:8123', weight: 1, backup: true, drained: false },
+    ],
+    healthCheck: presetHealthCheck({ path: '/manifest.json', statusFrom: 200, statusTo: 299, bodyContains: null }),
+  }),
 ];
 
 function logEntries() {
@@ -93,6 +109,7 @@ if (scenario !== 'first-run' && scenario !== 'empty') {
       failedOver: false,
       upstreams: [one('https://10.33.0.9:8006', '10.33.0.9:8006', 'down', refused)],
     },
+    haHealth(),
   ];
 }
 
@@ -133,6 +150,52 @@ if (scenario === 'busy' || scenario === 'crowdsec-down') {
     privateKeyPem: '-----BEGIN PRIVATE KEY-----\n-----END PRIVATE KEY-----',
   });
   fake.certificates.pending.add('route-b');
+}
+
+/** Home Assistant's four servers, as the health report describes them. */
+function haHealth() {
+  const minutesAgo = (minutes: number) => new Date(Date.now() - minutes * 60_000).toISOString();
+  const passed = (latencyMs: number) => ({ at: minutesAgo(0), passed: true, check: 'GET /manifest.json', status: 200, bodyExcerpt: '{"name":"Home Assistant","short_name":"Assistant","start_url":"/?homescreen=1"', error: null, latencyMs });
+  const server = (n: number, fields: Partial<UpstreamHealth>): UpstreamHealth => ({
+    url: `http://10.33.0.2${n}:8123`,
+    address: `10.33.0.2${n}:8123`,
+    state: 'up',
+    since: minutesAgo(90),
+    lastCheck: passed(9 + n),
+    coolingUntil: null,
+    passiveFailures: 0,
+    problem: null,
+    drained: false,
+    backup: false,
+    weight: 1,
+    available: true,
+    served: 0,
+    inFlight: 0,
+    ...fields,
+  });
+  const failed = 'answered 503, expected 200–299';
+  return {
+    routeId: 'route-d',
+    upstream: '10.33.0.22:8123',
+    state: 'up' as const,
+    since: minutesAgo(90),
+    checkedAt: minutesAgo(0),
+    problem: null,
+    failedOver: true,
+    upstreams: [
+      server(1, {
+        state: 'down',
+        since: minutesAgo(4),
+        available: false,
+        served: 5120,
+        problem: { code: 'check_failed', message: `10.33.0.21:8123 ${failed} to GET /manifest.json` },
+        lastCheck: { at: minutesAgo(0), passed: false, check: 'GET /manifest.json', status: 503, bodyExcerpt: '<html><head><title>503 Service Unavailable</title></head><body>Home Assistant is starting…', error: failed, latencyMs: 4 },
+      }),
+      server(2, { served: 1834, inFlight: 3 }),
+      server(3, { drained: true, available: false, served: 2210, inFlight: 1 }),
+      server(4, { backup: true }),
+    ],
+  };
 }
 
 const bridge: GatehouseBridge = {

@@ -20,10 +20,11 @@ export function samplePresets(): AppPreset[] {
   });
   return [
     preset({ id: 'jellyfin', app: 'Jellyfin', suggestedName: 'jellyfin', defaultPorts: [8096, 8920], websocket: true, largeUploads: true, source: source('jellyfin/jellyfin') }),
-    preset({ id: 'home-assistant', app: 'Home Assistant', suggestedName: 'homeassistant', defaultPorts: [8123], websocket: true, notes: 'Home Assistant refuses proxied requests until this machine is listed under http: trusted_proxies in its configuration.yaml.', source: source('home-assistant/core') }),
+    preset({ id: 'home-assistant', app: 'Home Assistant', suggestedName: 'homeassistant', defaultPorts: [8123], websocket: true, healthCheck: { path: '/manifest.json', statusFrom: 200, statusTo: 299, bodyContains: null }, notes: 'Home Assistant refuses proxied requests until this machine is listed under http: trusted_proxies in its configuration.yaml.', source: source('home-assistant/core') }),
     preset({ id: 'proxmox-ve', app: 'Proxmox VE', suggestedName: 'pve', defaultPorts: [8006], scheme: 'https', websocket: true, insecureUpstreamTls: true, largeUploads: true, source: 'https://pve.proxmox.com/wiki/Proxmox_VE_API' }),
     preset({ id: 'synology-dsm', app: 'Synology DSM', suggestedName: 'nas', defaultPorts: [5000, 5001], websocket: true, largeUploads: true, source: 'https://kb.synology.com/en-global/DSM/tutorial/What_network_ports_are_used_by_Synology_services' }),
     preset({ id: 'grafana', app: 'Grafana', suggestedName: 'grafana', defaultPorts: [3000], websocket: true, source: source('grafana/grafana') }),
+    preset({ id: 'plex', app: 'Plex Media Server', suggestedName: 'plex', defaultPorts: [32400], healthCheck: { path: '/identity', statusFrom: 200, statusTo: 299, bodyContains: 'MediaContainer' }, source: 'https://github.com/ben221199/API-Documentation' }),
     preset({ id: 'pi-hole', app: 'Pi-hole', suggestedName: 'pihole', defaultPorts: [80], source: source('pi-hole/web') }),
   ];
 }

@@ -114,6 +114,18 @@ async function askToStop(page) {
   await page.getByRole('dialog').waitFor();
 }
 
+/** Home Assistant's health check unfolded in its edit form. */
+async function openHealthCheck(page) {
+  await page.locator('summary', { hasText: 'Health check' }).click();
+  await page.getByLabel('Path', { exact: true }).waitFor();
+}
+
+/** "Drain 10.33.0.22:8123?" with the requests under way. */
+async function askToDrain(page) {
+  await page.getByRole('button', { name: 'Drain 10.33.0.22:8123' }).click();
+  await page.getByRole('dialog').waitFor();
+}
+
 const screens = [
   ['phone', { width: 390, height: 844 }],
   ['desktop', { width: 1280, height: 800 }],
@@ -135,6 +147,9 @@ const shots = [
   ['dashboard-empty', '?scenario=empty', '#/'],
   ['add-route', '', '#/routes/new'],
   ['edit-route', '', '#/routes/route-b'],
+  ['edit-route-servers', '', '#/routes/route-d'],
+  ['edit-route-check', '', '#/routes/route-d', openHealthCheck],
+  ['drain-upstream', '', '#/', askToDrain],
   ['logs', '', '#/logs'],
   ['settings', '', '#/settings'],
   ['certificates', '', '#/certificates'],
@@ -167,7 +182,7 @@ try {
       }
       const width = await page.evaluate(() => document.documentElement.scrollWidth);
       if (width > viewport.width) errors.push(`${name}-${screen}: the page is ${width} px wide on a ${viewport.width} px screen`);
-      await page.screenshot({ path: join(out, `${name}-${screen}-${scheme}.png`), fullPage: !process.env.SCREEN_ONLY && !name.endsWith('-open') && name !== 'stop-proxy' });
+      await page.screenshot({ path: join(out, `${name}-${screen}-${scheme}.png`), fullPage: !process.env.SCREEN_ONLY && !name.endsWith('-open') && name !== 'stop-proxy' && name !== 'drain-upstream' });
       await page.close();
     }
     await context.close();

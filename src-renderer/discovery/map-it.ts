@@ -1,11 +1,12 @@
 // "Map it": what the Add route form starts with for a service seen on the LAN or a port a probe
 // found. Pure, so every choice below is unit-tested: the name (the app's suggested name, else the
 // instance's, made a valid label and kept clear of names routes already use), the upstream (the
-// scheme it answered with, an IPv4 address first), the app's options from its preset, HTTPS from the
+// scheme it answered with, an IPv4 address first), the app's options and health check from its preset, HTTPS from the
 // local CA and the name published on the LAN, so Map it → Save gives a trusted, resolvable route.
 import { defaultRouteAccess } from '../../shared/access.js';
 import type { Route, RouteInput } from '../../shared/model.js';
 import type { AppPreset, DiscoveredService, Identification, ProbedPort } from '../../shared/status.js';
+import { presetHealthCheck } from '../route-form/upstream-values.js';
 
 /** What "Map it" was pressed on. */
 export type MapItSource = { kind: 'service'; service: DiscoveredService } | { kind: 'probe'; address: string; port: ProbedPort };
@@ -131,6 +132,8 @@ export function mapIt(
       ...(title ? { title } : {}),
       names: [freeLocalName(label, context.routes, context.lanHosts)],
       upstream: upstreamUrl(scheme, host, port),
+      // The app's own check (Plex answers 401 on "/", so its check asks for /identity).
+      healthCheck: presetHealthCheck(preset?.healthCheck ?? null),
       enabled: true,
       websocket: preset?.websocket ?? true,
       insecureUpstreamTls,

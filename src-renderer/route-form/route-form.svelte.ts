@@ -7,12 +7,34 @@ import { multiLabelLocalWarning, publishOnLanProblem, RouteInputSchema, type Rou
 import { asApiError, splitIssues, zodIssues } from '../app/errors.js';
 import { FieldErrors } from '../app/field-errors.svelte.js';
 import { lines } from '../format.js';
+import { routeFieldOf, type RouteField } from './field-paths.js';
+import {
+  balancingOf,
+  balancingValuesOf,
+  defaultHealthValues,
+  healthCheckOf,
+  healthValuesOf,
+  inSeconds,
+  upstreamRow,
+  upstreamRowsOf,
+  upstreamTargetsOf,
+  wholeNumber,
+  type HealthCheckValues,
+  type UpstreamRow,
+} from './upstream-values.js';
+import { BalancingSchema, HealthCheckSchema, MAX_UPSTREAMS, type UpstreamPolicy } from '../../shared/upstreams.js';
 
 export interface RouteFormValues {
   title: string;
   /** One host name per line. */
   names: string;
-  upstream: string;
+  /** The servers, in order; at least one row. */
+  upstreams: UpstreamRow[];
+  /** Shown with two or more servers; kept (and sent) with one. */
+  policy: UpstreamPolicy;
+  /** Servers one request may be tried on, as typed. */
+  tries: string;
+  health: HealthCheckValues;
   enabled: boolean;
   websocket: boolean;
   insecureUpstreamTls: boolean;
@@ -51,11 +73,6 @@ export function limitsTextOf(access: RouteAccess): LimitsText {
   };
 }
 
-/** A typed whole number, or NaN (which the form reports in words). */
-function wholeNumber(text: string): number {
-  return /^\s*\d+\s*$/.test(text) ? Number(text) : Number.NaN;
-}
-
 /** Typed megabytes as bytes, or NaN. */
 function megabytes(text: string): number {
   return /^\s*\d+(\.\d+)?\s*$/.test(text) ? Math.round(Number(text) * BYTES_PER_MB) : Number.NaN;
@@ -80,44 +97,7 @@ export type TrustedProxiesChoice = 'global' | 'nobody' | 'list';
 /** Shown when "Only these addresses" is chosen with an empty box: saving it would mean "trust nobody". */
 export const emptyTrustedListMessage = 'add at least one IP address or CIDR range, or choose another option';
 
-export const routeFields = [
-  'title',
-  'names',
-  'upstream',
-  'rewriteHost',
-  'trustedProxies',
-  'tls',
-  'tlsCertificate',
-  'publishOnLan',
-  'app',
-  'access',
-  'accessLists',
-  'accessCountries',
-  'accessSignIn',
-  'accessRequests',
-  'accessLogin',
-  'accessBody',
-] as const;
-export type RouteField = (typeof routeFields)[number];
-
-/** "Who can reach this" has a control per part; a problem of its own (exposure, say) is the section's. */
-const accessParts: Record<string, RouteField> = {
-  lists: 'accessLists',
-  countries: 'accessCountries',
-  signIn: 'accessSignIn',
-  'limits.requestsPerMinute': 'accessRequests',
-  'limits.loginPerMinute': 'accessLogin',
-  'limits.maxBodyBytes': 'accessBody',
-};
-
-/** The field a dotted issue path ("names.1") belongs to, or null (shown in the alert instead). */
-export function routeFieldOf(path: string): RouteField | null {
-  // The certificate has its own control; every other tls problem belongs to the HTTPS choice.
-  if (path === 'tls.certificateId') return 'tlsCertificate';
-  const [first = '', second = '', third = ''] = path.split('.');
-  if (first === 'access') return accessParts[second] ?? accessParts[`${second}.${third}`] ?? 'access';
-  return (routeFields as readonly string[]).includes(first) ? (first as RouteField) : null;
-}
+export { routeFieldOf, routeFields, type HealthField, type RouteField, type UpstreamField } from './field-paths.js';
 
 /** A new route gets a certificate from the local CA: HTTPS unless the person says otherwise. */
 export function defaultRouteTls(): RouteTls {
@@ -142,7 +122,9 @@ export function emptyRouteValues(): RouteFormValues {
   return {
     title: '',
     names: '',
-    upstream: '',
+    upstreams: [upstreamRow()],
+    ...balancingValuesOf(undefined),
+    health: defaultHealthValues(),
     enabled: true,
     websocket: true,
     insecureUpstreamTls: false,
@@ -161,7 +143,9 @@ export function routeValuesOf(route: Route): RouteFormValues {
   return {
     title: route.title ?? '',
     names: route.names.join('\n'),
-    upstream: route.upstreams[0]?.url ?? '',
+    upstreams: upstreamRowsOf(route.upstreams),
+    ...balancingValuesOf(route.balancing),
+    health: healthValuesOf(route.healthCheck),
     enabled: route.enabled,
     websocket: route.websocket,
     insecureUpstreamTls: route.insecureUpstreamTls,
@@ -184,7 +168,9 @@ export function routeValuesFrom(input: RouteInput): RouteFormValues {
     ...defaults,
     title: input.title ?? '',
     names: input.names.join('\n'),
-    upstream: 'upstream' in input ? input.upstream : (input.upstreams[0]?.url ?? ''),
+    upstreams: upstreamRowsOf('upstream' in input ? [{ url: input.upstream }] : input.upstreams),
+    ...balancingValuesOf(input.balancing ? BalancingSchema.parse(input.balancing) : undefined),
+    health: healthValuesOf(HealthCheckSchema.parse(input.healthCheck ?? {})),
     enabled: input.enabled ?? defaults.enabled,
     websocket: input.websocket ?? defaults.websocket,
     insecureUpstreamTls: input.insecureUpstreamTls ?? defaults.insecureUpstreamTls,
@@ -216,12 +202,14 @@ function trustedProxiesOf(values: RouteFormValues): string[] | null {
 }
 
 /** What the form's values mean as API input: empty optional fields are left out or null. */
-export function routeInputFrom(values: RouteFormValues): RouteInput {
+export function routeInputFrom(values: RouteFormValues): Extract<RouteInput, { upstreams: unknown }> {
   const title = values.title.trim();
   return {
     ...(title ? { title } : {}),
     names: lines(values.names),
-    upstream: values.upstream,
+    upstreams: upstreamTargetsOf(values.upstreams),
+    balancing: balancingOf(values.policy, values.tries),
+    healthCheck: healthCheckOf(values.health),
     enabled: values.enabled,
     websocket: values.websocket,
     insecureUpstreamTls: values.insecureUpstreamTls,
@@ -253,7 +241,7 @@ type Check = { ok: true; input: RouteInput; errors: Partial<Record<RouteField, s
 function check(values: RouteFormValues): Check {
   const result = RouteInputSchema.safeParse(routeInputFrom(values));
   // Words for a limit that is not a number come first: the field shows its first issue.
-  const issues = [...limitTextIssues(values.limits), ...(result.success ? [] : zodIssues(result.error))];
+  const issues = [...limitTextIssues(values.limits), ...(result.success ? [] : zodIssues(result.error).map(inSeconds))];
   // The schema accepts [] (trust nobody); only the form knows that an empty box was meant as a list.
   if (values.trustedProxiesChoice === 'list' && lines(values.trustedProxies).length === 0) {
     issues.push({ path: 'trustedProxies', message: emptyTrustedListMessage });
@@ -304,6 +292,41 @@ export class RouteForm {
       .map((line) => (line.toLowerCase() === name.toLowerCase() ? replacement : line))
       .join('\n');
     this.fieldErrors.edited('names');
+  }
+
+  /** Two or more servers: only then are the policy and each server's flags worth showing. */
+  get severalServers(): boolean {
+    return this.values.upstreams.length > 1;
+  }
+
+  addServer(): void {
+    if (this.values.upstreams.length >= MAX_UPSTREAMS) return;
+    this.values.upstreams.push(upstreamRow());
+  }
+
+  /** Removes a row; the last one stays (a route needs a server), and is emptied instead. */
+  removeServer(index: number): void {
+    this.#serverRowsChanged();
+    if (this.values.upstreams.length === 1) this.values.upstreams[0] = upstreamRow();
+    else this.values.upstreams.splice(index, 1);
+  }
+
+  /** Moves a row up (-1) or down (+1): the order is the failover order. */
+  moveServer(index: number, by: -1 | 1): void {
+    const rows = this.values.upstreams;
+    const target = index + by;
+    if (target < 0 || target >= rows.length) return;
+    this.#serverRowsChanged();
+    [rows[index], rows[target]] = [rows[target]!, rows[index]!];
+  }
+
+  /** The server's verdicts are by row number: once rows move they name the wrong rows. */
+  #serverRowsChanged(): void {
+    for (let i = 0; i < this.values.upstreams.length; i += 1) {
+      this.fieldErrors.edited(`upstreams.${i}.url`);
+      this.fieldErrors.edited(`upstreams.${i}.weight`);
+    }
+    this.fieldErrors.edited('upstreams');
   }
 
   /**

@@ -2,6 +2,7 @@
 // the page, so pages other branches add are covered too), plus Add route, Edit route, the first-run
 // guide and an unknown address, with routes and log entries present, on a 390×844 phone and a
 // 1280×800 desktop, light and dark: no sideways scroll, no element's right edge past the screen.
+// Issue 14: a route with several servers, on the dashboard and in its form.
 // Issue 13: the Access page always, with a list (long addresses and notes), a provider with a long
 // URL, and a route open to the internet that uses the list (its form shows "Who can reach this").
 import assert from 'node:assert/strict';
@@ -64,6 +65,20 @@ describe('every admin page fits the screen, phone and desktop, light and dark', 
       upstream: upstream.address,
     });
     await addRoute(serve, { title: 'Old NAS', names: ['nas.home.arpa'], upstream: `127.0.0.1:${await freePort()}` });
+    // Issue 14: a route with several servers (one that refuses, one drained, a backup) lists each
+    // with its state, last check and buttons on the dashboard, and as rows in its form.
+    const cluster = await addRoute(serve, {
+      title: 'Home Assistant cluster on the second floor',
+      names: ['ha.home.arpa'],
+      upstreams: [
+        { url: upstream.address },
+        { url: `127.0.0.2:${await freePort()}` },
+        { url: `http://home-assistant-spare-with-a-long-name.home.arpa:8123`, drained: true },
+        { url: `127.0.0.3:${upstream.port}`, backup: true, weight: 3 },
+      ],
+      balancing: { policy: 'round_robin', tries: 2 },
+      healthCheck: { active: { path: '/manifest.json', bodyContains: 'Home Assistant' } },
+    });
     const port = (await proxyPort(serve))!;
     await requestThrough(port, 'jellyfin.home.arpa', `/Items/1234567890abcdef/Images/Primary?fillHeight=300&quality=96&tag=${'a'.repeat(60)}`);
     await requestThrough(port, 'nas.home.arpa', '/share/photos');
@@ -94,7 +109,7 @@ describe('every admin page fits the screen, phone and desktop, light and dark', 
       await heading(page, 'Dashboard').waitFor();
       const hashes = await navHashes(page);
       assert.ok(hashes.length >= 5, `the navigation lists the pages (found ${hashes.join(', ')})`);
-      const pages = [...new Set([...hashes, '#/access', '#/routes/new', `#/routes/${encodeURIComponent(jellyfin.id)}`, '#/welcome', '#/no-such-page'])];
+      const pages = [...new Set([...hashes, '#/access', '#/routes/new', `#/routes/${encodeURIComponent(jellyfin.id)}`, `#/routes/${encodeURIComponent(cluster.id)}`, '#/welcome', '#/no-such-page'])];
 
       await navigate(page, '#/logs', 'Logs');
       await waitFor('the log to list the requests', async () => (await bodyRows(page.getByRole('table', { name: 'Access log' })).count()) >= 3);

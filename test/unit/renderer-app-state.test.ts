@@ -8,7 +8,7 @@ import { ApiError, createApiClient } from '../../shared/api.js';
 import { FakeGatehouse, sampleRoute } from '../../src-renderer/dev/fake-gatehouse.js';
 import type { NoticeTimers } from '../../src-renderer/app/notices.svelte.js';
 import { defaultRouteAccess } from '../../shared/access.js';
-import { defaultBalancing, defaultHealthCheck, singleUpstream } from '../../shared/upstreams.js';
+import { defaultBalancing, defaultHealthCheck } from '../../shared/upstreams.js';
 
 const { AppState, routeInputOf } = await import('../../src-renderer/app/app-state.svelte.js');
 const { Notices, ACTION_NOTICE_MS, NOTICE_MS } = await import('../../src-renderer/app/notices.svelte.js');
@@ -106,7 +106,7 @@ describe('AppState', () => {
 
   it('stops listening when disconnected', async () => {
     const { fake, stop } = await connected();
-    assert.equal(fake.listenerCount, 4);
+    assert.equal(fake.listenerCount, 5, 'status, routes, health, settings, failover');
     stop();
     assert.equal(fake.listenerCount, 0);
   });
@@ -171,7 +171,7 @@ describe('AppState', () => {
     assert.deepEqual(fake.callsOf('addRoute'), [routeInputOf(proxmox)]);
     assert.deepEqual(routeInputOf(proxmox), {
       names: ['pve.home.arpa'],
-      upstreams: singleUpstream('https://10.33.0.9:8006'),
+      upstreams: [{ url: 'https://10.33.0.9:8006', weight: 1, backup: false, drained: false }],
       balancing: defaultBalancing(),
       healthCheck: defaultHealthCheck(),
       enabled: true,

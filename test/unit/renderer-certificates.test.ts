@@ -13,6 +13,10 @@ import { darkModules, qrPath, qrViewSize, QUIET_ZONE } from '../../src-renderer/
 import { fakeQr } from '../../src-renderer/dev/fake-certificates.js';
 import { FakeGatehouse, sampleRoute } from '../../src-renderer/dev/fake-gatehouse.js';
 import { caDownloadBytes } from '../../src-renderer/certificates/ca-download.js';
+import { upstreamRow } from '../../src-renderer/route-form/upstream-values.js';
+
+/** The form's server rows for one address. */
+const serverRows = (address: string) => [upstreamRow({ url: address })];
 
 const { CertificatesFeed } = await import('../../src-renderer/certificates/certificates-feed.svelte.js');
 const { CaDomainsEditor } = await import('../../src-renderer/pages/certificates/ca-domains.svelte.js');
@@ -223,7 +227,7 @@ describe('route form HTTPS', () => {
   });
 
   it('keeps what was chosen while another mode is picked', () => {
-    const values = { ...emptyRouteValues(), names: 'a.home.arpa', upstream: '10.0.0.1:80' };
+    const values = { ...emptyRouteValues(), names: 'a.home.arpa', upstreams: serverRows('10.0.0.1:80') };
     values.tls = { mode: 'custom', certificateId: 'c1', redirectHttp: true, hsts: false };
     values.tls.mode = 'none';
     assert.equal(routeInputFrom(values).tls?.certificateId, null);
@@ -232,7 +236,7 @@ describe('route form HTTPS', () => {
   });
 
   it('asks for an imported certificate before calling anything', async () => {
-    const form = new RouteForm({ ...emptyRouteValues(), names: 'a.home.example', upstream: '10.0.0.1:80', tls: { mode: 'custom', certificateId: null, redirectHttp: false, hsts: false } });
+    const form = new RouteForm({ ...emptyRouteValues(), names: 'a.home.example', upstreams: serverRows('10.0.0.1:80'), tls: { mode: 'custom', certificateId: null, redirectHttp: false, hsts: false } });
     let calls = 0;
     assert.equal(await form.submit(async () => (calls++, Promise.reject(new Error('no')))), null);
     assert.equal(calls, 0);
@@ -241,7 +245,7 @@ describe('route form HTTPS', () => {
 
   it('puts a name outside the CA’s domains on Host names and shows the server’s fix', async () => {
     const { api } = setup([]);
-    const form = new RouteForm({ ...emptyRouteValues(), names: 'a.home.arpa\nnas.example.com', upstream: '10.0.0.1:80' });
+    const form = new RouteForm({ ...emptyRouteValues(), names: 'a.home.arpa\nnas.example.com', upstreams: serverRows('10.0.0.1:80') });
     assert.equal(await form.submit((input) => api.addRoute(input)), null);
     assert.match(form.message('names') ?? '', /"nas\.example\.com" is outside the local CA's domains/);
     assert.ok(form.error, 'the alert carries the fix');
@@ -252,7 +256,7 @@ describe('route form HTTPS', () => {
   it('saves a route with an imported certificate that covers its names', async () => {
     const { fake, api } = setup([]);
     const cert = await api.importCertificate({ certificatePem: CERT_PEM, privateKeyPem: KEY_PEM });
-    const form = new RouteForm({ ...emptyRouteValues(), names: 'nas.home.example', upstream: '10.0.0.1:80', tls: { mode: 'custom', certificateId: cert.id, redirectHttp: true, hsts: false } });
+    const form = new RouteForm({ ...emptyRouteValues(), names: 'nas.home.example', upstreams: serverRows('10.0.0.1:80'), tls: { mode: 'custom', certificateId: cert.id, redirectHttp: true, hsts: false } });
     const route = await form.submit((input) => api.addRoute(input));
     assert.equal(route?.tls.certificateId, cert.id);
     const overview = await api.getCertificates();

@@ -9,6 +9,7 @@ import { samplePresets } from '../../src-renderer/dev/fake-discovery.js';
 import { sampleRoute } from '../../src-renderer/dev/fake-gatehouse.js';
 import { freeLocalName, mapIt, nameLabel, presetFor, upstreamAddress, upstreamUrl } from '../../src-renderer/discovery/map-it.js';
 import { defaultRouteAccess } from '../../shared/access.js';
+import { defaultHealthCheck } from '../../shared/upstreams.js';
 
 /** The (first) upstream of a proposed route, whichever form it is written in. */
 const upstreamOf = (route: RouteInput): string | undefined => ('upstream' in route ? route.upstream : route.upstreams[0]?.url);
@@ -88,6 +89,7 @@ describe('mapIt', () => {
       title: 'Jellyfin',
       names: ['jellyfin.local'],
       upstream: 'http://10.33.0.4:8096',
+      healthCheck: defaultHealthCheck(),
       enabled: true,
       websocket: jellyfin.websocket,
       insecureUpstreamTls: false,

@@ -10,6 +10,10 @@ import { defaultRouteAccess } from '../../shared/access.js';
 import { countryCodeOf, countryLabel, COUNTRIES } from '../../src-renderer/access/countries.js';
 import { FakeGatehouse, sampleRoute } from '../../src-renderer/dev/fake-gatehouse.js';
 import { reachableFromInternet, routeNumbers } from '../../src-renderer/pages/dashboard/route-facts.js';
+import { upstreamRow } from '../../src-renderer/route-form/upstream-values.js';
+
+/** The form's server rows for one address. */
+const serverRows = (address: string) => [upstreamRow({ url: address })];
 
 const { RouteForm, emptyRouteValues, routeFieldOf, routeInputFrom, routeValuesOf } = await import('../../src-renderer/route-form/route-form.svelte.js');
 const { matchesSearch } = await import('../../src-renderer/pages/logs/access-log.svelte.js');
@@ -17,7 +21,7 @@ const { sampleLogEntry } = await import('../../src-renderer/dev/fake-gatehouse.j
 
 function formFor(fields: Partial<ReturnType<typeof emptyRouteValues>> = {}) {
   const form = new RouteForm();
-  Object.assign(form.values, { names: 'jellyfin.home.arpa', upstream: '10.33.0.4:8096', ...fields });
+  Object.assign(form.values, { names: 'jellyfin.home.arpa', upstreams: serverRows('10.33.0.4:8096'), ...fields });
   return form;
 }
 

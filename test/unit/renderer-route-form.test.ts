@@ -5,10 +5,14 @@ import '../../src-renderer/dev/svelte-modules.mjs';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ApiError, createApiClient } from '../../shared/api.js';
-import { hostnameProblem, noTls, parseUpstream, RouteInputSchema, type RouteInput } from '../../shared/model.js';
+import { hostnameProblem, noTls, parseUpstream, type RouteInput } from '../../shared/model.js';
 import { FakeGatehouse, sampleRoute } from '../../src-renderer/dev/fake-gatehouse.js';
 import { defaultRouteAccess } from '../../shared/access.js';
-import { defaultBalancing, defaultHealthCheck, singleUpstream } from '../../shared/upstreams.js';
+import { defaultBalancing, defaultHealthCheck } from '../../shared/upstreams.js';
+import { upstreamRow } from '../../src-renderer/route-form/upstream-values.js';
+
+/** The form's server rows for one address. */
+const serverRows = (address: string) => [upstreamRow({ url: address })];
 
 const { RouteForm, emptyTrustedListMessage, routeInputFrom, routeValuesOf, routeFieldOf } = await import('../../src-renderer/route-form/route-form.svelte.js');
 
@@ -29,7 +33,7 @@ describe('RouteForm', () => {
   });
 
   it('on submit shows every field’s problem and calls nothing', async () => {
-    const form = formWith({ names: '', upstream: '10.33.0.4', trustedProxiesChoice: 'list', trustedProxies: 'not-an-ip' });
+    const form = formWith({ names: '', upstreams: serverRows('10.33.0.4'), trustedProxiesChoice: 'list', trustedProxies: 'not-an-ip' });
     let saves = 0;
     const saved = await form.submit(async () => {
       saves += 1;
@@ -40,24 +44,24 @@ describe('RouteForm', () => {
     assert.equal(form.message('names'), 'a route needs at least one host name');
     const upstream = parseUpstream('10.33.0.4');
     assert.ok('problem' in upstream);
-    assert.equal(form.message('upstream'), upstream.problem);
+    assert.equal(form.message('upstreams.0.url'), upstream.problem);
     assert.equal(form.message('trustedProxies'), 'enter an IP address or a CIDR range, such as 10.33.0.1 or 10.33.0.0/24');
     assert.equal(form.message('title'), null);
     assert.equal(form.error, null, 'field problems are not repeated in the alert');
   });
 
   it('sends the normalized input: one name per line, empty optional fields left out or null, HTTPS from the local CA', async () => {
-    const form = formWith({ title: '  Jellyfin ', names: 'Jellyfin.Home.Arpa\n\n  tv.home.arpa  \n', upstream: '10.33.0.4:8096' });
+    const form = formWith({ title: '  Jellyfin ', names: 'Jellyfin.Home.Arpa\n\n  tv.home.arpa  \n', upstreams: serverRows('10.33.0.4:8096') });
     let sent: RouteInput | undefined;
     const saved = await form.submit(async (input) => {
       sent = input;
-      return sampleRoute({ id: 'r1', ...RouteInputSchema.parse(input), tls: noTls(), app: null, access: defaultRouteAccess() });
+      return sampleRoute({ id: 'r1', names: input.names, tls: noTls(), app: null, access: defaultRouteAccess() });
     });
     assert.ok(saved);
     assert.deepEqual(sent, {
       title: 'Jellyfin',
       names: ['jellyfin.home.arpa', 'tv.home.arpa'],
-      upstreams: singleUpstream('http://10.33.0.4:8096'),
+      upstreams: [{ url: 'http://10.33.0.4:8096', weight: 1, backup: false, drained: false }],
       balancing: defaultBalancing(),
       healthCheck: defaultHealthCheck(),
       enabled: true,
@@ -71,11 +75,11 @@ describe('RouteForm', () => {
   });
 
   it('leaves out an empty title instead of sending ""', () => {
-    assert.equal('title' in routeInputFrom(formWith({ title: '   ', names: 'a.home.arpa', upstream: 'x:1' }).values), false);
+    assert.equal('title' in routeInputFrom(formWith({ title: '   ', names: 'a.home.arpa', upstreams: serverRows('x:1') }).values), false);
   });
 
   it('puts a server invalid_input on the fields it names and the rest in the alert', async () => {
-    const form = formWith({ names: 'jellyfin.home.arpa', upstream: '10.33.0.4:8096' });
+    const form = formWith({ names: 'jellyfin.home.arpa', upstreams: serverRows('10.33.0.4:8096') });
     const refusal = new ApiError('invalid_input', 'names.0: taken; id: unknown', {
       issues: [
         { path: 'names.0', message: '"jellyfin.home.arpa" already belongs to Media' },
@@ -85,26 +89,26 @@ describe('RouteForm', () => {
     });
     assert.equal(await form.submit(() => Promise.reject(refusal)), null);
     assert.equal(form.message('names'), '"jellyfin.home.arpa" already belongs to Media');
-    assert.equal(form.message('upstream'), 'that upstream is this proxy itself');
+    assert.equal(form.message('upstreams.0.url'), 'that upstream is this proxy itself');
     assert.equal(form.error, refusal);
     assert.deepEqual(form.errorIssues, [{ path: 'id', message: 'unknown route' }]);
 
     form.fieldErrors.edited('names');
     assert.equal(form.message('names'), null, 'editing the field clears the server’s verdict on it');
-    assert.equal(form.message('upstream'), 'that upstream is this proxy itself');
+    assert.equal(form.message('upstreams.0.url'), 'that upstream is this proxy itself');
   });
 
   it('shows no alert when every server issue is on a field', async () => {
-    const form = formWith({ names: 'a.home.arpa', upstream: '10.0.0.1:80' });
+    const form = formWith({ names: 'a.home.arpa', upstreams: serverRows('10.0.0.1:80') });
     await form.submit(() => Promise.reject(new ApiError('invalid_input', 'upstream: no', { issues: [{ path: 'upstream', message: 'no' }] })));
     assert.equal(form.error, null);
-    assert.equal(form.message('upstream'), 'no');
+    assert.equal(form.message('upstreams.0.url'), 'no');
   });
 
   it('shows a conflict (409) with its fix in the alert', async () => {
     const fake = new FakeGatehouse({ routes: [sampleRoute({ id: 'media', names: ['jellyfin.home.arpa'], upstream: 'http://10.33.0.4:8096' })] });
     const api = createApiClient(fake);
-    const form = formWith({ names: 'jellyfin.home.arpa', upstream: '10.33.0.5:80' });
+    const form = formWith({ names: 'jellyfin.home.arpa', upstreams: serverRows('10.33.0.5:80') });
     assert.equal(await form.submit((input) => api.addRoute(input)), null);
     assert.equal(form.error?.code, 'conflict');
     assert.match(form.error?.message ?? '', /jellyfin\.home\.arpa/);
@@ -115,9 +119,9 @@ describe('RouteForm', () => {
   it('adds a valid route through the API', async () => {
     const fake = new FakeGatehouse();
     const api = createApiClient(fake);
-    const form = formWith({ names: 'jellyfin.home.arpa', upstream: '10.33.0.4:8096', trustedProxiesChoice: 'list', trustedProxies: '10.0.0.0/8\n192.168.1.1' });
+    const form = formWith({ names: 'jellyfin.home.arpa', upstreams: serverRows('10.33.0.4:8096'), trustedProxiesChoice: 'list', trustedProxies: '10.0.0.0/8\n192.168.1.1' });
     const saved = await form.submit((input) => api.addRoute(input));
-    assert.equal(saved?.upstreams[0]?.url, 'http://10.33.0.4:8096');
+    assert.deepEqual(saved?.upstreams.map((target) => target.url), ['http://10.33.0.4:8096']);
     assert.deepEqual(fake.routes[0]?.trustedProxies, ['10.0.0.0/8', '192.168.1.1']);
     assert.equal(form.fieldErrors.submitted, false, 'a saved form starts clean');
   });
@@ -133,8 +137,7 @@ describe('RouteForm', () => {
       trustedProxies: ['10.0.0.1'],
     });
     const { id: _id, ...fields } = route;
-    // The form speaks the one-upstream shorthand; the schema turns it back into the stored shape.
-    assert.deepEqual(RouteInputSchema.parse(routeInputFrom(routeValuesOf(route))), fields);
+    assert.deepEqual(routeInputFrom(routeValuesOf(route)), fields);
   });
 
   it('keeps the three meanings of trustedProxies apart: global list (null), nobody ([]), a list', () => {
@@ -157,7 +160,7 @@ describe('RouteForm', () => {
   });
 
   it('refuses "Only these addresses" with an empty box, and calls nothing', async () => {
-    const form = formWith({ names: 'a.home.arpa', upstream: '10.0.0.1:80', trustedProxiesChoice: 'list', trustedProxies: ' \n\n' });
+    const form = formWith({ names: 'a.home.arpa', upstreams: serverRows('10.0.0.1:80'), trustedProxiesChoice: 'list', trustedProxies: ' \n\n' });
     let saves = 0;
     assert.equal(await form.submit(async () => (saves++, sampleRoute({ id: 'x', names: ['a.home.arpa'], upstream: 'http://10.0.0.1:80' }))), null);
     assert.equal(saves, 0);
@@ -173,7 +176,7 @@ describe('RouteForm', () => {
   });
 
   it('ignores what the box holds unless "Only these addresses" is chosen, and keeps it', () => {
-    const form = formWith({ names: 'a.home.arpa', upstream: '10.0.0.1:80', trustedProxiesChoice: 'list', trustedProxies: 'not-an-ip' });
+    const form = formWith({ names: 'a.home.arpa', upstreams: serverRows('10.0.0.1:80'), trustedProxiesChoice: 'list', trustedProxies: 'not-an-ip' });
     form.fieldErrors.touch('trustedProxies');
     assert.ok(form.message('trustedProxies'));
     form.values.trustedProxiesChoice = 'global';

@@ -6,6 +6,7 @@ import '../../src-renderer/dev/svelte-modules.mjs';
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parseUpstream, RouteInputSchema } from '../../shared/model.js';
+import { upstreamRow } from '../../src-renderer/route-form/upstream-values.js';
 
 const { RouteForm } = await import('../../src-renderer/route-form/route-form.svelte.js');
 
@@ -34,7 +35,7 @@ test('the route schema (API, settings file) and the route form say the same', ()
   assert.equal(issue?.message, `"10.33.0.4:99999" has port 99999; ${PORT_RULE}`);
 
   const form = new RouteForm();
-  Object.assign(form.values, { names: 'tv.home.arpa', upstream: '10.33.0.4:0' });
-  form.fieldErrors.touch('upstream');
-  assert.equal(form.message('upstream'), `"10.33.0.4:0" has port 0; ${PORT_RULE}`);
+  Object.assign(form.values, { names: 'tv.home.arpa', upstreams: [upstreamRow({ url: '10.33.0.4:0' })] });
+  form.fieldErrors.touch('upstreams.0.url');
+  assert.equal(form.message('upstreams.0.url'), `"10.33.0.4:0" has port 0; ${PORT_RULE}`);
 });

@@ -2,6 +2,7 @@
 // (phones), so both say the same thing in the same words.
 import type { Route } from '../../../shared/model.js';
 import type { HealthState, ProxyStatus, PublishedName, RouteCertificate, RouteHealth, RouteStats } from '../../../shared/status.js';
+import { POLICY_LABELS } from '../../../shared/upstreams.js';
 import { servesHttps } from '../../certificates/format.js';
 
 export const healthText: Record<HealthState, string> = { up: 'Up', down: 'Down', unknown: 'Unknown' };
@@ -19,6 +20,16 @@ export const NUMBERS_EXPLAINED =
 /** The tag of a route open to anyone on the internet; LAN-only routes carry none. */
 export const INTERNET_TAG = 'Internet';
 export const INTERNET_TAG_TITLE = 'Anyone on the internet can reach this route (exposure: anyone).';
+
+/** On a route served by another server than its preferred one (RouteHealth.failedOver). */
+export const FAILED_OVER_TAG = 'Failed over';
+export const FAILED_OVER_TITLE = 'Its first choice of server is not available: another one serves it now.';
+
+/** "3 servers, failover": the Upstream column of a route with several. */
+export function serversText(route: Route): string {
+  const policy = POLICY_LABELS[route.balancing.policy].replace(/ \(.*\)$/, '').toLowerCase();
+  return `${route.upstreams.length} servers, ${policy}`;
+}
 
 /** Whether the route is reachable from the internet (not only from this network). */
 export function reachableFromInternet(route: Route): boolean {

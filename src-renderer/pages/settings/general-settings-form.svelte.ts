@@ -1,8 +1,10 @@
 // The Settings page's form: ports, bind address, startup, trusted proxies, multicast DNS, who sees
-// error details, the access logs and the admin's extra host names, validated with the
+// error details, the access logs, the admin's extra host names, and the limits on connections to
+// each upstream with its body idle timeout, validated with the
 // shared SettingsPatchSchema. Only what changed is sent, so saving the start-up options does not
 // restart the listeners.
 import type { ApiError, FieldIssue } from '../../../shared/api.js';
+import { UpstreamLimitsSchema } from '../../../shared/upstreams.js';
 import { SettingsPatchSchema, type ErrorDetailAudience, type GeneralSettings, type SettingsPatch } from '../../../shared/model.js';
 import { asApiError, splitIssues, zodIssues } from '../../app/errors.js';
 import { FieldErrors } from '../../app/field-errors.svelte.js';
@@ -26,13 +28,35 @@ export interface SettingsFormValues {
   accessLog: boolean;
   /** access-combined.log in nginx's format, for CrowdSec (log.combinedLog; default off). */
   combinedLog: boolean;
+  /** proxy.upstreamLimits, as typed: connections per upstream, per client, and the wait in seconds. */
+  upstreamConnections: string;
+  upstreamPerClient: string;
+  upstreamWaitS: string;
+  /** proxy.timeouts.upstreamBodyIdleMs in seconds; 0 = never. */
+  bodyIdleS: string;
 }
 
-export const settingsFields = ['httpPort', 'httpsPort', 'bindAddress', 'startOnLaunch', 'startAtLogin', 'trustedProxies', 'mdns', 'errorDetails', 'allowedHosts', 'accessLog', 'combinedLog'] as const;
+export const settingsFields = ['httpPort', 'httpsPort', 'bindAddress', 'startOnLaunch', 'startAtLogin', 'trustedProxies', 'mdns', 'errorDetails', 'allowedHosts', 'accessLog', 'combinedLog', 'upstreamConnections', 'upstreamPerClient', 'upstreamWaitS', 'bodyIdleS'] as const;
 export type SettingsField = (typeof settingsFields)[number];
+
+/** The form fields of settings nested one level deeper than the rest. */
+const nestedFields: Record<string, SettingsField> = {
+  'proxy.upstreamLimits.connections': 'upstreamConnections',
+  'proxy.upstreamLimits.perClient': 'upstreamPerClient',
+  'proxy.upstreamLimits.waitMs': 'upstreamWaitS',
+  'proxy.timeouts.upstreamBodyIdleMs': 'bodyIdleS',
+};
+
+/** What the form says, in seconds, when the schema refuses a time it takes in milliseconds. */
+const secondsMessages: Partial<Record<SettingsField, string>> = {
+  upstreamWaitS: `enter seconds from 0 to ${(UpstreamLimitsSchema.shape.waitMs.maxValue ?? 0) / 1000}, such as 10`,
+  bodyIdleS: 'enter seconds, such as 60 (0 = never)',
+};
 
 /** "proxy.httpPort", "proxy.trustedProxies.2", "admin.allowedHosts.0" and "lan.mdns" name form fields; anything else goes to the alert. */
 export function settingsFieldOf(path: string): SettingsField | null {
+  const nested = nestedFields[path.split('.').slice(0, 3).join('.')];
+  if (nested) return nested;
   const field = path.split('.')[1] ?? '';
   return (settingsFields as readonly string[]).includes(field) ? (field as SettingsField) : null;
 }
@@ -55,7 +79,16 @@ export function settingsValuesOf(settings: GeneralSettings): SettingsFormValues 
     allowedHosts: settings.admin.allowedHosts.join('\n'),
     accessLog: settings.log.accessLog,
     combinedLog: settings.log.combinedLog,
+    upstreamConnections: String(settings.proxy.upstreamLimits.connections),
+    upstreamPerClient: String(settings.proxy.upstreamLimits.perClient),
+    upstreamWaitS: String(settings.proxy.upstreamLimits.waitMs / 1000),
+    bodyIdleS: String(settings.proxy.timeouts.upstreamBodyIdleMs / 1000),
   };
+}
+
+/** Typed seconds as milliseconds (decimals allowed), or NaN. */
+function secondsAsMs(text: string): number {
+  return /^\s*\d+(\.\d+)?\s*$/.test(text) ? Math.round(Number(text) * 1000) : Number.NaN;
 }
 
 /** The patch that turns `saved` into what the form says: changed fields only. */
@@ -71,6 +104,12 @@ export function settingsPatchFrom(values: SettingsFormValues, saved: GeneralSett
   if (values.startOnLaunch !== saved.proxy.startOnLaunch) proxy.startOnLaunch = values.startOnLaunch;
   if (trustedProxies.join('\n') !== saved.proxy.trustedProxies.join('\n')) proxy.trustedProxies = trustedProxies;
   if (values.errorDetails !== saved.proxy.errorDetails) proxy.errorDetails = values.errorDetails;
+  // The limits go as one object: the rule that ties them (per client ≤ per upstream) sees both.
+  const limits = { connections: portFrom(values.upstreamConnections), perClient: portFrom(values.upstreamPerClient), waitMs: secondsAsMs(values.upstreamWaitS) };
+  const savedLimits = saved.proxy.upstreamLimits;
+  if (limits.connections !== savedLimits.connections || limits.perClient !== savedLimits.perClient || limits.waitMs !== savedLimits.waitMs) proxy.upstreamLimits = limits;
+  const bodyIdleMs = secondsAsMs(values.bodyIdleS);
+  if (bodyIdleMs !== saved.proxy.timeouts.upstreamBodyIdleMs) proxy.timeouts = { upstreamBodyIdleMs: bodyIdleMs };
   const allowedHosts = lines(values.allowedHosts);
   const patch: SettingsPatch = {};
   if (Object.keys(proxy).length > 0) patch.proxy = proxy;
@@ -98,7 +137,9 @@ export class GeneralSettingsForm {
   readonly #check = $derived.by(() => {
     const patch = settingsPatchFrom(this.values, this.saved);
     const result = SettingsPatchSchema.safeParse(patch);
-    return { patch, errors: result.success ? {} : splitIssues(zodIssues(result.error), settingsFieldOf).fields };
+    const errors = result.success ? {} : splitIssues(zodIssues(result.error), settingsFieldOf).fields;
+    for (const field of Object.keys(secondsMessages) as SettingsField[]) if (errors[field]) errors[field] = secondsMessages[field];
+    return { patch, errors };
   });
   readonly fieldErrors = new FieldErrors<SettingsField>(() => this.#check.errors, settingsFieldOf);
 
