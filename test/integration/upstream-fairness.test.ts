@@ -99,7 +99,7 @@ async function hogAndProbe(path: string, stall: boolean): Promise<void> {
   const registry = registryOf(proxy);
   const refusedBefore = registry.load(address)?.busyRefusals ?? 0;
   const hogs = Array.from({ length: HOG_REQUESTS }, () => send(HOG, 'hogged.test', path, stall));
-  await waitUntil(() => holding === PER_CLIENT && registry.load(address)?.waiting === HOG_REQUESTS - PER_CLIENT, 10_000, `the upstream holding ${PER_CLIENT} of the hog's requests, the rest waiting`);
+  await waitUntil(() => holding === PER_CLIENT && registry.load(address)?.waiting === HOG_REQUESTS - PER_CLIENT, 30_000, `the upstream holding ${PER_CLIENT} of the hog's requests, the rest waiting`);
   const load = registry.load(address);
   assert.deepEqual(load && { inFlight: load.inFlight, waiting: load.waiting }, { inFlight: PER_CLIENT, waiting: HOG_REQUESTS - PER_CLIENT });
 
