@@ -1,0 +1,83 @@
+// Hard review of issue 14 (several upstreams, gate, health, framing): each test here pins a defect
+// found in review, on real sockets and real servers. They fail until the defect is fixed.
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { connect, type Socket } from 'node:net';
+import { after, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { defaultSettings } from '../../shared/model.js';
+import { proxySettings, route, startProxy as startHarnessProxy, startServer, waitUntil } from '../helpers/proxy-harness.js';
+import { collect, startProxy, startTcpUpstream, testRoute } from '../helpers/raw-http.js';
+
+const cleanups: (() => Promise<void> | void)[] = [];
+after(async () => {
+  for (const cleanup of cleanups.reverse()) await cleanup();
+});
+
+describe('the upstream body idle timer', () => {
+  // forward.ts pauseUntilDrained: clearTimeout(idle) then, on drain, idle.refresh(). In Node a
+  // cleared timer is not re-armed by refresh(), so after one backpressure pause the idle limit is
+  // gone for the rest of the response, and a short body then silence hangs the client forever.
+  test('still cuts a short body after the client once read slowly (backpressure)', async () => {
+    const total = 64 * 1024 * 1024;
+    const sent = 8 * 1024 * 1024;
+    const upstream = await startTcpUpstream((socket) => {
+      socket.once('data', () => {
+        socket.write(`HTTP/1.1 200 OK\r\nContent-Length: ${total}\r\nContent-Type: application/octet-stream\r\n\r\n`);
+        socket.write(Buffer.alloc(sent, 0x61)); // then silence: fewer bytes than promised
+      });
+    });
+    cleanups.push(() => upstream.close());
+    const proxy = await startProxy([testRoute('svc', ['svc.example'], upstream.url)], { upstreamBodyIdleMs: 400 });
+    cleanups.push(() => proxy.stop());
+    const socket = connect({ host: '127.0.0.1', port: proxy.port });
+    socket.on('error', () => {});
+    await once(socket, 'connect');
+    cleanups.push(() => void socket.destroy());
+    socket.pause(); // a client reading slowly: the proxy's writes back up and it pauses the upstream
+    socket.write('GET /big HTTP/1.1\r\nHost: svc.example\r\n\r\n');
+    await sleep(1000);
+    const result = collect(socket, { settleMs: 0, timeoutMs: 10_000 });
+    socket.resume();
+    const { text, closed, ms } = await result;
+    assert.ok(text.length > 0, 'the client got the head and part of the body');
+    assert.equal(closed, true, `the connection is cut within the idle limit after the body stalled, not left hanging (waited ${Math.round(ms)} ms)`);
+  });
+});
+
+describe('the gate and WebSocket upgrades', () => {
+  // websocket.ts UpgradeAttempts.attempt ignores the cancel gatedDispatch returns, so an upgrade
+  // whose client left while waiting for a slot keeps its place among the waiters until waitMs,
+  // and is then granted a slot (or counted as a busy refusal) for nobody.
+  test('an upgrade whose client leaves while waiting for a slot stops waiting', async () => {
+    const upstream = await startServer((req, res) => {
+      if (req.url === '/hold') return void res.writeHead(200, { 'content-type': 'text/plain' }); // held open
+      res.end('ok');
+    });
+    cleanups.push(() => upstream.close());
+    const settings = { ...proxySettings(), upstreamLimits: { ...defaultSettings().proxy.upstreamLimits, connections: 1, perClient: 1, waitMs: 8000 } };
+    const proxy = await startHarnessProxy([route('ws', upstream.url, ['ws.example'])], { settings });
+    cleanups.push(() => proxy.stop());
+    const address = `127.0.0.1:${upstream.port}`;
+    const holder = connect({ host: '127.0.0.1', port: proxy.port });
+    holder.on('error', () => {});
+    cleanups.push(() => void holder.destroy());
+    holder.write('GET /hold HTTP/1.1\r\nHost: ws.example\r\n\r\n');
+    await waitUntil(() => proxy.engine.upstreamLoad(address)?.inFlight === 1, 5000, 'the held request to take the only slot');
+
+    // For contrast, a plain request that leaves while waiting stops waiting at once (forward.ts cancels).
+    const plain: Socket = connect({ host: '127.0.0.1', port: proxy.port, localAddress: '127.0.0.2' });
+    plain.on('error', () => {});
+    plain.write('GET /quick HTTP/1.1\r\nHost: ws.example\r\n\r\n');
+    await waitUntil(() => proxy.engine.upstreamLoad(address)?.waiting === 1, 5000, 'the plain request to wait');
+    plain.destroy();
+    await waitUntil(() => proxy.engine.upstreamLoad(address)?.waiting === 0, 2000, 'the plain request to stop waiting');
+
+    const ws: Socket = connect({ host: '127.0.0.1', port: proxy.port, localAddress: '127.0.0.3' });
+    ws.on('error', () => {});
+    ws.write('GET /socket HTTP/1.1\r\nHost: ws.example\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n');
+    await waitUntil(() => proxy.engine.upstreamLoad(address)?.waiting === 1, 5000, 'the upgrade to wait');
+    ws.destroy();
+    await waitUntil(() => proxy.engine.upstreamLoad(address)?.waiting === 0, 2000, 'the upgrade whose client left to stop waiting (it waits out waitMs instead)');
+  });
+});
