@@ -6,7 +6,10 @@ import { connect, type Socket } from 'node:net';
 import { after, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { defaultSettings } from '../../shared/model.js';
-import { proxySettings, route, startProxy as startHarnessProxy, startServer, waitUntil } from '../helpers/proxy-harness.js';
+import { ProxyEngine } from '../../src-main/core/proxy/engine.js';
+import { UpstreamHealth } from '../../src-main/core/upstreams/health.js';
+import { answer, healthCheck, HealthUpstream } from '../helpers/health-upstream.js';
+import { proxySettings, rawRequest, route, startProxy as startHarnessProxy, startServer, waitUntil } from '../helpers/proxy-harness.js';
 import { collect, startProxy, startTcpUpstream, testRoute } from '../helpers/raw-http.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -79,5 +82,35 @@ describe('the gate and WebSocket upgrades', () => {
     await waitUntil(() => proxy.engine.upstreamLoad(address)?.waiting === 1, 5000, 'the upgrade to wait');
     ws.destroy();
     await waitUntil(() => proxy.engine.upstreamLoad(address)?.waiting === 0, 2000, 'the upgrade whose client left to stop waiting (it waits out waitMs instead)');
+  });
+});
+
+describe('health events', () => {
+  // health.ts signature() includes the problem message, and passive-health/health-report word it
+  // "after N failures in a row" (and, after a doubled cool-down, a new "until" time), so every
+  // failed request to a dead only upstream (tried on each request as the last resort) changes the
+  // signature and fires onChange: a health event per failed request, a flood under load.
+  test('a dead only upstream under steady traffic does not send a health event per failed request', async () => {
+    const gone = await new HealthUpstream(answer(200, 'ok'), '127.0.0.12').start();
+    await gone.stop();
+    let changes = 0;
+    const health = new UpstreamHealth({ onChange: () => changes++, jitterMs: 0 });
+    cleanups.push(() => health.close());
+    const routes = [route('dead', gone.url, ['dead.test'], { title: 'Dead', healthCheck: healthCheck({ enabled: false }) })];
+    health.setRoutes(routes);
+    const engine = new ProxyEngine({ settings: proxySettings(), stopGraceMs: 500, health });
+    engine.setRoutes(routes);
+    const { port } = await engine.start();
+    cleanups.push(() => engine.stop());
+    const before = changes;
+    const requests = 40;
+    for (let i = 0; i < requests; i++) {
+      const got = await rawRequest(port, 'GET / HTTP/1.1\r\nHost: dead.test\r\nConnection: close\r\n\r\n');
+      assert.equal(got.status, 502, 'the last resort is tried and refused');
+    }
+    await sleep(20);
+    const events = changes - before;
+    // Down, and perhaps a cool-down ending: a handful. Not one per request.
+    assert.ok(events <= 5, `${requests} failed requests to one dead upstream sent ${events} health events`);
   });
 });
