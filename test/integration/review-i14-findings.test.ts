@@ -114,3 +114,40 @@ describe('health events', () => {
     assert.ok(events <= 5, `${requests} failed requests to one dead upstream sent ${events} health events`);
   });
 });
+
+describe('the passive cool-down', () => {
+  // passive-health.ts: cooldownMs (and passiveFailures) are reset only by recordAnswer, i.e. a
+  // request's answer. Passing active checks never reset them (health.ts #recordCheck only clears
+  // coolingUntil on a down→up change, and a cool-down does not make a checked upstream down), so an
+  // upstream that no traffic reached since its last outage (a failover spare) starts its next,
+  // unrelated outage with a doubled (up to 5 min) cool-down, however long it has been fine since.
+  test('starts from cooldownMs again after the checks have seen the upstream fine for a while', async () => {
+    const live = await new HealthUpstream(answer(200, 'ok'), '127.0.0.13').start();
+    cleanups.push(() => live.stop());
+    const gone = await new HealthUpstream(answer(200, 'ok'), '127.0.0.14').start();
+    await gone.stop();
+    const refused = await new Promise<Error>((resolve) => connect({ host: gone.host, port: gone.port }).on('error', resolve));
+    const health = new UpstreamHealth({ onChange: () => {}, intervalMs: 100, timeoutMs: 400, jitterMs: 0 });
+    cleanups.push(() => health.close());
+    health.setRoutes([route('spare', live.url, ['spare.test'], { title: 'Spare', healthCheck: healthCheck({ enabled: true, passes: 1, fails: 2 }, { cooldownMs: 1000 }) })]);
+    const coolingMs = () => {
+      const until = health.snapshot()[0]?.upstreams[0]?.coolingUntil;
+      return until ? Date.parse(until) - Date.now() : 0;
+    };
+    // An outage: a failure, then the trial after the cool-down fails too (the cool-down doubles).
+    health.failed('spare', live.address, refused);
+    await sleep(1100);
+    health.failed('spare', live.address, refused);
+    assert.ok(coolingMs() > 1500, 'the failed trial doubled the cool-down');
+    await sleep(2100);
+    // Then the checks see it answer, again and again, for a while; no request reaches it.
+    const checked = health.snapshot()[0]?.upstreams[0]?.lastCheck?.at;
+    await sleep(1500);
+    assert.notEqual(health.snapshot()[0]?.upstreams[0]?.lastCheck?.at, checked, 'checks kept running');
+    assert.equal(health.snapshot()[0]?.upstreams[0]?.lastCheck?.passed, true);
+    // A new, single failure: a fresh outage, so the configured cool-down, not a doubled one.
+    health.failed('spare', live.address, refused);
+    const ms = coolingMs();
+    assert.ok(ms <= 1100, `a first failure after the checks saw the upstream fine is left out ${ms} ms, not cooldownMs (1000)`);
+  });
+});
