@@ -151,3 +151,25 @@ describe('the passive cool-down', () => {
     assert.ok(ms <= 1100, `a first failure after the checks saw the upstream fine is left out ${ms} ms, not cooldownMs (1000)`);
   });
 });
+
+describe('the HTTP check', () => {
+  // active-check.ts: without bodyContains only ~800 bytes of body are wanted, but a body that
+  // starts small and then keeps streaming (a long-poll or event stream on the checked path, a page
+  // flushed early and rendered slowly) never reaches them nor ends, so the check's deadline fires
+  // and the answer that came (200, passing) is judged a timeout: the upstream is marked down,
+  // against the file's own rule "the status came, the service lives".
+  test('a passing status whose body keeps streaming is judged by its status, not as a timeout', async () => {
+    const streaming = await new HealthUpstream((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.write('hello'); // and the rest, later
+    }, '127.0.0.15').start();
+    cleanups.push(() => streaming.stop());
+    const health = new UpstreamHealth({ onChange: () => {}, intervalMs: 100, timeoutMs: 400, jitterMs: 0 });
+    cleanups.push(() => health.close());
+    health.setRoutes([route('stream', streaming.url, ['stream.test'], { title: 'Stream', healthCheck: healthCheck({ enabled: true, fails: 1, passes: 1 }) })]);
+    await waitUntil(() => health.snapshot()[0]?.upstreams[0]?.lastCheck != null, 5000, 'a check');
+    const check = health.snapshot()[0]?.upstreams[0]?.lastCheck;
+    assert.equal(check?.status, 200, `the check saw the 200 (it says: ${check?.error})`);
+    assert.equal(check?.passed, true, `a 200 with a streaming body passes GET / 200–499 (it says: ${check?.error})`);
+  });
+});
