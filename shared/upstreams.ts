@@ -86,16 +86,22 @@ export const UpstreamTargetSchema = z
 export type UpstreamTarget = z.output<typeof UpstreamTargetSchema>;
 export type UpstreamTargetInput = z.input<typeof UpstreamTargetSchema>;
 
-/** A route's upstream list: 1–16 entries, no address twice. */
+/**
+ * A route's upstream list: 1–16 entries, no address twice. `http://` and `https://` to the same
+ * host and port count as the same address: they are one server, whose health is one state.
+ */
 export const UpstreamListSchema = z
   .array(UpstreamTargetSchema)
   .min(1, 'a route needs at least one upstream')
   .max(MAX_UPSTREAMS, `a route has at most ${MAX_UPSTREAMS} upstreams`)
   .superRefine((list, ctx) => {
-    const seen = new Set<string>();
+    const seen = new Map<string, string>();
     for (const [i, target] of list.entries()) {
-      if (seen.has(target.url)) ctx.addIssue({ code: 'custom', path: [i, 'url'], message: `${target.url} is listed twice` });
-      seen.add(target.url);
+      const address = target.url.slice(target.url.indexOf('://') + 3);
+      const earlier = seen.get(address);
+      if (earlier === target.url) ctx.addIssue({ code: 'custom', path: [i, 'url'], message: `${target.url} is listed twice` });
+      else if (earlier) ctx.addIssue({ code: 'custom', path: [i, 'url'], message: `${address} is listed twice (as ${earlier} and ${target.url}); one server is one upstream` });
+      else seen.set(address, target.url);
     }
   });
 

@@ -119,6 +119,14 @@ describe('route input: the upstream shorthand and the list', () => {
     assert.deepEqual(issue?.path, ['upstreams', 2, 'url']);
     assert.match(issue?.message ?? '', /http:\/\/10\.33\.0\.4:8096 is listed twice/);
   });
+
+  test('one server by http and by https is the same upstream, refused with both spellings named', () => {
+    const result = RouteInputSchema.safeParse({ names: ['nas.home.arpa'], upstreams: [{ url: 'http://10.33.0.4:5000' }, { url: 'https://10.33.0.4:5000' }] });
+    assert.equal(result.success, false);
+    const issue = result.error?.issues[0];
+    assert.deepEqual(issue?.path, ['upstreams', 1, 'url']);
+    assert.equal(issue?.message, '10.33.0.4:5000 is listed twice (as http://10.33.0.4:5000 and https://10.33.0.4:5000); one server is one upstream');
+  });
 });
 
 describe('setUpstreamDrained through the gateway', () => {
