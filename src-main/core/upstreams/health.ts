@@ -178,7 +178,7 @@ export class UpstreamHealth implements UpstreamHealthLink {
       scheme: url.startsWith('https:') ? 'https' : 'http',
       host,
       port,
-      hostHeader: route.rewriteHost ?? address,
+      hostHeader: checkHost(route, address),
       insecureTls: route.insecureUpstreamTls,
       check,
     };
@@ -286,6 +286,15 @@ function signature(reports: readonly RouteHealth[]): string {
       return `${route.routeId} ${route.upstream} ${route.state} ${route.since} ${route.failedOver} ${route.problem?.message ?? ''}\n  ${upstreams.join('\n  ')}`;
     })
     .join('\n');
+}
+
+/**
+ * The Host a check sends: what a real request to the route carries, so an upstream behind a
+ * name-based router (a NAS's own reverse proxy) routes the check like the site: the route's
+ * rewriteHost, else its first exact name (a wildcard names no one host), else the address.
+ */
+export function checkHost(route: Pick<Route, 'rewriteHost' | 'names'>, address: string): string {
+  return route.rewriteHost ?? route.names.find((name) => !name.includes('*')) ?? address;
 }
 
 function stopChecking(entry: AddressState): void {
