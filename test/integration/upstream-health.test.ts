@@ -183,14 +183,32 @@ describe('active health checks', () => {
     });
   });
 
-  test('the check sends Host as the address, or as the route rewrites it', async () => {
+  test('the check sends Host as a real request would: the rewritten Host, else the first exact name, else the address', async () => {
     const app = await upstream(answer(200, 'ok'), '127.0.0.7');
     const { health } = checker();
-    health.setRoutes([route('app', app.url, ['app.test'])]);
+    health.setRoutes([route('app', app.url, ['*.apps.test', 'app.test'])]);
     await waitUntil(() => app.hosts.length >= 1, 5000, 'a check');
-    assert.equal(app.hosts[0], app.address);
+    assert.equal(app.hosts[0], 'app.test', 'a wildcard names no host; the first exact name is sent');
+    health.setRoutes([route('app', app.url, ['*.apps.test'])]);
+    await waitUntil(() => app.hosts.at(-1) === app.address, 5000, 'the address, with only a wildcard name');
     health.setRoutes([route('app', app.url, ['app.test'], { rewriteHost: 'internal.lan' })]);
     await waitUntil(() => app.hosts.at(-1) === 'internal.lan', 5000, 'the rewritten Host');
+  });
+
+  test("an upstream behind a name-based router (a NAS's own reverse proxy) passes its check as the site works", async () => {
+    // Like a NAS's reverse proxy: it serves its sites by name and answers 502 to a name it does not know.
+    const router = await upstream((req, res) => {
+      const known = req.headers.host === 'photos.nas.test';
+      res.writeHead(known ? 200 : 502, { 'content-type': 'text/plain' });
+      res.end(known ? 'photos' : 'no such site');
+    }, '127.0.0.7');
+    const { health } = checker();
+    health.setRoutes([route('photos', router.url, ['*.photos.test', 'photos.nas.test'], { healthCheck: healthCheck({ fails: 1, passes: 1 }) })]);
+    await waitUntil(() => first(health, 'photos').lastCheck !== null, 5000, 'a check');
+    const check = first(health, 'photos').lastCheck;
+    assert.equal(check?.status, 200, `the router routed the check to the site (it says: ${check?.error})`);
+    assert.equal(routeOf(health, 'photos').state, 'up');
+    assert.ok(router.hosts.every((host) => host === 'photos.nas.test'), `Host sent: ${router.hosts.join(', ')}`);
   });
 
   test('two routes on one address share one check (the first route’s) and one state', async () => {

@@ -20,7 +20,7 @@ export interface CheckTarget {
   /** As a socket connects to it (no IPv6 brackets). */
   readonly host: string;
   readonly port: number;
-  /** The Host header: the address as written, or the route's rewriteHost. */
+  /** The Host header: the route's rewriteHost, else its first exact name, else the address (health.ts checkHost). */
   readonly hostHeader: string;
   /** https only: accept a self-signed or otherwise unverifiable certificate (the route's insecureUpstreamTls). */
   readonly insecureTls: boolean;
@@ -177,20 +177,27 @@ function httpCheck(target: CheckTarget): RunningCheck {
       resolve(settle(started, label, fields));
     };
     const failed = (error: unknown) => finish({ passed: false, status: null, bodyExcerpt: null, error: connectionError(error, check.timeoutMs), code: failureCode(error, 'upstream_timeout') });
-    const deadline = setTimeout(() => failed({ code: 'CHECK_TIMEOUT' }), check.timeoutMs);
+    // Before an answer the deadline is a timeout; once the status came, it judges what arrived.
+    let onDeadline = () => failed({ code: 'CHECK_TIMEOUT' });
+    const deadline = setTimeout(() => onDeadline(), check.timeoutMs);
     req.on('error', failed);
-    req.on('response', (res) => readAnswer(res, check, finish));
+    req.on('response', (res) => (onDeadline = readAnswer(res, check, finish)));
     req.end();
   });
   return { done, cancel: () => finish({ passed: false, status: null, bodyExcerpt: null, error: 'cancelled', code: 'check_failed' }) };
 }
 
-/** Reads up to CHECK_BODY_LIMIT of the body (all of it only when bodyContains needs it), then judges. */
-function readAnswer(res: IncomingMessage, check: Readonly<ActiveCheck>, finish: (fields: Fields) => void): void {
+/**
+ * Reads the body as far as the judgement needs it, then judges; returns the judgement to make at
+ * the check's deadline (with what arrived by then: the status came, the service lives). A passing
+ * status with no bodyContains is judged at once, on the body already received (for the excerpt):
+ * a body that keeps streaming (an event stream, a page flushed early) must not turn a 200 into a
+ * timeout. Otherwise the body is read up to CHECK_BODY_LIMIT (bodyContains) or the excerpt's worth.
+ */
+function readAnswer(res: IncomingMessage, check: Readonly<ActiveCheck>, finish: (fields: Fields) => void): () => void {
   const status = res.statusCode ?? 0;
   const chunks: Buffer[] = [];
   let size = 0;
-  // Without bodyContains only the excerpt is wanted: the first chunk is enough.
   const wanted = check.bodyContains === null ? EXCERPT_CHARS * 4 : CHECK_BODY_LIMIT;
   const judge = () => {
     const body = Buffer.concat(chunks).subarray(0, CHECK_BODY_LIMIT).toString('utf8');
@@ -203,9 +210,12 @@ function readAnswer(res: IncomingMessage, check: Readonly<ActiveCheck>, finish: 
     if (size >= wanted) judge();
   });
   res.on('end', judge);
-  // A body cut short still counts with what arrived: the status came, the service lives.
+  // A body cut short still counts with what arrived.
   res.on('error', judge);
   res.on('aborted', judge);
+  // setImmediate: after the chunks that came with the head are emitted, before any further read.
+  if (check.bodyContains === null && judgeAnswer(check, status, '') === null) setImmediate(judge);
+  return judge;
 }
 
 function isIp(host: string): boolean {

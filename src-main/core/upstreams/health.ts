@@ -178,7 +178,7 @@ export class UpstreamHealth implements UpstreamHealthLink {
       scheme: url.startsWith('https:') ? 'https' : 'http',
       host,
       port,
-      hostHeader: route.rewriteHost ?? address,
+      hostHeader: checkHost(route, address),
       insecureTls: route.insecureUpstreamTls,
       check,
     };
@@ -236,11 +236,20 @@ export class UpstreamHealth implements UpstreamHealthLink {
     entry.streak = result.passed ? Math.max(entry.streak, 0) + 1 : Math.min(entry.streak, 0) - 1;
     if (!result.passed) entry.failedAt = Date.now();
     if (result.passed && entry.state !== 'up' && entry.streak >= target.check.passes) {
+      // The check saw it come back (down before, not a first check): no need to wait out a
+      // cool-down from the outage. It ends now, which the reset below counts from.
+      if (entry.state === 'down' && cooling(entry, Date.now())) entry.coolingUntil = Date.now();
       this.#setState(entry, 'up');
-      // The check saw it come back: no need to wait out a cool-down from the outage.
-      if (cooling(entry, Date.now())) entry.coolingUntil = 0;
     } else if (!result.passed && entry.state !== 'down' && -entry.streak >= target.check.fails) {
       this.#setState(entry, 'down');
+    }
+    // Checks that have seen it fine for a whole configured cool-down since the last one ended end
+    // that outage as an answer would: a spare no request reached since must not carry a grown
+    // cool-down into an unrelated outage. Sooner, a trial failing right after a cool-down is the
+    // same outage, and still doubles it.
+    if (result.passed && entry.streak >= target.check.passes && entry.cooldownMs !== 0) {
+      const fineFrom = entry.coolingUntil + (this.#passive.get(entry.checkRouteId ?? '') ?? DEFAULT_PASSIVE).cooldownMs;
+      if (Date.parse(result.at) - result.latencyMs >= fineFrom) recordAnswer(entry);
     }
     this.#changed();
   }
@@ -278,14 +287,29 @@ export class UpstreamHealth implements UpstreamHealthLink {
   }
 }
 
-/** What a health event would tell a user; times that move every check (checkedAt, lastCheck.at) and counters are left out. */
+/**
+ * What a user would act on in a health event: states, availability, a cool-down starting or
+ * ending, the kind of problem (its code) and a check's verdict. Problem messages are left out: they
+ * carry counters ("12 failures in a row") that move with every failed request to a dead upstream,
+ * which would make each one an event and a full snapshot. So are times that move every check
+ * (checkedAt, lastCheck.at). A snapshot asked for still shows the counters.
+ */
 function signature(reports: readonly RouteHealth[]): string {
   return reports
     .map((route) => {
-      const upstreams = route.upstreams.map((u) => `${u.address} ${u.state} ${u.since} ${u.available} ${u.coolingUntil} ${u.drained} ${u.lastCheck?.passed} ${u.lastCheck?.error} ${u.problem?.message ?? ''}`);
-      return `${route.routeId} ${route.upstream} ${route.state} ${route.since} ${route.failedOver} ${route.problem?.message ?? ''}\n  ${upstreams.join('\n  ')}`;
+      const upstreams = route.upstreams.map((u) => `${u.address} ${u.state} ${u.since} ${u.available} ${u.coolingUntil} ${u.drained} ${u.lastCheck?.passed} ${u.lastCheck?.error} ${u.problem?.code ?? ''}`);
+      return `${route.routeId} ${route.upstream} ${route.state} ${route.since} ${route.failedOver} ${route.problem?.code ?? ''}\n  ${upstreams.join('\n  ')}`;
     })
     .join('\n');
+}
+
+/**
+ * The Host a check sends: what a real request to the route carries, so an upstream behind a
+ * name-based router (a NAS's own reverse proxy) routes the check like the site: the route's
+ * rewriteHost, else its first exact name (a wildcard names no one host), else the address.
+ */
+export function checkHost(route: Pick<Route, 'rewriteHost' | 'names'>, address: string): string {
+  return route.rewriteHost ?? route.names.find((name) => !name.includes('*')) ?? address;
 }
 
 function stopChecking(entry: AddressState): void {

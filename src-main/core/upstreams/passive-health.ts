@@ -6,7 +6,8 @@
 // of the first request tried after a cool-down (the trial) doubles it, up to MAX_COOLDOWN_MS;
 // failures of requests that were already under way when it started failing count in
 // passiveFailures but do not double it again, so 32 requests refused at once are one outage, not a
-// five-minute exile. An answer ends the cool-down and resets the count.
+// five-minute exile. An answer ends the cool-down and resets the count and the length; so do
+// active checks passing for a whole configured cool-down after it ended (health.ts).
 //
 // A cool-down only affects isAvailable: when no upstream of a route is available, the balancer
 // still tries the one that failed least recently, so an only upstream restarting (an upgrade) is
