@@ -13,7 +13,7 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 
 /** Asks `gate` for a slot and records what happened to the request. */
 function ask(gate: UpstreamGate, client: string, log: string[], name = client) {
-  const state: { release: (() => void) | null; refusal: GateRefusal | null; cancel: () => void } = { release: null, refusal: null, cancel: () => {} };
+  const state: { release: (() => void) | null; refusal: GateRefusal | null; cancel: () => boolean } = { release: null, refusal: null, cancel: () => false };
   state.cancel = gate.acquire(
     client,
     (release) => {
@@ -168,6 +168,37 @@ test('waitMs 0 refuses at once when no slot is free', () => {
   const b = ask(gate, 'b', log);
   assert.equal(b.refusal?.limit, 'connections');
   assert.match(b.refusal?.detail ?? '', /waiting is turned off/);
+  assert.equal(gate.waiting, 0);
+});
+
+test('waitMs 0 still grants a free slot while clients at their perClient wait (waitMs was lowered)', () => {
+  const gate = new UpstreamGate({ connections: 3, perClient: 1, waitMs: 10_000 });
+  const log: string[] = [];
+  const held = ask(gate, 'hog', log, 'hog1');
+  const queued = ask(gate, 'hog', log, 'hog2'); // waits: hog is at perClient, two slots stay free
+  gate.setLimits({ connections: 3, perClient: 1, waitMs: 0 });
+  assert.equal(gate.waiting, 1);
+  const other = ask(gate, 'other', log);
+  assert.equal(other.refusal, null, 'a slot nobody waiting could use is not refused');
+  assert.deepEqual(log, ['hog1', 'other']);
+  // The waiting client is still served first when its own slot frees.
+  held.release?.();
+  assert.deepEqual(log, ['hog1', 'other', 'hog2']);
+  queued.release?.();
+  other.release?.();
+  assert.equal(gate.inFlight, 0);
+});
+
+test('a cancel says whether it withdrew a waiting request', () => {
+  const gate = new UpstreamGate({ connections: 1, perClient: 1, waitMs: 10_000 });
+  const log: string[] = [];
+  const a = ask(gate, 'a', log);
+  const b = ask(gate, 'b', log);
+  assert.equal(a.cancel(), false, 'granted: nothing to withdraw');
+  assert.equal(b.cancel(), true);
+  assert.equal(b.cancel(), false, 'only once');
+  a.release?.();
+  assert.deepEqual(log, ['a']);
   assert.equal(gate.waiting, 0);
 });
 

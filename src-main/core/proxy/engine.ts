@@ -210,7 +210,7 @@ export class ProxyEngine {
     this.provision();
   }
 
-  /** An upstream address's gate (see docs/upstream-limits.md): requests under way, waiting, refused as busy; null when no route uses it. */
+  /** An upstream address's gate (see docs/upstream-limits.md): requests under way, waiting, refused as busy; null when no route uses it and none of its requests is under way or waiting. */
   upstreamLoad(address: string): { inFlight: number; waiting: number; busyRefusals: number } | null {
     return this.upstreams.load(address);
   }

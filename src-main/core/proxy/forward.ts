@@ -68,6 +68,8 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
   private drainTimer: NodeJS.Timeout | null = null;
   /** Runs while the upstream owes body bytes (upstreamBodyIdleMs; not for event streams). */
   private idleTimer: NodeJS.Timeout | null = null;
+  /** The idle timer was stopped while the client is not reading; it is started again on drain. */
+  private idlePaused = false;
   /** The upstream's final status line and headers arrived (undici parsed them). */
   private started = false;
   /** The head, until it is written. */
@@ -227,8 +229,13 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
     if (this.waitingForDrain) return;
     this.waitingForDrain = true;
     controller.pause();
-    const idle = this.idleTimer;
-    if (idle) clearTimeout(idle);
+    // The upstream is paused by Gatehouse, so its silence now is not its fault. A cleared timer
+    // cannot be refresh()ed back to life, so it is dropped here and a new one started on drain.
+    if (this.idleTimer) {
+      clearTimeout(this.idleTimer);
+      this.idleTimer = null;
+      this.idlePaused = true;
+    }
     const { res } = this.ex;
     const idleMs = this.deps.timeouts.clientIdleMs;
     this.drainTimer = setTimeout(() => {
@@ -239,7 +246,10 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
       if (this.drainTimer) clearTimeout(this.drainTimer);
       this.drainTimer = null;
       this.waitingForDrain = false;
-      idle?.refresh();
+      if (this.idlePaused) {
+        this.idlePaused = false;
+        this.startIdleTimer(controller);
+      }
       controller.resume();
     });
   }
@@ -249,6 +259,7 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
     if (this.idleTimer) clearTimeout(this.idleTimer);
     this.drainTimer = null;
     this.idleTimer = null;
+    this.idlePaused = false;
   }
 
   abort(): void {

@@ -103,9 +103,12 @@ class UpgradeHandler implements Dispatcher.DispatchHandler {
     private readonly upstream: Upstream,
     /** sticky_cookie: the tag to pin the client to, when this pick set one. */
     private readonly stickyTag: string | null,
+    /** Stops watching for the client leaving while the gate's slot is awaited: it was granted. */
+    private readonly dispatched: () => void,
   ) {}
 
   onRequestStart(controller: Controller): void {
+    this.dispatched();
     const { client } = this.attempts;
     if (client.destroyed) controller.abort(new Error('client closed the connection'));
     else client.once('close', () => controller.abort(new Error('client closed the connection')));
@@ -231,7 +234,30 @@ class UpgradeAttempts {
       bodyTimeout: request.upgrade ? upstreamHeadersMs : upstreamBodyIdleMs,
       ...(request.upgrade ? { upgrade: request.upgrade } : {}),
     };
-    gatedDispatch(upstream, deps.clientKey, options, new UpgradeHandler(this, upstream, picked.setStickyTag), (_waitedMs, refusal) => this.refuse(busyError(refusal)));
+    // A client that leaves while its upgrade waits for a slot gives its place back at once and is
+    // never handed one (a plain request does the same through its exchange). Once dispatched or
+    // refused, cancel() does nothing and the handler or refuse() reports the end. The client ending
+    // its side counts as leaving: WebSocket has no half-open use (see splice), and after the upgrade
+    // Node no longer closes a socket whose client ended. Watched before dispatching, as a slot (and
+    // the handler's start) may come at once.
+    let cancel: () => boolean = () => false;
+    const unwatch = () => {
+      client.off('end', left);
+      client.off('close', left);
+    };
+    const left = () => {
+      unwatch();
+      if (!cancel()) return;
+      client.destroy();
+      deps.done(499, 0, null);
+    };
+    client.once('end', left);
+    client.once('close', left);
+    const handler = new UpgradeHandler(this, upstream, picked.setStickyTag, unwatch);
+    cancel = gatedDispatch(upstream, deps.clientKey, options, handler, (_waitedMs, refusal) => {
+      unwatch();
+      this.refuse(busyError(refusal));
+    });
   }
 
   /** An attempt failed before any answer: the next upstream, or the route's error page. */

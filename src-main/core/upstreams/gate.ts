@@ -99,16 +99,20 @@ export class UpstreamGate {
    * slot's release (call it exactly once, when the upstream request is over; later calls do
    * nothing); `timedOut` is called instead when no slot freed within waitMs, or at once when too
    * many requests already wait. Either may be called before acquire returns. Returns a cancel for a
-   * client that left while waiting (does nothing once granted or refused).
+   * client that left while waiting: true when it withdrew the request (neither callback will be
+   * called), false once granted or refused (it then does nothing).
    */
-  acquire(client: string, granted: (release: () => void) => void, timedOut: (waitedMs: number, refusal: GateRefusal) => void): () => void {
-    if (this.#queues.size === 0 && this.#canGrant(client)) {
+  acquire(client: string, granted: (release: () => void) => void, timedOut: (waitedMs: number, refusal: GateRefusal) => void): () => boolean {
+    // A free slot with others waiting means every waiting client is at its perClient (#pump hands
+    // free slots out at once otherwise), so a client with no queue of its own takes it, whatever
+    // waitMs is: nobody it could overtake could have used that slot.
+    if (!this.#queues.has(client) && this.#canGrant(client)) {
       granted(this.#take(client));
-      return () => {};
+      return () => false;
     }
     if (this.#waiting >= this.maxWaiting || this.#limits.waitMs === 0) {
       this.#refuse(timedOut, this.#refusal(client, 0, this.#waiting >= this.maxWaiting ? 'waiters' : this.#limitFor(client)));
-      return () => {};
+      return () => false;
     }
     const waiter: Waiter = { client, since: performance.now(), granted, timedOut, timer: null };
     waiter.timer = setTimeout(() => {
@@ -124,10 +128,11 @@ export class UpstreamGate {
     // A slot may be free for this client even with others waiting (they are at their perClient).
     this.#pump();
     return () => {
-      if (waiter.timer === null) return;
+      if (waiter.timer === null) return false;
       clearTimeout(waiter.timer);
       waiter.timer = null;
       this.#remove(waiter);
+      return true;
     };
   }
 
@@ -276,7 +281,8 @@ class ReleasingHandler implements Dispatcher.DispatchHandler {
  * exchange with the upstream is over (answered, failed, aborted, or upgraded). `busy` is called
  * instead of dispatching when the wait ran out (or too many already wait): answer it with
  * busyError(refusal), a 503 with Retry-After. Returns a cancel for a client that went away while
- * waiting (nothing was sent); once dispatched, abort through the handler's controller instead.
+ * waiting: true when it withdrew the request (nothing was or will be sent, no handler event follows);
+ * false once dispatched or refused: abort through the handler's controller instead.
  *
  * A dispatch that throws at once (undici refusing the head) throws out of this call, slot freed;
  * one granted later reports the error to the handler's onResponseError instead.
@@ -287,7 +293,7 @@ export function gatedDispatch(
   options: Dispatcher.DispatchOptions,
   handler: Dispatcher.DispatchHandler,
   busy: (waitedMs: number, refusal: GateRefusal) => void,
-): () => void {
+): () => boolean {
   let sync = true;
   let thrown: unknown = null;
   const cancel = upstream.gate.acquire(

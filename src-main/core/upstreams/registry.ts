@@ -110,8 +110,13 @@ export class UpstreamRegistry {
       this.upstreams.delete(key);
       upstream.pool.close().catch(() => {});
     }
+    // A gate outlives its last route while requests hold or wait for its slots (they run on the
+    // closing pool): an address added back meanwhile must count them, not start from zero and let
+    // twice `connections` reach the service. An idle one left over goes at a later settings change.
     const addresses = new Set([...this.upstreams.values()].map((u) => u.address));
-    for (const address of this.gates.keys()) if (!addresses.has(address)) this.gates.delete(address);
+    for (const [address, gate] of this.gates) {
+      if (!addresses.has(address) && gate.inFlight === 0 && gate.waiting === 0) this.gates.delete(address);
+    }
   }
 
   /** Aborts every pool at once (shutdown after the grace period). */
