@@ -3,26 +3,11 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Route } from '../../shared/model.js';
 import type { FailoverEvent, RouteHealth, UpstreamHealth } from '../../shared/status.js';
-import { defaultBalancing, defaultHealthCheck, singleUpstream } from '../../shared/upstreams.js';
 import { DownAlerts, FailoverAlerts, routeLabel } from '../../src-main/electron/down-alerts.js';
-import { defaultRouteAccess } from '../../shared/access.js';
+import { sampleRoute } from '../../src-renderer/dev/fake-gatehouse.js';
 
 function route(id: string, names: string[], title?: string): Route {
-  return {
-    id,
-    names,
-    upstreams: singleUpstream(`http://10.33.0.4:${8000 + names.length}`),
-    balancing: defaultBalancing(),
-    healthCheck: defaultHealthCheck(),
-    enabled: true,
-    websocket: true,
-    insecureUpstreamTls: false,
-    rewriteHost: null,
-    trustedProxies: null,
-    tls: { mode: 'none' as const, certificateId: null, redirectHttp: false, hsts: false },
-    publishOnLan: false, app: null, access: defaultRouteAccess(),
-    ...(title === undefined ? {} : { title }),
-  };
+  return sampleRoute({ id, names, upstream: `http://10.33.0.4:${8000 + names.length}`, ...(title === undefined ? {} : { title }) });
 }
 
 const routes = [route('jf', ['jellyfin.home.arpa'], 'Jellyfin'), route('ha', ['ha.home.arpa']), route('nas', ['nas.home.arpa'])];
