@@ -10,7 +10,7 @@ import '../zod-setup.js';
 import { ApiError } from '../../shared/api.js';
 import type { GatehouseBridge } from '../../src-main/electron/bridge.js';
 import { sampleServices } from './fake-discovery.js';
-import { FakeGatehouse, sampleLogEntry, sampleRoute } from './fake-gatehouse.js';
+import { FakeGatehouse, sampleLogEntry, sampleRoute, sampleUpstreamHealth } from './fake-gatehouse.js';
 import { presetHealthCheck } from '../route-form/upstream-values.js';
 import type { UpstreamHealth } from '../../shared/status.js';
 
@@ -156,23 +156,8 @@ if (scenario === 'busy' || scenario === 'crowdsec-down') {
 function haHealth() {
   const minutesAgo = (minutes: number) => new Date(Date.now() - minutes * 60_000).toISOString();
   const passed = (latencyMs: number) => ({ at: minutesAgo(0), passed: true, check: 'GET /manifest.json', status: 200, bodyExcerpt: '{"name":"Home Assistant","short_name":"Assistant","start_url":"/?homescreen=1"', error: null, latencyMs });
-  const server = (n: number, fields: Partial<UpstreamHealth>): UpstreamHealth => ({
-    url: `http://10.33.0.2${n}:8123`,
-    address: `10.33.0.2${n}:8123`,
-    state: 'up',
-    since: minutesAgo(90),
-    lastCheck: passed(9 + n),
-    coolingUntil: null,
-    passiveFailures: 0,
-    problem: null,
-    drained: false,
-    backup: false,
-    weight: 1,
-    available: true,
-    served: 0,
-    inFlight: 0,
-    ...fields,
-  });
+  const server = (n: number, fields: Partial<UpstreamHealth>): UpstreamHealth =>
+    sampleUpstreamHealth(`http://10.33.0.2${n}:8123`, { since: minutesAgo(90), lastCheck: passed(9 + n), ...fields });
   const failed = 'answered 503, expected 200–299';
   return {
     routeId: 'route-d',

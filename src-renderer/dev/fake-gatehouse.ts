@@ -20,6 +20,7 @@ import {
   type ProxyStatus,
   type RouteHealth,
   type RunOverrides,
+  type UpstreamHealth,
 } from '../../shared/status.js';
 import { defaultBalancing, defaultHealthCheck, singleUpstream } from '../../shared/upstreams.js';
 import { defaultAccessSettings, defaultRouteAccess, type AccessList, type AccessSettings, type SignInProvider } from '../../shared/access.js';
@@ -324,6 +325,27 @@ export function sampleRoute({ upstream, ...fields }: Partial<Route> & Pick<Route
     publishOnLan: false,
     app: null,
     access: defaultRouteAccess(),
+    ...fields,
+  };
+}
+
+/** One server's health as the health report gives it: up, never checked, serving nothing yet. */
+export function sampleUpstreamHealth(url: string, fields: Partial<UpstreamHealth> = {}): UpstreamHealth {
+  return {
+    url,
+    address: url.replace(/^https?:\/\//, ''),
+    state: 'up',
+    since: null,
+    lastCheck: null,
+    coolingUntil: null,
+    passiveFailures: 0,
+    problem: null,
+    drained: false,
+    backup: false,
+    weight: 1,
+    available: true,
+    served: 0,
+    inFlight: 0,
     ...fields,
   };
 }

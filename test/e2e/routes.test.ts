@@ -2,44 +2,16 @@
 // checked where it matters: in the admin API and in real requests through the proxy to real
 // upstream servers on 127.0.0.1.
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import type { Browser } from 'playwright-core';
-import { addRoute, cell, columnHeaders, heading, listRoutes, numberIn, proxyPort, routeRow, routesTable, startUiServe, waitForStatusMessage } from '../helpers/admin-ui.js';
-import { browserMissing, startTogether, launchBrowser, openAdmin, waitFor, waitForText } from '../helpers/browser.js';
-import type { ServeProcess } from '../helpers/serve.js';
-import { requestThrough, startEchoUpstream, type EchoBody, type Upstream } from '../helpers/upstream.js';
-
-/** Which upstream answered `host` through the proxy (the echo server's name), or the status when none did. */
-async function answeredBy(port: number, host: string, path = '/'): Promise<string> {
-  const response = await requestThrough(port, host, path);
-  if (response.status !== 200 || response.headers['x-upstream'] === undefined) return `HTTP ${response.status}`;
-  return (JSON.parse(response.body) as EchoBody).upstream;
-}
+import { describe, test } from 'node:test';
+import { addRoute, cell, columnHeaders, heading, listRoutes, numberIn, proxyPort, routeRow, routesTable, uiWithTwoEchoes, waitForStatusMessage } from '../helpers/admin-ui.js';
+import { browserMissing, openAdmin, waitFor, waitForText } from '../helpers/browser.js';
+import { answeredBy, requestThrough } from '../helpers/upstream.js';
 
 describe('routes in the browser', { skip: browserMissing() }, () => {
-  let browser: Browser;
-  let serve: ServeProcess;
-  let first: Upstream;
-  let second: Upstream;
-
-  before(async () => {
-    await startTogether([
-      launchBrowser().then((b) => (browser = b)),
-      startUiServe().then((s) => (serve = s)),
-      startEchoUpstream('first').then((u) => (first = u)),
-      startEchoUpstream('second').then((u) => (second = u)),
-    ]);
-  });
-
-  after(async () => {
-    await browser?.close();
-    await serve?.stop();
-    await first?.close();
-    await second?.close();
-  });
+  const ui = uiWithTwoEchoes();
 
   test('the Main navigation reaches every page, marks the current one, and an unknown page says so', async () => {
-    const { page, close } = await openAdmin(browser, serve);
+    const { page, close } = await openAdmin(ui.browser, ui.serve);
     try {
       const nav = page.getByRole('navigation', { name: 'Main', exact: true });
       for (const [link, title, hash] of [
@@ -66,7 +38,7 @@ describe('routes in the browser', { skip: browserMissing() }, () => {
   });
 
   test('a route added in the form is listed live, Up, counts its requests, and answers through the proxy', async () => {
-    const { page, close } = await openAdmin(browser, serve);
+    const { page, close } = await openAdmin(ui.browser, ui.serve);
     try {
       await heading(page, 'Dashboard').waitFor();
       // Set once; a reload would lose it, so it proves the dashboard updated without one.
@@ -75,16 +47,16 @@ describe('routes in the browser', { skip: browserMissing() }, () => {
       await heading(page, 'Add route').waitFor();
       await page.getByLabel('Title', { exact: true }).fill('Jellyfin');
       await page.getByLabel('Host names', { exact: true }).fill('jellyfin.home.arpa\nmedia.home.arpa');
-      await page.getByLabel('Upstream', { exact: true }).fill(first.address);
+      await page.getByLabel('Upstream', { exact: true }).fill(ui.first.address);
       await page.getByRole('button', { name: 'Save route', exact: true }).click();
 
       await heading(page, 'Dashboard').waitFor();
       await waitForStatusMessage(page, 'Route saved');
-      const [route] = await listRoutes(serve);
+      const [route] = await listRoutes(ui.serve);
       assert.ok(route, 'the admin API lists the new route');
       assert.deepEqual(
         { title: route.title, names: route.names, upstream: route.upstreams[0]?.url, enabled: route.enabled, websocket: route.websocket },
-        { title: 'Jellyfin', names: ['jellyfin.home.arpa', 'media.home.arpa'], upstream: first.url, enabled: true, websocket: true },
+        { title: 'Jellyfin', names: ['jellyfin.home.arpa', 'media.home.arpa'], upstream: ui.first.url, enabled: true, websocket: true },
       );
 
       const row = routeRow(page, 'Jellyfin');
@@ -97,10 +69,10 @@ describe('routes in the browser', { skip: browserMissing() }, () => {
         describe: async () => JSON.stringify(await cell(row, 'Status')),
       });
       assert.match((await cell(row, 'Names')).text, /jellyfin\.home\.arpa.*media\.home\.arpa/);
-      assert.ok((await cell(row, 'Upstream')).text.includes(first.address), 'the Upstream column shows host:port');
+      assert.ok((await cell(row, 'Upstream')).text.includes(ui.first.address), 'the Upstream column shows host:port');
 
       const before = numberIn(await cell(row, 'Req/min'));
-      const port = (await proxyPort(serve))!;
+      const port = (await proxyPort(ui.serve))!;
       for (let i = 0; i < 5; i++) assert.equal(await answeredBy(port, i % 2 ? 'media.home.arpa' : 'jellyfin.home.arpa', `/item/${i}`), 'first');
       const after = await waitFor(
         'Req/min to count the 5 requests',
@@ -118,25 +90,25 @@ describe('routes in the browser', { skip: browserMissing() }, () => {
   });
 
   test('editing the upstream moves the traffic to the second server', async () => {
-    const route = await addRoute(serve, { title: 'Wiki', names: ['wiki.home.arpa'], upstream: first.address });
-    const port = (await proxyPort(serve))!;
+    const route = await addRoute(ui.serve, { title: 'Wiki', names: ['wiki.home.arpa'], upstream: ui.first.address });
+    const port = (await proxyPort(ui.serve))!;
     assert.equal(await answeredBy(port, 'wiki.home.arpa'), 'first');
-    const { page, close } = await openAdmin(browser, serve);
+    const { page, close } = await openAdmin(ui.browser, ui.serve);
     try {
       await page.getByRole('link', { name: 'Edit Wiki', exact: true }).click();
       await heading(page, 'Edit route').waitFor();
       assert.equal(await page.getByLabel('Title', { exact: true }).inputValue(), 'Wiki');
       assert.equal(await page.getByLabel('Host names', { exact: true }).inputValue(), 'wiki.home.arpa');
-      assert.ok((await page.getByLabel('Upstream', { exact: true }).inputValue()).includes(`127.0.0.1:${first.port}`));
+      assert.ok((await page.getByLabel('Upstream', { exact: true }).inputValue()).includes(`127.0.0.1:${ui.first.port}`));
 
-      await page.getByLabel('Upstream', { exact: true }).fill(second.address);
+      await page.getByLabel('Upstream', { exact: true }).fill(ui.second.address);
       await page.getByRole('button', { name: 'Save route', exact: true }).click();
       await heading(page, 'Dashboard').waitFor();
       await waitForStatusMessage(page, 'Route saved');
-      await waitForText(routeRow(page, 'Wiki'), second.address);
+      await waitForText(routeRow(page, 'Wiki'), ui.second.address);
 
-      const saved = (await listRoutes(serve)).find((r) => r.id === route.id);
-      assert.deepEqual(saved?.upstreams.map((target) => target.url), [second.url], 'the same route (same id) now points at the second server only');
+      const saved = (await listRoutes(ui.serve)).find((r) => r.id === route.id);
+      assert.deepEqual(saved?.upstreams.map((target) => target.url), [ui.second.url], 'the same route (same id) now points at the second server only');
       assert.equal(await answeredBy(port, 'wiki.home.arpa'), 'second');
     } finally {
       await close();
@@ -144,9 +116,9 @@ describe('routes in the browser', { skip: browserMissing() }, () => {
   });
 
   test('delete asks first; after Delete the route is gone, and Undo brings it back', async () => {
-    await addRoute(serve, { title: 'Photos', names: ['photos.home.arpa'], upstream: first.address });
-    const port = (await proxyPort(serve))!;
-    const { page, close } = await openAdmin(browser, serve);
+    await addRoute(ui.serve, { title: 'Photos', names: ['photos.home.arpa'], upstream: ui.first.address });
+    const port = (await proxyPort(ui.serve))!;
+    const { page, close } = await openAdmin(ui.browser, ui.serve);
     try {
       const row = routeRow(page, 'Photos');
       await row.waitFor();
@@ -154,19 +126,19 @@ describe('routes in the browser', { skip: browserMissing() }, () => {
       const dialog = page.getByRole('dialog', { name: 'Delete Photos?', exact: true });
       await dialog.waitFor();
       assert.equal(await dialog.getAttribute('aria-modal'), 'true');
-      assert.equal((await listRoutes(serve)).filter((r) => r.title === 'Photos').length, 1, 'nothing is deleted before confirming');
+      assert.equal((await listRoutes(ui.serve)).filter((r) => r.title === 'Photos').length, 1, 'nothing is deleted before confirming');
 
       await dialog.getByRole('button', { name: 'Delete', exact: true }).click();
       await dialog.waitFor({ state: 'hidden' });
       await row.waitFor({ state: 'detached' });
       await waitForStatusMessage(page, 'Route deleted');
-      assert.equal((await listRoutes(serve)).some((r) => r.names.includes('photos.home.arpa')), false);
+      assert.equal((await listRoutes(ui.serve)).some((r) => r.names.includes('photos.home.arpa')), false);
       assert.notEqual(await answeredBy(port, 'photos.home.arpa'), 'first', 'the proxy no longer routes the name');
 
       await page.getByRole('status').filter({ hasText: 'Route deleted' }).getByRole('button', { name: 'Undo', exact: true }).click();
       await row.waitFor();
-      const restored = (await listRoutes(serve)).find((r) => r.names.includes('photos.home.arpa'));
-      assert.deepEqual({ title: restored?.title, upstream: restored?.upstreams[0]?.url }, { title: 'Photos', upstream: first.url });
+      const restored = (await listRoutes(ui.serve)).find((r) => r.names.includes('photos.home.arpa'));
+      assert.deepEqual({ title: restored?.title, upstream: restored?.upstreams[0]?.url }, { title: 'Photos', upstream: ui.first.url });
       assert.equal(await answeredBy(port, 'photos.home.arpa'), 'first');
     } finally {
       await close();
@@ -174,28 +146,28 @@ describe('routes in the browser', { skip: browserMissing() }, () => {
   });
 
   test('Stop proxy and Start proxy change the state shown and what the port answers', async () => {
-    await addRoute(serve, { title: 'Echo', names: ['echo.home.arpa'], upstream: first.address });
-    const { page, close } = await openAdmin(browser, serve);
+    await addRoute(ui.serve, { title: 'Echo', names: ['echo.home.arpa'], upstream: ui.first.address });
+    const { page, close } = await openAdmin(ui.browser, ui.serve);
     try {
       const state = page.getByTestId('proxy-state');
       await waitForText(state, 'Running');
       const start = page.getByRole('button', { name: 'Start proxy', exact: true });
       const stop = page.getByRole('button', { name: 'Stop proxy', exact: true });
       assert.ok((await start.count()) === 0 || (await start.isDisabled()), 'Start proxy is not offered while running');
-      const runningPort = (await proxyPort(serve))!;
+      const runningPort = (await proxyPort(ui.serve))!;
       await waitForText(page.locator('body'), `:${runningPort}`);
 
       await stop.click();
       // Stopping asks first (issue 12); the dialog's own button stops it.
       await page.getByRole('dialog', { name: 'Stop the proxy?' }).getByRole('button', { name: 'Stop proxy', exact: true }).click();
       await waitForText(state, 'Stopped');
-      assert.equal(await proxyPort(serve), null);
+      assert.equal(await proxyPort(ui.serve), null);
       await assert.rejects(requestThrough(runningPort, 'echo.home.arpa'), /ECONNREFUSED/);
       assert.ok((await stop.count()) === 0 || (await stop.isDisabled()), 'Stop proxy is not offered while stopped');
 
       await start.click();
       await waitForText(state, 'Running');
-      const port = await waitFor('the API to report the listener', () => proxyPort(serve));
+      const port = await waitFor('the API to report the listener', () => proxyPort(ui.serve));
       assert.equal(await answeredBy(port, 'echo.home.arpa'), 'first');
     } finally {
       await close();

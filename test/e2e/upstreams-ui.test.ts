@@ -3,107 +3,79 @@
 // question says how many requests are under way), and the API, the proxy's traffic and the page all
 // agree; Put back undoes it. Both upstreams are real echo servers on 127.0.0.1.
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import type { Browser } from 'playwright-core';
-import { heading, listRoutes, proxyPort, routeRow, startUiServe, waitForStatusMessage } from '../helpers/admin-ui.js';
-import { browserMissing, launchBrowser, openAdmin, startTogether, waitFor, waitForText } from '../helpers/browser.js';
-import type { ServeProcess } from '../helpers/serve.js';
-import { requestThrough, startEchoUpstream, type EchoBody, type Upstream } from '../helpers/upstream.js';
-
-/** Which echo server answered `host` through the proxy, or the status when none did. */
-async function answeredBy(port: number, host: string): Promise<string> {
-  const response = await requestThrough(port, host, '/');
-  if (response.status !== 200) return `HTTP ${response.status}`;
-  return (JSON.parse(response.body) as EchoBody).upstream;
-}
+import { describe, test } from 'node:test';
+import { heading, listRoutes, proxyPort, routeRow, uiWithTwoEchoes, waitForStatusMessage } from '../helpers/admin-ui.js';
+import { browserMissing, openAdmin, waitFor, waitForText } from '../helpers/browser.js';
+import { answeredBy } from '../helpers/upstream.js';
 
 describe('several upstreams in the browser', { skip: browserMissing() }, () => {
-  let browser: Browser;
-  let serve: ServeProcess;
-  let first: Upstream;
-  let second: Upstream;
-
-  before(async () => {
-    await startTogether([
-      launchBrowser().then((b) => (browser = b)),
-      startUiServe().then((s) => (serve = s)),
-      startEchoUpstream('first').then((u) => (first = u)),
-      startEchoUpstream('second').then((u) => (second = u)),
-    ]);
-  });
-
-  after(async () => {
-    await browser?.close();
-    await serve?.stop();
-    await first?.close();
-    await second?.close();
-  });
+  const ui = uiWithTwoEchoes();
 
   test('add a route with two servers, see both, drain one with the button, put it back', async () => {
-    const { page, close } = await openAdmin(browser, serve, { hash: '#/routes/new' });
+    const { page, close } = await openAdmin(ui.browser, ui.serve, { hash: '#/routes/new' });
     try {
       await heading(page, 'Add route').waitFor();
       await page.getByLabel('Title', { exact: true }).fill('Cluster');
       await page.getByLabel('Host names', { exact: true }).fill('cluster.home.arpa');
       assert.equal(await page.getByLabel('Balancing', { exact: true }).count(), 0, 'one server: no policy to choose');
-      await page.getByLabel('Upstream', { exact: true }).fill(first.address);
+      await page.getByLabel('Upstream', { exact: true }).fill(ui.first.address);
       await page.getByRole('button', { name: 'Add a server', exact: true }).click();
       // The one field became the list's first row, keeping what was typed.
-      assert.equal(await page.getByLabel('Upstream 1', { exact: true }).inputValue(), first.address);
-      await page.getByLabel('Upstream 2', { exact: true }).fill(second.address);
+      assert.equal(await page.getByLabel('Upstream 1', { exact: true }).inputValue(), ui.first.address);
+      await page.getByLabel('Upstream 2', { exact: true }).fill(ui.second.address);
       await page.getByLabel('Balancing', { exact: true }).selectOption('round_robin');
       await page.getByRole('button', { name: 'Save route', exact: true }).click();
       await heading(page, 'Dashboard').waitFor();
       await waitForStatusMessage(page, 'Route saved');
 
-      const route = (await listRoutes(serve)).find((candidate) => candidate.title === 'Cluster');
+      const route = (await listRoutes(ui.serve)).find((candidate) => candidate.title === 'Cluster');
       assert.ok(route, 'the API lists the new route');
       assert.deepEqual(route.upstreams, [
-        { url: first.url, weight: 1, backup: false, drained: false },
-        { url: second.url, weight: 1, backup: false, drained: false },
+        { url: ui.first.url, weight: 1, backup: false, drained: false },
+        { url: ui.second.url, weight: 1, backup: false, drained: false },
       ]);
       assert.equal(route.balancing.policy, 'round_robin');
 
       await waitForText(routeRow(page, 'Cluster'), '2 servers');
       const servers = page.getByRole('list', { name: 'Servers of Cluster', exact: true });
-      await waitForText(servers, first.address);
-      await waitForText(servers, second.address);
+      await waitForText(servers, ui.first.address);
+      await waitForText(servers, ui.second.address);
 
-      await page.getByRole('button', { name: `Drain ${second.address}`, exact: true }).click();
-      const dialog = page.getByRole('dialog', { name: `Drain ${second.address}?`, exact: true });
+      await page.getByRole('button', { name: `Drain ${ui.second.address}`, exact: true }).click();
+      const dialog = page.getByRole('dialog', { name: `Drain ${ui.second.address}?`, exact: true });
       await waitForText(dialog, /under way to it now/);
       await dialog.getByRole('button', { name: 'Drain', exact: true }).click();
-      await waitForStatusMessage(page, `${second.address} drained`);
-      await page.getByRole('button', { name: `Put back ${second.address}`, exact: true }).waitFor();
-      await waitForText(servers.getByRole('listitem').filter({ hasText: second.address }), 'Drained');
+      await waitForStatusMessage(page, `${ui.second.address} drained`);
+      await page.getByRole('button', { name: `Put back ${ui.second.address}`, exact: true }).waitFor();
+      await waitForText(servers.getByRole('listitem').filter({ hasText: ui.second.address }), 'Drained');
 
-      const drained = (await listRoutes(serve)).find((candidate) => candidate.id === route.id);
+      const drained = (await listRoutes(ui.serve)).find((candidate) => candidate.id === route.id);
       assert.deepEqual(drained?.upstreams.map((target) => target.drained), [false, true], 'the API has the second server drained');
-      const port = (await proxyPort(serve))!;
+      const port = (await proxyPort(ui.serve))!;
       const answers = [];
       for (let i = 0; i < 4; i += 1) answers.push(await answeredBy(port, 'cluster.home.arpa'));
       assert.deepEqual(answers, ['first', 'first', 'first', 'first'], 'a drained server gets no new requests');
 
-      await page.getByRole('button', { name: `Put back ${second.address}`, exact: true }).click();
-      await waitForStatusMessage(page, `${second.address} put back`);
-      await waitFor('the API to have it back', async () => (await listRoutes(serve)).find((candidate) => candidate.id === route.id)?.upstreams[1]?.drained === false || null);
+      await page.getByRole('button', { name: `Put back ${ui.second.address}`, exact: true }).click();
+      await waitForStatusMessage(page, `${ui.second.address} put back`);
+      await waitFor('the API to have it back', async () => (await listRoutes(ui.serve)).find((candidate) => candidate.id === route.id)?.upstreams[1]?.drained === false || null);
     } finally {
       await close();
     }
   });
 
   test('editing a route with several servers keeps them all', async () => {
-    const { page, close } = await openAdmin(browser, serve);
+    const { page, close } = await openAdmin(ui.browser, ui.serve);
     try {
-      const route = (await listRoutes(serve)).find((candidate) => candidate.title === 'Cluster');
+      const route = (await listRoutes(ui.serve)).find((candidate) => candidate.title === 'Cluster');
       assert.ok(route);
       await page.getByRole('link', { name: 'Edit Cluster', exact: true }).click();
       await heading(page, 'Edit route').waitFor();
-      assert.equal(await page.getByLabel('Upstream 2', { exact: true }).inputValue(), second.url);
+      assert.equal(await page.getByLabel('Upstream 2', { exact: true }).inputValue(), ui.second.url);
       await page.getByLabel('Title', { exact: true }).fill('Cluster of two');
       await page.getByRole('button', { name: 'Save route', exact: true }).click();
       await heading(page, 'Dashboard').waitFor();
-      const saved = (await listRoutes(serve)).find((candidate) => candidate.id === route.id);
+      const saved = (await listRoutes(ui.serve)).find((candidate) => candidate.id === route.id);
       assert.equal(saved?.title, 'Cluster of two');
       assert.deepEqual(saved?.upstreams, route.upstreams);
       assert.deepEqual(saved?.balancing, route.balancing);

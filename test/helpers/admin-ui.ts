@@ -4,13 +4,15 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Locator, Page } from 'playwright-core';
-import { waitFor } from './browser.js';
+import { after, before } from 'node:test';
+import type { Browser, Locator, Page } from 'playwright-core';
+import { launchBrowser, startTogether, waitFor } from './browser.js';
 import type { ApiErrorBody } from '../../shared/api.js';
 import type { Route, RouteInput } from '../../shared/model.js';
 import type { CertificatesOverview } from '../../shared/status.js';
 import { openssl } from './openssl.js';
 import { startServe, type ServeProcess } from './serve.js';
+import { startEchoUpstream, type Upstream } from './upstream.js';
 
 /**
  * `gatehouse serve` with a fresh data directory, the proxy on 127.0.0.1 and a free port. Unless
@@ -25,6 +27,39 @@ export async function startUiServe(options: { firstRun?: boolean } = {}): Promis
     throw error;
   }
   return serve;
+}
+
+/** What uiWithTwoEchoes() starts; every field is set once the suite's before() hook ran. */
+export interface UiWithTwoEchoes {
+  browser: Browser;
+  serve: ServeProcess;
+  /** Echo servers answering with their name, "first" and "second" (see startEchoUpstream). */
+  first: Upstream;
+  second: Upstream;
+}
+
+/**
+ * The usual prelude of a browser test that routes to real upstreams: registers before() and after()
+ * hooks in the calling describe() that start Chromium, a startUiServe() and two echo servers
+ * together, then close whatever did start.
+ */
+export function uiWithTwoEchoes(): UiWithTwoEchoes {
+  const started = {} as UiWithTwoEchoes;
+  before(async () => {
+    await startTogether([
+      launchBrowser().then((b) => (started.browser = b)),
+      startUiServe().then((s) => (started.serve = s)),
+      startEchoUpstream('first').then((u) => (started.first = u)),
+      startEchoUpstream('second').then((u) => (started.second = u)),
+    ]);
+  });
+  after(async () => {
+    await started.browser?.close();
+    await started.serve?.stop();
+    await started.first?.close();
+    await started.second?.close();
+  });
+  return started;
 }
 
 /** Calls the admin API with a JSON body; throws with the answer when it is not a 2xx. */

@@ -4,8 +4,7 @@
 import forge from 'node-forge';
 import { generateRsaKeyPair, randomSerialHex, signCertificate } from '../../src-main/core/certs/x509.js';
 import type { Route, RouteTls } from '../../shared/model.js';
-import { defaultRouteAccess } from '../../shared/access.js';
-import { defaultBalancing, defaultHealthCheck, singleUpstream } from '../../shared/upstreams.js';
+import { sampleRoute } from '../../src-renderer/dev/fake-gatehouse.js';
 
 export interface TestCertificate {
   pem: string;
@@ -52,18 +51,5 @@ export async function makeTestCertificate(options: TestCertificateOptions): Prom
 
 /** A stored route with the model's defaults and the given names and TLS choice. */
 export function tlsRoute(id: string, names: string[], tls: Partial<RouteTls> = {}): Route {
-  return {
-    id,
-    names,
-    upstreams: singleUpstream('http://127.0.0.1:9'),
-    balancing: defaultBalancing(),
-    healthCheck: defaultHealthCheck(),
-    enabled: true,
-    websocket: true,
-    insecureUpstreamTls: false,
-    rewriteHost: null,
-    trustedProxies: null,
-    tls: { mode: 'local', certificateId: null, redirectHttp: false, hsts: false, ...tls },
-    publishOnLan: false, app: null, access: defaultRouteAccess(),
-  };
+  return sampleRoute({ id, names, upstream: 'http://127.0.0.1:9', tls: { mode: 'local', certificateId: null, redirectHttp: false, hsts: false, ...tls } });
 }

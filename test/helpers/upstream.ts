@@ -80,6 +80,13 @@ export interface PlainResponse {
   body: string;
 }
 
+/** Which echo server (startEchoUpstream) answered `host` through the proxy on `port`, or the status when none did. */
+export async function answeredBy(port: number, host: string, path = '/'): Promise<string> {
+  const response = await requestThrough(port, host, path);
+  if (response.status !== 200 || response.headers['x-upstream'] === undefined) return `HTTP ${response.status}`;
+  return (JSON.parse(response.body) as EchoBody).upstream;
+}
+
 /** One request to 127.0.0.1:`port` with the given Host header (a proxy test's client). */
 export function requestThrough(
   port: number,

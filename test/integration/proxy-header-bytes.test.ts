@@ -6,8 +6,7 @@ import { connect, type AddressInfo } from 'node:net';
 import { after, test } from 'node:test';
 import { defaultSettings } from '../../shared/model.js';
 import { ProxyEngine } from '../../src-main/core/proxy/engine.js';
-import { defaultRouteAccess } from '../../shared/access.js';
-import { defaultBalancing, defaultHealthCheck, singleUpstream } from '../../shared/upstreams.js';
+import { sampleRoute } from '../../src-renderer/dev/fake-gatehouse.js';
 
 const fileName = Buffer.from('attachment; filename="Déjà vu – 東京.mkv"', 'utf8');
 
@@ -21,22 +20,7 @@ const upstream = createServer((req, res) => {
 await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
 const settings = defaultSettings().proxy;
 const engine = new ProxyEngine({ settings: { ...settings, httpPort: 0, httpsPort: 0, bindAddress: '127.0.0.1' } });
-engine.setRoutes([
-  {
-    id: 'files',
-    names: ['files.home.arpa'],
-    upstreams: singleUpstream(`http://127.0.0.1:${(upstream.address() as AddressInfo).port}`),
-    balancing: defaultBalancing(),
-    healthCheck: defaultHealthCheck(),
-    enabled: true,
-    websocket: true,
-    insecureUpstreamTls: false,
-    rewriteHost: null,
-    trustedProxies: null,
-    tls: { mode: 'none' as const, certificateId: null, redirectHttp: false, hsts: false },
-    publishOnLan: false, app: null, access: defaultRouteAccess(),
-  },
-]);
+engine.setRoutes([sampleRoute({ id: 'files', names: ['files.home.arpa'], upstream: `http://127.0.0.1:${(upstream.address() as AddressInfo).port}` })]);
 const { port } = await engine.start();
 after(async () => {
   await engine.stop();

@@ -12,8 +12,7 @@ import {
 } from '../../shared/api.js';
 import type { Route } from '../../shared/model.js';
 import type { ProxyStatus } from '../../shared/status.js';
-import { defaultRouteAccess } from '../../shared/access.js';
-import { defaultBalancing, defaultHealthCheck, singleUpstream } from '../../shared/upstreams.js';
+import { sampleRoute } from '../../src-renderer/dev/fake-gatehouse.js';
 
 /** Records every call; answers with `answer(member, input)`; lets the test emit events. */
 function fakeTransport(answer: (member: ApiMember, input: unknown) => Promise<unknown> = async () => 'ok') {
@@ -47,20 +46,7 @@ const status: ProxyStatus = {
   overrides: {},
 };
 
-const route: Route = {
-  id: 'r1',
-  names: ['jellyfin.home.arpa'],
-  upstreams: singleUpstream('http://10.33.0.4:8096'),
-  balancing: defaultBalancing(),
-  healthCheck: defaultHealthCheck(),
-  enabled: true,
-  websocket: true,
-  insecureUpstreamTls: false,
-  rewriteHost: null,
-  trustedProxies: null,
-  tls: { mode: 'none' as const, certificateId: null, redirectHttp: false, hsts: false },
-  publishOnLan: false, app: null, access: defaultRouteAccess(),
-};
+const route: Route = sampleRoute({ id: 'r1', names: ['jellyfin.home.arpa'] });
 
 describe('createApiClient', () => {
   it('has a function for every member of the contract', () => {

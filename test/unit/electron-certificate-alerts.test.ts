@@ -5,28 +5,13 @@ import { describe, it } from 'node:test';
 import type { Route } from '../../shared/model.js';
 import type { RouteCertificate } from '../../shared/status.js';
 import { CertificateAlerts } from '../../src-main/electron/certificate-alerts.js';
-import { defaultRouteAccess } from '../../shared/access.js';
-import { defaultBalancing, defaultHealthCheck, singleUpstream } from '../../shared/upstreams.js';
+import { sampleRoute } from '../../src-renderer/dev/fake-gatehouse.js';
 
 const NOW = Date.parse('2026-11-21T12:00:00Z');
 const DAY = 86_400_000;
 
 function route(id: string, title?: string): Route {
-  return {
-    id,
-    ...(title ? { title } : {}),
-    names: [`${id}.home.arpa`],
-    upstreams: singleUpstream('http://10.33.0.4:8096'),
-    balancing: defaultBalancing(),
-    healthCheck: defaultHealthCheck(),
-    enabled: true,
-    websocket: true,
-    insecureUpstreamTls: false,
-    rewriteHost: null,
-    trustedProxies: null,
-    tls: { mode: 'custom', certificateId: 'c1', redirectHttp: false, hsts: false },
-    publishOnLan: false, app: null, access: defaultRouteAccess(),
-  };
+  return sampleRoute({ id, ...(title ? { title } : {}), names: [`${id}.home.arpa`], tls: { mode: 'custom', certificateId: 'c1', redirectHttp: false, hsts: false } });
 }
 
 function certificate(routeId: string, state: RouteCertificate['state'], notAfterMs = NOW + 5 * DAY, extra: Partial<RouteCertificate> = {}): RouteCertificate {

@@ -3,47 +3,17 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Route } from '../../shared/model.js';
 import type { FailoverEvent, RouteHealth, UpstreamHealth } from '../../shared/status.js';
-import { defaultBalancing, defaultHealthCheck, singleUpstream } from '../../shared/upstreams.js';
 import { DownAlerts, FailoverAlerts, routeLabel } from '../../src-main/electron/down-alerts.js';
-import { defaultRouteAccess } from '../../shared/access.js';
+import { sampleRoute, sampleUpstreamHealth } from '../../src-renderer/dev/fake-gatehouse.js';
 
 function route(id: string, names: string[], title?: string): Route {
-  return {
-    id,
-    names,
-    upstreams: singleUpstream(`http://10.33.0.4:${8000 + names.length}`),
-    balancing: defaultBalancing(),
-    healthCheck: defaultHealthCheck(),
-    enabled: true,
-    websocket: true,
-    insecureUpstreamTls: false,
-    rewriteHost: null,
-    trustedProxies: null,
-    tls: { mode: 'none' as const, certificateId: null, redirectHttp: false, hsts: false },
-    publishOnLan: false, app: null, access: defaultRouteAccess(),
-    ...(title === undefined ? {} : { title }),
-  };
+  return sampleRoute({ id, names, upstream: `http://10.33.0.4:${8000 + names.length}`, ...(title === undefined ? {} : { title }) });
 }
 
 const routes = [route('jf', ['jellyfin.home.arpa'], 'Jellyfin'), route('ha', ['ha.home.arpa']), route('nas', ['nas.home.arpa'])];
 
 function upstreamHealth(address: string, state: RouteHealth['state']): UpstreamHealth {
-  return {
-    url: `http://${address}`,
-    address,
-    state,
-    since: null,
-    lastCheck: null,
-    coolingUntil: null,
-    passiveFailures: 0,
-    problem: null,
-    drained: false,
-    backup: false,
-    weight: 1,
-    available: state !== 'down',
-    served: 0,
-    inFlight: 0,
-  };
+  return sampleUpstreamHealth(`http://${address}`, { state, available: state !== 'down' });
 }
 
 function health(routeId: string, state: RouteHealth['state'], upstream = '10.33.0.4:8096'): RouteHealth {

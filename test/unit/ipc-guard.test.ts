@@ -9,8 +9,8 @@ import type { Route } from '../../shared/model.js';
 import { isAllowedExternalUrl } from '../../src-main/electron/external-links.js';
 import { checkSender, errorEnvelope, forbiddenEnvelope, invokeMember, invokers } from '../../src-main/electron/ipc-guard.js';
 import { createElectronTransport } from '../../src-renderer/transport/electron.js';
-import { defaultRouteAccess } from '../../shared/access.js';
-import { defaultBalancing, defaultHealthCheck, singleUpstream } from '../../shared/upstreams.js';
+import { singleUpstream } from '../../shared/upstreams.js';
+import { sampleRoute } from '../../src-renderer/dev/fake-gatehouse.js';
 
 const page = 'file:///opt/Gatehouse/resources/app.asar/dist/renderer/index.html';
 
@@ -114,21 +114,8 @@ describe('invokeMember', () => {
   it('applies the schema’s normalization and defaults before the handler sees the input', async () => {
     const { handlers, received } = fakeHandlers();
     await invokeMember('addRoute', { names: ['Jellyfin.Home.Arpa.'], upstream: '10.33.0.4:8096' }, handlers);
-    assert.deepEqual(received.at(-1)?.input, {
-      names: ['jellyfin.home.arpa'],
-      upstreams: singleUpstream('http://10.33.0.4:8096'),
-      balancing: defaultBalancing(),
-      healthCheck: defaultHealthCheck(),
-      enabled: true,
-      websocket: true,
-      insecureUpstreamTls: false,
-      rewriteHost: null,
-      trustedProxies: null,
-      tls: { mode: 'none', certificateId: null, redirectHttp: false, hsts: false },
-      publishOnLan: false,
-      app: null,
-      access: defaultRouteAccess(),
-    });
+    const { id: _id, ...withDefaults } = sampleRoute({ id: 'unsaved', names: ['jellyfin.home.arpa'], upstream: 'http://10.33.0.4:8096' });
+    assert.deepEqual(received.at(-1)?.input, withDefaults);
     await invokeMember('recentLog', {}, handlers);
     assert.deepEqual(received.at(-1)?.input, { limit: 200 });
     await invokeMember('getStatus', undefined, handlers);

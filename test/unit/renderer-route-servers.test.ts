@@ -11,7 +11,7 @@ import { parseUpstream } from '../../shared/model.js';
 import type { CheckResult, RouteHealth, UpstreamHealth } from '../../shared/status.js';
 import { defaultHealthCheck, MAX_UPSTREAMS } from '../../shared/upstreams.js';
 import { samplePresets } from '../../src-renderer/dev/fake-discovery.js';
-import { FakeGatehouse, sampleRoute } from '../../src-renderer/dev/fake-gatehouse.js';
+import { FakeGatehouse, sampleRoute, sampleUpstreamHealth } from '../../src-renderer/dev/fake-gatehouse.js';
 import { mapIt } from '../../src-renderer/discovery/map-it.js';
 import { drainQuestion, lastCheckText, upstreamViews } from '../../src-renderer/pages/dashboard/upstream-facts.js';
 import { upstreamRow, WEIGHTED_POLICIES } from '../../src-renderer/route-form/upstream-values.js';
@@ -173,10 +173,6 @@ describe('Map it: the health check from the app’s preset', () => {
 
 describe('dashboard: each server in words', () => {
   const check = (fields: Partial<CheckResult>): CheckResult => ({ at: '2026-11-21T10:00:00.000Z', passed: true, check: 'GET /identity', status: 200, bodyExcerpt: null, error: null, latencyMs: 12, ...fields });
-  const health = (url: string, fields: Partial<UpstreamHealth> = {}): UpstreamHealth => ({
-    url, address: url.replace(/^https?:\/\//, ''), state: 'up', since: null, lastCheck: null, coolingUntil: null, passiveFailures: 0, problem: null,
-    drained: false, backup: false, weight: 1, available: true, served: 0, inFlight: 0, ...fields,
-  });
   const route = sampleRoute({
     id: 'ha',
     names: ['ha.home.arpa'],
@@ -192,11 +188,11 @@ describe('dashboard: each server in words', () => {
   const routeHealth: RouteHealth = {
     routeId: 'ha', upstream: '10.33.0.22:8123', state: 'up', since: null, checkedAt: null, problem: null, failedOver: true,
     upstreams: [
-      health('http://10.33.0.21:8123', { state: 'down', available: false }),
-      health('http://10.33.0.22:8123', { inFlight: 3 }),
-      health('http://10.33.0.23:8123', { drained: true, inFlight: 1 }),
-      health('http://10.33.0.24:8123', { backup: true }),
-      health('http://10.33.0.25:8123', { coolingUntil: '2026-11-21T10:00:05.000Z', available: false }),
+      sampleUpstreamHealth('http://10.33.0.21:8123', { state: 'down', available: false }),
+      sampleUpstreamHealth('http://10.33.0.22:8123', { inFlight: 3 }),
+      sampleUpstreamHealth('http://10.33.0.23:8123', { drained: true, inFlight: 1 }),
+      sampleUpstreamHealth('http://10.33.0.24:8123', { backup: true }),
+      sampleUpstreamHealth('http://10.33.0.25:8123', { coolingUntil: '2026-11-21T10:00:05.000Z', available: false }),
     ],
   };
 
