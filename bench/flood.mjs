@@ -29,7 +29,7 @@ const ENGINE_SCRIPT = `
 const { ProxyEngine } = await import(process.env.GH_ROOT + 'src-main/core/proxy/engine.ts');
 const { AccessRuntime } = await import(process.env.GH_ROOT + 'src-main/core/access/access-runtime.ts');
 const { OwnNetworks } = await import(process.env.GH_ROOT + 'src-main/core/net/own-networks.ts');
-const { defaultSettings, noTls } = await import(process.env.GH_ROOT + 'shared/model.ts');
+const { defaultSettings, RouteSchema } = await import(process.env.GH_ROOT + 'shared/model.ts');
 const { defaultAccessSettings, defaultRouteAccess } = await import(process.env.GH_ROOT + 'shared/access.ts');
 const { mkdtempSync, rmSync } = await import('node:fs');
 const { tmpdir } = await import('node:os');
@@ -46,8 +46,8 @@ const runtime = await AccessRuntime.open({ dataDir, ownNetworks, settings: defau
 const base = defaultSettings().proxy;
 const settings = { ...base, httpPort: 0, httpsPort: 0, bindAddress: '127.0.0.1', trustedProxies: [] };
 const engine = new ProxyEngine({ settings, ownNetworks, passesFor: runtime.passesFor, stopGraceMs: 500 });
-engine.setRoutes([{ id: 'flood', names: ['${HOST}'], upstream: process.env.GH_UPSTREAM, enabled: true, websocket: false, insecureUpstreamTls: false,
-  rewriteHost: null, trustedProxies: null, tls: noTls(), publishOnLan: false, app: 'jellyfin', access: { ...defaultRouteAccess(), exposure: 'anyone' } }]);
+// Through the schema, as the settings store would hold it (every field it leaves out defaulted).
+engine.setRoutes([RouteSchema.parse({ id: 'flood', names: ['${HOST}'], upstream: process.env.GH_UPSTREAM, websocket: false, app: 'jellyfin', access: { ...defaultRouteAccess(), exposure: 'anyone' } })]);
 const info = await engine.start();
 process.on('message', async (message) => {
   if (message === 'counters') process.send({ counters: runtime.limits.counters, bans: runtime.scanners.bans(1).length });

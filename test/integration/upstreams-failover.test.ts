@@ -77,15 +77,23 @@ describe('failover with real servers', () => {
     const health = checker(routes);
     const { port } = await proxy(routes, health);
     const traffic = load(port, 8);
-    await waitUntil(() => traffic.bodies.includes('from a') && traffic.bodies.length >= 40, 10_000, 'traffic on both upstreams');
-    const beforeKill = traffic.bodies.length;
-    await a.kill();
-    await waitUntil(() => traffic.bodies.length >= beforeKill + 100, 15_000, '100 more requests with a down');
-    const afterKill = traffic.bodies.length;
-    await a.restart();
-    a.hits = 0;
-    await waitUntil(() => a.hits > 20, 8000, 'the restarted upstream to serve again');
-    await traffic.stop();
+    let beforeKill = 0;
+    let afterKill = 0;
+    try {
+      await waitUntil(() => traffic.bodies.includes('from a') && traffic.bodies.length >= 40, 10_000, 'traffic on both upstreams');
+      beforeKill = traffic.bodies.length;
+      await a.kill();
+      await waitUntil(() => traffic.bodies.length >= beforeKill + 100, 15_000, '100 more requests with a down');
+      // The checks must have seen the outage: a restart quicker than their fail threshold leaves the
+      // upstream out until its passive cool-down ends (docs/health-checks.md), which is not this test.
+      await waitUntil(() => health.snapshot()[0]?.upstreams[0]?.state === 'down', 5000, 'the checks to see a down');
+      afterKill = traffic.bodies.length;
+      await a.restart();
+      a.hits = 0;
+      await waitUntil(() => a.hits > 20, 8000, 'the restarted upstream to serve again');
+    } finally {
+      await traffic.stop();
+    }
     const total = [...traffic.statuses.values()].reduce((sum, n) => sum + n, 0);
     assert.deepEqual([...traffic.statuses.keys()], [200], `every request answered 200: ${JSON.stringify([...traffic.statuses])} of ${total}`);
     assert.ok(traffic.bodies.slice(beforeKill + 20, afterKill).every((body) => body === 'from b'), 'once a failed, b served alone until a was back');

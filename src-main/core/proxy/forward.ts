@@ -269,12 +269,20 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
   }
 }
 
-/** One request's forwarding: its attempts, each on another of the route's upstreams. */
-class Forwarding {
+/** What a first attempt has tried: nothing (shared, so a request that is not retried allocates no set). */
+const NOTHING_TRIED: ReadonlySet<RouteUpstream> = new Set();
+
+/**
+ * One request's forwarding: its attempts, each on another of the route's upstreams. It is its own
+ * PickRequest (the balancer reads clientKey and stickyTag), one object less per request.
+ */
+class Forwarding implements PickRequest {
   readonly route: ProvisionedRoute;
-  private readonly tried = new Set<RouteUpstream>();
-  private readonly pickRequest: PickRequest;
-  private readonly client: string;
+  /** Upstreams tried so far; null until a retry needs the set (the first attempt's is `first`). */
+  private tried: Set<RouteUpstream> | null = null;
+  private first: RouteUpstream | null = null;
+  readonly clientKey: string;
+  readonly stickyTag: string | null;
   /** undici asked for the request body: it cannot be sent again (see upstreams/retry.ts). */
   private bodyPulled = false;
   private current: ForwardHandler | null = null;
@@ -285,23 +293,30 @@ class Forwarding {
     readonly deps: ForwardDeps,
   ) {
     this.route = ex.route as ProvisionedRoute;
-    this.client = clientKey(ex.client);
-    const sticky = this.route.balancing.policy === 'sticky_cookie' ? stickyTagOf(ex.req.headers.cookie) : null;
-    this.pickRequest = { clientKey: this.client, stickyTag: sticky };
+    this.clientKey = clientKey(ex.client);
+    this.stickyTag = this.route.balancing.policy === 'sticky_cookie' ? stickyTagOf(ex.req.headers.cookie) : null;
+  }
+
+  /** How many upstreams this request has been tried on. */
+  private get triedCount(): number {
+    return this.tried?.size ?? (this.first === null ? 0 : 1);
   }
 
   /** Sends the request to the next upstream the balancer picks, or answers why there is none. */
   attempt(lastError: unknown = null): void {
     const { ex, route } = this;
     if (ex.responseClosed) return;
-    const picked = this.tried.size < route.balancing.tries ? route.balancer.pick(this.pickRequest, this.tried) : null;
+    const count = this.triedCount;
+    if (count === 1) this.tried = new Set([this.first as RouteUpstream]);
+    const picked = count < route.balancing.tries ? route.balancer.pick(this, this.tried ?? NOTHING_TRIED) : null;
     if (picked === null) {
-      if (this.tried.size > 0) return this.deps.fail(ex, this.finalFailure(lastError));
+      if (count > 0) return this.deps.fail(ex, this.finalFailure(lastError));
       const retryAfter = String(NO_UPSTREAM_RETRY_AFTER_S);
       return this.deps.fail(ex, new ProxyError('no_upstream', `Every upstream of ${route.title} is drained (taken out for maintenance). Put one back on the route's page.`, { rule: 'every upstream drained', headers: { 'retry-after': retryAfter } }));
     }
     const { choice } = picked;
-    this.tried.add(choice);
+    if (this.tried) this.tried.add(choice);
+    else this.first = choice;
     const upstream = (ex.upstream = choice.upstream);
     const handler = (this.current = new ForwardHandler(this, upstream, picked.setStickyTag));
     ex.abortUpstream = () => handler.abort();
@@ -309,7 +324,7 @@ class Forwarding {
     try {
       handler.cancelWait = gatedDispatch(
         upstream,
-        this.client,
+        this.clientKey,
         {
           path: (ex.target as NonNullable<Exchange['target']>).path,
           method: ex.req.method as Dispatcher.HttpMethod,
@@ -351,8 +366,9 @@ class Forwarding {
   /** The failure of the last attempt, saying how many upstreams were tried. */
   private finalFailure(error: unknown): ProxyError {
     const failure = this.failure(error, this.ex.upstream?.address ?? '');
-    if (this.tried.size < 2) return failure;
-    return new ProxyError(failure.code, withTriedCount(failure.detail, this.tried.size));
+    const count = this.triedCount;
+    if (count < 2) return failure;
+    return new ProxyError(failure.code, withTriedCount(failure.detail, count));
   }
 
   /** The gate gave no slot in time (or too many wait): 503 with Retry-After, naming the limit. */

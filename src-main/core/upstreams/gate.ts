@@ -10,6 +10,7 @@
 //
 // Memory: at most WAITERS_PER_CONNECTION × connections requests wait per gate; beyond that a request
 // is refused at once. Per-client counts exist only for clients with a request under way or waiting.
+import type { Duplex } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import type { UpstreamLimits } from '../../../shared/upstreams.js';
 import { ProxyError, seconds } from '../proxy/errors.js';
@@ -31,6 +32,12 @@ export interface GateRefusal {
   /** Seconds the client is told to wait before trying again. */
   retryAfterS: number;
 }
+
+type Controller = Parameters<NonNullable<Dispatcher.DispatchHandler['onResponseStart']>>[0];
+type Headers = Record<string, string | string[] | undefined>;
+
+/** The cancel of a request that is not waiting (granted or refused at once): one for every call. */
+const NOT_WAITING = (): boolean => false;
 
 interface Waiter {
   readonly client: string;
@@ -108,11 +115,11 @@ export class UpstreamGate {
     // waitMs is: nobody it could overtake could have used that slot.
     if (!this.#queues.has(client) && this.#canGrant(client)) {
       granted(this.#take(client));
-      return () => false;
+      return NOT_WAITING;
     }
     if (this.#waiting >= this.maxWaiting || this.#limits.waitMs === 0) {
       this.#refuse(timedOut, this.#refusal(client, 0, this.#waiting >= this.maxWaiting ? 'waiters' : this.#limitFor(client)));
-      return () => false;
+      return NOT_WAITING;
     }
     const waiter: Waiter = { client, since: performance.now(), granted, timedOut, timer: null };
     waiter.timer = setTimeout(() => {
@@ -239,37 +246,39 @@ class ReleasingHandler implements Dispatcher.DispatchHandler {
     private readonly release: () => void,
   ) {}
 
-  onRequestStart(...args: Parameters<NonNullable<Dispatcher.DispatchHandler['onRequestStart']>>): void {
-    this.inner.onRequestStart?.(...args);
+  // Named parameters, not rest arguments: onResponseData runs per body chunk, and a rest array per
+  // call is garbage the proxy makes for nothing.
+  onRequestStart(controller: Controller, context: unknown): void {
+    this.inner.onRequestStart?.(controller, context);
   }
 
-  onRequestUpgrade(...args: Parameters<NonNullable<Dispatcher.DispatchHandler['onRequestUpgrade']>>): void {
+  onRequestUpgrade(controller: Controller, statusCode: number, headers: Headers, socket: Duplex): void {
     try {
-      this.inner.onRequestUpgrade?.(...args);
+      this.inner.onRequestUpgrade?.(controller, statusCode, headers, socket);
     } finally {
       this.release();
     }
   }
 
-  onResponseStart(...args: Parameters<NonNullable<Dispatcher.DispatchHandler['onResponseStart']>>): void {
-    this.inner.onResponseStart?.(...args);
+  onResponseStart(controller: Controller, statusCode: number, headers: Headers, statusMessage?: string): void {
+    this.inner.onResponseStart?.(controller, statusCode, headers, statusMessage);
   }
 
-  onResponseData(...args: Parameters<NonNullable<Dispatcher.DispatchHandler['onResponseData']>>): void {
-    this.inner.onResponseData?.(...args);
+  onResponseData(controller: Controller, chunk: Buffer): void {
+    this.inner.onResponseData?.(controller, chunk);
   }
 
-  onResponseEnd(...args: Parameters<NonNullable<Dispatcher.DispatchHandler['onResponseEnd']>>): void {
+  onResponseEnd(controller: Controller, trailers: Headers): void {
     try {
-      this.inner.onResponseEnd?.(...args);
+      this.inner.onResponseEnd?.(controller, trailers);
     } finally {
       this.release();
     }
   }
 
-  onResponseError(...args: Parameters<NonNullable<Dispatcher.DispatchHandler['onResponseError']>>): void {
+  onResponseError(controller: Controller, error: Error): void {
     try {
-      this.inner.onResponseError?.(...args);
+      this.inner.onResponseError?.(controller, error);
     } finally {
       this.release();
     }
