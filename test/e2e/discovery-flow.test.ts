@@ -75,7 +75,9 @@ describe('discover → Map it → https://<name>, in a network namespace', { ski
     assert.equal(result.opened.subjectName, NAME);
     assert.equal(result.opened.title, 'Home Assistant');
     assert.ok(result.opened.hasAppElement, "the fake Home Assistant's page");
-    assert.deepEqual(result.opened.appRequests.slice(0, 1), ['/'], 'the page came from the app through the proxy');
+    // The route's health check (Home Assistant's preset asks for /manifest.json) shares the app's
+    // request log with the browser, so the page's own request is looked for, not the first one.
+    assert.ok(result.opened.appRequests.includes('/'), `the page came from the app through the proxy: ${JSON.stringify(result.opened.appRequests)}`);
 
     // The Discovery page with the real discovered service, as a test artifact.
     const shot = await pngInfo(result.screenshot);
