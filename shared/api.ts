@@ -18,6 +18,21 @@ import {
 } from './model.js';
 import { UpstreamSchema } from './upstreams.js';
 import {
+  AcmeAccountIdSchema,
+  AcmeAccountInputSchema,
+  AcmeAccountUpdateSchema,
+  AcmeDirectoryUrlSchema,
+  DnsProviderIdSchema,
+  DnsProviderInputSchema,
+  DnsProviderUpdateSchema,
+  PreflightInputSchema,
+  type AcmeAccountView,
+  type AcmeDirectoryInfo,
+  type DnsProviderView,
+  type PreflightCheck,
+  type PreflightReport,
+} from './acme.js';
+import {
   AccessListIdSchema,
   AccessListInputSchema,
   AccessRangeSchema,
@@ -195,7 +210,7 @@ export const endpoints = {
   },
   /** Removes an imported certificate; refused while a route uses it. */
   removeCertificate: { method: 'DELETE', path: '/api/certificates/:id', input: z.object({ id: CertificateIdSchema }).strict() },
-  /** Issues a new local-CA certificate for the route now (it is otherwise renewed automatically). */
+  /** Issues a new certificate for the route now, from the local CA or through ACME (it is otherwise renewed automatically). */
   renewCertificate: { method: 'POST', path: '/api/certificates/routes/:routeId/renew', input: z.object({ routeId: RouteIdSchema }).strict() },
   /** What "Trust on this machine" would run here (every command exactly), and what is trusted now. */
   getTrustPlan: { method: 'GET', path: '/api/certificates/trust', input: NoInput },
@@ -203,6 +218,39 @@ export const endpoints = {
   trustCa: { method: 'POST', path: '/api/certificates/trust', input: TrustConsent },
   /** Removes the local CA from this machine's trust stores: runs the plan's uninstall steps. */
   untrustCa: { method: 'POST', path: '/api/certificates/untrust', input: TrustConsent },
+
+  /** Reads an ACME directory's terms, EAB need, profiles and ARI support, before an account is made there. */
+  getAcmeDirectory: { method: 'POST', path: '/api/acme/directory', input: z.object({ directoryUrl: AcmeDirectoryUrlSchema }).strict() },
+  /**
+   * Registers an account at the directory (new account key, kept in the data directory with mode
+   * 0600, never sent over the API). Refused until the directory's current terms are in
+   * `termsAccepted`, and without EAB where the directory requires it.
+   */
+  addAcmeAccount: { method: 'POST', path: '/api/acme/accounts', input: AcmeAccountInputSchema },
+  /** Changes the name or contact email (sent to the CA), or accepts the directory's new terms. */
+  updateAcmeAccount: { method: 'PATCH', path: '/api/acme/accounts/:id', input: AcmeAccountUpdateSchema },
+  /** Replaces the account key at the CA (RFC 8555 key change); the old key is kept aside until the CA took the new one. */
+  rolloverAcmeKey: { method: 'POST', path: '/api/acme/accounts/:id/key', input: z.object({ id: AcmeAccountIdSchema }).strict() },
+  /** Forgets an account (its key is removed); refused, naming the routes, while a route uses it. */
+  removeAcmeAccount: { method: 'DELETE', path: '/api/acme/accounts/:id', input: z.object({ id: AcmeAccountIdSchema }).strict() },
+  /** Adds a DNS provider for the DNS-01 challenge; its credentials are stored encrypted and never returned. */
+  addDnsProvider: { method: 'POST', path: '/api/acme/dns-providers', input: DnsProviderInputSchema },
+  /** Replaces a provider's settings; `credentials` left out keeps the stored ones. */
+  updateDnsProvider: { method: 'PUT', path: '/api/acme/dns-providers/:id', input: DnsProviderUpdateSchema },
+  /** Removes a provider and its credentials; refused, naming the routes, while a route uses it. */
+  removeDnsProvider: { method: 'DELETE', path: '/api/acme/dns-providers/:id', input: z.object({ id: DnsProviderIdSchema }).strict() },
+  /** Checks a provider's credentials with a harmless TXT record for `name` (created, seen, removed). */
+  testDnsProvider: {
+    method: 'POST',
+    path: '/api/acme/dns-providers/:id/test',
+    input: z.object({ id: DnsProviderIdSchema, name: HostnameSchema }).strict(),
+  },
+  /**
+   * Checks, from this machine and asking no third party, what an order for `names` needs: public
+   * DNS, split DNS, CAA, the DNS credentials, and (HTTP-01) that port 80 for the name reaches
+   * Gatehouse. Finishes within a few seconds even when a DNS server does not answer.
+   */
+  preflightCertificate: { method: 'POST', path: '/api/acme/preflight', input: PreflightInputSchema },
 
   /** Services seen on the LAN over mDNS, and every name this machine publishes there. */
   getDiscovery: { method: 'GET', path: '/api/discovery', input: NoInput },
@@ -309,6 +357,16 @@ export interface ApiResults {
   getTrustPlan: TrustPlan;
   trustCa: TrustResult;
   untrustCa: TrustResult;
+  getAcmeDirectory: AcmeDirectoryInfo;
+  addAcmeAccount: AcmeAccountView;
+  updateAcmeAccount: AcmeAccountView;
+  rolloverAcmeKey: AcmeAccountView;
+  removeAcmeAccount: { removed: AcmeAccountView };
+  addDnsProvider: DnsProviderView;
+  updateDnsProvider: DnsProviderView;
+  removeDnsProvider: { removed: DnsProviderView };
+  testDnsProvider: PreflightCheck;
+  preflightCertificate: PreflightReport;
   getDiscovery: DiscoveryOverview;
   probeHost: HostProbe;
   getPresets: AppPreset[];

@@ -4,13 +4,14 @@
 // parse through them, so a rule changes in one place.
 // Imports nothing but zod: this file is bundled into the renderer.
 import { z } from 'zod';
+import { AcmeSettingsSchema, defaultAcmeSettings, RouteAcmeSchema } from './acme.js';
 import { AccessSettingsSchema, defaultAccessSettings, RouteAccessSchema, TRUSTED_FRONTS } from './access.js';
 import { BalancingSchema, defaultBalancing, defaultHealthCheck, defaultUpstreamLimits, HealthCheckSchema, UpstreamLimitsSchema, UpstreamListSchema, UpstreamSchema } from './upstreams.js';
 
 export { parseUpstream, UpstreamSchema } from './upstreams.js';
 
 /** The settings file's current format. Bump it together with a migration in core/settings/migrations.ts. */
-export const SETTINGS_VERSION = 7;
+export const SETTINGS_VERSION = 8;
 
 // ---------------------------------------------------------------------------------------------
 // Names and addresses
@@ -92,7 +93,7 @@ const ms = (what: string) =>
 // Routes
 
 /** How a route answers on the HTTPS listener. */
-export const TLS_MODES = ['none', 'local', 'custom'] as const;
+export const TLS_MODES = ['none', 'local', 'custom', 'acme'] as const;
 export type TlsMode = (typeof TLS_MODES)[number];
 
 /** An imported certificate's id, as stored and as the API takes it (Gatehouse assigns 10 characters). */
@@ -107,12 +108,16 @@ export const CertificateIdSchema = z
  * - `local`: a certificate from Gatehouse's local CA, issued when the route is saved and renewed
  *   automatically; every name must lie within the CA's domains.
  * - `custom`: an imported certificate (`certificateId`) that covers every name of the route.
+ * - `acme`: a public certificate from an ACME CA (Let's Encrypt), obtained and renewed through
+ *   `acme` (account, challenge, DNS provider; see shared/acme.ts).
  */
 export const RouteTlsSchema = z
   .object({
-    mode: z.enum(TLS_MODES, { error: 'choose how the route uses HTTPS: none, local (Gatehouse\'s CA) or custom' }).default('none'),
+    mode: z.enum(TLS_MODES, { error: 'choose how the route uses HTTPS: none, local (Gatehouse\'s CA), custom or acme (Let\'s Encrypt)' }).default('none'),
     /** The imported certificate when `mode` is `custom`; null otherwise. Default: null. */
     certificateId: CertificateIdSchema.nullable().default(null),
+    /** How the certificate is obtained when `mode` is `acme`; null otherwise. Default: null. */
+    acme: RouteAcmeSchema.nullable().default(null),
     /** Answer plain-HTTP requests with a permanent redirect (308) to https://. Default: false. */
     redirectHttp: z.boolean().default(false),
     /** Send Strict-Transport-Security (max-age one year) on HTTPS responses. Default: false. */
@@ -126,6 +131,12 @@ export const RouteTlsSchema = z
     if (tls.mode !== 'custom' && tls.certificateId !== null) {
       ctx.addIssue({ code: 'custom', path: ['certificateId'], message: 'a certificate is chosen only with the "custom" HTTPS mode' });
     }
+    if (tls.mode === 'acme' && tls.acme === null) {
+      ctx.addIssue({ code: 'custom', path: ['acme'], message: "choose the ACME account (and challenge) the certificate comes through, or add an account on the Certificates page" });
+    }
+    if (tls.mode !== 'acme' && tls.acme !== null) {
+      ctx.addIssue({ code: 'custom', path: ['acme'], message: 'ACME options are set only with the "acme" HTTPS mode' });
+    }
     if (tls.mode === 'none' && tls.redirectHttp) {
       ctx.addIssue({ code: 'custom', path: ['redirectHttp'], message: 'redirecting to HTTPS needs a certificate: choose the local CA or a custom certificate' });
     }
@@ -137,7 +148,7 @@ export type RouteTls = z.output<typeof RouteTlsSchema>;
 
 /** A route without HTTPS, the default for routes saved before Gatehouse had a TLS listener. */
 export function noTls(): RouteTls {
-  return { mode: 'none', certificateId: null, redirectHttp: false, hsts: false };
+  return { mode: 'none', certificateId: null, acme: null, redirectHttp: false, hsts: false };
 }
 
 const routeFields = {
@@ -445,6 +456,8 @@ export const SettingsSchema = GeneralSettingsSchema.extend({
   version: z.literal(SETTINGS_VERSION),
   /** Access lists, sign-in providers, CrowdSec: edited through the access endpoints, not updateSettings. */
   access: AccessSettingsSchema,
+  /** ACME accounts and DNS providers: edited through the ACME endpoints, not updateSettings. */
+  acme: AcmeSettingsSchema,
   routes: z.array(RouteSchema).superRefine((routes, ctx) => {
     const ids = new Set<string>();
     for (const route of routes) {
@@ -462,7 +475,16 @@ export const SettingsSchema = GeneralSettingsSchema.extend({
     // remove one in use, so a dangling id is a hand-edited file, refused with the route named.
     const lists = new Set(settings.access.lists.map((list) => list.id));
     const providers = new Set(settings.access.providers.map((provider) => provider.id));
+    const acmeAccounts = new Set(settings.acme.accounts.map((account) => account.id));
+    const dnsProviders = new Set(settings.acme.dnsProviders.map((provider) => provider.id));
     for (const [i, route] of settings.routes.entries()) {
+      const acme = route.tls.acme;
+      if (acme && !acmeAccounts.has(acme.accountId)) {
+        ctx.addIssue({ code: 'custom', path: ['routes', i, 'tls', 'acme', 'accountId'], message: `route "${route.title || route.names[0]}" uses ACME account "${acme.accountId}", which does not exist` });
+      }
+      if (acme?.dnsProviderId && !dnsProviders.has(acme.dnsProviderId)) {
+        ctx.addIssue({ code: 'custom', path: ['routes', i, 'tls', 'acme', 'dnsProviderId'], message: `route "${route.title || route.names[0]}" uses DNS provider "${acme.dnsProviderId}", which does not exist` });
+      }
       for (const id of route.access.lists) {
         if (!lists.has(id)) ctx.addIssue({ code: 'custom', path: ['routes', i, 'access', 'lists'], message: `route "${route.title || route.names[0]}" uses access list "${id}", which does not exist` });
       }
@@ -503,6 +525,7 @@ export function defaultSettings(): Settings {
     app: { startAtLogin: false, onboarded: false },
     lan: { mdns: true },
     access: defaultAccessSettings(),
+    acme: defaultAcmeSettings(),
     routes: [],
   };
 }

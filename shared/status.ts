@@ -2,6 +2,7 @@
 // counters, upstream health, export and import of settings, port checks and the app's identity.
 // Plain types (and one constant) for both processes; the settings and routes they mention, with their
 // schemas, are in model.ts. Imports nothing at run time: this file is bundled into the renderer.
+import type { AcmeOverview, AcmeRouteState } from './acme.js';
 import type { PresetCheck } from './upstreams.js';
 import type { Route, Settings, TlsMode } from './model.js';
 
@@ -325,6 +326,8 @@ export interface RouteCertificate {
   renewsAt: string | null;
   /** Why it is not valid, with what to do; null when valid. */
   problem: Problem | null;
+  /** The ACME side (account, challenge, next renewal and why, last attempt, pre-flight) when mode is "acme"; null otherwise. */
+  acme: AcmeRouteState | null;
 }
 
 /** An imported certificate, with the facts checked on import. */
@@ -400,6 +403,8 @@ export interface CertificatesOverview {
   onboarding: Onboarding;
   routes: RouteCertificate[];
   custom: CustomCertificate[];
+  /** ACME accounts, DNS providers and the known directories. */
+  acme: AcmeOverview;
 }
 
 /** A file to save: the CA in a format another device installs. */

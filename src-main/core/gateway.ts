@@ -15,6 +15,7 @@ import type { TrustEnvironment } from './certs/trust-store.js';
 import { AccessRuntime } from './access/access-runtime.js';
 import { AdminEndpoint } from './gateway/admin-endpoint.js';
 import { accessHandlers, assertAccessReferences } from './gateway/access-handlers.js';
+import { acmeHandlers } from './gateway/acme-handlers.js';
 import { certificateHandlers, certificatesOverview, certificatesUnusable, httpsWarnings } from './gateway/certificate-handlers.js';
 import { Discovery, mdnsEnvironmentProblem } from './discovery/discovery.js';
 import { discoveryHandlers } from './gateway/discovery-handlers.js';
@@ -403,6 +404,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         if (hub.wants('certificates')) emitCertificates();
       },
     }),
+
+    ...acmeHandlers(),
 
     ...discoveryHandlers({ discovery }),
 

@@ -14,6 +14,8 @@ const members: Record<ApiMember, true> = {
   exportSettings: true, previewImport: true, importSettings: true, getAppInfo: true,
   getCertificates: true, setCaDomains: true, downloadCa: true, importCertificate: true,
   removeCertificate: true, renewCertificate: true, getTrustPlan: true, trustCa: true, untrustCa: true,
+  getAcmeDirectory: true, addAcmeAccount: true, updateAcmeAccount: true, rolloverAcmeKey: true, removeAcmeAccount: true,
+  addDnsProvider: true, updateDnsProvider: true, removeDnsProvider: true, testDnsProvider: true, preflightCertificate: true,
   getDiscovery: true, probeHost: true, getPresets: true,
   getAccess: true, addAccessList: true, updateAccessList: true, removeAccessList: true, checkAccess: true,
   addAccessUser: true, setAccessUserPassword: true, removeAccessUser: true, addSignInProvider: true,

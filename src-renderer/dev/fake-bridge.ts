@@ -22,7 +22,7 @@ const routes = [
     title: 'Jellyfin',
     names: ['jellyfin.home.arpa', 'jellyfin.local'],
     upstream: 'http://10.33.0.4:8096',
-    tls: { mode: 'local', certificateId: null, redirectHttp: true, hsts: false },
+    tls: { mode: 'local', certificateId: null, acme: null, redirectHttp: true, hsts: false },
     publishOnLan: true,
   }),
   sampleRoute({
@@ -32,7 +32,7 @@ const routes = [
     upstream: 'https://10.33.0.9:8006',
     insecureUpstreamTls: true,
     publishOnLan: true,
-    tls: { mode: 'local', certificateId: null, redirectHttp: false, hsts: false },
+    tls: { mode: 'local', certificateId: null, acme: null, redirectHttp: false, hsts: false },
   }),
   sampleRoute({ id: 'route-c', names: ['grafana.home.arpa'], upstream: 'http://10.33.0.12:3000', enabled: false }),
   // Several servers: the first down (its check fails), the second serving, the third drained for

@@ -2,6 +2,7 @@
 // tls modes, imported certificates, and a trust plan with the Linux steps. Errors are shaped like the
 // real gateway's (invalid_input with issues naming the field), so the forms can be tried against it.
 // Never part of the shipped bundle.
+import { KNOWN_ACME_DIRECTORIES } from '../../shared/acme.js';
 import { ApiError, type FieldIssue } from '../../shared/api.js';
 import type { Route } from '../../shared/model.js';
 import type {
@@ -110,6 +111,7 @@ export class FakeCertificates {
       onboarding: { urls, qr: urls.length > 0 ? fakeQr() : null, problem },
       routes: this.#host.routes().map((route) => this.#routeCertificate(route)),
       custom: this.custom.map((cert) => ({ ...cert, usedBy: this.#host.routes().filter((route) => route.tls.certificateId === cert.id).map((route) => route.id) })),
+      acme: { directories: KNOWN_ACME_DIRECTORIES.map((directory) => ({ ...directory })), accounts: [], dnsProviders: [], secretsStoredIn: 'key-file' },
     };
   }
 
@@ -125,6 +127,7 @@ export class FakeCertificates {
       fingerprintSha256: null,
       renewsAt: null,
       problem: null,
+      acme: null,
     };
     if (route.tls.mode === 'none') return empty;
     const failing = this.failing.get(route.id);

@@ -23,6 +23,7 @@ import {
   type UpstreamHealth,
 } from '../../shared/status.js';
 import { defaultBalancing, defaultHealthCheck, singleUpstream } from '../../shared/upstreams.js';
+import { defaultAcmeSettings } from '../../shared/acme.js';
 import { defaultAccessSettings, defaultRouteAccess, type AccessList, type AccessSettings, type SignInProvider } from '../../shared/access.js';
 import { FakeAccess } from './fake-access.js';
 import { FakeCertificates } from './fake-certificates.js';
@@ -242,7 +243,7 @@ export class FakeGatehouse implements ApiTransport {
       format: SETTINGS_EXPORT_FORMAT,
       exportedAt: new Date(0).toISOString(),
       appVersion: '0.1.0',
-      settings: { version: SETTINGS_VERSION, ...this.settings, access: defaultAccessSettings(), routes: this.routes },
+      settings: { version: SETTINGS_VERSION, ...this.settings, access: defaultAccessSettings(), acme: defaultAcmeSettings(), routes: this.routes },
     }),
     previewImport: async ({ document }: { document: unknown }) => {
       const routes = (document as { settings?: { routes?: Route[] } })?.settings?.routes;
@@ -281,6 +282,17 @@ export class FakeGatehouse implements ApiTransport {
     getTrustPlan: async () => this.certificates.trustPlan(),
     trustCa: async () => this.certificates.runTrust(true),
     untrustCa: async () => this.certificates.runTrust(false),
+    // ACME: the fake answers once the Certificates page grows its ACME sections.
+    getAcmeDirectory: async () => acmeNotYet(),
+    addAcmeAccount: async () => acmeNotYet(),
+    updateAcmeAccount: async () => acmeNotYet(),
+    rolloverAcmeKey: async () => acmeNotYet(),
+    removeAcmeAccount: async () => acmeNotYet(),
+    addDnsProvider: async () => acmeNotYet(),
+    updateDnsProvider: async () => acmeNotYet(),
+    removeDnsProvider: async () => acmeNotYet(),
+    testDnsProvider: async () => acmeNotYet(),
+    preflightCertificate: async () => acmeNotYet(),
     getDiscovery: async () => this.discovery.overview(),
     probeHost: async ({ address, ports }: { address: string; ports?: number[] }) => this.discovery.probe(address, ports),
     getPresets: async () => this.discovery.presets,
@@ -369,4 +381,8 @@ export function sampleLogEntry(fields: Partial<AccessLogEntry> = {}): AccessLogE
     user: null,
     ...fields,
   };
+}
+
+function acmeNotYet(): never {
+  throw new ApiError('internal', 'ACME is not in the fake yet.');
 }

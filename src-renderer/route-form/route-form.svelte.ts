@@ -3,6 +3,7 @@
 // fields it names. Used by the Add route and Edit route pages and by the first-run guide.
 import { ApiError, type FieldIssue } from '../../shared/api.js';
 import { defaultRouteAccess, RouteAccessSchema, type RouteAccess } from '../../shared/access.js';
+import { RouteAcmeSchema } from '../../shared/acme.js';
 import { multiLabelLocalWarning, publishOnLanProblem, RouteInputSchema, type Route, type RouteInput, type RouteTls } from '../../shared/model.js';
 import { asApiError, splitIssues, zodIssues } from '../app/errors.js';
 import { FieldErrors } from '../app/field-errors.svelte.js';
@@ -101,7 +102,7 @@ export { routeFieldOf, routeFields, type HealthField, type RouteField, type Upst
 
 /** A new route gets a certificate from the local CA: HTTPS unless the person says otherwise. */
 export function defaultRouteTls(): RouteTls {
-  return { mode: 'local', certificateId: null, redirectHttp: false, hsts: false };
+  return { mode: 'local', certificateId: null, acme: null, redirectHttp: false, hsts: false };
 }
 
 /**
@@ -113,6 +114,7 @@ export function routeTlsOf(tls: RouteTls): RouteTls {
   return {
     mode: tls.mode,
     certificateId: tls.mode === 'custom' ? tls.certificateId : null,
+    acme: tls.mode === 'acme' ? tls.acme : null,
     redirectHttp: tls.mode !== 'none' && tls.redirectHttp,
     hsts: tls.mode !== 'none' && tls.hsts,
   };
@@ -177,7 +179,7 @@ export function routeValuesFrom(input: RouteInput): RouteFormValues {
     rewriteHost: input.rewriteHost ?? '',
     trustedProxiesChoice: trustedProxiesChoiceOf(trusted),
     trustedProxies: trusted?.join('\n') ?? '',
-    tls: input.tls ? { ...defaults.tls, ...input.tls } : defaults.tls,
+    tls: input.tls ? { ...defaults.tls, ...input.tls, acme: input.tls.acme ? RouteAcmeSchema.parse(input.tls.acme) : null } : defaults.tls,
     publishOnLan: input.publishOnLan ?? defaults.publishOnLan,
     app: input.app ?? null,
     access: input.access ? RouteAccessSchema.parse(input.access) : defaults.access,

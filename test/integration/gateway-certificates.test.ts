@@ -15,7 +15,7 @@ import { makeDataDir } from '../helpers/serve.js';
 import { httpsGet, sanNames } from '../helpers/tls-clients.js';
 import { requestThrough, startEchoUpstream, type EchoBody, type Upstream } from '../helpers/upstream.js';
 
-const local = { mode: 'local' as const, certificateId: null, redirectHttp: false, hsts: false };
+const local = { mode: 'local' as const, certificateId: null, acme: null, redirectHttp: false, hsts: false };
 
 describe('certificates through the gateway', () => {
   let dataDir: string;
@@ -145,7 +145,7 @@ describe('certificates through the gateway', () => {
     const base = exported.settings.routes[0]!;
     const document = structuredClone(exported);
     document.settings.routes.push(
-      { ...base, id: 'fromnas01', title: 'Photos', names: ['photos.home.arpa'], tls: { mode: 'custom', certificateId: 'elsewhere1', redirectHttp: false, hsts: false } },
+      { ...base, id: 'fromnas01', title: 'Photos', names: ['photos.home.arpa'], tls: { mode: 'custom', certificateId: 'elsewhere1', acme: null, redirectHttp: false, hsts: false } },
       { ...base, id: 'fromnas02', title: 'Wiki', names: ['wiki.example.org'], tls: local },
     );
     const preview = await call(gateway, 'previewImport', { document });

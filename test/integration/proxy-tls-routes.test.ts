@@ -21,7 +21,7 @@ import { fetchThrough, openWs, proxySettings, roundTrip, route, startWsUpstream,
 import { httpsGet, sanNames } from '../helpers/tls-clients.js';
 import { openTestCa, startTlsProxy, TestCertificates, type RunningTlsProxy, type TestCa } from '../helpers/tls-proxy.js';
 
-const tls = (extra: Partial<RouteTls> = {}): RouteTls => ({ mode: 'local', certificateId: null, redirectHttp: false, hsts: false, ...extra });
+const tls = (extra: Partial<RouteTls> = {}): RouteTls => ({ mode: 'local', certificateId: null, acme: null, redirectHttp: false, hsts: false, ...extra });
 
 let ca: TestCa;
 let certs: TestCertificates;

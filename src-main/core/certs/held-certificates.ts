@@ -98,7 +98,7 @@ export function customRouteCertificate(route: Route, custom: CustomEntry | undef
 }
 
 function noCertificate(route: Route) {
-  return { routeId: route.id, mode: route.tls.mode, names: [] as string[], issuer: null, notBefore: null, notAfter: null, fingerprintSha256: null, renewsAt: null };
+  return { routeId: route.id, mode: route.tls.mode, names: [] as string[], issuer: null, notBefore: null, notAfter: null, fingerprintSha256: null, renewsAt: null, acme: null };
 }
 
 /** What the API shows about an imported certificate; `usedBy` from `routes`. */

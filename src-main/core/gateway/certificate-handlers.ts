@@ -3,6 +3,7 @@
 // this puts it in the change queue where it touches saved state, and builds the overview the
 // Certificates page shows (with the onboarding page's address, which depends on the listener).
 import { join } from 'node:path';
+import { KNOWN_ACME_DIRECTORIES } from '../../../shared/acme.js';
 import { ApiError, type ApiHandlers } from '../../../shared/api.js';
 import type { Route } from '../../../shared/model.js';
 import type { CertificatesOverview, LocalCaSummary, Onboarding, TrustPlan } from '../../../shared/status.js';
@@ -60,6 +61,8 @@ export function certificatesOverview(deps: Pick<CertificateHandlerDeps, 'certifi
     onboarding: { urls, qr: urls[0] ? qrCode(urls[0]) : null, problem },
     routes: certificates.routeCertificates(),
     custom: certificates.customCertificates(deps.routes()),
+    // Filled by the ACME service (issue 15 foundation: empty until it is wired in).
+    acme: { directories: KNOWN_ACME_DIRECTORIES.map((directory) => ({ ...directory })), accounts: [], dnsProviders: [], secretsStoredIn: 'key-file' },
   };
 }
 

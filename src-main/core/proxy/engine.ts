@@ -28,7 +28,7 @@ import { http2RequestTarget, loggedClient, peerAddress, requestTarget, TrustedPr
 import { ANSWERED, noPasses, runPasses, type PassFactory, type PassOutcome, type PassRequest } from './passes/pass.js';
 import { RouteTable, type ProvisionedRoute } from './route-table.js';
 import { ProxyStats } from './stats.js';
-import type { PublicPages, RouteCertificates } from './tls-certificates.js';
+import { ACME_CHALLENGE_PATH, type ChallengeAnswers, type PublicPages, type RouteCertificates } from './tls-certificates.js';
 import { normalizedServername } from './tls-listener.js';
 import { UpstreamRegistry } from '../upstreams/registry.js';
 import { handleUpgrade, type UpgradeHost } from './upgrade-path.js';
@@ -57,6 +57,8 @@ export interface ProxyEngineOptions {
   certificates?: RouteCertificates;
   /** Pages Gatehouse serves itself on the HTTP listener (the CA onboarding page). Default: none. */
   publicPages?: PublicPages;
+  /** ACME HTTP-01 answers, served on the HTTP listener ahead of routing. Default: none. */
+  challenges?: ChallengeAnswers;
   /** This machine's addresses and subnets, for proxy.errorDetails. Default: read from the OS. */
   ownNetworks?: OwnNetworks;
   /** Builds each route's access, limit and sign-in passes. Default: none (every route open). */
@@ -90,6 +92,7 @@ export class ProxyEngine {
   private readonly health: UpstreamHealthLink;
   private readonly certificates: RouteCertificates | null;
   private readonly publicPages: PublicPages | null;
+  private readonly challenges: ChallengeAnswers | null;
   /** PROXY protocol headers and the per-client connection cap, before HTTP or TLS (both listeners). */
   private readonly front: ConnectionFront;
   private readonly listeners: ProxyListeners;
@@ -101,6 +104,7 @@ export class ProxyEngine {
     this.upstreams.setLimits(options.settings.upstreamLimits);
     this.certificates = options.certificates ?? null;
     this.publicPages = options.publicPages ?? null;
+    this.challenges = options.challenges ?? null;
     this.onRequestLogged = options.onRequestLogged ?? (() => {});
     this.stopGraceMs = options.stopGraceMs ?? STOP_GRACE_MS;
     this.trusted = trustedFrom(options.settings);
@@ -262,6 +266,7 @@ export class ProxyEngine {
     ex.respond = (status, headers, body) => this.answer(ex, status, headers, body);
     this.active++;
     res.once('close', () => this.finish(ex, socket));
+    if (!secure && this.answerChallenge(ex)) return;
     let route;
     try {
       route = ex.route = this.admit(req, ex, socket);
@@ -288,6 +293,22 @@ export class ProxyEngine {
     // The client may have gone while a pass waited (a forward-auth server, say).
     if (ex.responseClosed) return;
     forward(ex, this.headersFor(ex.req, ex.peer, ex, ex.route as ProvisionedRoute), this.forwardDeps);
+  }
+
+  /** True when `ex` asked for an ACME HTTP-01 token Gatehouse holds, and was answered with it. */
+  private answerChallenge(ex: Exchange): boolean {
+    const { req } = ex;
+    if (!this.challenges || (req.method !== 'GET' && req.method !== 'HEAD')) return false;
+    const url = req.url ?? '';
+    if (!url.startsWith(ACME_CHALLENGE_PATH)) return false;
+    const token = url.slice(ACME_CHALLENGE_PATH.length);
+    // Tokens are base64url (RFC 8555 §8.3): anything else (a query, a slash) is not ours.
+    if (!/^[A-Za-z0-9_-]{1,256}$/.test(token)) return false;
+    const body = this.challenges.answer(token);
+    if (body === null) return false;
+    ex.client = loggedClient(req, ex.peer, this.trusted);
+    this.answer(ex, 200, { 'content-type': 'application/octet-stream', 'cache-control': 'no-store' }, body);
+    return true;
   }
 
   /** True when one of Gatehouse's own pages answered; a page that throws is a 500, not a crash. */

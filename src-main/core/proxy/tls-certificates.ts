@@ -42,3 +42,17 @@ export interface PublicPages {
    */
   handle(req: IncomingMessage, res: ServerResponse, seesDetails: () => boolean): boolean;
 }
+
+/** Where ACME HTTP-01 challenge tokens are answered: `http://<name>/.well-known/acme-challenge/<token>`. */
+export const ACME_CHALLENGE_PATH = '/.well-known/acme-challenge/';
+
+/**
+ * Answers for ACME HTTP-01 challenges (and Gatehouse's own pre-flight probes). The HTTP listener
+ * asks before routing, whatever the Host and the route's redirect or access rules, so a CA can
+ * validate a name whose route sends HTTP to HTTPS or admits only the LAN. A token it does not know
+ * goes on to routing as usual (a service behind may answer its own challenges).
+ */
+export interface ChallengeAnswers {
+  /** The key authorization to send for `token`, or null when the token is not Gatehouse's. */
+  answer(token: string): string | null;
+}

@@ -1,6 +1,7 @@
 // Each settings format the app has ever written, and how to turn it into the next one. A file is
 // migrated step by step (0 → 1 → 2 …) rather than by one jump per old version, so adding version N+1
 // means writing one step, never revisiting the old ones.
+import { defaultAcmeSettings } from '../../../shared/acme.js';
 import { defaultAccessSettings, defaultRouteAccess } from '../../../shared/access.js';
 import { SETTINGS_VERSION } from '../../../shared/model.js';
 import { defaultBalancing, defaultHealthCheck, defaultUpstreamLimits } from '../../../shared/upstreams.js';
@@ -173,6 +174,22 @@ const addUpstreamLists: Migration = {
   },
 };
 
+/** 7 → 8: ACME accounts and DNS providers (none yet); every route's TLS gets `acme: null`. */
+const addAcme: Migration = {
+  from: 7,
+  to: 8,
+  migrate(raw) {
+    const migrated: RawSettings = { ...raw };
+    if (!Object.hasOwn(raw, 'acme')) migrated.acme = defaultAcmeSettings();
+    if (Array.isArray(raw.routes)) {
+      migrated.routes = raw.routes.map((route) =>
+        isObject(route) && isObject(route.tls) && !Object.hasOwn(route.tls, 'acme') ? { ...route, tls: { ...route.tls, acme: null } } : route,
+      );
+    }
+    return migrated;
+  },
+};
+
 function withUpstreamList(route: unknown): unknown {
   if (!isObject(route) || Object.hasOwn(route, 'upstreams') || typeof route.upstream !== 'string') return route;
   const { upstream, ...rest } = route;
@@ -193,7 +210,7 @@ function isObject(value: unknown): value is RawSettings {
 }
 
 /** Every step, oldest first; the last one ends at SETTINGS_VERSION. */
-export const migrations: readonly Migration[] = [addVersionAndUpstreamScheme, addAppSection, addRouteTls, addLanPublishing, addVisitorPrivacy, addAccess, addUpstreamLists];
+export const migrations: readonly Migration[] = [addVersionAndUpstreamScheme, addAppSection, addRouteTls, addLanPublishing, addVisitorPrivacy, addAccess, addUpstreamLists, addAcme];
 
 /**
  * Brings `raw` (written in format `from`) to format `target` by running each step in turn.
