@@ -16,6 +16,7 @@ import { AccessRuntime } from './access/access-runtime.js';
 import { AdminEndpoint } from './gateway/admin-endpoint.js';
 import { accessHandlers, assertAccessReferences } from './gateway/access-handlers.js';
 import { acmeHandlers } from './gateway/acme-handlers.js';
+import { dnsProviderHandlers } from './gateway/dns-provider-handlers.js';
 import { certificateHandlers, certificatesOverview, certificatesUnusable, httpsWarnings } from './gateway/certificate-handlers.js';
 import { Discovery, mdnsEnvironmentProblem } from './discovery/discovery.js';
 import { discoveryHandlers } from './gateway/discovery-handlers.js';
@@ -406,6 +407,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     }),
 
     ...acmeHandlers(),
+
+    ...dnsProviderHandlers(),
 
     ...discoveryHandlers({ discovery }),
 

@@ -1,4 +1,4 @@
-// The ACME members of the API: accounts, DNS providers, pre-flight. Issue 15 foundation: every
+// The ACME members of the API: directories, accounts, pre-flight (DNS providers: dns-provider-handlers.ts). Issue 15 foundation: every
 // member is declared so both transports carry it; the ACME service answers them once it is wired in.
 import { ApiError, type ApiHandlers } from '../../../shared/api.js';
 
@@ -8,10 +8,6 @@ type AcmeMembers =
   | 'updateAcmeAccount'
   | 'rolloverAcmeKey'
   | 'removeAcmeAccount'
-  | 'addDnsProvider'
-  | 'updateDnsProvider'
-  | 'removeDnsProvider'
-  | 'testDnsProvider'
   | 'preflightCertificate';
 
 function notYet(): never {
@@ -25,10 +21,6 @@ export function acmeHandlers(): Pick<ApiHandlers, AcmeMembers> {
     updateAcmeAccount: async () => notYet(),
     rolloverAcmeKey: async () => notYet(),
     removeAcmeAccount: async () => notYet(),
-    addDnsProvider: async () => notYet(),
-    updateDnsProvider: async () => notYet(),
-    removeDnsProvider: async () => notYet(),
-    testDnsProvider: async () => notYet(),
     preflightCertificate: async () => notYet(),
   };
 }
