@@ -16,10 +16,20 @@ export interface OrderExtras {
 /** RFC 9773 §4.1: two base64url parts (AKI keyIdentifier, serial) joined by a dot. */
 const ARI_ID = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 
-export function newOrderPayload(names: readonly string[], extras: OrderExtras): Record<string, unknown> {
+/**
+ * The newOrder body. A type alias (not an interface) so it is both a Record<string, unknown> and,
+ * passed as a variable, an acme-client OrderCreateRequest: `client.createOrder(payload)`.
+ */
+export type NewOrderPayload = {
+  identifiers: { type: 'dns' | 'ip'; value: string }[];
+  profile?: string;
+  replaces?: string;
+};
+
+export function newOrderPayload(names: readonly string[], extras: OrderExtras): NewOrderPayload {
   if (names.length === 0) throw new Error('An order needs at least one name.');
   // IP addresses are their own identifier type (RFC 8738); everything else is a DNS name.
-  const payload: Record<string, unknown> = { identifiers: names.map((value) => ({ type: isIP(value) ? 'ip' : 'dns', value })) };
+  const payload: NewOrderPayload = { identifiers: names.map((value) => ({ type: isIP(value) ? 'ip' : 'dns', value })) };
   if (extras.profile !== null) {
     if (!/^[A-Za-z0-9._-]{1,64}$/.test(extras.profile)) throw new Error(`"${extras.profile}" is not a profile name a directory would list.`);
     payload.profile = extras.profile;

@@ -101,16 +101,15 @@ export function describeLifetime(ms: number): string {
 }
 
 /**
- * Exponential backoff from the last failure, less up to 20 % jitter (so certificates that failed together
- * spread out), capped at six hours, at half the time
- * left before expiry (so several tries still fit), and at five minutes once expiry is a day away.
+ * Exponential backoff from the last failure, ±10 % jitter (so certificates that failed together
+ * spread out), at most six hours; within a day of expiry, or past it, every five minutes. The six-hour
+ * cap with the one-day edge leaves several tries between the due time and expiry even for a 6-day
+ * certificate renewed on day 4.
  */
 export function retryTime(facts: RenewalFacts, failures: number, lastFailureAt: number, random: number): number {
-  const backoff = Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** Math.min(failures - 1, 30));
-  let delay = backoff * (0.8 + 0.2 * random);
-  const left = facts.notAfter.getTime() - lastFailureAt;
-  if (left <= URGENT_BEFORE_EXPIRY_MS) delay = Math.min(delay, URGENT_RETRY_MS);
-  else delay = Math.min(delay, left / 2);
+  const backoff = RETRY_FIRST_MS * 2 ** Math.min(Math.max(failures, 1) - 1, 30);
+  let delay = Math.min(RETRY_MAX_MS, backoff * (0.9 + 0.2 * random));
+  if (facts.notAfter.getTime() - lastFailureAt <= URGENT_BEFORE_EXPIRY_MS) delay = Math.min(delay, URGENT_RETRY_MS);
   return Math.floor(lastFailureAt + delay);
 }
 
