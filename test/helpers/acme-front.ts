@@ -1,8 +1,9 @@
 // A local ACME front for tests: an HTTPS server that passes every request to a Pebble
 // (test/helpers/pebble.ts) byte for byte and adds what Debian's Pebble 2.4 lacks, as the RFCs
 // describe it: ACME Renewal Information (RFC 9773: `renewalInfo` in the directory, GET
-// renewalInfo/<id> answering a window with Retry-After) and profiles (draft-ietf-acme-profiles:
-// `meta.profiles`, an unknown `profile` in newOrder refused with invalidProfile).
+// renewalInfo/<id> answering a window with Retry-After; a second replacement of one certificate
+// refused with alreadyReplaced) and profiles (draft-ietf-acme-profiles: `meta.profiles`, an unknown
+// `profile` in newOrder refused with invalidProfile).
 //
 // Pebble checks each JWS `url` against https://<Host header><path> and writes every URL it hands out
 // (directory, orders, certificates) from the Host header too, so keeping the client's Host makes
@@ -119,6 +120,9 @@ export async function startAcmeFront(options: AcmeFrontOptions): Promise<AcmeFro
   const renewalInfoRequests: string[] = [];
   const certificates = new Map<string, SeenCertificate>();
   const requests: string[] = [];
+  /** Order id (the last segment of its URL and of its finalize URL, in Pebble) → the ARI id it replaces; ids whose replacement was issued. */
+  const replacing = new Map<string, string>();
+  const replaced = new Set<string>();
   /** Pebble's resource name → path, read from its directory at start. */
   const resources = new Map<string, string>();
   const directoryPath = new URL(pebble.directoryUrl).pathname;
@@ -206,9 +210,18 @@ export async function startAcmeFront(options: AcmeFrontOptions): Promise<AcmeFro
       orders.push({ at: new Date(), payload, status: 400 });
       return sendProblem(response, host, { status: 400, type: 'urn:ietf:params:acme:error:invalidProfile', detail: `Profile "${payload.profile}" is not offered by this server` });
     }
+    // RFC 9773 §5: a certificate whose replacement was already issued cannot be replaced again.
+    if (isNewOrder && payload && typeof payload.replaces === 'string' && replaced.has(payload.replaces)) {
+      orders.push({ at: new Date(), payload, status: 409 });
+      return sendProblem(response, host, { status: 409, type: 'urn:ietf:params:acme:error:alreadyReplaced', detail: `Certificate ${payload.replaces} has already been replaced` });
+    }
 
     const answer = await toPebble(incoming.method ?? 'GET', path, incoming.headers, body.length ? body : null);
-    if (isNewOrder && payload) orders.push({ at: new Date(), payload, status: answer.status });
+    if (isNewOrder && payload) {
+      orders.push({ at: new Date(), payload, status: answer.status });
+      const location = headerOf(answer.rawHeaders, 'location');
+      if (location && typeof payload.replaces === 'string') replacing.set(lastSegment(location), payload.replaces);
+    }
     let out = answer.body;
     const headers: string[] = [];
     for (let i = 0; i < answer.rawHeaders.length; i += 2) {
@@ -222,10 +235,23 @@ export async function startAcmeFront(options: AcmeFrontOptions): Promise<AcmeFro
       out = Buffer.from(JSON.stringify(directory, null, 2));
     } else if (answer.status === 200 && contentType.startsWith('application/pem-certificate-chain')) {
       remember(out.toString('utf8'));
+    } else if (answer.status === 200 && contentType.startsWith('application/json')) {
+      noteValidOrder(out);
     }
     headers.push('Content-Length', String(out.length));
     response.writeHead(answer.status, headers);
     response.end(out);
+  }
+
+  /** An order (polled or finalized) that became valid has replaced the certificate it named. */
+  function noteValidOrder(body: Buffer): void {
+    try {
+      const order = JSON.parse(body.toString('utf8')) as { status?: string; finalize?: string };
+      const named = order.status === 'valid' && order.finalize ? replacing.get(lastSegment(order.finalize)) : undefined;
+      if (named) replaced.add(named);
+    } catch {
+      // not an order
+    }
   }
 
   function remember(chain: string): void {
@@ -287,4 +313,8 @@ export async function startAcmeFront(options: AcmeFrontOptions): Promise<AcmeFro
 function headerOf(rawHeaders: string[], name: string): string | null {
   for (let i = 0; i < rawHeaders.length; i += 2) if (rawHeaders[i]!.toLowerCase() === name) return rawHeaders[i + 1]!;
   return null;
+}
+
+function lastSegment(url: string): string {
+  return new URL(url).pathname.split('/').at(-1) ?? '';
 }

@@ -170,3 +170,16 @@ test('window wording: within a month, across months, within a day, and in the gi
   assert.equal(formatSpan(at('2026-01-12T10:00:00Z').getTime(), at('2026-01-12T16:00:00Z').getTime(), 'UTC'), '12 Jan 10:00–16:00');
   assert.equal(formatSpan(at('2026-01-12T10:00:00Z').getTime(), at('2026-01-12T16:00:00Z').getTime(), 'Asia/Tokyo'), '12–13 Jan');
 });
+
+test('after a rate limit: not before the CA’s Retry-After, even close to expiry', () => {
+  const held = facts('2026-01-01T00:00:00Z', 90 * DAY - 1000);
+  const failedAt = at('2026-03-02T12:36:00Z');
+  const limited = plan({ facts: held, failures: 1, lastFailureAt: failedAt, retryNotBefore: at('2026-03-02T15:00:00Z'), now: failedAt, random: 0.5 });
+  assert.equal(new Date(limited.at).toISOString(), '2026-03-02T15:00:00.000Z');
+  assert.equal(limited.reason, 'Retrying after 1 failed attempt; next try 15:00, when the CA said it may.');
+  const early = plan({ facts: held, failures: 3, lastFailureAt: failedAt, retryNotBefore: at('2026-03-02T12:37:00Z'), now: failedAt, random: 0.5 });
+  assert.equal(early.reason, 'Retrying after 3 failed attempts; next try 12:40.', 'a Retry-After sooner than the backoff changes nothing');
+  const dying = facts('2026-01-01T00:00:00Z', 6 * DAY);
+  const lastDay = at('2026-01-06T12:00:00Z');
+  assert.equal(plan({ facts: dying, failures: 9, lastFailureAt: lastDay, retryNotBefore: at('2026-01-06T13:00:00Z'), now: lastDay, random: 0.5 }).at, at('2026-01-06T13:00:00Z').getTime());
+});

@@ -164,6 +164,7 @@ export async function fetchRenewalInfo(renewalInfoUrl: string, certificatePem: s
     const retryAfter = answer.headers['retry-after'];
     return parseRenewalInfo(body, Array.isArray(retryAfter) ? retryAfter[0] : retryAfter, options.now);
   } finally {
-    await agent.close();
+    // destroy, not close: after a timeout a hung request must not hold the caller up.
+    await agent.destroy();
   }
 }

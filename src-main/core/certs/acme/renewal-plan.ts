@@ -26,6 +26,8 @@ export interface RenewalPlanInput {
   info: RenewalInfo | null;
   failures: number;
   lastFailureAt: Date | null;
+  /** The last failure's Retry-After from the CA (AcmeProblem.retryAt, e.g. a rate limit): no retry before it. Default: null. */
+  retryNotBefore?: Date | null;
   now: Date;
   /**
    * A number in [0, 1): where in the ARI window to renew, and the retry jitter. Pass the same number
@@ -68,11 +70,15 @@ export function planRenewal(input: RenewalPlanInput): RenewalPlan {
     checkInfoAt: input.info ? input.info.retryAfter.getTime() : null,
   };
   if (input.failures <= 0 || !input.lastFailureAt) return plan;
-  const retryAt = retryTime(input.facts, input.failures, input.lastFailureAt.getTime(), randomOf(input));
+  const backoffAt = retryTime(input.facts, input.failures, input.lastFailureAt.getTime(), randomOf(input));
+  // Asking again before the CA's Retry-After only earns the same refusal.
+  const caAt = input.retryNotBefore?.getTime() ?? 0;
+  const retryAt = Math.max(backoffAt, caAt);
   // A failure before the due time (a "Renew now" that failed) does not pull the renewal forward.
   if (plan.at > retryAt) return plan;
   const attempts = input.failures === 1 ? '1 failed attempt' : `${input.failures} failed attempts`;
-  return { ...plan, at: retryAt, source: 'retry', reason: `Retrying after ${attempts}; next try ${when(retryAt, now, input.timeZone)}.` };
+  const asked = caAt > backoffAt ? ', when the CA said it may' : '';
+  return { ...plan, at: retryAt, source: 'retry', reason: `Retrying after ${attempts}; next try ${when(retryAt, now, input.timeZone)}${asked}.` };
 }
 
 function windowPlan(input: RenewalPlanInput): Pick<RenewalPlan, 'at' | 'source' | 'reason'> {
