@@ -152,6 +152,14 @@ test('a failure before the due time (a manual renewal) does not pull the schedul
   assert.equal(result.source, 'lifetime');
   const withAri = plan({ facts: held, info: info('2026-02-20T00:00:00Z', '2026-02-22T00:00:00Z'), failures: 2, lastFailureAt: failedAt, now: failedAt, random: 0.5 });
   assert.equal(withAri.source, 'ari');
+  // But a window that has passed is "now", and the backoff still paces the retries.
+  const later = at('2026-02-25T00:00:00Z');
+  const passed = plan({ facts: held, info: info('2026-02-20T00:00:00Z', '2026-02-22T00:00:00Z'), failures: 4, lastFailureAt: later, now: later, random: 0.5 });
+  assert.equal(passed.source, 'retry');
+  assert.equal(passed.at, later.getTime() + 8 * MINUTE);
+  const overdue = plan({ facts: held, info: info('2026-02-20T00:00:00Z', '2026-02-22T00:00:00Z'), failures: 4, lastFailureAt: new Date(later.getTime() - HOUR), now: later, random: 0.5 });
+  assert.equal(overdue.source, 'retry', 'an overdue retry is still a retry');
+  assert.ok(overdue.at < later.getTime());
 });
 
 test('after failures inside an ARI window: retry, keeping the window and the next renewalInfo check', () => {

@@ -153,7 +153,7 @@ export async function fetchRenewalInfo(renewalInfoUrl: string, certificatePem: s
     });
     const text = await answer.body.text();
     if (answer.statusCode !== 200) {
-      throw new Error(`The CA answered ${answer.statusCode} when asked for renewal information at ${url}; the certificate is renewed two thirds into its life instead.`, { cause: text.slice(0, 2000) });
+      throw new Error(`The CA answered ${answer.statusCode} when asked for renewal information at ${url}.`, { cause: text.slice(0, 2000) });
     }
     let body: unknown;
     try {

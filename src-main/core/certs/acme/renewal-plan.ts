@@ -74,8 +74,8 @@ export function planRenewal(input: RenewalPlanInput): RenewalPlan {
   // Asking again before the CA's Retry-After only earns the same refusal.
   const caAt = input.retryNotBefore?.getTime() ?? 0;
   const retryAt = Math.max(backoffAt, caAt);
-  // A failure before the due time (a "Renew now" that failed) does not pull the renewal forward.
-  if (plan.at > retryAt) return plan;
+  // A failure before a due time still ahead (a "Renew now" that failed) does not pull it forward.
+  if (plan.at > Math.max(retryAt, now)) return plan;
   const attempts = input.failures === 1 ? '1 failed attempt' : `${input.failures} failed attempts`;
   const asked = caAt > backoffAt ? ', when the CA said it may' : '';
   return { ...plan, at: retryAt, source: 'retry', reason: `Retrying after ${attempts}; next try ${when(retryAt, now, input.timeZone)}${asked}.` };
