@@ -98,6 +98,8 @@ export interface AcmeFront {
   /**
    * Answer the next `times` requests whose path matches with a problem document. `target` is a
    * directory resource name ("newOrder", "newAccount", "renewalInfo"…), an exact path, or a RegExp.
+   * Note: acme-client itself resends a request answered 429 or 5xx up to 5 times (sleeping its
+   * Retry-After), unless `acme.axios.defaults.acmeSettings.retryMaxAttempts` is lowered.
    */
   failNext(target: string | RegExp, problem: ProblemAnswer): void;
   close(): Promise<void>;
