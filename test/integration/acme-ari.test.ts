@@ -190,12 +190,13 @@ test('injected problems: 403 userActionRequired with a terms Link, a 429 acme-cl
   });
   const payload = newOrderPayload([NAME], { profile: null, replaces: null });
   await assert.rejects(client.createOrder(payload), /Terms of service have changed/);
-  assert.equal((await client.createOrder(payload)).status, 'pending', 'one request used the injection up');
+  // Pebble may hand back an earlier valid authorization, so a new order is pending or already ready.
+  assert.match((await client.createOrder(payload)).status, /^(pending|ready)$/, 'one request used the injection up');
 
   front.failNext('newOrder', { status: 429, type: 'urn:ietf:params:acme:error:rateLimited', detail: 'Too many new orders', headers: { 'retry-after': '1' } });
   const started = Date.now();
   const order = await client.createOrder(payload);
-  assert.equal(order.status, 'pending');
+  assert.match(order.status, /^(pending|ready)$/);
   assert.ok(Date.now() - started >= 900, 'acme-client slept the Retry-After second itself, then sent the order again');
 
   await assert.rejects(client.createOrder(newOrderPayload([NAME], { profile: 'nonsense', replaces: null })), /Profile "nonsense" is not offered/);
