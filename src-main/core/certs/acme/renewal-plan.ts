@@ -1,6 +1,11 @@
 // When a held ACME certificate is renewed, and why, in one pure function of its dates, what the
 // CA's renewalInfo (ARI, RFC 9773) said, the failures since the last success and the clock.
-// Issue 15 foundation: two thirds of the lifetime only; ARI windows and backoff come next.
+//
+// The order of preference: the CA's window (it knows about revocations and its own load), else two
+// thirds into the certificate's life (a proportion, not "30 days before expiry": that fixed timer
+// would renew a 45-day certificate after 15 days and a 6-day one never in time), and after failures
+// an exponential backoff that tightens as expiry nears instead of waiting hours on a dying certificate.
+import { createHash } from 'node:crypto';
 import type { AcmeRenewal } from '../../../../shared/acme.js';
 
 export interface RenewalFacts {
@@ -21,20 +26,130 @@ export interface RenewalPlanInput {
   info: RenewalInfo | null;
   failures: number;
   lastFailureAt: Date | null;
+  /** The last failure's Retry-After from the CA (AcmeProblem.retryAt, e.g. a rate limit): no retry before it. Default: null. */
+  retryNotBefore?: Date | null;
   now: Date;
-  /** A random number in [0, 1): where in the window to renew (tests pass a fixed one). */
+  /**
+   * A number in [0, 1): where in the ARI window to renew, and the retry jitter. Pass the same number
+   * for the same window so the time does not move between calls. Default: derived from `seed` and the
+   * window, so repeated calls agree without the caller keeping anything.
+   */
   random?: number;
+  /** Makes the default `random` differ between certificates that share a window (the ARI id fits). Default: "". */
+  seed?: string;
+  /** Who suggested the window, for the sentence ("Let's Encrypt"). Default: "the CA". */
+  caLabel?: string;
+  /** IANA zone for the dates in the sentence. Default: the process's zone. */
+  timeZone?: string;
 }
 
 export interface RenewalPlan extends Omit<AcmeRenewal, 'at'> {
   /** When to renew (ms since the epoch); now or earlier means "renew now". */
   at: number;
+  /** When to ask the CA's renewalInfo again (ms since the epoch); null without ARI. */
+  checkInfoAt: number | null;
 }
 
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
+/** First retry one minute after a failure, doubling per failure up to six hours. */
+export const RETRY_FIRST_MS = MINUTE;
+export const RETRY_MAX_MS = 6 * HOUR;
+/** Within this of expiry (or past it) a failed renewal is retried every few minutes. */
+export const URGENT_BEFORE_EXPIRY_MS = DAY;
+export const URGENT_RETRY_MS = 5 * MINUTE;
+
 export function planRenewal(input: RenewalPlanInput): RenewalPlan {
-  if (!input.facts) return { at: input.now.getTime(), source: 'first', reason: 'No certificate yet: it is ordered now.', window: null };
-  const start = input.facts.notBefore.getTime();
-  const end = input.facts.notAfter.getTime();
-  const at = start + ((end - start) * 2) / 3;
-  return { at, source: 'lifetime', reason: 'Two thirds into its lifetime.', window: null };
+  const now = input.now.getTime();
+  if (!input.facts) return { at: now, source: 'first', reason: 'No certificate yet: it is ordered now.', window: null, checkInfoAt: null };
+  const due = input.info ? windowPlan(input) : lifetimePlan(input.facts, input.timeZone);
+  const plan: RenewalPlan = {
+    ...due,
+    window: input.info ? { start: input.info.window.start.toISOString(), end: input.info.window.end.toISOString() } : null,
+    checkInfoAt: input.info ? input.info.retryAfter.getTime() : null,
+  };
+  if (input.failures <= 0 || !input.lastFailureAt) return plan;
+  const backoffAt = retryTime(input.facts, input.failures, input.lastFailureAt.getTime(), randomOf(input));
+  // Asking again before the CA's Retry-After only earns the same refusal.
+  const caAt = input.retryNotBefore?.getTime() ?? 0;
+  const retryAt = Math.max(backoffAt, caAt);
+  // A failure before a due time still ahead (a "Renew now" that failed) does not pull it forward.
+  if (plan.at > Math.max(retryAt, now)) return plan;
+  const attempts = input.failures === 1 ? '1 failed attempt' : `${input.failures} failed attempts`;
+  const asked = caAt > backoffAt ? ', when the CA said it may' : '';
+  return { ...plan, at: retryAt, source: 'retry', reason: `Retrying after ${attempts}; next try ${when(retryAt, now, input.timeZone)}${asked}.` };
+}
+
+function windowPlan(input: RenewalPlanInput): Pick<RenewalPlan, 'at' | 'source' | 'reason'> {
+  const { start, end } = input.info!.window;
+  const who = input.caLabel ?? 'the CA';
+  const span = formatSpan(start.getTime(), end.getTime(), input.timeZone);
+  // RFC 9773 §4.2: a window that has already ended means renew now.
+  if (end.getTime() <= input.now.getTime()) {
+    return { at: input.now.getTime(), source: 'ari', reason: `The renewal window ${who} suggested (${span}) has passed, so it renews now.` };
+  }
+  const at = Math.floor(start.getTime() + randomOf(input) * (end.getTime() - start.getTime()));
+  return { at, source: 'ari', reason: `In the renewal window ${who} suggested (${span}), on ${formatDay(at, input.timeZone)}.` };
+}
+
+function lifetimePlan(facts: RenewalFacts, timeZone: string | undefined): Pick<RenewalPlan, 'at' | 'source' | 'reason'> {
+  const start = facts.notBefore.getTime();
+  const lifetime = facts.notAfter.getTime() - start;
+  const at = Math.floor(start + (lifetime * 2) / 3);
+  return { at, source: 'lifetime', reason: `Two thirds into its ${describeLifetime(lifetime)} life (${formatDay(at, timeZone)}).` };
+}
+
+/** "90-day"; certificates are often a second short of whole days (notAfter is inclusive), and 160-hour ones are "6-day". */
+export function describeLifetime(ms: number): string {
+  if (ms < 2 * DAY) return `${Math.max(1, Math.round(ms / HOUR))}-hour`;
+  return `${Math.floor((ms + HOUR) / DAY)}-day`;
+}
+
+/**
+ * Exponential backoff from the last failure, ±10 % jitter (so certificates that failed together
+ * spread out), at most six hours; within a day of expiry, or past it, every five minutes. The six-hour
+ * cap with the one-day edge leaves several tries between the due time and expiry even for a 6-day
+ * certificate renewed on day 4.
+ */
+export function retryTime(facts: RenewalFacts, failures: number, lastFailureAt: number, random: number): number {
+  const backoff = RETRY_FIRST_MS * 2 ** Math.min(Math.max(failures, 1) - 1, 30);
+  let delay = Math.min(RETRY_MAX_MS, backoff * (0.9 + 0.2 * random));
+  if (facts.notAfter.getTime() - lastFailureAt <= URGENT_BEFORE_EXPIRY_MS) delay = Math.min(delay, URGENT_RETRY_MS);
+  return Math.floor(lastFailureAt + delay);
+}
+
+function randomOf(input: RenewalPlanInput): number {
+  if (input.random !== undefined) return Math.min(Math.max(input.random, 0), 0.999_999);
+  const window = input.info ? `${input.info.window.start.getTime()}-${input.info.window.end.getTime()}` : '';
+  const digest = createHash('sha256').update(`${input.seed ?? ''}|${window}|${input.facts?.notAfter.getTime() ?? ''}`).digest();
+  return digest.readUInt32BE(0) / 2 ** 32;
+}
+
+function parts(ms: number, timeZone: string | undefined): Record<string, string> {
+  const format = new Intl.DateTimeFormat('en-GB', { day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit', hourCycle: 'h23', timeZone });
+  return Object.fromEntries(format.formatToParts(new Date(ms)).map((part) => [part.type, part.value]));
+}
+
+/** "5 Feb" */
+function formatDay(ms: number, timeZone: string | undefined): string {
+  const p = parts(ms, timeZone);
+  return `${p.day} ${p.month}`;
+}
+
+/** "12:40" today, "7 Dec 12:40" on another day. */
+function when(ms: number, now: number, timeZone: string | undefined): string {
+  const p = parts(ms, timeZone);
+  const today = parts(now, timeZone);
+  const time = `${p.hour}:${p.minute}`;
+  return p.day === today.day && p.month === today.month && p.year === today.year ? time : `${p.day} ${p.month} ${time}`;
+}
+
+/** "12–14 Jan", "30 Jan – 2 Feb", or "12 Jan 10:00–16:00" for a window within one day. */
+export function formatSpan(start: number, end: number, timeZone: string | undefined): string {
+  const a = parts(start, timeZone);
+  const b = parts(end, timeZone);
+  if (a.day === b.day && a.month === b.month && a.year === b.year) return `${a.day} ${a.month} ${a.hour}:${a.minute}–${b.hour}:${b.minute}`;
+  if (a.month === b.month && a.year === b.year) return `${a.day}–${b.day} ${a.month}`;
+  return `${a.day} ${a.month} – ${b.day} ${b.month}`;
 }
