@@ -47,7 +47,8 @@ export function cloudflareProvider(settings: CloudflareSettings, context: DnsPro
 
   async function zoneOf(fqdn: string): Promise<{ id: string; name: string }> {
     if (settings.zoneId) return { id: settings.zoneId, name: fqdn.replace(/^_acme-challenge\./, '') };
-    const candidates = parentNames(fqdn).filter((name) => name.includes('.'));
+    // From the validated name up: a zone is not kept at the _acme-challenge label itself.
+    const candidates = parentNames(fqdn.replace(/^_acme-challenge\./, '')).filter((name) => name.includes('.'));
     for (const name of candidates) {
       const known = zones.get(name);
       if (known) return known;
