@@ -57,11 +57,11 @@ async function ask(server: string, name: string, value: string, queryTimeoutMs: 
   try {
     const records = await resolverFor(server, queryTimeoutMs).resolveTxt(name);
     const values = records.map((chunks) => chunks.join(''));
-    if (values.includes(value)) return { seen: true, said: 'the value' };
-    return { seen: false, said: values.length === 0 ? 'no TXT record' : `other values (${values.slice(0, 3).map((v) => `"${v}"`).join(', ')})` };
+    if (values.includes(value)) return { seen: true, said: 'it answered the value' };
+    return { seen: false, said: values.length === 0 ? 'it has no TXT record there' : `it answered other values (${values.slice(0, 3).map((v) => `"${v}"`).join(', ')})` };
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    const said = code === 'ENODATA' || code === 'ENOTFOUND' ? 'no TXT record' : code === 'ETIMEOUT' ? 'nothing (no answer)' : code === 'EREFUSED' ? 'REFUSED' : `an error (${code ?? (error as Error).message})`;
+    const said = code === 'ENODATA' || code === 'ENOTFOUND' ? 'it has no TXT record there' : code === 'ETIMEOUT' ? 'it did not answer' : code === 'EREFUSED' ? 'it answered REFUSED' : `it answered an error (${code ?? (error as Error).message})`;
     return { seen: false, said };
   }
 }
@@ -99,7 +99,7 @@ export async function waitForTxt(lookupName: string, value: string, options: Wai
       'Check that the domain is registered and delegated (its NS records resolve from this machine).',
     );
   }
-  const pending = new Map(servers.map((server) => [server, 'nothing yet']));
+  const pending = new Map(servers.map((server) => [server, 'it was not asked yet']));
   for (;;) {
     options.signal?.throwIfAborted();
     const answers = await Promise.all([...pending.keys()].map(async (server) => [server, await ask(server, name, value, queryTimeoutMs)] as const));
@@ -110,7 +110,7 @@ export async function waitForTxt(lookupName: string, value: string, options: Wai
     if (pending.size === 0) return { servers, durationMs: Date.now() - started };
     const left = started + timeoutMs - Date.now();
     if (left <= 0) {
-      const missing = [...pending].map(([server, said]) => `${server} (it answered ${said})`);
+      const missing = [...pending].map(([server, said]) => `${server} (${said})`);
       throw new DnsProviderError(
         'record_not_visible',
         `The TXT record ${name} was not visible on ${missing.join(', ')} after ${Math.round(timeoutMs / 1000)} s.`,
