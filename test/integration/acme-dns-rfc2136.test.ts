@@ -1,7 +1,7 @@
 // The RFC 2136 provider against a real bind9: the TXT record appears (dig sees it), cleanup removes
 // only its own value, the zone is found from the SOA, a wrong secret or an unknown key is a
 // "rejected the TSIG key" sentence, a key not allowed TXT records gets the REFUSED sentence, an
-// answer not signed with our key is not trusted, and a truncated UDP answer is retried over TCP.
+// answer not signed with our key (or changed on the way) is not trusted, and a truncated UDP answer is retried over TCP.
 import assert from 'node:assert/strict';
 import { createSocket } from 'node:dgram';
 import { once } from 'node:events';
@@ -132,6 +132,30 @@ describe('RFC 2136 provider against bind9', { skip: needBind9() }, () => {
       assert.equal(error.message, `The name server ${address} answered the update without a valid TSIG signature, so Gatehouse cannot trust it.`);
     } finally {
       liar.close();
+    }
+  });
+
+  test("a signed answer changed on the way (one header bit) fails the server's signature check", async () => {
+    // A relay to bind9 that sets the AA bit of every answer: the TSIG no longer matches.
+    const relay = createSocket('udp4');
+    relay.on('message', (query, peer) => {
+      const upstream = createSocket('udp4');
+      upstream.on('message', (answer) => {
+        answer.writeUInt16BE(answer.readUInt16BE(2) | 0x0400, 2);
+        relay.send(answer, peer.port, peer.address);
+        upstream.close();
+      });
+      upstream.send(query, bind.port, '127.0.0.1');
+    });
+    relay.bind(0, '127.0.0.1');
+    await once(relay, 'listening');
+    try {
+      const address = `127.0.0.1:${relay.address().port}`;
+      const provider = createDnsProvider(settings(address, { zone: 'test.example' }), { credentials: bind.acmeKey.secret });
+      const error = await rejection(provider.present(challengeRecord('tampered.test.example', 'v')));
+      assert.equal(error.message, `The name server ${address} answered the update without a valid TSIG signature, so Gatehouse cannot trust it.`);
+    } finally {
+      relay.close();
     }
   });
 
