@@ -37,6 +37,9 @@ export function rfc2136Provider(settings: Rfc2136Settings, context: DnsProviderC
     try {
       raw = await exchange(address(), message);
     } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOTFOUND') {
+        throw new DnsProviderError('ca_unreachable', `The name server ${settings.server} could not be found in DNS from this machine.`, 'Enter its IP address, or a name this machine resolves.', (error as Error).message);
+      }
       throw new DnsProviderError(
         'ca_unreachable',
         `The name server ${settings.server} did not answer ${what}.`,
