@@ -179,7 +179,7 @@ const providerKinds = {
     kind: z.literal('duckdns'),
     apiUrl: httpsUrl('the DuckDNS API URL', 'https://www.duckdns.org').default('https://www.duckdns.org'),
   },
-  /** A script of the user's (docs/acme.md lists its arguments); no credentials (the script keeps its own). */
+  /** A script of the user's (docs/dns-providers.md gives its arguments, environment and exit codes); no credentials (the script keeps its own). */
   exec: {
     kind: z.literal('exec'),
     command: z.string().trim().min(1, 'enter the full path of the script to run').max(1000).refine((value) => value.startsWith('/') || /^[A-Za-z]:\\/.test(value), 'enter the full path of the script, such as /usr/local/bin/dns-hook.sh'),

@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { ApiError, invalidInput, type ApiEvent, type ApiEventName, type ApiHandlers } from '../../shared/api.js';
 import { IpAddressSchema, PortSchema, type ProxySettings, type Settings } from '../../shared/model.js';
 import type { AppInfo, ProxyStatus } from '../../shared/status.js';
+import { openSecretStore, type SecretBox, type SecretStore } from './certs/acme/secret-store.js';
 import { CertificateService } from './certs/certificate-service.js';
 import { onboardingPages } from './certs/onboarding.js';
 import type { TrustEnvironment } from './certs/trust-store.js';
@@ -16,7 +17,7 @@ import { AccessRuntime } from './access/access-runtime.js';
 import { AdminEndpoint } from './gateway/admin-endpoint.js';
 import { accessHandlers, assertAccessReferences } from './gateway/access-handlers.js';
 import { acmeHandlers } from './gateway/acme-handlers.js';
-import { dnsProviderHandlers } from './gateway/dns-provider-handlers.js';
+import { dnsProviders } from './gateway/dns-provider-handlers.js';
 import { certificateHandlers, certificatesOverview, certificatesUnusable, httpsWarnings } from './gateway/certificate-handlers.js';
 import { Discovery, mdnsEnvironmentProblem } from './discovery/discovery.js';
 import { discoveryHandlers } from './gateway/discovery-handlers.js';
@@ -68,6 +69,10 @@ export interface GatewayOptions {
   mdnsInterface?: string;
   /** Overrides the GATEHOUSE_MDNS environment variable ("off" forces mDNS off for this run). Default: process.env.GATEHOUSE_MDNS. */
   mdnsEnvironment?: string;
+  /** Seals ACME secrets (DNS credentials); the desktop app passes the OS keystore's. Default: a 0600 key file in the data directory. */
+  secretBox?: SecretBox;
+  /** DNS servers to ask for ACME's TXT records instead of each zone's own name servers ("ip" or "ip:port"). Default: the zone's. */
+  dnsResolvers?: readonly string[];
 }
 
 export interface Gateway {
@@ -139,6 +144,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   let certificates: CertificateService;
   let access: AccessRuntime;
   let stickyKey: Buffer;
+  let secrets: SecretStore;
   const ownNetworks = new OwnNetworks();
   // Announces what the Access page shows (a CrowdSec state change, a new ban), at most every 250 ms.
   const accessEvents = new TrailingThrottle(() => hub.emit({ type: 'access', data: access.overview() }), DISCOVERY_EVENT_INTERVAL_MS);
@@ -154,6 +160,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       onChange: () => void (hub.wants('access') && accessEvents.request()),
     });
     stickyKey = await loadStickyKey(options.dataDir);
+    secrets = await openSecretStore(options.dataDir, options.secretBox);
   } catch (error) {
     await lock.release();
     throw error;
@@ -250,6 +257,14 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   }
 
   const persist = (edit: (current: Settings) => Settings) => saveSettings(store, edit);
+  const dnsProviderService = dnsProviders({
+    current: () => store.current,
+    persist,
+    change,
+    secrets,
+    ...(options.dnsResolvers ? { resolvers: options.dnsResolvers } : {}),
+    changed: announceCertificates,
+  });
 
   /**
    * Hands the saved routes to the engine, the health checker and mDNS, and announces them. Resolves
@@ -408,7 +423,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
 
     ...acmeHandlers(),
 
-    ...dnsProviderHandlers(),
+    ...dnsProviderService.handlers,
 
     ...discoveryHandlers({ discovery }),
 

@@ -11,6 +11,7 @@ import { setupIpc } from './ipc.js';
 import { cliArguments, runAsNodeEnv } from './launch-mode.js';
 import { setupNotifications } from './notifications.js';
 import { appPaths } from './paths.js';
+import { osKeystoreSecretBox } from './secret-box.js';
 import { launchedAtLogin, setupStartAtLogin } from './start-at-login.js';
 import { setupTray } from './tray.js';
 import { setupWindow, type AppWindow } from './window.js';
@@ -70,7 +71,8 @@ async function onReady(): Promise<void> {
   const paths = appPaths();
   const dataDir = app.getPath('userData');
   const savedState = await readWindowState(dataDir);
-  const gateway = await createGateway({ dataDir, shell: 'desktop', canStartAtLogin: true });
+  const secretBox = osKeystoreSecretBox();
+  const gateway = await createGateway({ dataDir, shell: 'desktop', canStartAtLogin: true, ...(secretBox ? { secretBox } : {}) });
   const routes = followRoutes(gateway);
   const window = setupWindow({
     paths,

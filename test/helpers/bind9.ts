@@ -2,7 +2,8 @@
 // §2 ran it: its own temp directory, a random port on 127.0.0.1 (UDP and TCP), no recursion, no rndc,
 // foreground, stopped by its PID. It serves the zones asked for, each with:
 // - a TSIG key "acme-key" (hmac-sha256) that may change TXT records only: what a user gives Gatehouse;
-// - a TSIG key "admin-key" that may change anything: what the test uses to set A, CAA, CNAME records.
+// - a TSIG key "admin-key" that may change anything: what the test uses to set A, CAA, CNAME records;
+// - a TSIG key "web-key" that may change A records only: a key given by mistake (its TXT updates are REFUSED).
 // Pebble resolves through it (`-dnsserver 127.0.0.1:PORT`), so what a test puts here is what the CA sees.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { createSocket, type Socket } from 'node:dgram';
@@ -33,6 +34,8 @@ export interface Bind9 {
   readonly zones: string[];
   /** The TXT-only key a user would give Gatehouse: name, algorithm, base64 secret. */
   readonly acmeKey: { name: string; algorithm: 'hmac-sha256'; secret: string };
+  /** A key that may change A records only (TXT updates get REFUSED). */
+  readonly webKey: { name: string; algorithm: 'hmac-sha256'; secret: string };
   /** Runs nsupdate lines (e.g. "update add a.test.example. 60 A 127.0.0.1") as admin in `zone`. */
   update(zone: string, lines: string[]): Promise<void>;
   /** dig's short answer (one line per record), asked of this server. */
@@ -62,15 +65,18 @@ export async function startBind9(options: Bind9Options = {}): Promise<Bind9> {
   const port = await freePort();
   const acmeKeyText = await exec('tsig-keygen', ['-a', 'hmac-sha256', 'acme-key']);
   const adminKeyText = await exec('tsig-keygen', ['-a', 'hmac-sha256', 'admin-key']);
+  const webKeyText = await exec('tsig-keygen', ['-a', 'hmac-sha256', 'web-key']);
   await writeFile(join(dir, 'acme.key'), acmeKeyText);
   await writeFile(join(dir, 'admin.key'), adminKeyText);
+  await writeFile(join(dir, 'web.key'), webKeyText);
   const zoneBlocks = zones
-    .map((zone) => `zone "${zone}" { type primary; file "${join(dir, `${zone}.db`)}"; update-policy { grant acme-key zonesub TXT; grant admin-key zonesub ANY; }; };`)
+    .map((zone) => `zone "${zone}" { type primary; file "${join(dir, `${zone}.db`)}"; update-policy { grant acme-key zonesub TXT; grant admin-key zonesub ANY; grant web-key zonesub A; }; };`)
     .join('\n');
   await writeFile(
     join(dir, 'named.conf'),
     `include "${join(dir, 'acme.key')}";
 include "${join(dir, 'admin.key')}";
+include "${join(dir, 'web.key')}";
 options { directory "${dir}"; pid-file none; session-keyfile "${join(dir, 'session.key')}"; listen-on port ${port} { 127.0.0.1; };
   listen-on-v6 { none; }; recursion no; dnssec-validation no; notify no; };
 controls { };
@@ -95,6 +101,7 @@ ${zoneBlocks}
     address: `127.0.0.1:${port}`,
     zones,
     acmeKey: { name: 'acme-key', algorithm: 'hmac-sha256', secret: keySecret(acmeKeyText) },
+    webKey: { name: 'web-key', algorithm: 'hmac-sha256', secret: keySecret(webKeyText) },
     async update(zone, lines) {
       await exec('nsupdate', ['-k', join(dir, 'admin.key')], `server 127.0.0.1 ${port}\nzone ${zone}\n${lines.join('\n')}\nsend\n`);
     },

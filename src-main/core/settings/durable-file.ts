@@ -20,7 +20,7 @@ export interface DurableWriteOptions {
 }
 
 /** Replaces `path` with `content`; resolves once the new content and its name are on disk. */
-export async function writeFileDurably(path: string, content: string, options: DurableWriteOptions): Promise<void> {
+export async function writeFileDurably(path: string, content: string | Uint8Array, options: DurableWriteOptions): Promise<void> {
   const temp = tempPathFor(path);
   try {
     await writeAndSync(temp, content, options.mode);

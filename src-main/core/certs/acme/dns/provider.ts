@@ -1,7 +1,13 @@
 // What every DNS-01 provider does: put a TXT record in place and take it away again. Each kind
 // (Cloudflare, RFC 2136, acme-dns, DuckDNS, exec hook) is one file in this folder implementing it;
-// createDnsProvider picks by kind. Issue 15 foundation: the seam only; the providers come next.
+// createDnsProvider picks by kind. Every failure is a DnsProviderError (errors.ts): one sentence,
+// its fix, and the provider's raw answer behind `details`.
 import type { DnsProvider } from '../../../../../shared/acme.js';
+import { acmeDnsProvider } from './acme-dns.js';
+import { cloudflareProvider } from './cloudflare.js';
+import { duckDnsProvider } from './duckdns.js';
+import { execProvider } from './exec-hook.js';
+import { rfc2136Provider } from './rfc2136.js';
 
 /** One TXT record for a challenge (or a pre-flight test record). */
 export interface TxtRecord {
@@ -33,3 +39,24 @@ export interface DnsProviderContext {
 }
 
 export type CreateDnsProvider = (settings: DnsProvider, context: DnsProviderContext) => DnsChallengeProvider;
+
+export const createDnsProvider: CreateDnsProvider = (settings, context) => {
+  switch (settings.kind) {
+    case 'cloudflare':
+      return cloudflareProvider(settings, context);
+    case 'rfc2136':
+      return rfc2136Provider(settings, context);
+    case 'acme-dns':
+      return acmeDnsProvider(settings, context);
+    case 'duckdns':
+      return duckDnsProvider(settings, context);
+    case 'exec':
+      return execProvider(settings);
+  }
+};
+
+/** The TXT record for validating `name` ("*.example.com" is validated at example.com). */
+export function challengeRecord(name: string, value: string): TxtRecord {
+  const bare = name.replace(/^\*\./, '').replace(/\.$/, '').toLowerCase();
+  return { name: bare, fqdn: `_acme-challenge.${bare}`, value };
+}
