@@ -180,13 +180,20 @@ function recordSay(ca: string, name: string): Say {
   };
 }
 
+/** The port the CA dialled ("dial tcp 1.2.3.4:80", "http://name:5002/"); 80 unless the detail says. */
+function portIn(text: string): number {
+  const match = /dial tcp [^\s]*:(\d+)/.exec(text) ?? /https?:\/\/[^/\s"]+:(\d+)\//.exec(text);
+  return match ? Number(match[1]) : 80;
+}
+
 function portClosedSay(ca: string, name: string, address: string | null, detail: string): Say {
   const where = address ?? name;
+  const port = portIn(detail);
   const timedOut = /timeout|timed out/i.test(detail);
   return {
     code: 'port_closed',
-    message: timedOut ? `${ca} got no answer from port 80 on ${where} for ${name} (likely a firewall).` : `${ca} could not connect to port 80 on ${where} for ${name}: nothing accepted the connection.`,
-    fix: `Forward port 80 on your router to this machine and allow it in the firewall, or use the DNS challenge.`,
+    message: timedOut ? `${ca} got no answer from port ${port} on ${where} for ${name} (likely a firewall).` : `${ca} could not connect to port ${port} on ${where} for ${name}: nothing accepted the connection.`,
+    fix: `Forward port ${port} on your router to this machine and allow it in the firewall, or use the DNS challenge.`,
   };
 }
 
@@ -218,6 +225,8 @@ function say(type: string, ca: string, name: string, detail: string, found: Foun
     case 'dns':
       return dnsSay(ca, name, detail, context.challenge);
     case 'connection':
+      // Pebble says "could not resolve URL" where Let's Encrypt says "DNS problem: NXDOMAIN".
+      if (/could not resolve|no such host|NXDOMAIN/i.test(detail)) return dnsSay(ca, name, `NXDOMAIN ${detail}`, context.challenge);
       if (/refused|timeout|timed out|no route|unreachable|reset by peer|i\/o timeout/i.test(detail)) return portClosedSay(ca, name, addressIn(detail), detail);
       return otherServerSay(ca, name, addressIn(detail), detail);
     case 'unauthorized':
