@@ -7,10 +7,13 @@ for (const [network, prefix] of [
   ['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['127.0.0.0', 8], ['169.254.0.0', 16], ['172.16.0.0', 12],
   ['192.0.0.0', 24], ['192.168.0.0', 16], ['198.18.0.0', 15], ['224.0.0.0', 4], ['240.0.0.0', 4],
 ] as const) unreachable.addSubnet(network, prefix, 'ipv4');
-for (const [network, prefix] of [['::', 128], ['::1', 128], ['fc00::', 7], ['fe80::', 10], ['ff00::', 8], ['::ffff:0:0', 96]] as const) unreachable.addSubnet(network, prefix, 'ipv6');
+for (const [network, prefix] of [['::', 128], ['::1', 128], ['fc00::', 7], ['fe80::', 10], ['ff00::', 8]] as const) unreachable.addSubnet(network, prefix, 'ipv6');
 
 /** Default: anything but private, loopback, CGNAT, link-local, benchmark, multicast and reserved ranges. */
 export function isPubliclyReachable(address: string): boolean {
+  // An IPv4-mapped IPv6 address is its IPv4 address (BlockList would match it against every v4 rule).
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+  if (mapped) return isPubliclyReachable(mapped[1]!);
   const family = isIP(address);
   if (family === 0) return false;
   return !unreachable.check(address, family === 4 ? 'ipv4' : 'ipv6');
