@@ -166,6 +166,13 @@ test('split DNS: this machine answering otherwise than public DNS warns, naming 
   assert.equal(check.state, 'warn');
   assert.equal(check.message, 'This machine resolves www.test.example to 192.168.1.5 but public DNS says 127.0.0.1: fine for LAN clients (a Pi-hole or router override), but the CA sees the public one.');
   assert.equal(report.ok, true, 'a warning does not stop an order');
+
+  // A system resolver that never answers is bounded too, and only warns.
+  const started = Date.now();
+  const hung = await runPreflight({ names: ['www.test.example'], acme: http01 }, deps({ systemLookup: () => new Promise<string[]>(() => {}) }));
+  assert.ok(Date.now() - started < 5000);
+  assert.equal(find(hung, 'split-dns:www.test.example').state, 'warn');
+  assert.equal(hung.ok, true);
 });
 
 test('HTTP probe: a closed port and another server each fail with what to forward', { skip }, async () => {
