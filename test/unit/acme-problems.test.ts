@@ -114,6 +114,8 @@ test('network errors to the directory: ca_unreachable with the cause', () => {
   const wrongUrl = acmeProblemOf(new Error('Attempting to read ACME directory returned error 404: https://127.0.0.1:14000/dir'), pebble);
   assert.equal(wrongUrl.code, 'ca_unreachable');
   assert.match(wrongUrl.message, /answered HTTP 404, not an ACME directory/);
+  // acme-client without captureAcmeExchange: its interceptor's TypeError after the network retries.
+  assert.equal(acmeProblemOf(new TypeError("Cannot read properties of undefined (reading 'config')"), pebble).code, 'ca_unreachable');
 });
 
 test('DNS provider failures: by class, and by the DNS helper\'s sentences as a fallback', () => {

@@ -1,7 +1,7 @@
 // What the CA actually answered, kept for acmeProblemOf. acme-client turns a problem document into
 // `new Error(detail)`: the problem's `type`, its subproblems, the Retry-After and Link headers are
 // gone, and a network failure to the directory ends (after its own retries) as a TypeError
-// ("Cannot read properties of undefined (reading 'status')") with the errno lost. So Gatehouse wraps
+// ("Cannot read properties of undefined (reading 'config')") with the errno lost. So Gatehouse wraps
 // the HTTP adapter of acme-client's own axios instance and records, per call of
 // captureAcmeExchange (AsyncLocalStorage, so concurrent orders never see each other's answers), every
 // problem document, every object carrying an `error` (an invalid challenge or authorization) and

@@ -35,7 +35,8 @@ export class DnsProviderError extends Error {
 
 const ACME_ERROR = 'urn:ietf:params:acme:error:';
 const NETWORK_CODES = /^(ECONNREFUSED|ENOTFOUND|ETIMEDOUT|ECONNRESET|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH|ECONNABORTED|EPIPE|ERR_TLS_CERT_ALTNAME_INVALID|CERT_\w+|UNABLE_TO_\w+|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|ERR_SSL_\w+|EPROTO)$/;
-const NETWORK_TEXT = /\b(ECONNREFUSED|ENOTFOUND|ETIMEDOUT|ECONNRESET|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH|self[- ]signed certificate|unable to verify the first certificate|certificate has expired|socket hang up)\b|Attempting to read ACME directory/i;
+// The last alternative is what acme-client's axios interceptor throws after a network error's retries.
+const NETWORK_TEXT = /\b(ECONNREFUSED|ENOTFOUND|ETIMEDOUT|ECONNRESET|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH|self[- ]signed certificate|unable to verify the first certificate|certificate has expired|socket hang up)\b|Attempting to read ACME directory|^Cannot read properties of undefined \(reading 'config'\)$/i;
 
 interface Found {
   problem: Record<string, unknown> | null;
