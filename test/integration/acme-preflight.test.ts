@@ -38,6 +38,10 @@ before(async () => {
       'caa-allow.test.example. 60 IN A 127.0.0.1',
       'app.wild.test.example. 60 IN A 127.0.0.1',
       'alias.test.example. 60 IN CNAME www.test.example.',
+      'v6.test.example. 60 IN A 127.0.0.1',
+      'v6.test.example. 60 IN AAAA ::1',
+      'mixed.test.example. 60 IN A 127.0.0.1',
+      'mixed.test.example. 60 IN A 10.0.0.9',
     ],
   });
   // CAA records the way a person adds them later: a dynamic update to the running server.
@@ -189,6 +193,24 @@ test('HTTP probe: a closed port and another server each fail with what to forwar
   assert.equal(wrong.message, `Another server answered at 127.0.0.1 port ${otherPort} (nginx/1.24.0, 404), not Gatehouse.`);
   assert.equal(wrong.fix, `Forward port ${otherPort} to this machine (192.168.1.20), not to nginx/1.24.0.`);
   assert.equal(store.size, 0);
+});
+
+test('an AAAA record to where port 80 is closed fails even though IPv4 works: the CA tries IPv6 first', { skip }, async () => {
+  // Gatehouse listens on 127.0.0.1 only; ::1 at the same port refuses, like a stale AAAA record.
+  const report = await runPreflight({ names: ['v6.test.example'], acme: http01 }, deps({ systemLookup: async () => ['127.0.0.1', '::1'], isReachableAddress: (address) => address === '::1' || address.startsWith('127.') }));
+  const check = find(report, 'http-probe:v6.test.example');
+  assert.equal(check.state, 'fail', check.message);
+  assert.equal(check.message, `Port ${enginePort} on ::1 is closed.`);
+  assert.match(check.fix!, /Or remove the AAAA record for v6\.test\.example: IPv4 works, and the CA tries IPv6 first\.$/);
+  assert.equal(find(report, 'split-dns:v6.test.example').state, 'pass');
+});
+
+test('a name with a public and a LAN address only warns, naming the one to remove', { skip }, async () => {
+  const report = await runPreflight({ names: ['mixed.test.example'], acme: http01 }, deps());
+  const check = find(report, 'public-dns:mixed.test.example');
+  assert.equal(check.state, 'warn');
+  assert.equal(check.message, "mixed.test.example points to 127.0.0.1 and also to 10.0.0.9, a LAN address Let's Encrypt cannot reach.");
+  assert.equal(find(report, 'http-probe:mixed.test.example').state, 'pass');
 });
 
 test('a DNS server that never answers: the report still comes back, quickly, with clear fails', { skip }, async () => {

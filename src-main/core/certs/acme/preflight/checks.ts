@@ -3,7 +3,8 @@
 import { randomBytes } from 'node:crypto';
 import type { AcmeChallenge, PreflightCheck } from '../../../../../shared/acme.js';
 import { caaAllows } from './caa.js';
-import { probeHttp } from './http-probe.js';
+import { isIP } from 'node:net';
+import { probeHttp, type ProbeResult } from './http-probe.js';
 import { askCaa, askCname, selfAndParents, type CaaRecord, type DnsAsker, type DnsFailure, type DnsOutcome, type ZoneOutcome } from './public-dns.js';
 import { addressKind } from './reachable.js';
 
@@ -63,10 +64,19 @@ export function publicDnsCheck(facts: NameFacts, reachable: (address: string) =>
   const blocked = addresses.filter((address) => !reachable(address));
   if (blocked.length > 0) {
     const first = blocked[0]!;
-    return check(id, label, started, 'fail', `${bare} points to ${first}, ${addressKind(first)} ${caName} cannot reach.`, `Point ${bare} at your public address, or use the DNS challenge.`, { addresses, nameServers: zone.zone.nameServers });
+    const usable = addresses.filter((address) => reachable(address));
+    if (usable.length === 0) return check(id, label, started, 'fail', `${bare} points to ${first}, ${addressKind(first)} ${caName} cannot reach.`, `Point ${bare} at your public address, or use the DNS challenge.`, { addresses, nameServers: zone.zone.nameServers });
+    return check(id, label, started, 'warn', `${bare} points to ${usable.join(', ')} and also to ${first}, ${addressKind(first)} ${caName} cannot reach.`, `Remove the record for ${first} from public DNS, so the CA only meets ${usable.join(', ')}.`, { addresses, nameServers: zone.zone.nameServers });
   }
   const via = facts.cname ? ` (through ${facts.cname})` : '';
   return check(id, label, started, 'pass', `${bare} points to ${addresses.join(', ')}${via} at its own name servers (${servers}).`, null, { addresses, nameServers: zone.zone.nameServers });
+}
+
+/** Same answer per address family both sides have (a machine without IPv6 may see only the A records). */
+function agree(mine: string[], theirs: string[]): boolean {
+  const family = (list: string[], version: number) => list.filter((address) => isIP(address) === version).join();
+  const shared = [4, 6].filter((version) => family(mine, version) !== '' && family(theirs, version) !== '');
+  return shared.length > 0 && shared.every((version) => family(mine, version) === family(theirs, version));
 }
 
 type SystemAnswer = { ok: true; addresses: string[] } | { ok: false; code: string };
@@ -84,7 +94,7 @@ export function splitDnsCheck(facts: NameFacts, system: SystemAnswer, started: n
   if (!system.ok) {
     return check(id, label, started, 'warn', `This machine cannot resolve ${bare} (${system.code}), though public DNS gives ${theirs.join(', ')}.`, 'Fine for the CA, which uses public DNS; LAN clients need a working resolver to reach the name.', system);
   }
-  if (mine.join() === theirs.join()) return check(id, label, started, 'pass', `This machine and public DNS agree: ${bare} is ${theirs.join(', ')}.`, null);
+  if (agree(mine, theirs)) return check(id, label, started, 'pass', `This machine and public DNS agree: ${bare} is ${theirs.join(', ')}.`, null);
   return check(
     id,
     label,
@@ -134,30 +144,47 @@ export interface ProbeDeps {
   localAddresses?: readonly string[];
 }
 
+type Verdict = { state: PreflightCheck['state']; message: string; fix: string | null };
+
+function probeVerdict(address: string, port: number, result: ProbeResult, localAddresses: readonly string[] | undefined): Verdict {
+  const here = localAddresses?.length ? ` (${localAddresses.join(', ')})` : '';
+  switch (result.kind) {
+    case 'answered':
+      if (result.ok) return { state: 'pass', message: `Gatehouse answered a test challenge at ${address} port ${port}, as the CA will ask.`, fix: null };
+      return { state: 'fail', message: `Another server answered at ${address} port ${port} (${result.server ? `${result.server}, ` : ''}${result.status}), not Gatehouse.`, fix: `Forward port ${port} to this machine${here}, not to ${result.server ?? 'that server'}.` };
+    case 'refused':
+      return { state: 'fail', message: `Port ${port} on ${address} is closed.`, fix: `Forward port ${port} on your router to this machine${here}, and allow it in the firewall.` };
+    case 'timeout':
+      return { state: 'warn', message: `Port ${port} on ${address} did not answer from here: a firewall, or a router without hairpin NAT.`, fix: `The CA may still reach it from outside; if the order fails, forward port ${port} to this machine or use the DNS challenge.` };
+    default:
+      return { state: 'fail', message: `The test request to ${address} port ${port} failed (${result.code}).`, fix: `Forward port ${port} to this machine, or use the DNS challenge.` };
+  }
+}
+
+const SEVERITY: Record<PreflightCheck['state'], number> = { fail: 3, warn: 2, skipped: 1, pass: 0 };
+
 export async function httpProbeCheck(facts: NameFacts, deps: ProbeDeps, started: number): Promise<PreflightCheck> {
   const { name, bare } = facts;
   const id = `http-probe:${name}`;
   const port = deps.httpPort;
   const label = `Port ${port} on ${name}'s public address reaches Gatehouse`;
   if (facts.wildcard) return check(id, label, started, 'skipped', 'Not probed: a wildcard has no address to probe.', null);
-  const address = facts.addresses.find((candidate) => deps.reachable(candidate) && !candidate.includes(':')) ?? facts.addresses.find((candidate) => deps.reachable(candidate));
-  if (!address) return check(id, label, started, 'skipped', `Not probed: public DNS gives no address the CA could reach for ${bare}.`, null);
+  // One address per family: Let's Encrypt tries IPv6 first when there is an AAAA record, so both count.
+  const targets = [4, 6].map((family) => facts.addresses.find((address) => isIP(address) === family && deps.reachable(address))).filter((address): address is string => address !== undefined);
+  if (targets.length === 0) return check(id, label, started, 'skipped', `Not probed: public DNS gives no address the CA could reach for ${bare}.`, null);
   const token = `gatehouse-preflight-${randomBytes(12).toString('base64url')}`;
   const body = `${token}.${randomBytes(16).toString('base64url')}`;
   const remove = deps.challenges.add(token, body);
   try {
-    const result = await probeHttp(address, port, bare, token, body, deps.probeTimeoutMs);
-    switch (result.kind) {
-      case 'answered':
-        if (result.ok) return check(id, label, started, 'pass', `Gatehouse answered a test challenge at ${address} port ${port}, as the CA will ask.`, null);
-        return check(id, label, started, 'fail', `Another server answered at ${address} port ${port} (${result.server ? `${result.server}, ` : ''}${result.status}), not Gatehouse.`, `Forward port ${port} to this machine${deps.localAddresses?.length ? ` (${deps.localAddresses.join(', ')})` : ''}, not to ${result.server ?? 'that server'}.`, result);
-      case 'refused':
-        return check(id, label, started, 'fail', `Port ${port} on ${address} is closed.`, `Forward port ${port} on your router to this machine${deps.localAddresses?.length ? ` (${deps.localAddresses.join(', ')})` : ''}, and allow it in the firewall.`, result);
-      case 'timeout':
-        return check(id, label, started, 'warn', `Port ${port} on ${address} did not answer from here: a firewall, or a router without hairpin NAT.`, `The CA may still reach it from outside; if the order fails, forward port ${port} to this machine or use the DNS challenge.`, result);
-      default:
-        return check(id, label, started, 'fail', `The test request to ${address} port ${port} failed (${result.code}).`, `Forward port ${port} to this machine, or use the DNS challenge.`, result);
-    }
+    const results = await Promise.all(targets.map(async (address) => ({ address, result: await probeHttp(address, port, bare, token, body, deps.probeTimeoutMs) })));
+    // Without an IPv6 route here, the IPv6 address cannot be tried from this machine: that says nothing of the CA.
+    const tried = results.filter(({ address, result }) => !(isIP(address) === 6 && result.kind === 'error' && /ENETUNREACH|EHOSTUNREACH|EADDRNOTAVAIL/.test(result.code)));
+    if (tried.length === 0) return check(id, label, started, 'skipped', `Not probed: this machine has no IPv6 route to try ${targets.join(', ')}.`, null, results);
+    const verdicts = tried.map(({ address, result }) => ({ address, ...probeVerdict(address, port, result, deps.localAddresses) }));
+    const worst = verdicts.reduce((a, b) => (SEVERITY[b.state] > SEVERITY[a.state] ? b : a));
+    const v4Passed = verdicts.some((verdict) => isIP(verdict.address) === 4 && verdict.state === 'pass');
+    const fix = worst.state !== 'pass' && isIP(worst.address) === 6 && v4Passed ? `${worst.fix} Or remove the AAAA record for ${bare}: IPv4 works, and the CA tries IPv6 first.` : worst.fix;
+    return check(id, label, started, worst.state, worst.message, fix, results);
   } finally {
     remove();
   }

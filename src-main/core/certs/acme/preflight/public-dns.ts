@@ -36,7 +36,9 @@ type Method = 'resolve4' | 'resolve6' | 'resolveNs' | 'resolveCaa' | 'resolveCna
 
 async function ask<T>(asker: DnsAsker, method: Method, name: string): Promise<DnsOutcome<T>> {
   const server = asker.servers.join(', ');
-  const resolver = new Resolver({ timeout: asker.timeoutMs, tries: 1 });
+  // c-ares asks the servers one after another: split the budget so up to three get their turn.
+  const perServer = Math.max(300, Math.floor(asker.timeoutMs / Math.min(3, Math.max(1, asker.servers.length))));
+  const resolver = new Resolver({ timeout: perServer, tries: 1 });
   resolver.setServers([...asker.servers]);
   let timer: NodeJS.Timeout | undefined;
   // c-ares tries the servers one after another; the race bounds the whole query to about one timeout.
@@ -109,7 +111,8 @@ export async function findZone(name: string, resolvers: DnsAsker, authoritativeP
     }
     const hosts = [...new Set(ns.values.map((host) => host.replace(/\.$/, '').toLowerCase()))].sort();
     const addresses = await Promise.all(hosts.map(async (host) => (isIP(host) ? [host] : (await Promise.all([askA(resolvers, host), askAaaa(resolvers, host)])).flatMap((outcome) => (outcome.ok ? outcome.values : [])))));
-    const servers = [...new Set(addresses.flat())].map((address) => withPort(address, authoritativePort));
+    // IPv4 first: a machine without IPv6 would spend the query's whole time on an unreachable server.
+    const servers = [...new Set(addresses.flat())].sort((a, b) => isIP(a) - isIP(b)).map((address) => withPort(address, authoritativePort));
     if (servers.length === 0) return { ok: false, code: 'error', asked: `the addresses of ${hosts.join(', ')}`, server: resolvers.servers.join(', ') };
     return { ok: true, zone: { apex: candidate, nameServers: hosts, servers } };
   }
