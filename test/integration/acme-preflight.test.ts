@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
 import type { PreflightCheck, PreflightReport, RouteAcme } from '../../shared/acme.js';
 import { ChallengeStore } from '../../src-main/core/certs/acme/challenge-store.js';
-import { runPreflight, type PreflightDeps } from '../../src-main/core/certs/acme/preflight/index.js';
+import { caaIdentitiesFor, runPreflight, type PreflightDeps } from '../../src-main/core/certs/acme/preflight/index.js';
 import { isPubliclyReachable } from '../../src-main/core/certs/acme/preflight/reachable.js';
 import { ProxyEngine } from '../../src-main/core/proxy/engine.js';
 import { needBind9, startBind9, startSilentDnsServer, type Bind9 } from '../helpers/bind9.js';
@@ -148,6 +148,11 @@ test('CAA forbidding the CA fails; CAA allowing it (with parameters, among other
   assert.equal(deny.fix, 'Add 0 issue "letsencrypt.org" for caa-deny.test.example at your DNS host.');
   assert.equal(find(report, 'caa:caa-allow.test.example').state, 'pass');
   assert.equal(report.ok, false);
+  // A CA that does not list its CAA names: records found only warn; none found still passes.
+  const unknownCa = await runPreflight({ names: ['caa-deny.test.example', 'www.test.example'], acme: http01 }, deps({ caaIdentities: caaIdentitiesFor('https://ca.lan/acme/directory', []), caName: 'the CA at ca.lan' }));
+  assert.equal(find(unknownCa, 'caa:caa-deny.test.example').state, 'warn');
+  assert.equal(find(unknownCa, 'caa:www.test.example').state, 'pass');
+  assert.deepEqual(caaIdentitiesFor('https://acme-staging-v02.api.letsencrypt.org/directory', []), ['letsencrypt.org']);
 });
 
 test('a wildcard reads issuewild; the plain name under the same CAA reads issue', { skip }, async () => {

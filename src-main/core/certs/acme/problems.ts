@@ -71,15 +71,19 @@ function findAnswer(error: unknown): Found {
   return { problem: null, exchange: network, text, networkCode: network?.networkCode ?? ownCode ?? causeCode };
 }
 
-function caNameOf(context: FailureContext): string {
-  if (context.caName) return context.caName;
-  const known = KNOWN_ACME_DIRECTORIES.find((directory) => directory.url === context.directoryUrl);
+/** What sentences call the CA of `directoryUrl`: "Let's Encrypt", or "the CA at ca.lan:9000". */
+export function caDisplayName(directoryUrl: string): string {
+  const known = KNOWN_ACME_DIRECTORIES.find((directory) => directory.url === directoryUrl);
   if (known) return known.id === 'letsencrypt' ? "Let's Encrypt" : "Let's Encrypt's staging server";
   try {
-    return `the CA at ${new URL(context.directoryUrl).host}`;
+    return `the CA at ${new URL(directoryUrl).host}`;
   } catch {
     return 'the CA';
   }
+}
+
+function caNameOf(context: FailureContext): string {
+  return context.caName ?? caDisplayName(context.directoryUrl);
 }
 
 /** The name the failure is about: a subproblem's identifier, a name quoted in the detail, else the first ordered. */

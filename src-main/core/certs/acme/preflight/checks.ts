@@ -123,8 +123,11 @@ export async function caaCheck(name: string, zone: ZoneOutcome, resolvers: DnsAs
       return check(id, label, started, 'fail', `The name servers (${found.server}) ${FAILURE_WORDS[found.code]} when asked for ${candidate}'s CAA records, and ${caName} refuses to issue when that happens.`, `Check that ${apex}'s name servers answer CAA questions (some old DNS hosts fail them), then run the check again.`, found);
     }
     if (found.values.length === 0) continue;
-    const verdict = caaAllows(found.values, caaIdentities, wildcard);
     const records = found.values.map((record) => `${record.critical} ${record.tag} "${record.value}"`);
+    if (caaIdentities.length === 0) {
+      return check(id, label, started, 'warn', `${candidate} has CAA records, and ${caName} does not say which CAA name it goes by, so they could not be checked.`, `Make sure ${candidate}'s CAA records name your CA (its documentation gives the name to use).`, records);
+    }
+    const verdict = caaAllows(found.values, caaIdentities, wildcard);
     if (verdict.allowed) return check(id, label, started, 'pass', `${candidate}'s CAA records allow ${caName} (${caaIdentities.join(', ')}).`, null, records);
     const want = `0 ${verdict.tag} "${caaIdentities[0]}"`;
     if (verdict.reason === 'critical-unknown') {

@@ -4,7 +4,7 @@
 // to the name's public address and back to this machine. Every check runs in parallel and each name
 // is bounded (nameDeadlineMs) even when a DNS server never answers.
 import { lookup } from 'node:dns/promises';
-import type { DnsProvider, PreflightCheck, PreflightReport, RouteAcme } from '../../../../../shared/acme.js';
+import { KNOWN_ACME_DIRECTORIES, type DnsProvider, type PreflightCheck, type PreflightReport, type RouteAcme } from '../../../../../shared/acme.js';
 import { addressesOf, findZone, type DnsAsker, type ZoneOutcome } from './public-dns.js';
 import { isPubliclyReachable } from './reachable.js';
 import { acmeDnsCnameCheck, caaCheck, httpProbeCheck, publicDnsCheck, splitDnsCheck, type NameFacts } from './checks.js';
@@ -22,9 +22,12 @@ export interface PreflightDeps {
   httpPort: number;
   /** Serves the probe token, as the proxy's HTTP listener serves orders' tokens. */
   challenges: { add(token: string, keyAuthorization: string): () => void };
-  /** The directory's caaIdentities ("letsencrypt.org"); empty = CAA is not checked. */
+  /**
+   * The CA's names in CAA records: caaIdentitiesFor(directory URL, the directory's meta.caaIdentities).
+   * Empty (a CA that does not say): CAA records found only warn, since they cannot be matched.
+   */
   caaIdentities: readonly string[];
-  /** What to call the CA in sentences. Default: "the CA". */
+  /** What to call the CA in sentences (problems.ts caDisplayName(directoryUrl)). Default: "the CA". */
   caName?: string;
   /** This machine's addresses, for the probe's sentences. Default: none. */
   localAddresses?: readonly string[];
@@ -46,6 +49,12 @@ export interface PreflightDeps {
   probeTimeoutMs?: number;
   /** Every check of one name ends within this, ms. Default: 2800. */
   nameDeadlineMs?: number;
+}
+
+/** The directory's own caaIdentities when it lists any; for Let's Encrypt's directories "letsencrypt.org" regardless. */
+export function caaIdentitiesFor(directoryUrl: string, listed: readonly string[] | null | undefined): string[] {
+  if (listed && listed.length > 0) return [...listed];
+  return KNOWN_ACME_DIRECTORIES.some((directory) => directory.url === directoryUrl) ? ['letsencrypt.org'] : [];
 }
 
 async function systemAddresses(name: string): Promise<string[]> {
@@ -113,9 +122,7 @@ async function checksForName(name: string, input: PreflightInput, deps: Prefligh
     bounded(`public-dns:${name}`, `${name} resolves in public DNS`, facts.then((known) => publicDnsCheck(known, reachable, deps.caName ?? 'the CA', started))),
     bounded(`split-dns:${name}`, `This machine sees ${bare} as public DNS does`, facts.then(async (known) => splitDnsCheck(known, await system, started))),
   ];
-  if (deps.caaIdentities.length > 0) {
-    checks.push(bounded(`caa:${name}`, `CAA allows ${deps.caName ?? 'the CA'} to issue for ${name}`, zone.then((found) => caaCheck(name, found, resolvers, timeoutMs, deps.caaIdentities, deps.caName ?? 'the CA', started))));
-  }
+  checks.push(bounded(`caa:${name}`, `CAA allows ${deps.caName ?? 'the CA'} to issue for ${name}`, zone.then((found) => caaCheck(name, found, resolvers, timeoutMs, deps.caaIdentities, deps.caName ?? 'the CA', started))));
   if (challenge === 'http-01') {
     checks.push(bounded(`http-probe:${name}`, `Port ${deps.httpPort} on ${name}'s public address reaches Gatehouse`, facts.then((known) => httpProbeCheck(known, { ...deps, reachable, probeTimeoutMs: Math.min(deps.probeTimeoutMs ?? 2000, Math.max(200, remaining() - 50)) }, started))));
   } else {
