@@ -16,6 +16,8 @@ export interface ProblemAnswer {
   status: number;
   headers?: Record<string, string>;
   problem: Record<string, unknown>;
+  /** A body sent instead of the problem document (an HTML error page from a proxy in front of the CA). */
+  body?: string;
 }
 
 export interface FakeAcme {
@@ -55,8 +57,8 @@ export async function startFakeAcme(): Promise<FakeAcme> {
       } else if (req.url === '/order' && req.method === 'POST') {
         orders++;
         const answer = state.answerNewOrder;
-        res.writeHead(answer.status, { ...nonce, 'content-type': 'application/problem+json', ...answer.headers });
-        res.end(JSON.stringify(answer.problem));
+        res.writeHead(answer.status, { ...nonce, 'content-type': answer.body === undefined ? 'application/problem+json' : 'text/html', ...answer.headers });
+        res.end(answer.body ?? JSON.stringify(answer.problem));
       } else {
         res.writeHead(404, { ...nonce, 'content-type': 'application/problem+json' });
         res.end(JSON.stringify({ type: 'urn:ietf:params:acme:error:malformed', detail: `no such resource ${req.url}`, status: 404 }));

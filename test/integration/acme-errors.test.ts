@@ -195,3 +195,22 @@ test('terms changed: userActionRequired with the new terms from the Link header'
   assert.equal(problem.code, 'terms_changed', JSON.stringify(problem));
   assert.equal(problem.fix, 'Read the new terms at https://ca.test/terms-2027.pdf and accept them for this account on the Certificates page.');
 });
+
+test('a 503 HTML page from a proxy in front of the CA: ca_error at once, not after acme-client\'s 75 s of retries', { skip }, async () => {
+  fake.answerNewOrder = { status: 503, problem: {}, body: '<html><body><h1>503 Service Temporarily Unavailable</h1></body></html>' };
+  const acmeClient = await client(fake.directoryUrl);
+  const before = fake.newOrders();
+  const started = Date.now();
+  const problem = await captureAcmeExchange(async () => {
+    await acmeClient.createAccount({ termsOfServiceAgreed: true });
+    await acmeClient.createOrder({ identifiers: [{ type: 'dns', value: 'www.test.example' }] });
+  }).then(
+    () => assert.fail('the order was taken'),
+    (error: unknown) => acmeProblemOf(error, { names: ['www.test.example'], challenge: 'http-01', directoryUrl: fake.directoryUrl, caName: "Let's Encrypt" }),
+  );
+  assert.ok(Date.now() - started < 10_000, `took ${Date.now() - started} ms`);
+  assert.equal(fake.newOrders() - before, 1);
+  assert.equal(problem.code, 'ca_error', JSON.stringify(problem));
+  assert.equal(problem.message, "Let's Encrypt failed on its side while handling the order for www.test.example.");
+  assert.match(problem.details!, /^HTTP 503 from POST https:\/\/127\.0\.0\.1:\d+\/order/);
+});

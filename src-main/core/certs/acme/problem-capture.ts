@@ -7,10 +7,11 @@
 // problem document, every object carrying an `error` (an invalid challenge or authorization) and
 // every network error. The recording is attached to the error the wrapped call rejects with.
 //
-// It also stops acme-client's in-library retry loop where it hurts: on 429 (and any Retry-After
-// longer than a minute) acme-client would sleep for the whole Retry-After, up to 5 times, inside one
-// call; on a network error it retries 5 times over 75 s before failing with that TypeError. The
-// service has its own backoff and the person wants the sentence now.
+// It also stops acme-client's in-library retry loop where it hurts: on 429 acme-client would sleep
+// for the whole Retry-After (hours), up to 5 times, inside one call; on a 5xx without a short
+// Retry-After, and on a network error, it retries 5 times over 75 s (a network error then ends as
+// that TypeError). Only a 5xx asking to wait at most a minute is still retried in place. The
+// service has its own backoff, and the person wants the sentence now.
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { createRequire } from 'node:module';
 import acme from 'acme-client';
@@ -33,7 +34,7 @@ export interface AcmeExchangeRecord {
 
 const storage = new AsyncLocalStorage<AcmeExchangeRecord[]>();
 const recordsOfError = new WeakMap<object, AcmeExchangeRecord[]>();
-/** Retry-After at most this long (s) is still waited for by acme-client itself on a 5xx. */
+/** A 5xx whose Retry-After is at most this long (s) is still retried by acme-client itself. */
 const IN_LIBRARY_RETRY_LIMIT_S = 60;
 let installed = false;
 
@@ -86,8 +87,9 @@ function onResponse(config: AxiosConfig, response: AxiosResponse): void {
   if (problem || response.status >= 400) {
     record({ url: config.url ?? '', method: (config.method ?? 'get').toUpperCase(), status: response.status, problem, retryAfter, link: header(response.headers, 'link'), networkCode: null, networkMessage: null });
   }
-  const seconds = retryAfter === null ? 0 : Number.parseInt(retryAfter, 10);
-  if (response.status === 429 || (response.status >= 500 && (Number.isNaN(seconds) || seconds > IN_LIBRARY_RETRY_LIMIT_S))) stopLibraryRetry(config);
+  const seconds = retryAfter === null ? Number.NaN : Number(retryAfter.trim());
+  const shortWait = seconds > 0 && seconds <= IN_LIBRARY_RETRY_LIMIT_S;
+  if (response.status === 429 || (response.status >= 500 && !shortWait)) stopLibraryRetry(config);
 }
 
 /**

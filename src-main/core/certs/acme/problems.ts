@@ -60,15 +60,16 @@ function findAnswer(error: unknown): Found {
   const text = errorText(error);
   const direct = isObject(error) && !(error instanceof Error) ? problemInBody(error) : null;
   if (direct) return { problem: direct, exchange: null, text, networkCode: null };
-  const records = exchangeRecordsOf(error);
-  const withProblem = records.filter((entry) => entry.problem !== null);
-  const matching = withProblem.filter((entry) => String(entry.problem!.detail ?? '').replace(/\n/g, '') === text).at(-1);
-  const chosen = matching ?? withProblem.at(-1) ?? null;
+  // badNonce is retried by acme-client itself: never the answer that ended the call.
+  const records = exchangeRecordsOf(error).filter((entry) => entry.problem?.type !== `${ACME_ERROR}badNonce`);
+  const matching = records.filter((entry) => entry.problem !== null && String(entry.problem.detail ?? '').replace(/\n/g, '') === text).at(-1);
+  const last = records.at(-1);
+  const chosen = matching ?? (last?.problem ? last : null);
   if (chosen) return { problem: chosen.problem, exchange: chosen, text, networkCode: null };
-  const network = records.filter((entry) => entry.networkCode !== null || entry.status === null).at(-1) ?? null;
+  const network = last && last.status === null ? last : null;
   const ownCode = isObject(error) && typeof error.code === 'string' ? error.code : null;
   const causeCode = error instanceof Error && isObject(error.cause) && typeof error.cause.code === 'string' ? error.cause.code : null;
-  return { problem: null, exchange: network, text, networkCode: network?.networkCode ?? ownCode ?? causeCode };
+  return { problem: null, exchange: network ?? last ?? null, text, networkCode: network?.networkCode ?? ownCode ?? causeCode };
 }
 
 /** What sentences call the CA of `directoryUrl`: "Let's Encrypt", or "the CA at ca.lan:9000". */
@@ -329,6 +330,10 @@ export function acmeProblemOf(error: unknown, context: FailureContext): AcmeProb
   if ((found.networkCode && NETWORK_CODES.test(found.networkCode)) || found.exchange?.status === null || NETWORK_TEXT.test(text)) {
     const details = found.exchange ? `${found.exchange.networkCode ?? ''} ${found.exchange.networkMessage ?? ''} (${found.exchange.method} ${found.exchange.url}); ${text}`.trim() : text;
     return { ...networkSay(ca, context.directoryUrl, found.networkCode, text), details, retryAt: null };
+  }
+  // A gateway or CDN in front of the CA answering 5xx with an HTML page instead of a problem document.
+  if (found.exchange && found.exchange.status !== null && found.exchange.status >= 500) {
+    return { ...caErrorSay(ca, nameOf(null, text, context)), details: `HTTP ${found.exchange.status} from ${found.exchange.method} ${found.exchange.url}; ${text}`, retryAt: retryAtOf(found.exchange.retryAfter, '', context.now ?? new Date()) };
   }
   for (const kind of ['unreachable', 'refused', 'credentials'] as const) {
     if (/dns provider|TXT record for|nsupdate|cloudflare|duckdns|acme-dns|hook/i.test(text) && PROVIDER_TEXT[kind].test(text)) {
