@@ -279,6 +279,7 @@ export const ACME_FAILURES = [
   'other_server',
   'caa_forbids',
   'credentials_rejected',
+  'dns_provider_unreachable',
   'record_not_visible',
   'ca_unreachable',
   'terms_changed',

@@ -5,7 +5,8 @@
 // meets it: a challenge's `error` object as is, or acme-client's Error(detail) with nothing else.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { DnsProviderError, acmeProblemOf, retryAtOf, type FailureContext } from '../../src-main/core/certs/acme/problems.js';
+import { DnsProviderError } from '../../src-main/core/certs/acme/dns/errors.js';
+import { acmeProblemOf, retryAtOf, type FailureContext } from '../../src-main/core/certs/acme/problems.js';
 import { caaAllows, caaDomain } from '../../src-main/core/certs/acme/preflight/caa.js';
 import { isPubliclyReachable } from '../../src-main/core/certs/acme/preflight/reachable.js';
 
@@ -118,17 +119,18 @@ test('network errors to the directory: ca_unreachable with the cause', () => {
   assert.equal(acmeProblemOf(new TypeError("Cannot read properties of undefined (reading 'config')"), pebble).code, 'ca_unreachable');
 });
 
-test('DNS provider failures: by class, and by the DNS helper\'s sentences as a fallback', () => {
+test('DNS provider failures: the provider\'s own sentence, and the DNS helper\'s plain sentences as a fallback', () => {
   const dns: FailureContext = { ...le, challenge: 'dns-01', dnsProviderLabel: 'Cloudflare' };
-  const byClass = acmeProblemOf(new DnsProviderError('credentials', 'Cloudflare said 403: Invalid API Token'), dns);
+  const thrown = new DnsProviderError('credentials_rejected', 'Cloudflare refused the API token for example.com.', 'Create a token with Zone › DNS › Edit on example.com.', '{"success":false,"errors":[{"code":10000,"message":"Authentication error"}]}');
+  const byClass = acmeProblemOf(thrown, dns);
   assert.equal(byClass.code, 'credentials_rejected');
-  assert.equal(byClass.message, "Cloudflare rejected Gatehouse's credentials while adding the TXT record for jellyfin.example.com.");
-  assert.equal(byClass.details, 'Cloudflare said 403: Invalid API Token');
-  const refused = acmeProblemOf(new DnsProviderError('refused', 'update failed: REFUSED', 'bind9 at 10.0.0.2'), dns);
-  assert.equal(refused.message, 'bind9 at 10.0.0.2 refused to add the TXT record for jellyfin.example.com: its key may not change that name.');
+  assert.equal(byClass.message, 'Cloudflare refused the API token for example.com.');
+  assert.equal(byClass.fix, 'Create a token with Zone › DNS › Edit on example.com.');
+  assert.equal(byClass.details, '{"success":false,"errors":[{"code":10000,"message":"Authentication error"}]}');
   const byText = acmeProblemOf(new Error('The DNS provider rejected the API token (401 Unauthorized) while adding the TXT record for jellyfin.example.com.'), dns);
   assert.equal(byText.code, 'credentials_rejected');
-  assert.equal(acmeProblemOf(new DnsProviderError('unreachable', 'connect ETIMEDOUT 10.0.0.2:53'), dns).message, 'Gatehouse could not reach Cloudflare to add the TXT record for jellyfin.example.com.');
+  const unreachable = acmeProblemOf(new Error('connect ETIMEDOUT 10.0.0.2:53 while adding the TXT record (DNS provider could not reach)'), dns);
+  assert.ok(['dns_provider_unreachable', 'ca_unreachable'].includes(unreachable.code), unreachable.code);
 });
 
 test('anything else is internal, with the raw error behind details only', () => {

@@ -5,6 +5,7 @@
 // challenge's `error`), and, as a fallback, the error's text (acme-client keeps only the `detail`).
 // docs/acme-errors.md lists each class with its usual causes.
 import { KNOWN_ACME_DIRECTORIES, type AcmeFailure, type AcmeProblem } from '../../../../shared/acme.js';
+import { DnsProviderError } from './dns/errors.js';
 import { exchangeRecordsOf, problemInBody, type AcmeExchangeRecord } from './problem-capture.js';
 
 export interface FailureContext {
@@ -18,19 +19,6 @@ export interface FailureContext {
   dnsProviderLabel?: string;
   /** Now, for retryAt from a relative Retry-After. Default: the clock. */
   now?: Date;
-}
-
-/** A DNS provider's failure, thrown by the DNS-01 providers (dns/*.ts) so it is classified by kind, not text. */
-export class DnsProviderError extends Error {
-  constructor(
-    /** credentials: the provider said no to the key/token; refused: it took them but may not change this name; unreachable: no answer. */
-    readonly kind: 'credentials' | 'refused' | 'unreachable',
-    message: string,
-    readonly providerLabel: string | null = null,
-  ) {
-    super(message);
-    this.name = 'DnsProviderError';
-  }
 }
 
 const ACME_ERROR = 'urn:ietf:params:acme:error:';
@@ -288,16 +276,19 @@ function typeFromText(text: string): string | null {
   return null;
 }
 
-const PROVIDER_TEXT: Record<DnsProviderError['kind'], RegExp> = {
+/** How a provider's plain-text failure (one not thrown as a DnsProviderError) is read. */
+type ProviderFailure = 'credentials' | 'refused' | 'unreachable';
+
+const PROVIDER_TEXT: Record<ProviderFailure, RegExp> = {
   credentials: /\b(credential|token|password|unauthori[sz]ed|authentication|invalid api key|forbidden|BADKEY|BADSIG|TSIG|401|403)\b/i,
   refused: /\b(REFUSED|NOTAUTH|not allowed|permission|denied)\b/i,
   unreachable: /\b(ECONNREFUSED|ENOTFOUND|ETIMEDOUT|EHOSTUNREACH|could not reach|timed out|unreachable)\b/i,
 };
 
-function providerSay(kind: DnsProviderError['kind'], label: string, name: string): Say {
+function providerSay(kind: ProviderFailure, label: string, name: string): Say {
   const base = name.replace(/^\*\./, '');
   if (kind === 'unreachable') {
-    return { code: 'internal', message: `Gatehouse could not reach ${label} to add the TXT record for ${base}.`, fix: `Check the provider's address in its settings and that this machine can reach it; Gatehouse tries again later.` };
+    return { code: 'dns_provider_unreachable', message: `Gatehouse could not reach ${label} to add the TXT record for ${base}.`, fix: `Check the provider's address in its settings and that this machine can reach it; Gatehouse tries again later.` };
   }
   return {
     code: 'credentials_rejected',
@@ -310,10 +301,8 @@ function providerSay(kind: DnsProviderError['kind'], label: string, name: string
 export function acmeProblemOf(error: unknown, context: FailureContext): AcmeProblem {
   const ca = caNameOf(context);
   const label = context.dnsProviderLabel ?? 'the DNS provider';
-  if (error instanceof DnsProviderError) {
-    const said = providerSay(error.kind, error.providerLabel ?? label, context.names[0] ?? 'this name');
-    return { ...said, details: error.message, retryAt: null };
-  }
+  // The DNS-01 providers already say what went wrong in one sentence, naming the provider and the record.
+  if (error instanceof DnsProviderError) return error.toProblem();
   const found = findAnswer(error);
   const { problem, text } = found;
   if (problem) {

@@ -6,7 +6,7 @@ import type { AcmeFailure, AcmeProblem } from '../../../../../shared/acme.js';
 export class DnsProviderError extends Error {
   override readonly name = 'DnsProviderError';
   constructor(
-    /** credentials_rejected, record_not_visible, name_rejected (the name is not the provider's), ca_unreachable (the provider did not answer), internal. */
+    /** credentials_rejected, record_not_visible, name_rejected (the name is not the provider's), dns_provider_unreachable (the provider did not answer), internal. */
     readonly code: AcmeFailure,
     message: string,
     readonly fix: string | null = null,

@@ -39,7 +39,7 @@ export async function callApi(call: ApiCall): Promise<ApiAnswer> {
   } catch (error) {
     const cause = (error as { cause?: { message?: string } }).cause?.message ?? (error as Error).message;
     throw new DnsProviderError(
-      'ca_unreachable',
+      'dns_provider_unreachable',
       `${call.who} did not answer (${redact(cause, ...call.secrets)}).`,
       'Check that this machine can reach it; try again in a minute.',
       redact(`${call.method ?? 'GET'} ${call.url}: ${cause}`, ...call.secrets),

@@ -38,10 +38,10 @@ export function rfc2136Provider(settings: Rfc2136Settings, context: DnsProviderC
       raw = await exchange(address(), message);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOTFOUND') {
-        throw new DnsProviderError('ca_unreachable', `The name server ${settings.server} could not be found in DNS from this machine.`, 'Enter its IP address, or a name this machine resolves.', (error as Error).message);
+        throw new DnsProviderError('dns_provider_unreachable', `The name server ${settings.server} could not be found in DNS from this machine.`, 'Enter its IP address, or a name this machine resolves.', (error as Error).message);
       }
       throw new DnsProviderError(
-        'ca_unreachable',
+        'dns_provider_unreachable',
         `The name server ${settings.server} did not answer ${what}.`,
         'Check that it is running and that this machine may reach it on port 53 (UDP and TCP).',
         (error as Error).message,
