@@ -10,12 +10,14 @@ import { ApiError, invalidInput, type ApiEvent, type ApiEventName, type ApiHandl
 import { IpAddressSchema, PortSchema, type ProxySettings, type Settings } from '../../shared/model.js';
 import type { AppInfo, ProxyStatus } from '../../shared/status.js';
 import { CertificateService } from './certs/certificate-service.js';
+import { AcmeService, type AcmeServiceOptions } from './certs/acme/acme-service.js';
+import { ChallengeStore } from './certs/acme/challenge-store.js';
 import { onboardingPages } from './certs/onboarding.js';
 import type { TrustEnvironment } from './certs/trust-store.js';
 import { AccessRuntime } from './access/access-runtime.js';
 import { AdminEndpoint } from './gateway/admin-endpoint.js';
 import { accessHandlers, assertAccessReferences } from './gateway/access-handlers.js';
-import { acmeHandlers } from './gateway/acme-handlers.js';
+import { acmeHandlers, acmeOverview, type AcmeExtensions } from './gateway/acme-handlers.js';
 import { dnsProviderHandlers } from './gateway/dns-provider-handlers.js';
 import { certificateHandlers, certificatesOverview, certificatesUnusable, httpsWarnings } from './gateway/certificate-handlers.js';
 import { Discovery, mdnsEnvironmentProblem } from './discovery/discovery.js';
@@ -68,6 +70,11 @@ export interface GatewayOptions {
   mdnsInterface?: string;
   /** Overrides the GATEHOUSE_MDNS environment variable ("off" forces mDNS off for this run). Default: process.env.GATEHOUSE_MDNS. */
   mdnsEnvironment?: string;
+  /**
+   * What the ACME side takes from outside: DNS providers for DNS-01 (default: none, such an order
+   * fails saying so), the pre-flight, where secrets are kept, the DNS servers the propagation wait asks.
+   */
+  acme?: AcmeExtensions & Pick<AcmeServiceOptions, 'dnsProviderFor' | 'dnsResolvers'>;
 }
 
 export interface Gateway {
@@ -128,7 +135,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const hub = new EventHub();
   // Announces the certificates overview to those who want it; throttled (see the constant).
   const emitCertificates = () =>
-    hub.emit({ type: 'certificates', data: certificatesOverview({ certificates, routes: () => store.current.routes, onboardingReach }) });
+    hub.emit({ type: 'certificates', data: certificatesOverview({ certificates, routes: () => store.current.routes, onboardingReach, acme: acmeView }) });
   const certificateEvents = new TrailingThrottle(emitCertificates, CERTIFICATES_EVENT_INTERVAL_MS);
   const admin = new AdminEndpoint({ ca: () => certificates.ca });
   const announceCertificates = () => {
@@ -137,6 +144,11 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   };
   let store: SettingsStore;
   let certificates: CertificateService;
+  let acme: AcmeService;
+  // HTTP-01 answers: orders put them here, the engine's HTTP listener serves them ahead of routing.
+  const challenges = new ChallengeStore();
+  const acmeExtensions = options.acme ?? {};
+  const acmeView = () => acmeOverview({ acme, current: () => store.current, ...acmeExtensions });
   let access: AccessRuntime;
   let stickyKey: Buffer;
   const ownNetworks = new OwnNetworks();
@@ -144,7 +156,18 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const accessEvents = new TrailingThrottle(() => hub.emit({ type: 'access', data: access.overview() }), DISCOVERY_EVENT_INTERVAL_MS);
   try {
     store = await SettingsStore.open(options.dataDir);
-    certificates = await CertificateService.open({ dataDir: options.dataDir, onChange: announceCertificates }).catch((error: unknown) => {
+    acme = await AcmeService.open(
+      {
+        dataDir: options.dataDir,
+        settings: () => store.current.acme,
+        challenges,
+        onChange: announceCertificates,
+        ...(acmeExtensions.dnsProviderFor ? { dnsProviderFor: acmeExtensions.dnsProviderFor } : {}),
+        ...(acmeExtensions.dnsResolvers ? { dnsResolvers: acmeExtensions.dnsResolvers } : {}),
+      },
+      store.current.routes,
+    );
+    certificates = await CertificateService.open({ dataDir: options.dataDir, onChange: announceCertificates, acme }).catch((error: unknown) => {
       throw certificatesUnusable(error, options.dataDir);
     });
     access = await AccessRuntime.open({
@@ -189,6 +212,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     },
     health,
     certificates,
+    challenges,
     ownNetworks,
     passesFor: access.passesFor,
     maxConnectionsPerClient: store.current.access.maxConnectionsPerClient,
@@ -395,6 +419,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
 
     ...certificateHandlers({
       certificates,
+      acme: acmeView,
       routes: () => store.current.routes,
       change,
       onboardingReach,
@@ -406,7 +431,17 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       },
     }),
 
-    ...acmeHandlers(),
+    ...acmeHandlers({
+      acme,
+      current: () => store.current,
+      persist,
+      change,
+      ...acmeExtensions,
+      announce: () => {
+        certificateEvents.cancel();
+        if (hub.wants('certificates')) emitCertificates();
+      },
+    }),
 
     ...dnsProviderHandlers(),
 
@@ -448,6 +483,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         healthEvents.cancel();
         accessEvents.cancel();
         await access.close();
+        acme.close();
         certificates.close();
         admin.close();
         certificateEvents.cancel();
