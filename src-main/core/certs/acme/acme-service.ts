@@ -165,8 +165,7 @@ export class AcmeService {
    * backoff); until it backs off on its own this adds a floor after failures, 1 minute doubling
    * to 6 hours, so a failing order never runs in a loop. The CA's retryAt (rate limits) is kept too.
    */
-  #plan(route: Route, slot: AcmeSlot): { at: number; renewal: AcmeRenewal } {
-    const now = this.#now();
+  #plan(route: Route, slot: AcmeSlot, now: Date): { at: number; renewal: AcmeRenewal } {
     const fits = heldFits(slot.held, route) ? slot.held : null;
     const plan = planRenewal({
       facts: fits ? { notBefore: fits.facts.notBefore, notAfter: fits.facts.notAfter } : null,
@@ -192,17 +191,19 @@ export class AcmeService {
   }
 
   #renewal(route: Route, slot: AcmeSlot): AcmeRenewal | null {
-    return this.#plan(route, slot).renewal;
+    return this.#plan(route, slot, this.#now()).renewal;
   }
 
   /** Starts the orders that are due, refreshes renewalInfo, and sets the next timer. */
   #check(): void {
     if (this.#closed) return;
-    const now = this.#now().getTime();
+    const clock = this.#now();
+    const now = clock.getTime();
     for (const route of this.#routes) {
       const slot = this.#slot(route.id);
       if (slot.ordering) continue;
-      if (this.#plan(route, slot).at <= now) void this.#order(route);
+      // One clock for the plan and the comparison: "now" from the plan must count as due.
+      if (this.#plan(route, slot, clock).at <= now) void this.#order(route);
       else if (slot.held && now >= slot.renewalInfoDue) void this.#refreshRenewalInfo(route, slot);
     }
     this.#scheduleNextCheck();
@@ -212,11 +213,12 @@ export class AcmeService {
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = null;
     if (this.#closed) return;
-    const now = this.#now().getTime();
+    const clock = this.#now();
+    const now = clock.getTime();
     const times = this.#routes.flatMap((route) => {
       const slot = this.#slot(route.id);
       if (slot.ordering) return [];
-      return [this.#plan(route, slot).at, ...(slot.held ? [slot.renewalInfoDue] : [])];
+      return [this.#plan(route, slot, clock).at, ...(slot.held ? [slot.renewalInfoDue] : [])];
     });
     const next = Math.min(now + CHECK_INTERVAL_MS, ...times.filter((time) => time > now).map((time) => time + 1000));
     this.#timer = setTimeout(() => this.#check(), Math.max(0, Math.min(next - now, MAX_TIMER_DELAY_MS))).unref();
