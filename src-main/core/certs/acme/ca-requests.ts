@@ -86,11 +86,11 @@ export const POLL_TIMEOUT_MS = 180_000;
 
 /**
  * Polls `url` until `done` says the object is finished (returns it) or failed (throws), waiting
- * 250 ms at first and doubling up to 3 s, or what the CA's Retry-After asks (at most 10 s).
+ * 200 ms at first and doubling up to 3 s, or what the CA's Retry-After asks (at most 10 s).
  */
 export async function pollUntil<T>(client: Client, step: string, url: string, done: (body: T) => boolean, signal: AbortSignal): Promise<T> {
   const deadline = Date.now() + POLL_TIMEOUT_MS;
-  let wait = 250;
+  let wait = 200;
   for (;;) {
     signal.throwIfAborted();
     const response = await postUrl(client, step, url, null);

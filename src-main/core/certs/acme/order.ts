@@ -62,10 +62,11 @@ export async function runOrder(input: OrderInput): Promise<StoredPair> {
 
   const cleanups: (() => Promise<void>)[] = [];
   try {
-    for (const authorizationUrl of order.authorizations) {
-      signal.throwIfAborted();
-      await answerAuthorization(input, authorizationUrl, cleanups);
-    }
+    // All names at once: each signed request takes its own nonce, and the CA validates them in parallel.
+    // Settled, not Promise.all: every name's token or record must be in `cleanups` before they run.
+    const answered = await Promise.allSettled(order.authorizations.map((authorizationUrl) => answerAuthorization(input, authorizationUrl, cleanups)));
+    const failed = answered.find((result) => result.status === 'rejected');
+    if (failed) throw failed.reason;
   } finally {
     // Tokens and records go as soon as the CA has decided (or the order failed); a failing cleanup does not hide the order's own result.
     await Promise.all(cleanups.map((cleanup) => cleanup().catch(() => undefined)));
