@@ -220,7 +220,8 @@ export class AcmeService {
       if (slot.ordering) return [];
       return [this.#plan(route, slot, clock).at, ...(slot.held ? [slot.renewalInfoDue] : [])];
     });
-    const next = Math.min(now + CHECK_INTERVAL_MS, ...times.filter((time) => time > now).map((time) => time + 1000));
+    // Something already due (a route changed while its order ran, renewalInfo never asked) is checked at once.
+    const next = Math.min(now + CHECK_INTERVAL_MS, ...times.map((time) => (time > now ? time + 1000 : now)));
     this.#timer = setTimeout(() => this.#check(), Math.max(0, Math.min(next - now, MAX_TIMER_DELAY_MS))).unref();
   }
 
