@@ -38,10 +38,12 @@ function installInterceptor(): void {
   interceptorInstalled = true;
   acme.axios.interceptors.request.use((config) => {
     const agent = trust.getStore();
-    if (agent) config.httpsAgent = agent;
+    if (agent) {
+      config.httpsAgent = agent;
+      // A private CA is on the LAN: an HTTPS_PROXY in the environment would tunnel to it (and replace the agent).
+      config.proxy = false;
+    }
     config.timeout ??= REQUEST_TIMEOUT_MS;
-    // An HTTPS_PROXY in the environment would make axios tunnel to a LAN CA through it.
-    config.proxy = false;
     return config;
   });
 }

@@ -226,6 +226,8 @@ export class AcmeService {
   }
 
   async #refreshRenewalInfo(route: Route, slot: AcmeSlot): Promise<void> {
+    // Set before the first await: the check that started this must not start it again meanwhile.
+    slot.renewalInfoDue = this.#now().getTime() + RENEWAL_INFO_RETRY_MS;
     const account = this.#account(route);
     const url = account ? await this.accounts.renewalInfoUrl(account) : null;
     const now = this.#now();
