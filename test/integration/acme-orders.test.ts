@@ -137,6 +137,18 @@ describe('ACME orders through the gateway', { skip }, () => {
       }).on('error', reject).end();
     });
     assert.ok([301, 302, 307, 308].includes(redirect), `HTTP redirects (got ${redirect})`);
+    // The tokens the CA fetched are no longer answered: the order removed them when it ended.
+    const tokens = [...new Set([...pebble.log().matchAll(/acme-challenge\/([\w-]+)/g)].map((match) => match[1]!))];
+    assert.ok(tokens.length >= 2, 'Pebble fetched a token per name');
+    for (const token of tokens) {
+      const status = await new Promise<number>((resolve, reject) => {
+        httpRequest({ host: '127.0.0.1', port: ports.http, path: `/.well-known/acme-challenge/${token}`, headers: { host: 'app.test.example' } }, (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        }).on('error', reject).end();
+      });
+      assert.notEqual(status, 200, `token ${token} is gone`);
+    }
     const overview = JSON.stringify(await call(gateway, 'getCertificates'));
     assert.equal(overview.includes('PRIVATE KEY'), false, 'no key in what the API shows');
     const accounts = (await call(gateway, 'getCertificates')).acme.accounts;
