@@ -90,6 +90,10 @@ describe('ACME DNS-01 through a DNS provider', { skip }, () => {
     const entry = await waitForAttempt(route.id);
     assert.equal(entry.acme?.lastAttempt?.ok, false);
     assert.match(entry.acme?.lastAttempt?.problem?.message ?? '', /DNS providers are not available/);
+    // No certificate to keep serving: the next try waits a minute (the backoff's first step), not a tight loop.
+    assert.equal(entry.acme?.renewal?.source, 'retry');
+    const wait = Date.parse(entry.acme!.renewal!.at!) - Date.parse(entry.acme!.lastAttempt!.at);
+    assert.ok(wait >= 55_000 && wait <= 70_000, `retry after ${wait} ms`);
     await call(g, 'removeRoute', { id: route.id });
   });
 
