@@ -54,6 +54,15 @@ const EmailSchema = z
   .max(254, 'an email address has at most 254 characters')
   .refine((value) => value === '' || /^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(value), 'enter an email address such as you@example.com, or leave it empty');
 
+/** A CA certificate (PEM) trusted for one directory's HTTPS only. Default: null (the public CAs). */
+export const DirectoryCaPemSchema = z
+  .string()
+  .trim()
+  .max(20_000, 'a CA certificate has at most 20000 characters')
+  .refine((value) => value.includes('-----BEGIN CERTIFICATE-----'), 'paste the directory\'s CA certificate as PEM (-----BEGIN CERTIFICATE----- …)')
+  .nullable()
+  .default(null);
+
 /** An ACME account as settings keep it. The account key and URL live in DATA_DIR/acme/, never here. */
 export const AcmeAccountSchema = z
   .object({
@@ -67,6 +76,8 @@ export const AcmeAccountSchema = z
     termsAccepted: z.string().max(2000).nullable().default(null),
     /** The External Account Binding key id, when the directory needs one; its HMAC key is a secret. Default: null. */
     eabKeyId: z.string().trim().max(500).nullable().default(null),
+    /** A CA (PEM) to trust for this directory's HTTPS only, for a private ACME server (a step-ca on the LAN, Pebble); null trusts the usual public CAs. Default: null. */
+    directoryCaPem: DirectoryCaPemSchema,
   })
   .strict();
 export type AcmeAccount = z.output<typeof AcmeAccountSchema>;
@@ -87,6 +98,7 @@ export const AcmeAccountInputSchema = z
       .strict()
       .nullable()
       .default(null),
+    directoryCaPem: DirectoryCaPemSchema,
   })
   .strict();
 

@@ -22,6 +22,7 @@ import {
   AcmeAccountInputSchema,
   AcmeAccountUpdateSchema,
   AcmeDirectoryUrlSchema,
+  DirectoryCaPemSchema,
   DnsProviderIdSchema,
   DnsProviderInputSchema,
   DnsProviderUpdateSchema,
@@ -220,7 +221,7 @@ export const endpoints = {
   untrustCa: { method: 'POST', path: '/api/certificates/untrust', input: TrustConsent },
 
   /** Reads an ACME directory's terms, EAB need, profiles and ARI support, before an account is made there. */
-  getAcmeDirectory: { method: 'POST', path: '/api/acme/directory', input: z.object({ directoryUrl: AcmeDirectoryUrlSchema }).strict() },
+  getAcmeDirectory: { method: 'POST', path: '/api/acme/directory', input: z.object({ directoryUrl: AcmeDirectoryUrlSchema, directoryCaPem: DirectoryCaPemSchema }).strict() },
   /**
    * Registers an account at the directory (new account key, kept in the data directory with mode
    * 0600, never sent over the API). Refused until the directory's current terms are in

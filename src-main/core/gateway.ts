@@ -11,13 +11,16 @@ import { IpAddressSchema, PortSchema, type ProxySettings, type Settings } from '
 import type { AppInfo, ProxyStatus } from '../../shared/status.js';
 import { openSecretStore, type SecretBox, type SecretStore } from './certs/acme/secret-store.js';
 import { CertificateService } from './certs/certificate-service.js';
+import { AcmeService, type AcmeServiceOptions } from './certs/acme/acme-service.js';
+import { ChallengeStore } from './certs/acme/challenge-store.js';
 import { onboardingPages } from './certs/onboarding.js';
 import type { TrustEnvironment } from './certs/trust-store.js';
 import { AccessRuntime } from './access/access-runtime.js';
 import { AdminEndpoint } from './gateway/admin-endpoint.js';
 import { accessHandlers, assertAccessReferences } from './gateway/access-handlers.js';
-import { acmeHandlers } from './gateway/acme-handlers.js';
+import { acmeHandlers, acmeOverview, type AcmeExtensions } from './gateway/acme-handlers.js';
 import { dnsProviders } from './gateway/dns-provider-handlers.js';
+import { dnsServerOverride, gatewayPreflight, preflightOverridesFor, type PreflightOverrides } from './gateway/acme-preflight.js';
 import { certificateHandlers, certificatesOverview, certificatesUnusable, httpsWarnings } from './gateway/certificate-handlers.js';
 import { Discovery, mdnsEnvironmentProblem } from './discovery/discovery.js';
 import { discoveryHandlers } from './gateway/discovery-handlers.js';
@@ -73,6 +76,16 @@ export interface GatewayOptions {
   secretBox?: SecretBox;
   /** DNS servers to ask for ACME's TXT records instead of each zone's own name servers ("ip" or "ip:port"). Default: the zone's. */
   dnsResolvers?: readonly string[];
+  /**
+   * What the ACME side takes from outside: DNS providers for DNS-01 (default: none, such an order
+   * fails saying so), the pre-flight, where secrets are kept, the DNS servers the propagation wait asks.
+   */
+  acme?: AcmeExtensions & Pick<AcmeServiceOptions, 'dnsProviderFor' | 'dnsResolvers'>;
+  /**
+   * Where the pre-flight asks DNS and what it counts as reachable (tests point it at their bind9).
+   * Default: from GATEHOUSE_DNS_SERVER when set (gateway/acme-preflight.ts), else public DNS.
+   */
+  acmePreflight?: PreflightOverrides;
 }
 
 export interface Gateway {
@@ -133,7 +146,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const hub = new EventHub();
   // Announces the certificates overview to those who want it; throttled (see the constant).
   const emitCertificates = () =>
-    hub.emit({ type: 'certificates', data: certificatesOverview({ certificates, routes: () => store.current.routes, onboardingReach }) });
+    hub.emit({ type: 'certificates', data: certificatesOverview({ certificates, routes: () => store.current.routes, onboardingReach, acme: acmeView }) });
   const certificateEvents = new TrailingThrottle(emitCertificates, CERTIFICATES_EVENT_INTERVAL_MS);
   const admin = new AdminEndpoint({ ca: () => certificates.ca });
   const announceCertificates = () => {
@@ -142,6 +155,18 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   };
   let store: SettingsStore;
   let certificates: CertificateService;
+  let acme: AcmeService;
+  // HTTP-01 answers: orders put them here, the engine's HTTP listener serves them ahead of routing.
+  const challenges = new ChallengeStore();
+  // GATEHOUSE_DNS_SERVER: one DNS server for every ACME DNS question (a private CA's LAN DNS, tests).
+  const dnsServer = dnsServerOverride(process.env.GATEHOUSE_DNS_SERVER);
+  const dnsResolvers = options.dnsResolvers ?? options.acme?.dnsResolvers ?? dnsServer?.resolvers;
+  const acmeExtensions: AcmeExtensions = {
+    dnsProviderViews: () => dnsProviderService.views(),
+    preflight: (input) => preflight(input),
+    ...options.acme,
+  };
+  const acmeView = () => acmeOverview({ acme, current: () => store.current, secretsStoredIn: secrets.storedIn, ...acmeExtensions });
   let access: AccessRuntime;
   let stickyKey: Buffer;
   let secrets: SecretStore;
@@ -150,7 +175,18 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const accessEvents = new TrailingThrottle(() => hub.emit({ type: 'access', data: access.overview() }), DISCOVERY_EVENT_INTERVAL_MS);
   try {
     store = await SettingsStore.open(options.dataDir);
-    certificates = await CertificateService.open({ dataDir: options.dataDir, onChange: announceCertificates }).catch((error: unknown) => {
+    acme = await AcmeService.open(
+      {
+        dataDir: options.dataDir,
+        settings: () => store.current.acme,
+        challenges,
+        onChange: announceCertificates,
+        dnsProviderFor: options.acme?.dnsProviderFor ?? (async (id: string) => (await dnsProviderService.providerFor(id)).provider),
+        ...(dnsResolvers ? { dnsResolvers } : {}),
+      },
+      store.current.routes,
+    );
+    certificates = await CertificateService.open({ dataDir: options.dataDir, onChange: announceCertificates, acme }).catch((error: unknown) => {
       throw certificatesUnusable(error, options.dataDir);
     });
     access = await AccessRuntime.open({
@@ -196,6 +232,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     },
     health,
     certificates,
+    challenges,
     ownNetworks,
     passesFor: access.passesFor,
     maxConnectionsPerClient: store.current.access.maxConnectionsPerClient,
@@ -262,8 +299,16 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     persist,
     change,
     secrets,
-    ...(options.dnsResolvers ? { resolvers: options.dnsResolvers } : {}),
+    ...(dnsResolvers ? { resolvers: dnsResolvers } : {}),
     changed: announceCertificates,
+  });
+  const preflight = gatewayPreflight({
+    current: () => store.current,
+    acme,
+    challenges,
+    localAddresses: () => lanAddresses(),
+    testDnsProvider: (input) => dnsProviderService.handlers.testDnsProvider(input),
+    overrides: options.acmePreflight ?? preflightOverridesFor(dnsServer),
   });
 
   /**
@@ -410,6 +455,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
 
     ...certificateHandlers({
       certificates,
+      acme: acmeView,
       routes: () => store.current.routes,
       change,
       onboardingReach,
@@ -421,7 +467,18 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       },
     }),
 
-    ...acmeHandlers(),
+    ...acmeHandlers({
+      acme,
+      current: () => store.current,
+      persist,
+      change,
+      secretsStoredIn: secrets.storedIn,
+      ...acmeExtensions,
+      announce: () => {
+        certificateEvents.cancel();
+        if (hub.wants('certificates')) emitCertificates();
+      },
+    }),
 
     ...dnsProviderService.handlers,
 
@@ -463,6 +520,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         healthEvents.cancel();
         accessEvents.cancel();
         await access.close();
+        acme.close();
         certificates.close();
         admin.close();
         certificateEvents.cancel();

@@ -140,7 +140,7 @@ describe('DNS providers through the gateway', { skip: needBind9() }, () => {
   test('a provider a route uses cannot be removed; once free it goes with its secret', async () => {
     await gateway!.close();
     const settings = await settingsFile(dataDir);
-    settings.acme.accounts = [{ id: 'acct1', label: 'Pebble', directoryUrl: 'https://127.0.0.1:14000/dir', email: '', termsAccepted: null, eabKeyId: null }];
+    settings.acme.accounts = [{ id: 'acct1', label: 'Pebble', directoryUrl: 'https://127.0.0.1:14000/dir', email: '', termsAccepted: null, eabKeyId: null, directoryCaPem: null }];
     await writeFile(join(dataDir, 'settings.json'), JSON.stringify(settings));
     await open();
     const route = await call(gateway!, 'addRoute', {

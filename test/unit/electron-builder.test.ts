@@ -28,6 +28,7 @@ const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
 };
 
 interface LockEntry {
+  version?: string;
   dependencies?: Record<string, string>;
   optionalDependencies?: Record<string, string>;
   dev?: boolean;
@@ -38,9 +39,9 @@ interface LockEntry {
  * ("node_modules/undici", "node_modules/a/node_modules/b"), found the way Node resolves them: in the
  * requiring package's own node_modules first, then in each one above it. Optional ones are marked.
  */
-function runtimeClosure(): Map<string, { optional: boolean }> {
+function runtimeClosure(): Map<string, { optional: boolean; version: string | undefined }> {
   const lock = JSON.parse(readFileSync(join(root, 'package-lock.json'), 'utf8')) as { packages: Record<string, LockEntry> };
-  const closure = new Map<string, { optional: boolean }>();
+  const closure = new Map<string, { optional: boolean; version: string | undefined }>();
   const resolve = (from: string, name: string): string | null => {
     for (let dir = from; ; ) {
       const candidate = dir === '' ? `node_modules/${name}` : `${dir}/node_modules/${name}`;
@@ -59,7 +60,7 @@ function runtimeClosure(): Map<string, { optional: boolean }> {
       }
       const known = closure.get(path);
       if (known && (optional || !known.optional)) continue;
-      closure.set(path, { optional: optional && (known?.optional ?? true) });
+      closure.set(path, { optional: optional && (known?.optional ?? true), version: lock.packages[path]!.version });
       const entry = lock.packages[path]!;
       visit(path, entry.dependencies, optional);
       visit(path, entry.optionalDependencies, true);
@@ -67,6 +68,26 @@ function runtimeClosure(): Map<string, { optional: boolean }> {
   };
   visit('', lock.packages['']?.dependencies, false);
   return closure;
+}
+
+/**
+ * Where the packaged app holds the package that package-lock.json has at `lockPath`, found the way
+ * Node would find it from its requirer: at the same path, or hoisted to a node_modules above it
+ * (electron-builder hoists a nested `node_modules/axios/node_modules/agent-base` to the top when
+ * nothing else claims that name there). It counts only with the very version the lock names; null
+ * when the packaged tree has no such name@version on Node's path.
+ */
+function packagedPathOf(lockPath: string, version: string | undefined, has: (path: string) => boolean, versionAt: (path: string) => string | undefined): string | null {
+  const cut = lockPath.lastIndexOf('node_modules/');
+  const name = lockPath.slice(cut + 'node_modules/'.length);
+  for (let dir = cut === 0 ? '' : lockPath.slice(0, cut - 1); ; ) {
+    const candidate = dir === '' ? `node_modules/${name}` : `${dir}/node_modules/${name}`;
+    // The first one on Node's path is the one Node loads: a wrong version there is a miss, not a reason to look further.
+    if (has(candidate)) return versionAt(candidate) === version ? candidate : null;
+    if (dir === '') return null;
+    const up = dir.lastIndexOf('/node_modules/');
+    dir = up === -1 ? '' : dir.slice(0, up);
+  }
 }
 
 let config: Configuration;
@@ -275,13 +296,23 @@ describe('app.asar from `electron-builder --dir`', { skip: process.platform !== 
     for (const file of files) assert.ok(entries.has(file), file);
   });
 
+  /** The packaged package at `lockPath` (or where Node finds it from there), with the lock's version; null when none. */
+  const packagedAt = (lockPath: string, version: string | undefined) =>
+    packagedPathOf(
+      lockPath,
+      version,
+      (path) => entries.has(`${path}/package.json`),
+      (path) => (JSON.parse(extractFile(asar, `${path}/package.json`).toString('utf8')) as { version?: string }).version,
+    );
+
   it('holds every runtime dependency and everything they need (package-lock.json), with their code', () => {
     const closure = runtimeClosure();
     assert.ok(closure.size >= Object.keys(pkg.dependencies ?? {}).length && closure.size > 0);
-    for (const [path, { optional }] of closure) {
+    for (const [lockPath, { optional, version }] of closure) {
       if (optional) continue;
-      assert.ok(entries.has(`${path}/package.json`), `${path} is packaged`);
-      if (path in DATA_PACKAGES) continue;
+      const path = packagedAt(lockPath, version);
+      assert.ok(path !== null, `${lockPath}@${version} is packaged where Node finds it`);
+      if (lockPath in DATA_PACKAGES) continue;
       const code = [...entries].filter((entry) => entry.startsWith(`${path}/`) && /\.(c|m)?js$/.test(entry));
       assert.ok(code.length > 0, `${path}'s code is packaged`);
     }
@@ -309,13 +340,15 @@ console.log(JSON.stringify({ path: countryDatabasePath(), state: db.state, au: d
 
   it('holds no package that is not a runtime dependency (no dev dependency, no stray node_modules)', () => {
     const closure = runtimeClosure();
+    // Each packaged package must be where Node finds a runtime dependency of the lock's version.
+    const runtime = new Set([...closure].map(([lockPath, { version }]) => packagedAt(lockPath, version)).filter((path) => path !== null));
     const packageRoot = /^node_modules\/(?:@[^/]+\/)?[^/@][^/]*(?:\/node_modules\/(?:@[^/]+\/)?[^/@][^/]*)*$/;
     const packaged = [...entries]
       .filter((entry) => entry.endsWith('/package.json'))
       .map((entry) => posix.dirname(entry))
       .filter((dir) => packageRoot.test(dir));
     assert.ok(packaged.length > 0);
-    assert.deepEqual(packaged.filter((dir) => !closure.has(dir)), []);
+    assert.deepEqual(packaged.filter((dir) => !runtime.has(dir)), []);
   });
 
   it('flips the fuses in the packaged executable as electron-builder.yml says', async () => {

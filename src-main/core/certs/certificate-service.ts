@@ -39,6 +39,10 @@ import { issueLeaf } from './leaf.js';
 import { LocalCa } from './local-ca.js';
 import { isWithinDomain } from './name-constraints.js';
 import { SpareKeys } from './spare-keys.js';
+import type { AcmeService } from './acme/acme-service.js';
+
+/** The ACME service as this one uses it: routes with `tls.mode: "acme"` are its (acme/acme-service.ts). */
+export type AcmeSide = Pick<AcmeService, 'certificateFor' | 'routeIssues' | 'setRoutes' | 'routeCertificate' | 'renewNow'>;
 
 /**
  * The longest the service waits between two checks of renewals and expiry thresholds, in
@@ -66,6 +70,8 @@ export interface CertificateServiceOptions {
   spareKeys?: number;
   /** Milliseconds after a failed issuance before the service tries again on its own; default 1 hour. */
   retryAfterFailureMs?: number;
+  /** Certificates for ACME routes. Default: none (such a route is served the fallback). */
+  acme?: AcmeSide;
 }
 
 export class CertificateService implements RouteCertificates {
@@ -75,6 +81,7 @@ export class CertificateService implements RouteCertificates {
   readonly #now: () => Date;
   readonly #spareKeys: SpareKeys;
   readonly #retryAfterFailureMs: number;
+  readonly #acme: AcmeSide | null;
   #ca: LocalCa;
   /** The CA certificate, to tell whether a leaf was issued by the current CA. */
   #caCertificate: X509Certificate;
@@ -102,6 +109,7 @@ export class CertificateService implements RouteCertificates {
     this.#spareKeys = spareKeys;
     this.#fallback = fallback;
     this.#retryAfterFailureMs = options.retryAfterFailureMs ?? RETRY_AFTER_FAILURE_MS;
+    this.#acme = options.acme ?? null;
   }
 
   /** Opens (or creates) the local CA, loads stored leaves and imported certificates, makes the fallback. */
@@ -135,6 +143,7 @@ export class CertificateService implements RouteCertificates {
   certificateFor(routeId: string): ServedCertificate | null {
     const route = this.#routesById.get(routeId);
     if (!route) return null;
+    if (route.tls.mode === 'acme') return this.#acme?.certificateFor(routeId) ?? null;
     const now = this.#now().getTime();
     const held = route.tls.mode === 'local' ? this.#leaves.get(leafFolder(routeId))?.leaf : this.#usableCustom(route);
     return held && now < held.facts.notAfter.getTime() ? held.served : null;
@@ -143,7 +152,9 @@ export class CertificateService implements RouteCertificates {
   /** Throws ApiError('invalid_input') naming each field of `route` whose certificate cannot work. */
   checkRoute(route: Route): void {
     const issues: FieldIssue[] = [];
-    if (route.tls.mode === 'local') {
+    if (route.tls.mode === 'acme') {
+      issues.push(...(this.#acme?.routeIssues(route) ?? [{ path: 'tls.mode', message: 'ACME certificates are not available in this build: choose the local CA or a custom certificate' }]));
+    } else if (route.tls.mode === 'local') {
       const domains = this.#ca.info.permittedDomains;
       route.names.forEach((name, i) => {
         if (!domains.some((domain) => isWithinDomain(name, domain))) {
@@ -173,6 +184,8 @@ export class CertificateService implements RouteCertificates {
   /** Takes the saved routes: issues missing or outdated leaves, forgets those of removed routes. */
   setRoutes(routes: readonly Route[]): Promise<void> {
     this.#useRoutes(routes);
+    // ACME orders run in the background: a save never waits for a CA.
+    this.#acme?.setRoutes(routes);
     return this.#serially(() => this.#reconcile());
   }
 
@@ -222,11 +235,14 @@ export class CertificateService implements RouteCertificates {
    * then shows the same problem, and the service tries again on its own).
    */
   renew(routeId: string, routes: readonly Route[]): Promise<RouteCertificate> {
+    // Outside the queue: an ACME order can take minutes and must not hold up local-CA changes.
+    const acmeRoute = routes.find((candidate) => candidate.id === routeId && candidate.tls.mode === 'acme');
+    if (acmeRoute && this.#acme) return this.#acme.renewNow(routeId);
     return this.#serially(async () => {
       const route = routes.find((candidate) => candidate.id === routeId);
       if (!route) throw new ApiError('not_found', `There is no route "${routeId}".`);
       if (route.tls.mode !== 'local') {
-        throw new ApiError('conflict', `"${routeLabel(route)}" does not use the local CA, so Gatehouse cannot renew its certificate.`, {
+        throw new ApiError('conflict', `"${routeLabel(route)}" does not use the local CA or ACME, so Gatehouse cannot renew its certificate.`, {
           fix: route.tls.mode === 'custom' ? 'Import the renewed certificate and choose it for the route.' : 'Choose the local CA for the route first.',
         });
       }
@@ -372,6 +388,7 @@ export class CertificateService implements RouteCertificates {
 
   #routeCertificate(route: Route): RouteCertificate {
     const now = this.#now();
+    if (route.tls.mode === 'acme' && this.#acme) return this.#acme.routeCertificate(route);
     if (route.tls.mode === 'local') return localRouteCertificate(route, this.#leaves.get(leafFolder(route.id)), now);
     const custom = route.tls.certificateId === null ? undefined : this.#custom.get(route.tls.certificateId);
     return customRouteCertificate(route, custom, now);

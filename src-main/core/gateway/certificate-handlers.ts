@@ -3,7 +3,7 @@
 // this puts it in the change queue where it touches saved state, and builds the overview the
 // Certificates page shows (with the onboarding page's address, which depends on the listener).
 import { join } from 'node:path';
-import { KNOWN_ACME_DIRECTORIES } from '../../../shared/acme.js';
+import { KNOWN_ACME_DIRECTORIES, type AcmeOverview } from '../../../shared/acme.js';
 import { ApiError, type ApiHandlers } from '../../../shared/api.js';
 import type { Route } from '../../../shared/model.js';
 import type { CertificatesOverview, LocalCaSummary, Onboarding, TrustPlan } from '../../../shared/status.js';
@@ -34,6 +34,8 @@ export interface CertificateHandlerDeps {
   announce: () => void;
   /** Tests run the trust steps against their own directories. */
   trustEnvironment?: TrustEnvironment;
+  /** The ACME accounts and DNS providers (gateway/acme-handlers.ts acmeOverview). Default: none. */
+  acme?: () => AcmeOverview;
 }
 
 /**
@@ -53,7 +55,7 @@ export function certificatesUnusable(error: unknown, dataDir: string): unknown {
   });
 }
 
-export function certificatesOverview(deps: Pick<CertificateHandlerDeps, 'certificates' | 'routes' | 'onboardingReach'>): CertificatesOverview {
+export function certificatesOverview(deps: Pick<CertificateHandlerDeps, 'certificates' | 'routes' | 'onboardingReach' | 'acme'>): CertificatesOverview {
   const { certificates } = deps;
   const { urls, problem } = deps.onboardingReach();
   return {
@@ -61,8 +63,7 @@ export function certificatesOverview(deps: Pick<CertificateHandlerDeps, 'certifi
     onboarding: { urls, qr: urls[0] ? qrCode(urls[0]) : null, problem },
     routes: certificates.routeCertificates(),
     custom: certificates.customCertificates(deps.routes()),
-    // Filled by the ACME service (issue 15 foundation: empty until it is wired in).
-    acme: { directories: KNOWN_ACME_DIRECTORIES.map((directory) => ({ ...directory })), accounts: [], dnsProviders: [], secretsStoredIn: 'key-file' },
+    acme: deps.acme?.() ?? { directories: KNOWN_ACME_DIRECTORIES.map((directory) => ({ ...directory })), accounts: [], dnsProviders: [], secretsStoredIn: 'key-file' },
   };
 }
 

@@ -5,6 +5,7 @@
 // challenge's `error`), and, as a fallback, the error's text (acme-client keeps only the `detail`).
 // docs/acme-errors.md lists each class with its usual causes.
 import { KNOWN_ACME_DIRECTORIES, type AcmeFailure, type AcmeProblem } from '../../../../shared/acme.js';
+import { AcmeCaError } from './ca-requests.js';
 import { DnsProviderError } from './dns/errors.js';
 import { exchangeRecordsOf, problemInBody, type AcmeExchangeRecord } from './problem-capture.js';
 
@@ -46,6 +47,21 @@ function errorText(error: unknown): string {
 /** The recorded answer that produced `error`: the one whose detail is its message, else the last problem, else the last network failure. */
 function findAnswer(error: unknown): Found {
   const text = errorText(error);
+  if (error instanceof AcmeCaError) {
+    // The order's own requests (ca-requests.ts) keep the problem document; the capture adds the Link header.
+    const record = exchangeRecordsOf(error).filter((entry) => entry.problem !== null).at(-1) ?? null;
+    const exchange: AcmeExchangeRecord = {
+      url: record?.url ?? '',
+      method: record?.method ?? 'POST',
+      status: error.status === 0 ? 200 : error.status,
+      problem: error.problem,
+      retryAfter: error.retryAfter ?? record?.retryAfter ?? null,
+      link: record?.link ?? null,
+      networkCode: null,
+      networkMessage: null,
+    };
+    return { problem: error.problem, exchange, text: error.problem.detail ?? text, networkCode: null };
+  }
   const direct = isObject(error) && !(error instanceof Error) ? problemInBody(error) : null;
   if (direct) return { problem: direct, exchange: null, text, networkCode: null };
   // badNonce is retried by acme-client itself: never the answer that ended the call.

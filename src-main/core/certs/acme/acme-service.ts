@@ -1,0 +1,327 @@
+// The ACME service: a certificate per route with `tls.mode: "acme"`, ordered through the route's
+// account, held and served (CertificateService delegates to it), renewed on one timer chain when
+// planRenewal says (ARI when the CA offers it), and kept when a renewal fails.
+//
+// Orders run in the background: saving a route never waits for a CA. One order per route at a
+// time (a second request joins the first); at most `concurrency` orders at once. A new certificate
+// replaces the served one as a new object, so the next TLS handshake builds a new context while
+// connections already open keep the one they negotiated.
+import type { AcmeAccount, AcmeProblem, AcmeRenewal, DnsProvider, PreflightReport } from '../../../../shared/acme.js';
+import { ApiError, type FieldIssue } from '../../../../shared/api.js';
+import type { Route } from '../../../../shared/model.js';
+import type { RouteCertificate } from '../../../../shared/status.js';
+import type { ServedCertificate } from '../../proxy/tls-certificates.js';
+import { routeLabel } from '../../gateway/route-edits.js';
+import { held } from '../held-certificates.js';
+import { AcmeAccounts } from './accounts.js';
+import { withDirectoryTrust } from './acme-http.js';
+import { ariCertificateId, fetchRenewalInfo } from './ari.js';
+import type { ChallengeStore } from './challenge-store.js';
+import type { DnsChallengeProvider } from './dns/provider.js';
+import { AcmeCertificateFiles, acmeRouteCertificate, emptySlot, heldFits, type AcmeSlot } from './held-acme.js';
+import { runOrder } from './order.js';
+import { acmeProblemOf, caDisplayName } from './problems.js';
+import { planRenewal } from './renewal-plan.js';
+
+/** Orders running at once across routes; default of `concurrency`. */
+const DEFAULT_CONCURRENCY = 2;
+/** The longest wait between two checks, ms (6 hours): a late timer (the machine slept) still renews. */
+const CHECK_INTERVAL_MS = 6 * 60 * 60 * 1000;
+/** When a renewalInfo request failed: ask again after this long, ms (6 hours). */
+const RENEWAL_INFO_RETRY_MS = 6 * 60 * 60 * 1000;
+/** The soonest renewalInfo is asked again after an answer, whatever its Retry-After says, ms (1 minute). */
+const RENEWAL_INFO_MIN_MS = 60_000;
+const MAX_TIMER_DELAY_MS = 2 ** 31 - 1;
+
+export interface AcmeServiceOptions {
+  dataDir: string;
+  /** The ACME settings now (accounts and DNS providers, as saved). */
+  settings: () => { accounts: readonly AcmeAccount[]; dnsProviders: readonly DnsProvider[] };
+  /** Where HTTP-01 answers go: the same store the proxy engine's `challenges` option reads. */
+  challenges: ChallengeStore;
+  /** A DNS provider by id, for DNS-01. Default: rejects (no providers in this build). */
+  dnsProviderFor?: (providerId: string) => Promise<DnsChallengeProvider>;
+  /** DNS servers the propagation wait asks ("ip" or "ip:port"); default the system's. */
+  dnsResolvers?: readonly string[];
+  /** Called whenever what routeCertificate() answers may have changed. */
+  onChange: () => void;
+  now?: () => Date;
+  /** Orders at once (default 2). */
+  concurrency?: number;
+}
+
+const noDnsProviders = async (): Promise<DnsChallengeProvider> => {
+  throw new Error('DNS providers are not available in this build of Gatehouse, so the DNS challenge cannot be used yet');
+};
+
+export class AcmeService {
+  readonly accounts: AcmeAccounts;
+  readonly #options: AcmeServiceOptions;
+  readonly #files: AcmeCertificateFiles;
+  readonly #now: () => Date;
+  readonly #slots = new Map<string, AcmeSlot>();
+  #routes: Route[] = [];
+  #running = 0;
+  readonly #waiting: (() => void)[] = [];
+  readonly #abort = new AbortController();
+  #timer: NodeJS.Timeout | null = null;
+  #closed = false;
+
+  private constructor(options: AcmeServiceOptions) {
+    this.#options = options;
+    this.accounts = new AcmeAccounts(options.dataDir);
+    this.#files = new AcmeCertificateFiles(options.dataDir);
+    this.#now = options.now ?? (() => new Date());
+  }
+
+  /** Reads the accounts' records and the held certificates of `routes`. */
+  static async open(options: AcmeServiceOptions, routes: readonly Route[]): Promise<AcmeService> {
+    const service = new AcmeService(options);
+    await service.accounts.load(options.settings().accounts);
+    const loaded = await service.#files.load(routes.filter((route) => route.tls.mode === 'acme').map((route) => route.id));
+    for (const [routeId, entry] of loaded) service.#slots.set(routeId, { ...emptySlot(), held: entry });
+    return service;
+  }
+
+  certificateFor(routeId: string): ServedCertificate | null {
+    const route = this.#routes.find((candidate) => candidate.id === routeId);
+    const slot = this.#slots.get(routeId);
+    if (!route || !slot?.held || !heldFits(slot.held, route)) return null;
+    return this.#now() < slot.held.facts.notAfter ? slot.held.served : null;
+  }
+
+  /** What would make an ACME route's certificate impossible to order, per field. */
+  routeIssues(route: Route): FieldIssue[] {
+    const acme = route.tls.acme;
+    if (route.tls.mode !== 'acme' || !acme) return [];
+    const issues: FieldIssue[] = [];
+    const { accounts, dnsProviders } = this.#options.settings();
+    if (!accounts.some((account) => account.id === acme.accountId)) {
+      issues.push({ path: 'tls.acme.accountId', message: `there is no ACME account "${acme.accountId}": add one on the Certificates page, or choose another` });
+    }
+    if (acme.challenge === 'dns-01' && acme.dnsProviderId !== null && !dnsProviders.some((provider) => provider.id === acme.dnsProviderId)) {
+      issues.push({ path: 'tls.acme.dnsProviderId', message: `there is no DNS provider "${acme.dnsProviderId}": add one on the Certificates page, or choose another` });
+    }
+    route.names.forEach((name, i) => {
+      if (name.startsWith('*.') && acme.challenge === 'http-01') {
+        issues.push({ path: `names.${i}`, message: `a wildcard name (${name}) can only be validated through DNS: choose the DNS challenge (dns-01) and a DNS provider for this route` });
+      }
+    });
+    return issues;
+  }
+
+  /** Takes the saved routes: forgets removed ones, orders what is missing or due (in the background). */
+  setRoutes(routes: readonly Route[]): void {
+    this.#routes = routes.filter((route) => route.tls.mode === 'acme' && route.tls.acme !== null);
+    const ids = new Set(this.#routes.map((route) => route.id));
+    for (const routeId of [...this.#slots.keys()].filter((id) => !ids.has(id))) this.#slots.delete(routeId);
+    if (!this.#closed) void this.#files.prune([...ids]);
+    this.#check();
+  }
+
+  routeCertificate(route: Route): RouteCertificate {
+    const slot = this.#slots.get(route.id) ?? emptySlot();
+    return acmeRouteCertificate(route, slot, this.#renewal(route, slot), this.#now());
+  }
+
+  /** "Renew now": orders at once; answers with the route's certificate, or an ApiError with the sentence and fix. */
+  async renewNow(routeId: string): Promise<RouteCertificate> {
+    const route = this.#routes.find((candidate) => candidate.id === routeId);
+    if (!route) throw new ApiError('not_found', `There is no ACME route "${routeId}".`);
+    await this.#order(route);
+    const slot = this.#slots.get(route.id)!;
+    const problem = slot.lastAttempt?.ok === false ? slot.lastAttempt.problem : null;
+    if (problem) throw new ApiError('conflict', problem.message, problem.fix ? { fix: problem.fix } : {});
+    return this.routeCertificate(route);
+  }
+
+  /** Keeps a pre-flight report on the routes with exactly these names. */
+  notePreflight(report: PreflightReport): void {
+    const names = [...report.names].sort().join(',');
+    for (const route of this.#routes.filter((candidate) => [...candidate.names].sort().join(',') === names)) {
+      this.#slot(route.id).preflight = report;
+    }
+    this.#options.onChange();
+  }
+
+  close(): void {
+    this.#closed = true;
+    this.#abort.abort(new Error('Gatehouse is shutting down'));
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = null;
+  }
+
+  // -------------------------------------------------------------------------------------------
+
+  #slot(routeId: string): AcmeSlot {
+    let slot = this.#slots.get(routeId);
+    if (!slot) this.#slots.set(routeId, (slot = emptySlot()));
+    return slot;
+  }
+
+  /**
+   * When the route is renewed (or ordered) next: planRenewal decides (the CA's ARI window, else two
+   * thirds of the lifetime; after failures a growing wait, never before the CA's Retry-After).
+   */
+  #plan(route: Route, slot: AcmeSlot, now: Date): { at: number; renewal: AcmeRenewal } {
+    const fits = heldFits(slot.held, route) ? slot.held : null;
+    const caRetry = slot.lastAttempt?.problem?.retryAt ? new Date(slot.lastAttempt.problem.retryAt) : null;
+    const account = this.#account(route);
+    const plan = planRenewal({
+      facts: fits ? { notBefore: fits.facts.notBefore, notAfter: fits.facts.notAfter } : null,
+      info: fits ? slot.renewalInfo : null,
+      failures: slot.failures,
+      lastFailureAt: slot.lastFailureAt,
+      now,
+      seed: route.id,
+      ...(account ? { caLabel: caDisplayName(account.directoryUrl) } : {}),
+      ...(caRetry && Number.isFinite(caRetry.getTime()) ? { retryNotBefore: caRetry } : {}),
+    });
+    return { at: plan.at, renewal: { at: new Date(plan.at).toISOString(), source: plan.source, reason: plan.reason, window: plan.window } };
+  }
+
+  #renewal(route: Route, slot: AcmeSlot): AcmeRenewal | null {
+    return this.#plan(route, slot, this.#now()).renewal;
+  }
+
+  /** Starts the orders that are due, refreshes renewalInfo, and sets the next timer. */
+  #check(): void {
+    if (this.#closed) return;
+    const clock = this.#now();
+    const now = clock.getTime();
+    for (const route of this.#routes) {
+      const slot = this.#slot(route.id);
+      if (slot.ordering) continue;
+      // One clock for the plan and the comparison: "now" from the plan must count as due.
+      if (this.#plan(route, slot, clock).at <= now) void this.#order(route);
+      else if (slot.held && now >= slot.renewalInfoDue) void this.#refreshRenewalInfo(route, slot);
+    }
+    this.#scheduleNextCheck();
+  }
+
+  #scheduleNextCheck(): void {
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = null;
+    if (this.#closed) return;
+    const clock = this.#now();
+    const now = clock.getTime();
+    const times = this.#routes.flatMap((route) => {
+      const slot = this.#slot(route.id);
+      if (slot.ordering) return [];
+      return [this.#plan(route, slot, clock).at, ...(slot.held ? [slot.renewalInfoDue] : [])];
+    });
+    // Something already due (a route changed while its order ran, renewalInfo never asked) is checked at once.
+    const next = Math.min(now + CHECK_INTERVAL_MS, ...times.map((time) => (time > now ? time + 1000 : now)));
+    this.#timer = setTimeout(() => this.#check(), Math.max(0, Math.min(next - now, MAX_TIMER_DELAY_MS))).unref();
+  }
+
+  async #refreshRenewalInfo(route: Route, slot: AcmeSlot): Promise<void> {
+    // Set before the first await: the check that started this must not start it again meanwhile.
+    slot.renewalInfoDue = this.#now().getTime() + RENEWAL_INFO_RETRY_MS;
+    const account = this.#account(route);
+    const url = account ? await this.accounts.renewalInfoUrl(account) : null;
+    const now = this.#now();
+    if (!url || !slot.held || !account) {
+      slot.renewalInfoDue = now.getTime() + RENEWAL_INFO_RETRY_MS;
+      return;
+    }
+    try {
+      const info = await withDirectoryTrust(account.directoryCaPem, () => fetchRenewalInfo(url, slot.held!.served.certificatePem, { ca: account.directoryCaPem, now }));
+      slot.renewalInfo = info;
+      slot.renewalInfoDue = Math.max(info.retryAfter.getTime(), now.getTime() + RENEWAL_INFO_MIN_MS);
+    } catch {
+      // Without an answer the lifetime rule stands; ask again later.
+      slot.renewalInfoDue = now.getTime() + RENEWAL_INFO_RETRY_MS;
+    }
+    this.#options.onChange();
+    this.#scheduleNextCheck();
+  }
+
+  #account(route: Route): AcmeAccount | undefined {
+    return this.#options.settings().accounts.find((account) => account.id === route.tls.acme?.accountId);
+  }
+
+  /** Orders for the route, or joins the order already running for it. Never rejects. */
+  #order(route: Route): Promise<void> {
+    const slot = this.#slot(route.id);
+    if (slot.ordering) return slot.ordering;
+    const run = this.#withSlot(() => this.#attempt(route, slot)).finally(() => {
+      slot.ordering = null;
+      this.#options.onChange();
+      this.#scheduleNextCheck();
+    });
+    slot.ordering = run;
+    this.#options.onChange();
+    return run;
+  }
+
+  async #withSlot(work: () => Promise<void>): Promise<void> {
+    const limit = this.#options.concurrency ?? DEFAULT_CONCURRENCY;
+    if (this.#running >= limit) await new Promise<void>((resolve) => this.#waiting.push(resolve));
+    this.#running++;
+    try {
+      await work();
+    } finally {
+      this.#running--;
+      this.#waiting.shift()?.();
+    }
+  }
+
+  async #attempt(route: Route, slot: AcmeSlot): Promise<void> {
+    if (this.#closed) return;
+    const acme = route.tls.acme!;
+    const account = this.#account(route);
+    const startedAt = this.#now();
+    try {
+      if (!account) throw new Error(`the ACME account "${acme.accountId}" no longer exists`);
+      const client = await this.accounts.clientFor(account);
+      const renewalInfoUrl = slot.held ? await this.accounts.renewalInfoUrl(account) : null;
+      let replaces: string | null = null;
+      if (renewalInfoUrl && slot.held) {
+        try {
+          replaces = ariCertificateId(slot.held.served.certificatePem);
+        } catch {
+          replaces = null; // no ARI id: the order is simply not linked to the old certificate
+        }
+      }
+      const dnsProviderId = acme.dnsProviderId;
+      const dns =
+        acme.challenge === 'dns-01' && dnsProviderId !== null
+          ? async () => {
+              const settings = this.#options.settings().dnsProviders.find((provider) => provider.id === dnsProviderId);
+              const provider = await (this.#options.dnsProviderFor ?? noDnsProviders)(dnsProviderId);
+              return { provider, propagationTimeoutMs: settings?.propagationTimeoutMs ?? 120_000, resolvers: this.#options.dnsResolvers };
+            }
+          : null;
+      const pair = await withDirectoryTrust(account.directoryCaPem, () =>
+        runOrder({ client, names: route.names, acme, replaces, challenges: this.#options.challenges, dns, signal: this.#abort.signal }),
+      );
+      if (this.#closed) return; // another instance may own the data directory now
+      const orderedFor = { accountId: acme.accountId, keyType: acme.keyType, names: [...route.names], orderedAt: this.#now().toISOString() };
+      const entry = { ...held(pair), orderedFor };
+      await this.#files.save(route.id, pair, orderedFor);
+      // Swapped in as a new object: the next handshake gets it, open connections keep theirs.
+      slot.held = entry;
+      slot.failures = 0;
+      slot.lastFailureAt = null;
+      slot.renewalInfo = null;
+      slot.renewalInfoDue = 0;
+      slot.lastAttempt = { at: startedAt.toISOString(), ok: true, problem: null };
+      this.accounts.setProblem(account.id, null);
+    } catch (error) {
+      if (this.#closed) return;
+      const problem = this.#problemOf(error, route, account);
+      // The certificate held before (if any) is still served: a failed renewal takes nothing away.
+      slot.failures += 1;
+      slot.lastFailureAt = this.#now();
+      slot.lastAttempt = { at: startedAt.toISOString(), ok: false, problem };
+      console.error(`gatehouse: the certificate for "${routeLabel(route)}" could not be ordered: ${problem.message}`);
+    }
+  }
+
+  #problemOf(error: unknown, route: Route, account: AcmeAccount | undefined): AcmeProblem {
+    if (error instanceof ApiError) return { code: 'internal', message: error.message, ...(error.details.fix ? { fix: error.details.fix } : {}), details: null, retryAt: null };
+    const acme = route.tls.acme!;
+    return acmeProblemOf(error, { names: route.names, challenge: acme.challenge, directoryUrl: account?.directoryUrl ?? '' });
+  }
+}
