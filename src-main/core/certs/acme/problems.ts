@@ -157,7 +157,7 @@ function networkSay(ca: string, directoryUrl: string, code: string | null, text:
     : /Attempting to read ACME directory returned error (\d+)/.exec(text) ? `the URL answered HTTP ${/returned error (\d+)/.exec(text)![1]}, not an ACME directory`
     : 'the network request failed';
   const fix = /certificate/.test(why)
-    ? 'If the directory is a CA on your own network (step-ca), trust its root; otherwise check that nothing intercepts HTTPS (a proxy or antivirus).'
+    ? 'If the directory is a CA on your own network (step-ca), paste its root into the account\'s "CA certificate of this directory" field; otherwise check that nothing intercepts HTTPS (a proxy or antivirus).'
     : /not an ACME directory/.test(why)
       ? 'Check the directory URL: it ends in /directory for Let\'s Encrypt, /acme/<provisioner>/directory for step-ca.'
       : 'Check that this machine reaches the internet (DNS and HTTPS out), and the directory URL; Gatehouse tries again later by itself.';

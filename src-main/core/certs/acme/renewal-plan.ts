@@ -62,7 +62,12 @@ export const URGENT_RETRY_MS = 5 * MINUTE;
 
 export function planRenewal(input: RenewalPlanInput): RenewalPlan {
   const now = input.now.getTime();
-  if (!input.facts) return { at: now, source: 'first', reason: 'No certificate yet: it is ordered now.', window: null, checkInfoAt: null };
+  if (!input.facts) {
+    const first: RenewalPlan = { at: now, source: 'first', reason: 'No certificate yet: it is ordered now.', window: null, checkInfoAt: null };
+    if (input.failures <= 0 || !input.lastFailureAt) return first;
+    // A first order that keeps failing backs off like a renewal: a tight loop would only earn the CA's rate limit.
+    return retryPlan(first, input, now);
+  }
   const due = input.info ? windowPlan(input) : lifetimePlan(input.facts, input.timeZone);
   const plan: RenewalPlan = {
     ...due,
@@ -70,12 +75,17 @@ export function planRenewal(input: RenewalPlanInput): RenewalPlan {
     checkInfoAt: input.info ? input.info.retryAfter.getTime() : null,
   };
   if (input.failures <= 0 || !input.lastFailureAt) return plan;
-  const backoffAt = retryTime(input.facts, input.failures, input.lastFailureAt.getTime(), randomOf(input));
+  return retryPlan(plan, input, now);
+}
+
+/** `plan` moved to the retry after input.failures failures, unless it is due later anyway. */
+function retryPlan(plan: RenewalPlan, input: RenewalPlanInput, now: number): RenewalPlan {
+  const backoffAt = retryTime(input.facts, input.failures, input.lastFailureAt!.getTime(), randomOf(input));
   // Asking again before the CA's Retry-After only earns the same refusal.
   const caAt = input.retryNotBefore?.getTime() ?? 0;
   const retryAt = Math.max(backoffAt, caAt);
   // A failure before a due time still ahead (a "Renew now" that failed) does not pull it forward.
-  if (plan.at > Math.max(retryAt, now)) return plan;
+  if (plan.source !== 'first' && plan.at > Math.max(retryAt, now)) return plan;
   const attempts = input.failures === 1 ? '1 failed attempt' : `${input.failures} failed attempts`;
   const asked = caAt > backoffAt ? ', when the CA said it may' : '';
   return { ...plan, at: retryAt, source: 'retry', reason: `Retrying after ${attempts}; next try ${when(retryAt, now, input.timeZone)}${asked}.` };
@@ -112,10 +122,10 @@ export function describeLifetime(ms: number): string {
  * cap with the one-day edge leaves several tries between the due time and expiry even for a 6-day
  * certificate renewed on day 4.
  */
-export function retryTime(facts: RenewalFacts, failures: number, lastFailureAt: number, random: number): number {
+export function retryTime(facts: RenewalFacts | null, failures: number, lastFailureAt: number, random: number): number {
   const backoff = RETRY_FIRST_MS * 2 ** Math.min(Math.max(failures, 1) - 1, 30);
   let delay = Math.min(RETRY_MAX_MS, backoff * (0.9 + 0.2 * random));
-  if (facts.notAfter.getTime() - lastFailureAt <= URGENT_BEFORE_EXPIRY_MS) delay = Math.min(delay, URGENT_RETRY_MS);
+  if (facts && facts.notAfter.getTime() - lastFailureAt <= URGENT_BEFORE_EXPIRY_MS) delay = Math.min(delay, URGENT_RETRY_MS);
   return Math.floor(lastFailureAt + delay);
 }
 
