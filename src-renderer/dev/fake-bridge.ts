@@ -169,14 +169,14 @@ function addAcme() {
   const trial = acme.addAccount({ label: 'Trying things out', directoryUrl: staging.url, email: '', termsAccepted: terms, eab: null });
   acme.termsChanged.set(trial.id, 'https://letsencrypt.org/documents/LE-SA-v1.6-August-2026.pdf');
   const cloudflare = acme.addProvider({ kind: 'cloudflare', label: 'Cloudflare example.net', apiUrl: 'https://api.cloudflare.com/client/v4', zoneId: null, propagationTimeoutMs: 120_000, credentials: 'token' });
-  acme.addProvider({ kind: 'rfc2136', label: 'BIND at home', server: '10.33.0.2', zone: 'example.org', keyName: 'gatehouse-acme', algorithm: 'hmac-sha256', propagationTimeoutMs: 120_000, credentials: 'c2VjcmV0' });
+  const bind = acme.addProvider({ kind: 'rfc2136', label: 'BIND at home', server: '10.33.0.2', zone: 'example.org', keyName: 'gatehouse-acme', algorithm: 'hmac-sha256', propagationTimeoutMs: 120_000, credentials: 'c2VjcmV0' });
   const now = Date.now();
   const day = 86_400_000;
   const viaDns = { accountId: account.id, challenge: 'dns-01' as const, dnsProviderId: cloudflare.id, profile: null, keyType: 'ecdsa-p256' as const };
   fake.routes.push(
     sampleRoute({ id: 'route-e', title: 'Nextcloud', names: ['cloud.example.net'], upstream: 'http://10.33.0.30:80', tls: { mode: 'acme', certificateId: null, acme: viaDns, redirectHttp: true, hsts: false } }),
     sampleRoute({ id: 'route-f', title: 'Photos', names: ['photos.example.net'], upstream: 'http://10.33.0.31:2283', tls: { mode: 'acme', certificateId: null, acme: { ...viaDns, challenge: 'http-01', dnsProviderId: null }, redirectHttp: true, hsts: true } }),
-    sampleRoute({ id: 'route-g', title: 'Vaultwarden', names: ['vault.example.org'], upstream: 'http://10.33.0.32:80', tls: { mode: 'acme', certificateId: null, acme: viaDns, redirectHttp: true, hsts: false } }),
+    sampleRoute({ id: 'route-g', title: 'Vaultwarden', names: ['vault.example.org'], upstream: 'http://10.33.0.32:80', tls: { mode: 'acme', certificateId: null, acme: { ...viaDns, dnsProviderId: bind.id }, redirectHttp: true, hsts: false } }),
   );
   acme.publicNames.add('photos.example.net');
   acme.caa.set('example.org', ['sectigo.com']);
