@@ -151,6 +151,24 @@ async function addEabAccount(page) {
   await page.evaluate(() => document.getElementById('acme-accounts-heading')?.scrollIntoView({ block: 'start' }));
 }
 
+/** A new route with Let's Encrypt picked before any account exists: the way to add one. */
+async function pickLetsEncrypt(page) {
+  await page.getByLabel("Certificate from Let's Encrypt", { exact: false }).check();
+  await page.getByText('No account yet.', { exact: false }).waitFor();
+  await page.evaluate(() => document.getElementById('route-tls-hint')?.scrollIntoView({ block: 'start' }));
+}
+
+/** Adding an acme-dns provider: its registration's fields and the CNAME to create. */
+async function addAcmeDnsProvider(page) {
+  await page.getByRole('button', { name: 'Add DNS provider', exact: true }).click();
+  const form = page.getByRole('form', { name: 'Add a DNS provider' });
+  await form.getByLabel('Kind').selectOption('acme-dns');
+  await form.getByLabel('Name', { exact: true }).fill('acme-dns at home');
+  await form.getByLabel('Full domain', { exact: true }).fill('d420c923-bbd7-4056-ab64-c3ca54c9b3cf.auth.acme-dns.io');
+  await form.getByRole('button', { name: 'Add DNS provider', exact: true }).click();
+  await page.evaluate(() => document.getElementById('dns-providers-heading')?.scrollIntoView({ block: 'start' }));
+}
+
 const screens = [
   ['phone', { width: 390, height: 844 }],
   ['desktop', { width: 1280, height: 800 }],
@@ -181,6 +199,8 @@ const shots = [
   ['certificates-acme', '', '#/certificates', openRateLimitDetails],
   ['acme-add-account', '', '#/certificates', addEabAccount],
   ['route-acme-preflight', '', '#/routes/route-g', checkAcmeSetup],
+  ['route-acme-no-account', '?scenario=empty', '#/routes/new', pickLetsEncrypt],
+  ['acme-dns-provider', '', '#/certificates', addAcmeDnsProvider],
   ['access', '', '#/access'],
   ['access-long-list', '', '#/access', editLongList],
   ['access-check', '', '#/access', checkDeniedAddress],

@@ -247,12 +247,18 @@ function accessOf(values: RouteFormValues): RouteAccess {
   };
 }
 
+/** "an ACME account id is required" means, to a person, that no account is chosen (or none exists yet). */
+function noAccountWords(issue: FieldIssue, values: RouteFormValues): FieldIssue {
+  if (issue.path !== 'tls.acme.accountId' || values.tls.acme?.accountId !== '') return issue;
+  return { ...issue, message: "choose the account the certificate comes through, or add one on the Certificates page" };
+}
+
 type Check = { ok: true; input: RouteInput; errors: Partial<Record<RouteField, string>> } | { ok: false; errors: Partial<Record<RouteField, string>>; rest: FieldIssue[] };
 
 function check(values: RouteFormValues): Check {
   const result = RouteInputSchema.safeParse(routeInputFrom(values));
   // Words for a limit that is not a number come first: the field shows its first issue.
-  const issues = [...limitTextIssues(values.limits), ...(result.success ? [] : zodIssues(result.error).map(inSeconds))];
+  const issues = [...limitTextIssues(values.limits), ...(result.success ? [] : zodIssues(result.error).map(inSeconds).map((issue) => noAccountWords(issue, values)))];
   // The schema accepts [] (trust nobody); only the form knows that an empty box was meant as a list.
   if (values.trustedProxiesChoice === 'list' && lines(values.trustedProxies).length === 0) {
     issues.push({ path: 'trustedProxies', message: emptyTrustedListMessage });

@@ -95,6 +95,8 @@ describe('the route form with Let’s Encrypt', () => {
     form.values.tls.mode = 'acme';
     choice.chooseMode([]);
     assert.equal(form.values.tls.acme?.accountId, '', 'no account yet: the field asks for one');
+    form.fieldErrors.touch('tlsAcmeAccount');
+    assert.equal(form.message('tlsAcmeAccount'), 'choose the account the certificate comes through, or add one on the Certificates page');
     choice.chooseMode([{ ...account }]);
     assert.equal(form.values.tls.acme?.accountId, account.id);
     form.values.tls.acme!.keyType = 'rsa-2048';
