@@ -13,6 +13,8 @@ import { sampleServices } from './fake-discovery.js';
 import { FakeGatehouse, sampleLogEntry, sampleRoute, sampleUpstreamHealth } from './fake-gatehouse.js';
 import { presetHealthCheck } from '../route-form/upstream-values.js';
 import type { UpstreamHealth } from '../../shared/status.js';
+import { KNOWN_ACME_DIRECTORIES } from '../../shared/acme.js';
+import { rateLimitProblem } from './fake-acme.js';
 
 const scenario = new URLSearchParams(location.search).get('scenario') ?? 'busy';
 
@@ -150,6 +152,41 @@ if (scenario === 'busy' || scenario === 'crowdsec-down') {
     privateKeyPem: '-----BEGIN PRIVATE KEY-----\n-----END PRIVATE KEY-----',
   });
   fake.certificates.pending.add('route-b');
+  addAcme();
+}
+
+/**
+ * Let's Encrypt on the Certificates page and in the route form: two accounts (staging with new
+ * terms to accept), two DNS providers, Nextcloud over DNS held back by a rate limit, Photos over
+ * HTTP renewing in the window Let's Encrypt suggested, and Vaultwarden whose CAA record forbids
+ * Let's Encrypt (its setup check fails on CAA and warns that the name is LAN-only).
+ */
+function addAcme() {
+  const acme = fake.certificates.acme;
+  const [production, staging] = KNOWN_ACME_DIRECTORIES;
+  const terms = acme.directory(production.url).termsOfService;
+  const account = acme.addAccount({ label: "Let's Encrypt", directoryUrl: production.url, email: 'me@example.net', termsAccepted: terms, eab: null });
+  const trial = acme.addAccount({ label: 'Trying things out', directoryUrl: staging.url, email: '', termsAccepted: terms, eab: null });
+  acme.termsChanged.set(trial.id, 'https://letsencrypt.org/documents/LE-SA-v1.6-August-2026.pdf');
+  const cloudflare = acme.addProvider({ kind: 'cloudflare', label: 'Cloudflare example.net', apiUrl: 'https://api.cloudflare.com/client/v4', zoneId: null, propagationTimeoutMs: 120_000, credentials: 'token' });
+  const bind = acme.addProvider({ kind: 'rfc2136', label: 'BIND at home', server: '10.33.0.2', zone: 'example.org', keyName: 'gatehouse-acme', algorithm: 'hmac-sha256', propagationTimeoutMs: 120_000, credentials: 'c2VjcmV0' });
+  const now = Date.now();
+  const day = 86_400_000;
+  const viaDns = { accountId: account.id, challenge: 'dns-01' as const, dnsProviderId: cloudflare.id, profile: null, keyType: 'ecdsa-p256' as const };
+  fake.routes.push(
+    sampleRoute({ id: 'route-e', title: 'Nextcloud', names: ['cloud.example.net'], upstream: 'http://10.33.0.30:80', tls: { mode: 'acme', certificateId: null, acme: viaDns, redirectHttp: true, hsts: false } }),
+    sampleRoute({ id: 'route-f', title: 'Photos', names: ['photos.example.net'], upstream: 'http://10.33.0.31:2283', tls: { mode: 'acme', certificateId: null, acme: { ...viaDns, challenge: 'http-01', dnsProviderId: null }, redirectHttp: true, hsts: true } }),
+    sampleRoute({ id: 'route-g', title: 'Vaultwarden', names: ['vault.example.org'], upstream: 'http://10.33.0.32:80', tls: { mode: 'acme', certificateId: null, acme: { ...viaDns, dnsProviderId: bind.id }, redirectHttp: true, hsts: false } }),
+  );
+  acme.publicNames.add('photos.example.net');
+  acme.caa.set('example.org', ['sectigo.com']);
+  acme.issued.set('route-e', { notBefore: new Date(now - 62 * day).toISOString(), notAfter: new Date(now + 28 * day).toISOString() });
+  acme.issued.set('route-f', { notBefore: new Date(now - 20 * day).toISOString(), notAfter: new Date(now + 70 * day).toISOString() });
+  acme.lastAttempts.set('route-f', { at: new Date(now - 20 * day).toISOString(), ok: true, problem: null });
+  acme.lastAttempts.set('route-e', { at: new Date(now - 3_600_000).toISOString(), ok: false, problem: rateLimitProblem('cloud.example.net', new Date(now + 2 * day + 5 * 3_600_000)) });
+  acme.failures.set('route-e', 2);
+  acme.preflight(['cloud.example.net'], viaDns);
+  fake.certificates.changed();
 }
 
 /** Home Assistant's four servers, as the health report describes them. */

@@ -2,7 +2,6 @@
 // tls modes, imported certificates, and a trust plan with the Linux steps. Errors are shaped like the
 // real gateway's (invalid_input with issues naming the field), so the forms can be tried against it.
 // Never part of the shipped bundle.
-import { KNOWN_ACME_DIRECTORIES } from '../../shared/acme.js';
 import { ApiError, type FieldIssue } from '../../shared/api.js';
 import type { Route } from '../../shared/model.js';
 import type {
@@ -16,6 +15,7 @@ import type {
   TrustPlan,
   TrustResult,
 } from '../../shared/status.js';
+import { FakeAcme } from './fake-acme.js';
 
 /** A fixed 21×21 pattern (three finder squares and a checker body): enough to look like a QR code. */
 export function fakeQr(): QrCode {
@@ -70,6 +70,8 @@ export class FakeCertificates {
   /** Per route id: a problem to report instead of a certificate. */
   failing = new Map<string, string>();
   trusted = false;
+  /** ACME accounts, DNS providers and each ACME route's renewal and last attempt. */
+  readonly acme: FakeAcme;
   #generation = 1;
   #nextId = 1;
   readonly #host: FakeCertificatesHost;
@@ -77,6 +79,7 @@ export class FakeCertificates {
   constructor(host: FakeCertificatesHost) {
     this.#host = host;
     this.ca = this.#newCa(['home.arpa', 'local']);
+    this.acme = new FakeAcme({ routes: host.routes, now: host.now, changed: () => this.changed() });
   }
 
   #newCa(domains: string[]): LocalCaSummary {
@@ -111,7 +114,7 @@ export class FakeCertificates {
       onboarding: { urls, qr: urls.length > 0 ? fakeQr() : null, problem },
       routes: this.#host.routes().map((route) => this.#routeCertificate(route)),
       custom: this.custom.map((cert) => ({ ...cert, usedBy: this.#host.routes().filter((route) => route.tls.certificateId === cert.id).map((route) => route.id) })),
-      acme: { directories: KNOWN_ACME_DIRECTORIES.map((directory) => ({ ...directory })), accounts: [], dnsProviders: [], secretsStoredIn: 'key-file' },
+      acme: this.acme.overview(),
     };
   }
 
@@ -133,6 +136,7 @@ export class FakeCertificates {
     const failing = this.failing.get(route.id);
     if (failing) return { ...empty, state: 'error', problem: { code: 'certificate_failed', message: failing, fix: 'Press "Renew now" to try again.' } };
     if (this.pending.has(route.id)) return { ...empty, state: 'pending' };
+    if (route.tls.mode === 'acme') return this.#acmeCertificate(route, empty);
     if (route.tls.mode === 'custom') {
       const cert = this.custom.find((candidate) => candidate.id === route.tls.certificateId);
       if (!cert) return { ...empty, state: 'error', problem: { code: 'certificate_missing', message: 'The imported certificate is gone.', fix: 'Choose another certificate in the route form.' } };
@@ -155,6 +159,29 @@ export class FakeCertificates {
     };
   }
 
+  #acmeCertificate(route: Route, empty: RouteCertificate): RouteCertificate {
+    const held = this.acme.routeState(route);
+    if (!held) return { ...empty, state: 'error', problem: { code: 'acme_missing', message: 'The route has no ACME account chosen.', fix: 'Choose an account in the route form.' } };
+    const { state: acme, issuer, notBefore, notAfter } = held;
+    const failed = acme.lastAttempt && !acme.lastAttempt.ok ? acme.lastAttempt.problem : null;
+    if (!notAfter) {
+      const problem = failed ? { code: failed.code, message: failed.message, ...(failed.fix ? { fix: failed.fix } : {}) } : null;
+      return { ...empty, state: failed ? 'error' : 'pending', problem, acme };
+    }
+    const daysLeft = (new Date(notAfter).getTime() - this.#host.now().getTime()) / DAY;
+    return {
+      ...empty,
+      state: daysLeft <= 0 ? 'expired' : daysLeft < 14 ? 'expiring' : 'valid',
+      names: route.names,
+      issuer,
+      notBefore,
+      notAfter,
+      fingerprintSha256: fingerprint(900 + route.id.length),
+      renewsAt: acme.renewal?.at ?? null,
+      acme,
+    };
+  }
+
   changed(): void {
     this.#host.emit(this.overview());
   }
@@ -168,6 +195,7 @@ export class FakeCertificates {
           : [{ path: `names.${index}`, message: `"${name}" is outside the local CA's domains (${this.ca.permittedDomains.join(', ')}); add its domain under Certificates, or choose an imported certificate` }],
       );
     }
+    if (route.tls.mode === 'acme') return this.acme.routeIssues(route);
     if (route.tls.mode === 'custom') {
       const cert = this.custom.find((candidate) => candidate.id === route.tls.certificateId);
       if (!cert) return [{ path: 'tls.certificateId', message: 'there is no imported certificate with this id; choose another one' }];
@@ -232,7 +260,8 @@ export class FakeCertificates {
   renew(routeId: string): RouteCertificate {
     const route = this.#host.routes().find((candidate) => candidate.id === routeId);
     if (!route) throw new ApiError('not_found', `There is no route "${routeId}".`);
-    if (route.tls.mode !== 'local') throw new ApiError('invalid_input', 'Only certificates from the local CA can be renewed by Gatehouse.', { fix: 'Import a new certificate instead.' });
+    if (route.tls.mode === 'custom' || route.tls.mode === 'none') throw new ApiError('invalid_input', 'Only certificates from the local CA or Let\'s Encrypt can be renewed by Gatehouse.', { fix: 'Import a new certificate instead.' });
+    if (route.tls.mode === 'acme') this.acme.order(route);
     this.failing.delete(routeId);
     this.pending.delete(routeId);
     this.changed();

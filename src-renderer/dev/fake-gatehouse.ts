@@ -23,9 +23,10 @@ import {
   type UpstreamHealth,
 } from '../../shared/status.js';
 import { defaultBalancing, defaultHealthCheck, singleUpstream } from '../../shared/upstreams.js';
-import { defaultAcmeSettings } from '../../shared/acme.js';
+import { defaultAcmeSettings, type RouteAcme } from '../../shared/acme.js';
 import { defaultAccessSettings, defaultRouteAccess, type AccessList, type AccessSettings, type SignInProvider } from '../../shared/access.js';
 import { FakeAccess } from './fake-access.js';
+import type { FakeAcme } from './fake-acme.js';
 import { FakeCertificates } from './fake-certificates.js';
 import { FakeDiscovery } from './fake-discovery.js';
 
@@ -282,17 +283,20 @@ export class FakeGatehouse implements ApiTransport {
     getTrustPlan: async () => this.certificates.trustPlan(),
     trustCa: async () => this.certificates.runTrust(true),
     untrustCa: async () => this.certificates.runTrust(false),
-    // ACME: the fake answers once the Certificates page grows its ACME sections.
-    getAcmeDirectory: async () => acmeNotYet(),
-    addAcmeAccount: async () => acmeNotYet(),
-    updateAcmeAccount: async () => acmeNotYet(),
-    rolloverAcmeKey: async () => acmeNotYet(),
-    removeAcmeAccount: async () => acmeNotYet(),
-    addDnsProvider: async () => acmeNotYet(),
-    updateDnsProvider: async () => acmeNotYet(),
-    removeDnsProvider: async () => acmeNotYet(),
-    testDnsProvider: async () => acmeNotYet(),
-    preflightCertificate: async () => acmeNotYet(),
+    getAcmeDirectory: async ({ directoryUrl }: { directoryUrl: string }) => this.certificates.acme.directory(directoryUrl),
+    addAcmeAccount: async (input: Parameters<FakeAcme['addAccount']>[0]) => this.certificates.acme.addAccount(input),
+    updateAcmeAccount: async (input: Parameters<FakeAcme['updateAccount']>[0]) => this.certificates.acme.updateAccount(input),
+    rolloverAcmeKey: async ({ id }: { id: string }) => this.certificates.acme.rollover(id),
+    removeAcmeAccount: async ({ id }: { id: string }) => this.certificates.acme.removeAccount(id),
+    addDnsProvider: async (input: Parameters<FakeAcme['addProvider']>[0]) => this.certificates.acme.addProvider(input),
+    updateDnsProvider: async (input: Parameters<FakeAcme['updateProvider']>[0]) => this.certificates.acme.updateProvider(input),
+    removeDnsProvider: async ({ id }: { id: string }) => this.certificates.acme.removeProvider(id),
+    testDnsProvider: async ({ id, name }: { id: string; name: string }) => this.certificates.acme.testProvider(id, name),
+    preflightCertificate: async ({ names, acme }: { names: string[]; acme: RouteAcme }) => {
+      const report = this.certificates.acme.preflight(names, acme);
+      this.certificates.changed();
+      return report;
+    },
     getDiscovery: async () => this.discovery.overview(),
     probeHost: async ({ address, ports }: { address: string; ports?: number[] }) => this.discovery.probe(address, ports),
     getPresets: async () => this.discovery.presets,
@@ -381,8 +385,4 @@ export function sampleLogEntry(fields: Partial<AccessLogEntry> = {}): AccessLogE
     user: null,
     ...fields,
   };
-}
-
-function acmeNotYet(): never {
-  throw new ApiError('internal', 'ACME is not in the fake yet.');
 }

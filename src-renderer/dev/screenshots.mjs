@@ -126,6 +126,49 @@ async function askToDrain(page) {
   await page.getByRole('dialog').waitFor();
 }
 
+/** Vaultwarden's route form over Let's Encrypt + DNS with "Check setup" run: a CAA failure and a LAN-only warning. */
+async function checkAcmeSetup(page) {
+  await page.getByRole('button', { name: 'Check setup', exact: true }).click();
+  await page.getByRole('list', { name: 'Setup check for this route' }).waitFor();
+  await page.getByRole('group', { name: 'HTTPS', exact: true }).scrollIntoViewIfNeeded();
+  await page.evaluate(() => document.getElementById('route-acme-account')?.scrollIntoView({ block: 'start' }));
+}
+
+/** The Certificates page with Nextcloud's rate-limit problem and its raw answer unfolded. */
+async function openRateLimitDetails(page) {
+  await page.getByText('Details (what the server said)').first().click();
+  await page.evaluate(() => document.getElementById('route-certs-heading')?.scrollIntoView({ block: 'start' }));
+}
+
+/** Adding an account at a directory that needs EAB and has terms, with its answer read. */
+async function addEabAccount(page) {
+  await page.getByRole('button', { name: 'Add account', exact: true }).click();
+  await page.getByLabel('Other directory URL', { exact: false }).check();
+  await page.getByLabel('Directory URL', { exact: true }).fill('https://acme.zerossl.com/v2/DV90');
+  await page.getByRole('button', { name: 'Continue', exact: true }).click();
+  await page.getByLabel('EAB key id', { exact: true }).fill('kid-1f3a9c');
+  await page.getByLabel('EAB HMAC key', { exact: true }).fill('c2VjcmV0LWhtYWMta2V5');
+  await page.evaluate(() => document.getElementById('acme-accounts-heading')?.scrollIntoView({ block: 'start' }));
+}
+
+/** A new route with Let's Encrypt picked before any account exists: the way to add one. */
+async function pickLetsEncrypt(page) {
+  await page.getByLabel("Certificate from Let's Encrypt", { exact: false }).check();
+  await page.getByText('No account yet.', { exact: false }).waitFor();
+  await page.evaluate(() => document.getElementById('route-tls-hint')?.scrollIntoView({ block: 'start' }));
+}
+
+/** Adding an acme-dns provider: its registration's fields and the CNAME to create. */
+async function addAcmeDnsProvider(page) {
+  await page.getByRole('button', { name: 'Add DNS provider', exact: true }).click();
+  const form = page.getByRole('form', { name: 'Add a DNS provider' });
+  await form.getByLabel('Kind').selectOption('acme-dns');
+  await form.getByLabel('Name', { exact: true }).fill('acme-dns at home');
+  await form.getByLabel('Full domain', { exact: true }).fill('d420c923-bbd7-4056-ab64-c3ca54c9b3cf.auth.acme-dns.io');
+  await form.getByRole('button', { name: 'Add DNS provider', exact: true }).click();
+  await page.evaluate(() => document.getElementById('dns-providers-heading')?.scrollIntoView({ block: 'start' }));
+}
+
 const screens = [
   ['phone', { width: 390, height: 844 }],
   ['desktop', { width: 1280, height: 800 }],
@@ -153,6 +196,11 @@ const shots = [
   ['logs', '', '#/logs'],
   ['settings', '', '#/settings'],
   ['certificates', '', '#/certificates'],
+  ['certificates-acme', '', '#/certificates', openRateLimitDetails],
+  ['acme-add-account', '', '#/certificates', addEabAccount],
+  ['route-acme-preflight', '', '#/routes/route-g', checkAcmeSetup],
+  ['route-acme-no-account', '?scenario=empty', '#/routes/new', pickLetsEncrypt],
+  ['acme-dns-provider', '', '#/certificates', addAcmeDnsProvider],
   ['access', '', '#/access'],
   ['access-long-list', '', '#/access', editLongList],
   ['access-check', '', '#/access', checkDeniedAddress],

@@ -12,6 +12,12 @@ export const routeFields = [
   'trustedProxies',
   'tls',
   'tlsCertificate',
+  /** The Let's Encrypt (ACME) choice: account, challenge, DNS provider, profile, key type. */
+  'tlsAcmeAccount',
+  'tlsAcmeChallenge',
+  'tlsAcmeDnsProvider',
+  'tlsAcmeProfile',
+  'tlsAcmeKeyType',
   'publishOnLan',
   'app',
   'access',
@@ -57,9 +63,20 @@ const accessParts: Record<string, RouteField> = {
 };
 
 /** The field a dotted issue path ("names.1") belongs to, or null (shown in the alert instead). */
+/** `tls.acme.<key>` → its control; `tls.acme` itself (no account chosen) is the account's. */
+const acmeParts: Record<string, RouteField> = {
+  '': 'tlsAcmeAccount',
+  accountId: 'tlsAcmeAccount',
+  challenge: 'tlsAcmeChallenge',
+  dnsProviderId: 'tlsAcmeDnsProvider',
+  profile: 'tlsAcmeProfile',
+  keyType: 'tlsAcmeKeyType',
+};
+
 export function routeFieldOf(path: string): RouteField | null {
   // The certificate has its own control; every other tls problem belongs to the HTTPS choice.
   if (path === 'tls.certificateId') return 'tlsCertificate';
+  if (path === 'tls.acme' || path.startsWith('tls.acme.')) return acmeParts[path.split('.')[2] ?? ''] ?? 'tls';
   const [first = '', second = '', third = ''] = path.split('.');
   if (['upstream', 'upstreams', 'balancing', 'healthCheck'].includes(first)) return serverFieldOf(first, second, third);
   if (first === 'access') return accessParts[second] ?? accessParts[`${second}.${third}`] ?? 'access';

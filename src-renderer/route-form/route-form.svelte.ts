@@ -95,6 +95,15 @@ function limitTextIssues(limits: LimitsText): FieldIssue[] {
  */
 export type TrustedProxiesChoice = 'global' | 'nobody' | 'list';
 
+/** Shown on the challenge as soon as a wildcard name meets the HTTP challenge (the CA would refuse it). */
+export const wildcardNeedsDnsMessage = 'a wildcard needs the DNS challenge: choose DNS and a DNS provider';
+
+/** The wildcard names when the form asks for a Let's Encrypt certificate over HTTP; empty otherwise. */
+export function wildcardsOverHttp(values: Pick<RouteFormValues, 'names' | 'tls'>): string[] {
+  if (values.tls.mode !== 'acme' || values.tls.acme?.challenge !== 'http-01') return [];
+  return lines(values.names).filter((name) => name.startsWith('*.'));
+}
+
 /** Shown when "Only these addresses" is chosen with an empty box: saving it would mean "trust nobody". */
 export const emptyTrustedListMessage = 'add at least one IP address or CIDR range, or choose another option';
 
@@ -114,7 +123,7 @@ export function routeTlsOf(tls: RouteTls): RouteTls {
   return {
     mode: tls.mode,
     certificateId: tls.mode === 'custom' ? tls.certificateId : null,
-    acme: tls.mode === 'acme' ? tls.acme : null,
+    acme: tls.mode === 'acme' && tls.acme ? { ...tls.acme, dnsProviderId: tls.acme.challenge === 'dns-01' ? tls.acme.dnsProviderId : null } : null,
     redirectHttp: tls.mode !== 'none' && tls.redirectHttp,
     hsts: tls.mode !== 'none' && tls.hsts,
   };
@@ -154,7 +163,7 @@ export function routeValuesOf(route: Route): RouteFormValues {
     rewriteHost: route.rewriteHost ?? '',
     trustedProxiesChoice: trustedProxiesChoiceOf(route.trustedProxies),
     trustedProxies: route.trustedProxies?.join('\n') ?? '',
-    tls: { ...route.tls },
+    tls: { ...route.tls, acme: route.tls.acme ? { ...route.tls.acme } : null },
     publishOnLan: route.publishOnLan,
     app: route.app,
     access: structuredClone(route.access),
@@ -238,12 +247,18 @@ function accessOf(values: RouteFormValues): RouteAccess {
   };
 }
 
+/** "an ACME account id is required" means, to a person, that no account is chosen (or none exists yet). */
+function noAccountWords(issue: FieldIssue, values: RouteFormValues): FieldIssue {
+  if (issue.path !== 'tls.acme.accountId' || values.tls.acme?.accountId !== '') return issue;
+  return { ...issue, message: "choose the account the certificate comes through, or add one on the Certificates page" };
+}
+
 type Check = { ok: true; input: RouteInput; errors: Partial<Record<RouteField, string>> } | { ok: false; errors: Partial<Record<RouteField, string>>; rest: FieldIssue[] };
 
 function check(values: RouteFormValues): Check {
   const result = RouteInputSchema.safeParse(routeInputFrom(values));
   // Words for a limit that is not a number come first: the field shows its first issue.
-  const issues = [...limitTextIssues(values.limits), ...(result.success ? [] : zodIssues(result.error).map(inSeconds))];
+  const issues = [...limitTextIssues(values.limits), ...(result.success ? [] : zodIssues(result.error).map(inSeconds).map((issue) => noAccountWords(issue, values)))];
   // The schema accepts [] (trust nobody); only the form knows that an empty box was meant as a list.
   if (values.trustedProxiesChoice === 'list' && lines(values.trustedProxies).length === 0) {
     issues.push({ path: 'trustedProxies', message: emptyTrustedListMessage });
@@ -251,6 +266,7 @@ function check(values: RouteFormValues): Check {
   // Not in the schema (it spans two fields); the gateway refuses such a route with the same words.
   const lanProblem = publishOnLanProblem({ names: lines(values.names).map((name) => name.toLowerCase()), publishOnLan: values.publishOnLan });
   if (lanProblem) issues.push({ path: 'publishOnLan', message: lanProblem });
+  if (wildcardsOverHttp(values).length > 0) issues.push({ path: 'tls.acme.challenge', message: wildcardNeedsDnsMessage });
   if (result.success && issues.length === 0) return { ok: true, input: result.data, errors: {} };
   const { fields, rest } = splitIssues(issues, routeFieldOf);
   return { ok: false, errors: fields, rest };
@@ -280,7 +296,10 @@ export class RouteForm {
   }
 
   message(field: RouteField): string | null {
-    return this.fieldErrors.message(field);
+    const shown = this.fieldErrors.message(field);
+    // Not waiting for the field to be left: the person just typed the wildcard or picked HTTP.
+    if (shown === null && field === 'tlsAcmeChallenge' && wildcardsOverHttp(this.values).length > 0) return wildcardNeedsDnsMessage;
+    return shown;
   }
 
   /** Whether the Host names box lists `name` (as typed, in any case). */
