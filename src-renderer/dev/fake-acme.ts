@@ -166,7 +166,7 @@ export class FakeAcme {
     };
   }
 
-  addAccount(input: { label: string; directoryUrl: string; email: string; termsAccepted: string | null; eab: { keyId: string; hmacKey: string } | null }): AcmeAccountView {
+  addAccount(input: { label: string; directoryUrl: string; email: string; termsAccepted: string | null; eab: { keyId: string; hmacKey: string } | null; directoryCaPem?: string | null }): AcmeAccountView {
     const info = this.directory(input.directoryUrl);
     const issues: FieldIssue[] = [];
     if (info.termsOfService !== null && input.termsAccepted !== info.termsOfService) {
@@ -189,6 +189,7 @@ export class FakeAcme {
       email: input.email,
       termsAccepted: input.termsAccepted,
       eabKeyId: input.eab?.keyId ?? null,
+      directoryCaPem: input.directoryCaPem ?? null,
       keyCreatedAt: this.#now().toISOString(),
       generation: 1,
     };
