@@ -8,15 +8,11 @@
 // - lame delegation: the zone is found, its own name server never answers.
 // Each scenario is run BENCH_PREFLIGHT_REPS times (default 5); the slowest run counts.
 // Also runs alone: node bench/acme-preflight.mjs   (needs `named`, `nsupdate`, `tsig-keygen`: bind9)
-import { spawn } from 'node:child_process';
-import { createSocket } from 'node:dgram';
-import { once } from 'node:events';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { freePort, which } from './processes.mjs';
+import { startNamed, startSilent } from './acme-servers.mjs';
+import { Processes, which } from './processes.mjs';
 import { fmt, median } from './report.mjs';
 
 const DIST = fileURLToPath(new URL('../dist/node/', import.meta.url));
@@ -31,49 +27,12 @@ async function load(path) {
   return import(pathToFileURL(file).href);
 }
 
-/** named on a free port serving ZONE with `names` → 127.0.0.1; {address, port, stop}. */
-async function startNamed(names) {
-  const dir = mkdtempSync(join(tmpdir(), 'gatehouse-bench-bind9-'));
-  const port = await freePort();
-  writeFileSync(join(dir, 'named.conf'), `options { directory "${dir}"; pid-file none; session-keyfile "${join(dir, 'session.key')}"; listen-on port ${port} { 127.0.0.1; }; listen-on-v6 { none; }; recursion no; dnssec-validation no; notify no; };
-controls { };
-zone "${ZONE}" { type primary; file "${join(dir, 'zone.db')}"; };
-`);
-  writeFileSync(join(dir, 'zone.db'), `$TTL 60\n@ IN SOA ns1 hostmaster 1 60 60 600 60\n@ IN NS ns1\nns1 IN A 127.0.0.1\n${names.map((name) => `${name}. IN A 127.0.0.1`).join('\n')}\n`);
-  const child = spawn('named', ['-g', '-n', '1', '-c', join(dir, 'named.conf')], { stdio: 'ignore' });
-  const { Resolver } = await import('node:dns/promises');
-  const resolver = new Resolver({ timeout: 200, tries: 1 });
-  resolver.setServers([`127.0.0.1:${port}`]);
-  for (let tries = 0; ; tries++) {
-    try {
-      await resolver.resolveSoa(ZONE);
-      break;
-    } catch {
-      if (tries > 100 || child.exitCode !== null) throw new Error('named did not start');
-      await sleep(100);
-    }
-  }
-  return {
-    address: `127.0.0.1:${port}`,
-    port,
-    async stop() {
-      child.kill('SIGTERM');
-      if (child.exitCode === null) await once(child, 'exit');
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
-
-async function startSilent() {
-  const socket = createSocket('udp4');
-  socket.on('message', () => {});
-  socket.bind(0, '127.0.0.1');
-  await once(socket, 'listening');
-  return { address: `127.0.0.1:${socket.address().port}`, port: socket.address().port, stop: () => new Promise((resolve) => socket.close(resolve)) };
-}
-
-/** Runs every scenario; {scenarios: [{id, label, maxMs, medianMs, ok, failed}], error?}. */
-export async function measurePreflight() {
+/**
+ * Runs every scenario `reps` times; {scenarios: [{id, label, maxMs, medianMs, ok, failed}], error?}.
+ * `ctx.processes` (bench/processes.mjs) tracks named, so an interrupted bench stops it by PID and
+ * removes its files with `ctx.tmp`.
+ */
+export async function measurePreflight(ctx = {}, { reps = REPS } = {}) {
   if (!which('named')) return { error: 'named (Debian bind9) is not installed' };
   const { runPreflight } = await load('src-main/core/certs/acme/preflight/index.js');
   const { isPubliclyReachable } = await load('src-main/core/certs/acme/preflight/reachable.js');
@@ -81,7 +40,7 @@ export async function measurePreflight() {
   const { ProxyEngine } = await load('src-main/core/proxy/engine.js');
   const { defaultSettings } = await load('shared/model.js');
   const names = Array.from({ length: 10 }, (_, index) => `app${index}.${ZONE}`);
-  const named = await startNamed(names);
+  const named = await startNamed(ctx.processes ?? new Processes(null), ZONE, names, ctx.tmp);
   const silent = await startSilent();
   const challenges = new ChallengeStore();
   const engine = new ProxyEngine({ settings: { ...defaultSettings().proxy, httpPort: 0, httpsPort: 0, bindAddress: '127.0.0.1' }, stopGraceMs: 200, challenges });
@@ -109,7 +68,7 @@ export async function measurePreflight() {
     for (const scenario of scenarios) {
       const times = [];
       let failed = null;
-      for (let rep = 0; rep < REPS; rep++) {
+      for (let rep = 0; rep < reps; rep++) {
         const started = performance.now();
         const report = await runPreflight({ names: scenario.names, acme }, scenario.deps);
         times.push(performance.now() - started);

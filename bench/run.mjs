@@ -18,6 +18,10 @@
 // The several-upstreams section (bench/failover.mjs) compares three round-robin upstreams with one,
 // kills one of two under load, and times how fast a dead upstream leaves rotation and rejoins it.
 //
+// The ACME section (bench/acme.mjs) times HTTP-01 orders against a real Pebble through a gatehouse
+// serve's own HTTP listener, swaps certificates under a TLS load, and times the pre-flight
+// (bench/acme-preflight.mjs), also with a DNS server that never answers.
+//
 // The UI section (bench/ui.mjs) then measures the renderer bundle, the dashboard's interactive
 // time and the time to show a route Down, in headless Chromium against its own gatehouse serve.
 //
@@ -47,6 +51,7 @@ import { describeSignin, measureSignin, signinTargets } from './signin.mjs';
 import { describeUi, measureUi, uiTargets } from './ui.mjs';
 import { describeFrontDoor, frontDoorTargets, measureFrontDoor } from './front-door.mjs';
 import { describeFailover, failoverTargets, measureFailover } from './failover.mjs';
+import { acmeTargets, describeAcme, measureAcme } from './acme.mjs';
 import { toolVersions } from './versions.mjs';
 
 // The bench runs on the host network, where multicast DNS would leave the machine: every
@@ -229,7 +234,7 @@ function tableRows({ results, absent, httpsAbsent, gatehouseError, meta }, https
   });
 }
 
-function printReport({ results, absent, httpsAbsent, gatehouseError, memory, issuance, signin, ui, discovery, frontDoor, failover, targets, runs, meta }) {
+function printReport({ results, absent, httpsAbsent, gatehouseError, memory, issuance, signin, ui, discovery, frontDoor, failover, acme, targets, runs, meta }) {
   const rows = tableRows({ results, absent, httpsAbsent, gatehouseError, meta }, false);
   const { options } = meta;
   console.log(
@@ -256,6 +261,7 @@ function printReport({ results, absent, httpsAbsent, gatehouseError, memory, iss
   console.log(`\n${describeDiscovery(discovery)}`);
   console.log(`\n${describeFrontDoor(frontDoor)}`);
   console.log(`\n${describeFailover(failover)}`);
+  console.log(`\n${describeAcme(acme)}`);
   console.log('\nTargets (Gatehouse, access log on):');
   const width = Math.max(...targets.map((t) => t.text.length));
   for (const t of targets) console.log(`  ${t.status.padEnd(4)}  ${t.text.padEnd(width)}  ${t.detail}`);
@@ -334,20 +340,22 @@ async function main() {
     const frontDoor = await measureFrontDoor(ctx, options);
     console.log('Measuring several upstreams (three round-robin against one, a kill under load, time to leave and rejoin rotation)…');
     const failover = await measureFailover(ctx, options);
-    outcome = { backend, proxies, absent, httpsAbsent, gatehouseError, memory, issuance, runs, signin, ui, discovery, frontDoor, failover, accessLogBytes: accessLogBytes(gatehouse?.dataDir) };
+    console.log('Measuring ACME (HTTP-01 orders against Pebble, a certificate swap under TLS load, the pre-flight)…');
+    const acme = await measureAcme(ctx, options);
+    outcome = { backend, proxies, absent, httpsAbsent, gatehouseError, memory, issuance, runs, signin, ui, discovery, frontDoor, failover, acme, accessLogBytes: accessLogBytes(gatehouse?.dataDir) };
   } finally {
     await processes.stopAll();
   }
 
-  const { backend, proxies, absent, httpsAbsent, gatehouseError, memory, issuance, runs, signin, ui, discovery, frontDoor, failover } = outcome;
+  const { backend, proxies, absent, httpsAbsent, gatehouseError, memory, issuance, runs, signin, ui, discovery, frontDoor, failover, acme } = outcome;
   const results = Object.fromEntries(Object.entries(runs).map(([id, r]) => [id, summarize(r)]));
   if (gatehouseError) results.gatehouse = { error: gatehouseError };
   const gatehouseMemory = memory.gatehouse ?? { error: gatehouseError ?? 'Gatehouse not selected' };
   // Without Gatehouse HTTPS the issuance target still shows, as a MISS saying why.
   const issuanceResult = issuance ?? (GATEHOUSE_WANTED(options) ? { error: httpsAbsent.gatehouse ?? gatehouseError ?? 'Gatehouse HTTPS did not run' } : undefined);
-  const targets = [...evaluateTargets({ results, memory: gatehouseMemory, issuance: issuanceResult, absent, httpsAbsent }), ...signinTargets(signin), ...uiTargets(ui), ...discoveryTargets(discovery), ...frontDoorTargets(frontDoor), ...failoverTargets(failover)];
+  const targets = [...evaluateTargets({ results, memory: gatehouseMemory, issuance: issuanceResult, absent, httpsAbsent }), ...signinTargets(signin), ...uiTargets(ui), ...discoveryTargets(discovery), ...frontDoorTargets(frontDoor), ...failoverTargets(failover), ...acmeTargets(acme)];
   const meta = { options, pinned, backend: backend.kind, accessLogBytes: outcome.accessLogBytes };
-  printReport({ results, absent, httpsAbsent, gatehouseError, memory, issuance, signin, ui, discovery, frontDoor, failover, targets, runs, meta });
+  printReport({ results, absent, httpsAbsent, gatehouseError, memory, issuance, signin, ui, discovery, frontDoor, failover, acme, targets, runs, meta });
 
   const file = writeRecord(started, {
     startedAt: started.toISOString(),
@@ -367,6 +375,7 @@ async function main() {
     discovery,
     frontDoor,
     failover,
+    acme,
     accessLogBytes: outcome.accessLogBytes,
     targets,
   });
@@ -376,7 +385,7 @@ async function main() {
   const discarded = Object.values(results).some((r) => r.problems?.length);
   const memoryFailed = Object.values(memory).some((m) => m.failed);
   const httpsBroken = Object.keys(httpsAbsent).length > 0 || issuance?.failed;
-  if (gatehouseError || peerBroken || discarded || memoryFailed || httpsBroken || signin.failed || ui.failed || discovery.error || frontDoor.failed || failover.failed) return 1;
+  if (gatehouseError || peerBroken || discarded || memoryFailed || httpsBroken || signin.failed || ui.failed || discovery.error || frontDoor.failed || failover.failed || acme.failed) return 1;
   if (options.check && targets.some((t) => t.status === 'MISS')) return 2;
   return 0;
 }

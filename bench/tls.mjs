@@ -40,7 +40,8 @@ export async function makeBenchCertificate(dir) {
 
 /**
  * One TLS handshake with 127.0.0.1:`port` sending `servername` as SNI (and offering `alpn`).
- * Resolves {protocol (TLS version), alpn, names (the leaf's DNS SANs), keyBits, issuer}; the chain
+ * Resolves {protocol (TLS version), alpn, names (the leaf's DNS SANs), keyBits, issuer, fingerprint
+ * (the leaf's SHA-256, as X509Certificate.fingerprint256 writes it)}; the chain
  * is not verified here, the caller checks the names.
  */
 export function handshake(port, servername, { alpn = ['http/1.1'], timeoutMs = 5000 } = {}) {
@@ -60,6 +61,7 @@ export function handshake(port, servername, { alpn = ['http/1.1'], timeoutMs = 5
         keyBits: x509?.publicKey.asymmetricKeyDetails?.modulusLength ?? null,
         keyType: x509?.publicKey.asymmetricKeyType ?? null,
         issuer: x509?.issuer.replace(/\n/g, ', ') ?? null,
+        fingerprint: x509?.fingerprint256 ?? null,
       };
       socket.destroy();
       resolve(result);
