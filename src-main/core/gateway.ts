@@ -20,7 +20,7 @@ import { AdminEndpoint } from './gateway/admin-endpoint.js';
 import { accessHandlers, assertAccessReferences } from './gateway/access-handlers.js';
 import { acmeHandlers, acmeOverview, type AcmeExtensions } from './gateway/acme-handlers.js';
 import { dnsProviders } from './gateway/dns-provider-handlers.js';
-import { dnsServerOverride, gatewayPreflight, preflightOverridesFor, type PreflightOverrides } from './gateway/acme-preflight.js';
+import { challengePortOverride, dnsServerOverride, gatewayPreflight, preflightOverridesFor, type PreflightOverrides } from './gateway/acme-preflight.js';
 import { certificateHandlers, certificatesOverview, certificatesUnusable, httpsWarnings } from './gateway/certificate-handlers.js';
 import { Discovery, mdnsEnvironmentProblem } from './discovery/discovery.js';
 import { discoveryHandlers } from './gateway/discovery-handlers.js';
@@ -308,7 +308,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     challenges,
     localAddresses: () => lanAddresses(),
     testDnsProvider: (input) => dnsProviderService.handlers.testDnsProvider(input),
-    overrides: options.acmePreflight ?? preflightOverridesFor(dnsServer),
+    overrides: options.acmePreflight ?? preflightOverridesFor(dnsServer, challengePortOverride(process.env.GATEHOUSE_ACME_HTTP_PORT)),
   });
 
   /**

@@ -6,7 +6,8 @@
 // public resolvers). GATEHOUSE_DNS_SERVER=ip:port points every ACME DNS question (pre-flight and
 // the DNS-01 propagation wait) at one server instead, for a private CA whose names live only in a
 // LAN DNS server (a step-ca with a BIND on the LAN) and for tests; with it, LAN and loopback
-// addresses count as reachable, since such a CA is on the LAN too.
+// addresses count as reachable, since such a CA is on the LAN too. GATEHOUSE_ACME_HTTP_PORT names the
+// port such a CA's HTTP-01 validation connects to when it is not 80 (Pebble's httpPort in tests).
 import { isIP } from 'node:net';
 import type { PreflightCheck, PreflightReport } from '../../../shared/acme.js';
 import type { ApiParsedInput } from '../../../shared/api.js';
@@ -31,10 +32,19 @@ export function dnsServerOverride(value: string | undefined): { resolvers: strin
   return { resolvers: [`${match[1]}:${port}`], port };
 }
 
-/** The overrides GATEHOUSE_DNS_SERVER stands for (see the file's comment). */
-export function preflightOverridesFor(server: { resolvers: string[]; port: number } | null): PreflightOverrides {
-  if (!server) return {};
-  return { publicResolvers: server.resolvers, authoritativePort: server.port, isReachableAddress: () => true };
+/** The port a CA's HTTP-01 validation connects to, from GATEHOUSE_ACME_HTTP_PORT (default 80: every public CA). */
+export function challengePortOverride(value: string | undefined): number | null {
+  if (value === undefined || value.trim() === '') return null;
+  const port = Number(value.trim());
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`GATEHOUSE_ACME_HTTP_PORT must be a port number from 1 to 65535, not "${value}"`);
+  return port;
+}
+
+/** The overrides GATEHOUSE_DNS_SERVER and GATEHOUSE_ACME_HTTP_PORT stand for (see the file's comment). */
+export function preflightOverridesFor(server: { resolvers: string[]; port: number } | null, challengePort: number | null = null): PreflightOverrides {
+  const port = challengePort === null ? {} : { httpPort: challengePort };
+  if (!server) return port;
+  return { publicResolvers: server.resolvers, authoritativePort: server.port, isReachableAddress: () => true, ...port };
 }
 
 export interface GatewayPreflightDeps {
