@@ -1,0 +1,177 @@
+// Reviewer's findings on issue 15 (ACME), against real servers (Pebble, bind9, the real gateway,
+// real scripts): each test names what a user would suffer and FAILS on the code as reviewed.
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { chmod, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { after, before, describe, test } from 'node:test';
+import type { DnsProvider } from '../../shared/acme.js';
+import { createDnsProvider } from '../../src-main/core/certs/acme/dns/provider.js';
+import { challengeRecord } from '../../src-main/core/certs/acme/dns/provider.js';
+import { createGateway, type Gateway } from '../../src-main/core/gateway.js';
+import { needBind9, startBind9, type Bind9 } from '../helpers/bind9.js';
+import { call } from '../helpers/gateway-calls.js';
+import { needPebble, startPebble, type Pebble } from '../helpers/pebble.js';
+import { freePort } from '../helpers/ports.js';
+import { makeDataDir } from '../helpers/serve.js';
+
+const run = promisify(execFile);
+
+async function script(dir: string, name: string, text: string): Promise<string> {
+  const path = join(dir, name);
+  await writeFile(path, text);
+  await chmod(path, 0o755);
+  return path;
+}
+
+async function selfSignedFor127(dir: string): Promise<{ cert: string; key: string }> {
+  const keyPath = join(dir, 'dir.key');
+  const certPath = join(dir, 'dir.crt');
+  await run('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-subj', '/CN=directory', '-addext', 'subjectAltName=IP:127.0.0.1', '-days', '1', '-keyout', keyPath, '-out', certPath]);
+  return { cert: await readFile(certPath, 'utf8'), key: await readFile(keyPath, 'utf8') };
+}
+
+describe('review i15: no servers beyond the gateway', () => {
+  let dir: string;
+  let dataDir: string;
+  let gateway: Gateway;
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'gatehouse-review15-'));
+    dataDir = await makeDataDir();
+    gateway = await createGateway({ dataDir, overrides: { httpPort: 0, httpsPort: 0, bindAddress: '127.0.0.1' } });
+    await gateway.startup();
+  });
+  after(async () => {
+    await gateway?.close();
+    if (dir) await rm(dir, { recursive: true, force: true });
+    if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  });
+
+  test('a DNS hook script that hangs in a child command (curl, sleep) is still stopped at its time limit instead of holding the order for as long as the child lives', async () => {
+    // An ordinary shell wrapper around a lego/acme.sh provider: the shell runs the command as its
+    // child (no `exec`). SIGTERM ends the shell, but the child keeps the output pipes open.
+    const hook = await script(dir, 'hang-child.sh', '#!/bin/sh\nsleep 15\n');
+    const settings: Extract<DnsProvider, { kind: 'exec' }> = { id: 'ex', label: 'Script', propagationTimeoutMs: 10_000, kind: 'exec', command: hook, timeoutMs: 1000 };
+    const provider = createDnsProvider(settings, { credentials: null });
+    const started = Date.now();
+    const outcome = await Promise.race([
+      provider.present(challengeRecord('www.test.example', 'v')).then(
+        () => 'resolved',
+        () => 'rejected',
+      ),
+      new Promise<string>((resolve) => setTimeout(() => resolve('still running'), 10_000)),
+    ]);
+    assert.equal(outcome, 'rejected', `a 1 s time limit, but after ${Date.now() - started} ms the hook was ${outcome}`);
+  });
+
+  test('a directory URL that answers with a huge document is not read whole into memory', async () => {
+    // A mistyped URL pointing at a big file (or a hostile server): the directory is a few hundred bytes.
+    const { cert, key } = await selfSignedFor127(dir);
+    let written = 0;
+    const server: HttpsServer = createHttpsServer({ cert, key }, (_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.write('{"newAccount":"https://127.0.0.1/a","newOrder":"https://127.0.0.1/o","meta":{"website":"');
+      const chunk = Buffer.alloc(64 * 1024, 'a');
+      const total = 50 * 1024 * 1024;
+      const pump = () => {
+        while (written < total) {
+          written += chunk.length;
+          if (!res.write(chunk)) return void res.once('drain', pump);
+        }
+        res.end('"}}');
+      };
+      res.on('close', () => undefined);
+      pump();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `https://127.0.0.1:${(server.address() as AddressInfo).port}/directory`;
+      await call(gateway, 'getAcmeDirectory', { directoryUrl: url, directoryCaPem: cert }).then(
+        () => undefined,
+        () => undefined,
+      );
+      assert.ok(written < 5 * 1024 * 1024, `Gatehouse read ${(written / 1024 / 1024).toFixed(0)} MB of a "directory"`);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+});
+
+const skip = needPebble() || needBind9();
+
+describe('review i15: orders against Pebble through the gateway', { skip }, () => {
+  let bind: Bind9;
+  let pebble: Pebble;
+  let dataDir: string;
+  let dir: string;
+  let gateway: Gateway;
+  let accountId: string;
+
+  async function routeState(routeId: string) {
+    return (await call(gateway, 'getCertificates')).routes.find((entry) => entry.routeId === routeId);
+  }
+
+  before(async () => {
+    bind = await startBind9({ records: ['gone.test.example. 60 IN A 127.0.0.1'] });
+    const httpPort = await freePort();
+    pebble = await startPebble({ dnsServer: bind.address, httpPort });
+    dataDir = await makeDataDir();
+    dir = await mkdtemp(join(tmpdir(), 'gatehouse-review15-'));
+    gateway = await createGateway({ dataDir, overrides: { httpPort, httpsPort: 0, bindAddress: '127.0.0.1' } });
+    await gateway.startup();
+    const directory = await call(gateway, 'getAcmeDirectory', { directoryUrl: pebble.directoryUrl, directoryCaPem: pebble.apiCa });
+    const account = await call(gateway, 'addAcmeAccount', { label: 'Pebble', directoryUrl: pebble.directoryUrl, termsAccepted: directory.termsOfService, directoryCaPem: pebble.apiCa });
+    accountId = account.id;
+  });
+  after(async () => {
+    await gateway?.close();
+    await pebble?.close();
+    await bind?.close();
+    if (dataDir) await rm(dataDir, { recursive: true, force: true });
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  test('a route whose first order fails is retried after a backoff, not re-ordered from the CA in a tight loop', async () => {
+    // The DNS hook refuses (a wrong API key in the user's script): each order asks Pebble for a new
+    // order and runs the hook. Over 5 s at most two attempts are reasonable (the first and, at worst, one retry).
+    const log = join(dir, 'calls.log');
+    const hook = await script(dir, 'refuse.sh', `#!/bin/sh\necho "$1" >> "${log}"\necho "invalid API key" >&2\nexit 1\n`);
+    const provider = await call(gateway, 'addDnsProvider', { kind: 'exec', label: 'refusing hook', command: hook, timeoutMs: 5000, propagationTimeoutMs: 10_000 });
+    const route = await call(gateway, 'addRoute', {
+      names: ['loop.test.example'],
+      upstream: 'http://127.0.0.1:9',
+      tls: { mode: 'acme', certificateId: null, acme: { accountId, challenge: 'dns-01', dnsProviderId: provider.id }, redirectHttp: false, hsts: false },
+    });
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 5000));
+      const state = await routeState(route.id);
+      const presents = (await readFile(log, 'utf8').catch(() => '')).split('\n').filter((line) => line === 'present').length;
+      assert.ok((state?.acme?.failures ?? 0) <= 2 && presents <= 2, `in 5 s: ${state?.acme?.failures} failed orders, the hook ran present ${presents} times`);
+    } finally {
+      await call(gateway, 'removeRoute', { id: route.id });
+    }
+  });
+
+  test('removing a route while its order runs leaves no private key of the removed route on disk', async () => {
+    const issued = () => (pebble.log().match(/Issued certificate serial/g) ?? []).length;
+    const before = issued();
+    const route = await call(gateway, 'addRoute', {
+      names: ['gone.test.example'],
+      upstream: 'http://127.0.0.1:9',
+      tls: { mode: 'acme', certificateId: null, acme: { accountId, challenge: 'http-01' }, redirectHttp: false, hsts: false },
+    });
+    await call(gateway, 'removeRoute', { id: route.id });
+    const deadline = Date.now() + 20_000;
+    while (issued() === before && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+    assert.ok(issued() > before, 'the order for the removed route did not complete (nothing to check)');
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const left = await readdir(join(dataDir, 'acme', 'certificates')).catch(() => [] as string[]);
+    assert.deepEqual(left, [], `the removed route's certificate and key are still stored: ${left.join(', ')}`);
+  });
+});
