@@ -118,7 +118,7 @@ describe('review i15: orders against Pebble through the gateway', { skip }, () =
   }
 
   before(async () => {
-    bind = await startBind9({ records: ['gone.test.example. 60 IN A 127.0.0.1'] });
+    bind = await startBind9({ records: ['gone.test.example. 60 IN A 127.0.0.1', 'full.test.example. 60 IN A 127.0.0.1'] });
     const httpPort = await freePort();
     pebble = await startPebble({ dnsServer: bind.address, httpPort });
     dataDir = await makeDataDir();
@@ -173,5 +173,32 @@ describe('review i15: orders against Pebble through the gateway', { skip }, () =
     await new Promise((resolve) => setTimeout(resolve, 1000));
     const left = await readdir(join(dataDir, 'acme', 'certificates')).catch(() => [] as string[]);
     assert.deepEqual(left, [], `the removed route's certificate and key are still stored: ${left.join(', ')}`);
+  });
+
+  test('a certificate the CA issued but Gatehouse cannot store (data directory not writable) says so plainly instead of "does not recognise"', async () => {
+    // Something in the way of acme/certificates (a full or read-only disk behaves alike): the order
+    // succeeds at the CA, then saving fails. The person must learn it is the data directory.
+    const certificates = join(dataDir, 'acme', 'certificates');
+    await rm(certificates, { recursive: true, force: true });
+    await writeFile(certificates, 'not a directory');
+    const route = await call(gateway, 'addRoute', {
+      names: ['full.test.example'],
+      upstream: 'http://127.0.0.1:9',
+      tls: { mode: 'acme', certificateId: null, acme: { accountId, challenge: 'http-01' }, redirectHttp: false, hsts: false },
+    });
+    try {
+      const deadline = Date.now() + 20_000;
+      let state = await routeState(route.id);
+      while (!state?.acme?.lastAttempt && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        state = await routeState(route.id);
+      }
+      const problem = state?.acme?.lastAttempt?.problem;
+      assert.ok(problem, `no failed attempt: ${JSON.stringify(state?.acme?.lastAttempt)}`);
+      assert.match(`${problem.message} ${problem.fix ?? ''}`, /data director|disk|could not (be )?(save|store|write)/i, `the person reads: "${problem.message}" / "${problem.fix}"`);
+    } finally {
+      await call(gateway, 'removeRoute', { id: route.id });
+      await rm(certificates, { force: true });
+    }
   });
 });
