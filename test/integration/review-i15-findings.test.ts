@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { chmod, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer as createHttpServer } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -99,6 +100,30 @@ describe('review i15: no servers beyond the gateway', () => {
     } finally {
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
+    }
+  });
+  test('a stored DNS API token cannot be read back by pointing the provider at another server without entering it again', async () => {
+    // Credentials are write-only in the API, but updateDnsProvider keeps them while the API URL
+    // changes: whoever can call the API (or a typo) sends the stored token to any server.
+    const seen: string[] = [];
+    const capture = createHttpServer((req, res) => {
+      seen.push(String(req.headers.authorization ?? ''));
+      res.writeHead(403, { 'content-type': 'application/json' }).end('{"success":false,"errors":[{"code":10000,"message":"Authentication error"}]}');
+    });
+    await new Promise<void>((resolve) => capture.listen(0, '127.0.0.1', resolve));
+    try {
+      const token = 'cf-token-only-the-owner-knows-7f3a';
+      const added = await call(gateway, 'addDnsProvider', { kind: 'cloudflare', label: 'CF', apiUrl: 'https://api.cloudflare.com/client/v4', zoneId: 'zone1', credentials: token });
+      const elsewhere = `http://127.0.0.1:${(capture.address() as AddressInfo).port}/client/v4`;
+      const moved = await call(gateway, 'updateDnsProvider', { id: added.id, kind: 'cloudflare', label: 'CF', apiUrl: elsewhere, zoneId: 'zone1' }).then(
+        () => true,
+        () => false,
+      );
+      if (moved) await call(gateway, 'testDnsProvider', { id: added.id, name: 'www.test.example' }).catch(() => undefined);
+      assert.ok(!seen.some((header) => header.includes(token)), `the stored token was sent to ${elsewhere}: ${seen.join(' | ')}`);
+    } finally {
+      capture.closeAllConnections();
+      await new Promise((resolve) => capture.close(resolve));
     }
   });
 });
