@@ -143,7 +143,7 @@ describe('review i15: orders against Pebble through the gateway', { skip }, () =
   }
 
   before(async () => {
-    bind = await startBind9({ records: ['gone.test.example. 60 IN A 127.0.0.1', 'full.test.example. 60 IN A 127.0.0.1'] });
+    bind = await startBind9({ zones: ['test.example', 'duckdns.org'], records: ['gone.test.example. 60 IN A 127.0.0.1', 'full.test.example. 60 IN A 127.0.0.1'] });
     const httpPort = await freePort();
     pebble = await startPebble({ dnsServer: bind.address, httpPort });
     dataDir = await makeDataDir();
@@ -224,6 +224,47 @@ describe('review i15: orders against Pebble through the gateway', { skip }, () =
     } finally {
       await call(gateway, 'removeRoute', { id: route.id });
       await rm(certificates, { force: true });
+    }
+  });
+
+  test('DuckDNS: the usual myhome.duckdns.org + *.myhome.duckdns.org certificate can be ordered (DuckDNS holds one TXT value, so the two names must take turns)', async () => {
+    // A local server following DuckDNS's documented GET /update: one TXT value per subdomain, which it
+    // serves for every name under it (here: written into bind9, which Pebble asks).
+    const fqdn = '_acme-challenge.myhome.duckdns.org.';
+    const duck = createHttpServer((req, res) => {
+      const query = new URL(req.url ?? '/', 'http://x').searchParams;
+      const txt = query.get('txt') ?? '';
+      const lines = [`update delete ${fqdn} TXT`, ...(query.get('clear') === 'true' || txt === '' ? [] : [`update add ${fqdn} 1 TXT "${txt}"`])];
+      bind.update('duckdns.org', lines).then(
+        () => res.end('OK'),
+        () => res.end('KO'),
+      );
+    });
+    await new Promise<void>((resolve) => duck.listen(0, '127.0.0.1', resolve));
+    const ownDir = await makeDataDir();
+    const own = await createGateway({ dataDir: ownDir, dnsResolvers: [bind.address], overrides: { httpPort: 0, httpsPort: 0, bindAddress: '127.0.0.1' } });
+    try {
+      await own.startup();
+      const directory = await call(own, 'getAcmeDirectory', { directoryUrl: pebble.directoryUrl, directoryCaPem: pebble.apiCa });
+      const account = await call(own, 'addAcmeAccount', { label: 'Pebble', directoryUrl: pebble.directoryUrl, termsAccepted: directory.termsOfService, directoryCaPem: pebble.apiCa });
+      const provider = await call(own, 'addDnsProvider', { kind: 'duckdns', label: 'DuckDNS', apiUrl: `http://127.0.0.1:${(duck.address() as AddressInfo).port}`, credentials: 'a7c4d0ad-114e-40ef-ba1d-d217904a50f2', propagationTimeoutMs: 3000 });
+      const route = await call(own, 'addRoute', {
+        names: ['myhome.duckdns.org', '*.myhome.duckdns.org'],
+        upstream: 'http://127.0.0.1:9',
+        tls: { mode: 'acme', certificateId: null, acme: { accountId: account.id, challenge: 'dns-01', dnsProviderId: provider.id }, redirectHttp: false, hsts: false },
+      });
+      const deadline = Date.now() + 25_000;
+      let entry = (await call(own, 'getCertificates')).routes.find((candidate) => candidate.routeId === route.id);
+      while (!entry?.acme?.lastAttempt && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        entry = (await call(own, 'getCertificates')).routes.find((candidate) => candidate.routeId === route.id);
+      }
+      assert.equal(entry?.acme?.lastAttempt?.ok, true, `the order failed: ${entry?.acme?.lastAttempt?.problem?.message}`);
+    } finally {
+      await own.close();
+      duck.closeAllConnections();
+      await new Promise((resolve) => duck.close(resolve));
+      await rm(ownDir, { recursive: true, force: true });
     }
   });
 });
