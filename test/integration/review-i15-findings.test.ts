@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
+import acmeClient from 'acme-client';
 import type { DnsProvider } from '../../shared/acme.js';
 import { createDnsProvider } from '../../src-main/core/certs/acme/dns/provider.js';
 import { challengeRecord } from '../../src-main/core/certs/acme/dns/provider.js';
@@ -137,6 +138,7 @@ describe('review i15: orders against Pebble through the gateway', { skip }, () =
   let dir: string;
   let gateway: Gateway;
   let accountId: string;
+  let pebbleClosed = false;
 
   async function routeState(routeId: string) {
     return (await call(gateway, 'getCertificates')).routes.find((entry) => entry.routeId === routeId);
@@ -156,7 +158,7 @@ describe('review i15: orders against Pebble through the gateway', { skip }, () =
   });
   after(async () => {
     await gateway?.close();
-    await pebble?.close();
+    if (!pebbleClosed) await pebble?.close();
     await bind?.close();
     if (dataDir) await rm(dataDir, { recursive: true, force: true });
     if (dir) await rm(dir, { recursive: true, force: true });
@@ -266,5 +268,22 @@ describe('review i15: orders against Pebble through the gateway', { skip }, () =
       await new Promise((resolve) => duck.close(resolve));
       await rm(ownDir, { recursive: true, force: true });
     }
+  });
+
+  // Last: it stops Pebble.
+  test('an account whose key rollover was cut short is not lost when the CA cannot be reached at the next start', async () => {
+    // The CA took the new key (key.next.pem) and Gatehouse stopped before promoting it. At the next
+    // use the CA is unreachable (network down at boot): "could not ask" must not read as "the CA
+    // does not know this key", or the only key the CA knows is deleted and the account is lost.
+    await call(gateway, 'rolloverAcmeKey', { id: accountId });
+    const folder = join(dataDir, 'acme', 'accounts', accountId);
+    const knownKey = await readFile(join(folder, 'key.pem'), 'utf8');
+    await writeFile(join(folder, 'key.next.pem'), knownKey, { mode: 0o600 });
+    await writeFile(join(folder, 'key.pem'), (await acmeClient.crypto.createPrivateEcdsaKey('P-256')).toString(), { mode: 0o600 });
+    await pebble.close();
+    pebbleClosed = true;
+    await call(gateway, 'updateAcmeAccount', { id: accountId, email: 'new@test.example' }).catch(() => undefined);
+    const keys = await Promise.all(['key.pem', 'key.next.pem'].map((name) => readFile(join(folder, name), 'utf8').catch(() => '')));
+    assert.ok(keys.includes(knownKey), 'the key the CA knows was deleted while the CA could not be asked');
   });
 });
