@@ -2,6 +2,7 @@
 // FAILS on the code as reviewed. They are findings to fix, not guards.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { ApiError, parseInput } from '../../shared/api.js';
 import { planRenewal } from '../../src-main/core/certs/acme/renewal-plan.js';
 
 const MINUTE = 60_000;
@@ -38,4 +39,21 @@ test('a renewalInfo window that starts after the certificate expires does not le
     timeZone: 'UTC',
   });
   assert.ok(plan.at < notAfter.getTime(), `renewal planned ${new Date(plan.at).toISOString()} for a certificate expiring ${notAfter.toISOString()} ("${plan.reason}")`);
+});
+
+test('a pre-flight of a name that is not a DNS name (bücher…, a..b, "a b") is refused naming the field, not answered "DNS did not answer in time"', () => {
+  // Route names refuse these with a sentence (write xn--…); the pre-flight takes them and asks DNS,
+  // so the person reads a DNS failure for what is a typing mistake.
+  const acme = { accountId: 'acct1', challenge: 'http-01' };
+  for (const name of ['bücher.test.example', 'a..b.test.example', 'a b.test.example']) {
+    const outcome = (() => {
+      try {
+        parseInput('preflightCertificate', { names: [name], acme });
+        return 'accepted';
+      } catch (error) {
+        return error instanceof ApiError && error.code === 'invalid_input' && JSON.stringify(error.details).includes('names') ? 'refused' : `threw ${String(error)}`;
+      }
+    })();
+    assert.equal(outcome, 'refused', `pre-flight input with the name "${name}"`);
+  }
 });
