@@ -2,6 +2,7 @@
 // real scripts): each test names what a user would suffer and FAILS on the code as reviewed.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { createSocket } from 'node:dgram';
 import { chmod, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer as createHttpServer } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
@@ -13,6 +14,8 @@ import { after, before, describe, test } from 'node:test';
 import acmeClient from 'acme-client';
 import type { DnsProvider } from '../../shared/acme.js';
 import { createDnsProvider } from '../../src-main/core/certs/acme/dns/provider.js';
+import { DnsProviderError } from '../../src-main/core/certs/acme/dns/errors.js';
+import { CLASS, encodeMessage, encodeName, OPCODE, TYPE } from '../../src-main/core/certs/acme/dns/wire.js';
 import { challengeRecord } from '../../src-main/core/certs/acme/dns/provider.js';
 import { createGateway, type Gateway } from '../../src-main/core/gateway.js';
 import { needBind9, startBind9, type Bind9 } from '../helpers/bind9.js';
@@ -125,6 +128,28 @@ describe('review i15: no servers beyond the gateway', () => {
     } finally {
       capture.closeAllConnections();
       await new Promise((resolve) => capture.close(resolve));
+    }
+  });
+  test('a name server (or anything at its address) answering an update with a malformed signature gets a sentence, not a raw "offset out of range"', async () => {
+    // The answer carries a TSIG record cut short after its algorithm name: Gatehouse must say the
+    // server's answer could not be read, not throw Node's RangeError at the person.
+    const socket = createSocket('udp4');
+    socket.on('message', (query, peer) => {
+      const tsig = { name: 'acme-key', type: TYPE.TSIG, class: CLASS.ANY, ttl: 0, data: Buffer.concat([encodeName('hmac-sha256'), Buffer.from([0, 0])]) };
+      const answer = encodeMessage({ id: query.readUInt16BE(0), opcode: OPCODE.UPDATE, response: true, truncated: false, rcode: 0, questions: [], answers: [], authority: [], additional: [tsig] });
+      socket.send(answer, peer.port, peer.address);
+    });
+    await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
+    try {
+      const settings: Extract<DnsProvider, { kind: 'rfc2136' }> = { id: 'ns', label: 'NS', propagationTimeoutMs: 1000, kind: 'rfc2136', server: `127.0.0.1:${socket.address().port}`, zone: 'test.example', keyName: 'acme-key', algorithm: 'hmac-sha256' };
+      const provider = createDnsProvider(settings, { credentials: Buffer.alloc(32, 7).toString('base64') });
+      const error = await provider.present(challengeRecord('www.test.example', 'v')).then(
+        () => assert.fail('a malformed answer was taken as success'),
+        (caught: unknown) => caught,
+      );
+      assert.ok(error instanceof DnsProviderError, `the person gets: ${String(error)}`);
+    } finally {
+      socket.close();
     }
   });
 });
