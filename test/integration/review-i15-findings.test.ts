@@ -170,7 +170,7 @@ describe('review i15: orders against Pebble through the gateway', { skip }, () =
   }
 
   before(async () => {
-    bind = await startBind9({ zones: ['test.example', 'duckdns.org'], records: ['gone.test.example. 60 IN A 127.0.0.1', 'full.test.example. 60 IN A 127.0.0.1'] });
+    bind = await startBind9({ zones: ['test.example', 'duckdns.org'], records: ['gone.test.example. 60 IN A 127.0.0.1', 'full.test.example. 60 IN A 127.0.0.1', 'kt.test.example. 60 IN A 127.0.0.1'] });
     const httpPort = await freePort();
     pebble = await startPebble({ dnsServer: bind.address, httpPort });
     dataDir = await makeDataDir();
@@ -292,6 +292,36 @@ describe('review i15: orders against Pebble through the gateway', { skip }, () =
       duck.closeAllConnections();
       await new Promise((resolve) => duck.close(resolve));
       await rm(ownDir, { recursive: true, force: true });
+    }
+  });
+
+  test('changing a route’s key type keeps serving its valid certificate until the new one is issued (a failed order must not take the site off HTTPS)', async () => {
+    const route = await call(gateway, 'addRoute', {
+      names: ['kt.test.example'],
+      upstream: 'http://127.0.0.1:9',
+      tls: { mode: 'acme', certificateId: null, acme: { accountId, challenge: 'http-01' }, redirectHttp: false, hsts: false },
+    });
+    try {
+      let deadline = Date.now() + 20_000;
+      let state = await routeState(route.id);
+      while (!state?.fingerprintSha256 && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        state = await routeState(route.id);
+      }
+      const served = state?.fingerprintSha256;
+      assert.ok(served, `no first certificate: ${JSON.stringify(state?.acme?.lastAttempt)}`);
+      // The next order will fail (the name now points elsewhere), as a renewal can.
+      await bind.update('test.example', ['update delete kt.test.example. A', 'update add kt.test.example. 60 A 127.0.0.2']);
+      await call(gateway, 'updateRoute', { ...route, tls: { ...route.tls, acme: { ...route.tls.acme!, keyType: 'rsa-2048' } } });
+      deadline = Date.now() + 20_000;
+      state = await routeState(route.id);
+      while (state?.acme?.lastAttempt?.ok !== false && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        state = await routeState(route.id);
+      }
+      assert.equal(state?.fingerprintSha256, served, `after the key type change and a failed order the route serves ${state?.fingerprintSha256 ?? 'no certificate'} (state ${state?.state})`);
+    } finally {
+      await call(gateway, 'removeRoute', { id: route.id });
     }
   });
 
