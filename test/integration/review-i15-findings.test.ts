@@ -21,6 +21,7 @@ import { createGateway, type Gateway } from '../../src-main/core/gateway.js';
 import { needBind9, startBind9, type Bind9 } from '../helpers/bind9.js';
 import { call } from '../helpers/gateway-calls.js';
 import { needPebble, startPebble, type Pebble } from '../helpers/pebble.js';
+import { startAcmeFront } from '../helpers/acme-front.js';
 import { freePort } from '../helpers/ports.js';
 import { makeDataDir } from '../helpers/serve.js';
 
@@ -170,7 +171,7 @@ describe('review i15: orders against Pebble through the gateway', { skip }, () =
   }
 
   before(async () => {
-    bind = await startBind9({ zones: ['test.example', 'duckdns.org'], records: ['gone.test.example. 60 IN A 127.0.0.1', 'full.test.example. 60 IN A 127.0.0.1', 'kt.test.example. 60 IN A 127.0.0.1'] });
+    bind = await startBind9({ zones: ['test.example', 'duckdns.org'], records: ['gone.test.example. 60 IN A 127.0.0.1', 'full.test.example. 60 IN A 127.0.0.1', 'kt.test.example. 60 IN A 127.0.0.1', 'sw.test.example. 60 IN A 127.0.0.1'] });
     const httpPort = await freePort();
     pebble = await startPebble({ dnsServer: bind.address, httpPort });
     dataDir = await makeDataDir();
@@ -322,6 +323,36 @@ describe('review i15: orders against Pebble through the gateway', { skip }, () =
       assert.equal(state?.fingerprintSha256, served, `after the key type change and a failed order the route serves ${state?.fingerprintSha256 ?? 'no certificate'} (state ${state?.state})`);
     } finally {
       await call(gateway, 'removeRoute', { id: route.id });
+    }
+  });
+
+  test('moving a route to another account (staging → production) does not send `replaces` for a certificate that account never got (the CA refuses such orders)', async () => {
+    // A second directory (an RFC 9773 front before the same Pebble) stands for "production"; the
+    // route's certificate came from the first account. RFC 9773 replaces names a certificate the
+    // requesting account holds; Boulder refuses others, so the route would never get its new certificate.
+    const front = await startAcmeFront({ pebble });
+    try {
+      const directory = await call(gateway, 'getAcmeDirectory', { directoryUrl: front.directoryUrl, directoryCaPem: front.apiCa });
+      const other = await call(gateway, 'addAcmeAccount', { label: 'Production', directoryUrl: front.directoryUrl, termsAccepted: directory.termsOfService, directoryCaPem: front.apiCa });
+      const route = await call(gateway, 'addRoute', {
+        names: ['sw.test.example'],
+        upstream: 'http://127.0.0.1:9',
+        tls: { mode: 'acme', certificateId: null, acme: { accountId, challenge: 'http-01' }, redirectHttp: false, hsts: false },
+      });
+      try {
+        let deadline = Date.now() + 20_000;
+        while (!(await routeState(route.id))?.fingerprintSha256 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+        assert.ok((await routeState(route.id))?.fingerprintSha256, 'no first certificate');
+        await call(gateway, 'updateRoute', { ...route, tls: { ...route.tls, acme: { ...route.tls.acme!, accountId: other.id } } });
+        deadline = Date.now() + 20_000;
+        while (front.orders.length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+        assert.ok(front.orders.length > 0, 'no order reached the other account’s directory');
+        assert.equal(front.orders[0]!.payload.replaces, undefined, `the new account's first order says it replaces ${String(front.orders[0]!.payload.replaces)}, a certificate of another account`);
+      } finally {
+        await call(gateway, 'removeRoute', { id: route.id });
+      }
+    } finally {
+      await front.close();
     }
   });
 
