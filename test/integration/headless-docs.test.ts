@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { endpoints } from '../../shared/api.js';
 import { repoRoot, startServe, type ServeProcess } from '../helpers/serve.js';
 import { needTools } from '../helpers/tools.js';
 
@@ -67,14 +68,27 @@ describe('docs/api.md examples', { skip: needTools('curl') }, () => {
     assert.match(byCommand(/check-ports/), /^\[\{"role":"http","port":8080,"address":"0\.0\.0\.0","available":(true|false),.*\{"role":"https","port":8443,/);
     assert.match(byCommand(/api\/health/), /^\[\]/, 'no routes are left at that point');
     const transfer = byCommand(/settings\/export/);
-    assert.match(transfer, /^\{"routes":\{"added":\[\],"removed":\[\],"changed":\[\],"unchanged":0\},"settings":\[\{"path":"app\.onboarded","before":false,"after":true\}\],"fileVersion":7,"exportedAt":"[^"]+","warnings":\[\]\}/, 'the file just exported changes only the first-run flag, which an import sets');
+    assert.match(transfer, /^\{"routes":\{"added":\[\],"removed":\[\],"changed":\[\],"unchanged":0\},"settings":\[\{"path":"app\.onboarded","before":false,"after":true\}\],"fileVersion":8,"exportedAt":"[^"]+","warnings":\[\]\}/, 'the file just exported changes only the first-run flag, which an import sets');
     assert.match(transfer, /\}\{"settings":\{"proxy":\{.*"upstreamConnectMs":3000.*\},"routes":\[\]\}$/m, 'the import answers with the settings and routes');
     assert.match(byCommand(/api\/discovery"/), /^\{"state":"off","problem":\{"code":"mdns_off_for_run",.*"serviceTypes":\["_http\._tcp",.*"services":\[\],"published":\[\]\}/, 'the test runner turns mDNS off');
     assert.match(byCommand(/api\/app"/), /^\{"version":"\d+\.\d+\.\d+[^"]*","shell":"headless","platform":"[a-z0-9]+","canStartAtLogin":false\}/);
+    const provider = byCommand(/api\/acme\/dns-providers"/);
+    const view = (timeout: number, credentialsSet: boolean) =>
+      `\\{"id":"[a-z0-9]{10}","label":"Home BIND","propagationTimeoutMs":${timeout},"kind":"rfc2136","server":"10\\.33\\.0\\.2","zone":null,"keyName":"acme-key","algorithm":"hmac-sha256","credentialsSet":${credentialsSet},"usedBy":\\[\\]\\}`;
+    assert.match(provider, new RegExp(`^${view(120000, true)}\\n?${view(60000, true)}\\{"removed":${view(60000, false)}\\}`), 'added, changed keeping its credentials, removed');
+    assert.doesNotMatch(provider, /o3wQ6YyKc2Vt1zQmHk2uYg5Kx9jTqk0yS3cC1mJ7q9E=/, 'the TSIG secret never comes back');
+    assert.match(byCommand(/"acme":\{"directories"/), /^"acme":\{"directories":\[\{"id":"letsencrypt",.*"accounts":\[\],"dnsProviders":\[\],"secretsStoredIn":"key-file"\}\}$/m);
     const error = byCommand(/jellyfin home/);
     assert.match(error, /"code":"invalid_input"/);
     assert.match(error, /"path":"names\.0"/);
     assert.match(error, /"path":"upstreams\.0\.url"/);
+  });
+
+  test('every member of the API contract has a row with its method and path', () => {
+    const missing = Object.entries(endpoints)
+      .filter(([name, spec]) => !docs.includes(`| \`${name}\` | \`${spec.method} ${spec.path}`))
+      .map(([name, spec]) => `${name} (${spec.method} ${spec.path})`);
+    assert.deepEqual(missing, [], 'docs/api.md lists every endpoint in its table');
   });
 
   test('the events example streams a status event first', () => {
