@@ -1,5 +1,6 @@
 // Entry point of the `gatehouse` command (bin/gatehouse.js loads the built copy of this file).
 import { parseCommandLine, UsageError } from './options.js';
+import { dnsServerOverride } from '../core/gateway/acme-preflight.js';
 import { packageVersion } from '../core/package-root.js';
 import { serve } from './serve.js';
 import { setPassword } from './auth/set-password-command.js';
@@ -23,6 +24,15 @@ export async function main(argv: readonly string[]): Promise<number> {
       return 0;
     case 'serve':
     case 'set-password':
+      if (command.kind === 'serve') {
+        // A bad environment variable is a usage mistake like a bad flag: one line, not a stack trace.
+        try {
+          dnsServerOverride(process.env.GATEHOUSE_DNS_SERVER);
+        } catch (error) {
+          console.error(`gatehouse: ${(error as Error).message}`);
+          return 2;
+        }
+      }
       try {
         return command.kind === 'serve' ? await serve(command.options) : await setPassword(command.options);
       } catch (error) {
