@@ -1,7 +1,7 @@
 // Native notifications when a service goes down ("Jellyfin is down" and why), fails over to another
 // of its upstreams and comes back, and when a route's certificate nears expiry or fails to renew
-// (and renews again after that); clicking one opens the window. When one is due is decided in down-alerts.ts and certificate-alerts.ts;
-// this file only shows it.
+// (and renews again after that); clicking one opens the window. When one is due is decided in
+// down-alerts.ts and certificate-alerts.ts; this file only shows it.
 import { Notification } from 'electron';
 import { join } from 'node:path';
 import { parseInput } from '../../shared/api.js';
