@@ -1,6 +1,6 @@
 // Entry point of the `gatehouse` command (bin/gatehouse.js loads the built copy of this file).
 import { parseCommandLine, UsageError } from './options.js';
-import { dnsServerOverride } from '../core/gateway/acme-preflight.js';
+import { challengePortOverride, dnsServerOverride } from '../core/gateway/acme-preflight.js';
 import { packageVersion } from '../core/package-root.js';
 import { serve } from './serve.js';
 import { setPassword } from './auth/set-password-command.js';
@@ -28,6 +28,7 @@ export async function main(argv: readonly string[]): Promise<number> {
         // A bad environment variable is a usage mistake like a bad flag: one line, not a stack trace.
         try {
           dnsServerOverride(process.env.GATEHOUSE_DNS_SERVER);
+          challengePortOverride(process.env.GATEHOUSE_ACME_HTTP_PORT);
         } catch (error) {
           console.error(`gatehouse: ${(error as Error).message}`);
           return 2;
