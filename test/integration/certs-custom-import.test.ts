@@ -266,7 +266,8 @@ describe('custom certificate import', () => {
     let changed: () => void = () => undefined;
     const service = await CertificateService.open({ dataDir: dir, onChange: () => changed(), spareKeys: 0 });
     t.after(() => service.close());
-    const soon = await makeTestCertificate({ commonName: 'soon', names: ['soon.home.example'], notAfter: new Date(Date.now() + RENEWAL_WARNING_DAYS * DAY_MS + 1500) });
+    // The threshold comes 6 s after the certificate is made: time enough on a busy machine to import it first.
+    const soon = await makeTestCertificate({ commonName: 'soon', names: ['soon.home.example'], notAfter: new Date(Date.now() + RENEWAL_WARNING_DAYS * DAY_MS + 6000) });
     const imported = await service.importCertificate({ certificatePem: soon.pem, privateKeyPem: soon.keyPem });
     const route = tlsRoute('soonroute1', ['soon.home.example'], { mode: 'custom', certificateId: imported.id });
     await service.setRoutes([route]);
