@@ -4,6 +4,7 @@
 // only what is not secret: account keys, EAB HMAC keys and DNS credentials live in the data
 // directory (0600, encrypted where the OS has a keystore), and the API only says whether one is set.
 import { z } from 'zod';
+import { HostnameSchema } from './hostname.js';
 
 // ---------------------------------------------------------------------------------------------
 // Directories
@@ -342,7 +343,8 @@ export interface PreflightReport {
 
 export const PreflightInputSchema = z
   .object({
-    names: z.array(z.string().trim().min(1).max(253)).min(1, 'give at least one name to check').max(100),
+    /** The names as a route takes them (exact or `*.wildcard`, international names in xn-- form): a typing mistake is named here, not met later as a DNS failure. */
+    names: z.array(HostnameSchema).min(1, 'give at least one name to check').max(100, 'check at most 100 names at once'),
     acme: RouteAcmeSchema,
   })
   .strict();

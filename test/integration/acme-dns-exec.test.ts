@@ -74,6 +74,29 @@ describe('exec hook', { skip: needBind9() }, () => {
     assert.ok(Date.now() - started < 10_000);
   });
 
+  test("a script whose child hangs (no exec) is stopped with its child: the order is not held and no process is left", async () => {
+    // The shell runs sleep as its child, which keeps the output pipes open after the shell is gone.
+    const pidFile = join(dir, 'child.pid');
+    const hook = await script('hang-child.sh', `#!/bin/sh\nsleep 30 &\necho $! > "${pidFile}"\nwait\n`);
+    const provider = createDnsProvider(settings(hook, 1000), { credentials: null });
+    const started = Date.now();
+    const error = await rejection(provider.present(challengeRecord('www.test.example', 'v')));
+    assert.match(error.message, /within 1 s and was stopped/);
+    assert.ok(Date.now() - started < 10_000, `settled after ${Date.now() - started} ms`);
+    const child = Number((await readFile(pidFile, 'utf8')).trim());
+    const alive = () => {
+      try {
+        process.kill(child, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    const deadline = Date.now() + 5000;
+    while (alive() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.equal(alive(), false, `the script's child ${child} still runs`);
+  });
+
   test('a flood of output is kept bounded', async () => {
     const hook = await script('flood.sh', '#!/bin/sh\nhead -c 3000000 /dev/zero | tr "\\\\0" x >&2\necho >&2\necho "last words" >&2\nexit 1\n');
     const provider = createDnsProvider(settings(hook), { credentials: null });

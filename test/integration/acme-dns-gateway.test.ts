@@ -112,6 +112,12 @@ describe('DNS providers through the gateway', { skip: needBind9() }, () => {
     assert.equal(check.message, `The name server ${bind.address} rejected the TSIG key acme-key: the secret does not match the one it holds.`);
     assert.ok(!JSON.stringify(check).includes(wrong));
     await call(gateway!, 'updateDnsProvider', { id: provider.id, kind: 'rfc2136', label: 'Home bind 2', server: bind.address, keyName: 'acme-key', credentials: bind.acmeKey.secret });
+
+    // The stored secret is not sent to another server (or signed under another key name) unless entered again.
+    for (const moved of [{ server: '127.0.0.1:5353' }, { keyName: 'other-key' }, { algorithm: 'hmac-sha512' as const }]) {
+      const refused = await rejectsWith(call(gateway!, 'updateDnsProvider', { id: provider.id, kind: 'rfc2136', label: 'Home bind 2', server: bind.address, keyName: 'acme-key', ...moved }), 'invalid_input');
+      assert.deepEqual(refused.details, { issues: [{ path: 'credentials', message: 'enter the credentials again: they are sent to the new address' }] }, JSON.stringify(moved));
+    }
   });
 
   test('a damaged sealed file asks for the credentials again, and entering them again fixes it', async () => {

@@ -191,3 +191,31 @@ test('after a rate limit: not before the CA’s Retry-After, even close to expir
   const lastDay = at('2026-01-06T12:00:00Z');
   assert.equal(plan({ facts: dying, failures: 9, lastFailureAt: lastDay, retryNotBefore: at('2026-01-06T13:00:00Z'), now: lastDay, random: 0.5 }).at, at('2026-01-06T13:00:00Z').getTime());
 });
+
+test('with ARI: a window the certificate cannot wait for gives way to two thirds, and the reason says why', () => {
+  const held = facts('2026-01-01T00:00:00Z', 90 * DAY - 1000);
+  const now = at('2026-01-02T00:00:00Z');
+  const rows: [window: RenewalInfo, why: string][] = [
+    [info('2030-01-01T00:00:00Z', '2030-01-02T00:00:00Z'), 'the renewal window the CA suggested (1–2 Jan 2030) was ignored because it starts after the certificate expires (31 Mar).'],
+    [info('2026-02-10T00:00:00Z', '2026-02-08T00:00:00Z'), 'the renewal window the CA suggested (10–8 Feb) was ignored because it ends before it starts.'],
+    [info('2026-03-28T00:00:00Z', '2026-04-05T00:00:00Z'), "the renewal window the CA suggested (28 Mar – 5 Apr) was ignored because it starts too close to the certificate's expiry (31 Mar) to leave time for retries."],
+  ];
+  for (const [window, why] of rows) {
+    const result = plan({ facts: held, info: window, now, random: 0.5 });
+    assert.equal(result.source, 'lifetime', why);
+    assert.equal(result.reason, `Two thirds into its 90-day life (1 Mar): ${why}`);
+    assert.ok(Math.abs(result.at - (held.notBefore.getTime() + 60 * DAY)) < 1000);
+  }
+  // A window reaching past the latest safe point (nine days before expiry) is cut there.
+  const late = plan({ facts: held, info: info('2026-03-10T00:00:00Z', '2026-04-30T00:00:00Z'), now, random: 0.999 });
+  assert.equal(late.source, 'ari');
+  assert.ok(late.at <= held.notAfter.getTime() - 9 * DAY, new Date(late.at).toISOString());
+  assert.match(late.reason, /cut short to leave time before it expires on 31 Mar/);
+});
+
+test('dates far from now say their year', () => {
+  const now = at('2026-01-01T00:00:00Z').getTime();
+  assert.equal(formatSpan(at('2027-06-01T00:00:00Z').getTime(), at('2027-06-03T00:00:00Z').getTime(), 'UTC', now), '1–3 Jun 2027');
+  assert.equal(formatSpan(at('2027-12-30T00:00:00Z').getTime(), at('2028-01-02T00:00:00Z').getTime(), 'UTC', now), '30 Dec 2027 – 2 Jan 2028');
+  assert.equal(formatSpan(at('2026-12-30T00:00:00Z').getTime(), at('2027-01-02T00:00:00Z').getTime(), 'UTC', at('2026-12-01T00:00:00Z').getTime()), '30 Dec – 2 Jan');
+});

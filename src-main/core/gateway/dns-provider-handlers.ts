@@ -50,6 +50,30 @@ export function dnsProviderView(provider: DnsProvider, settings: Settings, secre
   };
 }
 
+/**
+ * Which setting that says where the credentials go changed, or null. The stored secret is never
+ * sent to a new address on its own: otherwise anyone who may call the API (or a typo) could point
+ * the provider at their own server and read the token from the first request.
+ */
+export function destinationChange(before: DnsProvider, after: DnsProvider): string | null {
+  const where = (provider: DnsProvider): Record<string, string> => {
+    switch (provider.kind) {
+      case 'cloudflare':
+      case 'duckdns':
+        return { apiUrl: provider.apiUrl };
+      case 'acme-dns':
+        return { serverUrl: provider.serverUrl };
+      case 'rfc2136':
+        return { server: provider.server, keyName: provider.keyName, algorithm: provider.algorithm };
+      case 'exec':
+        return {};
+    }
+  };
+  const was = where(before);
+  const now = where(after);
+  return Object.keys(now).find((field) => now[field] !== was[field]) ?? null;
+}
+
 export function dnsProviders(deps: DnsProviderDeps): DnsProviderService {
   const { current, persist, change, secrets } = deps;
 
@@ -152,11 +176,16 @@ export function dnsProviders(deps: DnsProviderDeps): DnsProviderService {
       change(async () => {
         const { credentials, ...fields } = input as typeof input & { credentials?: string };
         const before = find(input.id);
-        if (credentials === undefined && fields.kind !== 'exec' && (fields.kind !== before.kind || !secrets.has(secretId(input.id)))) {
-          const message = fields.kind !== before.kind ? `enter the credentials for ${fields.kind}: the provider's kind changed` : 'enter the credentials: none are stored for this provider';
-          throw new ApiError('invalid_input', `credentials: ${message}`, { issues: [{ path: 'credentials', message }] });
-        }
         const provider = fields as DnsProvider;
+        if (credentials === undefined && provider.kind !== 'exec') {
+          const moved = provider.kind === before.kind ? destinationChange(before, provider) : null;
+          const message =
+            provider.kind !== before.kind ? `enter the credentials for ${provider.kind}: the provider's kind changed`
+            : !secrets.has(secretId(input.id)) ? 'enter the credentials: none are stored for this provider'
+            : moved ? 'enter the credentials again: they are sent to the new address'
+            : null;
+          if (message) throw new ApiError('invalid_input', `credentials: ${message}`, { issues: [{ path: 'credentials', message }] });
+        }
         if (credentials !== undefined) await secrets.set(secretId(provider.id), credentials);
         await save((providers) => providers.map((existing) => (existing.id === provider.id ? provider : existing)));
         if (provider.kind === 'exec') await secrets.remove(secretId(provider.id));

@@ -59,6 +59,12 @@ export const RETRY_MAX_MS = 6 * HOUR;
 /** Within this of expiry (or past it) a failed renewal is retried every few minutes. */
 export const URGENT_BEFORE_EXPIRY_MS = DAY;
 export const URGENT_RETRY_MS = 5 * MINUTE;
+/**
+ * The latest a CA's window may have a certificate renewed: this share of its lifetime before expiry
+ * (at least an hour), so a late window still leaves time for retries. A window that starts later is
+ * ignored. Default share: 0.1 (9 days of a 90-day certificate, 14 hours of a 6-day one).
+ */
+export const LATEST_BEFORE_EXPIRY_SHARE = 0.1;
 
 export function planRenewal(input: RenewalPlanInput): RenewalPlan {
   const now = input.now.getTime();
@@ -68,7 +74,7 @@ export function planRenewal(input: RenewalPlanInput): RenewalPlan {
     // A first order that keeps failing backs off like a renewal: a tight loop would only earn the CA's rate limit.
     return retryPlan(first, input, now);
   }
-  const due = input.info ? windowPlan(input) : lifetimePlan(input.facts, input.timeZone);
+  const due = input.info ? windowPlan(input, input.facts) : lifetimePlan(input.facts, input.timeZone, now);
   const plan: RenewalPlan = {
     ...due,
     window: input.info ? { start: input.info.window.start.toISOString(), end: input.info.window.end.toISOString() } : null,
@@ -91,23 +97,48 @@ function retryPlan(plan: RenewalPlan, input: RenewalPlanInput, now: number): Ren
   return { ...plan, at: retryAt, source: 'retry', reason: `Retrying after ${attempts}; next try ${when(retryAt, now, input.timeZone)}${asked}.` };
 }
 
-function windowPlan(input: RenewalPlanInput): Pick<RenewalPlan, 'at' | 'source' | 'reason'> {
-  const { start, end } = input.info!.window;
-  const who = input.caLabel ?? 'the CA';
-  const span = formatSpan(start.getTime(), end.getTime(), input.timeZone);
-  // RFC 9773 §4.2: a window that has already ended means renew now.
-  if (end.getTime() <= input.now.getTime()) {
-    return { at: input.now.getTime(), source: 'ari', reason: `The renewal window ${who} suggested (${span}) has passed, so it renews now.` };
-  }
-  const at = Math.floor(start.getTime() + randomOf(input) * (end.getTime() - start.getTime()));
-  return { at, source: 'ari', reason: `In the renewal window ${who} suggested (${span}), on ${formatDay(at, input.timeZone)}.` };
+/** The latest safe renewal time of a certificate: LATEST_BEFORE_EXPIRY_SHARE of its life before expiry, at least an hour. */
+export function latestSafeRenewal(facts: RenewalFacts): number {
+  const lifetime = facts.notAfter.getTime() - facts.notBefore.getTime();
+  return facts.notAfter.getTime() - Math.max(HOUR, lifetime * LATEST_BEFORE_EXPIRY_SHARE);
 }
 
-function lifetimePlan(facts: RenewalFacts, timeZone: string | undefined): Pick<RenewalPlan, 'at' | 'source' | 'reason'> {
+/**
+ * The CA's window, unless following it would risk the certificate: a window that ends before it
+ * starts, or starts at or after expiry (a CA bug, or a window meant for another certificate), or too
+ * close to expiry to leave time for retries, gives way to the lifetime rule, and the reason says so.
+ * A window that reaches past the latest safe point is cut there.
+ */
+function windowPlan(input: RenewalPlanInput, facts: RenewalFacts): Pick<RenewalPlan, 'at' | 'source' | 'reason'> {
+  const now = input.now.getTime();
+  const { start, end } = input.info!.window;
+  const who = input.caLabel ?? 'the CA';
+  const span = formatSpan(start.getTime(), end.getTime(), input.timeZone, now);
+  const latest = latestSafeRenewal(facts);
+  const unusable =
+    !(end.getTime() > start.getTime()) ? 'it ends before it starts'
+    : start.getTime() >= facts.notAfter.getTime() ? `it starts after the certificate expires (${formatDay(facts.notAfter.getTime(), input.timeZone, now)})`
+    : start.getTime() > latest ? `it starts too close to the certificate's expiry (${formatDay(facts.notAfter.getTime(), input.timeZone, now)}) to leave time for retries`
+    : null;
+  if (unusable) {
+    const fallback = lifetimePlan(facts, input.timeZone, now);
+    return { ...fallback, reason: `${fallback.reason.replace(/\.$/, '')}: the renewal window ${who} suggested (${span}) was ignored because ${unusable}.` };
+  }
+  // RFC 9773 §4.2: a window that has already ended means renew now.
+  if (end.getTime() <= now) {
+    return { at: now, source: 'ari', reason: `The renewal window ${who} suggested (${span}) has passed, so it renews now.` };
+  }
+  const last = Math.min(end.getTime(), latest);
+  const at = Math.floor(start.getTime() + randomOf(input) * (last - start.getTime()));
+  const cut = last < end.getTime() ? `, cut short to leave time before it expires on ${formatDay(facts.notAfter.getTime(), input.timeZone, now)}` : '';
+  return { at, source: 'ari', reason: `In the renewal window ${who} suggested (${span}${cut}), on ${formatDay(at, input.timeZone, now)}.` };
+}
+
+function lifetimePlan(facts: RenewalFacts, timeZone: string | undefined, now: number): Pick<RenewalPlan, 'at' | 'source' | 'reason'> {
   const start = facts.notBefore.getTime();
   const lifetime = facts.notAfter.getTime() - start;
   const at = Math.floor(start + (lifetime * 2) / 3);
-  return { at, source: 'lifetime', reason: `Two thirds into its ${describeLifetime(lifetime)} life (${formatDay(at, timeZone)}).` };
+  return { at, source: 'lifetime', reason: `Two thirds into its ${describeLifetime(lifetime)} life (${formatDay(at, timeZone, now)}).` };
 }
 
 /** "90-day"; certificates are often a second short of whole days (notAfter is inclusive), and 160-hour ones are "6-day". */
@@ -141,25 +172,41 @@ function parts(ms: number, timeZone: string | undefined): Record<string, string>
   return Object.fromEntries(format.formatToParts(new Date(ms)).map((part) => [part.type, part.value]));
 }
 
-/** "5 Feb" */
-function formatDay(ms: number, timeZone: string | undefined): string {
-  const p = parts(ms, timeZone);
-  return `${p.day} ${p.month}`;
+/**
+ * Past this distance from now a date says its year: "5 Feb" read in December is the coming
+ * February, but a window in 2030 written "1 Jan" would read as next month. Default: 300 days.
+ */
+const SHOW_YEAR_BEYOND_MS = 300 * DAY;
+
+/** " 2030" when `ms` is far enough from `now` that day and month alone would mislead, else "". */
+function yearOf(ms: number, now: number | undefined, timeZone: string | undefined): string {
+  return now !== undefined && Math.abs(ms - now) > SHOW_YEAR_BEYOND_MS ? ` ${parts(ms, timeZone).year}` : '';
 }
 
-/** "12:40" today, "7 Dec 12:40" on another day. */
+/** "5 Feb", or "5 Feb 2030" far from `now`. */
+function formatDay(ms: number, timeZone: string | undefined, now: number): string {
+  const p = parts(ms, timeZone);
+  return `${p.day} ${p.month}${yearOf(ms, now, timeZone)}`;
+}
+
+/** "12:40" today, "7 Dec 12:40" on another day, "2 Jan 2030 12:40" far from now. */
 function when(ms: number, now: number, timeZone: string | undefined): string {
   const p = parts(ms, timeZone);
   const today = parts(now, timeZone);
   const time = `${p.hour}:${p.minute}`;
-  return p.day === today.day && p.month === today.month && p.year === today.year ? time : `${p.day} ${p.month} ${time}`;
+  return p.day === today.day && p.month === today.month && p.year === today.year ? time : `${p.day} ${p.month}${yearOf(ms, now, timeZone)} ${time}`;
 }
 
-/** "12–14 Jan", "30 Jan – 2 Feb", or "12 Jan 10:00–16:00" for a window within one day. */
-export function formatSpan(start: number, end: number, timeZone: string | undefined): string {
+/**
+ * "12–14 Jan", "30 Jan – 2 Feb", or "12 Jan 10:00–16:00" for a window within one day; with the year
+ * when either end is far from `now` ("1–2 Jan 2030"). Default `now`: none, no year.
+ */
+export function formatSpan(start: number, end: number, timeZone: string | undefined, now?: number): string {
   const a = parts(start, timeZone);
   const b = parts(end, timeZone);
-  if (a.day === b.day && a.month === b.month && a.year === b.year) return `${a.day} ${a.month} ${a.hour}:${a.minute}–${b.hour}:${b.minute}`;
-  if (a.month === b.month && a.year === b.year) return `${a.day}–${b.day} ${a.month}`;
-  return `${a.day} ${a.month} – ${b.day} ${b.month}`;
+  const showYear = yearOf(start, now, timeZone) !== '' || yearOf(end, now, timeZone) !== '';
+  const y = (p: Record<string, string>) => (showYear ? ` ${p.year}` : '');
+  if (a.day === b.day && a.month === b.month && a.year === b.year) return `${a.day} ${a.month}${y(a)} ${a.hour}:${a.minute}–${b.hour}:${b.minute}`;
+  if (a.month === b.month && a.year === b.year) return `${a.day}–${b.day} ${a.month}${y(a)}`;
+  return `${a.day} ${a.month}${a.year !== b.year ? y(a) : ''} – ${b.day} ${b.month}${y(b)}`;
 }

@@ -4,7 +4,7 @@
 // with GATEHOUSE_DNS_ACTION, GATEHOUSE_DNS_NAME (www.example.com), GATEHOUSE_DNS_FQDN
 // (_acme-challenge.www.example.com.) and GATEHOUSE_DNS_VALUE in its environment. Exit 0 = done;
 // anything else fails the order with the script's last line on stderr. No shell is involved.
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import type { DnsProvider } from '../../../../../shared/acme.js';
 import { bounded, DnsProviderError } from './errors.js';
 import type { DnsChallengeProvider, TxtRecord } from './provider.js';
@@ -29,31 +29,72 @@ function keepTail(kept: Buffer, chunk: Buffer): Buffer {
   return joined.length > OUTPUT_KEPT_BYTES ? joined.subarray(joined.length - OUTPUT_KEPT_BYTES) : joined;
 }
 
+/**
+ * Signals the script's whole process group: a shell wrapper runs curl or sleep as its child, and a
+ * child that outlives the shell keeps the output pipes open, so killing only the script would leave
+ * the order waiting for as long as the child lives. On Windows there are no process groups: the
+ * script alone is signalled.
+ */
+function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  if (child.pid === undefined) return;
+  try {
+    if (process.platform === 'win32') child.kill(signal);
+    else process.kill(-child.pid, signal);
+  } catch {
+    // The group is already gone.
+  }
+}
+
 function run(settings: ExecSettings, action: 'present' | 'cleanup', record: TxtRecord): Promise<Run> {
   return new Promise((resolve, reject) => {
     const fqdn = `${record.fqdn.replace(/\.$/, '')}.`;
     const child = spawn(settings.command, [action, fqdn, record.value], {
       shell: false,
+      // Its own process group, so the time limit reaches the script's children too.
+      detached: process.platform !== 'win32',
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, GATEHOUSE_DNS_ACTION: action, GATEHOUSE_DNS_NAME: record.name, GATEHOUSE_DNS_FQDN: fqdn, GATEHOUSE_DNS_VALUE: record.value },
     });
     let stdout: Buffer = Buffer.alloc(0);
     let stderr: Buffer = Buffer.alloc(0);
     let timedOut = false;
+    let exited: { code: number | null; signal: NodeJS.Signals | null } | null = null;
+    let killTimer: NodeJS.Timeout | undefined;
+    let settled = false;
+    const finish = () => {
+      if (settled || !exited) return;
+      settled = true;
+      clearTimeout(timer);
+      clearTimeout(killTimer);
+      child.stdout.destroy();
+      child.stderr.destroy();
+      resolve({ ...exited, timedOut, stdout: stdout.toString('utf8'), stderr: stderr.toString('utf8') });
+    };
     child.stdout.on('data', (chunk: Buffer) => (stdout = keepTail(stdout, chunk)));
     child.stderr.on('data', (chunk: Buffer) => (stderr = keepTail(stderr, chunk)));
     const timer = setTimeout(() => {
       timedOut = true;
-      child.kill('SIGTERM');
-      setTimeout(() => child.kill('SIGKILL'), KILL_GRACE_MS).unref();
+      signalGroup(child, 'SIGTERM');
+      killTimer = setTimeout(() => {
+        signalGroup(child, 'SIGKILL');
+        // Whatever still holds the pipes (a child that left the group) no longer keeps the order waiting.
+        finish();
+      }, KILL_GRACE_MS);
     }, settings.timeoutMs);
     child.on('error', (error) => {
+      settled = true;
       clearTimeout(timer);
+      clearTimeout(killTimer);
       reject(error);
     });
+    // 'exit' reaps the script (no zombie); 'close' waits for the pipes too, so the last output is kept.
+    child.on('exit', (code, signal) => {
+      exited = { code, signal };
+      if (timedOut) finish();
+    });
     child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, timedOut, stdout: stdout.toString('utf8'), stderr: stderr.toString('utf8') });
+      exited = { code, signal };
+      finish();
     });
   });
 }

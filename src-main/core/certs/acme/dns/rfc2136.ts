@@ -50,8 +50,18 @@ export function rfc2136Provider(settings: Rfc2136Settings, context: DnsProviderC
     try {
       return { raw, parsed: decodeMessage(raw) };
     } catch (error) {
-      throw new DnsProviderError('internal', `The name server ${settings.server} sent an answer Gatehouse could not read.`, null, (error as Error).message);
+      throw unreadable(error, what);
     }
+  }
+
+  /** Any answer that cannot be parsed (the message, or its TSIG record) is one sentence, the parser's words in details. */
+  function unreadable(error: unknown, what: string): DnsProviderError {
+    return new DnsProviderError(
+      'internal',
+      `The name server ${settings.server} sent an answer Gatehouse could not read to ${what}.`,
+      `Check that ${settings.server} is your name server and not another service on that port; its log may say why the answer is malformed.`,
+      bounded((error as Error).message),
+    );
   }
 
   /** The zone holding `fqdn`: the owner of the SOA the server returns for it (what nsupdate does). */
@@ -79,8 +89,14 @@ export function rfc2136Provider(settings: Rfc2136Settings, context: DnsProviderC
       : { name: record.fqdn, type: TYPE.TXT, class: CLASS.NONE, ttl: 0, data: txtData(record.value) };
     const body = encodeMessage({ id: randomInt(65536), opcode: OPCODE.UPDATE, response: false, truncated: false, rcode: 0, questions: [{ name: zone, type: TYPE.SOA, class: CLASS.IN }], answers: [], authority: [change], additional: [] });
     const signed = signMessage(body, tsig);
-    const { raw, parsed } = await send(withTsig(body, signed.record, encodeRecord), `the update of ${record.fqdn}`);
-    const verdict = verifyAnswer(raw, parsed, tsig, signed.mac);
+    const what = `the update of ${record.fqdn}`;
+    const { raw, parsed } = await send(withTsig(body, signed.record, encodeRecord), what);
+    let verdict: ReturnType<typeof verifyAnswer>;
+    try {
+      verdict = verifyAnswer(raw, parsed, tsig, signed.mac);
+    } catch (error) {
+      throw unreadable(error, what);
+    }
     const rcode = RCODE_NAMES[parsed.rcode] ?? String(parsed.rcode);
     const details = bounded(`${action} ${record.fqdn} TXT in zone ${zone}: rcode ${rcode}${verdict.error ? `, TSIG ${verdict.error}` : ''}`);
     if (verdict.error || (parsed.rcode === 9 && !verdict.signed)) {

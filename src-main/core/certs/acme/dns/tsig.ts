@@ -83,23 +83,30 @@ export interface TsigVerdict {
   error: string | null;
 }
 
-/** Checks the answer's TSIG against our key and the request's MAC (RFC 8945 §5.3). */
+/** Checks the answer's TSIG against our key and the request's MAC (RFC 8945 §5.3). Throws a RangeError when the record cannot be read. */
 export function verifyAnswer(raw: Buffer, parsed: ParsedMessage, key: TsigKey, requestMac: Buffer, now = Date.now()): TsigVerdict {
   const last = parsed.additional.length - 1;
   const record = parsed.additional[last];
   if (!record || record.type !== TYPE.TSIG) return { signed: false, error: null };
   const data = record.data;
+  // A cut-short record is named as such, not met as Node's "offset out of range" (the caller makes it a sentence).
+  const need = (end: number) => {
+    if (end > data.length) throw new RangeError(`the answer's TSIG record ends early: ${data.length} bytes, at least ${end} expected`);
+  };
   const algorithm = nameAt(data, 0);
   let at = algorithm.end;
+  need(at + 10);
   const timeSigned = data.readUIntBE(at, 6);
   const fudge = data.readUInt16BE(at + 6);
   const macSize = data.readUInt16BE(at + 8);
   at += 10;
+  need(at + macSize + 6);
   const mac = data.subarray(at, at + macSize);
   at += macSize;
   const originalId = data.readUInt16BE(at);
   const errorCode = data.readUInt16BE(at + 2);
   const otherLength = data.readUInt16BE(at + 4);
+  need(at + 6 + otherLength);
   const other = data.subarray(at + 6, at + 6 + otherLength);
   const error = errorCode === 0 ? null : (TSIG_ERRORS[errorCode] ?? `TSIG error ${errorCode}`);
   if (macSize === 0 || record.name.toLowerCase() !== key.name.toLowerCase().replace(/\.$/, '') || algorithm.name.toLowerCase() !== ALGORITHMS[key.algorithm].wire) {
