@@ -6,12 +6,16 @@ const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', '
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 
-/** "13 Jan 04:12", in the user's time zone. */
-export function momentLabel(iso: string): string {
+/** How far from now a moment shows its year too, ms (300 days): a 5-year certificate's renewal is not "6 Apr". */
+const YEAR_SHOWN_BEYOND_MS = 300 * DAY;
+
+/** "13 Jan 04:12", in the user's time zone; "6 Apr 2030 19:21" when it is far from `now`. */
+export function momentLabel(iso: string, now: Date = new Date()): string {
   const date = new Date(iso);
   if (Number.isNaN(date.getTime())) return iso;
   const time = `${String(date.getHours()).padStart(2, '0')}:${String(date.getMinutes()).padStart(2, '0')}`;
-  return `${date.getDate()} ${MONTHS[date.getMonth()]} ${time}`;
+  const year = Math.abs(date.getTime() - now.getTime()) > YEAR_SHOWN_BEYOND_MS ? ` ${date.getFullYear()}` : '';
+  return `${date.getDate()} ${MONTHS[date.getMonth()]}${year} ${time}`;
 }
 
 /** "in 3 days", "in 5 hours", "now", "2 days ago". */
@@ -25,12 +29,12 @@ export function relativeLabel(iso: string, now: Date): string {
 }
 
 /** "Next renewal: 13 Jan 04:12 — in the window Let's Encrypt suggested", or why there is no date. */
-export function renewalText(renewal: AcmeRenewal | null): string {
+export function renewalText(renewal: AcmeRenewal | null, now: Date = new Date()): string {
   if (!renewal) return 'Next renewal: not planned yet';
   const reason = renewal.reason.replace(/\.$/, '');
   const lowered = reason.charAt(0).toLowerCase() + reason.slice(1);
   if (renewal.at === null) return `Next renewal: now — ${lowered}`;
-  return `Next renewal: ${momentLabel(renewal.at)} — ${lowered}`;
+  return `Next renewal: ${momentLabel(renewal.at, now)} — ${lowered}`;
 }
 
 /** "Let's Encrypt" when the name says it all, else "Home (Let's Encrypt staging)"; with the email for the route form. */

@@ -1,7 +1,7 @@
 // How certificates read in words, in one place: the Certificates page, the dashboard and the route
 // form say the same thing about the same certificate.
 import type { TlsMode } from '../../shared/model.js';
-import type { CertificateState, CustomCertificate, RouteCertificate, TrustStep } from '../../shared/status.js';
+import { RENEWAL_WARNING_DAYS, type CertificateState, type CustomCertificate, type RouteCertificate, type TrustStep } from '../../shared/status.js';
 
 const DAY = 86_400_000;
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
@@ -43,6 +43,18 @@ export function certificateStateText(cert: Stated, now: Date): string {
     case 'error':
       return `Error: ${cert.problem?.message ?? 'the certificate cannot be used'}`;
   }
+}
+
+/**
+ * A route certificate's state: as certificateStateText, except that a Let's Encrypt certificate whose
+ * renewal failed (Gatehouse marks it expiring however far off its end is) says it is still good and
+ * for how long, so a failed renewal of a fresh certificate does not read "Expiring in 80 days".
+ */
+export function routeCertificateStateText(cert: Stated & Pick<RouteCertificate, 'acme'>, now: Date): string {
+  const renewalFailed = cert.acme?.lastAttempt?.ok === false;
+  if (cert.state !== 'expiring' || !renewalFailed || !cert.notAfter) return certificateStateText(cert, now);
+  const left = daysUntil(cert.notAfter, now);
+  return left > RENEWAL_WARNING_DAYS ? `Valid for ${days(left)} more; the last renewal failed` : `Expiring in ${days(left)}; the last renewal failed`;
 }
 
 /** The dashboard's one line: "HTTPS, valid until 20 Dec 2027", "HTTP only", "Certificate expires in 5 days". */

@@ -143,7 +143,8 @@ export class FakeAcme {
       keyType: 'ECDSA P-256',
       keyCreatedAt,
       termsChanged: this.termsChanged.get(account.id) ?? null,
-      eabKeySet: account.eabKeyId !== null,
+      // As the real service: the HMAC key is used once, to register, and never kept.
+      eabKeySet: false,
       problem: null,
       usedBy: this.#routesUsing((acme) => acme.accountId === account.id).map((route) => route.id),
     };

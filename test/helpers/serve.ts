@@ -35,6 +35,8 @@ export interface ServeOptions {
   prefix?: string[];
   /** How long to wait for serve.json (or for the exit, in runServeToExit). Default: 20 s. */
   timeoutMs?: number;
+  /** More environment for the process (e.g. GATEHOUSE_DNS_SERVER). Default: none. */
+  env?: Record<string, string>;
 }
 
 export interface ServeProcess {
@@ -78,7 +80,7 @@ function launch(dataDir: string, options: ServeOptions) {
   if (options.adminPort !== null) args.push('--admin-port', String(options.adminPort ?? 0));
   args.push(...(options.args ?? []));
   const [command, ...prefixArgs] = [...(options.prefix ?? []), process.execPath, binPath, ...args];
-  const child = spawn(command!, prefixArgs, { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_OPTIONS: '' } });
+  const child = spawn(command!, prefixArgs, { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_OPTIONS: '', ...options.env } });
   running.add(child);
   let stdout = '';
   let stderr = '';

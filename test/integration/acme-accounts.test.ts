@@ -45,6 +45,7 @@ describe('ACME accounts with External Account Binding', { skip }, () => {
     const refused = await rejectsWith(call(gateway, 'getAcmeDirectory', { directoryUrl: pebble.directoryUrl }), 'conflict');
     assert.match(refused.message, /could not read the ACME directory/);
     assert.match(refused.details.fix ?? '', /CA certificate/);
+    assert.deepEqual(refused.details.issues?.map((issue) => issue.path), ['directoryCaPem'], 'a form marks its CA certificate field');
   });
 
   test('EAB: required, refused when missing or wrong, registered with the right key which is then kept nowhere', async () => {
@@ -59,6 +60,7 @@ describe('ACME accounts with External Account Binding', { skip }, () => {
     const wrong = await rejectsWith(call(gateway, 'addAcmeAccount', { ...input, eab: { keyId: 'kid-1', hmacKey: randomBytes(32).toString('base64url') } }), 'conflict');
     assert.ok(wrong.message.length > 20, wrong.message);
     assert.match(wrong.details.fix ?? '', /EAB key id and HMAC key/);
+    assert.deepEqual(wrong.details.issues?.map((issue) => issue.path), ['eab.hmacKey'], 'a form marks the EAB fields');
     assert.equal((await call(gateway, 'getCertificates')).acme.accounts.length, 0, 'nothing saved after a refusal');
 
     const account = await call(gateway, 'addAcmeAccount', { ...input, eab: { keyId: 'kid-1', hmacKey } });

@@ -30,7 +30,7 @@ describe('AccountForm', () => {
     assert.equal(await form.submit(), null, 'nothing to submit before the directory is read');
     const info = await form.readDirectory();
     assert.equal(info?.termsOfService, 'https://letsencrypt.org/documents/LE-SA-v1.5-February-24-2025.pdf');
-    assert.deepEqual(fake.callsOf('getAcmeDirectory'), [{ directoryUrl: LE.url }]);
+    assert.deepEqual(fake.callsOf('getAcmeDirectory'), [{ directoryUrl: LE.url, directoryCaPem: null }]);
     assert.equal(form.label, "Let's Encrypt", 'named after the directory');
     form.email = 'me@example.net';
     assert.equal(await form.submit(), null);
@@ -40,7 +40,7 @@ describe('AccountForm', () => {
     form.acceptTerms = true;
     const account = await form.submit();
     assert.equal(account?.status, 'registered');
-    assert.deepEqual(fake.callsOf('addAcmeAccount'), [{ label: "Let's Encrypt", directoryUrl: LE.url, email: 'me@example.net', termsAccepted: info?.termsOfService, eab: null }]);
+    assert.deepEqual(fake.callsOf('addAcmeAccount'), [{ label: "Let's Encrypt", directoryUrl: LE.url, email: 'me@example.net', termsAccepted: info?.termsOfService, eab: null, directoryCaPem: null }]);
   });
 
   it('checks the email with the shared schema, and a typed URL before asking for it', async () => {
@@ -68,6 +68,28 @@ describe('AccountForm', () => {
     assert.equal(form.errors.email, undefined);
   });
 
+  it('sends the CA certificate of an own directory with the directory read and the account, and checks it is PEM', async () => {
+    const { fake, api } = setup();
+    const form = new AccountForm(api);
+    form.choose('other');
+    form.otherUrl = 'https://ca.home.example/acme/acme/directory';
+    form.caPem = 'not a certificate';
+    assert.equal(await form.readDirectory(), null);
+    assert.match(form.errors.directoryCaPem ?? '', /as PEM/);
+    assert.equal(fake.callsOf('getAcmeDirectory').length, 0, 'nothing is asked with a CA that is not PEM');
+    const pem = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----';
+    form.caPem = `  ${pem}\n`;
+    form.edited('directoryCaPem');
+    await form.readDirectory();
+    assert.deepEqual(fake.callsOf('getAcmeDirectory'), [{ directoryUrl: 'https://ca.home.example/acme/acme/directory', directoryCaPem: pem }]);
+    const account = await form.submit();
+    assert.equal(account?.directoryCaPem, pem);
+    assert.equal((fake.callsOf('addAcmeAccount')[0] as { directoryCaPem: string }).directoryCaPem, pem);
+
+    form.choose('letsencrypt');
+    assert.equal(form.directoryCaPem, null, 'a public directory trusts the public CAs only');
+  });
+
   it('asks for EAB only where the directory needs it, and puts a rejected key on its field', async () => {
     const { fake, api } = setup();
     const form = new AccountForm(api);
@@ -89,7 +111,7 @@ describe('AccountForm', () => {
 
     form.eabHmacKey = 'c2VjcmV0';
     const account = await form.submit();
-    assert.equal(account?.eabKeySet, true);
+    assert.equal(account?.eabKeySet, false, 'the HMAC key is used once and never kept, as the real service does');
     assert.equal(account?.eabKeyId, 'kid-1');
     assert.ok(!JSON.stringify(await api.getCertificates()).includes('c2VjcmV0'), 'the HMAC key never comes back');
     assert.equal(fake.callsOf('addAcmeAccount').length, 2);

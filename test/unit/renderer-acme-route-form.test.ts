@@ -168,8 +168,10 @@ describe('the route form with Let’s Encrypt', () => {
 describe('Let’s Encrypt words', () => {
   it('says when and why the next renewal happens', () => {
     const at = new Date(2027, 0, 13, 4, 12).toISOString();
-    assert.equal(momentLabel(at), '13 Jan 04:12');
-    assert.equal(renewalText({ at, source: 'ari', reason: "In the window Let's Encrypt suggested", window: null }), "Next renewal: 13 Jan 04:12 — in the window Let's Encrypt suggested");
+    const now = new Date(2026, 11, 6, 12, 0);
+    assert.equal(momentLabel(at, now), '13 Jan 04:12');
+    assert.equal(momentLabel(new Date(2030, 3, 6, 19, 21).toISOString(), now), '6 Apr 2030 19:21', 'years away: with its year');
+    assert.equal(renewalText({ at, source: 'ari', reason: "In the window Let's Encrypt suggested", window: null }, now), "Next renewal: 13 Jan 04:12 — in the window Let's Encrypt suggested");
     assert.equal(renewalText({ at: null, source: 'first', reason: 'No certificate yet: the first order is due now.', window: null }), 'Next renewal: now — no certificate yet: the first order is due now');
     assert.equal(renewalText(null), 'Next renewal: not planned yet');
     assert.equal(relativeLabel(new Date(NOW.getTime() + 2 * 86_400_000 + 3_600_000).toISOString(), NOW), 'in 2 days');

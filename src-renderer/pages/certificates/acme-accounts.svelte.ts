@@ -5,6 +5,7 @@ import {
   AcmeAccountInputSchema,
   AcmeAccountUpdateSchema,
   AcmeDirectoryUrlSchema,
+  DirectoryCaPemSchema,
   KNOWN_ACME_DIRECTORIES,
   type AcmeAccountView,
   type AcmeDirectoryInfo,
@@ -12,7 +13,7 @@ import {
 import type { ApiClient, ApiError, FieldIssue } from '../../../shared/api.js';
 import { asApiError, splitIssues, zodIssues } from '../../app/errors.js';
 
-export const accountFields = ['directoryUrl', 'label', 'email', 'termsAccepted', 'eabKeyId', 'eabHmacKey'] as const;
+export const accountFields = ['directoryUrl', 'directoryCaPem', 'label', 'email', 'termsAccepted', 'eabKeyId', 'eabHmacKey'] as const;
 export type AccountField = (typeof accountFields)[number];
 
 /** The field an issue's path belongs to: `eab.hmacKey` → eabHmacKey, `eab` → the key id. */
@@ -48,6 +49,8 @@ export class AccountForm {
   directoryChoice = $state<DirectoryChoice>('letsencrypt');
   /** The URL typed for "Other directory URL". */
   otherUrl = $state('');
+  /** The PEM pasted for a private directory's CA ("Other directory URL" only); empty trusts the public CAs. */
+  caPem = $state('');
   /** What the directory said; the rest of the form shows once it is read. */
   directory = $state.raw<AcmeDirectoryInfo | null>(null);
   reading = $state(false);
@@ -71,6 +74,11 @@ export class AccountForm {
     return this.directoryChoice === 'other' ? this.otherUrl.trim() : (KNOWN_ACME_DIRECTORIES.find((directory) => directory.id === this.directoryChoice)?.url ?? '');
   }
 
+  /** The CA to trust for the directory: only a directory of your own has one. */
+  get directoryCaPem(): string | null {
+    return this.directoryChoice === 'other' && this.caPem.trim() !== '' ? this.caPem.trim() : null;
+  }
+
   /** Another directory was picked: what the last one said no longer applies. */
   choose(choice: DirectoryChoice): void {
     this.directoryChoice = choice;
@@ -88,14 +96,18 @@ export class AccountForm {
   async readDirectory(): Promise<AcmeDirectoryInfo | null> {
     if (this.reading) return null;
     const url = AcmeDirectoryUrlSchema.safeParse(this.directoryUrl);
-    if (!url.success) {
-      this.errors = { directoryUrl: zodIssues(url.error)[0]?.message ?? 'enter the directory URL' };
+    const ca = DirectoryCaPemSchema.safeParse(this.directoryCaPem);
+    if (!url.success || !ca.success) {
+      this.errors = {
+        ...(url.success ? {} : { directoryUrl: zodIssues(url.error)[0]?.message ?? 'enter the directory URL' }),
+        ...(ca.success ? {} : { directoryCaPem: zodIssues(ca.error)[0]?.message ?? "paste the directory's CA certificate as PEM" }),
+      };
       return null;
     }
     this.reading = true;
     this.error = null;
     try {
-      const info = await this.#api.getAcmeDirectory({ directoryUrl: url.data });
+      const info = await this.#api.getAcmeDirectory({ directoryUrl: url.data, directoryCaPem: ca.data });
       this.directory = info;
       this.acceptTerms = false;
       if (this.label.trim() === '') this.label = defaultAccountLabel(info.url);
@@ -116,6 +128,7 @@ export class AccountForm {
       email: this.email,
       termsAccepted: this.acceptTerms ? directory.termsOfService : null,
       eab: directory.externalAccountRequired ? { keyId: this.eabKeyId, hmacKey: this.eabHmacKey } : null,
+      directoryCaPem: this.directoryCaPem,
     };
   }
 

@@ -43,8 +43,18 @@ function accountProblem(error: unknown, directoryUrl: string, doing: string, fix
   return { code: error instanceof AcmeCaError ? 'ca_error' : 'ca_unreachable', message: `${doing} failed: ${directoryLabel(directoryUrl)} answered "${said}".`, fix, details, retryAt: null };
 }
 
+/** The account form's field a failure belongs to, so a form can mark it: a refused EAB pair, a directory certificate not trusted here. */
+function fieldIssuesOf(problem: AcmeProblem): { path: string; message: string }[] {
+  if (problem.code === 'eab_rejected') return [{ path: 'eab.hmacKey', message: 'the CA refused this EAB key id and HMAC key; copy both again from its dashboard' }];
+  if (problem.code === 'ca_unreachable' && /CA certificate of this directory/.test(problem.fix ?? '')) {
+    return [{ path: 'directoryCaPem', message: "the directory's HTTPS certificate is not trusted here: paste the CA certificate it is signed by" }];
+  }
+  return [];
+}
+
 function apiErrorOf(problem: AcmeProblem): ApiError {
-  return new ApiError('conflict', problem.message, problem.fix ? { fix: problem.fix } : {});
+  const issues = fieldIssuesOf(problem);
+  return new ApiError('conflict', problem.message, { ...(problem.fix ? { fix: problem.fix } : {}), ...(issues.length > 0 ? { issues } : {}) });
 }
 
 interface AccountState {
