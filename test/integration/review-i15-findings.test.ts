@@ -97,11 +97,12 @@ describe('review i15: no servers beyond the gateway', () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     try {
       const url = `https://127.0.0.1:${(server.address() as AddressInfo).port}/directory`;
-      await call(gateway, 'getAcmeDirectory', { directoryUrl: url, directoryCaPem: cert }).then(
-        () => undefined,
-        () => undefined,
+      const refused = await call(gateway, 'getAcmeDirectory', { directoryUrl: url, directoryCaPem: cert }).then(
+        () => 'accepted',
+        (error: unknown) => String(error),
       );
       assert.ok(written < 5 * 1024 * 1024, `Gatehouse read ${(written / 1024 / 1024).toFixed(0)} MB of a "directory"`);
+      assert.match(refused, /not an ACME directory/, 'the person learns the URL is not a directory');
     } finally {
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));

@@ -8,7 +8,7 @@
 // instance gives the requests made in that async context the directory's agent. A CA trusted for
 // one account's directory is therefore never trusted for another's request, and
 // NODE_TLS_REJECT_UNAUTHORIZED is never touched.
-import { captureAcmeExchange } from './problem-capture.js';
+import { captureAcmeExchange, exchangeRecordsOf } from './problem-capture.js';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { Agent } from 'node:https';
 import { rootCertificates } from 'node:tls';
@@ -90,7 +90,9 @@ interface DirectoryDocument {
 /** The directory document itself (its URLs and meta). Rejects when it is not an ACME directory. */
 export async function fetchDirectory(directoryUrl: string, caPem: string | null): Promise<DirectoryDocument> {
   const answer = await withDirectoryTrust(caPem, () => acme.axios.get<unknown>(directoryUrl, { headers: { accept: 'application/json' }, ...NO_RETRY })).catch((error: unknown) => {
-    if (error instanceof Error && /maxContentLength/.test(error.message)) {
+    // acme-client's retry interceptor hides axios's own error behind a TypeError; the capture kept it.
+    const said = [error instanceof Error ? error.message : '', ...exchangeRecordsOf(error).map((entry) => entry.networkMessage ?? '')];
+    if (said.some((message) => /maxContentLength/.test(message))) {
       throw new Error(`${directoryUrl} answered with more than ${MAX_ANSWER_BYTES / 1024 / 1024} MiB, so it is not an ACME directory (a directory is a few hundred bytes)`);
     }
     throw error;
