@@ -250,6 +250,7 @@ describe('review i15: orders against Pebble through the gateway', { skip }, () =
       const problem = state?.acme?.lastAttempt?.problem;
       assert.ok(problem, `no failed attempt: ${JSON.stringify(state?.acme?.lastAttempt)}`);
       assert.match(`${problem.message} ${problem.fix ?? ''}`, /data director|disk|could not (be )?(save|store|write)/i, `the person reads: "${problem.message}" / "${problem.fix}"`);
+      assert.ok(state?.fingerprintSha256, 'the certificate the CA issued is served from memory all the same');
     } finally {
       await call(gateway, 'removeRoute', { id: route.id });
       await rm(certificates, { force: true });

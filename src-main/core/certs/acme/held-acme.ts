@@ -132,6 +132,8 @@ export function acmeRouteCertificate(route: Route, slot: AcmeSlot, renewal: Acme
     fingerprintSha256: held.facts.fingerprintSha256,
   };
   const dates = stateAt(held.facts, now);
+  // Issued but not saved (the only failure that leaves failures at 0): fresh, served from memory.
+  if (failed && slot.failures === 0) return { ...facts, state: dates, problem: problemOf(failed) };
   // A failed renewal: the certificate is still served, but it is not renewed until a retry succeeds.
   if (failed) return { ...facts, state: dates === 'expired' ? 'expired' : 'expiring', problem: problemOf(failed) };
   return { ...facts, state: dates, problem: dates === 'valid' ? null : dateProblem(dates, held.facts, 'Renew it now on the Certificates page, and look at the last attempt if it fails.') };
