@@ -67,8 +67,10 @@ export async function runOrder(input: OrderInput): Promise<StoredPair> {
   if (!orderUrl) throw new AcmeCaError('creating the order', { detail: 'the CA answered without the order URL (no Location header)' }, created.status, null);
   let order = created.data as Order;
 
-  const dns = input.acme.challenge === 'dns-01' && input.dns ? await input.dns() : null;
-  if (dns?.provider.oneRecordAtATime) {
+  // Asked once; its failure (no credentials…) only counts when a name still needs its record.
+  const dnsOnce = input.acme.challenge === 'dns-01' && input.dns ? input.dns() : null;
+  const dns = dnsOnce ? () => dnsOnce : null;
+  if ((await dnsOnce?.catch(() => null))?.provider.oneRecordAtATime) {
     // One TXT value at a time (DuckDNS): a wildcard and its apex share the record, so each name is
     // presented, validated and cleaned up before the next one's value replaces it.
     for (const authorizationUrl of order.authorizations) await answerWithCleanup(input, dns, [authorizationUrl]);
@@ -92,7 +94,7 @@ export async function runOrder(input: OrderInput): Promise<StoredPair> {
 }
 
 /** Answers these authorizations at once; their tokens and records are removed again whatever happens. */
-async function answerWithCleanup(input: OrderInput, dns: OrderDns | null, urls: readonly string[]): Promise<void> {
+async function answerWithCleanup(input: OrderInput, dns: (() => Promise<OrderDns>) | null, urls: readonly string[]): Promise<void> {
   const cleanups: (() => Promise<void>)[] = [];
   try {
     // Settled, not Promise.all: every name's token or record must be in `cleanups` before they run.
@@ -110,7 +112,7 @@ function orderSettled(order: Order, wanted: readonly string[]): boolean {
   return wanted.includes(order.status);
 }
 
-async function answerAuthorization(input: OrderInput, dns: OrderDns | null, url: string, cleanups: (() => Promise<void>)[]): Promise<void> {
+async function answerAuthorization(input: OrderInput, dns: (() => Promise<OrderDns>) | null, url: string, cleanups: (() => Promise<void>)[]): Promise<void> {
   const { client, signal } = input;
   const authorization = (await postUrl(client, 'reading the authorization', url, null)).data as Authorization;
   if (authorization.status === 'valid') return; // the CA still trusts an earlier validation of this name
@@ -127,7 +129,7 @@ async function answerAuthorization(input: OrderInput, dns: OrderDns | null, url:
     cleanups.push(async () => remove());
   } else {
     if (!dns) throw new Error('the DNS challenge needs a DNS provider');
-    const { provider, propagationTimeoutMs, resolvers } = dns;
+    const { provider, propagationTimeoutMs, resolvers } = await dns();
     const base = name.replace(/^\*\./, '');
     const record: TxtRecord = { name: base, fqdn: `_acme-challenge.${base}`, value: keyAuthorization };
     cleanups.push(() => provider.cleanup(record));
