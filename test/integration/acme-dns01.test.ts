@@ -33,13 +33,15 @@ describe('ACME DNS-01 through a DNS provider', { skip }, () => {
     },
     lookupName: (record) => record.fqdn,
   };
+  /** What dnsProviderFor answers: `provider`, or one that says it wrote the record but did not. */
+  let current: DnsChallengeProvider = provider;
 
   async function open(withProviders: boolean): Promise<Gateway> {
     await gateway?.close();
     gateway = await createGateway({
       dataDir,
       overrides: { httpPort: 0, httpsPort: 0, bindAddress: '127.0.0.1' },
-      ...(withProviders ? { acme: { dnsProviderFor: async () => provider, dnsResolvers: [bind.address] } } : {}),
+      ...(withProviders ? { acme: { dnsProviderFor: async () => current, dnsResolvers: [bind.address] } } : {}),
     });
     await gateway.startup();
     return gateway;
@@ -111,5 +113,28 @@ describe('ACME DNS-01 through a DNS provider', { skip }, () => {
     assert.deepEqual([...entry.names].sort(), ['*.wild.test.example', 'wild.test.example']);
     assert.deepEqual(presented.sort(), ['_acme-challenge.wild.test.example', '_acme-challenge.wild.test.example']);
     assert.deepEqual(await bind.dig('_acme-challenge.wild.test.example', 'TXT'), [], 'no record left behind');
+  });
+
+  test('a TXT record the zone does not show is caught before the CA is asked: record_not_visible, with the servers asked', async () => {
+    // A provider that answers "done" but changes another zone (or nothing): the zone's servers
+    // (here the resolvers given, bind9) never show the value, so the CA is not asked to look.
+    current = { ...provider, present: async (record) => void presented.push(record.fqdn), cleanup: async () => undefined };
+    try {
+      const g = await open(true);
+      const accountId = (await call(g, 'getCertificates')).acme.accounts[0]!.id;
+      const route = await call(g, 'addRoute', {
+        names: ['late.test.example'],
+        upstream: 'http://127.0.0.1:9',
+        tls: { mode: 'acme', certificateId: null, acme: { accountId, challenge: 'dns-01', dnsProviderId: 'bind' }, redirectHttp: false, hsts: false },
+      });
+      const entry = await waitForAttempt(route.id);
+      await call(g, 'removeRoute', { id: route.id });
+      const problem = entry.acme?.lastAttempt?.problem;
+      assert.equal(problem?.code, 'record_not_visible', JSON.stringify(entry.acme?.lastAttempt));
+      assert.match(problem?.message ?? '', /_acme-challenge\.late\.test\.example was not visible on .*\d+ s/);
+      assert.ok(problem?.message.includes(bind.address), `the servers asked are named: ${problem?.message}`);
+    } finally {
+      current = provider;
+    }
   });
 });

@@ -5,12 +5,13 @@
 // the old certificate and says why; a restart serves the stored certificate without a new order;
 // the account's key rolls over and orders keep working; an account in use cannot be removed.
 import assert from 'node:assert/strict';
-import { stat, rm, writeFile } from 'node:fs/promises';
+import { readFile, stat, rm, writeFile } from 'node:fs/promises';
 import { Agent, request as httpsRequest } from 'node:https';
 import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import type { TLSSocket } from 'node:tls';
 import { after, before, describe, test } from 'node:test';
+import acmeClient from 'acme-client';
 import { createGateway, type Gateway } from '../../src-main/core/gateway.js';
 import { needBind9, startBind9, type Bind9 } from '../helpers/bind9.js';
 import { call, rejectsWith } from '../helpers/gateway-calls.js';
@@ -201,6 +202,15 @@ describe('ACME orders through the gateway', { skip }, () => {
     orderTimes.push(Date.now() - started);
     assert.notEqual(renewed.fingerprintSha256, old);
     assert.match(pebble.log(), /POST \/rollover-account-key/, 'Pebble saw the key change');
+  });
+
+  test('a key change cut short before the CA got the new key: the CA says it does not know it, so that key is dropped and the account keeps working', async () => {
+    const folder = join(dataDir, 'acme', 'accounts', accountId);
+    const knownKey = await readFile(join(folder, 'key.pem'), 'utf8');
+    await writeFile(join(folder, 'key.next.pem'), (await acmeClient.crypto.createPrivateEcdsaKey('P-256')).toString(), { mode: 0o600 });
+    await call(gateway, 'updateAcmeAccount', { id: accountId, email: 'cut-short@test.example' });
+    assert.equal(await readFile(join(folder, 'key.pem'), 'utf8'), knownKey, 'the key the CA knows stays');
+    await assert.rejects(stat(join(folder, 'key.next.pem')), 'the key the CA never got is dropped');
   });
 
   test('a failed renewal keeps the old certificate and says why on the route', async () => {

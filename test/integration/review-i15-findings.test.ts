@@ -97,11 +97,12 @@ describe('review i15: no servers beyond the gateway', () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     try {
       const url = `https://127.0.0.1:${(server.address() as AddressInfo).port}/directory`;
-      await call(gateway, 'getAcmeDirectory', { directoryUrl: url, directoryCaPem: cert }).then(
-        () => undefined,
-        () => undefined,
+      const refused = await call(gateway, 'getAcmeDirectory', { directoryUrl: url, directoryCaPem: cert }).then(
+        () => 'accepted',
+        (error: unknown) => String(error),
       );
       assert.ok(written < 5 * 1024 * 1024, `Gatehouse read ${(written / 1024 / 1024).toFixed(0)} MB of a "directory"`);
+      assert.match(refused, /not an ACME directory/, 'the person learns the URL is not a directory');
     } finally {
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
@@ -249,6 +250,7 @@ describe('review i15: orders against Pebble through the gateway', { skip }, () =
       const problem = state?.acme?.lastAttempt?.problem;
       assert.ok(problem, `no failed attempt: ${JSON.stringify(state?.acme?.lastAttempt)}`);
       assert.match(`${problem.message} ${problem.fix ?? ''}`, /data director|disk|could not (be )?(save|store|write)/i, `the person reads: "${problem.message}" / "${problem.fix}"`);
+      assert.ok(state?.fingerprintSha256, 'the certificate the CA issued is served from memory all the same');
     } finally {
       await call(gateway, 'removeRoute', { id: route.id });
       await rm(certificates, { force: true });

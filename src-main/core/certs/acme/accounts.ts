@@ -224,19 +224,31 @@ export class AcmeAccounts {
     return client;
   }
 
-  /** A rollover was cut short (a crash): whichever key the CA knows stays. */
+  /**
+   * A rollover was cut short (a crash): whichever key the CA knows stays. Only the CA saying
+   * accountDoesNotExist for the new key drops it; a CA that cannot be asked (network down at boot)
+   * proves nothing, so both keys are kept and the question is asked again at the next use.
+   */
   async #settlePendingKey(account: AcmeAccount, currentPem: string, nextPem: string, record: AccountRecord): Promise<string> {
     const probe = new acme.Client({ directoryUrl: account.directoryUrl, accountKey: nextPem });
     const known = await withDirectoryTrust(account.directoryCaPem, () => postNewAccount(probe, 'finding the account', { onlyReturnExisting: true })).then(
-      () => true,
-      () => false,
+      () => true as const,
+      (error: unknown) => error,
     );
-    if (!known) {
+    if (known === true) {
+      await this.#files.promoteNextKey(account.id, record);
+      return nextPem;
+    }
+    if (known instanceof AcmeCaError && known.problem.type === 'urn:ietf:params:acme:error:accountDoesNotExist') {
       await this.#files.dropNextKey(account.id);
       return currentPem;
     }
-    await this.#files.promoteNextKey(account.id, record);
-    return nextPem;
+    const problem = accountProblem(known, account.directoryUrl, 'Checking which account key the CA knows', '');
+    throw new ApiError(
+      'conflict',
+      `A key change of the ACME account "${account.label}" was cut short, and Gatehouse could not ask ${directoryLabel(account.directoryUrl)} which key it now knows (${problem.details ?? problem.message}).`,
+      { fix: 'Check that this machine reaches the CA; Gatehouse keeps both keys and asks again at the next order or account change.' },
+    );
   }
 
   #record(accountId: string): AccountRecord {

@@ -8,7 +8,7 @@
 // instance gives the requests made in that async context the directory's agent. A CA trusted for
 // one account's directory is therefore never trusted for another's request, and
 // NODE_TLS_REJECT_UNAUTHORIZED is never touched.
-import { captureAcmeExchange } from './problem-capture.js';
+import { captureAcmeExchange, exchangeRecordsOf } from './problem-capture.js';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { Agent } from 'node:https';
 import { rootCertificates } from 'node:tls';
@@ -17,6 +17,11 @@ import type { AcmeDirectoryInfo } from '../../../../shared/acme.js';
 
 /** How long one HTTP request to a CA may take before it fails, ms (30 s); acme-client retries 5xx and 429 on its own. */
 const REQUEST_TIMEOUT_MS = 30_000;
+/**
+ * The most of one CA answer that is read, bytes (1 MiB): a directory is a few hundred bytes and a
+ * chain a few KiB, so a mistyped URL pointing at a big file (or a hostile server) is cut off early.
+ */
+export const MAX_ANSWER_BYTES = 1024 * 1024;
 
 const trust = new AsyncLocalStorage<Agent>();
 /** One agent per CA PEM: keep-alive connections are reused between the calls of an order. */
@@ -45,6 +50,9 @@ function installInterceptor(): void {
       config.proxy = false;
     }
     config.timeout ??= REQUEST_TIMEOUT_MS;
+    // axios's default is -1 (no limit); a caller's own smaller limit stands.
+    if (config.maxContentLength === undefined || config.maxContentLength < 0 || config.maxContentLength > MAX_ANSWER_BYTES) config.maxContentLength = MAX_ANSWER_BYTES;
+    if (config.maxBodyLength === undefined || config.maxBodyLength < 0 || config.maxBodyLength > MAX_ANSWER_BYTES) config.maxBodyLength = MAX_ANSWER_BYTES;
     return config;
   });
 }
@@ -81,7 +89,14 @@ interface DirectoryDocument {
 
 /** The directory document itself (its URLs and meta). Rejects when it is not an ACME directory. */
 export async function fetchDirectory(directoryUrl: string, caPem: string | null): Promise<DirectoryDocument> {
-  const answer = await withDirectoryTrust(caPem, () => acme.axios.get<unknown>(directoryUrl, { headers: { accept: 'application/json' }, ...NO_RETRY }));
+  const answer = await withDirectoryTrust(caPem, () => acme.axios.get<unknown>(directoryUrl, { headers: { accept: 'application/json' }, ...NO_RETRY })).catch((error: unknown) => {
+    // acme-client's retry interceptor hides axios's own error behind a TypeError; the capture kept it.
+    const said = [error instanceof Error ? error.message : '', ...exchangeRecordsOf(error).map((entry) => entry.networkMessage ?? '')];
+    if (said.some((message) => /maxContentLength/.test(message))) {
+      throw new Error(`${directoryUrl} answered with more than ${MAX_ANSWER_BYTES / 1024 / 1024} MiB, so it is not an ACME directory (a directory is a few hundred bytes)`);
+    }
+    throw error;
+  });
   const body = answer.data as DirectoryDocument | null;
   if (answer.status !== 200 || !body || typeof body !== 'object' || typeof body.newOrder !== 'string' || typeof body.newAccount !== 'string') {
     throw new Error(`${directoryUrl} answered HTTP ${answer.status} without an ACME directory (no newAccount/newOrder)`);

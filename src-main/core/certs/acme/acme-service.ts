@@ -18,7 +18,7 @@ import { withDirectoryTrust } from './acme-http.js';
 import { ariCertificateId, fetchRenewalInfo } from './ari.js';
 import type { ChallengeStore } from './challenge-store.js';
 import type { DnsChallengeProvider } from './dns/provider.js';
-import { AcmeCertificateFiles, acmeRouteCertificate, emptySlot, heldFits, type AcmeSlot } from './held-acme.js';
+import { AcmeCertificateFiles, acmeRouteCertificate, emptySlot, heldCurrent, heldFits, type AcmeSlot, type OrderedFor } from './held-acme.js';
 import { runOrder } from './order.js';
 import { acmeProblemOf, caDisplayName } from './problems.js';
 import { planRenewal } from './renewal-plan.js';
@@ -164,7 +164,8 @@ export class AcmeService {
    * thirds of the lifetime; after failures a growing wait, never before the CA's Retry-After).
    */
   #plan(route: Route, slot: AcmeSlot, now: Date): { at: number; renewal: AcmeRenewal } {
-    const fits = heldFits(slot.held, route) ? slot.held : null;
+    // A held certificate for another account, key type or profile is served, but ordered anew now.
+    const fits = heldCurrent(slot.held, route) ? slot.held : null;
     const caRetry = slot.lastAttempt?.problem?.retryAt ? new Date(slot.lastAttempt.problem.retryAt) : null;
     const account = this.#account(route);
     const plan = planRenewal({
@@ -194,7 +195,7 @@ export class AcmeService {
       if (slot.ordering) continue;
       // One clock for the plan and the comparison: "now" from the plan must count as due.
       if (this.#plan(route, slot, clock).at <= now) void this.#order(route);
-      else if (slot.held && now >= slot.renewalInfoDue) void this.#refreshRenewalInfo(route, slot);
+      else if (heldCurrent(slot.held, route) && now >= slot.renewalInfoDue) void this.#refreshRenewalInfo(route, slot);
     }
     this.#scheduleNextCheck();
   }
@@ -275,15 +276,7 @@ export class AcmeService {
     try {
       if (!account) throw new Error(`the ACME account "${acme.accountId}" no longer exists`);
       const client = await this.accounts.clientFor(account);
-      const renewalInfoUrl = slot.held ? await this.accounts.renewalInfoUrl(account) : null;
-      let replaces: string | null = null;
-      if (renewalInfoUrl && slot.held) {
-        try {
-          replaces = ariCertificateId(slot.held.served.certificatePem);
-        } catch {
-          replaces = null; // no ARI id: the order is simply not linked to the old certificate
-        }
-      }
+      const replaces = await this.#replaces(slot, account);
       const dnsProviderId = acme.dnsProviderId;
       const dns =
         acme.challenge === 'dns-01' && dnsProviderId !== null
@@ -297,17 +290,35 @@ export class AcmeService {
         runOrder({ client, names: route.names, acme, replaces, challenges: this.#options.challenges, dns, signal: this.#abort.signal }),
       );
       if (this.#closed) return; // another instance may own the data directory now
-      const orderedFor = { accountId: acme.accountId, keyType: acme.keyType, names: [...route.names], orderedAt: this.#now().toISOString() };
+      // Removed while its order ran: its certificate and key are not kept anywhere.
+      if (!this.#routes.some((candidate) => candidate.id === route.id)) return;
+      const orderedFor: OrderedFor = {
+        accountId: acme.accountId,
+        directoryUrl: account.directoryUrl,
+        keyType: acme.keyType,
+        profile: acme.profile,
+        names: [...route.names],
+        orderedAt: this.#now().toISOString(),
+      };
       const entry = { ...held(pair), orderedFor };
-      await this.#files.save(route.id, pair, orderedFor);
+      const unsaved = await this.#files.save(route.id, pair, orderedFor).then(
+        () => null,
+        (error: unknown) => error,
+      );
+      if (!this.#routes.some((candidate) => candidate.id === route.id)) {
+        await this.#files.remove(route.id); // removed while it was being saved
+        return;
+      }
       // Swapped in as a new object: the next handshake gets it, open connections keep theirs.
+      // A certificate that could not be saved is valid all the same: served from memory.
       slot.held = entry;
       slot.failures = 0;
       slot.lastFailureAt = null;
       slot.renewalInfo = null;
       slot.renewalInfoDue = 0;
-      slot.lastAttempt = { at: startedAt.toISOString(), ok: true, problem: null };
+      slot.lastAttempt = { at: startedAt.toISOString(), ok: unsaved === null, problem: unsaved === null ? null : this.#unsavedProblem(route, unsaved) };
       this.accounts.setProblem(account.id, null);
+      if (unsaved !== null) console.error(`gatehouse: ${slot.lastAttempt.problem!.message}`);
     } catch (error) {
       if (this.#closed) return;
       const problem = this.#problemOf(error, route, account);
@@ -317,6 +328,46 @@ export class AcmeService {
       slot.lastAttempt = { at: startedAt.toISOString(), ok: false, problem };
       console.error(`gatehouse: the certificate for "${routeLabel(route)}" could not be ordered: ${problem.message}`);
     }
+  }
+
+  /**
+   * The ARI id of the held certificate when this order replaces it (RFC 9773), else null. Only a
+   * certificate issued through this same account and directory: a CA refuses `replaces` naming a
+   * certificate the requesting account does not hold, so a route moved to another account (staging
+   * to production) would never get its new certificate.
+   */
+  async #replaces(slot: AcmeSlot, account: AcmeAccount): Promise<string | null> {
+    const previous = slot.held;
+    if (!previous || previous.orderedFor.accountId !== account.id || (previous.orderedFor.directoryUrl ?? account.directoryUrl) !== account.directoryUrl) return null;
+    if (!(await this.accounts.renewalInfoUrl(account))) return null;
+    try {
+      return ariCertificateId(previous.served.certificatePem);
+    } catch {
+      return null; // no ARI id: the order is simply not linked to the old certificate
+    }
+  }
+
+  /** The CA issued the certificate but it could not be written: the data directory is the cause, not the CA. */
+  #unsavedProblem(route: Route, error: unknown): AcmeProblem {
+    const where = this.#files.root;
+    const code = (error as NodeJS.ErrnoException | null)?.code;
+    const reasons: Record<string, string> = {
+      ENOSPC: 'the disk is full',
+      EDQUOT: 'the disk quota is used up',
+      EACCES: 'permission denied',
+      EPERM: 'permission denied',
+      EROFS: 'the file system is read-only',
+      ENOTDIR: 'a file is in the way of a folder',
+      EEXIST: 'a file is in the way of a folder',
+    };
+    const reason = (code && reasons[code]) ?? (error instanceof Error ? error.message : String(error));
+    return {
+      code: 'internal',
+      message: `Gatehouse got the certificate for ${route.names.join(', ')} but could not save it in ${where}: ${reason}.`,
+      fix: "Free space or fix the folder's permissions; it is served until Gatehouse restarts.",
+      details: error instanceof Error ? `${code ?? error.name}: ${error.message}` : String(error),
+      retryAt: null,
+    };
   }
 
   #problemOf(error: unknown, route: Route, account: AcmeAccount | undefined): AcmeProblem {

@@ -151,7 +151,14 @@ export async function fetchRenewalInfo(renewalInfoUrl: string, certificatePem: s
       const reason = (error as Error).name === 'TimeoutError' || /timeout/i.test(String((error as { code?: string }).code)) ? `no answer within ${timeoutMs / 1000} s` : (error as Error).message;
       throw new Error(`Could not ask the CA for renewal information at ${url}: ${reason}.`, { cause: error });
     });
-    const text = await answer.body.text();
+    // A renewalInfo answer is a few hundred bytes: a huge one is cut off, not read into memory (1 MiB).
+    const decoder = new TextDecoder();
+    let text = '';
+    for await (const chunk of answer.body) {
+      text += decoder.decode(chunk as Uint8Array, { stream: true });
+      if (text.length > 1024 * 1024) throw new Error(`The CA’s renewal information at ${url} is larger than 1 MiB, so it is not renewal information.`);
+    }
+    text += decoder.decode();
     if (answer.statusCode !== 200) {
       throw new Error(`The CA answered ${answer.statusCode} when asked for renewal information at ${url}.`, { cause: text.slice(0, 2000) });
     }

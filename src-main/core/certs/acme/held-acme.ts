@@ -12,10 +12,14 @@ import { leafFolder, readPair, writePair, type StoredPair } from '../certificate
 import { heldIfPair, type Held } from '../held-certificates.js';
 import type { RenewalInfo } from './renewal-plan.js';
 
-/** What a held certificate was ordered for: another account or key type means a new order. */
+/** What a held certificate was ordered for: another account, directory, key type or profile means a new order. */
 export interface OrderedFor {
   accountId: string;
+  /** The account's directory when it was ordered (absent in records written before it was kept). */
+  directoryUrl?: string;
   keyType: string;
+  /** The profile asked for (null: the CA's default; absent in older records, read as null). */
+  profile?: string | null;
   names: string[];
   orderedAt: string;
 }
@@ -42,6 +46,16 @@ export class AcmeCertificateFiles {
 
   constructor(dataDir: string) {
     this.#root = join(dataDir, 'acme', 'certificates');
+  }
+
+  /** The folder holding every route's folder (for sentences about it). */
+  get root(): string {
+    return this.#root;
+  }
+
+  /** Removes one route's folder (a route removed while its certificate was being saved). */
+  async remove(routeId: string): Promise<void> {
+    await fs.rm(join(this.#root, leafFolder(routeId)), { recursive: true, force: true }).catch(() => undefined);
   }
 
   async save(routeId: string, pair: StoredPair, orderedFor: OrderedFor): Promise<void> {
@@ -71,11 +85,20 @@ export class AcmeCertificateFiles {
   }
 }
 
-/** True when the held certificate still fits the route (same account and key type, every name covered). */
-export function heldFits(held: AcmeSlot['held'], route: Route): boolean {
+/**
+ * True when the held certificate may be served for the route: it covers every name. A certificate
+ * for other names is never served; another account, key type or profile still leaves a valid
+ * certificate, served until the new order succeeds (heldCurrent says a new order is wanted).
+ */
+export function heldFits(held: AcmeSlot['held'], route: Route): held is NonNullable<AcmeSlot['held']> {
+  return held !== null && route.tls.acme !== null && route.names.every((name) => namesCover(held.facts.names, name.toLowerCase()));
+}
+
+/** True when the held certificate is what the route asks for now (same account, key type and profile): only renewed when due. */
+export function heldCurrent(held: AcmeSlot['held'], route: Route): boolean {
   const acme = route.tls.acme;
-  if (!held || !acme) return false;
-  return held.orderedFor.accountId === acme.accountId && held.orderedFor.keyType === acme.keyType && route.names.every((name) => namesCover(held.facts.names, name.toLowerCase()));
+  if (!heldFits(held, route) || !acme) return false;
+  return held.orderedFor.accountId === acme.accountId && held.orderedFor.keyType === acme.keyType && (held.orderedFor.profile ?? null) === acme.profile;
 }
 
 function problemOf(problem: AcmeProblem): Problem {
@@ -109,6 +132,8 @@ export function acmeRouteCertificate(route: Route, slot: AcmeSlot, renewal: Acme
     fingerprintSha256: held.facts.fingerprintSha256,
   };
   const dates = stateAt(held.facts, now);
+  // Issued but not saved (the only failure that leaves failures at 0): fresh, served from memory.
+  if (failed && slot.failures === 0) return { ...facts, state: dates, problem: problemOf(failed) };
   // A failed renewal: the certificate is still served, but it is not renewed until a retry succeeds.
   if (failed) return { ...facts, state: dates === 'expired' ? 'expired' : 'expiring', problem: problemOf(failed) };
   return { ...facts, state: dates, problem: dates === 'valid' ? null : dateProblem(dates, held.facts, 'Renew it now on the Certificates page, and look at the last attempt if it fails.') };

@@ -5,13 +5,13 @@
 // whatever happens (finally). acme-client's own challenge check is never used: it asks public DNS
 // from this machine, which says nothing about what the CA sees (the pre-flight does that properly).
 import { generateKeyPair } from 'node:crypto';
-import { Resolver } from 'node:dns/promises';
 import { promisify } from 'node:util';
 import acme, { type Client } from 'acme-client';
 import type { RouteAcme } from '../../../../shared/acme.js';
 import type { StoredPair } from '../certificate-files.js';
 import { AcmeCaError, pollUntil, postResource, postUrl, type CaProblemDocument } from './ca-requests.js';
 import type { ChallengeStore } from './challenge-store.js';
+import { waitForTxt } from './dns/propagation.js';
 import type { DnsChallengeProvider, TxtRecord } from './dns/provider.js';
 import { newOrderPayload } from './order-extras.js';
 
@@ -25,8 +25,15 @@ export interface OrderInput {
   replaces: string | null;
   challenges: ChallengeStore;
   /** The DNS provider for dns-01 (with how long to wait for the record to be seen, ms). */
-  dns: (() => Promise<{ provider: DnsChallengeProvider; propagationTimeoutMs: number; resolvers: readonly string[] | undefined }>) | null;
+  dns: (() => Promise<OrderDns>) | null;
   signal: AbortSignal;
+}
+
+export interface OrderDns {
+  provider: DnsChallengeProvider;
+  propagationTimeoutMs: number;
+  /** Servers the propagation wait asks; undefined: the zone's authoritative servers. */
+  resolvers: readonly string[] | undefined;
 }
 
 interface Order {
@@ -60,16 +67,16 @@ export async function runOrder(input: OrderInput): Promise<StoredPair> {
   if (!orderUrl) throw new AcmeCaError('creating the order', { detail: 'the CA answered without the order URL (no Location header)' }, created.status, null);
   let order = created.data as Order;
 
-  const cleanups: (() => Promise<void>)[] = [];
-  try {
+  // Asked once; its failure (no credentials…) only counts when a name still needs its record.
+  const dnsOnce = input.acme.challenge === 'dns-01' && input.dns ? input.dns() : null;
+  const dns = dnsOnce ? () => dnsOnce : null;
+  if ((await dnsOnce?.catch(() => null))?.provider.oneRecordAtATime) {
+    // One TXT value at a time (DuckDNS): a wildcard and its apex share the record, so each name is
+    // presented, validated and cleaned up before the next one's value replaces it.
+    for (const authorizationUrl of order.authorizations) await answerWithCleanup(input, dns, [authorizationUrl]);
+  } else {
     // All names at once: each signed request takes its own nonce, and the CA validates them in parallel.
-    // Settled, not Promise.all: every name's token or record must be in `cleanups` before they run.
-    const answered = await Promise.allSettled(order.authorizations.map((authorizationUrl) => answerAuthorization(input, authorizationUrl, cleanups)));
-    const failed = answered.find((result) => result.status === 'rejected');
-    if (failed) throw failed.reason;
-  } finally {
-    // Tokens and records go as soon as the CA has decided (or the order failed); a failing cleanup does not hide the order's own result.
-    await Promise.all(cleanups.map((cleanup) => cleanup().catch(() => undefined)));
+    await answerWithCleanup(input, dns, order.authorizations);
   }
 
   const privateKeyPem = await certificateKey(input.acme.keyType);
@@ -86,12 +93,26 @@ export async function runOrder(input: OrderInput): Promise<StoredPair> {
   return { certificatePem: String(downloaded.data), privateKeyPem };
 }
 
+/** Answers these authorizations at once; their tokens and records are removed again whatever happens. */
+async function answerWithCleanup(input: OrderInput, dns: (() => Promise<OrderDns>) | null, urls: readonly string[]): Promise<void> {
+  const cleanups: (() => Promise<void>)[] = [];
+  try {
+    // Settled, not Promise.all: every name's token or record must be in `cleanups` before they run.
+    const answered = await Promise.allSettled(urls.map((authorizationUrl) => answerAuthorization(input, dns, authorizationUrl, cleanups)));
+    const failed = answered.find((result) => result.status === 'rejected');
+    if (failed) throw failed.reason;
+  } finally {
+    // Tokens and records go as soon as the CA has decided (or the order failed); a failing cleanup does not hide the order's own result.
+    await Promise.all(cleanups.map((cleanup) => cleanup().catch(() => undefined)));
+  }
+}
+
 function orderSettled(order: Order, wanted: readonly string[]): boolean {
   if (order.status === 'invalid') throw new AcmeCaError('the order', order.error ?? { detail: 'the CA marked the order invalid' }, 0, null);
   return wanted.includes(order.status);
 }
 
-async function answerAuthorization(input: OrderInput, url: string, cleanups: (() => Promise<void>)[]): Promise<void> {
+async function answerAuthorization(input: OrderInput, dns: (() => Promise<OrderDns>) | null, url: string, cleanups: (() => Promise<void>)[]): Promise<void> {
   const { client, signal } = input;
   const authorization = (await postUrl(client, 'reading the authorization', url, null)).data as Authorization;
   if (authorization.status === 'valid') return; // the CA still trusts an earlier validation of this name
@@ -107,13 +128,16 @@ async function answerAuthorization(input: OrderInput, url: string, cleanups: (()
     const remove = input.challenges.add(challenge.token, keyAuthorization);
     cleanups.push(async () => remove());
   } else {
-    if (!input.dns) throw new Error('the DNS challenge needs a DNS provider');
-    const { provider, propagationTimeoutMs, resolvers } = await input.dns();
+    if (!dns) throw new Error('the DNS challenge needs a DNS provider');
+    const { provider, propagationTimeoutMs, resolvers } = await dns();
     const base = name.replace(/^\*\./, '');
     const record: TxtRecord = { name: base, fqdn: `_acme-challenge.${base}`, value: keyAuthorization };
     cleanups.push(() => provider.cleanup(record));
     await provider.present(record);
-    await waitForTxt(provider.lookupName(record), keyAuthorization, propagationTimeoutMs, resolvers, signal);
+    // The zone's own servers (or the resolvers given) must show the record before the CA looks: a
+    // record not visible yet is a record_not_visible sentence now, not a failed validation that
+    // counts against the CA's limits.
+    await waitForTxt(provider.lookupName(record), keyAuthorization, { timeoutMs: propagationTimeoutMs, ...(resolvers ? { resolvers } : {}), signal });
   }
   await postUrl(client, `asking the CA to validate ${name}`, challenge.url, {}, [200]);
   await pollUntil<Authorization>(client, `validating ${name}`, url, (body) => {
@@ -123,21 +147,4 @@ async function answerAuthorization(input: OrderInput, url: string, cleanups: (()
     }
     return body.status === 'valid';
   }, signal);
-}
-
-/**
- * Waits until `lookupName` has a TXT record `value`, asked of `resolvers` (the system's when
- * undefined), so the CA is not asked before the record can be seen. Gives up after `timeoutMs` and
- * lets the CA try anyway: its answer says more than a timeout here would.
- */
-async function waitForTxt(lookupName: string, value: string, timeoutMs: number, resolvers: readonly string[] | undefined, signal: AbortSignal): Promise<void> {
-  const resolver = new Resolver({ timeout: 2000, tries: 1 });
-  if (resolvers && resolvers.length > 0) resolver.setServers([...resolvers]);
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    signal.throwIfAborted();
-    const found = await resolver.resolveTxt(lookupName).catch(() => [] as string[][]);
-    if (found.some((chunks) => chunks.join('') === value)) return;
-    await new Promise((resolve) => setTimeout(resolve, 1000));
-  }
 }

@@ -40,5 +40,6 @@ export function duckDnsProvider(settings: DuckDnsSettings, context: DnsProviderC
     );
   }
 
-  return { present: (record) => update(record, false), cleanup: (record) => update(record, true), lookupName: (record) => record.fqdn };
+  // One value per subdomain: an apex and its wildcard (or two names under it) must take turns.
+  return { present: (record) => update(record, false), cleanup: (record) => update(record, true), lookupName: (record) => record.fqdn, oneRecordAtATime: true };
 }

@@ -29,6 +29,11 @@ export interface DnsChallengeProvider {
    * everyone else: record.fqdn), for the propagation wait and the pre-flight.
    */
   lookupName(record: TxtRecord): string;
+  /**
+   * True when the provider holds one TXT value per name (DuckDNS): an order then validates its
+   * names one after the other instead of all at once. Default: false.
+   */
+  oneRecordAtATime?: boolean;
 }
 
 export interface DnsProviderContext {
