@@ -77,10 +77,10 @@ export interface GatewayOptions {
   /** DNS servers to ask for ACME's TXT records instead of each zone's own name servers ("ip" or "ip:port"). Default: the zone's. */
   dnsResolvers?: readonly string[];
   /**
-   * What the ACME side takes from outside: DNS providers for DNS-01 (default: none, such an order
-   * fails saying so), the pre-flight, where secrets are kept, the DNS servers the propagation wait asks.
+   * Replacements for the ACME side's parts (tests): the DNS-01 provider for an id, the pre-flight,
+   * the provider list. Default: the DNS providers in settings, the real pre-flight.
    */
-  acme?: AcmeExtensions & Pick<AcmeServiceOptions, 'dnsProviderFor' | 'dnsResolvers'>;
+  acme?: AcmeExtensions & Pick<AcmeServiceOptions, 'dnsProviderFor'>;
   /**
    * Where the pre-flight asks DNS and what it counts as reachable (tests point it at their bind9).
    * Default: from GATEHOUSE_DNS_SERVER when set (gateway/acme-preflight.ts), else public DNS.
@@ -160,7 +160,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const challenges = new ChallengeStore();
   // GATEHOUSE_DNS_SERVER: one DNS server for every ACME DNS question (a private CA's LAN DNS, tests).
   const dnsServer = dnsServerOverride(process.env.GATEHOUSE_DNS_SERVER);
-  const dnsResolvers = options.dnsResolvers ?? options.acme?.dnsResolvers ?? dnsServer?.resolvers;
+  const dnsResolvers = options.dnsResolvers ?? dnsServer?.resolvers;
   const acmeExtensions: AcmeExtensions = {
     dnsProviderViews: () => dnsProviderService.views(),
     preflight: (input) => preflight(input),

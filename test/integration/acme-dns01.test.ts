@@ -41,7 +41,8 @@ describe('ACME DNS-01 through a DNS provider', { skip }, () => {
     gateway = await createGateway({
       dataDir,
       overrides: { httpPort: 0, httpsPort: 0, bindAddress: '127.0.0.1' },
-      ...(withProviders ? { acme: { dnsProviderFor: async () => current, dnsResolvers: [bind.address] } } : {}),
+      dnsResolvers: [bind.address],
+      ...(withProviders ? { acme: { dnsProviderFor: async () => current } } : {}),
     });
     await gateway.startup();
     return gateway;

@@ -61,6 +61,8 @@ export class AcmeService {
   readonly #now: () => Date;
   readonly #slots = new Map<string, AcmeSlot>();
   #routes: Route[] = [];
+  /** The same routes by id: certificateFor runs on every handshake and every plain-HTTP request (servesHttps). */
+  #routesById = new Map<string, Route>();
   #running = 0;
   readonly #waiting: (() => void)[] = [];
   readonly #abort = new AbortController();
@@ -84,7 +86,7 @@ export class AcmeService {
   }
 
   certificateFor(routeId: string): ServedCertificate | null {
-    const route = this.#routes.find((candidate) => candidate.id === routeId);
+    const route = this.#routesById.get(routeId);
     const slot = this.#slots.get(routeId);
     if (!route || !slot?.held || !heldFits(slot.held, route)) return null;
     return this.#now() < slot.held.facts.notAfter ? slot.held.served : null;
@@ -113,7 +115,8 @@ export class AcmeService {
   /** Takes the saved routes: forgets removed ones, orders what is missing or due (in the background). */
   setRoutes(routes: readonly Route[]): void {
     this.#routes = routes.filter((route) => route.tls.mode === 'acme' && route.tls.acme !== null);
-    const ids = new Set(this.#routes.map((route) => route.id));
+    this.#routesById = new Map(this.#routes.map((route) => [route.id, route]));
+    const ids = new Set(this.#routesById.keys());
     for (const routeId of [...this.#slots.keys()].filter((id) => !ids.has(id))) this.#slots.delete(routeId);
     if (!this.#closed) void this.#files.prune([...ids]);
     this.#check();
@@ -126,7 +129,7 @@ export class AcmeService {
 
   /** "Renew now": orders at once; answers with the route's certificate, or an ApiError with the sentence and fix. */
   async renewNow(routeId: string): Promise<RouteCertificate> {
-    const route = this.#routes.find((candidate) => candidate.id === routeId);
+    const route = this.#routesById.get(routeId);
     if (!route) throw new ApiError('not_found', `There is no ACME route "${routeId}".`);
     await this.#order(route);
     const slot = this.#slots.get(route.id)!;
@@ -291,7 +294,7 @@ export class AcmeService {
       );
       if (this.#closed) return; // another instance may own the data directory now
       // Removed while its order ran: its certificate and key are not kept anywhere.
-      if (!this.#routes.some((candidate) => candidate.id === route.id)) return;
+      if (!this.#routesById.has(route.id)) return;
       const orderedFor: OrderedFor = {
         accountId: acme.accountId,
         directoryUrl: account.directoryUrl,
@@ -305,7 +308,7 @@ export class AcmeService {
         () => null,
         (error: unknown) => error,
       );
-      if (!this.#routes.some((candidate) => candidate.id === route.id)) {
+      if (!this.#routesById.has(route.id)) {
         await this.#files.remove(route.id); // removed while it was being saved
         return;
       }
