@@ -91,7 +91,7 @@ export interface CurlFtpOptions {
 }
 
 /** Runs curl against an ftp:// URL. code 0 = success; 67 = login denied; 28 = timed out (curl's own). */
-export function curlFtp(url: string, options: CurlFtpOptions = {}): Promise<RunResult> {
+export async function curlFtp(url: string, options: CurlFtpOptions = {}): Promise<RunResult> {
   const timeoutMs = options.timeoutMs ?? 30_000;
   if (options.active !== undefined && options.ssl === 'reqd') {
     throw new Error('curl 7.88 hangs in active mode with TLS (curl bug #10666): use lftpRun with passive: false for active FTPS');

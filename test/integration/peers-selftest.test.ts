@@ -110,6 +110,26 @@ describe('vsftpd helper', { skip: needFtpClients() }, () => {
   });
 });
 
+describe('vsftpd helper on another address, with pasv_address', { skip: needFtpClients() }, () => {
+  let ftp: Vsftpd;
+  before(async () => {
+    ftp = await startVsftpd({ address: '127.0.0.3', tls: false, passivePorts: 2, pasvAddress: '127.0.0.4' });
+  });
+  after(async () => {
+    await ftp?.close();
+  });
+
+  test('the 227 carries pasvAddress: curl reaches the data port by default, and fails when told to dial the 227 address', async () => {
+    assert.equal(ftp.address, '127.0.0.3');
+    assert.equal(ftp.passivePortRange[1] - ftp.passivePortRange[0], 1);
+    const ignoring = await curlFtp(`${ftp.url}/readme.txt`, { epsv: false, verbose: true });
+    assert.equal(ignoring.code, 0, describeRun(ignoring));
+    assert.match(ignoring.stderr, /< 227 Entering Passive Mode \(127,0,0,4,\d+,\d+\)/);
+    const dialling = await curlFtp(`${ftp.url}/readme.txt`, { epsv: false, skipPasvIp: false, timeoutMs: 10_000 });
+    assert.equal(dialling.code, 7, `expected "couldn't connect" (7) dialling 127.0.0.4: ${describeRun(dialling)}`);
+  });
+});
+
 describe('sshd helper', { skip: needSshd() || needTools('socat') }, () => {
   let sshd: Sshd;
   let work: string;
