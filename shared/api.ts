@@ -17,6 +17,7 @@ import {
   type Route,
 } from './model.js';
 import { UpstreamSchema } from './upstreams.js';
+import { StreamIdSchema, StreamInputSchema, StreamUpdateSchema, type Stream, type StreamView } from './streams.js';
 import {
   AcmeAccountIdSchema,
   AcmeAccountInputSchema,
@@ -138,8 +139,26 @@ export const endpoints = {
   checkPorts: {
     method: 'POST',
     path: '/api/proxy/check-ports',
-    input: z.object({ httpPort: PortSchema, httpsPort: PortSchema.optional(), bindAddress: IpAddressSchema.optional() }).strict(),
+    input: z
+      .object({
+        httpPort: PortSchema,
+        httpsPort: PortSchema.optional(),
+        bindAddress: IpAddressSchema.optional(),
+        /** Also check every enabled stream's ports (and FTP passive ranges) as saved. Default: true. */
+        streams: z.boolean().default(true),
+      })
+      .strict(),
   },
+
+  /** Every stream (TCP, UDP, FTP) with its state, counters and upstream health, in settings order. */
+  listStreams: { method: 'GET', path: '/api/streams', input: NoInput },
+  getStream: { method: 'GET', path: '/api/streams/:id', input: z.object({ id: StreamIdSchema }).strict() },
+  /** Adds a stream; while the proxy runs it starts listening at once (nothing else restarts). */
+  addStream: { method: 'POST', path: '/api/streams', input: StreamInputSchema },
+  /** Replaces a stream; only its own listeners are rebound when its ports change. */
+  updateStream: { method: 'PUT', path: '/api/streams/:id', input: StreamUpdateSchema },
+  /** Removes a stream: its listeners close, its open connections are cut. */
+  removeStream: { method: 'DELETE', path: '/api/streams/:id', input: z.object({ id: StreamIdSchema }).strict() },
 
   /**
    * Each route's health (up while any upstream can serve it) and each of its upstreams': state,
@@ -341,6 +360,11 @@ export interface ApiResults {
   startProxy: ProxyStatus;
   stopProxy: ProxyStatus;
   checkPorts: PortCheck[];
+  listStreams: StreamView[];
+  getStream: StreamView;
+  addStream: StreamView;
+  updateStream: StreamView;
+  removeStream: { removed: Stream };
   getHealth: RouteHealth[];
   getStats: StatsSnapshot;
   recentLog: AccessLogEntry[];
@@ -435,11 +459,13 @@ export interface ApiEvents {
    * here (each caller has its own; getAccess gives it).
    */
   access: AccessOverview;
+  /** A stream was added, changed or removed, or its state, counters or health changed (at most every second). */
+  streams: StreamView[];
 }
 
 export type ApiEventName = keyof ApiEvents;
 export type ApiEvent = { [K in ApiEventName]: { type: K; data: ApiEvents[K] } }[ApiEventName];
-export const apiEventNames = ['status', 'routes', 'settings', 'log', 'health', 'failover', 'certificates', 'discovery', 'access'] as const satisfies readonly ApiEventName[];
+export const apiEventNames = ['status', 'routes', 'settings', 'log', 'health', 'failover', 'certificates', 'discovery', 'access', 'streams'] as const satisfies readonly ApiEventName[];
 
 // ---------------------------------------------------------------------------------------------
 // Errors

@@ -6,13 +6,14 @@
 import { z } from 'zod';
 import { AcmeSettingsSchema, defaultAcmeSettings, RouteAcmeSchema } from './acme.js';
 import { HostnameSchema } from './hostname.js';
+import { MAX_STREAMS, portClash, ProxyProtocolVersionSchema, streamClaims, StreamSchema, type PortClaim } from './streams.js';
 import { AccessSettingsSchema, defaultAccessSettings, RouteAccessSchema, TRUSTED_FRONTS } from './access.js';
 import { BalancingSchema, defaultBalancing, defaultHealthCheck, defaultUpstreamLimits, HealthCheckSchema, UpstreamLimitsSchema, UpstreamListSchema, UpstreamSchema } from './upstreams.js';
 
 export { parseUpstream, UpstreamSchema } from './upstreams.js';
 
 /** The settings file's current format. Bump it together with a migration in core/settings/migrations.ts. */
-export const SETTINGS_VERSION = 8;
+export const SETTINGS_VERSION = 9;
 
 // ---------------------------------------------------------------------------------------------
 // Names and addresses
@@ -43,7 +44,7 @@ const ms = (what: string) =>
 // Routes
 
 /** How a route answers on the HTTPS listener. */
-export const TLS_MODES = ['none', 'local', 'custom', 'acme'] as const;
+export const TLS_MODES = ['none', 'local', 'custom', 'acme', 'passthrough'] as const;
 export type TlsMode = (typeof TLS_MODES)[number];
 
 /** An imported certificate's id, as stored and as the API takes it (Gatehouse assigns 10 characters). */
@@ -60,6 +61,11 @@ export const CertificateIdSchema = z
  * - `custom`: an imported certificate (`certificateId`) that covers every name of the route.
  * - `acme`: a public certificate from an ACME CA (Let's Encrypt), obtained and renewed through
  *   `acme` (account, challenge, DNS provider; see shared/acme.ts).
+ * - `passthrough`: Gatehouse does not terminate TLS: the HTTPS listener reads the ClientHello's
+ *   name and splices the raw connection to the upstream's port (an app with its own TLS: Proxmox,
+ *   UniFi, client certificates). Access is judged by the client's address (exposure, lists,
+ *   countries, bans) before a byte reaches the upstream; sign-in, limits per request and header
+ *   rules cannot apply. Plain-HTTP requests for its names are redirected to HTTPS.
  */
 export const RouteTlsSchema = z
   .object({
@@ -72,6 +78,8 @@ export const RouteTlsSchema = z
     redirectHttp: z.boolean().default(false),
     /** Send Strict-Transport-Security (max-age one year) on HTTPS responses. Default: false. */
     hsts: z.boolean().default(false),
+    /** `passthrough` only: send a PROXY protocol header (v1/v2) to the upstream first, so it sees the real client. Default: off. */
+    proxyProtocol: ProxyProtocolVersionSchema.default('off'),
   })
   .strict()
   .superRefine((tls, ctx) => {
@@ -93,12 +101,18 @@ export const RouteTlsSchema = z
     if (tls.mode === 'none' && tls.hsts) {
       ctx.addIssue({ code: 'custom', path: ['hsts'], message: 'HSTS needs a certificate: choose the local CA or a custom certificate' });
     }
+    if (tls.mode === 'passthrough' && tls.hsts) {
+      ctx.addIssue({ code: 'custom', path: ['hsts'], message: 'a passed-through route\'s responses are the upstream\'s own: set HSTS on the service itself' });
+    }
+    if (tls.mode !== 'passthrough' && tls.proxyProtocol !== 'off') {
+      ctx.addIssue({ code: 'custom', path: ['proxyProtocol'], message: 'the PROXY protocol is sent only when TLS is passed through' });
+    }
   });
 export type RouteTls = z.output<typeof RouteTlsSchema>;
 
 /** A route without HTTPS, the default for routes saved before Gatehouse had a TLS listener. */
 export function noTls(): RouteTls {
-  return { mode: 'none', certificateId: null, acme: null, redirectHttp: false, hsts: false };
+  return { mode: 'none', certificateId: null, acme: null, redirectHttp: false, hsts: false, proxyProtocol: 'off' };
 }
 
 const routeFields = {
@@ -408,6 +422,8 @@ export const SettingsSchema = GeneralSettingsSchema.extend({
   access: AccessSettingsSchema,
   /** ACME accounts and DNS providers: edited through the ACME endpoints, not updateSettings. */
   acme: AcmeSettingsSchema,
+  /** TCP, UDP and FTP streams (shared/streams.ts): edited through the stream endpoints. */
+  streams: z.array(StreamSchema).max(MAX_STREAMS, `at most ${MAX_STREAMS} streams`),
   routes: z.array(RouteSchema).superRefine((routes, ctx) => {
     const ids = new Set<string>();
     for (const route of routes) {
@@ -442,9 +458,43 @@ export const SettingsSchema = GeneralSettingsSchema.extend({
       if (signIn.method === 'forward' && !providers.has(signIn.providerId)) {
         ctx.addIssue({ code: 'custom', path: ['routes', i, 'access', 'signIn', 'providerId'], message: `route "${route.title || route.names[0]}" uses sign-in provider "${signIn.providerId}", which does not exist` });
       }
+      if (route.tls.mode === 'passthrough' && signIn.method !== 'none') {
+        ctx.addIssue({ code: 'custom', path: ['routes', i, 'access', 'signIn'], message: `route "${route.title || route.names[0]}" passes TLS through, so Gatehouse never sees its requests and cannot ask for a sign-in; turn sign-in off, or let Gatehouse terminate TLS` });
+      }
     }
+    checkStreams(settings, lists, ctx);
   });
 export type Settings = z.output<typeof SettingsSchema>;
+
+/** Streams point only at lists and routes that exist, and no two listeners share a port. */
+function checkStreams(settings: Omit<Settings, 'version'>, lists: ReadonlySet<string>, ctx: z.RefinementCtx): void {
+  const ids = new Set<string>();
+  const routes = new Map(settings.routes.map((route) => [route.id, route]));
+  for (const [i, stream] of settings.streams.entries()) {
+    if (ids.has(stream.id)) ctx.addIssue({ code: 'custom', path: ['streams', i, 'id'], message: `two streams share the id "${stream.id}"` });
+    ids.add(stream.id);
+    for (const id of stream.access.lists) {
+      if (!lists.has(id)) ctx.addIssue({ code: 'custom', path: ['streams', i, 'access', 'lists'], message: `stream "${stream.title}" uses access list "${id}", which does not exist` });
+    }
+    const routeId = stream.ftp?.certificateRouteId;
+    if (routeId) {
+      const route = routes.get(routeId);
+      if (!route) ctx.addIssue({ code: 'custom', path: ['streams', i, 'ftp', 'certificateRouteId'], message: `stream "${stream.title}" takes its FTPS certificate from route "${routeId}", which does not exist` });
+      else if (route.tls.mode === 'none' || route.tls.mode === 'passthrough') {
+        ctx.addIssue({ code: 'custom', path: ['streams', i, 'ftp', 'certificateRouteId'], message: `stream "${stream.title}" takes its FTPS certificate from route "${route.title || route.names[0]}", which has no certificate of Gatehouse's; give that route HTTPS (local CA, custom or Let's Encrypt) or choose another` });
+      }
+    }
+  }
+  const claims: PortClaim[] = [
+    { transport: 'tcp', from: settings.proxy.httpPort, to: settings.proxy.httpPort, owner: "the proxy's HTTP port" },
+    { transport: 'tcp', from: settings.proxy.httpsPort, to: settings.proxy.httpsPort, owner: "the proxy's HTTPS port" },
+    { transport: 'tcp', from: settings.admin.port, to: settings.admin.port, owner: "the admin port" },
+  ];
+  for (const stream of settings.streams) claims.push(...streamClaims(stream));
+  // The proxy's own ports are checked against each other elsewhere (checkPorts): only clashes that involve a stream are reported here.
+  const clash = portClash(claims, 3);
+  if (clash) ctx.addIssue({ code: 'custom', path: ['streams'], message: clash.message });
+}
 
 /** The defaults, in one place: every field's documented default above is the value here. */
 export function defaultSettings(): Settings {
@@ -476,6 +526,7 @@ export function defaultSettings(): Settings {
     lan: { mdns: true },
     access: defaultAccessSettings(),
     acme: defaultAcmeSettings(),
+    streams: [],
     routes: [],
   };
 }

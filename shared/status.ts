@@ -92,6 +92,14 @@ export interface AccessLogEntry {
   rule: string | null;
   /** The user who signed in (basic auth, or the forward-auth server's Remote-User), or null. */
   user: string | null;
+  /**
+   * Set on a stream's entry (one per TCP connection, FTP session or UDP session, and per refusal):
+   * the stream's id. Such an entry has `method` "TCP", "UDP", "FTP" or "TLS" (a passed-through
+   * connection, which has `routeId` and `host` = the SNI name instead), `path` ":PORT" (the port the
+   * client connected to), `status` 0 for a connection that ended normally (403 refused by access,
+   * 502 no upstream reached), `bytes` sent to the client. Absent on HTTP requests.
+   */
+  streamId?: string;
 }
 
 export interface RouteStats {
@@ -255,7 +263,12 @@ export interface ImportPreview {
 
 /** Whether one port can be bound, checked by binding it for a moment. */
 export interface PortCheck {
-  role: 'http' | 'https';
+  /** 'stream': a stream's listen port(s); 'ftp-passive': an FTP stream's passive range. */
+  role: 'http' | 'https' | 'stream' | 'ftp-passive';
+  /** Streams: which one, its transport, and the last port of a range (null for one port). */
+  streamId?: string;
+  transport?: 'tcp' | 'udp';
+  portEnd?: number | null;
   port: number;
   address: string;
   /** True when it can be bound, or is already held by this Gatehouse's own running proxy. */

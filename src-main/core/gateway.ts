@@ -19,6 +19,7 @@ import { AccessRuntime } from './access/access-runtime.js';
 import { AdminEndpoint } from './gateway/admin-endpoint.js';
 import { accessHandlers, assertAccessReferences } from './gateway/access-handlers.js';
 import { acmeHandlers, acmeOverview, type AcmeExtensions } from './gateway/acme-handlers.js';
+import { stoppedStatus, streamHandlers } from './gateway/stream-handlers.js';
 import { dnsProviders } from './gateway/dns-provider-handlers.js';
 import { challengePortOverride, dnsServerOverride, gatewayPreflight, preflightOverridesFor, type PreflightOverrides } from './gateway/acme-preflight.js';
 import { certificateHandlers, certificatesOverview, certificatesUnusable, httpsWarnings } from './gateway/certificate-handlers.js';
@@ -481,6 +482,15 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     }),
 
     ...dnsProviderService.handlers,
+
+    // The stream engine joins in the streams' own commit; until then streams are saved and reported stopped.
+    ...streamHandlers({
+      current: () => store.current,
+      persist,
+      change,
+      status: (streams) => streams.map(stoppedStatus),
+      applied: async () => {},
+    }),
 
     ...discoveryHandlers({ discovery }),
 

@@ -5,7 +5,7 @@ import type { ApiEventName } from '../../shared/api.js';
 
 // Listed here rather than imported from shared/api.ts, so the preload does not carry the schemas;
 // a name missing or extra is a compile error.
-const eventTypes: Record<ApiEventName, true> = { status: true, routes: true, settings: true, log: true, health: true, failover: true, certificates: true, discovery: true, access: true };
+const eventTypes: Record<ApiEventName, true> = { status: true, routes: true, settings: true, log: true, health: true, failover: true, certificates: true, discovery: true, access: true, streams: true };
 const apiEventNames = Object.keys(eventTypes) as ApiEventName[];
 
 /** Event types main forwards before the page has said what it wants: everything but the log. */

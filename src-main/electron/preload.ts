@@ -16,6 +16,7 @@ const members: Record<ApiMember, true> = {
   removeCertificate: true, renewCertificate: true, getTrustPlan: true, trustCa: true, untrustCa: true,
   getAcmeDirectory: true, addAcmeAccount: true, updateAcmeAccount: true, rolloverAcmeKey: true, removeAcmeAccount: true,
   addDnsProvider: true, updateDnsProvider: true, removeDnsProvider: true, testDnsProvider: true, preflightCertificate: true,
+  listStreams: true, getStream: true, addStream: true, updateStream: true, removeStream: true,
   getDiscovery: true, probeHost: true, getPresets: true,
   getAccess: true, addAccessList: true, updateAccessList: true, removeAccessList: true, checkAccess: true,
   addAccessUser: true, setAccessUserPassword: true, removeAccessUser: true, addSignInProvider: true,

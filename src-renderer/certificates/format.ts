@@ -23,7 +23,7 @@ function days(count: number): string {
   return count === 1 ? '1 day' : `${count} days`;
 }
 
-export const modeLabels: Record<TlsMode, string> = { none: 'None', local: 'Local CA', custom: 'Custom', acme: "Let's Encrypt" };
+export const modeLabels: Record<TlsMode, string> = { none: 'None', local: 'Local CA', custom: 'Custom', acme: "Let's Encrypt", passthrough: 'Passed through' };
 
 type Stated = Pick<RouteCertificate, 'notAfter' | 'problem'> & { state: CertificateState };
 

@@ -24,7 +24,7 @@ const routes = [
     title: 'Jellyfin',
     names: ['jellyfin.home.arpa', 'jellyfin.local'],
     upstream: 'http://10.33.0.4:8096',
-    tls: { mode: 'local', certificateId: null, acme: null, redirectHttp: true, hsts: false },
+    tls: { mode: 'local', certificateId: null, acme: null, redirectHttp: true, hsts: false, proxyProtocol: 'off' },
     publishOnLan: true,
   }),
   sampleRoute({
@@ -34,7 +34,7 @@ const routes = [
     upstream: 'https://10.33.0.9:8006',
     insecureUpstreamTls: true,
     publishOnLan: true,
-    tls: { mode: 'local', certificateId: null, acme: null, redirectHttp: false, hsts: false },
+    tls: { mode: 'local', certificateId: null, acme: null, redirectHttp: false, hsts: false, proxyProtocol: 'off' },
   }),
   sampleRoute({ id: 'route-c', names: ['grafana.home.arpa'], upstream: 'http://10.33.0.12:3000', enabled: false }),
   // Several servers: the first down (its check fails), the second serving, the third drained for
@@ -174,9 +174,9 @@ function addAcme() {
   const day = 86_400_000;
   const viaDns = { accountId: account.id, challenge: 'dns-01' as const, dnsProviderId: cloudflare.id, profile: null, keyType: 'ecdsa-p256' as const };
   fake.routes.push(
-    sampleRoute({ id: 'route-e', title: 'Nextcloud', names: ['cloud.example.net'], upstream: 'http://10.33.0.30:80', tls: { mode: 'acme', certificateId: null, acme: viaDns, redirectHttp: true, hsts: false } }),
-    sampleRoute({ id: 'route-f', title: 'Photos', names: ['photos.example.net'], upstream: 'http://10.33.0.31:2283', tls: { mode: 'acme', certificateId: null, acme: { ...viaDns, challenge: 'http-01', dnsProviderId: null }, redirectHttp: true, hsts: true } }),
-    sampleRoute({ id: 'route-g', title: 'Vaultwarden', names: ['vault.example.org'], upstream: 'http://10.33.0.32:80', tls: { mode: 'acme', certificateId: null, acme: { ...viaDns, dnsProviderId: bind.id }, redirectHttp: true, hsts: false } }),
+    sampleRoute({ id: 'route-e', title: 'Nextcloud', names: ['cloud.example.net'], upstream: 'http://10.33.0.30:80', tls: { mode: 'acme', certificateId: null, acme: viaDns, redirectHttp: true, hsts: false, proxyProtocol: 'off' } }),
+    sampleRoute({ id: 'route-f', title: 'Photos', names: ['photos.example.net'], upstream: 'http://10.33.0.31:2283', tls: { mode: 'acme', certificateId: null, acme: { ...viaDns, challenge: 'http-01', dnsProviderId: null }, redirectHttp: true, hsts: true, proxyProtocol: 'off' } }),
+    sampleRoute({ id: 'route-g', title: 'Vaultwarden', names: ['vault.example.org'], upstream: 'http://10.33.0.32:80', tls: { mode: 'acme', certificateId: null, acme: { ...viaDns, dnsProviderId: bind.id }, redirectHttp: true, hsts: false, proxyProtocol: 'off' } }),
   );
   acme.publicNames.add('photos.example.net');
   acme.caa.set('example.org', ['sectigo.com']);

@@ -244,7 +244,7 @@ export class FakeGatehouse implements ApiTransport {
       format: SETTINGS_EXPORT_FORMAT,
       exportedAt: new Date(0).toISOString(),
       appVersion: '0.1.0',
-      settings: { version: SETTINGS_VERSION, ...this.settings, access: defaultAccessSettings(), acme: defaultAcmeSettings(), routes: this.routes },
+      settings: { version: SETTINGS_VERSION, ...this.settings, access: defaultAccessSettings(), acme: defaultAcmeSettings(), streams: [], routes: this.routes },
     }),
     previewImport: async ({ document }: { document: unknown }) => {
       const routes = (document as { settings?: { routes?: Route[] } })?.settings?.routes;
@@ -297,6 +297,12 @@ export class FakeGatehouse implements ApiTransport {
       this.certificates.changed();
       return report;
     },
+    // Streams: the fake answers once the dashboard and the stream form exist (issue 16's UI).
+    listStreams: async () => [],
+    getStream: async () => streamsNotYet(),
+    addStream: async () => streamsNotYet(),
+    updateStream: async () => streamsNotYet(),
+    removeStream: async () => streamsNotYet(),
     getDiscovery: async () => this.discovery.overview(),
     probeHost: async ({ address, ports }: { address: string; ports?: number[] }) => this.discovery.probe(address, ports),
     getPresets: async () => this.discovery.presets,
@@ -385,4 +391,8 @@ export function sampleLogEntry(fields: Partial<AccessLogEntry> = {}): AccessLogE
     user: null,
     ...fields,
   };
+}
+
+function streamsNotYet(): never {
+  throw new ApiError('internal', 'Streams are not in the fake yet.');
 }

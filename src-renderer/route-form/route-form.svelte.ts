@@ -111,7 +111,7 @@ export { routeFieldOf, routeFields, type HealthField, type RouteField, type Upst
 
 /** A new route gets a certificate from the local CA: HTTPS unless the person says otherwise. */
 export function defaultRouteTls(): RouteTls {
-  return { mode: 'local', certificateId: null, acme: null, redirectHttp: false, hsts: false };
+  return { mode: 'local', certificateId: null, acme: null, redirectHttp: false, hsts: false, proxyProtocol: 'off' };
 }
 
 /**
@@ -125,7 +125,8 @@ export function routeTlsOf(tls: RouteTls): RouteTls {
     certificateId: tls.mode === 'custom' ? tls.certificateId : null,
     acme: tls.mode === 'acme' && tls.acme ? { ...tls.acme, dnsProviderId: tls.acme.challenge === 'dns-01' ? tls.acme.dnsProviderId : null } : null,
     redirectHttp: tls.mode !== 'none' && tls.redirectHttp,
-    hsts: tls.mode !== 'none' && tls.hsts,
+    hsts: tls.mode !== 'none' && tls.mode !== 'passthrough' && tls.hsts,
+    proxyProtocol: tls.mode === 'passthrough' ? tls.proxyProtocol : 'off',
   };
 }
 

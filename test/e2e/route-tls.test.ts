@@ -73,7 +73,7 @@ describe('the route form’s HTTPS choices', { skip: browserMissing() || needToo
       await page.getByRole('button', { name: 'Save route', exact: true }).click();
       await heading(page, 'Dashboard').waitFor();
       const [route] = await listRoutes(serve);
-      assert.deepEqual(route?.tls, { mode: 'custom', certificateId: cert.id, acme: null, redirectHttp: true, hsts: false });
+      assert.deepEqual(route?.tls, { mode: 'custom', certificateId: cert.id, acme: null, redirectHttp: true, hsts: false, proxyProtocol: 'off' as const });
     } finally {
       await close();
     }

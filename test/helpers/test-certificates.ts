@@ -51,5 +51,5 @@ export async function makeTestCertificate(options: TestCertificateOptions): Prom
 
 /** A stored route with the model's defaults and the given names and TLS choice. */
 export function tlsRoute(id: string, names: string[], tls: Partial<RouteTls> = {}): Route {
-  return sampleRoute({ id, names, upstream: 'http://127.0.0.1:9', tls: { mode: 'local', certificateId: null, acme: null, redirectHttp: false, hsts: false, ...tls } });
+  return sampleRoute({ id, names, upstream: 'http://127.0.0.1:9', tls: { mode: 'local', certificateId: null, acme: null, redirectHttp: false, hsts: false, proxyProtocol: 'off', ...tls } });
 }

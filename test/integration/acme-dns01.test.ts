@@ -88,7 +88,7 @@ describe('ACME DNS-01 through a DNS provider', { skip }, () => {
     const route = await call(g, 'addRoute', {
       names: ['plain.test.example'],
       upstream: 'http://127.0.0.1:9',
-      tls: { mode: 'acme', certificateId: null, acme: { accountId, challenge: 'dns-01', dnsProviderId: 'bind' }, redirectHttp: false, hsts: false },
+      tls: { mode: 'acme', certificateId: null, acme: { accountId, challenge: 'dns-01', dnsProviderId: 'bind' }, redirectHttp: false, hsts: false, proxyProtocol: 'off' as const },
     });
     const entry = await waitForAttempt(route.id);
     assert.equal(entry.acme?.lastAttempt?.ok, false);
@@ -106,7 +106,7 @@ describe('ACME DNS-01 through a DNS provider', { skip }, () => {
     const route = await call(g, 'addRoute', {
       names: ['*.wild.test.example', 'wild.test.example'],
       upstream: 'http://127.0.0.1:9',
-      tls: { mode: 'acme', certificateId: null, acme: { accountId, challenge: 'dns-01', dnsProviderId: 'bind' }, redirectHttp: false, hsts: false },
+      tls: { mode: 'acme', certificateId: null, acme: { accountId, challenge: 'dns-01', dnsProviderId: 'bind' }, redirectHttp: false, hsts: false, proxyProtocol: 'off' as const },
     });
     const entry = await waitForAttempt(route.id);
     assert.equal(entry.acme?.lastAttempt?.ok, true, JSON.stringify(entry.acme?.lastAttempt));
@@ -126,7 +126,7 @@ describe('ACME DNS-01 through a DNS provider', { skip }, () => {
       const route = await call(g, 'addRoute', {
         names: ['late.test.example'],
         upstream: 'http://127.0.0.1:9',
-        tls: { mode: 'acme', certificateId: null, acme: { accountId, challenge: 'dns-01', dnsProviderId: 'bind' }, redirectHttp: false, hsts: false },
+        tls: { mode: 'acme', certificateId: null, acme: { accountId, challenge: 'dns-01', dnsProviderId: 'bind' }, redirectHttp: false, hsts: false, proxyProtocol: 'off' as const },
       });
       const entry = await waitForAttempt(route.id);
       await call(g, 'removeRoute', { id: route.id });

@@ -99,12 +99,12 @@ describe('ACME orders through the gateway', { skip }, () => {
 
   test('routes the CA cannot serve are refused with what to choose instead', async () => {
     const wildcard = await rejectsWith(
-      call(gateway, 'addRoute', { names: ['*.test.example'], upstream: upstream.url, tls: { mode: 'acme', certificateId: null, acme: { accountId, challenge: 'http-01' }, redirectHttp: false, hsts: false } }),
+      call(gateway, 'addRoute', { names: ['*.test.example'], upstream: upstream.url, tls: { mode: 'acme', certificateId: null, acme: { accountId, challenge: 'http-01' }, redirectHttp: false, hsts: false, proxyProtocol: 'off' as const } }),
       'invalid_input',
     );
     assert.match(wildcard.message, /choose the DNS challenge/);
     const unknown = await rejectsWith(
-      call(gateway, 'addRoute', { names: ['x.test.example'], upstream: upstream.url, tls: { mode: 'acme', certificateId: null, acme: { accountId: 'nope', challenge: 'http-01' }, redirectHttp: false, hsts: false } }),
+      call(gateway, 'addRoute', { names: ['x.test.example'], upstream: upstream.url, tls: { mode: 'acme', certificateId: null, acme: { accountId: 'nope', challenge: 'http-01' }, redirectHttp: false, hsts: false, proxyProtocol: 'off' as const } }),
       'invalid_input',
     );
     assert.match(unknown.message, /ACME account "nope"/);
@@ -116,7 +116,7 @@ describe('ACME orders through the gateway', { skip }, () => {
       title: 'App',
       names: ['app.test.example', 'www.app.test.example'],
       upstream: upstream.url,
-      tls: { mode: 'acme', certificateId: null, acme: { accountId, challenge: 'http-01' }, redirectHttp: true, hsts: false },
+      tls: { mode: 'acme', certificateId: null, acme: { accountId, challenge: 'http-01' }, redirectHttp: true, hsts: false, proxyProtocol: 'off' as const },
       access: { exposure: 'lan' },
     });
     routeId = route.id;

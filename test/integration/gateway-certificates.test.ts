@@ -15,7 +15,7 @@ import { makeDataDir } from '../helpers/serve.js';
 import { httpsGet, sanNames } from '../helpers/tls-clients.js';
 import { requestThrough, startEchoUpstream, type EchoBody, type Upstream } from '../helpers/upstream.js';
 
-const local = { mode: 'local' as const, certificateId: null, acme: null, redirectHttp: false, hsts: false };
+const local = { mode: 'local' as const, certificateId: null, acme: null, redirectHttp: false, hsts: false, proxyProtocol: 'off' as const };
 
 describe('certificates through the gateway', () => {
   let dataDir: string;
@@ -97,7 +97,7 @@ describe('certificates through the gateway', () => {
 
   test('redirect to HTTPS: plain HTTP gets 308 to the HTTPS listener, with the path', async () => {
     const [route] = await call(gateway, 'listRoutes');
-    await call(gateway, 'updateRoute', { ...route!, tls: { ...local, redirectHttp: true, hsts: true } });
+    await call(gateway, 'updateRoute', { ...route!, tls: { ...local, redirectHttp: true, hsts: true, proxyProtocol: 'off' as const } });
     const plain = await requestThrough(ports.http, 'app.home.arpa', '/a/b?c=1');
     assert.equal(plain.status, 308);
     assert.equal(plain.headers.location, `https://app.home.arpa:${ports.https}/a/b?c=1`);
@@ -145,7 +145,7 @@ describe('certificates through the gateway', () => {
     const base = exported.settings.routes[0]!;
     const document = structuredClone(exported);
     document.settings.routes.push(
-      { ...base, id: 'fromnas01', title: 'Photos', names: ['photos.home.arpa'], tls: { mode: 'custom', certificateId: 'elsewhere1', acme: null, redirectHttp: false, hsts: false } },
+      { ...base, id: 'fromnas01', title: 'Photos', names: ['photos.home.arpa'], tls: { mode: 'custom', certificateId: 'elsewhere1', acme: null, redirectHttp: false, hsts: false, proxyProtocol: 'off' as const } },
       { ...base, id: 'fromnas02', title: 'Wiki', names: ['wiki.example.org'], tls: local },
     );
     const preview = await call(gateway, 'previewImport', { document });

@@ -43,7 +43,7 @@ test('trustCa installs the CA the person saw into every store, untrustCa takes i
   assert.equal((await readdir(store.folders.local)).filter((name) => name.startsWith('gatehouse-')).length, 1, 'one anchor file in the system store');
 
   // A leaf the CA issues for a route verifies against the system store the real tool built.
-  await call(gateway, 'addRoute', { names: ['app.home.arpa'], upstream: '127.0.0.1:9', tls: { mode: 'local', certificateId: null, redirectHttp: false, hsts: false } });
+  await call(gateway, 'addRoute', { names: ['app.home.arpa'], upstream: '127.0.0.1:9', tls: { mode: 'local', certificateId: null, redirectHttp: false, hsts: false, proxyProtocol: 'off' as const } });
   assert.equal((await call(gateway, 'getCertificates')).routes[0]?.state, 'valid');
   const leafPath = join(dataDir, 'leaf-to-verify.pem');
   const served = await sClient((await call(gateway, 'getStatus')).https!.port, ['-servername', 'app.home.arpa', '-verify_return_error', '-CApath', store.folders.etc]);

@@ -26,7 +26,7 @@ before(async () => {
     res.setHeader('content-type', 'application/json');
     res.end(JSON.stringify(cookies));
   });
-  const tls = { mode: 'local' as const, certificateId: null, acme: null, redirectHttp: false, hsts: false };
+  const tls = { mode: 'local' as const, certificateId: null, acme: null, redirectHttp: false, hsts: false, proxyProtocol: 'off' as const };
   proxy = await startTlsProxy([route('app', upstream.url, [NAME], { tls })], certs);
 });
 

@@ -19,7 +19,7 @@ before(async () => {
   certs = new TestCertificates(await ca.leaf(['gatehouse.home.arpa']));
   certs.byRoute.set('app', await ca.leaf(['app.home.arpa']));
   upstream = await startServer(echoHandler('echo'));
-  proxy = await startTlsProxy([route('app', upstream.url, ['app.home.arpa'], { tls: { mode: 'local', certificateId: null, acme: null, redirectHttp: false, hsts: false } })], certs);
+  proxy = await startTlsProxy([route('app', upstream.url, ['app.home.arpa'], { tls: { mode: 'local', certificateId: null, acme: null, redirectHttp: false, hsts: false, proxyProtocol: 'off' as const } })], certs);
 });
 
 after(async () => {

@@ -84,7 +84,7 @@ before(async () => {
     });
   });
   certs.byRoute.set('raw', await ca.leaf(['raw.home.arpa']));
-  const tls = { mode: 'local' as const, certificateId: null, acme: null, redirectHttp: false, hsts: false };
+  const tls = { mode: 'local' as const, certificateId: null, acme: null, redirectHttp: false, hsts: false, proxyProtocol: 'off' as const };
   const oddUpstream = `http://127.0.0.1:${(oddReason.address() as { port: number }).port}`;
   proxy = await startTlsProxy(
     [

@@ -31,7 +31,7 @@ before(async () => {
   });
   const certs = new TestCertificates(await ca.leaf(['fallback.home.arpa']));
   certs.byRoute.set('app', await ca.leaf(['app.home.arpa']));
-  const tls = { mode: 'local' as const, certificateId: null, acme: null, redirectHttp: false, hsts: false };
+  const tls = { mode: 'local' as const, certificateId: null, acme: null, redirectHttp: false, hsts: false, proxyProtocol: 'off' as const };
   proxy = await startTlsProxy([route('app', upstream.url, ['app.home.arpa'], { tls })], certs);
 });
 

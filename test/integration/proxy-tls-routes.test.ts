@@ -21,7 +21,7 @@ import { fetchThrough, openWs, proxySettings, roundTrip, route, startWsUpstream,
 import { httpsGet, sanNames } from '../helpers/tls-clients.js';
 import { openTestCa, startTlsProxy, TestCertificates, type RunningTlsProxy, type TestCa } from '../helpers/tls-proxy.js';
 
-const tls = (extra: Partial<RouteTls> = {}): RouteTls => ({ mode: 'local', certificateId: null, acme: null, redirectHttp: false, hsts: false, ...extra });
+const tls = (extra: Partial<RouteTls> = {}): RouteTls => ({ mode: 'local', certificateId: null, acme: null, redirectHttp: false, hsts: false, proxyProtocol: 'off', ...extra });
 
 let ca: TestCa;
 let certs: TestCertificates;
@@ -52,9 +52,9 @@ before(async () => {
       route('ws', upstream.url, ['ws.home.arpa'], { tls: tls() }),
       route('moved', upstream.url, ['moved.home.arpa'], { tls: tls({ redirectHttp: true }) }),
       route('strict', upstream.url, ['strict.home.arpa'], { tls: tls({ hsts: true }) }),
-      route('both', upstream.url, ['both.home.arpa'], { tls: tls({ redirectHttp: true, hsts: true }) }),
+      route('both', upstream.url, ['both.home.arpa'], { tls: tls({ redirectHttp: true, hsts: true, proxyProtocol: 'off' as const }) }),
       route('plain', upstream.url, ['plain.home.arpa']),
-      route('pending', upstream.url, ['pending.home.arpa'], { tls: tls({ redirectHttp: true, hsts: true }) }),
+      route('pending', upstream.url, ['pending.home.arpa'], { tls: tls({ redirectHttp: true, hsts: true, proxyProtocol: 'off' as const }) }),
     ],
     certs,
     { publicPages },

@@ -17,7 +17,7 @@ import { httpsGet, sanNames, sClient } from '../helpers/tls-clients.js';
 import { openTestCa, startTlsProxy, TestCertificates, type RunningTlsProxy, type TestCa } from '../helpers/tls-proxy.js';
 import { needTools } from '../helpers/tools.js';
 
-const LOCAL_TLS: RouteTls = { mode: 'local', certificateId: null, acme: null, redirectHttp: false, hsts: false };
+const LOCAL_TLS: RouteTls = { mode: 'local', certificateId: null, acme: null, redirectHttp: false, hsts: false, proxyProtocol: 'off' as const };
 
 let ca: TestCa;
 let certs: TestCertificates;

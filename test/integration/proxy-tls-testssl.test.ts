@@ -44,7 +44,7 @@ test('testssl.sh finds nothing of severity MEDIUM or above on the listener', { s
     res.end('<!doctype html><title>app</title><p>hello</p>');
   });
   t.after(() => upstream.close());
-  const proxy = await startTlsProxy([route('app', upstream.url, ['app.home.arpa'], { tls: { mode: 'local', certificateId: null, acme: null, redirectHttp: true, hsts: true } })], certs);
+  const proxy = await startTlsProxy([route('app', upstream.url, ['app.home.arpa'], { tls: { mode: 'local', certificateId: null, acme: null, redirectHttp: true, hsts: true, proxyProtocol: 'off' as const } })], certs);
   t.after(() => proxy.stop());
 
   const jsonFile = join(ca.dir, 'testssl.json');

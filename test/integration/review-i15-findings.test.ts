@@ -200,7 +200,7 @@ describe('review i15: orders against Pebble through the gateway', { skip }, () =
     const route = await call(gateway, 'addRoute', {
       names: ['loop.test.example'],
       upstream: 'http://127.0.0.1:9',
-      tls: { mode: 'acme', certificateId: null, acme: { accountId, challenge: 'dns-01', dnsProviderId: provider.id }, redirectHttp: false, hsts: false },
+      tls: { mode: 'acme', certificateId: null, acme: { accountId, challenge: 'dns-01', dnsProviderId: provider.id }, redirectHttp: false, hsts: false, proxyProtocol: 'off' as const },
     });
     try {
       await new Promise((resolve) => setTimeout(resolve, 5000));
@@ -218,7 +218,7 @@ describe('review i15: orders against Pebble through the gateway', { skip }, () =
     const route = await call(gateway, 'addRoute', {
       names: ['gone.test.example'],
       upstream: 'http://127.0.0.1:9',
-      tls: { mode: 'acme', certificateId: null, acme: { accountId, challenge: 'http-01' }, redirectHttp: false, hsts: false },
+      tls: { mode: 'acme', certificateId: null, acme: { accountId, challenge: 'http-01' }, redirectHttp: false, hsts: false, proxyProtocol: 'off' as const },
     });
     await call(gateway, 'removeRoute', { id: route.id });
     const deadline = Date.now() + 20_000;
@@ -238,7 +238,7 @@ describe('review i15: orders against Pebble through the gateway', { skip }, () =
     const route = await call(gateway, 'addRoute', {
       names: ['full.test.example'],
       upstream: 'http://127.0.0.1:9',
-      tls: { mode: 'acme', certificateId: null, acme: { accountId, challenge: 'http-01' }, redirectHttp: false, hsts: false },
+      tls: { mode: 'acme', certificateId: null, acme: { accountId, challenge: 'http-01' }, redirectHttp: false, hsts: false, proxyProtocol: 'off' as const },
     });
     try {
       const deadline = Date.now() + 20_000;
@@ -281,7 +281,7 @@ describe('review i15: orders against Pebble through the gateway', { skip }, () =
       const route = await call(own, 'addRoute', {
         names: ['myhome.duckdns.org', '*.myhome.duckdns.org'],
         upstream: 'http://127.0.0.1:9',
-        tls: { mode: 'acme', certificateId: null, acme: { accountId: account.id, challenge: 'dns-01', dnsProviderId: provider.id }, redirectHttp: false, hsts: false },
+        tls: { mode: 'acme', certificateId: null, acme: { accountId: account.id, challenge: 'dns-01', dnsProviderId: provider.id }, redirectHttp: false, hsts: false, proxyProtocol: 'off' as const },
       });
       const deadline = Date.now() + 25_000;
       let entry = (await call(own, 'getCertificates')).routes.find((candidate) => candidate.routeId === route.id);
@@ -302,7 +302,7 @@ describe('review i15: orders against Pebble through the gateway', { skip }, () =
     const route = await call(gateway, 'addRoute', {
       names: ['kt.test.example'],
       upstream: 'http://127.0.0.1:9',
-      tls: { mode: 'acme', certificateId: null, acme: { accountId, challenge: 'http-01' }, redirectHttp: false, hsts: false },
+      tls: { mode: 'acme', certificateId: null, acme: { accountId, challenge: 'http-01' }, redirectHttp: false, hsts: false, proxyProtocol: 'off' as const },
     });
     try {
       let deadline = Date.now() + 20_000;
@@ -339,7 +339,7 @@ describe('review i15: orders against Pebble through the gateway', { skip }, () =
       const route = await call(gateway, 'addRoute', {
         names: ['sw.test.example'],
         upstream: 'http://127.0.0.1:9',
-        tls: { mode: 'acme', certificateId: null, acme: { accountId, challenge: 'http-01' }, redirectHttp: false, hsts: false },
+        tls: { mode: 'acme', certificateId: null, acme: { accountId, challenge: 'http-01' }, redirectHttp: false, hsts: false, proxyProtocol: 'off' as const },
       });
       try {
         let deadline = Date.now() + 20_000;

@@ -110,7 +110,7 @@ describe('sticky cookie over HTTP/2', () => {
     cleanups.push(() => ca.remove());
     const certs = new TestCertificates(await ca.leaf(['fallback.home.arpa']));
     certs.byRoute.set('svc', await ca.leaf(['svc.home.arpa']));
-    const tls = { mode: 'local' as const, certificateId: null, acme: null, redirectHttp: false, hsts: false };
+    const tls = { mode: 'local' as const, certificateId: null, acme: null, redirectHttp: false, hsts: false, proxyProtocol: 'off' as const };
     const route = poolRoute('svc', ['svc.home.arpa'], servers.map((s) => s.url), { balancing: { ...defaultBalancing(), policy: 'sticky_cookie' }, tls });
     const running = await startTlsProxy([route], certs);
     cleanups.push(() => running.stop());

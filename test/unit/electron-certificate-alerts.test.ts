@@ -12,7 +12,7 @@ const NOW = Date.parse('2026-11-21T12:00:00Z');
 const DAY = 86_400_000;
 
 function route(id: string, title?: string): Route {
-  return sampleRoute({ id, ...(title ? { title } : {}), names: [`${id}.home.arpa`], tls: { mode: 'custom', certificateId: 'c1', acme: null, redirectHttp: false, hsts: false } });
+  return sampleRoute({ id, ...(title ? { title } : {}), names: [`${id}.home.arpa`], tls: { mode: 'custom', certificateId: 'c1', acme: null, redirectHttp: false, hsts: false, proxyProtocol: 'off' as const } });
 }
 
 function certificate(routeId: string, state: RouteCertificate['state'], notAfterMs = NOW + 5 * DAY, extra: Partial<RouteCertificate> = {}): RouteCertificate {

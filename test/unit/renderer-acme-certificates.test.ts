@@ -150,7 +150,7 @@ describe('accounts after they exist', () => {
     await api.rolloverAcmeKey({ id: account.id });
 
     fake.routes.push(
-      sampleRoute({ id: 'r1', title: 'Nextcloud', names: ['cloud.example.net'], tls: { mode: 'acme', certificateId: null, acme: { accountId: account.id, challenge: 'http-01', dnsProviderId: null, profile: null, keyType: 'ecdsa-p256' }, redirectHttp: false, hsts: false } }),
+      sampleRoute({ id: 'r1', title: 'Nextcloud', names: ['cloud.example.net'], tls: { mode: 'acme', certificateId: null, acme: { accountId: account.id, challenge: 'http-01', dnsProviderId: null, profile: null, keyType: 'ecdsa-p256' }, redirectHttp: false, hsts: false, proxyProtocol: 'off' as const } }),
     );
     await assert.rejects(api.removeAcmeAccount({ id: account.id }), (error: ApiError) => error.code === 'conflict' && /Nextcloud/.test(error.message) && /Nextcloud/.test(error.details.fix ?? ''));
     fake.routes = [];
@@ -233,7 +233,7 @@ describe('DnsProviderForm', () => {
     const account = acme.addAccount({ label: 'LE', directoryUrl: LE.url, email: '', termsAccepted: acme.directory(LE.url).termsOfService, eab: null });
     const provider = acme.addProvider({ kind: 'duckdns', label: 'Duck', apiUrl: 'https://www.duckdns.org', propagationTimeoutMs: 120_000, credentials: 'token' });
     fake.routes.push(
-      sampleRoute({ id: 'r1', title: 'Wiki', names: ['wiki.duckdns.org'], tls: { mode: 'acme', certificateId: null, acme: { accountId: account.id, challenge: 'dns-01', dnsProviderId: provider.id, profile: null, keyType: 'ecdsa-p256' }, redirectHttp: false, hsts: false } }),
+      sampleRoute({ id: 'r1', title: 'Wiki', names: ['wiki.duckdns.org'], tls: { mode: 'acme', certificateId: null, acme: { accountId: account.id, challenge: 'dns-01', dnsProviderId: provider.id, profile: null, keyType: 'ecdsa-p256' }, redirectHttp: false, hsts: false, proxyProtocol: 'off' as const } }),
     );
     assert.deepEqual((await api.getCertificates()).acme.dnsProviders[0]?.usedBy, ['r1']);
     await assert.rejects(api.removeDnsProvider({ id: provider.id }), (error: ApiError) => error.code === 'conflict' && /Wiki/.test(error.message));
@@ -245,7 +245,7 @@ describe('an ACME route certificate', () => {
     const { fake, api, acme } = setup();
     const account = acme.addAccount({ label: 'LE', directoryUrl: LE.url, email: '', termsAccepted: acme.directory(LE.url).termsOfService, eab: null });
     fake.routes.push(
-      sampleRoute({ id: 'r1', title: 'Photos', names: ['photos.example.net'], tls: { mode: 'acme', certificateId: null, acme: { accountId: account.id, challenge: 'http-01', dnsProviderId: null, profile: null, keyType: 'ecdsa-p256' }, redirectHttp: false, hsts: false } }),
+      sampleRoute({ id: 'r1', title: 'Photos', names: ['photos.example.net'], tls: { mode: 'acme', certificateId: null, acme: { accountId: account.id, challenge: 'http-01', dnsProviderId: null, profile: null, keyType: 'ecdsa-p256' }, redirectHttp: false, hsts: false, proxyProtocol: 'off' as const } }),
     );
     const retryAt = new Date(NOW.getTime() + 2 * 86_400_000);
     acme.nextOrderProblem.set('r1', rateLimitProblem('photos.example.net', retryAt));

@@ -179,7 +179,7 @@ describe('AppState', () => {
       insecureUpstreamTls: true,
       rewriteHost: null,
       trustedProxies: ['10.0.0.0/8'],
-      tls: { mode: 'none', certificateId: null, acme: null, redirectHttp: false, hsts: false },
+      tls: { mode: 'none', certificateId: null, acme: null, redirectHttp: false, hsts: false, proxyProtocol: 'off' as const },
       publishOnLan: false,
       app: null,
       access: defaultRouteAccess(),

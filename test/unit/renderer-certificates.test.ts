@@ -28,7 +28,7 @@ const NOW = new Date('2026-11-21T12:00:00.000Z');
 const CERT_PEM = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
 const KEY_PEM = '-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n';
 
-function setup(routes = [sampleRoute({ id: 'r1', title: 'Jellyfin', names: ['jellyfin.home.arpa'], upstream: 'http://10.0.0.4:8096', tls: { mode: 'local', certificateId: null, acme: null, redirectHttp: false, hsts: false } })]) {
+function setup(routes = [sampleRoute({ id: 'r1', title: 'Jellyfin', names: ['jellyfin.home.arpa'], upstream: 'http://10.0.0.4:8096', tls: { mode: 'local', certificateId: null, acme: null, redirectHttp: false, hsts: false, proxyProtocol: 'off' as const } })]) {
   const fake = new FakeGatehouse({ routes, now: () => NOW });
   return { fake, api: createApiClient(fake) };
 }
@@ -223,10 +223,10 @@ describe('CertificateImport', () => {
 describe('route form HTTPS', () => {
   it('defaults to the local CA and sends redirect, HSTS and the certificate only where they apply', () => {
     assert.equal(emptyRouteValues().tls.mode, 'local');
-    const chosen = { mode: 'none' as const, certificateId: 'c1', acme: null, redirectHttp: true, hsts: true };
-    assert.deepEqual(routeTlsOf(chosen), { mode: 'none', certificateId: null, acme: null, redirectHttp: false, hsts: false });
-    assert.deepEqual(routeTlsOf({ ...chosen, mode: 'local' }), { mode: 'local', certificateId: null, acme: null, redirectHttp: true, hsts: true });
-    assert.deepEqual(routeTlsOf({ ...chosen, mode: 'custom' }), { mode: 'custom', certificateId: 'c1', acme: null, redirectHttp: true, hsts: true });
+    const chosen = { mode: 'none' as const, certificateId: 'c1', acme: null, redirectHttp: true, hsts: true, proxyProtocol: 'off' as const };
+    assert.deepEqual(routeTlsOf(chosen), { mode: 'none', certificateId: null, acme: null, redirectHttp: false, hsts: false, proxyProtocol: 'off' as const });
+    assert.deepEqual(routeTlsOf({ ...chosen, mode: 'local' }), { mode: 'local', certificateId: null, acme: null, redirectHttp: true, hsts: true, proxyProtocol: 'off' as const });
+    assert.deepEqual(routeTlsOf({ ...chosen, mode: 'custom' }), { mode: 'custom', certificateId: 'c1', acme: null, redirectHttp: true, hsts: true, proxyProtocol: 'off' as const });
     assert.equal(routeFieldOf('tls.certificateId'), 'tlsCertificate');
     assert.equal(routeFieldOf('tls.hsts'), 'tls');
     assert.equal(routeFieldOf('names.2'), 'names');
@@ -234,7 +234,7 @@ describe('route form HTTPS', () => {
 
   it('keeps what was chosen while another mode is picked', () => {
     const values = { ...emptyRouteValues(), names: 'a.home.arpa', upstreams: serverRows('10.0.0.1:80') };
-    values.tls = { mode: 'custom', certificateId: 'c1', acme: null, redirectHttp: true, hsts: false };
+    values.tls = { mode: 'custom', certificateId: 'c1', acme: null, redirectHttp: true, hsts: false, proxyProtocol: 'off' as const };
     values.tls.mode = 'none';
     assert.equal(routeInputFrom(values).tls?.certificateId, null);
     values.tls.mode = 'custom';
@@ -242,7 +242,7 @@ describe('route form HTTPS', () => {
   });
 
   it('asks for an imported certificate before calling anything', async () => {
-    const form = new RouteForm({ ...emptyRouteValues(), names: 'a.home.example', upstreams: serverRows('10.0.0.1:80'), tls: { mode: 'custom', certificateId: null, acme: null, redirectHttp: false, hsts: false } });
+    const form = new RouteForm({ ...emptyRouteValues(), names: 'a.home.example', upstreams: serverRows('10.0.0.1:80'), tls: { mode: 'custom', certificateId: null, acme: null, redirectHttp: false, hsts: false, proxyProtocol: 'off' as const } });
     let calls = 0;
     assert.equal(await form.submit(async () => (calls++, Promise.reject(new Error('no')))), null);
     assert.equal(calls, 0);
@@ -262,7 +262,7 @@ describe('route form HTTPS', () => {
   it('saves a route with an imported certificate that covers its names', async () => {
     const { fake, api } = setup([]);
     const cert = await api.importCertificate({ certificatePem: CERT_PEM, privateKeyPem: KEY_PEM });
-    const form = new RouteForm({ ...emptyRouteValues(), names: 'nas.home.example', upstreams: serverRows('10.0.0.1:80'), tls: { mode: 'custom', certificateId: cert.id, acme: null, redirectHttp: true, hsts: false } });
+    const form = new RouteForm({ ...emptyRouteValues(), names: 'nas.home.example', upstreams: serverRows('10.0.0.1:80'), tls: { mode: 'custom', certificateId: cert.id, acme: null, redirectHttp: true, hsts: false, proxyProtocol: 'off' as const } });
     const route = await form.submit((input) => api.addRoute(input));
     assert.equal(route?.tls.certificateId, cert.id);
     const overview = await api.getCertificates();

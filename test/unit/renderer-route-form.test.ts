@@ -62,7 +62,7 @@ describe('RouteForm', () => {
       title: 'Jellyfin',
       names: ['jellyfin.home.arpa', 'tv.home.arpa'],
       upstream: 'http://10.33.0.4:8096',
-      tls: { mode: 'local', certificateId: null, acme: null, redirectHttp: false, hsts: false },
+      tls: { mode: 'local', certificateId: null, acme: null, redirectHttp: false, hsts: false, proxyProtocol: 'off' as const },
     });
     assert.deepEqual(sent, expected);
   });

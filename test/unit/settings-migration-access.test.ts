@@ -26,7 +26,7 @@ function version5File() {
     insecureUpstreamTls: false,
     rewriteHost: null,
     trustedProxies: null,
-    tls: { mode: 'none', certificateId: null, redirectHttp: false, hsts: false },
+    tls: { mode: 'none', certificateId: null, redirectHttp: false, hsts: false, proxyProtocol: 'off' as const },
     publishOnLan: false,
     app: null,
   });

@@ -9,7 +9,7 @@ test('a version 7 file gains an empty ACME section and routes keep their HTTPS m
   const raw = {
     version: 7,
     routes: [
-      { id: 'r1', names: ['jellyfin.home.arpa'], upstreams: [{ url: 'http://10.33.0.4:8096' }], tls: { mode: 'local', certificateId: null, redirectHttp: true, hsts: false } },
+      { id: 'r1', names: ['jellyfin.home.arpa'], upstreams: [{ url: 'http://10.33.0.4:8096' }], tls: { mode: 'local', certificateId: null, redirectHttp: true, hsts: false, proxyProtocol: 'off' as const } },
       { id: 'r2', names: ['plain.home.arpa'], upstreams: [{ url: 'http://10.33.0.5:80' }] },
     ],
   };
@@ -19,7 +19,7 @@ test('a version 7 file gains an empty ACME section and routes keep their HTTPS m
   assert.equal(decoded.migratedFrom, 7);
   assert.equal(decoded.settings.version, SETTINGS_VERSION);
   assert.deepEqual(decoded.settings.acme, { accounts: [], dnsProviders: [] });
-  assert.deepEqual(decoded.settings.routes[0]!.tls, { mode: 'local', certificateId: null, acme: null, redirectHttp: true, hsts: false });
+  assert.deepEqual(decoded.settings.routes[0]!.tls, { mode: 'local', certificateId: null, acme: null, redirectHttp: true, hsts: false, proxyProtocol: 'off' as const });
   assert.equal(decoded.settings.routes[1]!.tls.mode, 'none');
   assert.equal(decoded.settings.routes[1]!.tls.acme, null);
 });

@@ -27,7 +27,7 @@ function version6File(upstreamBodyIdleMs: number) {
     insecureUpstreamTls: false,
     rewriteHost: null,
     trustedProxies: null,
-    tls: { mode: 'none', certificateId: null, redirectHttp: false, hsts: false },
+    tls: { mode: 'none', certificateId: null, redirectHttp: false, hsts: false, proxyProtocol: 'off' as const },
     publishOnLan: false,
     app,
     access: current.routes[0]?.access ?? { exposure: 'lan' },

@@ -75,7 +75,7 @@ test('a version 1 file gains the app section (first-run guide done) and HTTP-onl
   );
   assert.deepEqual(
     store.current.routes.map((route) => route.tls),
-    [{ mode: 'none', certificateId: null, acme: null, redirectHttp: false, hsts: false }],
+    [{ mode: 'none', certificateId: null, acme: null, redirectHttp: false, hsts: false, proxyProtocol: 'off' as const }],
     'a route saved before the HTTPS listener stays plain HTTP',
   );
   assert.deepEqual(store.current.lan, { mdns: true }, 'mDNS is on for everyone');

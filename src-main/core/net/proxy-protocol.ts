@@ -133,3 +133,72 @@ function ipv6(block: Buffer, at: number): string {
   if (groups.slice(0, 5).every((g) => g === 0) && groups[5] === 0xffff) return ipv4(block, at + 12);
   return formatIpv6Groups(groups);
 }
+
+/**
+ * The PROXY header Gatehouse sends an upstream that asked for one (a stream's or a passed-through
+ * route's `proxyProtocol`): the client and the address it connected to. Both ends must be of one
+ * family; an IPv4-mapped IPv6 address counts as IPv4. Mixed or unknown families give v1 "UNKNOWN" /
+ * v2 LOCAL-less UNSPEC ("the sender could not tell"), which the upstream treats as "no client".
+ */
+export function formatProxyHeader(
+  version: 1 | 2,
+  source: { address: string; port: number },
+  destination: { address: string; port: number },
+): Buffer {
+  const from = plainFamily(source.address);
+  const to = plainFamily(destination.address);
+  const family = from && to && from.family === to.family ? from.family : null;
+  if (version === 1) {
+    if (!family || !from || !to) return Buffer.from('PROXY UNKNOWN\r\n', 'latin1');
+    return Buffer.from(`PROXY TCP${family} ${from.address} ${to.address} ${source.port} ${destination.port}\r\n`, 'latin1');
+  }
+  const head = Buffer.alloc(16);
+  V2_SIGNATURE.copy(head, 0);
+  head[12] = 0x21; // version 2, command PROXY
+  if (!family || !from || !to) {
+    head[13] = 0x00; // UNSPEC: no addresses follow
+    head.writeUInt16BE(0, 14);
+    return head;
+  }
+  const block = Buffer.alloc(family === 4 ? 12 : 36);
+  const size = family === 4 ? 4 : 16;
+  addressBytes(from.address, family).copy(block, 0);
+  addressBytes(to.address, family).copy(block, size);
+  block.writeUInt16BE(source.port, size * 2);
+  block.writeUInt16BE(destination.port, size * 2 + 2);
+  head[13] = family === 4 ? 0x11 : 0x21;
+  head.writeUInt16BE(block.length, 14);
+  return Buffer.concat([head, block]);
+}
+
+function plainFamily(address: string): { family: 4 | 6; address: string } | null {
+  const zone = address.indexOf('%');
+  const bare = zone === -1 ? address : address.slice(0, zone);
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(bare);
+  if (mapped && isIPv4(mapped[1] as string)) return { family: 4, address: mapped[1] as string };
+  if (isIPv4(bare)) return { family: 4, address: bare };
+  if (isIPv6(bare)) return { family: 6, address: bare };
+  return null;
+}
+
+function addressBytes(address: string, family: 4 | 6): Buffer {
+  if (family === 4) return Buffer.from(address.split('.').map(Number));
+  // Expand "::" into the missing zero groups, then write eight 16-bit groups.
+  const [head = '', tail] = address.split('::') as [string, string | undefined];
+  const toGroups = (text: string): number[] => {
+    if (text === '') return [];
+    const parts = text.split(':');
+    const last = parts[parts.length - 1] as string;
+    if (last.includes('.')) {
+      const v4 = last.split('.').map(Number) as [number, number, number, number];
+      parts.splice(parts.length - 1, 1, ((v4[0] << 8) | v4[1]).toString(16), ((v4[2] << 8) | v4[3]).toString(16));
+    }
+    return parts.map((part) => parseInt(part, 16));
+  };
+  const left = toGroups(head);
+  const right = tail === undefined ? [] : toGroups(tail);
+  const groups = tail === undefined ? left : [...left, ...new Array<number>(8 - left.length - right.length).fill(0), ...right];
+  const bytes = Buffer.alloc(16);
+  groups.forEach((group, i) => bytes.writeUInt16BE(group, i * 2));
+  return bytes;
+}

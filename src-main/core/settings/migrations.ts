@@ -190,6 +190,22 @@ const addAcme: Migration = {
   },
 };
 
+/** 8 → 9: streams (none yet); every route's TLS gets `proxyProtocol: "off"` (passthrough's option). */
+const addStreams: Migration = {
+  from: 8,
+  to: 9,
+  migrate(raw) {
+    const migrated: RawSettings = { ...raw };
+    if (!Object.hasOwn(raw, 'streams')) migrated.streams = [];
+    if (Array.isArray(raw.routes)) {
+      migrated.routes = raw.routes.map((route) =>
+        isObject(route) && isObject(route.tls) && !Object.hasOwn(route.tls, 'proxyProtocol') ? { ...route, tls: { ...route.tls, proxyProtocol: 'off' } } : route,
+      );
+    }
+    return migrated;
+  },
+};
+
 function withUpstreamList(route: unknown): unknown {
   if (!isObject(route) || Object.hasOwn(route, 'upstreams') || typeof route.upstream !== 'string') return route;
   const { upstream, ...rest } = route;
@@ -210,7 +226,7 @@ function isObject(value: unknown): value is RawSettings {
 }
 
 /** Every step, oldest first; the last one ends at SETTINGS_VERSION. */
-export const migrations: readonly Migration[] = [addVersionAndUpstreamScheme, addAppSection, addRouteTls, addLanPublishing, addVisitorPrivacy, addAccess, addUpstreamLists, addAcme];
+export const migrations: readonly Migration[] = [addVersionAndUpstreamScheme, addAppSection, addRouteTls, addLanPublishing, addVisitorPrivacy, addAccess, addUpstreamLists, addAcme, addStreams];
 
 /**
  * Brings `raw` (written in format `from`) to format `target` by running each step in turn.
