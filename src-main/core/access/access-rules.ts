@@ -3,7 +3,7 @@
 // (apply), each route's rules once per route-table build (passFor); a request is one binary search
 // in the route's lists and, on routes open to this network only, one in the private ranges.
 // "Would this address get in, and why" (verdict) runs the very same judge, told to record its steps.
-import type { AccessSettings, AccessStep, AccessVerdict, CountryDatabaseInfo } from '../../../shared/access.js';
+import type { AccessSettings, AccessStep, AccessVerdict, CountryDatabaseInfo, RouteAccess } from '../../../shared/access.js';
 import type { Route } from '../../../shared/model.js';
 import { ProxyError } from '../proxy/errors.js';
 import type { PassOutcome, PassRequest, RequestPass } from '../proxy/passes/pass.js';
@@ -35,6 +35,9 @@ function missingList(id: string): CompiledList {
   const deny = (range: string) => ({ action: 'deny' as const, range, note: 'the list is missing' });
   return compileList({ id, name: `missing list ${id}`, entries: [deny('0.0.0.0/0'), deny('::/0')] });
 }
+
+/** The part of a route's (or a stream's) access that judges by address alone. */
+export type ConnectionAccess = Pick<RouteAccess, 'exposure' | 'lists' | 'countries'>;
 
 export class AccessRules implements AccessPiece {
   private lists = new Map<string, CompiledList>();
@@ -93,13 +96,43 @@ export class AccessRules implements AccessPiece {
 
   /** The route's rules, compiled: the same for the pass and for verdict. */
   private judgeFor(route: Route): RouteJudge {
+    return this.judgeOf(route.access);
+  }
+
+  private judgeOf(access: ConnectionAccess): RouteJudge {
     const lists: CompiledList[] = [];
-    for (const id of route.access.lists) {
+    for (const id of access.lists) {
       // The settings schema refuses a route naming a list that does not exist. Were one missing all
       // the same, it refuses everyone (and says so in the log) rather than open the route.
       lists.push(this.lists.get(id) ?? missingList(id));
     }
-    return new RouteJudge(route.access, lists, this.deps);
+    return new RouteJudge(access, lists, this.deps);
+  }
+
+  /**
+   * Judges connections (a stream's, a passed-through route's) by address alone: lists, exposure,
+   * countries and bans, in the request path's order. The judge follows access-list changes by
+   * itself (it recompiles when apply() replaced the lists). A ProxyError is a refusal (its
+   * `refusal.rule` names the rule for the log), a string an allowing list entry, null admitted.
+   */
+  connectionJudge(access: ConnectionAccess): (address: string) => Exclude<Judgement, typeof NEEDS_COUNTRIES> | Promise<Exclude<Judgement, typeof NEEDS_COUNTRIES>> {
+    let judge: RouteJudge | null = null;
+    let compiledWith: Map<string, CompiledList> | null = null;
+    return (address) => {
+      if (compiledWith !== this.lists || judge === null) {
+        judge = this.judgeOf(access);
+        compiledWith = this.lists;
+        if (judge.usesCountries) void this.countries.load();
+      }
+      const current = judge;
+      const judgement = current.judge(address, null);
+      if (judgement !== NEEDS_COUNTRIES) return judgement;
+      return this.countries.load().then(() => {
+        const again = current.judge(address, null);
+        // Still unread (the database failed): refuse like a country rule would rather than let in.
+        return again === NEEDS_COUNTRIES ? new ProxyError('country_denied', 'The country database could not be read, and the rules ask for a country.', { rule: 'countries' }) : again;
+      });
+    };
   }
 
   passFor(route: Route, _base: Omit<ProvisionedRoute, 'passes'>): RequestPass {

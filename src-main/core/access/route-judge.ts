@@ -104,7 +104,7 @@ export class RouteJudge {
   private readonly countryRefusals = new Map<string, ProxyError>();
 
   constructor(
-    access: RouteAccess,
+    access: Pick<RouteAccess, 'exposure' | 'countries'>,
     /** The route's lists, in the order attached (ids with no list are left out by the caller). */
     lists: readonly CompiledList[],
     private readonly deps: JudgeDeps,
