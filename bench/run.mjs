@@ -22,6 +22,11 @@
 // serve's own HTTP listener, swaps certificates under a TLS load, and times the pre-flight
 // (bench/acme-preflight.mjs), also with a DNS server that never answers.
 //
+// The streams section (bench/streams.mjs) sends 1 GiB through a TCP stream and through HAProxy in
+// TCP mode, compares their connection setup rates, floods a UDP stream from 10,000 addresses and
+// counts the sockets left after the idle timeout, and fetches 100 MB over FTP directly and through
+// Gatehouse's FTP stream.
+//
 // The UI section (bench/ui.mjs) then measures the renderer bundle, the dashboard's interactive
 // time and the time to show a route Down, in headless Chromium against its own gatehouse serve.
 //
@@ -52,6 +57,7 @@ import { describeUi, measureUi, uiTargets } from './ui.mjs';
 import { describeFrontDoor, frontDoorTargets, measureFrontDoor } from './front-door.mjs';
 import { describeFailover, failoverTargets, measureFailover } from './failover.mjs';
 import { acmeTargets, describeAcme, measureAcme } from './acme.mjs';
+import { describeStreams, measureStreams, streamTargets } from './streams.mjs';
 import { toolVersions } from './versions.mjs';
 
 // The bench runs on the host network, where multicast DNS would leave the machine: every
@@ -234,7 +240,7 @@ function tableRows({ results, absent, httpsAbsent, gatehouseError, meta }, https
   });
 }
 
-function printReport({ results, absent, httpsAbsent, gatehouseError, memory, issuance, signin, ui, discovery, frontDoor, failover, acme, targets, runs, meta }) {
+function printReport({ results, absent, httpsAbsent, gatehouseError, memory, issuance, signin, ui, discovery, frontDoor, failover, acme, streams, targets, runs, meta }) {
   const rows = tableRows({ results, absent, httpsAbsent, gatehouseError, meta }, false);
   const { options } = meta;
   console.log(
@@ -262,6 +268,7 @@ function printReport({ results, absent, httpsAbsent, gatehouseError, memory, iss
   console.log(`\n${describeFrontDoor(frontDoor)}`);
   console.log(`\n${describeFailover(failover)}`);
   console.log(`\n${describeAcme(acme)}`);
+  console.log(`\n${describeStreams(streams)}`);
   console.log('\nTargets (Gatehouse, access log on):');
   const width = Math.max(...targets.map((t) => t.text.length));
   for (const t of targets) console.log(`  ${t.status.padEnd(4)}  ${t.text.padEnd(width)}  ${t.detail}`);
@@ -289,7 +296,7 @@ async function main() {
     console.log(`Usage: node bench/run.mjs [--quick] [--proxies=${ALL_IDS.join(',')}] [--check]\nEnv: BENCH_DURATION (s), BENCH_REPS, BENCH_WARMUP (s), BENCH_KEEP_TMP=1`);
     return 0;
   }
-  const tools = Object.fromEntries(['wrk', 'h2load', 'taskset', 'nginx', 'caddy', 'haproxy', 'openssl'].map((name) => [name, which(name)]));
+  const tools = Object.fromEntries(['wrk', 'h2load', 'taskset', 'nginx', 'caddy', 'haproxy', 'openssl', 'vsftpd', 'curl'].map((name) => [name, which(name)]));
   if (!tools.wrk) {
     console.error('ERROR: wrk is not installed, and every measurement uses it: apt-get install wrk');
     return 1;
@@ -342,20 +349,22 @@ async function main() {
     const failover = await measureFailover(ctx, options);
     console.log('Measuring ACME (HTTP-01 orders against Pebble, a certificate swap under TLS load, the pre-flight)…');
     const acme = await measureAcme(ctx, options);
-    outcome = { backend, proxies, absent, httpsAbsent, gatehouseError, memory, issuance, runs, signin, ui, discovery, frontDoor, failover, acme, accessLogBytes: accessLogBytes(gatehouse?.dataDir) };
+    console.log('Measuring streams (1 GiB over TCP against HAProxy, connection setup, a UDP flood from 10,000 addresses, 100 MB over FTP)…');
+    const streams = await measureStreams(ctx, options);
+    outcome = { backend, proxies, absent, httpsAbsent, gatehouseError, memory, issuance, runs, signin, ui, discovery, frontDoor, failover, acme, streams, accessLogBytes: accessLogBytes(gatehouse?.dataDir) };
   } finally {
     await processes.stopAll();
   }
 
-  const { backend, proxies, absent, httpsAbsent, gatehouseError, memory, issuance, runs, signin, ui, discovery, frontDoor, failover, acme } = outcome;
+  const { backend, proxies, absent, httpsAbsent, gatehouseError, memory, issuance, runs, signin, ui, discovery, frontDoor, failover, acme, streams } = outcome;
   const results = Object.fromEntries(Object.entries(runs).map(([id, r]) => [id, summarize(r)]));
   if (gatehouseError) results.gatehouse = { error: gatehouseError };
   const gatehouseMemory = memory.gatehouse ?? { error: gatehouseError ?? 'Gatehouse not selected' };
   // Without Gatehouse HTTPS the issuance target still shows, as a MISS saying why.
   const issuanceResult = issuance ?? (GATEHOUSE_WANTED(options) ? { error: httpsAbsent.gatehouse ?? gatehouseError ?? 'Gatehouse HTTPS did not run' } : undefined);
-  const targets = [...evaluateTargets({ results, memory: gatehouseMemory, issuance: issuanceResult, absent, httpsAbsent }), ...signinTargets(signin), ...uiTargets(ui), ...discoveryTargets(discovery), ...frontDoorTargets(frontDoor), ...failoverTargets(failover), ...acmeTargets(acme)];
+  const targets = [...evaluateTargets({ results, memory: gatehouseMemory, issuance: issuanceResult, absent, httpsAbsent }), ...signinTargets(signin), ...uiTargets(ui), ...discoveryTargets(discovery), ...frontDoorTargets(frontDoor), ...failoverTargets(failover), ...acmeTargets(acme), ...streamTargets(streams)];
   const meta = { options, pinned, backend: backend.kind, accessLogBytes: outcome.accessLogBytes };
-  printReport({ results, absent, httpsAbsent, gatehouseError, memory, issuance, signin, ui, discovery, frontDoor, failover, acme, targets, runs, meta });
+  printReport({ results, absent, httpsAbsent, gatehouseError, memory, issuance, signin, ui, discovery, frontDoor, failover, acme, streams, targets, runs, meta });
 
   const file = writeRecord(started, {
     startedAt: started.toISOString(),
@@ -376,6 +385,7 @@ async function main() {
     frontDoor,
     failover,
     acme,
+    streams,
     accessLogBytes: outcome.accessLogBytes,
     targets,
   });
