@@ -4,6 +4,7 @@
 // edits refused naming the field or the stream that needs a list or a route, checkPorts covering
 // stream ports, export/import carrying streams, the throttled `streams` event and the access log.
 import assert from 'node:assert/strict';
+import { createSocket } from 'node:dgram';
 import { once } from 'node:events';
 import { rm } from 'node:fs/promises';
 import { connect, createServer, type Server, type Socket } from 'node:net';
@@ -213,6 +214,25 @@ describe('gateway: streams', () => {
     const own = checks.find((candidate) => candidate.streamId === view.stream.id);
     assert.deepEqual({ available: own?.available, ownProxy: own?.ownProxy, problem: own?.problem }, { available: true, ownProxy: true, problem: null }, 'our own listening stream holds its port');
     await call(gateway, 'removeStream', { id: view.stream.id });
+  });
+
+  test('a UDP port another program holds: failed with the UDP spelling of the fix, in the view and in checkPorts', async () => {
+    const squatter = createSocket('udp4');
+    await new Promise<void>((resolve) => squatter.bind(0, '127.0.0.1', resolve));
+    const port = squatter.address().port;
+    try {
+      const view = await call(gateway, 'addStream', { title: 'DNS', preset: 'dns', protocol: 'udp', listenPort: port, upstreams: ['127.0.0.1:53'] });
+      assert.equal(view.status.state, 'failed');
+      assert.equal(view.status.problem?.code, 'port_in_use');
+      const checks = await call(gateway, 'checkPorts', { httpPort: 0, bindAddress: '127.0.0.1' });
+      const check = checks.find((candidate) => candidate.streamId === view.stream.id);
+      assert.equal(check?.transport, 'udp');
+      assert.equal(check?.available, false);
+      if (process.platform === 'linux') assert.match(check?.problem?.fix ?? '', new RegExp(`ss -lunp 'sport = :${port}'`));
+      await call(gateway, 'removeStream', { id: view.stream.id });
+    } finally {
+      squatter.close();
+    }
   });
 
   test('a port clash is refused naming this input\'s field and the other owner', async () => {
