@@ -5,6 +5,7 @@
 import type { AcmeOverview, AcmeRouteState } from './acme.js';
 import type { PresetCheck } from './upstreams.js';
 import type { Route, Settings, TlsMode } from './model.js';
+import type { Stream } from './streams.js';
 
 // ---------------------------------------------------------------------------------------------
 // Runtime state reported by the API
@@ -244,7 +245,17 @@ export interface ImportPreview {
     changed: { before: Route; after: Route }[];
     unchanged: number;
   };
-  /** Each general setting the import changes, by dotted path ("proxy.httpPort"). */
+  /**
+   * Streams compared by id with the current ones, like routes; imported streams start listening at
+   * once when the proxy runs. Absent from Gatehouse versions without streams.
+   */
+  streams?: {
+    added: Stream[];
+    removed: Stream[];
+    changed: { before: Stream; after: Stream }[];
+    unchanged: number;
+  };
+  /** Each general setting the import changes, by dotted path ("proxy.httpPort"); routes and streams are above. */
   settings: { path: string; before: unknown; after: unknown }[];
   /** The settings format version the file was written in (older files are migrated). */
   fileVersion: number;

@@ -19,7 +19,8 @@ import { AccessRuntime } from './access/access-runtime.js';
 import { AdminEndpoint } from './gateway/admin-endpoint.js';
 import { accessHandlers, assertAccessReferences } from './gateway/access-handlers.js';
 import { acmeHandlers, acmeOverview, type AcmeExtensions } from './gateway/acme-handlers.js';
-import { stoppedStatus, streamHandlers } from './gateway/stream-handlers.js';
+import { streamHandlers } from './gateway/stream-handlers.js';
+import { StreamRun } from './gateway/stream-events.js';
 import { dnsProviders } from './gateway/dns-provider-handlers.js';
 import { challengePortOverride, dnsServerOverride, gatewayPreflight, preflightOverridesFor, type PreflightOverrides } from './gateway/acme-preflight.js';
 import { certificateHandlers, certificatesOverview, certificatesUnusable, httpsWarnings } from './gateway/certificate-handlers.js';
@@ -28,9 +29,9 @@ import { discoveryHandlers } from './gateway/discovery-handlers.js';
 import { EventHub } from './gateway/event-hub.js';
 import { LogBatches } from './gateway/log-batches.js';
 import { onboardingProblem, onboardingUrls } from './gateway/onboarding-urls.js';
-import { checkPorts } from './gateway/port-check.js';
+import { checkPorts, checkStreamPorts } from './gateway/port-check.js';
 import { ProxyRunner } from './gateway/proxy-runner.js';
-import { assertImportPublishable, assertNamesFree, assertPublishable, findRoute, newRouteId, toRoute, withPresetCheck } from './gateway/route-edits.js';
+import { assertImportPublishable, assertNamesFree, assertPublishable, assertStreamsKeepCertificate, findRoute, newRouteId, toRoute, withPresetCheck } from './gateway/route-edits.js';
 import { SerialQueue } from './gateway/serial-queue.js';
 import { generalSettings, saveSettings, settingsChanges } from './gateway/settings-changes.js';
 import { exportSettings, previewImport, readImport } from './gateway/settings-transfer.js';
@@ -40,6 +41,8 @@ import { lanAddresses } from './net/lan-addresses.js';
 import { OwnNetworks } from './net/own-networks.js';
 import { packageVersion } from './package-root.js';
 import { AccessLog } from './proxy/access-log.js';
+import { detailAudience } from './proxy/error-audience.js';
+import { StreamManager } from './streams/stream-manager.js';
 import { ProxyEngine } from './proxy/engine.js';
 import { UpstreamHealth } from './upstreams/health.js';
 import { loadStickyKey } from './upstreams/sticky-key.js';
@@ -273,7 +276,24 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     const [http, lan] = [runner.snapshot().http, lanAddresses()];
     return { urls: onboardingUrls(http, lan), problem: onboardingProblem(http, lan) };
   };
-  const runner = new ProxyRunner(engine, emitStatus);
+  // TCP, UDP and FTP streams: they run with the proxy, and log, judge and announce like it.
+  const streamRun = new StreamRun({
+    engine: (deps) => new StreamManager(deps),
+    streams: () => store.current.streams,
+    bindAddress: () => effectiveProxySettings().bindAddress,
+    connectionJudge: (rules) => access.rules.connectionJudge(rules),
+    log: (entry) => {
+      accessLog.write(entry);
+      logBatches.add(entry);
+    },
+    certificateForRoute: (routeId) => certificates.certificateFor(routeId),
+    fallbackCertificate: () => certificates.fallback(),
+    detailsAllowed: (address) => detailAudience(effectiveProxySettings().errorDetails, ownNetworks)(address),
+    proxyProtocolFrom: () => effectiveProxySettings().proxyProtocolFrom,
+    wanted: () => hub.wants('streams'),
+    emit: (views) => hub.emit({ type: 'streams', data: views }),
+  });
+  const runner = new ProxyRunner(engine, emitStatus, streamRun);
 
   const discoveryEvents = new TrailingThrottle(() => hub.emit({ type: 'discovery', data: discovery.overview() }), DISCOVERY_EVENT_INTERVAL_MS);
   const discovery = new Discovery({
@@ -340,6 +360,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     overrides,
     overridesChanged: () => emitStatus(),
     routesReplaced: () => void routesSaved(true),
+    streamsReplaced: () => streamRun.apply(),
     lanChanged: () => discovery.setEnabled(store.current.lan.mdns),
   });
 
@@ -363,8 +384,9 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     updateRoute: ({ id, ...fields }) =>
       change(async () => {
         const routes = store.current.routes;
-        findRoute(routes, id);
+        const existing = findRoute(routes, id);
         const route = toRoute(id, fields);
+        assertStreamsKeepCertificate(existing, route, store.current.streams);
         assertPublishable(route);
         assertAccessReferences(route, store.current);
         assertNamesFree(routes, route);
@@ -395,6 +417,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       change(async () => {
         const routes = store.current.routes;
         const removed = findRoute(routes, id);
+        assertStreamsKeepCertificate(removed, null, store.current.streams);
         await commitRoutes(
           routes.filter((existing) => existing.id !== id),
           true,
@@ -429,11 +452,24 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
 
     // Queued with the changes: a check binds the port for a moment, and must not hold it while a
     // settings change or an import moves the proxy onto it; it also sees the listener as it is then.
-    checkPorts: ({ httpPort, httpsPort, bindAddress }) =>
-      change(() => {
+    checkPorts: ({ httpPort, httpsPort, bindAddress, streams: withStreams }) =>
+      change(async () => {
         const { http, https } = runner.snapshot();
         const ownListeners = [http, https].filter((listener) => listener !== null);
-        return checkPorts({ httpPort, httpsPort, address: bindAddress ?? effectiveProxySettings().bindAddress, ownListeners });
+        const address = bindAddress ?? effectiveProxySettings().bindAddress;
+        const streams = store.current.streams;
+        const checks = await checkPorts({ httpPort, httpsPort, address, ownListeners, streams });
+        if (!withStreams) return checks;
+        // A stream listening now holds its ports: they are ours, like the proxy's (ownProxy).
+        const statuses = streamRun.status(streams);
+        const listening = new Set(statuses.filter((status) => status.state === 'listening').map((status) => status.streamId));
+        const streamChecks = await checkStreamPorts({
+          streams,
+          address,
+          ownAddress: streamRun.running ? effectiveProxySettings().bindAddress : null,
+          listening: (stream) => listening.has(stream.id),
+        });
+        return [...checks, ...streamChecks];
       }),
 
     getHealth: async () => health.snapshot(),
@@ -483,13 +519,20 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
 
     ...dnsProviderService.handlers,
 
-    // The stream engine joins in the streams' own commit; until then streams are saved and reported stopped.
+    // Saved, then applied live: only the stream that changed rebinds; the answer shows it bound or failed.
     ...streamHandlers({
       current: () => store.current,
       persist,
       change,
-      status: (streams) => streams.map(stoppedStatus),
-      applied: async () => {},
+      status: (streams) => streamRun.status(streams),
+      applied: () => streamRun.apply(),
+      ownPorts: () => {
+        const { httpPort, httpsPort } = effectiveProxySettings();
+        return [
+          { transport: 'tcp', from: httpPort, to: httpPort, owner: "the proxy's HTTP port" },
+          { transport: 'tcp', from: httpsPort, to: httpsPort, owner: "the proxy's HTTPS port" },
+        ];
+      },
     }),
 
     ...discoveryHandlers({ discovery }),
@@ -526,6 +569,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       try {
         await store.flush();
       } finally {
+        await streamRun.close();
         health.close();
         healthEvents.cancel();
         accessEvents.cancel();

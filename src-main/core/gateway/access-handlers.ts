@@ -117,9 +117,12 @@ export function accessHandlers(deps: AccessHandlerDeps): Pick<ApiHandlers, Acces
     removeAccessList: ({ id }) =>
       change(async () => {
         const list = findList(id);
-        const users = routesUsing(current().routes, (route) => route.access.lists.includes(id));
+        const routes = routesUsing(current().routes, (route) => route.access.lists.includes(id));
+        const streams = current().streams.filter((stream) => stream.access.lists.includes(id)).map((stream) => `stream "${stream.title}"`);
+        const users = [...routes, ...streams];
         if (users.length > 0) {
-          throw new ApiError('conflict', `"${list.name}" is used by ${users.join(', ')}. Take it off ${users.length > 1 ? 'those routes' : 'that route'} first.`);
+          const those = streams.length === 0 ? (users.length > 1 ? 'those routes' : 'that route') : routes.length === 0 ? (users.length > 1 ? 'those streams' : 'that stream') : 'them';
+          throw new ApiError('conflict', `"${list.name}" is used by ${users.join(', ')}. Take it off ${those} first.`);
         }
         await saveAccess((settings) => ({ ...settings, access: { ...settings.access, lists: settings.access.lists.filter((l) => l.id !== id) } }));
         return { removed: structuredClone(list) };

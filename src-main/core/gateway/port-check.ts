@@ -1,10 +1,12 @@
 // "Can the proxy have this port?", answered by binding it for a moment: the only test that sees
 // everything the OS will say at the real start (another program, a low port without permission, an
 // address this machine does not have). Used by the first-run guide and the Settings page before a
-// port is saved.
-import { createServer, isIPv4 } from 'node:net';
-import type { ListenerInfo, PortCheck } from '../../../shared/status.js';
-import { listen, ListenError } from '../net/listen.js';
+// port is saved, and for every enabled stream's ports (TCP, UDP, an FTP stream's passive range).
+import { createSocket } from 'node:dgram';
+import { createServer, isIPv4, isIPv6 } from 'node:net';
+import { listenPorts, portText, transportOf, type Stream } from '../../../shared/streams.js';
+import type { ListenerInfo, PortCheck, Problem } from '../../../shared/status.js';
+import { explainListenError, listen, ListenError } from '../net/listen.js';
 
 export interface PortCheckRequest {
   httpPort: number;
@@ -15,6 +17,8 @@ export interface PortCheckRequest {
    * either role (a move stops the proxy before it binds again, so swapping the two ports works too).
    */
   ownListeners: readonly ListenerInfo[];
+  /** Enabled saved streams: the HTTP/HTTPS ports are refused when one of them listens on that TCP port. Default: none. */
+  streams?: readonly Stream[];
 }
 
 /** One PortCheck per port asked about, HTTP first; checked one after the other so they cannot collide. */
@@ -40,8 +44,22 @@ export async function checkPorts(request: PortCheckRequest): Promise<PortCheck[]
   return checks;
 }
 
-async function checkPort(role: PortCheck['role'], port: number, request: PortCheckRequest): Promise<PortCheck> {
+async function checkPort(role: 'http' | 'https', port: number, request: PortCheckRequest): Promise<PortCheck> {
   const { address } = request;
+  const stream = port === 0 ? undefined : request.streams?.find((candidate) => candidate.enabled && transportOf(candidate.protocol) === 'tcp' && listenPorts(candidate).includes(port));
+  if (stream) {
+    return {
+      role,
+      port,
+      address,
+      available: false,
+      problem: {
+        code: 'port_in_use',
+        message: `Port ${port} belongs to the stream "${stream.title}", so the proxy's ${role === 'http' ? 'HTTP' : 'HTTPS'} listener cannot have it.`,
+        fix: `Choose another port here, or move the stream "${stream.title}" to another port first.`,
+      },
+    };
+  }
   const ownListener = request.ownListeners.find((listener) => listener.port === port) ?? null;
   const server = createServer();
   try {
@@ -85,4 +103,151 @@ export function heldByOwnListener(own: ListenerInfo | null, address: string, por
   if (own.address === address) return true;
   if (platform !== 'linux') return false;
   return own.address === '::' || (own.address === '0.0.0.0' && isIPv4(address));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Streams
+
+export interface StreamPortRequest {
+  /** The saved streams; disabled ones listen on nothing and are left out. */
+  streams: readonly Stream[];
+  /** The address to check (the streams listen on proxy.bindAddress). */
+  address: string;
+  /**
+   * Where this Gatehouse's streams listen now, or null while the proxy is stopped, and whether a
+   * stream is listening: its own ports count as available (ownProxy), like the proxy's.
+   */
+  ownAddress: string | null;
+  listening: (stream: Stream) => boolean;
+  platform?: NodeJS.Platform;
+}
+
+/**
+ * One PortCheck per enabled stream (role "stream": its port or range) and per FTP passive range
+ * (role "ftp-passive"), after the HTTP ones. Each port of a range is bound for a moment, one after
+ * the other; the first that cannot be is the one the problem names.
+ */
+export async function checkStreamPorts(request: StreamPortRequest): Promise<PortCheck[]> {
+  const checks: PortCheck[] = [];
+  for (const stream of request.streams) {
+    if (!stream.enabled) continue;
+    checks.push(await checkStreamListen(stream, request));
+    if (stream.ftp) checks.push(await checkPassiveRange(stream, request));
+  }
+  return checks;
+}
+
+type BindResult = { ok: true } | { ok: false; errno: string | undefined; problem: Problem };
+
+/** Binds `port` for a moment with the transport's socket kind. */
+async function bindOnce(transport: 'tcp' | 'udp', what: string, address: string, port: number, platform: NodeJS.Platform): Promise<BindResult> {
+  if (transport === 'tcp') {
+    const server = createServer();
+    try {
+      await listen(server, what, address, port);
+      return { ok: true };
+    } catch (error) {
+      if (!(error instanceof ListenError)) throw error;
+      return { ok: false, errno: error.errno, problem: error.problem };
+    } finally {
+      if (server.listening) await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  }
+  const socket = createSocket({ type: isIPv6(address) ? 'udp6' : 'udp4' });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      socket.once('error', reject);
+      socket.bind({ port, address, exclusive: true }, () => {
+        socket.off('error', reject);
+        resolve();
+      });
+    });
+    return { ok: true };
+  } catch (error) {
+    const failure = error as NodeJS.ErrnoException;
+    const problem = await explainListenError(failure, what, address, port, platform);
+    return { ok: false, errno: failure.code, problem: failure.code === 'EADDRINUSE' ? { ...problem, fix: udpInUseFix(port, platform) } : problem };
+  } finally {
+    await new Promise<void>((resolve) => {
+      try {
+        socket.close(() => resolve());
+      } catch {
+        resolve(); // never bound
+      }
+    });
+  }
+}
+
+/** explainListenError's fix speaks of TCP listeners; a UDP port is found with the UDP spellings. */
+function udpInUseFix(port: number, platform: NodeJS.Platform): string {
+  switch (platform) {
+    case 'linux':
+      return `Find the program holding it with: sudo ss -lunp 'sport = :${port}' — stop it (often a DNS server such as systemd-resolved or dnsmasq for port 53), or choose another port.`;
+    case 'darwin':
+      return `Find the program holding it with: sudo lsof -nP -iUDP:${port} — stop it, or choose another port.`;
+    case 'win32':
+      return `Find the program holding it with: netstat -ano -p udp | findstr :${port} — stop it, or choose another port.`;
+    default:
+      return `Stop the program that uses UDP port ${port}, or choose another port.`;
+  }
+}
+
+/** Whether a refusal of `port` came from this Gatehouse's own listening stream (see heldByOwnListener). */
+function ours(stream: Stream, request: StreamPortRequest, port: number, platform: NodeJS.Platform): boolean {
+  return request.ownAddress !== null && request.listening(stream) && heldByOwnListener({ address: request.ownAddress, port }, request.address, port, platform);
+}
+
+async function checkStreamListen(stream: Stream, request: StreamPortRequest): Promise<PortCheck> {
+  const platform = request.platform ?? process.platform;
+  const transport = transportOf(stream.protocol);
+  const base = { role: 'stream' as const, streamId: stream.id, transport, port: stream.listenPort, portEnd: stream.listenPortEnd, address: request.address };
+  let own = false;
+  for (const port of listenPorts(stream)) {
+    const result = await bindOnce(transport, `stream "${stream.title}"`, request.address, port, platform);
+    if (result.ok) continue;
+    if (result.errno === 'EADDRINUSE' && ours(stream, request, port, platform)) {
+      own = true;
+      continue;
+    }
+    const problem = stream.listenPortEnd === null ? result.problem : { ...result.problem, message: `${result.problem.message} (port ${port} of its range ${portText(stream.listenPort, stream.listenPortEnd)})` };
+    return { ...base, available: false, problem };
+  }
+  return own ? { ...base, available: true, problem: null, ownProxy: true } : { ...base, available: true, problem: null };
+}
+
+/**
+ * An FTP stream's passive range: every port must be free (each transfer takes one). While the stream
+ * runs, a port in use may be one of its own transfers, so a busy port counts as ours then.
+ */
+async function checkPassiveRange(stream: Stream, request: StreamPortRequest): Promise<PortCheck> {
+  const platform = request.platform ?? process.platform;
+  const { passivePortFrom: from, passivePortTo: to } = stream.ftp!;
+  const base = { role: 'ftp-passive' as const, streamId: stream.id, transport: 'tcp' as const, port: from, portEnd: to, address: request.address };
+  const busy: number[] = [];
+  let firstBusy: Problem | null = null;
+  let own = false;
+  for (let port = from; port <= to; port++) {
+    const result = await bindOnce('tcp', `FTP passive range of "${stream.title}"`, request.address, port, platform);
+    if (result.ok) continue;
+    if (result.errno !== 'EADDRINUSE') return { ...base, available: false, problem: result.problem };
+    if (ours(stream, request, port, platform)) {
+      own = true;
+      continue;
+    }
+    busy.push(port);
+    firstBusy ??= result.problem;
+  }
+  if (busy.length > 0 && firstBusy) {
+    const count = to - from + 1;
+    return {
+      ...base,
+      available: false,
+      problem: {
+        code: 'port_in_use',
+        message: `${busy.length} of the ${count} passive ports of "${stream.title}" (${portText(from, to)}) are in use by another program (${busy.slice(0, 5).join(', ')}${busy.length > 5 ? ', …' : ''}); transfers through them would fail.`,
+        fix: `${firstBusy.fix ?? ''} Or choose a passive range nothing else uses.`.trim(),
+      },
+    };
+  }
+  return own ? { ...base, available: true, problem: null, ownProxy: true } : { ...base, available: true, problem: null };
 }

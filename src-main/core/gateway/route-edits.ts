@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import { ApiError, type ApiParsedInput } from '../../../shared/api.js';
-import { publishOnLanProblem, type Route } from '../../../shared/model.js';
+import { publishOnLanProblem, type Route, type Settings } from '../../../shared/model.js';
 import { defaultHealthCheck } from '../../../shared/upstreams.js';
 import { presetById } from '../discovery/presets.js';
 
@@ -103,4 +103,21 @@ export function assertImportPublishable(routes: readonly Route[], document: unkn
     const path = `${prefix}routes.${index}.publishOnLan`;
     throw new ApiError('invalid_input', `This file cannot be imported, and nothing was changed: ${path}: ${problem}.`, { issues: [{ path, message: problem }] });
   }
+}
+
+/**
+ * Refuses removing a route (`after` null) or taking its certificate away (no HTTPS, or TLS passed
+ * through) while an FTP stream answers AUTH TLS with that route's certificate, naming the stream.
+ */
+export function assertStreamsKeepCertificate(route: Route, after: Route | null, streams: Settings['streams']): void {
+  if (after !== null && after.tls.mode !== 'none' && after.tls.mode !== 'passthrough') return;
+  const users = streams.filter((stream) => stream.ftp?.certificateRouteId === route.id).map((stream) => `"${stream.title}"`);
+  if (users.length === 0) return;
+  const streamsText = `${users.length > 1 ? 'the FTP streams' : 'the FTP stream'} ${users.join(', ')}`;
+  const what = after === null ? 'removed' : after.tls.mode === 'none' ? 'left without HTTPS' : 'switched to TLS passthrough';
+  throw new ApiError(
+    'conflict',
+    `The route "${routeLabel(route)}" cannot be ${what}: ${streamsText} answer${users.length > 1 ? '' : 's'} FTPS (AUTH TLS) with its certificate.`,
+    { fix: `Choose another route's certificate for ${streamsText} (or turn FTPS off there) first.`, ...(after ? { issues: [{ path: 'tls.mode', message: `${streamsText} use${users.length > 1 ? '' : 's'} this route's certificate for FTPS` }] } : {}) },
+  );
 }

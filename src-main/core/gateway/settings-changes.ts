@@ -55,6 +55,8 @@ export interface SettingsChangeDeps {
   overridesChanged: () => void;
   /** Hands the saved routes to the engine and the health checker, and announces them and the status. */
   routesReplaced: () => void;
+  /** Applies the saved streams to the running stream engine (resolves once each is bound or failed). */
+  streamsReplaced: () => Promise<void>;
   /**
    * Applies the saved settings to mDNS (lan.mdns on or off, the listen address names answer with);
    * resolves once goodbyes for names no longer published are sent.
@@ -86,7 +88,8 @@ export function settingsChanges(deps: SettingsChangeDeps): SettingsChanges {
     await deps.lanChanged();
     const state = deps.runner.snapshot().state;
     if ((state === 'running' || state === 'failed') && RESTART_FIELDS.some((field) => before[field] !== after[field])) {
-      await deps.runner.stop();
+      // The streams keep their connections: the start applies them on the (maybe new) address.
+      await deps.runner.stop({ keepStreams: true });
       try {
         await deps.runner.start();
       } catch (error) {
@@ -131,6 +134,8 @@ export function settingsChanges(deps: SettingsChangeDeps): SettingsChanges {
       }
       await saveSettings(store, () => imported.settings);
       deps.routesReplaced();
+      // Live, like a change through the stream endpoints: only streams that differ rebind.
+      await deps.streamsReplaced();
       const settings = await applySaved(before, 'The import was');
       return { settings, routes: structuredClone(store.current.routes) };
     },

@@ -1,4 +1,4 @@
-// Every setting and route as one file, and back: the export a user keeps as a backup or carries to
+// Every setting, route and stream as one file, and back: the export a user keeps as a backup or carries to
 // another machine, and the import that reads it. An import accepts that file or a bare settings.json
 // (older versions are migrated through the same steps as at start), and is checked completely before
 // anything is written: a file that cannot be used is refused with the field that is wrong.
@@ -7,6 +7,7 @@ import { dirname, join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { ApiError, invalidInput } from '../../../shared/api.js';
 import { SETTINGS_VERSION, SettingsSchema, type Route, type Settings } from '../../../shared/model.js';
+import type { Stream } from '../../../shared/streams.js';
 import { SETTINGS_EXPORT_FORMAT, type ImportPreview, type SettingsExport } from '../../../shared/status.js';
 import { describeJsonType, fillDefaults, isPlainObject, readVersion } from '../settings/decode.js';
 import { writeFileDurably } from '../settings/durable-file.js';
@@ -15,7 +16,7 @@ import { migrateToCurrent, type RawSettings } from '../settings/migrations.js';
 /** The fields an export file has around the settings. */
 const EXPORT_FIELDS = new Set(['format', 'exportedAt', 'appVersion', 'settings']);
 /** A bare settings.json has at least one of these; `{}` or some other JSON is not taken for one. */
-const SETTINGS_FIELDS = ['version', 'proxy', 'admin', 'log', 'app', 'routes'];
+const SETTINGS_FIELDS = ['version', 'proxy', 'admin', 'log', 'app', 'routes', 'streams'];
 
 export function exportSettings(settings: Settings, appVersion: string, now: Date = new Date()): SettingsExport {
   return { format: SETTINGS_EXPORT_FORMAT, exportedAt: now.toISOString(), appVersion, settings: structuredClone(settings) };
@@ -84,23 +85,29 @@ export function readImport(document: unknown): ImportedSettings {
   return { settings, fileVersion: version, exportedAt };
 }
 
+/** Items compared by id: what an import adds, removes, changes and leaves as it is. */
+function compareById<T extends { id: string }>(current: readonly T[], imported: readonly T[]): { added: T[]; removed: T[]; changed: { before: T; after: T }[]; unchanged: number } {
+  const before = new Map(current.map((item) => [item.id, item]));
+  const afterIds = new Set(imported.map((item) => item.id));
+  const added: T[] = [];
+  const changed: { before: T; after: T }[] = [];
+  let unchanged = 0;
+  for (const item of imported) {
+    const old = before.get(item.id);
+    if (!old) added.push(item);
+    else if (isDeepStrictEqual(old, item)) unchanged++;
+    else changed.push({ before: old, after: item });
+  }
+  return { added, removed: current.filter((item) => !afterIds.has(item.id)), changed, unchanged };
+}
+
 /** What storing `imported` over `current` would change. */
 export function previewImport(current: Settings, imported: ImportedSettings): Omit<ImportPreview, 'warnings'> {
-  const before = new Map(current.routes.map((route) => [route.id, route]));
-  const afterIds = new Set(imported.settings.routes.map((route) => route.id));
-  const added: Route[] = [];
-  const changed: { before: Route; after: Route }[] = [];
-  let unchanged = 0;
-  for (const route of imported.settings.routes) {
-    const old = before.get(route.id);
-    if (!old) added.push(route);
-    else if (isDeepStrictEqual(old, route)) unchanged++;
-    else changed.push({ before: old, after: route });
-  }
-  const { routes: _currentRoutes, version: _currentVersion, ...currentGeneral } = current;
-  const { routes: _importedRoutes, version: _importedVersion, ...importedGeneral } = imported.settings;
+  const { routes: _currentRoutes, streams: _currentStreams, version: _currentVersion, ...currentGeneral } = current;
+  const { routes: _importedRoutes, streams: _importedStreams, version: _importedVersion, ...importedGeneral } = imported.settings;
   return {
-    routes: { added, removed: current.routes.filter((route) => !afterIds.has(route.id)), changed, unchanged },
+    routes: compareById<Route>(current.routes, imported.settings.routes),
+    streams: compareById<Stream>(current.streams, imported.settings.streams),
     settings: changedLeaves(currentGeneral, importedGeneral, ''),
     fileVersion: imported.fileVersion,
     exportedAt: imported.exportedAt,

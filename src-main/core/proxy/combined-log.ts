@@ -42,9 +42,18 @@ function timeLocal(iso: string): string {
   return `${iso.slice(8, 10)}/${month}/${iso.slice(0, 4)}:${iso.slice(11, 19)} +0000`;
 }
 
-/** The combined line for `entry`, or null when there was no request line to log (a connection refused before it sent one). */
+/** Methods of stream entries (TCP, UDP, FTP connections and passed-through TLS): no HTTP request line. */
+const STREAM_METHODS = new Set(['TCP', 'UDP', 'FTP', 'TLS']);
+
+/**
+ * The combined line for `entry`, or null when there was no request line to log: a connection refused
+ * before it sent one, or a stream's connection. Those stay in access.log (JSON) only: the combined
+ * format is an HTTP request line, and CrowdSec's nginx parser would take `"TCP :2222 HTTP/1.1" 0` for
+ * a request, feeding its HTTP scenarios (probing, 403 floods) connections that are not requests.
+ */
 export function combinedLine(entry: AccessLogEntry, req: CombinedRequest | null): string | null {
   if (entry.method === '' || entry.path === '') return null;
+  if (entry.streamId !== undefined || STREAM_METHODS.has(entry.method)) return null;
   const version = req?.httpVersion ?? '1.1';
   const referer = req?.headers.referer;
   const agent = req?.headers['user-agent'];
