@@ -62,7 +62,7 @@ export async function startPassthroughUpstream(dir: string, name: string, option
   const sockets = new Set<Socket>();
   let connections = 0;
   // The raw TCP door in front of the TLS server: reads the PROXY header first when asked to.
-  const door: Server = createServer({ allowHalfOpen: true }, (socket: Socket) => {
+  const door: Server = createServer((socket: Socket) => {
     connections++;
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
