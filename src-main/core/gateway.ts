@@ -239,6 +239,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     challenges,
     ownNetworks,
     passesFor: access.passesFor,
+    connectionJudge: (rules) => access.rules.connectionJudge(rules),
     maxConnectionsPerClient: store.current.access.maxConnectionsPerClient,
     stickyKey,
     publicPages: onboardingPages(() => certificates.ca.info, (req) => admin.linkFor(req.headers.host)),

@@ -50,7 +50,9 @@ export function certificateStateText(cert: Stated, now: Date): string {
  * renewal failed (Gatehouse marks it expiring however far off its end is) says it is still good and
  * for how long, so a failed renewal of a fresh certificate does not read "Expiring in 80 days".
  */
-export function routeCertificateStateText(cert: Stated & Pick<RouteCertificate, 'acme'>, now: Date): string {
+export function routeCertificateStateText(cert: Stated & Pick<RouteCertificate, 'acme'> & { mode?: TlsMode }, now: Date): string {
+  // Gatehouse holds no certificate for it: the service's own reaches the browser unopened.
+  if (cert.mode === 'passthrough') return 'Passed through: the service presents its own certificate';
   const renewalFailed = cert.acme?.lastAttempt?.ok === false;
   if (cert.state !== 'expiring' || !renewalFailed || !cert.notAfter) return certificateStateText(cert, now);
   const left = daysUntil(cert.notAfter, now);
@@ -60,6 +62,7 @@ export function routeCertificateStateText(cert: Stated & Pick<RouteCertificate, 
 /** The dashboard's one line: "HTTPS, valid until 20 Dec 2027", "HTTP only", "Certificate expires in 5 days". */
 export function routeHttpsText(cert: RouteCertificate | undefined, mode: TlsMode, now: Date): string {
   if (mode === 'none') return 'HTTP only';
+  if (mode === 'passthrough') return "HTTPS passed through (the service's own certificate)";
   if (!cert) return 'HTTPS';
   switch (cert.state) {
     case 'none':

@@ -142,7 +142,8 @@ export class CertificateService implements RouteCertificates {
 
   certificateFor(routeId: string): ServedCertificate | null {
     const route = this.#routesById.get(routeId);
-    if (!route) return null;
+    // A passed-through route has no certificate of Gatehouse's: its upstream presents its own.
+    if (!route || route.tls.mode === 'passthrough' || route.tls.mode === 'none') return null;
     if (route.tls.mode === 'acme') return this.#acme?.certificateFor(routeId) ?? null;
     const now = this.#now().getTime();
     const held = route.tls.mode === 'local' ? this.#leaves.get(leafFolder(routeId))?.leaf : this.#usableCustom(route);
@@ -241,6 +242,11 @@ export class CertificateService implements RouteCertificates {
     return this.#serially(async () => {
       const route = routes.find((candidate) => candidate.id === routeId);
       if (!route) throw new ApiError('not_found', `There is no route "${routeId}".`);
+      if (route.tls.mode === 'passthrough') {
+        throw new ApiError('conflict', `"${routeLabel(route)}" passes TLS through: its service presents its own certificate, and Gatehouse holds none for it.`, {
+          fix: 'Renew the certificate on the service itself, or let Gatehouse terminate TLS (local CA, custom or Let\'s Encrypt).',
+        });
+      }
       if (route.tls.mode !== 'local') {
         throw new ApiError('conflict', `"${routeLabel(route)}" does not use the local CA or ACME, so Gatehouse cannot renew its certificate.`, {
           fix: route.tls.mode === 'custom' ? 'Import the renewed certificate and choose it for the route.' : 'Choose the local CA for the route first.',

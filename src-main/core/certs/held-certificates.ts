@@ -79,7 +79,8 @@ export function localRouteCertificate(route: Route, slot: LeafSlot | undefined, 
 /** What the API shows about a route without HTTPS, or one using the imported certificate `custom`. */
 export function customRouteCertificate(route: Route, custom: CustomEntry | undefined, now: Date): RouteCertificate {
   const base = noCertificate(route);
-  if (route.tls.mode === 'none') return { ...base, state: 'none', problem: null };
+  // Passed through: no certificate of Gatehouse's (the page says "Passed through"), and nothing wrong.
+  if (route.tls.mode === 'none' || route.tls.mode === 'passthrough') return { ...base, state: 'none', problem: null };
   if (!custom) {
     return { ...base, state: 'error', problem: { code: 'certificate_missing', message: 'The chosen certificate is no longer imported.', fix: 'Import it again, or choose another certificate for this route.' } };
   }

@@ -28,6 +28,8 @@ import { http2RequestTarget, loggedClient, peerAddress, requestTarget, TrustedPr
 import { ANSWERED, noPasses, runPasses, type PassFactory, type PassOutcome, type PassRequest } from './passes/pass.js';
 import { RouteTable, type ProvisionedRoute } from './route-table.js';
 import { ProxyStats } from './stats.js';
+import { Passthrough, type ConnectionJudge } from './passthrough.js';
+import type { ConnectionAccess } from '../access/access-rules.js';
 import { ACME_CHALLENGE_PATH, type ChallengeAnswers, type PublicPages, type RouteCertificates } from './tls-certificates.js';
 import { normalizedServername } from './tls-listener.js';
 import { UpstreamRegistry } from '../upstreams/registry.js';
@@ -67,6 +69,11 @@ export interface ProxyEngineOptions {
   maxConnectionsPerClient?: number;
   /** Keys the sticky cookie's tags; keep it across restarts so sessions stay pinned. Default: random per engine. */
   stickyKey?: Buffer;
+  /**
+   * Judges a passed-through route's connections by client address (AccessRules.connectionJudge),
+   * built once per route-table build. Default: none (every address admitted).
+   */
+  connectionJudge?: (access: ConnectionAccess) => ConnectionJudge;
 }
 
 export class ProxyEngine {
@@ -97,9 +104,13 @@ export class ProxyEngine {
   private readonly front: ConnectionFront;
   private readonly listeners: ProxyListeners;
   private readonly stickyKey: Buffer;
+  private readonly connectionJudge: ((access: ConnectionAccess) => ConnectionJudge) | null;
+  /** Passed-through routes' judges, rebuilt with the route table; empty: no ClientHello is read ahead. */
+  private passthroughJudges = new Map<string, ConnectionJudge | null>();
 
   constructor(options: ProxyEngineOptions) {
     this.stickyKey = options.stickyKey ?? randomBytes(32);
+    this.connectionJudge = options.connectionJudge ?? null;
     this.settings = options.settings;
     this.upstreams.setLimits(options.settings.upstreamLimits);
     this.certificates = options.certificates ?? null;
@@ -152,6 +163,17 @@ export class ProxyEngine {
       },
       this.front,
       this.certificates,
+      new Passthrough({
+        route: (name) => this.table.match(name),
+        any: () => this.passthroughJudges.size > 0,
+        judge: (route) => this.passthroughJudges.get(route.id) ?? null,
+        health: this.health,
+        counters: this.counters,
+        connectTimeoutMs: () => this.settings.timeouts.upstreamConnectMs,
+        idleMs: () => this.settings.timeouts.websocketIdleMs,
+        log: (entry) => this.log(entry, 0, null),
+        tunnels: this.tunnels,
+      }),
     );
   }
 
@@ -331,6 +353,8 @@ export class ProxyEngine {
    * than sending browsers to a certificate warning they cannot get past.
    */
   private servesHttps(route: ProvisionedRoute): boolean {
+    // A passed-through route's HTTPS is its upstream's, there as soon as the listener is.
+    if (route.tls.mode === 'passthrough') return this.listeners.https !== null;
     return this.listeners.https !== null && this.certificates?.certificateFor(route.id) != null;
   }
 
@@ -367,6 +391,11 @@ export class ProxyEngine {
       }
     }
     if (!route) throw noRoute(target.hostname);
+    // A passed-through name's HTTPS is the service's own: a request that reached Gatehouse's TLS for
+    // it (no SNI, or another name's connection) is not forwarded around the service's certificate.
+    if (route.tls.mode === 'passthrough' && (socket as TLSSocket).encrypted) {
+      throw new ProxyError('misdirected', `${route.title} does its own HTTPS: connect to it by its name (SNI ${target.hostname}).`);
+    }
     return route;
   }
 
@@ -462,6 +491,11 @@ export class ProxyEngine {
   private provision(): void {
     this.table = new RouteTable(this.routes, this.upstreams, this.settings.timeouts.upstreamConnectMs, this.trusted, this.passesFor, this.health, this.stickyKey);
     this.upstreams.retainOnly(this.table.upstreamKeys);
+    const judges = new Map<string, ConnectionJudge | null>();
+    for (const route of this.table.routes) {
+      if (route.tls.mode === 'passthrough') judges.set(route.id, this.connectionJudge?.(route.access) ?? null);
+    }
+    this.passthroughJudges = judges;
     this.counters.retainOnly(new Set(this.routes.map((r) => r.id)));
   }
 }

@@ -15,7 +15,7 @@ import { listen } from '../net/listen.js';
 import { ProxyError } from './errors.js';
 import { createHttp1Server, MAX_HEADER_BYTES, MAX_HEADERS } from './http1-server.js';
 import type { RouteCertificates } from './tls-certificates.js';
-import { HttpsListener } from './tls-listener.js';
+import { HttpsListener, type PassthroughClaims } from './tls-listener.js';
 import { refuseUpgrade } from './websocket.js';
 
 /** Pseudo-header fields an HTTP/2 request carries besides its headers (:method, :scheme, :authority, :path, :protocol). */
@@ -56,6 +56,8 @@ export class ProxyListeners {
     private readonly front: ConnectionFront,
     /** With them, start() binds HTTPS as well as HTTP; without them, HTTP only. */
     private readonly certificates: RouteCertificates | null,
+    /** Names whose TLS the HTTPS listener passes through (proxy/passthrough.ts). Default: none. */
+    private readonly passthrough: PassthroughClaims | null = null,
   ) {}
 
   get http(): ListenerInfo | null {
@@ -87,6 +89,7 @@ export class ProxyListeners {
         maxHeaderPairs: MAX_HEADERS + 1 + HTTP2_PSEUDO_HEADERS,
         maxHeaderBytes: MAX_HEADER_BYTES,
         front: this.front,
+        ...(this.passthrough ? { passthrough: this.passthrough } : {}),
       });
       try {
         this.tlsListener = await https.listen(bindAddress, httpsPort);

@@ -82,7 +82,8 @@ export class RouteTable {
         trusted: route.trustedProxies === null ? trusted : trusted.withEntries(route.trustedProxies),
         // A redirect or HSTS without a certificate is refused when saved; held here all the same, so
         // plain HTTP is never sent to an HTTPS that has nothing to serve.
-        tls: route.tls.mode === 'none' ? { ...route.tls, redirectHttp: false, hsts: false } : route.tls,
+        // A passed-through route's names are HTTPS-only: plain HTTP is always redirected (308).
+        tls: route.tls.mode === 'none' ? { ...route.tls, redirectHttp: false, hsts: false } : route.tls.mode === 'passthrough' ? { ...route.tls, redirectHttp: true, hsts: false } : route.tls,
         access: route.access,
         app: route.app,
       };

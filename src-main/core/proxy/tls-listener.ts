@@ -2,11 +2,16 @@
 // connection by ALPN to an HTTP/1.1 server (the proxy's ordinary request path, unchanged) or to an
 // HTTP/2 server. Nothing a client sends in a ClientHello can reach further than its own handshake:
 // the SNI callback is wrapped, and every failure ends that one connection.
+// TLS passthrough: while a route passes TLS through (options.passthrough.active()), each connection's
+// ClientHello is read before TLS starts (streams/client-hello.ts, within the handshake timeout); a
+// name the passthrough side claims gets the raw connection (hello put back first), every other one
+// goes on to the TLS server with its bytes put back. With no such route nothing is read ahead.
 import { constants as http2Constants, createServer as createHttp2Server, type Http2Server, type Http2ServerRequest, type Http2ServerResponse, type ServerHttp2Session } from 'node:http2';
 import type { Server as HttpServer } from 'node:http';
 import type { Socket } from 'node:net';
 import { createServer as createTlsServer, type SecureContext, type Server as TlsServer, type TLSSocket } from 'node:tls';
 import type { ListenerInfo } from '../../../shared/status.js';
+import { ClientHelloReader } from '../streams/client-hello.js';
 import type { ConnectionFront } from '../net/connection-front.js';
 import { listen } from '../net/listen.js';
 import type { RouteCertificates, ServedCertificate } from './tls-certificates.js';
@@ -44,6 +49,19 @@ export interface HttpsListenerOptions {
   maxHeaderBytes: number;
   /** Reads PROXY protocol headers and caps connections per client before the handshake. Default: none. */
   front?: ConnectionFront;
+  /** Names whose TLS is passed through, not terminated. Default: none (no ClientHello is read ahead). */
+  passthrough?: PassthroughClaims;
+}
+
+/** What the HTTPS listener asks about TLS passthrough (the engine's proxy/passthrough.ts answers). */
+export interface PassthroughClaims {
+  /** False while no route passes TLS through: ClientHellos are then not read ahead at all. */
+  active(): boolean;
+  /**
+   * Takes the raw connection (its ClientHello put back, paused) when `name` (normalized SNI) is a
+   * passed-through route's, and returns true; false leaves it to be terminated as usual.
+   */
+  claim(socket: Socket, name: string): boolean;
 }
 
 /** A normalized host name as routes are matched: lower case, no trailing dot. */
@@ -79,8 +97,11 @@ export class HttpsListener {
       // a request over HTTP/2); the plain listener's http.Server sets the same.
       noDelay: true,
     });
-    // Runs before Node wraps the socket in TLS: a replaced fallback applies to this very handshake.
-    this.tls.prependListener('connection', (socket: Socket) => this.onConnection(socket));
+    // Node's own listener wraps the socket in TLS; ours runs before it (a replaced fallback applies
+    // to this very handshake, a passed-through name never reaches it).
+    const wrapInTls = this.tls.listeners('connection') as ((socket: Socket) => void)[];
+    this.tls.removeAllListeners('connection');
+    this.tls.on('connection', (socket: Socket) => this.onConnection(socket, wrapInTls));
     this.tls.on('secureConnection', (socket: TLSSocket) => this.dispatch(socket));
     this.tls.on('tlsClientError', (_error: Error, socket: TLSSocket) => socket.destroy());
     // Last: it takes over the listeners above, so a PROXY header is consumed before TLS starts.
@@ -120,17 +141,72 @@ export class HttpsListener {
     for (const socket of this.sockets) socket.destroy();
   }
 
-  private onConnection(socket: Socket): void {
+  private onConnection(socket: Socket, wrapInTls: readonly ((socket: Socket) => void)[]): void {
     this.sockets.add(socket);
     socket.once('close', () => this.sockets.delete(socket));
+    const passthrough = this.options.passthrough;
+    if (passthrough?.active()) return this.readHello(socket, passthrough, wrapInTls);
+    this.startTls(socket, wrapInTls);
+  }
+
+  private startTls(socket: Socket, wrapInTls: readonly ((socket: Socket) => void)[]): void {
     const fallback = this.options.certificates.fallback();
-    if (fallback === this.fallbackInUse) return;
-    try {
-      this.tls.setSecureContext({ ...TLS_POLICY, cert: fallback.certificatePem, key: fallback.privateKeyPem });
-      this.fallbackInUse = fallback;
-    } catch (error) {
-      this.problem(`gatehouse: the neutral HTTPS certificate cannot be served: ${(error as Error).message}`);
+    if (fallback !== this.fallbackInUse) {
+      try {
+        this.tls.setSecureContext({ ...TLS_POLICY, cert: fallback.certificatePem, key: fallback.privateKeyPem });
+        this.fallbackInUse = fallback;
+      } catch (error) {
+        this.problem(`gatehouse: the neutral HTTPS certificate cannot be served: ${(error as Error).message}`);
+      }
     }
+    for (const listener of wrapInTls) listener.call(this.tls, socket);
+  }
+
+  /**
+   * Reads the ClientHello (bounded; within the handshake timeout, or the connection is closed), puts
+   * every byte read back, then hands the connection to the passthrough side when it claims the name,
+   * else to TLS. What is not a ClientHello goes to TLS unchanged and fails there as it always did.
+   */
+  private readHello(socket: Socket, passthrough: PassthroughClaims, wrapInTls: readonly ((socket: Socket) => void)[]): void {
+    const reader = new ClientHelloReader();
+    const chunks: Buffer[] = [];
+    const timer = setTimeout(() => {
+      cleanup();
+      socket.destroy();
+    }, this.options.handshakeTimeoutMs);
+    const cleanup = () => {
+      clearTimeout(timer);
+      socket.removeListener('data', onData);
+      socket.removeListener('end', onEnd);
+      socket.removeListener('close', cleanup);
+    };
+    const onEnd = () => {
+      cleanup();
+      socket.destroy();
+    };
+    const onData = (chunk: Buffer) => {
+      chunks.push(chunk);
+      const reading = reader.push(chunk);
+      if (reading.kind === 'more') return;
+      socket.pause();
+      cleanup();
+      socket.unshift(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks));
+      if (reading.kind === 'hello' && reading.serverName !== null) {
+        let claimed = false;
+        try {
+          claimed = passthrough.claim(socket, normalizedServername(reading.serverName));
+        } catch (error) {
+          this.problem(`gatehouse: passing TLS through failed: ${(error as Error).message}`);
+          return void socket.destroy();
+        }
+        if (claimed) return;
+      }
+      this.startTls(socket, wrapInTls);
+    };
+    socket.on('data', onData);
+    socket.once('end', onEnd);
+    socket.once('close', cleanup);
+    socket.resume();
   }
 
   private dispatch(socket: TLSSocket): void {

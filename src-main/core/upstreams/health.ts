@@ -172,6 +172,10 @@ export class UpstreamHealth implements UpstreamHealthLink {
 
   #checkTarget(route: Route, url: string, host: string, port: number, address: string): CheckTarget {
     const check = { ...route.healthCheck.active };
+    // A passed-through route's upstream speaks TLS with its own certificate on a port that may
+    // want client certificates: an HTTP check cannot reliably talk to it, so whatever kind is set,
+    // its active check is a TCP connect (the port accepts a connection).
+    if (route.tls.mode === 'passthrough') check.kind = 'tcp';
     if (this.#options.intervalMs !== undefined) check.intervalMs = this.#options.intervalMs;
     if (this.#options.timeoutMs !== undefined) check.timeoutMs = this.#options.timeoutMs;
     return {
