@@ -115,6 +115,8 @@ export function countText(count: number): string {
 /** What a stream's numbers column/card says, in the same words everywhere. */
 export interface StreamNumbers {
   open: string;
+  /** What "open" counts for this protocol, for a tooltip. */
+  openTitle: string;
   total: string;
   refused: string;
   bytesIn: string;
@@ -123,7 +125,8 @@ export interface StreamNumbers {
 
 export function streamNumbers(stream: Pick<Stream, 'protocol'>, status: StreamStatus): StreamNumbers {
   return {
-    open: `${countText(status.open)} ${stream.protocol === 'udp' ? (status.open === 1 ? 'session' : 'sessions') : status.open === 1 ? 'connection' : 'connections'}`,
+    open: countText(status.open),
+    openTitle: stream.protocol === 'udp' ? 'client sessions open now' : stream.protocol === 'ftp' ? 'FTP sessions open now' : 'connections open now',
     total: countText(status.total),
     refused: countText(status.refused),
     bytesIn: bytesText(status.bytesIn),
@@ -134,6 +137,11 @@ export function streamNumbers(stream: Pick<Stream, 'protocol'>, status: StreamSt
 /** Under the streams: what each number counts. */
 export const STREAM_NUMBERS_EXPLAINED =
   'Open: connections (UDP: client sessions) now. Total and Refused: since Gatehouse started; refused by access rules before a byte reached the server. In: from clients to the server; Out: back to clients.';
+
+/** "Port 21 is below 1024…": a problem's message as the first words of a sentence. */
+export function sentence(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
 
 /** The tag of a stream open to anyone on the internet. */
 export function openToInternet(stream: Pick<Stream, 'access'>): boolean {
