@@ -311,12 +311,15 @@ export class StreamForm {
     return this.fieldErrors.message(field);
   }
 
-  /** Picks a preset: protocol, suggested port, probe and FTPS mode follow; the title and servers stay. */
+  /** Picks a preset: protocol, suggested port, probe and FTPS mode follow; the title, a chosen port and the servers stay. */
   choosePreset(id: StreamPresetId): void {
     const before = this.values.preset;
     const next = presetValues(id, $state.snapshot(this.values) as StreamFormValues);
     // A title that was the old preset's label follows the new preset; one the person typed stays.
     if (next.title.trim() === '' || next.title === presetOf(before).label) next.title = id === 'custom' ? '' : presetOf(id).label;
+    // A port the person chose (not the old preset's suggestion) stays: relabelling a stream must not move it.
+    const typed = this.values.ports.trim();
+    if (typed !== '' && typed !== String(suggestedListenPort(before))) next.ports = this.values.ports;
     this.values = next;
     for (const field of ['ports', 'protocol', 'preset', 'ftp', 'health.udpProbeHex'] as const) this.fieldErrors.edited(field);
   }

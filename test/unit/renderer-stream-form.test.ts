@@ -56,7 +56,10 @@ describe('stream form: presets', () => {
     form.choosePreset('minecraft');
     assert.equal(form.values.title, 'Broker');
     assert.deepEqual(form.values.upstreams, ['10.33.0.7:1883'], 'servers stay');
-    assert.equal(form.values.ports, '25565');
+    assert.equal(form.values.ports, '25565', 'the suggested port follows the preset');
+    form.values.ports = '25570';
+    form.choosePreset('mqtt');
+    assert.equal(form.values.ports, '25570', 'a port the person chose stays');
   });
 });
 
