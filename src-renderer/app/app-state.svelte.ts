@@ -5,6 +5,7 @@
 import type { ApiClient, ApiError } from '../../shared/api.js';
 import type { GeneralSettings, Route, RouteInput, SettingsPatch } from '../../shared/model.js';
 import type { AppInfo, FailoverEvent, ProxyStatus, RouteHealth } from '../../shared/status.js';
+import type { Stream, StreamInput, StreamView } from '../../shared/streams.js';
 import type { RouteDraft } from '../discovery/map-it.js';
 import { routeLabel } from '../format.js';
 import { asApiError } from './errors.js';
@@ -12,12 +13,18 @@ import { Notices } from './notices.svelte.js';
 
 export type ProxyAction = 'start' | 'stop';
 
-type LiveKey = 'status' | 'routes' | 'health' | 'settings';
+type LiveKey = 'status' | 'routes' | 'health' | 'settings' | 'streams';
 
 /** The fields of a stored route that re-create it: what Undo sends back to addRoute. */
 export function routeInputOf(route: Route): RouteInput {
   const { id: _id, title, ...fields } = route;
   return title === undefined ? fields : { title, ...fields };
+}
+
+/** The fields of a stored stream that re-create it: what Undo sends back to addStream. */
+export function streamInputOf(stream: Stream): StreamInput {
+  const { id: _id, ...fields } = stream;
+  return fields;
 }
 
 /** The notice for a failover event: what changed, and why. */
@@ -37,6 +44,8 @@ export class AppState {
   status = $state.raw<ProxyStatus | null>(null);
   routes = $state.raw<Route[]>([]);
   health = $state.raw<RouteHealth[]>([]);
+  /** TCP, UDP and FTP streams with their state and counters, in settings order. */
+  streams = $state.raw<StreamView[]>([]);
   settings = $state.raw<GeneralSettings | null>(null);
   appInfo = $state.raw<AppInfo | null>(null);
   /** True once everything was read at least once. */
@@ -65,7 +74,7 @@ export class AppState {
    * Counts the events of each kind. A full read that started before an event arrived carries older
    * data than the event, so it must not overwrite what the event brought.
    */
-  readonly #eventCounts: Record<LiveKey, number> = { status: 0, routes: 0, health: 0, settings: 0 };
+  readonly #eventCounts: Record<LiveKey, number> = { status: 0, routes: 0, health: 0, settings: 0, streams: 0 };
 
   constructor(api: ApiClient, notices = new Notices()) {
     this.api = api;
@@ -79,6 +88,7 @@ export class AppState {
       this.api.on('routes', (routes) => this.#fromEvent('routes', () => (this.routes = routes))),
       this.api.on('health', (health) => this.#fromEvent('health', () => (this.health = health))),
       this.api.on('settings', (settings) => this.#fromEvent('settings', () => (this.settings = settings))),
+      this.api.on('streams', (streams) => this.#fromEvent('streams', () => (this.streams = streams))),
       // A failover is news wherever the person is: a brief notice (the dashboard shows the detail).
       this.api.on('failover', (event) => this.notices.announce(failoverMessage(event))),
     ];
@@ -99,19 +109,21 @@ export class AppState {
   async reload(): Promise<void> {
     const before = { ...this.#eventCounts };
     const fresh = (key: LiveKey) => this.#eventCounts[key] === before[key];
-    const [status, routes, health, settings, appInfo] = await Promise.allSettled([
+    const [status, routes, health, settings, appInfo, streams] = await Promise.allSettled([
       this.api.getStatus(),
       this.api.listRoutes(),
       this.api.getHealth(),
       this.api.getSettings(),
       this.api.getAppInfo(),
+      this.api.listStreams(),
     ]);
     if (status.status === 'fulfilled' && fresh('status')) this.status = status.value;
     if (routes.status === 'fulfilled' && fresh('routes')) this.routes = routes.value;
     if (health.status === 'fulfilled' && fresh('health')) this.health = health.value;
     if (settings.status === 'fulfilled' && fresh('settings')) this.settings = settings.value;
     if (appInfo.status === 'fulfilled') this.appInfo = appInfo.value;
-    const failure = [status, routes, health, settings, appInfo].find((result) => result.status === 'rejected');
+    if (streams.status === 'fulfilled' && fresh('streams')) this.streams = streams.value;
+    const failure = [status, routes, health, settings, appInfo, streams].find((result) => result.status === 'rejected');
     this.error = failure ? asApiError(failure.reason) : null;
     // The dashboard and forms need the proxy and the routes; the rest fills in when it can.
     if (status.status === 'fulfilled' && routes.status === 'fulfilled') this.loaded = true;
@@ -188,6 +200,54 @@ export class AppState {
       this.routeSaved(await this.api.addRoute(routeInputOf(removed)));
       this.error = null;
       this.notices.announce(`Route restored: ${routeLabel(removed)}`);
+    } catch (error) {
+      this.error = asApiError(error);
+    }
+  }
+
+  streamById(id: string): StreamView | undefined {
+    return this.streams.find((view) => view.stream.id === id);
+  }
+
+  /** A form saved a stream: show it at once (the `streams` event brings the same a moment later). */
+  streamSaved(view: StreamView): void {
+    const index = this.streams.findIndex((existing) => existing.stream.id === view.stream.id);
+    this.streams = index === -1 ? [...this.streams, view] : this.streams.with(index, view);
+  }
+
+  /** Turns a stream on or off (it keeps its settings); true when saved. */
+  async setStreamEnabled(stream: Stream, enabled: boolean): Promise<boolean> {
+    try {
+      this.streamSaved(await this.api.updateStream({ ...stream, enabled }));
+      this.error = null;
+      this.notices.announce(`${stream.title} ${enabled ? 'enabled' : 'disabled'}`);
+      return true;
+    } catch (error) {
+      this.error = asApiError(error);
+      return false;
+    }
+  }
+
+  /** Removes a stream and offers Undo; true when it was removed. */
+  async removeStream(stream: Stream): Promise<boolean> {
+    try {
+      const { removed } = await this.api.removeStream({ id: stream.id });
+      this.streams = this.streams.filter((existing) => existing.stream.id !== removed.id);
+      this.error = null;
+      this.notices.announce('Stream removed', { label: 'Undo', run: () => this.restoreStream(removed) });
+      return true;
+    } catch (error) {
+      this.error = asApiError(error);
+      return false;
+    }
+  }
+
+  /** Undo of a removal: the same fields as a new stream. */
+  async restoreStream(removed: Stream): Promise<void> {
+    try {
+      this.streamSaved(await this.api.addStream(streamInputOf(removed)));
+      this.error = null;
+      this.notices.announce(`Stream restored: ${removed.title}`);
     } catch (error) {
       this.error = asApiError(error);
     }

@@ -15,6 +15,8 @@ import { presetHealthCheck } from '../route-form/upstream-values.js';
 import type { UpstreamHealth } from '../../shared/status.js';
 import { KNOWN_ACME_DIRECTORIES } from '../../shared/acme.js';
 import { rateLimitProblem } from './fake-acme.js';
+import { sampleStream } from './fake-streams.js';
+import { DNS_PROBE_HEX } from '../../shared/streams.js';
 
 const scenario = new URLSearchParams(location.search).get('scenario') ?? 'busy';
 
@@ -53,6 +55,63 @@ const routes = [
   }),
 ];
 
+/**
+ * Streams: SSH to the NAS listening with traffic (and a fallback server), FTP on port 21 that
+ * failed (below 1024), DNS over UDP with its probe, a game server range that is turned off.
+ */
+function addStreams() {
+  const ago = (seconds: number) => new Date(Date.now() - seconds * 1000).toISOString();
+  fake.streams.seed(
+    sampleStream({ id: 'stream-ssh', title: 'NAS SSH', preset: 'ssh', protocol: 'tcp', listenPort: 2222, upstreams: ['10.33.0.5:22', '10.33.0.6:22'] }),
+    {
+      open: 2,
+      total: 148,
+      refused: 37,
+      bytesIn: 18_400_000,
+      bytesOut: 1_240_000_000,
+      health: 'up',
+      upstreams: [
+        { address: '10.33.0.5:22', state: 'up', since: ago(7200), lastCheck: { at: ago(4), passed: true, check: 'TCP connect', error: null, latencyMs: 1 }, active: true },
+        { address: '10.33.0.6:22', state: 'down', since: ago(600), lastCheck: { at: ago(4), passed: false, check: 'TCP connect', error: 'connection refused', latencyMs: 0 }, active: false },
+      ],
+    },
+  );
+  fake.streams.seed(
+    sampleStream({
+      id: 'stream-ftp',
+      title: 'NAS FTP',
+      preset: 'ftp',
+      protocol: 'ftp',
+      listenPort: 21,
+      upstreams: ['10.33.0.5:21'],
+      ftp: { passivePortFrom: 30000, passivePortTo: 30049, tls: 'explicit', certificateRouteId: 'route-a', publicAddress: null, allowActive: true },
+    }),
+  );
+  fake.streams.seed(
+    sampleStream({
+      id: 'stream-dns',
+      title: 'Pi-hole DNS',
+      preset: 'dns',
+      protocol: 'udp',
+      listenPort: 1053,
+      upstreams: ['10.33.0.2:53'],
+      healthCheck: { enabled: true, intervalSeconds: 10, timeoutMs: 3000, udpProbeHex: DNS_PROBE_HEX },
+    }),
+    {
+      open: 14,
+      total: 90_211,
+      refused: 0,
+      bytesIn: 6_300_000,
+      bytesOut: 21_800_000,
+      health: 'up',
+      upstreams: [{ address: '10.33.0.2:53', state: 'up', since: ago(86_400), lastCheck: { at: ago(9), passed: true, check: 'UDP probe', error: null, latencyMs: 3 }, active: true }],
+    },
+  );
+  fake.streams.seed(
+    sampleStream({ id: 'stream-game', title: 'Game servers', preset: 'custom', protocol: 'udp', listenPort: 27015, listenPortEnd: 27020, upstreams: ['10.33.0.8:27015'], enabled: false }),
+  );
+}
+
 function logEntries() {
   const entries = [];
   for (let i = 0; i < 30; i += 1) {
@@ -84,6 +143,8 @@ const fake =
         settings: { app: { onboarded: true, startAtLogin: false }, lan: { mdns: scenario !== 'mdns-off' } },
         services: scenario === 'empty' ? [] : sampleServices(new Date()),
       });
+// First run too: streams from an imported settings file are in the port check.
+if (scenario !== 'empty') addStreams();
 // Another device already answers for pve.local: the Proxmox route shows the conflict.
 fake.discovery.takenNames.add('pve.local');
 if (scenario === 'mdns-failed') {

@@ -29,6 +29,9 @@ import { FakeAccess } from './fake-access.js';
 import type { FakeAcme } from './fake-acme.js';
 import { FakeCertificates } from './fake-certificates.js';
 import { FakeDiscovery } from './fake-discovery.js';
+import { FakeStreams } from './fake-streams.js';
+import { listenPorts, transportOf, type Stream } from '../../shared/streams.js';
+import type { PortCheck } from '../../shared/status.js';
 
 export interface FakeGatehouseOptions {
   routes?: Route[];
@@ -71,6 +74,8 @@ export class FakeGatehouse implements ApiTransport {
   );
   /** Services on the LAN, presets, host probes and published names. */
   readonly discovery: FakeDiscovery;
+  /** TCP, UDP and FTP streams with their statuses. */
+  readonly streams: FakeStreams;
 
   constructor(options: FakeGatehouseOptions = {}) {
     this.#options = options;
@@ -95,6 +100,13 @@ export class FakeGatehouse implements ApiTransport {
       status: () => this.status,
       emit: (overview) => this.emit('certificates', overview),
       now: options.now ?? (() => new Date()),
+    });
+    this.streams = new FakeStreams({
+      routes: () => this.routes,
+      status: () => this.status,
+      listIds: () => this.access.settings.lists.map((list) => list.id),
+      emit: (views) => this.emit('streams', views),
+      busyPorts: () => options.busyPorts ?? [],
     });
     this.discovery = new FakeDiscovery(
       { routes: () => this.routes, settings: () => this.settings, status: () => this.status, emit: (overview) => this.emit('discovery', overview) },
@@ -160,7 +172,34 @@ export class FakeGatehouse implements ApiTransport {
   #setStatus(change: Partial<ProxyStatus>): ProxyStatus {
     this.status = { ...this.status, ...change };
     this.emit('status', this.status);
+    this.streams.changed();
     return this.status;
+  }
+
+  /** One port as checkPorts reports it: free, held by this proxy, or not bindable with the fix. */
+  #portCheck(check: Pick<PortCheck, 'role' | 'port' | 'streamId' | 'transport' | 'portEnd'>): PortCheck {
+    const { port } = check;
+    const busy = this.#options.busyPorts?.includes(port) ?? false;
+    const streamLow = check.role !== 'http' && check.role !== 'https' && port < 1024;
+    const own = this.status.state === 'running' && (this.status.http?.port === port || this.status.https?.port === port);
+    const problem = streamLow
+      ? { code: 'port_privileged', message: `Port ${port} is below 1024: Gatehouse needs the right to bind low ports.`, fix: `sudo setcap 'cap_net_bind_service=+ep' "$(command -v node)", or choose a port from 1024 up` }
+      : busy
+        ? { code: 'port_privileged', message: `Port ${port} needs administrator rights on Linux.`, fix: `sudo setcap 'cap_net_bind_service=+ep' "$(command -v node)"` }
+        : null;
+    return { ...check, address: this.settings.proxy.bindAddress, ...(own ? { ownProxy: true as const } : {}), available: problem === null, problem };
+  }
+
+  /** A stream's listen port(s) and an FTP stream's passive range, as checkPorts reports them. */
+  #streamChecks(stream: Stream): PortCheck[] {
+    const ports = listenPorts(stream);
+    const checks = [this.#portCheck({ role: 'stream', port: stream.listenPort, streamId: stream.id, transport: transportOf(stream.protocol), portEnd: stream.listenPortEnd })];
+    if (ports.length > 1 && checks[0]!.available) {
+      const busy = ports.find((port) => this.#options.busyPorts?.includes(port));
+      if (busy !== undefined) checks[0] = this.#portCheck({ role: 'stream', port: busy, streamId: stream.id, transport: transportOf(stream.protocol), portEnd: stream.listenPortEnd });
+    }
+    if (stream.ftp) checks.push(this.#portCheck({ role: 'ftp-passive', port: stream.ftp.passivePortFrom, streamId: stream.id, transport: 'tcp', portEnd: stream.ftp.passivePortTo }));
+    return checks;
   }
 
   readonly #handlers: Handlers = {
@@ -192,28 +231,10 @@ export class FakeGatehouse implements ApiTransport {
     startProxy: async () =>
       this.#setStatus({ state: 'running', http: { address: this.settings.proxy.bindAddress, port: this.settings.proxy.httpPort }, problem: null }),
     stopProxy: async () => this.#setStatus({ state: 'stopped', http: null, https: null, startedAt: null }),
-    checkPorts: async ({ httpPort, httpsPort }: { httpPort: number; httpsPort?: number }) =>
-      [
-        { role: 'http' as const, port: httpPort },
-        ...(httpsPort === undefined ? [] : [{ role: 'https' as const, port: httpsPort }]),
-      ].map(({ role, port }) => {
-        const busy = this.#options.busyPorts?.includes(port) ?? false;
-        const own = this.status.state === 'running' && (this.status.http?.port === port || this.status.https?.port === port);
-        return {
-          role,
-          port,
-          address: this.settings.proxy.bindAddress,
-          ...(own ? { ownProxy: true as const } : {}),
-          available: !busy,
-          problem: busy
-            ? {
-                code: 'port_privileged',
-                message: `Port ${port} needs administrator rights on Linux.`,
-                fix: `sudo setcap 'cap_net_bind_service=+ep' "$(command -v node)"`,
-              }
-            : null,
-        };
-      }),
+    checkPorts: async ({ httpPort, httpsPort, streams }: { httpPort: number; httpsPort?: number; streams: boolean }) => [
+      ...[{ role: 'http' as const, port: httpPort }, ...(httpsPort === undefined ? [] : [{ role: 'https' as const, port: httpsPort }])].map(({ role, port }) => this.#portCheck({ role, port })),
+      ...(streams ? this.streams.streams.filter((stream) => stream.enabled).flatMap((stream) => this.#streamChecks(stream)) : []),
+    ],
     getHealth: async () => this.health,
     getStats: async () => ({
       time: new Date(0).toISOString(),
@@ -244,7 +265,7 @@ export class FakeGatehouse implements ApiTransport {
       format: SETTINGS_EXPORT_FORMAT,
       exportedAt: new Date(0).toISOString(),
       appVersion: '0.1.0',
-      settings: { version: SETTINGS_VERSION, ...this.settings, access: defaultAccessSettings(), acme: defaultAcmeSettings(), streams: [], routes: this.routes },
+      settings: { version: SETTINGS_VERSION, ...this.settings, access: defaultAccessSettings(), acme: defaultAcmeSettings(), streams: this.streams.streams, routes: this.routes },
     }),
     previewImport: async ({ document }: { document: unknown }) => {
       const routes = (document as { settings?: { routes?: Route[] } })?.settings?.routes;
@@ -297,12 +318,11 @@ export class FakeGatehouse implements ApiTransport {
       this.certificates.changed();
       return report;
     },
-    // Streams: the fake answers once the dashboard and the stream form exist (issue 16's UI).
-    listStreams: async () => [],
-    getStream: async () => streamsNotYet(),
-    addStream: async () => streamsNotYet(),
-    updateStream: async () => streamsNotYet(),
-    removeStream: async () => streamsNotYet(),
+    listStreams: async () => this.streams.views(),
+    getStream: async ({ id }: { id: string }) => this.streams.view(this.streams.get(id)),
+    addStream: async (input: Omit<Stream, 'id'>) => this.streams.add(input),
+    updateStream: async (input: Stream) => this.streams.update(input),
+    removeStream: async ({ id }: { id: string }) => this.streams.remove(id),
     getDiscovery: async () => this.discovery.overview(),
     probeHost: async ({ address, ports }: { address: string; ports?: number[] }) => this.discovery.probe(address, ports),
     getPresets: async () => this.discovery.presets,
@@ -391,8 +411,4 @@ export function sampleLogEntry(fields: Partial<AccessLogEntry> = {}): AccessLogE
     user: null,
     ...fields,
   };
-}
-
-function streamsNotYet(): never {
-  throw new ApiError('internal', 'Streams are not in the fake yet.');
 }

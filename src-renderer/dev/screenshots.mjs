@@ -169,6 +169,26 @@ async function addAcmeDnsProvider(page) {
   await page.evaluate(() => document.getElementById('dns-providers-heading')?.scrollIntoView({ block: 'start' }));
 }
 
+/** The dashboard scrolled to the streams (what SCREEN_ONLY shows). */
+async function showStreams(page) {
+  await page.getByRole('heading', { level: 2, name: 'Streams' }).waitFor();
+  await page.evaluate(() => document.getElementById('streams-heading')?.scrollIntoView({ block: 'start' }));
+}
+
+/** Add stream with the FTP preset and a port below 1024 typed: the FTP part and the low-port hint. */
+async function ftpStreamForm(page) {
+  await page.getByText('FTP', { exact: true }).click();
+  await page.getByLabel('Listen port (TCP)').fill('21');
+  await page.getByLabel('Server 1').fill('10.33.0.5:21');
+  await page.getByRole('group', { name: 'FTP', exact: true }).scrollIntoViewIfNeeded();
+}
+
+/** The first-run ports checked, stream ports included. */
+async function checkPortsWithStreams(page) {
+  await page.getByRole('button', { name: 'Check ports', exact: true }).click();
+  await page.getByRole('list', { name: 'Port check results' }).waitFor();
+}
+
 const screens = [
   ['phone', { width: 390, height: 844 }],
   ['desktop', { width: 1280, height: 800 }],
@@ -209,6 +229,12 @@ const shots = [
   ['access-crowdsec-down', '?scenario=crowdsec-down', '#/access', showCrowdsec],
   ['edit-route-access', '', '#/routes/route-a', showWhoCanReach],
   ['welcome', '?scenario=first-run', '#/'],
+  ['welcome-ports-streams', '?scenario=first-run', '#/', checkPortsWithStreams],
+  ['dashboard-streams', '', '#/', showStreams],
+  ['streams-empty', '?scenario=empty', '#/', showStreams],
+  ['stream-ssh', '', '#/streams/new?preset=ssh'],
+  ['stream-ftp', '', '#/streams/new', ftpStreamForm],
+  ['stream-edit-failed', '', '#/streams/stream-ftp'],
   ['not-found', '', '#/nowhere'],
 ];
 const errors = [];

@@ -106,7 +106,7 @@ describe('AppState', () => {
 
   it('stops listening when disconnected', async () => {
     const { fake, stop } = await connected();
-    assert.equal(fake.listenerCount, 5, 'status, routes, health, settings, failover');
+    assert.equal(fake.listenerCount, 6, 'status, routes, health, settings, streams, failover');
     stop();
     assert.equal(fake.listenerCount, 0);
   });

@@ -36,7 +36,7 @@ describe('PortChoice: the ports in use', () => {
     const api = createApiClient(fake);
     const ports = new PortChoice(api, general(), fake.status);
     assert.equal(await ports.save((patch) => api.updateSettings(patch)), true);
-    assert.deepEqual(fake.callsOf('checkPorts'), [{ httpPort: 8080, httpsPort: 8443 }], 'Continue checked first');
+    assert.deepEqual(fake.callsOf('checkPorts'), [{ httpPort: 8080, httpsPort: 8443, streams: true }], 'Continue checked first');
     assert.deepEqual(ports.checks?.map((check) => check.ownProxy), [true, true]);
     assert.deepEqual([fake.settings.proxy.httpPort, fake.settings.proxy.httpsPort], [8080, 8443]);
   });

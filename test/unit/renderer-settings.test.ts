@@ -194,7 +194,7 @@ describe('PortChoice (first run)', () => {
     const ports = new PortChoice(createApiClient(fake), general());
     assert.equal(ports.httpPort, '80', 'prefilled from the settings');
     await ports.check();
-    assert.deepEqual(fake.callsOf('checkPorts'), [{ httpPort: 80, httpsPort: 443 }]);
+    assert.deepEqual(fake.callsOf('checkPorts'), [{ httpPort: 80, httpsPort: 443, streams: true }]);
     const [http, https] = ports.checks ?? [];
     assert.equal(http?.available, false);
     assert.equal(http?.problem?.fix, `sudo setcap 'cap_net_bind_service=+ep' "$(command -v node)"`);

@@ -5,12 +5,37 @@
 import type { ApiClient, ApiError } from '../../../shared/api.js';
 import { PortSchema, type GeneralSettings } from '../../../shared/model.js';
 import type { PortCheck, ProxyStatus } from '../../../shared/status.js';
+import { portText } from '../../../shared/streams.js';
 import { asApiError } from '../../app/errors.js';
 import { FieldErrors } from '../../app/field-errors.svelte.js';
 import { portFrom } from '../settings/general-settings-form.svelte.js';
 import { flagsText, inUseThisRun } from '../settings/run-overrides.js';
 
 export type PortField = 'httpPort' | 'httpsPort';
+
+/**
+ * What a check is about, in words: "HTTP port 80", `stream "NAS SSH" (TCP 2222)`, `the FTP passive
+ * range of "NAS FTP" (30000–30049)`. `titleOf` names a stream by id (its id when it is gone).
+ */
+export function portCheckLabel(check: PortCheck, titleOf: (streamId: string) => string | undefined): string {
+  const ports = portText(check.port, check.portEnd ?? null);
+  const title = check.streamId ? (titleOf(check.streamId) ?? check.streamId) : '';
+  switch (check.role) {
+    case 'http':
+      return `HTTP port ${check.port}`;
+    case 'https':
+      return `HTTPS port ${check.port}`;
+    case 'stream':
+      return `stream "${title}" (${(check.transport ?? 'tcp').toUpperCase()} ${ports})`;
+    case 'ftp-passive':
+      return `the FTP passive range of "${title}" (${ports})`;
+  }
+}
+
+/** A key for each check: several streams report the same roles. */
+export function portCheckKey(check: PortCheck): string {
+  return `${check.role}:${check.streamId ?? ''}:${check.transport ?? ''}:${check.port}`;
+}
 
 function portProblem(text: string): string | undefined {
   const result = PortSchema.safeParse(portFrom(text));
@@ -66,12 +91,12 @@ export class PortChoice {
     this.confirming = false;
   }
 
-  /** Checks both ports; true when the server answered (whatever it said). */
+  /** Checks both ports and every enabled stream's; true when the server answered (whatever it said). */
   async check(): Promise<boolean> {
     if (this.checking || !this.fieldErrors.attemptSubmit()) return false;
     this.checking = true;
     try {
-      this.checks = await this.#api.checkPorts({ httpPort: portFrom(this.httpPort), httpsPort: portFrom(this.httpsPort) });
+      this.checks = await this.#api.checkPorts({ httpPort: portFrom(this.httpPort), httpsPort: portFrom(this.httpsPort), streams: true });
       this.error = null;
       return true;
     } catch (error) {
