@@ -1,16 +1,21 @@
 // The FTP stream handler alone, as the stream manager will drive it: a listener on a free port that
 // gives every accepted socket to createFtpHandler with a hand-made StreamRuntime (a real stream from
-// the schema, counters, a log array, a real certificate from a throwaway local CA).
+// the schema, counters, a log array, a real certificate).
+// The certificates are self-signed for CN "Gatehouse FTPS test" (SAN localhost + the address), not
+// from Gatehouse's local CA: lftp's GnuTLS refuses an IP address SAN under that CA's DNS-only name
+// constraints, and a distinct subject shows in curl -v which server's certificate a client got.
 import { createServer, type Server, type Socket } from 'node:net';
-import { issueLeaf } from '../../src-main/core/certs/leaf.js';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createFtpHandler } from '../../src-main/core/streams/ftp/ftp-handler.js';
 import { plainAddress } from '../../src-main/core/streams/ftp/ftp-text.js';
 import type { ConnectionHandler, StreamCounters, StreamRuntime, UpstreamTarget } from '../../src-main/core/streams/stream-types.js';
 import type { ServedCertificate } from '../../src-main/core/proxy/tls-certificates.js';
 import { StreamSchema, type FtpOptions, type Stream } from '../../shared/streams.js';
 import type { AccessLogEntry } from '../../shared/status.js';
+import { describeRun, runBounded } from './ftp-clients.js';
 import { freePortOn, freePortRange } from './vsftpd.js';
-import { openTestCa, type TestCa } from './tls-proxy.js';
 
 export interface FtpGateOptions {
   /** The FTP server, host:port. */
@@ -37,7 +42,7 @@ export interface FtpGate {
   readonly counters: StreamCounters;
   readonly logged: AccessLogEntry[];
   readonly reported: { address: string; ok: boolean }[];
-  /** The CA that signed Gatehouse's FTPS certificate (curl --cacert, lftp ssl:ca-file). */
+  /** Gatehouse's FTPS certificate, self-signed (curl --cacert, lftp ssl:ca-file). */
   readonly caPath: string;
   readonly handler: ConnectionHandler;
   /** Waits until `match` holds (polling), or throws after `ms`. */
@@ -48,9 +53,9 @@ export interface FtpGate {
 export async function startFtpGate(options: FtpGateOptions): Promise<FtpGate> {
   const address = options.address ?? '127.0.0.1';
   const count = options.passivePorts ?? 10;
-  const ca: TestCa = await openTestCa();
-  const routeCertificate = await leafForIp(ca, address);
-  const neutral = await leafForIp(ca, address);
+  const dir = await mkdtemp(join(tmpdir(), 'gatehouse-ftp-gate-'));
+  const routeCertificate = await selfSigned(dir, 'route', 'Gatehouse FTPS test', address);
+  const neutral = await selfSigned(dir, 'neutral', 'Gatehouse neutral', address);
   const server: Server = createServer({ allowHalfOpen: false });
   const controlPort = await freePortOn(address);
   await new Promise<void>((resolve, reject) => {
@@ -119,7 +124,7 @@ export async function startFtpGate(options: FtpGateOptions): Promise<FtpGate> {
     counters,
     logged,
     reported,
-    caPath: ca.caPath,
+    caPath: join(dir, 'route-cert.pem'),
     handler,
     until,
     async close() {
@@ -128,13 +133,17 @@ export async function startFtpGate(options: FtpGateOptions): Promise<FtpGate> {
         for (const socket of sockets) socket.destroy();
       });
       await handler.close();
-      await ca.remove();
+      await rm(dir, { recursive: true, force: true });
     },
   };
 }
 
-/** A leaf of the test CA for an IP address (curl and lftp check the URL's address against it). */
-async function leafForIp(ca: TestCa, address: string): Promise<ServedCertificate> {
-  const issued = await issueLeaf(ca.ca, [], { ipAddresses: [address] });
-  return { certificatePem: issued.certificatePem, privateKeyPem: issued.privateKeyPem };
+/** A self-signed certificate for `subject`, SAN localhost + `address`, written to dir/NAME-cert.pem. */
+async function selfSigned(dir: string, name: string, subject: string, address: string): Promise<ServedCertificate> {
+  const certFile = join(dir, `${name}-cert.pem`);
+  const keyFile = join(dir, `${name}-key.pem`);
+  const args = ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', keyFile, '-out', certFile, '-days', '30', '-subj', `/CN=${subject}`, '-addext', `subjectAltName=DNS:localhost,IP:${address}`];
+  const result = await runBounded('openssl', args, { timeoutMs: 30_000 });
+  if (result.code !== 0) throw new Error(`openssl req failed: ${describeRun(result)}`);
+  return { certificatePem: await readFile(certFile, 'utf8'), privateKeyPem: await readFile(keyFile, 'utf8') };
 }
