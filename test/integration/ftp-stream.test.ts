@@ -90,7 +90,8 @@ describe('FTP stream, plain FTP (vsftpd on 127.0.0.2 behind Gatehouse on 127.0.0
   let gate: FtpGate;
   let work: string;
   before(async () => {
-    vsftpd = await startVsftpd({ address: '127.0.0.2', passivePorts: 10 });
+    // A banner naming the server's LAN address, as some servers' do: the client must not see it.
+    vsftpd = await startVsftpd({ address: '127.0.0.2', passivePorts: 10, extraConfig: ['ftpd_banner=FTP server 127.0.0.2 ready.'] });
     gate = await startFtpGate({ upstream: `${vsftpd.address}:${vsftpd.port}`, passivePorts: 6, ftp: { tls: 'off', certificateRouteId: null } });
     work = await mkdtemp(join(tmpdir(), 'gatehouse-ftp-stream-'));
   });
@@ -121,6 +122,7 @@ describe('FTP stream, plain FTP (vsftpd on 127.0.0.2 behind Gatehouse on 127.0.0
     assert.ok(inRange(ports[0]!, gate.passivePortRange), result.stderr);
     assert.match(result.stderr, new RegExp(`Connecting to 127\\.0\\.0\\.1 \\(127\\.0\\.0\\.1\\) port ${ports[0]}`));
     assert.match(vsftpd.log(), /"227 Entering Passive Mode \(127,0,0,2,/);
+    assert.match(result.stderr, /< 220 FTP server 127\.0\.0\.1 ready\./);
     assert.doesNotMatch(result.stderr, /127,0,0,2|127\.0\.0\.2/, 'the server\'s address reached the client');
   });
 
@@ -165,6 +167,8 @@ describe('FTP stream, plain FTP (vsftpd on 127.0.0.2 behind Gatehouse on 127.0.0
       assert.match(await raw.send('PORT 127,0,0,1,0,25'), /^504 /, 'a privileged port on the client is refused too');
       assert.match(await raw.send('PORT nonsense'), /^501 /);
       assert.match(await raw.send('NOOP'), /^200/);
+      // A command line over 4 KiB ends the session with 500.
+      assert.match(await raw.send(`NOOP ${'x'.repeat(5000)}`), /^500 Command line too long/);
     } finally {
       raw.close();
     }
@@ -202,6 +206,24 @@ describe('FTP stream, plain FTP (vsftpd on 127.0.0.2 behind Gatehouse on 127.0.0
   });
 });
 
+/** Binds every port of Gatehouse's passive range (throws when one is still held); returns how many. */
+async function bindAll(gate: FtpGate): Promise<number> {
+  const held: Server[] = [];
+  try {
+    for (let port = gate.passivePortRange[0]; port <= gate.passivePortRange[1]; port++) {
+      const server = createServer();
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen({ port, host: gate.address, exclusive: true }, () => resolve());
+      });
+      held.push(server);
+    }
+  } finally {
+    await Promise.all(held.map((server) => new Promise((resolve) => server.close(resolve))));
+  }
+  return held.length;
+}
+
 describe('FTP stream passive pool', { skip: needFtpClients() }, () => {
   let vsftpd: Vsftpd;
   let gate: FtpGate;
@@ -233,21 +255,7 @@ describe('FTP stream passive pool', { skip: needFtpClients() }, () => {
     }
     await gate.until(() => gate.counters.open === 0, 10_000, 'the sessions to end');
     assert.ok(gate.logged.some((entry) => entry.error === 'ftp_passive_exhausted'), JSON.stringify(gate.logged));
-    // Every port of the range can be bound again by someone else.
-    const held: Server[] = [];
-    try {
-      for (let port = gate.passivePortRange[0]; port <= gate.passivePortRange[1]; port++) {
-        const server = createServer();
-        await new Promise<void>((resolve, reject) => {
-          server.once('error', reject);
-          server.listen({ port, host: gate.address, exclusive: true }, () => resolve());
-        });
-        held.push(server);
-      }
-    } finally {
-      await Promise.all(held.map((server) => new Promise((resolve) => server.close(resolve))));
-    }
-    assert.equal(held.length, 2);
+    assert.equal(await bindAll(gate), 2);
   });
 
   test('a stranger connecting to a waiting data port is cut; the client still gets its data', async () => {
@@ -274,6 +282,59 @@ describe('FTP stream passive pool', { skip: needFtpClients() }, () => {
       assert.match(await raw.reply(), /^226/);
       await closed;
       assert.equal(body, 'hello\n');
+    } finally {
+      raw.close();
+    }
+  });
+
+  test('close() cuts every session and frees every data port, waiting ones included', async () => {
+    const raw = await RawFtp.open(gate.address, gate.port);
+    await raw.send('USER anonymous');
+    assert.match(await raw.send('EPSV'), /^229 /);
+    assert.equal(gate.counters.open, 1);
+    const cut = new Promise((resolve) => raw.socket.once('close', resolve));
+    await gate.handler.close();
+    await cut;
+    assert.equal(gate.counters.open, 0);
+    await bindAll(gate);
+  });
+});
+
+describe('FTP stream for an IPv6 client (Gatehouse on ::1, vsftpd on IPv4 127.0.0.2)', { skip: needFtpClients() }, () => {
+  let vsftpd: Vsftpd;
+  let gate: FtpGate | undefined;
+  let noIpv6: string | false = false;
+  before(async () => {
+    vsftpd = await startVsftpd({ address: '127.0.0.2', tls: false, passivePorts: 4 });
+    try {
+      gate = await startFtpGate({ upstream: `${vsftpd.address}:${vsftpd.port}`, address: '::1', passivePorts: 4, ftp: { tls: 'off', certificateRouteId: null } });
+    } catch (error) {
+      if (process.env.CI === 'true') throw error;
+      noIpv6 = `no IPv6 loopback here: ${(error as Error).message}`;
+    }
+  });
+  after(async () => {
+    await gate?.close();
+    await vsftpd?.close();
+  });
+
+  test('EPSV and EPRT work; PASV is answered "use EPSV"; PORT with an IPv4 address is refused', async (t) => {
+    if (noIpv6 || !gate) return t.skip(noIpv6 || 'no gate');
+    const url = `ftp://[::1]:${gate.port}/readme.txt`;
+    const epsv = await curlFtp(url, { verbose: true, extraArgs: ['-g'] });
+    assert.equal(epsv.code, 0, describeRun(epsv));
+    assert.equal(epsv.stdout, 'hello\n');
+    const port = passivePorts(epsv.stderr).ports[0]!;
+    assert.ok(inRange(port, gate.passivePortRange), epsv.stderr);
+    const eprt = await curlFtp(url, { active: '::1', verbose: true, extraArgs: ['-g'] });
+    assert.equal(eprt.code, 0, describeRun(eprt));
+    assert.equal(eprt.stdout, 'hello\n');
+    assert.match(eprt.stderr, /> EPRT \|2\|::1\|\d+\|/);
+    const raw = await RawFtp.open('::1', gate.port);
+    try {
+      await raw.send('USER anonymous');
+      assert.match(await raw.send('PASV'), /^425 .*use EPSV/);
+      assert.match(await raw.send('PORT 127,0,0,1,100,100'), /^504 /);
     } finally {
       raw.close();
     }

@@ -36,6 +36,8 @@ export class DataPortPool {
   private readonly held = new Map<number, Server>();
   /** Stops each armed listener's timer and callbacks (close() calls them first). */
   private readonly disarms = new Set<() => void>();
+  /** Servers whose bind has not settled, with who waits for that (close()). */
+  private readonly binding = new Map<Server, (() => void)[]>();
   private cursor = 0;
   private closed = false;
 
@@ -56,11 +58,8 @@ export class DataPortPool {
       const port = this.from + ((this.cursor + tried) % size);
       if (this.held.has(port)) continue;
       const server = await this.listen(port, options.host);
+      if (this.closed) return null;
       if (!server) continue;
-      if (this.closed) {
-        server.close();
-        return null;
-      }
       this.cursor = (port - this.from + 1) % size;
       return this.arm(port, server, options);
     }
@@ -71,12 +70,26 @@ export class DataPortPool {
     const server = createServer({ allowHalfOpen: true, pauseOnConnect: true });
     // Reserve the port before the bind resolves, so a concurrent open() skips it.
     this.held.set(port, server);
+    this.binding.set(server, []);
+    const settled = (): void => {
+      for (const wake of this.binding.get(server) ?? []) wake();
+      this.binding.delete(server);
+    };
     return new Promise((resolve) => {
       server.once('error', () => {
         if (this.held.get(port) === server) this.held.delete(port);
+        settled();
         resolve(null);
       });
-      server.listen({ port, host, exclusive: true }, () => resolve(server));
+      server.listen({ port, host, exclusive: true }, () => {
+        if (this.closed) {
+          server.close(() => settled());
+          resolve(null);
+          return;
+        }
+        settled();
+        resolve(server);
+      });
     });
   }
 
@@ -117,22 +130,13 @@ export class DataPortPool {
     this.closed = true;
     for (const disarm of [...this.disarms]) disarm();
     await Promise.all(
-      [...this.held.entries()].map(
-        ([port, server]) =>
-          new Promise<void>((resolve) => {
-            if (!server.listening) {
-              // Still binding: its listen callback or error settles it; close it then.
-              server.once('listening', () => server.close(() => resolve()));
-              server.once('error', () => resolve());
-              this.held.delete(port);
-              return;
-            }
-            // Disarmed above: its close is under way (or done); wait for the port to be free.
-            if (server.listening) server.close(() => resolve());
-            else resolve();
-            this.held.delete(port);
-          }),
-      ),
+      [...this.held.entries()].map(([port, server]) => {
+        this.held.delete(port);
+        // Still binding: open() sees `closed` once the bind settles and closes it then.
+        if (this.binding.has(server)) return new Promise<void>((resolve) => this.binding.get(server)!.push(resolve));
+        // Disarmed above (its handle is closed; accepted sockets are the sessions' to cut), or open.
+        return new Promise<void>((resolve) => (server.listening ? server.close(() => resolve()) : resolve()));
+      }),
     );
   }
 }
