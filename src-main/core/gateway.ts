@@ -43,6 +43,7 @@ import { packageVersion } from './package-root.js';
 import { AccessLog } from './proxy/access-log.js';
 import { detailAudience } from './proxy/error-audience.js';
 import { StreamManager } from './streams/stream-manager.js';
+import { createFtpHandler } from './streams/ftp/ftp-handler.js';
 import { ProxyEngine } from './proxy/engine.js';
 import { UpstreamHealth } from './upstreams/health.js';
 import { loadStickyKey } from './upstreams/sticky-key.js';
@@ -279,7 +280,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   };
   // TCP, UDP and FTP streams: they run with the proxy, and log, judge and announce like it.
   const streamRun = new StreamRun({
-    engine: (deps) => new StreamManager(deps),
+    engine: (deps) => new StreamManager(deps, { createFtpHandler }),
     streams: () => store.current.streams,
     bindAddress: () => effectiveProxySettings().bindAddress,
     connectionJudge: (rules) => access.rules.connectionJudge(rules),
