@@ -10,18 +10,19 @@
 //   process's open sockets (from /proc/PID/fd) before, at the peak, and once the idle timeout passed;
 // - FTP: a 100 MB file fetched by curl in passive mode (EPSV) from a real vsftpd, directly and
 //   through Gatehouse's FTP stream (which opens its own passive port per transfer); medians, ratio.
+//   vsftpd runs unpinned: it stands for a NAS elsewhere on the LAN.
 // Also runs alone: node bench/streams.mjs [--quick]   (needs haproxy, vsftpd, curl)
 import { randomBytes } from 'node:crypto';
 import { createSocket } from 'node:dgram';
 import { chmodSync, closeSync, mkdirSync, mkdtempSync, openSync, readdirSync, readlinkSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
-import { loadavg, tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { stopChild } from './acme-servers.mjs';
 import { serveApi as api, startBenchServe } from './gatehouse.mjs';
-import { Processes, cpuPressure, freePort, which } from './processes.mjs';
+import { Processes, cpuPressure, freePort, pinSelf, which } from './processes.mjs';
 import { fmt, median } from './report.mjs';
 
 const BACKEND = fileURLToPath(new URL('./stream-backend.mjs', import.meta.url));
@@ -259,7 +260,9 @@ async function startVsftpd(ctx, dir) {
       `pasv_min_port=${passive}`, `pasv_max_port=${passive + 9}`, 'connect_from_port_20=NO', 'max_per_ip=100', 'max_clients=200', `vsftpd_log_file=${join(dir, 'vsftpd.log')}`,
     ].join('\n') + '\n',
   );
-  const child = ctx.processes.start('vsftpd', ctx.tools.vsftpd, [config], { cpu: ctx.serverCpu ?? null, logPath: join(dir, 'vsftpd.out') });
+  // Unpinned, like Pebble and bind9 in the ACME section: it stands for a NAS elsewhere on the LAN,
+  // not for a program sharing the proxy's CPU.
+  const child = ctx.processes.start('vsftpd', ctx.tools.vsftpd, [config], { cpu: null, logPath: join(dir, 'vsftpd.out') });
   await waitForPort(port, child, 'vsftpd');
   return { port, child };
 }
@@ -400,11 +403,14 @@ export function describeStreams(streams) {
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   process.env.GATEHOUSE_MDNS = 'off';
   const quick = process.argv.includes('--quick');
-  const processes = new Processes(null);
+  const tools = Object.fromEntries(['haproxy', 'vsftpd', 'curl', 'taskset'].map((name) => [name, which(name)]));
+  // Pinned like `npm run bench`: servers on CPU 0, this process and curl on CPU 1.
+  const pinned = Boolean(tools.taskset) && availableParallelism() >= 2;
+  if (pinned) pinSelf(1, tools.taskset);
+  const processes = new Processes(pinned ? tools.taskset : null);
   const tmp = mkdtempSync(join(tmpdir(), 'gatehouse-bench-streams-'));
-  const tools = Object.fromEntries(['haproxy', 'vsftpd', 'curl'].map((name) => [name, which(name)]));
   try {
-    const streams = await measureStreams({ processes, tools, tmp, serverCpu: null, loadCpu: null }, { quick });
+    const streams = await measureStreams({ processes, tools, tmp, serverCpu: pinned ? 0 : null, loadCpu: pinned ? 1 : null }, { quick });
     console.log(describeStreams(streams));
     for (const t of streamTargets(streams)) console.log(`  ${t.status.padEnd(4)}  ${t.text}  ${t.detail}`);
   } finally {
