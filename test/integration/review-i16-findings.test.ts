@@ -211,3 +211,42 @@ describe('TCP stream from outside this network', { skip: needOutsideClient('node
     assert.ok(answered <= 3, `one outside address held ${answered} stream connections with maxConnectionsPerClient 3`);
   });
 });
+
+describe('UDP session table', () => {
+  // WHAT: the session table is bounded (udpMaxSessions) and, when full, the longest-idle session is
+  // closed to make room (udp-stream.ts open(): `while (this.sessions.size >= max) closeSession(oldest)`),
+  // with no limit per client address and no minimum idle time before a session may be evicted. One
+  // address cycling through source ports (or a spoofed-source flood, which costs the sender nothing
+  // on UDP) therefore closes every other client's live session, however recently it was used.
+  // WHY: the issue's point is that a flood must not hurt the service: here a flood from one address
+  // costs a WireGuard/game client its session (new upstream source port, lost server state) within
+  // milliseconds. A per-address session cap (and/or not evicting sessions active in the last few
+  // seconds: refuse the newcomer instead) keeps the real client.
+  test('one address cycling source ports evicts another client\'s session that was active a moment ago', async () => {
+    const echo = await udpEcho();
+    const harness = await startStreamHarness({ detailsAllowed: () => false });
+    cleanups.push(() => harness.close());
+    const port = await freePort();
+    await harness.apply([makeStream('ev', { protocol: 'udp', listenPort: port, upstreams: [`127.0.0.1:${echo.port}`], udpMaxSessions: 8, access: { exposure: 'anyone' } })]);
+    // The real client: one socket, one session, answered.
+    const real = createSocket('udp4');
+    cleanups.push(() => real.close());
+    await new Promise<void>((resolve) => real.bind(0, '127.0.0.1', () => resolve()));
+    const realPort = real.address().port;
+    const answered = once(real, 'message');
+    real.send('hello', port, '127.0.0.1');
+    await answered;
+    // Another address (127.0.0.3) from 20 source ports, right after.
+    const flood: UdpSocket[] = [];
+    for (let i = 0; i < 20; i++) {
+      const socket = createSocket('udp4');
+      flood.push(socket);
+      cleanups.push(() => socket.close());
+      await new Promise<void>((resolve) => socket.bind(0, '127.0.0.3', () => resolve()));
+      socket.send('x', port, '127.0.0.1');
+    }
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const evicted = harness.logsFor('ev').filter((entry) => entry.client === '127.0.0.1' && entry.error === 'session_evicted');
+    assert.equal(evicted.length, 0, `the real client's session (port ${realPort}), active 0.5 s ago, was evicted by one other address's source ports`);
+  });
+});
