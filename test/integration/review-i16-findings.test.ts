@@ -250,3 +250,38 @@ describe('UDP session table', () => {
     assert.equal(evicted.length, 0, `the real client's session (port ${realPort}), active 0.5 s ago, was evicted by one other address's source ports`);
   });
 });
+
+describe('UDP stream health without a probe (the WireGuard preset)', () => {
+  // WHAT: a UDP stream without udpProbeHex runs no health checks (stream-health.ts: `checks` is
+  // false), but a session whose upstream socket gets ICMP "port unreachable" reports the upstream
+  // down (udp-stream.ts open(): runtime.reportConnect(target, false)). Nothing ever reports it up
+  // again: udp-stream.ts never calls reportConnect(…, true), and no check runs to clear it. One
+  // refused datagram (WireGuard restarting for a second) marks the upstream "down" for good, while
+  // datagrams flow and are answered; with two upstreams, failover stays on the second one for good.
+  // WHY: "health shown like HTTP routes'": the dashboard shows a working WireGuard as down until the
+  // stream is edited or Gatehouse restarts. A reply from the upstream should report it up.
+  test('one ICMP-refused datagram marks a probe-less UDP upstream down forever, though it answers again', async () => {
+    // A port nothing listens on (yet): its ICMP "unreachable" reaches the session's connected socket.
+    const holder = createSocket('udp4');
+    await new Promise<void>((resolve) => holder.bind(0, '127.0.0.1', () => resolve()));
+    const upstreamPort = holder.address().port;
+    holder.close();
+    const harness = await startStreamHarness();
+    cleanups.push(() => harness.close());
+    const port = await freePort();
+    await harness.apply([makeStream('wg', { protocol: 'udp', preset: 'wireguard', listenPort: port, upstreams: [`127.0.0.1:${upstreamPort}`], access: { exposure: 'anyone' } })]);
+    assert.equal(await udpAsk(port, 'first', '127.0.0.1', 700), null);
+    const deadline = Date.now() + 3000;
+    while (harness.status('wg').health !== 'down' && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.equal(harness.status('wg').health, 'down', 'the refused datagram marked it down (the precondition)');
+    // The server is back on its port and answers.
+    const server = createSocket('udp4');
+    cleanups.push(() => server.close());
+    server.on('message', (message, remote) => server.send(Buffer.concat([Buffer.from('echo:'), message]), remote.port, remote.address));
+    await new Promise<void>((resolve) => server.bind(upstreamPort, '127.0.0.1', () => resolve()));
+    assert.equal(await udpAsk(port, 'again'), 'echo:again', 'datagrams flow through the stream again');
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const status = harness.status('wg');
+    assert.notEqual(status.health, 'down', `the upstream answers through the stream, yet its health is ${status.health}: ${JSON.stringify(status.upstreams)}`);
+  });
+});
