@@ -17,15 +17,18 @@ import { freePortOn, freePortRange, stopPeer } from '../helpers/vsftpd.js';
 const HOST = '127.0.0.1';
 
 /** A TCP server on 127.0.0.1 (allowHalfOpen) calling `onSocket` per connection. */
-async function tcpServer(onSocket: (socket: Socket) => void, port = 0): Promise<Server & { port: number }> {
+async function tcpServer(onSocket: (socket: Socket) => void, port = 0): Promise<Server & { port: number; sockets: Set<Socket> }> {
   // Health checks connect and leave at once: a reset is routine.
+  const sockets = new Set<Socket>();
   const server = createServer({ allowHalfOpen: true }, (socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
     socket.on('error', () => {});
     onSocket(socket);
   });
   server.listen(port, HOST);
   await once(server, 'listening');
-  return Object.assign(server, { port: (server.address() as { port: number }).port });
+  return Object.assign(server, { port: (server.address() as { port: number }).port, sockets });
 }
 
 /** Replies "name:" + what it got, as it comes. */
@@ -37,8 +40,9 @@ function echo(name: string) {
   };
 }
 
-async function closeServer(server: Server | undefined): Promise<void> {
+async function closeServer(server: (Server & { sockets?: Set<Socket> }) | undefined): Promise<void> {
   if (!server) return;
+  for (const socket of server.sockets ?? []) socket.destroy();
   await new Promise<void>((resolve) => server.close(() => resolve()));
 }
 
@@ -108,7 +112,7 @@ async function silentPort(): Promise<{ port: number; child: ChildProcess }> {
 
 describe('TCP streams', () => {
   let harness: StreamHarness;
-  const servers: Server[] = [];
+  const servers: (Server & { sockets: Set<Socket> })[] = [];
   const children: ChildProcess[] = [];
 
   before(async () => {
@@ -208,7 +212,7 @@ describe('TCP streams', () => {
   test('ranges map each port one to one, or shifted', async () => {
     const base = await freePortRange(HOST, 3);
     const shiftedBase = await freePortRange(HOST, 3);
-    const upstreams: Server[] = [];
+    const upstreams: (Server & { sockets: Set<Socket> })[] = [];
     for (let i = 0; i < 3; i++) upstreams.push(await tcpServer(echo(`u${i}`), shiftedBase + i));
     servers.push(...upstreams);
     // One to one: a harness on another address (127.0.0.2), listening on the very ports the upstreams use on 127.0.0.1.
