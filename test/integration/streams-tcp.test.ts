@@ -310,6 +310,64 @@ describe('TCP streams', () => {
     }
   });
 
+  test('an FTP stream without the FTP module fails with a clear problem; with a factory, its handler gets the admitted connections', async () => {
+    const upstream = await tcpServer(echo('ftp'));
+    servers.push(upstream);
+    const [controlPort, passiveFrom] = [await freePortOn(HOST), await freePortRange(HOST, 2)];
+    const ftp = makeStream('ftp', { protocol: 'ftp', listenPort: controlPort, upstreams: [`${HOST}:${upstream.port}`], ftp: { passivePortFrom: passiveFrom, passivePortTo: passiveFrom + 1, tls: 'off', certificateRouteId: null } });
+    await harness.apply([ftp]);
+    const failed = harness.status('ftp');
+    assert.equal(failed.state, 'failed');
+    assert.equal(failed.problem?.code, 'ftp_not_loaded');
+    assert.match(failed.problem?.message ?? '', /FTP support is not loaded/);
+
+    // With a factory: the manager admits, the factory's handler (here the plain TCP one) forwards.
+    const { createTcpHandler } = await import('../../src-main/core/streams/tcp-stream.js');
+    const made: string[] = [];
+    const withFtp = await startStreamHarness({ manager: { createFtpHandler: (runtime) => (made.push(runtime.stream.id), createTcpHandler(runtime)) } });
+    try {
+      await withFtp.apply([ftp]);
+      assert.equal(withFtp.status('ftp').state, 'listening');
+      assert.deepEqual(made, ['ftp']);
+      assert.equal(await ask(controlPort, 'USER x', 'ftp:USER x'), 'ftp:USER x');
+    } finally {
+      await withFtp.close();
+    }
+  });
+
+  test('health: TCP connect checks per upstream, the first one up is active, down when it stops, checks end with the stream', async () => {
+    let checks = 0;
+    const live = await tcpServer(() => void checks++);
+    servers.push(live);
+    const deadPort = await freePortOn(HOST);
+    const port = await freePortOn(HOST);
+    const changesBefore = harness.changes.count;
+    await harness.apply([makeStream('health', { protocol: 'tcp', listenPort: port, upstreams: [`${HOST}:${deadPort}`, `${HOST}:${live.port}`], healthCheck: { intervalSeconds: 2, timeoutMs: 500 } })]);
+    await waitUntil(() => harness.status('health').upstreams.every((upstream) => upstream.lastCheck !== null), 5000, 'the first checks');
+    let status = harness.status('health');
+    assert.equal(status.upstreams[0]!.state, 'down');
+    assert.equal(status.upstreams[0]!.lastCheck?.check, 'TCP connect');
+    assert.equal(status.upstreams[0]!.lastCheck?.error, 'refused the connection');
+    assert.equal(status.upstreams[0]!.active, false);
+    assert.equal(status.upstreams[1]!.state, 'up');
+    assert.equal(status.upstreams[1]!.active, true, 'new connections go to the first one up');
+    assert.ok(status.upstreams[1]!.since !== null);
+    assert.equal(status.health, 'up');
+    assert.ok(harness.changes.count > changesBefore, 'deps.changed() was told');
+    await closeServer(live);
+    servers.splice(servers.indexOf(live), 1);
+    await waitUntil(() => harness.status('health').health === 'down', 6000, 'both down');
+    status = harness.status('health');
+    assert.equal(status.upstreams[0]!.active, true, 'all down: the first is tried');
+    // Removed: no more checks.
+    const again = await tcpServer(() => void checks++, live.port);
+    servers.push(again);
+    await harness.apply([]);
+    const seen = checks;
+    await sleep(2500);
+    assert.equal(checks, seen, 'no check after the stream was removed');
+  });
+
   test('a port already taken fails that stream only, with the problem and its fix', async () => {
     const squatter = await tcpServer(() => {});
     servers.push(squatter);

@@ -277,6 +277,9 @@ export class StreamManager implements StreamEngine {
     if (entry.stream.protocol === 'ftp' && !entry.handler) {
       entry.problem ??= FTP_NOT_LOADED;
       entry.state = 'failed';
+      // A TCP stream turned FTP keeps no listener it cannot serve.
+      for (const [port, listener] of [...entry.tcp]) await this.closeTcp(entry, port, listener);
+      entry.runtime.health.stop();
       return;
     }
     const ports = listenPorts(entry.stream);
