@@ -133,7 +133,9 @@ describe('UDP streams', () => {
       assert.ok(most <= maxSessions, `at most ${maxSessions} sessions at once, saw ${most}`);
       // Each address either got a session or, while every session was active within the last
       // second (udp-stream.ts: none is evicted for a newcomer then), had its datagram dropped and counted.
-      await waitUntil(() => harness.status('flood').total + harness.status('flood').refused >= 9000, 5000, 'the sessions and drops to be counted');
+      await waitUntil(() => harness.status('flood').total + harness.status('flood').refused >= 9000, 5000, 'the sessions and drops to be counted').catch((error: Error) => {
+        throw new Error(`${error.message}: ${JSON.stringify(harness.status('flood'))}`);
+      });
       const during = harness.status('flood');
       assert.ok(during.bytesOut > 0, 'the upstream answered');
       // After the idle timeout every session (and its socket) is gone.
