@@ -35,6 +35,8 @@ export interface StreamHarnessOptions {
   certificates?: Record<string, ServedCertificate>;
   /** Which clients may see details (proxy.errorDetails). Default: loopback only. */
   detailsAllowed?(address: string): boolean;
+  /** access.maxConnectionsPerClient for streams (no address exempt, loopback counted too). Default: 0, no limit. */
+  maxConnectionsPerClient?: number;
 }
 
 export interface StreamHarness {
@@ -50,6 +52,8 @@ export interface StreamHarness {
   streams: Stream[];
   /** Mutable: proxy.proxyProtocolFrom, as the deps see it. */
   proxyProtocolFrom: string[];
+  /** Mutable: access.maxConnectionsPerClient, as the deps see it (0 = no limit). */
+  maxConnectionsPerClient: number;
   readonly certificates: Record<string, ServedCertificate>;
   readonly fallback: ServedCertificate;
   /** start() the first time, apply() after. */
@@ -85,6 +89,7 @@ export async function startStreamHarness(options: StreamHarnessOptions = {}): Pr
     bindAddress,
     streams: [],
     proxyProtocolFrom: options.proxyProtocolFrom ?? [],
+    maxConnectionsPerClient: options.maxConnectionsPerClient ?? 0,
     certificates: options.certificates ?? {},
     fallback,
     async apply(streams) {
@@ -122,6 +127,8 @@ export async function startStreamHarness(options: StreamHarnessOptions = {}): Pr
     fallbackCertificate: () => fallback,
     detailsAllowed: options.detailsAllowed ?? ((address) => address.startsWith('127.') || address === '::1'),
     proxyProtocolFrom: () => harness.proxyProtocolFrom,
+    connectionLimit: () => harness.maxConnectionsPerClient,
+    exemptFromConnectionLimit: () => false,
     changed: () => void changes.count++,
   };
   (harness as { deps: StreamDeps }).deps = deps;

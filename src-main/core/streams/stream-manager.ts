@@ -1,6 +1,9 @@
 // The stream engine: listens for every enabled stream (each port of a range), reads a PROXY header
 // from trusted fronts, judges each connection by the stream's access rules (a refusal is closed before
-// any upstream is dialed, counted and logged with its rule), and hands admitted connections to the
+// any upstream is dialed, counted and logged with its rule), caps the connections one client address
+// holds across every TCP/FTP stream (access.maxConnectionsPerClient, counted like the HTTP listeners'
+// front: IPv6 by its /64, this machine's networks and trusted proxies exempt; the streams have their
+// own count, apart from the HTTP listeners'), and hands admitted connections to the
 // stream's handler (plain TCP, or FTP when that module is loaded). UDP streams are its own
 // (udp-stream.ts). Health checks run per stream (stream-health.ts).
 //
@@ -14,6 +17,7 @@ import { BlockList, createServer, isIPv6, type Server, type Socket } from 'node:
 import { listenPorts, parseStreamAddress, transportOf, type Stream, type StreamAccess, type StreamState, type StreamStatus } from '../../../shared/streams.js';
 import { NEEDS_COUNTRIES, type Judgement } from '../access/route-judge.js';
 import type { ServedCertificate } from '../proxy/tls-certificates.js';
+import { ClientConnectionCount } from '../net/connection-front.js';
 import { ListenError, listen } from '../net/listen.js';
 import { parseProxyHeader, ProxyProtocolError } from '../net/proxy-protocol.js';
 import { ProxyError } from '../proxy/errors.js';
@@ -113,11 +117,15 @@ export class StreamManager implements StreamEngine {
   private proxyPeers: BlockList | null = null;
   /** Applies run one after another. */
   private queue: Promise<void> = Promise.resolve();
+  /** Open TCP/FTP stream connections per client address (access.maxConnectionsPerClient). */
+  private readonly perClient: ClientConnectionCount;
 
   constructor(
     private readonly deps: StreamDeps,
     private readonly options: StreamManagerOptions = {},
-  ) {}
+  ) {
+    this.perClient = new ClientConnectionCount((address) => deps.exemptFromConnectionLimit(address));
+  }
 
   start(streams: readonly Stream[], bindAddress: string): Promise<void> {
     return this.serialize(async () => {
@@ -380,6 +388,22 @@ export class StreamManager implements StreamEngine {
 
   private admit(entry: Entry, socket: Socket, client: StreamClient, pending: Set<Socket>): void {
     const started = { time: new Date().toISOString(), at: performance.now() };
+    // The per-client cap first: over it, the connection is closed before it is judged or dialled.
+    this.perClient.setLimit(this.deps.connectionLimit());
+    if (!socket.destroyed && !this.perClient.take(socket, client.address)) {
+      pending.delete(socket);
+      socket.destroy();
+      entry.counters.refused++;
+      entry.runtime.log({
+        ...streamLogEntry(entry.runtime, methodOf(entry.stream), client, client.localPort, started),
+        status: 429,
+        error: 'too_many_connections',
+        rule: 'connections per client',
+        detail: `${client.address} already has ${this.perClient.openFrom(client.address)} stream connections open (access.maxConnectionsPerClient).`,
+      });
+      this.deps.changed();
+      return;
+    }
     const decide = (judgement: Judgement) => {
       pending.delete(socket);
       if (socket.destroyed) return;
