@@ -304,7 +304,12 @@ describe('TCP streams', () => {
       assert.equal((await exchange(frontPort, 'GET / HTTP/1.0\r\n\r\n', { end: false })).length, 0);
       await waitUntil(() => harness.logsFor('front').length === 3, 3000, 'the bad-header entry');
       assert.equal(harness.logsFor('front')[2]!.error, 'proxy_protocol');
-      assert.equal(harness.status('front').refused, 2);
+      // A header that names no client (v1 UNKNOWN) says nothing about who asks: outside this network, so refused.
+      assert.equal((await exchange(frontPort, Buffer.from('PROXY UNKNOWN\r\nhi'), { end: false })).length, 0, 'UNKNOWN: nothing came back');
+      await waitUntil(() => harness.logsFor('front').length === 4, 3000, 'the UNKNOWN refusal entry');
+      assert.equal(harness.logsFor('front')[3]!.error, 'lan_only');
+      assert.match(harness.logsFor('front')[3]!.detail ?? '', /named no client/);
+      assert.equal(harness.status('front').refused, 3);
     } finally {
       harness.proxyProtocolFrom = [];
     }

@@ -371,7 +371,9 @@ export class StreamManager implements StreamEngine {
     socket.once('close', () => pending.delete(socket));
     if (this.mustSendProxyHeader(raw)) {
       readProxyHeader(socket, (source) => {
-        if (source === null) return this.admit(entry, socket, base, pending);
+        // A header that names no client (v1 UNKNOWN, v2 LOCAL) says nothing about who is asking: like
+        // the HTTP listeners, such a connection counts as from outside this network.
+        if (source === null) return this.admit(entry, socket, base, pending, true);
         this.admit(entry, socket, { ...base, address: plainAddress(source.address), port: source.port }, pending);
       }, (reason) => {
         pending.delete(socket);
@@ -386,7 +388,7 @@ export class StreamManager implements StreamEngine {
     this.admit(entry, socket, base, pending);
   }
 
-  private admit(entry: Entry, socket: Socket, client: StreamClient, pending: Set<Socket>): void {
+  private admit(entry: Entry, socket: Socket, client: StreamClient, pending: Set<Socket>, namedNoClient = false): void {
     const started = { time: new Date().toISOString(), at: performance.now() };
     // The per-client cap first: over it, the connection is closed before it is judged or dialled.
     this.perClient.setLimit(this.deps.connectionLimit());
@@ -429,7 +431,10 @@ export class StreamManager implements StreamEngine {
     };
     let judgement: Judgement | Promise<Judgement>;
     try {
-      judgement = this.deps.judge(entry.stream.access as StreamAccess, client.address);
+      judgement =
+        namedNoClient && entry.stream.access.exposure !== 'anyone'
+          ? new ProxyError('lan_only', `The PROXY protocol header from ${client.address} named no client (UNKNOWN or LOCAL), so the connection counts as from outside this network.`, { rule: 'exposure: this network only' })
+          : this.deps.judge(entry.stream.access as StreamAccess, client.address);
     } catch (error) {
       judgement = new ProxyError('access_denied', `The access rules could not be applied: ${(error as Error).message}`, { rule: 'access rules failed' });
     }
