@@ -172,6 +172,9 @@ describe('ACME orders through the gateway', { skip }, () => {
           res.on('end', () => resolve({ status: res.statusCode ?? 0, socket, fingerprint }));
         }).on('error', reject).end();
       });
+    // The renewal (a real order against Pebble) may outlast the default 5 s keep-alive on a busy
+    // machine; what is tested is that a swap leaves an open connection alone, not the idle timeout.
+    await call(gateway, 'updateSettings', { proxy: { timeouts: { keepAliveMs: 120_000 } } });
     try {
       const first = await get();
       const before = first.fingerprint;
