@@ -8,8 +8,8 @@
 // Speed (issue 16: a TCP stream at least 0.8× HAProxy's throughput): a plain Node socket reads into a
 // fresh 64 KiB buffer per read and pushes it through the Readable machinery, which costs about twice
 // HAProxy's CPU per byte. A plain TCP socket is therefore read into buffers of our own (Node's
-// `onread` user buffers; see `readInto`): 16 KiB while the traffic is light, 256 KiB once a read
-// fills the buffer, each reused as soon as the other side's write of it completed, so bulk data moves
+// `onread` user buffers; see `readInto`): 16 KiB while the traffic is light, 4× larger after each
+// read that fills its buffer (up to 1 MiB), each reused as soon as the other side's write of it completed, so bulk data moves
 // in a few large syscalls with no allocation per read. Backpressure is the same as for 'data': a
 // write that the other side did not take at once pauses the reader until 'drain', so a slow reader
 // holds at most a few buffers per direction. Sockets it cannot take over (TLS, bytes already put
@@ -126,18 +126,21 @@ export function splice(client: Duplex, upstream: Duplex, options: SpliceOptions)
 
 /** A read buffer while the traffic is light (each idle direction holds one). */
 export const SMALL_READ = 16 * 1024;
-/** A read buffer once a read filled the small one (bulk transfer). */
-export const LARGE_READ = 256 * 1024;
-/** Large buffers kept for reuse across connections (beyond that they are left to the GC). */
-const LARGE_KEPT = 16;
-const largeBuffers: Buffer[] = [];
+/** The largest read buffer: a read that fills its buffer gets one 4× larger next, up to this. */
+export const LARGE_READ = 1024 * 1024;
+/** Buffers of each size kept for reuse across connections (beyond that they are left to the GC). */
+const KEPT = 4;
+const kept = new Map<number, Buffer[]>();
 
-function takeLarge(): Buffer {
-  return largeBuffers.pop() ?? Buffer.allocUnsafe(LARGE_READ);
+function takeBuffer(size: number): Buffer {
+  return kept.get(size)?.pop() ?? Buffer.allocUnsafe(size);
 }
 
-function giveLarge(buffer: Buffer): void {
-  if (buffer.length === LARGE_READ && largeBuffers.length < LARGE_KEPT) largeBuffers.push(buffer);
+function giveBuffer(buffer: Buffer): void {
+  if (buffer.length === SMALL_READ) return;
+  let list = kept.get(buffer.length);
+  if (!list) kept.set(buffer.length, (list = []));
+  if (list.length < KEPT) list.push(buffer);
 }
 
 /** The socket's own fields for `onread` (lib/net.js: kBuffer, kBufferCb, kBufferGen), found once. */
@@ -193,7 +196,7 @@ function readInto(from: Duplex, to: Duplex, counted: (bytes: number) => void): b
   /** Written to `to` but still queued there (its bytes are referenced until the write completes). */
   let queued: Buffer[] = [];
   const release = () => {
-    for (const buffer of queued) giveLarge(buffer);
+    for (const buffer of queued) giveBuffer(buffer);
     queued = [];
   };
   const onDrain = () => {
@@ -206,12 +209,13 @@ function readInto(from: Duplex, to: Duplex, counted: (bytes: number) => void): b
     const ok = to.write(bytes === buffer.length ? buffer : buffer.subarray(0, bytes));
     if (to.writableLength === 0) release();
     else queued.push(buffer);
-    // The next read: a large buffer after a full read, a small one after a light one; the same one
+    // The next read: a larger buffer after a full read, a small one after a light one; the same one
     // when it is free and the right size.
-    const size = bytes === buffer.length ? LARGE_READ : bytes < SMALL_READ ? SMALL_READ : buffer.length;
-    if (queued.includes(buffer) || buffer.length !== size) {
-      if (!queued.includes(buffer)) giveLarge(buffer);
-      next = size === LARGE_READ ? takeLarge() : Buffer.allocUnsafe(size);
+    const size = bytes === buffer.length ? Math.min(buffer.length * 4, LARGE_READ) : bytes < SMALL_READ ? SMALL_READ : buffer.length;
+    const busy = queued.includes(buffer);
+    if (busy || buffer.length !== size) {
+      if (!busy) giveBuffer(buffer);
+      next = takeBuffer(size);
     }
     if (!ok) {
       from.pause();
@@ -225,7 +229,7 @@ function readInto(from: Duplex, to: Duplex, counted: (bytes: number) => void): b
   fields._handle?.useUserBuffer?.(next);
   from.once('close', () => {
     // The handle is closed: nothing reads into `next` any more.
-    if (!queued.includes(next)) giveLarge(next);
+    if (!queued.includes(next)) giveBuffer(next);
   });
   return true;
 }
