@@ -223,7 +223,10 @@ const streamFields = {
   connectTimeoutMs: z.number().int().min(100, 'the connect timeout must be at least 100 ms').max(120_000, 'the connect timeout is at most 120000 ms').default(5000),
   /** Closed after this long without a byte (or datagram) either way; null: 1 h for TCP/FTP, 60 s for UDP. */
   idleTimeoutMs: z.number().int().min(1000, 'the idle timeout must be at least 1000 ms').max(7 * 86_400_000, 'the idle timeout is at most 7 days').nullable().default(null),
-  /** UDP only: client sessions at once; the longest-idle one is closed to make room. Default: 1024. */
+  /**
+   * UDP only: client sessions at once; the longest-idle one is closed to make room (never one active
+   * within the last second; one client address holds at most max(16, this / 8)). Default: 1024.
+   */
   udpMaxSessions: z.number().int().min(1, 'allow at least 1 session').max(65_536, 'at most 65536 sessions').default(DEFAULT_UDP_MAX_SESSIONS),
   /** Send a PROXY protocol header to the upstream (TCP and FTP control connections). Default: off. */
   proxyProtocol: ProxyProtocolVersionSchema.default('off'),

@@ -292,6 +292,9 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     fallbackCertificate: () => certificates.fallback(),
     detailsAllowed: (address) => detailAudience(effectiveProxySettings().errorDetails, ownNetworks)(address),
     proxyProtocolFrom: () => effectiveProxySettings().proxyProtocolFrom,
+    // The same cap and exemptions as the HTTP listeners' (proxy/engine.ts), read live.
+    connectionLimit: () => store.current.access.maxConnectionsPerClient,
+    exemptFromConnectionLimit: (address) => ownNetworks.isOwnNetwork(address) || engine.trustedProxies.has(address),
     wanted: () => hub.wants('streams'),
     emit: (views) => hub.emit({ type: 'streams', data: views }),
   });

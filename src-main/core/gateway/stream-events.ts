@@ -33,6 +33,9 @@ export interface StreamRunDeps {
   fallbackCertificate: () => ServedCertificate;
   detailsAllowed: (address: string) => boolean;
   proxyProtocolFrom: () => readonly string[];
+  /** access.maxConnectionsPerClient now (0 = no limit), and who it does not count. */
+  connectionLimit: () => number;
+  exemptFromConnectionLimit: (address: string) => boolean;
   /** Whether anyone listens for `streams` (the event costs a status of every stream). */
   wanted: () => boolean;
   emit: (views: StreamView[]) => void;
@@ -62,6 +65,8 @@ export class StreamRun {
       fallbackCertificate: () => deps.fallbackCertificate(),
       detailsAllowed: (address) => deps.detailsAllowed(address),
       proxyProtocolFrom: () => deps.proxyProtocolFrom(),
+      connectionLimit: () => deps.connectionLimit(),
+      exemptFromConnectionLimit: (address) => deps.exemptFromConnectionLimit(address),
       changed: () => this.changed(),
     });
   }

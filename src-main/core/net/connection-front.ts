@@ -45,16 +45,70 @@ export interface FrontOptions {
 
 type Refuse = (socket: Socket, client: string) => void;
 
-const COUNTED = Symbol('gatehouse.countedAs');
+/**
+ * The per-client connection count (access.maxConnectionsPerClient): open connections per client
+ * address (an IPv6 one by its /64, access/client-key.ts), exempt addresses (this machine's networks,
+ * trusted proxies) not counted. Used by the proxy listeners' front (below) and by the stream engine
+ * (streams/stream-manager.ts), each with its own count.
+ */
+export class ClientConnectionCount {
+  private limit = 0;
+  private readonly open = new Map<string, number>();
+
+  constructor(private readonly exempt: (address: string) => boolean) {}
+
+  /** Open connections one client address may hold; 0 = no limit. Applies to new connections. */
+  setLimit(limit: number): void {
+    this.limit = limit;
+  }
+
+  /** Whether a limit is set (else take() admits everything without counting). */
+  get limited(): boolean {
+    return this.limit > 0;
+  }
+
+  /** Open connections counted for `address` (with the rest of its /64 when IPv6) now. */
+  openFrom(address: string): number {
+    return this.open.get(clientKey(address)) ?? 0;
+  }
+
+  /** How many addresses are being counted. */
+  get countedClients(): number {
+    return this.open.size;
+  }
+
+  /**
+   * Counts `socket` under `client` until it closes; false (nothing counted) when `client` already
+   * holds the limit. No limit, an exempt or empty address: true, uncounted.
+   */
+  take(socket: Socket, client: string): boolean {
+    if (this.limit <= 0 || client === '' || this.exempt(client)) return true;
+    const key = clientKey(client);
+    const count = this.open.get(key) ?? 0;
+    if (count >= this.limit) return false;
+    if (count > 0 || this.open.size < MAX_COUNTED_CLIENTS) {
+      this.open.set(key, count + 1);
+      socket.once('close', () => this.release(key));
+    }
+    return true;
+  }
+
+  private release(key: string): void {
+    const count = (this.open.get(key) ?? 1) - 1;
+    if (count <= 0) this.open.delete(key);
+    else this.open.set(key, count);
+  }
+}
 
 export class ConnectionFront {
   private proxyPeers: BlockList | null = null;
-  private limit = 0;
-  private readonly open = new Map<string, number>();
+  private readonly count: ClientConnectionCount;
   /** Connections still sending their PROXY header: cut by destroyAll(). */
   private readonly pending = new Set<Socket>();
 
-  constructor(private readonly options: FrontOptions) {}
+  constructor(private readonly options: FrontOptions) {
+    this.count = new ClientConnectionCount((address) => options.exempt(address));
+  }
 
   /** Peers that must open with a PROXY header (proxy.proxyProtocolFrom); applies to new connections. */
   setProxyProtocolFrom(entries: readonly string[]): void {
@@ -71,17 +125,17 @@ export class ConnectionFront {
 
   /** Open connections one client address may hold; 0 = no limit. Applies to new connections. */
   setLimit(limit: number): void {
-    this.limit = limit;
+    this.count.setLimit(limit);
   }
 
   /** Open connections counted for `address` (with the rest of its /64 when IPv6) now (tests, the dashboard). */
   openFrom(address: string): number {
-    return this.open.get(clientKey(address)) ?? 0;
+    return this.count.openFrom(address);
   }
 
   /** How many addresses are being counted. */
   get countedClients(): number {
-    return this.open.size;
+    return this.count.countedClients;
   }
 
   /**
@@ -116,27 +170,12 @@ export class ConnectionFront {
 
   private pass(socket: Socket, admit: (socket: Socket) => void, refuse: Refuse, resume: boolean): void {
     if (socket.destroyed) return;
-    const client = this.limit > 0 ? this.options.peerOf(socket) : '';
-    if (client !== '' && !this.options.exempt(client)) {
-      const key = clientKey(client);
-      const count = this.open.get(key) ?? 0;
-      if (count >= this.limit) return refuse(socket, client);
-      if (count > 0 || this.open.size < MAX_COUNTED_CLIENTS) {
-        this.open.set(key, count + 1);
-        (socket as Socket & { [COUNTED]?: string })[COUNTED] = key;
-        socket.once('close', () => this.release(key));
-      }
-    }
+    const client = this.count.limited ? this.options.peerOf(socket) : '';
+    if (!this.count.take(socket, client)) return refuse(socket, client);
     admit(socket);
     // The header reader paused the socket; the HTTP server only reads what it is handed once it
     // flows again (the TLS wrapper reads the put-back bytes itself).
     if (resume && !socket.destroyed) socket.resume();
-  }
-
-  private release(key: string): void {
-    const count = (this.open.get(key) ?? 1) - 1;
-    if (count <= 0) this.open.delete(key);
-    else this.open.set(key, count);
   }
 
   /** Reads the PROXY header, sets PEER_ADDRESS, puts the rest back, then calls `done`; or closes the connection. */

@@ -1,6 +1,9 @@
 // The stream engine: listens for every enabled stream (each port of a range), reads a PROXY header
 // from trusted fronts, judges each connection by the stream's access rules (a refusal is closed before
-// any upstream is dialed, counted and logged with its rule), and hands admitted connections to the
+// any upstream is dialed, counted and logged with its rule), caps the connections one client address
+// holds across every TCP/FTP stream (access.maxConnectionsPerClient, counted like the HTTP listeners'
+// front: IPv6 by its /64, this machine's networks and trusted proxies exempt; the streams have their
+// own count, apart from the HTTP listeners'), and hands admitted connections to the
 // stream's handler (plain TCP, or FTP when that module is loaded). UDP streams are its own
 // (udp-stream.ts). Health checks run per stream (stream-health.ts).
 //
@@ -14,6 +17,7 @@ import { BlockList, createServer, isIPv6, type Server, type Socket } from 'node:
 import { listenPorts, parseStreamAddress, transportOf, type Stream, type StreamAccess, type StreamState, type StreamStatus } from '../../../shared/streams.js';
 import { NEEDS_COUNTRIES, type Judgement } from '../access/route-judge.js';
 import type { ServedCertificate } from '../proxy/tls-certificates.js';
+import { ClientConnectionCount } from '../net/connection-front.js';
 import { ListenError, listen } from '../net/listen.js';
 import { parseProxyHeader, ProxyProtocolError } from '../net/proxy-protocol.js';
 import { ProxyError } from '../proxy/errors.js';
@@ -113,11 +117,15 @@ export class StreamManager implements StreamEngine {
   private proxyPeers: BlockList | null = null;
   /** Applies run one after another. */
   private queue: Promise<void> = Promise.resolve();
+  /** Open TCP/FTP stream connections per client address (access.maxConnectionsPerClient). */
+  private readonly perClient: ClientConnectionCount;
 
   constructor(
     private readonly deps: StreamDeps,
     private readonly options: StreamManagerOptions = {},
-  ) {}
+  ) {
+    this.perClient = new ClientConnectionCount((address) => deps.exemptFromConnectionLimit(address));
+  }
 
   start(streams: readonly Stream[], bindAddress: string): Promise<void> {
     return this.serialize(async () => {
@@ -269,6 +277,9 @@ export class StreamManager implements StreamEngine {
     if (entry.stream.protocol === 'ftp' && !entry.handler) {
       entry.problem ??= FTP_NOT_LOADED;
       entry.state = 'failed';
+      // A TCP stream turned FTP keeps no listener it cannot serve.
+      for (const [port, listener] of [...entry.tcp]) await this.closeTcp(entry, port, listener);
+      entry.runtime.health.stop();
       return;
     }
     const ports = listenPorts(entry.stream);
@@ -360,7 +371,9 @@ export class StreamManager implements StreamEngine {
     socket.once('close', () => pending.delete(socket));
     if (this.mustSendProxyHeader(raw)) {
       readProxyHeader(socket, (source) => {
-        if (source === null) return this.admit(entry, socket, base, pending);
+        // A header that names no client (v1 UNKNOWN, v2 LOCAL) says nothing about who is asking: like
+        // the HTTP listeners, such a connection counts as from outside this network.
+        if (source === null) return this.admit(entry, socket, base, pending, true);
         this.admit(entry, socket, { ...base, address: plainAddress(source.address), port: source.port }, pending);
       }, (reason) => {
         pending.delete(socket);
@@ -375,8 +388,24 @@ export class StreamManager implements StreamEngine {
     this.admit(entry, socket, base, pending);
   }
 
-  private admit(entry: Entry, socket: Socket, client: StreamClient, pending: Set<Socket>): void {
+  private admit(entry: Entry, socket: Socket, client: StreamClient, pending: Set<Socket>, namedNoClient = false): void {
     const started = { time: new Date().toISOString(), at: performance.now() };
+    // The per-client cap first: over it, the connection is closed before it is judged or dialled.
+    this.perClient.setLimit(this.deps.connectionLimit());
+    if (!socket.destroyed && !this.perClient.take(socket, client.address)) {
+      pending.delete(socket);
+      socket.destroy();
+      entry.counters.refused++;
+      entry.runtime.log({
+        ...streamLogEntry(entry.runtime, methodOf(entry.stream), client, client.localPort, started),
+        status: 429,
+        error: 'too_many_connections',
+        rule: 'connections per client',
+        detail: `${client.address} already has ${this.perClient.openFrom(client.address)} stream connections open (access.maxConnectionsPerClient).`,
+      });
+      this.deps.changed();
+      return;
+    }
     const decide = (judgement: Judgement) => {
       pending.delete(socket);
       if (socket.destroyed) return;
@@ -402,7 +431,10 @@ export class StreamManager implements StreamEngine {
     };
     let judgement: Judgement | Promise<Judgement>;
     try {
-      judgement = this.deps.judge(entry.stream.access as StreamAccess, client.address);
+      judgement =
+        namedNoClient && entry.stream.access.exposure !== 'anyone'
+          ? new ProxyError('lan_only', `The PROXY protocol header from ${client.address} named no client (UNKNOWN or LOCAL), so the connection counts as from outside this network.`, { rule: 'exposure: this network only' })
+          : this.deps.judge(entry.stream.access as StreamAccess, client.address);
     } catch (error) {
       judgement = new ProxyError('access_denied', `The access rules could not be applied: ${(error as Error).message}`, { rule: 'access rules failed' });
     }

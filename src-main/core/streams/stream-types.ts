@@ -77,6 +77,13 @@ export interface StreamDeps {
   detailsAllowed(address: string): boolean;
   /** Peers that must open with a PROXY header (proxy.proxyProtocolFrom). */
   proxyProtocolFrom(): readonly string[];
+  /**
+   * Open TCP/FTP stream connections one client address may hold across all streams
+   * (access.maxConnectionsPerClient, read for every new connection); 0 = no limit.
+   */
+  connectionLimit(): number;
+  /** Addresses the connection limit does not count: this machine's networks, trusted proxies. */
+  exemptFromConnectionLimit(address: string): boolean;
   /** Told whenever a stream's status changed (state, counters, health), for the `streams` event (throttled by the caller). */
   changed(): void;
 }

@@ -3,12 +3,20 @@
 // A session is closed, with its socket, after `idleTimeoutMs` without a datagram either way; at most
 // `udpMaxSessions` are open at once for the stream, and a new client past that closes the longest-
 // idle session to make room: a flood of source addresses costs at most that many sockets, never a
-// leak. Access is judged once per new session; a refused client's datagrams are dropped and counted,
-// and logged at most once a minute per client address, so a flood cannot flood the log either.
+// leak. One client address (an IPv6 one by its /64) holds at most perAddressSessions(max) of them,
+// and a session active within the last second is never closed for a newcomer: the newcomer's
+// datagrams are dropped instead (counted as refused), so one address cycling its source ports, or a
+// spoofed flood, cannot push out the clients that are using the stream.
+// Access is judged once per new session; a refused client's datagrams are dropped and counted, and
+// logged at most once a minute per client address, so a flood cannot flood the log either.
+// Replies go back to the client's address exactly as it arrived (an IPv4 client of a dual-stack "::"
+// socket is ::ffff:a.b.c.d there); the plain form is for judging and the log. A datagram from the
+// upstream reports it up (passive health), at most once a second per session.
 import { createSocket, type RemoteInfo, type Socket as UdpSocket } from 'node:dgram';
 import { isIPv6 } from 'node:net';
 import type { AccessLogEntry } from '../../../shared/status.js';
 import { effectiveIdleMs } from '../../../shared/streams.js';
+import { clientKey } from '../access/client-key.js';
 import { NEEDS_COUNTRIES, type Judgement } from '../access/route-judge.js';
 import { explainListenError, ListenError } from '../net/listen.js';
 import { ProxyError, seconds } from '../proxy/errors.js';
@@ -22,10 +30,27 @@ const MAX_QUEUED = 16;
 const REFUSAL_LOG_MS = 60_000;
 /** Refused addresses remembered for the log's once-a-minute rule (past this, the oldest are forgotten). */
 const MAX_REFUSAL_MEMORY = 10_000;
+/** A session active within this long is never closed to make room for a newcomer. */
+export const UDP_EVICT_AFTER_IDLE_MS = 1000;
+/** A session reports its upstream up (passive health) at most this often. */
+const HEALTH_REPORT_MS = 1000;
+
+/**
+ * Sessions one client address (an IPv6 one by its /64) may hold at once: an eighth of the stream's
+ * `udpMaxSessions`, at least 16 (a household behind one NAT), never more than the stream's maximum.
+ */
+export function perAddressSessions(maxSessions: number): number {
+  return Math.min(maxSessions, Math.max(16, Math.floor(maxSessions / 8)));
+}
 
 interface Session {
   readonly key: string;
+  /** The client's address as judged and logged (an IPv4-mapped one as plain IPv4). */
   readonly address: string;
+  /** The client's address as it arrived, which replies are sent to. */
+  readonly replyAddress: string;
+  /** The per-address counting key (clientKey). */
+  readonly addressKey: string;
   readonly port: number;
   readonly listenPort: number;
   readonly target: UpstreamTarget;
@@ -37,6 +62,11 @@ interface Session {
   bytesIn: number;
   bytesOut: number;
   closed: boolean;
+  /** When a datagram from the upstream last reported it up (performance.now()). */
+  healthReportedAt: number;
+  /** Replies that could not be sent to the client, and the last error's code. */
+  sendErrors: number;
+  sendError: string | null;
 }
 
 export interface UdpStreamContext {
@@ -52,6 +82,10 @@ export class UdpStream {
   private readonly sockets = new Map<number, UdpSocket>();
   /** Open sessions, least recently active first (a touched session is moved to the end). */
   private readonly sessions = new Map<string, Session>();
+  /** The same sessions by client address (clientKey), each least recently active first. */
+  private readonly byAddress = new Map<string, Map<string, Session>>();
+  /** Send errors already told to the console (once per error code). */
+  private readonly sendErrorsWarned = new Set<string>();
   /** First datagrams of clients being judged. */
   private readonly judging = new Map<string, Buffer[]>();
   private readonly refusalLogged = new Map<string, number>();
@@ -145,6 +179,11 @@ export class UdpStream {
     session.lastActivity = performance.now();
     this.sessions.delete(session.key);
     this.sessions.set(session.key, session);
+    const mine = this.byAddress.get(session.addressKey);
+    if (mine) {
+      mine.delete(session.key);
+      mine.set(session.key, session);
+    }
   }
 
   private onDatagram(listenPort: number, socket: UdpSocket, message: Buffer, remote: RemoteInfo): void {
@@ -176,19 +215,32 @@ export class UdpStream {
         (result) => {
           if (this.judging.get(key) !== queue) return; // closed meanwhile
           this.judging.delete(key);
-          this.decide(result, listenPort, socket, key, address, remote.port, queue);
+          this.decide(result, listenPort, socket, key, address, remote, queue);
         },
         () => this.judging.delete(key),
       );
       return;
     }
-    this.decide(judgement, listenPort, socket, key, address, remote.port, [message]);
+    this.decide(judgement, listenPort, socket, key, address, remote, [message]);
   }
 
-  private decide(judgement: Judgement, listenPort: number, socket: UdpSocket, key: string, address: string, port: number, queue: Buffer[]): void {
+  private decide(judgement: Judgement, listenPort: number, socket: UdpSocket, key: string, address: string, remote: RemoteInfo, queue: Buffer[]): void {
     if (!this.sockets.has(listenPort)) return;
     if (judgement instanceof ProxyError || judgement === NEEDS_COUNTRIES) return this.refuse(judgement, listenPort, address, queue.length);
-    this.open(listenPort, socket, key, address, port, queue);
+    this.open(listenPort, socket, key, address, remote, queue);
+  }
+
+  /** Whether a refusal of `address` is logged now (at most once a minute per address). */
+  private logRefusal(address: string, now: number): boolean {
+    const last = this.refusalLogged.get(address);
+    if (last !== undefined && now - last < REFUSAL_LOG_MS) return false;
+    if (last !== undefined) this.refusalLogged.delete(address);
+    if (this.refusalLogged.size >= MAX_REFUSAL_MEMORY) {
+      const oldest = this.refusalLogged.keys().next().value;
+      if (oldest !== undefined) this.refusalLogged.delete(oldest);
+    }
+    this.refusalLogged.set(address, now);
+    return true;
   }
 
   private refuse(refusal: ProxyError | typeof NEEDS_COUNTRIES, listenPort: number, address: string, datagrams: number): void {
@@ -196,14 +248,7 @@ export class UdpStream {
     runtime.counters.refused += datagrams;
     this.context.changed();
     const now = performance.now();
-    const last = this.refusalLogged.get(address);
-    if (last !== undefined && now - last < REFUSAL_LOG_MS) return;
-    if (last !== undefined) this.refusalLogged.delete(address);
-    if (this.refusalLogged.size >= MAX_REFUSAL_MEMORY) {
-      const oldest = this.refusalLogged.keys().next().value;
-      if (oldest !== undefined) this.refusalLogged.delete(oldest);
-    }
-    this.refusalLogged.set(address, now);
+    if (!this.logRefusal(address, now)) return;
     const entry = streamLogEntry(runtime, 'UDP', { address }, listenPort, { time: new Date().toISOString(), at: now });
     const error = refusal instanceof ProxyError ? refusal : null;
     runtime.log({
@@ -215,13 +260,43 @@ export class UdpStream {
     });
   }
 
-  private open(listenPort: number, socket: UdpSocket, key: string, address: string, port: number, queue: Buffer[]): void {
+  /**
+   * A new client's datagrams are dropped: the table (or the client address's share of it) is full of
+   * sessions active within the last second. Counted as refused; logged at most once a minute per address.
+   */
+  private dropNewcomer(listenPort: number, address: string, datagrams: number, why: string): void {
+    const runtime = this.context.runtime();
+    runtime.counters.refused += datagrams;
+    this.context.changed();
+    const now = performance.now();
+    if (!this.logRefusal(address, now)) return;
+    runtime.log({
+      ...streamLogEntry(runtime, 'UDP', { address }, listenPort, { time: new Date().toISOString(), at: now }),
+      status: 503,
+      error: 'too_many_sessions',
+      rule: 'UDP sessions',
+      detail: `${why}; no session has been quiet for ${seconds(UDP_EVICT_AFTER_IDLE_MS)} to make room, so this client's datagrams are dropped. Further drops from this address are not logged for a minute.`,
+    });
+  }
+
+  private open(listenPort: number, socket: UdpSocket, key: string, address: string, remote: RemoteInfo, queue: Buffer[]): void {
     const runtime = this.context.runtime();
     const max = runtime.stream.udpMaxSessions;
-    // Full: the longest-idle session makes room (the first in the map).
+    const now = performance.now();
+    const addressKey = clientKey(address);
+    // The client address's share: its own longest-idle session makes room, if quiet long enough.
+    const cap = perAddressSessions(max);
+    const mine = this.byAddress.get(addressKey);
+    if (mine && mine.size >= cap) {
+      const oldest = mine.values().next().value as Session;
+      if (now - oldest.lastActivity < UDP_EVICT_AFTER_IDLE_MS) return this.dropNewcomer(listenPort, address, queue.length, `${address} already holds ${mine.size} UDP sessions (at most ${cap} per client address)`);
+      this.closeSession(oldest, 'session_evicted', `closed to make room: one client address may hold ${cap} sessions at once`);
+    }
+    // Full: the longest-idle session makes room (the first in the map), if quiet long enough.
     while (this.sessions.size >= max) {
       const oldest = this.sessions.values().next().value as Session | undefined;
       if (!oldest) break;
+      if (now - oldest.lastActivity < UDP_EVICT_AFTER_IDLE_MS) return this.dropNewcomer(listenPort, address, queue.length, `the stream's ${max} UDP sessions are all in use`);
       this.closeSession(oldest, 'session_evicted');
     }
     const target = runtime.targets(listenPort)[0] as UpstreamTarget;
@@ -229,7 +304,9 @@ export class UdpStream {
     const session: Session = {
       key,
       address,
-      port,
+      replyAddress: remote.address,
+      addressKey,
+      port: remote.port,
       listenPort,
       target,
       upstream,
@@ -239,12 +316,18 @@ export class UdpStream {
       bytesIn: 0,
       bytesOut: 0,
       closed: false,
+      healthReportedAt: -Infinity,
+      sendErrors: 0,
+      sendError: null,
     };
     for (const message of queue) session.bytesIn += message.length;
     runtime.counters.bytesIn += session.bytesIn;
     runtime.counters.open++;
     runtime.counters.total++;
     this.sessions.set(key, session);
+    let byKey = this.byAddress.get(addressKey);
+    if (!byKey) this.byAddress.set(addressKey, (byKey = new Map()));
+    byKey.set(key, session);
     this.context.changed();
     upstream.on('error', (error: NodeJS.ErrnoException) => {
       if (session.closed) return;
@@ -257,8 +340,16 @@ export class UdpStream {
       if (session.closed) return;
       this.touch(session);
       session.bytesOut += message.length;
-      this.context.runtime().counters.bytesOut += message.length;
-      socket.send(message, port, address);
+      const current = this.context.runtime();
+      current.counters.bytesOut += message.length;
+      // The upstream answers: it is up (only a down → up change costs anything; at most once a second).
+      if (session.lastActivity - session.healthReportedAt >= HEALTH_REPORT_MS) {
+        session.healthReportedAt = session.lastActivity;
+        current.reportConnect(target.address, true);
+      }
+      socket.send(message, session.port, session.replyAddress, (error) => {
+        if (error) this.sendFailed(session, error as NodeJS.ErrnoException);
+      });
     });
     upstream.connect(target.port, target.host, () => {
       if (session.closed) return;
@@ -268,10 +359,24 @@ export class UdpStream {
     });
   }
 
+  /** A reply could not be sent to the client: counted on the session (its log entry says so), told to the console once per error code. */
+  private sendFailed(session: Session, error: NodeJS.ErrnoException): void {
+    session.sendErrors++;
+    session.sendError = error.code ?? error.message;
+    if (this.sendErrorsWarned.has(session.sendError)) return;
+    this.sendErrorsWarned.add(session.sendError);
+    console.warn(`gatehouse: UDP stream "${this.context.runtime().stream.title}" could not send a reply to ${session.replyAddress}:${session.port}: ${error.message} (further ${session.sendError} errors are counted in the sessions' log entries)`);
+  }
+
   private closeSession(session: Session, reason: string, detail: string | null = null): void {
     if (session.closed) return;
     session.closed = true;
     this.sessions.delete(session.key);
+    const mine = this.byAddress.get(session.addressKey);
+    if (mine) {
+      mine.delete(session.key);
+      if (mine.size === 0) this.byAddress.delete(session.addressKey);
+    }
     try {
       session.upstream.close();
     } catch {
@@ -290,7 +395,7 @@ export class UdpStream {
       bytes: session.bytesOut,
       upstream: session.target.address,
       error: reason,
-      detail: detail ?? quiet ?? evicted,
+      detail: [detail ?? quiet ?? evicted, session.sendErrors > 0 ? `${session.sendErrors} replies could not be sent to the client (${session.sendError})` : null].filter(Boolean).join('; ') || null,
     };
     runtime.log(logged);
     this.context.changed();

@@ -20,7 +20,9 @@
 //   of data connections TLS (Gatehouse is the TLS server in both modes, as RFC 4217 has it).
 // - 'required': USER/PASS/ACCT before AUTH TLS get 530 and are not forwarded.
 // - Replies to a client that may not see internals have the server's and Gatehouse's LAN-side
-//   addresses replaced by the address the client knows.
+//   addresses replaced by the address the client knows (dotted, comma and IPv6 forms).
+// - Every 227/229 reply is rewritten as a passive reply, whatever command it answers (vsftpd's
+//   "P@SW" alias of PASV is one Gatehouse does not know by name): no server address leaks that way.
 import { connect, isIPv4, type Socket } from 'node:net';
 import { TLSSocket, type SecureContext } from 'node:tls';
 import type { FtpOptions } from '../../../../shared/streams.js';
@@ -385,10 +387,15 @@ export class FtpSession {
     if (reply.code < 200) return this.sendNow(reply.lines);
     const head = this.outstanding[0];
     let lines = reply.lines;
-    if (head?.kind === 'server') {
-      this.outstanding.shift();
-      if (head.transform) lines = await head.transform(reply);
-    }
+    const asked = head?.kind === 'server' ? head : null;
+    if (asked) this.outstanding.shift();
+    if ((reply.code === 227 || reply.code === 229) && asked?.verb !== 'PASV' && asked?.verb !== 'EPSV') {
+      // A passive reply to a command Gatehouse does not know as passive (vsftpd's "P@SW" alias of
+      // PASV, a server's own extension, or no command at all): it is the passive reply it looks
+      // like, so it is rewritten as one. Passed on, it would give the client the server's LAN
+      // address and a port nothing joins.
+      lines = await this.passiveReply(reply, reply.code === 227 ? 'pasv' : 'epsv');
+    } else if (asked?.transform) lines = await asked.transform(reply);
     this.sendNow(lines);
     // Replies of Gatehouse's own that were waiting for this one.
     while (this.outstanding[0]?.kind === 'local') {
@@ -416,6 +423,7 @@ export class FtpSession {
   /** The server's 227/229 becomes Gatehouse's own, in the form the client asked for. */
   private async passiveReply(reply: Reply, form: 'pasv' | 'epsv'): Promise<string[]> {
     if (reply.code !== 227 && reply.code !== 229) return reply.lines;
+    if (form === 'pasv' && !isIPv4(this.ownAddress)) return ['425 PASV cannot carry the IPv6 address you connected to: use EPSV.'];
     const text = reply.lines.join(' ');
     const serverPort = reply.code === 227 ? parsePasvReply(text) : parseEpsvReply(text);
     if (serverPort === null) return ['425 Gatehouse could not read the FTP server\'s passive reply.'];

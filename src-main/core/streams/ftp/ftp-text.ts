@@ -144,14 +144,50 @@ export function rewriteFeatReply(reply: Reply, options: { tls: boolean; active: 
 /**
  * `text` with every listed IP address replaced by `replacement`: the server's LAN address (and
  * Gatehouse's own LAN-side address) must not reach a client outside the LAN, e.g. in vsftpd's STAT.
+ * Every form an address can take in FTP text is covered: dotted IPv4, the comma form of PASV/PORT
+ * ("h1,h2,h3,h4", leading zeros too; replaced by the replacement's comma form, or 0,0,0,0 when the
+ * replacement is not IPv4), and IPv6 in any spelling (compressed or not, any case, bracketed, and an
+ * IPv4 address written as ::ffff:a.b.c.d or ::ffff:xxxx:xxxx).
  */
 export function scrubAddresses(text: string, addresses: readonly string[], replacement: string): string {
   let out = text;
+  const v6 = new Set<string>();
+  const commaReplacement = isIPv4(replacement) ? replacement.split('.').join(',') : '0,0,0,0';
   for (const address of addresses) {
     if (address === '' || address === replacement) continue;
-    const escaped = address.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-    const pattern = isIPv4(address) ? new RegExp(`(?<![\\d.])${escaped}(?![\\d])`, 'g') : new RegExp(`(?<![0-9a-f:])${escaped}(?![0-9a-f:])`, 'gi');
-    out = out.replace(pattern, replacement);
+    if (isIPv4(address)) {
+      const escaped = address.replace(/\./g, '\\.');
+      out = out.replace(new RegExp(`(?<![\\d.])${escaped}(?![\\d])`, 'g'), replacement);
+      const comma = address
+        .split('.')
+        .map((byte) => `0*${byte}`)
+        .join(',');
+      out = out.replace(new RegExp(`(?<![\\d])${comma}(?![\\d])`, 'g'), commaReplacement);
+      const mapped = canonicalIPv6(`::ffff:${address}`);
+      if (mapped) v6.add(mapped);
+    } else if (isIPv6(address)) {
+      const canonical = canonicalIPv6(address);
+      if (canonical) v6.add(canonical);
+    } else {
+      // A host name (an upstream written as a name).
+      const escaped = address.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+      out = out.replace(new RegExp(`(?<![0-9a-z.-])${escaped}(?![0-9a-z-]|\\.[0-9a-z])`, 'gi'), replacement);
+    }
   }
-  return out;
+  if (v6.size === 0) return out;
+  // Any run that could be an IPv6 address (hex groups with colons, maybe an IPv4 tail) is compared by its canonical form.
+  return out.replace(/(?<![0-9a-f:.])[0-9a-f]{0,4}(?::[0-9a-f]{0,4}){2,7}(?:\d{1,3}(?:\.\d{1,3}){3})?(?![0-9a-f:]|\.\d)/gi, (token) => {
+    if (!isIPv6(token)) return token;
+    const canonical = canonicalIPv6(token);
+    return canonical !== null && v6.has(canonical) ? replacement : token;
+  });
+}
+
+/** An IPv6 address in one spelling ("::ffff:127.0.0.2" and "0:0:0:0:0:FFFF:7f00:2" alike), or null. */
+function canonicalIPv6(address: string): string | null {
+  try {
+    return new URL(`http://[${address}]/`).hostname;
+  } catch {
+    return null;
+  }
 }
