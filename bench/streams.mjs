@@ -304,17 +304,21 @@ export async function measureStreams(ctx, options) {
     await waitForPort(tcpPort, serve.child, 'the Gatehouse TCP stream');
 
     // TCP throughput, interleaved.
+    // Connection rate: 3 reps of 4 s. Throughput and FTP get more reps (each takes a second or less):
+    // on a busy 2-core machine a median of 3 swung by a third from run to run.
     const reps = options.quick ? 1 : 3;
+    const transferReps = options.quick ? 1 : 5;
     const bytes = options.quick ? GIB / 4 : GIB;
     const times = { gatehouse: [], haproxy: [] };
     await sendThrough(tcpPort, 64 * 1024 * 1024); // warm-up
     await sendThrough(haproxy.port, 64 * 1024 * 1024);
-    for (let rep = 0; rep < reps; rep++) {
+    for (let rep = 0; rep < transferReps; rep++) {
       times.gatehouse.push(await sendThrough(tcpPort, bytes));
       times.haproxy.push(await sendThrough(haproxy.port, bytes));
     }
     const mbps = (ms) => bytes / 1e6 / (ms / 1000);
-    result.tcp = { bytes, reps, gatehouseMBps: mbps(median(times.gatehouse)), haproxyMBps: mbps(median(times.haproxy)) };
+    const spread = (list, toValue) => [Math.min(...list.map(toValue)), Math.max(...list.map(toValue))];
+    result.tcp = { bytes, reps: transferReps, gatehouseMBps: mbps(median(times.gatehouse)), haproxyMBps: mbps(median(times.haproxy)), spread: { gatehouse: spread(times.gatehouse, mbps), haproxy: spread(times.haproxy, mbps) } };
     result.tcp.ratio = result.tcp.gatehouseMBps / result.tcp.haproxyMBps;
 
     // Connection setup rate.
@@ -353,11 +357,11 @@ export async function measureStreams(ctx, options) {
     await waitForPort(ftpPort, serve.child, 'the Gatehouse FTP stream');
     await ftpFetch(ctx, vsftpd.port); // warm-up: the file into the page cache
     const ftpTimes = { direct: [], gatehouse: [] };
-    for (let rep = 0; rep < reps; rep++) {
+    for (let rep = 0; rep < transferReps + 2; rep++) {
       ftpTimes.direct.push(await ftpFetch(ctx, vsftpd.port));
       ftpTimes.gatehouse.push(await ftpFetch(ctx, ftpPort));
     }
-    result.ftp = { bytes: FTP_BYTES, directMs: median(ftpTimes.direct), gatehouseMs: median(ftpTimes.gatehouse) };
+    result.ftp = { bytes: FTP_BYTES, reps: ftpTimes.direct.length, directMs: median(ftpTimes.direct), gatehouseMs: median(ftpTimes.gatehouse), spread: { direct: spread(ftpTimes.direct, (ms) => ms), gatehouse: spread(ftpTimes.gatehouse, (ms) => ms) } };
     result.ftp.ratio = result.ftp.gatehouseMs / result.ftp.directMs;
   } catch (error) {
     result.error = error.message;
@@ -390,13 +394,13 @@ export function describeStreams(streams) {
   if (p && p.avg60 > 5) lines.push(`  WARNING: the machine was busy (tasks waited for a CPU ${p.avg60}% of the last minute; load ${streams.load.join(' ')}).`);
   if (streams.error) lines.push(`  ERROR: ${streams.error}`);
   const t = streams.tcp;
-  if (t) lines.push(`  TCP throughput, ${fmt(t.bytes / GIB, 2)} GiB, median of ${t.reps}: Gatehouse ${fmt(t.gatehouseMBps)} MB/s, HAProxy ${fmt(t.haproxyMBps)} MB/s (${fmt(t.ratio, 3)}×)`);
+  if (t) lines.push(`  TCP throughput, ${fmt(t.bytes / GIB, 2)} GiB, median of ${t.reps}: Gatehouse ${fmt(t.gatehouseMBps)} MB/s, HAProxy ${fmt(t.haproxyMBps)} MB/s (${fmt(t.ratio, 3)}×); ranges ${fmt(t.spread.gatehouse[0])}–${fmt(t.spread.gatehouse[1])} and ${fmt(t.spread.haproxy[0])}–${fmt(t.spread.haproxy[1])} MB/s`);
   const c = streams.connect;
   if (c) lines.push(`  connection setup (connect, PING/PONG, close; 32 at once, ${c.seconds} s): Gatehouse ${fmt(c.gatehouse)}/s, HAProxy ${fmt(c.haproxy)}/s (${fmt(c.ratio, 3)}×); failed ${c.failed.gatehouse} / ${c.failed.haproxy}`);
   const u = streams.udp;
   if (u) lines.push(`  UDP: ${fmt(u.clients)} client addresses in ${fmt(u.floodMs / 1000, 1)} s, ${fmt(u.echoed)} echoed; serve's sockets ${u.before} before, ${u.peak} at the peak, ${u.after} after the ${UDP.idleMs / 1000} s idle timeout`);
   const f = streams.ftp;
-  if (f) lines.push(`  FTP passive (curl, EPSV), 100 MB: direct ${fmt(f.directMs)} ms, through Gatehouse ${fmt(f.gatehouseMs)} ms (${fmt(f.ratio, 3)}×)`);
+  if (f) lines.push(`  FTP passive (curl, EPSV), 100 MB, median of ${f.reps}: direct ${fmt(f.directMs)} ms, through Gatehouse ${fmt(f.gatehouseMs)} ms (${fmt(f.ratio, 3)}×); ranges ${fmt(f.spread.direct[0])}–${fmt(f.spread.direct[1])} and ${fmt(f.spread.gatehouse[0])}–${fmt(f.spread.gatehouse[1])} ms`);
   return lines.join('\n');
 }
 
