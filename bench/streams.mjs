@@ -10,7 +10,7 @@
 //   process's open sockets (from /proc/PID/fd) before, at the peak, and once the idle timeout passed;
 // - FTP: a 100 MB file fetched by curl in passive mode (EPSV) from a real vsftpd, directly and
 //   through Gatehouse's FTP stream (which opens its own passive port per transfer); medians, ratio.
-//   vsftpd runs unpinned: it stands for a NAS elsewhere on the LAN.
+//   vsftpd runs on the load CPU beside curl: it stands for a NAS elsewhere on the LAN.
 // Also runs alone: node bench/streams.mjs [--quick]   (needs haproxy, vsftpd, curl)
 import { randomBytes } from 'node:crypto';
 import { createSocket } from 'node:dgram';
@@ -260,9 +260,10 @@ async function startVsftpd(ctx, dir) {
       `pasv_min_port=${passive}`, `pasv_max_port=${passive + 9}`, 'connect_from_port_20=NO', 'max_per_ip=100', 'max_clients=200', `vsftpd_log_file=${join(dir, 'vsftpd.log')}`,
     ].join('\n') + '\n',
   );
-  // Unpinned, like Pebble and bind9 in the ACME section: it stands for a NAS elsewhere on the LAN,
-  // not for a program sharing the proxy's CPU.
-  const child = ctx.processes.start('vsftpd', ctx.tools.vsftpd, [config], { cpu: null, logPath: join(dir, 'vsftpd.out') });
+  // On the load CPU with curl, not on the proxy's: it stands for a NAS elsewhere on the LAN, which
+  // has a CPU of its own. The direct transfer runs with the same placement, so only the proxy's
+  // part differs between the two.
+  const child = ctx.processes.start('vsftpd', ctx.tools.vsftpd, [config], { cpu: ctx.loadCpu ?? null, logPath: join(dir, 'vsftpd.out') });
   await waitForPort(port, child, 'vsftpd');
   return { port, child };
 }
