@@ -126,6 +126,13 @@ async function askToDrain(page) {
   await page.getByRole('dialog').waitFor();
 }
 
+/** The route form with "Pass TLS through" chosen: its PROXY protocol choice and what no longer applies. */
+async function choosePassthrough(page) {
+  await page.getByRole('radio', { name: 'Pass TLS through (the service does its own HTTPS)' }).check();
+  await page.getByRole('group', { name: 'HTTPS', exact: true }).scrollIntoViewIfNeeded();
+  await page.evaluate(() => document.querySelector('input[value="passthrough"]')?.scrollIntoView({ block: 'start' }));
+}
+
 /** Vaultwarden's route form over Let's Encrypt + DNS with "Check setup" run: a CAA failure and a LAN-only warning. */
 async function checkAcmeSetup(page) {
   await page.getByRole('button', { name: 'Check setup', exact: true }).click();
@@ -211,6 +218,7 @@ const shots = [
   ['add-route', '', '#/routes/new'],
   ['edit-route', '', '#/routes/route-b'],
   ['edit-route-servers', '', '#/routes/route-d'],
+  ['add-route-passthrough', '', '#/routes/new', choosePassthrough],
   ['edit-route-check', '', '#/routes/route-d', openHealthCheck],
   ['drain-upstream', '', '#/', askToDrain],
   ['logs', '', '#/logs'],
