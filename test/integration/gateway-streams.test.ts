@@ -224,6 +224,7 @@ describe('gateway: streams', () => {
       const view = await call(gateway, 'addStream', { title: 'DNS', preset: 'dns', protocol: 'udp', listenPort: port, upstreams: ['127.0.0.1:53'] });
       assert.equal(view.status.state, 'failed');
       assert.equal(view.status.problem?.code, 'port_in_use');
+      if (process.platform === 'linux') assert.match(view.status.problem?.fix ?? '', new RegExp(`ss -lunp 'sport = :${port}'`), "the stream's own status speaks of UDP too");
       const checks = await call(gateway, 'checkPorts', { httpPort: 0, bindAddress: '127.0.0.1' });
       const check = checks.find((candidate) => candidate.streamId === view.stream.id);
       assert.equal(check?.transport, 'udp');

@@ -6,7 +6,7 @@ import { createSocket } from 'node:dgram';
 import { createServer, isIPv4, isIPv6 } from 'node:net';
 import { listenPorts, portText, transportOf, type Stream } from '../../../shared/streams.js';
 import type { ListenerInfo, PortCheck, Problem } from '../../../shared/status.js';
-import { explainListenError, listen, ListenError } from '../net/listen.js';
+import { explainListenError, listen, ListenError, udpInUseFix } from '../net/listen.js';
 
 export interface PortCheckRequest {
   httpPort: number;
@@ -175,20 +175,6 @@ async function bindOnce(transport: 'tcp' | 'udp', what: string, address: string,
         resolve(); // never bound
       }
     });
-  }
-}
-
-/** explainListenError's fix speaks of TCP listeners; a UDP port is found with the UDP spellings. */
-function udpInUseFix(port: number, platform: NodeJS.Platform): string {
-  switch (platform) {
-    case 'linux':
-      return `Find the program holding it with: sudo ss -lunp 'sport = :${port}' — stop it (often a DNS server such as systemd-resolved or dnsmasq for port 53), or choose another port.`;
-    case 'darwin':
-      return `Find the program holding it with: sudo lsof -nP -iUDP:${port} — stop it, or choose another port.`;
-    case 'win32':
-      return `Find the program holding it with: netstat -ano -p udp | findstr :${port} — stop it, or choose another port.`;
-    default:
-      return `Stop the program that uses UDP port ${port}, or choose another port.`;
   }
 }
 

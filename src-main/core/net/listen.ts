@@ -55,6 +55,20 @@ export async function privilegedPortFix(port: number, platform: NodeJS.Platform 
   }
 }
 
+/** The fix for a UDP port in use: found with the UDP spellings of the same commands. */
+export function udpInUseFix(port: number, platform: NodeJS.Platform): string {
+  switch (platform) {
+    case 'linux':
+      return `Find the program holding it with: sudo ss -lunp 'sport = :${port}' — stop it (often a DNS server such as systemd-resolved or dnsmasq for port 53), or choose another port.`;
+    case 'darwin':
+      return `Find the program holding it with: sudo lsof -nP -iUDP:${port} — stop it, or choose another port.`;
+    case 'win32':
+      return `Find the program holding it with: netstat -ano -p udp | findstr :${port} — stop it, or choose another port.`;
+    default:
+      return `Stop the program that uses UDP port ${port}, or choose another port.`;
+  }
+}
+
 function inUseFix(port: number, platform: NodeJS.Platform): string {
   switch (platform) {
     case 'linux':

@@ -18,7 +18,7 @@ import type { AccessLogEntry } from '../../../shared/status.js';
 import { effectiveIdleMs } from '../../../shared/streams.js';
 import { clientKey } from '../access/client-key.js';
 import { NEEDS_COUNTRIES, type Judgement } from '../access/route-judge.js';
-import { explainListenError, ListenError } from '../net/listen.js';
+import { explainListenError, ListenError, udpInUseFix } from '../net/listen.js';
 import { ProxyError, seconds } from '../proxy/errors.js';
 import { connectionError } from '../upstreams/active-check.js';
 import type { StreamRuntime, UpstreamTarget } from './stream-types.js';
@@ -115,7 +115,10 @@ export class UdpStream {
         } catch {
           // never bound
         }
-        explainListenError(error, 'UDP stream', address, port).then((problem) => reject(new ListenError(problem, error.code)), reject);
+        explainListenError(error, 'UDP stream', address, port).then(
+          (problem) => reject(new ListenError(error.code === 'EADDRINUSE' ? { ...problem, fix: udpInUseFix(port, process.platform) } : problem, error.code)),
+          reject,
+        );
       };
       const onListening = () => {
         socket.removeListener('error', onError);
