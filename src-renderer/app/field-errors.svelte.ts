@@ -1,8 +1,8 @@
 // When a form shows which message: a field's own problem appears once the person has left the field
 // (then live while they type) or tried to submit; a server's message for a field stays until that
 // field is edited. Shared by the route form, the settings form and the first-run ports step.
-import type { ApiError, FieldIssue } from '../../shared/api.js';
-import { splitIssues } from './errors.js';
+import { ApiError, type FieldIssue } from '../../shared/api.js';
+import { asApiError, splitIssues } from './errors.js';
 
 export class FieldErrors<F extends string> {
   /** Fields the person has left at least once. */
@@ -69,5 +69,50 @@ export class FieldErrors<F extends string> {
     this.#touched = {};
     this.#server = {};
     this.submitted = false;
+  }
+}
+
+/** A form that checks its values against the shared schemas, saves, and shows a refusal on its fields (routes, streams). */
+export interface SavingForm<F extends string> {
+  readonly fieldErrors: FieldErrors<F>;
+  saving: boolean;
+  error: ApiError | null;
+  errorIssues: FieldIssue[];
+}
+
+/**
+ * The submit of a SavingForm: validates (`check`, the form's current verdict), then saves with
+ * `save`. Returns what was saved, or null when the form shows why not; an invalid form calls
+ * nothing. `what` names the thing in the alert ("route", "stream").
+ */
+export async function submitChecked<F extends string, I, R>(
+  form: SavingForm<F>,
+  check: { ok: true; input: I } | { ok: false; rest: FieldIssue[] },
+  what: string,
+  save: (input: I) => Promise<R>,
+): Promise<R | null> {
+  if (form.saving) return null;
+  const valid = form.fieldErrors.attemptSubmit();
+  if (!valid || !check.ok) {
+    // Issues no field shows (a schema rule spanning fields) go to the alert.
+    form.error = !check.ok && check.rest.length > 0 ? new ApiError('invalid_input', `The ${what} is not valid yet.`, { issues: check.rest }) : null;
+    form.errorIssues = !check.ok ? check.rest : [];
+    return null;
+  }
+  form.saving = true;
+  form.error = null;
+  form.errorIssues = [];
+  try {
+    const saved = await save(check.input);
+    form.fieldErrors.reset();
+    return saved;
+  } catch (error) {
+    const refusal = asApiError(error);
+    ({ alert: form.error, issues: form.errorIssues } = form.fieldErrors.showRefusal(refusal));
+    // Every issue is on a field, but the server said how to fix it too: that must reach the person.
+    if (form.error === null && refusal.details.fix) form.error = refusal;
+    return null;
+  } finally {
+    form.saving = false;
   }
 }

@@ -6,7 +6,7 @@ import { defaultRouteAccess, RouteAccessSchema, type RouteAccess } from '../../s
 import { RouteAcmeSchema } from '../../shared/acme.js';
 import { multiLabelLocalWarning, publishOnLanProblem, RouteInputSchema, type Route, type RouteInput, type RouteTls } from '../../shared/model.js';
 import { asApiError, splitIssues, zodIssues } from '../app/errors.js';
-import { FieldErrors } from '../app/field-errors.svelte.js';
+import { FieldErrors, submitChecked } from '../app/field-errors.svelte.js';
 import { lines } from '../format.js';
 import { routeFieldOf, type RouteField } from './field-paths.js';
 import {
@@ -356,30 +356,6 @@ export class RouteForm {
    * when the form shows why it was not saved. An invalid form calls nothing.
    */
   async submit(save: (input: RouteInput) => Promise<Route>): Promise<Route | null> {
-    if (this.saving) return null;
-    const valid = this.fieldErrors.attemptSubmit();
-    const current = this.#check;
-    if (!valid || !current.ok) {
-      // Issues no field shows (none today; a future schema rule spanning fields) go to the alert.
-      this.error = !current.ok && current.rest.length > 0 ? new ApiError('invalid_input', 'The route is not valid yet.', { issues: current.rest }) : null;
-      this.errorIssues = !current.ok ? current.rest : [];
-      return null;
-    }
-    this.saving = true;
-    this.error = null;
-    this.errorIssues = [];
-    try {
-      const route = await save(current.input);
-      this.fieldErrors.reset();
-      return route;
-    } catch (error) {
-      const refusal = asApiError(error);
-      ({ alert: this.error, issues: this.errorIssues } = this.fieldErrors.showRefusal(refusal));
-      // Every issue is on a field, but the server said how to fix it too: that must reach the person.
-      if (this.error === null && refusal.details.fix) this.error = refusal;
-      return null;
-    } finally {
-      this.saving = false;
-    }
+    return submitChecked(this, this.#check, 'route', save);
   }
 }

@@ -20,7 +20,7 @@ import {
 /** The schema's limit on a stream's upstreams (failover order). */
 export const MAX_STREAM_UPSTREAMS = 8;
 import { asApiError, splitIssues, zodIssues } from '../app/errors.js';
-import { FieldErrors } from '../app/field-errors.svelte.js';
+import { FieldErrors, submitChecked } from '../app/field-errors.svelte.js';
 import { presetOf, rangeMapping } from './stream-words.js';
 
 export interface StreamFormValues {
@@ -349,28 +349,6 @@ export class StreamForm {
 
   /** Validates, then saves; the saved stream with its status, or null when the form shows why not. */
   async submit(save: (input: StreamInput) => Promise<StreamView>): Promise<StreamView | null> {
-    if (this.saving) return null;
-    const valid = this.fieldErrors.attemptSubmit();
-    const current = this.#check;
-    if (!valid || !current.ok) {
-      this.error = !current.ok && current.rest.length > 0 ? new ApiError('invalid_input', 'The stream is not valid yet.', { issues: current.rest }) : null;
-      this.errorIssues = !current.ok ? current.rest : [];
-      return null;
-    }
-    this.saving = true;
-    this.error = null;
-    this.errorIssues = [];
-    try {
-      const view = await save(current.input);
-      this.fieldErrors.reset();
-      return view;
-    } catch (error) {
-      const refusal = asApiError(error);
-      ({ alert: this.error, issues: this.errorIssues } = this.fieldErrors.showRefusal(refusal));
-      if (this.error === null && refusal.details.fix) this.error = refusal;
-      return null;
-    } finally {
-      this.saving = false;
-    }
+    return submitChecked(this, this.#check, 'stream', save);
   }
 }
