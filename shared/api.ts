@@ -17,6 +17,29 @@ import {
   type Route,
 } from './model.js';
 import { UpstreamSchema } from './upstreams.js';
+import {
+  BackupPassphraseSchema,
+  BackupScheduleSchema,
+  BackupSourceSchema,
+  HistoryRangeSchema,
+  INSPECTOR_MAX_BODY_BYTES,
+  INSPECTOR_MAX_KEEP,
+  LogSearchInputSchema,
+  NpmFolderSchema,
+  RestoreInputSchema,
+  type BackupDownload,
+  type BackupsOverview,
+  type DoctorReport,
+  type HistorySummary,
+  type InspectorView,
+  type LogSearchResult,
+  type NpmImportPreview,
+  type NpmImportResult,
+  type ReplayResult,
+  type RestorePreview,
+  type RestoreResult,
+  type RouteHistory,
+} from './insight.js';
 import { StreamIdSchema, StreamInputSchema, StreamUpdateSchema, type Stream, type StreamView } from './streams.js';
 import {
   AcmeAccountIdSchema,
@@ -173,6 +196,88 @@ export const endpoints = {
     method: 'GET',
     path: '/api/log',
     input: z.object({ limit: z.coerce.number().int().min(1).max(1000).default(200) }).strict(),
+  },
+
+  /**
+   * Searches the access log on disk (access.log and its rotated files), newest first: by route,
+   * client, status, path, host and time. Entries from before a restart are found too.
+   */
+  searchLog: { method: 'GET', path: '/api/log/search', input: LogSearchInputSchema },
+
+  /**
+   * One route's history over 1 h, 24 h or 30 d: requests, errors by class, bytes, latency
+   * percentiles, upgraded connections, and up/down time; for the route and each upstream.
+   */
+  getHistory: { method: 'GET', path: '/api/history/routes/:routeId', input: z.object({ routeId: RouteIdSchema, range: HistoryRangeSchema.default('1h') }).strict() },
+  /** Every route's requests and errors over the range, for the dashboard's sparklines. */
+  getHistorySummary: { method: 'GET', path: '/api/history', input: z.object({ range: HistoryRangeSchema.default('1h') }).strict() },
+
+  /**
+   * Checks, in order, what a route needs to work and says what is wrong in plain words: its names
+   * resolve (system resolver, mDNS, public DNS) to this machine, the port answers on the LAN
+   * address, the certificate is valid, trusted and not expiring, the upstream answers and is the
+   * expected app, and whether `visitor` (default: the caller's address) would be let in.
+   */
+  runDoctor: {
+    method: 'POST',
+    path: '/api/routes/:routeId/doctor',
+    input: z.object({ routeId: RouteIdSchema, visitor: IpAddressSchema.optional() }).strict(),
+  },
+
+  /** The request inspector of a route: whether it is on, and its captures (memory only), newest first. */
+  getInspector: { method: 'GET', path: '/api/inspector/:routeId', input: z.object({ routeId: RouteIdSchema }).strict() },
+  /** Turns a route's inspector on or off (saved); off drops its captures. */
+  setInspector: {
+    method: 'PUT',
+    path: '/api/inspector/:routeId',
+    input: z
+      .object({
+        routeId: RouteIdSchema,
+        enabled: z.boolean({ error: 'say enabled: true to capture this route\'s requests, false to stop' }),
+        keep: z.number().int().min(1).max(INSPECTOR_MAX_KEEP, `keep at most ${INSPECTOR_MAX_KEEP} requests`).optional(),
+        bodyBytes: z.number().int().min(0).max(INSPECTOR_MAX_BODY_BYTES, `keep at most ${INSPECTOR_MAX_BODY_BYTES} body bytes`).optional(),
+      })
+      .strict(),
+  },
+  /** Forgets a route's captures (the inspector stays as it is). */
+  clearInspector: { method: 'DELETE', path: '/api/inspector/:routeId/captures', input: z.object({ routeId: RouteIdSchema }).strict() },
+  /** Sends a captured request again, through the route, and returns what came back. */
+  replayRequest: {
+    method: 'POST',
+    path: '/api/inspector/:routeId/replay',
+    input: z.object({ routeId: RouteIdSchema, captureId: z.string({ error: 'choose a captured request' }).min(1).max(64) }).strict(),
+  },
+
+  /** The backup schedule, the last scheduled run and the backups in the folder. */
+  getBackups: { method: 'GET', path: '/api/backups', input: NoInput },
+  /** Changes the schedule; `passphrase` sets the one scheduled backups are encrypted with (stored encrypted, never returned). */
+  updateBackupSchedule: {
+    method: 'PATCH',
+    path: '/api/backups/schedule',
+    input: BackupScheduleSchema.partial().extend({ passphrase: BackupPassphraseSchema.optional() }).strict(),
+  },
+  /**
+   * One encrypted file (scrypt + AES-256-GCM) with everything needed to rebuild this Gatehouse:
+   * settings, routes, the local CA and its key, certificates and keys, ACME accounts, DNS credentials, users.
+   */
+  createBackup: { method: 'POST', path: '/api/backups', input: z.object({ passphrase: BackupPassphraseSchema }).strict() },
+  /** What restoring the backup would change; changes nothing. A wrong passphrase says so. */
+  previewRestore: { method: 'POST', path: '/api/backups/restore/preview', input: BackupSourceSchema },
+  /** Restores the backup; everything it replaces is kept in a folder of the data directory. */
+  restoreBackup: { method: 'POST', path: '/api/backups/restore', input: RestoreInputSchema },
+
+  /** What Nginx Proxy Manager's data (its database.sqlite and /data folder, copied here) would become; changes nothing. */
+  previewNpmImport: { method: 'POST', path: '/api/import/npm/preview', input: z.object({ folder: NpmFolderSchema }).strict() },
+  /** Imports the chosen items of the preview (proxy hosts, redirection hosts, access lists, certificates). */
+  applyNpmImport: {
+    method: 'POST',
+    path: '/api/import/npm',
+    input: z
+      .object({
+        folder: NpmFolderSchema,
+        keys: z.array(z.string().max(64)).min(1, 'choose at least one item to import').max(2000),
+      })
+      .strict(),
   },
 
   getSettings: { method: 'GET', path: '/api/settings', input: NoInput },
@@ -368,6 +473,21 @@ export interface ApiResults {
   getHealth: RouteHealth[];
   getStats: StatsSnapshot;
   recentLog: AccessLogEntry[];
+  searchLog: LogSearchResult;
+  getHistory: RouteHistory;
+  getHistorySummary: HistorySummary;
+  runDoctor: DoctorReport;
+  getInspector: InspectorView;
+  setInspector: InspectorView;
+  clearInspector: InspectorView;
+  replayRequest: ReplayResult;
+  getBackups: BackupsOverview;
+  updateBackupSchedule: BackupsOverview;
+  createBackup: BackupDownload;
+  previewRestore: RestorePreview;
+  restoreBackup: RestoreResult;
+  previewNpmImport: NpmImportPreview;
+  applyNpmImport: NpmImportResult;
   getSettings: GeneralSettings;
   updateSettings: GeneralSettings;
   exportSettings: SettingsExport;

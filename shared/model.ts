@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { AcmeSettingsSchema, defaultAcmeSettings, RouteAcmeSchema } from './acme.js';
 import { HostnameSchema } from './hostname.js';
+import { defaultInsightSettings, InsightSettingsSchema } from './insight.js';
 import { MAX_STREAMS, portClash, ProxyProtocolVersionSchema, streamClaims, StreamSchema, type PortClaim } from './streams.js';
 import { AccessSettingsSchema, defaultAccessSettings, RouteAccessSchema, TRUSTED_FRONTS } from './access.js';
 import { BalancingSchema, defaultBalancing, defaultHealthCheck, defaultUpstreamLimits, HealthCheckSchema, UpstreamLimitsSchema, UpstreamListSchema, UpstreamSchema } from './upstreams.js';
@@ -13,7 +14,7 @@ import { BalancingSchema, defaultBalancing, defaultHealthCheck, defaultUpstreamL
 export { parseUpstream, UpstreamSchema } from './upstreams.js';
 
 /** The settings file's current format. Bump it together with a migration in core/settings/migrations.ts. */
-export const SETTINGS_VERSION = 9;
+export const SETTINGS_VERSION = 10;
 
 // ---------------------------------------------------------------------------------------------
 // Names and addresses
@@ -424,6 +425,8 @@ export const SettingsSchema = GeneralSettingsSchema.extend({
   acme: AcmeSettingsSchema,
   /** TCP, UDP and FTP streams (shared/streams.ts): edited through the stream endpoints. */
   streams: z.array(StreamSchema).max(MAX_STREAMS, `at most ${MAX_STREAMS} streams`),
+  /** The request inspector's routes and the backup schedule (shared/insight.ts): edited through their endpoints. */
+  insight: InsightSettingsSchema,
   routes: z.array(RouteSchema).superRefine((routes, ctx) => {
     const ids = new Set<string>();
     for (const route of routes) {
@@ -463,6 +466,13 @@ export const SettingsSchema = GeneralSettingsSchema.extend({
       }
     }
     checkStreams(settings, lists, ctx);
+    const routeIds = new Set(settings.routes.map((route) => route.id));
+    const inspected = new Set<string>();
+    for (const [i, entry] of settings.insight.inspector.entries()) {
+      if (!routeIds.has(entry.routeId)) ctx.addIssue({ code: 'custom', path: ['insight', 'inspector', i, 'routeId'], message: `the request inspector is on for route "${entry.routeId}", which does not exist` });
+      if (inspected.has(entry.routeId)) ctx.addIssue({ code: 'custom', path: ['insight', 'inspector', i, 'routeId'], message: `the request inspector lists route "${entry.routeId}" twice` });
+      inspected.add(entry.routeId);
+    }
   });
 export type Settings = z.output<typeof SettingsSchema>;
 
@@ -527,6 +537,7 @@ export function defaultSettings(): Settings {
     access: defaultAccessSettings(),
     acme: defaultAcmeSettings(),
     streams: [],
+    insight: defaultInsightSettings(),
     routes: [],
   };
 }

@@ -20,6 +20,12 @@ import { AdminEndpoint } from './gateway/admin-endpoint.js';
 import { accessHandlers, assertAccessReferences } from './gateway/access-handlers.js';
 import { acmeHandlers, acmeOverview, type AcmeExtensions } from './gateway/acme-handlers.js';
 import { streamHandlers } from './gateway/stream-handlers.js';
+import { historyHandlers } from './gateway/history-handlers.js';
+import { logSearchHandlers } from './gateway/log-search-handlers.js';
+import { doctorHandlers } from './gateway/doctor-handlers.js';
+import { inspectorHandlers } from './gateway/inspector-handlers.js';
+import { backupHandlers } from './gateway/backup-handlers.js';
+import { npmImportHandlers } from './gateway/npm-import-handlers.js';
 import { StreamRun } from './gateway/stream-events.js';
 import { dnsProviders } from './gateway/dns-provider-handlers.js';
 import { challengePortOverride, dnsServerOverride, gatewayPreflight, preflightOverridesFor, type PreflightOverrides } from './gateway/acme-preflight.js';
@@ -541,6 +547,19 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     }),
 
     ...discoveryHandlers({ discovery }),
+
+    // Issue 17 (insight): history, log search, the route doctor, the request inspector, backups, moving in from NPM.
+    ...historyHandlers(),
+
+    ...logSearchHandlers(),
+
+    ...doctorHandlers(),
+
+    ...inspectorHandlers(),
+
+    ...backupHandlers(),
+
+    ...npmImportHandlers(),
 
     ...accessHandlers({
       access,

@@ -75,6 +75,21 @@ export const invokers = {
   removeSignInProvider: (h, input) => h.removeSignInProvider(input),
   updateAccessSettings: (h, input) => h.updateAccessSettings(input, DESKTOP),
   liftBan: (h, input) => h.liftBan(input, DESKTOP),
+  searchLog: (h, input) => h.searchLog(input),
+  getHistory: (h, input) => h.getHistory(input),
+  getHistorySummary: (h, input) => h.getHistorySummary(input),
+  runDoctor: (h, input) => h.runDoctor(input, DESKTOP),
+  getInspector: (h, input) => h.getInspector(input),
+  setInspector: (h, input) => h.setInspector(input),
+  clearInspector: (h, input) => h.clearInspector(input),
+  replayRequest: (h, input) => h.replayRequest(input),
+  getBackups: (h, input) => h.getBackups(input),
+  updateBackupSchedule: (h, input) => h.updateBackupSchedule(input),
+  createBackup: (h, input) => h.createBackup(input),
+  previewRestore: (h, input) => h.previewRestore(input),
+  restoreBackup: (h, input) => h.restoreBackup(input),
+  previewNpmImport: (h, input) => h.previewNpmImport(input),
+  applyNpmImport: (h, input) => h.applyNpmImport(input),
 } satisfies InvokerTable;
 
 const table: InvokerTable = invokers;

@@ -21,6 +21,10 @@ const members: Record<ApiMember, true> = {
   getAccess: true, addAccessList: true, updateAccessList: true, removeAccessList: true, checkAccess: true,
   addAccessUser: true, setAccessUserPassword: true, removeAccessUser: true, addSignInProvider: true,
   updateSignInProvider: true, removeSignInProvider: true, updateAccessSettings: true, liftBan: true,
+  searchLog: true, getHistory: true, getHistorySummary: true, runDoctor: true,
+  getInspector: true, setInspector: true, clearInspector: true, replayRequest: true,
+  getBackups: true, updateBackupSchedule: true, createBackup: true, previewRestore: true, restoreBackup: true,
+  previewNpmImport: true, applyNpmImport: true,
 };
 
 // Main forwards only the event types some listener here wants (the log only while a page shows it).

@@ -30,6 +30,13 @@ import type { FakeAcme } from './fake-acme.js';
 import { FakeCertificates } from './fake-certificates.js';
 import { FakeDiscovery } from './fake-discovery.js';
 import { FakeStreams } from './fake-streams.js';
+import { FakeHistory } from './fake-history.js';
+import { FakeLogSearch } from './fake-log-search.js';
+import { FakeDoctor } from './fake-doctor.js';
+import { FakeInspector } from './fake-inspector.js';
+import { FakeBackups } from './fake-backups.js';
+import { FakeNpmImport } from './fake-npm-import.js';
+import { defaultInsightSettings } from '../../shared/insight.js';
 import { listenPorts, transportOf, type Stream } from '../../shared/streams.js';
 import type { PortCheck } from '../../shared/status.js';
 
@@ -76,6 +83,12 @@ export class FakeGatehouse implements ApiTransport {
   readonly discovery: FakeDiscovery;
   /** TCP, UDP and FTP streams with their statuses. */
   readonly streams: FakeStreams;
+  readonly history = new FakeHistory();
+  readonly logSearch = new FakeLogSearch();
+  readonly doctor = new FakeDoctor();
+  readonly inspector = new FakeInspector();
+  readonly backups = new FakeBackups();
+  readonly npmImport = new FakeNpmImport();
 
   constructor(options: FakeGatehouseOptions = {}) {
     this.#options = options;
@@ -265,7 +278,7 @@ export class FakeGatehouse implements ApiTransport {
       format: SETTINGS_EXPORT_FORMAT,
       exportedAt: new Date(0).toISOString(),
       appVersion: '0.1.0',
-      settings: { version: SETTINGS_VERSION, ...this.settings, access: defaultAccessSettings(), acme: defaultAcmeSettings(), streams: this.streams.streams, routes: this.routes },
+      settings: { version: SETTINGS_VERSION, ...this.settings, access: defaultAccessSettings(), acme: defaultAcmeSettings(), streams: this.streams.streams, insight: defaultInsightSettings(), routes: this.routes },
     }),
     previewImport: async ({ document }: { document: unknown }) => {
       const routes = (document as { settings?: { routes?: Route[] } })?.settings?.routes;
@@ -343,6 +356,21 @@ export class FakeGatehouse implements ApiTransport {
     removeSignInProvider: async ({ id }: { id: string }) => this.access.removeProvider(id),
     updateAccessSettings: async (input: { crowdsec?: Partial<AccessSettings['crowdsec']>; crowdsecApiKey?: string }) => this.access.updateSettings(input),
     liftBan: async ({ address }: { address: string }) => this.access.liftBan(address),
+    searchLog: async () => this.logSearch.notYet(),
+    getHistory: async () => this.history.notYet(),
+    getHistorySummary: async () => this.history.notYet(),
+    runDoctor: async () => this.doctor.notYet(),
+    getInspector: async () => this.inspector.notYet(),
+    setInspector: async () => this.inspector.notYet(),
+    clearInspector: async () => this.inspector.notYet(),
+    replayRequest: async () => this.inspector.notYet(),
+    getBackups: async () => this.backups.notYet(),
+    updateBackupSchedule: async () => this.backups.notYet(),
+    createBackup: async () => this.backups.notYet(),
+    previewRestore: async () => this.backups.notYet(),
+    restoreBackup: async () => this.backups.notYet(),
+    previewNpmImport: async () => this.npmImport.notYet(),
+    applyNpmImport: async () => this.npmImport.notYet(),
     getAppInfo: async () => ({
       version: '0.1.0',
       shell: this.#options.shell ?? ('headless' as const),

@@ -116,6 +116,21 @@ describe('invokeMember', () => {
       updateSignInProvider: { id: 'p1', name: 'Authelia', kind: 'authelia', url: 'http://10.0.0.5:9091/api/authz/forward-auth' },
       removeSignInProvider: { id: 'p1' },
       liftBan: { address: '203.0.113.5' },
+      searchLog: { status: '5xx', limit: 50 },
+      getHistory: { routeId: 'r1', range: '24h' },
+      getHistorySummary: { range: '1h' },
+      runDoctor: { routeId: 'r1' },
+      getInspector: { routeId: 'r1' },
+      setInspector: { routeId: 'r1', enabled: true, keep: 20 },
+      clearInspector: { routeId: 'r1' },
+      replayRequest: { routeId: 'r1', captureId: 'c1' },
+      getBackups: {},
+      updateBackupSchedule: { enabled: true, folder: '/srv/backups' },
+      createBackup: { passphrase: 'a long passphrase' },
+      previewRestore: { fileName: 'gatehouse.backup', passphrase: 'a long passphrase' },
+      restoreBackup: { fileName: 'gatehouse.backup', passphrase: 'a long passphrase', confirm: true },
+      previewNpmImport: { folder: '/srv/npm/data' },
+      applyNpmImport: { folder: '/srv/npm/data', keys: ['proxy-host:1'] },
     };
     for (const member of Object.keys(invokers) as (keyof typeof invokers)[]) {
       const input = inputs[member];

@@ -206,6 +206,15 @@ const addStreams: Migration = {
   },
 };
 
+/** 9 → 10: the insight section: no route inspected, scheduled backups off. */
+const addInsight: Migration = {
+  from: 9,
+  to: 10,
+  migrate(raw) {
+    return Object.hasOwn(raw, 'insight') ? { ...raw } : { ...raw, insight: { inspector: [], backups: { enabled: false, folder: null, everyHours: 24, keep: 7 } } };
+  },
+};
+
 function withUpstreamList(route: unknown): unknown {
   if (!isObject(route) || Object.hasOwn(route, 'upstreams') || typeof route.upstream !== 'string') return route;
   const { upstream, ...rest } = route;
@@ -226,7 +235,7 @@ function isObject(value: unknown): value is RawSettings {
 }
 
 /** Every step, oldest first; the last one ends at SETTINGS_VERSION. */
-export const migrations: readonly Migration[] = [addVersionAndUpstreamScheme, addAppSection, addRouteTls, addLanPublishing, addVisitorPrivacy, addAccess, addUpstreamLists, addAcme, addStreams];
+export const migrations: readonly Migration[] = [addVersionAndUpstreamScheme, addAppSection, addRouteTls, addLanPublishing, addVisitorPrivacy, addAccess, addUpstreamLists, addAcme, addStreams, addInsight];
 
 /**
  * Brings `raw` (written in format `from`) to format `target` by running each step in turn.

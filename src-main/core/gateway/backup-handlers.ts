@@ -1,0 +1,11 @@
+// Placeholder (issue 17 foundation): replaced by the real handlers.
+import { ApiError, type ApiHandlers } from '../../../shared/api.js';
+
+type Members = 'getBackups' | 'updateBackupSchedule' | 'createBackup' | 'previewRestore' | 'restoreBackup';
+
+export function backupHandlers(): Pick<ApiHandlers, Members> {
+  const notYet = async (): Promise<never> => {
+    throw new ApiError('internal', 'This part of Gatehouse is not built yet.');
+  };
+  return { getBackups: notYet, updateBackupSchedule: notYet, createBackup: notYet, previewRestore: notYet, restoreBackup: notYet };
+}
