@@ -72,14 +72,15 @@ export async function serveApi(serve, method, path, body) {
 
 /**
  * A fresh `gatehouse serve` for one bench section, on 127.0.0.1 with free ports, pinned to the
- * server CPU when the context has one. `httpPort`: the HTTP listener's port (default 0: a free one).
+ * server CPU when the context has one. `httpPort`: the HTTP listener's port (default 0: a free one);
+ * `env`: its environment (default: this process's).
  * Resolves {child, port, adminUrl, token, dataDir}.
  */
-export async function startBenchServe(ctx, dir, name, { httpPort = 0 } = {}) {
+export async function startBenchServe(ctx, dir, name, { httpPort = 0, env = process.env } = {}) {
   const dataDir = join(dir, 'data');
   const logPath = join(dir, 'serve.log');
   const args = [CLI, 'serve', '--data-dir', dataDir, '--bind', '127.0.0.1', '--http-port', String(httpPort), '--https-port', '0', '--admin-port', '0'];
-  const child = ctx.processes.start(name, process.execPath, args, { logPath, cwd: ROOT, cpu: ctx.serverCpu ?? null });
+  const child = ctx.processes.start(name, process.execPath, args, { logPath, cwd: ROOT, cpu: ctx.serverCpu ?? null, env });
   const info = await readServeFile(join(dataDir, 'serve.json'), child, logPath);
   return { child, port: info.proxy.port, adminUrl: info.adminUrl, token: readFileSync(join(dataDir, 'admin-token'), 'utf8').trim(), dataDir };
 }
