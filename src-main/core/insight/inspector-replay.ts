@@ -12,6 +12,8 @@ import type { Capture, Inspector } from './inspector.js';
 
 /** How long a replay may take, answer included. */
 const REPLAY_TIMEOUT_MS = 60_000;
+/** How long after the answer ended its capture may take to end (the proxy's side closes then too). */
+const CAPTURE_GRACE_MS = 2000;
 
 /** Never sent again: they describe the original connection, or are set for the replay's own. */
 const NOT_REPLAYED = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'upgrade', 'http2-settings', 'content-length', 'host']);
@@ -72,6 +74,11 @@ export function replayCapture(inspector: Inspector, capture: Capture, target: { 
     const req: ClientRequest = (target.tls ? httpsRequest : httpRequest)(options, (res) => {
       res.on('data', () => {});
       res.on('error', () => {});
+      // The capture ends with the exchange, as the answer does; one that never comes means the
+      // request did not reach the inspected route (it was disabled or renamed meanwhile).
+      res.once('end', () => {
+        setTimeout(() => fail(new ApiError('conflict', `The replay was answered (${res.statusCode ?? 'no status'}) but not by this route, so it was not captured: was the route changed meanwhile?`)), CAPTURE_GRACE_MS).unref();
+      });
     });
     req.on('socket', (socket) => {
       socket.once('connect', () => {
