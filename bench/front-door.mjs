@@ -3,11 +3,13 @@
 // - a flood of 100,000 requests from 50,000 addresses: the proxy's RSS growth and a normal
 //   client's p99 during it (bench/flood.mjs);
 // - forward auth: the median a request gains when an auth server answering at once is asked
-//   (bench/forward-auth.mjs).
+//   (bench/forward-auth.mjs);
+// - the request inspector: a route not inspected and an inspected one against no inspection (bench/inspector.mjs).
 // Each part reports its own error instead of throwing, so one broken part still leaves the others.
 import { accessTargets, describeAccess, measureAccess } from './access.mjs';
 import { FLOOD_TARGET_MB, measureFlood } from './flood.mjs';
 import { FORWARD_AUTH_TARGETS, measureForwardAuth } from './forward-auth.mjs';
+import { describeInspector, inspectorTargets, measureInspector } from './inspector.mjs';
 import { fmt } from './report.mjs';
 
 const FLOOD_TARGET = { id: 'flood-rss', text: `a flood of 100,000 requests from 50,000 addresses grows RSS ≤ ${FLOOD_TARGET_MB} MB; a normal client is still answered` };
@@ -26,10 +28,11 @@ export async function measureFrontDoor(ctx, options = {}) {
   // A quick run floods with a tenth, bounded in time either way.
   const flood = await attempt(() => measureFlood(options.quick ? { requests: 10_000, addresses: 5_000, maxSeconds: 120 } : { maxSeconds: 600 }));
   const forwardAuth = await attempt(() => measureForwardAuth({ quick: options.quick }));
-  return { access, flood, forwardAuth, failed: access.failed || Boolean(flood.error) || Boolean(forwardAuth.error) };
+  const inspector = await measureInspector(ctx, options);
+  return { access, flood, forwardAuth, inspector, failed: access.failed || Boolean(flood.error) || Boolean(forwardAuth.error) || inspector.failed };
 }
 
-export function frontDoorTargets({ access, flood, forwardAuth }) {
+export function frontDoorTargets({ access, flood, forwardAuth, inspector }) {
   const out = [...accessTargets(access)];
   if (flood.error) out.push({ ...FLOOD_TARGET, status: 'MISS', detail: `not measured: ${flood.error}` });
   else {
@@ -51,10 +54,11 @@ export function frontDoorTargets({ access, flood, forwardAuth }) {
       detail: `+${fmt(forwardAuth.addedMedianMs, 3)} ms (${fmt(forwardAuth.forwardAuth.medianMs, 3)} vs ${fmt(forwardAuth.plain.medianMs, 3)} ms, ${fmt(forwardAuth.ratio, 2)}×)`,
     });
   }
+  if (inspector) out.push(...inspectorTargets(inspector));
   return out;
 }
 
-export function describeFrontDoor({ access, flood, forwardAuth }) {
+export function describeFrontDoor({ access, flood, forwardAuth, inspector }) {
   const lines = [describeAccess(access), '', 'Flood (engine in its own process; only 127.0.0.1 counts as this network, so every flood address is counted):'];
   if (flood.error) lines.push(`  ERROR: ${flood.error}`);
   else {
@@ -70,5 +74,6 @@ export function describeFrontDoor({ access, flood, forwardAuth }) {
     lines.push(`  without: median ${fmt(forwardAuth.plain.medianMs, 3)} ms, p95 ${fmt(forwardAuth.plain.p95Ms, 3)} ms; with forward auth: median ${fmt(forwardAuth.forwardAuth.medianMs, 3)} ms, p95 ${fmt(forwardAuth.forwardAuth.p95Ms, 3)} ms (${forwardAuth.requestsEach} requests each)`);
     lines.push(`  added: ${fmt(forwardAuth.addedMedianMs, 3)} ms median (${fmt(forwardAuth.ratio, 2)}×)`);
   }
+  if (inspector) lines.push('', describeInspector(inspector));
   return lines.join('\n');
 }

@@ -23,7 +23,8 @@ import { streamHandlers } from './gateway/stream-handlers.js';
 import { historyHandlers } from './gateway/history-handlers.js';
 import { logSearchHandlers } from './gateway/log-search-handlers.js';
 import { doctorHandlers } from './gateway/doctor-handlers.js';
-import { inspectorHandlers } from './gateway/inspector-handlers.js';
+import { inspectorHandlers, prunedInsight } from './gateway/inspector-handlers.js';
+import { Inspector } from './insight/inspector.js';
 import { backupHandlers } from './gateway/backup-handlers.js';
 import { npmImportHandlers } from './gateway/npm-import-handlers.js';
 import { StreamRun } from './gateway/stream-events.js';
@@ -235,7 +236,10 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     onFailover: (event) => hub.emit({ type: 'failover', data: event }),
     inFlight: (address): number => engine.upstreamLoad(address)?.inFlight ?? 0,
   });
+  // The request inspector's captures: memory only, for the routes in settings.insight.inspector.
+  const inspector = new Inspector();
   const engine = new ProxyEngine({
+    inspector,
     settings: effectiveProxySettings(),
     onRequestLogged: (entry, req) => {
       accessLog.write(entry, req);
@@ -259,6 +263,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     access.apply(store.current.access);
     engine.setConnectionLimit(store.current.access.maxConnectionsPerClient);
     engine.setRoutes(routes);
+    inspector.configure(store.current.insight.inspector);
     health.setRoutes(routes);
     certificatesReady = certificates.setRoutes(routes);
   };
@@ -356,7 +361,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
 
   /** Persists a new route list, hands it to the engine, and announces it. */
   async function commitRoutes(routes: Settings['routes'], countChanged: boolean): Promise<void> {
-    await persist((current) => ({ ...current, routes }));
+    // A removed route's inspector entry goes in the same save (the schema refuses a dangling one).
+    await persist((current) => ({ ...current, routes, insight: prunedInsight(current, routes) }));
     await routesSaved(countChanged);
     // A saved route answers with its certificate issued: addRoute resolves when HTTPS works.
     await certificatesReady;
@@ -555,7 +561,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
 
     ...doctorHandlers(),
 
-    ...inspectorHandlers(),
+    ...inspectorHandlers({ inspector, current: () => store.current, persist, change, listeners: () => runner.snapshot() }),
 
     ...backupHandlers(),
 

@@ -16,6 +16,7 @@ import type { UpstreamHealth } from '../../shared/status.js';
 import { KNOWN_ACME_DIRECTORIES } from '../../shared/acme.js';
 import { rateLimitProblem } from './fake-acme.js';
 import { sampleStream } from './fake-streams.js';
+import { sampleCaptures } from './fake-inspector.js';
 import { DNS_PROBE_HEX } from '../../shared/streams.js';
 
 const scenario = new URLSearchParams(location.search).get('scenario') ?? 'busy';
@@ -145,6 +146,8 @@ const fake =
       });
 // First run too: streams from an imported settings file are in the port check.
 if (scenario !== 'empty') addStreams();
+// The request inspector is on for Jellyfin, with what it caught (the route page's Inspector section).
+if (scenario === 'busy') fake.inspector.seed('route-a', sampleCaptures('jellyfin.home.arpa'));
 // Another device already answers for pve.local: the Proxmox route shows the conflict.
 fake.discovery.takenNames.add('pve.local');
 if (scenario === 'mdns-failed') {

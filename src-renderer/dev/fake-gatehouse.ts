@@ -86,7 +86,7 @@ export class FakeGatehouse implements ApiTransport {
   readonly history = new FakeHistory();
   readonly logSearch = new FakeLogSearch();
   readonly doctor = new FakeDoctor();
-  readonly inspector = new FakeInspector();
+  readonly inspector = new FakeInspector(() => this.routes);
   readonly backups = new FakeBackups();
   readonly npmImport = new FakeNpmImport();
 
@@ -360,10 +360,10 @@ export class FakeGatehouse implements ApiTransport {
     getHistory: async () => this.history.notYet(),
     getHistorySummary: async () => this.history.notYet(),
     runDoctor: async () => this.doctor.notYet(),
-    getInspector: async () => this.inspector.notYet(),
-    setInspector: async () => this.inspector.notYet(),
-    clearInspector: async () => this.inspector.notYet(),
-    replayRequest: async () => this.inspector.notYet(),
+    getInspector: async ({ routeId }: { routeId: string }) => this.inspector.view(routeId),
+    setInspector: async (input: { routeId: string; enabled: boolean; keep?: number; bodyBytes?: number }) => this.inspector.set(input),
+    clearInspector: async ({ routeId }: { routeId: string }) => this.inspector.clear(routeId),
+    replayRequest: async (input: { routeId: string; captureId: string }) => this.inspector.replay(input),
     getBackups: async () => this.backups.notYet(),
     updateBackupSchedule: async () => this.backups.notYet(),
     createBackup: async () => this.backups.notYet(),

@@ -196,6 +196,24 @@ async function checkPortsWithStreams(page) {
   await page.getByRole('list', { name: 'Port check results' }).waitFor();
 }
 
+/** The route page's request inspector, scrolled to its captures. */
+async function showInspector(page) {
+  await page.getByRole('list', { name: 'Captured requests' }).scrollIntoViewIfNeeded();
+}
+
+/** A capture opened: its facts, timing bar, headers (a long CSP wraps) and JSON body. */
+async function openInspectorCapture(page) {
+  await page.getByRole('button', { name: /\/System\/Info\/Public/ }).click();
+  await page.getByRole('region', { name: /System\/Info\/Public/ }).scrollIntoViewIfNeeded();
+}
+
+/** A binary answer opened (shown as hex), then replayed. */
+async function replayInspectorCapture(page) {
+  await page.getByRole('button', { name: /Images\/Primary/ }).click();
+  await page.getByRole('button', { name: 'Replay', exact: true }).click();
+  await page.getByRole('status').filter({ hasText: 'Replayed' }).scrollIntoViewIfNeeded();
+}
+
 const screens = [
   ['phone', { width: 390, height: 844 }],
   ['desktop', { width: 1280, height: 800 }],
@@ -243,6 +261,10 @@ const shots = [
   ['stream-ssh', '', '#/streams/new?preset=ssh'],
   ['stream-ftp', '', '#/streams/new', ftpStreamForm],
   ['stream-edit-failed', '', '#/streams/stream-ftp'],
+  ['route-inspector', '', '#/routes/route-a/insight', showInspector],
+  ['route-inspector-detail', '', '#/routes/route-a/insight', openInspectorCapture],
+  ['route-inspector-replay', '', '#/routes/route-a/insight', replayInspectorCapture],
+  ['route-inspector-off', '', '#/routes/route-b/insight'],
   ['not-found', '', '#/nowhere'],
 ];
 const errors = [];

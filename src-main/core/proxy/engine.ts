@@ -19,7 +19,7 @@ import { OwnNetworks } from '../net/own-networks.js';
 import { detailAudience, requestSeesDetails, type DetailAudience } from './error-audience.js';
 import { acceptsHtml, renderErrorPage } from './error-page.js';
 import { ProxyError, REFUSAL_CODES } from './errors.js';
-import { bytesReadSinceLastRequest, Exchange } from './exchange.js';
+import { bytesReadSinceLastRequest, Exchange, type ExchangeTap } from './exchange.js';
 import { closesAfterFaultyFraming, MAX_HEADER_BYTES, MAX_HEADERS } from './http1-server.js';
 import { forward } from './forward.js';
 import { noHealth, type UpstreamHealthLink } from '../upstreams/health-view.js';
@@ -74,6 +74,8 @@ export interface ProxyEngineOptions {
    * built once per route-table build. Default: none (every address admitted).
    */
   connectionJudge?: (access: ConnectionAccess) => ConnectionJudge;
+  /** The request inspector (insight/inspector.ts): asked once per routed request. Default: none. */
+  inspector?: { begin(routeId: string, ex: Exchange): ExchangeTap | null };
 }
 
 export class ProxyEngine {
@@ -107,10 +109,12 @@ export class ProxyEngine {
   private readonly connectionJudge: ((access: ConnectionAccess) => ConnectionJudge) | null;
   /** Passed-through routes' judges, rebuilt with the route table; empty: no ClientHello is read ahead. */
   private passthroughJudges = new Map<string, ConnectionJudge | null>();
+  private readonly inspector: NonNullable<ProxyEngineOptions['inspector']> | null;
 
   constructor(options: ProxyEngineOptions) {
     this.stickyKey = options.stickyKey ?? randomBytes(32);
     this.connectionJudge = options.connectionJudge ?? null;
+    this.inspector = options.inspector ?? null;
     this.settings = options.settings;
     this.upstreams.setLimits(options.settings.upstreamLimits);
     this.certificates = options.certificates ?? null;
@@ -299,6 +303,7 @@ export class ProxyEngine {
       return this.fail(ex, error as ProxyError);
     }
     ex.client = loggedClient(req, peer, route.trusted);
+    if (this.inspector !== null) ex.tap = this.inspector.begin(route.id, ex);
     if (secure) {
       if (route.tls.hsts && this.servesHttps(route)) res.setHeader('strict-transport-security', HSTS_VALUE);
     } else if (route.tls.redirectHttp && this.servesHttps(route)) {
@@ -456,6 +461,7 @@ export class ProxyEngine {
       stream.once('finish', cancel);
     }
     headers['content-length'] = String(Buffer.byteLength(body));
+    ex.tap?.answered(status, headers, req.method === 'HEAD' ? '' : body);
     // The reason phrase is given explicitly: a failed upstream head may already have set another.
     // HTTP/2 has none.
     if (ex.h2) res.writeHead(status, headers);
@@ -477,6 +483,7 @@ export class ProxyEngine {
     } else if (ex.error === 'no_route') {
       this.counters.recordUnmatched();
     }
+    ex.tap?.finish(status, ex);
     this.log(entry, -1, ex.req);
   }
 

@@ -30,6 +30,8 @@ export class Exchange {
   detail: string | null = null;
   /** Cancels the upstream side; set while an upstream request is under way. */
   abortUpstream: (() => void) | null = null;
+  /** The request inspector's capture, when the route is inspected (insight/inspector.ts); else null. */
+  tap: ExchangeTap | null = null;
 
   /** The real client (behind the route's trusted proxies), for the log; the peer until routed. */
   client: string;
@@ -103,6 +105,26 @@ export class Exchange {
       user: this.user,
     };
   }
+}
+
+/**
+ * What the request inspector is told as an inspected exchange goes (insight/inspector.ts): copies
+ * only, it never holds back or changes anything.
+ */
+export interface ExchangeTap {
+  /** The upstream connection is ready and the request is being written on it. */
+  connected(): void;
+  requestChunk(chunk: Buffer): void;
+  /** The whole request body went upstream. */
+  requestEnd(): void;
+  /** The upstream's final answer head, as passed on to the client. */
+  responseHead(status: number, headers: Record<string, string | string[]>, upstream: string): void;
+  responseChunk(chunk: Buffer): void;
+  responseEnd(): void;
+  /** Gatehouse answered itself (an error page, a redirect, a refusal). */
+  answered(status: number, headers: Record<string, string | string[]>, body: string | Buffer): void;
+  /** The exchange ended with `status` (as logged). */
+  finish(status: number, ex: Exchange): void;
 }
 
 const lastBytesRead = Symbol('gatehouse.lastBytesRead');

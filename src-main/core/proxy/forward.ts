@@ -95,6 +95,7 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
   onRequestStart(controller: Controller): void {
     this.controller = controller;
     if (this.ex.responseClosed) controller.abort(CLIENT_GONE);
+    else this.ex.tap?.connected();
   }
 
   onResponseStart(controller: Controller, statusCode: number, headers: Record<string, string | string[] | undefined>, statusMessage?: string): void {
@@ -119,6 +120,7 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
       out = http2ResponseHeaders(out);
     }
     this.held = { status: statusCode, message: statusMessage, headers: out };
+    ex.tap?.responseHead(statusCode, out, this.upstream.address);
     // Event streams must reach the browser before the first event, which may be minutes away; their
     // silence is normal, so no idle limit either.
     const type = out['content-type'];
@@ -133,6 +135,7 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
     if (this.held !== null && !this.writeHeld(controller)) return;
     this.idleTimer?.refresh();
     this.ex.bytesOut += chunk.length;
+    this.ex.tap?.responseChunk(chunk);
     if (!this.ex.res.write(chunk)) this.pauseUntilDrained(controller);
   }
 
@@ -140,6 +143,7 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
     this.clearTimers();
     if (this.held !== null && !this.writeHeld(controller)) return;
     this.forwarding.ended(this);
+    this.ex.tap?.responseEnd();
     this.ex.res.end();
   }
 
@@ -386,12 +390,15 @@ class Forwarding implements PickRequest {
   private async *body(): AsyncGenerator<Buffer> {
     this.bodyPulled = true;
     const limit = this.ex.maxBodyBytes;
+    const tap = this.ex.tap;
     let seen = 0;
     for await (const chunk of this.ex.req.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>) {
       seen += chunk.length;
       if (limit > 0 && seen > limit) throw new BodyTooLarge(limit);
+      tap?.requestChunk(chunk);
       yield chunk;
     }
+    tap?.requestEnd();
   }
 }
 
