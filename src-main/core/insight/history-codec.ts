@@ -2,7 +2,6 @@
 // (docs/history.md): every count as a 16-bit "c16" number (exact up to 32 767, within 0.05 %
 // above), the latency percentiles as 1-byte latency bins (±5 %, the live stats' bins), and a check
 // byte that ties the slot to its period, so a torn or stale slot reads as a gap, never as numbers.
-import { crc32 } from 'node:zlib';
 import { BUCKET_FIELDS, bucketEdgeMs, F_REFUSED, LATENCY_BINS } from '../proxy/stats.js';
 
 export type SeriesKind = 'route' | 'upstream';
@@ -93,38 +92,81 @@ function spread(histogram: Float64Array, low: number, high: number, amount: numb
 /** A bin's latency in ms (its upper edge: never understates), or null. */
 export const binMs = (bin: number): number | null => (bin === NO_BIN ? null : bucketEdgeMs(bin));
 
-/** The check byte: CRC-32 of the slot's bytes started from the period, so a slot of another period fails it. */
-function check(slot: Uint8Array, length: number, period: number): number {
-  return crc32(slot.subarray(0, length), period >>> 0) & 0xff;
+// CRC-8 (polynomial 0x07), in JS: a native call per slot costs more than the 23 bytes it covers.
+const CRC8 = new Uint8Array(256);
+for (let n = 0; n < 256; n++) {
+  let c = n;
+  for (let k = 0; k < 8; k++) c = c & 0x80 ? ((c << 1) ^ 0x07) & 0xff : (c << 1) & 0xff;
+  CRC8[n] = c;
+}
+
+/** The check byte: CRC-8 of the period and the slot's bytes, so a slot of another period fails it. */
+function check(data: Uint8Array, offset: number, length: number, period: number): number {
+  let c = CRC8[period & 0xff] as number;
+  c = CRC8[c ^ ((period >>> 8) & 0xff)] as number;
+  c = CRC8[c ^ ((period >>> 16) & 0xff)] as number;
+  c = CRC8[c ^ ((period >>> 24) & 0xff)] as number;
+  for (let i = offset; i < offset + length; i++) c = CRC8[c ^ (data[i] as number)] as number;
+  return c;
 }
 
 /** Writes a bucket (null: Gatehouse was not running) into `out` at `offset`. */
 export function encodeSlot(kind: SeriesKind, period: number, bucket: Bucket | null, out: Buffer, offset: number): void {
   const fields = fieldsOf(kind);
-  const slot = out.subarray(offset, offset + slotBytes(kind));
-  slot.fill(0);
+  const size = slotBytes(kind);
+  out.fill(0, offset, offset + size);
+  const at = offset + fields.length * 2;
   if (bucket === null) {
-    slot.writeUInt16LE(NULL16, 0);
-    slot.fill(NO_BIN, fields.length * 2, fields.length * 2 + 3);
+    out.writeUInt16LE(NULL16, offset);
+    out.fill(NO_BIN, at, at + 3);
   } else {
-    fields.forEach((field, index) => slot.writeUInt16LE(encodeCount(bucket.counts[field] as number), index * 2));
+    for (let index = 0; index < fields.length; index++) out.writeUInt16LE(encodeCount(bucket.counts[fields[index] as number] as number), offset + index * 2);
     // Capped one below the gap's code: a bucket with 1.4·10^14 requests is not a gap.
-    if (slot.readUInt16LE(0) === NULL16) slot.writeUInt16LE(NULL16 - 1, 0);
-    bucket.bins.forEach((bin, index) => (slot[fields.length * 2 + index] = bin));
+    if (out.readUInt16LE(offset) === NULL16) out.writeUInt16LE(NULL16 - 1, offset);
+    out[at] = bucket.bins[0];
+    out[at + 1] = bucket.bins[1];
+    out[at + 2] = bucket.bins[2];
   }
-  const length = slot.length - 1;
-  slot[length] = check(slot, length, period);
+  out[offset + size - 1] = check(out, offset, size - 1, period);
 }
 
-/** Reads a slot back: the bucket, null for a gap, or 'bad' when its check fails (torn, stale, damaged). */
-export function decodeSlot(kind: SeriesKind, period: number, data: Buffer, offset: number): Bucket | null | 'bad' {
+/**
+ * Buckets read back, as columns: `present[i]` 1 for a bucket, 0 for a gap (not running, not
+ * written, or a slot whose check failed: torn, stale, damaged); `counts[i * BUCKET_FIELDS + F_*]`;
+ * `bins[i * 3 + 0..2]` (NO_BIN: none).
+ */
+export interface Buckets {
+  length: number;
+  present: Uint8Array;
+  counts: Float64Array;
+  bins: Uint8Array;
+}
+
+export function emptyBuckets(length: number): Buckets {
+  return { length, present: new Uint8Array(length), counts: new Float64Array(length * BUCKET_FIELDS), bins: new Uint8Array(length * 3).fill(NO_BIN) };
+}
+
+/** Decodes the slot of `period` at `offset` of `data` into bucket `index` of `into`. */
+export function decodeSlot(kind: SeriesKind, period: number, data: Buffer, offset: number, into: Buckets, index: number): void {
   const fields = fieldsOf(kind);
-  const slot = data.subarray(offset, offset + slotBytes(kind));
-  const length = slot.length - 1;
-  if (slot[length] !== check(slot, length, period)) return 'bad';
-  if (slot.readUInt16LE(0) === NULL16) return null;
-  const counts = new Float64Array(BUCKET_FIELDS);
-  fields.forEach((field, index) => (counts[field] = decodeCount(slot.readUInt16LE(index * 2))));
-  const at = fields.length * 2;
-  return { counts, bins: [slot[at] as number, slot[at + 1] as number, slot[at + 2] as number] };
+  const size = slotBytes(kind);
+  if (data[offset + size - 1] !== check(data, offset, size - 1, period)) return;
+  const requests = (data[offset] as number) | ((data[offset + 1] as number) << 8);
+  if (requests === NULL16) return;
+  into.present[index] = 1;
+  const base = index * BUCKET_FIELDS;
+  for (let i = 0; i < fields.length; i++) {
+    into.counts[base + (fields[i] as number)] = decodeCount((data[offset + i * 2] as number) | ((data[offset + i * 2 + 1] as number) << 8));
+  }
+  const at = offset + fields.length * 2;
+  into.bins[index * 3] = data[at] as number;
+  into.bins[index * 3 + 1] = data[at + 1] as number;
+  into.bins[index * 3 + 2] = data[at + 2] as number;
+}
+
+/** Bucket `index` of `buckets` as a Bucket, or null for a gap. */
+export function bucketAt(buckets: Buckets, index: number): Bucket | null {
+  if (!buckets.present[index]) return null;
+  const counts = buckets.counts.slice(index * BUCKET_FIELDS, (index + 1) * BUCKET_FIELDS);
+  return { counts, bins: [buckets.bins[index * 3] as number, buckets.bins[index * 3 + 1] as number, buckets.bins[index * 3 + 2] as number] };
 }

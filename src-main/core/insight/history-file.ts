@@ -5,7 +5,7 @@
 // header's CRC, size or identity) and the series starts again in a fresh file.
 import { closeSync, existsSync, fstatSync, openSync, readSync, renameSync, writeFileSync, writeSync } from 'node:fs';
 import { crc32 } from 'node:zlib';
-import { decodeSlot, encodeSlot, slotBytes, type Bucket, type SeriesKind } from './history-codec.js';
+import { decodeSlot, emptyBuckets, encodeSlot, slotBytes, type Bucket, type Buckets, type SeriesKind } from './history-codec.js';
 
 export interface Resolution {
   /** Seconds per bucket. */
@@ -37,10 +37,10 @@ export function seriesFileBytes(kind: SeriesKind): number {
   return HEADER_BYTES + RESOLUTIONS.reduce((sum, resolution) => sum + resolution.slots * slotBytes(kind), 0);
 }
 
-/** A read ring: bucket by period from `first`; null entries are gaps (not running, not written, damaged). */
+/** A read ring: buckets by period from `first`; what is not present is a gap (not running, not written, damaged). */
 export interface RingRead {
   first: number;
-  buckets: (Bucket | null)[];
+  buckets: Buckets;
 }
 
 export class SeriesFile {
@@ -79,20 +79,38 @@ export class SeriesFile {
   }
 
   /**
-   * Writes buckets for resolution `r` (each [period, bucket], periods rising), first marking the
+   * Writes buckets (each [resolution, period, bucket], periods rising per resolution), marking the
    * periods skipped since the head as gaps (Gatehouse was not running), then the header. Slots are
    * written before the header names them: a crash in between loses only these buckets.
    */
   write(writes: readonly { r: 0 | 1; period: number; bucket: Bucket }[]): void {
     const fd = openSync(this.path, 'r+');
     try {
-      for (const { r, period, bucket } of writes) {
+      for (const r of [0, 1] as const) {
+        const mine = writes.filter((write) => write.r === r);
+        if (mine.length === 0) continue;
+        const slots = RESOLUTIONS[r].slots;
         const head = this.heads[r];
-        if (head !== 0 && period > head + 1) this.writeGaps(fd, r, Math.max(head + 1, period - RESOLUTIONS[r].slots + 1), period);
-        const slot = Buffer.allocUnsafe(this.slotBytes);
-        encodeSlot(this.identity.kind, period, bucket, slot, 0);
-        writeSync(fd, slot, 0, slot.length, this.offset(r, period));
-        if (period > head) this.heads[r] = period;
+        const first = (mine[0] as (typeof mine)[number]).period;
+        if (head !== 0 && first > head + 1) this.writeGaps(fd, r, Math.max(head + 1, first - slots + 1), first);
+        // Consecutive periods go out in one write, up to the ring's end.
+        let index = 0;
+        while (index < mine.length) {
+          let end = index + 1;
+          const start = (mine[index] as (typeof mine)[number]).period;
+          while (end < mine.length && (mine[end] as (typeof mine)[number]).period === start + (end - index) && (start + (end - index)) % slots !== 0) end++;
+          const data = Buffer.allocUnsafe((end - index) * this.slotBytes);
+          for (let i = index; i < end; i++) {
+            const write = mine[i] as (typeof mine)[number];
+            encodeSlot(this.identity.kind, write.period, write.bucket, data, (i - index) * this.slotBytes);
+          }
+          writeSync(fd, data, 0, data.length, this.offset(r, start));
+          const last = start + (end - index) - 1;
+          const next = mine[end];
+          if (next && next.period > last + 1) this.writeGaps(fd, r, Math.max(last + 1, next.period - slots + 1), next.period);
+          if (last > this.heads[r]) this.heads[r] = last;
+          index = end;
+        }
       }
       writeSync(fd, this.header(), 0, HEADER_BYTES, 0);
     } finally {
@@ -104,7 +122,7 @@ export class SeriesFile {
   read(r: 0 | 1, from: number, to: number): RingRead {
     const { seconds, slots } = RESOLUTIONS[r];
     const head = this.heads[r];
-    const buckets: (Bucket | null)[] = new Array<Bucket | null>(Math.max(0, to - from)).fill(null);
+    const buckets = emptyBuckets(Math.max(0, to - from));
     // Known: written (≤ head), still in the ring, and not before the file was made.
     const low = Math.max(from, head - slots + 1, Math.floor(this.since / seconds));
     const high = Math.min(to, head + 1);
@@ -123,10 +141,7 @@ export class SeriesFile {
     } finally {
       closeSync(fd);
     }
-    for (let period = low; period < high; period++) {
-      const bucket = decodeSlot(this.identity.kind, period, data, (period - low) * this.slotBytes);
-      buckets[period - from] = bucket === 'bad' ? null : bucket;
-    }
+    for (let period = low; period < high; period++) decodeSlot(this.identity.kind, period, data, (period - low) * this.slotBytes, buckets, period - from);
     return { first: from, buckets };
   }
 

@@ -1,8 +1,8 @@
 // What a range shows: which ring it reads, its step and number of points (a chart's worth), and how
 // buckets merge into a point (counts add up; percentiles through spreadInto, history-codec.ts).
 import type { HistoryRange, HistorySeries } from '../../../shared/insight.js';
-import { F_4XX, F_5XX, F_BYTES_IN, F_BYTES_OUT, F_PROXY, F_REFUSED, F_REQUESTS, F_UPGRADED, LATENCY_BINS } from '../proxy/stats.js';
-import { binMs, binsOf, spreadInto, type Bucket } from './history-codec.js';
+import { BUCKET_FIELDS, F_4XX, F_5XX, F_BYTES_IN, F_BYTES_OUT, F_PROXY, F_REFUSED, F_REQUESTS, F_UPGRADED, LATENCY_BINS } from '../proxy/stats.js';
+import { binMs, binsOf, NO_BIN, spreadInto } from './history-codec.js';
 import { RESOLUTIONS, type RingRead } from './history-file.js';
 
 export interface RangePlan {
@@ -15,7 +15,8 @@ export interface RangePlan {
 
 /**
  * A route's page: 1 h at 10 s (360 points), 24 h at 2 min (720), 30 d at 1 h (720).
- * The dashboard's sparklines: 1 h at 1 min (60), 24 h at 20 min (72), 30 d at 12 h (60).
+ * The dashboard's sparklines: 1 h at 1 min (60), 24 h at 20 min (72, from the 5-minute ring: 288
+ * buckets a route rather than 8640), 30 d at 12 h (60).
  */
 export const ROUTE_PLANS: Record<HistoryRange, RangePlan> = {
   '1h': { r: 0, step: 10, points: 360 },
@@ -24,7 +25,7 @@ export const ROUTE_PLANS: Record<HistoryRange, RangePlan> = {
 };
 export const SUMMARY_PLANS: Record<HistoryRange, RangePlan> = {
   '1h': { r: 0, step: 60, points: 60 },
-  '24h': { r: 0, step: 1200, points: 72 },
+  '24h': { r: 1, step: 1200, points: 72 },
   '30d': { r: 1, step: 43_200, points: 60 },
 };
 
@@ -45,27 +46,39 @@ export function periodsOf(plan: RangePlan, window: { from: number; to: number })
   return { from: window.from / seconds, to: window.to / seconds };
 }
 
-/** An empty series of `points` points from `from` (a route with no file yet). */
-export function seriesOf(plan: RangePlan, from: number, read: RingRead | null): HistorySeries {
+/**
+ * The points of a range from a ring's buckets (null: the series has no file). With `latency` false
+ * the percentiles are left null (the dashboard's sparklines do not show them).
+ */
+export function seriesOf(plan: RangePlan, from: number, read: RingRead | null, latency = true): HistorySeries {
   const factor = plan.step / RESOLUTIONS[plan.r].seconds;
   const series: HistorySeries = { times: [], requests: [], errors4xx: [], errors5xx: [], proxyErrors: [], refused: [], bytesIn: [], bytesOut: [], upgraded: [], p50Ms: [], p95Ms: [], p99Ms: [] };
   const histogram = new Float64Array(LATENCY_BINS);
-  const sums = new Float64Array(8);
+  const sums = new Float64Array(BUCKET_FIELDS);
+  const bins: number[] = [NO_BIN, NO_BIN, NO_BIN];
+  const buckets = read?.buckets ?? null;
   for (let point = 0; point < plan.points; point++) {
     series.times.push(from + point * plan.step);
     sums.fill(0);
     let present = false;
-    let bins: readonly number[] | null = null;
-    if (factor > 1) histogram.fill(0);
-    for (let i = point * factor; i < (point + 1) * factor; i++) {
-      const bucket: Bucket | null = read?.buckets[i] ?? null;
-      if (bucket === null) continue;
+    bins.fill(NO_BIN);
+    let spreadRequests = 0;
+    if (factor > 1 && latency) histogram.fill(0);
+    for (let i = point * factor; buckets !== null && i < (point + 1) * factor; i++) {
+      if (!buckets.present[i]) continue;
       present = true;
-      for (let field = 0; field < 8; field++) sums[field]! += bucket.counts[field] as number;
-      if (factor === 1) bins = bucket.bins;
-      else spreadInto(histogram, bucket.counts[F_REQUESTS] as number, bucket.bins);
+      const base = i * BUCKET_FIELDS;
+      for (let field = 0; field < BUCKET_FIELDS; field++) sums[field]! += buckets.counts[base + field] as number;
+      if (!latency) continue;
+      if (factor === 1) {
+        for (let q = 0; q < 3; q++) bins[q] = buckets.bins[i * 3 + q] as number;
+      } else {
+        const requests = buckets.counts[base + F_REQUESTS] as number;
+        spreadInto(histogram, requests, [buckets.bins[i * 3] as number, buckets.bins[i * 3 + 1] as number, buckets.bins[i * 3 + 2] as number]);
+        if (buckets.bins[i * 3] !== NO_BIN) spreadRequests += requests;
+      }
     }
-    if (factor > 1) bins = binsOf(histogram, histogram.reduce((a, b) => a + b, 0));
+    if (factor > 1 && latency) bins.splice(0, 3, ...binsOf(histogram, spreadRequests));
     series.requests.push(present ? (sums[F_REQUESTS] as number) : null);
     series.errors4xx.push(sums[F_4XX] as number);
     series.errors5xx.push(sums[F_5XX] as number);
@@ -74,9 +87,9 @@ export function seriesOf(plan: RangePlan, from: number, read: RingRead | null): 
     series.bytesIn.push(sums[F_BYTES_IN] as number);
     series.bytesOut.push(sums[F_BYTES_OUT] as number);
     series.upgraded.push(sums[F_UPGRADED] as number);
-    series.p50Ms.push(bins ? binMs(bins[0] as number) : null);
-    series.p95Ms.push(bins ? binMs(bins[1] as number) : null);
-    series.p99Ms.push(bins ? binMs(bins[2] as number) : null);
+    series.p50Ms.push(binMs(bins[0] as number));
+    series.p95Ms.push(binMs(bins[1] as number));
+    series.p99Ms.push(binMs(bins[2] as number));
   }
   return series;
 }

@@ -11,7 +11,7 @@ import type { Route } from '../../../shared/model.js';
 import type { RouteHealth } from '../../../shared/status.js';
 import { BUCKET_FIELDS, F_REQUESTS, LATENCY_BINS, type BucketCounts } from '../proxy/stats.js';
 import { hostPort } from '../upstreams/registry.js';
-import { binsOf, spreadInto, type Bucket } from './history-codec.js';
+import { bucketAt, binsOf, spreadInto, type Bucket } from './history-codec.js';
 import { AvailabilityLog, ROUTE_KEY, type UpState } from './history-availability.js';
 import { RESOLUTIONS, SeriesFile, type SeriesIdentity } from './history-file.js';
 import { periodsOf, ROUTE_PLANS, seriesOf, SUMMARY_PLANS, windowOf } from './history-query.js';
@@ -79,6 +79,8 @@ export class HistoryStore {
   private cleaned = false;
   private closed = false;
   private known: ((routeId: string) => boolean) | null = null;
+  /** Answers given since the last write (the files do not change in between; the dashboard asks often). */
+  private readonly answers = new Map<string, { at: number; value: RouteHistory | HistorySummary }>();
 
   private constructor(private readonly options: HistoryStoreOptions) {
     this.now = options.now ?? Date.now;
@@ -108,6 +110,7 @@ export class HistoryStore {
     if (this.closed) return;
     const wanted = new Set(routes.map((route) => route.id));
     this.known = (routeId) => wanted.has(routeId);
+    this.answers.clear();
     for (const [id, entry] of this.entries) {
       if (wanted.has(id)) continue;
       this.entries.delete(id);
@@ -182,6 +185,7 @@ export class HistoryStore {
 
   /** Writes what was taken as the 10-second bucket `period` (and into its 5-minute bucket). */
   flush(period: number): void {
+    this.answers.clear();
     for (const entry of this.entries.values()) {
       for (const series of [entry.own, ...entry.upstreams.values()]) {
         try {
@@ -195,6 +199,26 @@ export class HistoryStore {
 
   /** One route's history over a range. */
   history(routeId: string, range: HistoryRange): RouteHistory {
+    return this.remembered(`route ${range} ${routeId}`, () => this.readHistory(routeId, range));
+  }
+
+  /** Every route's requests and errors (5xx and Gatehouse's own; 4xx left out) for the dashboard. */
+  summary(range: HistoryRange): HistorySummary {
+    return this.remembered(`summary ${range}`, () => this.readSummary(range));
+  }
+
+  /** The answer given for `key` this second since the last write, else a new one. */
+  private remembered<T extends RouteHistory | HistorySummary>(key: string, read: () => T): T {
+    const second = Math.floor(this.now() / 1000);
+    const known = this.answers.get(key);
+    if (known && known.at === second) return known.value as T;
+    const value = read();
+    if (this.answers.size > 200) this.answers.clear();
+    this.answers.set(key, { at: second, value });
+    return value;
+  }
+
+  private readHistory(routeId: string, range: HistoryRange): RouteHistory {
     const entry = this.entries.get(routeId);
     if (!entry) {
       if (this.known?.(routeId)) throw new ApiError('internal', `The history of route ${routeId} could not be opened; the console says why.`);
@@ -221,8 +245,7 @@ export class HistoryStore {
     };
   }
 
-  /** Every route's requests and errors (5xx and Gatehouse's own; 4xx left out) for the dashboard. */
-  summary(range: HistoryRange): HistorySummary {
+  private readSummary(range: HistoryRange): HistorySummary {
     const plan = SUMMARY_PLANS[range];
     const window = windowOf(plan, this.now());
     const periods = periodsOf(plan, window);
@@ -233,7 +256,7 @@ export class HistoryStore {
       from: window.from,
       to: window.to,
       routes: [...this.entries.values()].map((entry) => {
-        const series = seriesOf(plan, window.from, entry.own.file.read(plan.r, periods.from, periods.to));
+        const series = seriesOf(plan, window.from, entry.own.file.read(plan.r, periods.from, periods.to), false);
         return {
           routeId: entry.route.id,
           requests: series.requests,
@@ -242,6 +265,11 @@ export class HistoryStore {
         };
       }),
     };
+  }
+
+  /** Every series' file (the bench fills them directly). */
+  seriesFiles(): SeriesFile[] {
+    return [...this.entries.values()].flatMap((entry) => [entry.own.file, ...[...entry.upstreams.values()].map((series) => series.file)]);
   }
 
   /** Writes what the current bucket holds, marks every route off from now, and stops sampling. */
@@ -329,7 +357,7 @@ export class HistoryStore {
   private startBucket(file: SeriesFile, r: 0 | 1, period: number): Accumulator {
     const bucket: Accumulator = { period, counts: new Float64Array(BUCKET_FIELDS), latency: new Float64Array(LATENCY_BINS) };
     if (file.heads[r] === period) {
-      const stored = file.read(r, period, period + 1).buckets[0];
+      const stored = bucketAt(file.read(r, period, period + 1).buckets, 0);
       if (stored) {
         bucket.counts.set(stored.counts);
         spreadInto(bucket.latency, stored.counts[F_REQUESTS] as number, stored.bins);
