@@ -99,6 +99,8 @@ export interface GatewayOptions {
    * Default: from GATEHOUSE_DNS_SERVER when set (gateway/acme-preflight.ts), else public DNS.
    */
   acmePreflight?: PreflightOverrides;
+  /** The traffic history's clock in ms (tests move it to read buckets back without waiting). Default: Date.now. */
+  historyClock?: () => number;
 }
 
 export interface Gateway {
@@ -232,6 +234,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   // Traffic and up/down history on disk (docs/history.md): sampled every 10 s from the engine's counters.
   const history = HistoryStore.open({
     dir: join(options.dataDir, 'history'),
+    ...(options.historyClock ? { now: options.historyClock } : {}),
     drain: (visit) => engine.drainHistory(visit),
     health: () => health.snapshot(),
   });
