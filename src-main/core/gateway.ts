@@ -275,6 +275,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     engine.setRoutes(routes);
     health.setRoutes(routes);
     history.setRoutes(routes);
+    history.observeHealth(health.snapshot());
     certificatesReady = certificates.setRoutes(routes);
   };
   setRoutes(store.current.routes);
