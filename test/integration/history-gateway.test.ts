@@ -54,7 +54,10 @@ describe('history through the gateway, across a restart', () => {
     const web = await call(first, 'addRoute', { title: 'App', names: ['app.test'], upstream: app.address });
     const dead = await call(first, 'addRoute', { title: 'Dead', names: ['dead.test'], upstream: deadUrl.slice('http://'.length) });
     const ws = await call(first, 'addRoute', { title: 'Chat', names: ['chat.test'], upstream: chat.url.slice('http://'.length) });
+    const blocked = await call(first, 'addAccessList', { name: 'Blocked', entries: [{ action: 'deny', range: '127.0.0.1' }] });
+    const guarded = await call(first, 'addRoute', { title: 'Guarded', names: ['guarded.test'], upstream: app.address, access: { exposure: 'lan', lists: [blocked.id] } });
     const port = (await call(first, 'getStatus')).http!.port;
+    for (let i = 0; i < 3; i++) assert.equal((await requestThrough(port, 'guarded.test', '/ok')).status, 403);
 
     for (let i = 0; i < 6; i++) assert.equal((await requestThrough(port, 'app.test', '/ok')).status, 200);
     for (let i = 0; i < 3; i++) assert.equal((await requestThrough(port, 'app.test', '/missing')).status, 404);
@@ -95,6 +98,10 @@ describe('history through the gateway, across a restart', () => {
     const deadHistory = await call(second, 'getHistory', { routeId: dead.id, range: '1h' });
     assert.deepEqual([sum(deadHistory.series.requests), sum(deadHistory.series.proxyErrors), sum(deadHistory.series.errors5xx)], [2, 2, 0], 'a refused upstream port: Gatehouse’s own 502s');
     assert.equal(sum(deadHistory.upstreams[0]!.series.proxyErrors), 2);
+
+    const guardedHistory = await call(second, 'getHistory', { routeId: guarded.id, range: '1h' });
+    assert.deepEqual([sum(guardedHistory.series.refused), sum(guardedHistory.series.requests), sum(guardedHistory.series.errors4xx)], [3, 0, 0], 'refused by an access list: refused, not requests');
+    assert.equal(sum(guardedHistory.upstreams[0]!.series.refused), 0);
 
     const chatHistory = await call(second, 'getHistory', { routeId: ws.id, range: '1h' });
     assert.equal(sum(chatHistory.series.requests), 4, 'the WebSocket is not a request');
