@@ -9,15 +9,14 @@ import { ApiError } from '../../../shared/api.js';
 import type { HistoryRange, HistorySummary, RouteHistory } from '../../../shared/insight.js';
 import type { Route } from '../../../shared/model.js';
 import type { RouteHealth } from '../../../shared/status.js';
-import { BUCKET_FIELDS, F_REQUESTS, LATENCY_BINS, type BucketCounts } from '../proxy/stats.js';
+import type { BucketCounts } from '../proxy/stats.js';
 import { hostPort } from '../upstreams/registry.js';
-import { bucketAt, binsOf, spreadInto, type Bucket } from './history-codec.js';
 import { AvailabilityLog, ROUTE_KEY, type UpState } from './history-availability.js';
-import { RESOLUTIONS, SeriesFile, type SeriesIdentity } from './history-file.js';
+import { SeriesFile, type SeriesIdentity } from './history-file.js';
 import { periodsOf, ROUTE_PLANS, seriesOf, SUMMARY_PLANS, windowOf } from './history-query.js';
+import { addInto, newSeries, SAMPLE_SECONDS, writeSeries, type Series } from './history-series.js';
 
-/** Seconds between two samples (the 10-second ring's bucket). */
-export const SAMPLE_SECONDS = RESOLUTIONS[0].seconds;
+export { SAMPLE_SECONDS };
 
 export type HistoryRoute = Pick<Route, 'id' | 'enabled' | 'upstreams'>;
 export type Drain = (visit: (routeId: string, route: BucketCounts, upstreams: ReadonlyMap<string, BucketCounts>) => void) => void;
@@ -33,21 +32,6 @@ export interface HistoryStoreOptions {
   health?: () => RouteHealth[];
   /** Told about damaged files and failed writes. Default: console.warn. */
   warn?: (message: string) => void;
-}
-
-/** A bucket being filled: the 10-second one, or the 5-minute one under way. */
-interface Accumulator {
-  period: number;
-  counts: Float64Array;
-  latency: Float64Array;
-}
-
-interface Series {
-  file: SeriesFile;
-  /** Drained since the last write. */
-  pending: Float64Array;
-  pendingLatency: Float64Array;
-  buckets: [Accumulator | null, Accumulator | null];
 }
 
 interface RouteEntry {
@@ -84,7 +68,12 @@ export class HistoryStore {
 
   private constructor(private readonly options: HistoryStoreOptions) {
     this.now = options.now ?? Date.now;
-    mkdirSync(options.dir, { recursive: true });
+    try {
+      mkdirSync(options.dir, { recursive: true });
+    } catch (error) {
+      // Gatehouse runs without a history rather than not at all; each route says why when opened.
+      this.warn(`gatehouse: could not make the history folder ${options.dir}: ${(error as Error).message}`);
+    }
   }
 
   static open(options: HistoryStoreOptions): HistoryStore {
@@ -114,7 +103,11 @@ export class HistoryStore {
     for (const [id, entry] of this.entries) {
       if (wanted.has(id)) continue;
       this.entries.delete(id);
-      rmSync(entry.dir, { recursive: true, force: true });
+      try {
+        rmSync(entry.dir, { recursive: true, force: true });
+      } catch (error) {
+        this.warn(`gatehouse: could not remove the history of route ${id}: ${(error as Error).message}`);
+      }
     }
     for (const route of routes) {
       try {
@@ -130,9 +123,13 @@ export class HistoryStore {
       // Folders of routes removed while Gatehouse was not running.
       this.cleaned = true;
       const dirs = new Set([...this.entries.values()].map((entry) => entry.dir));
-      for (const name of readdirSync(this.options.dir)) {
-        const path = join(this.options.dir, name);
-        if (!dirs.has(path)) rmSync(path, { recursive: true, force: true });
+      try {
+        for (const name of readdirSync(this.options.dir)) {
+          const path = join(this.options.dir, name);
+          if (!dirs.has(path)) rmSync(path, { recursive: true, force: true });
+        }
+      } catch (error) {
+        this.warn(`gatehouse: could not tidy the history folder ${this.options.dir}: ${(error as Error).message}`);
       }
     }
   }
@@ -189,7 +186,7 @@ export class HistoryStore {
     for (const entry of this.entries.values()) {
       for (const series of [entry.own, ...entry.upstreams.values()]) {
         try {
-          this.writeSeries(series, period);
+          writeSeries(series, period);
         } catch (error) {
           this.warn(`gatehouse: could not write the traffic history to ${series.file.path}: ${(error as Error).message}`);
         }
@@ -332,38 +329,7 @@ export class HistoryStore {
 
   private openSeries(path: string, identity: SeriesIdentity): Series {
     const file = SeriesFile.open(path, identity, Math.floor(this.now() / 1000), (message) => this.warn(message));
-    return { file, pending: new Float64Array(BUCKET_FIELDS), pendingLatency: new Float64Array(LATENCY_BINS), buckets: [null, null] };
-  }
-
-  private writeSeries(series: Series, period: number): void {
-    const periods: [number, number] = [period, Math.floor((period * SAMPLE_SECONDS) / RESOLUTIONS[1].seconds)];
-    const writes: { r: 0 | 1; period: number; bucket: Bucket }[] = [];
-    for (const r of [0, 1] as const) {
-      let bucket = series.buckets[r];
-      if (bucket === null || bucket.period !== periods[r]) {
-        if (bucket !== null && bucket.period > periods[r]) continue; // the clock went back: leave the newer bucket be
-        bucket = series.buckets[r] = this.startBucket(series.file, r, periods[r]);
-      }
-      for (let field = 0; field < BUCKET_FIELDS; field++) bucket.counts[field]! += series.pending[field] as number;
-      for (let bin = 0; bin < LATENCY_BINS; bin++) bucket.latency[bin]! += series.pendingLatency[bin] as number;
-      writes.push({ r, period: periods[r], bucket: { counts: bucket.counts, bins: binsOf(bucket.latency, bucket.counts[F_REQUESTS] as number) } });
-    }
-    series.pending.fill(0);
-    series.pendingLatency.fill(0);
-    series.file.write(writes);
-  }
-
-  /** A new bucket for `period`, holding what the file already has for it (a restart within it). */
-  private startBucket(file: SeriesFile, r: 0 | 1, period: number): Accumulator {
-    const bucket: Accumulator = { period, counts: new Float64Array(BUCKET_FIELDS), latency: new Float64Array(LATENCY_BINS) };
-    if (file.heads[r] === period) {
-      const stored = bucketAt(file.read(r, period, period + 1).buckets, 0);
-      if (stored) {
-        bucket.counts.set(stored.counts);
-        spreadInto(bucket.latency, stored.counts[F_REQUESTS] as number, stored.bins);
-      }
-    }
-    return bucket;
+    return newSeries(file);
   }
 
   private prune(): void {
@@ -384,9 +350,4 @@ export class HistoryStore {
     this.warnings.add(message);
     (this.options.warn ?? console.warn)(message);
   }
-}
-
-function addInto(series: Series, counts: BucketCounts): void {
-  for (let field = 0; field < BUCKET_FIELDS; field++) series.pending[field]! += counts.counts[field] as number;
-  for (let bin = 0; bin < LATENCY_BINS; bin++) series.pendingLatency[bin]! += counts.latency[bin] as number;
 }
