@@ -238,11 +238,13 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     drain: (visit) => engine.drainHistory(visit),
     health: () => health.snapshot(),
   });
+  const historyHealth = new TrailingThrottle(() => history.observeHealth(health.snapshot()), HEALTH_EVENT_INTERVAL_MS);
   // Checked whether or not the proxy runs: the dashboard shows upstream health while it is stopped.
   const healthEvents = new TrailingThrottle(() => hub.emit({ type: 'health', data: health.snapshot() }), HEALTH_EVENT_INTERVAL_MS);
   const health: UpstreamHealth = new UpstreamHealth({
     onChange: () => {
-      history.observeHealth(health.snapshot());
+      // Throttled: traffic can report changes from the request path (the 10 s sample notes them too).
+      historyHealth.request();
       if (hub.wants('health')) healthEvents.request();
     },
     // Not throttled: each is one route's news, and they come at most once per check interval.
@@ -612,6 +614,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       } finally {
         await streamRun.close();
         // After the proxy stopped: the last requests' counts are in the bucket it writes.
+        historyHealth.cancel();
         history.close();
         health.close();
         healthEvents.cancel();

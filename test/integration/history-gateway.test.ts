@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { rm } from 'node:fs/promises';
 import { after, before, describe, test } from 'node:test';
 import type { HistorySeries } from '../../shared/insight.js';
-import { createGateway, type Gateway } from '../../src-main/core/gateway.js';
+import { createGateway, HEALTH_EVENT_INTERVAL_MS, type Gateway } from '../../src-main/core/gateway.js';
 import { call, rejectsWith } from '../helpers/gateway-calls.js';
 import { closeWs, openWs, roundTrip, sleep, startWsUpstream, type WsUpstream } from '../helpers/proxy-harness.js';
 import { freePort } from '../helpers/ports.js';
@@ -71,8 +71,19 @@ describe('history through the gateway, across a restart', () => {
     // The tunnel is counted when the proxy sees it close.
     await sleep(200);
 
+    // Up/down as health saw it: the dead route's upstream fails its checks.
+    for (let waited = 0; (await call(first, 'getHealth')).find((entry) => entry.routeId === dead.id)?.state !== 'down'; waited += 100) {
+      assert.ok(waited < 10_000, 'the dead route is down within 10 s');
+      await sleep(100);
+    }
+    await sleep(HEALTH_EVENT_INTERVAL_MS + 100);
+    clock.now += 5_000;
     const live = await call(first, 'getHistory', { routeId: web.id, range: '1h' });
     assert.equal(live.series.times.length, 360);
+    assert.equal(live.availability.upFraction, 1);
+    const deadLive = await call(first, 'getHistory', { routeId: dead.id, range: '1h' });
+    assert.deepEqual(deadLive.availability.spans.at(-1), { from: deadLive.availability.spans.at(-1)!.from, to: null, state: 'down' });
+    assert.equal(deadLive.upstreams[0]?.availability.spans.at(-1)?.state, 'down');
     await first.close();
 
     // Back 30 s later: the 10-second buckets between are a gap.
@@ -122,6 +133,9 @@ describe('history through the gateway, across a restart', () => {
 
     // Up/down: off while Gatehouse was closed.
     assert.ok(history.availability.spans.some((span) => span.state === 'off'), JSON.stringify(history.availability.spans));
+    const deadSpans = deadHistory.availability.spans;
+    assert.ok(deadSpans.some((span) => span.state === 'down' && span.to !== null), `down until the close: ${JSON.stringify(deadSpans)}`);
+    assert.ok(deadSpans.some((span) => span.state === 'off'), JSON.stringify(deadSpans));
 
     await rejectsWith(call(second, 'getHistory', { routeId: 'no-such-route', range: '1h' }), 'not_found');
     // A removed route's files go with it.

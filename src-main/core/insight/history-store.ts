@@ -194,7 +194,7 @@ export class HistoryStore {
     }
   }
 
-  /** One route's history over a range. */
+  /** One route's history over a range (its up/down spans run on to now, past the last complete bucket). */
   history(routeId: string, range: HistoryRange): RouteHistory {
     return this.remembered(`route ${range} ${routeId}`, () => this.readHistory(routeId, range));
   }
@@ -233,11 +233,11 @@ export class HistoryStore {
       from: window.from,
       to: window.to,
       series: read(entry.own),
-      availability: entry.availability.availability(ROUTE_KEY, window.from, window.to, nowSeconds),
+      availability: entry.availability.availability(ROUTE_KEY, window.from, Math.max(window.to, nowSeconds), nowSeconds),
       upstreams: [...entry.upstreams].map(([url, series]) => ({
         url,
         series: read(series),
-        availability: entry.availability.availability(url, window.from, window.to, nowSeconds),
+        availability: entry.availability.availability(url, window.from, Math.max(window.to, nowSeconds), nowSeconds),
       })),
     };
   }
@@ -258,7 +258,7 @@ export class HistoryStore {
           routeId: entry.route.id,
           requests: series.requests,
           errors: series.errors5xx.map((errors, i) => errors + (series.proxyErrors[i] as number)),
-          upFraction: entry.availability.availability(ROUTE_KEY, window.from, window.to, nowSeconds).upFraction,
+          upFraction: entry.availability.availability(ROUTE_KEY, window.from, Math.max(window.to, nowSeconds), nowSeconds).upFraction,
         };
       }),
     };
