@@ -163,6 +163,13 @@ describe('history: the store', () => {
     assert.equal(s.requests[index(first + 40)], null, 'down: a gap');
     assert.equal(s.requests[index(first + 80)], null);
     assert.equal(s.requests.at(-1), 0, 'running again, no requests: zero, not a gap');
+    // The 5-minute bucket under way at the close goes on after the restart with what it held.
+    h.stats.counters('r1').record(3, false, 1, 1, h.clock.now, -1, '10.0.0.1:8080');
+    nextBucket(h, store);
+    const month = store.history('r1', '30d');
+    assert.equal(month.series.requests.at(-1), 5);
+    assert.equal(month.upstreams[0]?.series.requests.at(-1), 5);
+    assert.equal(month.series.p50Ms.at(-1), bucketEdgeMs(bucketOf(3)));
     const availability = store.history('r1', '1h').availability;
     const off = availability.spans.find((span) => span.state === 'off' && span.from === closedAt);
     assert.ok(off, `an off span from ${closedAt}: ${JSON.stringify(availability.spans)}`);
