@@ -5,6 +5,7 @@
 // Every change follows one order: check it against the current settings, persist it (durable when
 // the store resolves), apply it to the running engine, then tell subscribers. A crash between any
 // two steps therefore loses nothing that was acknowledged, and what the engine runs was saved first.
+import { join } from 'node:path';
 import { z } from 'zod';
 import { ApiError, invalidInput, type ApiEvent, type ApiEventName, type ApiHandlers } from '../../shared/api.js';
 import { IpAddressSchema, PortSchema, type ProxySettings, type Settings } from '../../shared/model.js';
@@ -21,6 +22,7 @@ import { accessHandlers, assertAccessReferences } from './gateway/access-handler
 import { acmeHandlers, acmeOverview, type AcmeExtensions } from './gateway/acme-handlers.js';
 import { streamHandlers } from './gateway/stream-handlers.js';
 import { historyHandlers } from './gateway/history-handlers.js';
+import { HistoryStore } from './insight/history-store.js';
 import { logSearchHandlers } from './gateway/log-search-handlers.js';
 import { doctorHandlers } from './gateway/doctor-handlers.js';
 import { inspectorHandlers, prunedInsight } from './gateway/inspector-handlers.js';
@@ -98,6 +100,8 @@ export interface GatewayOptions {
    * Default: from GATEHOUSE_DNS_SERVER when set (gateway/acme-preflight.ts), else public DNS.
    */
   acmePreflight?: PreflightOverrides;
+  /** The traffic history's clock in ms (tests move it to read buckets back without waiting). Default: Date.now. */
+  historyClock?: () => number;
 }
 
 export interface Gateway {
@@ -228,10 +232,22 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     () => hub.wants('log'),
     (entries) => hub.emit({ type: 'log', data: entries }),
   );
+  // Traffic and up/down history on disk (docs/history.md): sampled every 10 s from the engine's counters.
+  const history = HistoryStore.open({
+    dir: join(options.dataDir, 'history'),
+    ...(options.historyClock ? { now: options.historyClock } : {}),
+    drain: (visit) => engine.drainHistory(visit),
+    health: () => health.snapshot(),
+  });
+  const historyHealth = new TrailingThrottle(() => history.observeHealth(health.snapshot()), HEALTH_EVENT_INTERVAL_MS);
   // Checked whether or not the proxy runs: the dashboard shows upstream health while it is stopped.
   const healthEvents = new TrailingThrottle(() => hub.emit({ type: 'health', data: health.snapshot() }), HEALTH_EVENT_INTERVAL_MS);
   const health: UpstreamHealth = new UpstreamHealth({
-    onChange: () => void (hub.wants('health') && healthEvents.request()),
+    onChange: () => {
+      // Throttled: traffic can report changes from the request path (the 10 s sample notes them too).
+      historyHealth.request();
+      if (hub.wants('health')) healthEvents.request();
+    },
     // Not throttled: each is one route's news, and they come at most once per check interval.
     onFailover: (event) => hub.emit({ type: 'failover', data: event }),
     inFlight: (address): number => engine.upstreamLoad(address)?.inFlight ?? 0,
@@ -265,9 +281,12 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     engine.setRoutes(routes);
     inspector.configure(store.current.insight.inspector);
     health.setRoutes(routes);
+    history.setRoutes(routes);
+    history.observeHealth(health.snapshot());
     certificatesReady = certificates.setRoutes(routes);
   };
   setRoutes(store.current.routes);
+  history.start();
   // The first handshakes should find the stored (or newly issued) certificates, not the fallback.
   await certificatesReady;
 
@@ -555,7 +574,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     ...discoveryHandlers({ discovery }),
 
     // Issue 17 (insight): history, log search, the route doctor, the request inspector, backups, moving in from NPM.
-    ...historyHandlers(),
+    ...historyHandlers({ history }),
 
     ...logSearchHandlers(),
 
@@ -600,6 +619,9 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         await store.flush();
       } finally {
         await streamRun.close();
+        // After the proxy stopped: the last requests' counts are in the bucket it writes.
+        historyHealth.cancel();
+        history.close();
         health.close();
         healthEvents.cancel();
         accessEvents.cancel();

@@ -64,6 +64,7 @@ describe('docs/api.md examples', { skip: needTools('curl') }, () => {
     );
     assert.match(byCommand(/proxy\/stop/), /"state":"stopped"[\s\S]*"state":"running"[\s\S]*"state":"running"/);
     assert.match(byCommand(/api\/stats/), /"routes":\[\]/);
+    assert.match(byCommand(/api\/history\?range=24h/), /^\{"range":"24h","stepSeconds":1200,"from":\d+,"to":\d+,"routes":\[\]\}/);
     assert.match(byCommand(/-X PATCH/), /"upstreamConnectMs":3000/);
     assert.match(byCommand(/check-ports/), /^\[\{"role":"http","port":8080,"address":"0\.0\.0\.0","available":(true|false),.*\{"role":"https","port":8443,/);
     assert.match(byCommand(/api\/health/), /^\[\]/, 'no routes are left at that point');

@@ -21,6 +21,7 @@ import { sClient } from '../helpers/tls-clients.js';
 import { openTestCa, startTlsProxy, TestCertificates, type RunningTlsProxy, type TestCa } from '../helpers/tls-proxy.js';
 import { echoHandler, startServer, type TestServer } from '../helpers/proxy-harness.js';
 import { needTools } from '../helpers/tools.js';
+import { F_BYTES_OUT, F_REQUESTS, F_UPGRADED } from '../../src-main/core/proxy/stats.js';
 import { proxySettings } from '../helpers/proxy-harness.js';
 
 const skip = needTools('openssl', 'curl');
@@ -98,6 +99,7 @@ test('openssl s_client: pve.test sees the upstream\'s own certificate, app.home.
 
 test('curl --resolve: a full HTTP exchange with the upstream through passthrough, and with Gatehouse for app.home.arpa', { skip }, async () => {
   const before = proxy.logged.length;
+  proxy.engine.drainHistory(() => {}); // the history's counts from here on
   const passed = await curl('pve.test', pve.certPath, ['--http1.1']);
   assert.equal(passed.code, 0, passed.stderr);
   const answer = JSON.parse(passed.stdout) as UpstreamAnswer;
@@ -115,6 +117,20 @@ test('curl --resolve: a full HTTP exchange with the upstream through passthrough
   assert.equal(entry.streamId, undefined);
   const stats = proxy.engine.stats().routes.find((r) => r.routeId === 'pve');
   assert.ok(stats && stats.requests >= 1, 'a connection counts as a request of the route');
+  // In the history a passed-through connection is an upgraded one: not a request, never a latency.
+  const history: { route?: number[]; latencies?: number; upstream?: number[] } = {};
+  proxy.engine.drainHistory((routeId, counts, upstreams) => {
+    if (routeId !== 'pve') return;
+    history.route = [...counts.counts];
+    history.latencies = counts.latency.reduce((a, b) => a + b, 0);
+    const upstream = upstreams.get(`127.0.0.1:${pve.port}`);
+    if (upstream) history.upstream = [...upstream.counts];
+  });
+  assert.equal(history.route?.[F_UPGRADED], 1);
+  assert.equal(history.route?.[F_REQUESTS], 0);
+  assert.equal(history.latencies, 0);
+  assert.equal(history.upstream?.[F_UPGRADED], 1, 'counted for the upstream that carried it');
+  assert.ok((history.upstream?.[F_BYTES_OUT] ?? 0) > 200);
 
   const terminated = await curl('app.home.arpa', ca.caPath);
   assert.equal(terminated.code, 0, terminated.stderr);

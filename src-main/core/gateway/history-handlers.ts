@@ -1,11 +1,17 @@
-// Placeholder (issue 17 foundation): replaced by the real handlers.
-import { ApiError, type ApiHandlers } from '../../../shared/api.js';
+// getHistory and getHistorySummary: traffic and up/down history read from the store on disk
+// (insight/history-store.ts, docs/history.md).
+import type { ApiHandlers } from '../../../shared/api.js';
+import type { HistoryStore } from '../insight/history-store.js';
 
 type Members = 'getHistory' | 'getHistorySummary';
 
-export function historyHandlers(): Pick<ApiHandlers, Members> {
-  const notYet = async (): Promise<never> => {
-    throw new ApiError('internal', 'This part of Gatehouse is not built yet.');
+export interface HistoryDeps {
+  history: HistoryStore;
+}
+
+export function historyHandlers({ history }: HistoryDeps): Pick<ApiHandlers, Members> {
+  return {
+    getHistory: async ({ routeId, range }) => history.history(routeId, range),
+    getHistorySummary: async ({ range }) => history.summary(range),
   };
-  return { getHistory: notYet, getHistorySummary: notYet };
 }

@@ -27,7 +27,7 @@ import { HTTP2_PSEUDO_HEADERS, ProxyListeners } from './listeners.js';
 import { http2RequestTarget, loggedClient, peerAddress, requestTarget, TrustedProxies, upstreamHeaders, type RequestTarget } from './request-head.js';
 import { ANSWERED, noPasses, runPasses, type PassFactory, type PassOutcome, type PassRequest } from './passes/pass.js';
 import { RouteTable, type ProvisionedRoute } from './route-table.js';
-import { ProxyStats } from './stats.js';
+import { outcomeOf, ProxyStats, type BucketCounts } from './stats.js';
 import { Passthrough, type ConnectionJudge } from './passthrough.js';
 import type { ConnectionAccess } from '../access/access-rules.js';
 import { ACME_CHALLENGE_PATH, type ChallengeAnswers, type PublicPages, type RouteCertificates } from './tls-certificates.js';
@@ -247,6 +247,11 @@ export class ProxyEngine {
 
   stats(): StatsSnapshot {
     return this.counters.snapshot(this.routes.map((r) => r.id));
+  }
+
+  /** The history sampler's read (insight/history-sampler.ts): each route's counts since the last drain. */
+  drainHistory(visit: (routeId: string, route: BucketCounts, upstreams: ReadonlyMap<string, BucketCounts>) => void): void {
+    this.counters.drain(visit);
   }
 
   /**
@@ -479,7 +484,8 @@ export class ProxyEngine {
     if (ex.route && ex.error !== null && REFUSAL_CODES.has(ex.error)) {
       this.counters.counters(ex.route.id).recordRefused(ex.startedAt);
     } else if (ex.route) {
-      this.counters.counters(ex.route.id).record(entry.durationMs, status >= 500 || (ex.error !== null && status !== 499), bytesIn, ex.bytesOut, ex.startedAt);
+      const outcome = outcomeOf(status, ex.error !== null);
+      this.counters.counters(ex.route.id).record(entry.durationMs, status >= 500 || (ex.error !== null && status !== 499), bytesIn, ex.bytesOut, ex.startedAt, outcome, ex.upstream?.address ?? null);
     } else if (ex.error === 'no_route') {
       this.counters.recordUnmatched();
     }

@@ -81,7 +81,7 @@ export class Passthrough implements PassthroughClaims {
     const { connected, address, error } = await this.connectUpstream(route);
     if (!connected) {
       socket.destroy();
-      this.deps.counters.counters(route.id).recordUpgraded(true, 0, 0, startedAt);
+      this.deps.counters.counters(route.id).recordUpgraded(true, 0, 0, startedAt, address);
       const failure = error ?? new ProxyError('no_upstream', `${route.title} has no upstream to pass TLS to.`);
       return this.deps.log({ ...base, status: failure.status, bytes: 0, durationMs: Math.round(performance.now() - started), upstream: address, error: failure.code, detail: failure.detail, rule });
     }
@@ -99,7 +99,7 @@ export class Passthrough implements PassthroughClaims {
       onClose: (reason, totals) => {
         this.deps.tunnels.delete(connected);
         const failed = reason === 'upstream_error';
-        this.deps.counters.counters(route.id).recordUpgraded(failed, totals.fromClient, totals.fromUpstream, startedAt);
+        this.deps.counters.counters(route.id).recordUpgraded(failed, totals.fromClient, totals.fromUpstream, startedAt, address);
         this.deps.log({ ...base, status: 0, bytes: totals.fromUpstream, durationMs: Math.round(performance.now() - started), upstream: address, error: failed ? 'upstream_reset' : null, detail: null, rule });
       },
     });

@@ -10,14 +10,60 @@ const BASE = 1.1;
 const LOG_BASE = Math.log(BASE);
 const BUCKETS = 200; // up to ~ 1.1^200 / 10 ms ≈ 19 000 s
 
-function bucketOf(ms: number): number {
+/** The latency bin of `ms` (shared with the history store, insight/history-codec.ts). */
+export function bucketOf(ms: number): number {
   const tenths = ms * 10;
   if (tenths < 1) return 0;
   return Math.min(BUCKETS - 1, Math.floor(Math.log(tenths) / LOG_BASE));
 }
 
 /** The upper edge of a bucket, in ms: reporting the edge never understates a latency. */
-const bucketEdgeMs = (bucket: number) => Math.round(BASE ** (bucket + 1)) / 10;
+export const bucketEdgeMs = (bucket: number) => Math.round(BASE ** (bucket + 1)) / 10;
+export const LATENCY_BINS = BUCKETS;
+
+// What the history store (insight/history-store.ts) keeps per 10-second bucket, per route and per
+// upstream: the sampler drains these every 10 s. The request path only adds to typed arrays.
+export const F_REQUESTS = 0;
+export const F_4XX = 1;
+export const F_5XX = 2;
+/** Gatehouse's own failures (502/503/504 it answered itself; passthrough connections that failed). */
+export const F_PROXY = 3;
+export const F_REFUSED = 4;
+export const F_UPGRADED = 5;
+export const F_BYTES_IN = 6;
+export const F_BYTES_OUT = 7;
+export const BUCKET_FIELDS = 8;
+/** A request's class for the history: F_4XX, F_5XX, F_PROXY, or -1 (answered, not an error). */
+export type Outcome = -1 | typeof F_4XX | typeof F_5XX | typeof F_PROXY;
+
+/**
+ * The class of an answer: 5xx Gatehouse answered itself (a failure of its own: `ownFailure`) count
+ * as proxy errors, other 5xx as the upstream's; 400–498 as 4xx. 499 (the client went away) is none.
+ */
+export function outcomeOf(status: number, ownFailure: boolean): Outcome {
+  if (status >= 500) return ownFailure ? F_PROXY : F_5XX;
+  if (status >= 400 && status !== 499) return F_4XX;
+  return -1;
+}
+
+/** Counts since the history sampler's last drain. */
+export class BucketCounts {
+  readonly counts = new Float64Array(BUCKET_FIELDS);
+  /** Latencies by bin (bucketOf). */
+  readonly latency = new Uint32Array(BUCKETS);
+
+  add(outcome: Outcome, bytesIn: number, bytesOut: number): void {
+    const counts = this.counts;
+    if (outcome !== -1) counts[outcome]!++;
+    counts[F_BYTES_IN]! += bytesIn;
+    counts[F_BYTES_OUT]! += bytesOut;
+  }
+
+  clear(): void {
+    this.counts.fill(0);
+    this.latency.fill(0);
+  }
+}
 
 class RouteCounters {
   requests = 0;
@@ -35,12 +81,31 @@ class RouteCounters {
   private readonly requestsPerSlot = new Uint32Array(SLOTS);
   /** Latencies in each slot's histogram: requests minus upgraded connections. */
   private readonly timedPerSlot = new Uint32Array(SLOTS);
+  /** The history's current bucket (drained by ProxyStats.drain), the route's and each upstream's by address. */
+  readonly bucket = new BucketCounts();
+  readonly upstreamBuckets = new Map<string, BucketCounts>();
 
-  /** One finished request. */
-  record(durationMs: number, failed: boolean, bytesIn: number, bytesOut: number, now: number): void {
+  private upstreamBucket(address: string): BucketCounts {
+    let bucket = this.upstreamBuckets.get(address);
+    if (bucket === undefined) this.upstreamBuckets.set(address, (bucket = new BucketCounts()));
+    return bucket;
+  }
+
+  /** One finished request; `outcome` (outcomeOf) and the upstream address (`host:port`) feed the history. */
+  record(durationMs: number, failed: boolean, bytesIn: number, bytesOut: number, now: number, outcome: Outcome = -1, upstream: string | null = null): void {
     const slot = this.count(failed, bytesIn, bytesOut, now);
-    (this.histograms[slot] as Uint32Array)[bucketOf(durationMs)]!++;
+    const bin = bucketOf(durationMs);
+    (this.histograms[slot] as Uint32Array)[bin]!++;
     this.timedPerSlot[slot]!++;
+    this.bucket.counts[F_REQUESTS]!++;
+    this.bucket.latency[bin]!++;
+    this.bucket.add(outcome, bytesIn, bytesOut);
+    if (upstream !== null) {
+      const bucket = this.upstreamBucket(upstream);
+      bucket.counts[F_REQUESTS]!++;
+      bucket.latency[bin]!++;
+      bucket.add(outcome, bytesIn, bytesOut);
+    }
   }
 
   /**
@@ -48,13 +113,23 @@ class RouteCounters {
    * but its lifetime is how long someone kept a page open, not how fast the service answered, so it
    * stays out of the latency percentiles.
    */
-  recordUpgraded(failed: boolean, bytesIn: number, bytesOut: number, now: number): void {
+  recordUpgraded(failed: boolean, bytesIn: number, bytesOut: number, now: number, upstream: string | null = null): void {
     this.count(failed, bytesIn, bytesOut, now);
+    // In the history an upgraded connection is counted apart from requests (and a failed one as
+    // Gatehouse's own failure): never a request, never a latency.
+    this.bucket.counts[F_UPGRADED]!++;
+    this.bucket.add(failed ? F_PROXY : -1, bytesIn, bytesOut);
+    if (upstream !== null) {
+      const bucket = this.upstreamBucket(upstream);
+      bucket.counts[F_UPGRADED]!++;
+      bucket.add(failed ? F_PROXY : -1, bytesIn, bytesOut);
+    }
   }
 
   /** One request refused before it reached the service (kept out of the requests and latencies). */
   recordRefused(now: number): void {
     this.refused++;
+    this.bucket.counts[F_REFUSED]!++;
     const period = Math.floor(now / SLOT_MS);
     const slot = period % SLOTS;
     if (this.refusedPeriods[slot] !== period) {
@@ -141,6 +216,18 @@ export class ProxyStats {
 
   recordUnmatched(): void {
     this.unmatched++;
+  }
+
+  /**
+   * Hands each route's history bucket (and its upstreams', by address) to `visit`, which copies
+   * them; then empties them for the next period. The history sampler calls this every 10 s.
+   */
+  drain(visit: (routeId: string, route: BucketCounts, upstreams: ReadonlyMap<string, BucketCounts>) => void): void {
+    for (const [routeId, counters] of this.byRoute) {
+      visit(routeId, counters.bucket, counters.upstreamBuckets);
+      counters.bucket.clear();
+      for (const bucket of counters.upstreamBuckets.values()) bucket.clear();
+    }
   }
 
   /** Drops the counters of routes that no longer exist. */

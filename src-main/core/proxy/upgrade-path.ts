@@ -17,7 +17,7 @@ import type { ProvisionedRoute } from './route-table.js';
 import { stickyTagOf } from './sticky-cookie.js';
 import { clientKey } from '../access/client-key.js';
 import type { Upstream } from '../upstreams/registry.js';
-import type { ProxyStats } from './stats.js';
+import { outcomeOf, type ProxyStats } from './stats.js';
 import { refuseUpgrade, relayIgnoringUpgrade, tunnelWebSocket } from './websocket.js';
 
 /** What an upgrade needs of the engine: its state now (routes and settings change) and its shared steps. */
@@ -115,8 +115,9 @@ class Upgrade {
       health: host.health,
       done: (status: number, bytes: number, failure: ProxyError | null) => {
         // A tunnel's lifetime is not a response time (stats.ts); a refused or relayed upgrade's is.
-        if (status === 101) counters.recordUpgraded(false, 0, bytes, Date.now());
-        else counters.record(performance.now() - this.started, status >= 500, 0, bytes, Date.now());
+        const upstream = this.upstream?.address ?? null;
+        if (status === 101) counters.recordUpgraded(false, 0, bytes, Date.now(), upstream);
+        else counters.record(performance.now() - this.started, status >= 500, 0, bytes, Date.now(), outcomeOf(status, failure !== null), upstream);
         this.log(status, bytes, failure);
       },
       onOpen: () => counters.openWebSockets++,
