@@ -551,7 +551,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     // Issue 17 (insight): history, log search, the route doctor, the request inspector, backups, moving in from NPM.
     ...historyHandlers(),
 
-    ...logSearchHandlers(),
+    ...logSearchHandlers({ file: accessLog.file, flush: () => accessLog.flush() }),
 
     ...doctorHandlers(),
 
