@@ -576,7 +576,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     // Issue 17 (insight): history, log search, the route doctor, the request inspector, backups, moving in from NPM.
     ...historyHandlers({ history }),
 
-    ...logSearchHandlers(),
+    ...logSearchHandlers({ file: accessLog.file, flush: () => accessLog.flush() }),
 
     ...doctorHandlers(),
 

@@ -1,6 +1,6 @@
 // The headless admin server: the API contract over HTTP under /api (a session cookie or the bearer
-// token required), sign-in under /auth (auth/auth-routes.ts), the event stream at /api/events, and
-// the built web UI everywhere else. Same gateway, same handlers, same validation as the Electron
+// token required), sign-in under /auth (auth/auth-routes.ts), the event stream at /api/events,
+// Prometheus metrics at /metrics (the same token or session), and the built web UI everywhere else. Same gateway, same handlers, same validation as the Electron
 // transport.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
@@ -8,6 +8,7 @@ import { ApiError, parseInput, type ApiErrorBody, type ApiMember } from '../../s
 import type { CallContext } from '../../shared/access.js';
 import type { ListenerInfo } from '../../shared/status.js';
 import type { Gateway } from '../core/gateway.js';
+import { metricsText, PROMETHEUS_CONTENT_TYPE } from '../core/insight/prometheus.js';
 import { listen } from '../core/net/listen.js';
 import { peerAddress } from '../core/proxy/request-head.js';
 import { guardRequest } from './admin-guard.js';
@@ -157,20 +158,35 @@ export class AdminServer {
     }
     const url = new URL(`http://admin${target}`);
     if (url.pathname === '/api' || url.pathname.startsWith('/api/')) await this.#handleApi(request, response, url);
+    else if (url.pathname === '/metrics') await this.#handleMetrics(request, response);
     else if (url.pathname.startsWith('/auth/')) await this.#auth.handle(request, response, url);
     else await this.#serveStatic(request, response, url.pathname);
   }
 
+  /** Answers 401 and returns false unless the request carries the token or a signed-in session (as /api needs). */
+  #signedIn(request: IncomingMessage, response: ServerResponse): boolean {
+    if (this.#auth.apiCaller(request) !== null) return true;
+    sendJson(
+      response,
+      401,
+      errorBody('unauthorized', 'Sign in to the web UI, or send the admin token as "Authorization: Bearer TOKEN" (it is in the file admin-token in the data directory).'),
+      { 'www-authenticate': 'Bearer realm="gatehouse"' },
+    );
+    return false;
+  }
+
+  /** Prometheus's scrape: the dashboard's numbers in the text format (core/insight/prometheus.ts). */
+  async #handleMetrics(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    if (!this.#signedIn(request, response)) return;
+    const method = request.method ?? 'GET';
+    if (method !== 'GET' && method !== 'HEAD') throw new HttpFailure(405, 'not_found', '/metrics is read with GET.', { allow: 'GET, HEAD' });
+    const text = await metricsText(this.options.gateway.handlers, this.#context(request));
+    response.writeHead(200, { 'content-type': PROMETHEUS_CONTENT_TYPE, 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store' });
+    response.end(method === 'HEAD' ? undefined : text);
+  }
+
   async #handleApi(request: IncomingMessage, response: ServerResponse, url: URL): Promise<void> {
-    if (this.#auth.apiCaller(request) === null) {
-      sendJson(
-        response,
-        401,
-        errorBody('unauthorized', 'Sign in to the web UI, or send the admin token as "Authorization: Bearer TOKEN" (it is in the file admin-token in the data directory).'),
-        { 'www-authenticate': 'Bearer realm="gatehouse"' },
-      );
-      return;
-    }
+    if (!this.#signedIn(request, response)) return;
     const method = request.method ?? 'GET';
     if (url.pathname === '/api/events') {
       if (method !== 'GET') throw new HttpFailure(405, 'not_found', 'The event stream is read with GET.', { allow: 'GET' });
@@ -192,9 +208,12 @@ export class AdminServer {
 
   #call(member: ApiMember, input: unknown, request: IncomingMessage): Promise<unknown> {
     const handler = this.options.gateway.handlers[member] as (input: unknown, context: CallContext) => Promise<unknown>;
-    // Who asks, as the proxy would see them (the Access page's "your address").
-    const context: CallContext = { client: { address: peerAddress(request.socket), headers: request.headers } };
-    return handler(parseInput(member, input), context);
+    return handler(parseInput(member, input), this.#context(request));
+  }
+
+  /** Who asks, as the proxy would see them (the Access page's "your address"). */
+  #context(request: IncomingMessage): CallContext {
+    return { client: { address: peerAddress(request.socket), headers: request.headers } };
   }
 
   #fail(response: ServerResponse, error: unknown, context: string): void {

@@ -135,6 +135,30 @@ function logEntries() {
   return entries;
 }
 
+/** Requests from the day before, only in the log files (before a restart): what "Search older entries" finds. */
+function olderLogEntries() {
+  const entries = [];
+  for (let i = 0; i < 600; i += 1) {
+    const proxmox = i % 2 === 0;
+    const failed = proxmox && i % 4 === 0;
+    entries.push(
+      sampleLogEntry({
+        time: new Date(Date.UTC(2026, 10, 20, 18, 0, 0) + i * 61_000).toISOString(),
+        routeId: proxmox ? 'route-b' : 'route-a',
+        host: proxmox ? 'pve.home.arpa' : 'jellyfin.home.arpa',
+        client: i % 5 === 0 ? '192.168.1.44' : '192.168.1.30',
+        path: proxmox ? `/api2/json/nodes/pve/qemu/${100 + (i % 7)}/status/current` : `/Videos/${2000 + i}/stream.mp4`,
+        status: failed ? (i % 9 === 0 ? 504 : 502) : 200,
+        durationMs: failed ? 30_000 : 15 + (i % 40),
+        upstream: proxmox ? '10.33.0.9:8006' : '10.33.0.4:8096',
+        error: failed ? (i % 9 === 0 ? 'upstream_timeout' : 'upstream_refused') : null,
+        detail: failed ? (i % 9 === 0 ? 'Proxmox at 10.33.0.9:8006 did not answer within 30 seconds.' : 'Proxmox at 10.33.0.9:8006 refused the connection. Is it running, and listening on that port?') : null,
+      }),
+    );
+  }
+  return entries;
+}
+
 const fake =
   scenario === 'first-run'
     ? new FakeGatehouse({ busyPorts: [80, 443] })
@@ -144,6 +168,7 @@ const fake =
         settings: { app: { onboarded: true, startAtLogin: false }, lan: { mdns: scenario !== 'mdns-off' } },
         services: scenario === 'empty' ? [] : sampleServices(new Date()),
       });
+if (scenario !== 'empty' && scenario !== 'first-run') fake.logSearch.older = olderLogEntries();
 // First run too: streams from an imported settings file are in the port check.
 if (scenario !== 'empty') addStreams();
 // The request inspector is on for Jellyfin, with what it caught (the route page's Inspector section).

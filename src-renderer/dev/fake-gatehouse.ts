@@ -31,7 +31,7 @@ import { FakeCertificates } from './fake-certificates.js';
 import { FakeDiscovery } from './fake-discovery.js';
 import { FakeStreams } from './fake-streams.js';
 import { FakeHistory } from './fake-history.js';
-import { FakeLogSearch } from './fake-log-search.js';
+import { FakeLogSearch, type FakeLogSearchInput } from './fake-log-search.js';
 import { FakeDoctor } from './fake-doctor.js';
 import { FakeInspector } from './fake-inspector.js';
 import { FakeBackups } from './fake-backups.js';
@@ -84,7 +84,8 @@ export class FakeGatehouse implements ApiTransport {
   /** TCP, UDP and FTP streams with their statuses. */
   readonly streams: FakeStreams;
   readonly history = new FakeHistory();
-  readonly logSearch = new FakeLogSearch();
+  /** The log "on disk": the live log plus `logSearch.older`, searched by searchLog. */
+  readonly logSearch = new FakeLogSearch(() => this.log);
   readonly doctor = new FakeDoctor();
   readonly inspector = new FakeInspector(() => this.routes);
   readonly backups = new FakeBackups();
@@ -356,7 +357,7 @@ export class FakeGatehouse implements ApiTransport {
     removeSignInProvider: async ({ id }: { id: string }) => this.access.removeProvider(id),
     updateAccessSettings: async (input: { crowdsec?: Partial<AccessSettings['crowdsec']>; crowdsecApiKey?: string }) => this.access.updateSettings(input),
     liftBan: async ({ address }: { address: string }) => this.access.liftBan(address),
-    searchLog: async () => this.logSearch.notYet(),
+    searchLog: async (input: FakeLogSearchInput) => this.logSearch.search(input),
     getHistory: async () => this.history.notYet(),
     getHistorySummary: async () => this.history.notYet(),
     runDoctor: async () => this.doctor.notYet(),

@@ -63,6 +63,39 @@ async function openFailedRequest(page) {
   await page.locator('tr.details').first().waitFor();
 }
 
+/** Logs with "Search older entries": Proxmox's 5xx from before the restart, one opened, with "Load older". */
+async function searchOlderEntries(page) {
+  await page.getByRole('button', { name: 'Search older entries', exact: true }).click();
+  const panel = page.getByRole('region', { name: 'Search older entries' });
+  await panel.getByLabel('Route').selectOption('route-b');
+  await panel.getByLabel('Status').fill('5xx');
+  await panel.getByRole('button', { name: 'Search', exact: true }).click();
+  await panel.getByRole('table', { name: 'Access log' }).waitFor();
+  await panel.locator('button[aria-expanded]').nth(1).click();
+  await panel.locator('tr.details').first().waitFor();
+}
+
+/** The search's second page: "Load older" pressed, down to the end of the matches. */
+async function loadOlderEntries(page) {
+  await page.getByRole('button', { name: 'Search older entries', exact: true }).click();
+  const panel = page.getByRole('region', { name: 'Search older entries' });
+  await panel.getByLabel('Status').fill('5xx');
+  await panel.getByRole('button', { name: 'Search', exact: true }).click();
+  await panel.getByRole('button', { name: 'Load older', exact: true }).click();
+  await panel.getByText('That is every match in the log files.').scrollIntoViewIfNeeded();
+}
+
+/** The search form refusing a time range that ends before it starts. */
+async function searchBackwardsRange(page) {
+  await page.getByRole('button', { name: 'Search older entries', exact: true }).click();
+  const panel = page.getByRole('region', { name: 'Search older entries' });
+  await panel.getByLabel('From').fill('2026-11-21T12:00');
+  await panel.getByLabel('Until').fill('2026-11-21T09:00');
+  await panel.getByLabel('Status').fill('teapot');
+  await panel.getByRole('button', { name: 'Search', exact: true }).click();
+  await panel.locator('.field-error').first().waitFor();
+}
+
 /** Logs with a refused request opened: the rule that refused it. */
 async function openRefusedRequest(page) {
   await page.locator('tbody.refused button[aria-expanded]').first().click();
@@ -224,6 +257,9 @@ const shots = [
   ['nav-open', '', '#/', openMenu, 'phone'],
   ['logs-expanded', '', '#/logs', openFailedRequest],
   ['logs-refused', '', '#/logs', openRefusedRequest],
+  ['logs-search-older', '', '#/logs', searchOlderEntries],
+  ['logs-search-invalid', '', '#/logs', searchBackwardsRange],
+  ['logs-search-load-older', '', '#/logs', loadOlderEntries],
   ['stop-proxy', '', '#/', askToStop],
   ['dashboard', '', '#/'],
   ['discovery', '', '#/discovery'],

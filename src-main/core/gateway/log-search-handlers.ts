@@ -1,11 +1,11 @@
-// Placeholder (issue 17 foundation): replaced by the real handlers.
-import { ApiError, type ApiHandlers } from '../../../shared/api.js';
+// searchLog: the access log on disk (access.log and its rotated files), searched newest first
+// (insight/log-search.ts). Lines still waiting in memory are written first, so a search sees every
+// request logged before it was asked.
+import type { ApiHandlers } from '../../../shared/api.js';
+import { searchAccessLog, type LogSearchSource } from '../insight/log-search.js';
 
 type Members = 'searchLog';
 
-export function logSearchHandlers(): Pick<ApiHandlers, Members> {
-  const notYet = async (): Promise<never> => {
-    throw new ApiError('internal', 'This part of Gatehouse is not built yet.');
-  };
-  return { searchLog: notYet };
+export function logSearchHandlers(source: LogSearchSource): Pick<ApiHandlers, Members> {
+  return { searchLog: async (input) => searchAccessLog(input, source) };
 }

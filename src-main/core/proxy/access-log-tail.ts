@@ -16,7 +16,7 @@ const NUMBER_FIELDS = ['status', 'bytes', 'durationMs'] as const;
 const NULLABLE_STRING_FIELDS = ['routeId', 'upstream', 'error', 'detail'] as const;
 
 /** An entry as the log writes it; older lines without a field this version has are skipped. */
-function isEntry(value: unknown): value is AccessLogEntry {
+export function isEntry(value: unknown): value is AccessLogEntry {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
   const record = value as Record<string, unknown>;
   return (

@@ -95,6 +95,11 @@ export class AccessLog {
     this.onError(error);
   }
 
+  /** Writes the JSON lines still pending in memory to access.log; resolves once they are there. */
+  flush(): Promise<void> {
+    return this.json.flushed();
+  }
+
   /** Writes what is pending and closes the files. */
   async close(): Promise<void> {
     await Promise.all([this.json.close(), this.combined.close()]);

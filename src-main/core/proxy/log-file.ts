@@ -27,6 +27,8 @@ export class LogFile {
   private flushTimer: NodeJS.Timeout | null = null;
   private rotating = false;
   private closed = false;
+  /** Settles when the last chunk handed to the stream is written (or failed). */
+  private written: Promise<void> = Promise.resolve();
 
   constructor(
     readonly file: string,
@@ -65,7 +67,8 @@ export class LogFile {
     this.pending = [];
     this.pendingBytes = 0;
     this.size += Buffer.byteLength(chunk);
-    this.stream.write(chunk);
+    const stream = this.stream;
+    this.written = new Promise((resolve) => stream.write(chunk, () => resolve()));
     if (this.size >= this.rotation().maxFileBytes) void this.rotate();
   }
 
@@ -102,6 +105,19 @@ export class LogFile {
       this.size = 0;
       if (!this.closed) this.flush();
     }
+  }
+
+  /**
+   * Writes what is pending now and resolves once it is in the file (the log search reads the file,
+   * and must see every request logged before it was asked). A failed write resolves too: it is reported.
+   */
+  async flushed(): Promise<void> {
+    this.flush();
+    while (this.opening || this.rotating) {
+      await (this.opening ?? new Promise((r) => setTimeout(r, 5)));
+      this.flush();
+    }
+    await this.written;
   }
 
   /** Writes what is pending and closes the file. */
