@@ -196,6 +196,22 @@ async function checkPortsWithStreams(page) {
   await page.getByRole('list', { name: 'Port check results' }).waitFor();
 }
 
+/** The route page at 30 days (the 1 h view is what it opens with). */
+async function showThirtyDays(page) {
+  await page.getByRole('button', { name: 'Show the last 30 days' }).click();
+  await page.locator('section.graphs[data-range="30d"][data-rendered]').waitFor();
+}
+
+/** The dashboard once every route's sparkline has arrived. */
+async function sparklinesShown(page) {
+  await page.locator('svg.sparkline').first().waitFor();
+}
+
+/** The route page once its charts have drawn. */
+async function graphsDrawn(page) {
+  await page.locator('section.graphs[data-rendered]').waitFor();
+}
+
 const screens = [
   ['phone', { width: 390, height: 844 }],
   ['desktop', { width: 1280, height: 800 }],
@@ -244,6 +260,10 @@ const shots = [
   ['stream-ftp', '', '#/streams/new', ftpStreamForm],
   ['stream-edit-failed', '', '#/streams/stream-ftp'],
   ['not-found', '', '#/nowhere'],
+  ['dashboard-sparklines', '', '#/', sparklinesShown],
+  ['route-insight-1h', '', '#/routes/route-d/insight', graphsDrawn],
+  ['route-insight-30d', '', '#/routes/route-a/insight', showThirtyDays],
+  ['route-insight-empty', '', '#/routes/route-c/insight', graphsDrawn],
 ];
 const errors = [];
 try {

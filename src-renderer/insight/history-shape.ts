@@ -7,8 +7,20 @@ import type { Availability, HistoryRange, HistorySeries, RouteHistory, UpDownSpa
 /** uPlot's data: the times (Unix seconds) then one column per series, nulls drawn as gaps. */
 export type Columns = [number[], ...(number | null)[][]];
 
+/** One line of a chart: its name and the CSS custom property holding its colour ("--chart-1"). */
+export interface ChartSeries {
+  label: string;
+  color: string;
+  /** Shade under the line. */
+  fill?: boolean;
+  dash?: boolean;
+}
+
 export const RANGE_LABELS: Record<HistoryRange, string> = { '1h': '1 h', '24h': '24 h', '30d': '30 d' };
 export const RANGE_WORDS: Record<HistoryRange, string> = { '1h': 'the last hour', '24h': 'the last 24 hours', '30d': 'the last 30 days' };
+
+/** The performance mark the route page sets once its charts have drawn (the bench measures navigation → mark). */
+export const RENDERED_MARK = 'route-insight-rendered';
 
 /** How often the page reads the range again: a 10-second bucket fills every 10 s, a 5-minute one every 5 min. */
 export const REFRESH_MS: Record<HistoryRange, number> = { '1h': 10_000, '24h': 60_000, '30d': 300_000 };
@@ -45,7 +57,7 @@ export function bytesText(bytes: number): string {
 
 /** "99.2 % up"; "100 % up" only when no known moment was down; null fraction → nothing known. */
 export function upFractionText(fraction: number | null): string {
-  if (fraction === null) return 'up/down not known yet';
+  if (fraction === null) return 'not known yet';
   const percent = fraction * 100;
   // Never round a route that was down at all up to 100 %, nor one that was up at all down to 0 %.
   const shown = fraction < 1 && percent > 99.9 ? 99.9 : fraction > 0 && percent < 0.1 ? 0.1 : percent;
@@ -249,6 +261,25 @@ export function bucketTimeText(seconds: number, range: HistoryRange): string {
   return date.toLocaleTimeString('en-GB', range === '1h' ? { hour: '2-digit', minute: '2-digit', second: '2-digit' } : { hour: '2-digit', minute: '2-digit' });
 }
 
+/** An x-axis tick: "15:10" within a day, "7 Nov" over 30 days (the viewer's time zone). */
+export function axisTimeText(seconds: number, range: HistoryRange): string {
+  const date = new Date(seconds * 1000);
+  if (range === '30d') return date.toLocaleDateString('en-GB', { day: 'numeric', month: 'short' });
+  return date.toLocaleTimeString('en-GB', { hour: '2-digit', minute: '2-digit' });
+}
+
+/** A y-axis tick for counts: "950", "12k", "1.2M". */
+export function compactCount(n: number): string {
+  if (Math.abs(n) < 1000) return grouped.format(n);
+  if (Math.abs(n) < 1_000_000) return `${oneDecimal.format(n / 1000)}k`;
+  return `${oneDecimal.format(n / 1_000_000)}M`;
+}
+
+/** A y-axis tick for latency: "250 ms", "1.5 s". */
+export function compactMs(ms: number): string {
+  return ms < 1000 ? `${grouped.format(ms)} ms` : `${oneDecimal.format(ms / 1000)} s`;
+}
+
 /**
  * The rows of the screen-reader table under a chart: a long range is summed into at most `rows`
  * rows (a 30-day table of 8,640 rows helps nobody), each with its start time.
@@ -298,6 +329,20 @@ export function sparkPaths(values: readonly (number | null)[], width: number, he
   });
   if (current) paths.push(current);
   return paths;
+}
+
+/** The sparkline's errors: a tick up from the baseline for each bucket that had any (a line along zero would only be noise). */
+export function sparkTicks(errors: readonly (number | null)[], width: number, height: number, top: number): string {
+  const max = Math.max(1, top);
+  const n = errors.length;
+  const x = (i: number) => (n === 1 ? width / 2 : (i * width) / (n - 1));
+  let d = '';
+  errors.forEach((value, i) => {
+    if (value === null || value <= 0) return;
+    const y = Math.min(height - 3, height - 1 - (value / max) * (height - 2));
+    d += `M${x(i).toFixed(1)} ${height}V${y.toFixed(1)}`;
+  });
+  return d;
 }
 
 /** The sparkline's words: "Last hour: 1,234 requests, 3 errors, 99.2 % up". */
