@@ -21,6 +21,8 @@ export const RANGE_WORDS: Record<HistoryRange, string> = { '1h': 'the last hour'
 
 /** The performance mark the route page sets once its charts have drawn (the bench measures navigation → mark). */
 export const RENDERED_MARK = 'route-insight-rendered';
+/** The mark set when the graphs start (the page was navigated to): `performance.measure(…, START_MARK, RENDERED_MARK)` is the page's own part. */
+export const START_MARK = 'route-insight-start';
 
 /** How often the page reads the range again: a 10-second bucket fills every 10 s, a 5-minute one every 5 min. */
 export const REFRESH_MS: Record<HistoryRange, number> = { '1h': 10_000, '24h': 60_000, '30d': 300_000 };
@@ -73,6 +75,19 @@ function known(series: HistorySeries): boolean[] {
 export function withGaps(series: HistorySeries, column: readonly number[]): (number | null)[] {
   const on = known(series);
   return column.map((value, i) => (on[i] ? value : null));
+}
+
+/** The stretches [from, to) in which Gatehouse was off (requests null), merged, for shading behind the lines. */
+export function offStretches(series: HistorySeries, stepSeconds: number): [number, number][] {
+  const out: [number, number][] = [];
+  series.requests.forEach((value, i) => {
+    if (value !== null) return;
+    const from = series.times[i]!;
+    const last = out.at(-1);
+    if (last && last[1] >= from) last[1] = from + stepSeconds;
+    else out.push([from, from + stepSeconds]);
+  });
+  return out;
 }
 
 export function trafficColumns(series: HistorySeries): Columns {

@@ -105,6 +105,8 @@ describe('route graphs and dashboard sparklines against the dev fake', { skip: b
       const mark = await page.evaluate(() => performance.getEntriesByName('route-insight-rendered', 'mark').map((m) => m.startTime));
       assert.equal(mark.length, 1, 'one performance mark once the charts drew');
       assert.ok(mark[0]! > 0);
+      const own = await page.evaluate(() => performance.measure('graphs', 'route-insight-start', 'route-insight-rendered').duration);
+      assert.ok(own >= 0, 'the page marks where the graphs start, for the bench to measure its own part');
 
       let drawn = await charts(page);
       assert.deepEqual(drawn.map((c) => c.id), ['traffic', 'errors', 'latency', 'bytes', 'upstream-up', 'upstream-share'], 'four charts and two per upstream (Home Assistant has several)');

@@ -16,6 +16,7 @@ import {
   errorColumns,
   hasTraffic,
   mergeUpstreams,
+  offStretches,
   sparkPaths,
   sparkSummary,
   sparkTicks,
@@ -84,6 +85,7 @@ describe('history shaping', () => {
     assert.deepEqual(refused, [0, null, null, 3]);
     assert.deepEqual(upgraded, [1, null, null, 0]);
     assert.deepEqual(errorColumns(s)[2], [1, null, null, 2], '5xx has the same gap');
+    assert.deepEqual(offStretches(series([5, null, null, 7, null]), 10), [[1010, 1030], [1040, 1050]], 'the off stretches, merged, for shading');
     // A quiet bucket while running is a real zero.
     assert.deepEqual(trafficColumns(series([0, 3]))[1], [0, 3]);
   });
