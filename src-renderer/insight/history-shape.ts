@@ -135,16 +135,20 @@ export function upstreamShareColumns(history: RouteHistory): Columns {
 export function upstreamAvailabilityColumns(history: RouteHistory): Columns {
   const step = history.stepSeconds;
   const { times } = history.series;
-  return [[...times], ...history.upstreams.map((upstream) => times.map((time) => upShare(upstream.availability.spans, time, time + step, history.to)))];
+  return [[...times], ...history.upstreams.map((upstream) => times.map((time) => upShare(upstream.availability.spans, time, time + step)))];
 }
 
-/** Share (0–100) of [from, to) that `spans` call up, of the part they call up or down; null when none of it is known. */
-export function upShare(spans: readonly UpDownSpan[], from: number, to: number, now: number): number | null {
+/**
+ * Share (0–100) of [from, to) that `spans` call up, of the part they call up or down; null when none
+ * of it is known. A span still lasting (`to` null) covers the rest of the bucket: the bucket now
+ * filling is in the state the route is in now, even in its first second.
+ */
+export function upShare(spans: readonly UpDownSpan[], from: number, to: number): number | null {
   let up = 0;
   let down = 0;
   for (const span of spans) {
     const start = Math.max(span.from, from);
-    const end = Math.min(span.to ?? now, to);
+    const end = span.to === null ? to : Math.min(span.to, to);
     if (end <= start) continue;
     if (span.state === 'up') up += end - start;
     else if (span.state === 'down') down += end - start;

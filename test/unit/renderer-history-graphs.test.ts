@@ -110,10 +110,11 @@ describe('history shaping', () => {
       { from: 20, to: 30, state: 'off' as const },
       { from: 30, to: null, state: 'up' as const },
     ];
-    assert.equal(upShare(spans, 0, 10, 100), 100);
-    assert.equal(upShare(spans, 10, 20, 100), 50);
-    assert.equal(upShare(spans, 20, 30, 100), null);
-    assert.equal(upShare(spans, 30, 40, 100), 100, 'an open span lasts until now');
+    assert.equal(upShare(spans, 0, 10), 100);
+    assert.equal(upShare(spans, 10, 20), 50);
+    assert.equal(upShare(spans, 20, 30), null);
+    assert.equal(upShare(spans, 30, 40), 100, 'an open span covers the bucket now filling');
+    assert.equal(upShare([{ from: 40, to: null, state: 'down' }], 40, 50), 0, 'even in the bucket’s first second');
   });
 
   it('covers the whole range with the band, filling time no span covers with "off"', () => {
