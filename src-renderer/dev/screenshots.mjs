@@ -212,6 +212,13 @@ async function graphsDrawn(page) {
   await page.locator('section.graphs[data-rendered]').waitFor();
 }
 
+/** The route page with the traffic chart's numbers open (the screen-reader table, as a sighted user sees it). */
+async function openTrafficNumbers(page) {
+  await graphsDrawn(page);
+  await page.locator('figure.chart').first().getByText('Numbers').click();
+  await page.locator('figure.chart').first().locator('table').scrollIntoViewIfNeeded();
+}
+
 const screens = [
   ['phone', { width: 390, height: 844 }],
   ['desktop', { width: 1280, height: 800 }],
@@ -263,6 +270,7 @@ const shots = [
   ['dashboard-sparklines', '', '#/', sparklinesShown],
   ['route-insight-1h', '', '#/routes/route-d/insight', graphsDrawn],
   ['route-insight-30d', '', '#/routes/route-a/insight', showThirtyDays],
+  ['route-insight-numbers', '', '#/routes/route-a/insight', openTrafficNumbers],
   ['route-insight-empty', '', '#/routes/route-c/insight', graphsDrawn],
 ];
 const errors = [];
