@@ -126,6 +126,12 @@ describe('route graphs and dashboard sparklines against the dev fake', { skip: b
       await table.waitFor();
       assert.ok((await table.locator('tbody tr').count()) >= 10);
 
+      // A refresh (every 10 s at 1 h) swaps the data in place: the same canvases, not new charts.
+      await page.locator('[data-chart] canvas').evaluateAll((canvases) => canvases.forEach((c, i) => c.setAttribute('data-test-tag', String(i))));
+      await page.waitForTimeout(11_000);
+      const tags = await page.locator('[data-chart] canvas').evaluateAll((canvases) => canvases.map((c) => c.getAttribute('data-test-tag')));
+      assert.deepEqual(tags, ['0', '1', '2', '3', '4', '5'], 'the charts survive a refresh');
+
       const pressed = () => page.getByRole('group', { name: 'Range' }).locator('button[aria-pressed="true"]').textContent();
       assert.equal(await pressed(), '1 h');
       await page.getByRole('button', { name: 'Show the last 24 hours' }).click();
