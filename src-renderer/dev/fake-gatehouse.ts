@@ -30,6 +30,7 @@ import type { FakeAcme } from './fake-acme.js';
 import { FakeCertificates } from './fake-certificates.js';
 import { FakeDiscovery } from './fake-discovery.js';
 import { FakeStreams } from './fake-streams.js';
+import type { HistoryRange } from '../../shared/insight.js';
 import { FakeHistory } from './fake-history.js';
 import { FakeLogSearch, type FakeLogSearchInput } from './fake-log-search.js';
 import { FakeDoctor } from './fake-doctor.js';
@@ -83,7 +84,7 @@ export class FakeGatehouse implements ApiTransport {
   readonly discovery: FakeDiscovery;
   /** TCP, UDP and FTP streams with their statuses. */
   readonly streams: FakeStreams;
-  readonly history = new FakeHistory();
+  readonly history: FakeHistory;
   /** The log "on disk": the live log plus `logSearch.older`, searched by searchLog. */
   readonly logSearch = new FakeLogSearch(() => this.log);
   readonly doctor = new FakeDoctor();
@@ -122,6 +123,7 @@ export class FakeGatehouse implements ApiTransport {
       emit: (views) => this.emit('streams', views),
       busyPorts: () => options.busyPorts ?? [],
     });
+    this.history = new FakeHistory({ routes: () => this.routes, now: options.now ?? (() => new Date()) });
     this.discovery = new FakeDiscovery(
       { routes: () => this.routes, settings: () => this.settings, status: () => this.status, emit: (overview) => this.emit('discovery', overview) },
       options.services,
@@ -358,8 +360,8 @@ export class FakeGatehouse implements ApiTransport {
     updateAccessSettings: async (input: { crowdsec?: Partial<AccessSettings['crowdsec']>; crowdsecApiKey?: string }) => this.access.updateSettings(input),
     liftBan: async ({ address }: { address: string }) => this.access.liftBan(address),
     searchLog: async (input: FakeLogSearchInput) => this.logSearch.search(input),
-    getHistory: async () => this.history.notYet(),
-    getHistorySummary: async () => this.history.notYet(),
+    getHistory: async ({ routeId, range }: { routeId: string; range: HistoryRange }) => this.history.getHistory(routeId, range),
+    getHistorySummary: async ({ range }: { range: HistoryRange }) => this.history.getHistorySummary(range),
     runDoctor: async () => this.doctor.notYet(),
     getInspector: async ({ routeId }: { routeId: string }) => this.inspector.view(routeId),
     setInspector: async (input: { routeId: string; enabled: boolean; keep?: number; bodyBytes?: number }) => this.inspector.set(input),

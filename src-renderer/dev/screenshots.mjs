@@ -247,6 +247,29 @@ async function replayInspectorCapture(page) {
   await page.getByRole('status').filter({ hasText: 'Replayed' }).scrollIntoViewIfNeeded();
 }
 
+/** The route page at 30 days (the 1 h view is what it opens with). */
+async function showThirtyDays(page) {
+  await page.getByRole('button', { name: 'Show the last 30 days' }).click();
+  await page.locator('section.graphs[data-range="30d"][data-rendered]').waitFor();
+}
+
+/** The dashboard once every route's sparkline has arrived. */
+async function sparklinesShown(page) {
+  await page.locator('svg.sparkline').first().waitFor();
+}
+
+/** The route page once its charts have drawn. */
+async function graphsDrawn(page) {
+  await page.locator('section.graphs[data-rendered]').waitFor();
+}
+
+/** The route page with the traffic chart's numbers open (the screen-reader table, as a sighted user sees it). */
+async function openTrafficNumbers(page) {
+  await graphsDrawn(page);
+  await page.locator('figure.chart').first().getByText('Numbers').click();
+  await page.locator('figure.chart').first().locator('table').scrollIntoViewIfNeeded();
+}
+
 const screens = [
   ['phone', { width: 390, height: 844 }],
   ['desktop', { width: 1280, height: 800 }],
@@ -302,6 +325,11 @@ const shots = [
   ['route-inspector-replay', '', '#/routes/route-a/insight', replayInspectorCapture],
   ['route-inspector-off', '', '#/routes/route-b/insight'],
   ['not-found', '', '#/nowhere'],
+  ['dashboard-sparklines', '', '#/', sparklinesShown],
+  ['route-insight-1h', '', '#/routes/route-d/insight', graphsDrawn],
+  ['route-insight-30d', '', '#/routes/route-a/insight', showThirtyDays],
+  ['route-insight-numbers', '', '#/routes/route-a/insight', openTrafficNumbers],
+  ['route-insight-empty', '', '#/routes/route-c/insight', graphsDrawn],
 ];
 const errors = [];
 try {

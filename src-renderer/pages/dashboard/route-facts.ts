@@ -1,5 +1,6 @@
 // What the dashboard says about one route, shared by its table row (wide screens) and its card
 // (phones), so both say the same thing in the same words.
+import type { HistorySummary } from '../../../shared/insight.js';
 import type { Route } from '../../../shared/model.js';
 import type { HealthState, ProxyStatus, PublishedName, RouteCertificate, RouteHealth, RouteStats } from '../../../shared/status.js';
 import { POLICY_LABELS } from '../../../shared/upstreams.js';
@@ -72,5 +73,7 @@ export interface RouteViewProps {
   certificate: RouteCertificate | undefined;
   /** The route's names as published on the LAN (mDNS); empty when it publishes none. */
   published: PublishedName[];
+  /** The route's last hour for its sparkline (getHistorySummary); undefined until read, or when it could not be. */
+  history?: HistorySummary['routes'][number] | undefined;
   onDelete: () => void;
 }
