@@ -23,6 +23,8 @@ import { streamHandlers } from './gateway/stream-handlers.js';
 import { historyHandlers } from './gateway/history-handlers.js';
 import { logSearchHandlers } from './gateway/log-search-handlers.js';
 import { doctorHandlers } from './gateway/doctor-handlers.js';
+import { DEFAULT_PUBLIC_RESOLVERS } from './certs/acme/preflight/index.js';
+import { trustPlan } from './certs/trust-store.js';
 import { inspectorHandlers } from './gateway/inspector-handlers.js';
 import { backupHandlers } from './gateway/backup-handlers.js';
 import { npmImportHandlers } from './gateway/npm-import-handlers.js';
@@ -553,7 +555,29 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
 
     ...logSearchHandlers(),
 
-    ...doctorHandlers(),
+    ...doctorHandlers({
+      current: () => store.current,
+      dns: {
+        publicResolvers: options.acmePreflight?.publicResolvers ?? dnsServer?.resolvers ?? DEFAULT_PUBLIC_RESOLVERS,
+        ...(options.acmePreflight?.systemLookup ? { systemLookup: options.acmePreflight.systemLookup } : {}),
+        lanAddresses: () => lanAddresses(),
+        discovery: () => discovery.overview(),
+      },
+      port: {
+        proxy: () => runner.snapshot(),
+        bindAddress: () => effectiveProxySettings().bindAddress,
+        httpPort: () => effectiveProxySettings().httpPort,
+        httpsPort: () => effectiveProxySettings().httpsPort,
+        lanAddresses: () => lanAddresses(),
+      },
+      certificate: {
+        routeCertificate: (routeId) => certificates.routeCertificates().find((entry) => entry.routeId === routeId),
+        localCaPem: () => certificates.ca.info.certificatePem,
+        trustPlan: () => trustPlan({ info: certificates.ca.info }, options.trustEnvironment),
+      },
+      upstream: { health: () => health.snapshot() },
+      access: { verdict: (route, address) => access.rules.verdict(route, address) },
+    }),
 
     ...inspectorHandlers(),
 
