@@ -359,7 +359,7 @@ export class FakeGatehouse implements ApiTransport {
     searchLog: async () => this.logSearch.notYet(),
     getHistory: async () => this.history.notYet(),
     getHistorySummary: async () => this.history.notYet(),
-    runDoctor: async () => this.doctor.notYet(),
+    runDoctor: async ({ routeId, visitor }: { routeId: string; visitor?: string }) => this.doctor.run(this.routes.find((route) => route.id === routeId), visitor),
     getInspector: async () => this.inspector.notYet(),
     setInspector: async () => this.inspector.notYet(),
     clearInspector: async () => this.inspector.notYet(),
