@@ -147,6 +147,8 @@ const fake =
 if (scenario !== 'empty') addStreams();
 // Another device already answers for pve.local: the Proxmox route shows the conflict.
 fake.discovery.takenNames.add('pve.local');
+// The route doctor still checking (its running state in screenshots).
+if (scenario === 'doctor-slow') fake.doctor.delayMs = 60_000;
 if (scenario === 'mdns-failed') {
   fake.discovery.failure = {
     code: 'mdns_socket',

@@ -196,6 +196,20 @@ async function checkPortsWithStreams(page) {
   await page.getByRole('list', { name: 'Port check results' }).waitFor();
 }
 
+/** Jellyfin's route page with the doctor run: a name that resolves elsewhere and an untrusted CA. */
+async function runDoctor(page) {
+  await page.getByRole('button', { name: 'Check this route', exact: true }).click();
+  await page.getByRole('list', { name: "Doctor's checks for Jellyfin" }).waitFor();
+  await page.evaluate(() => document.getElementById('doctor-heading')?.closest('section')?.scrollIntoView({ block: 'start' }));
+}
+
+/** The doctor while it checks. */
+async function startDoctor(page) {
+  await page.getByRole('button', { name: 'Check this route', exact: true }).click();
+  await page.getByRole('button', { name: 'Checking…', exact: true }).waitFor();
+  await page.evaluate(() => document.getElementById('doctor-heading')?.closest('section')?.scrollIntoView({ block: 'start' }));
+}
+
 const screens = [
   ['phone', { width: 390, height: 844 }],
   ['desktop', { width: 1280, height: 800 }],
@@ -243,6 +257,8 @@ const shots = [
   ['stream-ssh', '', '#/streams/new?preset=ssh'],
   ['stream-ftp', '', '#/streams/new', ftpStreamForm],
   ['stream-edit-failed', '', '#/streams/stream-ftp'],
+  ['route-doctor', '', '#/routes/route-a/insight', runDoctor],
+  ['route-doctor-checking', '?scenario=doctor-slow', '#/routes/route-a/insight', startDoctor],
   ['not-found', '', '#/nowhere'],
 ];
 const errors = [];
