@@ -77,7 +77,6 @@ export async function runDoctorSteps(runs: readonly DoctorStepRun[], options: Do
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<'late'>((resolve) => {
     timer = setTimeout(() => resolve('late'), deadlineMs);
-    timer.unref?.();
   });
 
   const results = new Map<DoctorStep, Promise<DoctorCheck[]>>();
