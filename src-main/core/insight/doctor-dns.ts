@@ -131,7 +131,7 @@ async function systemCheck(name: string, asked: string, deps: DoctorDnsDeps, isO
   const durationMs = Date.now() - started;
   const here = pointHere(deps.lanAddresses());
   if (answer.ok && answer.addresses.length > 0) return { ...base, ...judgeAddresses(asked, answer.addresses, "This machine's resolver sends", deps, isOwn), durationMs };
-  if (!answer.ok && (answer.code === 'TIMEOUT' || answer.code === 'EAI_AGAIN')) {
+  if (!answer.ok && ['TIMEOUT', 'EAI_AGAIN', 'ETIMEOUT', 'ETIMEDOUT', 'ECONNREFUSED'].includes(answer.code)) {
     return {
       ...base,
       state: 'fail',
