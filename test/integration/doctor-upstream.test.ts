@@ -5,10 +5,11 @@
 import assert from 'node:assert/strict';
 import { rm } from 'node:fs/promises';
 import { after, before, describe, test } from 'node:test';
+import { parseInput } from '../../shared/api.js';
 import type { DoctorReport } from '../../shared/insight.js';
 import { createGateway, type Gateway } from '../../src-main/core/gateway.js';
 import { startFakeApp, type FakeApp } from '../helpers/fake-apps.js';
-import { call } from '../helpers/gateway-calls.js';
+import { call, rejectsWith } from '../helpers/gateway-calls.js';
 import { freePort } from '../helpers/ports.js';
 import { makeDataDir } from '../helpers/serve.js';
 
@@ -86,5 +87,38 @@ describe('the doctor asks the upstream', () => {
     const report = await call(gateway, 'runDoctor', { routeId: relaxed.id });
     assert.equal(checkOf(report, `upstream:${url}`).state, 'pass');
     assert.equal(checkOf(report, 'upstream:app').state, 'pass', checkOf(report, 'upstream:app').says);
+  });
+});
+
+describe('the doctor judges the caller', () => {
+  test('without a visitor, the caller’s address is judged (IPv4-mapped form unwrapped); without either, a typical internet address', async () => {
+    const dataDir = await makeDataDir();
+    const gateway = await createGateway({ dataDir, overrides: { httpPort: 0, httpsPort: 0, bindAddress: '127.0.0.1' }, mdnsEnvironment: 'off' });
+    try {
+      const route = await call(gateway, 'addRoute', { names: ['who.home.arpa'], upstream: 'http://127.0.0.1:9' });
+      const input = parseInput('runDoctor', { routeId: route.id });
+      const fromLan = await gateway.handlers.runDoctor(input, { client: { address: '::ffff:192.168.7.20', headers: {} } });
+      assert.equal(fromLan.visitor, '192.168.7.20');
+      const lanCheck = checkOf(fromLan, 'access:visitor');
+      assert.equal(lanCheck.state, 'pass');
+      assert.match(lanCheck.says, /192\.168\.7\.20 \(on this network\) would be let in/);
+
+      const fromInternet = await gateway.handlers.runDoctor(input, { client: { address: '198.51.100.30', headers: {} } });
+      const refused = checkOf(fromInternet, 'access:visitor');
+      assert.equal(refused.state, 'fail', 'a named visitor who is refused is why it does not work for them');
+      assert.match(refused.says, /198\.51\.100\.30.* would be refused: /);
+      assert.match(refused.fix ?? '', /exposure to "Everyone"/);
+
+      const desktop = await gateway.handlers.runDoctor(input);
+      assert.equal(desktop.visitor, '203.0.113.10');
+      const typical = checkOf(desktop, 'access:visitor');
+      assert.equal(typical.state, 'pass');
+      assert.match(typical.says, /^A visitor from the internet \(judged as 203\.0\.113\.10\) would be refused: .*That is what the route's access rules ask/);
+
+      await rejectsWith(call(gateway, 'runDoctor', { routeId: 'nope' }), 'not_found');
+    } finally {
+      await gateway.close();
+      await rm(dataDir, { recursive: true, force: true });
+    }
   });
 });
