@@ -34,23 +34,36 @@ export interface DoctorCertificateDeps {
   now?: () => number;
 }
 
-let systemBundle: string[] | null = null;
-/** The system's CA bundle (Linux), read once; Node's own list and the OS store where Node can read it. */
+let systemCas: string[] | null = null;
+/**
+ * The CAs this machine trusts, read once: Node's own list and the OS store where Node can read it
+ * (Node 22.15+), else Node's list and the system bundle (Linux).
+ */
 export function systemTrustedCas(): string[] {
+  if (systemCas) return systemCas;
   const withStore = (tls as unknown as { getCACertificates?: (type: string) => string[] }).getCACertificates;
-  if (withStore) return [...new Set([...withStore('default'), ...withStore('system')])];
-  if (systemBundle === null) {
-    systemBundle = [];
-    for (const file of ['/etc/ssl/certs/ca-certificates.crt', '/etc/pki/tls/certs/ca-bundle.crt', '/etc/ssl/cert.pem']) {
-      try {
-        systemBundle = readFileSync(file, 'utf8').match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
-        break;
-      } catch {
-        // not this distribution's file
-      }
+  if (withStore) return (systemCas = [...new Set([...withStore('default'), ...withStore('system')])]);
+  let bundle: string[] = [];
+  for (const file of ['/etc/ssl/certs/ca-certificates.crt', '/etc/pki/tls/certs/ca-bundle.crt', '/etc/ssl/cert.pem']) {
+    try {
+      bundle = readFileSync(file, 'utf8').match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+      break;
+    } catch {
+      // not this distribution's file
     }
   }
-  return [...tls.rootCertificates, ...systemBundle];
+  return (systemCas = [...new Set([...tls.rootCertificates, ...bundle])]);
+}
+
+/** Parsing a few hundred CAs takes a while: one context per list, made once. */
+const contexts = new WeakMap<string[], tls.SecureContext>();
+function contextFor(cas: string[]): tls.SecureContext {
+  let context = contexts.get(cas);
+  if (!context) {
+    context = tls.createSecureContext({ ca: cas });
+    contexts.set(cas, context);
+  }
+  return context;
 }
 
 export type Handshake =
@@ -61,7 +74,7 @@ export type Handshake =
 export function handshake(address: string, port: number, name: string, cas: string[], timeoutMs: number): Promise<Handshake> {
   const started = Date.now();
   return new Promise((resolve) => {
-    const socket = tls.connect({ host: address, port, servername: name, rejectUnauthorized: false, ca: cas, ALPNProtocols: ['http/1.1'] });
+    const socket = tls.connect({ host: address, port, servername: name, rejectUnauthorized: false, secureContext: contextFor(cas), ALPNProtocols: ['http/1.1'] });
     const done = (outcome: Handshake) => {
       clearTimeout(timer);
       socket.destroy();

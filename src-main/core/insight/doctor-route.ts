@@ -24,6 +24,7 @@ export interface DoctorDeps {
 export function certificateBlockedBy(route: Route, findings: PortFindings) {
   return (earlier: readonly { id: string; state: string }[]): string | null => {
     if (route.tls.mode === 'none') return 'The route uses plain HTTP only (no certificate): nothing to check.';
+    if (earlier.some((check) => check.id === 'port:route')) return 'Skipped: the route is turned off, so the proxy serves no certificate for it.';
     const proxy = earlier.find((check) => check.id === 'port:proxy');
     if (proxy) return 'Skipped: the proxy is not running, so no certificate is served.';
     const https = earlier.find((check) => check.id === 'port:https');
