@@ -35,11 +35,11 @@ describe('the doctor’s order', () => {
   test('the report follows DNS, port, certificate, upstream, access whatever finishes first; independent steps run together', async () => {
     const log: string[] = [];
     const runs = [stepRun('access', 'pass', 5, log), stepRun('upstream', 'pass', 10, log), stepRun('dns', 'pass', 60, log), stepRun('port', 'pass', 30, log), stepRun('certificate', 'pass', 1, log)];
-    const started = Date.now();
     const report = await runDoctorSteps(runs, { routeId: 'r1', visitor: '203.0.113.10' });
     assert.deepEqual(report.checks.map((c) => c.step), ['dns', 'port', 'certificate', 'upstream', 'access']);
-    assert.ok(Date.now() - started < 100 + 60, 'the steps ran side by side, not one after another');
+    // Side by side: every step started before the first one ended.
     assert.deepEqual(log.slice(0, 5).sort(), ['start access', 'start certificate', 'start dns', 'start port', 'start upstream']);
+    assert.deepEqual(log.slice(5, 10), ['end certificate', 'end access', 'end upstream', 'end port', 'end dns']);
     assert.equal(report.verdict, 'ok');
     assert.equal(report.routeId, 'r1');
     assert.equal(report.visitor, '203.0.113.10');
@@ -87,7 +87,7 @@ describe('the doctor’s order', () => {
     const runs: DoctorStepRun[] = [{ step: 'dns', title: 'The names resolve', run: () => new Promise<DoctorCheck[]>(() => {}) }, stepRun('access', 'pass', 1)];
     const started = Date.now();
     const report = await runDoctorSteps(runs, { routeId: 'r3', visitor: 'x', deadlineMs: 200 });
-    assert.ok(Date.now() - started < 1000);
+    assert.ok(Date.now() - started < 3000, 'ended at the deadline, not never');
     const late = report.checks.find((c) => c.step === 'dns')!;
     assert.equal(late.state, 'fail');
     assert.equal(late.id, 'dns:late');
