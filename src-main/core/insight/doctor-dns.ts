@@ -62,14 +62,32 @@ async function getaddrinfo(name: string): Promise<string[]> {
 }
 
 /**
- * getaddrinfo runs on libuv's small thread pool and cannot be cancelled: a lookup still waiting on
- * a dead DNS server is shared by later asks for the same name instead of taking another thread.
+ * getaddrinfo runs on libuv's small thread pool (4 threads, shared with every file write) and cannot
+ * be cancelled: against a dead DNS server each lookup holds a thread for the resolver's own timeouts
+ * (10 s and more). So the doctor runs at most MAX_SYSTEM_LOOKUPS at once in the whole process, and a
+ * lookup still waiting is shared by later asks for the same name. A name left waiting for a slot is
+ * reported as not answered by the per-check timeout, like the lookups ahead of it.
  */
+const MAX_SYSTEM_LOOKUPS = 2;
 const systemInFlight = new Map<string, Promise<string[]>>();
+let lookupsRunning = 0;
+const waitingForSlot: (() => void)[] = [];
+
+async function inSlot<T>(task: () => Promise<T>): Promise<T> {
+  if (lookupsRunning >= MAX_SYSTEM_LOOKUPS) await new Promise<void>((resolve) => waitingForSlot.push(resolve));
+  lookupsRunning++;
+  try {
+    return await task();
+  } finally {
+    lookupsRunning--;
+    waitingForSlot.shift()?.();
+  }
+}
+
 function sharedLookup(lookupFn: (name: string) => Promise<string[]>, name: string): Promise<string[]> {
   let pending = systemInFlight.get(name);
   if (!pending) {
-    pending = lookupFn(name).finally(() => systemInFlight.delete(name));
+    pending = inSlot(() => lookupFn(name)).finally(() => systemInFlight.delete(name));
     systemInFlight.set(name, pending);
   }
   return pending;
