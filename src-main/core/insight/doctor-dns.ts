@@ -52,6 +52,8 @@ export function isThisMachine(address: string): boolean {
   return Object.values(networkInterfaces()).some((list) => (list ?? []).some((info) => info.address.toLowerCase() === plain));
 }
 
+const isLoopback = (address: string) => /^(::ffff:)?127\./i.test(address) || address === '::1';
+
 /** The name to ask for: the name itself, or a sample label under a wildcard. */
 export function askedName(name: string): string {
   return name.startsWith('*.') ? `${WILDCARD_SAMPLE_LABEL}.${name.slice(2)}` : name;
@@ -110,7 +112,17 @@ function judgeAddresses(name: string, addresses: readonly string[], where: strin
   const other = addresses.filter((address) => !isOwn(address));
   const here = pointHere(lan);
   const recordFix = `Change the record for ${name} to ${here}: in your router's DNS settings, the Pi-hole's Local DNS records (or AdGuard Home's DNS rewrites), or the hosts file of the devices that use it.`;
-  if (other.length === 0) return { state: 'pass', says: `${where} ${name} to ${listText(own)}: this machine.`, fix: null };
+  if (other.length === 0) {
+    // 127.0.0.1 (a hosts-file line, a record made for testing) is this machine for itself only.
+    if (own.every(isLoopback) && lan.length > 0) {
+      return {
+        state: 'warn',
+        says: `${where} ${name} to ${listText(own)}: this machine, but a loopback address, so it works only on this machine; other devices would knock on themselves.`,
+        fix: `Point ${name} at ${here} instead (router DNS, Pi-hole Local DNS records, or the hosts files), so other devices reach it too.`,
+      };
+    }
+    return { state: 'pass', says: `${where} ${name} to ${listText(own)}: this machine.`, fix: null };
+  }
   const privateOthers = other.filter((address) => !isPubliclyReachable(address));
   if (own.length > 0) {
     return {
