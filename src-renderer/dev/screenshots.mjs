@@ -203,6 +203,13 @@ async function runDoctor(page) {
   await page.evaluate(() => document.getElementById('doctor-heading')?.closest('section')?.scrollIntoView({ block: 'start' }));
 }
 
+/** The doctor's call failed: the error notice, and the button to try again. */
+async function failDoctor(page) {
+  await page.getByRole('button', { name: 'Check this route', exact: true }).click();
+  await page.getByRole('alert').waitFor();
+  await page.evaluate(() => document.getElementById('doctor-heading')?.closest('section')?.scrollIntoView({ block: 'start' }));
+}
+
 /** The doctor while it checks. */
 async function startDoctor(page) {
   await page.getByRole('button', { name: 'Check this route', exact: true }).click();
@@ -259,6 +266,7 @@ const shots = [
   ['stream-edit-failed', '', '#/streams/stream-ftp'],
   ['route-doctor', '', '#/routes/route-a/insight', runDoctor],
   ['route-doctor-checking', '?scenario=doctor-slow', '#/routes/route-a/insight', startDoctor],
+  ['route-doctor-error', '?scenario=doctor-error', '#/routes/route-a/insight', failDoctor],
   ['not-found', '', '#/nowhere'],
 ];
 const errors = [];
