@@ -59,6 +59,7 @@ import { describeFailover, failoverTargets, measureFailover } from './failover.m
 import { acmeTargets, describeAcme, measureAcme } from './acme.mjs';
 import { describeStreams, measureStreams, streamTargets } from './streams.mjs';
 import { toolVersions } from './versions.mjs';
+import { run as runDoctorBench, doctorTarget } from './doctor.mjs';
 
 // The bench runs on the host network, where multicast DNS would leave the machine: every
 // gatehouse serve it starts inherits mDNS off. (bench/discovery.mjs turns it on inside a namespace.)
@@ -363,6 +364,10 @@ async function main() {
   // Without Gatehouse HTTPS the issuance target still shows, as a MISS saying why.
   const issuanceResult = issuance ?? (GATEHOUSE_WANTED(options) ? { error: httpsAbsent.gatehouse ?? gatehouseError ?? 'Gatehouse HTTPS did not run' } : undefined);
   const targets = [...evaluateTargets({ results, memory: gatehouseMemory, issuance: issuanceResult, absent, httpsAbsent }), ...signinTargets(signin), ...uiTargets(ui), ...discoveryTargets(discovery), ...frontDoorTargets(frontDoor), ...failoverTargets(failover), ...acmeTargets(acme), ...streamTargets(streams)];
+  // The route doctor (bench/doctor.mjs): its own gateway and silent DNS server, one target.
+  console.log('Measuring the route doctor with a DNS server that never answers…');
+  const doctor = await runDoctorBench().catch((error) => ({ error: error instanceof Error ? error.message : String(error) }));
+  targets.push(doctorTarget(doctor));
   const meta = { options, pinned, backend: backend.kind, accessLogBytes: outcome.accessLogBytes };
   printReport({ results, absent, httpsAbsent, gatehouseError, memory, issuance, signin, ui, discovery, frontDoor, failover, acme, streams, targets, runs, meta });
 
@@ -386,6 +391,7 @@ async function main() {
     failover,
     acme,
     streams,
+    doctor,
     accessLogBytes: outcome.accessLogBytes,
     targets,
   });

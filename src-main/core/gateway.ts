@@ -27,6 +27,8 @@ import { logSearchHandlers } from './gateway/log-search-handlers.js';
 import { doctorHandlers } from './gateway/doctor-handlers.js';
 import { inspectorHandlers, prunedInsight } from './gateway/inspector-handlers.js';
 import { Inspector } from './insight/inspector.js';
+import { DEFAULT_PUBLIC_RESOLVERS } from './certs/acme/preflight/index.js';
+import { trustPlan } from './certs/trust-store.js';
 import { backupHandlers } from './gateway/backup-handlers.js';
 import { npmImportHandlers } from './gateway/npm-import-handlers.js';
 import { StreamRun } from './gateway/stream-events.js';
@@ -578,7 +580,29 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
 
     ...logSearchHandlers({ file: accessLog.file, flush: () => accessLog.flush() }),
 
-    ...doctorHandlers(),
+    ...doctorHandlers({
+      current: () => store.current,
+      dns: {
+        publicResolvers: options.acmePreflight?.publicResolvers ?? dnsServer?.resolvers ?? DEFAULT_PUBLIC_RESOLVERS,
+        ...(options.acmePreflight?.systemLookup ? { systemLookup: options.acmePreflight.systemLookup } : {}),
+        lanAddresses: () => lanAddresses(),
+        discovery: () => discovery.overview(),
+      },
+      port: {
+        proxy: () => runner.snapshot(),
+        bindAddress: () => effectiveProxySettings().bindAddress,
+        httpPort: () => effectiveProxySettings().httpPort,
+        httpsPort: () => effectiveProxySettings().httpsPort,
+        lanAddresses: () => lanAddresses(),
+      },
+      certificate: {
+        routeCertificate: (routeId) => certificates.routeCertificates().find((entry) => entry.routeId === routeId),
+        localCaPem: () => certificates.ca.info.certificatePem,
+        trustPlan: () => trustPlan({ info: certificates.ca.info }, options.trustEnvironment),
+      },
+      upstream: { health: () => health.snapshot() },
+      access: { verdict: (route, address) => access.rules.verdict(route, address) },
+    }),
 
     ...inspectorHandlers({ inspector, current: () => store.current, persist, change, listeners: () => runner.snapshot() }),
 

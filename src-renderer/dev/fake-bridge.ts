@@ -175,6 +175,9 @@ if (scenario !== 'empty') addStreams();
 if (scenario === 'busy') fake.inspector.seed('route-a', sampleCaptures('jellyfin.home.arpa'));
 // Another device already answers for pve.local: the Proxmox route shows the conflict.
 fake.discovery.takenNames.add('pve.local');
+// The route doctor still checking (its running state in screenshots).
+if (scenario === 'doctor-slow') fake.doctor.delayMs = 60_000;
+if (scenario === 'doctor-error') fake.doctor.failNext = new ApiError('conflict', 'Gatehouse is shutting down; run the doctor after it starts again.', { fix: 'Wait until the dashboard says the proxy is running, then check again.' });
 if (scenario === 'mdns-failed') {
   fake.discovery.failure = {
     code: 'mdns_socket',

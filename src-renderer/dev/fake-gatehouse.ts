@@ -362,7 +362,7 @@ export class FakeGatehouse implements ApiTransport {
     searchLog: async (input: FakeLogSearchInput) => this.logSearch.search(input),
     getHistory: async ({ routeId, range }: { routeId: string; range: HistoryRange }) => this.history.getHistory(routeId, range),
     getHistorySummary: async ({ range }: { range: HistoryRange }) => this.history.getHistorySummary(range),
-    runDoctor: async () => this.doctor.notYet(),
+    runDoctor: async ({ routeId, visitor }: { routeId: string; visitor?: string }) => this.doctor.run(this.routes.find((route) => route.id === routeId), visitor),
     getInspector: async ({ routeId }: { routeId: string }) => this.inspector.view(routeId),
     setInspector: async (input: { routeId: string; enabled: boolean; keep?: number; bodyBytes?: number }) => this.inspector.set(input),
     clearInspector: async ({ routeId }: { routeId: string }) => this.inspector.clear(routeId),

@@ -270,6 +270,27 @@ async function openTrafficNumbers(page) {
   await page.locator('figure.chart').first().locator('table').scrollIntoViewIfNeeded();
 }
 
+/** Jellyfin's route page with the doctor run: a name that resolves elsewhere and an untrusted CA. */
+async function runDoctor(page) {
+  await page.getByRole('button', { name: 'Check this route', exact: true }).click();
+  await page.getByRole('list', { name: "Doctor's checks for Jellyfin" }).waitFor();
+  await page.evaluate(() => document.getElementById('doctor-heading')?.closest('section')?.scrollIntoView({ block: 'start' }));
+}
+
+/** The doctor's call failed: the error notice, and the button to try again. */
+async function failDoctor(page) {
+  await page.getByRole('button', { name: 'Check this route', exact: true }).click();
+  await page.getByRole('alert').waitFor();
+  await page.evaluate(() => document.getElementById('doctor-heading')?.closest('section')?.scrollIntoView({ block: 'start' }));
+}
+
+/** The doctor while it checks. */
+async function startDoctor(page) {
+  await page.getByRole('button', { name: 'Check this route', exact: true }).click();
+  await page.getByRole('button', { name: 'Checking…', exact: true }).waitFor();
+  await page.evaluate(() => document.getElementById('doctor-heading')?.closest('section')?.scrollIntoView({ block: 'start' }));
+}
+
 const screens = [
   ['phone', { width: 390, height: 844 }],
   ['desktop', { width: 1280, height: 800 }],
@@ -324,6 +345,9 @@ const shots = [
   ['route-inspector-detail', '', '#/routes/route-a/insight', openInspectorCapture],
   ['route-inspector-replay', '', '#/routes/route-a/insight', replayInspectorCapture],
   ['route-inspector-off', '', '#/routes/route-b/insight'],
+  ['route-doctor', '', '#/routes/route-a/insight', runDoctor],
+  ['route-doctor-checking', '?scenario=doctor-slow', '#/routes/route-a/insight', startDoctor],
+  ['route-doctor-error', '?scenario=doctor-error', '#/routes/route-a/insight', failDoctor],
   ['not-found', '', '#/nowhere'],
   ['dashboard-sparklines', '', '#/', sparklinesShown],
   ['route-insight-1h', '', '#/routes/route-d/insight', graphsDrawn],
