@@ -113,7 +113,7 @@ let sqlJs: Promise<initSqlJs.SqlJsStatic> | null = null;
 function loadSqlJs(): Promise<initSqlJs.SqlJsStatic> {
   if (!sqlJs) {
     const require = createRequire(import.meta.url);
-    const wasm = join(dirname(require.resolve('sql.js/package.json')), 'dist', 'sql-wasm.wasm');
+    const wasm = require.resolve('sql.js/dist/sql-wasm.wasm');
     sqlJs = initSqlJs({ locateFile: () => wasm });
   }
   return sqlJs;
