@@ -145,6 +145,7 @@ describe('moving in from Nginx Proxy Manager', () => {
     const old = byKey('certificate:2');
     assert.equal(old.maps, 'no');
     assert.match(old.notes.join(' '), /expired on/);
+    assert.ok(old.notes.some((note) => note.includes(join('custom_ssl', 'npm-2', 'fullchain.pem')) && note.includes('after the certificate')), 'the fix names the file in NPM\'s folder');
     assert.equal(byKey('proxy-host:6').maps, 'partly');
 
     const custom = byKey('certificate:1');
@@ -155,7 +156,7 @@ describe('moving in from Nginx Proxy Manager', () => {
     assert.equal(family.maps, 'partly', 'bob\'s short password cannot come');
     assert.match(family.becomes!, /"Family" with 4 entries, with sign-in for 2 users/);
     assert.ok(family.notes.some((note) => note.includes('"bob"') && note.includes('10 characters')));
-    assert.ok(family.notes.some((note) => note.includes('"alice"') && /Argon2/.test(note)));
+    assert.ok(family.notes.some((note) => note.startsWith('"alice" comes in as a Gatehouse sign-in user') && /Argon2/.test(note)));
 
     const office = byKey('access-list:2');
     assert.equal(office.maps, 'partly');

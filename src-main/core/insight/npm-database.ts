@@ -115,6 +115,7 @@ function loadSqlJs(): Promise<initSqlJs.SqlJsStatic> {
     const require = createRequire(import.meta.url);
     const wasm = require.resolve('sql.js/dist/sql-wasm.wasm');
     sqlJs = initSqlJs({ locateFile: () => wasm });
+    sqlJs.catch(() => (sqlJs = null)); // a failed start is tried again next time
   }
   return sqlJs;
 }

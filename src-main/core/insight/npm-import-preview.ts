@@ -96,7 +96,12 @@ function certificateItem(cert: NpmCertificate, files: NpmCertificateFiles | null
   try {
     checked = checkImport(files, now);
   } catch (error) {
-    return { item: refuse(entry, ...issuesOf(error).map((issue) => `Gatehouse cannot use it: ${issue}.`)), ref: null, names: [] };
+    const issues = issuesOf(error);
+    const notes = issues.map((issue) => `Gatehouse cannot use it: ${issue}.`);
+    if (!letsEncrypt && issues.some((issue) => /chain field/.test(issue))) {
+      notes.push(`In NPM's folder the chain belongs in ${files.dir}/fullchain.pem, after the certificate: add it there and preview again.`);
+    }
+    return { item: refuse(entry, ...notes), ref: null, names: [] };
   }
   const existing = here.customCertificates.find((custom) => custom.fingerprintSha256 === checked.facts.fingerprintSha256);
   if (existing) {
@@ -179,7 +184,10 @@ function accessListItem(npm: NpmAccessList, here: GatehouseNow, plans: Map<strin
   if (withUsers && npm.passAuth) {
     notes.push('NPM passed the visitor\'s password on to the app (Pass Auth); Gatehouse keeps it and tells the app who signed in with a Remote-User header instead.');
   }
-  if (users.length > 0) notes.push(`${users.length === 1 ? 'One user comes' : `${users.length} users come`} in as Gatehouse sign-in users (${quoted(users.map((u) => u.name))}), with their NPM passwords, stored as Argon2 hashes.`);
+  if (users.length > 0) {
+    const who = quoted(users.map((u) => u.name));
+    notes.push(`${who} ${users.length === 1 ? 'comes in as a Gatehouse sign-in user' : 'come in as Gatehouse sign-in users'} with the same password (NPM kept it as typed; Gatehouse stores only an Argon2 hash of it).`);
+  }
 
   plans.set(entry.key, { kind: 'access-list', key: entry.key, input: { name: npm.name.slice(0, 60), entries }, users });
   const signIn = withUsers ? `, with sign-in for ${npm.users.length} user${npm.users.length === 1 ? '' : 's'}` : '';
