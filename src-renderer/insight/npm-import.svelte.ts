@@ -38,8 +38,11 @@ export class NpmImport {
 
   label(key: string): string {
     const entry = this.preview?.items.find((candidate) => candidate.key === key);
-    return entry ? entry.label : key;
+    return entry?.label ?? this.#labels.get(key) ?? key;
   }
+
+  /** Labels of the last preview, for the result shown after it. */
+  readonly #labels = new Map<string, string>();
 
   async look(): Promise<void> {
     if (this.step !== 'idle') return;
@@ -64,11 +67,10 @@ export class NpmImport {
     this.error = null;
     try {
       const result = await this.#api.applyNpmImport({ folder: this.preview.folder, keys: this.chosenKeys });
+      for (const entry of this.preview.items) this.#labels.set(entry.key, entry.label);
       this.result = result;
-      // The list shows what is left to import now (what came in is "in Gatehouse already").
-      const preview = await this.#api.previewNpmImport({ folder: this.preview.folder });
-      this.preview = preview;
-      this.chosen = Object.fromEntries(preview.items.map((entry) => [entry.key, false]));
+      // The preview is out of date now (what came in is in Gatehouse); "Preview" again shows what is left.
+      this.preview = null;
     } catch (error) {
       this.error = asApiError(error);
     } finally {
