@@ -242,13 +242,28 @@ describe('moving in from Nginx Proxy Manager', () => {
     npm.insert('access_list', { id: 9, name: 'Second list' });
     npm.insert('access_list_client', { access_list_id: 9, address: '127.0.0.0/8', directive: 'allow', note: 'newer NPM column' });
     npm.insert('proxy_host', { id: 1, domain_names: '["second.npm.example"]', forward_host: '127.0.0.1', forward_port: upstream.port, certificate_id: 9, access_list_id: 9, forward_path: '/x', trust_forwarded_proto: 1 });
+    // A Let's Encrypt certificate whose /etc/letsencrypt was copied beside the data folder.
+    npm.insert('certificate', { id: 10, provider: 'letsencrypt', nice_name: '', domain_names: '["le2.npm.example"]', expires_on: '2027-01-01 00:00:00' });
+    npm.insert('proxy_host', { id: 2, domain_names: '["le2.npm.example"]', forward_host: '127.0.0.1', forward_port: upstream.port, certificate_id: 10, ssl_forced: 1 });
     await npm.save(other);
     const second = await makeTestCertificate({ commonName: 'second.npm.example', names: ['second.npm.example'] });
     await writeNpmCertificate(join(other, 'custom_ssl', 'npm-9'), second.pem, second.keyPem);
+    const le = await makeTestCertificate({ commonName: 'le2.npm.example', names: ['le2.npm.example'] });
+    await writeNpmCertificate(join(root, 'letsencrypt', 'live', 'npm-10'), le.pem, le.keyPem);
 
-    const result = await call(gateway, 'applyNpmImport', { folder: other, keys: ['proxy-host:1', 'proxy-host:99'] });
-    assert.deepEqual(result.imported.map((entry) => entry.key), ['certificate:9', 'access-list:9', 'proxy-host:1']);
+    const seen = await call(gateway, 'previewNpmImport', { folder: other });
+    const leItem = seen.items.find((entry) => entry.key === 'certificate:10')!;
+    assert.equal(leItem.maps, 'yes', leItem.notes.join(' '));
+    assert.ok(leItem.notes.some((note) => note.includes(join(root, 'letsencrypt', 'live', 'npm-10'))), 'found beside the data folder');
+    assert.ok(leItem.notes.some((note) => /does not renew.*switch its routes to HTTPS "Let's Encrypt"/.test(note)));
+    assert.deepEqual(seen.items.find((entry) => entry.key === 'proxy-host:2')!.needs, ['certificate:10']);
+
+    const result = await call(gateway, 'applyNpmImport', { folder: other, keys: ['proxy-host:1', 'proxy-host:2', 'proxy-host:99'] });
+    assert.deepEqual(result.imported.map((entry) => entry.key), ['certificate:9', 'certificate:10', 'access-list:9', 'proxy-host:1', 'proxy-host:2']);
     assert.deepEqual(result.skipped, [{ key: 'proxy-host:99', reason: 'This item is not in the NPM data any more: preview again.' }]);
+    const leRoute = (await call(gateway, 'listRoutes')).find((route) => route.names.includes('le2.npm.example'))!;
+    assert.equal(leRoute.tls.mode, 'custom');
+    assert.equal(leRoute.tls.redirectHttp, true);
     const list = (await call(gateway, 'getAccess')).lists.find((candidate) => candidate.name === 'Second list')!;
     assert.deepEqual(list.entries.map((entry) => `${entry.action} ${entry.range}`), ['allow 127.0.0.0/8', 'deny 0.0.0.0/0', 'deny ::/0']);
   });

@@ -2,7 +2,7 @@
 // what each object becomes; applyNpmImport imports the chosen ones through the gateway's own
 // handlers. See core/insight/npm-*.ts and docs/move-in-from-npm.md.
 import type { ApiHandlers } from '../../../shared/api.js';
-import { certificateFiles, readNpmData } from '../insight/npm-database.js';
+import { certificateFiles, readNpmData } from '../insight/npm-import-database.js';
 import { applyNpmPlans, type NpmImportHandlers } from '../insight/npm-import-apply.js';
 import { planNpmImport, type GatehouseNow, type NpmImportPlan } from '../insight/npm-import-preview.js';
 

@@ -10,7 +10,7 @@ import type { StreamInput } from '../../../shared/streams.js';
 import { namesCover, readableDate } from '../certs/certificate-facts.js';
 import { checkImport } from '../certs/custom-import.js';
 import { routeLabel } from '../gateway/route-edits.js';
-import type { NpmAccessList, NpmCertificate, NpmCertificateFiles, NpmData, NpmProxyHost, NpmRedirectionHost, NpmStream } from './npm-database.js';
+import type { NpmAccessList, NpmCertificate, NpmCertificateFiles, NpmData, NpmProxyHost, NpmRedirectionHost, NpmStream } from './npm-import-database.js';
 
 /** What Gatehouse holds now, as far as clashes and reuse go. */
 export interface GatehouseNow {
@@ -244,7 +244,7 @@ function proxyHostItem(host: NpmProxyHost, here: GatehouseNow, certificates: Map
     const resolved = certificates.get(host.certificateId);
     const certNames = resolved?.names ?? [];
     if (!resolved || !resolved.ref) {
-      lost.push(`Its certificate (NPM #${host.certificateId}${resolved ? `, ${resolved.item.label}` : ', which NPM no longer has'}) cannot come along${resolved ? ` (see that item)` : ''}, so the route starts as HTTP only${host.sslForced ? ', without the redirect to HTTPS' : ''}: choose HTTPS for it in Gatehouse (the local CA, or Let's Encrypt for a public name).`);
+      lost.push(`Its certificate (NPM #${host.certificateId}${resolved ? `, ${resolved.item.label}` : ', which NPM no longer has'}) cannot come along${resolved ? ` (see that item)` : ''}, so the route starts as HTTP only${host.sslForced || host.hstsEnabled ? `, without ${[host.sslForced ? 'the redirect to HTTPS' : '', host.hstsEnabled ? 'HSTS' : ''].filter(Boolean).join(' or ')}` : ''}: choose HTTPS for it in Gatehouse (the local CA, or Let's Encrypt for a public name).`);
     } else if (!names.every((name) => namesCover(certNames, name))) {
       lost.push(`Its certificate does not cover every name (${list(names.filter((name) => !namesCover(certNames, name)))}), and Gatehouse serves a route only with one that does: the route starts as HTTP only; choose the local CA or Let's Encrypt for it.`);
     } else {
