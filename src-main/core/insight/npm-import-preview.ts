@@ -45,6 +45,7 @@ interface Resolved {
 
 const IPV4 = /^\d{1,3}(?:\.\d{1,3}){3}$/;
 const HASHED = /^(?:\$(?:apr1|2[abxy]?|1|5|6|argon2(?:id|i|d)?)\$|\{SHA\})/;
+/** addAccessUser's shortest password (shared/api.ts). */
 export const MIN_USER_PASSWORD = 10;
 
 export function planNpmImport(data: NpmData, here: GatehouseNow, now: Date, filesOf: (cert: NpmCertificate) => NpmCertificateFiles | null): NpmImportPlan {
@@ -85,7 +86,7 @@ function certificateItem(cert: NpmCertificate, files: NpmCertificateFiles | null
       item: refuse(
         entry,
         letsEncrypt
-          ? `NPM keeps Let's Encrypt certificates in its /etc/letsencrypt volume, which is not in this folder. To bring this one, copy it too (docker cp <npm-container>:/etc/letsencrypt ${data_hint()}) and preview again; or let Gatehouse get a new one: choose HTTPS "Let's Encrypt" on the route.`
+          ? `NPM keeps Let's Encrypt certificates in its /etc/letsencrypt volume, which is not in this folder. To bring this one, copy it too (docker cp <npm-container>:/etc/letsencrypt <this folder>/letsencrypt) and preview again; or let Gatehouse get a new one: choose HTTPS "Let's Encrypt" on the route.`
           : `its files (custom_ssl/npm-${cert.id}/fullchain.pem and privkey.pem) are not in this folder: copy NPM's whole data folder, including custom_ssl, and preview again.`,
       ),
       ref: null,
@@ -119,10 +120,6 @@ function certificateItem(cert: NpmCertificate, files: NpmCertificateFiles | null
     ref: { key: entry.key },
     names: checked.facts.names,
   };
-}
-
-function data_hint(): string {
-  return '<this folder>/letsencrypt';
 }
 
 // ---------------------------------------------------------------------------------------------
