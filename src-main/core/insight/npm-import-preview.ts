@@ -229,7 +229,9 @@ function proxyHostItem(host: NpmProxyHost, here: GatehouseNow, certificates: Map
   const scheme = host.forwardScheme === 'https' ? 'https' : 'http';
   const bracketed = host.forwardHost.includes(':') && !host.forwardHost.startsWith('[') ? `[${host.forwardHost}]` : host.forwardHost;
   const upstream = `${scheme}://${bracketed}:${host.forwardPort}`;
-  if (!IPV4.test(host.forwardHost) && !host.forwardHost.includes(':')) {
+  if (!IPV4.test(host.forwardHost) && !host.forwardHost.includes(':') && host.forwardHost.includes('.')) {
+    notes.push(`NPM reached the app by the name "${host.forwardHost}": make sure this machine resolves it to the same address (or change the upstream to that address).`);
+  } else if (!IPV4.test(host.forwardHost) && !host.forwardHost.includes(':')) {
     notes.push(`NPM reached the app as "${host.forwardHost}", probably a Docker container name that only NPM's Docker network knows: if this machine cannot resolve it, change the upstream to the app's LAN address and published port.`);
   }
   if (scheme === 'https') notes.push("NPM did not check the app's own HTTPS certificate; neither will this route (\"accept the upstream's certificate\" is on).");
