@@ -339,9 +339,9 @@ export const NpmFolderSchema = z
   .max(1024);
 
 export interface NpmImportItem {
-  /** "proxy-host:3", "redirection-host:1", "access-list:2", "certificate:5". */
+  /** "proxy-host:3", "redirection-host:1", "access-list:2", "certificate:5", "stream:4". */
   key: string;
-  kind: 'proxy-host' | 'redirection-host' | 'access-list' | 'certificate';
+  kind: 'proxy-host' | 'redirection-host' | 'access-list' | 'certificate' | 'stream';
   npmId: number;
   /** NPM's names for it ("jellyfin.example.com, www.jellyfin.example.com", "Family"). */
   label: string;

@@ -608,7 +608,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
 
     ...backupHandlers(),
 
-    ...npmImportHandlers(),
+    // Lazily: the import goes through this very table (addRoute, importCertificate…), every check included.
+    ...npmImportHandlers({ handlers: (): ApiHandlers => handlers }),
 
     ...accessHandlers({
       access,

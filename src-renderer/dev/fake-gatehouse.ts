@@ -372,8 +372,8 @@ export class FakeGatehouse implements ApiTransport {
     createBackup: async () => this.backups.notYet(),
     previewRestore: async () => this.backups.notYet(),
     restoreBackup: async () => this.backups.notYet(),
-    previewNpmImport: async () => this.npmImport.notYet(),
-    applyNpmImport: async () => this.npmImport.notYet(),
+    previewNpmImport: async ({ folder }: { folder: string }) => this.npmImport.preview(folder),
+    applyNpmImport: async ({ folder, keys }: { folder: string; keys: string[] }) => this.npmImport.apply(folder, keys),
     getAppInfo: async () => ({
       version: '0.1.0',
       shell: this.#options.shell ?? ('headless' as const),

@@ -297,6 +297,27 @@ const screens = [
 ];
 
 // [file name, query (the fake's scenario), hash, optional steps before the shot, only on this screen]
+/** Move in from NPM: a copied folder previewed (every kind of item, with its notes). */
+async function previewNpmFolder(page) {
+  await page.getByLabel('Folder', { exact: true }).fill('/srv/npm-data');
+  await page.getByRole('button', { name: 'Preview', exact: true }).click();
+  await page.getByRole('heading', { name: 'What would come in' }).waitFor();
+}
+
+/** …and imported: what came in, what did not and why. */
+async function importNpmFolder(page) {
+  await previewNpmFolder(page);
+  await page.getByRole('button', { name: /^Import \d+ items?$/ }).click();
+  await page.getByRole('heading', { name: 'Imported' }).waitFor();
+}
+
+/** A folder that is not there: the field says what to copy. */
+async function previewMissingNpmFolder(page) {
+  await page.getByLabel('Folder', { exact: true }).fill('/nowhere/npm');
+  await page.getByRole('button', { name: 'Preview', exact: true }).click();
+  await page.locator('#npm-folder-error').waitFor();
+}
+
 const shots = [
   ['nav-open', '', '#/', openMenu, 'phone'],
   ['logs-expanded', '', '#/logs', openFailedRequest],
@@ -348,6 +369,10 @@ const shots = [
   ['route-doctor', '', '#/routes/route-a/insight', runDoctor],
   ['route-doctor-checking', '?scenario=doctor-slow', '#/routes/route-a/insight', startDoctor],
   ['route-doctor-error', '?scenario=doctor-error', '#/routes/route-a/insight', failDoctor],
+  ['move-in', '', '#/move-in'],
+  ['move-in-preview', '', '#/move-in', previewNpmFolder],
+  ['move-in-imported', '', '#/move-in', importNpmFolder],
+  ['move-in-missing', '', '#/move-in', previewMissingNpmFolder],
   ['not-found', '', '#/nowhere'],
   ['dashboard-sparklines', '', '#/', sparklinesShown],
   ['route-insight-1h', '', '#/routes/route-d/insight', graphsDrawn],
