@@ -58,6 +58,7 @@ import { describeFrontDoor, frontDoorTargets, measureFrontDoor } from './front-d
 import { describeFailover, failoverTargets, measureFailover } from './failover.mjs';
 import { acmeTargets, describeAcme, measureAcme } from './acme.mjs';
 import { describeStreams, measureStreams, streamTargets } from './streams.mjs';
+import { describeInsight, insightTargets, measureInsight } from './insight.mjs';
 import { toolVersions } from './versions.mjs';
 import { run as runDoctorBench, doctorTarget } from './doctor.mjs';
 
@@ -241,7 +242,7 @@ function tableRows({ results, absent, httpsAbsent, gatehouseError, meta }, https
   });
 }
 
-function printReport({ results, absent, httpsAbsent, gatehouseError, memory, issuance, signin, ui, discovery, frontDoor, failover, acme, streams, targets, runs, meta }) {
+function printReport({ results, absent, httpsAbsent, gatehouseError, memory, issuance, signin, ui, discovery, frontDoor, failover, acme, streams, insight, targets, runs, meta }) {
   const rows = tableRows({ results, absent, httpsAbsent, gatehouseError, meta }, false);
   const { options } = meta;
   console.log(
@@ -270,6 +271,7 @@ function printReport({ results, absent, httpsAbsent, gatehouseError, memory, iss
   console.log(`\n${describeFailover(failover)}`);
   console.log(`\n${describeAcme(acme)}`);
   console.log(`\n${describeStreams(streams)}`);
+  console.log(`\n${describeInsight(insight)}`);
   console.log('\nTargets (Gatehouse, access log on):');
   const width = Math.max(...targets.map((t) => t.text.length));
   for (const t of targets) console.log(`  ${t.status.padEnd(4)}  ${t.text.padEnd(width)}  ${t.detail}`);
@@ -352,24 +354,26 @@ async function main() {
     const acme = await measureAcme(ctx, options);
     console.log('Measuring streams (1 GiB over TCP against HAProxy, connection setup, a UDP flood from 10,000 addresses, 100 MB over FTP)…');
     const streams = await measureStreams(ctx, options);
-    outcome = { backend, proxies, absent, httpsAbsent, gatehouseError, memory, issuance, runs, signin, ui, discovery, frontDoor, failover, acme, streams, accessLogBytes: accessLogBytes(gatehouse?.dataDir) };
+    console.log('Measuring history (a serve recording it against one recording none; a month for 50 routes on disk)…');
+    const insight = await measureInsight(ctx, options);
+    outcome = { backend, proxies, absent, httpsAbsent, gatehouseError, memory, issuance, runs, signin, ui, discovery, frontDoor, failover, acme, streams, insight, accessLogBytes: accessLogBytes(gatehouse?.dataDir) };
   } finally {
     await processes.stopAll();
   }
 
-  const { backend, proxies, absent, httpsAbsent, gatehouseError, memory, issuance, runs, signin, ui, discovery, frontDoor, failover, acme, streams } = outcome;
+  const { backend, proxies, absent, httpsAbsent, gatehouseError, memory, issuance, runs, signin, ui, discovery, frontDoor, failover, acme, streams, insight } = outcome;
   const results = Object.fromEntries(Object.entries(runs).map(([id, r]) => [id, summarize(r)]));
   if (gatehouseError) results.gatehouse = { error: gatehouseError };
   const gatehouseMemory = memory.gatehouse ?? { error: gatehouseError ?? 'Gatehouse not selected' };
   // Without Gatehouse HTTPS the issuance target still shows, as a MISS saying why.
   const issuanceResult = issuance ?? (GATEHOUSE_WANTED(options) ? { error: httpsAbsent.gatehouse ?? gatehouseError ?? 'Gatehouse HTTPS did not run' } : undefined);
-  const targets = [...evaluateTargets({ results, memory: gatehouseMemory, issuance: issuanceResult, absent, httpsAbsent }), ...signinTargets(signin), ...uiTargets(ui), ...discoveryTargets(discovery), ...frontDoorTargets(frontDoor), ...failoverTargets(failover), ...acmeTargets(acme), ...streamTargets(streams)];
+  const targets = [...evaluateTargets({ results, memory: gatehouseMemory, issuance: issuanceResult, absent, httpsAbsent }), ...signinTargets(signin), ...uiTargets(ui), ...discoveryTargets(discovery), ...frontDoorTargets(frontDoor), ...failoverTargets(failover), ...acmeTargets(acme), ...streamTargets(streams), ...insightTargets(insight)];
   // The route doctor (bench/doctor.mjs): its own gateway and silent DNS server, one target.
   console.log('Measuring the route doctor with a DNS server that never answers…');
   const doctor = await runDoctorBench().catch((error) => ({ error: error instanceof Error ? error.message : String(error) }));
   targets.push(doctorTarget(doctor));
   const meta = { options, pinned, backend: backend.kind, accessLogBytes: outcome.accessLogBytes };
-  printReport({ results, absent, httpsAbsent, gatehouseError, memory, issuance, signin, ui, discovery, frontDoor, failover, acme, streams, targets, runs, meta });
+  printReport({ results, absent, httpsAbsent, gatehouseError, memory, issuance, signin, ui, discovery, frontDoor, failover, acme, streams, insight, targets, runs, meta });
 
   const file = writeRecord(started, {
     startedAt: started.toISOString(),
@@ -391,6 +395,7 @@ async function main() {
     failover,
     acme,
     streams,
+    insight,
     doctor,
     accessLogBytes: outcome.accessLogBytes,
     targets,

@@ -13,6 +13,7 @@ import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { get as httpGet } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { Processes, cpuPressure } from './processes.mjs';
@@ -30,6 +31,7 @@ export const UI_TARGETS = [
   { id: 'ui-bundle', text: 'renderer bundle ≤ 250 KB gzipped', metric: 'bundle', limit: 250_000, unit: 'bytes' },
   { id: 'ui-interactive', text: `dashboard interactive ≤ 500 ms after navigation (${DASHBOARD_ROUTES} routes)`, metric: 'interactive', limit: 500, unit: 'ms' },
   { id: 'ui-down', text: 'a route whose upstream closes shown Down within 5 s', metric: 'down', limit: 5000, unit: 'ms' },
+  { id: 'ui-route-page', text: "a route's page (1 h of history: traffic, errors, latency, bytes, up/down) renders ≤ 300 ms after navigation", metric: 'routePage', limit: 300, unit: 'ms' },
 ];
 
 /** The bundle a browser downloads: every .js and .css under dist/renderer/assets, each gzipped at level 9. */
@@ -224,6 +226,35 @@ async function warmSamples(browser, serve, count) {
   }
 }
 
+/** Sends `count` requests for `host` through the proxy, so the route's history has traffic to draw. */
+async function traffic(serve, host, count) {
+  const port = (await serve.api('/api/proxy')).http?.port;
+  if (typeof port !== 'number') throw new Error('the proxy is not listening, so the route page would have no traffic to draw');
+  // node:http, not fetch: fetch does not let a caller set Host.
+  for (let i = 0; i < count; i++) {
+    await new Promise((resolve, reject) => {
+      httpGet({ host: '127.0.0.1', port, path: `/item/${i}`, headers: { host }, agent: false }, (res) => res.resume().on('end', resolve)).on('error', reject);
+    });
+  }
+}
+
+/**
+ * One in-app navigation from the dashboard to a route's page, as a click on the route's name does:
+ * milliseconds from the hash change to the page's 'route-insight-rendered' mark (every chart drawn).
+ */
+async function routePageSample(page, serve, routeId) {
+  await page.goto(serve.adminUrl);
+  await page.getByRole('heading', { level: 1, name: 'Dashboard' }).waitFor({ timeout: 15_000 });
+  const started = await page.evaluate((id) => {
+    performance.clearMarks('route-insight-rendered');
+    const at = performance.now();
+    location.hash = `#/routes/${encodeURIComponent(id)}/insight`;
+    return at;
+  }, routeId);
+  const handle = await page.waitForFunction(() => performance.getEntriesByName('route-insight-rendered').at(-1)?.startTime, undefined, { timeout: 15_000, polling: 'raf' });
+  return (await handle.jsonValue()) - started;
+}
+
 async function downSample(page, serve, index) {
   const upstream = await startUpstream();
   const title = `Down test ${index}`;
@@ -253,7 +284,7 @@ async function downSample(page, serve, index) {
 export async function measureUi(ctx, options = {}) {
   const navigations = options.quick ? 5 : 10;
   const downs = options.quick ? 3 : 5;
-  const result = { bundle: null, interactive: null, down: null, errors: {}, warning: staleBuildWarning(), chromium: null, cpuPressure: cpuPressure() };
+  const result = { bundle: null, interactive: null, routePage: null, down: null, errors: {}, warning: staleBuildWarning(), chromium: null, cpuPressure: cpuPressure() };
   try {
     result.bundle = bundleSize();
   } catch (error) {
@@ -277,9 +308,13 @@ export async function measureUi(ctx, options = {}) {
     await serve.api('/auth/password', 'POST', { newPassword: PASSWORD });
     const backend = await startUpstream();
     upstreams.push(backend);
+    const routeIds = [];
     for (let i = 1; i <= DASHBOARD_ROUTES; i++) {
-      await serve.api('/api/routes', 'POST', { title: `Service ${i}`, names: [`service-${i}.bench.test`], upstream: backend.address });
+      const route = await serve.api('/api/routes', 'POST', { title: `Service ${i}`, names: [`service-${i}.bench.test`], upstream: backend.address });
+      routeIds.push(route.id);
     }
+    // Traffic for the route page's charts; the history's 10-second sampler writes it while the dashboard is timed.
+    await traffic(serve, 'service-1.bench.test', 300);
 
     try {
       await coldSample(browser, serve); // warm-up: Chromium's first context pays for its own start
@@ -294,6 +329,22 @@ export async function measureUi(ctx, options = {}) {
       };
     } catch (error) {
       result.errors.interactive = error.message.split('\n')[0];
+    }
+
+    try {
+      const { context, page } = await openDashboard(browser, serve);
+      try {
+        await routePageSample(page, serve, routeIds[0]); // warm-up: the chart code's first load
+        const samples = [];
+        for (let i = 0; i < navigations; i++) samples.push(await routePageSample(page, serve, routeIds[0]));
+        const history = await serve.api(`/api/history/routes/${routeIds[0]}?range=1h`);
+        const requests = history.series.requests.reduce((sum, n) => sum + (n ?? 0), 0);
+        result.routePage = { medianMs: median(samples), samplesMs: samples.map((ms) => Math.round(ms)), requestsDrawn: requests };
+      } finally {
+        await context.close();
+      }
+    } catch (error) {
+      result.errors.routePage = error.message.split('\n')[0];
     }
 
     try {
@@ -344,12 +395,13 @@ export function describeUi(ui) {
   const series = (label, m, what) =>
     m
       ? `  ${label}: median ${fmt(m.medianMs)} ms of ${m.samplesMs.length} ${what} (${m.samplesMs.join(', ')} ms)`
-      : `  ${label}: not measured (${ui.errors[label.startsWith('dashboard') ? 'interactive' : 'down']})`;
+      : `  ${label}: not measured (${ui.errors[label.startsWith('dashboard') ? 'interactive' : label.startsWith('route page') ? 'routePage' : 'down']})`;
   lines.push(series('dashboard interactive', ui.interactive, `fresh navigations with ${DASHBOARD_ROUTES} routes`));
   if (ui.interactive) {
     lines.push(`    of which the page's own load (DOMContentLoaded): median ${fmt(ui.interactive.domContentLoadedMedianMs)} ms`);
     lines.push(`    opened again in the same tab (assets cached): median ${fmt(ui.interactive.warmMedianMs)} ms (not the target's measure)`);
   }
+  lines.push(series('route page drawn', ui.routePage, `navigations from the dashboard (1 h of history, ${fmt(ui.routePage?.requestsDrawn ?? 0)} requests in it)`));
   lines.push(series('route shown Down', ui.down, 'upstreams closed'));
   return lines.join('\n');
 }

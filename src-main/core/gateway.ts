@@ -104,6 +104,11 @@ export interface GatewayOptions {
   acmePreflight?: PreflightOverrides;
   /** The traffic history's clock in ms (tests move it to read buckets back without waiting). Default: Date.now. */
   historyClock?: () => number;
+  /**
+   * Record traffic history. Default: true, unless the environment says GATEHOUSE_HISTORY=off (the
+   * bench's baseline for what history costs; nothing is recorded and the History charts stay empty).
+   */
+  history?: boolean;
 }
 
 export interface Gateway {
@@ -235,6 +240,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     (entries) => hub.emit({ type: 'log', data: entries }),
   );
   // Traffic and up/down history on disk (docs/history.md): sampled every 10 s from the engine's counters.
+  const recordHistory = options.history ?? process.env.GATEHOUSE_HISTORY !== 'off';
   const history = HistoryStore.open({
     dir: join(options.dataDir, 'history'),
     ...(options.historyClock ? { now: options.historyClock } : {}),
@@ -258,6 +264,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const inspector = new Inspector();
   const engine = new ProxyEngine({
     inspector,
+    recordHistory,
     settings: effectiveProxySettings(),
     onRequestLogged: (entry, req) => {
       accessLog.write(entry, req);
@@ -288,7 +295,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     certificatesReady = certificates.setRoutes(routes);
   };
   setRoutes(store.current.routes);
-  history.start();
+  if (recordHistory) history.start();
   // The first handshakes should find the stored (or newly issued) certificates, not the fallback.
   await certificatesReady;
 

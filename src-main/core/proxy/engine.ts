@@ -76,6 +76,8 @@ export interface ProxyEngineOptions {
   connectionJudge?: (access: ConnectionAccess) => ConnectionJudge;
   /** The request inspector (insight/inspector.ts): asked once per routed request. Default: none. */
   inspector?: { begin(routeId: string, ex: Exchange): ExchangeTap | null };
+  /** Keep the history's per-request buckets (drained by drainHistory). Default: true. */
+  recordHistory?: boolean;
 }
 
 export class ProxyEngine {
@@ -87,7 +89,7 @@ export class ProxyEngine {
   private readonly ownNetworks: OwnNetworks;
   /** Who sees a failure's detail on the error page; from settings.errorDetails. */
   private detailsAllowed: DetailAudience;
-  private readonly counters = new ProxyStats();
+  private readonly counters: ProxyStats;
   private readonly onRequestLogged: (entry: AccessLogEntry, req: IncomingMessage | null) => void;
   private readonly stopGraceMs: number;
   private readonly tunnels = new Set<Duplex>();
@@ -112,6 +114,7 @@ export class ProxyEngine {
   private readonly inspector: NonNullable<ProxyEngineOptions['inspector']> | null;
 
   constructor(options: ProxyEngineOptions) {
+    this.counters = new ProxyStats(options.recordHistory ?? true);
     this.stickyKey = options.stickyKey ?? randomBytes(32);
     this.connectionJudge = options.connectionJudge ?? null;
     this.inspector = options.inspector ?? null;

@@ -85,6 +85,9 @@ class RouteCounters {
   readonly bucket = new BucketCounts();
   readonly upstreamBuckets = new Map<string, BucketCounts>();
 
+  /** `history`: false keeps no history buckets (GATEHOUSE_HISTORY=off, the bench's baseline). */
+  constructor(private readonly history = true) {}
+
   private upstreamBucket(address: string): BucketCounts {
     let bucket = this.upstreamBuckets.get(address);
     if (bucket === undefined) this.upstreamBuckets.set(address, (bucket = new BucketCounts()));
@@ -97,6 +100,7 @@ class RouteCounters {
     const bin = bucketOf(durationMs);
     (this.histograms[slot] as Uint32Array)[bin]!++;
     this.timedPerSlot[slot]!++;
+    if (!this.history) return;
     this.bucket.counts[F_REQUESTS]!++;
     this.bucket.latency[bin]!++;
     this.bucket.add(outcome, bytesIn, bytesOut);
@@ -115,6 +119,7 @@ class RouteCounters {
    */
   recordUpgraded(failed: boolean, bytesIn: number, bytesOut: number, now: number, upstream: string | null = null): void {
     this.count(failed, bytesIn, bytesOut, now);
+    if (!this.history) return;
     // In the history an upgraded connection is counted apart from requests (and a failed one as
     // Gatehouse's own failure): never a request, never a latency.
     this.bucket.counts[F_UPGRADED]!++;
@@ -207,10 +212,13 @@ export class ProxyStats {
   private readonly byRoute = new Map<string, RouteCounters>();
   private unmatched = 0;
 
+  /** `history`: false records the live counters only, no history buckets (the bench's baseline). */
+  constructor(private readonly history = true) {}
+
   /** The counters of a route, created on first use; the request path holds on to this object. */
   counters(routeId: string): RouteCounters {
     let counters = this.byRoute.get(routeId);
-    if (!counters) this.byRoute.set(routeId, (counters = new RouteCounters()));
+    if (!counters) this.byRoute.set(routeId, (counters = new RouteCounters(this.history)));
     return counters;
   }
 
