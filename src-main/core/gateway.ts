@@ -24,7 +24,7 @@ import { historyHandlers } from './gateway/history-handlers.js';
 import { logSearchHandlers } from './gateway/log-search-handlers.js';
 import { doctorHandlers } from './gateway/doctor-handlers.js';
 import { inspectorHandlers } from './gateway/inspector-handlers.js';
-import { backupHandlers } from './gateway/backup-handlers.js';
+import { backupService } from './gateway/backup-handlers.js';
 import { npmImportHandlers } from './gateway/npm-import-handlers.js';
 import { StreamRun } from './gateway/stream-events.js';
 import { dnsProviders } from './gateway/dns-provider-handlers.js';
@@ -97,6 +97,8 @@ export interface GatewayOptions {
    * Default: from GATEHOUSE_DNS_SERVER when set (gateway/acme-preflight.ts), else public DNS.
    */
   acmePreflight?: PreflightOverrides;
+  /** Scheduled backups (tests): how long one hour of the schedule lasts, ms. Default: an hour. */
+  backups?: { hourMs?: number };
 }
 
 export interface Gateway {
@@ -375,6 +377,27 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     lanChanged: () => discovery.setEnabled(store.current.lan.mdns),
   });
 
+  // Backups: a restore writes the files, then everything that read them at start reads them again,
+  // and the restored settings are applied like an import: no restart (docs/backup.md).
+  const backups = backupService({
+    dataDir: options.dataDir,
+    current: () => store.current,
+    secrets,
+    change,
+    persist,
+    gatehouseVersion: packageVersion(),
+    restored: async (restoredSettings) => {
+      await certificates.reloadFromDisk(restoredSettings.routes);
+      await acme.reload(restoredSettings.acme.accounts, restoredSettings.routes);
+      await access.reloadSecrets();
+      engine.useStickyKey(await loadStickyKey(options.dataDir));
+      await settings.replaceAll(restoredSettings);
+      await certificatesReady;
+      announceCertificates();
+    },
+    ...(options.backups?.hourMs !== undefined ? { hourMs: options.backups.hourMs } : {}),
+  });
+
   const handlers = {
     listRoutes: async () => structuredClone(store.current.routes),
 
@@ -557,7 +580,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
 
     ...inspectorHandlers(),
 
-    ...backupHandlers(),
+    ...backups.handlers,
 
     ...npmImportHandlers(),
 
@@ -585,6 +608,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
 
   async function close(): Promise<void> {
     try {
+      await backups.close();
       await queue.run(() => runner.stop());
     } finally {
       // Goodbyes for every published name are sent before close resolves.
@@ -609,6 +633,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       }
     }
   }
+
+  await backups.start();
 
   return {
     dataDir: options.dataDir,
