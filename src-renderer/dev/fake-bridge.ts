@@ -145,6 +145,8 @@ const fake =
       });
 // First run too: streams from an imported settings file are in the port check.
 if (scenario !== 'empty') addStreams();
+// A week of nightly backups in a folder (Backup page).
+if (scenario !== 'empty' && scenario !== 'first-run') fake.backups.seed();
 // Another device already answers for pve.local: the Proxmox route shows the conflict.
 fake.discovery.takenNames.add('pve.local');
 if (scenario === 'mdns-failed') {

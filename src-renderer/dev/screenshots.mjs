@@ -196,6 +196,23 @@ async function checkPortsWithStreams(page) {
   await page.getByRole('list', { name: 'Port check results' }).waitFor();
 }
 
+/** Backup page: a scheduled backup chosen, its passphrase entered, the restore preview shown. */
+async function previewScheduledRestore(page) {
+  const select = page.getByLabel('Or a scheduled backup');
+  const first = await select.locator('option').nth(1).getAttribute('value');
+  await select.selectOption(first);
+  await page.getByLabel('Its passphrase').fill('a long backup passphrase');
+  await page.getByRole('button', { name: 'Preview', exact: true }).click();
+  await page.getByRole('heading', { level: 3, name: /What restoring/ }).scrollIntoViewIfNeeded();
+}
+
+/** Backup page: Back up now with two passphrases that differ. */
+async function mismatchedPassphrases(page) {
+  await page.locator('#backup-passphrase').fill('a long backup passphrase');
+  await page.locator('#backup-passphrase-again').fill('another passphrase');
+  await page.getByRole('button', { name: 'Back up now', exact: true }).click();
+}
+
 const screens = [
   ['phone', { width: 390, height: 844 }],
   ['desktop', { width: 1280, height: 800 }],
@@ -243,6 +260,10 @@ const shots = [
   ['stream-ssh', '', '#/streams/new?preset=ssh'],
   ['stream-ftp', '', '#/streams/new', ftpStreamForm],
   ['stream-edit-failed', '', '#/streams/stream-ftp'],
+  ['backup', '', '#/backup'],
+  ['backup-empty', '?scenario=empty', '#/backup'],
+  ['backup-restore-preview', '', '#/backup', previewScheduledRestore],
+  ['backup-mismatch', '?scenario=empty', '#/backup', mismatchedPassphrases],
   ['not-found', '', '#/nowhere'],
 ];
 const errors = [];
