@@ -35,7 +35,7 @@ export interface InventoryEntry {
 const SEGMENT = '[^/]+';
 
 export const BACKUP_INVENTORY: readonly InventoryEntry[] = [
-  { pattern: /^settings\.json$/, class: 'settings', area: 'settings', what: 'settings: routes, streams, access lists, sign-in providers, ACME accounts and DNS providers (without secrets), the country database choice, the backup schedule' },
+  { pattern: /^settings\.json$/, class: 'settings', area: 'settings', what: 'settings: routes, streams, access lists, sign-in providers, ACME accounts and DNS providers (without secrets), country rules, the backup schedule' },
   { pattern: /^certs\/ca\.pem$/, class: 'file', area: 'local-ca', what: "the local CA's certificate" },
   { pattern: /^certs\/ca-key\.pem$/, class: 'file', area: 'local-ca', what: "the local CA's private key" },
   { pattern: new RegExp(`^certs/routes/${SEGMENT}/(cert|key)\\.pem$`), class: 'file', area: 'certificates', what: "a route's certificate and key from the local CA" },
