@@ -11,6 +11,7 @@ import { after, before, describe, test } from 'node:test';
 import { createGateway, type Gateway } from '../../src-main/core/gateway.js';
 import { filesUnder } from '../../src-main/core/insight/backup-contents.js';
 import { BACKUP_INVENTORY, classify, restorable } from '../../src-main/core/insight/backup-inventory.js';
+import { restoredMode } from '../../src-main/core/insight/restore-files.js';
 import { loadAdminToken } from '../../src-main/headless/admin-token.js';
 import { call } from '../helpers/gateway-calls.js';
 import { makeDataDir } from '../helpers/serve.js';
@@ -46,6 +47,9 @@ describe('backup inventory', () => {
     assert.equal(restorable('settings.json'), false, 'settings go through the schema, not as a file');
     assert.equal(restorable('acme/secret.key'), false);
     assert.equal(restorable('somewhere/else'), false);
+    // Whatever mode a backup claims, keys come back owner-only and nothing comes back writable by others.
+    for (const path of ['certs/ca-key.pem', 'certs/routes/a/key.pem', 'acme/accounts/a/key.next.pem', 'acme/accounts/a/account.json', 'sticky-cookie.key', 'crowdsec-key', 'access-users.json']) assert.equal(restoredMode(path, 0o777), 0o600, path);
+    assert.equal(restoredMode('certs/ca.pem', 0o777), 0o644);
     for (const entry of BACKUP_INVENTORY) assert.ok(entry.class !== 'excluded' || entry.why, `${entry.pattern} says why it is excluded`);
   });
 

@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { readFile, rm, writeFile } from 'node:fs/promises';
+import { readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { BackupDownload } from '../../shared/insight.js';
@@ -156,6 +156,7 @@ describe('backup → fresh data directory → restore', () => {
     assert.ok(existsSync(join(result.keptIn, 'settings.json')));
     assert.ok(existsSync(join(result.keptIn, 'certs', 'ca-key.pem')));
     assert.equal(await readFile(join(newDir, 'certs', 'ca.pem'), 'utf8'), caPem);
+    assert.equal((await stat(join(newDir, 'certs', 'ca-key.pem'))).mode & 0o777, 0o600, "the CA's key is owner-only");
 
     for (const name of names) {
       // httpsGet verifies the chain against the CA given (the restored local CA, or the import's root).

@@ -14,6 +14,12 @@ const DIR_MODE = 0o700;
 
 const full = (dataDir: string, path: string) => join(dataDir, ...path.split('/'));
 
+/** Keys and other secrets are owner-only whatever the backup says; nothing is ever group- or world-writable. */
+const SECRET_FILE = /(^|\/)([^/]*key(\.next)?\.pem|[^/]*\.key|crowdsec-key|access-users\.json|account\.json)$/;
+export function restoredMode(path: string, mode: number): number {
+  return SECRET_FILE.test(path) ? 0o600 : mode & 0o644;
+}
+
 /** Copies every file a restore may replace (settings, backed-up files, sealed secrets) to `keptIn`. */
 export async function keepAside(dataDir: string, keptIn: string): Promise<number> {
   let kept = 0;
@@ -43,7 +49,7 @@ export async function writeContents(dataDir: string, contents: BackupContents, s
   for (const file of contents.files) {
     const target = full(dataDir, file.path);
     await fs.mkdir(dirname(target), { recursive: true, mode: DIR_MODE });
-    await writeFileDurably(target, Buffer.from(file.base64, 'base64'), { mode: file.mode });
+    await writeFileDurably(target, Buffer.from(file.base64, 'base64'), { mode: restoredMode(file.path, file.mode) });
   }
   const keep = new Set(contents.secrets.map((secret) => secret.id));
   for (const path of await filesUnder(join(dataDir, 'acme', 'secrets'))) {
