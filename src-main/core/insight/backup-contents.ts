@@ -141,7 +141,10 @@ export function readContents(raw: unknown): BackupContents {
   try {
     settings = readImport(contents.settings).settings;
   } catch (error) {
-    if (error instanceof ApiError) throw new ApiError(error.code, error.message.replace('This file cannot be imported, and nothing was changed:', 'This backup cannot be restored, and nothing was changed: its settings:'), error.details);
+    if (error instanceof ApiError) {
+      const message = error.message.replace('This file cannot be imported, and nothing was changed:', 'This backup cannot be restored, and nothing was changed: its settings:').replace('then import it', 'then restore it');
+      throw new ApiError(error.code, message, error.details);
+    }
     throw error;
   }
   const decoded = { ...contents, settings } as BackupContents;
