@@ -29,7 +29,7 @@ import { inspectorHandlers, prunedInsight } from './gateway/inspector-handlers.j
 import { Inspector } from './insight/inspector.js';
 import { DEFAULT_PUBLIC_RESOLVERS } from './certs/acme/preflight/index.js';
 import { trustPlan } from './certs/trust-store.js';
-import { backupHandlers } from './gateway/backup-handlers.js';
+import { backupService } from './gateway/backup-handlers.js';
 import { npmImportHandlers } from './gateway/npm-import-handlers.js';
 import { StreamRun } from './gateway/stream-events.js';
 import { dnsProviders } from './gateway/dns-provider-handlers.js';
@@ -109,6 +109,8 @@ export interface GatewayOptions {
    * bench's baseline for what history costs; nothing is recorded and the History charts stay empty).
    */
   history?: boolean;
+  /** Scheduled backups (tests): how long one hour of the schedule lasts, ms. Default: an hour. */
+  backups?: { hourMs?: number };
 }
 
 export interface Gateway {
@@ -409,6 +411,27 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     lanChanged: () => discovery.setEnabled(store.current.lan.mdns),
   });
 
+  // Backups: a restore writes the files, then everything that read them at start reads them again,
+  // and the restored settings are applied like an import: no restart (docs/backup.md).
+  const backups = backupService({
+    dataDir: options.dataDir,
+    current: () => store.current,
+    secrets,
+    change,
+    persist,
+    gatehouseVersion: packageVersion(),
+    restored: async (restoredSettings) => {
+      await certificates.reloadFromDisk(restoredSettings.routes);
+      await acme.reload(restoredSettings.acme.accounts, restoredSettings.routes);
+      await access.reloadSecrets();
+      engine.useStickyKey(await loadStickyKey(options.dataDir));
+      await settings.replaceAll(restoredSettings);
+      await certificatesReady;
+      announceCertificates();
+    },
+    ...(options.backups?.hourMs !== undefined ? { hourMs: options.backups.hourMs } : {}),
+  });
+
   const handlers = {
     listRoutes: async () => structuredClone(store.current.routes),
 
@@ -613,7 +636,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
 
     ...inspectorHandlers({ inspector, current: () => store.current, persist, change, listeners: () => runner.snapshot() }),
 
-    ...backupHandlers(),
+    ...backups.handlers,
 
     // Lazily: the import goes through this very table (addRoute, importCertificate…), every check included.
     ...npmImportHandlers({ handlers: (): ApiHandlers => handlers }),
@@ -642,6 +665,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
 
   async function close(): Promise<void> {
     try {
+      await backups.close();
       await queue.run(() => runner.stop());
     } finally {
       // Goodbyes for every published name are sent before close resolves.
@@ -669,6 +693,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       }
     }
   }
+
+  await backups.start();
 
   return {
     dataDir: options.dataDir,

@@ -19,7 +19,7 @@ import { answerClientError } from './client-errors.js';
 import { EventStreams } from './event-stream.js';
 import { HttpFailure } from './http-failure.js';
 import { createAdminHttps, type AdminTls, type HttpsFront } from './https-front.js';
-import { readJsonBody } from './request-body.js';
+import { BACKUP_BODY_LIMIT_BYTES, BODY_LIMIT_BYTES, readJsonBody } from './request-body.js';
 import { SECURITY_HEADERS } from './security-headers.js';
 import { createStaticFiles } from './static-files.js';
 
@@ -201,7 +201,7 @@ export class AdminServer {
       const allow = match.allowed.join(', ');
       throw new HttpFailure(405, 'not_found', `${url.pathname} does not take ${method}; it takes ${allow}.`, { allow });
     }
-    const input = takesBody(match.member) ? bodyInput(await readJsonBody(request), match.params) : queryInput(url, match.params);
+    const input = takesBody(match.member) ? bodyInput(await readJsonBody(request, match.member === 'previewRestore' || match.member === 'restoreBackup' ? BACKUP_BODY_LIMIT_BYTES : BODY_LIMIT_BYTES), match.params) : queryInput(url, match.params);
     const result = await this.#call(match.member, input, request);
     sendJson(response, 200, result);
   }

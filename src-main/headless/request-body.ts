@@ -6,6 +6,8 @@ import { HttpFailure } from './http-failure.js';
 
 /** The largest request body the admin API reads: 1 MiB, far above any route or settings change. */
 export const BODY_LIMIT_BYTES = 1024 * 1024;
+/** A backup being previewed or restored travels as base64: its schema's 64 MiB, and room for the passphrase. */
+export const BACKUP_BODY_LIMIT_BYTES = 64 * 1024 * 1024 + 64 * 1024;
 /**
  * An oversized body is read and thrown away up to this much before the 413 is sent: most clients
  * (fetch among them) only read the answer once they have sent everything, and closing on them
@@ -13,8 +15,8 @@ export const BODY_LIMIT_BYTES = 1024 * 1024;
  */
 const DISCARD_LIMIT_BYTES = 16 * 1024 * 1024;
 
-function tooLarge(): HttpFailure {
-  return new HttpFailure(413, 'invalid_input', `The request body is larger than the ${BODY_LIMIT_BYTES / 1024 / 1024} MiB the admin API accepts.`, {
+function tooLarge(limit: number): HttpFailure {
+  return new HttpFailure(413, 'invalid_input', `The request body is larger than the ${Math.floor(limit / 1024 / 1024)} MiB the admin API accepts.`, {
     connection: 'close',
   });
 }
@@ -44,10 +46,10 @@ function readText(request: IncomingMessage, limit: number): Promise<string> {
     };
     const onData = (chunk: Buffer) => {
       size += chunk.length;
-      if (size > DISCARD_LIMIT_BYTES) finish(tooLarge());
+      if (size > Math.max(DISCARD_LIMIT_BYTES, limit)) finish(tooLarge(limit));
       else if (size <= limit) chunks.push(chunk);
     };
-    const onEnd = () => finish(size > limit ? tooLarge() : null);
+    const onEnd = () => finish(size > limit ? tooLarge(limit) : null);
     const onClose = () => finish(Object.assign(new Error('the client closed the connection before sending the whole body'), { code: 'ECONNABORTED' }));
     request.on('data', onData).on('end', onEnd).on('error', finish).on('close', onClose);
   });
@@ -61,7 +63,7 @@ export async function readJsonBody(request: IncomingMessage, limit = BODY_LIMIT_
       connection: 'close',
     });
   }
-  if (Number(request.headers['content-length']) > DISCARD_LIMIT_BYTES) throw tooLarge();
+  if (Number(request.headers['content-length']) > Math.max(DISCARD_LIMIT_BYTES, limit)) throw tooLarge(limit);
 
   const text = await readText(request, limit);
   if (text.trim() === '') return {};

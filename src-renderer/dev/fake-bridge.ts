@@ -173,6 +173,8 @@ if (scenario !== 'empty' && scenario !== 'first-run') fake.logSearch.older = old
 if (scenario !== 'empty') addStreams();
 // The request inspector is on for Jellyfin, with what it caught (the route page's Inspector section).
 if (scenario === 'busy') fake.inspector.seed('route-a', sampleCaptures('jellyfin.home.arpa'));
+// A week of nightly backups in a folder (Backup page).
+if (scenario !== 'empty' && scenario !== 'first-run') fake.backups.seed();
 // Another device already answers for pve.local: the Proxmox route shows the conflict.
 fake.discovery.takenNames.add('pve.local');
 // The route doctor still checking (its running state in screenshots).

@@ -291,12 +291,28 @@ async function startDoctor(page) {
   await page.evaluate(() => document.getElementById('doctor-heading')?.closest('section')?.scrollIntoView({ block: 'start' }));
 }
 
+/** Backup page: a scheduled backup chosen, its passphrase entered, the restore preview shown. */
+async function previewScheduledRestore(page) {
+  const select = page.getByLabel('Or a scheduled backup');
+  const first = await select.locator('option').nth(1).getAttribute('value');
+  await select.selectOption(first);
+  await page.getByLabel('Its passphrase').fill('a long backup passphrase');
+  await page.getByRole('button', { name: 'Preview', exact: true }).click();
+  await page.getByRole('heading', { level: 3, name: /What restoring/ }).scrollIntoViewIfNeeded();
+}
+
+/** Backup page: Back up now with two passphrases that differ. */
+async function mismatchedPassphrases(page) {
+  await page.locator('#backup-passphrase').fill('a long backup passphrase');
+  await page.locator('#backup-passphrase-again').fill('another passphrase');
+  await page.getByRole('button', { name: 'Back up now', exact: true }).click();
+}
+
 const screens = [
   ['phone', { width: 390, height: 844 }],
   ['desktop', { width: 1280, height: 800 }],
 ];
 
-// [file name, query (the fake's scenario), hash, optional steps before the shot, only on this screen]
 /** Move in from NPM: a copied folder previewed (every kind of item, with its notes). */
 async function previewNpmFolder(page) {
   await page.getByLabel('Folder', { exact: true }).fill('/srv/npm-data');
@@ -318,6 +334,7 @@ async function previewMissingNpmFolder(page) {
   await page.locator('#npm-folder-error').waitFor();
 }
 
+// [file name, query (the fake's scenario), hash, optional steps before the shot, only on this screen]
 const shots = [
   ['nav-open', '', '#/', openMenu, 'phone'],
   ['logs-expanded', '', '#/logs', openFailedRequest],
@@ -373,6 +390,10 @@ const shots = [
   ['move-in-preview', '', '#/move-in', previewNpmFolder],
   ['move-in-imported', '', '#/move-in', importNpmFolder],
   ['move-in-missing', '', '#/move-in', previewMissingNpmFolder],
+  ['backup', '', '#/backup'],
+  ['backup-empty', '?scenario=empty', '#/backup'],
+  ['backup-restore-preview', '', '#/backup', previewScheduledRestore],
+  ['backup-mismatch', '?scenario=empty', '#/backup', mismatchedPassphrases],
   ['not-found', '', '#/nowhere'],
   ['dashboard-sparklines', '', '#/', sparklinesShown],
   ['route-insight-1h', '', '#/routes/route-d/insight', graphsDrawn],

@@ -69,7 +69,7 @@ describe('docs/api.md examples', { skip: needTools('curl') }, () => {
     assert.match(byCommand(/check-ports/), /^\[\{"role":"http","port":8080,"address":"0\.0\.0\.0","available":(true|false),.*\{"role":"https","port":8443,/);
     assert.match(byCommand(/api\/health/), /^\[\]/, 'no routes are left at that point');
     const transfer = byCommand(/settings\/export/);
-    assert.match(transfer, /^\{"routes":\{"added":\[\],"removed":\[\],"changed":\[\],"unchanged":0\},"streams":\{"added":\[\],"removed":\[\],"changed":\[\],"unchanged":0\},"settings":\[\{"path":"app\.onboarded","before":false,"after":true\}\],"fileVersion":9,"exportedAt":"[^"]+","warnings":\[\]\}/, 'the file just exported changes only the first-run flag, which an import sets');
+    assert.match(transfer, /^\{"routes":\{"added":\[\],"removed":\[\],"changed":\[\],"unchanged":0\},"streams":\{"added":\[\],"removed":\[\],"changed":\[\],"unchanged":0\},"settings":\[\{"path":"app\.onboarded","before":false,"after":true\}\],"fileVersion":10,"exportedAt":"[^"]+","warnings":\[\]\}/, 'the file just exported changes only the first-run flag, which an import sets');
     assert.match(transfer, /\}\{"settings":\{"proxy":\{.*"upstreamConnectMs":3000.*\},"routes":\[\]\}$/m, 'the import answers with the settings and routes');
     assert.match(byCommand(/api\/discovery"/), /^\{"state":"off","problem":\{"code":"mdns_off_for_run",.*"serviceTypes":\["_http\._tcp",.*"services":\[\],"published":\[\]\}/, 'the test runner turns mDNS off');
     assert.match(byCommand(/api\/app"/), /^\{"version":"\d+\.\d+\.\d+[^"]*","shell":"headless","platform":"[a-z0-9]+","canStartAtLogin":false\}/);

@@ -71,6 +71,12 @@ export class AccessRuntime {
     return runtime;
   }
 
+  /** A restore replaced the users file and the CrowdSec key: read them again (apply follows with the settings). */
+  async reloadSecrets(): Promise<void> {
+    await this.signIn.load();
+    await this.crowdsec.load();
+  }
+
   /** The access settings changed (or an import replaced them): every piece rebuilds. */
   apply(settings: AccessSettings): void {
     this.settings = settings;

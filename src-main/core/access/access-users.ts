@@ -53,12 +53,16 @@ export class AccessUsers {
     try {
       text = await fs.readFile(this.path, 'utf8');
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
-      throw error;
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      // No file is no users (a restore may have removed it): remembered checks go too.
+      this.stored = [];
+      this.verified.clear();
+      return;
     }
     const parsed = StoredFileSchema.safeParse(JSON.parse(text));
     if (!parsed.success) throw new Error(`${this.path} is not a Gatehouse users file (${parsed.error.issues[0]?.message}); move it aside to start without sign-in users.`);
     this.stored = parsed.data.users;
+    this.verified.clear();
   }
 
   list(): AccessUser[] {

@@ -280,6 +280,22 @@ export class CertificateService implements RouteCertificates {
     });
   }
 
+  /**
+   * Reads the CA, the route leaves and the imports from the data directory again, after a restore
+   * replaced the files, and takes `routes` (the restored ones) without issuing: the gateway's next
+   * setRoutes issues only what is missing. Queued like every change.
+   */
+  reloadFromDisk(routes: readonly Route[]): Promise<void> {
+    return this.#serially(async () => {
+      this.#ca = await LocalCa.open(this.#dataDir, { now: this.#now() });
+      this.#caCertificate = new X509Certificate(this.#ca.info.certificatePem);
+      this.#leaves.clear();
+      this.#custom.clear();
+      await this.#load();
+      this.#useRoutes(routes);
+    });
+  }
+
   close(): void {
     this.#closed = true;
     if (this.#checkTimer) clearTimeout(this.#checkTimer);

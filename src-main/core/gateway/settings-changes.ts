@@ -67,6 +67,8 @@ export interface SettingsChangeDeps {
 export interface SettingsChanges {
   update(patch: ApiParsedInput<'updateSettings'>): Promise<GeneralSettings>;
   importFile(document: unknown): Promise<ApiResults['importSettings']>;
+  /** Stores and applies a whole settings file that was already checked (a restore); this run's overrides still hold. */
+  replaceAll(settings: Settings): Promise<void>;
 }
 
 export function settingsChanges(deps: SettingsChangeDeps): SettingsChanges {
@@ -132,12 +134,26 @@ export function settingsChanges(deps: SettingsChangeDeps): SettingsChanges {
         console.error(`gatehouse: keeping a copy of ${store.path} before an import failed:`, error);
         throw new ApiError('internal', `Gatehouse could not keep a copy of ${store.path} (${(error as Error).message}), so nothing was imported.`);
       }
-      await saveSettings(store, () => imported.settings);
-      deps.routesReplaced();
-      // Live, like a change through the stream endpoints: only streams that differ rebind.
-      await deps.streamsReplaced();
-      const settings = await applySaved(before, 'The import was');
+      const settings = await replace(imported.settings, before, 'The import was');
       return { settings, routes: structuredClone(store.current.routes) };
     },
+
+    async replaceAll(settings) {
+      try {
+        store.assertWritable();
+      } catch (error) {
+        throw error instanceof SettingsReadOnlyError ? new ApiError('conflict', error.message) : error;
+      }
+      await replace(settings, effectiveProxySettings(), 'The restore was');
+    },
   };
+
+  /** Stores `settings` whole, then applies them like a general change (routes, streams, listeners, mDNS). */
+  async function replace(settings: Settings, before: ProxySettings, saved: string): Promise<GeneralSettings> {
+    await saveSettings(store, () => settings);
+    deps.routesReplaced();
+    // Live, like a change through the stream endpoints: only streams that differ rebind.
+    await deps.streamsReplaced();
+    return applySaved(before, saved);
+  }
 }

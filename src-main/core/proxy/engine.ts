@@ -107,7 +107,7 @@ export class ProxyEngine {
   /** PROXY protocol headers and the per-client connection cap, before HTTP or TLS (both listeners). */
   private readonly front: ConnectionFront;
   private readonly listeners: ProxyListeners;
-  private readonly stickyKey: Buffer;
+  private stickyKey: Buffer;
   private readonly connectionJudge: ((access: ConnectionAccess) => ConnectionJudge) | null;
   /** Passed-through routes' judges, rebuilt with the route table; empty: no ClientHello is read ahead. */
   private passthroughJudges = new Map<string, ConnectionJudge | null>();
@@ -217,6 +217,11 @@ export class ProxyEngine {
     this.detailsAllowed = detailAudience(settings.errorDetails, this.ownNetworks);
     this.listeners.applyTimeouts(settings.timeouts);
     if (reprovision) this.provision();
+  }
+
+  /** A restore brought another sticky-cookie key: route tables built from now on (the next setRoutes) use it. */
+  useStickyKey(key: Buffer): void {
+    this.stickyKey = key;
   }
 
   /** Open connections one client address may hold (access.maxConnectionsPerClient); 0 = no limit. New connections only. */

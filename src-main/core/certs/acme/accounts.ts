@@ -81,6 +81,13 @@ export class AcmeAccounts {
     }
   }
 
+  /** Forgets every account's state and client, then reads the stored records again (after a restore). */
+  async reload(accounts: readonly AcmeAccount[]): Promise<void> {
+    this.#states.clear();
+    this.#clients.clear();
+    await this.load(accounts);
+  }
+
   /** The directory's meta, read at most once an hour; ApiError 'conflict' with the fix when it cannot be read. */
   async directory(url: string, caPem: string | null, fresh = false): Promise<AcmeDirectoryInfo> {
     return (await this.#directory(url, caPem, fresh)).info;

@@ -147,6 +147,14 @@ export class AcmeService {
     this.#options.onChange();
   }
 
+  /** Reads the accounts and the held certificates again after a restore replaced their files. */
+  async reload(accounts: readonly AcmeAccount[], routes: readonly Route[]): Promise<void> {
+    await this.accounts.reload(accounts);
+    const loaded = await this.#files.load(routes.filter((route) => route.tls.mode === 'acme').map((route) => route.id));
+    this.#slots.clear();
+    for (const [routeId, entry] of loaded) this.#slots.set(routeId, { ...emptySlot(), held: entry });
+  }
+
   close(): void {
     this.#closed = true;
     this.#abort.abort(new Error('Gatehouse is shutting down'));
