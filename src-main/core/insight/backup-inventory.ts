@@ -54,6 +54,7 @@ export const BACKUP_INVENTORY: readonly InventoryEntry[] = [
   { pattern: /^settings\.before-import-[^/]+\.json$/, class: 'excluded', what: 'copies of the settings file kept before an import', why: 'history: the settings in force are backed up' },
   { pattern: /^settings\.json\.(bak|unreadable-[^/]+)$/, class: 'excluded', what: 'the previous settings file, and one that could not be read', why: 'history: the settings in force are backed up' },
   { pattern: /^access(-combined)?\.log(\.\d+)?$/, class: 'excluded', what: 'the access logs', why: 'logs describe this machine’s past, and can be large' },
+  { pattern: /^history\/.+$/, class: 'excluded', what: 'the traffic and up/down history (docs/history.md)', why: 'it describes this machine’s past traffic, and takes up to about 1 MB a route' },
   { pattern: /^backups-last-run\.json$/, class: 'excluded', what: "the scheduled backups' last run", why: 'it describes this machine’s past runs' },
   { pattern: /^gatehouse\.lock$/, class: 'excluded', what: 'the lock held by the running Gatehouse', why: 'it belongs to the running process' },
   { pattern: /^admin-token$/, class: 'excluded', what: "the headless admin API's token", why: 'a restore must not change who may sign in to the admin UI that is restoring (a token is made at the first start)' },
