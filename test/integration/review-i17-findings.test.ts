@@ -1,0 +1,114 @@
+// Adversarial review of issue 17 (insight): defects found, each proven by a test that fails until
+// it is fixed. Real gateway, real upstreams, real HTTP clients.
+import assert from 'node:assert/strict';
+import { rm } from 'node:fs/promises';
+import { after, before, describe, test } from 'node:test';
+import type { CapturedRequest, InspectorView } from '../../shared/insight.js';
+import { createGateway, type Gateway } from '../../src-main/core/gateway.js';
+import { call } from '../helpers/gateway-calls.js';
+import { makeDataDir } from '../helpers/serve.js';
+import { requestThrough, startEchoUpstream, type Upstream } from '../helpers/upstream.js';
+
+async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 5000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+describe('review of issue 17: the request inspector', () => {
+  let dataDir: string;
+  let gateway: Gateway;
+  let echo: Upstream;
+  let other: Upstream;
+  let httpPort = 0;
+
+  async function captures(routeId: string, count: number): Promise<InspectorView> {
+    return waitFor(`${count} finished captures of ${routeId}`, async () => {
+      const view = await call(gateway, 'getInspector', { routeId });
+      return view.captures.filter((capture) => capture.phases.totalMs !== null).length >= count ? view : undefined;
+    });
+  }
+
+  before(async () => {
+    dataDir = await makeDataDir();
+    echo = await startEchoUpstream('echo');
+    other = await startEchoUpstream('other');
+    gateway = await createGateway({ dataDir, overrides: { httpPort: 0, httpsPort: 0, bindAddress: '127.0.0.1' } });
+    await gateway.startup();
+    const status = await call(gateway, 'getStatus');
+    assert.equal(status.state, 'running', JSON.stringify(status.problem));
+    httpPort = status.http!.port;
+  });
+
+  after(async () => {
+    await gateway?.close();
+    await Promise.all([echo?.close(), other?.close()]);
+    if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  });
+
+  // Jellyfin and Emby clients authenticate with `X-Emby-Authorization: MediaBrowser ..., Token="…"`;
+  // many APIs use `X-Authorization`; Cloudflare's global key goes in `X-Auth-Key`. None of these names
+  // is in the inspector's list nor matches its pattern (token|secret|password|api-key|session), so the
+  // API returns their values in clear (and the UI's JSON/HAR export carries them).
+  test('credential headers named like Authorization but not exactly (X-Emby-Authorization, X-Authorization, X-Auth-Key) are masked', async () => {
+    const route = await call(gateway, 'addRoute', { title: 'Jellyfin', names: ['jellyfin.test'], upstream: echo.url });
+    await call(gateway, 'setInspector', { routeId: route.id, enabled: true });
+    const emby = 'MediaBrowser Client="Android", Device="Pixel", DeviceId="d1", Version="10.9", Token="emby-t0ken-4f3e2d1c0b"';
+    const answer = await requestThrough(httpPort, 'jellyfin.test', '/Users/Me', {
+      headers: { 'X-Emby-Authorization': emby, 'X-Authorization': 'Bearer x-auth-s3cret-77aa', 'X-Auth-Key': 'cf-gl0bal-key-1234567890' },
+    });
+    assert.equal(answer.status, 200);
+    const view = await captures(route.id, 1);
+    const json = JSON.stringify(view);
+    for (const secret of ['emby-t0ken-4f3e2d1c0b', 'x-auth-s3cret-77aa', 'cf-gl0bal-key-1234567890']) {
+      assert.ok(!json.includes(secret), `getInspector returns the credential ${secret} unmasked`);
+    }
+  });
+
+  // Plex sends its token as `?X-Plex-Token=`, Jellyfin as `?api_key=`, OAuth clients as
+  // `?access_token=`: the header of the same name is masked, but `path` shows the query as sent.
+  test('secret query parameters (X-Plex-Token, api_key, access_token) are masked in the captured path', async () => {
+    const route = await call(gateway, 'addRoute', { title: 'Plex', names: ['plex.test'], upstream: echo.url });
+    await call(gateway, 'setInspector', { routeId: route.id, enabled: true });
+    const answer = await requestThrough(httpPort, 'plex.test', '/library/sections?X-Plex-Token=plex-s3cret-aa11&api_key=jf-s3cret-bb22&access_token=oauth-s3cret-cc33&page=2');
+    assert.equal(answer.status, 200);
+    const view = await captures(route.id, 1);
+    const capture = view.captures[0] as CapturedRequest;
+    assert.ok(capture.path.startsWith('/library/sections?'), capture.path);
+    assert.ok(capture.path.includes('page=2'), 'an ordinary parameter is still shown');
+    const json = JSON.stringify(view);
+    for (const secret of ['plex-s3cret-aa11', 'jf-s3cret-bb22', 'oauth-s3cret-cc33']) {
+      assert.ok(!json.includes(secret), `getInspector returns the query secret ${secret} unmasked (path: ${capture.path})`);
+    }
+  });
+
+  // A replay is sent to the proxy's own listener by Host name. If the inspected route no longer
+  // answers that name (renamed) and another route does, the replay — with the captured
+  // Authorization and Cookie — is delivered to that other route's upstream, and only afterwards does
+  // the API say "not by this route". The captured credentials must never reach another app.
+  test('a replay never delivers a capture (with its credentials) to another route that now owns the name', async () => {
+    const route = await call(gateway, 'addRoute', { title: 'App', names: ['app.test'], upstream: echo.url });
+    await call(gateway, 'setInspector', { routeId: route.id, enabled: true });
+    const sent = await requestThrough(httpPort, 'app.test', '/account', { headers: { authorization: 'Bearer app-cr3dential-5566', cookie: 'sid=app-c00kie-7788' } });
+    assert.equal(sent.status, 200);
+    const original = (await captures(route.id, 1)).captures[0] as CapturedRequest;
+
+    // The user moves the app to a new name, and later gives the old name to another service.
+    await call(gateway, 'updateRoute', { ...route, names: ['app2.test'] });
+    await call(gateway, 'addRoute', { title: 'Other', names: ['app.test'], upstream: other.url });
+    const before = other.requests.length;
+
+    let error: unknown = null;
+    try {
+      await call(gateway, 'replayRequest', { routeId: route.id, captureId: original.id });
+    } catch (caught) {
+      error = caught;
+    }
+    const leaked = other.requests.slice(before).filter((received) => received.headers.authorization === 'Bearer app-cr3dential-5566' || received.headers.cookie === 'sid=app-c00kie-7788');
+    assert.equal(leaked.length, 0, `the replay delivered the captured Authorization/Cookie to another route's upstream (${other.url}); the API then said: ${(error as Error | null)?.message ?? 'nothing'}`);
+  });
+});
