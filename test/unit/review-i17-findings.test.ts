@@ -1,0 +1,43 @@
+// Adversarial review of issue 17 (insight): defects found in pure code, each proven by a test that
+// fails until it is fixed.
+import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, test } from 'node:test';
+import { HistoryStore, type HistoryRoute } from '../../src-main/core/insight/history-store.js';
+import { outcomeOf, ProxyStats } from '../../src-main/core/proxy/stats.js';
+
+const dirs: string[] = [];
+after(() => {
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('review of issue 17: history', () => {
+  // Upstream files are named `up-${fileNameOf(url).slice(0, 200)}.ghh`: two upstreams of one route
+  // whose URLs differ only after ~190 characters (long but valid DNS names, such as generated
+  // Kubernetes/Tailscale names) share one file, so each overwrites the other's buckets.
+  test('two upstreams whose URLs differ only after 200 characters keep separate histories', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gatehouse-review-history-'));
+    dirs.push(dir);
+    const long = `${'a'.repeat(63)}.${'b'.repeat(63)}.${'c'.repeat(63)}`;
+    const one = `http://${long}.one.test:8080`;
+    const two = `http://${long}.two.test:8080`;
+    const clock = { now: Date.UTC(2026, 11, 1, 0, 0, 0) };
+    const stats = new ProxyStats();
+    const store = HistoryStore.open({ dir, now: () => clock.now, drain: (visit) => stats.drain(visit), warn: () => {} });
+    const route: HistoryRoute = { id: 'r1', enabled: true, upstreams: [{ url: one }, { url: two }] as HistoryRoute['upstreams'] };
+    store.setRoutes([route]);
+    const counters = stats.counters('r1');
+    for (let i = 0; i < 3; i++) counters.record(5, false, 10, 100, clock.now + 1000, outcomeOf(200, false), `${long}.one.test:8080`);
+    counters.record(5, false, 10, 100, clock.now + 1000, outcomeOf(200, false), `${long}.two.test:8080`);
+    clock.now = (Math.floor(clock.now / 10_000) + 1) * 10_000 + 25;
+    store.tick();
+    const hour = store.history('r1', '1h');
+    assert.equal(hour.series.requests.at(-1), 4, 'the route saw 4 requests');
+    const counts = hour.upstreams.map((upstream) => upstream.series.requests.at(-1));
+    const files = readdirSync(join(dir, 'r1')).filter((name) => name.startsWith('up-'));
+    assert.deepEqual(counts, [3, 1], `each upstream's own requests (files: ${files.length})`);
+    store.close();
+  });
+});
