@@ -40,4 +40,28 @@ describe('review of issue 17: history', () => {
     assert.deepEqual(counts, [3, 1], `each upstream's own requests (files: ${files.length})`);
     store.close();
   });
+
+  // A route's folder is fileNameOf(route.id), which writes every byte outside [A-Za-z0-9.-] as _XX:
+  // a valid route id (RouteIdSchema: any 1–100 characters, e.g. from importSettings) of 30 CJK
+  // characters, or 90 underscores, becomes a name longer than the file system's 255 bytes, and the
+  // route silently has no history (the API answers "could not be opened").
+  test('a route with a valid but long non-ASCII id (30 CJK characters) still gets its history', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gatehouse-review-history-'));
+    dirs.push(dir);
+    const clock = { now: Date.UTC(2026, 11, 1, 0, 0, 0) };
+    const stats = new ProxyStats();
+    const warnings: string[] = [];
+    const store = HistoryStore.open({ dir, now: () => clock.now, drain: (visit) => stats.drain(visit), warn: (message) => warnings.push(message) });
+    const id = '家庭媒体服务器路由'.repeat(3) + '家庭媒';
+    assert.equal([...id].length, 30);
+    store.setRoutes([{ id, enabled: true, upstreams: [{ url: 'http://10.0.0.1:8080' }] as HistoryRoute['upstreams'] }]);
+    stats.counters(id).record(5, false, 10, 100, clock.now + 1000, outcomeOf(200, false), '10.0.0.1:8080');
+    clock.now = (Math.floor(clock.now / 10_000) + 1) * 10_000 + 25;
+    store.tick();
+    let requests: number | null | undefined;
+    assert.doesNotThrow(() => (requests = store.history(id, '1h').series.requests.at(-1)), `warnings: ${warnings.join(' | ')}`);
+    assert.equal(requests, 1);
+    store.close();
+  });
 });
+
