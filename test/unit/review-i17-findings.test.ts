@@ -63,5 +63,37 @@ describe('review of issue 17: history', () => {
     assert.equal(requests, 1);
     store.close();
   });
+
+  // writeSeries skips a period older than the bucket under way ("the clock went back: leave the
+  // newer bucket be") but still empties what was taken: after the clock is set back (an RTC ahead
+  // of NTP, a VM restored from a snapshot), every request until the clock catches up again is
+  // dropped from the history, while the dashboard's live numbers count them.
+  test('requests after the clock is set back 30 minutes are not dropped from the history', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gatehouse-review-history-'));
+    dirs.push(dir);
+    const start = Date.UTC(2026, 11, 1, 0, 0, 0);
+    const clock = { now: start };
+    const stats = new ProxyStats();
+    const store = HistoryStore.open({ dir, now: () => clock.now, drain: (visit) => stats.drain(visit), warn: () => {} });
+    store.setRoutes([{ id: 'r1', enabled: true, upstreams: [{ url: 'http://10.0.0.1:8080' }] as HistoryRoute['upstreams'] }]);
+    const counters = stats.counters('r1');
+    const sample = () => {
+      clock.now = (Math.floor(clock.now / 10_000) + 1) * 10_000 + 25;
+      store.tick();
+    };
+    // An hour ahead (a wrong clock), two requests.
+    clock.now = start + 3600_000;
+    for (let i = 0; i < 2; i++) counters.record(5, false, 10, 100, clock.now, outcomeOf(200, false), '10.0.0.1:8080');
+    sample();
+    // NTP sets the clock back half an hour; five requests come in.
+    clock.now = start + 1800_000;
+    for (let i = 0; i < 5; i++) counters.record(5, false, 10, 100, clock.now, outcomeOf(200, false), '10.0.0.1:8080');
+    sample();
+    sample();
+    const hour = store.history('r1', '1h');
+    const total = hour.series.requests.reduce<number>((sum, value) => sum + (value ?? 0), 0);
+    assert.equal(total, 5, 'the five requests since the clock was set back are in the last hour of history');
+    store.close();
+  });
 });
 
