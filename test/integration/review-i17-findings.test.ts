@@ -2,12 +2,16 @@
 // it is fixed. Real gateway, real upstreams, real HTTP clients.
 import assert from 'node:assert/strict';
 import { rm } from 'node:fs/promises';
+import { request as httpsRequest } from 'node:https';
 import { after, before, describe, test } from 'node:test';
 import type { CapturedRequest, InspectorView } from '../../shared/insight.js';
 import { createGateway, type Gateway } from '../../src-main/core/gateway.js';
 import { call } from '../helpers/gateway-calls.js';
 import { makeDataDir } from '../helpers/serve.js';
 import { requestThrough, startEchoUpstream, type Upstream } from '../helpers/upstream.js';
+import { toHar } from '../../src-renderer/insight/inspector-format.js';
+
+const local = { mode: 'local' as const, certificateId: null, acme: null, redirectHttp: false, hsts: false, proxyProtocol: 'off' as const };
 
 async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 5000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -25,6 +29,7 @@ describe('review of issue 17: the request inspector', () => {
   let echo: Upstream;
   let other: Upstream;
   let httpPort = 0;
+  let httpsPort = 0;
 
   async function captures(routeId: string, count: number): Promise<InspectorView> {
     return waitFor(`${count} finished captures of ${routeId}`, async () => {
@@ -42,6 +47,7 @@ describe('review of issue 17: the request inspector', () => {
     const status = await call(gateway, 'getStatus');
     assert.equal(status.state, 'running', JSON.stringify(status.problem));
     httpPort = status.http!.port;
+    httpsPort = status.https!.port;
   });
 
   after(async () => {
@@ -111,4 +117,25 @@ describe('review of issue 17: the request inspector', () => {
     const leaked = other.requests.slice(before).filter((received) => received.headers.authorization === 'Bearer app-cr3dential-5566' || received.headers.cookie === 'sid=app-c00kie-7788');
     assert.equal(leaked.length, 0, `the replay delivered the captured Authorization/Cookie to another route's upstream (${other.url}); the API then said: ${(error as Error | null)?.message ?? 'nothing'}`);
   });
+
+  // The UI's HAR export writes every request's URL as http://HOST/PATH and HTTP/1.1: a request that
+  // came over HTTPS (or HTTP/2) is exported as plain HTTP, so a HAR viewer's "copy as curl" or
+  // re-send goes to port 80 in clear. The API's CapturedRequest has no field saying which it was.
+  test('the HAR export of a request that came over HTTPS has an https:// URL', async () => {
+    const route = await call(gateway, 'addRoute', { title: 'Secure', names: ['secure.home.arpa'], upstream: echo.url, tls: local });
+    await call(gateway, 'setInspector', { routeId: route.id, enabled: true });
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = httpsRequest({ host: '127.0.0.1', port: httpsPort, servername: 'secure.home.arpa', path: '/over-tls', headers: { host: 'secure.home.arpa' }, rejectUnauthorized: false, agent: false }, (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    assert.equal(status, 200);
+    const view = await captures(route.id, 1);
+    const har = toHar(view.captures, 'test') as { log: { entries: { request: { url: string } }[] } };
+    assert.equal(har.log.entries[0]?.request.url, 'https://secure.home.arpa/over-tls');
+  });
 });
+
