@@ -1,10 +1,12 @@
 // Adversarial review of issue 17 (insight): defects found in pure code, each proven by a test that
 // fails until it is fixed.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
+import { parseInput } from '../../shared/api.js';
+import { searchAccessLog, type LogSearchQuery } from '../../src-main/core/insight/log-search.js';
 import { HistoryStore, type HistoryRoute } from '../../src-main/core/insight/history-store.js';
 import { outcomeOf, ProxyStats } from '../../src-main/core/proxy/stats.js';
 
@@ -94,6 +96,31 @@ describe('review of issue 17: history', () => {
     const total = hour.series.requests.reduce<number>((sum, value) => sum + (value ?? 0), 0);
     assert.equal(total, 5, 'the five requests since the clock was set back are in the last hour of history');
     store.close();
+  });
+});
+
+describe('review of issue 17: log search', () => {
+  // The client filter is a prefix (startsWith), also for a complete address: searching the Logs
+  // page for the visitor 192.168.1.1 (the router) also lists 192.168.1.10–19 and .100–199, and
+  // fd00::1 lists fd00::1a2b. "The start of one" (192.168.1.) should stay a prefix; a whole address
+  // should find that address.
+  test('a complete client address finds that client only, not every address it is the start of', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gatehouse-review-logs-'));
+    dirs.push(dir);
+    const file = join(dir, 'access.log');
+    const base = Date.UTC(2026, 11, 1, 0, 0, 0);
+    const clients = ['192.168.1.1', '192.168.1.10', '192.168.1.123', 'fd00::1', 'fd00::1a2b'];
+    const text = clients
+      .map((client, i) =>
+        JSON.stringify({ time: new Date(base + i * 1000).toISOString(), client, host: 'nas.home.arpa', method: 'GET', path: `/n/${i}`, status: 200, bytes: 1, durationMs: 1, routeId: 'nas', upstream: '10.0.0.4:80', error: null, detail: null, rule: null, user: null }) + '\n',
+      )
+      .join('');
+    writeFileSync(file, text);
+    const source = { file, flush: async () => {} };
+    const search = async (client: string) => (await searchAccessLog(parseInput('searchLog', { client }) as LogSearchQuery, source)).entries.map((entry) => entry.client);
+    assert.deepEqual(await search('192.168.1.'), ['192.168.1.123', '192.168.1.10', '192.168.1.1'], 'a prefix still finds the network');
+    assert.deepEqual(await search('192.168.1.1'), ['192.168.1.1']);
+    assert.deepEqual(await search('fd00::1'), ['fd00::1']);
   });
 });
 
