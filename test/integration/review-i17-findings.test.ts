@@ -2,12 +2,15 @@
 // it is fixed. Real gateway, real upstreams, real HTTP clients.
 import assert from 'node:assert/strict';
 import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { request as httpsRequest } from 'node:https';
 import { after, before, describe, test } from 'node:test';
 import type { CapturedRequest, InspectorView } from '../../shared/insight.js';
 import { createGateway, type Gateway } from '../../src-main/core/gateway.js';
 import { call } from '../helpers/gateway-calls.js';
-import { makeDataDir } from '../helpers/serve.js';
+import { inNamespace, scenarioResult } from '../helpers/netns.js';
+import { makeDataDir, repoRoot } from '../helpers/serve.js';
+import { needTools } from '../helpers/tools.js';
 import { requestThrough, startEchoUpstream, type Upstream } from '../helpers/upstream.js';
 import { toHar } from '../../src-renderer/insight/inspector-format.js';
 
@@ -136,6 +139,22 @@ describe('review of issue 17: the request inspector', () => {
     const view = await captures(route.id, 1);
     const har = toHar(view.captures, 'test') as { log: { entries: { request: { url: string } }[] } };
     assert.equal(har.log.entries[0]?.request.url, 'https://secure.home.arpa/over-tls');
+  });
+});
+
+// The replay connects to the listener's bind address (inspector-replay.ts loopback() keeps a
+// specific address), but the proxy marks a request as the replay only when its peer is 127.0.0.1,
+// ::1 or ::ffff:127.0.0.1 (inspector.ts isLoopback). With the proxy bound to the machine's LAN
+// address (a common choice: serve one interface), the replay arrives from that address, is never
+// matched, and every replay fails with "answered but not by this route" — after the upstream got it.
+describe('review of issue 17: replay when the proxy is bound to the LAN address', () => {
+  test('a replay works when the proxy listens on one LAN address only', { skip: needTools(['unshare', 'util-linux'], ['ip', 'iproute2']) }, async () => {
+    const result = await inNamespace([process.execPath, '--import', 'tsx', join(repoRoot, 'test', 'fixtures', 'review-i17', 'replay-bound.ts')], { network: 'lan-address', timeoutMs: 60_000 });
+    const outcome = scenarioResult<{ answered: number; captured: boolean; replay: { status: number | null; replay: boolean } | null; error: string | null; upstreamSaw: number }>(result);
+    assert.equal(outcome.answered, 200, 'the original request went through');
+    assert.ok(outcome.captured, 'the original request was captured');
+    assert.equal(outcome.error, null, `the replay failed: ${outcome.error} (the upstream saw ${outcome.upstreamSaw} request(s) from it)`);
+    assert.deepEqual(outcome.replay, { status: 200, replay: true });
   });
 });
 
