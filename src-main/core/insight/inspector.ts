@@ -298,6 +298,8 @@ export class Capture implements ExchangeTap {
       phases: { connectedMs: this.connectedMs, headersMs: this.headersMs, totalMs: this.totalMs },
       error: this.error,
       replay: this.replay,
+      scheme: this.secure ? 'https' : 'http',
+      httpVersion: this.h2 ? '2' : '1.1',
     };
   }
 
