@@ -339,6 +339,19 @@ class RouteCaptures {
     this.next = (this.next + 1) % this.keep;
   }
 
+  /** Drops the oldest capture; returns it, or null when there is none. */
+  dropOldest(): Capture | null {
+    for (let i = this.keep; i >= 1; i--) {
+      const index = (this.next - i + this.keep) % this.keep;
+      const capture = this.ring[index];
+      if (capture) {
+        this.ring[index] = undefined;
+        return capture;
+      }
+    }
+    return null;
+  }
+
   /** Newest first. */
   list(): Capture[] {
     const out: Capture[] = [];
@@ -362,9 +375,20 @@ class RouteCaptures {
   }
 }
 
+/** Most memory all inspected routes' captures hold together (docs/inspector.md). */
+export const INSPECTOR_MAX_BYTES = 256 * 1024 * 1024;
+/** New captures between two checks of the total (each capture holds at most about 2 × 64 KiB plus headers). */
+const CHECK_EVERY = 16;
+
 export class Inspector {
   private readonly routes = new Map<string, RouteCaptures>();
   private sequence = 0;
+  private sinceCheck = 0;
+
+  constructor(
+    /** The cap on the memory every route's captures hold together: the largest route's oldest go first. */
+    private readonly maxBytes = INSPECTOR_MAX_BYTES,
+  ) {}
   /** "address|port" of the replays' own sockets (their local side) → the waiter for their capture. */
   private readonly replays = new Map<string, (capture: Capture) => void>();
 
@@ -389,7 +413,33 @@ export class Inspector {
       }
     }
     route.add(capture);
+    if (++this.sinceCheck >= CHECK_EVERY) this.enforceCap();
     return capture;
+  }
+
+  /**
+   * Keeps the captures of every route together under the cap: while over it, the oldest capture of
+   * the route holding the most goes (one busy route with large bodies cannot crowd out the others).
+   */
+  enforceCap(): void {
+    this.sinceCheck = 0;
+    const held = new Map<RouteCaptures, number>();
+    let total = 0;
+    for (const route of this.routes.values()) {
+      let bytes = 0;
+      for (const capture of route.list()) bytes += capture.bytesHeld;
+      held.set(route, bytes);
+      total += bytes;
+    }
+    while (total > this.maxBytes) {
+      let largest: RouteCaptures | null = null;
+      for (const [route, bytes] of held) if (largest === null || bytes > (held.get(largest) as number)) largest = route;
+      const dropped = largest?.dropOldest() ?? null;
+      if (largest === null || dropped === null) break;
+      const bytes = dropped.bytesHeld;
+      held.set(largest, (held.get(largest) as number) - bytes);
+      total -= bytes;
+    }
   }
 
   /** Applies the saved entries: new routes start empty, kept ones keep their captures, others drop theirs. */
