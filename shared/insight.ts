@@ -192,7 +192,7 @@ export interface CapturedRequest {
   time: string;
   client: string;
   method: string;
-  /** Path and query as the client sent them. */
+  /** Path and query as the client sent them, the values of secret query parameters (X-Plex-Token, api_key, access_token…) shown as "masked". */
   path: string;
   host: string;
   /** Request headers as [name, value]; secrets (Authorization, Cookie, Set-Cookie, API keys) show as "••• masked (N characters)". */
@@ -209,6 +209,9 @@ export interface CapturedRequest {
   error: string | null;
   /** True when this capture is a replay's (made by replayRequest). */
   replay: boolean;
+  /** How it reached Gatehouse: over plain HTTP or HTTPS, and which HTTP version. */
+  scheme: 'http' | 'https';
+  httpVersion: '1.1' | '2';
 }
 
 export interface InspectorView {

@@ -634,7 +634,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       access: { verdict: (route, address) => access.rules.verdict(route, address) },
     }),
 
-    ...inspectorHandlers({ inspector, current: () => store.current, persist, change, listeners: () => runner.snapshot() }),
+    ...inspectorHandlers({ inspector, current: () => store.current, persist, change, listeners: () => runner.snapshot(), routeFor: (authority) => engine.routeIdFor(authority) }),
 
     ...backups.handlers,
 

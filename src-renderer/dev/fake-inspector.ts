@@ -69,6 +69,8 @@ export function sampleCaptures(host: string, now = Date.now()): CapturedRequest[
       phases: { connectedMs: 0.4, headersMs: 11.8, totalMs: 12.3 },
       error: null,
       replay: false,
+      scheme: 'https',
+      httpVersion: '2',
     },
     {
       id: 'c5',
@@ -91,6 +93,8 @@ export function sampleCaptures(host: string, now = Date.now()): CapturedRequest[
       phases: { connectedMs: 1.2, headersMs: 38.6, totalMs: 44.9 },
       error: null,
       replay: false,
+      scheme: 'https',
+      httpVersion: '2',
     },
     {
       id: 'c4',
@@ -113,6 +117,8 @@ export function sampleCaptures(host: string, now = Date.now()): CapturedRequest[
       phases: { connectedMs: 0.3, headersMs: 6.1, totalMs: 6.4 },
       error: null,
       replay: false,
+      scheme: 'https',
+      httpVersion: '2',
     },
     {
       id: 'c3',
@@ -134,6 +140,8 @@ export function sampleCaptures(host: string, now = Date.now()): CapturedRequest[
       phases: { connectedMs: 0.9, headersMs: null, totalMs: 60_004.2 },
       error: 'upstream_timeout',
       replay: false,
+      scheme: 'https',
+      httpVersion: '2',
     },
     {
       id: 'c2',
@@ -151,6 +159,8 @@ export function sampleCaptures(host: string, now = Date.now()): CapturedRequest[
       phases: { connectedMs: 0.5, headersMs: 145.2, totalMs: 146.0 },
       error: null,
       replay: false,
+      scheme: 'https',
+      httpVersion: '2',
     },
     {
       id: 'c1',
@@ -168,6 +178,9 @@ export function sampleCaptures(host: string, now = Date.now()): CapturedRequest[
       phases: { connectedMs: 0.3, headersMs: 2.2, totalMs: 2.4 },
       error: null,
       replay: false,
+      // Opened over plain HTTP (before the redirect to HTTPS was turned on).
+      scheme: 'http',
+      httpVersion: '1.1',
     },
   ];
 }

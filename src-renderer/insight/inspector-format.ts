@@ -100,8 +100,8 @@ export function toHar(captures: readonly CapturedRequest[], version: string): ob
           time: totalMs ?? 0,
           request: {
             method: capture.method,
-            url: `http://${capture.host}${capture.path}`,
-            httpVersion: 'HTTP/1.1',
+            url: `${capture.scheme}://${capture.host}${capture.path}`,
+            httpVersion: capture.httpVersion === '2' ? 'HTTP/2' : 'HTTP/1.1',
             cookies: [],
             headers: headers(capture.requestHeaders),
             queryString: [...query].map(([name, value]) => ({ name, value })),
@@ -112,7 +112,7 @@ export function toHar(captures: readonly CapturedRequest[], version: string): ob
           response: {
             status: capture.status ?? 0,
             statusText: '',
-            httpVersion: 'HTTP/1.1',
+            httpVersion: capture.httpVersion === '2' ? 'HTTP/2' : 'HTTP/1.1',
             cookies: [],
             headers: headers(capture.responseHeaders),
             content: content(capture.responseBody, typeOf(capture.responseHeaders)),

@@ -368,13 +368,13 @@ describe('the request inspector through the gateway', () => {
     assert.equal(capture.phases.headersMs, null);
     assert.ok((capture.responseBody.totalBytes ?? 0) > 0, 'the error page is kept');
 
-    // Replayed after the route lost that name: the answer is Gatehouse's "no route", not this
-    // route's, and the replay says so instead of waiting for a capture that never comes.
+    // Replayed after the route lost that name: no route answers it now, so the replay is refused
+    // before anything is sent (the captured credentials must never reach another route).
     const route = await call(gateway, 'getRoute', { id: routeIds.dead });
     await call(gateway, 'updateRoute', { ...route, names: ['dead-renamed.test'] });
     try {
       const refused = await rejectsWith(call(gateway, 'replayRequest', { routeId: routeIds.dead, captureId: capture.id }), 'conflict');
-      assert.match(refused.message, /answered \(404\) but not by this route/);
+      assert.match(refused.message, /no route answers that name now.*nothing was sent/);
     } finally {
       await call(gateway, 'updateRoute', route);
     }

@@ -284,6 +284,12 @@ describe('history: the store', () => {
     assert.deepEqual(readdirSync(h.dir), []);
     store.close();
     assert.equal(fileNameOf('../x y'), '_2e._2fx_20y');
+    // Long names are cut with a hash of the whole text: bounded, and different texts stay apart.
+    const long = fileNameOf(`http://${'a'.repeat(250)}.one.test`);
+    assert.equal(long.length, 200);
+    assert.match(long, /^http_3a_2f_2fa+~[0-9a-f]{16}$/);
+    assert.notEqual(long, fileNameOf(`http://${'a'.repeat(250)}.two.test`));
+    assert.ok(fileNameOf('家'.repeat(100)).length <= 200);
   });
 
   test('a month for 50 routes with 2 upstreams each fits in 50 MB', () => {

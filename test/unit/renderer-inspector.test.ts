@@ -41,6 +41,8 @@ describe('inspector bodies and timing', () => {
     assert.equal(har.log.version, '1.2');
     assert.equal(har.log.entries.length, captures.length);
     assert.equal(har.log.entries[0]?.request.url, 'http://jellyfin.home.arpa/web/index.html');
+    const https = har.log.entries.find((entry) => entry.request.url.endsWith('/Progress')) as unknown as { request: { url: string; httpVersion: string } };
+    assert.deepEqual([https.request.url, https.request.httpVersion], ['https://jellyfin.home.arpa/Sessions/Playing/Progress', 'HTTP/2'], 'an HTTPS/HTTP/2 request is exported as one');
     const image = har.log.entries.find((entry) => entry.request.url.includes('/Images/'));
     assert.equal(image?.response.content.encoding, 'base64');
     const progress = har.log.entries.find((entry) => entry.request.url.endsWith('/Progress'));

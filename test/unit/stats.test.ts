@@ -142,4 +142,22 @@ describe('ProxyStats', () => {
     onlyUpgrades.counters('w').recordUpgraded(false, 0, 0, T0);
     assert.equal(onlyUpgrades.snapshot(['w'], T0).routes[0]?.p99Ms, null, 'no latency at all when only upgrades ran');
   });
+
+  test('an upstream with nothing since the last drain is dropped from the history buckets', () => {
+    const stats = new ProxyStats();
+    const counters = stats.counters('r');
+    counters.record(5, false, 1, 1, T0, -1, '10.0.0.1:80');
+    counters.record(5, false, 1, 1, T0, -1, '10.0.0.2:80');
+    const seen: string[][] = [];
+    const drain = () => stats.drain((_id, _route, upstreams) => seen.push([...upstreams].filter(([, bucket]) => !bucket.empty).map(([address]) => address)));
+    drain();
+    assert.deepEqual([...counters.upstreamBuckets.keys()].sort(), ['10.0.0.1:80', '10.0.0.2:80'], 'both kept after a drain with their counts');
+    // 10.0.0.2 was removed from the route: only 10.0.0.1 gets requests now.
+    counters.record(5, false, 1, 1, T0, -1, '10.0.0.1:80');
+    drain();
+    assert.deepEqual([...counters.upstreamBuckets.keys()], ['10.0.0.1:80'], 'the idle one is gone');
+    drain();
+    assert.deepEqual([...counters.upstreamBuckets.keys()], [], 'and so is an idle busy one, made again on its next request');
+    assert.deepEqual(seen, [['10.0.0.1:80', '10.0.0.2:80'], ['10.0.0.1:80'], []]);
+  });
 });

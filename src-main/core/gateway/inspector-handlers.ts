@@ -20,6 +20,8 @@ export interface InspectorHandlerDeps {
   change: <T>(task: () => Promise<T>) => Promise<T>;
   /** The proxy's listeners while it runs (both null when stopped). */
   listeners: () => { http: ListenerInfo | null; https: ListenerInfo | null };
+  /** The id of the route that answers requests for an authority (host[:port]) now, or null. */
+  routeFor: (authority: string) => string | null;
 }
 
 /** The insight section with only the inspector entries of `routes` (a removed route's goes in the same save). */
@@ -75,6 +77,13 @@ export function inspectorHandlers(deps: InspectorHandlerDeps): Pick<ApiHandlers,
       if (!capture) throw new ApiError('not_found', `There is no captured request "${captureId}" any more: newer requests may have pushed it out, or the captures were cleared.`);
       const why = capture.notReplayable;
       if (why) throw new ApiError('conflict', `This request cannot be replayed. ${why}`);
+      // The capture's Host must still lead to this route: after a rename another route may own the
+      // name, and the captured credentials must never be delivered to that route's upstream.
+      const owner = deps.routeFor(capture.host);
+      if (owner !== routeId) {
+        const now = owner === null ? 'no route answers that name now' : `another route ("${current().routes.find((route) => route.id === owner)?.title || owner}") answers that name now`;
+        throw new ApiError('conflict', `This request was sent to ${capture.host}, but ${now}, so it was not replayed (nothing was sent). Give the route that name again to replay it.`);
+      }
       const { http, https } = deps.listeners();
       if (http === null) throw new ApiError('conflict', 'The proxy is stopped: start it to replay a request through the route.');
       if (capture.secure && https === null) throw new ApiError('conflict', 'This request came over HTTPS, and the proxy has no HTTPS listener now: start it with HTTPS to replay it.');

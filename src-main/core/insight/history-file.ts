@@ -79,7 +79,8 @@ export class SeriesFile {
   }
 
   /**
-   * Writes buckets (each [resolution, period, bucket], periods rising per resolution), marking the
+   * Writes buckets (each [resolution, period, bucket], periods rising per resolution; one older than
+   * the head, when the clock went back, goes in its own slot and leaves the head be), marking the
    * periods skipped since the head as gaps (Gatehouse was not running), then the header. Slots are
    * written before the header names them: a crash in between loses only these buckets.
    */
@@ -87,10 +88,12 @@ export class SeriesFile {
     const fd = openSync(this.path, 'r+');
     try {
       for (const r of [0, 1] as const) {
-        const mine = writes.filter((write) => write.r === r);
-        if (mine.length === 0) continue;
         const slots = RESOLUTIONS[r].slots;
         const head = this.heads[r];
+        // A period older than the ring holds (the clock set back further than it spans) would
+        // overwrite a newer bucket's slot: it is left out.
+        const mine = writes.filter((write) => write.r === r && (head === 0 || write.period > head - slots));
+        if (mine.length === 0) continue;
         const first = (mine[0] as (typeof mine)[number]).period;
         if (head !== 0 && first > head + 1) this.writeGaps(fd, r, Math.max(head + 1, first - slots + 1), first);
         // Consecutive periods go out in one write, up to the ring's end.

@@ -38,10 +38,10 @@ export function writeSeries(series: Series, period: number): void {
   const writes: { r: 0 | 1; period: number; bucket: Bucket }[] = [];
   for (const r of [0, 1] as const) {
     let bucket = series.buckets[r];
-    if (bucket === null || bucket.period !== periods[r]) {
-      if (bucket !== null && bucket.period > periods[r]) continue; // the clock went back: leave the newer bucket be
-      bucket = series.buckets[r] = startBucket(series.file, r, periods[r]);
-    }
+    // A new period; also when the clock went back (NTP, a restored VM): the requests since are
+    // counted in their own (older) period, added to what the file already holds for it, rather than
+    // dropped until the clock catches up with the newest bucket written.
+    if (bucket === null || bucket.period !== periods[r]) bucket = series.buckets[r] = startBucket(series.file, r, periods[r]);
     for (let field = 0; field < BUCKET_FIELDS; field++) bucket.counts[field]! += series.pending[field] as number;
     for (let bin = 0; bin < LATENCY_BINS; bin++) bucket.latency[bin]! += series.pendingLatency[bin] as number;
     writes.push({ r, period: periods[r], bucket: { counts: bucket.counts, bins: binsOf(bucket.latency, bucket.counts[F_REQUESTS] as number) } });
@@ -51,10 +51,10 @@ export function writeSeries(series: Series, period: number): void {
   series.file.write(writes);
 }
 
-/** A new bucket for `period`, holding what the file already has for it (a restart within it). */
+/** A new bucket for `period`, holding what the file already has for it (a restart within it, or the clock set back into it). */
 function startBucket(file: SeriesFile, r: 0 | 1, period: number): Accumulator {
   const bucket: Accumulator = { period, counts: new Float64Array(BUCKET_FIELDS), latency: new Float64Array(LATENCY_BINS) };
-  if (file.heads[r] === period) {
+  if (file.heads[r] !== 0 && period <= file.heads[r]) {
     const stored = bucketAt(file.read(r, period, period + 1).buckets, 0);
     if (stored) {
       bucket.counts.set(stored.counts);

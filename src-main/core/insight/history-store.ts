@@ -3,6 +3,7 @@
 // and its up/down transitions (history-availability.ts). A sampler drains the proxy's counters
 // every 10 s (proxy/stats.ts: the request path only adds to arrays) and writes one bucket per
 // series; the 5-minute bucket under way is rewritten each time, so a crash loses at most 10 s.
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { ApiError } from '../../../shared/api.js';
@@ -45,13 +46,24 @@ interface RouteEntry {
   availability: AvailabilityLog;
 }
 
-/** A route id or URL as a file name: letters, digits, dot and dash kept, the rest as _XX. */
-export function fileNameOf(text: string): string {
-  const name = Buffer.from(text, 'utf8').reduce((out, byte) => {
+/** Longest file name made by fileNameOf: well under the file systems' 255 bytes, with room for "up-" and ".ghh". */
+export const FILE_NAME_MAX = 200;
+
+/**
+ * A route id or URL as a file name: letters, digits, dot and dash kept, the rest as _XX. A longer
+ * name (a long URL, or an id of non-ASCII characters, 9 bytes each) is cut to `max` characters
+ * ending in "~" and a hash of the whole text ("~" is never written otherwise), so two texts that
+ * differ only after the cut still get names of their own.
+ */
+export function fileNameOf(text: string, max = FILE_NAME_MAX): string {
+  const escaped = Buffer.from(text, 'utf8').reduce((out, byte) => {
     const char = String.fromCharCode(byte);
     return out + (/[A-Za-z0-9.-]/.test(char) ? char : `_${byte.toString(16).padStart(2, '0')}`);
   }, '');
-  return name.startsWith('.') ? `_2e${name.slice(1)}` : name;
+  const name = escaped.startsWith('.') ? `_2e${escaped.slice(1)}` : escaped;
+  if (name.length <= max) return name;
+  const hash = createHash('sha256').update(text, 'utf8').digest('hex').slice(0, 16);
+  return `${name.slice(0, max - hash.length - 1)}~${hash}`;
 }
 
 export class HistoryStore {
@@ -315,7 +327,7 @@ export class HistoryStore {
     const ordered = new Map<string, Series>();
     entry.byAddress.clear();
     for (const url of urls) {
-      const series = entry.upstreams.get(url) ?? this.openSeries(join(entry.dir, `up-${fileNameOf(url).slice(0, 200)}.ghh`), { kind: 'upstream', routeId: route.id, url });
+      const series = entry.upstreams.get(url) ?? this.openSeries(join(entry.dir, `up-${fileNameOf(url)}.ghh`), { kind: 'upstream', routeId: route.id, url });
       ordered.set(url, series);
       const address = hostPort(url).address;
       if (!entry.byAddress.has(address)) entry.byAddress.set(address, url);

@@ -69,8 +69,9 @@ export function replayCapture(inspector: Inspector, capture: Capture, target: { 
       clearTimeout(timer);
       resolve(replayed);
     };
-    // The proxy learns the replay by its loopback port, before the request reaches it: the mark is
-    // set on connect, and the request is read from the socket only after that.
+    // The proxy learns the replay by its connection's source (this socket's local address and port,
+    // on loopback or on the LAN address the listener is bound to), before the request reaches it:
+    // the mark is set on connect, and the request is read from the socket only after that.
     const req: ClientRequest = (target.tls ? httpsRequest : httpRequest)(options, (res) => {
       res.on('data', () => {});
       res.on('error', () => {});
@@ -82,7 +83,7 @@ export function replayCapture(inspector: Inspector, capture: Capture, target: { 
     });
     req.on('socket', (socket) => {
       socket.once('connect', () => {
-        forget = inspector.expectReplay(socket.localPort as number, done);
+        forget = inspector.expectReplay(socket.localAddress ?? '', socket.localPort as number, done);
       });
     });
     req.on('error', (error) => fail(new ApiError('conflict', `The replay could not reach Gatehouse's own listener on port ${target.listener.port}: ${error.message}.`)));

@@ -15,11 +15,60 @@ export const DEFAULT_BODY_BYTES = 4096;
 
 /** Header names whose values are secrets, besides what SECRET_PATTERN matches. */
 const SECRET_NAMES = new Set(['authorization', 'proxy-authorization', 'cookie', 'set-cookie', 'x-api-key', 'x-auth-token']);
-const SECRET_PATTERN = /token|secret|password|api[-_]?key|session/i;
+/**
+ * Any name that holds a credential: also X-Emby-Authorization, X-Authorization, X-Auth-Key,
+ * X-Amz-Signature, X-Forwarded-Cookie and the like, not only the exact names above.
+ */
+const SECRET_PATTERN = /token|secret|passw(or)?d|api[-_]?key|session|authori[sz]ation|auth[-_]?(key|token)|cookie|credential|signature/i;
 
 /** True when a header named `name` holds a secret the API must not show. */
 export function isSecretHeader(name: string): boolean {
   return SECRET_NAMES.has(name.toLowerCase()) || SECRET_PATTERN.test(name);
+}
+
+/** Query parameter names whose values are secrets (besides what SECRET_PATTERN matches): Plex's X-Plex-Token, Jellyfin's api_key, OAuth's access_token, signed URLs' sig… */
+const SECRET_PARAMS = new Set(['apikey', 'api_key', 'key', 'auth', 'sig', 'pass', 'pwd', 'passwd', 'code', 'jwt']);
+
+/** True when a query parameter named `name` holds a secret the API must not show. */
+export function isSecretParam(name: string): boolean {
+  let decoded = name;
+  try {
+    decoded = decodeURIComponent(name.replace(/\+/g, ' '));
+  } catch {
+    // A malformed escape: judge the name as it came.
+  }
+  return SECRET_PARAMS.has(decoded.toLowerCase()) || SECRET_PATTERN.test(decoded);
+}
+
+/** What the API shows instead of a secret query value (URL-safe, so the path stays a path). */
+const MASKED_PARAM = 'masked';
+
+/**
+ * A path or URL with the values of its secret query parameters replaced; everything else (the
+ * other parameters, their order and encoding, the fragment) as it was.
+ */
+export function maskedQuery(url: string): string {
+  const question = url.indexOf('?');
+  if (question === -1) return url;
+  const hash = url.indexOf('#', question);
+  const query = url.slice(question + 1, hash === -1 ? undefined : hash);
+  let changed = false;
+  const parts = query.split('&').map((part) => {
+    const equals = part.indexOf('=');
+    if (equals === -1 || !isSecretParam(part.slice(0, equals))) return part;
+    changed = true;
+    return `${part.slice(0, equals)}=${MASKED_PARAM}`;
+  });
+  return changed ? `${url.slice(0, question + 1)}${parts.join('&')}${hash === -1 ? '' : url.slice(hash)}` : url;
+}
+
+/** Header names whose values are URLs that may carry a secret query (a replay still sends the original). */
+const URL_HEADERS = new Set(['referer', 'location', 'content-location', 'origin', 'link', 'refresh']);
+
+/** A header value as the API shows it: masked when the name is a secret's, its query's secrets masked when it is a URL. */
+export function shownHeader(name: string, value: string): string {
+  if (isSecretHeader(name)) return maskedValue(value);
+  return URL_HEADERS.has(name.toLowerCase()) ? maskedQuery(value) : value;
 }
 
 /** What the API shows instead of a secret value. */
@@ -222,14 +271,14 @@ export class Capture implements ExchangeTap {
 
   /** What the API returns: secrets masked. */
   view(): CapturedRequest {
-    const requestHeaders = this.requestHeaderPairs().map(([name, value]): [string, string] => [name, isSecretHeader(name) ? maskedValue(value) : value]);
+    const requestHeaders = this.requestHeaderPairs().map(([name, value]): [string, string] => [name, shownHeader(name, value)]);
     const responseHeaders: [string, string][] = [];
     let responseType: string | string[] | undefined;
     if (this.responseHeaders) {
       for (const name in this.responseHeaders) {
         const value = this.responseHeaders[name] as string | string[];
         if (name.toLowerCase() === 'content-type') responseType = value;
-        for (const one of Array.isArray(value) ? value : [value]) responseHeaders.push([name, isSecretHeader(name) ? maskedValue(one) : one]);
+        for (const one of Array.isArray(value) ? value : [value]) responseHeaders.push([name, shownHeader(name, one)]);
       }
     }
     return {
@@ -237,7 +286,8 @@ export class Capture implements ExchangeTap {
       time: new Date(this.time).toISOString(),
       client: this.client,
       method: this.method,
-      path: this.path,
+      // The original stays in memory for a replay; the API shows it with its secret parameters masked.
+      path: maskedQuery(this.path),
       host: this.host,
       requestHeaders,
       requestBody: this.requestBody.view(textType(headerValue(this.rawHeaders, 'content-type'))),
@@ -248,6 +298,8 @@ export class Capture implements ExchangeTap {
       phases: { connectedMs: this.connectedMs, headersMs: this.headersMs, totalMs: this.totalMs },
       error: this.error,
       replay: this.replay,
+      scheme: this.secure ? 'https' : 'http',
+      httpVersion: this.h2 ? '2' : '1.1',
     };
   }
 
@@ -287,6 +339,19 @@ class RouteCaptures {
     this.next = (this.next + 1) % this.keep;
   }
 
+  /** Drops the oldest capture; returns it, or null when there is none. */
+  dropOldest(): Capture | null {
+    for (let i = this.keep; i >= 1; i--) {
+      const index = (this.next - i + this.keep) % this.keep;
+      const capture = this.ring[index];
+      if (capture) {
+        this.ring[index] = undefined;
+        return capture;
+      }
+    }
+    return null;
+  }
+
   /** Newest first. */
   list(): Capture[] {
     const out: Capture[] = [];
@@ -310,11 +375,22 @@ class RouteCaptures {
   }
 }
 
+/** Most memory all inspected routes' captures hold together (docs/inspector.md). */
+export const INSPECTOR_MAX_BYTES = 256 * 1024 * 1024;
+/** New captures between two checks of the total (each capture holds at most about 2 × 64 KiB plus headers). */
+const CHECK_EVERY = 16;
+
 export class Inspector {
   private readonly routes = new Map<string, RouteCaptures>();
   private sequence = 0;
-  /** Loopback client ports of replays under way → the waiter for their capture. */
-  private readonly replays = new Map<number, (capture: Capture) => void>();
+  private sinceCheck = 0;
+
+  constructor(
+    /** The cap on the memory every route's captures hold together: the largest route's oldest go first. */
+    private readonly maxBytes = INSPECTOR_MAX_BYTES,
+  ) {}
+  /** "address|port" of the replays' own sockets (their local side) → the waiter for their capture. */
+  private readonly replays = new Map<string, (capture: Capture) => void>();
 
   /**
    * The request path's question, once per routed request: a Capture to feed when `routeId` is
@@ -326,15 +402,44 @@ export class Inspector {
     if (route === undefined) return null;
     const capture = new Capture((++this.sequence).toString(36), ex, route.bodyBytes);
     if (this.replays.size > 0) {
-      const waiter = this.replays.get(ex.socket.remotePort ?? -1);
-      if (waiter !== undefined && isLoopback(ex.peer)) {
-        this.replays.delete(ex.socket.remotePort as number);
+      // The connection's own source (not the client a PROXY header or a front names): the replay's
+      // socket's local address and port, which no other connection to this listener can have.
+      const key = replayKey(ex.socket.remoteAddress ?? '', ex.socket.remotePort ?? -1);
+      const waiter = this.replays.get(key);
+      if (waiter !== undefined) {
+        this.replays.delete(key);
         capture.replay = true;
         capture.onFinish = waiter;
       }
     }
     route.add(capture);
+    if (++this.sinceCheck >= CHECK_EVERY) this.enforceCap();
     return capture;
+  }
+
+  /**
+   * Keeps the captures of every route together under the cap: while over it, the oldest capture of
+   * the route holding the most goes (one busy route with large bodies cannot crowd out the others).
+   */
+  enforceCap(): void {
+    this.sinceCheck = 0;
+    const held = new Map<RouteCaptures, number>();
+    let total = 0;
+    for (const route of this.routes.values()) {
+      let bytes = 0;
+      for (const capture of route.list()) bytes += capture.bytesHeld;
+      held.set(route, bytes);
+      total += bytes;
+    }
+    while (total > this.maxBytes) {
+      let largest: RouteCaptures | null = null;
+      for (const [route, bytes] of held) if (largest === null || bytes > (held.get(largest) as number)) largest = route;
+      const dropped = largest?.dropOldest() ?? null;
+      if (largest === null || dropped === null) break;
+      const bytes = dropped.bytesHeld;
+      held.set(largest, (held.get(largest) as number) - bytes);
+      total -= bytes;
+    }
   }
 
   /** Applies the saved entries: new routes start empty, kept ones keep their captures, others drop theirs. */
@@ -379,17 +484,20 @@ export class Inspector {
   }
 
   /**
-   * Marks the request that will arrive from loopback port `port` as a replay; `done` gets its
-   * capture when it ends. Returns the function that forgets the mark.
+   * Marks the request that will arrive from `address`:`port` (the local side of the replay's own
+   * connection to the listener, whatever address that listener is bound to) as a replay; `done`
+   * gets its capture when it ends. Returns the function that forgets the mark.
    */
-  expectReplay(port: number, done: (capture: Capture) => void): () => void {
-    this.replays.set(port, done);
+  expectReplay(address: string, port: number, done: (capture: Capture) => void): () => void {
+    const key = replayKey(address, port);
+    this.replays.set(key, done);
     return () => {
-      if (this.replays.get(port) === done) this.replays.delete(port);
+      if (this.replays.get(key) === done) this.replays.delete(key);
     };
   }
 }
 
-function isLoopback(address: string): boolean {
-  return address === '127.0.0.1' || address === '::1' || address === '::ffff:127.0.0.1';
+/** One TCP endpoint as a key: an IPv4-mapped IPv6 address is the IPv4 one. */
+function replayKey(address: string, port: number): string {
+  return `${address.startsWith('::ffff:') ? address.slice(7) : address}|${port}`;
 }

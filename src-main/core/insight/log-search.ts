@@ -8,6 +8,7 @@
 // to access.log.1, so a page read before a rotation continues in the same file after it (and an
 // inode number reused by a new access.log after the old file was dropped is not mistaken for it).
 import { open, readdir, type FileHandle } from 'node:fs/promises';
+import { isIP } from 'node:net';
 import { basename, dirname, join } from 'node:path';
 import { ApiError } from '../../../shared/api.js';
 import type { LogSearchInput, LogSearchResult } from '../../../shared/insight.js';
@@ -67,6 +68,12 @@ function timeMs(field: 'from' | 'to', value: string | undefined): number | null 
   return ms;
 }
 
+/** Two lower-case addresses are one client (an IPv4-mapped IPv6 address is its IPv4 one). */
+function sameAddress(logged: string, wanted: string): boolean {
+  const strip = (address: string) => (address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address);
+  return strip(logged) === strip(wanted);
+}
+
 function matcher(query: LogSearchQuery): Matcher {
   const fromMs = timeMs('from', query.from);
   const toMs = timeMs('to', query.to);
@@ -78,7 +85,12 @@ function matcher(query: LogSearchQuery): Matcher {
   const client = query.client?.toLowerCase();
   const host = query.host?.toLowerCase();
   if (routeId) tests.push((entry) => entry.routeId === routeId);
-  if (client) tests.push((entry) => entry.client.toLowerCase().startsWith(client));
+  if (client) {
+    // A whole address finds that client only (192.168.1.1 is not 192.168.1.10); the start of one
+    // (192.168.1., fd00:) finds every address it begins.
+    if (isIP(client) !== 0) tests.push((entry) => sameAddress(entry.client.toLowerCase(), client));
+    else tests.push((entry) => entry.client.toLowerCase().startsWith(client));
+  }
   if (query.status) {
     const [low, high] = statusRange(query.status);
     tests.push((entry) => entry.status >= low && entry.status <= high);

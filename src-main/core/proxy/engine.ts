@@ -24,7 +24,7 @@ import { closesAfterFaultyFraming, MAX_HEADER_BYTES, MAX_HEADERS } from './http1
 import { forward } from './forward.js';
 import { noHealth, type UpstreamHealthLink } from '../upstreams/health-view.js';
 import { HTTP2_PSEUDO_HEADERS, ProxyListeners } from './listeners.js';
-import { http2RequestTarget, loggedClient, peerAddress, requestTarget, TrustedProxies, upstreamHeaders, type RequestTarget } from './request-head.js';
+import { hostnameOf, http2RequestTarget, loggedClient, peerAddress, requestTarget, TrustedProxies, upstreamHeaders, type RequestTarget } from './request-head.js';
 import { ANSWERED, noPasses, runPasses, type PassFactory, type PassOutcome, type PassRequest } from './passes/pass.js';
 import { RouteTable, type ProvisionedRoute } from './route-table.js';
 import { outcomeOf, ProxyStats, type BucketCounts } from './stats.js';
@@ -246,6 +246,11 @@ export class ProxyEngine {
   refreshPasses(passesFor?: PassFactory): void {
     if (passesFor) this.passesFor = passesFor;
     this.provision();
+  }
+
+  /** The id of the route that answers requests for `authority` (host[:port]) now, or null when none does. */
+  routeIdFor(authority: string): string | null {
+    return this.table.match(hostnameOf(authority))?.id ?? null;
   }
 
   /** An upstream address's gate (see docs/upstream-limits.md): requests under way, waiting, refused as busy; null when no route uses it and none of its requests is under way or waiting. */

@@ -50,7 +50,8 @@ export interface RequestTarget {
   path: string;
 }
 
-function hostnameOf(authority: string): string {
+/** The name routes are matched on for an authority (host[:port]): lower case, no port, no trailing dot. */
+export function hostnameOf(authority: string): string {
   let host = authority;
   if (host.startsWith('[')) host = host.slice(0, host.indexOf(']') + 1);
   else {

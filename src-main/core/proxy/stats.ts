@@ -63,6 +63,11 @@ export class BucketCounts {
     this.counts.fill(0);
     this.latency.fill(0);
   }
+
+  /** Nothing counted since the last clear. */
+  get empty(): boolean {
+    return this.counts.every((value) => value === 0);
+  }
 }
 
 class RouteCounters {
@@ -234,7 +239,12 @@ export class ProxyStats {
     for (const [routeId, counters] of this.byRoute) {
       visit(routeId, counters.bucket, counters.upstreamBuckets);
       counters.bucket.clear();
-      for (const bucket of counters.upstreamBuckets.values()) bucket.clear();
+      // An upstream with nothing since the last drain goes: one removed from its route (or from
+      // Gatehouse) is not kept for ever; a busy one keeps its bucket (made again on its next request).
+      for (const [address, bucket] of counters.upstreamBuckets) {
+        if (bucket.empty) counters.upstreamBuckets.delete(address);
+        else bucket.clear();
+      }
     }
   }
 
