@@ -387,6 +387,7 @@ export class FakeGatehouse implements ApiTransport {
 export function sampleRoute({ upstream, ...fields }: Partial<Route> & Pick<Route, 'id' | 'names'> & { upstream?: string }): Route {
   return {
     upstreams: singleUpstream(upstream ?? 'http://10.33.0.4:8096'),
+    redirect: null,
     balancing: defaultBalancing(),
     healthCheck: defaultHealthCheck(),
     enabled: true,
