@@ -318,6 +318,11 @@ async function previewMissingNpmFolder(page) {
   await page.locator('#npm-folder-error').waitFor();
 }
 
+/** The route form with "Redirect to another address" chosen: the target, status and keep-path. */
+async function showRedirectChoice(page) {
+  await page.locator('#route-redirect-keep-path').scrollIntoViewIfNeeded();
+}
+
 const shots = [
   ['nav-open', '', '#/', openMenu, 'phone'],
   ['logs-expanded', '', '#/logs', openFailedRequest],
@@ -327,6 +332,8 @@ const shots = [
   ['logs-search-load-older', '', '#/logs', loadOlderEntries],
   ['stop-proxy', '', '#/', askToStop],
   ['dashboard', '', '#/'],
+  ['dashboard-redirect', '?scenario=redirect', '#/'],
+  ['route-redirect', '?scenario=redirect', '#/routes/route-r', showRedirectChoice],
   ['discovery', '', '#/discovery'],
   ['discovery-probe', '', '#/discovery', probeJellyfinHost],
   ['discovery-empty', '?scenario=empty', '#/discovery'],
