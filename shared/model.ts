@@ -9,6 +9,7 @@ import { HostnameSchema } from './hostname.js';
 import { defaultInsightSettings, InsightSettingsSchema } from './insight.js';
 import { MAX_STREAMS, portClash, ProxyProtocolVersionSchema, streamClaims, StreamSchema, type PortClaim } from './streams.js';
 import { AccessSettingsSchema, defaultAccessSettings, RouteAccessSchema, TRUSTED_FRONTS } from './access.js';
+import { RouteRedirectSchema } from './redirect.js';
 import { BalancingSchema, defaultBalancing, defaultHealthCheck, defaultUpstreamLimits, HealthCheckSchema, UpstreamLimitsSchema, UpstreamListSchema, UpstreamSchema } from './upstreams.js';
 
 export { parseUpstream, UpstreamSchema } from './upstreams.js';
@@ -137,6 +138,11 @@ const routeFields = {
    * instead, for a route with one server.
    */
   upstreams: UpstreamListSchema,
+  /**
+   * Answer every request with a redirect instead of forwarding (see shared/redirect.ts): a route
+   * with a redirect has no upstreams. Default: null (forward to the upstreams).
+   */
+  redirect: RouteRedirectSchema.nullable().default(null),
   /** How requests are spread over the upstreams, and how many a request may be tried on. Default: failover, 3 tries. */
   balancing: BalancingSchema.default(defaultBalancing),
   /** How each upstream's health is judged (active checks and passive failures). Default: GET / passing on 200–499. */
@@ -204,12 +210,29 @@ function upstreamShorthand(value: unknown): unknown {
 
 const routeInputObject = z.object(routeFields).strict();
 
+/**
+ * A forwarding route needs at least one upstream; a redirect route has none (it sends clients
+ * elsewhere, so an upstream list would never be used and only mislead).
+ */
+function upstreamsOrRedirect(route: { upstreams: readonly unknown[]; redirect: unknown; tls: { mode: string } }, ctx: z.RefinementCtx): void {
+  if (route.redirect === null) {
+    if (route.upstreams.length === 0) ctx.addIssue({ code: 'custom', path: ['upstreams'], message: 'a route needs at least one upstream' });
+    return;
+  }
+  if (route.upstreams.length > 0) {
+    ctx.addIssue({ code: 'custom', path: ['upstreams'], message: 'a redirect route has no upstreams: remove them, or turn the redirect off to forward to them' });
+  }
+  if (route.tls.mode === 'passthrough') {
+    ctx.addIssue({ code: 'custom', path: ['redirect'], message: "a passed-through route's HTTPS is the service's own, so Gatehouse cannot answer it with a redirect: choose the local CA, a custom certificate or ACME" });
+  }
+}
+
 /** What a person (or the API) supplies to create or replace a route. */
-export const RouteInputSchema = z.preprocess(upstreamShorthand, routeInputObject);
+export const RouteInputSchema = z.preprocess(upstreamShorthand, routeInputObject.superRefine(upstreamsOrRedirect));
 export type RouteInput = z.input<typeof routeInputObject> | (Omit<z.input<typeof routeInputObject>, 'upstreams'> & { upstream: string });
 
 /** An update: a route's id and every field, as RouteInputSchema takes them. */
-export const RouteUpdateSchema = z.preprocess(upstreamShorthand, routeInputObject.extend({ id: z.string({ error: 'a route id is required' }).min(1, 'a route id is required').max(100, 'a route id has at most 100 characters') }));
+export const RouteUpdateSchema = z.preprocess(upstreamShorthand, routeInputObject.extend({ id: z.string({ error: 'a route id is required' }).min(1, 'a route id is required').max(100, 'a route id has at most 100 characters') }).superRefine(upstreamsOrRedirect));
 
 /**
  * A route's id, as stored and as the API takes it: one rule for both, so every stored route (an
@@ -221,7 +244,7 @@ export const RouteIdSchema = z
   .max(100, 'a route id has at most 100 characters');
 
 /** A stored route. `id` is assigned by Gatehouse and never changes. */
-export const RouteSchema = z.preprocess(upstreamShorthand, z.object({ id: RouteIdSchema, ...routeFields }).strict());
+export const RouteSchema = z.preprocess(upstreamShorthand, z.object({ id: RouteIdSchema, ...routeFields }).strict().superRefine(upstreamsOrRedirect));
 export type Route = z.output<typeof RouteSchema>;
 
 /** The route's names that "publish on LAN" announces over mDNS: exact names ending in `.local`. */

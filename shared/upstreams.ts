@@ -4,7 +4,7 @@
 // docs/health-checks.md and docs/upstream-limits.md say the same for users.
 //
 // In short:
-//   - A route has 1–16 upstreams, each `http(s)://IP-or-name:port`, with a weight, a "backup" flag
+//   - A route has 1–16 upstreams (a redirect route none: shared/redirect.ts), each `http(s)://IP-or-name:port`, with a weight, a "backup" flag
 //     (used only when no primary is available) and a "drained" flag (no new requests; planned
 //     maintenance). Drained upstreams are never picked.
 //   - The policy picks among the available primaries (then the available backups): failover (the
@@ -92,7 +92,7 @@ export type UpstreamTargetInput = z.input<typeof UpstreamTargetSchema>;
  */
 export const UpstreamListSchema = z
   .array(UpstreamTargetSchema)
-  .min(1, 'a route needs at least one upstream')
+  // "At least one" is the route's rule (shared/model.ts): a redirect route has none.
   .max(MAX_UPSTREAMS, `a route has at most ${MAX_UPSTREAMS} upstreams`)
   .superRefine((list, ctx) => {
     const seen = new Map<string, string>();

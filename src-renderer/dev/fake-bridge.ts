@@ -8,6 +8,7 @@
 // First: this bundle has its own copy of zod, built under the page's CSP (see zod-setup.ts).
 import '../zod-setup.js';
 import { ApiError } from '../../shared/api.js';
+import { defaultRouteAccess } from '../../shared/access.js';
 import type { GatehouseBridge } from '../../src-main/electron/bridge.js';
 import { sampleServices } from './fake-discovery.js';
 import { FakeGatehouse, sampleLogEntry, sampleRoute, sampleUpstreamHealth } from './fake-gatehouse.js';
@@ -169,6 +170,10 @@ const fake =
         services: scenario === 'empty' ? [] : sampleServices(new Date()),
       });
 if (scenario !== 'empty' && scenario !== 'first-run') fake.logSearch.older = olderLogEntries();
+// A redirect route (the old blog's name sends visitors to the new one), on the dashboard and in the form.
+if (scenario === 'redirect') {
+  fake.routes.unshift(sampleRoute({ id: 'route-r', title: 'Old blog', names: ['blog.example.net', 'www.blog.example.net'], upstreams: [], redirect: { to: 'https://journal.example.net', status: 301, keepPath: true }, access: { ...defaultRouteAccess(), exposure: 'anyone' } }));
+}
 // First run too: streams from an imported settings file are in the port check.
 if (scenario !== 'empty') addStreams();
 // The request inspector is on for Jellyfin, with what it caught (the route page's Inspector section).
@@ -207,6 +212,8 @@ if (scenario !== 'first-run' && scenario !== 'empty') {
     },
     haHealth(),
   ];
+  // A redirect route is always up: nothing behind it can be down.
+  if (scenario === 'redirect') fake.health.unshift({ routeId: 'route-r', upstream: '', state: 'up', since: new Date(Date.now() - 86_400_000).toISOString(), checkedAt: null, problem: null, failedOver: false, upstreams: [] });
 }
 
 if (scenario === 'busy' || scenario === 'crowdsec-down') {

@@ -386,7 +386,8 @@ export class FakeGatehouse implements ApiTransport {
 /** A route with the defaults filled in, for tests and the screenshot fixtures. */
 export function sampleRoute({ upstream, ...fields }: Partial<Route> & Pick<Route, 'id' | 'names'> & { upstream?: string }): Route {
   return {
-    upstreams: singleUpstream(upstream ?? 'http://10.33.0.4:8096'),
+    upstreams: fields.redirect ? [] : singleUpstream(upstream ?? 'http://10.33.0.4:8096'),
+    redirect: null,
     balancing: defaultBalancing(),
     healthCheck: defaultHealthCheck(),
     enabled: true,

@@ -41,10 +41,11 @@ function sampleItems(): NpmImportItem[] {
       notes: ['"photos.example.com" is served by the Gatehouse route "Immich" already (imported before?). Remove or rename that route to import this host.'], needs: [],
     },
     {
-      key: 'redirection-host:1', kind: 'redirection-host', npmId: 1, label: 'www.example.com', maps: 'no', becomes: null,
+      key: 'redirection-host:1', kind: 'redirection-host', npmId: 1, label: 'www.example.com', maps: 'partly',
+      becomes: 'redirect route www.example.com → 301 to http://example.com (path kept), HTTP only',
       notes: [
-        'NPM answered www.example.com with a 301 redirect to example.com (the same scheme, path kept).',
-        "Gatehouse has no redirect-only route: every route forwards to an app. Keep the redirect where it is, let your DNS provider forward the name (many offer URL forwarding), or add the old names to the target's route in Gatehouse if the same app may answer them.",
+        'NPM sent visitors to example.com on the scheme they came with; a Gatehouse redirect has one fixed address, so it sends them to http:// (change it on the route if example.com serves HTTPS).',
+        'Gatehouse routes start reachable from this network only; if visitors come from the internet, set "Who can reach it" to "anyone" on the route\'s Access tab.',
       ],
       needs: [],
     },

@@ -334,6 +334,11 @@ async function previewMissingNpmFolder(page) {
   await page.locator('#npm-folder-error').waitFor();
 }
 
+/** The route form with "Redirect to another address" chosen: the target, status and keep-path. */
+async function showRedirectChoice(page) {
+  await page.locator('#route-redirect-keep-path').scrollIntoViewIfNeeded();
+}
+
 // [file name, query (the fake's scenario), hash, optional steps before the shot, only on this screen]
 const shots = [
   ['nav-open', '', '#/', openMenu, 'phone'],
@@ -344,6 +349,8 @@ const shots = [
   ['logs-search-load-older', '', '#/logs', loadOlderEntries],
   ['stop-proxy', '', '#/', askToStop],
   ['dashboard', '', '#/'],
+  ['dashboard-redirect', '?scenario=redirect', '#/'],
+  ['route-redirect', '?scenario=redirect', '#/routes/route-r', showRedirectChoice],
   ['discovery', '', '#/discovery'],
   ['discovery-probe', '', '#/discovery', probeJellyfinHost],
   ['discovery-empty', '?scenario=empty', '#/discovery'],

@@ -8,6 +8,10 @@ export const routeFields = [
   'names',
   /** The list as a whole (too many servers); a row's own problems have fields of their own. */
   'upstreams',
+  /** A redirect route's target, status and keep-path (the redirect as a whole too). */
+  'redirect',
+  'redirectTo',
+  'redirectStatus',
   'rewriteHost',
   'trustedProxies',
   'tls',
@@ -79,6 +83,7 @@ export function routeFieldOf(path: string): RouteField | null {
   if (path === 'tls.acme' || path.startsWith('tls.acme.')) return acmeParts[path.split('.')[2] ?? ''] ?? 'tls';
   const [first = '', second = '', third = ''] = path.split('.');
   if (['upstream', 'upstreams', 'balancing', 'healthCheck'].includes(first)) return serverFieldOf(first, second, third);
+  if (first === 'redirect') return second === 'to' ? 'redirectTo' : second === 'status' ? 'redirectStatus' : 'redirect';
   if (first === 'access') return accessParts[second] ?? accessParts[`${second}.${third}`] ?? 'access';
   return (routeFields as readonly string[]).includes(first) ? (first as RouteField) : null;
 }

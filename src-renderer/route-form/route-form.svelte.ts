@@ -24,11 +24,16 @@ import {
   type UpstreamRow,
 } from './upstream-values.js';
 import { BalancingSchema, HealthCheckSchema, MAX_UPSTREAMS, type UpstreamPolicy } from '../../shared/upstreams.js';
+import type { RedirectStatus } from '../../shared/redirect.js';
 
 export interface RouteFormValues {
   title: string;
   /** One host name per line. */
   names: string;
+  /** Forward to the servers, or redirect every request (then the servers are kept but not sent). */
+  action: 'forward' | 'redirect';
+  /** The redirect, as typed; sent only with action 'redirect'. */
+  redirect: RedirectValues;
   /** The servers, in order; at least one row. */
   upstreams: UpstreamRow[];
   /** Shown with two or more servers; kept (and sent) with one. */
@@ -55,6 +60,23 @@ export interface RouteFormValues {
   access: RouteAccess;
   /** The limits as typed (the body limit in MB, as people think of it); `access.limits` is ignored when sent. */
   limits: LimitsText;
+}
+
+export interface RedirectValues {
+  to: string;
+  status: RedirectStatus;
+  keepPath: boolean;
+}
+
+export const REDIRECT_STATUS_LABELS: Record<RedirectStatus, string> = {
+  301: '301 Moved permanently',
+  308: '308 Permanent, keeps the method',
+  302: '302 Found (temporary)',
+  307: '307 Temporary, keeps the method',
+};
+
+function redirectValuesOf(redirect: { to: string; status?: RedirectStatus; keepPath?: boolean } | null | undefined): RedirectValues {
+  return { to: redirect?.to ?? '', status: redirect?.status ?? 301, keepPath: redirect?.keepPath ?? true };
 }
 
 export interface LimitsText {
@@ -134,6 +156,8 @@ export function emptyRouteValues(): RouteFormValues {
   return {
     title: '',
     names: '',
+    action: 'forward',
+    redirect: redirectValuesOf(null),
     upstreams: [upstreamRow()],
     ...balancingValuesOf(undefined),
     health: defaultHealthValues(),
@@ -155,7 +179,10 @@ export function routeValuesOf(route: Route): RouteFormValues {
   return {
     title: route.title ?? '',
     names: route.names.join('\n'),
-    upstreams: upstreamRowsOf(route.upstreams),
+    action: route.redirect ? 'redirect' : 'forward',
+    redirect: redirectValuesOf(route.redirect),
+    // A redirect route has no servers; the form still offers one empty row should it turn to forwarding.
+    upstreams: route.upstreams.length > 0 ? upstreamRowsOf(route.upstreams) : [upstreamRow()],
     ...balancingValuesOf(route.balancing),
     health: healthValuesOf(route.healthCheck),
     enabled: route.enabled,
@@ -180,7 +207,9 @@ export function routeValuesFrom(input: RouteInput): RouteFormValues {
     ...defaults,
     title: input.title ?? '',
     names: input.names.join('\n'),
-    upstreams: upstreamRowsOf('upstream' in input ? [{ url: input.upstream }] : input.upstreams),
+    action: input.redirect ? 'redirect' : 'forward',
+    redirect: redirectValuesOf(input.redirect),
+    upstreams: 'upstream' in input ? upstreamRowsOf([{ url: input.upstream }]) : input.upstreams.length > 0 ? upstreamRowsOf(input.upstreams) : [upstreamRow()],
     ...balancingValuesOf(input.balancing ? BalancingSchema.parse(input.balancing) : undefined),
     health: healthValuesOf(HealthCheckSchema.parse(input.healthCheck ?? {})),
     enabled: input.enabled ?? defaults.enabled,
@@ -219,7 +248,8 @@ export function routeInputFrom(values: RouteFormValues): Extract<RouteInput, { u
   return {
     ...(title ? { title } : {}),
     names: lines(values.names),
-    upstreams: upstreamTargetsOf(values.upstreams),
+    upstreams: values.action === 'redirect' ? [] : upstreamTargetsOf(values.upstreams),
+    redirect: values.action === 'redirect' ? { to: values.redirect.to.trim(), status: values.redirect.status, keepPath: values.redirect.keepPath } : null,
     balancing: balancingOf(values.policy, values.tries),
     healthCheck: healthCheckOf(values.health),
     enabled: values.enabled,

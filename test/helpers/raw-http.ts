@@ -25,7 +25,7 @@ export interface ProxyUnderTest {
 
 /** A route as the settings store would hold it, pointing at `upstream` (`http://127.0.0.1:PORT`). */
 export function testRoute(id: string, names: string[], upstream: string, extra: Partial<Route> = {}): Route {
-  return { id, title: id, names, upstreams: singleUpstream(upstream), balancing: defaultBalancing(), healthCheck: defaultHealthCheck(), enabled: true, websocket: true, insecureUpstreamTls: false, rewriteHost: null, trustedProxies: null, tls: noTls(), publishOnLan: false, app: null, access: defaultRouteAccess(), ...extra };
+  return { id, title: id, names, upstreams: singleUpstream(upstream), redirect: null, balancing: defaultBalancing(), healthCheck: defaultHealthCheck(), enabled: true, websocket: true, insecureUpstreamTls: false, rewriteHost: null, trustedProxies: null, tls: noTls(), publishOnLan: false, app: null, access: defaultRouteAccess(), ...extra };
 }
 
 /** Starts an engine on 127.0.0.1:0 with the default settings, `timeouts` overriding some of them. */

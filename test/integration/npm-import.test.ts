@@ -88,6 +88,7 @@ describe('moving in from Nginx Proxy Manager', () => {
     npm.insert('proxy_host', { id: 7, domain_names: '["media.npm.example"]', forward_scheme: 'https', forward_host: 'jellyfin', forward_port: 8920, access_list_id: 2 });
     npm.insert('proxy_host', { id: 8, domain_names: '["clash.npm.example"]', ...target });
     npm.insert('redirection_host', { id: 1, domain_names: '["old-blog.npm.example"]', forward_domain_name: 'blog.npm.example', forward_http_code: 301, preserve_path: 1 });
+    npm.insert('redirection_host', { id: 2, domain_names: '["bare.npm.example"]', forward_scheme: 'https', forward_domain_name: 'www.npm.example/landing/', forward_http_code: 303, preserve_path: 0 });
     npm.insert('stream', { id: 1, incoming_port: streamPort, forwarding_host: '127.0.0.1', forwarding_port: upstream.port, tcp_forwarding: 1, udp_forwarding: 0 });
     await npm.save(folder);
 
@@ -114,7 +115,7 @@ describe('moving in from Nginx Proxy Manager', () => {
     assert.deepEqual(preview.items.map((entry) => entry.key).sort(), [
       'access-list:1', 'access-list:2', 'certificate:1', 'certificate:2', 'certificate:3',
       'proxy-host:1', 'proxy-host:2', 'proxy-host:3', 'proxy-host:5', 'proxy-host:6', 'proxy-host:7', 'proxy-host:8',
-      'redirection-host:1', 'stream:1',
+      'redirection-host:1', 'redirection-host:2', 'stream:1',
     ], 'deleted hosts and certificates are not listed');
 
     const app = byKey('proxy-host:1');
@@ -172,9 +173,13 @@ describe('moving in from Nginx Proxy Manager', () => {
     assert.match(clash.notes.join(' '), /served by the Gatehouse route "Already here"/);
 
     const redirect = byKey('redirection-host:1');
-    assert.equal(redirect.maps, 'no');
-    assert.match(redirect.notes.join(' '), /301 redirect to blog\.npm\.example.*path kept/);
-    assert.match(redirect.notes.join(' '), /no redirect-only route/);
+    assert.equal(redirect.maps, 'partly', 'NPM kept the visitor\'s scheme; Gatehouse picks one');
+    assert.equal(redirect.becomes, 'redirect route old-blog.npm.example → 301 to http://blog.npm.example (path kept), HTTP only');
+    assert.match(redirect.notes.join(' '), /on the scheme they came with.*sends them to http:\/\//);
+    const bare = byKey('redirection-host:2');
+    assert.equal(bare.maps, 'partly');
+    assert.equal(bare.becomes, 'redirect route bare.npm.example → 302 to https://www.npm.example/landing, HTTP only');
+    assert.match(bare.notes.join(' '), /NPM answered 303.*answers 302/);
 
     assert.equal(byKey('stream:1').maps, 'yes');
   });
@@ -184,7 +189,7 @@ describe('moving in from Nginx Proxy Manager', () => {
     // Choosing the host alone would bring its list and certificate; here everything that maps is chosen.
     const result = await call(gateway, 'applyNpmImport', { folder, keys: chosen });
     assert.deepEqual(result.imported.map((entry) => entry.key).sort(), [
-      'access-list:1', 'access-list:2', 'certificate:1', 'proxy-host:1', 'proxy-host:2', 'proxy-host:3', 'proxy-host:5', 'proxy-host:6', 'proxy-host:7', 'stream:1',
+      'access-list:1', 'access-list:2', 'certificate:1', 'proxy-host:1', 'proxy-host:2', 'proxy-host:3', 'proxy-host:5', 'proxy-host:6', 'proxy-host:7', 'redirection-host:1', 'redirection-host:2', 'stream:1',
     ], JSON.stringify(result.skipped));
     assert.deepEqual(result.skipped, []);
 
@@ -210,6 +215,15 @@ describe('moving in from Nginx Proxy Manager', () => {
     assert.equal(plainHttp.status, 308, 'Force SSL became the redirect to HTTPS');
     assert.equal((await requestThrough(httpPort, 'plain.npm.example')).status, 200);
 
+    // The redirection hosts answer real requests with NPM's redirect.
+    const moved = await requestThrough(httpPort, 'old-blog.npm.example', '/2023/hello?ref=feed');
+    assert.equal(moved.status, 301, moved.body);
+    assert.equal(moved.headers.location, 'http://blog.npm.example/2023/hello?ref=feed');
+    const landing = await requestThrough(httpPort, 'bare.npm.example', '/some/page');
+    assert.deepEqual([landing.status, landing.headers.location], [302, 'https://www.npm.example/landing']);
+    const redirectRoute = routes.find((route) => route.names.includes('old-blog.npm.example'))!;
+    assert.deepEqual([redirectRoute.upstreams, redirectRoute.redirect], [[], { to: 'http://blog.npm.example', status: 301, keepPath: true }]);
+
     const streamAnswer = await new Promise<string>((resolve, reject) => {
       const socket = connect(streamPort, '127.0.0.1', () => socket.end('GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'));
       let text = '';
@@ -223,7 +237,7 @@ describe('moving in from Nginx Proxy Manager', () => {
   test('a second import adds nothing: what came before is found by name, fingerprint and port', async () => {
     const routesBefore = (await call(gateway, 'listRoutes')).length;
     const again = await call(gateway, 'previewNpmImport', { folder });
-    for (const key of ['proxy-host:1', 'proxy-host:2', 'access-list:1', 'certificate:1', 'stream:1']) {
+    for (const key of ['proxy-host:1', 'proxy-host:2', 'access-list:1', 'certificate:1', 'stream:1', 'redirection-host:1']) {
       const entry = again.items.find((candidate) => candidate.key === key)!;
       assert.equal(entry.maps, 'no', `${key}: ${entry.notes.join(' ')}`);
     }

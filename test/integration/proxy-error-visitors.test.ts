@@ -106,7 +106,7 @@ describe('error pages for visitors', { skip }, () => {
     const failure: Failure = { kind, host: `${id}.example`, title: `Service ${id}`, secrets, ...extra };
     failures.push(failure);
     routes.push({
-      id, title: failure.title, names: [failure.host], upstreams: singleUpstream(upstream), balancing: defaultBalancing(), healthCheck: defaultHealthCheck(), enabled: true, websocket: true, insecureUpstreamTls: false,
+      id, title: failure.title, names: [failure.host], upstreams: singleUpstream(upstream), redirect: null, balancing: defaultBalancing(), healthCheck: defaultHealthCheck(), enabled: true, websocket: true, insecureUpstreamTls: false,
       rewriteHost: REWRITTEN_HOST, trustedProxies: null, tls: noTls(), publishOnLan: false, app: null, access: defaultRouteAccess(),
     });
   };

@@ -19,7 +19,7 @@ const limits = new ClientLimits(() => context, () => 0);
 const base = { title: 'Media' } as Omit<ProvisionedRoute, 'passes'>;
 
 function routeWith(limitsSet: RouteLimits, app: string | null = null): Route {
-  return { id: 'r', names: ['r.test'], upstreams: singleUpstream('http://10.0.0.4:80'), balancing: defaultBalancing(), healthCheck: defaultHealthCheck(), enabled: true, websocket: true, insecureUpstreamTls: false, rewriteHost: null, trustedProxies: null, tls: noTls(), publishOnLan: false, app, access: { ...defaultRouteAccess(), limits: limitsSet } };
+  return { id: 'r', names: ['r.test'], upstreams: singleUpstream('http://10.0.0.4:80'), redirect: null, balancing: defaultBalancing(), healthCheck: defaultHealthCheck(), enabled: true, websocket: true, insecureUpstreamTls: false, rewriteHost: null, trustedProxies: null, tls: noTls(), publishOnLan: false, app, access: { ...defaultRouteAccess(), limits: limitsSet } };
 }
 
 const off: RouteLimits = { requestsPerMinute: 0, loginPerMinute: 0, maxBodyBytes: 0, limitLan: false };

@@ -28,7 +28,7 @@ function setup(scannerBan: AccessSettings['scannerBan'] = { probes: 3, windowSec
   const guard = new ScannerGuard(() => context, () => changes++, () => now);
   reputation.add(guard);
   guard.apply(settings);
-  const route = (id: string): Route => ({ id, names: [`${id}.home.arpa`], upstreams: singleUpstream('http://10.0.0.4:80'), balancing: defaultBalancing(), healthCheck: defaultHealthCheck(), enabled: true, websocket: true, insecureUpstreamTls: false, rewriteHost: null, trustedProxies: null, tls: noTls(), publishOnLan: false, app: 'jellyfin', access: defaultRouteAccess() });
+  const route = (id: string): Route => ({ id, names: [`${id}.home.arpa`], upstreams: singleUpstream('http://10.0.0.4:80'), redirect: null, balancing: defaultBalancing(), healthCheck: defaultHealthCheck(), enabled: true, websocket: true, insecureUpstreamTls: false, rewriteHost: null, trustedProxies: null, tls: noTls(), publishOnLan: false, app: 'jellyfin', access: defaultRouteAccess() });
   const passFor = (id: string) => guard.passFor(route(id), { title: id } as Omit<ProvisionedRoute, 'passes'>) as RequestPass;
   const send = (pass: RequestPass, client: string, path: string) =>
     pass.run({ client, target: { hostname: 'x', authority: 'x', path }, req: { method: 'GET', headers: {} } as IncomingMessage, upgrade: false } as PassRequest) as ProxyError | undefined;

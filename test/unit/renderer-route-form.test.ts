@@ -119,6 +119,29 @@ describe('RouteForm', () => {
     assert.equal(form.fieldErrors.submitted, false, 'a saved form starts clean');
   });
 
+  it('saves a redirect route: no servers sent, the target normalized; its problems land on its fields', async () => {
+    const fake = new FakeGatehouse();
+    const api = createApiClient(fake);
+    const form = formWith({ names: 'old-blog.home.arpa', action: 'redirect', redirect: { to: 'journal.example.net', status: 308, keepPath: false } });
+    assert.equal(await form.submit((input) => api.addRoute(input)), null);
+    assert.match(form.message('redirectTo') ?? '', /must start with http:\/\/ or https:\/\//);
+    assert.equal(form.message('upstreams.0.url'), null, 'the hidden server row is not asked for');
+    form.values.redirect.to = ' https://journal.example.net/ ';
+    const saved = await form.submit((input) => api.addRoute(input));
+    assert.ok(saved, JSON.stringify({ error: form.error?.message, to: form.message('redirectTo'), r: form.message('redirect'), u: form.message('upstreams') }));
+    assert.deepEqual(saved?.upstreams, []);
+    assert.deepEqual(saved?.redirect, { to: 'https://journal.example.net', status: 308, keepPath: false });
+    // Editing it again shows the redirect chosen, and switching to forwarding needs a server again.
+    const edit = new RouteForm();
+    Object.assign(edit.values, routeValuesOf(saved!));
+    assert.equal(edit.values.action, 'redirect');
+    assert.deepEqual(routeInputFrom(edit.values).redirect, saved?.redirect);
+    edit.values.action = 'forward';
+    const input = routeInputFrom(edit.values);
+    assert.equal(input.redirect, null);
+    assert.equal(await edit.submit((next) => api.addRoute(next)), null, 'a forwarding route with an empty server row is refused');
+  });
+
   it('starts an edit from the saved route and round-trips its fields', () => {
     const route = sampleRoute({
       id: 'r1',
@@ -183,6 +206,9 @@ describe('RouteForm', () => {
     assert.equal(routeFieldOf('trustedProxies.0'), 'trustedProxies');
     assert.equal(routeFieldOf('rewriteHost'), 'rewriteHost');
     assert.equal(routeFieldOf('id'), null);
+    assert.equal(routeFieldOf('redirect.to'), 'redirectTo');
+    assert.equal(routeFieldOf('redirect.status'), 'redirectStatus');
+    assert.equal(routeFieldOf('redirect'), 'redirect');
     assert.equal(routeFieldOf(''), null);
   });
 });

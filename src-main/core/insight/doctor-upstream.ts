@@ -143,6 +143,12 @@ function appCheck(route: Route, answered: Answered | undefined, identification: 
 
 /** The upstream step: every upstream in parallel, then the app behind the first that answered. */
 export async function upstreamChecks(route: Route, deps: DoctorUpstreamDeps): Promise<DoctorCheck[]> {
+  if (route.redirect !== null) {
+    // Nothing is forwarded: the route answers by itself. Whether the target answers is the
+    // visitor's browser's business (it may be on the internet, or need the visitor's own DNS).
+    const { to, status, keepPath } = route.redirect;
+    return [{ id: 'upstream:redirect', step: 'upstream', title: 'Redirect', state: 'skipped', says: `This route redirects to ${to} (${status}${keepPath ? ', path kept' : ''}); there is no upstream to check.`, fix: null, durationMs: 0 }];
+  }
   const health = deps.health().find((entry) => entry.routeId === route.id);
   const results = await Promise.all(route.upstreams.map((upstream, index) => upstreamCheck(route, upstream.url, index, health, deps)));
   const checks = results.map((result) => result.check);

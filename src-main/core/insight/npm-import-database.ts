@@ -51,6 +51,11 @@ export interface NpmRedirectionHost {
   forwardHttpCode: number;
   preservePath: boolean;
   certificateId: number;
+  sslForced: boolean;
+  hstsEnabled: boolean;
+  hstsSubdomains: boolean;
+  blockExploits: boolean;
+  advancedConfig: string;
   enabled: boolean;
 }
 
@@ -273,6 +278,11 @@ function redirectionHost(row: Row): NpmRedirectionHost {
     forwardHttpCode: int(row, 'forward_http_code', 302),
     preservePath: bool(row, 'preserve_path', false),
     certificateId: int(row, 'certificate_id', 0),
+    sslForced: bool(row, 'ssl_forced', false),
+    hstsEnabled: bool(row, 'hsts_enabled', false),
+    hstsSubdomains: bool(row, 'hsts_subdomains', false),
+    blockExploits: bool(row, 'block_exploits', false),
+    advancedConfig: text(row, 'advanced_config').trim(),
     enabled: bool(row, 'enabled', true),
   };
 }

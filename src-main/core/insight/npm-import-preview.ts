@@ -7,6 +7,7 @@ import { AccessEntrySchema, UserNameSchema, type AccessEntry, type AccessList } 
 import type { NpmImportItem, NpmImportPreview } from '../../../shared/insight.js';
 import { hostnameProblem, normalizeHostname, RouteInputSchema, type Route, type RouteInput } from '../../../shared/model.js';
 import type { StreamInput } from '../../../shared/streams.js';
+import { parseRedirectTarget } from '../../../shared/redirect.js';
 import { namesCover, readableDate } from '../certs/certificate-facts.js';
 import { checkImport } from '../certs/custom-import.js';
 import { routeLabel } from '../gateway/route-edits.js';
@@ -55,7 +56,7 @@ export function planNpmImport(data: NpmData, here: GatehouseNow, now: Date, file
   for (const cert of data.certificates) certificates.set(cert.id, certificateItem(cert, filesOf(cert), here, now, plans));
   for (const list of data.accessLists) lists.set(list.id, accessListItem(list, here, plans));
   const hosts = data.proxyHosts.map((host) => proxyHostItem(host, here, certificates, lists, plans));
-  const redirections = data.redirectionHosts.map(redirectionItem);
+  const redirections = data.redirectionHosts.map((host) => redirectionItem(host, here, certificates, plans));
   const streams = data.streams.map((stream) => streamItem(stream, here, plans));
   const items = [...hosts, ...redirections, ...[...lists.values()].map((r) => r.item), ...[...certificates.values()].map((r) => r.item), ...streams];
   return { preview: { folder: data.folder, items }, plans };
@@ -216,6 +217,33 @@ function clashOf(names: readonly string[], routes: readonly Route[]): string | n
   return null;
 }
 
+/** The certificate a host brings (and the words for its HTTPS), or null with why in `lost`. */
+function certificateFor(
+  host: { certificateId: number; sslForced: boolean; hstsEnabled: boolean; hstsSubdomains: boolean },
+  names: readonly string[],
+  certificates: Map<number, Resolved>,
+  lost: string[],
+  needs: string[],
+): { certificate: Needed | null; tls: string } {
+  let certificate: Needed | null = null;
+  let tls = 'HTTP only';
+  if (host.certificateId > 0) {
+    const resolved = certificates.get(host.certificateId);
+    const certNames = resolved?.names ?? [];
+    if (!resolved || !resolved.ref) {
+      lost.push(`Its certificate (NPM #${host.certificateId}${resolved ? `, ${resolved.item.label}` : ', which NPM no longer has'}) cannot come along${resolved ? ` (see that item)` : ''}, so the route starts as HTTP only${host.sslForced || host.hstsEnabled ? `, without ${[host.sslForced ? 'the redirect to HTTPS' : '', host.hstsEnabled ? 'HSTS' : ''].filter(Boolean).join(' or ')}` : ''}: choose HTTPS for it in Gatehouse (the local CA, or Let's Encrypt for a public name).`);
+    } else if (!names.every((name) => namesCover(certNames, name))) {
+      lost.push(`Its certificate does not cover every name (${list(names.filter((name) => !namesCover(certNames, name)))}), and Gatehouse serves a route only with one that does: the route starts as HTTP only; choose the local CA or Let's Encrypt for it.`);
+    } else {
+      certificate = resolved.ref;
+      if ('key' in resolved.ref) needs.push(resolved.ref.key);
+      tls = `HTTPS with the imported certificate${host.sslForced ? ', HTTP sent to HTTPS' : ''}${host.hstsEnabled ? ', HSTS' : ''}`;
+      if (host.hstsEnabled && host.hstsSubdomains) lost.push("HSTS is sent without includeSubDomains (Gatehouse's HSTS covers the route's own names).");
+    }
+  }
+  return { certificate, tls };
+}
+
 function proxyHostItem(host: NpmProxyHost, here: GatehouseNow, certificates: Map<number, Resolved>, lists: Map<number, Resolved>, plans: Map<string, NpmPlan>): NpmImportItem {
   const entry = item('proxy-host', host.id, list(host.domainNames) || `proxy host ${host.id}`);
   const notes: string[] = [];
@@ -237,22 +265,7 @@ function proxyHostItem(host: NpmProxyHost, here: GatehouseNow, certificates: Map
   if (scheme === 'https') notes.push("NPM did not check the app's own HTTPS certificate; neither will this route (\"accept the upstream's certificate\" is on).");
 
   const needs: string[] = [];
-  let certificate: Needed | null = null;
-  let tls = 'HTTP only';
-  if (host.certificateId > 0) {
-    const resolved = certificates.get(host.certificateId);
-    const certNames = resolved?.names ?? [];
-    if (!resolved || !resolved.ref) {
-      lost.push(`Its certificate (NPM #${host.certificateId}${resolved ? `, ${resolved.item.label}` : ', which NPM no longer has'}) cannot come along${resolved ? ` (see that item)` : ''}, so the route starts as HTTP only${host.sslForced || host.hstsEnabled ? `, without ${[host.sslForced ? 'the redirect to HTTPS' : '', host.hstsEnabled ? 'HSTS' : ''].filter(Boolean).join(' or ')}` : ''}: choose HTTPS for it in Gatehouse (the local CA, or Let's Encrypt for a public name).`);
-    } else if (!names.every((name) => namesCover(certNames, name))) {
-      lost.push(`Its certificate does not cover every name (${list(names.filter((name) => !namesCover(certNames, name)))}), and Gatehouse serves a route only with one that does: the route starts as HTTP only; choose the local CA or Let's Encrypt for it.`);
-    } else {
-      certificate = resolved.ref;
-      if ('key' in resolved.ref) needs.push(resolved.ref.key);
-      tls = `HTTPS with the imported certificate${host.sslForced ? ', HTTP sent to HTTPS' : ''}${host.hstsEnabled ? ', HSTS' : ''}`;
-      if (host.hstsEnabled && host.hstsSubdomains) lost.push("HSTS is sent without includeSubDomains (Gatehouse's HSTS covers the route's own names).");
-    }
-  }
+  const { certificate, tls } = certificateFor(host, names, certificates, lost, needs);
 
   let listRef: Needed | null = null;
   let signInUsers: string[] | null = null;
@@ -314,15 +327,60 @@ type NpmPlanRoute = RouteInput & { upstreams: { url: string }[] };
 
 // ---------------------------------------------------------------------------------------------
 
-function redirectionItem(host: NpmRedirectionHost): NpmImportItem {
+/** NPM's status codes (it offers 300–308) as a redirect route's: the four real redirects carry over. */
+const NPM_STATUS: Record<number, 301 | 302 | 307 | 308> = { 301: 301, 302: 302, 307: 307, 308: 308 };
+
+function redirectionItem(host: NpmRedirectionHost, here: GatehouseNow, certificates: Map<number, Resolved>, plans: Map<string, NpmPlan>): NpmImportItem {
   const entry = item('redirection-host', host.id, list(host.domainNames) || `redirection host ${host.id}`);
-  const scheme = host.forwardScheme === '$scheme' || host.forwardScheme === 'auto' ? 'the same scheme' : host.forwardScheme;
-  const what = `NPM answered ${list(host.domainNames)} with a ${host.forwardHttpCode} redirect to ${host.forwardDomainName} (${scheme}${host.preservePath ? ', path kept' : ''}).`;
-  return refuse(
-    entry,
-    what,
-    'Gatehouse has no redirect-only route: every route forwards to an app. Keep the redirect where it is, let your DNS provider forward the name (many offer URL forwarding), or add the old names to the target\'s route in Gatehouse if the same app may answer them.',
-  );
+  const notes: string[] = [];
+  const lost: string[] = [];
+  const names = hostNames(host.domainNames, lost);
+  if (names.length === 0) return refuse(entry, ...lost, 'It has no host name Gatehouse can serve.');
+  const clash = clashOf(names, here.routes);
+  if (clash) return refuse(entry, clash);
+  if (!host.forwardDomainName) return refuse(entry, 'It has no forward domain, so there is nowhere to send visitors.');
+
+  // NPM's "auto" ($scheme) kept the visitor's scheme; a Gatehouse redirect has one fixed target.
+  const sameScheme = host.forwardScheme !== 'http' && host.forwardScheme !== 'https';
+  const scheme = sameScheme ? (host.sslForced && host.certificateId > 0 ? 'https' : 'http') : host.forwardScheme;
+  if (sameScheme) {
+    lost.push(`NPM sent visitors to ${host.forwardDomainName} on the scheme they came with; a Gatehouse redirect has one fixed address, so it sends them to ${scheme}:// (change it on the route if ${host.forwardDomainName} serves ${scheme === 'https' ? 'only HTTP' : 'HTTPS'}).`);
+  }
+  const to = parseRedirectTarget(`${scheme}://${host.forwardDomainName.replace(/^[a-z]+:\/\//i, '')}`);
+  if ('problem' in to) return refuse(entry, `Gatehouse cannot redirect to it: ${to.problem}.`);
+  const status = NPM_STATUS[host.forwardHttpCode] ?? (host.forwardHttpCode === 300 || host.forwardHttpCode === 303 ? 302 : 301);
+  if (NPM_STATUS[host.forwardHttpCode] === undefined) {
+    lost.push(
+      host.forwardHttpCode === 300 || host.forwardHttpCode === 303
+        ? `NPM answered ${host.forwardHttpCode}; Gatehouse redirects with 301, 302, 307 or 308, so it answers 302 (temporary, which browsers follow the same way).`
+        : `NPM answered ${host.forwardHttpCode}, which browsers do not follow as a redirect; Gatehouse answers 301 (permanent), which is what such a host was meant to do.`,
+    );
+  }
+
+  const needs: string[] = [];
+  const { certificate, tls } = certificateFor(host, names, certificates, lost, needs);
+  if (host.advancedConfig) lost.push("The custom Nginx configuration (Advanced tab) is not imported: Gatehouse does not run Nginx.");
+  if (!host.enabled) notes.push('It was disabled in NPM, so it comes in turned off.');
+  notes.push('Gatehouse routes start reachable from this network only; if visitors come from the internet, set "Who can reach it" to "anyone" on the route\'s Access tab.');
+
+  const route = { names, upstreams: [] as { url: string }[], redirect: { to: to.url, status, keepPath: host.preservePath }, enabled: host.enabled };
+  const probe = RouteInputSchema.safeParse({ ...route, tls: certificate ? { mode: 'custom', certificateId: 'probe', redirectHttp: host.sslForced, hsts: host.hstsEnabled } : undefined });
+  if (!probe.success) return refuse(entry, ...probe.error.issues.map((issue) => `Gatehouse cannot take it: ${issue.path.join('.')}: ${issue.message}.`));
+  plans.set(entry.key, {
+    kind: 'proxy-host',
+    key: entry.key,
+    route: { ...route, tls: certificate ? { mode: 'custom', certificateId: null, redirectHttp: host.sslForced, hsts: host.hstsEnabled } : undefined } as NpmPlanRoute,
+    certificate,
+    list: null,
+    signInUsers: null,
+  });
+  return {
+    ...entry,
+    maps: lost.length > 0 ? 'partly' : 'yes',
+    becomes: `redirect route ${list(names)} → ${status} to ${to.url}${host.preservePath ? ' (path kept)' : ''}, ${tls}${host.enabled ? '' : ' (turned off)'}`,
+    notes: [...lost, ...notes],
+    needs,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ import { acceptsHtml, renderErrorPage } from './error-page.js';
 import { ProxyError, REFUSAL_CODES } from './errors.js';
 import { bytesReadSinceLastRequest, Exchange, type ExchangeTap } from './exchange.js';
 import { closesAfterFaultyFraming, MAX_HEADER_BYTES, MAX_HEADERS } from './http1-server.js';
+import { redirectLocation } from '../../../shared/redirect.js';
 import { forward } from './forward.js';
 import { noHealth, type UpstreamHealthLink } from '../upstreams/health-view.js';
 import { HTTP2_PSEUDO_HEADERS, ProxyListeners } from './listeners.js';
@@ -327,8 +328,18 @@ export class ProxyEngine {
     } else if (route.tls.redirectHttp && this.servesHttps(route)) {
       return this.answer(ex, 308, { location: this.httpsLocation(ex.target as RequestTarget), 'cache-control': 'no-store' }, '');
     }
-    if (route.passes.length === 0) return forward(ex, this.headersFor(req, peer, ex, route), this.forwardDeps);
+    if (route.passes.length === 0) return this.pass(ex, route);
     runPasses(route.passes, ex as PassRequest, (outcome) => this.afterPasses(ex, outcome));
+  }
+
+  /** The last step of a request its route's passes let through: forward it, or a redirect route's redirect. */
+  private pass(ex: Exchange, route: ProvisionedRoute): void {
+    if (route.redirect !== null) {
+      const location = redirectLocation(route.redirect, (ex.target as RequestTarget).path);
+      const body = `Redirecting to ${location}\n`;
+      return this.answer(ex, route.redirect.status, { location, 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' }, body);
+    }
+    forward(ex, this.headersFor(ex.req, ex.peer, ex, route), this.forwardDeps);
   }
 
   /** Forwards a request its route's passes let through, or answers the refusal. */
@@ -337,7 +348,7 @@ export class ProxyEngine {
     if (outcome) return this.fail(ex, outcome);
     // The client may have gone while a pass waited (a forward-auth server, say).
     if (ex.responseClosed) return;
-    forward(ex, this.headersFor(ex.req, ex.peer, ex, ex.route as ProvisionedRoute), this.forwardDeps);
+    this.pass(ex, ex.route as ProvisionedRoute);
   }
 
   /** True when `ex` asked for an ACME HTTP-01 token Gatehouse holds, and was answered with it. */

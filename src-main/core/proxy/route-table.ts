@@ -3,6 +3,7 @@
 // change builds a new one and swaps it in, so a request keeps the route it started with.
 import type { RouteAccess } from '../../../shared/access.js';
 import type { Route, RouteTls } from '../../../shared/model.js';
+import type { RouteRedirect } from '../../../shared/redirect.js';
 import type { Balancing, HealthCheck, UpstreamTarget } from '../../../shared/upstreams.js';
 import { noPasses, type PassFactory, type RequestPass } from './passes/pass.js';
 import { TrustedProxies } from './request-head.js';
@@ -20,8 +21,10 @@ export interface ProvisionedRoute {
   readonly id: string;
   /** What the user calls it: the title, or the first name. */
   readonly title: string;
-  /** Every upstream, in the route's order. */
+  /** Every upstream, in the route's order (none for a redirect route). */
   readonly upstreams: readonly RouteUpstream[];
+  /** A redirect route's redirect (answered instead of forwarding), or null. */
+  readonly redirect: Readonly<RouteRedirect> | null;
   readonly balancing: Readonly<Balancing>;
   readonly healthCheck: Readonly<HealthCheck>;
   /** Picks the upstream for each attempt of a request (see upstreams/balancer.ts). */
@@ -73,6 +76,7 @@ export class RouteTable {
         id: route.id,
         title: route.title || route.names[0] || route.id,
         upstreams: list,
+        redirect: route.redirect,
         balancing: route.balancing,
         healthCheck: route.healthCheck,
         balancer: new Balancer(route.id, list, route.balancing, health, stickyKey),

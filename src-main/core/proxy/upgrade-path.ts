@@ -9,6 +9,7 @@ import type { Duplex } from 'node:stream';
 import type { Timeouts } from '../../../shared/model.js';
 import type { AccessLogEntry } from '../../../shared/status.js';
 import { ProxyError } from './errors.js';
+import { redirectLocation } from '../../../shared/redirect.js';
 import { hasBody } from './forward.js';
 import type { PassiveHealth } from '../upstreams/health-view.js';
 import { ANSWERED, runPasses, type PassRequest } from './passes/pass.js';
@@ -108,6 +109,15 @@ class Upgrade {
     const { host, req, peer } = this;
     const accept = req.headers.accept;
     const counters = host.counters.counters(route.id);
+    if (route.redirect !== null) {
+      // A redirect route has nothing to tunnel to: the upgrade gets the redirect a request gets
+      // (a client that follows redirects reconnects there), and the connection closes.
+      const status = route.redirect.status;
+      const location = redirectLocation(route.redirect, target.path);
+      if (this.socket.writable) this.socket.end(rawResponse(status, { location, 'cache-control': 'no-store' }, ''));
+      counters.record(performance.now() - this.started, false, 0, 0, Date.now(), outcomeOf(status, false), null);
+      return this.log(status, 0, null);
+    }
     const client = loggedClient(req, peer, route.trusted);
     const deps = {
       timeouts: host.timeouts(),

@@ -124,7 +124,7 @@ export interface RouteMemory {
 }
 
 export function upstreamsKey(route: Route): string {
-  return `${route.enabled}|${route.upstreams.map((u) => `${u.url} ${u.backup} ${u.drained}`).join(',')}`;
+  return `${route.enabled}|${route.redirect?.to ?? ''}|${route.upstreams.map((u) => `${u.url} ${u.backup} ${u.drained}`).join(',')}`;
 }
 
 /** A route's health now; `memory` (when given) supplies when its state last changed. */
@@ -133,7 +133,8 @@ export function routeReport(route: Route, entries: ReadonlyMap<string, AddressSt
   const lastFailedAt = (address: string) => entries.get(address)?.failedAt ?? 0;
   const serving = route.enabled ? servingUpstream(upstreams, lastFailedAt) : null;
   const preferred = preferredUpstream(upstreams);
-  const state = route.enabled ? routeState(upstreams) : 'unknown';
+  // A redirect route answers by itself: nothing behind it can be down.
+  const state = !route.enabled ? 'unknown' : route.redirect !== null ? 'up' : routeState(upstreams);
   const checkedAt = route.enabled ? latest(route.upstreams.map((target) => entries.get(hostPort(target.url).address)?.checkedAt ?? null)) : null;
   const since = state === 'unknown' ? null : memory?.state === state ? memory.since : new Date(context.now).toISOString();
   return {

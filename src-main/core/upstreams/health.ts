@@ -278,7 +278,8 @@ export class UpstreamHealth implements UpstreamHealthLink {
       const memory = this.#memory.get(route.id);
       const serving = servingAddress(report);
       // A new route, or one whose upstreams were edited, starts over: only health changes are events.
-      if (memory !== undefined && memory.upstreamsKey === key && route.enabled) {
+      // A redirect route has no upstreams to fail over between.
+      if (memory !== undefined && memory.upstreamsKey === key && route.enabled && route.redirect === null) {
         const event = failoverEvent(route, memory.serving, report, now);
         if (event) this.#options.onFailover?.(event);
       }
