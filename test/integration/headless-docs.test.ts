@@ -49,7 +49,7 @@ describe('docs/api.md examples', { skip: needTools('curl') }, () => {
       /^\{"state":\{"passwordSet":true,"signedIn":true,"via":"session",.*"needsCode":false\}\{"passwordSet":true,"signedIn":true,"via":"session",.*\}\[\]\{"passwordSet":true,"signedIn":false,/,
       'sign-in, state and an API call with the cookie, then sign-out',
     );
-    assert.match(byCommand(/-X POST "\$GH\/api\/routes"[\s\S]*"title": "Jellyfin"/), /"title":"Jellyfin","names":\["jellyfin\.home\.arpa"\],"upstreams":\[\{"url":"http:\/\/10\.33\.0\.4:8096","weight":1,"backup":false,"drained":false\}\],"balancing":\{"policy":"failover","tries":3\}/);
+    assert.match(byCommand(/-X POST "\$GH\/api\/routes"[\s\S]*"title": "Jellyfin"/), /"title":"Jellyfin","names":\["jellyfin\.home\.arpa"\],"upstreams":\[\{"url":"http:\/\/10\.33\.0\.4:8096","weight":1,"backup":false,"drained":false\}\],"redirect":null,"balancing":\{"policy":"failover","tries":3\}/);
     assert.match(byCommand(/ID=\$\(/), /"title":"Jellyfin"/);
     assert.match(byCommand(/-X DELETE/), /"removed":\{"id":"[a-z0-9]{10}","title":"Jellyfin"/, '$ID was picked out and used');
     assert.match(byCommand(/-X PUT/), /"names":\["jellyfin\.home\.arpa","tv\.home\.arpa"\].*"websocket":false/);

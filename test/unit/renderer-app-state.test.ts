@@ -172,6 +172,7 @@ describe('AppState', () => {
     assert.deepEqual(routeInputOf(proxmox), {
       names: ['pve.home.arpa'],
       upstreams: [{ url: 'https://10.33.0.9:8006', weight: 1, backup: false, drained: false }],
+      redirect: null,
       balancing: defaultBalancing(),
       healthCheck: defaultHealthCheck(),
       enabled: true,
