@@ -502,7 +502,7 @@ export class ProxyEngine {
     ex.abortUpstream?.();
     const { res } = ex;
     // A response cut before it completed is logged as 499 (client closed) unless we cut it ourselves.
-    const status = res.writableFinished ? res.statusCode : ex.error === 'request_timeout' ? 408 : ex.error ? 502 : 499;
+    const status = ex.responseCompleted ? res.statusCode : ex.error === 'request_timeout' ? 408 : ex.error ? 502 : 499;
     const bytesIn = bytesReadSinceLastRequest(socket);
     const entry = ex.entry(status);
     if (ex.route && ex.error !== null && REFUSAL_CODES.has(ex.error)) {

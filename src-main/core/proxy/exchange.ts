@@ -8,7 +8,7 @@
 // path asks `h2` and the members below.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
+import { constants as http2Constants, type Http2ServerRequest, type Http2ServerResponse } from 'node:http2';
 import type { AccessLogEntry } from '../../../shared/status.js';
 import type { ProxyError, ProxyErrorCode } from './errors.js';
 import type { RequestTarget } from './request-head.js';
@@ -68,6 +68,17 @@ export class Exchange {
   /** The client's side is gone: nothing more can be written to it. */
   get responseClosed(): boolean {
     return this.h2 ? (this.res as unknown as Http2ServerResponse).stream.destroyed : this.res.destroyed;
+  }
+
+  /**
+   * The whole response went out; read once the exchange has closed. An HTTP/2 stream closes as its
+   * last frame goes, which may be before its writable side says finished (Gatehouse sends no
+   * trailers, listeners.ts): there it is "we ended it, and it closed without an error or a reset".
+   */
+  get responseCompleted(): boolean {
+    if (!this.h2) return this.res.writableFinished;
+    const stream = (this.res as unknown as Http2ServerResponse).stream;
+    return stream.writableEnded && !stream.aborted && stream.rstCode === http2Constants.NGHTTP2_NO_ERROR;
   }
 
   /** The request carries a body to stream upstream. */
