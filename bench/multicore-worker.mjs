@@ -15,7 +15,8 @@
 //   hands connections round robin, Node's default on Linux; none: every worker accepts itself).
 // --ask (workers only): before each request is handled, the worker asks the primary for a token,
 //   as a rate limit kept exactly in one place would: "each" = one IPC round trip per request;
-//   "lease:N" = the primary leases N tokens at a time and the worker spends them locally.
+//   "lease:N" = the primary leases N tokens at a time and the worker spends them locally; "shim" =
+//   the same wrapper around each request, never asking (what the wrapper alone costs).
 // Writes DIR/ready once every listener listens (the bench polls for it); stops on SIGTERM.
 // node bench/multicore-worker.mjs --echo: an IPC echo (process.send back every message), for the
 // IPC cost measurement.
@@ -96,8 +97,9 @@ function askPrimaryPerRequest(mode) {
   const emit = http.Server.prototype.emit;
   const pending = new Map();
   let next = 0;
-  const lease = mode.startsWith('lease:') ? Number(mode.slice(6)) : 0;
-  let tokens = 0;
+  // "shim": the same wrapper, never asking (what the wrapper alone costs)
+  const lease = mode === 'shim' ? 1 : mode.startsWith('lease:') ? Number(mode.slice(6)) : 0;
+  let tokens = mode === 'shim' ? Infinity : 0;
   let asking = false;
   const queue = [];
   process.on('message', (message) => {
@@ -150,10 +152,12 @@ if (!args) {
   const take = (key, n) => {
     const now = performance.now();
     const bucket = buckets.get(key) ?? { tokens: 1e9, at: now };
-    bucket.tokens = Math.min(1e9, bucket.tokens + (now - bucket.at) * 1e6) - n;
+    bucket.tokens = Math.min(1e9, bucket.tokens + (now - bucket.at) * 1e6);
     bucket.at = now;
     buckets.set(key, bucket);
-    return bucket.tokens >= 0;
+    if (bucket.tokens < n) return false;
+    bucket.tokens -= n;
+    return true;
   };
   let ready = 0;
   const oneReady = () => {

@@ -42,6 +42,7 @@ export const VARIANTS = [
   { id: 'gh-2none', label: 'Gatehouse, 2 workers (NONE)', kind: 'gatehouse', workers: 2, sched: 'none', base: 'gh-1' },
   { id: 'gh-2ask', label: 'Gatehouse, 2 w., IPC/request', kind: 'gatehouse', workers: 2, sched: 'rr', ask: 'each', base: 'gh-1', twoCoreOnly: true },
   { id: 'gh-2lease', label: `Gatehouse, 2 w., lease ${LEASE}`, kind: 'gatehouse', workers: 2, sched: 'rr', ask: `lease:${LEASE}`, base: 'gh-1', twoCoreOnly: true },
+  { id: 'gh-2shim', label: 'Gatehouse, 2 w., shim, no IPC', kind: 'gatehouse', workers: 2, sched: 'rr', ask: 'shim', base: 'gh-1', twoCoreOnly: true, probe: true },
   { id: 'bare-1', label: 'bare forwarder, 1 process', kind: 'bare', workers: 0, base: 'bare-1' },
   { id: 'bare-2rr', label: 'bare forwarder, 2 workers (RR)', kind: 'bare', workers: 2, sched: 'rr', base: 'bare-1' },
 ];
@@ -269,7 +270,8 @@ export async function measureMulticore(ctx, options = {}) {
     if (!existsSync(GATEWAY)) throw new Error('dist/node is not built: run npm run build:main');
     // All at once, on every CPU (each run pins it to its layout's), to keep the section short.
     const startCpus = layouts.at(-1).servers;
-    const starting = VARIANTS.map((variant) => startVariant(ctx, variant, tmp, startCpus));
+    const wanted = options.only ? VARIANTS.filter((v) => options.only.includes(v.id)) : VARIANTS.filter((v) => !v.probe);
+    const starting = wanted.map((variant) => startVariant(ctx, variant, tmp, startCpus));
     const settled = await Promise.allSettled(starting);
     for (const outcome of settled) if (outcome.status === 'fulfilled') running.push(outcome.value);
     const failedStart = settled.find((outcome) => outcome.status === 'rejected');
@@ -392,7 +394,8 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
     Object.assign(ctx, { backendPort: backend.port, backendPid: backend.pid });
     console.log(`Backend: ${backend.kind} on 127.0.0.1:${backend.port}`);
     const started = performance.now();
-    const result = await measureMulticore(ctx, { quick });
+    const only = process.argv.find((arg) => arg.startsWith('--only='))?.slice(7).split(',');
+    const result = await measureMulticore(ctx, { quick, ...(only ? { only } : {}) });
     console.log(describeMulticore(result));
     for (const t of multicoreTargets(result)) console.log(`  ${t.status.padEnd(4)}  ${t.text}  ${t.detail}`);
     console.log(`(${fmt((performance.now() - started) / 1000)} s)`);
