@@ -223,7 +223,7 @@ export async function measureIpc({ roundTrips = 5000, messages = 100_000, window
 const ratioOf = (a, b) => (a && b ? a / b : null);
 
 /** Medians per variant and layout, with each variant's ratio to its base, paired per repetition. */
-function summarizeRuns(result) {
+export function summarizeRuns(result) {
   const summary = {};
   for (const layout of result.layouts) {
     summary[layout.id] = {};
@@ -395,7 +395,8 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
     console.log(`Backend: ${backend.kind} on 127.0.0.1:${backend.port}`);
     const started = performance.now();
     const only = process.argv.find((arg) => arg.startsWith('--only='))?.slice(7).split(',');
-    const result = await measureMulticore(ctx, { quick, ...(only ? { only } : {}) });
+    const reps = process.argv.find((arg) => arg.startsWith('--reps='))?.slice(7);
+    const result = await measureMulticore(ctx, { quick, ...(only ? { only } : {}), ...(reps ? { reps: Number(reps) } : {}) });
     console.log(describeMulticore(result));
     for (const t of multicoreTargets(result)) console.log(`  ${t.status.padEnd(4)}  ${t.text}  ${t.detail}`);
     console.log(`(${fmt((performance.now() - started) / 1000)} s)`);
