@@ -15,10 +15,14 @@
 //   server with its clients elsewhere would see);
 // - and process IPC on its own: one message's round trip, pipelined messages per second, and
 //   access-log entries sent in batches, with the CPU each costs both ends.
-// Also runs alone (≤ 3 minutes): node bench/multicore.mjs [--quick]
+// Also runs alone: node bench/multicore.mjs [--full] [--reps=N] [--only=gh-1,gh-2rr,…]
+// (default 2 reps × 3 s, ~2.5 minutes; --full 3 reps × 5 s, ~4.5 minutes). In `npm run bench`,
+// options.quick picks the short form; the section needs ctx {processes, tools, tmp, serverCpu,
+// loadCpu, backendPort, backendPid} and moves the backend to every CPU for the two-core layout,
+// back to serverCpu after.
 import { fork, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { availableParallelism, tmpdir } from 'node:os';
+import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
@@ -53,9 +57,17 @@ export const MULTICORE_TARGET = {
   limit: 1.6,
 };
 
+/**
+ * The machine's CPUs: ctx.cpuCount, else os.cpus() (availableParallelism() would count only the
+ * CPUs this process is pinned to, and run.mjs pins itself to the load CPU).
+ */
+function machineCpus(ctx) {
+  return ctx.cpuCount ?? cpus().length;
+}
+
 /** The CPU layouts this machine allows: one-core (servers on one CPU, wrk on another) and two-core (all on all). */
 function layoutsFor(ctx, taskset) {
-  const cpuCount = ctx.cpuCount ?? availableParallelism();
+  const cpuCount = machineCpus(ctx);
   const all = `0-${Math.max(0, cpuCount - 1)}`;
   if (!taskset || ctx.serverCpu === null || ctx.serverCpu === undefined || cpuCount < 2) {
     return [{ id: 'unpinned', label: 'unpinned', servers: null, load: null }];
@@ -258,7 +270,7 @@ export async function measureMulticore(ctx, options = {}) {
   const reps = options.reps ?? (options.quick ? 2 : 3);
   const durationS = options.durationS ?? (options.quick ? 3 : 5);
   const warmupS = options.warmupS ?? 1;
-  const cpuCount = ctx.cpuCount ?? availableParallelism();
+  const cpuCount = machineCpus(ctx);
   const taskset = ctx.tools?.taskset ?? which('taskset');
   const layouts = layoutsFor(ctx, taskset);
   const result = { reps, durationS, connections: CONNECTIONS, cpuCount, layouts: layouts.map(({ id, label }) => ({ id, label })), runs: {}, ipc: null, cpuPressure: cpuPressure(), error: null, started: {} };
@@ -278,7 +290,6 @@ export async function measureMulticore(ctx, options = {}) {
     if (failedStart) throw failedStart.reason;
     await sleep(1000);
     for (const r of running) result.started[r.variant.id] = { rssMiB: treeRssMiB(r.pid) };
-    const backendAffinity = ctx.serverCpu ?? null;
     for (const layout of layouts) result.runs[layout.id] = Object.fromEntries(VARIANTS.map((v) => [v.id, []]));
     const applies = (layout, r) => !(r.variant.twoCoreOnly && layout.id === 'one');
     for (const layout of layouts) {
@@ -306,11 +317,12 @@ export async function measureMulticore(ctx, options = {}) {
         }
       }
     }
-    pinTree(taskset, ctx.backendPid, backendAffinity === null ? null : String(backendAffinity));
     result.ipc = await measureIpc(options.quick ? { roundTrips: 3000, messages: 50_000, entries: 50_000 } : {});
   } catch (error) {
     result.error = String(error?.message ?? error).split('\n').slice(0, 4).join(' / ');
   } finally {
+    // The backend goes back where the rest of the bench expects it.
+    if (ctx.serverCpu !== null && ctx.serverCpu !== undefined) pinTree(taskset, ctx.backendPid, String(ctx.serverCpu));
     for (const r of running) r.child.kill('SIGTERM');
     await sleep(500);
     rmSync(tmp, { recursive: true, force: true });
