@@ -17,7 +17,7 @@ import { identifyService, type IdentifyOptions, type IdentifyTarget } from './id
 import { IdentificationQueue } from './identification-queue.js';
 import { MdnsSocket, MdnsSocketError } from './mdns-socket.js';
 import { NamePublisher, type NameToPublish } from './name-publisher.js';
-import { ServiceBrowser } from './service-browser.js';
+import type { ServiceBrowser } from './service-browser.js';
 import { routesFor, type MergedService } from './service-merge.js';
 import { looksLikeWebService, serviceTypes } from './service-types.js';
 
@@ -172,6 +172,9 @@ export class Discovery {
   }
 
   async #start(): Promise<void> {
+    // bonjour-service (through service-browser.ts) is imported when mDNS starts, so a run with mDNS
+    // off never loads it (~8 MB of resident memory).
+    const { ServiceBrowser } = await import('./service-browser.js');
     let socket: MdnsSocket;
     try {
       socket = await MdnsSocket.open(this.options.interfaceAddress ? { interfaceAddress: this.options.interfaceAddress } : {});

@@ -3,7 +3,7 @@
 // Problem the Discovery page can show. IPv4 only: multicast-dns needs an interface per IPv6 socket,
 // and every home-lab device that speaks mDNS also speaks it over IPv4.
 import { createSocket, type Socket } from 'node:dgram';
-import makeMdns from 'multicast-dns';
+import type makeMdns from 'multicast-dns';
 import type { Problem } from '../../../shared/status.js';
 
 export const MDNS_GROUP = '224.0.0.251';
@@ -64,11 +64,11 @@ export class MdnsSocket {
   /** Called with the latest send failure (null once a send succeeds again). */
   onHealth: (problem: Problem | null) => void = () => {};
 
-  private constructor(options: MdnsSocketOptions) {
+  private constructor(options: MdnsSocketOptions, create: typeof makeMdns) {
     // Our own socket, so a packet multicast-dns cannot encode (a question with the QU bit) can be
     // sent as raw bytes through it.
     this.#socket = createSocket({ type: 'udp4', reuseAddr: true });
-    this.#mdns = makeMdns({
+    this.#mdns = create({
       socket: this.#socket,
       ...(options.interfaceAddress ? { interface: options.interfaceAddress } : {}),
       // Bound to every address: Linux delivers multicast only to sockets bound to INADDR_ANY (or the
@@ -83,8 +83,10 @@ export class MdnsSocket {
   }
 
   /** Binds UDP 5353 and joins the group; rejects with the Problem when the socket cannot be used. */
-  static open(options: MdnsSocketOptions = {}): Promise<MdnsSocket> {
-    const socket = new MdnsSocket(options);
+  static async open(options: MdnsSocketOptions = {}): Promise<MdnsSocket> {
+    // multicast-dns is imported here, when mDNS starts, so a run with mDNS off never loads it.
+    const { default: create } = await import('multicast-dns');
+    const socket = new MdnsSocket(options, create);
     return new Promise((resolve, reject) => {
       const onError = (error: NodeJS.ErrnoException) => {
         void socket.close();

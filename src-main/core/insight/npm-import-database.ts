@@ -20,7 +20,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
-import initSqlJs, { type Database, type SqlValue } from 'sql.js';
+import type { Database, SqlJsStatic, SqlValue } from 'sql.js';
 import { ApiError } from '../../../shared/api.js';
 
 export interface NpmProxyHost {
@@ -114,12 +114,14 @@ function folderProblem(message: string): ApiError {
   return new ApiError('invalid_input', `folder: ${message}`, { issues: [{ path: 'folder', message }] });
 }
 
-let sqlJs: Promise<initSqlJs.SqlJsStatic> | null = null;
-function loadSqlJs(): Promise<initSqlJs.SqlJsStatic> {
+// sql.js (its JavaScript and its WebAssembly) is imported on the first NPM import, not at start:
+// only that one API call reads a SQLite file, and loading it costs ~10 MB of resident memory.
+let sqlJs: Promise<SqlJsStatic> | null = null;
+function loadSqlJs(): Promise<SqlJsStatic> {
   if (!sqlJs) {
     const require = createRequire(import.meta.url);
     const wasm = require.resolve('sql.js/dist/sql-wasm.wasm');
-    sqlJs = initSqlJs({ locateFile: () => wasm });
+    sqlJs = import('sql.js').then(({ default: initSqlJs }) => initSqlJs({ locateFile: () => wasm }));
     sqlJs.catch(() => (sqlJs = null)); // a failed start is tried again next time
   }
   return sqlJs;

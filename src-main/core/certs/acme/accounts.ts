@@ -2,7 +2,8 @@
 // acme-client Client an order uses. Settings hold the account (shared/acme.ts AcmeAccount, saved by
 // the gateway); its key and URL live in account-files.ts, never in settings or the API.
 import { randomBytes } from 'node:crypto';
-import acme, { type Client } from 'acme-client';
+import type { Client } from 'acme-client';
+import { loadAcme } from './acme-library.js';
 import type { AcmeAccount, AcmeAccountView, AcmeDirectoryInfo, AcmeProblem } from '../../../../shared/acme.js';
 import { KNOWN_ACME_DIRECTORIES } from '../../../../shared/acme.js';
 import { ApiError, type ApiParsedInput } from '../../../../shared/api.js';
@@ -128,6 +129,7 @@ export class AcmeAccounts {
       });
     }
     const id = newAccountId(taken);
+    const acme = await loadAcme();
     const keyPem = (await acme.crypto.createPrivateEcdsaKey('P-256')).toString();
     const client = new acme.Client({
       directoryUrl: input.directoryUrl,
@@ -184,6 +186,7 @@ export class AcmeAccounts {
   async rollover(account: AcmeAccount): Promise<void> {
     const client = await this.clientFor(account);
     const record = this.#record(account.id);
+    const acme = await loadAcme();
     const keyPem = (await acme.crypto.createPrivateEcdsaKey('P-256')).toString();
     await this.#files.stageNextKey(account.id, keyPem);
     try {
@@ -226,6 +229,7 @@ export class AcmeAccounts {
     if (stored.nextKeyPem !== null) keyPem = await this.#settlePendingKey(account, stored.keyPem, stored.nextKeyPem, stored.record);
     const cached = this.#clients.get(account.id);
     if (cached && cached.keyPem === keyPem) return cached.client;
+    const acme = await loadAcme();
     const client = new acme.Client({ directoryUrl: account.directoryUrl, accountKey: keyPem, accountUrl: stored.record.url });
     this.#clients.set(account.id, { client, keyPem });
     return client;
@@ -237,6 +241,7 @@ export class AcmeAccounts {
    * proves nothing, so both keys are kept and the question is asked again at the next use.
    */
   async #settlePendingKey(account: AcmeAccount, currentPem: string, nextPem: string, record: AccountRecord): Promise<string> {
+    const acme = await loadAcme();
     const probe = new acme.Client({ directoryUrl: account.directoryUrl, accountKey: nextPem });
     const known = await withDirectoryTrust(account.directoryCaPem, () => postNewAccount(probe, 'finding the account', { onlyReturnExisting: true })).then(
       () => true as const,

@@ -12,7 +12,7 @@ import { captureAcmeExchange, exchangeRecordsOf } from './problem-capture.js';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { Agent } from 'node:https';
 import { rootCertificates } from 'node:tls';
-import acme from 'acme-client';
+import { loadAcme } from './acme-library.js';
 import type { AcmeDirectoryInfo } from '../../../../shared/acme.js';
 
 /** How long one HTTP request to a CA may take before it fails, ms (30 s); acme-client retries 5xx and 429 on its own. */
@@ -39,7 +39,7 @@ function agentFor(caPem: string | null): Agent | null {
   return agent;
 }
 
-function installInterceptor(): void {
+function installInterceptor(acme: Awaited<ReturnType<typeof loadAcme>>): void {
   if (interceptorInstalled) return;
   interceptorInstalled = true;
   acme.axios.interceptors.request.use((config) => {
@@ -58,8 +58,8 @@ function installInterceptor(): void {
 }
 
 /** Runs `work` so that every acme-client request it makes trusts `caPem` (besides the public roots), its exchanges captured. */
-export function withDirectoryTrust<T>(caPem: string | null, work: () => Promise<T>): Promise<T> {
-  installInterceptor();
+export async function withDirectoryTrust<T>(caPem: string | null, work: () => Promise<T>): Promise<T> {
+  installInterceptor(await loadAcme());
   const agent = agentFor(caPem);
   // Every call to a CA is captured (problems.ts reads the whole problem document, Retry-After and
   // Link from the records), which also stops acme-client sleeping through Retry-After or retrying a
@@ -89,6 +89,7 @@ interface DirectoryDocument {
 
 /** The directory document itself (its URLs and meta). Rejects when it is not an ACME directory. */
 export async function fetchDirectory(directoryUrl: string, caPem: string | null): Promise<DirectoryDocument> {
+  const acme = await loadAcme();
   const answer = await withDirectoryTrust(caPem, () => acme.axios.get<unknown>(directoryUrl, { headers: { accept: 'application/json' }, ...NO_RETRY })).catch((error: unknown) => {
     // acme-client's retry interceptor hides axios's own error behind a TypeError; the capture kept it.
     const said = [error instanceof Error ? error.message : '', ...exchangeRecordsOf(error).map((entry) => entry.networkMessage ?? '')];

@@ -6,7 +6,8 @@
 // from this machine, which says nothing about what the CA sees (the pre-flight does that properly).
 import { generateKeyPair } from 'node:crypto';
 import { promisify } from 'node:util';
-import acme, { type Client } from 'acme-client';
+import type { Client } from 'acme-client';
+import { loadAcme } from './acme-library.js';
 import type { RouteAcme } from '../../../../shared/acme.js';
 import type { StoredPair } from '../certificate-files.js';
 import { AcmeCaError, pollUntil, postResource, postUrl, type CaProblemDocument } from './ca-requests.js';
@@ -81,6 +82,7 @@ export async function runOrder(input: OrderInput): Promise<StoredPair> {
 
   const privateKeyPem = await certificateKey(input.acme.keyType);
   const commonName = names.find((name) => name.length <= 64);
+  const acme = await loadAcme();
   const [, csr] = await acme.crypto.createCsr({ altNames: [...names], ...(commonName ? { commonName } : {}) }, privateKeyPem);
   order = await pollUntil<Order>(client, 'waiting for the order to be ready', orderUrl, (body) => orderSettled(body, ['ready', 'valid']), signal);
   if (order.status !== 'valid') {

@@ -14,7 +14,7 @@
 // service has its own backoff, and the person wants the sentence now.
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { createRequire } from 'node:module';
-import acme from 'acme-client';
+import { loadAcme } from './acme-library.js';
 
 /** One answer from the CA (or the failure to get one) during a captured call. */
 export interface AcmeExchangeRecord {
@@ -96,7 +96,9 @@ function onResponse(config: AxiosConfig, response: AxiosResponse): void {
  * Wraps acme-client's axios adapter once; captureAcmeExchange calls it, so callers need not.
  * Outside captureAcmeExchange nothing is recorded, but the retry limits above still apply.
  */
-export function installProblemCapture(): void {
+export async function installProblemCapture(): Promise<void> {
+  if (installed) return;
+  const acme = await loadAcme();
   if (installed) return;
   const requireHere = createRequire(import.meta.url);
   // The axios copy acme-client itself loaded, for its http adapter function.
@@ -127,7 +129,7 @@ export function installProblemCapture(): void {
  * answered; when it rejects, the records ride along on the error for acmeProblemOf.
  */
 export async function captureAcmeExchange<T>(call: () => Promise<T>): Promise<T> {
-  installProblemCapture();
+  await installProblemCapture();
   const records: AcmeExchangeRecord[] = [];
   try {
     return await storage.run(records, call);
