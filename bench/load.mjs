@@ -21,8 +21,9 @@ export const SCENARIOS = [
   { id: 'h2', title: 'HTTP/2 small responses', path: SMALL_PATH, connections: 16, streams: 8, tool: 'h2load', https: true },
 ];
 
-/** Whether `scenario` runs against `proxy` in this run. */
+/** Whether `scenario` runs against `proxy` in this run (and in this layout: `ctx.scenarios`, default all). */
 export function scenarioApplies(ctx, proxy, scenario) {
+  if (ctx.scenarios && !ctx.scenarios.includes(scenario.id)) return false;
   if (!scenario.https) return true;
   if (!proxy.tlsPort) return false;
   return scenario.tool !== 'h2load' || (proxy.h2 && Boolean(ctx.tools.h2load));

@@ -43,7 +43,7 @@
 //                   ui, discovery, front-door, failover, acme, streams, insight, doctor. The others
 //                   print "not run (--sections)" and their targets are SKIP.
 //   --layouts       the load table's layouts (default one,two)
-//   BENCH_DURATION  seconds per measured run (default 5; --quick 3)
+//   BENCH_DURATION  seconds per measured run (default 4; --quick 3), here and in the sections' A/B comparisons
 //   BENCH_REPS      interleaved repetitions (default 3; --quick 1)
 //   BENCH_WARMUP    seconds of unmeasured load per proxy and scenario before rep 1 (1; --quick 1)
 //   BENCH_KEEP_TMP=1 keeps the generated configs and logs (path printed)
@@ -97,6 +97,8 @@ const SECTIONS = ['memory', 'http', 'features', 'signin', 'ui', 'discovery', 'fr
 // ── multicore: bench/multicore.mjs (measureMulticore, describeMulticore, multicoreTargets) is
 //    written elsewhere; the lead adds 'multicore' to SECTIONS and wires it where marked below. ──
 const LAYOUTS = { one: 'one core', two: 'two cores' };
+/** The load cases of the two-core layout: 1 MiB bodies are left to the one-core layout, for time. */
+const TWO_CORE_SCENARIOS = ['small', 'tls', 'h2'];
 
 /** The comma list of an option, each checked against `known`. */
 function listOption(arg, name, known) {
@@ -124,8 +126,9 @@ function parseOptions(argv, env) {
     if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a whole number ≥ 1, not "${env[name]}"`);
     return value;
   };
-  // 5 s × 3 reps in two layouts keeps `npm run bench` within 15 minutes (docs/benchmark.md).
-  options.durationS = number('BENCH_DURATION', options.quick ? 3 : 5);
+  // 4 s × 3 reps in two layouts keeps `npm run bench` within 15 minutes (docs/benchmark.md); the
+  // access, inspector, history and several-upstreams comparisons use the same duration.
+  options.durationS = number('BENCH_DURATION', options.quick ? 3 : 4);
   options.reps = number('BENCH_REPS', options.quick ? 1 : 3);
   options.warmupS = number('BENCH_WARMUP', 1);
   const unknown = (options.only ?? []).filter((id) => !ALL_IDS.includes(id));
@@ -314,7 +317,10 @@ function printLayout(layout, { meta, issuance }) {
   const { results, ctx } = layout;
   const where = ctx.serverCpu === null || ctx.serverCpu === undefined ? 'unpinned' : typeof ctx.serverCpu === 'number' ? `on CPU ${ctx.serverCpu}` : `on CPUs ${ctx.serverCpu}`;
   const tool = ctx.loadCpu === null || ctx.loadCpu === undefined ? 'unpinned' : typeof ctx.loadCpu === 'number' ? `on CPU ${ctx.loadCpu}` : `on CPUs ${ctx.loadCpu}`;
-  const workers = layout.id === 'two' ? '; peers stock: nginx worker_processes auto, HAProxy one thread per CPU, Caddy GOMAXPROCS default; Gatehouse one process' : '; every server one worker';
+  const workers =
+    layout.id === 'two'
+      ? '; peers stock: nginx worker_processes auto, HAProxy one thread per CPU, Caddy GOMAXPROCS default; Gatehouse one process; wrk/h2load one thread; 1 MiB measured on one core only'
+      : '; every server one worker';
   console.log(`\n=== ${LAYOUTS[layout.id]}: proxies + ${meta.backend} backend ${where}, load tool ${tool}${workers}`);
   console.log(
     `Results: median of ${options.reps} × ${options.durationS} s (± the farthest rep from the median); small: wrk -c64 keep-alive GET ${SMALL_PATH} ` +
@@ -478,7 +484,8 @@ async function main() {
         if (ran('http') && options.layouts.includes('two')) {
           // Every server of this layout may use both CPUs, and so may the load tool; the bare
           // forwarder (a reference, one Node process like Gatehouse) is left out to save time.
-          const twoCtx = { ...ctx, tmp: serverDir(tmp, 'two-cores'), serverCpu: allCpus, loadCpu: allCpus, stock: true, layoutLabel: options.layouts.length > 1 ? LAYOUTS.two : null };
+          // The 1 MiB case is measured on one core only (loopback copying bounds it; time).
+          const twoCtx = { ...ctx, tmp: serverDir(tmp, 'two-cores'), serverCpu: allCpus, loadCpu: allCpus, stock: true, scenarios: TWO_CORE_SCENARIOS, layoutLabel: options.layouts.length > 1 ? LAYOUTS.two : null };
           const backend2 = await startBackend(twoCtx);
           Object.assign(twoCtx, { backendPort: backend2.port, backendPid: backend2.pid });
           const twoIds = ALL_IDS.filter((id) => id !== 'bare' && selected(id));
