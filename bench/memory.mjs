@@ -170,12 +170,11 @@ export async function measureIdleConnections(pid, port, { count = 10_000, batch 
     peak = Math.max(peak, treeRssMiB(pid));
   }
   const openSeconds = (performance.now() - started) / 1000;
-  let closedByServer = 0;
-  for (const socket of sockets) socket.once('close', () => closedByServer++);
   await sleep(settleMs);
   const open = treeRssMiB(pid);
   const fdsOpen = openFds(pid);
-  const stillOpen = sockets.length - closedByServer;
+  // A connection the proxy closed (its keep-alive timeout) has ended and been destroyed here.
+  const stillOpen = sockets.filter((socket) => !socket.destroyed).length;
   for (const socket of sockets) socket.destroy();
   await sleep(settleMs);
   const after = treeRssMiB(pid);
