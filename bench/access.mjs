@@ -60,7 +60,7 @@ function wrkRun(ctx, wrk, port, host, durationS) {
 /** Measures the access section. Never throws: errors are in `error`. */
 export async function measureAccess(ctx, options = {}) {
   const reps = options.quick ? 1 : 3;
-  const durationS = options.quick ? 3 : 8;
+  const durationS = options.durationS ?? (options.quick ? 3 : 8); // run.mjs: BENCH_DURATION (4 s)
   const result = { plain: [], guarded: [], verdict: null, cpuPressure: cpuPressure(), error: null };
   try {
     const wrk = ctx.tools?.wrk ?? which('wrk');

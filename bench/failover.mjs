@@ -163,7 +163,7 @@ async function measureDetection(ctx, serve) {
 /** Measures the section. Never throws: errors are in `error`. */
 export async function measureFailover(ctx, options = {}) {
   const reps = options.quick ? 1 : 3;
-  const durationS = options.quick ? 3 : 8;
+  const durationS = options.durationS ?? (options.quick ? 3 : 8); // run.mjs: BENCH_DURATION (4 s)
   const result = { one: [], three: [], kill: null, detect: null, cpuPressure: cpuPressure(), error: null };
   let serve = null;
   try {

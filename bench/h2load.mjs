@@ -101,5 +101,5 @@ export function runH2load(processes, h2loadPath, cpu, options) {
       }
     }
     return { ...parsed, latencyMs, raw: out.split('\n').filter((line) => !line.startsWith('progress:')).join('\n') };
-  });
+  }, { timeoutMs: (options.durationS + 30) * 1000 });
 }

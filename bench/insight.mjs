@@ -42,7 +42,7 @@ async function attempt(what) {
 /** Throughput with and without history. Never throws. */
 async function measureThroughput(ctx, options) {
   const reps = options.quick ? 1 : 3;
-  const durationS = options.quick ? 3 : 8;
+  const durationS = options.durationS ?? (options.quick ? 3 : 8); // run.mjs: BENCH_DURATION (4 s)
   const result = { withHistory: [], withoutHistory: [], error: null };
   try {
     const wrk = ctx.tools?.wrk ?? which('wrk');

@@ -30,7 +30,7 @@ function wrkRun(ctx, wrk, port, host, durationS) {
 /** Measures the inspector's cost. Never throws: errors are in `error`. */
 export async function measureInspector(ctx, options = {}) {
   const reps = options.quick ? 1 : 3;
-  const durationS = options.quick ? 3 : 8;
+  const durationS = options.durationS ?? (options.quick ? 3 : 8); // run.mjs: BENCH_DURATION (4 s)
   const result = { baseline: [], off: [], on: [], held: null, cpuPressure: cpuPressure(), error: null };
   try {
     const wrk = ctx.tools?.wrk ?? which('wrk');

@@ -21,8 +21,9 @@ export const SCENARIOS = [
   { id: 'h2', title: 'HTTP/2 small responses', path: SMALL_PATH, connections: 16, streams: 8, tool: 'h2load', https: true },
 ];
 
-/** Whether `scenario` runs against `proxy` in this run. */
+/** Whether `scenario` runs against `proxy` in this run (and in this layout: `ctx.scenarios`, default all). */
 export function scenarioApplies(ctx, proxy, scenario) {
+  if (ctx.scenarios && !ctx.scenarios.includes(scenario.id)) return false;
   if (!scenario.https) return true;
   if (!proxy.tlsPort) return false;
   return scenario.tool !== 'h2load' || (proxy.h2 && Boolean(ctx.tools.h2load));
@@ -62,14 +63,16 @@ export const MAX_FOREIGN_SHARE = 0.1;
 async function measure(ctx, proxy, scenario, durationS) {
   const cpuBefore = treeCpuSeconds(proxy.pid);
   const backendBefore = treeCpuSeconds(ctx.backendPid);
-  const coreBefore = ctx.serverCpu === null ? null : cpuBusySeconds(ctx.serverCpu);
+  // Only a layout with the servers on one CPU can say what else ran there.
+  const core = typeof ctx.serverCpu === 'number' ? ctx.serverCpu : null;
+  const coreBefore = core === null ? null : cpuBusySeconds(core);
   const wallBefore = process.hrtime.bigint();
   const run = await runTool(ctx, proxy, scenario, durationS);
   const wallSeconds = Number(process.hrtime.bigint() - wallBefore) / 1e9;
   const cpuSeconds = treeCpuSeconds(proxy.pid) - cpuBefore;
   const backendSeconds = treeCpuSeconds(ctx.backendPid) - backendBefore;
   const foreignShare =
-    coreBefore === null ? null : Math.max(0, cpuBusySeconds(ctx.serverCpu) - coreBefore - cpuSeconds - backendSeconds) / wallSeconds;
+    coreBefore === null ? null : Math.max(0, cpuBusySeconds(core) - coreBefore - cpuSeconds - backendSeconds) / wallSeconds;
   let invalid = run.invalid;
   if (proxy.child.exitCode !== null || proxy.child.signalCode !== null) invalid = `${proxy.label} exited during the run`;
   return {
@@ -88,41 +91,58 @@ async function measure(ctx, proxy, scenario, durationS) {
 }
 
 function progressLine(ctx, rep, reps, scenario, proxy, run) {
-  const main =
-    scenario.id !== 'large'
-      ? `${fmt(run.reqPerSec).padStart(7)} req/s  p99 ${fmt(run.latencyMs.p99, 2).padStart(7)} ms`
-      : `${fmt(run.mbPerSec).padStart(7)} MB/s`;
+  const p99 = `p99 ${fmt(run.latencyMs.p99, 2).padStart(7)} ms`;
+  const main = scenario.id !== 'large' ? `${fmt(run.reqPerSec).padStart(7)} req/s  ${p99}` : `${fmt(run.mbPerSec).padStart(7)} MB/s   ${p99}`;
   const cpu = `CPU ${fmt(run.cpuMsPer1000, 1)} ms/1000 req`;
   const disturbed = run.foreignShare > MAX_FOREIGN_SHARE ? `  (other programs took ${Math.round(run.foreignShare * 100)}% of CPU ${ctx.serverCpu})` : '';
   const invalid = run.invalid ? `  DISCARDED: ${run.invalid}` : '';
-  return `  rep ${rep}/${reps}  ${scenario.id.padEnd(5)}  ${proxy.label.padEnd(24)} ${main}  ${cpu}${disturbed}${invalid}`;
+  const layout = ctx.layoutLabel ? `${ctx.layoutLabel.padEnd(9)}  ` : '';
+  return `  rep ${rep}/${reps}  ${layout}${scenario.id.padEnd(5)}  ${proxy.label.padEnd(24)} ${main}  ${cpu}${disturbed}${invalid}`;
 }
 
 /**
- * Warm-up (unmeasured, before repetition 1), then `reps` interleaved repetitions: in each, every
- * scenario runs on every proxy, in an order rotated per repetition so no proxy always goes first.
- * Returns proxy id → {small, large, tls, h2: [runs]}.
+ * The layouts the load runs in: each {id, ctx, proxies}, where `ctx` says where the servers and
+ * the load tool run (serverCpu, loadCpu, backendPid, layoutLabel) and `proxies` are started for it.
  */
-export async function runLoad(ctx, proxies, { reps, durationS, warmupS }) {
-  const runs = Object.fromEntries(proxies.map((p) => [p.id, Object.fromEntries(SCENARIOS.map((s) => [s.id, []]))]));
-  if (proxies.length === 0) return runs;
+
+/**
+ * Warm-up (unmeasured, before repetition 1), then `reps` interleaved repetitions: in each, every
+ * layout in turn, and in it every scenario on every proxy, in an order rotated per repetition so
+ * no proxy always goes first. Returns layout id → proxy id → {small, large, tls, h2: [runs]}.
+ */
+export async function runLoadLayouts(layouts, { reps, durationS, warmupS }) {
+  const out = {};
+  for (const { id, proxies } of layouts) out[id] = Object.fromEntries(proxies.map((p) => [p.id, Object.fromEntries(SCENARIOS.map((s) => [s.id, []]))]));
+  const busy = layouts.filter((l) => l.proxies.length > 0);
+  if (busy.length === 0) return out;
   if (warmupS > 0) {
-    console.log(`Warming up (${warmupS} s per proxy and scenario, not measured)…`);
-    for (const proxy of proxies) {
-      for (const scenario of SCENARIOS) if (scenarioApplies(ctx, proxy, scenario)) await measure(ctx, proxy, scenario, warmupS);
-    }
-  }
-  for (let rep = 1; rep <= reps; rep++) {
-    const order = proxies.map((_, i) => proxies[(i + rep - 1) % proxies.length]);
-    for (const scenario of SCENARIOS) {
-      for (const proxy of order) {
-        if (!scenarioApplies(ctx, proxy, scenario)) continue;
-        await sleep(500); // lets the previous run's connections close
-        const run = await measure(ctx, proxy, scenario, durationS);
-        runs[proxy.id][scenario.id].push(run);
-        console.log(progressLine(ctx, rep, reps, scenario, proxy, run));
+    console.log(`Warming up (${warmupS} s per layout, proxy and scenario, not measured)…`);
+    for (const { ctx, proxies } of busy) {
+      for (const proxy of proxies) {
+        for (const scenario of SCENARIOS) if (scenarioApplies(ctx, proxy, scenario)) await measure(ctx, proxy, scenario, warmupS);
       }
     }
   }
-  return runs;
+  for (let rep = 1; rep <= reps; rep++) {
+    // Which layout goes first alternates too.
+    const layoutOrder = busy.map((_, i) => busy[(i + rep - 1) % busy.length]);
+    for (const { id, ctx, proxies } of layoutOrder) {
+      const order = proxies.map((_, i) => proxies[(i + rep - 1) % proxies.length]);
+      for (const scenario of SCENARIOS) {
+        for (const proxy of order) {
+          if (!scenarioApplies(ctx, proxy, scenario)) continue;
+          await sleep(500); // lets the previous run's connections close
+          const run = await measure(ctx, proxy, scenario, durationS);
+          out[id][proxy.id][scenario.id].push(run);
+          console.log(progressLine(ctx, rep, reps, scenario, proxy, run));
+        }
+      }
+    }
+  }
+  return out;
+}
+
+/** One layout: proxy id → {small, large, tls, h2: [runs]}. */
+export async function runLoad(ctx, proxies, options) {
+  return (await runLoadLayouts([{ id: 'one', ctx, proxies }], options)).one;
 }

@@ -1,9 +1,12 @@
 // Gatehouse's memory: RSS when idle after startup, and RSS sampled every 250 ms before, during and
 // after one 1 GiB download through the proxy. A proxy that streams keeps it flat; one that
-// buffers a body grows by the body's size.
+// buffers a body grows by the body's size. Then (measureIdleConnections) RSS with 10,000 idle
+// keep-alive connections open, each after one request, and after they close.
+import { readdirSync, readFileSync } from 'node:fs';
 import { request } from 'node:http';
+import { connect } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { BENCH_HOST, ONE_GIB, ONE_GIB_PATH } from './content.mjs';
+import { BENCH_HOST, ONE_GIB, ONE_GIB_PATH, SMALL_BODY, SMALL_PATH } from './content.mjs';
 import { treeRssMiB } from './processes.mjs';
 
 const SAMPLE_MS = 250;
@@ -70,6 +73,7 @@ export async function measureMemory(pid, port, { settleMs = 1000 } = {}) {
     duringMinMiB: round(Math.min(...during)),
     duringMaxMiB: round(Math.max(...during)),
     afterMiB: round(after.at(-1) ?? NaN),
+    afterDeltaMiB: round((after.at(-1) ?? NaN) - idle),
     minMiB: round(Math.min(...all)),
     maxMiB: round(Math.max(...all)),
     spreadMiB: round(Math.max(...all) - Math.min(...all)),
@@ -82,4 +86,114 @@ export async function measureMemory(pid, port, { settleMs = 1000 } = {}) {
 
 function round(value) {
   return Math.round(value * 10) / 10;
+}
+
+/** The soft and hard limits on open files of a process (/proc/PID/limits), or null. */
+export function openFileLimit(pid) {
+  try {
+    const match = /^Max open files\s+(\d+|unlimited)\s+(\d+|unlimited)/m.exec(readFileSync(`/proc/${pid}/limits`, 'utf8'));
+    const value = (v) => (v === 'unlimited' ? Infinity : Number(v));
+    return match ? { soft: value(match[1]), hard: value(match[2]) } : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Open file descriptors of a process (its /proc/PID/fd), or null when unreadable. */
+function openFds(pid) {
+  try {
+    return readdirSync(`/proc/${pid}/fd`).length;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * One keep-alive connection that sends GET / and waits for the whole small answer, then stays
+ * open. Resolves the socket; rejects on a refusal, an error or a wrong answer.
+ */
+function openIdle(port, timeoutMs) {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: '127.0.0.1', port });
+    let text = '';
+    const fail = (error) => {
+      socket.destroy();
+      reject(error);
+    };
+    socket.setTimeout(timeoutMs, () => fail(new Error(`no answer within ${timeoutMs} ms`)));
+    socket.once('error', fail);
+    socket.once('connect', () => socket.write(`GET ${SMALL_PATH} HTTP/1.1\r\nHost: ${BENCH_HOST}\r\n\r\n`));
+    socket.setEncoding('latin1');
+    const onData = (chunk) => {
+      text += chunk;
+      const end = text.indexOf('\r\n\r\n');
+      if (end < 0) return;
+      const length = /\r\ncontent-length:\s*(\d+)/i.exec(text.slice(0, end));
+      if (!length) return fail(new Error(`an answer without content-length: ${text.slice(0, 80)}`));
+      if (text.length - end - 4 < Number(length[1])) return;
+      socket.off('data', onData);
+      socket.setTimeout(0);
+      if (!text.startsWith('HTTP/1.1 200') || !text.endsWith(SMALL_BODY)) return fail(new Error(`answered "${text.split('\r\n')[0]}"`));
+      resolve(socket);
+    };
+    socket.on('data', onData);
+  });
+}
+
+/**
+ * RSS of the proxy (`pid`, listening on `port` for bench.test) with `count` keep-alive connections
+ * open and idle, each after one request, opened `batch` at a time; then after they are closed.
+ * The proxy's keep-alive timeout must be longer than the measurement. Never throws for refused
+ * connections: `opened` says how many got an answer and `refused` why the others did not (the
+ * first reason), `openFiles` the limit the proxy runs with. All RSS values in MiB.
+ */
+export async function measureIdleConnections(pid, port, { count = 10_000, batch = 250, settleMs = 2000, timeoutMs = 10_000 } = {}) {
+  const limit = openFileLimit(pid);
+  const own = openFileLimit(process.pid);
+  await sleep(settleMs);
+  const idle = treeRssMiB(pid);
+  const fdsBefore = openFds(pid);
+  const sockets = [];
+  let refused = 0;
+  let firstRefusal = null;
+  let peak = idle;
+  const started = performance.now();
+  for (let i = 0; i < count; i += batch) {
+    const outcomes = await Promise.allSettled(Array.from({ length: Math.min(batch, count - i) }, () => openIdle(port, timeoutMs)));
+    for (const outcome of outcomes) {
+      if (outcome.status === 'fulfilled') sockets.push(outcome.value);
+      else {
+        refused++;
+        firstRefusal ??= outcome.reason?.code ?? outcome.reason?.message ?? String(outcome.reason);
+      }
+    }
+    peak = Math.max(peak, treeRssMiB(pid));
+  }
+  const openSeconds = (performance.now() - started) / 1000;
+  await sleep(settleMs);
+  const open = treeRssMiB(pid);
+  const fdsOpen = openFds(pid);
+  // A connection the proxy closed (its keep-alive timeout) has ended and been destroyed here.
+  const stillOpen = sockets.filter((socket) => !socket.destroyed).length;
+  for (const socket of sockets) socket.destroy();
+  await sleep(settleMs);
+  const after = treeRssMiB(pid);
+  await sleep(settleMs);
+  const afterLater = treeRssMiB(pid);
+  return {
+    count,
+    opened: sockets.length,
+    stillOpen,
+    refused,
+    firstRefusal,
+    openSeconds: round(openSeconds),
+    idleMiB: round(idle),
+    openMiB: round(open),
+    peakMiB: round(peak),
+    perConnectionKiB: sockets.length ? round(((open - idle) * 1024) / sockets.length) : null,
+    afterMiB: round(after),
+    afterLaterMiB: round(afterLater),
+    proxyFds: { before: fdsBefore, open: fdsOpen },
+    openFiles: { proxy: limit, bench: own },
+  };
 }

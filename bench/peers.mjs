@@ -36,11 +36,15 @@ async function startAndWait(ctx, name, command, args, { dir, env, path = '/', ch
   return child;
 }
 
-/** Paths every nginx instance is told about, so nothing touches /var/lib/nginx or /var/log/nginx. */
-function nginxCommon(dir) {
+/**
+ * Paths every nginx instance is told about, so nothing touches /var/lib/nginx or /var/log/nginx.
+ * One worker in the one-core layout; `worker_processes auto` (one per CPU, as Debian ships it) when
+ * `ctx.stock` says the servers may use every core.
+ */
+function nginxCommon(dir, ctx) {
   return `daemon off;
 master_process on;
-worker_processes 1;
+worker_processes ${ctx.stock ? 'auto' : '1'};
 pid ${dir}/nginx.pid;
 error_log ${dir}/error.log warn;
 events { worker_connections 4096; }
@@ -57,16 +61,19 @@ function nginxArgs(dir) {
 
 /**
  * The backend: nginx (a `return 200` small body and static 1 MiB / sparse 1 GiB files) when it is
- * installed, as it costs the shared core least; otherwise bench/node-backend.mjs.
- * Returns {kind, port, pid}.
+ * installed, as it costs the shared core least; otherwise bench/node-backend.mjs. It answers on two
+ * ports, `port` and `port2` (the same server: a route with two upstreams uses both).
+ * Returns {kind, port, port2, pid, pids}.
  */
 export async function startBackend(ctx) {
   const dir = serverDir(ctx.tmp, 'backend');
   const port = await freePort();
+  const port2 = await freePort();
   const here = { ...ctx, port };
   if (!ctx.tools.nginx) {
     const child = await startAndWait(here, 'backend (node)', process.execPath, [NODE_BACKEND, String(port)], { dir });
-    return { kind: 'node', port, pid: child.pid };
+    const second = await startAndWait({ ...ctx, port: port2 }, 'backend (node, second port)', process.execPath, [NODE_BACKEND, String(port2)], { dir });
+    return { kind: 'node', port, port2, pid: child.pid, pids: [child.pid, second.pid] };
   }
   const files = serverDir(dir, 'files');
   writeFileSync(join(files, '1m'), randomBytes(ONE_MIB), { mode: 0o644 });
@@ -75,7 +82,7 @@ export async function startBackend(ctx) {
   closeSync(fd);
   writeFileSync(
     join(dir, 'nginx.conf'),
-    `${nginxCommon(dir)}
+    `${nginxCommon(dir, ctx)}
 http {
   access_log off;
 ${nginxTempPaths(dir)}
@@ -84,6 +91,7 @@ ${nginxTempPaths(dir)}
   keepalive_timeout 75s;
   server {
     listen 127.0.0.1:${port};
+    listen 127.0.0.1:${port2};
     location /files/ { root ${dir}; default_type application/octet-stream; }
     location / { default_type text/plain; return 200 "${SMALL_BODY.replace('\n', '\\n')}"; }
   }
@@ -91,7 +99,7 @@ ${nginxTempPaths(dir)}
 `,
   );
   const child = await startAndWait(here, 'backend (nginx)', ctx.tools.nginx, nginxArgs(dir), { dir });
-  return { kind: 'nginx', port, pid: child.pid };
+  return { kind: 'nginx', port, port2, pid: child.pid, pids: [child.pid] };
 }
 
 /**
@@ -106,7 +114,7 @@ async function startNginx(ctx) {
   const dir = ctx.dir;
   writeFileSync(
     join(dir, 'nginx.conf'),
-    `${nginxCommon(dir)}
+    `${nginxCommon(dir, ctx)}
 http {
   access_log ${dir}/access.log;
 ${nginxTempPaths(dir)}
@@ -144,7 +152,8 @@ function nginxProxyLocation(ctx) {
 }
 
 /**
- * Caddy's `reverse_proxy` with its defaults (upstream keep-alive, no access log unless asked);
+ * Caddy's `reverse_proxy` with its defaults (upstream keep-alive, no access log unless asked;
+ * GOMAXPROCS left to Go, so one thread runs Go code per CPU it may use: one when pinned to one);
  * HTTPS with the given certificate (`auto_https off` only stops it fetching its own), its TLS and
  * ALPN defaults (h2, http/1.1).
  */
@@ -174,7 +183,9 @@ https://${TLS_HOST}:${ctx.tlsPort} {
 }
 
 /**
- * HAProxy in HTTP mode with keep-alive both ways, routing on the Host header; no logging. HTTPS:
+ * HAProxy in HTTP mode with keep-alive both ways, routing on the Host header; no logging. One
+ * thread in the one-core layout; with `ctx.stock`, no nbthread (HAProxy then starts one thread per
+ * CPU it may run on, as a stock install does). HTTPS:
  * `bind … ssl` with the certificate and its TLS defaults; `alpn h2,http/1.1` because HAProxy 2.6
  * offers no ALPN (so no HTTP/2) unless told.
  */
@@ -183,8 +194,7 @@ async function startHaproxy(ctx) {
   writeFileSync(
     join(dir, 'haproxy.cfg'),
     `global
-  nbthread 1
-  maxconn 4096
+${ctx.stock ? '' : '  nbthread 1\n'}  maxconn 4096
 
 defaults
   mode http

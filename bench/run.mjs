@@ -30,10 +30,22 @@
 // The UI section (bench/ui.mjs) then measures the renderer bundle, the dashboard's interactive
 // time and the time to show a route Down, in headless Chromium against its own gatehouse serve.
 //
-// Usage: node bench/run.mjs [--quick] [--proxies=gatehouse,bare,nginx,caddy,haproxy] [--check]
-//   BENCH_DURATION  seconds per measured run (default 8; --quick 3)
+// Two layouts of the load table, measured in the same run with their repetitions interleaved:
+// "one core" (servers and backend on CPU 0, the load tool on CPU 1, every peer with one worker) and
+// "two cores" (servers, backend and load tool may all use both CPUs; the peers as they run stock on
+// a 2-core box: nginx worker_processes auto, HAProxy without nbthread, Caddy's default GOMAXPROCS).
+// Gatehouse is one process in both. The features section compares, on the one-core Gatehouse, a
+// route with the typical home-lab set on (bench/features.mjs) against the plain one.
+//
+// Usage: node bench/run.mjs [--quick] [--proxies=gatehouse,bare,nginx,caddy,haproxy] [--sections=…]
+//                           [--layouts=one,two] [--check]
+//   --sections      comma list of sections to run (default all): http, memory, features, signin,
+//                   ui, discovery, front-door, failover, acme, streams, insight, doctor. The others
+//                   print "not run (--sections)" and their targets are SKIP.
+//   --layouts       the load table's layouts (default one,two)
+//   BENCH_DURATION  seconds per measured run (default 4; --quick 3), here and in the sections' A/B comparisons
 //   BENCH_REPS      interleaved repetitions (default 3; --quick 1)
-//   BENCH_WARMUP    seconds of unmeasured load per proxy and scenario before rep 1 (2; --quick 1)
+//   BENCH_WARMUP    seconds of unmeasured load per proxy and scenario before rep 1 (1; --quick 1)
 //   BENCH_KEEP_TMP=1 keeps the generated configs and logs (path printed)
 //   --check         exit 2 when a target is missed (default: report only)
 // Exit code: 0 measured; 1 something did not run (Gatehouse, an installed peer, a scenario).
@@ -45,11 +57,13 @@ import { BENCH_HOST, ONE_MIB, ONE_MIB_PATH, SMALL_BODY, SMALL_PATH } from './con
 import { GatehouseUnavailable, startGatehouse } from './gatehouse.mjs';
 import { describeHttps, httpsProblem } from './https.mjs';
 import { measureIssuance } from './issuance.mjs';
-import { MAX_FOREIGN_SHARE, runLoad } from './load.mjs';
-import { measureMemory } from './memory.mjs';
+import { MAX_FOREIGN_SHARE, runLoadLayouts } from './load.mjs';
+import { measureIdleConnections, measureMemory } from './memory.mjs';
 import { PEERS, serverDir, startBackend, startPeer } from './peers.mjs';
-import { Processes, cpuPressure, get, pinSelf, which } from './processes.mjs';
-import { evaluateTargets, fmt, formatRatios, formatTable, summarize } from './report.mjs';
+import { Processes, cpuPressure, get, pinSelf, waitForHttp, which } from './processes.mjs';
+import { NOT_RUN, evaluateTargets, fmt, formatRatios, formatTable, skipTargets, summarize } from './report.mjs';
+import { describeFeatures, measureFeatures } from './features.mjs';
+import { serveApi, startBenchServe } from './gatehouse.mjs';
 import { describeDiscovery, discoveryTargets, measureDiscovery } from './discovery.mjs';
 import { makeBenchCertificate } from './tls.mjs';
 import { describeSignin, measureSignin, signinTargets } from './signin.mjs';
@@ -74,24 +88,49 @@ const ALL_IDS = [GATEHOUSE.id, ...PEERS.map((p) => p.id)];
 /** CPU pressure (% of time some task waited for a CPU) above which the header warns. */
 const BUSY_PRESSURE = 5;
 
+/**
+ * The bench's sections, in the order they run. `http`: the load table (small, 1 MiB, TLS, HTTP/2
+ * in both layouts) and leaf issuance; `memory`: idle RSS, a 1 GiB transfer, 10,000 idle
+ * connections; `features`: features on against off.
+ */
+const SECTIONS = ['memory', 'http', 'features', 'signin', 'ui', 'discovery', 'front-door', 'failover', 'acme', 'streams', 'insight', 'doctor'];
+// ── multicore: bench/multicore.mjs (measureMulticore, describeMulticore, multicoreTargets) is
+//    written elsewhere; the lead adds 'multicore' to SECTIONS and wires it where marked below. ──
+const LAYOUTS = { one: 'one core', two: 'two cores' };
+/** The load cases of the two-core layout: 1 MiB bodies are left to the one-core layout, for time. */
+const TWO_CORE_SCENARIOS = ['small', 'tls', 'h2'];
+
+/** The comma list of an option, each checked against `known`. */
+function listOption(arg, name, known) {
+  const list = arg.slice(name.length + 3).split(',').filter(Boolean);
+  const unknown = list.filter((id) => !known.includes(id));
+  if (unknown.length) throw new Error(`unknown ${name} ${unknown.join(', ')} (known: ${known.join(', ')})`);
+  return list;
+}
+
 function parseOptions(argv, env) {
-  const options = { quick: false, check: false, only: null, help: false };
+  const options = { quick: false, check: false, only: null, help: false, sections: [...SECTIONS], layouts: Object.keys(LAYOUTS) };
   for (const arg of argv) {
     if (arg === '--quick') options.quick = true;
     else if (arg === '--check') options.check = true;
     else if (arg === '--help' || arg === '-h') options.help = true;
     else if (arg.startsWith('--proxies=')) options.only = arg.slice('--proxies='.length).split(',').filter(Boolean);
+    else if (arg.startsWith('--sections=')) options.sections = listOption(arg, 'sections', SECTIONS);
+    else if (arg.startsWith('--layouts=')) options.layouts = listOption(arg, 'layouts', Object.keys(LAYOUTS));
     else throw new Error(`unknown argument ${arg} (try --help)`);
   }
+  options.skipped = SECTIONS.filter((id) => !options.sections.includes(id));
   const number = (name, fallback) => {
     if (env[name] === undefined || env[name] === '') return fallback;
     const value = Number(env[name]);
     if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a whole number ≥ 1, not "${env[name]}"`);
     return value;
   };
-  options.durationS = number('BENCH_DURATION', options.quick ? 3 : 8);
+  // 4 s × 3 reps in two layouts keeps `npm run bench` within 15 minutes (docs/benchmark.md); the
+  // access, inspector, history and several-upstreams comparisons use the same duration.
+  options.durationS = number('BENCH_DURATION', options.quick ? 3 : 4);
   options.reps = number('BENCH_REPS', options.quick ? 1 : 3);
-  options.warmupS = number('BENCH_WARMUP', options.quick ? 1 : 2);
+  options.warmupS = number('BENCH_WARMUP', 1);
   const unknown = (options.only ?? []).filter((id) => !ALL_IDS.includes(id));
   if (unknown.length) throw new Error(`unknown proxy ${unknown.join(', ')} (known: ${ALL_IDS.join(', ')})`);
   return options;
@@ -136,8 +175,8 @@ async function checkPassThrough(proxy) {
  * Starts Gatehouse and the installed peers; `absent` says why any peer is not in `proxies`, and
  * `httpsAbsent` why a proxy's HTTPS scenarios do not run (its tlsPort is then null).
  */
-async function startProxies(ctx, options) {
-  const wanted = (id) => !options.only || options.only.includes(id);
+async function startProxies(ctx, ids) {
+  const wanted = (id) => ids.includes(id);
   const proxies = [];
   const absent = {};
   const httpsAbsent = {};
@@ -182,11 +221,8 @@ async function startProxies(ctx, options) {
     proxy.tlsPort = null;
   }
   for (const [id, why] of Object.entries(httpsAbsent)) console.error(`ERROR: ${[GATEHOUSE, ...PEERS].find((p) => p.id === id)?.label} ${why}`);
-  if (!ctx.tools.h2load) console.error('HTTP/2 is not measured: h2load is not installed (apt-get install nghttp2-client)');
   return { proxies, absent, httpsAbsent, gatehouseError };
 }
-
-const GATEHOUSE_WANTED = (options) => !options.only || options.only.includes(GATEHOUSE.id);
 
 /** The leaf issuance scenario on the bench's Gatehouse, after the load; {error, failed} when it fails. */
 async function runIssuance(ctx, gatehouse) {
@@ -216,19 +252,52 @@ async function runMemory(proxies) {
   return out;
 }
 
+/**
+ * 10,000 idle keep-alive connections on a fresh gatehouse serve (the load table's has a 5 s
+ * keep-alive timeout, as shipped): its keep-alive timeout raised to 2 minutes for the measurement.
+ */
+async function runIdleConnections(ctx, count) {
+  console.log(`Measuring Gatehouse with ${fmt(count)} idle keep-alive connections (fresh gatehouse serve)…`);
+  let serve;
+  try {
+    serve = await startBenchServe(ctx, serverDir(ctx.tmp, 'gatehouse-connections'), 'gatehouse-connections');
+    const settings = await serveApi(serve, 'GET', '/api/settings');
+    await serveApi(serve, 'PATCH', '/api/settings', { proxy: { timeouts: { ...settings.proxy.timeouts, keepAliveMs: 120_000 } } });
+    await serveApi(serve, 'POST', '/api/routes', { names: [BENCH_HOST], upstream: `127.0.0.1:${ctx.backendPort}` });
+    await waitForHttp(serve.port, SMALL_PATH, { child: serve.child });
+    return await measureIdleConnections(serve.child.pid, serve.port, { count });
+  } catch (error) {
+    console.error(`ERROR: idle connections: ${error.message}`);
+    return { error: error.message.split('\n')[0], failed: true };
+  } finally {
+    serve?.child.kill('SIGTERM'); // by its PID; stopAll still ends it if it lingers
+  }
+}
+
+function describeIdleConnections(c) {
+  if (!c || c.error) return `Gatehouse with 10,000 idle keep-alive connections: not measured${c?.error ? ` (${c.error})` : ''}`;
+  const limit = c.openFiles?.proxy ? `; open-file limit ${c.openFiles.proxy.soft}` : '';
+  const refused = c.refused ? `; ${fmt(c.refused)} not opened (first: ${c.firstRefusal})` : '';
+  return (
+    `Gatehouse with ${fmt(c.count)} idle keep-alive connections (one request each, opened in ${fmt(c.openSeconds, 1)} s${limit}${refused}): ` +
+    `RSS idle ${c.idleMiB} MiB, with ${fmt(c.stillOpen)} open ${c.openMiB} MiB (+${fmt(c.perConnectionKiB, 1)} KiB each; peak ${c.peakMiB}), ` +
+    `after they close ${c.afterMiB} MiB (${c.afterLaterMiB} MiB 2 s later)`
+  );
+}
+
 function describeMemory(label, m) {
   if (!m || m.error) return `${label} memory: not measured${m?.error ? ` (${m.error})` : ''}`;
   return (
     `${label} memory: idle RSS ${m.idleMiB} MiB; across a 1 GiB transfer (${m.transferMBps} MB/s): before ${m.beforeMiB}, ` +
-    `during ${m.duringMinMiB}–${m.duringMaxMiB}, after ${m.afterMiB} MiB (max deviation ±${m.maxDeviationMiB} MiB)`
+    `during ${m.duringMinMiB}–${m.duringMaxMiB}, after ${m.afterMiB} MiB (${m.afterDeltaMiB >= 0 ? '+' : ''}${m.afterDeltaMiB} from idle; max deviation ±${m.maxDeviationMiB} MiB)`
   );
 }
 
 const isHttpsProblem = (problem) => /^(tls|h2): /.test(problem);
 
 /** Table rows for the HTTP (`https` false) or HTTPS table, each with the note that explains gaps. */
-function tableRows({ results, absent, httpsAbsent, gatehouseError, meta }, https) {
-  const selected = [GATEHOUSE, ...PEERS].filter(({ id }) => !meta.options.only || meta.options.only.includes(id));
+function tableRows({ results, absent, httpsAbsent, gatehouseError, ids }, https) {
+  const selected = [GATEHOUSE, ...PEERS].filter(({ id }) => ids.includes(id));
   return selected.map(({ id, label }) => {
     const summary = results[id];
     const problems = (summary?.problems ?? []).filter((p) => isHttpsProblem(p) === https);
@@ -242,39 +311,85 @@ function tableRows({ results, absent, httpsAbsent, gatehouseError, meta }, https
   });
 }
 
-function printReport({ results, absent, httpsAbsent, gatehouseError, memory, issuance, signin, ui, discovery, frontDoor, failover, acme, streams, insight, targets, runs, meta }) {
-  const rows = tableRows({ results, absent, httpsAbsent, gatehouseError, meta }, false);
+/** The load table, ratios and HTTPS table of one layout. */
+function printLayout(layout, { meta, issuance }) {
   const { options } = meta;
+  const { results, ctx } = layout;
+  const where = ctx.serverCpu === null || ctx.serverCpu === undefined ? 'unpinned' : typeof ctx.serverCpu === 'number' ? `on CPU ${ctx.serverCpu}` : `on CPUs ${ctx.serverCpu}`;
+  const tool = ctx.loadCpu === null || ctx.loadCpu === undefined ? 'unpinned' : typeof ctx.loadCpu === 'number' ? `on CPU ${ctx.loadCpu}` : `on CPUs ${ctx.loadCpu}`;
+  const workers =
+    layout.id === 'two'
+      ? '; peers stock: nginx worker_processes auto, HAProxy one thread per CPU, Caddy GOMAXPROCS default; Gatehouse one process; wrk/h2load one thread; 1 MiB measured on one core only'
+      : '; every server one worker';
+  console.log(`\n=== ${LAYOUTS[layout.id]}: proxies + ${meta.backend} backend ${where}, load tool ${tool}${workers}`);
   console.log(
-    `\nResults: median of ${options.reps} × ${options.durationS} s; proxy + ${meta.backend} backend on CPU ${SERVER_CPU}, ` +
-      `wrk -t1 on CPU ${LOAD_CPU}${meta.pinned ? '' : ' (NOT pinned)'}`,
+    `Results: median of ${options.reps} × ${options.durationS} s (± the farthest rep from the median); small: wrk -c64 keep-alive GET ${SMALL_PATH} ` +
+      `(${SMALL_BODY.length} B body) · 1 MiB: wrk -c8 GET ${ONE_MIB_PATH} · CPU: the proxy's user+system time per 1000 small requests\n`,
   );
-  console.log(
-    `small: wrk -c64 keep-alive GET ${SMALL_PATH} (${SMALL_BODY.length} B body) · 1 MiB: wrk -c8 GET ${ONE_MIB_PATH} · ` +
-      `CPU: the proxy's user+system time per 1000 small requests\n`,
-  );
-  console.log(formatTable(rows));
+  console.log(formatTable(tableRows(layout, false)));
   const ratioText = formatRatios(results, PEERS);
-  if (ratioText) console.log(`\nGatehouse ÷ peer (req/s, MB/s: higher is better; p50, p99, CPU/req: lower is better)\n${ratioText}`);
-  const httpsRows = tableRows({ results, absent, httpsAbsent, gatehouseError, meta }, true);
-  console.log(describeHttps({ rows: httpsRows, results, peers: PEERS, issuance, meta }));
+  if (ratioText) console.log(`\nGatehouse ÷ peer, ${LAYOUTS[layout.id]} (req/s, MB/s: higher is better; p50, p99, CPU/req: lower is better)\n${ratioText}`);
+  console.log(describeHttps({ rows: tableRows(layout, true), results, peers: PEERS, issuance: layout.id === 'one' ? issuance : undefined, meta }).replace(/\nLeaf issuance: not measured \(Gatehouse HTTPS did not run\)$/, ''));
+}
+
+function printReport({ layouts, memory, connections, issuance, features, signin, ui, discovery, frontDoor, failover, acme, streams, insight, targets, timings, meta }) {
+  const { options } = meta;
+  const ran = (id) => options.sections.includes(id);
+  const notRun = (title) => `${title}: ${NOT_RUN}`;
+  if (ran('http')) for (const layout of layouts) printLayout(layout, { meta, issuance });
+  else console.log(`\n${notRun('Load table (small, 1 MiB, TLS, HTTP/2; one core and two cores)')}`);
   console.log('');
-  if (memory.gatehouse || !gatehouseError) console.log(describeMemory('Gatehouse', memory.gatehouse));
-  if (memory.bare) console.log(describeMemory('bare forwarder (reference)', memory.bare));
+  if (ran('memory')) {
+    if (memory.gatehouse || !meta.gatehouseError) console.log(describeMemory('Gatehouse', memory.gatehouse));
+    if (memory.bare) console.log(describeMemory('bare forwarder (reference)', memory.bare));
+    console.log(describeIdleConnections(connections));
+    console.log('Electron main process idle RSS: not measured here: no Electron binary on this machine (measure it with the desktop app: docs/benchmark.md)');
+  } else console.log(notRun('Memory'));
   if (meta.accessLogBytes !== null) console.log(`Gatehouse access log (on, as shipped): ${fmt(meta.accessLogBytes)} bytes written in this run`);
-  const disturbed = Object.values(runs).flatMap((r) => Object.values(r).flat()).filter((r) => r.foreignShare > MAX_FOREIGN_SHARE).length;
+  const disturbed = layouts.flatMap((l) => Object.values(l.runs).flatMap((r) => Object.values(r).flat())).filter((r) => r.foreignShare > MAX_FOREIGN_SHARE).length;
   if (disturbed) console.log(`WARNING: in ${disturbed} run(s) other programs took over ${MAX_FOREIGN_SHARE * 100}% of CPU ${SERVER_CPU}; rerun on a quiet machine.`);
-  console.log(`\n${describeSignin(signin)}`);
-  console.log(`\n${describeUi(ui)}`);
-  console.log(`\n${describeDiscovery(discovery)}`);
-  console.log(`\n${describeFrontDoor(frontDoor)}`);
-  console.log(`\n${describeFailover(failover)}`);
-  console.log(`\n${describeAcme(acme)}`);
-  console.log(`\n${describeStreams(streams)}`);
-  console.log(`\n${describeInsight(insight)}`);
+  console.log(`\n${ran('features') ? describeFeatures(features) : notRun('Features on/off')}`);
+  console.log(`\n${ran('signin') ? describeSignin(signin) : notRun('Sign-in')}`);
+  console.log(`\n${ran('ui') ? describeUi(ui) : notRun('UI')}`);
+  console.log(`\n${ran('discovery') ? describeDiscovery(discovery) : notRun('Discovery')}`);
+  console.log(`\n${ran('front-door') ? describeFrontDoor(frontDoor) : notRun('Front door')}`);
+  console.log(`\n${ran('failover') ? describeFailover(failover) : notRun('Several upstreams')}`);
+  console.log(`\n${ran('acme') ? describeAcme(acme) : notRun('ACME')}`);
+  console.log(`\n${ran('streams') ? describeStreams(streams) : notRun('Streams')}`);
+  console.log(`\n${ran('insight') ? describeInsight(insight) : notRun('History')}`);
+  if (!ran('doctor')) console.log(`\n${notRun('Route doctor')}`);
+  // ── multicore: the lead prints describeMulticore(multicore) here. ──
   console.log('\nTargets (Gatehouse, access log on):');
   const width = Math.max(...targets.map((t) => t.text.length));
   for (const t of targets) console.log(`  ${t.status.padEnd(4)}  ${t.text.padEnd(width)}  ${t.detail}`);
+  console.log(`\nWall time per section: ${timings.map((t) => `${t.section} ${fmt(t.seconds)} s`).join(', ')}; total ${fmt(timings.reduce((sum, t) => sum + t.seconds, 0))} s`);
+}
+
+/**
+ * The target lines of the sections measured outside report.mjs, SKIP when the section was not
+ * run: each section's own target function given "not run" in place of a result.
+ */
+function sectionTargets(options, measured) {
+  const notRun = { error: NOT_RUN };
+  const producers = {
+    signin: (r) => signinTargets(r ?? notRun),
+    ui: (r) => uiTargets(r ?? { errors: {} }),
+    discovery: (r) => discoveryTargets(r ?? notRun),
+    'front-door': (r) => frontDoorTargets(r ?? { access: notRun, flood: notRun, forwardAuth: notRun, inspector: notRun }),
+    failover: (r) => failoverTargets(r ?? notRun),
+    acme: (r) => acmeTargets(r ?? notRun),
+    streams: (r) => streamTargets(r ?? notRun),
+    insight: (r) => insightTargets(r ?? { throughput: notRun, disk: notRun }),
+    doctor: (r) => [doctorTarget(r ?? notRun)],
+  };
+  return Object.entries(producers).flatMap(([section, producer]) => {
+    if (options.sections.includes(section)) return producer(measured[section]);
+    try {
+      return skipTargets(producer(undefined));
+    } catch {
+      return [{ id: section, text: `${section} targets`, status: 'SKIP', detail: NOT_RUN }];
+    }
+  });
 }
 
 function accessLogBytes(dataDir) {
@@ -293,12 +408,26 @@ function writeRecord(started, record) {
   return file;
 }
 
+/** Runs `what` as section `section`, adding its wall time to `timings`. */
+async function timed(timings, section, what) {
+  const started = performance.now();
+  try {
+    return await what();
+  } finally {
+    timings.push({ section, seconds: Math.round((performance.now() - started) / 100) / 10 });
+  }
+}
+
 async function main() {
   const options = parseOptions(process.argv.slice(2), process.env);
   if (options.help) {
-    console.log(`Usage: node bench/run.mjs [--quick] [--proxies=${ALL_IDS.join(',')}] [--check]\nEnv: BENCH_DURATION (s), BENCH_REPS, BENCH_WARMUP (s), BENCH_KEEP_TMP=1`);
+    console.log(
+      `Usage: node bench/run.mjs [--quick] [--proxies=${ALL_IDS.join(',')}] [--sections=${SECTIONS.join(',')}] [--layouts=one,two] [--check]\n` +
+        'Env: BENCH_DURATION (s), BENCH_REPS, BENCH_WARMUP (s), BENCH_KEEP_TMP=1',
+    );
     return 0;
   }
+  const ran = (id) => options.sections.includes(id);
   const tools = Object.fromEntries(['wrk', 'h2load', 'taskset', 'nginx', 'caddy', 'haproxy', 'openssl', 'vsftpd', 'curl'].map((name) => [name, which(name)]));
   if (!tools.wrk) {
     console.error('ERROR: wrk is not installed, and every measurement uses it: apt-get install wrk');
@@ -309,12 +438,13 @@ async function main() {
   if (pinned) pinSelf(LOAD_CPU, tools.taskset);
   else console.error(`WARNING: running unpinned (${tools.taskset ? 'fewer than 2 CPUs' : 'taskset missing: apt-get install util-linux'}); numbers are not comparable with pinned runs.`);
   const peersMissing = ['nginx', 'caddy', 'haproxy'].filter((name) => !tools[name]);
-  if (peersMissing.length) console.error(`Peers not installed, so not run: ${peersMissing.join(', ')} (apt-get install ${peersMissing.join(' ')})`);
+  if (peersMissing.length && ran('http')) console.error(`Peers not installed, so not run: ${peersMissing.join(', ')} (apt-get install ${peersMissing.join(' ')})`);
+  if (!tools.h2load && ran('http')) console.error('HTTP/2 is not measured: h2load is not installed (apt-get install nghttp2-client)');
 
   const versions = toolVersions(tools);
   const pressure = cpuPressure();
   console.log(
-    `Gatehouse bench: ${options.reps} rep(s) × ${options.durationS} s per scenario and proxy, ${options.warmupS} s warm-up; ` +
+    `Gatehouse bench: sections ${options.sections.join(', ')}; ${options.reps} rep(s) × ${options.durationS} s per scenario, proxy and layout (${options.layouts.map((l) => LAYOUTS[l]).join(', ')}), ${options.warmupS} s warm-up; ` +
       `${cpus()[0]?.model ?? '?'} × ${cpuCount}; ${Object.entries(versions).map(([k, v]) => `${k} ${v}`).join(', ')}`,
   );
   if (pressure && pressure.avg60 > BUSY_PRESSURE) {
@@ -326,54 +456,121 @@ async function main() {
   chmodSync(tmp, 0o755); // nginx's workers run as nobody and must reach the backend's files
   installCleanup(processes, tmp);
   const ctx = { processes, tools, tmp, serverCpu: pinned ? SERVER_CPU : null, loadCpu: pinned ? LOAD_CPU : null };
+  const allCpus = pinned ? `0-${cpuCount - 1}` : null;
+  const selected = (id) => !options.only || options.only.includes(id);
 
   const started = new Date();
+  const timings = [];
   let outcome;
   try {
-    const backend = await startBackend(ctx);
-    Object.assign(ctx, { backendPort: backend.port, backendPid: backend.pid });
-    console.log(`Backend: ${backend.kind} on 127.0.0.1:${backend.port}${backend.kind === 'node' ? ' (nginx missing: a Node backend takes more of the shared core)' : ''}`);
-    ctx.cert = await makeBenchCertificate(serverDir(tmp, 'tls'));
-    const { proxies, absent, httpsAbsent, gatehouseError } = await startProxies(ctx, options);
-    console.log(`Proxies: ${proxies.map((p) => `${p.label} :${p.port}${p.tlsPort ? ` https :${p.tlsPort}` : ''}`).join(', ') || 'none'}`);
-    const memory = await runMemory(proxies);
-    const runs = await runLoad(ctx, proxies, options);
-    const gatehouse = proxies.find((p) => p.id === GATEHOUSE.id);
-    const issuance = gatehouse?.tlsPort ? await runIssuance(ctx, gatehouse) : undefined;
-    console.log('Measuring sign-in (30 sign-ins; API calls with the session cookie and with the bearer token)…');
-    const signin = await measureSignin(ctx, options);
-    console.log('Measuring the UI (bundle, dashboard interactive time, time to show Down)…');
-    const ui = await measureUi(ctx, options);
-    console.log('Measuring discovery (mDNS appear/disappear against python3-zeroconf, probing a host) in a network namespace…');
-    const discovery = await measureDiscovery(ctx, options);
-    console.log('Measuring the front door (access checks on and off, a flood from 50,000 addresses, forward auth)…');
-    const frontDoor = await measureFrontDoor(ctx, options);
-    console.log('Measuring several upstreams (three round-robin against one, a kill under load, time to leave and rejoin rotation)…');
-    const failover = await measureFailover(ctx, options);
-    console.log('Measuring ACME (HTTP-01 orders against Pebble, a certificate swap under TLS load, the pre-flight)…');
-    const acme = await measureAcme(ctx, options);
-    console.log('Measuring streams (1 GiB over TCP against HAProxy, connection setup, a UDP flood from 10,000 addresses, 100 MB over FTP)…');
-    const streams = await measureStreams(ctx, options);
-    console.log('Measuring history (a serve recording it against one recording none; a month for 50 routes on disk)…');
-    const insight = await measureInsight(ctx, options);
-    outcome = { backend, proxies, absent, httpsAbsent, gatehouseError, memory, issuance, runs, signin, ui, discovery, frontDoor, failover, acme, streams, insight, accessLogBytes: accessLogBytes(gatehouse?.dataDir) };
+    // The servers the load table, memory and features share: the one-core layout's backend and
+    // proxies (http: every selected one; memory: Gatehouse and the bare forwarder; features: Gatehouse).
+    const needed = new Set([...(ran('http') ? ALL_IDS : []), ...(ran('memory') ? [GATEHOUSE.id, 'bare'] : []), ...(ran('features') ? [GATEHOUSE.id] : [])]);
+    const oneIds = ALL_IDS.filter((id) => needed.has(id) && selected(id));
+    let backend = null;
+    let one = { proxies: [], absent: {}, httpsAbsent: {}, gatehouseError: null };
+    const layouts = [];
+    if (oneIds.length || ran('http')) {
+      await timed(timings, 'start servers', async () => {
+        backend = await startBackend(ctx);
+        Object.assign(ctx, { backendPort: backend.port, backendPid: backend.pid });
+        console.log(`Backend: ${backend.kind} on 127.0.0.1:${backend.port} and :${backend.port2}${backend.kind === 'node' ? ' (nginx missing: a Node backend takes more of the shared core)' : ''}`);
+        ctx.cert = await makeBenchCertificate(serverDir(tmp, 'tls'));
+        one = await startProxies(ctx, oneIds);
+        console.log(`Proxies${ran('http') && options.layouts.length > 1 ? ' (one core)' : ''}: ${one.proxies.map((p) => `${p.label} :${p.port}${p.tlsPort ? ` https :${p.tlsPort}` : ''}`).join(', ') || 'none'}`);
+        if (ran('http') && options.layouts.includes('one')) {
+          layouts.push({ id: 'one', ctx: { ...ctx, layoutLabel: options.layouts.length > 1 ? LAYOUTS.one : null }, ...one, ids: oneIds.filter((id) => ALL_IDS.includes(id)) });
+        }
+        if (ran('http') && options.layouts.includes('two')) {
+          // Every server of this layout may use both CPUs, and so may the load tool; the bare
+          // forwarder (a reference, one Node process like Gatehouse) is left out to save time.
+          // The 1 MiB case is measured on one core only (loopback copying bounds it; time).
+          const twoCtx = { ...ctx, tmp: serverDir(tmp, 'two-cores'), serverCpu: allCpus, loadCpu: allCpus, stock: true, scenarios: TWO_CORE_SCENARIOS, layoutLabel: options.layouts.length > 1 ? LAYOUTS.two : null };
+          const backend2 = await startBackend(twoCtx);
+          Object.assign(twoCtx, { backendPort: backend2.port, backendPid: backend2.pid });
+          const twoIds = ALL_IDS.filter((id) => id !== 'bare' && selected(id));
+          const two = await startProxies(twoCtx, twoIds);
+          console.log(`Proxies (two cores; backend :${backend2.port}): ${two.proxies.map((p) => `${p.label} :${p.port}${p.tlsPort ? ` https :${p.tlsPort}` : ''}`).join(', ') || 'none'}`);
+          layouts.push({ id: 'two', ctx: twoCtx, ...two, ids: twoIds });
+        }
+      });
+    }
+    const gatehouse = one.proxies.find((p) => p.id === GATEHOUSE.id);
+    let memory = {};
+    let connections = null;
+    if (ran('memory')) {
+      await timed(timings, 'memory', async () => {
+        memory = await runMemory(one.proxies);
+        if (selected(GATEHOUSE.id)) connections = await runIdleConnections(ctx, 10_000);
+      });
+    }
+    let runs = {};
+    let issuance;
+    if (ran('http')) {
+      await timed(timings, 'http', async () => {
+        runs = await runLoadLayouts(layouts, options);
+        for (const layout of layouts) layout.runs = runs[layout.id];
+        issuance = gatehouse?.tlsPort ? await runIssuance(ctx, gatehouse) : undefined;
+      });
+    }
+    let features;
+    if (ran('features')) {
+      console.log('Measuring features on against off (a second route on the one-core Gatehouse)…');
+      features = await timed(timings, 'features', () => measureFeatures(ctx, gatehouse, [backend.port, backend.port2], options));
+    }
+    const measured = {};
+    const section = async (id, message, what) => {
+      if (!ran(id)) return undefined;
+      console.log(message);
+      measured[id] = await timed(timings, id, what);
+      return measured[id];
+    };
+    const signin = await section('signin', 'Measuring sign-in (30 sign-ins; API calls with the session cookie and with the bearer token)…', () => measureSignin(ctx, options));
+    const ui = await section('ui', 'Measuring the UI (bundle, dashboard interactive time, time to show Down)…', () => measureUi(ctx, options));
+    const discovery = await section('discovery', 'Measuring discovery (mDNS appear/disappear against python3-zeroconf, probing a host) in a network namespace…', () => measureDiscovery(ctx, options));
+    const frontDoor = await section('front-door', 'Measuring the front door (access checks on and off, a flood from 50,000 addresses, forward auth)…', () => measureFrontDoor(ctx, options));
+    const failover = await section('failover', 'Measuring several upstreams (three round-robin against one, a kill under load, time to leave and rejoin rotation)…', () => measureFailover(ctx, options));
+    const acme = await section('acme', 'Measuring ACME (HTTP-01 orders against Pebble, a certificate swap under TLS load, the pre-flight)…', () => measureAcme(ctx, options));
+    const streams = await section('streams', 'Measuring streams (1 GiB over TCP against HAProxy, connection setup, a UDP flood from 10,000 addresses, 100 MB over FTP)…', () => measureStreams(ctx, options));
+    const insight = await section('insight', 'Measuring history (a serve recording it against one recording none; a month for 50 routes on disk)…', () => measureInsight(ctx, options));
+    // ── multicore: the lead runs `measureMulticore(ctx, options)` here as section 'multicore'. ──
+    outcome = { backend, one, layouts, memory, connections, issuance, features, measured, signin, ui, discovery, frontDoor, failover, acme, streams, insight, accessLogBytes: accessLogBytes(gatehouse?.dataDir) };
   } finally {
     await processes.stopAll();
   }
 
-  const { backend, proxies, absent, httpsAbsent, gatehouseError, memory, issuance, runs, signin, ui, discovery, frontDoor, failover, acme, streams, insight } = outcome;
-  const results = Object.fromEntries(Object.entries(runs).map(([id, r]) => [id, summarize(r)]));
-  if (gatehouseError) results.gatehouse = { error: gatehouseError };
+  const { backend, one, layouts, memory, connections, issuance, features, measured, signin, ui, discovery, frontDoor, failover, acme, streams, insight } = outcome;
+  const { absent, httpsAbsent, gatehouseError } = one;
+  for (const layout of layouts) {
+    layout.results = Object.fromEntries(Object.entries(layout.runs ?? {}).map(([id, r]) => [id, summarize(r)]));
+    if (layout.gatehouseError) layout.results.gatehouse = { error: layout.gatehouseError };
+  }
+  const resultsOf = (id) => layouts.find((l) => l.id === id)?.results;
   const gatehouseMemory = memory.gatehouse ?? { error: gatehouseError ?? 'Gatehouse not selected' };
   // Without Gatehouse HTTPS the issuance target still shows, as a MISS saying why.
-  const issuanceResult = issuance ?? (GATEHOUSE_WANTED(options) ? { error: httpsAbsent.gatehouse ?? gatehouseError ?? 'Gatehouse HTTPS did not run' } : undefined);
-  const targets = [...evaluateTargets({ results, memory: gatehouseMemory, issuance: issuanceResult, absent, httpsAbsent }), ...signinTargets(signin), ...uiTargets(ui), ...discoveryTargets(discovery), ...frontDoorTargets(frontDoor), ...failoverTargets(failover), ...acmeTargets(acme), ...streamTargets(streams), ...insightTargets(insight)];
+  const issuanceResult = issuance ?? (selected(GATEHOUSE.id) && ran('http') ? { error: httpsAbsent.gatehouse ?? gatehouseError ?? 'Gatehouse HTTPS did not run' } : undefined);
+  const targets = [
+    ...evaluateTargets({
+      results: resultsOf('one') ?? (ran('http') ? undefined : {}),
+      results2: resultsOf('two'),
+      memory: gatehouseMemory,
+      issuance: issuanceResult,
+      features: features ? { ...features.summary, ...(features.error ? { error: features.error } : {}) } : undefined,
+      absent,
+      httpsAbsent,
+      skipped: options.skipped,
+    }),
+    ...sectionTargets(options, measured),
+  ];
   // The route doctor (bench/doctor.mjs): its own gateway and silent DNS server, one target.
-  console.log('Measuring the route doctor with a DNS server that never answers…');
-  const doctor = await runDoctorBench().catch((error) => ({ error: error instanceof Error ? error.message : String(error) }));
-  targets.push(doctorTarget(doctor));
-  const meta = { options, pinned, backend: backend.kind, accessLogBytes: outcome.accessLogBytes };
-  printReport({ results, absent, httpsAbsent, gatehouseError, memory, issuance, signin, ui, discovery, frontDoor, failover, acme, streams, insight, targets, runs, meta });
+  let doctor = null;
+  if (ran('doctor')) {
+    console.log('Measuring the route doctor with a DNS server that never answers…');
+    doctor = await timed(timings, 'doctor', () => runDoctorBench().catch((error) => ({ error: error instanceof Error ? error.message : String(error) })));
+    targets.splice(targets.findIndex((t) => t.id === 'doctor'), 1, doctorTarget(doctor));
+  }
+  const meta = { options, pinned, backend: backend?.kind ?? '—', accessLogBytes: outcome.accessLogBytes, gatehouseError };
+  printReport({ layouts, memory, connections, issuance, features, signin, ui, discovery, frontDoor, failover, acme, streams, insight, targets, timings, meta });
 
   const file = writeRecord(started, {
     startedAt: started.toISOString(),
@@ -381,13 +578,17 @@ async function main() {
     options,
     machine: { cpu: cpus()[0]?.model, cpus: cpuCount, kernel: release(), node: process.version, pinned, cpuPressureAtStart: pressure },
     versions,
-    backend: backend.kind,
-    proxies: Object.fromEntries(proxies.map((p) => [p.id, { label: p.label, summary: results[p.id], runs: runs[p.id] }])),
+    backend: backend?.kind ?? null,
+    layouts: Object.fromEntries(
+      layouts.map((l) => [l.id, { serverCpu: l.ctx.serverCpu, loadCpu: l.ctx.loadCpu, proxies: Object.fromEntries(l.proxies.map((p) => [p.id, { label: p.label, summary: l.results[p.id], runs: l.runs?.[p.id] }])), absent: l.absent, httpsAbsent: l.httpsAbsent, gatehouseError: l.gatehouseError }]),
+    ),
     absent,
     httpsAbsent,
     gatehouseError,
     memory,
+    idleConnections: connections,
     issuance: issuanceResult ?? null,
+    features: features ?? null,
     signin,
     ui,
     discovery,
@@ -398,17 +599,25 @@ async function main() {
     insight,
     doctor,
     accessLogBytes: outcome.accessLogBytes,
+    timings,
     targets,
   });
   console.log(`\nWrote ${file}`);
 
-  const peerBroken = Object.values(absent).some((why) => !why.startsWith('not installed'));
-  const discarded = Object.values(results).some((r) => r.problems?.length);
-  const memoryFailed = Object.values(memory).some((m) => m.failed);
-  const httpsBroken = Object.keys(httpsAbsent).length > 0 || issuance?.failed;
-  if (gatehouseError || peerBroken || discarded || memoryFailed || httpsBroken || signin.failed || ui.failed || discovery.error || frontDoor.failed || failover.failed || acme.failed) return 1;
+  const broken = (l) => Object.values(l.absent).some((why) => !why.startsWith('not installed')) || Object.keys(l.httpsAbsent).length > 0 || Boolean(l.gatehouseError);
+  const peerBroken = Object.values(absent).some((why) => !why.startsWith('not installed')) || layouts.some(broken);
+  const discarded = layouts.some((l) => Object.values(l.results).some((r) => r.problems?.length));
+  const memoryFailed = Object.values(memory).some((m) => m.failed) || Boolean(connections?.failed);
+  const httpsBroken = (ran('http') && Object.keys(httpsAbsent).length > 0) || issuance?.failed;
+  const sectionFailed = [signin, ui, features, frontDoor, failover, acme].some((r) => r?.failed) || Boolean(discovery?.error);
+  if ((gatehouseError && oneIdsWanted(options)) || peerBroken || discarded || memoryFailed || httpsBroken || sectionFailed) return 1;
   if (options.check && targets.some((t) => t.status === 'MISS')) return 2;
   return 0;
+}
+
+/** Whether this run asked for Gatehouse in a section that starts it. */
+function oneIdsWanted(options) {
+  return (!options.only || options.only.includes(GATEHOUSE.id)) && ['http', 'memory', 'features'].some((id) => options.sections.includes(id));
 }
 
 main().then(

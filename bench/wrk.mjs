@@ -105,9 +105,13 @@ function describeErrors(errors) {
 /**
  * Runs a load tool (pinned to `cpu`) through `processes`, so an interrupted run stops it too, and
  * resolves `parse(output)`; a parse error says how the tool ended. Shared with bench/h2load.mjs.
+ * `timeoutMs`: a tool still running after it is killed (SIGKILL, by its PID), so a stuck run
+ * cannot hold the bench (default: none).
  */
-export function runLoadTool(processes, name, path, cpu, args, parse) {
+export function runLoadTool(processes, name, path, cpu, args, parse, { timeoutMs = null } = {}) {
   const child = processes.start(name, path, args, { cpu, capture: true });
+  const watchdog = timeoutMs === null ? null : setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  child.once('exit', () => clearTimeout(watchdog));
   let out = '';
   child.stdout.on('data', (chunk) => (out += chunk));
   child.stderr.on('data', (chunk) => (out += chunk));
@@ -125,5 +129,5 @@ export function runLoadTool(processes, name, path, cpu, args, parse) {
 
 /** Runs wrk and returns the parsed result with wrk's raw output. */
 export function runWrk(processes, wrkPath, cpu, options) {
-  return runLoadTool(processes, 'wrk', wrkPath, cpu, wrkArgs(options), (out) => ({ ...parseWrkOutput(out), raw: out }));
+  return runLoadTool(processes, 'wrk', wrkPath, cpu, wrkArgs(options), (out) => ({ ...parseWrkOutput(out), raw: out }), { timeoutMs: (options.durationS + 30) * 1000 });
 }
