@@ -100,7 +100,7 @@ export class Exchange {
   /** The access-log line for this request, once it has ended. */
   entry(status: number): AccessLogEntry {
     return {
-      time: new Date(this.startedAt).toISOString(),
+      time: isoTime(this.startedAt),
       client: this.client,
       host: this.target?.hostname ?? '',
       method: this.req.method ?? '',
@@ -136,6 +136,18 @@ export interface ExchangeTap {
   answered(status: number, headers: Record<string, string | string[]>, body: string | Buffer): void;
   /** The exchange ended with `status` (as logged). */
   finish(status: number, ex: Exchange): void;
+}
+
+let lastTimeMs = -1;
+let lastTimeText = '';
+
+/** `ms` as an ISO 8601 time; a busy proxy logs many requests in the same millisecond, so the last is kept. */
+export function isoTime(ms: number): string {
+  if (ms !== lastTimeMs) {
+    lastTimeText = new Date(ms).toISOString();
+    lastTimeMs = ms;
+  }
+  return lastTimeText;
 }
 
 const lastBytesRead = Symbol('gatehouse.lastBytesRead');

@@ -23,6 +23,8 @@ const START_LENGTH = 13;
 
 /** true: `head` starts a 100 head; false: it cannot; null: too short to tell yet. */
 function startsContinue(data: Buffer): boolean | null {
+  // Nearly every response is not a 100: its status digits (bytes 9–11) say so without a string.
+  if (data.length >= START_LENGTH && (data[9] !== 0x31 || data[10] !== 0x30 || data[11] !== 0x30)) return false;
   const head = data.toString('latin1', 0, START_LENGTH);
   if (head.length >= START_LENGTH) return CONTINUE_STARTS.includes(head);
   return CONTINUE_STARTS.some((start) => start.startsWith(head)) ? null : false;
