@@ -1,10 +1,6 @@
-#!/usr/bin/env -S node --max-semi-space-size=32
+#!/usr/bin/env node
 // The `gatehouse` command. Runs the compiled CLI (tsc output of tsconfig.main.json), so a checkout
 // needs `npm run build` once before `gatehouse serve` works.
-// The flag on the first line gives V8 a 32 MiB young generation (semi-space) instead of 16: a busy
-// proxy allocates per request, and with the larger one it collects a third as often and promotes
-// less, for ×1.12–1.20 small requests a second in the bench (docs/performance.md), at the same idle
-// RSS. `npm run serve` passes the same flag; bench/gatehouse.mjs reads it from this line.
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
