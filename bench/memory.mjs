@@ -10,6 +10,9 @@ import { BENCH_HOST, ONE_GIB, ONE_GIB_PATH, SMALL_BODY, SMALL_PATH } from './con
 import { treeRssMiB } from './processes.mjs';
 
 const SAMPLE_MS = 250;
+/** How close to idle RSS must come back after the 1 GiB transfer (the issue's target), and how long it may take. */
+const AFTER_WITHIN_MIB = 10;
+const AFTER_MAX_MS = 90_000;
 
 /** Downloads `path` through the proxy, discarding the body; resolves {status, bytes, seconds}. */
 function download(port, path) {
@@ -60,8 +63,20 @@ export async function measureMemory(pid, port, { settleMs = 1000 } = {}) {
     transferring = false;
     await sampler;
   }
+  // Back to idle: V8 keeps the young generation a busy moment grew until its memory reducer runs
+  // (tens of seconds into idleness), so RSS is sampled until it is within AFTER_WITHIN_MIB of the
+  // idle value, or AFTER_MAX_MS has passed; how long it took is part of the result.
   const after = [];
-  await sampleFor(pid, 2000, after);
+  const transferEnded = Date.now();
+  let backAfterMs = null;
+  while (Date.now() - transferEnded < AFTER_MAX_MS) {
+    after.push(treeRssMiB(pid));
+    if (after.length >= 8 && (after.at(-1) ?? Infinity) - idle <= AFTER_WITHIN_MIB) {
+      backAfterMs = Date.now() - transferEnded;
+      break;
+    }
+    await sleep(SAMPLE_MS * 4);
+  }
   if (transfer.status !== 200 || transfer.bytes !== ONE_GIB) {
     throw new Error(`the 1 GiB download through Gatehouse got HTTP ${transfer.status} and ${transfer.bytes} of ${ONE_GIB} bytes`);
   }
@@ -78,6 +93,8 @@ export async function measureMemory(pid, port, { settleMs = 1000 } = {}) {
     maxMiB: round(Math.max(...all)),
     spreadMiB: round(Math.max(...all) - Math.min(...all)),
     maxDeviationMiB: round(Math.max(...all.map((v) => Math.abs(v - reference)))),
+    /** Seconds from the transfer's end until RSS was back within AFTER_WITHIN_MIB of idle (null: not within AFTER_MAX_MS). */
+    backAfterSeconds: backAfterMs === null ? null : round(backAfterMs / 1000),
     samples: { before: before.map(round), during: during.map(round), after: after.map(round) },
     transferSeconds: round(transfer.seconds),
     transferMBps: round(ONE_GIB / transfer.seconds / 1e6),

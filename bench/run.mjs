@@ -53,14 +53,15 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } fr
 import { availableParallelism, cpus, release, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BENCH_HOST, ONE_MIB, ONE_MIB_PATH, SMALL_BODY, SMALL_PATH } from './content.mjs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { BENCH_HOST, ONE_MIB, ONE_MIB_PATH, SMALL_BODY, SMALL_PATH, TLS_HOST } from './content.mjs';
 import { GatehouseUnavailable, startGatehouse } from './gatehouse.mjs';
 import { describeHttps, httpsProblem } from './https.mjs';
 import { measureIssuance } from './issuance.mjs';
 import { MAX_FOREIGN_SHARE, runLoadLayouts } from './load.mjs';
 import { measureIdleConnections, measureMemory } from './memory.mjs';
 import { PEERS, serverDir, startBackend, startPeer } from './peers.mjs';
-import { Processes, cpuPressure, get, pinSelf, waitForHttp, which } from './processes.mjs';
+import { Processes, cpuPressure, get, pinSelf, treeRssMiB, waitForHttp, which } from './processes.mjs';
 import { NOT_RUN, evaluateTargets, fmt, formatRatios, formatTable, skipTargets, summarize } from './report.mjs';
 import { describeFeatures, measureFeatures } from './features.mjs';
 import { serveApi, startBenchServe } from './gatehouse.mjs';
@@ -75,6 +76,7 @@ import { describeStreams, measureStreams, streamTargets } from './streams.mjs';
 import { describeInsight, insightTargets, measureInsight } from './insight.mjs';
 import { toolVersions } from './versions.mjs';
 import { run as runDoctorBench, doctorTarget } from './doctor.mjs';
+import { describeMulticore, measureMulticore, multicoreTargets } from './multicore.mjs';
 
 // The bench runs on the host network, where multicast DNS would leave the machine: every
 // gatehouse serve it starts inherits mDNS off. (bench/discovery.mjs turns it on inside a namespace.)
@@ -93,9 +95,13 @@ const BUSY_PRESSURE = 5;
  * in both layouts) and leaf issuance; `memory`: idle RSS, a 1 GiB transfer, 10,000 idle
  * connections; `features`: features on against off.
  */
-const SECTIONS = ['memory', 'http', 'features', 'signin', 'ui', 'discovery', 'front-door', 'failover', 'acme', 'streams', 'insight', 'doctor'];
-// ── multicore: bench/multicore.mjs (measureMulticore, describeMulticore, multicoreTargets) is
-//    written elsewhere; the lead adds 'multicore' to SECTIONS and wires it where marked below. ──
+const SECTIONS = ['memory', 'http', 'features', 'signin', 'ui', 'discovery', 'front-door', 'failover', 'acme', 'streams', 'insight', 'doctor', 'multicore'];
+/**
+ * What `npm run bench` runs without --sections. The multicore study (bench/multicore.mjs: the
+ * proxy in one process against two cluster workers, docs/multicore.md) takes minutes of its own
+ * and decides no shipped target, so it runs when asked: --sections=multicore.
+ */
+const DEFAULT_SECTIONS = SECTIONS.filter((id) => id !== 'multicore');
 const LAYOUTS = { one: 'one core', two: 'two cores' };
 /** The load cases of the two-core layout: 1 MiB bodies are left to the one-core layout, for time. */
 const TWO_CORE_SCENARIOS = ['small', 'tls', 'h2'];
@@ -109,7 +115,7 @@ function listOption(arg, name, known) {
 }
 
 function parseOptions(argv, env) {
-  const options = { quick: false, check: false, only: null, help: false, sections: [...SECTIONS], layouts: Object.keys(LAYOUTS) };
+  const options = { quick: false, check: false, only: null, help: false, sections: [...DEFAULT_SECTIONS], layouts: Object.keys(LAYOUTS) };
   for (const arg of argv) {
     if (arg === '--quick') options.quick = true;
     else if (arg === '--check') options.check = true;
@@ -253,6 +259,34 @@ async function runMemory(proxies) {
 }
 
 /**
+ * A gatehouse serve with the load table's two routes that gets no traffic at all: its RSS, read
+ * once it has settled, is the idle target's number. Right after start a serve holds what start-up
+ * allocated (V8's young generation grown to its limit) until V8's memory reducer runs, 35–70 s
+ * into idleness here; the memory section's own serve is read 1 s after start (`justStartedMiB`).
+ */
+async function startIdleServe(ctx) {
+  const dir = serverDir(ctx.tmp, 'idle-serve');
+  const serve = await startBenchServe(ctx, dir, 'gatehouse-idle');
+  await serveApi(serve, 'POST', '/api/routes', { names: [BENCH_HOST], upstream: `127.0.0.1:${ctx.backendPort}` });
+  await serveApi(serve, 'POST', '/api/routes', { names: [TLS_HOST], upstream: `127.0.0.1:${ctx.backendPort}`, tls: { mode: 'local' } });
+  return { ...serve, startedAt: Date.now() };
+}
+
+/** Samples the idle serve every 5 s until three samples agree within 1 MiB, 90–150 s after its start. */
+async function settledIdleRss(serve) {
+  const samples = [];
+  for (;;) {
+    samples.push(treeRssMiB(serve.child.pid));
+    const age = Date.now() - serve.startedAt;
+    const last = samples.slice(-3);
+    if (age >= 150_000 || (age >= 90_000 && last.length === 3 && Math.max(...last) - Math.min(...last) <= 1)) {
+      return { settledMiB: Math.round(last.at(-1) * 10) / 10, afterSeconds: Math.round(age / 1000) };
+    }
+    await sleep(5000);
+  }
+}
+
+/**
  * 10,000 idle keep-alive connections on a fresh gatehouse serve (the load table's has a 5 s
  * keep-alive timeout, as shipped): its keep-alive timeout raised to 2 minutes for the measurement.
  */
@@ -288,8 +322,8 @@ function describeIdleConnections(c) {
 function describeMemory(label, m) {
   if (!m || m.error) return `${label} memory: not measured${m?.error ? ` (${m.error})` : ''}`;
   return (
-    `${label} memory: idle RSS ${m.idleMiB} MiB; across a 1 GiB transfer (${m.transferMBps} MB/s): before ${m.beforeMiB}, ` +
-    `during ${m.duringMinMiB}–${m.duringMaxMiB}, after ${m.afterMiB} MiB (${m.afterDeltaMiB >= 0 ? '+' : ''}${m.afterDeltaMiB} from idle; max deviation ±${m.maxDeviationMiB} MiB)`
+    `${label} memory: idle RSS ${m.idleMiB} MiB${m.idleAfterSeconds ? ` (a serve with no traffic, ${m.idleAfterSeconds} s after its start; ${m.justStartedMiB} MiB 1 s after start)` : ''}; across a 1 GiB transfer (${m.transferMBps} MB/s): before ${m.beforeMiB}, ` +
+    `during ${m.duringMinMiB}–${m.duringMaxMiB}, after ${m.afterMiB} MiB (${m.afterDeltaMiB >= 0 ? '+' : ''}${m.afterDeltaMiB} from idle${m.backAfterSeconds === null || m.backAfterSeconds === undefined ? ', not back within 10 MiB in 90 s' : `, back within 10 MiB ${m.backAfterSeconds} s after the transfer`}; max deviation ±${m.maxDeviationMiB} MiB)`
   );
 }
 
@@ -332,7 +366,7 @@ function printLayout(layout, { meta, issuance }) {
   console.log(describeHttps({ rows: tableRows(layout, true), results, peers: PEERS, issuance: layout.id === 'one' ? issuance : undefined, meta }).replace(/\nLeaf issuance: not measured \(Gatehouse HTTPS did not run\)$/, ''));
 }
 
-function printReport({ layouts, memory, connections, issuance, features, signin, ui, discovery, frontDoor, failover, acme, streams, insight, targets, timings, meta }) {
+function printReport({ layouts, memory, connections, issuance, features, signin, ui, discovery, frontDoor, failover, acme, streams, insight, multicore, targets, timings, meta }) {
   const { options } = meta;
   const ran = (id) => options.sections.includes(id);
   const notRun = (title) => `${title}: ${NOT_RUN}`;
@@ -358,7 +392,7 @@ function printReport({ layouts, memory, connections, issuance, features, signin,
   console.log(`\n${ran('streams') ? describeStreams(streams) : notRun('Streams')}`);
   console.log(`\n${ran('insight') ? describeInsight(insight) : notRun('History')}`);
   if (!ran('doctor')) console.log(`\n${notRun('Route doctor')}`);
-  // ── multicore: the lead prints describeMulticore(multicore) here. ──
+  if (ran('multicore')) console.log(`\n${describeMulticore(multicore)}`);
   console.log('\nTargets (Gatehouse, access log on):');
   const width = Math.max(...targets.map((t) => t.text.length));
   for (const t of targets) console.log(`  ${t.status.padEnd(4)}  ${t.text.padEnd(width)}  ${t.detail}`);
@@ -381,6 +415,7 @@ function sectionTargets(options, measured) {
     streams: (r) => streamTargets(r ?? notRun),
     insight: (r) => insightTargets(r ?? { throughput: notRun, disk: notRun }),
     doctor: (r) => [doctorTarget(r ?? notRun)],
+    multicore: (r) => multicoreTargets(r ?? notRun),
   };
   return Object.entries(producers).flatMap(([section, producer]) => {
     if (options.sections.includes(section)) return producer(measured[section]);
@@ -468,6 +503,7 @@ async function main() {
     const needed = new Set([...(ran('http') ? ALL_IDS : []), ...(ran('memory') ? [GATEHOUSE.id, 'bare'] : []), ...(ran('features') ? [GATEHOUSE.id] : [])]);
     const oneIds = ALL_IDS.filter((id) => needed.has(id) && selected(id));
     let backend = null;
+    let idleServe = null;
     let one = { proxies: [], absent: {}, httpsAbsent: {}, gatehouseError: null };
     const layouts = [];
     if (oneIds.length || ran('http')) {
@@ -477,6 +513,7 @@ async function main() {
         console.log(`Backend: ${backend.kind} on 127.0.0.1:${backend.port} and :${backend.port2}${backend.kind === 'node' ? ' (nginx missing: a Node backend takes more of the shared core)' : ''}`);
         ctx.cert = await makeBenchCertificate(serverDir(tmp, 'tls'));
         one = await startProxies(ctx, oneIds);
+        if (ran('memory') && selected(GATEHOUSE.id)) idleServe = await startIdleServe(ctx).catch((error) => ({ error: error.message }));
         console.log(`Proxies${ran('http') && options.layouts.length > 1 ? ' (one core)' : ''}: ${one.proxies.map((p) => `${p.label} :${p.port}${p.tlsPort ? ` https :${p.tlsPort}` : ''}`).join(', ') || 'none'}`);
         if (ran('http') && options.layouts.includes('one')) {
           layouts.push({ id: 'one', ctx: { ...ctx, layoutLabel: options.layouts.length > 1 ? LAYOUTS.one : null }, ...one, ids: oneIds.filter((id) => ALL_IDS.includes(id)) });
@@ -533,13 +570,22 @@ async function main() {
     const acme = await section('acme', 'Measuring ACME (HTTP-01 orders against Pebble, a certificate swap under TLS load, the pre-flight)…', () => measureAcme(ctx, options));
     const streams = await section('streams', 'Measuring streams (1 GiB over TCP against HAProxy, connection setup, a UDP flood from 10,000 addresses, 100 MB over FTP)…', () => measureStreams(ctx, options));
     const insight = await section('insight', 'Measuring history (a serve recording it against one recording none; a month for 50 routes on disk)…', () => measureInsight(ctx, options));
-    // ── multicore: the lead runs `measureMulticore(ctx, options)` here as section 'multicore'. ──
-    outcome = { backend, one, layouts, memory, connections, issuance, features, measured, signin, ui, discovery, frontDoor, failover, acme, streams, insight, accessLogBytes: accessLogBytes(gatehouse?.dataDir) };
+    const multicore = await section('multicore', 'Measuring the proxy on several cores (one process against two cluster workers; docs/multicore.md)…', () =>
+      measureMulticore(ctx, { quick: options.quick, durationS: options.durationS }).catch((error) => ({ error: error instanceof Error ? error.message : String(error) })),
+    );
+    if (memory?.gatehouse && !memory.gatehouse.error) {
+      // The idle target reads the serve that got no traffic; 1 s after start is kept beside it.
+      const settled = idleServe?.error ? { error: idleServe.error } : idleServe ? await timed(timings, 'idle RSS settling', () => settledIdleRss(idleServe)) : { error: 'not started' };
+      memory.gatehouse = settled.error
+        ? { ...memory.gatehouse, idleError: settled.error }
+        : { ...memory.gatehouse, justStartedMiB: memory.gatehouse.idleMiB, idleMiB: settled.settledMiB, idleAfterSeconds: settled.afterSeconds };
+    }
+    outcome = { backend, one, layouts, memory, connections, issuance, features, measured, signin, ui, discovery, frontDoor, failover, acme, streams, insight, multicore, accessLogBytes: accessLogBytes(gatehouse?.dataDir) };
   } finally {
     await processes.stopAll();
   }
 
-  const { backend, one, layouts, memory, connections, issuance, features, measured, signin, ui, discovery, frontDoor, failover, acme, streams, insight } = outcome;
+  const { backend, one, layouts, memory, connections, issuance, features, measured, signin, ui, discovery, frontDoor, failover, acme, streams, insight, multicore } = outcome;
   const { absent, httpsAbsent, gatehouseError } = one;
   for (const layout of layouts) {
     layout.results = Object.fromEntries(Object.entries(layout.runs ?? {}).map(([id, r]) => [id, summarize(r)]));
@@ -570,7 +616,7 @@ async function main() {
     targets.splice(targets.findIndex((t) => t.id === 'doctor'), 1, doctorTarget(doctor));
   }
   const meta = { options, pinned, backend: backend?.kind ?? '—', accessLogBytes: outcome.accessLogBytes, gatehouseError };
-  printReport({ layouts, memory, connections, issuance, features, signin, ui, discovery, frontDoor, failover, acme, streams, insight, targets, timings, meta });
+  printReport({ layouts, memory, connections, issuance, features, signin, ui, discovery, frontDoor, failover, acme, streams, insight, multicore, targets, timings, meta });
 
   const file = writeRecord(started, {
     startedAt: started.toISOString(),
@@ -597,6 +643,7 @@ async function main() {
     acme,
     streams,
     insight,
+    multicore: multicore ?? null,
     doctor,
     accessLogBytes: outcome.accessLogBytes,
     timings,
