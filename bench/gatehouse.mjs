@@ -16,6 +16,16 @@ import { handshake } from './tls.mjs';
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const CLI = join(ROOT, 'bin', 'gatehouse.js');
 
+/**
+ * The flags the `gatehouse` command gives node (its first line, `#!/usr/bin/env -S node …`), so
+ * the bench runs Gatehouse the way the command and `npm run serve` do (test/unit/node-flags.test.ts).
+ */
+export const GATEHOUSE_NODE_FLAGS = (() => {
+  const first = readFileSync(CLI, 'utf8').split('\n')[0] ?? '';
+  const match = /^#!\/usr\/bin\/env -S node((?: --[\w-]+(?:=\S+)?)*)$/.exec(first);
+  return match?.[1]?.trim() ? match[1].trim().split(' ') : [];
+})();
+
 /** Gatehouse could not be started or did not proxy; the message says what to do. */
 export class GatehouseUnavailable extends Error {
   name = 'GatehouseUnavailable';
@@ -79,7 +89,7 @@ export async function serveApi(serve, method, path, body) {
 export async function startBenchServe(ctx, dir, name, { httpPort = 0, env = process.env } = {}) {
   const dataDir = join(dir, 'data');
   const logPath = join(dir, 'serve.log');
-  const args = [CLI, 'serve', '--data-dir', dataDir, '--bind', '127.0.0.1', '--http-port', String(httpPort), '--https-port', '0', '--admin-port', '0'];
+  const args = [...GATEHOUSE_NODE_FLAGS, CLI, 'serve', '--data-dir', dataDir, '--bind', '127.0.0.1', '--http-port', String(httpPort), '--https-port', '0', '--admin-port', '0'];
   const child = ctx.processes.start(name, process.execPath, args, { logPath, cwd: ROOT, cpu: ctx.serverCpu ?? null, env });
   const info = await readServeFile(join(dataDir, 'serve.json'), child, logPath);
   return { child, port: info.proxy.port, adminUrl: info.adminUrl, token: readFileSync(join(dataDir, 'admin-token'), 'utf8').trim(), dataDir };
@@ -137,7 +147,7 @@ export async function startGatehouse(ctx) {
   const dir = serverDir(ctx.tmp, 'gatehouse');
   const dataDir = serverDir(dir, 'data');
   const logPath = join(dir, 'output.log');
-  const args = [CLI, 'serve', '--data-dir', dataDir, '--bind', '127.0.0.1', '--http-port', '0', '--https-port', '0', '--admin-port', '0'];
+  const args = [...GATEHOUSE_NODE_FLAGS, CLI, 'serve', '--data-dir', dataDir, '--bind', '127.0.0.1', '--http-port', '0', '--https-port', '0', '--admin-port', '0'];
   const child = ctx.processes.start('gatehouse', process.execPath, args, { cpu: ctx.serverCpu, logPath, cwd: ROOT });
 
   const serve = await readServeFile(join(dataDir, 'serve.json'), child, logPath);
