@@ -43,7 +43,7 @@ async function sampleFor(pid, ms, into) {
  * All values in MiB. `maxDeviation` is the largest distance of any sample from the idle value
  * taken just before the transfer; `spread` is max − min over every sample.
  */
-export async function measureMemory(pid, port, { settleMs = 1000 } = {}) {
+export async function measureMemory(pid, port, { settleMs = 1000, backWithinMs = AFTER_MAX_MS } = {}) {
   await sleep(settleMs);
   const idle = treeRssMiB(pid);
   const before = [];
@@ -69,7 +69,7 @@ export async function measureMemory(pid, port, { settleMs = 1000 } = {}) {
   const after = [];
   const transferEnded = Date.now();
   let backAfterMs = null;
-  while (Date.now() - transferEnded < AFTER_MAX_MS) {
+  while (Date.now() - transferEnded < backWithinMs) {
     after.push(treeRssMiB(pid));
     if (after.length >= 8 && (after.at(-1) ?? Infinity) - idle <= AFTER_WITHIN_MIB) {
       backAfterMs = Date.now() - transferEnded;
@@ -93,8 +93,10 @@ export async function measureMemory(pid, port, { settleMs = 1000 } = {}) {
     maxMiB: round(Math.max(...all)),
     spreadMiB: round(Math.max(...all) - Math.min(...all)),
     maxDeviationMiB: round(Math.max(...all.map((v) => Math.abs(v - reference)))),
-    /** Seconds from the transfer's end until RSS was back within AFTER_WITHIN_MIB of idle (null: not within AFTER_MAX_MS). */
+    /** Seconds from the transfer's end until RSS was back within AFTER_WITHIN_MIB of idle (null: not within `backWithinMs`). */
     backAfterSeconds: backAfterMs === null ? null : round(backAfterMs / 1000),
+    /** How long RSS was sampled after the transfer. */
+    afterSampledSeconds: round((Date.now() - transferEnded) / 1000),
     samples: { before: before.map(round), during: during.map(round), after: after.map(round) },
     transferSeconds: round(transfer.seconds),
     transferMBps: round(ONE_GIB / transfer.seconds / 1e6),
