@@ -174,7 +174,11 @@ export function evaluateTargets({ results, results2, memory, issuance, features,
     const ok = target.atLeast !== undefined ? ratio >= target.atLeast : ratio <= target.atMost;
     const unit = /P99Ms$|^p99Ms$/.test(target.metric) ? ' ms' : '';
     const digits = /ReqPerSec$|^reqPerSec$|^mbPerSec$/.test(target.metric) ? 0 : 2;
-    return line(ok ? 'PASS' : 'MISS', `${fmt(mine, digits)}${unit} vs ${fmt(theirs, digits)}${unit} = ${ratio.toFixed(2)}× (${target.atLeast !== undefined ? `need ≥ ${target.atLeast}` : `need ≤ ${target.atMost}`}×)`);
+    // What Node itself reaches on the same work: the bare node:http + undici forwarder's ratio
+    // (one-core layout, HTTP/1.1 only), so a miss shows whether Gatehouse or the platform is short.
+    const bare = layoutResults.bare?.[target.metric];
+    const floor = typeof bare === 'number' ? `; bare Node forwarder ${(bare / theirs).toFixed(2)}×` : '';
+    return line(ok ? 'PASS' : 'MISS', `${fmt(mine, digits)}${unit} vs ${fmt(theirs, digits)}${unit} = ${ratio.toFixed(2)}× (${target.atLeast !== undefined ? `need ≥ ${target.atLeast}` : `need ≤ ${target.atMost}`}×)${floor}`);
   });
 }
 

@@ -74,6 +74,12 @@ test("issue 18's ratio targets read their own layout, at exactly their threshold
   assert.equal(t['after-rss']?.status, 'PASS', 'within 10 MiB either way');
   assert.equal(t['after-rss']?.detail, '-10.0 MiB (limit 10 MiB)');
 
+  // The bare Node forwarder, when measured, is quoted beside the ratio it would have had.
+  const withBare = byId(evaluateTargets({ results: { ...one, bare: { reqPerSec: 3000, p99Ms: 30 } }, results2: two, memory: { idleMiB: 80, maxDeviationMiB: 3, afterDeltaMiB: 0 } }));
+  assert.equal(withBare['p99-vs-nginx']?.detail, '12.00 ms vs 10.00 ms = 1.20× (need ≤ 1.2×); bare Node forwarder 3.00×');
+  assert.equal(withBare['rps-vs-haproxy']?.detail, '6,000 vs 12,000 = 0.50× (need ≥ 0.5×); bare Node forwarder 0.25×');
+  assert.equal(withBare['tls-rps-vs-haproxy']?.detail, '5,000 vs 10,000 = 0.50× (need ≥ 0.5×)', 'no bare TLS result: nothing quoted');
+
   const past = byId(evaluateTargets({ results: { ...one, gatehouse: { ...one.gatehouse, reqPerSec: 5999, tlsReqPerSec: 4999 } }, results2: { ...two, gatehouse: { ...two.gatehouse, h2ReqPerSec: 8999 } }, memory: { idleMiB: 60, maxDeviationMiB: 3, afterDeltaMiB: 10.1 } }));
   assert.equal(past['rps-vs-haproxy']?.status, 'MISS');
   assert.equal(past['tls-rps-vs-haproxy']?.status, 'MISS');
