@@ -16,7 +16,7 @@
 // Also runs alone: node bench/acme.mjs [--quick]   (needs pebble, named (bind9), openssl, wrk)
 import { mkdtempSync, rmSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
-import { loadavg, tmpdir } from 'node:os';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { connect } from 'node:tls';
@@ -24,7 +24,7 @@ import { fileURLToPath } from 'node:url';
 import { describePreflight, measurePreflight, preflightTargets } from './acme-preflight.mjs';
 import { startNamed, startPebble, stopChild } from './acme-servers.mjs';
 import { serveApi as api, startBenchServe, waitForCertificate } from './gatehouse.mjs';
-import { Processes, cpuPressure, freePort, which } from './processes.mjs';
+import { cpuPressure, freePort, runStandalone, which } from './processes.mjs';
 import { fmt, median } from './report.mjs';
 import { handshake } from './tls.mjs';
 import { errorCount, parseWrkOutput, runLoadTool, WRK_REPORT_SCRIPT } from './wrk.mjs';
@@ -256,21 +256,11 @@ export function describeAcme(acme) {
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const processes = new Processes(null);
-  const tmp = mkdtempSync(join(tmpdir(), 'gatehouse-bench-acme-'));
   const quick = process.argv.includes('--quick');
-  const stop = async () => {
-    await processes.stopAll(2000);
-    rmSync(tmp, { recursive: true, force: true });
-  };
-  process.once('SIGINT', () => void stop().then(() => process.exit(130)));
-  process.once('SIGTERM', () => void stop().then(() => process.exit(143)));
-  try {
+  await runStandalone('acme', async ({ processes, tmp }) => {
     const acme = await measureAcme({ processes, tmp, serverCpu: null, loadCpu: null }, { quick });
     console.log(describeAcme(acme));
     for (const t of acmeTargets(acme)) console.log(`  ${t.status.padEnd(4)}  ${t.text}  ${t.detail}`);
     process.exitCode = acme.failed ? 1 : 0;
-  } finally {
-    await stop();
-  }
+  });
 }

@@ -22,13 +22,13 @@
 // back to serverCpu after.
 import { fork, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { availableParallelism, cpus, tmpdir } from 'node:os';
+import { availableParallelism, cpus } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { SMALL_BODY, SMALL_PATH } from './content.mjs';
 import { startBackend } from './peers.mjs';
-import { Processes, cpuBusySeconds, cpuPressure, freePort, get, pinSelf, processTree, treeCpuSeconds, treeRssMiB, which } from './processes.mjs';
+import { Processes, cpuBusySeconds, cpuPressure, freePort, get, pinSelf, processTree, runStandalone, treeCpuSeconds, treeRssMiB, which } from './processes.mjs';
 import { fmt, median } from './report.mjs';
 import { invalidReason, runWrk } from './wrk.mjs';
 
@@ -391,29 +391,23 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const cpuCount = availableParallelism();
   const pinned = Boolean(tools.taskset) && cpuCount >= 2;
   if (pinned) pinSelf(1, tools.taskset);
-  const processes = new Processes(pinned ? tools.taskset : null);
-  const tmp = mkdtempSync(join(tmpdir(), 'gatehouse-bench-multicore-'));
   const quick = !process.argv.includes('--full');
-  const stop = async () => {
-    await processes.stopAll(2000);
-    rmSync(tmp, { recursive: true, force: true });
-  };
-  process.once('SIGINT', () => void stop().then(() => process.exit(130)));
-  process.once('SIGTERM', () => void stop().then(() => process.exit(143)));
-  try {
-    const ctx = { processes, tools, tmp, cpuCount, serverCpu: pinned ? 0 : null, loadCpu: pinned ? 1 : null };
-    const backend = await startBackend(ctx);
-    Object.assign(ctx, { backendPort: backend.port, backendPid: backend.pid });
-    console.log(`Backend: ${backend.kind} on 127.0.0.1:${backend.port}`);
-    const started = performance.now();
-    const only = process.argv.find((arg) => arg.startsWith('--only='))?.slice(7).split(',');
-    const reps = process.argv.find((arg) => arg.startsWith('--reps='))?.slice(7);
-    const result = await measureMulticore(ctx, { quick, ...(only ? { only } : {}), ...(reps ? { reps: Number(reps) } : {}) });
-    console.log(describeMulticore(result));
-    for (const t of multicoreTargets(result)) console.log(`  ${t.status.padEnd(4)}  ${t.text}  ${t.detail}`);
-    console.log(`(${fmt((performance.now() - started) / 1000)} s)`);
-    process.exitCode = result.failed ? 1 : 0;
-  } finally {
-    await stop();
-  }
+  await runStandalone(
+    'multicore',
+    async ({ processes, tmp }) => {
+      const ctx = { processes, tools, tmp, cpuCount, serverCpu: pinned ? 0 : null, loadCpu: pinned ? 1 : null };
+      const backend = await startBackend(ctx);
+      Object.assign(ctx, { backendPort: backend.port, backendPid: backend.pid });
+      console.log(`Backend: ${backend.kind} on 127.0.0.1:${backend.port}`);
+      const started = performance.now();
+      const only = process.argv.find((arg) => arg.startsWith('--only='))?.slice(7).split(',');
+      const reps = process.argv.find((arg) => arg.startsWith('--reps='))?.slice(7);
+      const result = await measureMulticore(ctx, { quick, ...(only ? { only } : {}), ...(reps ? { reps: Number(reps) } : {}) });
+      console.log(describeMulticore(result));
+      for (const t of multicoreTargets(result)) console.log(`  ${t.status.padEnd(4)}  ${t.text}  ${t.detail}`);
+      console.log(`(${fmt((performance.now() - started) / 1000)} s)`);
+      process.exitCode = result.failed ? 1 : 0;
+    },
+    { taskset: pinned ? tools.taskset : null },
+  );
 }

@@ -2,9 +2,11 @@
 // by PID from spawn to exit, so a run that fails or is interrupted still stops exactly what it
 // started: the children and their own descendants (nginx workers), never anything found by name.
 import { spawn, spawnSync } from 'node:child_process';
-import { closeSync, openSync, readFileSync, readdirSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 /** The program's absolute path, or null when it is not installed. */
@@ -256,4 +258,25 @@ export async function waitForHttp(port, path, { child, timeoutMs = 15000, check 
     await sleep(100);
   }
   throw new Error(`GET ${path} on 127.0.0.1:${port} did not succeed within ${timeoutMs} ms (last: ${last})`);
+}
+
+/**
+ * Runs one bench module on its own (`node bench/NAME.mjs`): `body({processes, tmp})` gets a
+ * Processes (pinned through `taskset` when given) and a fresh temporary directory, and both are
+ * cleaned up when it ends, throws, or the run is interrupted (SIGINT, SIGTERM).
+ */
+export async function runStandalone(name, body, { taskset = null } = {}) {
+  const processes = new Processes(taskset);
+  const tmp = mkdtempSync(join(tmpdir(), `gatehouse-bench-${name}-`));
+  const stop = async () => {
+    await processes.stopAll(2000);
+    rmSync(tmp, { recursive: true, force: true });
+  };
+  process.once('SIGINT', () => void stop().then(() => process.exit(130)));
+  process.once('SIGTERM', () => void stop().then(() => process.exit(143)));
+  try {
+    await body({ processes, tmp });
+  } finally {
+    await stop();
+  }
 }

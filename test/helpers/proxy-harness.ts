@@ -14,7 +14,7 @@ import type { Duplex } from 'node:stream';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Agent, request as undiciRequest } from 'undici';
 import WebSocket, { WebSocketServer, type RawData } from 'ws';
-import { noTls, defaultSettings, type ProxySettings, type Route, type Timeouts } from '../../shared/model.js';
+import { noTls, defaultSettings, type ProxySettings, type Route, type RouteTls, type Timeouts } from '../../shared/model.js';
 import type { AccessLogEntry } from '../../shared/status.js';
 import { ProxyEngine } from '../../src-main/core/proxy/engine.js';
 import { defaultRouteAccess } from '../../shared/access.js';
@@ -64,6 +64,11 @@ export function proxySettings(overrides: { timeouts?: Partial<Timeouts>; trusted
     trustedProxies: overrides.trustedProxies ?? [],
     timeouts: { ...base.timeouts, ...overrides.timeouts },
   };
+}
+
+/** A route's TLS settings for a certificate from the local CA, nothing else on. */
+export function localTls(): RouteTls {
+  return { ...noTls(), mode: 'local' };
 }
 
 /** A stored route with the model's defaults: enabled, WebSocket on, TLS verified, Host preserved. */

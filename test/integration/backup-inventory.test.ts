@@ -14,12 +14,13 @@ import { BACKUP_INVENTORY, classify, restorable } from '../../src-main/core/insi
 import { restoredMode } from '../../src-main/core/insight/restore-files.js';
 import { loadAdminToken } from '../../src-main/headless/admin-token.js';
 import { call } from '../helpers/gateway-calls.js';
+import { localTls } from '../helpers/proxy-harness.js';
 import { makeDataDir } from '../helpers/serve.js';
 import { makeTestCertificate } from '../helpers/test-certificates.js';
 import { httpsGet } from '../helpers/tls-clients.js';
 import { startEchoUpstream, type Upstream } from '../helpers/upstream.js';
 
-const local = { mode: 'local' as const, certificateId: null, acme: null, redirectHttp: false, hsts: false, proxyProtocol: 'off' as const };
+const local = localTls();
 const PASSPHRASE = 'inventory passphrase';
 
 describe('backup inventory', () => {

@@ -16,12 +16,13 @@ import { openSecretStore } from '../../src-main/core/certs/acme/secret-store.js'
 import { createGateway, type Gateway } from '../../src-main/core/gateway.js';
 import { call, rejectsWith, settingsFile } from '../helpers/gateway-calls.js';
 import { needPebble, startPebble, type Pebble } from '../helpers/pebble.js';
+import { localTls } from '../helpers/proxy-harness.js';
 import { makeDataDir } from '../helpers/serve.js';
 import { makeTestCertificate } from '../helpers/test-certificates.js';
 import { httpsGet } from '../helpers/tls-clients.js';
 import { startEchoUpstream, type Upstream } from '../helpers/upstream.js';
 
-const local = { mode: 'local' as const, certificateId: null, acme: null, redirectHttp: false, hsts: false, proxyProtocol: 'off' as const };
+const local = localTls();
 const PASSPHRASE = 'a long backup passphrase';
 const USER_PASSWORD = 'alice password 1';
 const DNS_TOKEN = 'cloudflare-token-0123456789';

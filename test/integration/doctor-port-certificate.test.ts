@@ -10,6 +10,7 @@ import { after, describe, test } from 'node:test';
 import type { DoctorReport } from '../../shared/insight.js';
 import { createGateway, type Gateway } from '../../src-main/core/gateway.js';
 import { call } from '../helpers/gateway-calls.js';
+import { localTls } from '../helpers/proxy-harness.js';
 import { makeDataDir } from '../helpers/serve.js';
 import { makeTestCertificate } from '../helpers/test-certificates.js';
 import { needTools } from '../helpers/tools.js';
@@ -18,7 +19,7 @@ import { startEchoUpstream, type Upstream } from '../helpers/upstream.js';
 
 const skip = process.platform !== 'linux' ? 'Linux trust stores' : needTools(['certutil', 'libnss3-tools'], 'openssl', ['update-ca-certificates', 'ca-certificates']);
 const DAY_MS = 24 * 60 * 60 * 1000;
-const local = { mode: 'local' as const, certificateId: null, acme: null, redirectHttp: false, hsts: false, proxyProtocol: 'off' as const };
+const local = localTls();
 
 function checkOf(report: DoctorReport, id: string) {
   const found = report.checks.find((check) => check.id === id);

@@ -11,11 +11,12 @@ import { after, before, describe, test } from 'node:test';
 import type { ApiEvent } from '../../shared/api.js';
 import { createGateway, type Gateway } from '../../src-main/core/gateway.js';
 import { call, rejectsWith } from '../helpers/gateway-calls.js';
+import { localTls } from '../helpers/proxy-harness.js';
 import { makeDataDir } from '../helpers/serve.js';
 import { httpsGet, sanNames } from '../helpers/tls-clients.js';
 import { requestThrough, startEchoUpstream, type EchoBody, type Upstream } from '../helpers/upstream.js';
 
-const local = { mode: 'local' as const, certificateId: null, acme: null, redirectHttp: false, hsts: false, proxyProtocol: 'off' as const };
+const local = localTls();
 
 describe('certificates through the gateway', () => {
   let dataDir: string;

@@ -16,10 +16,11 @@ import type { CapturedRequest, InspectorView } from '../../shared/insight.js';
 import { createGateway, type Gateway } from '../../src-main/core/gateway.js';
 import { call, rejectsWith, settingsFile } from '../helpers/gateway-calls.js';
 import { freePort } from '../helpers/ports.js';
+import { localTls } from '../helpers/proxy-harness.js';
 import { makeDataDir } from '../helpers/serve.js';
 import { requestThrough, startEchoUpstream, startUpstream, type EchoBody, type Upstream } from '../helpers/upstream.js';
 
-const local = { mode: 'local' as const, certificateId: null, acme: null, redirectHttp: false, hsts: false, proxyProtocol: 'off' as const };
+const local = localTls();
 const SECRET_BEARER = 'Bearer s3cr3t-bearer-9f8e7d6c5b4a';
 const SECRET_COOKIE = 'sid=c00kie-value-0123456789';
 const SECRET_KEY = 'k3y-abcdefabcdefabcdef';

@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { connect } from 'node:http2';
 import { after, before, test } from 'node:test';
 import { PLAIN_COOKIE_NAME, SECURE_COOKIE_NAME } from '../../src-main/core/session-cookie-names.js';
-import { rawRequest, route, startServer, within, type TestServer } from '../helpers/proxy-harness.js';
+import { localTls, rawRequest, route, startServer, within, type TestServer } from '../helpers/proxy-harness.js';
 import { openTestCa, startTlsProxy, TestCertificates, type RunningTlsProxy, type TestCa } from '../helpers/tls-proxy.js';
 
 const NAME = 'admin.home.arpa';
@@ -26,7 +26,7 @@ before(async () => {
     res.setHeader('content-type', 'application/json');
     res.end(JSON.stringify(cookies));
   });
-  const tls = { mode: 'local' as const, certificateId: null, acme: null, redirectHttp: false, hsts: false, proxyProtocol: 'off' as const };
+  const tls = localTls();
   proxy = await startTlsProxy([route('app', upstream.url, [NAME], { tls })], certs);
 });
 

@@ -15,7 +15,7 @@ import { connect, constants, type ClientHttp2Session, type IncomingHttpHeaders }
 import { after, before, test } from 'node:test';
 import type { UpstreamHealthLink } from '../../src-main/core/upstreams/health-view.js';
 import { HTTP2_SINGLE_VALUE_HEADERS } from '../../src-main/core/proxy/request-head.js';
-import { route, startServer, within, type TestServer } from '../helpers/proxy-harness.js';
+import { localTls, route, startServer, within, type TestServer } from '../helpers/proxy-harness.js';
 import { startTcpUpstream, type TcpUpstream } from '../helpers/raw-http.js';
 import { httpsGet } from '../helpers/tls-clients.js';
 import { openTestCa, startTlsProxy, TestCertificates, type RunningTlsProxy, type TestCa } from '../helpers/tls-proxy.js';
@@ -84,7 +84,7 @@ before(async () => {
     });
   });
   certs.byRoute.set('raw', await ca.leaf(['raw.home.arpa']));
-  const tls = { mode: 'local' as const, certificateId: null, acme: null, redirectHttp: false, hsts: false, proxyProtocol: 'off' as const };
+  const tls = localTls();
   const oddUpstream = `http://127.0.0.1:${(oddReason.address() as { port: number }).port}`;
   proxy = await startTlsProxy(
     [

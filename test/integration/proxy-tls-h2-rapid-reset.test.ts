@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { connect, constants, type ClientHttp2Session } from 'node:http2';
 import { after, before, test } from 'node:test';
 import { MAX_STREAM_RESETS } from '../../src-main/core/proxy/tls-listener.js';
-import { route, startServer, within, type TestServer } from '../helpers/proxy-harness.js';
+import { localTls, route, startServer, within, type TestServer } from '../helpers/proxy-harness.js';
 import { openTestCa, startTlsProxy, TestCertificates, type RunningTlsProxy, type TestCa } from '../helpers/tls-proxy.js';
 
 let ca: TestCa;
@@ -31,7 +31,7 @@ before(async () => {
   });
   const certs = new TestCertificates(await ca.leaf(['fallback.home.arpa']));
   certs.byRoute.set('app', await ca.leaf(['app.home.arpa']));
-  const tls = { mode: 'local' as const, certificateId: null, acme: null, redirectHttp: false, hsts: false, proxyProtocol: 'off' as const };
+  const tls = localTls();
   proxy = await startTlsProxy([route('app', upstream.url, ['app.home.arpa'], { tls })], certs);
 });
 

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { connect, constants } from 'node:http2';
 import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
-import { route, startServer, type TestServer } from '../helpers/proxy-harness.js';
+import { localTls, route, startServer, type TestServer } from '../helpers/proxy-harness.js';
 import { openTestCa, startTlsProxy, TestCertificates, type RunningTlsProxy, type TestCa } from '../helpers/tls-proxy.js';
 import { needTools } from '../helpers/tools.js';
 
@@ -49,7 +49,7 @@ before(async () => {
     res.writeHead(200, { 'content-type': 'text/plain' });
     res.end(BODY);
   });
-  const tls = { mode: 'local' as const, certificateId: null, acme: null, redirectHttp: false, hsts: false, proxyProtocol: 'off' as const };
+  const tls = localTls();
   proxy = await startTlsProxy([route('app', upstream.url, [NAME], { tls })], certs);
 });
 

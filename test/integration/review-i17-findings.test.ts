@@ -9,12 +9,13 @@ import type { CapturedRequest, InspectorView } from '../../shared/insight.js';
 import { createGateway, type Gateway } from '../../src-main/core/gateway.js';
 import { call } from '../helpers/gateway-calls.js';
 import { inNamespace, scenarioResult } from '../helpers/netns.js';
+import { localTls } from '../helpers/proxy-harness.js';
 import { makeDataDir, repoRoot } from '../helpers/serve.js';
 import { needTools } from '../helpers/tools.js';
 import { requestThrough, startEchoUpstream, type Upstream } from '../helpers/upstream.js';
 import { toHar } from '../../src-renderer/insight/inspector-format.js';
 
-const local = { mode: 'local' as const, certificateId: null, acme: null, redirectHttp: false, hsts: false, proxyProtocol: 'off' as const };
+const local = localTls();
 
 async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 5000): Promise<T> {
   const deadline = Date.now() + timeoutMs;

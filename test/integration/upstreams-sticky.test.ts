@@ -8,7 +8,7 @@ import { after, describe, test } from 'node:test';
 import { defaultBalancing, STICKY_COOKIE_NAME } from '../../shared/upstreams.js';
 import type { Route } from '../../shared/model.js';
 import { UpstreamHealth } from '../../src-main/core/upstreams/health.js';
-import { closeWs, openWs, roundTrip, startWsUpstream, waitUntil } from '../helpers/proxy-harness.js';
+import { closeWs, localTls, openWs, roundTrip, startWsUpstream, waitUntil } from '../helpers/proxy-harness.js';
 import { startTcpUpstream } from '../helpers/raw-http.js';
 import { openTestCa, startTlsProxy, TestCertificates } from '../helpers/tls-proxy.js';
 import { deadUrl, poolRoute, poolServer, send, setCookies, startPoolProxy, type Got, type PoolProxy, type PoolServer } from '../helpers/upstream-pool.js';
@@ -110,7 +110,7 @@ describe('sticky cookie over HTTP/2', () => {
     cleanups.push(() => ca.remove());
     const certs = new TestCertificates(await ca.leaf(['fallback.home.arpa']));
     certs.byRoute.set('svc', await ca.leaf(['svc.home.arpa']));
-    const tls = { mode: 'local' as const, certificateId: null, acme: null, redirectHttp: false, hsts: false, proxyProtocol: 'off' as const };
+    const tls = localTls();
     const route = poolRoute('svc', ['svc.home.arpa'], servers.map((s) => s.url), { balancing: { ...defaultBalancing(), policy: 'sticky_cookie' }, tls });
     const running = await startTlsProxy([route], certs);
     cleanups.push(() => running.stop());
